@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "tandem_pmem",
+      "sources": ["pmem.c"],
+      "libraries": ["-lpmem"],
+      "cflags": ["-O2", "-Wall", "-Wextra"]
+    }
+  ]
+}
