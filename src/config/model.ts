@@ -1,0 +1,86 @@
+// The validated, effective configuration of resources: what every other subsystem consumes.
+// The loader (src/config/load.ts) turns INI files into these objects; nothing else reads INI.
+
+export type Protocol = 'A' | 'B' | 'C';
+export type Fencing = 'dont-care' | 'resource-only' | 'resource-and-stonith';
+/** 'off' | 'majority' | 'all' | a fixed number of nodes */
+export type Quorum = 'off' | 'majority' | 'all' | number;
+export type OnNoQuorum = 'io-error' | 'suspend-io';
+export type AfterSb0Pri = 'disconnect' | 'discard-younger-primary' | 'discard-older-primary' | 'discard-zero-changes' | 'discard-least-changes' | 'discard-node';
+export type AfterSb1Pri = 'disconnect' | 'consensus' | 'discard-secondary' | 'call-pri-lost-after-sb' | 'violently-as0p';
+export type AfterSb2Pri = 'disconnect' | 'call-pri-lost-after-sb' | 'violently-as0p';
+
+/** Where a value came from, for `tandem config explain`. */
+export interface Origin {
+  source: 'default' | 'file' | 'node-override';
+  file?: string;
+  line?: number;
+}
+
+export type MetaPlacement = { kind: 'pmem' | 'block'; path: string };
+
+/** tcp:<host>:<port> or a unix socket path */
+export type ExportAddress = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface VolumeConfig {
+  /** the N of [volume.N] */
+  index: number;
+  /** backing block device or file; null when diskless (disk = none) */
+  disk: string | null;
+  /** metadata placement; null when diskless */
+  meta: MetaPlacement | null;
+  export: ExportAddress | null;
+  /** volume size in bytes when fixed by the configuration (size = 1GiB); otherwise the disk's size */
+  size: number | null;
+}
+
+export interface NodeConfig {
+  name: string;
+  id: number;
+  address: HostPort;
+  /** this node's effective volumes, per-node overrides applied */
+  volumes: VolumeConfig[];
+}
+
+export interface ResourceConfig {
+  name: string;
+  /** the file it came from */
+  file: string;
+  protocol: Protocol;
+  secret: string;
+  fencing: Fencing;
+  quorum: Quorum;
+  onNoQuorum: OnNoQuorum;
+  afterSb0pri: AfterSb0Pri;
+  afterSb1pri: AfterSb1Pri;
+  afterSb2pri: AfterSb2Pri;
+  /** activity-log extents (4 MiB each), default 1237 */
+  alExtents: number;
+  /** resync rate limit in bytes/s, 0 = unlimited */
+  resyncRate: number;
+  /** ping interval and timeout in ms */
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  nodes: NodeConfig[];
+  /** effective value origins, keyed by 'resource.protocol', 'node.bravo.volume.0.disk', … */
+  origins: Record<string, Origin>;
+}
+
+export interface Warning {
+  code: string;
+  file: string;
+  line?: number;
+  key?: string;
+  message: string;
+}
+
+export interface ClusterConfig {
+  dir: string;
+  resources: ResourceConfig[];
+  warnings: Warning[];
+}
