@@ -1,0 +1,68 @@
+// State names as DRBD administrators know them (DESIGN §1), and the status document that
+// `tandem status --json` prints. Bump STATUS_SCHEMA_VERSION on any incompatible change.
+export const ROLES = ['Primary', 'Secondary'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const DISK_STATES = ['Diskless', 'Attaching', 'Inconsistent', 'Outdated', 'Consistent', 'UpToDate', 'Failed', 'DUnknown'] as const;
+export type DiskState = (typeof DISK_STATES)[number];
+
+export const CONNECTION_STATES = ['StandAlone', 'Connecting', 'Connected', 'Disconnecting'] as const;
+export type ConnectionState = (typeof CONNECTION_STATES)[number];
+
+export const REPLICATION_STATES = ['Off', 'Established', 'SyncSource', 'SyncTarget', 'PausedSyncS', 'PausedSyncT', 'VerifyS', 'VerifyT', 'Ahead', 'Behind'] as const;
+export type ReplicationState = (typeof REPLICATION_STATES)[number];
+
+export const STATUS_SCHEMA_VERSION = 1;
+
+export interface ResyncProgress {
+  doneBytes: number;
+  totalBytes: number;
+  percent: number;
+  rateBytesPerSec: number;
+  etaSeconds: number | null;
+}
+
+export interface VolumeStatus {
+  volume: number;
+  diskState: DiskState;
+  sizeBytes: number;
+  /** NBD export address, present while exported */
+  export: string | null;
+  /** current data generation identifier (hex) */
+  currentGeneration: string | null;
+}
+
+export interface PeerVolumeStatus {
+  volume: number;
+  replicationState: ReplicationState;
+  peerDiskState: DiskState;
+  outOfSyncBytes: number;
+  resync: ResyncProgress | null;
+}
+
+export interface ConnectionStatus {
+  peer: string;
+  nodeId: number;
+  connectionState: ConnectionState;
+  peerRole: Role | 'Unknown';
+  volumes: PeerVolumeStatus[];
+}
+
+export interface ResourceStatus {
+  name: string;
+  role: Role;
+  /** false when quorum is configured and lost */
+  quorum: boolean;
+  /** I/O frozen (fencing in progress, or suspend-io without quorum) */
+  suspended: boolean;
+  volumes: VolumeStatus[];
+  connections: ConnectionStatus[];
+  /** Pacemaker constraints this node's daemon placed and still holds (ids) */
+  constraints: string[];
+}
+
+export interface NodeStatus {
+  schemaVersion: typeof STATUS_SCHEMA_VERSION;
+  node: string;
+  resources: ResourceStatus[];
+}
