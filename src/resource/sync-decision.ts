@@ -1,0 +1,71 @@
+// The generation-identifier handshake (DRBD's uuid comparison): given what each side knows about
+// data generations, decide who syncs to whom and how. Pure: no I/O, every rule unit-tested.
+//
+// A generation id is a random 64-bit value created when a Primary starts a new data generation
+// (promotion, or losing a peer while Primary). Bit 0 marks "created while Primary" and is ignored
+// in comparisons. JUST_CREATED is the value after `tandem md create`.
+
+export const UUID_JUST_CREATED = 4n;
+const PRIMARY_BIT = 1n;
+
+export interface GenerationView {
+  /** current generation id */
+  current: bigint;
+  /** bitmap generation this side keeps for the other side (0 = no bitmap) */
+  bitmapForPeer: bigint;
+  /** older generation ids, newest first */
+  history: bigint[];
+  /** was Primary when it went down uncleanly (may hold writes the other never got) */
+  crashedPrimary: boolean;
+}
+
+export type SyncDecision =
+  | { kind: 'no-sync'; rule: string }
+  | { kind: 'source'; full: boolean; rule: string } // local side sends
+  | { kind: 'target'; full: boolean; rule: string } // local side receives
+  | { kind: 'split-brain'; autoRecoverable: boolean; rule: string }
+  | { kind: 'unrelated'; rule: string };
+
+const strip = (u: bigint): bigint => u & ~PRIMARY_BIT;
+
+/**
+ * Decide the sync direction. `localIsLowerNodeId` breaks the tie when both sides crashed as
+ * Primary with equal generations (DRBD's RESOLVE_CONFLICTS).
+ */
+export function decideSync(local: GenerationView, peer: GenerationView, localIsLowerNodeId: boolean): SyncDecision {
+  const self = strip(local.current);
+  const other = strip(peer.current);
+
+  if (self === UUID_JUST_CREATED && other === UUID_JUST_CREATED) return { kind: 'no-sync', rule: 'both just created' };
+  if (self === UUID_JUST_CREATED) return { kind: 'target', full: true, rule: 'local just created' };
+  if (other === UUID_JUST_CREATED) return { kind: 'source', full: true, rule: 'peer just created' };
+
+  if (self === other) return equalGenerations(local, peer, localIsLowerNodeId);
+
+  if (strip(peer.bitmapForPeer) === self && self !== 0n) return { kind: 'target', full: false, rule: 'peer bitmap generation is local current' };
+  if (strip(local.bitmapForPeer) === other && other !== 0n) return { kind: 'source', full: false, rule: 'local bitmap generation is peer current' };
+
+  const inPeerHistory = peer.history.some((h) => strip(h) === self);
+  const inLocalHistory = local.history.some((h) => strip(h) === other);
+  if (inPeerHistory && !inLocalHistory) return { kind: 'target', full: true, rule: 'local current in peer history' };
+  if (inLocalHistory && !inPeerHistory) return { kind: 'source', full: true, rule: 'peer current in local history' };
+
+  const lb = strip(local.bitmapForPeer);
+  if (lb !== 0n && lb === strip(peer.bitmapForPeer)) {
+    return { kind: 'split-brain', autoRecoverable: true, rule: 'both changed data from the same generation' };
+  }
+  const shared = local.history.some((h) => h !== 0n && peer.history.some((p) => strip(p) === strip(h)));
+  if (shared) return { kind: 'split-brain', autoRecoverable: false, rule: 'shared history, ambiguous ancestry' };
+  return { kind: 'unrelated', rule: 'no common generation' };
+}
+
+function equalGenerations(local: GenerationView, peer: GenerationView, localIsLowerNodeId: boolean): SyncDecision {
+  if (local.crashedPrimary && !peer.crashedPrimary) return { kind: 'source', full: false, rule: 'equal generations, local crashed as Primary' };
+  if (peer.crashedPrimary && !local.crashedPrimary) return { kind: 'target', full: false, rule: 'equal generations, peer crashed as Primary' };
+  if (local.crashedPrimary && peer.crashedPrimary) {
+    return localIsLowerNodeId
+      ? { kind: 'source', full: false, rule: 'both crashed as Primary, lower node id wins' }
+      : { kind: 'target', full: false, rule: 'both crashed as Primary, lower node id wins' };
+  }
+  return { kind: 'no-sync', rule: 'equal generations' };
+}

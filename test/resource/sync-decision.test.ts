@@ -1,0 +1,42 @@
+import t from 'tap';
+import { decideSync, UUID_JUST_CREATED, type GenerationView } from '../../src/resource/sync-decision.js';
+
+const view = (current: bigint, bitmapForPeer = 0n, history: bigint[] = [], crashedPrimary = false): GenerationView =>
+  ({ current, bitmapForPeer, history, crashedPrimary });
+
+const A = 0xa000n, B = 0xb000n, C = 0xc000n, D = 0xd000n;
+
+t.test('freshly created metadata', async (t) => {
+  t.match(decideSync(view(UUID_JUST_CREATED), view(UUID_JUST_CREATED), true), { kind: 'no-sync' });
+  t.match(decideSync(view(UUID_JUST_CREATED), view(A), true), { kind: 'target', full: true });
+  t.match(decideSync(view(A), view(UUID_JUST_CREATED), true), { kind: 'source', full: true });
+});
+
+t.test('equal generations: no sync, unless one side crashed as Primary', async (t) => {
+  t.match(decideSync(view(A), view(A), true), { kind: 'no-sync' });
+  t.match(decideSync(view(A | 1n), view(A), true), { kind: 'no-sync' }, 'the Primary bit is ignored');
+  t.match(decideSync(view(A, 0n, [], true), view(A), true), { kind: 'source', full: false });
+  t.match(decideSync(view(A), view(A, 0n, [], true), true), { kind: 'target', full: false });
+  t.match(decideSync(view(A, 0n, [], true), view(A, 0n, [], true), true), { kind: 'source' });
+  t.match(decideSync(view(A, 0n, [], true), view(A, 0n, [], true), false), { kind: 'target' });
+});
+
+t.test('bitmap-based resync when one side kept a bitmap since the other left', async (t) => {
+  // Primary moved from A to B while the peer (still at A) was away: Primary's bitmap id for it is A.
+  t.match(decideSync(view(B, A, [A]), view(A), true), { kind: 'source', full: false });
+  t.match(decideSync(view(A), view(B, A, [A]), true), { kind: 'target', full: false });
+});
+
+t.test('full sync when only the history relates the two', async (t) => {
+  t.match(decideSync(view(C, 0n, [B, A]), view(A), true), { kind: 'source', full: true });
+  t.match(decideSync(view(A), view(C, 0n, [B, A]), true), { kind: 'target', full: true });
+});
+
+t.test('split brain when both sides moved on from the same generation', async (t) => {
+  t.match(decideSync(view(B, A, [A]), view(C, A, [A]), true), { kind: 'split-brain', autoRecoverable: true });
+  t.match(decideSync(view(B, 0n, [D, A]), view(C, 0n, [A]), true), { kind: 'split-brain', autoRecoverable: false });
+});
+
+t.test('unrelated data is refused', async (t) => {
+  t.match(decideSync(view(A), view(B), true), { kind: 'unrelated' });
+});
