@@ -1,0 +1,3 @@
+import { daemonVerb } from '../daemon-verb.js';
+
+export default daemonVerb('detach', 'detach the local backing disks (the node becomes Diskless)');

@@ -1,0 +1,33 @@
+// Human rendering of status, close to `drbdadm status` so DRBD administrators read it at a glance.
+import type { ConnectionStatus, NodeStatus, ResourceStatus } from '../resource/states.js';
+import { formatSize } from '../lib/units.js';
+
+export function renderNode(status: NodeStatus): string {
+  if (status.resources.length === 0) return `no resources are up on ${status.node}`;
+  return status.resources.map(renderResource).join('\n\n');
+}
+
+export function renderResource(r: ResourceStatus): string {
+  const flags = [!r.quorum ? 'quorum:no' : '', r.suspended ? 'suspended:yes' : ''].filter(Boolean).join(' ');
+  const lines = [`${r.name} role:${r.role}${flags ? ' ' + flags : ''}`];
+  for (const v of r.volumes) {
+    lines.push(`  volume:${v.volume} disk:${v.diskState} size:${formatSize(v.sizeBytes)}${v.export ? ` export:${v.export}` : ''}`);
+  }
+  for (const c of r.connections) lines.push(...renderConnection(c));
+  for (const id of r.constraints) lines.push(`  constraint:${id}`);
+  return lines.join('\n');
+}
+
+function renderConnection(c: ConnectionStatus): string[] {
+  const lines = [`  ${c.peer} connection:${c.connectionState}${c.connectionState === 'Connected' ? ` role:${c.peerRole}` : ''}`];
+  for (const v of c.volumes) {
+    let line = `    volume:${v.volume} replication:${v.replicationState} peer-disk:${v.peerDiskState}`;
+    if (v.outOfSyncBytes > 0) line += ` out-of-sync:${formatSize(v.outOfSyncBytes)}`;
+    if (v.resync) {
+      const eta = v.resync.etaSeconds === null ? '?' : `${Math.ceil(v.resync.etaSeconds)}s`;
+      line += ` done:${v.resync.percent.toFixed(1)}% rate:${formatSize(v.resync.rateBytesPerSec)}/s eta:${eta}`;
+    }
+    lines.push(line);
+  }
+  return lines;
+}

@@ -1,0 +1,98 @@
+// What a volume does with a peer's State: on a new connection (replication Off) or a paused sync,
+// run the generation handshake and start the right sync; while Established, follow the Primary's
+// new data generations. Anything this version cannot resolve safely refuses the connection.
+import type { Peer, PeerVolume } from './peer.js';
+import { decideSync, type SyncDecision } from './sync-decision.js';
+import type { VolumeState } from './peer-messages.js';
+import type { Volume } from './volume.js';
+
+export function handshakeVolume(peer: Peer, index: number, pv: PeerVolume): void {
+  const volume = peer.resource.volumes.find((v) => v.index === index);
+  const view = pv.view!;
+  if (!volume) return;
+  if (pv.replicationState === 'Established' || pv.replicationState === 'SyncSource') {
+    followPeer(peer, volume, view, pv);
+    return;
+  }
+  if (pv.replicationState === 'SyncTarget') return; // the source drives it to the end
+  if (!volume.meta || view.diskState === 'Diskless') {
+    pv.replicationState = 'Established'; // a diskless side has nothing to sync
+    if (!volume.meta && view.sizeBytes > 0) volume.sizeBytes = view.sizeBytes;
+    return;
+  }
+  if (volume.meta.sizeBytes !== view.sizeBytes && view.sizeBytes > 0) {
+    peer.refuse(`volume ${index} size differs: local ${volume.meta.sizeBytes} bytes, peer ${view.sizeBytes} bytes`);
+    return;
+  }
+  act(peer, volume, pv, adjustForDiskStates(decide(peer, volume, view), volume, view));
+}
+
+function decide(peer: Peer, volume: Volume, view: VolumeState): SyncDecision {
+  const meta = volume.meta!;
+  return decideSync(
+    { current: meta.current(), bitmapForPeer: meta.bitmapGeneration(peer.node.id), history: meta.history(), crashedPrimary: meta.flags.crashedPrimary },
+    { current: view.current, bitmapForPeer: view.bitmapForReceiver, history: view.history, crashedPrimary: view.crashedPrimary },
+    peer.resource.local.id < peer.node.id,
+  );
+}
+
+/** Disk states can override generations: Inconsistent data never serves as a source. */
+function adjustForDiskStates(d: SyncDecision, volume: Volume, view: VolumeState): SyncDecision {
+  const local = volume.diskState;
+  const remote = view.diskState;
+  if (local === 'Inconsistent' && remote === 'Inconsistent') return { kind: 'no-sync', rule: 'both Inconsistent: waiting for a primary --force' };
+  if (local === 'UpToDate' && (remote === 'Inconsistent' || remote === 'Outdated') && d.kind !== 'source') {
+    return { kind: 'source', full: remote === 'Inconsistent' && d.kind !== 'no-sync', rule: `peer is ${remote}` };
+  }
+  if ((local === 'Inconsistent' || local === 'Outdated') && remote === 'UpToDate' && d.kind !== 'target') {
+    return { kind: 'target', full: local === 'Inconsistent' && d.kind !== 'no-sync', rule: `local disk is ${local}` };
+  }
+  return d;
+}
+
+function act(peer: Peer, volume: Volume, pv: PeerVolume, d: SyncDecision): void {
+  const r = peer.resource;
+  r.log.info('handshake', { peer: peer.node.name, volume: volume.index, decision: d.kind, rule: d.rule });
+  switch (d.kind) {
+    case 'no-sync':
+      pv.replicationState = 'Established';
+      r.reconcile(peer, volume, pv.view?.reconcile ?? []);
+      return;
+    case 'source':
+      if (r.role !== 'Primary' && [...r.peers.values()].some((p) => p.connected && p.peerRole === 'Primary')) {
+        pv.replicationState = 'PausedSyncS'; // the Primary is the one to resync it
+        return;
+      }
+      if (d.full) volume.meta!.markAllOutOfSync(peer.node.id);
+      peer.startResync(volume);
+      return;
+    case 'target':
+      if (r.role === 'Primary') { peer.refuse(`this node is Primary and would have to become SyncTarget of ${peer.node.name} (${d.rule})`); return; }
+      pv.replicationState = 'SyncTarget';
+      volume.meta!.setFlags({ consistent: false, wasUpToDate: false });
+      volume.diskState = 'Inconsistent';
+      r.emit('disk', { volume: volume.index, diskState: volume.diskState });
+      return;
+    case 'split-brain':
+      r.emit('split-brain', { peer: peer.node.name, volume: volume.index, autoRecoverable: d.autoRecoverable, localOutOfSyncBytes: volume.meta!.outOfSyncBytes(peer.node.id), peerOutOfSyncBytes: pv.view?.outOfSyncBytes ?? 0 });
+      peer.refuse(`split brain detected on volume ${volume.index} (${d.rule}); resolve it before reconnecting`);
+      return;
+    case 'unrelated':
+      peer.refuse(`unrelated data on volume ${volume.index}: the two nodes share no data generation`);
+      return;
+  }
+}
+
+/** While Established: adopt a Primary's new data generation; start syncing a peer that fell behind. */
+function followPeer(peer: Peer, volume: Volume, view: VolumeState, pv: PeerVolume): void {
+  const meta = volume.meta;
+  if (!meta) return;
+  if (peer.peerRole === 'Primary' && view.current !== meta.current() && volume.diskState === 'UpToDate') {
+    meta.adoptCurrent(view.current, view.history);
+  }
+  if (pv.replicationState === 'Established' && volume.diskState === 'UpToDate' && view.diskState === 'Inconsistent' && peer.resource.role === 'Primary') {
+    meta.markAllOutOfSync(peer.node.id);
+    peer.startResync(volume);
+  }
+  peer.resource.reconcile(peer, volume, view.reconcile);
+}

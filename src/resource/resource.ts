@@ -1,0 +1,328 @@
+// One resource on this node: its volumes, its peers and its role. Role-specific behaviour lives
+// in primary.ts (the write path), secondary.ts (applying a Primary's writes) and diskless.ts;
+// this file owns lifecycle (up/down/attach/detach), role changes and status.
+import type { NodeConfig, ResourceConfig } from '../config/model.js';
+import type { EventBus } from '../daemon/events.js';
+import { TandemError } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
+import { FileBackingStore } from './backing-store.js';
+import { openVolumeMeta } from './meta-port.js';
+import { createConnector } from './link-port.js';
+import { startExport } from './export-port.js';
+import { Peer } from './peer.js';
+import type { PeerConnectorPort, PeerLinkPort } from './ports.js';
+import { PrimaryBackend, ioError } from './primary.js';
+import { DisklessBackend } from './diskless.js';
+import type { ResourceStatus, Role } from './states.js';
+import { Volume } from './volume.js';
+
+export class Resource {
+  role: Role = 'Secondary';
+  readonly local: NodeConfig;
+  readonly volumes: Volume[];
+  readonly peers = new Map<number, Peer>();
+  /** resource-wide write sequence: one order across all volumes */
+  private seq = 0;
+  private connector: PeerConnectorPort | null = null;
+  private readonly suspended = new Set<string>();
+
+  constructor(
+    readonly config: ResourceConfig,
+    nodeName: string,
+    readonly log: Logger,
+    private readonly events: EventBus,
+  ) {
+    const local = config.nodes.find((n) => n.name === nodeName);
+    if (!local) throw new TandemError('TANDEM_E_CONFIG', `node ${nodeName} is not part of resource ${config.name}`);
+    this.local = local;
+    this.volumes = local.volumes.map((v) => new Volume(v));
+    for (const node of config.nodes) {
+      if (node.id !== local.id) this.peers.set(node.id, new Peer(this, node));
+    }
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  emit(kind: string, fields: Record<string, unknown>): void {
+    this.events.emit({ kind, resource: this.name, ...fields });
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  async up(): Promise<void> {
+    for (const v of this.volumes) if (v.diskful) this.attachVolume(v);
+    const connector = createConnector(this);
+    this.connector = connector;
+    await connector.start((link) => this.onLink(link));
+    this.log.info('resource up', { role: this.role, volumes: this.volumes.map((v) => v.diskState) });
+  }
+
+  async down(): Promise<void> {
+    if (this.role === 'Primary') await this.demote();
+    await this.connector?.stop();
+    this.connector = null;
+    for (const peer of this.peers.values()) peer.closeLink('resource going down');
+    for (const v of this.volumes) this.detachVolume(v);
+    this.log.info('resource down');
+  }
+
+  private attachVolume(v: Volume): void {
+    v.diskState = 'Attaching';
+    const backing = new FileBackingStore(v.config.disk!);
+    let meta;
+    try {
+      meta = openVolumeMeta(this, v);
+    } catch (err) {
+      backing.close();
+      v.diskState = 'Diskless';
+      throw err;
+    }
+    v.backing = backing;
+    v.meta = meta;
+    v.sizeBytes = Math.min(backing.sizeBytes, meta.sizeBytes);
+    v.diskState = Volume.diskStateFromFlags(meta.flags);
+    this.emit('disk', { volume: v.index, diskState: v.diskState });
+  }
+
+  private detachVolume(v: Volume): void {
+    v.meta?.close();
+    v.backing?.close();
+    v.meta = null;
+    v.backing = null;
+    v.diskState = 'Diskless';
+  }
+
+  private onLink(link: PeerLinkPort): void {
+    const peer = this.peers.get(link.peerNodeId);
+    if (!peer) { link.close(`node id ${link.peerNodeId} is not a peer of ${this.name}`); return; }
+    peer.attachLink(link);
+  }
+
+  // ---- control operations ---------------------------------------------------------------------
+
+  async control(op: string, args: Record<string, unknown>): Promise<unknown> {
+    switch (op) {
+      case 'primary': await this.promote(args.force === true); break;
+      case 'secondary': await this.demote(); break;
+      case 'connect': for (const id of this.peers.keys()) this.connector?.connect(id); break;
+      case 'disconnect': this.disconnectAll(); break;
+      case 'attach': for (const v of this.volumes) if (v.diskful && !v.backing) this.attachVolume(v); break;
+      case 'detach': this.detachAll(); break;
+      case 'outdate': this.outdate(); break;
+      case 'invalidate': this.invalidate(); break;
+      default:
+        throw new TandemError('TANDEM_E_USAGE', `'${op}' is not supported yet by this daemon`, {
+          hint: 'see tandem --help for the verbs this version implements',
+        });
+    }
+    return this.status();
+  }
+
+  private disconnectAll(): void {
+    for (const [id, peer] of this.peers) {
+      this.connector?.disconnect(id);
+      peer.closeLink('disconnected by administrator');
+    }
+  }
+
+  private detachAll(): void {
+    if (this.role === 'Primary' && !this.hasUpToDatePeer()) {
+      throw new TandemError('TANDEM_E_STATE', `cannot detach ${this.name}: it is Primary and no peer is UpToDate`, {
+        hint: 'demote it first, or wait until a peer is UpToDate',
+      });
+    }
+    for (const v of this.volumes) this.detachVolume(v);
+  }
+
+  private outdate(): void {
+    if (this.role === 'Primary') throw new TandemError('TANDEM_E_STATE', 'a Primary cannot be outdated', { hint: 'demote it first' });
+    for (const v of this.volumes) {
+      if (!v.meta || v.diskState !== 'UpToDate') continue;
+      v.meta.setFlags({ wasUpToDate: false });
+      v.diskState = 'Outdated';
+      this.emit('disk', { volume: v.index, diskState: v.diskState });
+    }
+  }
+
+  private invalidate(): void {
+    if (this.role === 'Primary') throw new TandemError('TANDEM_E_STATE', 'a Primary cannot invalidate its own data', { hint: 'demote it first' });
+    for (const v of this.volumes) {
+      if (!v.meta) continue;
+      v.meta.setFlags({ consistent: false, wasUpToDate: false });
+      v.diskState = 'Inconsistent';
+      this.emit('disk', { volume: v.index, diskState: v.diskState });
+    }
+    for (const peer of this.peers.values()) peer.renegotiate();
+  }
+
+  // ---- roles ----------------------------------------------------------------------------------
+
+  async promote(force: boolean): Promise<void> {
+    if (this.role === 'Primary') return;
+    const otherPrimary = [...this.peers.values()].find((p) => p.connected && p.peerRole === 'Primary');
+    if (otherPrimary) {
+      throw new TandemError('TANDEM_E_STATE', `cannot promote ${this.name}: ${otherPrimary.node.name} is Primary`, {
+        hint: `demote it first with 'tandem secondary ${this.name}' on ${otherPrimary.node.name}`,
+      });
+    }
+    this.checkPromotableDisks(force);
+    for (const v of this.volumes) this.promoteVolume(v, force);
+    this.role = 'Primary';
+    this.reconcileAfterPrimaryLoss();
+    await this.startExports();
+    for (const peer of this.peers.values()) peer.sendState();
+    this.emit('role', { role: this.role });
+    this.log.info('promoted', { force });
+  }
+
+  private checkPromotableDisks(force: boolean): void {
+    for (const v of this.volumes) {
+      if (v.diskful && v.diskState === 'UpToDate') continue;
+      if (v.diskful && force && v.meta) continue;
+      if (!v.diskful && this.hasUpToDatePeer()) continue;
+      throw new TandemError('TANDEM_E_STATE', `cannot promote ${this.name}: volume ${v.index} is ${v.diskState} and no UpToDate data is reachable`, {
+        hint: v.diskful ? `use 'tandem primary ${this.name} --force' only if this node's data is the one to keep` : 'connect to an UpToDate peer first',
+        details: { volume: v.index, diskState: v.diskState },
+      });
+    }
+  }
+
+  private promoteVolume(v: Volume, force: boolean): void {
+    if (!v.meta) return;
+    const absent = [...this.peers.values()].filter((p) => p.diskful && !p.replicatingTo(v.index)).map((p) => p.node.id);
+    if (absent.length > 0 || force || v.diskState !== 'UpToDate') {
+      const current = v.meta.newCurrent(absent);
+      for (const id of absent) if (force && v.diskState !== 'UpToDate') v.meta.markAllOutOfSync(id);
+      this.log.info('new data generation', { volume: v.index, generation: current.toString(16), absent });
+    }
+    v.meta.setFlags({ consistent: true, wasUpToDate: true, primary: true });
+    if (v.diskState !== 'UpToDate') {
+      v.diskState = 'UpToDate';
+      this.emit('disk', { volume: v.index, diskState: v.diskState });
+    }
+  }
+
+  private reconcileAfterPrimaryLoss(): void {
+    for (const v of this.volumes) {
+      const own = this.reconcileRanges.get(v.index);
+      if (!own || !v.meta) continue;
+      for (const peer of this.peers.values()) {
+        if (!peer.diskful) continue;
+        for (const r of own) v.meta.markOutOfSync(peer.node.id, r.offset, r.length);
+        peer.startResync(v);
+      }
+      this.reconcileRanges.delete(v.index);
+    }
+  }
+
+  async demote(): Promise<void> {
+    if (this.role !== 'Primary') return;
+    this.role = 'Secondary';
+    for (const v of this.volumes) {
+      await v.export?.close();
+      v.export = null;
+      v.backing?.flush();
+      v.meta?.setFlags({ primary: false });
+    }
+    for (const peer of this.peers.values()) peer.sendState();
+    this.emit('role', { role: this.role });
+    this.log.info('demoted');
+  }
+
+  private async startExports(): Promise<void> {
+    for (const v of this.volumes) {
+      if (!v.config.export) continue;
+      const backend = v.diskful ? new PrimaryBackend(this, v) : new DisklessBackend(this, v);
+      v.export = await startExport(v.config.export, `${this.name}/${v.index}`, backend);
+    }
+  }
+
+  // ---- peers ----------------------------------------------------------------------------------
+
+  /**
+   * A peer's link broke. As Primary, a new data generation starts (its old one becomes that peer's
+   * bitmap generation) and the survivors follow it. A lost Primary leaves its last in-flight writes
+   * possibly on some survivors only: the AL-covered areas are resynced when one of them is promoted.
+   */
+  onPeerLost(peer: Peer, wasPrimary: boolean): void {
+    for (const read of this.reads.values()) if (read.peer === peer) read.fail();
+    if (this.role === 'Primary' && peer.diskful) {
+      for (const v of this.volumes) v.meta?.newCurrent([peer.node.id]);
+      for (const other of this.peers.values()) other.sendState();
+    }
+    if (wasPrimary && this.role === 'Secondary') {
+      for (const v of this.volumes) if (v.meta) this.reconcileRanges.set(v.index, v.meta.activeExtents());
+    }
+  }
+
+  /**
+   * As the new Primary: every range in some survivor's AL may differ between survivors, so it is
+   * marked out of sync for that peer and resynced from here.
+   */
+  reconcile(peer: Peer, volume: Volume, ranges: Array<{ offset: number; length: number }>): void {
+    if (this.role !== 'Primary' || !volume.meta || ranges.length === 0) return;
+    for (const r of ranges) volume.meta.markOutOfSync(peer.node.id, r.offset, r.length);
+    peer.startResync(volume);
+  }
+
+  private readonly reads = new Map<number, { peer: Peer; resolve: (b: Buffer) => void; fail: () => void }>();
+  private nextReadId = 1;
+  /** AL-covered ranges per volume, kept since a Primary peer vanished, until resynced */
+  readonly reconcileRanges = new Map<number, Array<{ offset: number; length: number }>>();
+
+  readThrough(peer: Peer, volume: number, offset: number, length: number, timeoutMs: number): Promise<Buffer> {
+    const id = this.nextReadId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => fail(), timeoutMs);
+      const fail = (): void => {
+        clearTimeout(timer);
+        this.reads.delete(id);
+        reject(ioError('EIO', `read of volume ${volume} through ${peer.node.name} failed`));
+      };
+      this.reads.set(id, { peer, fail, resolve: (b) => { clearTimeout(timer); this.reads.delete(id); resolve(b); } });
+      peer.link!.sendData({ type: 'ReadRequest', volume, id, offset, length });
+    });
+  }
+
+  onReadReply(_peer: Peer, msg: { id: number; error: number; data: Buffer }): void {
+    const read = this.reads.get(msg.id);
+    if (!read) return;
+    if (msg.error !== 0) read.fail();
+    else read.resolve(msg.data);
+  }
+
+  // ---- queries --------------------------------------------------------------------------------
+
+  hasUpToDatePeer(volume?: number): boolean {
+    return [...this.peers.values()].some((p) => p.connected && p.peerUpToDate(volume));
+  }
+
+  /** Frozen I/O waits here (fencing, no quorum with suspend-io). */
+  get isSuspended(): boolean {
+    return this.suspended.size > 0;
+  }
+
+  status(): ResourceStatus {
+    return {
+      name: this.name,
+      role: this.role,
+      quorum: true,
+      suspended: this.isSuspended,
+      volumes: this.volumes.map((v) => ({
+        volume: v.index,
+        diskState: v.diskState,
+        sizeBytes: v.sizeBytes,
+        export: v.export?.address ?? null,
+        currentGeneration: v.meta ? v.meta.current().toString(16) : null,
+      })),
+      connections: [...this.peers.values()].map((p) => p.status()),
+      constraints: [],
+    };
+  }
+}

@@ -1,0 +1,31 @@
+// One volume as this node holds it: the backing disk and its metadata (absent when diskless),
+// the local disk state, and the NBD export while this node is Primary.
+import type { VolumeConfig } from '../config/model.js';
+import type { BackingStore } from './backing-store.js';
+import type { ExportPort, VolumeMetaPort } from './ports.js';
+import type { DiskState } from './states.js';
+
+export class Volume {
+  diskState: DiskState = 'Diskless';
+  backing: BackingStore | null = null;
+  meta: VolumeMetaPort | null = null;
+  export: ExportPort | null = null;
+  /** known size: local disk's, or learned from a diskful peer when diskless */
+  sizeBytes = 0;
+
+  constructor(readonly config: VolumeConfig) {}
+
+  get index(): number {
+    return this.config.index;
+  }
+
+  get diskful(): boolean {
+    return this.config.disk !== null;
+  }
+
+  /** Disk state derived from the metadata flags at attach (DRBD's disk_state_from_md). */
+  static diskStateFromFlags(flags: { consistent: boolean; wasUpToDate: boolean }): DiskState {
+    if (!flags.consistent) return 'Inconsistent';
+    return flags.wasUpToDate ? 'UpToDate' : 'Outdated';
+  }
+}
