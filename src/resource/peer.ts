@@ -147,6 +147,7 @@ export class Peer {
       handshakeVolume(this, view.volume, pv);
       if (this.connectionState === 'StandAlone') return;
     }
+    this.resource.fencing.reconcile();
     this.resource.emit('replication', { peer: this.node.name, role, volumes: [...this.volumes.entries()].map(([v, pv]) => ({ volume: v, replicationState: pv.replicationState, peerDiskState: pv.peerDiskState })) });
   }
 

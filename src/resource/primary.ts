@@ -30,6 +30,7 @@ export class PrimaryBackend {
   }
 
   write(offset: number, data: Buffer, fua: boolean): void | Promise<void> {
+    if (this.resource.isSuspended) return this.resource.whenResumed().then(() => this.write(offset, data, fua));
     this.checkWritable();
     const al = this.volume.meta!.beginWrite(offset, data.length);
     if (al) return al.then(() => this.submit(offset, data, fua));

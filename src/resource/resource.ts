@@ -15,6 +15,7 @@ import { PrimaryBackend, ioError } from './primary.js';
 import { DisklessBackend } from './diskless.js';
 import type { ResourceStatus, Role } from './states.js';
 import { Volume } from './volume.js';
+import { Fencing } from './fencing.js';
 
 export class Resource {
   role: Role = 'Secondary';
@@ -25,6 +26,8 @@ export class Resource {
   private seq = 0;
   private connector: PeerConnectorPort | null = null;
   private readonly suspended = new Set<string>();
+  private resumeWaiters: Array<() => void> = [];
+  readonly fencing = new Fencing(this);
 
   constructor(
     readonly config: ResourceConfig,
@@ -255,6 +258,7 @@ export class Resource {
     if (this.role === 'Primary' && peer.diskful) {
       for (const v of this.volumes) v.meta?.newCurrent([peer.node.id]);
       for (const other of this.peers.values()) other.sendState();
+      void this.fencing.peerLost(peer);
     }
     if (wasPrimary && this.role === 'Secondary') {
       for (const v of this.volumes) if (v.meta) this.reconcileRanges.set(v.index, v.meta.activeExtents());
@@ -308,6 +312,23 @@ export class Resource {
     return this.suspended.size > 0;
   }
 
+  suspend(reason: string): void {
+    this.suspended.add(reason);
+    this.emit('suspended', { suspended: true, reason });
+  }
+
+  resume(reason: string): void {
+    if (!this.suspended.delete(reason) || this.suspended.size > 0) return;
+    this.emit('suspended', { suspended: false, reason });
+    const waiters = this.resumeWaiters;
+    this.resumeWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  whenResumed(): Promise<void> {
+    return new Promise((resolve) => this.resumeWaiters.push(resolve));
+  }
+
   status(): ResourceStatus {
     return {
       name: this.name,
@@ -322,7 +343,7 @@ export class Resource {
         currentGeneration: v.meta ? v.meta.current().toString(16) : null,
       })),
       connections: [...this.peers.values()].map((p) => p.status()),
-      constraints: [],
+      constraints: [...this.fencing.held],
     };
   }
 }

@@ -109,6 +109,7 @@ export class ResyncSource {
     this.pv.resync = null;
     this.peer.resource.log.info('resync finished as SyncSource', { peer: this.peer.node.name, volume: this.volume.index, bytes: this.doneBytes });
     this.peer.resource.emit('replication', { peer: this.peer.node.name, volume: this.volume.index, replicationState: 'Established', peerDiskState: 'UpToDate' });
+    this.peer.resource.fencing.reconcile();
   }
 
   /** Fixed rate limit (resync-rate); 0 means as fast as the link and disks go. */

@@ -1,0 +1,94 @@
+// Resource-level fencing (DRBD's fence-peer contract). When a Primary loses a peer whose data is
+// not known to be Outdated, it runs the fence-peer handler, which forbids promotion of every node
+// that is not known UpToDate (a Pacemaker constraint `tandem-fence-<res>`). With
+// resource-and-stonith, writes are frozen until the handler answers. Once every peer is UpToDate
+// again, the unfence-peer handler lifts the constraint.
+//
+// Handler environment (DRBD-compatible names, plus Tandem's): DRBD_RESOURCE, DRBD_PEER_NODE_ID,
+// DRBD_MY_NODE_ID, DRBD_NODE_ID_<id>=<name>, UP_TO_DATE_NODES=0x<mask of node ids>,
+// TANDEM_RESOURCE, TANDEM_NODE, TANDEM_CONFIG_DIR, TANDEM_UP_TO_DATE_NODES=<names, comma-separated>.
+// Exit codes of fence-peer: 3 peer Inconsistent, 4 peer outdated, 5 peer unreachable, 6 peer is
+// Primary (refuse), 7 peer fenced by STONITH; anything else means the handler is broken.
+import { execa } from 'execa';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import type { Peer } from './peer.js';
+import type { Resource } from './resource.js';
+
+export const FENCE_TIMEOUT_MS = 90_000;
+const HANDLER_DIR = process.env.TANDEM_HANDLER_DIR ?? fileURLToPath(new URL('../../agents', import.meta.url));
+
+export type FenceOutcome = 'peer-inconsistent' | 'peer-outdated' | 'peer-unreachable' | 'refused' | 'peer-stonithed' | 'handler-broken';
+
+const OUTCOMES: Record<number, FenceOutcome> = { 3: 'peer-inconsistent', 4: 'peer-outdated', 5: 'peer-unreachable', 6: 'refused', 7: 'peer-stonithed' };
+
+export class Fencing {
+  /** constraint ids this node placed and has not lifted */
+  readonly held = new Set<string>();
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly resource: Resource) {}
+
+  get constraintId(): string {
+    return `tandem-fence-${this.resource.name}`;
+  }
+
+  /** Called when a Primary lost `peer`. Resolves once the question is settled. */
+  async peerLost(peer: Peer): Promise<void> {
+    const r = this.resource;
+    if (r.config.fencing === 'dont-care' || r.role !== 'Primary') return;
+    const freeze = r.config.fencing === 'resource-and-stonith';
+    if (freeze) r.suspend('fencing');
+    try {
+      const code = await this.runHandler('tandem-fence-peer', peer);
+      const outcome = OUTCOMES[code] ?? 'handler-broken';
+      r.log.warn('fence-peer handler finished', { peer: peer.node.name, exitCode: code, outcome });
+      r.emit('fencing', { peer: peer.node.name, exitCode: code, outcome });
+      if (outcome === 'handler-broken' || outcome === 'refused') {
+        r.log.error('fencing did not succeed: writes stay frozen until the administrator resumes them', { outcome });
+        return; // with resource-and-stonith the freeze stays, as DRBD's does
+      }
+      if (outcome !== 'peer-unreachable' || this.held.size === 0) this.held.add(this.constraintId);
+      if (freeze) r.resume('fencing');
+    } catch (err) {
+      r.log.error('fence-peer handler failed to run', { error: String(err) });
+    }
+  }
+
+  /** Called whenever peers may have become UpToDate: lift our constraint when all are. */
+  reconcile(): void {
+    const r = this.resource;
+    if (this.held.size === 0 || this.running) return;
+    const all = [...r.peers.values()].filter((p) => p.diskful).every((p) => p.connected && p.peerUpToDate());
+    if (!all) return;
+    this.running = this.runHandler('tandem-unfence-peer', null).then((code) => {
+      r.log.info('unfence-peer handler finished', { exitCode: code });
+      if (code === 0) {
+        this.held.delete(this.constraintId);
+        r.emit('fencing', { outcome: 'unfenced', constraint: this.constraintId });
+      }
+    }, (err) => r.log.error('unfence-peer handler failed to run', { error: String(err) }))
+      .finally(() => { this.running = null; });
+  }
+
+  private async runHandler(name: string, peer: Peer | null): Promise<number> {
+    const r = this.resource;
+    const upToDate = [r.local, ...[...r.peers.values()].filter((p) => p.connected && p.peerUpToDate()).map((p) => p.node)];
+    const mask = upToDate.reduce((m, n) => m | (1 << n.id), 0);
+    const env: Record<string, string> = {
+      DRBD_RESOURCE: r.name,
+      DRBD_MY_NODE_ID: String(r.local.id),
+      UP_TO_DATE_NODES: `0x${mask.toString(16).padStart(8, '0')}`,
+      TANDEM_RESOURCE: r.name,
+      TANDEM_NODE: r.local.name,
+      TANDEM_CONFIG_DIR: process.env.TANDEM_CONFIG_DIR ?? '/etc/tandem',
+      TANDEM_UP_TO_DATE_NODES: upToDate.map((n) => n.name).join(','),
+    };
+    for (const n of r.config.nodes) env[`DRBD_NODE_ID_${n.id}`] = n.name;
+    if (peer) env.DRBD_PEER_NODE_ID = String(peer.node.id);
+    const result = await execa(join(HANDLER_DIR, name), [], { env, reject: false, timeout: FENCE_TIMEOUT_MS, stdin: 'ignore' });
+    if (result.stdout) r.log.info(`${name} said`, { output: String(result.stdout).slice(0, 2000) });
+    if (result.stderr) r.log.warn(`${name} said`, { output: String(result.stderr).slice(0, 2000) });
+    return result.timedOut ? -1 : result.exitCode ?? -1;
+  }
+}
