@@ -156,6 +156,8 @@ export class Peer {
     const pv = this.volumes.get(volume.index);
     if (!pv || !this.connected || pv.resync || !volume.meta) return;
     if (pv.replicationState !== 'Established' && pv.replicationState !== 'Off' && pv.replicationState !== 'PausedSyncS') return;
+    // Remember which generation of the peer the bits refer to: an interrupted resync resumes.
+    if (pv.view && volume.meta.bitmapGeneration(this.node.id) === 0n) volume.meta.setBitmapGeneration(this.node.id, pv.view.current);
     pv.replicationState = 'SyncSource';
     pv.resync = new ResyncSource(this, volume, pv);
     pv.resync.start();

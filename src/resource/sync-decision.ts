@@ -36,14 +36,14 @@ export function decideSync(local: GenerationView, peer: GenerationView, localIsL
   const self = strip(local.current);
   const other = strip(peer.current);
 
-  if (self === UUID_JUST_CREATED && other === UUID_JUST_CREATED) return { kind: 'no-sync', rule: 'both just created' };
-  if (self === UUID_JUST_CREATED) return { kind: 'target', full: true, rule: 'local just created' };
-  if (other === UUID_JUST_CREATED) return { kind: 'source', full: true, rule: 'peer just created' };
-
   if (self === other) return equalGenerations(local, peer, localIsLowerNodeId);
 
+  // A bitmap kept against the other side's current generation (also an interrupted initial sync).
   if (strip(peer.bitmapForPeer) === self && self !== 0n) return { kind: 'target', full: false, rule: 'peer bitmap generation is local current' };
   if (strip(local.bitmapForPeer) === other && other !== 0n) return { kind: 'source', full: false, rule: 'local bitmap generation is peer current' };
+
+  if (self === UUID_JUST_CREATED) return { kind: 'target', full: true, rule: 'local just created' };
+  if (other === UUID_JUST_CREATED) return { kind: 'source', full: true, rule: 'peer just created' };
 
   const inPeerHistory = peer.history.some((h) => strip(h) === self);
   const inLocalHistory = local.history.some((h) => strip(h) === other);
@@ -60,6 +60,7 @@ export function decideSync(local: GenerationView, peer: GenerationView, localIsL
 }
 
 function equalGenerations(local: GenerationView, peer: GenerationView, localIsLowerNodeId: boolean): SyncDecision {
+  if (strip(local.current) === UUID_JUST_CREATED) return { kind: 'no-sync', rule: 'both just created' };
   if (local.crashedPrimary && !peer.crashedPrimary) return { kind: 'source', full: false, rule: 'equal generations, local crashed as Primary' };
   if (peer.crashedPrimary && !local.crashedPrimary) return { kind: 'target', full: false, rule: 'equal generations, peer crashed as Primary' };
   if (local.crashedPrimary && peer.crashedPrimary) {

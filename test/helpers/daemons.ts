@@ -32,10 +32,20 @@ export class TestCluster {
     return path;
   }
 
+  /** Give one node a configuration directory of its own (as a separate machine has). */
+  writeNodeConfig(node: string, file: string, text: string): void {
+    const dir = join(this.root, `etc-${node}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, file), text);
+    this.nodeConfigDirs.set(node, dir);
+  }
+
+  private readonly nodeConfigDirs = new Map<string, string>();
+
   envFor(name: string): Record<string, string> {
     return {
       TANDEM_NODE: name,
-      TANDEM_CONFIG_DIR: this.configDir,
+      TANDEM_CONFIG_DIR: this.nodeConfigDirs.get(name) ?? this.configDir,
       TANDEM_RUN_DIR: join(this.root, 'run'),
       TANDEM_LOG_LEVEL: process.env.TANDEM_LOG_LEVEL ?? 'info',
     };

@@ -12,6 +12,11 @@ t.test('freshly created metadata', async (t) => {
   t.match(decideSync(view(A), view(UUID_JUST_CREATED), true), { kind: 'source', full: true });
 });
 
+t.test('an interrupted initial sync resumes from the bitmap', async (t) => {
+  t.match(decideSync(view(A, UUID_JUST_CREATED), view(UUID_JUST_CREATED), true), { kind: 'source', full: false });
+  t.match(decideSync(view(UUID_JUST_CREATED), view(A, UUID_JUST_CREATED), true), { kind: 'target', full: false });
+});
+
 t.test('equal generations: no sync, unless one side crashed as Primary', async (t) => {
   t.match(decideSync(view(A), view(A), true), { kind: 'no-sync' });
   t.match(decideSync(view(A | 1n), view(A), true), { kind: 'no-sync' }, 'the Primary bit is ignored');
