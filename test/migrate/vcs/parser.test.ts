@@ -1,0 +1,117 @@
+import t from 'tap';
+import { fileURLToPath } from 'node:url';
+import { parseVcs } from '../../../src/migrate/vcs/parser.js';
+import { loadVcs } from '../../../src/migrate/vcs/load.js';
+import { Warnings } from '../../../src/migrate/warnings.js';
+import { attrValue, valueText } from '../../../src/migrate/vcs/model.js';
+
+const FIX = fileURLToPath(new URL('../../fixtures/migrate/', import.meta.url));
+
+t.test('two-site main.cf: includes, cluster, systems, groups, resources, dependencies', async (t) => {
+  const w = new Warnings();
+  const { config, types, files } = loadVcs(`${FIX}two-site/main.cf`, [], w);
+  t.same(config.includes.map((i) => i.path), ['types.cf', 'VVRTypes.cf']);
+  t.equal(files.length, 3);
+  t.equal(config.cluster?.name, 'ledger_clu');
+  t.same(config.systems.map((s) => s.name), ['alpha', 'bravo']);
+  t.same(config.systems.map((s) => s.attrs.length), [0, 0]);
+  t.same(config.groups.map((g) => g.name), ['ClusterService', 'ledger_rep', 'ledger_app']);
+  const rep = config.groups[1];
+  t.same(rep.resources.map((r) => `${r.type}:${r.name}`), ['DiskGroup:ledger_dg', 'IP:ledger_repip', 'NIC:ledger_repnic', 'RVG:ledger_rvg_res']);
+  t.same(rep.resourceDeps.map((d) => `${d.parent}>${d.child}`), ['ledger_repip>ledger_repnic', 'ledger_rvg_res>ledger_repip', 'ledger_rvg_res>ledger_dg']);
+  const ip = rep.resources[1];
+  t.same(ip.attrs.filter((a) => a.name === 'Address').map((a) => [a.system, valueText(a.value)]), [['alpha', '"192.168.50.11"'], ['bravo', '"192.168.50.12"']]);
+  const app = config.groups[2];
+  t.same(app.groupDeps.map((d) => [d.child, d.category, d.location, d.rigidity]), [['ledger_rep', 'online', 'local', 'hard']]);
+  t.equal(app.groupDeps[0].pos.line, 120);
+  const users = attrValue(config.cluster!.attrs, 'UserNames');
+  t.equal(users?.kind, 'assoc');
+  // types: both statement styles, static/temp, vectors, keylists, associations
+  t.ok(types.get('RVGPrimary'));
+  const dg = types.get('DiskGroup')!;
+  t.match(dg.attrs.find((a) => a.name === 'tempUseFence'), { temp: true, static: false, dimension: 'scalar' });
+  t.match(dg.attrs.find((a) => a.name === 'SupportedActions'), { static: true, dimension: 'keylist' });
+  t.match(types.get('NotifierMngr')!.attrs.find((a) => a.name === 'SmtpRecipients'), { dimension: 'assoc' });
+  t.match(types.get('RVGPrimary')!.attrs.find((a) => a.name === 'ArgList'), { dimension: 'vector', static: true });
+  t.same(w.list, [], 'a complete configuration with its types gives no warnings');
+});
+
+t.test('syntax corners: comments, spacing, empty blocks, GCO objects, every dependency kind', async (t) => {
+  const w = new Warnings();
+  const { config } = loadVcs(`${FIX}corners/main.cf`, [], w);
+  t.same(config.remoteClusters.map((r) => r.name), ['west_clu']);
+  t.equal(config.heartbeats[0].name, 'Icmp');
+  const args = config.heartbeats[0].attrs.find((a) => a.name === 'Arguments');
+  t.equal(args?.system, 'west_clu');
+  t.same(config.systems.map((s) => s.name), ['east-1', 'east-2']);
+  const web = config.groups[0];
+  t.equal(valueText(attrValue(web.attrs, 'SystemList')!), '{ east-1 = 0, east-2 = 1 }');
+  t.equal(valueText(attrValue(web.attrs, 'AutoStartList')!), '{ east-1 }');
+  const proc = web.resources.find((r) => r.name === 'web_proc')!;
+  const pid = attrValue(proc.attrs, 'PidFile');
+  t.same(pid, { kind: 'scalar', text: ' /run/httpd.pid', quoted: true, pos: pid!.pos }, 'leading blank kept');
+  t.same(web.groupDeps.map((d) => `${d.child} ${d.category} ${d.location} ${d.rigidity}`), ['net-sg online global soft', 'batch-sg offline local soft']);
+  t.same(config.groups[2].groupDeps.map((d) => `${d.child} ${d.category} ${d.location} ${d.rigidity}`), ['web-sg online remote firm']);
+  t.same(attrValue(config.cluster!.attrs, 'Administrators'), { kind: 'list', items: [], pos: attrValue(config.cluster!.attrs, 'Administrators')!.pos });
+  t.same(w.list.map((x) => `${x.code} ${x.subject}`).sort(), ['missing-include OracleTypes.cf', 'unknown-type ora_db']);
+  t.match(w.list.find((x) => x.code === 'missing-include')?.at, /corners\/main\.cf:2:1$/);
+});
+
+t.test('quoted strings keep their exact bytes; escapes as hacf writes them', async (t) => {
+  const c = parseVcs('group g (\n)\nX r (\n A = "a \\"b\\" = @{c}, // not a comment"\n B = -12\n C = ""\n)\n', 'm.cf');
+  const attrs = c.groups[0].resources[0].attrs;
+  t.equal((attrs[0].value as { text: string }).text, 'a "b" = @{c}, // not a comment');
+  t.same(attrs.map((a) => a.value.kind === 'scalar' && a.value.quoted), [true, false, true]);
+  t.equal((attrs[1].value as { text: string }).text, '-12');
+  t.equal((attrs[2].value as { text: string }).text, '');
+});
+
+t.test('types files with and without ;, and a custom agent type', async (t) => {
+  const c = parseVcs('type ReplicaPromote (\n\tstatic str ArgList[] = { ReplicaName };\n\tstr ReplicaName;\n)\ntype T2 ( static int X = 3 str Y{} = { a = 1 } keylist Z = { } )\n', 't.cf');
+  t.same(c.types.map((x) => x.name), ['ReplicaPromote', 'T2']);
+  t.same(c.types[1].attrs.map((a) => `${a.static ? 'static ' : ''}${a.dataType} ${a.name} ${a.dimension}`), ['static int X scalar', 'str Y assoc', 'keylist Z keylist']);
+  const w = new Warnings();
+  const { types } = loadVcs(`${FIX}two-site/main.cf`, [`${FIX}reports/custom-types.cf`], w);
+  t.ok(types.get('ReplicaPromote'), '--types files are read too');
+});
+
+t.test('per-system association values and a per-system attribute on any type', async (t) => {
+  const c = parseVcs('group g ( SystemList = { a = 0, b = 1 } )\nDiskGroup d (\n ActivationMode @a = { shdg = sw }\n ActivationMode @b = { shdg = sr }\n)\n', 'm.cf');
+  const am = c.groups[0].resources[0].attrs;
+  t.same(am.map((a) => [a.system, valueText(a.value)]), [['a', '{ shdg = sw }'], ['b', '{ shdg = sr }']]);
+});
+
+const BAD: [string, string, RegExp][] = [
+  ['unclosed string', 'group g (\n A = "abc\n)\n', /m\.cf:2:6: string opened with " is not closed/],
+  ['unclosed block comment', 'group g ( )\n/* x\n', /m\.cf:2:1: comment opened/],
+  ['missing =', 'group g (\n SystemList { a = 0 }\n)\n', /m\.cf:2:13: expected '=', found '\{'/],
+  ['resource before group', 'IP ip1 ( Address = "1.2.3.4" )\n', /m\.cf:1:1: resource ip1 appears before any group/],
+  ['bad rigidity', 'group g ( )\nrequires group h online local stiff\n', /m\.cf:2:31: expected a dependency rigidity \(soft \| firm \| hard\), found 'stiff'/],
+  ['bad category', 'group g ( )\nrequires group h sometimes local hard\n', /m\.cf:2:18: expected a dependency category/],
+  ['dangling dependency', 'group g ( )\nIP a ( )\na requires b\n', /m\.cf:3:1: dependency 'a requires b' names resource b/],
+  ['duplicate resource', 'group g ( )\nIP a ( )\ngroup h ( )\nNIC a ( )\n', /m\.cf:4:1: resource a is defined twice \(first at line 2\)/],
+  ['duplicate group', 'group g ( )\ngroup g ( )\n', /m\.cf:2:7: group g is defined twice/],
+  ['two clusters', 'cluster a ( )\ncluster b ( )\n', /m\.cf:2:1: second cluster definition/],
+  ['unterminated block', 'group g (\n A = 1\n', /m\.cf:3:1: expected an attribute name or '\)', found end of file/],
+  ['unterminated list', 'group g ( A = { x, y )\n', /m\.cf:1:22: expected '\}', found '\)'/],
+  ['assoc missing value', 'group g ( A = { x = , y = 1 } )\n', /m\.cf:1:21: expected a value for key x, found ','/],
+  ['stray brace', '}\n', /m\.cf:1:1: expected a statement/],
+  ['include without quotes', 'include types.cf\n', /m\.cf:1:9: expected a quoted file name/],
+  ['bad type data type', 'type T ( string X )\n', /m\.cf:1:10: unknown attribute data type 'string'/],
+  ['atleast', 'group g ( )\nIP a ( )\nIP b ( )\na requires atleast 1 from b\n', /m\.cf:4:12: 'atleast' dependencies are not supported/],
+];
+
+for (const [name, text, re] of BAD) {
+  t.test(`malformed: ${name}`, async (t) => {
+    t.throws(() => parseVcs(text, 'm.cf'), { code: 'TANDEM_E_PARSE', message: re });
+  });
+}
+
+t.test('parse errors carry file, line and column for --json', async (t) => {
+  try {
+    parseVcs('group g (\n  X = {\n', '/etc/x/main.cf');
+    t.fail('should throw');
+  } catch (err) {
+    t.match((err as { details: unknown }).details, { file: '/etc/x/main.cf', line: 3, col: 1 });
+  }
+});
