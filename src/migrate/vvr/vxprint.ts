@@ -1,0 +1,79 @@
+// `vxprint -g <dg> -Pl` RLINK records: label lines (`info:`, `state:`, `assoc:` …) whose
+// continuation lines start with blanks, each holding key=value tokens.
+import { contentLines, lineError, type Line } from './report-lines.js';
+
+export interface RlinkEnd {
+  host: string;
+  ip?: string;
+  port?: number;
+}
+
+export interface RlinkRecord {
+  name: string;
+  diskGroup?: string;
+  /** every key=value token, except the host/IP/port triples below */
+  attrs: Record<string, string>;
+  local?: RlinkEnd;
+  remote?: RlinkEnd;
+  /** 'TCP/IP' | 'UDP/IP' | 'STORAGE' */
+  protocol?: string;
+  flags: string[];
+}
+
+const LABEL = /^([A-Za-z ]+):\s*(.*)$/;
+
+export function parseVxprintRlinks(text: string, file: string): RlinkRecord[] {
+  const records: RlinkRecord[] = [];
+  let diskGroup: string | undefined;
+  let current: RlinkRecord | undefined;
+  let label = '';
+  for (const line of contentLines(text)) {
+    const continued = /^\s/.test(line.text) && label !== '';
+    const m = continued ? null : LABEL.exec(line.text);
+    if (!continued && !m) throw lineError(file, line, `not a vxprint -Pl line: '${line.text.trim()}'`, 'give the output of vxprint -g <dg> -Pl (RLINK records)');
+    if (m) {
+      label = m[1].trim();
+      if (label === 'Disk group') {
+        diskGroup = m[2].trim();
+        label = '';
+        continue;
+      }
+      if (label === 'Rlink') {
+        current = { name: m[2].trim(), ...(diskGroup ? { diskGroup } : {}), attrs: {}, flags: [] };
+        records.push(current);
+        continue;
+      }
+    }
+    if (!current) throw lineError(file, line, 'RLINK field before any "Rlink:" line', 'give complete vxprint -Pl records');
+    addField(current, label, m ? m[2] : line.text.trim(), file, line);
+  }
+  return records;
+}
+
+function addField(rec: RlinkRecord, label: string, body: string, file: string, line: Line): void {
+  if (label === 'protocol') {
+    rec.protocol = body.trim();
+    return;
+  }
+  if (label === 'flags') {
+    rec.flags.push(...body.split(/\s+/).filter(Boolean));
+    return;
+  }
+  let end: RlinkEnd | undefined;
+  for (const token of body.split(/\s+/).filter(Boolean)) {
+    const eq = token.indexOf('=');
+    if (eq <= 0) throw lineError(file, line, `expected key=value in the ${label}: field, found '${token}'`, 'give unmodified vxprint -Pl output');
+    const key = token.slice(0, eq);
+    const value = token.slice(eq + 1);
+    if (key === 'remote_host' || key === 'local_host') {
+      end = { host: value };
+      rec[key === 'remote_host' ? 'remote' : 'local'] = end;
+    } else if (end && key === 'IP_addr') {
+      end.ip = value;
+    } else if (end && key === 'port') {
+      end.port = Number(value);
+    } else {
+      rec.attrs[key] = value;
+    }
+  }
+}
