@@ -1,0 +1,87 @@
+// block: placement — a file or block device written with pwrite and made durable with fdatasync.
+// Synchronous fs calls on purpose: fs.promises adds ~50 µs of thread-pool hops per write+sync.
+import { closeSync, fdatasyncSync, fstatSync, openSync, readFileSync, readSync, writeSync, constants } from 'node:fs';
+import { TandemError } from '../lib/errors.js';
+import { checkRange, type MetaStore } from './store.js';
+
+const ZERO_CHUNK = 1 << 20;
+
+export class BlockStore implements MetaStore {
+  readonly kind = 'block' as const;
+  readonly isPmem = false;
+  readonly length: number;
+  private fd: number;
+
+  /** Open an existing file/device, or create (and preallocate by writing zeros) a file of `createSize` bytes. */
+  static open(path: string, createSize?: number): BlockStore {
+    let fd: number;
+    try {
+      fd = openSync(path, createSize === undefined ? constants.O_RDWR : constants.O_RDWR | constants.O_CREAT, 0o600);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new TandemError(e.code === 'ENOENT' ? 'TANDEM_E_NOT_FOUND' : 'TANDEM_E_IO', `cannot open block metadata ${path}: ${e.message}`, {
+        hint: createSize === undefined ? "create it with 'tandem md create --meta block:<path> …'" : 'check the path and permissions',
+        cause: err,
+      });
+    }
+    const store = new BlockStore(fd, createSize ?? deviceSize(fd, path));
+    if (createSize !== undefined) store.preallocate();
+    return store;
+  }
+
+  private constructor(fd: number, length: number) {
+    this.fd = fd;
+    this.length = length;
+  }
+
+  read(offset: number, length: number): Uint8Array {
+    checkRange(this.length, offset, length);
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const n = readSync(this.fd, out, done, length - done, offset + done);
+      if (n === 0) break; // beyond the end of a short file reads as zeros
+      done += n;
+    }
+    return out;
+  }
+
+  write(offset: number, data: Uint8Array): void {
+    checkRange(this.length, offset, data.length);
+    let done = 0;
+    while (done < data.length) done += writeSync(this.fd, data, done, data.length - done, offset + done);
+  }
+
+  /** fdatasync makes the whole file durable; the range is what the caller relies on. */
+  persist(offset: number, length: number): void {
+    checkRange(this.length, offset, length);
+    fdatasyncSync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** First writes to sparse blocks cost block allocation and journal work; pay it once here. */
+  private preallocate(): void {
+    const zeros = new Uint8Array(Math.min(ZERO_CHUNK, this.length));
+    for (let off = 0; off < this.length; off += zeros.length) {
+      this.write(off, zeros.subarray(0, Math.min(zeros.length, this.length - off)));
+    }
+    fdatasyncSync(this.fd);
+  }
+}
+
+function deviceSize(fd: number, path: string): number {
+  const st = fstatSync(fd);
+  if (st.isFile()) return st.size;
+  if (st.isBlockDevice()) {
+    // sysfs reports a block device's size in 512-byte sectors.
+    const majorMinor = `${Math.floor(st.rdev / 256) & 0xfff}:${(st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00)}`;
+    return Number(readFileSync(`/sys/dev/block/${majorMinor}/size`, 'utf8').trim()) * 512;
+  }
+  throw new TandemError('TANDEM_E_IO', `${path} is neither a regular file nor a block device`, {
+    hint: 'block: metadata goes on a file or a block device',
+  });
+}
