@@ -1,0 +1,150 @@
+// The peer protocol's message catalogue: every message declared once, with its type number and
+// fields (schema.ts). Type numbers and enum orders are part of the wire format: never renumber or
+// reorder; add new entries at the end and raise PROTOCOL_VERSION_MAX (version.ts).
+//
+// Streams, as in DRBD: handshake messages travel on both sockets before a link exists; data and
+// resync messages on the data socket; acks and pings on the control socket, so they are never
+// queued behind bulk data.
+import {
+  arrayOf, bitsOf, bool, bytes, enumOf, fixed, safe, string, struct, tail, u16, u32, u64, u8,
+  type RecordOf,
+} from './schema.js';
+import { MAX_DATA_BYTES } from './version.js';
+
+/** Names as DRBD administrators know them; the index is the wire value. */
+export const WIRE_ROLES = ['Unknown', 'Primary', 'Secondary'] as const;
+export const WIRE_DISK_STATES = [
+  'Diskless', 'Attaching', 'Inconsistent', 'Outdated', 'Consistent', 'UpToDate', 'Failed', 'DUnknown',
+] as const;
+export const SOCKET_ROLES = ['data', 'control'] as const;
+export const REFUSE_CODES = [
+  'version', 'resource', 'node-id', 'auth', 'busy', 'race', 'timeout', 'protocol',
+] as const;
+
+const NONCE_BYTES = 32;
+const MAC_BYTES = 32;
+const TEXT_MAX = 512;
+/** DRBD keeps 32 history ids per device; we carry at most that many. */
+const HISTORY_MAX = 32;
+/** Ranges a node may hold differently after its Primary vanished: bounded by the AL size. */
+const RANGES_MAX = 8192;
+const VOLUMES_MAX = 256;
+const DIGEST_MAX = 64;
+
+const range = struct({ offset: safe, length: safe });
+
+const volumeState = struct({
+  volume: u16,
+  diskState: enumOf(WIRE_DISK_STATES),
+  sizeBytes: safe,
+  current: u64,
+  /** the sender's bitmap generation for the receiver (0: none) */
+  bitmapForReceiver: u64,
+  history: arrayOf(u64, { max: HISTORY_MAX }),
+  flags: bitsOf(16, ['crashedPrimary', 'wasUpToDate', 'consistent', 'discardMyData', 'newDataGeneration']),
+  outOfSyncBits: safe,
+  reconcile: arrayOf(range, { max: RANGES_MAX }),
+});
+
+const writeFlags = bitsOf(8, ['fua', 'flush']);
+
+export const MESSAGES = {
+  // --- handshake (both sockets, before authentication) ---
+  Hello: {
+    id: 0x01,
+    fields: {
+      versionMin: u16,
+      versionMax: u16,
+      resource: string(64),
+      senderNodeId: u8,
+      /** whom the sender means to talk to; the receiver checks it is itself */
+      peerNodeId: u8,
+      socketRole: enumOf(SOCKET_ROLES),
+      /** the same on the data and the control socket of one connection attempt */
+      connectionNonce: fixed(16),
+    },
+  },
+  AuthChallenge: { id: 0x02, fields: { nonce: fixed(NONCE_BYTES) } },
+  AuthResponse: { id: 0x03, fields: { mac: fixed(MAC_BYTES) } },
+  AuthResult: { id: 0x04, fields: { ok: bool, reason: string(TEXT_MAX) } },
+  Refuse: { id: 0x05, fields: { code: enumOf(REFUSE_CODES), text: string(TEXT_MAX) } },
+  Disconnect: { id: 0x06, fields: { reason: string(TEXT_MAX) } },
+
+  // --- state ---
+  State: {
+    id: 0x10,
+    fields: { role: enumOf(WIRE_ROLES), volumes: arrayOf(volumeState, { max: VOLUMES_MAX }) },
+  },
+  /** cluster-wide two-phase state change (DRBD's twopc) */
+  StateChangeRequest: {
+    id: 0x11,
+    fields: {
+      transactionId: u32,
+      initiatorNodeId: u8,
+      phase: enumOf(['prepare', 'commit', 'abort'] as const),
+      change: enumOf(['promote', 'demote', 'outdate', 'detach', 'disconnect'] as const),
+      volume: u16,
+    },
+  },
+  StateChangeReply: {
+    id: 0x12,
+    fields: { transactionId: u32, result: enumOf(['yes', 'no', 'retry'] as const), reason: string(TEXT_MAX) },
+  },
+
+  // --- data (data socket) ---
+  Write: {
+    id: 0x20,
+    fields: { volume: u16, seq: safe, epoch: u32, offset: safe, flags: writeFlags, data: tail(MAX_DATA_BYTES) },
+  },
+  WriteZeroes: {
+    id: 0x21,
+    fields: { volume: u16, seq: safe, epoch: u32, offset: safe, length: u32, flags: writeFlags },
+  },
+  Trim: { id: 0x22, fields: { volume: u16, seq: safe, epoch: u32, offset: safe, length: u32 } },
+  /** closes an epoch: every write of epochs ≤ this one, on every volume, comes before it */
+  Barrier: { id: 0x23, fields: { epoch: u32, writeCount: u32 } },
+  Flush: { id: 0x24, fields: { id: u32 } },
+
+  // --- acks and liveness (control socket) ---
+  RecvAck: { id: 0x30, fields: { volume: u16, seq: safe } },
+  WriteAck: { id: 0x31, fields: { volume: u16, seq: safe } },
+  NegAck: { id: 0x32, fields: { volume: u16, seq: safe, errno: u16 } },
+  BarrierAck: { id: 0x33, fields: { epoch: u32, writeCount: u32 } },
+  FlushAck: { id: 0x34, fields: { id: u32 } },
+  Ping: { id: 0x35, fields: { id: u32 } },
+  PingAck: { id: 0x36, fields: { id: u32 } },
+
+  // --- resync, verify, diskless reads ---
+  /** out-of-sync bits from bitOffset: raw 64-bit little-endian words or a run-length encoding */
+  BitmapChunk: {
+    id: 0x40,
+    fields: {
+      volume: u16, bitOffset: safe, encoding: enumOf(['raw', 'rle'] as const), last: bool,
+      payload: tail(MAX_DATA_BYTES),
+    },
+  },
+  ResyncRequest: { id: 0x41, fields: { volume: u16, requestId: u32, offset: safe, length: u32 } },
+  ResyncData: { id: 0x42, fields: { volume: u16, requestId: u32, offset: safe, data: tail(MAX_DATA_BYTES) } },
+  ResyncAck: { id: 0x43, fields: { volume: u16, requestId: u32, offset: safe, length: u32 } },
+  /** every out-of-sync block was sent and acknowledged: the target takes these generations */
+  ResyncDone: { id: 0x44, fields: { volume: u16, current: u64, history: arrayOf(u64, { max: HISTORY_MAX }) } },
+  ChecksumRequest: {
+    id: 0x45,
+    fields: { volume: u16, requestId: u32, offset: safe, length: u32, digest: bytes(DIGEST_MAX) },
+  },
+  ChecksumReply: {
+    id: 0x46,
+    fields: { volume: u16, requestId: u32, offset: safe, length: u32, digest: bytes(DIGEST_MAX) },
+  },
+  ReadRequest: { id: 0x47, fields: { volume: u16, requestId: u32, offset: safe, length: u32 } },
+  ReadReply: { id: 0x48, fields: { volume: u16, requestId: u32, errno: u16, data: tail(MAX_DATA_BYTES) } },
+} as const;
+
+export type MessageName = keyof typeof MESSAGES;
+export type MessageOf<N extends MessageName> = { type: N } & RecordOf<(typeof MESSAGES)[N]['fields']>;
+export type WireMessage = { [N in MessageName]: MessageOf<N> }[MessageName];
+
+/** Messages allowed before a socket is authenticated. */
+export const HANDSHAKE_MESSAGES: ReadonlySet<MessageName> = new Set<MessageName>([
+  'Hello', 'AuthChallenge', 'AuthResponse', 'AuthResult', 'Refuse',
+]);

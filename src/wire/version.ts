@@ -1,0 +1,37 @@
+// Versions and limits of the peer protocol.
+//
+// Two numbers, kept apart on purpose:
+//   FRAME_FORMAT   the header layout (frame.ts). Every frame carries it, Hello included, so two
+//                  nodes with different protocol versions can still read each other's Hello and
+//                  Refuse and say clearly why they cannot talk.
+//   PROTOCOL_*     the message catalogue and its semantics, negotiated in Hello: both sides use
+//                  the highest version in the intersection of their [min, max] ranges.
+//
+// Protocol history:
+//   1  first version: the catalogue in messages.ts.
+
+export const FRAME_MAGIC = 0x54_41_4e_44; // "TAND"
+export const FRAME_FORMAT = 1;
+
+export const PROTOCOL_VERSION_MIN = 1;
+export const PROTOCOL_VERSION_MAX = 1;
+
+/** Largest block of data one message carries (a Write, ResyncData, ReadReply). */
+export const MAX_DATA_BYTES = 1024 * 1024;
+/** Room for the fixed fields of any message beside its data. */
+export const MAX_FIELDS_BYTES = 256 * 1024;
+export const MAX_PAYLOAD_BYTES = MAX_DATA_BYTES + MAX_FIELDS_BYTES;
+/** Before authentication a peer may only send small handshake frames. */
+export const MAX_HANDSHAKE_PAYLOAD_BYTES = 4096;
+
+export interface VersionRange {
+  min: number;
+  max: number;
+}
+
+/** The version both sides will speak, or null when their ranges do not overlap. */
+export function negotiateVersion(local: VersionRange, remote: VersionRange): number | null {
+  const low = Math.max(local.min, remote.min);
+  const high = Math.min(local.max, remote.max);
+  return low <= high ? high : null;
+}
