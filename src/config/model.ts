@@ -66,6 +66,10 @@ export interface ResourceConfig {
   /** ping interval and timeout in ms */
   pingIntervalMs: number;
   pingTimeoutMs: number;
+  /** a single-node resource without replication (standalone = yes) */
+  standalone: boolean;
+  /** the node named by after-sb-0pri = discard-node-<name>; null otherwise */
+  discardNode: string | null;
   nodes: NodeConfig[];
   /** effective value origins, keyed by 'resource.protocol', 'node.bravo.volume.0.disk', … */
   origins: Record<string, Origin>;
@@ -76,11 +80,18 @@ export interface Warning {
   file: string;
   line?: number;
   key?: string;
+  /** the resource and node the warning is about, when it is about one */
+  resource?: string;
+  node?: string;
   message: string;
 }
 
 export interface ClusterConfig {
   dir: string;
+  /** the files read, in the order read */
+  files: string[];
+  /** the node this invocation acts as, when the caller named one */
+  localNode: string | null;
   resources: ResourceConfig[];
   warnings: Warning[];
 }

@@ -1,0 +1,105 @@
+// The configuration loader: the only code that reads resource INI files.
+//
+//   loadConfig(dir, {node?})           every *.ini / *.conf file of dir → ClusterConfig
+//                                      (resources sorted by file, warnings for unsafe settings)
+//   loadResource(dir, name, {node?})   one resource; TANDEM_E_NOT_FOUND if no file defines it,
+//                                      TANDEM_E_CONFIG if `node` is given and is not one of its nodes
+//
+// Both are synchronous and throw one TandemError('TANDEM_E_CONFIG') listing every problem of the
+// directory (details.errors: [{file, line, section, key, value, allowed, message, hint}]), so a
+// broken file is reported in full rather than one line at a time. A resource that does not name
+// the local node is fine until a caller asks for that resource. The schema is in schema.ts.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseIni } from './ini-file.js';
+import type { ClusterConfig, ResourceConfig } from './model.js';
+import { configError, problemAt, type ConfigProblem } from './problems.js';
+import { readResourceFile } from './resource-file.js';
+import { warningsFor } from './warnings.js';
+import { TandemError } from '../lib/errors.js';
+
+export interface LoadOptions {
+  /** the node this invocation acts as (the caller resolves it from --node / TANDEM_NODE / host name) */
+  node?: string;
+}
+
+const CONFIG_FILE = /^[^.].*\.(ini|conf)$/;
+
+export function loadConfig(dir: string, opts: LoadOptions = {}): ClusterConfig {
+  const files = configFiles(dir);
+  const problems: ConfigProblem[] = [];
+  const resources: ResourceConfig[] = [];
+  for (const file of files) {
+    const text = readText(file, problems);
+    if (text === null) continue;
+    const resource = readResourceFile(parseIni(file, text, problems), problems);
+    if (resource) resources.push(resource);
+  }
+  checkUniqueNames(resources, problems);
+  const warnings = warningsFor(resources);
+  if (problems.length > 0) throw configError(dir, inFileOrder(problems), warnings);
+  return { dir, files, localNode: opts.node ?? null, resources, warnings };
+}
+
+export function loadResource(dir: string, name: string, opts: LoadOptions = {}): ResourceConfig {
+  const config = loadConfig(dir, opts);
+  const resource = config.resources.find((r) => r.name === name);
+  if (!resource) {
+    throw new TandemError('TANDEM_E_NOT_FOUND', `no resource '${name}' in ${dir}`, {
+      hint: `resources defined there: ${config.resources.map((r) => r.name).join(', ') || 'none'}`,
+      details: { dir, resource: name },
+    });
+  }
+  if (opts.node !== undefined && !resource.nodes.some((n) => n.name === opts.node)) {
+    throw new TandemError('TANDEM_E_CONFIG', `${resource.file}: resource '${name}' has no [node.${opts.node}] section; its nodes: ${resource.nodes.map((n) => n.name).join(', ')}`, {
+      hint: `run as one of its nodes (--node / TANDEM_NODE), or add [node.${opts.node}] with id and address`,
+      details: { file: resource.file, resource: name, node: opts.node },
+    });
+  }
+  return resource;
+}
+
+function inFileOrder(problems: ConfigProblem[]): ConfigProblem[] {
+  return [...problems].sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0));
+}
+
+function configFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    names = readdirSync(dir);
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as Error).message})`;
+    throw new TandemError('TANDEM_E_CONFIG', `configuration directory ${dir} ${why}`, {
+      hint: 'create it with one <resource>.ini per resource, or point --config-dir / TANDEM_CONFIG_DIR at it',
+      details: { dir },
+    });
+  }
+  return names.filter((n) => CONFIG_FILE.test(n)).sort().map((n) => join(dir, n));
+}
+
+function readText(file: string, problems: ConfigProblem[]): string | null {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push(problemAt({ file, line: null, section: null }, `cannot be read: ${(err as Error).message}`, { hint: 'check the file permissions (tandem usually runs as root)' }));
+    return null;
+  }
+}
+
+/** Resource names are unique across the directory: they name sockets, metadata and Pacemaker ids. */
+function checkUniqueNames(resources: ResourceConfig[], problems: ConfigProblem[]): void {
+  const first = new Map<string, ResourceConfig>();
+  for (const r of resources) {
+    const other = first.get(r.name);
+    if (!other) {
+      first.set(r.name, r);
+      continue;
+    }
+    const line = r.origins['resource.name'].line ?? null;
+    const otherAt = `${other.file}:${other.origins['resource.name'].line}`;
+    problems.push(problemAt({ file: r.file, line, section: 'resource' }, `key 'name' in [resource]: '${r.name}' is not unique: ${otherAt} defines it too; allowed: a resource name no other file uses`, {
+      key: 'name', value: r.name, allowed: 'a resource name no other file uses', hint: 'rename one of the resources, or delete the stale file',
+    }));
+  }
+}

@@ -1,0 +1,81 @@
+// The one declarative schema of a resource file: every section, every key, its type, default,
+// required-ness and a one-line description (shown by `tandem config explain`). The loader
+// validates against this table and nothing else; adding a key means adding a line here.
+import type { AfterSb0Pri, AfterSb1Pri, AfterSb2Pri, Fencing, OnNoQuorum, Protocol } from './model.js';
+import * as v from './values.js';
+import { assert } from '../lib/assert.js';
+
+export interface KeySpec<T = unknown> {
+  type: v.ValueType<T>;
+  /** the default as it would be written in the file; absent = no default */
+  default?: string;
+  required?: boolean;
+  description: string;
+}
+
+const AFTER_SB_0PRI: readonly AfterSb0Pri[] = ['disconnect', 'discard-younger-primary', 'discard-older-primary', 'discard-zero-changes', 'discard-least-changes', 'discard-node'];
+
+export interface AfterSb0PriSetting {
+  policy: AfterSb0Pri;
+  /** the node whose data is discarded, for discard-node-<name> */
+  node: string | null;
+}
+
+/** DRBD's after-sb-0pri values, where discard-node is written discard-node-<name>. */
+const afterSb0pri: v.ValueType<AfterSb0PriSetting> = {
+  allowed: AFTER_SB_0PRI.filter((p) => p !== 'discard-node').join(', ') + ', discard-node-<node name>',
+  parse(text) {
+    const m = /^discard-node-(.+)$/.exec(text);
+    if (m) return v.isNodeName(m[1]) ? { ok: true, value: { policy: 'discard-node', node: m[1] } } : { ok: false, problem: `is not a split-brain policy: '${m[1]}' is not a node name` };
+    if (text !== 'discard-node' && (AFTER_SB_0PRI as readonly string[]).includes(text)) return { ok: true, value: { policy: text as AfterSb0Pri, node: null } };
+    return { ok: false, problem: 'is not a split-brain policy' };
+  },
+  format: (s) => (s.node === null ? s.policy : `discard-node-${s.node}`),
+};
+
+export const RESOURCE_KEYS = {
+  name: { type: v.resourceName, required: true, description: 'resource name, unique across the configuration directory' },
+  protocol: { type: v.enumOf<Protocol>('a replication protocol', ['A', 'B', 'C']), default: 'C', description: 'when a write is acknowledged: A sent, B received by peers, C written by peers' },
+  secret: { type: v.text, default: '', description: 'shared secret peers authenticate with (HMAC challenge-response)' },
+  fencing: { type: v.enumOf<Fencing>('a fencing policy', ['dont-care', 'resource-only', 'resource-and-stonith']), default: 'dont-care', description: 'what a Primary does when it loses a peer: nothing, fence-peer handler, or freeze I/O until the handler answers' },
+  quorum: { type: v.quorum, default: 'off', description: 'nodes that must be reachable for I/O: off, majority, all or a number' },
+  'on-no-quorum': { type: v.enumOf<OnNoQuorum>('an on-no-quorum policy', ['io-error', 'suspend-io']), default: 'suspend-io', description: 'what I/O does without quorum: fail, or wait until quorum returns' },
+  'after-sb-0pri': { type: afterSb0pri, default: 'disconnect', description: 'split-brain recovery when no node is Primary' },
+  'after-sb-1pri': { type: v.enumOf<AfterSb1Pri>('a split-brain policy', ['disconnect', 'consensus', 'discard-secondary', 'call-pri-lost-after-sb', 'violently-as0p']), default: 'disconnect', description: 'split-brain recovery when one node is Primary' },
+  'after-sb-2pri': { type: v.enumOf<AfterSb2Pri>('a split-brain policy', ['disconnect', 'call-pri-lost-after-sb', 'violently-as0p']), default: 'disconnect', description: 'split-brain recovery when two nodes are Primary' },
+  'al-extents': { type: v.integer(7, 65534), default: '1237', description: 'activity-log extents of 4 MiB: more means fewer metadata updates, longer resync after a crash' },
+  'resync-rate': { type: v.rate, default: '0', description: 'resync bandwidth limit in bytes per second, 0 = unlimited' },
+  'ping-interval': { type: v.duration(100, 120_000), default: '10s', description: 'idle time after which a peer connection is pinged' },
+  'ping-timeout': { type: v.duration(100, 30_000), default: '500ms', description: 'time a ping may take before the peer is considered lost' },
+  standalone: { type: v.bool, default: 'no', description: 'yes allows a single-node resource (no replication)' },
+} satisfies Record<string, KeySpec>;
+
+export const VOLUME_KEYS = {
+  disk: { type: v.disk, description: 'backing block device or file; none = diskless (reads and writes through a peer)' },
+  meta: { type: v.meta, description: 'metadata placement, pmem:<path> or block:<path>; not needed when diskless' },
+  export: { type: v.exportAddress, description: 'where the volume is exported over NBD: a Unix socket path or tcp:<host>:<port>' },
+  size: { type: v.size(4096, 512), description: 'volume size; without it the size of the backing disk' },
+} satisfies Record<string, KeySpec>;
+
+export const NODE_KEYS = {
+  id: { type: v.integer(0, 31), required: true, description: 'node id, unique in the resource, 0..31' },
+  address: { type: v.address, required: true, description: 'address and port peers connect to' },
+} satisfies Record<string, KeySpec>;
+
+/** Volume keys a [node.X] section may override as volume.N.<key>. */
+export const NODE_OVERRIDE_KEYS = ['disk', 'meta', 'export'] as const satisfies ReadonlyArray<keyof typeof VOLUME_KEYS>;
+export type OverrideKey = (typeof NODE_OVERRIDE_KEYS)[number];
+
+/** Bounds on what one resource may declare. */
+export const MAX_VOLUMES = 64;
+export const MAX_NODES = 32;
+
+export type ResourceKey = keyof typeof RESOURCE_KEYS;
+
+/** The schema checks itself when loaded: every default must be a valid value of its own type. */
+for (const table of [RESOURCE_KEYS, VOLUME_KEYS, NODE_KEYS] as Array<Record<string, KeySpec>>) {
+  for (const [key, spec] of Object.entries(table)) {
+    assert(spec.default === undefined || spec.type.parse(spec.default).ok, `schema default of '${key}' is valid`);
+    assert(!(spec.required && spec.default !== undefined), `schema key '${key}' is not both required and defaulted`);
+  }
+}

@@ -1,0 +1,94 @@
+// Known-unsafe combinations that are valid but can lose data or availability. Each warning has
+// a stable code and says what can go wrong; warnings never fail `tandem config check`.
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { ResourceConfig, Warning } from './model.js';
+
+type Check = (r: ResourceConfig) => Warning[];
+
+function at(r: ResourceConfig, key: string, code: string, message: string, node?: string): Warning {
+  const origin = r.origins[key];
+  const line = origin?.source === 'default' ? undefined : origin?.line;
+  return { code, file: r.file, ...(line === undefined ? {} : { line }), key: key.replace(/^resource\./, '').replace(/^node\.[^.]+\./, ''), resource: r.name, ...(node ? { node } : {}), message };
+}
+
+const fencingDontCare: Check = (r) =>
+  r.nodes.length >= 2 && r.fencing === 'dont-care' && r.quorum === 'off'
+    ? [at(r, 'resource.fencing', 'TANDEM_W_FENCING_DONT_CARE', `resource '${r.name}': fencing = dont-care without quorum: if the nodes lose sight of each other, Pacemaker can promote both and the writes of one side are lost in the split brain; use fencing = resource-only or resource-and-stonith, or quorum with 3+ nodes`)]
+    : [];
+
+const afterSbDiscards: Check = (r) => {
+  const out: Warning[] = [];
+  if (['discard-younger-primary', 'discard-older-primary', 'discard-least-changes', 'discard-node'].includes(r.afterSb0pri)) {
+    out.push(at(r, 'resource.after-sb-0pri', 'TANDEM_W_AFTER_SB_DISCARDS_WRITES', `resource '${r.name}': after-sb-0pri = ${r.afterSb0pri}${r.discardNode ? `-${r.discardNode}` : ''} throws away one side's writes after a split brain without asking, including writes that were acknowledged; disconnect or discard-zero-changes keep them`));
+  }
+  for (const [key, policy] of [['after-sb-1pri', r.afterSb1pri], ['after-sb-2pri', r.afterSb2pri]] as const) {
+    if (policy === 'violently-as0p' || policy === 'call-pri-lost-after-sb') {
+      out.push(at(r, `resource.${key}`, 'TANDEM_W_AFTER_SB_DISCARDS_PRIMARY', `resource '${r.name}': ${key} = ${policy} can discard the data of a Primary after a split brain, so writes already acknowledged to applications are lost; use disconnect and resolve with 'tandem split-brain resolve'`));
+    }
+  }
+  return out;
+};
+
+const asyncWithStonith: Check = (r) =>
+  r.protocol !== 'C' && r.fencing === 'resource-and-stonith'
+    ? [at(r, 'resource.protocol', 'TANDEM_W_ASYNC_FENCING', `resource '${r.name}': protocol ${r.protocol} with fencing = resource-and-stonith: a write is acknowledged before the peer has it on disk, so after STONITH and failover the new Primary lacks acknowledged writes; use protocol C`)]
+    : [];
+
+const quorum: Check = (r) => {
+  const n = r.nodes.length;
+  if (r.quorum === 'off') {
+    return n >= 3 ? [at(r, 'resource.quorum', 'TANDEM_W_QUORUM_OFF', `resource '${r.name}': quorum = off with ${n} nodes: a partitioned minority can keep writing and diverge (split brain); use quorum = majority`)] : [];
+  }
+  const needed = r.quorum === 'majority' ? Math.floor(n / 2) + 1 : r.quorum === 'all' ? n : r.quorum;
+  return n >= 2 && needed >= n
+    ? [at(r, 'resource.quorum', 'TANDEM_W_QUORUM_NO_NODE_LOSS', `resource '${r.name}': quorum = ${r.quorum} with ${n} nodes needs all ${n} nodes: losing any node stops I/O on the survivors${n === 2 ? '; add a third (possibly diskless) node as a tiebreaker' : ''}`)]
+    : [];
+};
+
+const secret: Check = (r) => {
+  if (r.nodes.length < 2) return [];
+  if (r.secret === '') return [at(r, 'resource.secret', 'TANDEM_W_NO_SECRET', `resource '${r.name}': no secret: any host that reaches a node's port can connect as a peer and receive or overwrite the data; set secret = <at least 8 characters>`)];
+  if (r.secret.length < 8) return [at(r, 'resource.secret', 'TANDEM_W_SHORT_SECRET', `resource '${r.name}': the secret has ${r.secret.length} characters (fewer than 8) and can be guessed; use a long random secret`)];
+  return [];
+};
+
+function samePath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+const metaOnData: Check = (r) =>
+  r.nodes.flatMap((n) => n.volumes
+    .filter((v) => v.disk !== null && v.meta !== null && samePath(v.disk) === samePath(v.meta.path))
+    .map((v) => at(r, `node.${n.name}.volume.${v.index}.meta`, 'TANDEM_W_META_ON_DATA', `resource '${r.name}', node ${n.name}, volume ${v.index}: metadata and data are both on ${v.disk}: metadata updates overwrite data blocks; put metadata on its own device or file`, n.name)));
+
+/** Two volumes (of any resources) on one node backed by the same disk corrupt each other. */
+function sharedDisks(resources: ResourceConfig[]): Warning[] {
+  const seen = new Map<string, string>();
+  const out: Warning[] = [];
+  for (const r of resources) {
+    for (const n of r.nodes) {
+      for (const v of n.volumes) {
+        if (v.disk === null) continue;
+        const id = `${n.name}\0${samePath(v.disk)}`;
+        const first = seen.get(id);
+        if (first !== undefined) {
+          out.push(at(r, `node.${n.name}.volume.${v.index}.disk`, 'TANDEM_W_SHARED_DISK', `node ${n.name}: ${v.disk} backs both ${first} and resource '${r.name}' volume ${v.index}: each overwrites the other's data`, n.name));
+        } else {
+          seen.set(id, `resource '${r.name}' volume ${v.index}`);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+const CHECKS: Check[] = [fencingDontCare, afterSbDiscards, asyncWithStonith, quorum, secret, metaOnData];
+
+export function warningsFor(resources: ResourceConfig[]): Warning[] {
+  return [...resources.flatMap((r) => CHECKS.flatMap((check) => check(r))), ...sharedDisks(resources)];
+}
