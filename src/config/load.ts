@@ -4,6 +4,7 @@
 //                                      (resources sorted by file, warnings for unsafe settings)
 //   loadResource(dir, name, {node?})   one resource; TANDEM_E_NOT_FOUND if no file defines it,
 //                                      TANDEM_E_CONFIG if `node` is given and is not one of its nodes
+//   findResource(config, name, node?)  the same lookup on an already loaded ClusterConfig
 //
 // Both are synchronous and throw one TandemError('TANDEM_E_CONFIG') listing every problem of the
 // directory (details.errors: [{file, line, section, key, value, allowed, message, hint}]), so a
@@ -42,7 +43,12 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): ClusterConfig {
 }
 
 export function loadResource(dir: string, name: string, opts: LoadOptions = {}): ResourceConfig {
-  const config = loadConfig(dir, opts);
+  return findResource(loadConfig(dir, opts), name, opts.node);
+}
+
+/** A resource of a loaded configuration, with the same errors as loadResource. */
+export function findResource(config: ClusterConfig, name: string, node?: string): ResourceConfig {
+  const dir = config.dir;
   const resource = config.resources.find((r) => r.name === name);
   if (!resource) {
     throw new TandemError('TANDEM_E_NOT_FOUND', `no resource '${name}' in ${dir}`, {
@@ -50,10 +56,10 @@ export function loadResource(dir: string, name: string, opts: LoadOptions = {}):
       details: { dir, resource: name },
     });
   }
-  if (opts.node !== undefined && !resource.nodes.some((n) => n.name === opts.node)) {
-    throw new TandemError('TANDEM_E_CONFIG', `${resource.file}: resource '${name}' has no [node.${opts.node}] section; its nodes: ${resource.nodes.map((n) => n.name).join(', ')}`, {
-      hint: `run as one of its nodes (--node / TANDEM_NODE), or add [node.${opts.node}] with id and address`,
-      details: { file: resource.file, resource: name, node: opts.node },
+  if (node !== undefined && !resource.nodes.some((n) => n.name === node)) {
+    throw new TandemError('TANDEM_E_CONFIG', `${resource.file}: resource '${name}' has no [node.${node}] section; its nodes: ${resource.nodes.map((n) => n.name).join(', ')}`, {
+      hint: `run as one of its nodes (--node / TANDEM_NODE), or add [node.${node}] with id and address`,
+      details: { file: resource.file, resource: name, node },
     });
   }
   return resource;

@@ -1,0 +1,107 @@
+// `tandem config explain`: every effective value of a resource with where it came from (default,
+// file:line, per-node override) and what it means, for the resource and for each node.
+import type { Origin, ResourceConfig, VolumeConfig, Warning } from './model.js';
+import { NODE_KEYS, RESOURCE_KEYS, VOLUME_KEYS, type KeySpec, type ResourceKey } from './schema.js';
+import { address } from './values.js';
+
+export interface ExplainedValue {
+  key: string;
+  value: string;
+  origin: Origin;
+  description: string;
+}
+
+export interface ExplainedNode {
+  name: string;
+  id: number;
+  local: boolean;
+  settings: ExplainedValue[];
+}
+
+export interface Explanation {
+  resource: string;
+  file: string;
+  localNode: string | null;
+  settings: ExplainedValue[];
+  nodes: ExplainedNode[];
+  warnings: Warning[];
+}
+
+/** The typed value of each resource key, in the form its schema type formats. */
+const RESOURCE_VALUES: { [K in ResourceKey]: (r: ResourceConfig) => unknown } = {
+  name: (r) => r.name,
+  protocol: (r) => r.protocol,
+  secret: (r) => r.secret,
+  fencing: (r) => r.fencing,
+  quorum: (r) => r.quorum,
+  'on-no-quorum': (r) => r.onNoQuorum,
+  'after-sb-0pri': (r) => ({ policy: r.afterSb0pri, node: r.discardNode }),
+  'after-sb-1pri': (r) => r.afterSb1pri,
+  'after-sb-2pri': (r) => r.afterSb2pri,
+  'al-extents': (r) => r.alExtents,
+  'resync-rate': (r) => r.resyncRate,
+  'ping-interval': (r) => r.pingIntervalMs,
+  'ping-timeout': (r) => r.pingTimeoutMs,
+  standalone: (r) => r.standalone,
+};
+
+const DEFAULT: Origin = { source: 'default' };
+
+function format(spec: KeySpec, value: unknown): string {
+  return (spec as KeySpec<unknown>).type.format(value);
+}
+
+/** The secret is never printed: only whether it is set and how long it is. */
+function shown(key: string, text: string): string {
+  if (key !== 'secret') return text;
+  return text === '' ? '(not set)' : `(set, ${text.length} characters)`;
+}
+
+function volumeValues(v: VolumeConfig): Record<keyof typeof VOLUME_KEYS, string> {
+  return {
+    disk: format(VOLUME_KEYS.disk, v.disk),
+    meta: v.meta === null ? (v.disk === null ? '(none: diskless)' : '(not set)') : format(VOLUME_KEYS.meta, v.meta),
+    export: v.export === null ? '(not exported)' : format(VOLUME_KEYS.export, v.export),
+    size: v.size === null ? '(size of the disk)' : format(VOLUME_KEYS.size, v.size),
+  };
+}
+
+export function explainResource(r: ResourceConfig, localNode: string | null, warnings: Warning[]): Explanation {
+  const settings = (Object.keys(RESOURCE_KEYS) as ResourceKey[]).map((key) => ({
+    key,
+    value: shown(key, format(RESOURCE_KEYS[key], RESOURCE_VALUES[key](r))),
+    origin: r.origins[`resource.${key}`] ?? DEFAULT,
+    description: RESOURCE_KEYS[key].description,
+  }));
+  const nodes = r.nodes.map((n) => {
+    const origin = (key: string) => r.origins[`node.${n.name}.${key}`] ?? DEFAULT;
+    const own: ExplainedValue[] = [
+      { key: 'id', value: String(n.id), origin: origin('id'), description: NODE_KEYS.id.description },
+      { key: 'address', value: address.format(n.address), origin: origin('address'), description: NODE_KEYS.address.description },
+    ];
+    const volumes = n.volumes.flatMap((v) => Object.entries(volumeValues(v)).map(([key, value]) => ({
+      key: `volume.${v.index}.${key}`, value, origin: origin(`volume.${v.index}.${key}`), description: VOLUME_KEYS[key as keyof typeof VOLUME_KEYS].description,
+    })));
+    return { name: n.name, id: n.id, local: n.name === localNode, settings: [...own, ...volumes] };
+  });
+  nodes.sort((a, b) => Number(b.local) - Number(a.local) || a.id - b.id);
+  return { resource: r.name, file: r.file, localNode, settings, nodes, warnings: warnings.filter((w) => w.resource === r.name || w.file === r.file) };
+}
+
+export function describeOrigin(o: Origin): string {
+  const at = `${o.file}:${o.line}`;
+  if (o.source === 'default') return 'default';
+  return o.source === 'node-override' ? `node override ${at}` : at;
+}
+
+export function renderExplanation(e: Explanation): string {
+  const width = Math.max(...[...e.settings, ...e.nodes.flatMap((n) => n.settings)].map((s) => s.key.length));
+  const valueWidth = Math.max(...[...e.settings, ...e.nodes.flatMap((n) => n.settings)].map((s) => s.value.length));
+  const originWidth = Math.max(...[...e.settings, ...e.nodes.flatMap((n) => n.settings)].map((s) => describeOrigin(s.origin).length));
+  const row = (s: ExplainedValue) => `  ${s.key.padEnd(width)}  ${s.value.padEnd(valueWidth)}  ${describeOrigin(s.origin).padEnd(originWidth)}  ${s.description}`;
+  const lines = [`resource ${e.resource} (${e.file})`, ...e.settings.map(row)];
+  if (e.localNode !== null && !e.nodes.some((n) => n.local)) lines.push(`local node ${e.localNode} is not a node of this resource`);
+  for (const n of e.nodes) lines.push(`node ${n.name}${n.local ? ' (local)' : ''}`, ...n.settings.map(row));
+  for (const w of e.warnings) lines.push(`warning ${w.code}: ${w.message}`);
+  return lines.join('\n');
+}
