@@ -1,7 +1,7 @@
 // The supervisor (hastd.c's role): owns the control socket and the set of resources that are up
 // on this node, and routes each control request to the resource it names. It holds no
 // replication logic of its own.
-import { loadConfig } from '../config/load.js';
+import { loadResource } from '../config/load.js';
 import type { ResourceConfig } from '../config/model.js';
 import { TandemError } from '../lib/errors.js';
 import type { TandemEnv } from '../lib/env.js';
@@ -80,19 +80,7 @@ export class Supervisor {
   }
 
   private loadResource(name: string): ResourceConfig {
-    const config = loadConfig(this.env.configDir, { node: this.env.node });
-    const resource = config.resources.find((r) => r.name === name);
-    if (!resource) {
-      throw new TandemError('TANDEM_E_NOT_FOUND', `no resource '${name}' in ${this.env.configDir}`, {
-        hint: `resources defined there: ${config.resources.map((r) => r.name).join(', ') || 'none'}`,
-      });
-    }
-    if (!resource.nodes.some((n) => n.name === this.env.node)) {
-      throw new TandemError('TANDEM_E_CONFIG', `resource '${name}' (${resource.file}) has no [node.${this.env.node}] section`, {
-        hint: 'run the daemon with --node/TANDEM_NODE set to one of the configured nodes',
-      });
-    }
-    return resource;
+    return loadResource(this.env.configDir, name, { node: this.env.node });
   }
 
   private required(req: ControlRequest): string {

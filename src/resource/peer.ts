@@ -63,6 +63,7 @@ export class Peer {
     link.onMessage((msg) => this.onMessage(msg));
     link.onClose((reason) => this.onLinkClosed(link, reason));
     link.onDrain(() => { for (const pv of this.volumes.values()) pv.resync?.pump(); });
+    for (const v of this.resource.volumes) v.meta?.setPeerConnected(this.node.id, true);
     this.resource.log.info('peer connected', { peer: this.node.name });
     this.resource.emit('connection', { peer: this.node.name, connectionState: 'Connected' });
     this.sendState();
@@ -98,6 +99,7 @@ export class Peer {
     }
     this.peerRole = 'Unknown';
     this.lostWhilePrimary = wasPrimary;
+    for (const v of this.resource.volumes) v.meta?.setPeerConnected(this.node.id, false);
     if (this.connectionState !== 'StandAlone') this.connectionState = 'Connecting';
     this.resource.log.warn('peer connection lost', { peer: this.node.name, reason });
     this.resource.emit('connection', { peer: this.node.name, connectionState: this.connectionState, reason });

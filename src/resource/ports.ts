@@ -26,6 +26,8 @@ export interface VolumeMetaPort {
   /** As a resync target that finished: take the source's generation. */
   adoptCurrent(generation: bigint, history: bigint[]): void;
   setBitmapGeneration(peerNodeId: number, generation: bigint): void;
+  /** connected peers get every write: evicted AL extents need no bits for them */
+  setPeerConnected(peerNodeId: number, connected: boolean): void;
 
   readonly flags: MetaFlags;
   setFlags(flags: Partial<MetaFlags>): void;

@@ -1,0 +1,130 @@
+// Binds the engine's peer ports to src/transport (TCP, two streams per peer) and maps the
+// engine's messages onto the wire catalogue (src/wire/messages.ts) and back.
+import type { PeerLink, Transport } from '../transport/transport.js';
+import { TcpTransport } from '../transport/tcp.js';
+import type { WireMessage } from '../wire/messages.js';
+import type { PeerMessage, VolumeState } from './peer-messages.js';
+import type { PeerConnectorPort, PeerLinkPort } from './ports.js';
+import type { Resource } from './resource.js';
+import type { DiskState, Role } from './states.js';
+
+export function createConnector(resource: Resource): PeerConnectorPort {
+  const c = resource.config;
+  const transport: Transport = new TcpTransport({
+    resource: c.name,
+    secret: c.secret,
+    localNodeId: resource.local.id,
+    listen: resource.local.address,
+    peers: c.nodes.filter((n) => n.id !== resource.local.id).map((n) => ({ nodeId: n.id, address: n.address })),
+    pingIntervalMs: c.pingIntervalMs,
+    pingTimeoutMs: c.pingTimeoutMs,
+  });
+  transport.on('refused', (r) => {
+    resource.log.warn('peer connection refused', { ...r });
+    resource.emit('connection', { peerNodeId: r.peerNodeId, refused: r.code, by: r.by, reason: r.reason });
+  });
+  return {
+    async start(onLink) {
+      transport.on('link', (link) => onLink(new LinkAdapter(link)));
+      await transport.start();
+      for (const n of c.nodes) if (n.id !== resource.local.id) transport.connect(n.id);
+    },
+    connect: (id) => transport.connect(id),
+    disconnect: (id) => transport.disconnect(id, 'disconnected by administrator'),
+    stop: () => transport.stop(),
+  };
+}
+
+class LinkAdapter implements PeerLinkPort {
+  constructor(private readonly link: PeerLink) {}
+
+  get peerNodeId(): number {
+    return this.link.peerNodeId;
+  }
+
+  sendData(msg: PeerMessage): boolean {
+    if (this.link.closed) return false;
+    return this.link.sendData(toWire(msg));
+  }
+
+  sendControl(msg: PeerMessage): void {
+    if (!this.link.closed) this.link.sendControl(toWire(msg));
+  }
+
+  onMessage(handler: (msg: PeerMessage) => void): void {
+    this.link.on('message', (msg) => {
+      const m = fromWire(msg);
+      if (m) handler(m);
+    });
+  }
+
+  onDrain(handler: () => void): void {
+    this.link.on('drain', handler);
+  }
+
+  onClose(handler: (reason: string) => void): void {
+    this.link.on('close', handler);
+  }
+
+  close(reason: string): void {
+    if (!this.link.closed) this.link.close(reason);
+  }
+}
+
+const BLOCK = 4096;
+
+function toWire(m: PeerMessage): WireMessage {
+  switch (m.type) {
+    case 'State': return { type: 'State', role: m.role, volumes: m.volumes.map(volumeToWire) };
+    case 'Write': return { type: 'Write', volume: m.volume, seq: m.seq, epoch: 0, offset: m.offset, flags: { fua: m.fua, flush: false }, data: m.data };
+    case 'WriteZeroes': return { type: 'WriteZeroes', volume: m.volume, seq: m.seq, epoch: 0, offset: m.offset, length: m.length, flags: { fua: false, flush: false } };
+    case 'Flush': return { type: 'Flush', id: m.id };
+    case 'RecvAck': return { type: 'RecvAck', volume: 0, seq: m.seq };
+    case 'WriteAck': return { type: 'WriteAck', volume: 0, seq: m.seq };
+    case 'NegAck': return { type: 'NegAck', volume: 0, seq: m.seq, errno: 5 };
+    case 'FlushAck': return { type: 'FlushAck', id: m.id };
+    case 'ResyncData': return { type: 'ResyncData', volume: m.volume, requestId: m.id, offset: m.offset, data: m.data };
+    case 'ResyncAck': return { type: 'ResyncAck', volume: m.volume, requestId: m.id, offset: m.offset, length: m.length };
+    case 'ResyncDone': return { type: 'ResyncDone', volume: m.volume, current: m.current, history: m.history };
+    case 'ReadRequest': return { type: 'ReadRequest', volume: m.volume, requestId: m.id, offset: m.offset, length: m.length };
+    case 'ReadReply': return { type: 'ReadReply', volume: m.volume, requestId: m.id, errno: m.error, data: m.data };
+    case 'Disconnect': return { type: 'Disconnect', reason: m.reason.slice(0, 500) };
+  }
+}
+
+function fromWire(m: WireMessage): PeerMessage | null {
+  switch (m.type) {
+    case 'State': return { type: 'State', role: m.role === 'Unknown' ? 'Secondary' : m.role as Role, volumes: m.volumes.map(volumeFromWire) };
+    case 'Write': return { type: 'Write', volume: m.volume, seq: m.seq, offset: m.offset, fua: m.flags.fua || m.flags.flush, data: m.data };
+    case 'WriteZeroes': return { type: 'WriteZeroes', volume: m.volume, seq: m.seq, offset: m.offset, length: m.length };
+    case 'Flush': return { type: 'Flush', id: m.id };
+    case 'RecvAck': return { type: 'RecvAck', seq: m.seq };
+    case 'WriteAck': return { type: 'WriteAck', seq: m.seq };
+    case 'NegAck': return { type: 'NegAck', seq: m.seq };
+    case 'FlushAck': return { type: 'FlushAck', id: m.id };
+    case 'ResyncData': return { type: 'ResyncData', volume: m.volume, id: m.requestId, offset: m.offset, data: m.data };
+    case 'ResyncAck': return { type: 'ResyncAck', volume: m.volume, id: m.requestId, offset: m.offset, length: m.length };
+    case 'ResyncDone': return { type: 'ResyncDone', volume: m.volume, current: m.current, history: m.history };
+    case 'ReadRequest': return { type: 'ReadRequest', volume: m.volume, id: m.requestId, offset: m.offset, length: m.length };
+    case 'ReadReply': return { type: 'ReadReply', volume: m.volume, id: m.requestId, error: m.errno, data: m.data };
+    case 'Disconnect': return { type: 'Disconnect', reason: m.reason };
+    default: return null; // pings and handshake are the transport's; the rest is not used yet
+  }
+}
+
+function volumeToWire(v: VolumeState) {
+  return {
+    volume: v.volume, diskState: v.diskState, sizeBytes: v.sizeBytes, current: v.current,
+    bitmapForReceiver: v.bitmapForReceiver, history: v.history,
+    flags: { crashedPrimary: v.crashedPrimary, wasUpToDate: false, consistent: false, discardMyData: false, newDataGeneration: false },
+    outOfSyncBits: Math.ceil(v.outOfSyncBytes / BLOCK), reconcile: v.reconcile,
+  };
+}
+
+function volumeFromWire(v: Extract<WireMessage, { type: 'State' }>['volumes'][number]): VolumeState {
+  return {
+    volume: v.volume, diskState: v.diskState as DiskState, sizeBytes: v.sizeBytes, current: v.current,
+    bitmapForReceiver: v.bitmapForReceiver, history: v.history, crashedPrimary: v.flags.crashedPrimary,
+    outOfSyncBytes: v.outOfSyncBits * BLOCK, reconcile: v.reconcile,
+  };
+}

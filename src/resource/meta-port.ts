@@ -1,0 +1,159 @@
+// Binds the engine's VolumeMetaPort to src/meta's VolumeMetadata: byte ranges become AL extents
+// and bitmap bits, generation 0 ("none yet") is the engine's just-created generation.
+import { VolumeMetadata } from '../meta/volume-metadata.js';
+import { AL_EXTENT_BYTES, BYTES_PER_BIT, type DeviceFlag } from '../meta/layout.js';
+import { TandemError } from '../lib/errors.js';
+import type { MetaFlags, VolumeMetaPort } from './ports.js';
+import type { Resource } from './resource.js';
+import { UUID_JUST_CREATED } from './sync-decision.js';
+import type { Volume } from './volume.js';
+
+export function openVolumeMeta(resource: Resource, volume: Volume): VolumeMetaPort {
+  const placement = volume.config.meta;
+  if (!placement) throw new TandemError('TANDEM_E_CONFIG', `volume ${volume.index} of ${resource.name} has a disk but no meta`);
+  const meta = VolumeMetadata.open(`${placement.kind}:${placement.path}`);
+  if (meta.superblock.nodeId !== resource.local.id) {
+    meta.close();
+    throw new TandemError('TANDEM_E_META', `metadata ${placement.path} belongs to node id ${meta.superblock.nodeId}, this node is ${resource.local.id}`, {
+      hint: `recreate it with 'tandem md create ${resource.name} --force' on this node`,
+    });
+  }
+  if (meta.recovery.crashed) {
+    resource.log.warn('metadata was not closed cleanly: activity-log extents marked out of sync for every peer', { volume: volume.index, extents: meta.recovery.extents.length });
+  }
+  return new MetaAdapter(meta);
+}
+
+const fromMeta = (g: bigint): bigint => (g === 0n ? UUID_JUST_CREATED : g);
+
+class MetaAdapter implements VolumeMetaPort {
+  readonly flags: MetaFlags;
+  /** cached runs for resync walks, per peer: recomputed when exhausted */
+  private readonly runCache = new Map<number, Array<[number, number]>>();
+
+  constructor(private readonly meta: VolumeMetadata) {
+    this.flags = {
+      consistent: meta.hasDeviceFlag('CONSISTENT'),
+      wasUpToDate: meta.hasDeviceFlag('WAS_UP_TO_DATE'),
+      primary: meta.hasDeviceFlag('PRIMARY_IND'),
+      crashedPrimary: meta.recovery.crashed && meta.hasDeviceFlag('PRIMARY_IND'),
+    };
+    if (this.flags.crashedPrimary) meta.setDeviceFlags(['CRASHED_PRIMARY']);
+    else this.flags.crashedPrimary = meta.hasDeviceFlag('CRASHED_PRIMARY');
+  }
+
+  get sizeBytes(): number {
+    return this.meta.superblock.volumeSize;
+  }
+
+  beginWrite(offset: number, length: number): Promise<void> | null {
+    const first = Math.floor(offset / AL_EXTENT_BYTES);
+    const last = Math.floor((offset + Math.max(length, 1) - 1) / AL_EXTENT_BYTES);
+    let wait: Promise<void> | null = null;
+    for (let e = first; e <= last; e++) {
+      const r = this.meta.activate(e);
+      if (r !== true) wait = wait ? wait.then(() => r) : r;
+    }
+    return wait;
+  }
+
+  endWrite(offset: number, length: number): void {
+    const first = Math.floor(offset / AL_EXTENT_BYTES);
+    const last = Math.floor((offset + Math.max(length, 1) - 1) / AL_EXTENT_BYTES);
+    for (let e = first; e <= last; e++) this.meta.complete(e);
+  }
+
+  markOutOfSync(peer: number, offset: number, length: number): void {
+    this.meta.setOutOfSync(peer, offset, length);
+  }
+
+  markInSync(peer: number, offset: number, length: number): void {
+    this.meta.setInSync(peer, offset, length);
+  }
+
+  outOfSyncBytes(peer: number): number {
+    return this.meta.outOfSyncBytes(peer);
+  }
+
+  nextOutOfSync(peer: number, from: number, maxLength: number): { offset: number; length: number } | null {
+    const fromBit = Math.floor(from / BYTES_PER_BIT);
+    for (let pass = 0; pass < 2; pass++) {
+      const runs = this.runs(peer, pass === 1);
+      for (const [a, b] of runs) {
+        if (b <= fromBit) continue;
+        const start = Math.max(a, fromBit);
+        // bits cleared since the cache was made are skipped by re-testing the first bit
+        if (!this.meta.isOutOfSync(peer, start * BYTES_PER_BIT)) continue;
+        const end = Math.min(b, start + Math.max(1, Math.floor(maxLength / BYTES_PER_BIT)));
+        return { offset: start * BYTES_PER_BIT, length: Math.min((end - start) * BYTES_PER_BIT, this.sizeBytes - start * BYTES_PER_BIT) };
+      }
+      if (this.meta.outOfSyncBytes(peer) === 0) return null;
+    }
+    return null;
+  }
+
+  private runs(peer: number, refresh: boolean): Array<[number, number]> {
+    let runs = this.runCache.get(peer);
+    if (!runs || refresh) {
+      runs = this.meta.bitmap.runs(this.meta.peerSlot(peer));
+      this.runCache.set(peer, runs);
+    }
+    return runs;
+  }
+
+  markAllOutOfSync(peer: number): void {
+    this.meta.setOutOfSync(peer, 0, this.sizeBytes);
+    this.runCache.delete(peer);
+  }
+
+  activeExtents(): Array<{ offset: number; length: number }> {
+    return this.meta.hotExtents().map((e) => ({ offset: e * AL_EXTENT_BYTES, length: Math.min(AL_EXTENT_BYTES, this.sizeBytes - e * AL_EXTENT_BYTES) }));
+  }
+
+  current(): bigint {
+    return fromMeta(this.meta.superblock.currentGeneration);
+  }
+
+  bitmapGeneration(peer: number): bigint {
+    // 0 is "no bitmap generation"; a bitmap kept against a just-created peer stores JUST_CREATED itself
+    return this.meta.superblock.peers.find((x) => x.nodeId === peer)?.bitmapGeneration ?? 0n;
+  }
+
+  history(): bigint[] {
+    return this.meta.superblock.history.filter((h) => h !== 0n);
+  }
+
+  newCurrent(absentPeers: number[]): bigint {
+    for (const id of absentPeers) this.meta.setPeerFlags(id, [], ['PEER_CONNECTED']);
+    return this.meta.newCurrentGeneration({ primary: true });
+  }
+
+  adoptCurrent(generation: bigint): void {
+    this.meta.setCurrentGeneration(generation === UUID_JUST_CREATED ? 0n : generation);
+  }
+
+  setBitmapGeneration(peer: number, generation: bigint): void {
+    if (generation === 0n) this.meta.retireBitmapGeneration(peer);
+    else this.meta.setBitmapGeneration(peer, generation);
+  }
+
+  setPeerConnected(peer: number, connected: boolean): void {
+    this.meta.setPeerFlags(peer, connected ? ['PEER_CONNECTED'] : [], connected ? [] : ['PEER_CONNECTED']);
+    this.meta.setPeerInSync(peer, connected);
+  }
+
+  setFlags(flags: Partial<MetaFlags>): void {
+    const names = { consistent: 'CONSISTENT', wasUpToDate: 'WAS_UP_TO_DATE', primary: 'PRIMARY_IND', crashedPrimary: 'CRASHED_PRIMARY' } as const;
+    const set: DeviceFlag[] = [];
+    const clear: DeviceFlag[] = [];
+    for (const [k, v] of Object.entries(flags) as Array<[keyof MetaFlags, boolean]>) {
+      (v ? set : clear).push(names[k]);
+      this.flags[k] = v;
+    }
+    this.meta.setDeviceFlags(set, clear);
+  }
+
+  close(): void {
+    this.meta.close();
+  }
+}
