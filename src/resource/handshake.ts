@@ -64,6 +64,7 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: SyncDecision): void 
         return;
       }
       if (d.full) volume.meta!.markAllOutOfSync(peer.node.id);
+      for (const range of pv.view?.reconcile ?? []) volume.meta!.markOutOfSync(peer.node.id, range.offset, range.length);
       peer.startResync(volume);
       return;
     case 'target':

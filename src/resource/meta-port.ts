@@ -106,6 +106,13 @@ class MetaAdapter implements VolumeMetaPort {
     this.runCache.delete(peer);
   }
 
+  outOfSyncRanges(peer: number, maxRanges: number): Array<{ offset: number; length: number }> {
+    if (this.meta.outOfSyncBytes(peer) === 0) return [];
+    let runs = this.meta.bitmap.runs(this.meta.peerSlot(peer));
+    while (runs.length > maxRanges) runs = mergeNeighbours(runs);
+    return runs.map(([a, b]) => ({ offset: a * BYTES_PER_BIT, length: Math.min(b * BYTES_PER_BIT, this.sizeBytes) - a * BYTES_PER_BIT }));
+  }
+
   activeExtents(): Array<{ offset: number; length: number }> {
     return this.meta.hotExtents().map((e) => ({ offset: e * AL_EXTENT_BYTES, length: Math.min(AL_EXTENT_BYTES, this.sizeBytes - e * AL_EXTENT_BYTES) }));
   }
@@ -156,4 +163,11 @@ class MetaAdapter implements VolumeMetaPort {
   close(): void {
     this.meta.close();
   }
+}
+
+/** Halve the number of runs by joining each pair (covering the gap: more resync, never less). */
+function mergeNeighbours(runs: Array<[number, number]>): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < runs.length; i += 2) out.push(i + 1 < runs.length ? [runs[i][0], runs[i + 1][1]] : runs[i]);
+  return out;
 }

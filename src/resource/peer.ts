@@ -12,6 +12,9 @@ import { TransferLog } from './transfer-log.js';
 import type { Volume } from './volume.js';
 import type { ConnectionStatus, DiskState, ReplicationState, Role } from './states.js';
 
+/** Out-of-sync ranges reported to a peer in State (the wire bound is 8192, AL ranges come too). */
+const MAX_REPORTED_RANGES = 4096;
+
 export interface PeerVolume {
   replicationState: ReplicationState;
   peerDiskState: DiskState;
@@ -119,7 +122,7 @@ export class Peer {
       history: v.meta?.history().slice(0, 8) ?? [],
       crashedPrimary: v.meta?.flags.crashedPrimary ?? false,
       outOfSyncBytes: v.meta?.outOfSyncBytes(this.node.id) ?? 0,
-      reconcile: this.resource.reconcileRanges.get(v.index) ?? [],
+      reconcile: [...(this.resource.reconcileRanges.get(v.index) ?? []), ...(v.meta?.outOfSyncRanges(this.node.id, MAX_REPORTED_RANGES) ?? [])],
     }));
     this.link.sendData({ type: 'State', role: this.resource.role, volumes });
   }

@@ -15,6 +15,8 @@ export interface VolumeMetaPort {
   /** the first run of out-of-sync bytes at or after `from` for that peer (at most maxLength), or null */
   nextOutOfSync(peerNodeId: number, from: number, maxLength: number): { offset: number; length: number } | null;
   markAllOutOfSync(peerNodeId: number): void;
+  /** this peer's out-of-sync bytes as at most maxRanges ranges (neighbours merged: a superset) */
+  outOfSyncRanges(peerNodeId: number, maxRanges: number): Array<{ offset: number; length: number }>;
   /** byte ranges the AL covers now (after a crash: everything that may be out of sync) */
   activeExtents(): Array<{ offset: number; length: number }>;
 

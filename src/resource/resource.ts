@@ -266,11 +266,12 @@ export class Resource {
   }
 
   /**
-   * As the new Primary: every range in some survivor's AL may differ between survivors, so it is
-   * marked out of sync for that peer and resynced from here.
+   * Ranges a peer reports as possibly different (its own out-of-sync bits for us, and what was in
+   * its AL when its Primary vanished) join our bitmap for it, as DRBD's bitmap exchange does.
+   * As Primary (or a SyncSource), this node then resyncs them to the peer.
    */
-  reconcile(peer: Peer, volume: Volume, ranges: Array<{ offset: number; length: number }>): void {
-    if (this.role !== 'Primary' || !volume.meta || ranges.length === 0) return;
+  reconcile(peer: Peer, volume: Volume, ranges: Array<{ offset: number; length: number }>, asSource = this.role === 'Primary'): void {
+    if (!asSource || !volume.meta || ranges.length === 0) return;
     for (const r of ranges) volume.meta.markOutOfSync(peer.node.id, r.offset, r.length);
     peer.startResync(volume);
   }
