@@ -41,6 +41,7 @@ export function parseIni(file: string, text: string, problems: ConfigProblem[]):
     }
     if (trimmed.startsWith('[')) {
       problems.push(problemAt(place, `'${trimmed}' is not a section header; allowed: a header alone on its line, e.g. [resource], starting in column 1`));
+      current = { name: trimmed, line, entries: new Map() }; // its keys are not read: they would only add noise
       return;
     }
     const eq = raw.indexOf('=');

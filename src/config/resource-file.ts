@@ -29,7 +29,7 @@ export function readResourceFile(doc: IniFile, problems: ConfigProblem[]): Resou
   }
   const res = readSection(doc.file, sections.resource, RESOURCE_KEYS, problems);
   const volumeSettings = readVolumes(doc.file, sections.volumes, problems);
-  const nodes = readNodes(doc.file, sections.nodes, volumeSettings, [...sections.volumes.keys()].sort((a, b) => a - b), problems);
+  const nodes = readNodes(doc.file, sections, volumeSettings, problems);
   if (problems.length > before) return null;
 
   const value = <K extends keyof typeof RESOURCE_KEYS>(k: K) => res[k]!.value as ValueOf<(typeof RESOURCE_KEYS)[K]>;
@@ -133,7 +133,9 @@ interface NodeRead {
   origins: Record<string, Origin>;
 }
 
-function readNodes(file: string, nodes: Map<string, IniSection>, volumes: Settings<typeof VOLUME_KEYS>[], numbers: number[], problems: ConfigProblem[]): NodeRead[] {
+function readNodes(file: string, sections: Sections, volumes: Settings<typeof VOLUME_KEYS>[], problems: ConfigProblem[]): NodeRead[] {
+  const nodes = sections.nodes;
+  const numbers = [...sections.volumes.keys()].sort((a, b) => a - b);
   if (nodes.size > MAX_NODES) {
     problems.push(problemAt({ file, line: null, section: null }, `${nodes.size} nodes; allowed: at most ${MAX_NODES}`));
   }
@@ -143,7 +145,10 @@ function readNodes(file: string, nodes: Map<string, IniSection>, volumes: Settin
     const overrides = readOverrides(file, section, numbers, problems);
     if (!own.id || !own.address) continue;
     const origins: Record<string, Origin> = { [`node.${name}.id`]: own.id.origin, [`node.${name}.address`]: own.address.origin };
-    const effective = volumes.map((shared, index) => effectiveVolume(file, section, index, shared, overrides[index], origins, problems));
+    const effective = volumes.map((shared, index) => {
+      const declared = (k: OverrideKey) => section.entries.has(`volume.${index}.${k}`) || sections.volumes.get(numbers[index])!.entries.has(k);
+      return effectiveVolume(file, section, index, { shared, own: overrides[index], declared }, origins, problems);
+    });
     out.push({ node: { name, id: own.id.value, address: own.address.value, volumes: effective }, origins });
   }
   checkNodeIdentity(file, nodes, out, problems);
@@ -181,8 +186,15 @@ function readOverrides(file: string, section: IniSection, numbers: number[], pro
   return out;
 }
 
+interface VolumeSources {
+  shared: Overrides;
+  own: Overrides;
+  /** whether the key is written anywhere (an invalid value is reported already, not as missing) */
+  declared: (key: OverrideKey) => boolean;
+}
+
 /** A node's volume: its own override, else the [volume.N] value; diskless volumes need no meta. */
-function effectiveVolume(file: string, section: IniSection, index: number, shared: Overrides, own: Overrides, origins: Record<string, Origin>, problems: ConfigProblem[]): VolumeConfig {
+function effectiveVolume(file: string, section: IniSection, index: number, { shared, own, declared }: VolumeSources, origins: Record<string, Origin>, problems: ConfigProblem[]): VolumeConfig {
   const node = section.name.slice('node.'.length);
   const pick = <K extends OverrideKey>(k: K) => own[k] ?? shared[k];
   const place = { file, line: section.line, section: section.name };
@@ -190,9 +202,9 @@ function effectiveVolume(file: string, section: IniSection, index: number, share
   const meta = pick('meta');
   const exp = pick('export');
   if (disk === undefined) {
-    problems.push(problemAt(place, `node '${node}' has no disk for volume ${index}; allowed: disk in [volume.${index}] or volume.${index}.disk in [node.${node}] (a path, or none for diskless)`, { key: `volume.${index}.disk`, hint: `set volume.${index}.disk = <device> (or none) in [node.${node}]` }));
+    if (!declared('disk')) problems.push(problemAt(place, `node '${node}' has no disk for volume ${index}; allowed: disk in [volume.${index}] or volume.${index}.disk in [node.${node}] (a path, or none for diskless)`, { key: `volume.${index}.disk`, hint: `set volume.${index}.disk = <device> (or none) in [node.${node}]` }));
   } else if (disk.value !== null && meta === undefined) {
-    problems.push(problemAt(place, `node '${node}' has no metadata placement for volume ${index} on ${disk.value}; allowed: meta in [volume.${index}] or volume.${index}.meta in [node.${node}] (pmem:<path> or block:<path>)`, { key: `volume.${index}.meta`, hint: `set volume.${index}.meta = pmem:<path> or block:<path>` }));
+    if (!declared('meta')) problems.push(problemAt(place, `node '${node}' has no metadata placement for volume ${index} on ${disk.value}; allowed: meta in [volume.${index}] or volume.${index}.meta in [node.${node}] (pmem:<path> or block:<path>)`, { key: `volume.${index}.meta`, hint: `set volume.${index}.meta = pmem:<path> or block:<path>` }));
   } else if (disk.value === null && own.meta !== undefined) {
     problems.push(problemAt({ ...place, line: own.meta.origin.line ?? null }, `key 'volume.${index}.meta' in [${section.name}]: a diskless volume (disk = none) has no metadata; allowed: remove the key, or give the volume a disk`, { key: `volume.${index}.meta`, value: `${own.meta.value.kind}:${own.meta.value.path}` }));
   }

@@ -14,7 +14,7 @@ function editDistance(a: string, b: string): number {
 }
 
 export function closest(word: string, candidates: readonly string[]): string | undefined {
-  const limit = Math.max(2, Math.floor(word.length / 3));
+  const limit = word.length <= 4 ? 1 : 2; // typos are one or two slips; more suggests a different word
   let best: { name: string; d: number } | undefined;
   for (const name of candidates) {
     const d = editDistance(word.toLowerCase(), name.toLowerCase());
