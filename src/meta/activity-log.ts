@@ -1,0 +1,321 @@
+// The activity log: the hot set of 4 MiB extents that may have writes in flight (DESIGN §3
+// invariant 1). An LRU of AL-extents slots; an extent is recorded and persisted before
+// activate() reports it durable, and an idle extent is evicted only after the caller's
+// beforeEvict hook has set and persisted its bitmap bits (invariant 2).
+//
+// Two on-media journals (layout.ts): PmemSlotTable (one 8-byte store + persist per change, done
+// inline) and BlockRing (4 KiB CRC-checked transactions; all activations of one tick share one
+// transaction and one fdatasync).
+import { TandemError } from '../lib/errors.js';
+import { assert } from '../lib/assert.js';
+import { crc32c } from './crc32c.js';
+import {
+  AL_RING_BLOCKS, AL_TX_CONTEXT_OFFSET, AL_TX_MAGIC, AL_TX_UPDATES_MAX, BLOCK, CONTEXT_PER_TRANSACTION, FREE_EXTENT,
+} from './layout.js';
+import type { MetaStore } from './store.js';
+
+export type SlotUpdate = { slot: number; extent: number };
+
+/** Where the slot table lives on media. */
+export interface AlJournal {
+  /** The slot table as of the last durable update, for the given epoch. */
+  load(): Uint32Array;
+  /** Make these slot changes durable. `table` is the full in-memory table after them. */
+  record(updates: readonly SlotUpdate[], table: Uint32Array): void;
+  /** Forget everything: the AL is re-initialised by the caller bumping the epoch. */
+  setEpoch(epoch: number): void;
+  /** True when changes are cheap enough to make inline (no batching). */
+  readonly inline: boolean;
+}
+
+export class PmemSlotTable implements AlJournal {
+  readonly inline = true;
+
+  constructor(private readonly store: MetaStore, private readonly offset: number, private readonly slots: number, private epoch: number) {}
+
+  load(): Uint32Array {
+    const bytes = this.store.read(this.offset, this.slots * 8);
+    const v = new DataView(bytes.buffer);
+    const table = new Uint32Array(this.slots).fill(FREE_EXTENT);
+    for (let i = 0; i < this.slots; i++) {
+      if (v.getUint32(i * 8 + 4, true) === this.epoch) table[i] = v.getUint32(i * 8, true);
+    }
+    return table;
+  }
+
+  record(updates: readonly SlotUpdate[]): void {
+    for (const { slot, extent } of updates) {
+      const entry = new Uint8Array(8);
+      const v = new DataView(entry.buffer);
+      v.setUint32(0, extent, true);
+      v.setUint32(4, this.epoch, true);
+      this.store.write(this.offset + slot * 8, entry);
+      this.store.persist(this.offset + slot * 8, 8);
+    }
+  }
+
+  setEpoch(epoch: number): void {
+    this.epoch = epoch;
+  }
+}
+
+export interface RingTransaction {
+  number: number;
+  epoch: number;
+  updates: SlotUpdate[];
+  contextStart: number;
+  context: number[];
+}
+
+export class BlockRing implements AlJournal {
+  readonly inline = false;
+  private nextNumber = 0;
+  private contextCursor = 0;
+
+  constructor(private readonly store: MetaStore, private readonly offset: number, private readonly slots: number, private epoch: number) {}
+
+  load(): Uint32Array {
+    const table = new Uint32Array(this.slots).fill(FREE_EXTENT);
+    const txs = this.transactions();
+    this.nextNumber = txs.all.length > 0 ? Math.max(...txs.all.map((t) => t.number)) + 1 : 0;
+    for (const tx of txs.current) {
+      for (const u of tx.updates) if (u.slot < this.slots) table[u.slot] = u.extent;
+      tx.context.forEach((extent, i) => { if (tx.contextStart + i < this.slots) table[tx.contextStart + i] = extent; });
+    }
+    const last = txs.current.at(-1);
+    this.contextCursor = last ? (last.contextStart + last.context.length) % this.slots : 0;
+    return table;
+  }
+
+  /** Valid transactions in the ring (all epochs), and those of the current epoch oldest first. */
+  transactions(): { all: RingTransaction[]; current: RingTransaction[]; torn: number } {
+    const all: RingTransaction[] = [];
+    let torn = 0;
+    for (let b = 0; b < AL_RING_BLOCKS; b++) {
+      const tx = decodeTransaction(this.store.read(this.offset + b * BLOCK, BLOCK));
+      if (tx === 'empty') continue;
+      if (tx === 'bad') torn++; else all.push(tx);
+    }
+    const current = all.filter((t) => t.epoch === this.epoch).sort((a, b) => a.number - b.number);
+    return { all, current, torn };
+  }
+
+  record(updates: readonly SlotUpdate[], table: Uint32Array): void {
+    const written: number[] = [];
+    for (let i = 0; i < updates.length || written.length === 0; i += AL_TX_UPDATES_MAX) {
+      const count = Math.min(CONTEXT_PER_TRANSACTION, this.slots);
+      const context = Array.from({ length: Math.min(count, this.slots - this.contextCursor) }, (_, k) => table[this.contextCursor + k]);
+      const tx: RingTransaction = {
+        number: this.nextNumber++, epoch: this.epoch, updates: updates.slice(i, i + AL_TX_UPDATES_MAX),
+        contextStart: this.contextCursor, context,
+      };
+      this.contextCursor = (this.contextCursor + context.length) % this.slots;
+      const at = this.offset + (tx.number % AL_RING_BLOCKS) * BLOCK;
+      this.store.write(at, encodeTransaction(tx));
+      written.push(at);
+    }
+    // One fdatasync covers every block of the batch; persist() names each range we rely on.
+    for (const at of written) this.store.persist(at, BLOCK);
+  }
+
+  setEpoch(epoch: number): void {
+    this.epoch = epoch;
+    this.contextCursor = 0;
+  }
+}
+
+export function encodeTransaction(tx: RingTransaction): Uint8Array {
+  assert(tx.updates.length <= AL_TX_UPDATES_MAX && tx.context.length <= CONTEXT_PER_TRANSACTION, 'AL transaction fits one block');
+  const bytes = new Uint8Array(BLOCK);
+  const v = new DataView(bytes.buffer);
+  v.setUint32(0, AL_TX_MAGIC, true);
+  v.setBigUint64(8, BigInt(tx.number), true);
+  v.setUint32(16, tx.epoch >>> 0, true);
+  v.setUint16(20, tx.updates.length, true);
+  v.setUint16(22, tx.contextStart, true);
+  v.setUint16(24, tx.context.length, true);
+  tx.updates.forEach((u, i) => { v.setUint32(32 + i * 8, u.slot, true); v.setUint32(36 + i * 8, u.extent, true); });
+  tx.context.forEach((e, i) => v.setUint32(AL_TX_CONTEXT_OFFSET + i * 4, e, true));
+  v.setUint32(4, crc32c(bytes), true);
+  return bytes;
+}
+
+export function decodeTransaction(bytes: Uint8Array): RingTransaction | 'empty' | 'bad' {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (v.getUint32(0, true) !== AL_TX_MAGIC) return bytes.every((b) => b === 0) ? 'empty' : 'bad';
+  const stored = v.getUint32(4, true);
+  const copy = bytes.slice();
+  new DataView(copy.buffer).setUint32(4, 0, true);
+  if (crc32c(copy) !== stored) return 'bad';
+  const nUpdates = v.getUint16(20, true);
+  const nContext = v.getUint16(24, true);
+  if (nUpdates > AL_TX_UPDATES_MAX || nContext > CONTEXT_PER_TRANSACTION) return 'bad';
+  return {
+    number: Number(v.getBigUint64(8, true)),
+    epoch: v.getUint32(16, true),
+    updates: Array.from({ length: nUpdates }, (_, i) => ({ slot: v.getUint32(32 + i * 8, true), extent: v.getUint32(36 + i * 8, true) })),
+    contextStart: v.getUint16(22, true),
+    context: Array.from({ length: nContext }, (_, i) => v.getUint32(AL_TX_CONTEXT_OFFSET + i * 4, true)),
+  };
+}
+
+/** Callers waiting for a free slot when every slot is pinned by writes in flight. */
+const MAX_WAITERS = 65536;
+
+interface Waiter { extent: number; resolve: () => void; reject: (err: unknown) => void }
+
+export interface ActivityLogHooks {
+  /** Set and persist the bitmap bits of extents about to leave the AL. */
+  beforeEvict(extents: readonly number[]): void;
+}
+
+export class ActivityLog {
+  private readonly table: Uint32Array;
+  /** extent → slot, in LRU order (oldest first: Map keeps insertion order). */
+  private readonly lru = new Map<number, number>();
+  private readonly pins = new Map<number, number>();
+  private readonly freeSlots: number[] = [];
+  private readonly waiters: Waiter[] = [];
+  private batch: { updates: SlotUpdate[]; evicted: number[]; extents: Set<number>; done: Promise<void> } | undefined;
+  private failure: unknown;
+
+  constructor(private readonly journal: AlJournal, private readonly hooks: ActivityLogHooks) {
+    this.table = journal.load();
+    for (let slot = this.table.length - 1; slot >= 0; slot--) {
+      if (this.table[slot] === FREE_EXTENT) this.freeSlots.push(slot);
+      else this.lru.set(this.table[slot], slot);
+    }
+  }
+
+  /** Extents in the AL, least recently used first. */
+  hot(): number[] {
+    return [...this.lru.keys()];
+  }
+
+  pinned(extent: number): number {
+    return this.pins.get(extent) ?? 0;
+  }
+
+  /** `true` when the extent is durable in the AL now; a Promise when it will be. Pins the extent. */
+  activate(extent: number): true | Promise<void> {
+    if (this.failure) throw this.failure;
+    const slot = this.lru.get(extent);
+    if (slot !== undefined) {
+      this.pin(extent);
+      this.lru.delete(extent);
+      this.lru.set(extent, slot);
+      if (this.batch?.extents.has(extent)) return this.batch.done;
+      return true;
+    }
+    const target = this.takeSlot();
+    if (target === undefined) return this.wait(extent);
+    this.pin(extent);
+    return this.place(extent, target.slot, target.evicted);
+  }
+
+  /** A write on the extent completed everywhere it was going: the extent may become idle. */
+  complete(extent: number): void {
+    const n = this.pins.get(extent);
+    assert(n !== undefined && n > 0, 'complete() matches an activate()');
+    if (n === 1) this.pins.delete(extent); else this.pins.set(extent, n - 1);
+    if (n === 1) this.serveWaiters();
+  }
+
+  private pin(extent: number): void {
+    this.pins.set(extent, (this.pins.get(extent) ?? 0) + 1);
+  }
+
+  /** A free slot, or the slot of the least recently used idle extent (which is evicted). */
+  private takeSlot(): { slot: number; evicted?: number } | undefined {
+    const free = this.freeSlots.pop();
+    if (free !== undefined) return { slot: free };
+    for (const [extent, slot] of this.lru) {
+      if (this.pins.has(extent) || this.batch?.extents.has(extent)) continue;
+      this.lru.delete(extent);
+      return { slot, evicted: extent };
+    }
+    return undefined;
+  }
+
+  private place(extent: number, slot: number, evicted: number | undefined): true | Promise<void> {
+    this.table[slot] = extent;
+    this.lru.set(extent, slot);
+    const update = { slot, extent };
+    if (this.journal.inline) {
+      this.guard(() => {
+        if (evicted !== undefined) this.hooks.beforeEvict([evicted]);
+        this.journal.record([update], this.table);
+      });
+      return true;
+    }
+    const batch = this.batch ?? this.openBatch();
+    batch.updates.push(update);
+    batch.extents.add(extent);
+    if (evicted !== undefined) batch.evicted.push(evicted);
+    return batch.done;
+  }
+
+  private openBatch(): NonNullable<ActivityLog['batch']> {
+    let settle!: { resolve: () => void; reject: (e: unknown) => void };
+    const done = new Promise<void>((resolve, reject) => { settle = { resolve, reject }; });
+    const batch = { updates: [] as SlotUpdate[], evicted: [] as number[], extents: new Set<number>(), done };
+    this.batch = batch;
+    setImmediate(() => {
+      this.batch = undefined;
+      try {
+        this.guard(() => {
+          if (batch.evicted.length > 0) this.hooks.beforeEvict(batch.evicted);
+          this.journal.record(batch.updates, this.table);
+        });
+        settle.resolve();
+      } catch (err) {
+        settle.reject(err);
+      }
+    });
+    return batch;
+  }
+
+  /** A failed metadata write leaves media and memory out of step: refuse all further use. */
+  private guard(action: () => void): void {
+    try {
+      action();
+    } catch (err) {
+      this.failure = err instanceof TandemError ? err : new TandemError('TANDEM_E_IO', `activity-log update failed: ${(err as Error).message}`, {
+        hint: 'the metadata device failed; detach the volume and check the device', cause: err,
+      });
+      throw this.failure;
+    }
+  }
+
+  private wait(extent: number): Promise<void> {
+    if (this.waiters.length >= MAX_WAITERS) {
+      throw new TandemError('TANDEM_E_STATE', `more than ${MAX_WAITERS} writes wait for an activity-log slot`, {
+        hint: 'every AL slot is pinned by writes in flight; raise al-extents or lower the I/O depth',
+      });
+    }
+    return new Promise((resolve, reject) => this.waiters.push({ extent, resolve, reject }));
+  }
+
+  private serveWaiters(): void {
+    while (this.waiters.length > 0) {
+      const w = this.waiters[0];
+      let result: true | Promise<void>;
+      try {
+        if (!this.lru.has(w.extent) && !this.hasIdle()) return;
+        result = this.activate(w.extent);
+      } catch (err) {
+        this.waiters.shift();
+        w.reject(err);
+        continue;
+      }
+      this.waiters.shift();
+      if (result === true) w.resolve(); else result.then(w.resolve, w.reject);
+    }
+  }
+
+  private hasIdle(): boolean {
+    if (this.freeSlots.length > 0) return true;
+    for (const extent of this.lru.keys()) if (!this.pins.has(extent) && !this.batch?.extents.has(extent)) return true;
+    return false;
+  }
+}

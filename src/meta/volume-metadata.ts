@@ -1,0 +1,319 @@
+// VolumeMetadata: the in-process API the daemon uses for one volume's metadata — superblock,
+// generations, activity log and bitmap over one MetaStore. Every method that changes state
+// returns only once the change is durable (activate: when its result is `true` or its Promise
+// resolves).
+import { randomBytes } from 'node:crypto';
+import { TandemError } from '../lib/errors.js';
+import { assert } from '../lib/assert.js';
+import { ActivityLog, BlockRing, PmemSlotTable, type AlJournal } from './activity-log.js';
+import { Bitmap } from './bitmap.js';
+import { randomGeneration, retireBitmapGeneration, startGeneration } from './generations.js';
+import {
+  AL_EXTENT_BYTES, AL_EXTENT_SHIFT, BLOCK, BYTES_PER_BIT, DEFAULT_AL_EXTENTS, DEVICE_FLAGS, HISTORY_LENGTH,
+  NO_NODE, PEER_FLAGS, extentCount, geometry, type DeviceFlag, type Geometry, type PeerFlag,
+} from './layout.js';
+import { createPlacement, openPlacement, parsePlacement, type CreateOptions } from './placement.js';
+import { readSuperblock, writeSuperblock, type Superblock } from './superblock.js';
+import type { MetaStore } from './store.js';
+
+export interface CreateMetadataOptions extends CreateOptions {
+  volumeSize: number;
+  maxPeers: number;
+  nodeId: number;
+  alExtents?: number;
+  /** Overwrite valid metadata. */
+  force?: boolean;
+}
+
+export interface OpenOptions {
+  /** Inspect only: no recovery, no writes (md show/dump/check). */
+  readOnly?: boolean;
+}
+
+export interface Recovery {
+  /** The AL was not clean at open: these extents' bits were set for every peer slot. */
+  crashed: boolean;
+  extents: number[];
+}
+
+export class VolumeMetadata {
+  private sb: Superblock;
+  private copy: number;
+  private closed = false;
+  readonly geometry: Geometry;
+  readonly bitmap: Bitmap;
+  readonly recovery: Recovery;
+  private readonly al: ActivityLog;
+  /** Peers (node ids) currently known to be in sync: their bits need not be set on eviction. */
+  private readonly inSync = new Set<number>();
+
+  /** Format new metadata on a placement (`pmem:/dev/shm/x`, `block:/var/lib/x#r0/0`) or a store. */
+  static create(where: string | MetaStore, opts: CreateMetadataOptions): VolumeMetadata {
+    const g = geometry(opts.volumeSize, opts.maxPeers, opts.alExtents ?? DEFAULT_AL_EXTENTS);
+    checkNodeId(opts.nodeId);
+    const placement = typeof where === 'string' ? parsePlacement(where) : undefined;
+    const store = placement ? createPlacement(placement, g.areaLength, opts) : where as MetaStore;
+    const name = placement?.text ?? 'metadata';
+    try {
+      if (!opts.force) refuseValid(store, name);
+      format(store, g, opts.nodeId);
+      return new VolumeMetadata(store, name, {});
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+  }
+
+  static open(where: string | MetaStore, opts: OpenOptions = {}): VolumeMetadata {
+    const store = typeof where === 'string' ? openPlacement(parsePlacement(where)) : where;
+    try {
+      return new VolumeMetadata(store, typeof where === 'string' ? where : 'metadata', opts);
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+  }
+
+  private constructor(private readonly store: MetaStore, readonly where: string, private readonly opts: OpenOptions) {
+    const read = readSuperblock(store, where);
+    this.sb = read.sb;
+    this.copy = read.copy;
+    this.geometry = geometry(this.sb.volumeSize, this.sb.maxPeers, this.sb.alExtents);
+    if (this.sb.alFormat !== store.kind && !opts.readOnly) {
+      throw new TandemError('TANDEM_E_META', `${where}: metadata was created for ${this.sb.alFormat}: placement, opened as ${store.kind}:`, {
+        hint: `open it as ${this.sb.alFormat}:<path>, or recreate it`,
+      });
+    }
+    this.bitmap = new Bitmap(store, this.geometry);
+    const journal = this.journal();
+    const dirty = (this.sb.deviceFlags & DEVICE_FLAGS.AL_CLEAN) === 0;
+    const extents = [...journal.load()].filter((e) => e !== 0xffffffff);
+    this.recovery = { crashed: dirty, extents: dirty ? extents : [] };
+    if (!opts.readOnly) this.recover(journal, dirty, extents);
+    this.al = new ActivityLog(journal, { beforeEvict: (evicted) => this.markEvicted(evicted) });
+  }
+
+  get superblock(): Superblock {
+    return structuredClone(this.sb);
+  }
+
+  get kind(): MetaStore['kind'] {
+    return this.store.kind;
+  }
+
+  // ---- activity log ----------------------------------------------------------------------
+
+  extentOf(byteOffset: number): number {
+    return Math.floor(byteOffset / AL_EXTENT_BYTES);
+  }
+
+  /**
+   * Make `extent` durable in the AL before a write to it is submitted (invariant 1) and pin it
+   * until complete(). Returns `true` when that is already so (the hot fast path, no Promise).
+   */
+  activate(extent: number): true | Promise<void> {
+    this.checkWritable();
+    assert(Number.isInteger(extent) && extent >= 0 && extent < extentCount(this.sb.volumeSize), 'extent inside the volume');
+    return this.al.activate(extent);
+  }
+
+  /** The write on `extent` finished (locally and on every peer it went to): unpin it. */
+  complete(extent: number): void {
+    this.al.complete(extent);
+  }
+
+  /** Extents in the AL, least recently used first. */
+  hotExtents(): number[] {
+    return this.al.hot();
+  }
+
+  /** Peer known identical for every write from now on (connected, UpToDate, synchronous replication). */
+  setPeerInSync(nodeId: number, inSync: boolean): void {
+    if (inSync) this.inSync.add(nodeId); else this.inSync.delete(nodeId);
+  }
+
+  // ---- bitmap ------------------------------------------------------------------------------
+
+  /** The bitmap slot of a peer, assigned (and persisted) on first use. */
+  peerSlot(nodeId: number): number {
+    checkNodeId(nodeId);
+    const found = this.sb.peers.findIndex((p) => p.nodeId === nodeId);
+    if (found >= 0) return found;
+    this.checkWritable();
+    const free = this.sb.peers.findIndex((p) => p.nodeId === NO_NODE);
+    if (free < 0 || nodeId === this.sb.nodeId) {
+      throw new TandemError('TANDEM_E_META_SPACE', `${this.where}: no bitmap slot for node ${nodeId} (${this.sb.maxPeers} slots, used by nodes ${this.sb.peers.map((p) => p.nodeId).join(', ')})`, {
+        hint: nodeId === this.sb.nodeId ? 'a node has no bitmap slot for itself' : 'recreate the metadata with more --peers (DRBD: max-peers)',
+      });
+    }
+    const peers = this.sb.peers.map((p, i) => (i === free ? { nodeId, flags: PEER_FLAGS.NODE_EXISTS, bitmapGeneration: 0n, bitmapIndex: i } : p));
+    this.update({ peers });
+    return free;
+  }
+
+  /** Mark [offset, offset + length) out of sync with a peer; durable on return. */
+  setOutOfSync(nodeId: number, offset: number, length: number): void {
+    this.checkWritable();
+    this.bitmap.set([this.peerSlot(nodeId)], ...this.bitmap.bitsOf(offset, length));
+  }
+
+  /** Only once the blocks are known identical on that peer (invariant 2). */
+  setInSync(nodeId: number, offset: number, length: number): void {
+    this.checkWritable();
+    this.bitmap.clear([this.peerSlot(nodeId)], ...this.bitmap.bitsOf(offset, length));
+  }
+
+  isOutOfSync(nodeId: number, offset: number): boolean {
+    return this.bitmap.test(this.peerSlot(nodeId), Math.floor(offset / BYTES_PER_BIT));
+  }
+
+  outOfSyncBytes(nodeId: number): number {
+    return this.bitmap.count(this.peerSlot(nodeId)) * BYTES_PER_BIT;
+  }
+
+  // ---- generations and flags -----------------------------------------------------------------
+
+  /** Start a new data generation; persisted before return (invariant 3). */
+  newCurrentGeneration(opts: { primary: boolean }): bigint {
+    this.checkWritable();
+    const next = randomGeneration(opts.primary);
+    this.sb = startGeneration(this.sb, next);
+    this.persistSuperblock();
+    return next;
+  }
+
+  setCurrentGeneration(id: bigint): void {
+    this.update({ currentGeneration: id });
+  }
+
+  retireBitmapGeneration(nodeId: number): void {
+    this.checkWritable();
+    this.sb = retireBitmapGeneration(this.sb, this.peerSlot(nodeId));
+    this.persistSuperblock();
+  }
+
+  setDeviceFlags(set: DeviceFlag[], clear: DeviceFlag[] = []): void {
+    let flags = this.sb.deviceFlags;
+    for (const f of set) flags |= DEVICE_FLAGS[f];
+    for (const f of clear) flags &= ~DEVICE_FLAGS[f];
+    this.update({ deviceFlags: flags >>> 0 });
+  }
+
+  hasDeviceFlag(flag: DeviceFlag): boolean {
+    return (this.sb.deviceFlags & DEVICE_FLAGS[flag]) !== 0;
+  }
+
+  setPeerFlags(nodeId: number, set: PeerFlag[], clear: PeerFlag[] = []): void {
+    const slot = this.peerSlot(nodeId);
+    let flags = this.sb.peers[slot].flags;
+    for (const f of set) flags |= PEER_FLAGS[f];
+    for (const f of clear) flags &= ~PEER_FLAGS[f];
+    this.update({ peers: this.sb.peers.map((p, i) => (i === slot ? { ...p, flags: flags >>> 0 } : p)) });
+  }
+
+  /** Clean shutdown: no writes in flight and the bitmap covers the hot set, so the AL needs no replay. */
+  close(): void {
+    if (this.closed) return;
+    if (!this.opts.readOnly) {
+      const busy = this.al.hot().filter((e) => this.al.pinned(e) > 0);
+      if (busy.length > 0) {
+        throw new TandemError('TANDEM_E_STATE', `${this.where}: ${busy.length} extents still have writes in flight`, {
+          hint: 'wait for every write to complete before closing the metadata',
+        });
+      }
+      // AL_CLEAN promises the AL needs no replay: hot extents get the bits an eviction would give them.
+      this.markEvicted(this.al.hot());
+      this.update({ deviceFlags: (this.sb.deviceFlags | DEVICE_FLAGS.AL_CLEAN) >>> 0 });
+    }
+    this.closed = true;
+    this.store.close();
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  private journal(): AlJournal {
+    const { alOffset, alExtents, alEpoch } = this.sb;
+    return this.sb.alFormat === 'pmem'
+      ? new PmemSlotTable(this.store, alOffset, alExtents, alEpoch)
+      : new BlockRing(this.store, alOffset, alExtents, alEpoch);
+  }
+
+  /**
+   * After a crash every AL extent may differ on every peer (invariant 1): set their bits in every
+   * slot, then re-initialise the AL (a new epoch). Either way the AL is in use from now on.
+   */
+  private recover(journal: AlJournal, dirty: boolean, extents: number[]): void {
+    const all = this.sb.peers.map((_, slot) => slot);
+    if (dirty) for (const e of extents) this.bitmap.set(all, ...this.extentBits(e));
+    const alEpoch = dirty ? (this.sb.alEpoch + 1) >>> 0 : this.sb.alEpoch;
+    if (dirty) journal.setEpoch(alEpoch);
+    this.update({ alEpoch, deviceFlags: (this.sb.deviceFlags & ~DEVICE_FLAGS.AL_CLEAN) >>> 0 });
+  }
+
+  /** Before an idle extent leaves the AL: its bits, for every peer not known in sync (invariant 2). */
+  private markEvicted(extents: readonly number[]): void {
+    const slots = this.sb.peers.map((p, slot) => ({ p, slot })).filter(({ p }) => !this.inSync.has(p.nodeId)).map(({ slot }) => slot);
+    for (const e of extents) this.bitmap.set(slots, ...this.extentBits(e));
+  }
+
+  private extentBits(extent: number): [number, number] {
+    const first = extent * (AL_EXTENT_BYTES / BYTES_PER_BIT);
+    return [first, Math.min(first + AL_EXTENT_BYTES / BYTES_PER_BIT, this.geometry.bitsPerSlot)];
+  }
+
+  private update(change: Partial<Superblock>): void {
+    this.checkWritable();
+    this.sb = { ...this.sb, ...change };
+    this.persistSuperblock();
+  }
+
+  private persistSuperblock(): void {
+    this.sb = { ...this.sb, seq: this.sb.seq + 1 };
+    this.copy = writeSuperblock(this.store, this.sb, this.copy);
+  }
+
+  private checkWritable(): void {
+    if (this.closed) throw new TandemError('TANDEM_E_STATE', `${this.where}: metadata is closed`, { hint: 'open it again' });
+    if (this.opts.readOnly) throw new TandemError('TANDEM_E_STATE', `${this.where}: metadata is open read-only`, { hint: 'open it without readOnly to change it' });
+  }
+}
+
+function format(store: MetaStore, g: Geometry, nodeId: number): void {
+  // Zero the AL (and the bitmap, which a --force re-create may find dirty), then the superblock.
+  const zeros = new Uint8Array(1 << 20);
+  for (let off = BLOCK * 2; off < g.areaLength; off += zeros.length) store.write(off, zeros.subarray(0, Math.min(zeros.length, g.areaLength - off)));
+  store.persist(0, g.areaLength);
+  const sb: Superblock = {
+    seq: 0, volumeSize: g.volumeSize, areaLength: g.areaLength, nodeId, maxPeers: g.maxPeers,
+    deviceFlags: DEVICE_FLAGS.AL_CLEAN, bytesPerBit: BYTES_PER_BIT, alExtentShift: AL_EXTENT_SHIFT, alExtents: g.alExtents,
+    alEpoch: 1, alFormat: store.kind, alOffset: g.alOffset, alLength: g.alLength, bmOffset: g.bmOffset, bmLength: g.bmLength,
+    currentGeneration: 0n, deviceUuid: randomBytes(8).readBigUInt64LE(0),
+    peers: Array.from({ length: g.maxPeers }, () => ({ nodeId: NO_NODE, flags: 0, bitmapGeneration: 0n, bitmapIndex: NO_NODE })),
+    history: new Array<bigint>(HISTORY_LENGTH).fill(0n),
+  };
+  // Both copies: neither may keep an older, higher-sequence superblock of previous metadata.
+  writeSuperblock(store, sb, 1);
+  writeSuperblock(store, { ...sb, seq: 1 }, 0);
+}
+
+function refuseValid(store: MetaStore, where: string): void {
+  let valid = false;
+  try {
+    readSuperblock(store, where);
+    valid = true;
+  } catch {
+    // anything that is not valid Tandem metadata may be overwritten
+  }
+  if (valid) {
+    throw new TandemError('TANDEM_E_STATE', `${where} already holds valid Tandem metadata`, {
+      hint: 'use --force to overwrite it; its bitmap and generations are lost and a full sync follows',
+    });
+  }
+}
+
+function checkNodeId(nodeId: number): void {
+  if (!Number.isInteger(nodeId) || nodeId < 0 || nodeId > 31) {
+    throw new TandemError('TANDEM_E_USAGE', `invalid node id ${nodeId}`, { hint: 'node ids are 0..31, as in the [node.*] sections' });
+  }
+}
+
