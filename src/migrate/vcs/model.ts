@@ -126,7 +126,7 @@ export function formatPos(pos: Pos): string {
 export function valueText(value: Value): string {
   const s = (x: Scalar): string => (x.quoted ? JSON.stringify(x.text) : x.text);
   if (value.kind === 'scalar') return s(value);
-  if (value.kind === 'list') return `{ ${value.items.map(s).join(', ')} }`;
+  if (value.kind === 'list') return value.items.length === 0 ? '{ }' : `{ ${value.items.map(s).join(', ')} }`;
   return `{ ${value.entries.map((e) => `${s(e.key)} = ${s(e.value)}`).join(', ')} }`;
 }
 
