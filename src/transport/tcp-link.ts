@@ -1,0 +1,166 @@
+// A PeerLink over two authenticated TCP sockets (DRBD's data and meta streams): bulk data on
+// one, acks and pings on the other, so an ack never waits behind megabytes of writes.
+//
+// Liveness: every pingIntervalMs a Ping goes out on the control socket; no PingAck within
+// pingTimeoutMs closes the link ("ping timeout"). Back-pressure: sendData returns false once
+// queuedBytesMax bytes wait on the data socket, and 'drain' follows when they are gone; a sender
+// that ignores it is a bug (asserted at twice the bound plus a frame). The control socket gets a fixed bound:
+// a peer that stops reading it is treated as dead.
+import { EventEmitter } from 'node:events';
+import { assert } from '../lib/assert.js';
+import { HEADER_BYTES } from '../wire/codec.js';
+import { HANDSHAKE_MESSAGES, type WireMessage } from '../wire/messages.js';
+import { MAX_PAYLOAD_BYTES } from '../wire/version.js';
+import type { Clock, TimerHandle } from './clock.js';
+import type { FramedSocket } from './framed-socket.js';
+import type { LinkStats, PeerLink, PeerLinkEvents, StreamName } from './transport.js';
+
+export interface LinkTimings {
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
+  queuedBytesMax: number;
+}
+
+const CONTROL_QUEUED_BYTES_MAX = 4 * 1024 * 1024;
+const PINGS_IN_FLIGHT_MAX = 64;
+const MAX_FRAME_BYTES = HEADER_BYTES + MAX_PAYLOAD_BYTES;
+
+export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
+  private closeReason: string | null = null;
+  private drainWanted = false;
+  private pingId = 0;
+  private readonly pings = new Map<number, { sentAtMs: number; resolve: (rttMs: number) => void; reject: (err: Error) => void; timer: TimerHandle }>();
+  private pingTimer: TimerHandle | null = null;
+  private lastPingRttMs: number | null = null;
+  private readonly connectedAtMs: number;
+
+  constructor(
+    readonly peerNodeId: number,
+    readonly protocolVersion: number,
+    readonly connectionId: string,
+    private readonly data: FramedSocket,
+    private readonly control: FramedSocket,
+    private readonly timings: LinkTimings,
+    private readonly clock: Clock,
+  ) {
+    super();
+    this.connectedAtMs = clock.now();
+    data.socket.on('drain', () => this.onDataDrain());
+    data.onClose((reason) => this.close(`data socket: ${reason}`, false));
+    control.onClose((reason) => this.close(`control socket: ${reason}`, false));
+    data.attach((msg) => this.receive(msg, 'data'));
+    control.attach((msg) => this.receive(msg, 'control'));
+    this.schedulePing();
+  }
+
+  get closed(): boolean {
+    return this.closeReason !== null;
+  }
+
+  sendData(msg: WireMessage): boolean {
+    if (this.closed) return false;
+    this.data.send(msg);
+    const queued = this.data.stats().queuedBytes;
+    assert(queued <= 2 * this.timings.queuedBytesMax + MAX_FRAME_BYTES, 'the sender waits for drain once sendData returned false');
+    if (queued < this.timings.queuedBytesMax) return true;
+    this.drainWanted = true;
+    return false;
+  }
+
+  sendControl(msg: WireMessage): void {
+    if (this.closed) return;
+    this.control.send(msg);
+    if (this.control.stats().queuedBytes > CONTROL_QUEUED_BYTES_MAX) {
+      this.close(`peer does not read its control socket (${CONTROL_QUEUED_BYTES_MAX} bytes queued)`);
+    }
+  }
+
+  pauseData(): void {
+    this.data.pauseDelivery();
+  }
+
+  resumeData(): void {
+    this.data.resumeDelivery();
+  }
+
+  ping(): Promise<number> {
+    if (this.closed) return Promise.reject(new Error(`link closed: ${this.closeReason}`));
+    assert(this.pings.size < PINGS_IN_FLIGHT_MAX, 'pings in flight are bounded');
+    const id = this.pingId;
+    this.pingId = (this.pingId + 1) >>> 0;
+    return new Promise((resolve, reject) => {
+      const timer = this.clock.setTimer(this.timings.pingTimeoutMs, () => {
+        this.close(`ping timeout: no PingAck from node ${this.peerNodeId} within ${this.timings.pingTimeoutMs} ms`);
+      });
+      this.pings.set(id, { sentAtMs: this.clock.now(), resolve, reject, timer });
+      this.sendControl({ type: 'Ping', id });
+    });
+  }
+
+  close(reason: string, sayGoodbye = true): void {
+    if (this.closeReason !== null) return;
+    this.closeReason = reason;
+    this.pingTimer?.cancel();
+    for (const ping of this.pings.values()) {
+      ping.timer.cancel();
+      ping.reject(new Error(`link closed: ${reason}`));
+    }
+    this.pings.clear();
+    if (sayGoodbye) this.control.send({ type: 'Disconnect', reason });
+    this.control.end(reason);
+    this.data.destroy(reason);
+    this.emit('close', reason);
+  }
+
+  stats(): LinkStats {
+    return {
+      peerNodeId: this.peerNodeId,
+      protocolVersion: this.protocolVersion,
+      connectionId: this.connectionId,
+      connectedAtMs: this.connectedAtMs,
+      lastPingRttMs: this.lastPingRttMs,
+      data: this.data.stats(),
+      control: this.control.stats(),
+    };
+  }
+
+  private receive(msg: WireMessage, stream: StreamName): void {
+    if (this.closed) return;
+    switch (msg.type) {
+      case 'Ping': this.control.send({ type: 'PingAck', id: msg.id }); return;
+      case 'PingAck': this.onPingAck(msg.id); return;
+      case 'Disconnect': this.close(`node ${this.peerNodeId} disconnected: ${msg.reason}`, false); return;
+    }
+    if (HANDSHAKE_MESSAGES.has(msg.type)) {
+      this.close(`protocol error: ${msg.type} after the handshake`);
+      return;
+    }
+    this.emit('message', msg, stream);
+  }
+
+  private onPingAck(id: number): void {
+    const ping = this.pings.get(id);
+    if (ping === undefined) {
+      this.close(`protocol error: PingAck ${id} answers no Ping`);
+      return;
+    }
+    this.pings.delete(id);
+    ping.timer.cancel();
+    this.lastPingRttMs = this.clock.now() - ping.sentAtMs;
+    ping.resolve(this.lastPingRttMs);
+  }
+
+  private schedulePing(): void {
+    this.pingTimer = this.clock.setTimer(this.timings.pingIntervalMs, () => {
+      if (this.closed) return;
+      if (this.pings.size === 0) this.ping().catch(() => undefined);
+      this.schedulePing();
+    });
+  }
+
+  private onDataDrain(): void {
+    if (this.closed || !this.drainWanted) return;
+    this.drainWanted = false;
+    this.emit('drain');
+  }
+}
