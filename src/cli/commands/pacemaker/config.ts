@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { TandemCommand } from '../../base.js';
-import { loadResource } from '../../../cluster/load-resource.js';
+import { loadResource } from '../../../config/load.js';
 import {
   buildModel, parseFsSpec, parseIpSpec, render, type ConfigFormat, type PacemakerModel,
 } from '../../../cluster/pacemaker-config.js';
@@ -26,7 +26,7 @@ export default class PacemakerConfig extends TandemCommand {
 
   async run(): Promise<{ format: ConfigFormat; text: string; model: PacemakerModel }> {
     const { args, flags } = await this.parse(PacemakerConfig);
-    const config = loadResource(this.envFrom(flags), args.resource);
+    const config = loadResource(this.envFrom(flags).configDir, args.resource);
     const model = buildModel(config, {
       fs: flags['with-fs'] === undefined ? undefined : parseFsSpec(flags['with-fs']),
       ip: flags['with-ip'] === undefined ? undefined : parseIpSpec(flags['with-ip']),

@@ -1,0 +1,23 @@
+// The agent's real dependencies: tandemd over its control socket, crm_attribute for the score,
+// the configuration loader, and stderr (Pacemaker logs what an agent writes there).
+import { Cib } from '../cluster/cib.js';
+import { loadResource } from '../config/load.js';
+import { primitiveId } from '../cluster/pacemaker-config.js';
+import { controlSocketPath } from '../lib/env.js';
+import type { AgentDeps } from './actions.js';
+import { SocketDaemonClient } from './daemon-client.js';
+
+/** crm_attribute gets a few seconds; a score that cannot be written must not fail the action */
+const SCORE_DEADLINE_MS = 5000;
+
+export function realDeps(action: string): AgentDeps {
+  return {
+    daemon: (p) => new SocketDaemonClient(controlSocketPath({ configDir: p.configDir, node: p.node, runDir: p.runDir })),
+    scores: (p, ctx) => {
+      const cib = new Cib({ deadlineMs: SCORE_DEADLINE_MS });
+      return { publish: (score) => cib.setPromotionScore(ctx.instance ?? primitiveId(p.resource), score) };
+    },
+    loadResource: (p) => loadResource(p.configDir, p.resource),
+    log: (message) => process.stderr.write(`tandem-ocf ${action}: ${message}\n`),
+  };
+}

@@ -1,0 +1,79 @@
+// What Pacemaker hands the agent: OCF_RESKEY_<param> values (defaults from metadata.ts) and the
+// CRM_meta_* operation context. Bad parameters end the action here with OCF's codes:
+// a missing required parameter is ERR_CONFIGURED (6), a malformed value is ERR_ARGS (2).
+import { hostname } from 'node:os';
+import { OCF, OcfExit } from './exit-codes.js';
+import { PARAMETERS, actionTimeoutSec, type ActionDef } from './metadata.js';
+
+export interface AgentParams {
+  resource: string;
+  configDir: string;
+  node: string;
+  runDir: string;
+  statusTimeoutSec: number;
+}
+
+export interface OperationContext {
+  /** interval 0 monitor: Pacemaker asks what runs here, nothing is expected to */
+  probe: boolean;
+  /** OCF_CHECK_LEVEL: 0 status only, 10 also the volumes' health and exports */
+  checkLevel: number;
+  /** time the action may take (OCF_RESKEY_CRM_meta_timeout), less a margin to answer in */
+  budgetMs: number;
+  /** the clone instance whose promotion score this node publishes */
+  instance: string | undefined;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+function reskey(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[`OCF_RESKEY_${name}`];
+  const def = PARAMETERS.find((p) => p.name === name)?.default ?? '';
+  return value === undefined || value === '' ? def : value;
+}
+
+export function readParams(env: NodeJS.ProcessEnv): AgentParams {
+  const resource = reskey(env, 'resource');
+  if (resource === '') throw new OcfExit(OCF.ERR_CONFIGURED, "required parameter 'resource' is not set");
+  if (!NAME.test(resource)) {
+    throw new OcfExit(OCF.ERR_ARGS, `parameter resource='${resource}' is not a resource name (letters, digits, . _ -)`);
+  }
+  const node = reskey(env, 'node') || env.OCF_RESKEY_CRM_meta_on_node || hostname().split('.')[0];
+  if (!NAME.test(node)) throw new OcfExit(OCF.ERR_ARGS, `parameter node='${node}' is not a node name`);
+  const configDir = reskey(env, 'config_dir');
+  const runDir = reskey(env, 'run_dir');
+  for (const [key, value] of [['config_dir', configDir], ['run_dir', runDir]]) {
+    if (!value.startsWith('/')) throw new OcfExit(OCF.ERR_ARGS, `parameter ${key}='${value}' must be an absolute path`);
+  }
+  const timeout = reskey(env, 'status_timeout');
+  if (!/^[1-9][0-9]{0,3}$/.test(timeout)) {
+    throw new OcfExit(OCF.ERR_ARGS, `parameter status_timeout='${timeout}' must be a whole number of seconds, 1 to 9999`);
+  }
+  return { resource, configDir, node, runDir, statusTimeoutSec: Number(timeout) };
+}
+
+/** The clone settings the agent relies on; checked everywhere but on stop. */
+export function checkCloneMeta(env: NodeJS.ProcessEnv): void {
+  const meta = (name: string, legacy?: string): string | undefined =>
+    env[`OCF_RESKEY_CRM_meta_${name}`] ?? (legacy ? env[`OCF_RESKEY_CRM_meta_${legacy}`] : undefined);
+  if (meta('clone_max') === undefined) return; // run by hand or by ocf-tester, not as a clone
+  if (meta('notify') !== 'true') throw new OcfExit(OCF.ERR_CONFIGURED, 'the clone needs meta attribute notify=true');
+  if (Number(meta('promoted_max', 'master_max') ?? '1') > 1) {
+    throw new OcfExit(OCF.ERR_CONFIGURED, 'promoted-max must be 1: a Tandem resource has one Primary');
+  }
+  if (Number(meta('clone_node_max') ?? '1') !== 1) throw new OcfExit(OCF.ERR_CONFIGURED, 'clone-node-max must be 1');
+  if (Number(meta('promoted_node_max', 'master_node_max') ?? '1') !== 1) throw new OcfExit(OCF.ERR_CONFIGURED, 'promoted-node-max must be 1');
+}
+
+export function readContext(action: string, env: NodeJS.ProcessEnv): OperationContext {
+  const fallback = (ACTION_NAMES.has(action) ? actionTimeoutSec(action as ActionDef['name']) : 20) * 1000;
+  const timeoutMs = Number(env.OCF_RESKEY_CRM_meta_timeout) || fallback;
+  return {
+    probe: action === 'monitor' && env.OCF_RESKEY_CRM_meta_interval === '0',
+    checkLevel: Number(env.OCF_CHECK_LEVEL ?? '0') || 0,
+    budgetMs: Math.max(1000, Math.floor(timeoutMs * 0.9) - 500),
+    instance: env.OCF_RESOURCE_INSTANCE || undefined,
+  };
+}
+
+const ACTION_NAMES = new Set(['start', 'stop', 'promote', 'demote', 'notify', 'monitor', 'meta-data', 'validate-all', 'reload-agent']);

@@ -1,0 +1,143 @@
+// `tandem pacemaker config` end to end: the real CLI on a real configuration directory; the pcs
+// script run by pcs, the crm script loaded by crmsh and the CIB merged by cibadmin must give the
+// same Pacemaker configuration, and crm_verify must accept each.
+import t from 'tap';
+import { writeFileSync, readFileSync } from 'node:fs';
+import { parseStringPromise } from 'xml2js';
+import { tandem, tandemJson } from '../../helpers/cli.js';
+import { installAgent } from '../../helpers/ocf-agent.js';
+import { run, scratch } from '../../cluster/pcmk-tools.js';
+
+const s = scratch('cli-pcmk');
+const uninstall = installAgent();
+t.teardown(() => { uninstall(); s.remove(); });
+
+writeFileSync(s.file('r0.ini'), `[resource]
+name = r0
+secret = s3cret-value-1
+fencing = resource-only
+
+[volume.0]
+size = 16MiB
+
+[node.alpha]
+id = 0
+address = 127.0.0.1:7789
+volume.0.disk = /srv/tandem/r0-a.img
+volume.0.meta = pmem:/dev/shm/r0-a.meta
+
+[node.bravo]
+id = 1
+address = 127.0.0.1:7790
+volume.0.disk = /srv/tandem/r0-b.img
+volume.0.meta = pmem:/dev/shm/r0-b.meta
+
+[node.charlie]
+id = 2
+address = 127.0.0.1:7791
+volume.0.disk = none
+`);
+const env = { TANDEM_CONFIG_DIR: s.dir };
+const stackFlags = ['--with-fs', '/dev/nbd0:/srv/data:ext4', '--with-ip', '192.0.2.10/24'];
+
+/** A cluster CIB with a STONITH device, as any cluster holding data has. */
+async function clusterCib(name: string): Promise<string> {
+  const file = s.file(name);
+  writeFileSync(file, String((await run('cibadmin', ['--empty'])).stdout));
+  const r = await run('cibadmin', ['--create', '-o', 'resources', '-X', '<primitive id="fence-all" class="stonith" type="fence_dummy"/>'], { ...s.env, CIB_file: file });
+  if (r.exitCode !== 0) throw new Error(String(r.stderr));
+  return file;
+}
+
+type Node = { $?: Record<string, string> } & Record<string, unknown>;
+const kids = (n: Node, name: string): Node[] => (n[name] as Node[] | undefined) ?? [];
+
+/** The configuration's meaning, without ids of nvpairs/ops, order of attributes, or the fence device. */
+async function meaning(file: string): Promise<unknown> {
+  const doc = await parseStringPromise(readFileSync(file, 'utf8'));
+  const conf = doc.cib.configuration[0] as Node;
+  const res = kids(conf, 'resources')[0] as Node;
+  const primitive = (p: Node) => ({
+    id: p.$!.id, agent: `${p.$!.class}:${p.$!.provider}:${p.$!.type}`,
+    params: kids(kids(p, 'instance_attributes')[0] ?? {}, 'nvpair').map((n) => `${n.$!.name}=${n.$!.value}`).sort(),
+    ops: kids(kids(p, 'operations')[0] ?? {}, 'op').map((o) => `${o.$!.name}/${parseInt(o.$!.interval, 10)}/${o.$!.role ?? ''}/${o.$!.timeout}`).sort(),
+  });
+  const cons = kids(conf, 'constraints')[0] as Node;
+  return {
+    clones: kids(res, 'clone').map((c) => ({
+      id: c.$!.id, primitive: kids(c, 'primitive').map(primitive),
+      meta: kids(kids(c, 'meta_attributes')[0], 'nvpair').map((n) => `${n.$!.name}=${n.$!.value}`).sort(),
+    })),
+    groups: kids(res, 'group').map((g) => ({ id: g.$!.id, members: kids(g, 'primitive').map(primitive) })),
+    colocations: kids(cons, 'rsc_colocation').map((c) => ({ ...c.$, 'rsc-role': c.$!['rsc-role'] ?? 'Started' })),
+    orders: kids(cons, 'rsc_order').map((o) => o.$),
+  };
+}
+
+t.test('pcs, crm and cib outputs configure the same thing, and crm_verify accepts each', async (t) => {
+  const pcs = await tandem(['pacemaker', 'config', 'r0', '--format', 'pcs', ...stackFlags], env);
+  const crm = await tandem(['pacemaker', 'config', 'r0', '--format', 'crm', ...stackFlags], env);
+  const cib = await tandem(['pacemaker', 'config', 'r0', '--format', 'cib', ...stackFlags], env);
+  for (const r of [pcs, crm, cib]) t.equal(r.exitCode, 0, String(r.stderr));
+
+  const viaPcs = await clusterCib('via-pcs.xml');
+  writeFileSync(s.file('r0.pcs.sh'), String(pcs.stdout));
+  const p = await run('sh', [s.file('r0.pcs.sh')], { ...s.env, CIB: viaPcs });
+  t.equal(p.exitCode, 0, `pcs script: ${p.stderr}`);
+
+  const viaCrm = await clusterCib('via-crm.xml');
+  writeFileSync(s.file('r0.crm'), String(crm.stdout));
+  const c = await run('crm', ['configure', 'load', 'update', s.file('r0.crm')], { ...s.env, CIB_file: viaCrm });
+  t.equal(c.exitCode, 0, `crm load: ${c.stderr}`);
+
+  const viaCib = await clusterCib('via-cib.xml');
+  writeFileSync(s.file('r0.cib.xml'), String(cib.stdout));
+  for (const section of ['resources', 'constraints']) {
+    const fragment = await run('xmllint', ['--xpath', `/cib/configuration/${section}`, s.file('r0.cib.xml')]);
+    const m = await run('cibadmin', ['--modify', '--allow-create', '-o', section, '-X', String(fragment.stdout)], { ...s.env, CIB_file: viaCib });
+    t.equal(m.exitCode, 0, `cibadmin ${section}: ${m.stderr}`);
+  }
+
+  for (const file of [viaPcs, viaCrm, viaCib]) {
+    const v = await run('crm_verify', ['-V', '-x', file], s.env);
+    t.equal(v.exitCode, 0, `crm_verify ${file}: ${v.stderr}`);
+  }
+  const expected = await meaning(viaCib);
+  t.same(await meaning(viaPcs), expected, 'pcs result = CIB output');
+  t.same(await meaning(viaCrm), expected, 'crm result = CIB output');
+  t.match(expected, { clones: [{ id: 'tandem-r0-clone', meta: ['clone-max=2', 'clone-node-max=1', 'notify=true', 'promotable=true', 'promoted-max=1', 'promoted-node-max=1'] }] },
+    'clone-max counts the two diskful nodes, not the diskless one');
+});
+
+t.test('--json carries the text and the model', async (t) => {
+  const { result, json } = await tandemJson<{ format: string; text: string; model: { clone: { id: string } } }>(['pacemaker', 'config', 'r0', '--format', 'crm'], env);
+  t.equal(result.exitCode, 0);
+  t.equal(json.format, 'crm');
+  t.match(json.text, /^primitive tandem-r0 ocf:tandem:replica/m);
+  t.equal(json.model.clone.id, 'tandem-r0-clone');
+});
+
+t.test('errors: unknown resource, bad --with-ip, bad --format', async (t) => {
+  const missing = await tandem(['pacemaker', 'config', 'r7'], env);
+  t.equal(missing.exitCode, 4);
+  t.match(missing.stderr, /TANDEM_E_NOT_FOUND: no resource 'r7'.*\nhint: resources defined there: r0/);
+  const ip = await tandem(['pacemaker', 'config', 'r0', '--with-ip', '10.0.0.1'], env);
+  t.equal(ip.exitCode, 2);
+  t.match(ip.stderr, /TANDEM_E_USAGE.*--with-ip '10.0.0.1'/);
+  const fmt = await tandem(['pacemaker', 'config', 'r0', '--format', 'xml'], env);
+  t.equal(fmt.exitCode, 2);
+});
+
+t.test("Pacemaker reads the agent's meta-data and runs its validate-all", async (t) => {
+  const md = await run('crm_resource', ['--show-metadata', 'ocf:tandem:replica']);
+  t.equal(md.exitCode, 0, String(md.stderr));
+  t.match(md.stdout, /<version>1\.1<\/version>/, 'Pacemaker announces OCF 1.1 and gets the 1.1 rendering');
+  t.match(md.stdout, /<action name="reload-agent"/);
+  const ok = await run('crm_resource', ['--validate', '--class', 'ocf', '--provider', 'tandem', '--agent', 'replica',
+    '--option', 'resource=r0', '--option', `config_dir=${s.dir}`, '--option', 'node=alpha']);
+  t.equal(ok.exitCode, 0, String(ok.stdout) + String(ok.stderr));
+  const bad = await run('crm_resource', ['--validate', '--class', 'ocf', '--provider', 'tandem', '--agent', 'replica',
+    '--option', 'resource=r0', '--option', `config_dir=${s.dir}`, '--option', 'node=zulu']);
+  t.equal(bad.exitCode, 5);
+  t.match(bad.stdout, /no \[node\.zulu\] section/);
+});
