@@ -1,5 +1,5 @@
 // Malformed configurations: each names file, line, key, the bad value and what is allowed.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { loadConfig } from '../../src/config/load.js';
 import { TandemError } from '../../src/lib/errors.js';
 import { SIZE_SYNTAX } from '../../src/lib/units.js';
@@ -21,7 +21,7 @@ function loadError(dir: string): TandemError {
 }
 
 /** Loads one file r0.ini and expects exactly these errors (F = the file's path). */
-function expectErrors(t: Tap.Test, text: string, expected: (F: string) => string[]): void {
+function expectErrors(t: Test, text: string, expected: (F: string) => string[]): void {
   const dir = configDir(t, { 'r0.ini': text });
   const err = loadError(dir);
   const want = expected(`${dir}/r0.ini`);

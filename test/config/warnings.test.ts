@@ -1,5 +1,5 @@
 // Known-unsafe but valid combinations load, with a coded warning that says what can go wrong.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { symlinkSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../../src/config/load.js';
 import type { Warning } from '../../src/config/model.js';
@@ -7,7 +7,7 @@ import { TWO_NODES, configDir, withAppended, withLine } from '../fixtures/config
 
 const THIRD_NODE = ['[node.charlie]', 'id = 2', 'address = 10.0.0.3:7789'];
 
-function warnings(t: Tap.Test, files: Record<string, string>): { dir: string; list: Warning[] } {
+function warnings(t: Test, files: Record<string, string>): { dir: string; list: Warning[] } {
   const dir = configDir(t, files);
   return { dir, list: loadConfig(dir).warnings };
 }
