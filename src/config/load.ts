@@ -25,6 +25,8 @@ export interface LoadOptions {
 }
 
 const CONFIG_FILE = /^[^.].*\.(ini|conf)$/;
+/** A resource file is a few hundred bytes; anything this large is not one. */
+const MAX_FILE_BYTES = 1024 * 1024;
 
 export function loadConfig(dir: string, opts: LoadOptions = {}): ClusterConfig {
   const files = configFiles(dir);
@@ -73,7 +75,7 @@ function configFiles(dir: string): string[] {
   let names: string[];
   try {
     if (!statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
-    names = readdirSync(dir);
+    names = readdirSync(dir, { withFileTypes: true }).filter((e) => !e.isDirectory()).map((e) => e.name);
   } catch (err) {
     const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(err as Error).message})`;
     throw new TandemError('TANDEM_E_CONFIG', `configuration directory ${dir} ${why}`, {
@@ -86,6 +88,11 @@ function configFiles(dir: string): string[] {
 
 function readText(file: string, problems: ConfigProblem[]): string | null {
   try {
+    const bytes = statSync(file).size;
+    if (bytes > MAX_FILE_BYTES) {
+      problems.push(problemAt({ file, line: null, section: null }, `is ${bytes} bytes; allowed: at most ${MAX_FILE_BYTES} bytes for a resource file`, { hint: 'keep only resource INI files in the configuration directory' }));
+      return null;
+    }
     return readFileSync(file, 'utf8');
   } catch (err) {
     problems.push(problemAt({ file, line: null, section: null }, `cannot be read: ${(err as Error).message}`, { hint: 'check the file permissions (tandem usually runs as root)' }));

@@ -82,14 +82,21 @@ function classify(doc: IniFile, problems: ConfigProblem[]): Sections {
 }
 
 /** Values of a section's keys against one schema table; defaults for keys not set. */
-function readSection<T extends Table>(file: string, section: IniSection, table: T, problems: ConfigProblem[], extraKeys: (key: string) => boolean = () => false): Settings<T> {
+interface ExtraKeys {
+  /** keys another reader handles */
+  handled: (key: string) => boolean;
+  /** how they are named in "allowed:" */
+  names: string[];
+}
+
+function readSection<T extends Table>(file: string, section: IniSection, table: T, problems: ConfigProblem[], extra: ExtraKeys = { handled: () => false, names: [] }): Settings<T> {
   const place: Place = { file, line: section.line, section: section.name };
   const out: Settings<T> = {};
   for (const entry of section.entries.values()) {
     const spec = table[entry.key];
     const at = { ...place, line: entry.line };
     if (spec === undefined) {
-      if (!extraKeys(entry.key)) unknownKey(at, entry.key, entry.value, Object.keys(table), problems);
+      if (!extra.handled(entry.key)) unknownKey(at, entry.key, entry.value, [...Object.keys(table), ...extra.names], problems);
       continue;
     }
     const parsed = spec.type.parse(entry.value);
@@ -141,7 +148,10 @@ function readNodes(file: string, sections: Sections, volumes: Settings<typeof VO
   }
   const out: NodeRead[] = [];
   for (const [name, section] of nodes) {
-    const own = readSection(file, section, NODE_KEYS, problems, (k) => OVERRIDE_KEY.test(k));
+    const own = readSection(file, section, NODE_KEYS, problems, {
+      handled: (k) => OVERRIDE_KEY.test(k),
+      names: numbers.flatMap((n) => NODE_OVERRIDE_KEYS.map((k) => `volume.${n}.${k}`)),
+    });
     const overrides = readOverrides(file, section, numbers, problems);
     if (!own.id || !own.address) continue;
     const origins: Record<string, Origin> = { [`node.${name}.id`]: own.id.origin, [`node.${name}.address`]: own.address.origin };

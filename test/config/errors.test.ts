@@ -51,6 +51,7 @@ const CASES: Array<[string, string, (F: string) => string[]]> = [
   ['bad resource name', withLine(2, 'name = r/0'), (F) => [`${F}:2: key 'name' in [resource]: 'r/0' is not a valid resource name; allowed: letters, digits, _ . - (at most 63 characters, not starting with . or -)`]],
   ['resource name too long', withLine(2, `name = ${'x'.repeat(64)}`), (F) => [`${F}:2: key 'name' in [resource]: '${'x'.repeat(64)}' is longer than 63 characters; allowed: letters, digits, _ . - (at most 63 characters, not starting with . or -)`]],
   ['missing name', withLine(2, ''), (F) => [`${F}:1: [resource] has no 'name'; allowed: letters, digits, _ . - (at most 63 characters, not starting with . or -)`]],
+  ['volume key without volume.N. in a node section', withLine(17, 'id = 1\ndisk = /dev/sdb'), (F) => [`${F}:18: unknown key 'disk' in [node.bravo]; allowed: id, address, volume.0.disk, volume.0.meta, volume.0.export`]],
   ['misspelt key', withLine(3, 'protocl = C'), (F) => [`${F}:3: unknown key 'protocl' in [resource]; did you mean 'protocol'? allowed: ${RESOURCE_KEYS}`]],
   ['misspelt section', withLine(7, '[volumes.0]'), (F) => [
     `${F}: no [volume.N] section; allowed: volumes [volume.0], [volume.1], … numbered from 0`,
@@ -134,6 +135,11 @@ t.test('resource names are unique across files', async (t) => {
   const dir = configDir(t, { 'r0.ini': TWO_NODES, 'r1.ini': TWO_NODES.replace(/r0/g, 'r1').replace('name = r1', 'name = r0') });
   const err = loadError(dir);
   t.equal(err.message, `${dir}/r1.ini:2: key 'name' in [resource]: 'r0' is not unique: ${dir}/r0.ini:2 defines it too; allowed: a resource name no other file uses`);
+});
+
+t.test('a file too large to be a resource file', async (t) => {
+  const dir = configDir(t, { 'big.ini': `; ${'x'.repeat(1024 * 1024)}\n` });
+  t.throws(() => loadConfig(dir), { code: 'TANDEM_E_CONFIG', message: `${dir}/big.ini: is 1048579 bytes; allowed: at most 1048576 bytes for a resource file` });
 });
 
 t.test('a missing directory is a configuration error that names it', async (t) => {

@@ -142,7 +142,7 @@ t.test('INI syntax: CRLF, comments, spacing, quoting, values ini would turn into
 t.test('every *.ini and *.conf is read in name order; other files are ignored', async (t) => {
   const other = (name: string) => TWO_NODES.replace(/r0/g, name).replace(/\/dev\/vg0/g, `/dev/${name}`);
   const dir = configDir(t, {
-    'b.conf': other('rb'), 'a.ini': other('ra'), 'r0.ini.bak': 'not ini at all [', '.hidden.ini': '[', 'README': 'x',
+    'b.conf': other('rb'), 'a.ini': other('ra'), 'r0.ini.bak': 'not ini at all [', '.hidden.ini': '[', 'README': 'x', 'old.ini/r9.ini': '[',
   });
   const config = loadConfig(dir);
   t.same(config.files, [`${dir}/a.ini`, `${dir}/b.conf`]);
