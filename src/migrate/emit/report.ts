@@ -63,6 +63,7 @@ function cutover(plan: MigrationPlan): string[] {
   add('Record the current state on the VCS Primary site', ['hastatus -sum', ...plan.tandem.flatMap((t) => [`vradmin -g ${t.diskGroup} -l repstatus ${t.rvg}`, `vradmin -g ${t.diskGroup} printvol ${t.rvg}`])],
     'every system RUNNING, no group FAULTED; Data status "consistent, up-to-date" and "behind by 0h 0m 0s" on every Secondary.');
   add('Prepare the target data layer on every node (VxVM stays untouched, so roll-back stays possible)', plan.tandem.flatMap((t) => [
+    `vgcreate ${t.diskGroup} /dev/CHANGE-ME    # spare disks, not those of VxVM disk group ${t.diskGroup}`,
     ...t.volumes.map((v) => `lvcreate -n ${v.vxvmVolume} -L ${v.sizeBytes ?? 'SIZE'}b ${t.diskGroup}    # on spare disks, same size on every node`),
     `install ${t.name}.ini in /etc/tandem/ on every node (same file, same secret); fill in the placeholders`,
     'tandem config check',
@@ -85,7 +86,7 @@ function cutover(plan: MigrationPlan): string[] {
     `\`crm_mon -1\` shows one Promoted instance of ${plan.tandem.map((t) => t.cloneId).join(', ') || 'each replica clone'} and ${apps.map(([, target]) => target).join(', ') || 'the applications'} started on that node.`);
   add('Switch roles once, as a rehearsal', apps.map(([, target]) => `pcs resource move ${plan.promotedWith[target]} ${nodes[1] ?? 'OTHER-NODE'} --promoted    # the application follows; then: pcs resource clear ${plan.promotedWith[target]}`),
     `\`crm_mon -1\` shows the Promoted instance and ${apps.map(([, target]) => target).join(', ') || 'the applications'} on ${nodes[1] ?? 'the other node'}; \`tandem status\` shows the old Primary Secondary and UpToDate.`);
-  add('Roll back (only if a check failed after step 8)', ['pcs cluster stop --all', ...plan.tandem.flatMap((t) => t.volumes.map((v) => `dd if=/dev/tandem/${t.name}/${v.index} of=/dev/vx/rdsk/${t.diskGroup}/${v.vxvmVolume} bs=4M    # only if applications wrote after the cut-over, from the last Tandem Primary`)), 'systemctl enable vcs; hastart    # on every node', ...plan.tandem.map((t) => `vradmin -g ${t.diskGroup} -a startrep ${t.rvg}    # autosync the Secondaries`), ...apps.map(([g]) => `hagrp -online ${g} -sys ${nodes[0] ?? 'PRIMARY'}`)],
+  add('Roll back (if a check after step 6 fails)', ['pcs cluster stop --all', ...plan.tandem.flatMap((t) => t.volumes.map((v) => `dd if=${v.disk} of=/dev/vx/rdsk/${t.diskGroup}/${v.vxvmVolume} bs=4M    # on the last Tandem Primary, only if applications wrote after the cut-over`)), 'systemctl enable vcs; hastart    # on every node', ...plan.tandem.map((t) => `vradmin -g ${t.diskGroup} -a startrep ${t.rvg}    # autosync the Secondaries`), ...apps.map(([g]) => `hagrp -online ${g} -sys ${nodes[0] ?? 'PRIMARY'}`)],
     'hastatus shows the groups ONLINE; repstatus shows replication resumed. Writes made under Tandem are kept only if copied back with the dd lines above.');
   const out = ['## Cut-over plan', ''];
   steps.forEach((s, i) => {

@@ -1,0 +1,120 @@
+// tandem migrate vcs as an administrator runs it: real CLI, real files, real crm_verify.
+import t from 'tap';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import ini from 'ini';
+import { tandem, tandemJson } from '../../helpers/cli.js';
+
+const FIX = fileURLToPath(new URL('../../fixtures/migrate/', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'tandem-migrate-cli-'));
+t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+
+const REPORTS = ['--vxprint', `${FIX}reports/vxprint-Pl.txt`, '--printvol', `${FIX}reports/printvol.txt`, '--repstatus', `${FIX}reports/repstatus.txt`, '--printrvg', `${FIX}reports/printrvg-l.txt`, '--hastatus', `${FIX}reports/hastatus-sum.txt`];
+
+interface Summary {
+  cluster: string;
+  files: string[];
+  tandemResources: { name: string; protocol: string; volumes: number; nodes: string[]; clone: string }[];
+  pacemaker: { primitives: number; constraints: number };
+  mappings: { vcs: string; target: string }[];
+  warnings: { code: string; subject: string; message: string; at?: string }[];
+}
+
+t.test('full two-site configuration: every output written, --json summary', async (t) => {
+  const out = join(tmp, 'two-site');
+  const { result, json } = await tandemJson<Summary>(['migrate', 'vcs', '--main-cf', `${FIX}two-site/main.cf`, ...REPORTS, '--out', out]);
+  t.equal(result.exitCode, 0, String(result.stderr));
+  t.equal(json.cluster, 'ledger_clu');
+  t.same(json.files, ['ledger_rvg.ini', 'pcs.sh', 'crm.txt', 'cib.xml', 'report.md']);
+  t.same(readdirSync(out).sort(), [...json.files].sort());
+  t.match(json.tandemResources, [{ name: 'ledger_rvg', protocol: 'C', volumes: 2, nodes: ['alpha', 'bravo'], clone: 'ledger_rvg_res-clone' }]);
+  t.ok(json.warnings.length >= 15);
+  t.ok(json.warnings.every((w) => w.code && w.subject && w.message));
+
+  // the INI follows DESIGN §2 and keeps its secret private (the ini package nests [volume.0] as volume → 0)
+  const text = readFileSync(join(out, 'ledger_rvg.ini'), 'utf8');
+  t.equal(statSync(join(out, 'ledger_rvg.ini')).mode & 0o777, 0o600);
+  const cfg = ini.parse(text);
+  t.match(cfg.resource, { name: 'ledger_rvg', protocol: 'C', fencing: 'resource-only', quorum: 'off', 'resync-rate': '4882K' });
+  t.match(cfg.resource.secret, /^[A-Za-z0-9_-]{24}$/);
+  t.same(cfg.volume['0'], { disk: '/dev/ledgerdg/ledger_data', meta: 'pmem:/mnt/pmem0/tandem/ledger_rvg-0.meta', export: '/run/tandem/ledger_rvg-0.nbd' });
+  t.same(cfg.volume['1'].export, '/run/tandem/ledger_rvg-1.nbd');
+  t.same(cfg.node.alpha, { id: '0', address: '192.168.50.11:7789' });
+  t.same(cfg.node.bravo, { id: '1', address: '192.168.50.12:7789' });
+
+  // report.md: mapping table, every warning, numbered cut-over plan with checks
+  const report = readFileSync(join(out, 'report.md'), 'utf8');
+  t.match(report, /\| ledger_rvg_res \(RVG ledger_rvg\) \| RVG \| Tandem resource ledger_rvg/);
+  json.warnings.forEach((w, i) => t.ok(report.includes(`| W${i + 1} | ${w.code} | ${w.subject.replace(/\|/g, '\\|')} |`), `warning ${w.subject} in the report`));
+  const steps = [...report.matchAll(/^(\d+)\. \*\*(.+)\*\*$/gm)].map((m) => Number(m[1]));
+  t.same(steps, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  t.equal((report.match(/^ {3}Check: /gm) ?? []).length, 10, 'a check after every step');
+  for (const cmd of ['vradmin -g ledgerdg stoprep ledger_rvg', 'sha256sum /dev/vx/rdsk/ledgerdg/ledger_data', 'tandem primary ledger_rvg --force', 'pcs resource move ledger_rvg_res-clone bravo --promoted', 'vradmin -g ledgerdg -a startrep ledger_rvg']) {
+    t.ok(report.includes(cmd), `plan runs ${cmd}`);
+  }
+  t.notMatch(readdirSync(out).map((f) => readFileSync(join(out, f), 'utf8')).join('\n'), /Xq3mLp0WzRt9Vb/, 'VCS password copied nowhere');
+  const verify = await execa('crm_verify', ['-x', join(out, 'cib.xml')], { reject: false });
+  t.equal(verify.exitCode, 0, verify.stderr);
+});
+
+t.test('human output lists what was written and every warning', async (t) => {
+  const r = await tandem(['migrate', 'vcs', '--main-cf', `${FIX}corners/main.cf`, '--out', join(tmp, 'corners')]);
+  t.equal(r.exitCode, 0, String(r.stderr));
+  t.match(String(r.stdout), /cluster east_clu: 0 replicated resource\(s\)/);
+  t.match(String(r.stdout), /wrote pcs\.sh, crm\.txt, cib\.xml, booth\.conf, report\.md/);
+  t.match(String(r.stdout), /warning \[not-mapped\] ora_db: no mapping for resource type Oracle/);
+  const booth = readFileSync(join(tmp, 'corners', 'booth.conf'), 'utf8');
+  t.match(booth, /site = 172\.16\.1\.10/);
+  t.match(booth, /site = 172\.17\.1\.10/);
+  t.match(booth, /ticket = "ticket-web-sg"/);
+});
+
+t.test('extra --types files are read', async (t) => {
+  const main = join(tmp, 'custom.cf');
+  writeFileSync(main, 'group g ( SystemList = { a = 0 } )\nReplicaPromote rp ( ReplicaName = r0 Other = 1 )\n');
+  const { json } = await tandemJson<Summary>(['migrate', 'vcs', '--main-cf', main, '--types', `${FIX}reports/custom-types.cf`, '--out', join(tmp, 'custom')]);
+  t.ok(json.warnings.some((w) => w.code === 'unknown-attribute' && w.subject === 'rp.Other'), 'the type is known, its unknown attribute is flagged');
+  t.notOk(json.warnings.some((w) => w.code === 'unknown-type'));
+  t.ok(json.warnings.some((w) => w.code === 'not-mapped' && w.subject === 'rp'));
+});
+
+t.test('malformed main.cf: exit 12, error names file, line and column', async (t) => {
+  const bad = join(tmp, 'bad.cf');
+  writeFileSync(bad, 'group g (\n  SystemList = { a = 0, b = 1 }\n)\nIP ip1 (\n  Address = "10.0.0.1\n)\n');
+  const r = await tandem(['migrate', 'vcs', '--main-cf', bad, '--out', join(tmp, 'bad')]);
+  t.equal(r.exitCode, 12);
+  t.match(String(r.stderr), new RegExp(`error TANDEM_E_PARSE: ${bad.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:5:13: string opened with " is not closed`));
+  t.match(String(r.stderr), /hint: /);
+  const { json } = await tandemJson<{ error: { code: string; details: { line: number; col: number } } }>(['migrate', 'vcs', '--main-cf', bad, '--out', join(tmp, 'bad')]);
+  t.match(json.error, { code: 'TANDEM_E_PARSE', details: { line: 5, col: 13 } });
+});
+
+t.test('malformed report and missing inputs', async (t) => {
+  const badVx = join(tmp, 'vx.txt');
+  writeFileSync(badVx, 'Rlink: r\nstate: synchronous\n');
+  const r = await tandem(['migrate', 'vcs', '--main-cf', `${FIX}two-site/main.cf`, '--vxprint', badVx, '--out', join(tmp, 'x')]);
+  t.equal(r.exitCode, 12);
+  t.match(String(r.stderr), /vx\.txt:2:1: expected key=value in the state: field/);
+  const missing = await tandem(['migrate', 'vcs', '--main-cf', join(tmp, 'nope.cf'), '--out', join(tmp, 'x')]);
+  t.equal(missing.exitCode, 4);
+  t.match(String(missing.stderr), /TANDEM_E_NOT_FOUND: cannot read .*nope\.cf/);
+  const usage = await tandem(['migrate', 'vcs', '--main-cf', `${FIX}two-site/main.cf`]);
+  t.equal(usage.exitCode, 2);
+});
+
+t.test('long inputs show progress with rate and ETA; short ones do not', async (t) => {
+  const big = join(tmp, 'big.cf');
+  const groups: string[] = ['cluster big ( )', 'system n1 ( )', 'system n2 ( )'];
+  for (let i = 0; groups.join('\n').length < 1.2 * 1024 * 1024; i++) {
+    groups.push(`group g${i} (\n\tSystemList = { n1 = 0, n2 = 1 }\n\t)\n\tIP ip${i} (\n\t\tDevice = eth0\n\t\tAddress = "10.${i >> 16 & 255}.${i >> 8 & 255}.${i & 255}"\n\t\tNetMask = "255.255.0.0"\n\t\t// padding comment to make the file long enough for progress output ...........\n\t\t)\n\tProcess p${i} ( PathName = "/opt/app/bin/worker" Arguments = "--id ${i}" )\n\tp${i} requires ip${i}\n`);
+  }
+  writeFileSync(big, groups.join('\n'));
+  const r = await tandem(['migrate', 'vcs', '--main-cf', big, '--out', join(tmp, 'big')]);
+  t.equal(r.exitCode, 0, String(r.stderr));
+  t.match(String(r.stderr), /migrate: parsed big\.cf and 0 types file\(s\): [\d.]+MiB\/[\d.]+MiB \(100%\), [\d.]+\S+\/s, ETA [\d.]+s/);
+  const small = await tandem(['migrate', 'vcs', '--main-cf', `${FIX}corners/main.cf`, '--out', join(tmp, 'small')]);
+  t.notMatch(String(small.stderr), /ETA/);
+});
