@@ -66,9 +66,11 @@ export function migrateVcs(opts: MigrateOptions, log: (line: string) => void): M
 }
 
 function writeOutputs(plan: MigrationPlan, dir: string): string[] {
-  mkdirSync(dir, { recursive: true });
+  // INI files get a directory of their own: `tandem config check --config-dir <out>/tandem`
+  // reads every *.conf there, and booth.conf is not a resource file
+  mkdirSync(join(dir, 'tandem'), { recursive: true });
   const files = new Map<string, string>();
-  for (const t of plan.tandem) files.set(`${t.name}.ini`, emitIni(t));
+  for (const t of plan.tandem) files.set(`tandem/${t.name}.ini`, emitIni(t));
   files.set('pcs.sh', emitPcs(plan));
   files.set('crm.txt', emitCrm(plan));
   files.set('cib.xml', emitCib(plan.pcmk));

@@ -65,7 +65,7 @@ function cutover(plan: MigrationPlan): string[] {
   add('Prepare the target data layer on every node (VxVM stays untouched, so roll-back stays possible)', plan.tandem.flatMap((t) => [
     `vgcreate ${t.diskGroup} /dev/CHANGE-ME    # spare disks, not those of VxVM disk group ${t.diskGroup}`,
     ...t.volumes.map((v) => `lvcreate -n ${v.vxvmVolume} -L ${v.sizeBytes ?? 'SIZE'}b ${t.diskGroup}    # on spare disks, same size on every node`),
-    `install ${t.name}.ini in /etc/tandem/ on every node (same file, same secret); fill in the placeholders`,
+    `install -m 600 tandem/${t.name}.ini /etc/tandem/    # on every node: same file, same secret; fill in the CHECK placeholders first`,
     'tandem config check',
   ]), '`tandem config check` exits 0 on every node; `lvs` shows the volumes with identical sizes.');
   add('Stop the applications under VCS', apps.map(([g]) => `hagrp -offline ${g} -any`),

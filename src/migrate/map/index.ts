@@ -123,7 +123,7 @@ function replicationGroup(st: MapState, g: Group): void {
     st.rvgClones.set(rvgRes.name, cloneId);
     st.resourceIds.set(rvgRes.name, cloneId);
     if (!st.groupTargets.has(g.name)) st.groupTargets.set(g.name, cloneId);
-    st.mappings.push({ vcs: `${rvgRes.name} (RVG ${tres.rvg})`, vcsKind: 'RVG', target: `Tandem resource ${tres.name} (${tres.name}.ini) + promotable clone ${cloneId} of ocf:tandem:replica`, note: `${tres.volumes.length} volume(s), protocol ${tres.protocol}` });
+    st.mappings.push({ vcs: `${rvgRes.name} (RVG ${tres.rvg})`, vcsKind: 'RVG', target: `Tandem resource ${tres.name} (tandem/${tres.name}.ini) + promotable clone ${cloneId} of ocf:tandem:replica`, note: `${tres.volumes.length} volume(s), protocol ${tres.protocol}` });
   }
   if (rvgs.length > 1) st.warnings.add('approximate', g.name, `group holds ${rvgs.length} RVGs; constraints naming this group use the first (${st.groupTargets.get(g.name)})`, g.pos);
   for (const r of g.resources) {

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import ini from 'ini';
 import { tandem, tandemJson } from '../../helpers/cli.js';
+import { loadConfig } from '../../../src/config/load.js';
 
 const FIX = fileURLToPath(new URL('../../fixtures/migrate/', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'tandem-migrate-cli-'));
@@ -28,15 +29,15 @@ t.test('full two-site configuration: every output written, --json summary', asyn
   const { result, json } = await tandemJson<Summary>(['migrate', 'vcs', '--main-cf', `${FIX}two-site/main.cf`, ...REPORTS, '--out', out]);
   t.equal(result.exitCode, 0, String(result.stderr));
   t.equal(json.cluster, 'ledger_clu');
-  t.same(json.files, ['ledger_rvg.ini', 'pcs.sh', 'crm.txt', 'cib.xml', 'report.md']);
-  t.same(readdirSync(out).sort(), [...json.files].sort());
+  t.same(json.files, ['tandem/ledger_rvg.ini', 'pcs.sh', 'crm.txt', 'cib.xml', 'report.md']);
+  t.same(readdirSync(out, { recursive: true }).filter((f) => f !== 'tandem').sort(), [...json.files].sort());
   t.match(json.tandemResources, [{ name: 'ledger_rvg', protocol: 'C', volumes: 2, nodes: ['alpha', 'bravo'], clone: 'ledger_rvg_res-clone' }]);
   t.ok(json.warnings.length >= 15);
   t.ok(json.warnings.every((w) => w.code && w.subject && w.message));
 
   // the INI follows DESIGN §2 and keeps its secret private (the ini package nests [volume.0] as volume → 0)
-  const text = readFileSync(join(out, 'ledger_rvg.ini'), 'utf8');
-  t.equal(statSync(join(out, 'ledger_rvg.ini')).mode & 0o777, 0o600);
+  const text = readFileSync(join(out, 'tandem', 'ledger_rvg.ini'), 'utf8');
+  t.equal(statSync(join(out, 'tandem', 'ledger_rvg.ini')).mode & 0o777, 0o600);
   const cfg = ini.parse(text);
   t.match(cfg.resource, { name: 'ledger_rvg', protocol: 'C', fencing: 'resource-only', quorum: 'off', 'resync-rate': '4882K' });
   t.match(cfg.resource.secret, /^[A-Za-z0-9_-]{24}$/);
@@ -55,9 +56,24 @@ t.test('full two-site configuration: every output written, --json summary', asyn
   for (const cmd of ['vradmin -g ledgerdg stoprep ledger_rvg', 'sha256sum /dev/vx/rdsk/ledgerdg/ledger_data', 'tandem primary ledger_rvg --force', 'pcs resource move ledger_rvg_res-clone bravo --promoted', 'vradmin -g ledgerdg -a startrep ledger_rvg']) {
     t.ok(report.includes(cmd), `plan runs ${cmd}`);
   }
-  t.notMatch(readdirSync(out).map((f) => readFileSync(join(out, f), 'utf8')).join('\n'), /Xq3mLp0WzRt9Vb/, 'VCS password copied nowhere');
+  t.notMatch(json.files.map((f) => readFileSync(join(out, f), 'utf8')).join('\n'), /Xq3mLp0WzRt9Vb/, 'VCS password copied nowhere');
   const verify = await execa('crm_verify', ['-x', join(out, 'cib.xml')], { reject: false });
   t.equal(verify.exitCode, 0, verify.stderr);
+});
+
+t.test('the emitted INI passes tandem config check and loads into the expected model', async (t) => {
+  const out = join(tmp, 'check');
+  const run = await tandem(['migrate', 'vcs', '--main-cf', `${FIX}two-site/main.cf`, ...REPORTS, '--out', out]);
+  t.equal(run.exitCode, 0, String(run.stderr));
+  for (const node of ['alpha', 'bravo']) {
+    const check = await tandem(['config', 'check', '--config-dir', join(out, 'tandem'), '--node', node]);
+    t.equal(check.exitCode, 0, `${check.stdout}${check.stderr}`);
+  }
+  const cfg = loadConfig(join(out, 'tandem'), { node: 'alpha' });
+  const r = cfg.resources[0];
+  t.match(r, { name: 'ledger_rvg', protocol: 'C', fencing: 'resource-only', quorum: 'off', resyncRate: 4882 * 1024 });
+  t.same(r.nodes.map((n) => [n.name, n.id, n.address.host, n.address.port]), [['alpha', 0, '192.168.50.11', 7789], ['bravo', 1, '192.168.50.12', 7789]]);
+  t.same(r.nodes[0].volumes.map((v) => [v.index, v.disk, v.meta?.kind, v.meta?.path]), [[0, '/dev/ledgerdg/ledger_data', 'pmem', '/mnt/pmem0/tandem/ledger_rvg-0.meta'], [1, '/dev/ledgerdg/ledger_logs', 'pmem', '/mnt/pmem0/tandem/ledger_rvg-1.meta']]);
 });
 
 t.test('human output lists what was written and every warning', async (t) => {
