@@ -152,12 +152,11 @@ export class FramedSocket {
     this.resumeIfIdle();
   }
 
-  /** Read more only when nothing is held and someone is waiting or attached and not paused. */
+  /** Read more only while nothing is held and delivery is not paused: holds one read at most. */
   private resumeIfIdle(): void {
     if (this.closed) return;
-    const wanted = this.held.length === 0 && (this.waiter !== null || (this.handler !== null && !this.paused));
-    if (wanted) this.socket.resume();
-    else if (this.held.length > 0) this.socket.pause();
+    if (this.held.length === 0 && !this.paused) this.socket.resume();
+    else this.socket.pause();
   }
 }
 
