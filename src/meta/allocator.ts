@@ -33,16 +33,17 @@ export class Allocator {
   private seq: number;
   private copy: number | undefined;
 
-  private constructor(private readonly store: MetaStore, private readonly where: string, entries: AreaEntry[], seq: number, copy: number | undefined) {
+  /** `store` holds the directory (its first DATA_START bytes); the namespace is `nsLength` bytes. */
+  private constructor(private readonly store: MetaStore, private readonly nsLength: number, private readonly where: string, entries: AreaEntry[], seq: number, copy: number | undefined) {
     this.entries = entries;
     this.seq = seq;
     this.copy = copy;
   }
 
   /** Write an empty directory. Refuses a namespace holding anything unless `force`. */
-  static format(store: MetaStore, where: string, force = false): Allocator {
-    if (store.length < DATA_START + BLOCK) {
-      throw new TandemError('TANDEM_E_META_SPACE', `${where}: ${store.length} bytes is too small for a namespace`, { hint: `give it at least ${DATA_START + BLOCK} bytes` });
+  static format(store: MetaStore, nsLength: number, where: string, force = false): Allocator {
+    if (nsLength < DATA_START + BLOCK) {
+      throw new TandemError('TANDEM_E_META_SPACE', `${where}: ${nsLength} bytes is too small for a namespace`, { hint: `give it at least ${DATA_START + BLOCK} bytes` });
     }
     const { copies } = readDualCopy(store, OFFSETS, COPY_SIZE, DIRECTORY_MAGIC, DIRECTORY_VERSION);
     if (!force && copies.some((c) => c.status !== 'empty')) {
@@ -50,12 +51,12 @@ export class Allocator {
         hint: 'use --force to format it anyway, destroying every volume metadata area in it',
       });
     }
-    const allocator = new Allocator(store, where, [], 0, undefined);
+    const allocator = new Allocator(store, nsLength, where, [], 0, undefined);
     allocator.save();
     return allocator;
   }
 
-  static open(store: MetaStore, where: string): Allocator {
+  static open(store: MetaStore, nsLength: number, where: string): Allocator {
     const { best, copies } = readDualCopy(store, OFFSETS, COPY_SIZE, DIRECTORY_MAGIC, DIRECTORY_VERSION);
     if (!best) {
       const what = copies.every((c) => c.status === 'empty') ? 'no namespace directory (never formatted)'
@@ -64,13 +65,13 @@ export class Allocator {
         hint: "'tandem md create --meta pmem:<path>#<resource>/<volume>' formats an empty namespace", details: { copies },
       });
     }
-    return new Allocator(store, where, decodeEntries(best.bytes), best.seq, best.copy);
+    return new Allocator(store, nsLength, where, decodeEntries(best.bytes), best.seq, best.copy);
   }
 
   /** Open the directory, formatting it first when the namespace is still all zeros. */
-  static openOrFormat(store: MetaStore, where: string): Allocator {
+  static openOrFormat(store: MetaStore, nsLength: number, where: string): Allocator {
     const { copies } = readDualCopy(store, OFFSETS, COPY_SIZE, DIRECTORY_MAGIC, DIRECTORY_VERSION);
-    return copies.every((c) => c.status === 'empty') ? Allocator.format(store, where) : Allocator.open(store, where);
+    return copies.every((c) => c.status === 'empty') ? Allocator.format(store, nsLength, where) : Allocator.open(store, nsLength, where);
   }
 
   list(): AreaEntry[] {
@@ -108,7 +109,7 @@ export class Allocator {
   }
 
   freeBytes(): number {
-    return this.store.length - DATA_START - this.entries.reduce((sum, e) => sum + e.length, 0);
+    return this.nsLength - DATA_START - this.entries.reduce((sum, e) => sum + e.length, 0);
   }
 
   private firstFit(size: number): number | undefined {
@@ -117,7 +118,7 @@ export class Allocator {
       if (e.offset - cursor >= size) return cursor;
       cursor = Math.max(cursor, e.offset + e.length);
     }
-    return this.store.length - cursor >= size ? cursor : undefined;
+    return this.nsLength - cursor >= size ? cursor : undefined;
   }
 
   private save(): void {
@@ -126,7 +127,7 @@ export class Allocator {
     v.setBigUint64(0, DIRECTORY_MAGIC, true);
     v.setUint32(8, DIRECTORY_VERSION, true);
     v.setUint32(24, this.entries.length, true);
-    v.setBigUint64(32, BigInt(this.store.length), true);
+    v.setBigUint64(32, BigInt(this.nsLength), true);
     this.entries.forEach((e, i) => {
       const at = ENTRY_START + i * ENTRY_SIZE;
       bytes.set(new TextEncoder().encode(e.name), at);

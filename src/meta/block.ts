@@ -1,6 +1,7 @@
 // block: placement — a file or block device written with pwrite and made durable with fdatasync.
 // Synchronous fs calls on purpose: fs.promises adds ~50 µs of thread-pool hops per write+sync.
-import { closeSync, fdatasyncSync, fstatSync, openSync, readFileSync, readSync, writeSync, constants } from 'node:fs';
+import { closeSync, fdatasyncSync, openSync, readSync, writeSync, constants } from 'node:fs';
+import { sizeOf } from './device-size.js';
 import { TandemError } from '../lib/errors.js';
 import { checkRange, type MetaStore } from './store.js';
 
@@ -24,7 +25,7 @@ export class BlockStore implements MetaStore {
         cause: err,
       });
     }
-    const store = new BlockStore(fd, createSize ?? deviceSize(fd, path));
+    const store = new BlockStore(fd, createSize ?? sizeOf(fd, path));
     if (createSize !== undefined) store.preallocate();
     return store;
   }
@@ -71,17 +72,4 @@ export class BlockStore implements MetaStore {
     }
     fdatasyncSync(this.fd);
   }
-}
-
-function deviceSize(fd: number, path: string): number {
-  const st = fstatSync(fd);
-  if (st.isFile()) return st.size;
-  if (st.isBlockDevice()) {
-    // sysfs reports a block device's size in 512-byte sectors.
-    const majorMinor = `${Math.floor(st.rdev / 256) & 0xfff}:${(st.rdev & 0xff) | ((st.rdev >> 12) & 0xfff00)}`;
-    return Number(readFileSync(`/sys/dev/block/${majorMinor}/size`, 'utf8').trim()) * 512;
-  }
-  throw new TandemError('TANDEM_E_IO', `${path} is neither a regular file nor a block device`, {
-    hint: 'block: metadata goes on a file or a block device',
-  });
 }

@@ -14,7 +14,8 @@ export interface PmemMapping {
 }
 
 export interface PmemAddon {
-  map(path: string, size: number, create: boolean): PmemMapping;
+  /** Map [offset, offset + length) of an existing file or devdax. */
+  mapRange(path: string, offset: number, length: number): PmemMapping;
   persist(buffer: ArrayBuffer, offset: number, length: number, isPmem: boolean): void;
 }
 

@@ -3,9 +3,9 @@
 //   block:<file or block device>     same, written with pwrite + fdatasync
 //   pmem:<namespace>#<name>          the area named <name> (e.g. r0/0) inside a namespace shared by
 //                                    many volumes through the allocator (allocator.ts); block: too
-import { statSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, statSync } from 'node:fs';
 import { TandemError } from '../lib/errors.js';
-import { Allocator } from './allocator.js';
+import { Allocator, DATA_START, type AreaEntry } from './allocator.js';
 import { BlockStore } from './block.js';
 import { PmemStore } from './pmem.js';
 import { WindowStore, type MetaStore, type PlacementKind } from './store.js';
@@ -29,16 +29,16 @@ export function parsePlacement(text: string): Placement {
 
 /** The store of an existing placement. */
 export function openPlacement(p: Placement): MetaStore {
-  const whole = openWhole(p);
-  if (p.area === undefined) return whole;
-  const entry = Allocator.open(whole, p.path).find(p.area);
+  if (p.area === undefined) return openWhole(p);
+  const ns = openNamespace(p);
+  const entry = Allocator.open(ns.directory, ns.length, p.path).find(p.area);
   if (!entry) {
-    whole.close();
+    ns.close();
     throw new TandemError('TANDEM_E_NOT_FOUND', `${p.path}: no metadata area named '${p.area}'`, {
       hint: `create it with 'tandem md create --meta ${p.text} …'`,
     });
   }
-  return new WindowStore(whole, entry.offset, entry.length);
+  return ns.area(entry);
 }
 
 export interface CreateOptions {
@@ -51,9 +51,10 @@ export interface CreateOptions {
 /** A store of at least `length` bytes for new metadata (created, sized or allocated as needed). */
 export function createPlacement(p: Placement, length: number, opts: CreateOptions = {}): MetaStore {
   if (p.area === undefined) return createWhole(p, length);
-  const ns = exists(p.path) ? openWhole(p) : createNamespace(p, opts.namespaceSize);
+  if (!exists(p.path)) createSparse(p.path, opts.namespaceSize);
+  const ns = openNamespace(p);
   try {
-    const allocator = Allocator.openOrFormat(ns, p.path);
+    const allocator = Allocator.openOrFormat(ns.directory, ns.length, p.path);
     let entry = allocator.find(p.area);
     if (entry && entry.length < length) {
       if (!opts.force) {
@@ -64,12 +65,27 @@ export function createPlacement(p: Placement, length: number, opts: CreateOption
       allocator.free(p.area);
       entry = undefined;
     }
-    entry ??= allocator.allocate(p.area, length);
-    return new WindowStore(ns, entry.offset, entry.length);
+    return ns.area(entry ?? allocator.allocate(p.area, length));
   } catch (err) {
     ns.close();
     throw err;
   }
+}
+
+/** Namespace members, with their areas in their own mappings (pmem) or windows of one fd (block). */
+export function openNamespace(p: Placement): { length: number; directory: MetaStore; area(e: AreaEntry): MetaStore; close(): void } {
+  if (p.kind === 'pmem') {
+    const length = PmemStore.size(p.path);
+    const directory = PmemStore.openRange(p.path, 0, Math.min(length, DATA_START));
+    return { length, directory, area: (e) => PmemStore.openRange(p.path, e.offset, e.length), close: () => directory.close() };
+  }
+  const whole = BlockStore.open(p.path);
+  return {
+    length: whole.length,
+    directory: new WindowStore(whole, 0, Math.min(whole.length, DATA_START)),
+    area: (e) => new WindowStore(whole, e.offset, e.length),
+    close: () => whole.close(),
+  };
 }
 
 function openWhole(p: Placement): MetaStore {
@@ -90,13 +106,19 @@ function createWhole(p: Placement, length: number): MetaStore {
   return p.kind === 'pmem' ? PmemStore.open(p.path, length) : BlockStore.open(p.path, length);
 }
 
-function createNamespace(p: Placement, size: number | undefined): MetaStore {
+/** A namespace file starts sparse; each area is preallocated when its metadata is formatted. */
+function createSparse(path: string, size: number | undefined): void {
   if (size === undefined) {
-    throw new TandemError('TANDEM_E_NOT_FOUND', `namespace ${p.path} does not exist`, {
+    throw new TandemError('TANDEM_E_NOT_FOUND', `namespace ${path} does not exist`, {
       hint: 'give --namespace-size to create a namespace file, or name an existing devdax/file',
     });
   }
-  return p.kind === 'pmem' ? PmemStore.open(p.path, size) : BlockStore.open(p.path, size);
+  const fd = openSync(path, 'wx', 0o600);
+  try {
+    ftruncateSync(fd, size);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function exists(path: string): boolean {

@@ -1,9 +1,14 @@
-// pmem: placement — the file or devdax is mapped with libpmem; stores go straight to the mapping
-// and persist() flushes CPU caches (real PMEM) or msyncs (anything else, e.g. tmpfs in tests).
-import { statSync } from 'node:fs';
+// pmem: placement — a range of a file or devdax mapped with the libpmem addon; stores go straight
+// to the mapping and persist() flushes CPU caches (real PMEM) or msyncs (anything else, e.g. tmpfs
+// in tests).
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { TandemError } from '../lib/errors.js';
+import { sizeOf } from './device-size.js';
 import { pmemAddon } from './native.js';
 import { checkRange, type MetaStore } from './store.js';
+
+/** Node 20 cannot wrap more in one ArrayBuffer; larger namespaces are mapped per area. */
+export const MAX_MAPPING = 2 ** 32;
 
 export class PmemStore implements MetaStore {
   readonly kind = 'pmem' as const;
@@ -13,22 +18,46 @@ export class PmemStore implements MetaStore {
   private words: BigUint64Array;
   private buffer: ArrayBuffer;
 
-  /** Map an existing file/devdax whole, or create a file of `createSize` bytes. */
+  /** Map an existing file/devdax whole, or first create a file of `createSize` bytes. */
   static open(path: string, createSize?: number): PmemStore {
+    const size = createSize === undefined ? PmemStore.size(path) : createFile(path, createSize);
+    return PmemStore.openRange(path, 0, size);
+  }
+
+  /** Map [offset, offset + length) of an existing file or devdax. */
+  static openRange(path: string, offset: number, length: number): PmemStore {
     const addon = pmemAddon();
-    if (createSize === undefined && !exists(path)) {
-      throw new TandemError('TANDEM_E_NOT_FOUND', `PMEM metadata ${path} does not exist`, {
-        hint: "create it with 'tandem md create --meta pmem:<path> …'",
+    if (length > MAX_MAPPING) {
+      throw new TandemError('TANDEM_E_META_SPACE', `${path}: a mapping of ${length} bytes is larger than the 4 GiB Node can address at once`, {
+        hint: 'share a larger namespace through #<resource>/<volume> areas, each mapped on its own',
       });
     }
     try {
-      const m = addon.map(path, createSize ?? 0, createSize !== undefined);
+      const m = addon.mapRange(path, offset, length);
       return new PmemStore(m.buffer, m.isPmem);
     } catch (err) {
       throw new TandemError('TANDEM_E_IO', `cannot map ${path}: ${(err as Error).message}`, {
         hint: 'check the path (a file on a DAX/tmpfs file system or a /dev/daxX.Y device) and permissions',
         cause: err,
       });
+    }
+  }
+
+  /** Size of an existing file or devdax. */
+  static size(path: string): number {
+    let fd: number;
+    try {
+      fd = openSync(path, constants.O_RDONLY);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new TandemError(e.code === 'ENOENT' ? 'TANDEM_E_NOT_FOUND' : 'TANDEM_E_IO', `cannot open PMEM metadata ${path}: ${e.message}`, {
+        hint: "create it with 'tandem md create --meta pmem:<path> …'", cause: err,
+      });
+    }
+    try {
+      return sizeOf(fd, path);
+    } finally {
+      closeSync(fd);
     }
   }
 
@@ -68,11 +97,14 @@ export class PmemStore implements MetaStore {
   }
 }
 
-function exists(path: string): boolean {
+/** Create (or resize) a file by writing it: first touches of sparse blocks are slow later. */
+function createFile(path: string, size: number): number {
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC, 0o600);
   try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
+    const zeros = new Uint8Array(Math.min(1 << 20, size));
+    for (let off = 0; off < size; off += zeros.length) writeSync(fd, zeros, 0, Math.min(zeros.length, size - off), off);
+  } finally {
+    closeSync(fd);
   }
+  return size;
 }

@@ -12,11 +12,11 @@ import {
   AL_EXTENT_BYTES, AL_EXTENT_SHIFT, BLOCK, BYTES_PER_BIT, DEFAULT_AL_EXTENTS, DEVICE_FLAGS, HISTORY_LENGTH,
   NO_NODE, PEER_FLAGS, extentCount, geometry, type DeviceFlag, type Geometry, type PeerFlag,
 } from './layout.js';
-import { createPlacement, openPlacement, parsePlacement, type CreateOptions } from './placement.js';
+import { createPlacement, openPlacement, parsePlacement, type CreateOptions, type Placement } from './placement.js';
 import { readSuperblock, writeSuperblock, type Superblock } from './superblock.js';
 import type { MetaStore } from './store.js';
 
-export interface CreateMetadataOptions extends CreateOptions {
+export interface CreateMetadataOptions extends CreateOptions, Omit<OpenOptions, 'readOnly'> {
   volumeSize: number;
   maxPeers: number;
   nodeId: number;
@@ -28,6 +28,8 @@ export interface CreateMetadataOptions extends CreateOptions {
 export interface OpenOptions {
   /** Inspect only: no recovery, no writes (md show/dump/check). */
   readOnly?: boolean;
+  /** Source of new generation ids (tests inject a deterministic one); random by default. */
+  newGenerationId?: (primary: boolean) => bigint;
 }
 
 export interface Recovery {
@@ -52,12 +54,13 @@ export class VolumeMetadata {
     const g = geometry(opts.volumeSize, opts.maxPeers, opts.alExtents ?? DEFAULT_AL_EXTENTS);
     checkNodeId(opts.nodeId);
     const placement = typeof where === 'string' ? parsePlacement(where) : undefined;
+    if (placement && !opts.force) refuseValidPlacement(placement);
     const store = placement ? createPlacement(placement, g.areaLength, opts) : where as MetaStore;
     const name = placement?.text ?? 'metadata';
     try {
       if (!opts.force) refuseValid(store, name);
       format(store, g, opts.nodeId);
-      return new VolumeMetadata(store, name, {});
+      return new VolumeMetadata(store, name, { newGenerationId: opts.newGenerationId });
     } catch (err) {
       store.close();
       throw err;
@@ -176,7 +179,7 @@ export class VolumeMetadata {
   /** Start a new data generation; persisted before return (invariant 3). */
   newCurrentGeneration(opts: { primary: boolean }): bigint {
     this.checkWritable();
-    const next = randomGeneration(opts.primary);
+    const next = (this.opts.newGenerationId ?? randomGeneration)(opts.primary);
     this.sb = startGeneration(this.sb, next);
     this.persistSuperblock();
     return next;
@@ -294,6 +297,21 @@ function format(store: MetaStore, g: Geometry, nodeId: number): void {
   // Both copies: neither may keep an older, higher-sequence superblock of previous metadata.
   writeSuperblock(store, sb, 1);
   writeSuperblock(store, { ...sb, seq: 1 }, 0);
+}
+
+/** Before a placement is created or resized (which may truncate it): is something valid there? */
+function refuseValidPlacement(placement: Placement): void {
+  let store: MetaStore;
+  try {
+    store = openPlacement(placement);
+  } catch {
+    return; // nothing there yet
+  }
+  try {
+    refuseValid(store, placement.text);
+  } finally {
+    store.close();
+  }
 }
 
 function refuseValid(store: MetaStore, where: string): void {

@@ -1,14 +1,23 @@
 /*
  * tandem_pmem: the smallest possible bridge from Node to libpmem.
  *
- *   map(path, size, create) -> { buffer: ArrayBuffer, isPmem: boolean, length: number }
- *   persist(buffer, offset, length)   flush CPU caches (real PMEM) or msync (anything else)
+ *   mapRange(path, offset, length) -> { buffer: ArrayBuffer, isPmem: boolean, length: number }
+ *       the range [offset, offset + length) of an existing file or devdax
+ *   persist(buffer, offset, length, isPmem)   flush CPU caches (real PMEM) or msync (anything else)
+ * Ranges, not whole files: Node 20 cannot wrap more than 4 GiB in one ArrayBuffer, so a shared
+ * namespace (an 8 GiB NVDIMM) is mapped per allocator area. A range is mapped from a 2 MiB
+ * aligned start, which devdax requires.
  * The mapping is released by the ArrayBuffer finalizer, so no view can outlive it.
  *
  * The ArrayBuffer is external memory backed by the mapping; every store through a view on it
  * goes straight to the file/devdax. Durability comes only from persist().
  */
 #include <errno.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,7 +28,6 @@ typedef struct mapping {
   void *addr;
   size_t len;
   int is_pmem;
-  int unmapped;
 } mapping_t;
 
 #define CHECK(call)                                                           \
@@ -31,7 +39,7 @@ typedef struct mapping {
   } while (0)
 
 static napi_value throw_errno(napi_env env, const char *what, int err) {
-  char msg[512];
+  char msg[4608];
   snprintf(msg, sizeof msg, "%s: %s", what, strerror(err));
   napi_throw_error(env, "TANDEM_E_IO", msg);
   return NULL;
@@ -40,46 +48,74 @@ static napi_value throw_errno(napi_env env, const char *what, int err) {
 static void finalize_mapping(napi_env env, void *data, void *hint) {
   (void)env; (void)data;
   mapping_t *m = hint;
-  if (!m->unmapped) pmem_unmap(m->addr, m->len);
+  munmap(m->addr, m->len);
   free(m);
 }
 
-static napi_value js_map(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  char path[4096];
-  size_t path_len;
-  CHECK(napi_get_value_string_utf8(env, argv[0], path, sizeof path, &path_len));
-  int64_t size;
-  CHECK(napi_get_value_int64(env, argv[1], &size));
-  bool create;
-  CHECK(napi_get_value_bool(env, argv[2], &create));
-
-  mapping_t *m = calloc(1, sizeof *m);
-  if (!m) return throw_errno(env, "calloc", ENOMEM);
-  /* size 0 with no flags maps an existing file or devdax whole. */
-  int flags = create ? PMEM_FILE_CREATE : 0;
-  m->addr = pmem_map_file(path, create ? (size_t)size : 0, flags, 0600, &m->len, &m->is_pmem);
-  if (!m->addr) {
-    int err = errno;
-    free(m);
-    return throw_errno(env, path, err);
-  }
-  napi_value buffer, result, is_pmem, length;
-  if (napi_create_external_arraybuffer(env, m->addr, m->len, finalize_mapping, m, &buffer) != napi_ok) {
-    pmem_unmap(m->addr, m->len);
+static napi_value wrap_mapping(napi_env env, mapping_t *m, void *data, size_t length) {
+  napi_value buffer, result, is_pmem, len;
+  if (napi_create_external_arraybuffer(env, data, length, finalize_mapping, m, &buffer) != napi_ok) {
+    munmap(m->addr, m->len);
     free(m);
     napi_throw_error(env, "TANDEM_E_NATIVE", "cannot wrap the mapping in an ArrayBuffer");
     return NULL;
   }
   CHECK(napi_create_object(env, &result));
   CHECK(napi_get_boolean(env, m->is_pmem, &is_pmem));
-  CHECK(napi_create_double(env, (double)m->len, &length));
+  CHECK(napi_create_double(env, (double)length, &len));
   CHECK(napi_set_named_property(env, result, "buffer", buffer));
   CHECK(napi_set_named_property(env, result, "isPmem", is_pmem));
-  CHECK(napi_set_named_property(env, result, "length", length));
+  CHECK(napi_set_named_property(env, result, "length", len));
   return result;
+}
+
+#define MAP_ALIGN ((int64_t)2 << 20)
+
+static napi_value js_map_range(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char path[4096];
+  size_t path_len;
+  CHECK(napi_get_value_string_utf8(env, argv[0], path, sizeof path, &path_len));
+  int64_t offset, length;
+  CHECK(napi_get_value_int64(env, argv[1], &offset));
+  CHECK(napi_get_value_int64(env, argv[2], &length));
+  if (offset < 0 || length <= 0) {
+    napi_throw_range_error(env, "TANDEM_E_INTERNAL", "mapRange needs offset >= 0 and length > 0");
+    return NULL;
+  }
+  int fd = open(path, O_RDWR);
+  if (fd < 0) return throw_errno(env, path, errno);
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, path, err);
+  }
+  int64_t base = offset & ~(MAP_ALIGN - 1);
+  size_t delta = (size_t)(offset - base);
+  size_t map_len = delta + (size_t)length;
+  /* MAP_SYNC makes CPU cache flushes enough on fsdax files; tmpfs and others refuse it. */
+  int synced = 1;
+  void *addr = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED_VALIDATE | MAP_SYNC, fd, base);
+  if (addr == MAP_FAILED) {
+    synced = 0;
+    addr = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, base);
+  }
+  int err = errno;
+  close(fd);
+  if (addr == MAP_FAILED) return throw_errno(env, path, err);
+  mapping_t *m = calloc(1, sizeof *m);
+  if (!m) {
+    munmap(addr, map_len);
+    return throw_errno(env, "calloc", ENOMEM);
+  }
+  m->addr = addr;
+  m->len = map_len;
+  int may_be_pmem = synced || S_ISCHR(st.st_mode) || getenv("PMEM_IS_PMEM_FORCE") != NULL;
+  m->is_pmem = may_be_pmem && pmem_is_pmem((char *)addr + delta, (size_t)length);
+  return wrap_mapping(env, m, (char *)addr + delta, (size_t)length);
 }
 
 static napi_value js_persist(napi_env env, napi_callback_info info) {
@@ -109,7 +145,7 @@ static napi_value js_persist(napi_env env, napi_callback_info info) {
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
-    {"map", NULL, js_map, NULL, NULL, NULL, napi_default, NULL},
+    {"mapRange", NULL, js_map_range, NULL, NULL, NULL, napi_default, NULL},
     {"persist", NULL, js_persist, NULL, NULL, NULL, napi_default, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
