@@ -27,8 +27,8 @@ export class Cib {
   }
 
   /** XML of the elements matching an XPath, or null when none does. */
-  async query(xpath: string): Promise<string | null> {
-    const r = await this.tool('cibadmin', ['--query', '--xpath', xpath], [0, 105]);
+  async query(xpath: string, extra: string[] = []): Promise<string | null> {
+    const r = await this.tool('cibadmin', ['--query', '--xpath', xpath, ...extra], [0, 105]);
     return r.exitCode === 105 ? null : r.stdout;
   }
 

@@ -25,15 +25,18 @@ export async function run(cmd: string, args: string[], env: Record<string, strin
  * A CIB file of a running cluster as crm_simulate needs it: the given configuration (resources and
  * constraints from a generated CIB), STONITH off, every node online with a promotion score.
  */
-export function clusterCibText(generatedCib: string, scores: Record<string, number>, promotionAttr: string): string {
+export function clusterCibText(
+  generatedCib: string, scores: Record<string, number>, promotionAttr: string,
+  opts: { quorum?: boolean; nodeState?: Record<string, string> } = {},
+): string {
   const nodes = Object.keys(scores);
   return generatedCib
     .replace(/<!--[\s\S]*?-->\n/, '')
-    .replace('validate-with', 'crm_feature_set="3.16.1" have-quorum="1" dc-uuid="1" validate-with')
+    .replace('validate-with', `crm_feature_set="3.16.1" have-quorum="${opts.quorum === false ? 0 : 1}" dc-uuid="1" validate-with`)
     .replace('<crm_config/>', '<crm_config><cluster_property_set id="opts"><nvpair id="opts-se" name="stonith-enabled" value="false"/></cluster_property_set></crm_config>')
     .replace('<nodes/>', `<nodes>${nodes.map((n, i) => `<node id="${i + 1}" uname="${n}"/>`).join('')}</nodes>`)
     .replace('<status/>', '<status>' + nodes.map((n, i) =>
-      `<node_state id="${i + 1}" uname="${n}" in_ccm="true" crmd="online" join="member" expected="member">`
+      `<node_state id="${i + 1}" uname="${n}" ${opts.nodeState?.[n] ?? 'in_ccm="true" crmd="online" join="member" expected="member"'}>`
       + `<transient_attributes id="${i + 1}"><instance_attributes id="ta-${i + 1}"><nvpair id="ta-${i + 1}-p" name="${promotionAttr}" value="${scores[n]}"/></instance_attributes></transient_attributes>`
       + `<lrm id="${i + 1}"><lrm_resources/></lrm></node_state>`).join('') + '</status>');
 }

@@ -1,0 +1,45 @@
+// `tandem fence peer` and `tandem fence unfence`: the handlers tandemd runs (through the
+// agents/tandem-*fence-peer shims) when a Primary loses a peer and when peers are UpToDate again.
+// Input is the handler environment; flags override it for a manual run. The exit code is the
+// handler's contract (DRBD's), so every unexpected failure exits 1 ("broken"), never a Tandem code.
+import { Flags } from '@oclif/core';
+import { Cib } from '../cluster/cib.js';
+import { fencePeer, requestFromEnv, unfencePeer, type HandlerResult } from '../cluster/fence-handler.js';
+import { TandemCommand } from './base.js';
+
+export function fenceCommand(kind: 'fence' | 'unfence', description: string) {
+  return class extends TandemCommand {
+    static override description = description;
+    static override flags = {
+      resource: Flags.string({ description: 'resource name [env: TANDEM_RESOURCE or DRBD_RESOURCE]' }),
+      'up-to-date': Flags.string({ description: 'comma-separated nodes known UpToDate [env: TANDEM_UP_TO_DATE_NODES or UP_TO_DATE_NODES mask]' }),
+      peer: Flags.string({ description: 'the peer that was lost [env: DRBD_PEER_NODE_ID]' }),
+      timeout: Flags.integer({ description: 'give up after this many seconds (tandemd kills the handler at 90)', default: 60, min: 1 }),
+    };
+
+    async run(): Promise<HandlerResult> {
+      const { flags } = await this.parse(this.ctor as never) as unknown as {
+        flags: { resource?: string; 'up-to-date'?: string; peer?: string; timeout: number; node?: string; 'config-dir'?: string };
+      };
+      const env = { ...process.env };
+      if (flags.resource) env.TANDEM_RESOURCE = flags.resource;
+      if (flags.node) env.TANDEM_NODE = flags.node;
+      if (flags['up-to-date'] !== undefined) env.TANDEM_UP_TO_DATE_NODES = flags['up-to-date'];
+      if (flags['config-dir']) env.TANDEM_CONFIG_DIR = flags['config-dir'];
+      const req = requestFromEnv(env);
+      if (flags.peer) req.peer = flags.peer;
+      const cib = new Cib({ deadlineMs: flags.timeout * 1000 });
+      const result = kind === 'fence' ? await fencePeer(cib, req) : await unfencePeer(cib, req);
+      // Pacemaker-style log line; tandemd copies the handler's stderr into its own log
+      process.stderr.write(`tandem-${kind}-peer ${req.resource}: ${result.message} (exit ${result.exitCode})\n`);
+      process.exitCode = result.exitCode;
+      return result;
+    }
+
+    protected override async catch(err: Error): Promise<unknown> {
+      await super.catch(err);
+      process.exitCode = 1; // a handler that could not run is "broken" in DRBD's contract
+      return undefined;
+    }
+  };
+}

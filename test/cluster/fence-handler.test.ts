@@ -1,0 +1,109 @@
+// The fence-peer / unfence-peer handlers as tandemd runs them: the agents/ shims with DRBD's
+// handler environment, against CIB files (CIB_file) whose node states model each situation;
+// crm_simulate then shows whom Pacemaker would promote.
+import t from 'tap';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { buildModel, render } from '../../src/cluster/pacemaker-config.js';
+import { REPO_ROOT } from '../helpers/cli.js';
+import { resourceConfig } from './fixture-config.js';
+import { clusterCibText, promotedAfterSimulation, run, scratch } from './pcmk-tools.js';
+
+const s = scratch('fence');
+t.teardown(() => s.remove());
+
+const generated = render(buildModel(resourceConfig('r0', ['alpha', 'bravo', 'charlie'])), 'cib');
+const scores = { alpha: 1000, bravo: 10000, charlie: 5000 };
+let n = 0;
+function cluster(opts: Parameters<typeof clusterCibText>[3] = {}): string {
+  const file = s.file(`cib-${n++}.xml`);
+  writeFileSync(file, clusterCibText(generated, scores, 'master-tandem-r0', opts));
+  return file;
+}
+
+/** DRBD 9 handler environment as tandemd sets it (src/resource/fencing.ts), alpha Primary. */
+function drbdEnv(cib: string, upToDateMask: number, peerId: number | null): Record<string, string> {
+  return {
+    ...s.env, CIB_file: cib,
+    DRBD_RESOURCE: 'r0', DRBD_MY_NODE_ID: '0', DRBD_NODE_ID_0: 'alpha', DRBD_NODE_ID_1: 'bravo', DRBD_NODE_ID_2: 'charlie',
+    UP_TO_DATE_NODES: `0x${upToDateMask.toString(16).padStart(8, '0')}`,
+    ...(peerId === null ? {} : { DRBD_PEER_NODE_ID: String(peerId) }),
+  };
+}
+const handler = (name: string, env: Record<string, string>) => run(`${REPO_ROOT}agents/${name}`, [], env);
+const fences = (file: string): number => readFileSync(file, 'utf8').split('id="tandem-fence-r0"').length - 1;
+const offline = 'in_ccm="false" crmd="offline" join="down"';
+
+t.test('peer still a member: exit 4, the constraint bans promotion of the outdated nodes', async (t) => {
+  const cib = cluster();
+  t.same(await promotedAfterSimulation(cib, s.env), ['bravo'], 'control: bravo has the best score');
+  const r = await handler('tandem-fence-peer', drbdEnv(cib, 0b001, 1));
+  t.equal(r.exitCode, 4, String(r.stderr));
+  t.match(r.stderr, /tandem-fence-peer r0: constraint placed: tandem-fence-r0 allows promotion only on alpha; bravo online, now outdated \(exit 4\)/);
+  t.same(await promotedAfterSimulation(cib, s.env), ['alpha']);
+  const again = await handler('tandem-fence-peer', drbdEnv(cib, 0b001, 1));
+  t.equal(again.exitCode, 4, 'idempotent');
+  t.match(again.stderr, /constraint already in place/);
+  t.equal(fences(cib), 1);
+});
+
+t.test('peer fenced (left as expected): exit 7; peer unclean: exit 5; both place the constraint', async (t) => {
+  const fenced = cluster({ nodeState: { bravo: `${offline} expected="down"` } });
+  const r7 = await handler('tandem-fence-peer', drbdEnv(fenced, 0b101, 1));
+  t.equal(r7.exitCode, 7, String(r7.stderr));
+  t.equal(fences(fenced), 1);
+  const unclean = cluster({ nodeState: { bravo: `${offline} expected="member"` } });
+  const r5 = await handler('tandem-fence-peer', drbdEnv(unclean, 0b101, 1));
+  t.equal(r5.exitCode, 5, String(r5.stderr));
+  t.match(r5.stderr, /bravo unreachable/);
+  t.same(await promotedAfterSimulation(unclean, s.env), ['charlie'], 'charlie is UpToDate and allowed; bravo is not');
+});
+
+t.test('refusals: no quorum, local node not UpToDate, peer Promoted; none places anything', async (t) => {
+  const noQuorum = cluster({ quorum: false });
+  const q = await handler('tandem-fence-peer', drbdEnv(noQuorum, 0b001, 1));
+  t.equal(q.exitCode, 1);
+  t.match(q.stderr, /no quorum/);
+  t.equal(fences(noQuorum), 0);
+
+  const stale = cluster();
+  const st = await handler('tandem-fence-peer', drbdEnv(stale, 0b010, 1));
+  t.equal(st.exitCode, 1);
+  t.match(st.stderr, /alpha is not UpToDate/);
+  t.equal(fences(stale), 0);
+
+  const before = cluster();
+  const running = s.file('running.xml');
+  const sim = await run('crm_simulate', ['-x', before, '-S', '-O', running], s.env);
+  t.equal(sim.exitCode, 0, String(sim.stderr));
+  const r6 = await handler('tandem-fence-peer', drbdEnv(running, 0b001, 1));
+  t.equal(r6.exitCode, 6, String(r6.stderr));
+  t.match(r6.stderr, /bravo is Promoted in Pacemaker/);
+  t.equal(fences(running), 0);
+});
+
+t.test('unfence: narrows while a node is behind (2), lifts once all are UpToDate (0), then nothing to do (0)', async (t) => {
+  const cib = cluster();
+  t.equal((await handler('tandem-fence-peer', drbdEnv(cib, 0b001, null))).exitCode, 4);
+  const partial = await handler('tandem-unfence-peer', drbdEnv(cib, 0b011, null));
+  t.equal(partial.exitCode, 2, String(partial.stderr));
+  t.match(partial.stderr, /charlie not UpToDate yet; promotion allowed on alpha, bravo/);
+  t.same(await promotedAfterSimulation(cib, s.env), ['bravo']);
+  const all = await handler('tandem-unfence-peer', drbdEnv(cib, 0b111, null));
+  t.equal(all.exitCode, 0, String(all.stderr));
+  t.match(all.stderr, /removed constraint tandem-fence-r0/);
+  t.equal(fences(cib), 0);
+  const none = await handler('tandem-unfence-peer', drbdEnv(cib, 0b111, null));
+  t.equal(none.exitCode, 0);
+  t.match(none.stderr, /nothing to do/);
+});
+
+t.test('by hand with flags and --json; a broken environment exits 1, never a Tandem code', async (t) => {
+  const cib = cluster();
+  const r = await run(process.execPath, [`${REPO_ROOT}bin/tandem.js`, 'fence', 'peer', '--resource', 'r0', '--node', 'alpha',
+    '--up-to-date', 'alpha,charlie', '--peer', 'bravo', '--json'], { ...s.env, CIB_file: cib });
+  t.equal(r.exitCode, 4, String(r.stderr));
+  t.match(JSON.parse(String(r.stdout)), { exitCode: 4, constraint: 'tandem-fence-r0' });
+  const broken = await handler('tandem-fence-peer', { ...s.env, CIB_file: cib });
+  t.equal(broken.exitCode, 1);
+  t.match(broken.stderr, /TANDEM_RESOURCE \/ DRBD_RESOURCE is not set/);
+});
