@@ -1,7 +1,7 @@
 // `tandem config explain`: every effective value of a resource with where it came from (default,
 // file:line, per-node override) and what it means, for the resource and for each node.
 import type { Origin, ResourceConfig, VolumeConfig, Warning } from './model.js';
-import { NODE_KEYS, RESOURCE_KEYS, VOLUME_KEYS, type KeySpec, type ResourceKey } from './schema.js';
+import { NODE_KEYS, RESOURCE_FIELDS, RESOURCE_KEYS, VOLUME_KEYS, type KeySpec, type ResourceKey } from './schema.js';
 import { address } from './values.js';
 
 export interface ExplainedValue {
@@ -27,24 +27,6 @@ export interface Explanation {
   warnings: Warning[];
 }
 
-/** The typed value of each resource key, in the form its schema type formats. */
-const RESOURCE_VALUES: { [K in ResourceKey]: (r: ResourceConfig) => unknown } = {
-  name: (r) => r.name,
-  protocol: (r) => r.protocol,
-  secret: (r) => r.secret,
-  fencing: (r) => r.fencing,
-  quorum: (r) => r.quorum,
-  'on-no-quorum': (r) => r.onNoQuorum,
-  'after-sb-0pri': (r) => ({ policy: r.afterSb0pri, node: r.discardNode }),
-  'after-sb-1pri': (r) => r.afterSb1pri,
-  'after-sb-2pri': (r) => r.afterSb2pri,
-  'al-extents': (r) => r.alExtents,
-  'resync-rate': (r) => r.resyncRate,
-  'ping-interval': (r) => r.pingIntervalMs,
-  'ping-timeout': (r) => r.pingTimeoutMs,
-  standalone: (r) => r.standalone,
-};
-
 const DEFAULT: Origin = { source: 'default' };
 
 function format(spec: KeySpec, value: unknown): string {
@@ -69,7 +51,7 @@ function volumeValues(v: VolumeConfig): Record<keyof typeof VOLUME_KEYS, string>
 export function explainResource(r: ResourceConfig, localNode: string | null, warnings: Warning[]): Explanation {
   const settings = (Object.keys(RESOURCE_KEYS) as ResourceKey[]).map((key) => ({
     key,
-    value: shown(key, format(RESOURCE_KEYS[key], RESOURCE_VALUES[key](r))),
+    value: shown(key, format(RESOURCE_KEYS[key], RESOURCE_FIELDS[key](r))),
     origin: r.origins[`resource.${key}`] ?? DEFAULT,
     description: RESOURCE_KEYS[key].description,
   }));

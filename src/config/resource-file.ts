@@ -7,6 +7,7 @@ import { badValue, problemAt, type ConfigProblem, type Place } from './problems.
 import { MAX_NODES, MAX_VOLUMES, NODE_KEYS, NODE_OVERRIDE_KEYS, RESOURCE_KEYS, VOLUME_KEYS, type KeySpec, type OverrideKey } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { NODE_NAME_ALLOWED, formatHostPort, isNodeName } from './values.js';
+import { assert } from '../lib/assert.js';
 
 type Table = Record<string, KeySpec<any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
 type ValueOf<S> = S extends KeySpec<infer T> ? T : never;
@@ -32,21 +33,30 @@ export function readResourceFile(doc: IniFile, problems: ConfigProblem[]): Resou
   const nodes = readNodes(doc.file, sections, volumeSettings, problems);
   if (problems.length > before) return null;
 
-  const value = <K extends keyof typeof RESOURCE_KEYS>(k: K) => res[k]!.value as ValueOf<(typeof RESOURCE_KEYS)[K]>;
+  const config = assemble(doc.file, res, volumeSettings, nodes);
+  checkResource(config, sections, problems);
+  return problems.length > before ? null : config;
+}
+
+/** The ResourceConfig of a file whose sections all read without problems. */
+function assemble(file: string, res: Settings<typeof RESOURCE_KEYS>, volumes: Settings<typeof VOLUME_KEYS>[], nodes: NodeRead[]): ResourceConfig {
+  const value = <K extends keyof typeof RESOURCE_KEYS>(k: K) => {
+    const setting = res[k];
+    assert(setting !== undefined, `resource key '${k}' has a value or a default once read without problems`);
+    return setting.value as ValueOf<(typeof RESOURCE_KEYS)[K]>;
+  };
   const origins: Record<string, Origin> = {};
   for (const [k, s] of Object.entries(res)) origins[`resource.${k}`] = s!.origin;
-  volumeSettings.forEach((vs, i) => { for (const [k, s] of Object.entries(vs)) origins[`volume.${i}.${k}`] = s!.origin; });
+  volumes.forEach((vs, i) => { for (const [k, s] of Object.entries(vs)) origins[`volume.${i}.${k}`] = s!.origin; });
   for (const n of nodes) Object.assign(origins, n.origins);
-  const config: ResourceConfig = {
-    name: value('name'), file: doc.file, protocol: value('protocol'), secret: value('secret'), fencing: value('fencing'),
+  return {
+    name: value('name'), file, protocol: value('protocol'), secret: value('secret'), fencing: value('fencing'),
     quorum: value('quorum'), onNoQuorum: value('on-no-quorum'), afterSb0pri: value('after-sb-0pri').policy,
     afterSb1pri: value('after-sb-1pri'), afterSb2pri: value('after-sb-2pri'), alExtents: value('al-extents'),
     resyncRate: value('resync-rate'), pingIntervalMs: value('ping-interval'), pingTimeoutMs: value('ping-timeout'),
     standalone: value('standalone'), discardNode: value('after-sb-0pri').node,
     nodes: nodes.map((n) => n.node), origins,
   };
-  checkResource(config, sections, problems);
-  return problems.length > before ? null : config;
 }
 
 function classify(doc: IniFile, problems: ConfigProblem[]): Sections {

@@ -1,7 +1,7 @@
 // The one declarative schema of a resource file: every section, every key, its type, default,
 // required-ness and a one-line description (shown by `tandem config explain`). The loader
 // validates against this table and nothing else; adding a key means adding a line here.
-import type { AfterSb0Pri, AfterSb1Pri, AfterSb2Pri, Fencing, OnNoQuorum, Protocol } from './model.js';
+import type { AfterSb0Pri, AfterSb1Pri, AfterSb2Pri, Fencing, OnNoQuorum, Protocol, ResourceConfig } from './model.js';
 import * as v from './values.js';
 import { assert } from '../lib/assert.js';
 
@@ -71,6 +71,24 @@ export const MAX_VOLUMES = 64;
 export const MAX_NODES = 32;
 
 export type ResourceKey = keyof typeof RESOURCE_KEYS;
+
+/** Where each resource key's typed value lives in ResourceConfig (for explain and render). */
+export const RESOURCE_FIELDS: { [K in ResourceKey]: (r: ResourceConfig) => unknown } = {
+  name: (r) => r.name,
+  protocol: (r) => r.protocol,
+  secret: (r) => r.secret,
+  fencing: (r) => r.fencing,
+  quorum: (r) => r.quorum,
+  'on-no-quorum': (r) => r.onNoQuorum,
+  'after-sb-0pri': (r) => ({ policy: r.afterSb0pri, node: r.discardNode }),
+  'after-sb-1pri': (r) => r.afterSb1pri,
+  'after-sb-2pri': (r) => r.afterSb2pri,
+  'al-extents': (r) => r.alExtents,
+  'resync-rate': (r) => r.resyncRate,
+  'ping-interval': (r) => r.pingIntervalMs,
+  'ping-timeout': (r) => r.pingTimeoutMs,
+  standalone: (r) => r.standalone,
+};
 
 /** The schema checks itself when loaded: every default must be a valid value of its own type. */
 for (const table of [RESOURCE_KEYS, VOLUME_KEYS, NODE_KEYS] as Array<Record<string, KeySpec>>) {

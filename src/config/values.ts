@@ -4,7 +4,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { isAbsolute } from 'node:path';
 import type { ExportAddress, HostPort, MetaPlacement, Quorum } from './model.js';
-import { SIZE_SYNTAX, tryParseSize } from '../lib/units.js';
+import { GiB, KiB, MiB, SIZE_SYNTAX, TiB, tryParseSize } from '../lib/units.js';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
 
@@ -42,6 +42,14 @@ export function integer(min: number, max: number): ValueType<number> {
   };
 }
 
+/** A size in the largest binary unit that divides it exactly (8GiB, 1536KiB, 1000), so it parses back. */
+export function exactSize(bytes: number): string {
+  for (const [name, unit] of [['TiB', TiB], ['GiB', GiB], ['MiB', MiB], ['KiB', KiB]] as const) {
+    if (bytes > 0 && bytes % unit === 0) return `${bytes / unit}${name}`;
+  }
+  return `${bytes}`;
+}
+
 export function size(min: number, multipleOf: number): ValueType<number> {
   return {
     allowed: `${SIZE_SYNTAX}; at least ${min} bytes and a multiple of ${multipleOf}`,
@@ -51,7 +59,7 @@ export function size(min: number, multipleOf: number): ValueType<number> {
       if (n < min) return bad(`is smaller than ${min} bytes`);
       return n % multipleOf === 0 ? ok(n) : bad(`is not a multiple of ${multipleOf} bytes`);
     },
-    format: (n) => `${n}`,
+    format: exactSize,
   };
 }
 
@@ -62,7 +70,7 @@ export const rate: ValueType<number> = {
     const n = tryParseSize(text.replace(/\/s$/i, ''));
     return n === undefined ? bad('is not a rate') : ok(n);
   },
-  format: (n) => (n === 0 ? '0' : `${n}/s`),
+  format: (n) => (n === 0 ? '0' : `${exactSize(n)}/s`),
 };
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
