@@ -68,6 +68,7 @@ export function mapVcs(inputs: MigrationInputs, warnings: Warnings): MigrationPl
   st.pcmk.rscDefaults.push(['resource-stickiness', String(Math.max(1000, st.maxScoreRange + 100))]);
   st.mappings.push({ vcs: 'no automatic failback', vcsKind: 'behaviour', target: `rsc_defaults resource-stickiness=${Math.max(1000, st.maxScoreRange + 100)}`, note: 'larger than any location score difference, so nothing moves back on its own' });
   if (inputs.hastatus) stateWarnings(inputs.hastatus, warnings);
+  unusedReportLines(inputs, warnings);
   return {
     cluster: clusterName,
     inputs: inputs.files,
@@ -274,6 +275,18 @@ function agentSettings(st: MapState, res: Resource, cloneId: string): void {
   if (takeover === '0') st.warnings.add('approximate', `${res.name}.AutoTakeover`, 'AutoTakeover = 0: the agent parameter auto_takeover=false makes promotion wait for a clean role switch; a site disaster then needs an operator (tandem primary --force)', res.pos);
   const bunker = attrValue(res.attrs, 'BunkerSyncTimeOut');
   if (bunker) st.warnings.add('not-mapped', `${res.name}.BunkerSyncTimeOut`, `bunker replication (BunkerSyncTimeOut = ${valueText(bunker)}) is not supported by Tandem`, bunker.pos);
+}
+
+/** Report lines kept verbatim because their layout is release-specific: shown, never dropped. */
+function unusedReportLines(inputs: MigrationInputs, warnings: Warnings): void {
+  const kept: [string, string[]][] = [
+    ['printvol', inputs.printvol?.otherRows ?? []],
+    ['repstatus', inputs.repstatus?.otherLines ?? []],
+    ['printrvg', inputs.printrvg?.flatMap((p) => p.otherLines) ?? []],
+  ];
+  for (const [report, lines] of kept) {
+    for (const line of lines) warnings.add('report-input', report, `${report} line not used by the mapping: ${line}`);
+  }
 }
 
 function stateWarnings(h: HaStatus, warnings: Warnings): void {

@@ -16,6 +16,8 @@ export interface PrintRvg {
   rds: string;
   primary?: RvgSide;
   secondaries: RvgSide[];
+  /** lines of the -l form this parser does not know (configuration errors, notes), verbatim */
+  otherLines: string[];
 }
 
 export function parsePrintRvg(text: string, file: string): PrintRvg[] {
@@ -27,7 +29,7 @@ export function parsePrintRvg(text: string, file: string): PrintRvg[] {
     const t = line.text.trim();
     const m = /^([^:=]+):\s*(.*)$/.exec(t);
     if (m && m[1] === 'Replicated Data Set') {
-      rds = { rds: m[2], secondaries: [] };
+      rds = { rds: m[2], secondaries: [], otherLines: [] };
       side = undefined;
       out.push(rds);
     } else if (!rds) {
@@ -42,7 +44,7 @@ export function parsePrintRvg(text: string, file: string): PrintRvg[] {
     } else if (inRlinks && /^name=/.test(t)) {
       side.rlinks.push(Object.fromEntries(t.split(/,\s*/).map((kv) => kv.split('=', 2) as [string, string])));
     } else if (!m) {
-      throw lineError(file, line, `expected 'Key: value', found '${t}'`, 'give unmodified printrvg output');
+      rds.otherLines.push(t);
     } else {
       inRlinks = m[1] === 'RLinks';
       setField(side, m[1], m[2]);

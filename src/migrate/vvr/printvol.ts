@@ -14,12 +14,14 @@ export interface PrintVol {
   diskGroups: string[];
   rvgs: string[];
   volumes: PrintVolVolume[];
+  /** rows of a type this parser does not know (other releases add some), verbatim */
+  otherRows: string[];
 }
 
 export const SECTOR_BYTES = 512;
 
 export function parsePrintVol(text: string, file: string): PrintVol {
-  const out: PrintVol = { hosts: [], diskGroups: [], rvgs: [], volumes: [] };
+  const out: PrintVol = { hosts: [], diskGroups: [], rvgs: [], volumes: [], otherRows: [] };
   let vol: PrintVolVolume | undefined;
   for (const line of contentLines(text)) {
     const [ty, ...cols] = line.text.trim().split(/\s+/);
@@ -43,7 +45,8 @@ export function parsePrintVol(text: string, file: string): PrintVol {
         if (ty === 'fl') vol.flags = cols;
         break;
       default:
-        throw lineError(file, line, `unknown row type '${ty}' (known: TY h dg rv v sz pn fl)`, 'give unmodified vradmin printvol output');
+        if (!/^[a-z]{1,3}$/.test(ty) || cols.length === 0) throw lineError(file, line, `not a printvol row: '${line.text.trim()}' (rows start with a type: TY h dg rv v sz pn fl)`, 'give unmodified vradmin printvol output');
+        out.otherRows.push(line.text.trim());
     }
   }
   if (out.volumes.length === 0) throw lineError(file, { text: '', no: 1, col: 1 }, 'no volume (v) rows found', 'give the output of vradmin -g <dg> printvol <rvg>');

@@ -7,6 +7,8 @@ export interface RepStatus {
   rds: string;
   primary: Record<string, string>;
   secondaries: Record<string, string>[];
+  /** lines inside a block that are not `Key: value` (release-specific notes), verbatim */
+  otherLines: string[];
 }
 
 export function parseRepStatus(text: string, file: string): RepStatus {
@@ -18,7 +20,7 @@ export function parseRepStatus(text: string, file: string): RepStatus {
     const key = colon > 0 ? t.slice(0, colon).trim() : '';
     const value = colon > 0 ? t.slice(colon + 1).trim() : '';
     if (key === 'Replicated Data Set') {
-      status = { rds: value, primary: {}, secondaries: [] };
+      status = { rds: value, primary: {}, secondaries: [], otherLines: [] };
     } else if (!status) {
       throw lineError(file, line, `expected 'Replicated Data Set: <rvg>', found '${t}'`, 'give the output of vradmin -g <dg> -l repstatus <rvg>');
     } else if (t === 'Primary:') {
@@ -26,8 +28,10 @@ export function parseRepStatus(text: string, file: string): RepStatus {
     } else if (t === 'Secondary:') {
       block = {};
       status.secondaries.push(block);
-    } else if (!block || colon <= 0) {
-      throw lineError(file, line, `expected 'Key: value' inside a Primary: or Secondary: block, found '${t}'`, 'give unmodified repstatus output');
+    } else if (!block) {
+      throw lineError(file, line, `expected 'Primary:' or 'Secondary:' before '${t}'`, 'give unmodified repstatus output');
+    } else if (colon <= 0) {
+      status.otherLines.push(t);
     } else {
       block[key] = value;
     }

@@ -20,7 +20,9 @@ export interface RlinkRecord {
   flags: string[];
 }
 
-const LABEL = /^([A-Za-z ]+):\s*(.*)$/;
+const LABEL = /^([A-Za-z_ ]+):\s*(.*)$/;
+/** Labels whose fields are always key=value tokens; others (checkpoint, …) may hold text. */
+const KEY_VALUE_LABELS = new Set(['info', 'state', 'assoc']);
 
 export function parseVxprintRlinks(text: string, file: string): RlinkRecord[] {
   const records: RlinkRecord[] = [];
@@ -62,6 +64,10 @@ function addField(rec: RlinkRecord, label: string, body: string, file: string, l
   let end: RlinkEnd | undefined;
   for (const token of body.split(/\s+/).filter(Boolean)) {
     const eq = token.indexOf('=');
+    if (eq <= 0 && !KEY_VALUE_LABELS.has(label)) {
+      rec.attrs[label] = rec.attrs[label] ? `${rec.attrs[label]} ${token}` : token;
+      continue;
+    }
     if (eq <= 0) throw lineError(file, line, `expected key=value in the ${label}: field, found '${token}'`, 'give unmodified vxprint -Pl output');
     const key = token.slice(0, eq);
     const value = token.slice(eq + 1);

@@ -150,3 +150,22 @@ t.test('main.cf fragment: a group alone, no cluster or system lines', async (t) 
   t.same(plan.pcmk.nodes, ['verclus01', 'verclus02']);
   t.same(plan.pcmk.groups.map((g) => g.members), [['SG-ip']]);
 });
+
+t.test('report lines kept verbatim by the parsers become warnings', async (t) => {
+  const { loadVcs } = await import('../../../src/migrate/vcs/load.js');
+  const { mapVcs } = await import('../../../src/migrate/map/index.js');
+  const { Warnings } = await import('../../../src/migrate/warnings.js');
+  const { parsePrintVol } = await import('../../../src/migrate/vvr/printvol.js');
+  const { parseRepStatus } = await import('../../../src/migrate/vvr/repstatus.js');
+  const w = new Warnings();
+  const vcs = loadVcs(mainCf('leftover', 'group rep ( SystemList = { a = 0, b = 1 } )\nRVG r ( RVG = rv DiskGroup = dg )\n'), [], w);
+  const plan = mapVcs({
+    vcs, files: [],
+    printvol: parsePrintVol('rv rv rv\nv d1 d1\nsz 2048 4096\nvs set1 set1\n', 'pv'),
+    repstatus: parseRepStatus('Replicated Data Set: rv\nPrimary:\n  Host name: a\n  Note without colon\n', 'rs'),
+  }, w);
+  t.ok(plan.warnings.some((x) => x.code === 'report-input' && x.message.includes('vs set1 set1')));
+  t.ok(plan.warnings.some((x) => x.code === 'report-input' && x.message.includes('Note without colon')));
+  t.ok(plan.warnings.some((x) => x.code === 'data-layer' && x.subject === 'rv/d1'), 'sizes that differ between sides are flagged');
+  t.equal(plan.tandem[0].volumes[0].sizeBytes, 2048 * 512);
+});

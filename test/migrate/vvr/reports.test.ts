@@ -27,6 +27,8 @@ t.test('vxprint -Pl: several records, and malformed lines', async (t) => {
   t.throws(() => parseVxprintRlinks('Rlink: a\nstate: synchronous\n', 'vx.txt'), { code: 'TANDEM_E_PARSE', message: /^vx\.txt:2:1: expected key=value in the state: field, found 'synchronous'/ });
   t.throws(() => parseVxprintRlinks('info: timeout=5\n', 'vx.txt'), { message: /vx\.txt:1:1: RLINK field before any "Rlink:" line/ });
   t.throws(() => parseVxprintRlinks('garbage here\n', 'vx.txt'), { message: /vx\.txt:1:1: not a vxprint -Pl line/ });
+  const ckpt = parseVxprintRlinks('Rlink: a\ncheckpoint: ckpt_0101 attached\n', 'x');
+  t.equal(ckpt[0].attrs.checkpoint, 'ckpt_0101 attached', 'free text under other labels is kept');
 });
 
 t.test('printrvg short form (own sample of the D03 shape) and -l form', async (t) => {
@@ -40,6 +42,8 @@ t.test('printrvg short form (own sample of the D03 shape) and -l form', async (t
   t.throws(() => parsePrintRvg('HostName: x\n', 'p.txt'), { message: /p\.txt:1:1: expected 'Replicated Data Set/ });
   t.throws(() => parsePrintRvg('Replicated Data Set: r\n  HostName: x\n', 'p.txt'), { message: /p\.txt:2:3: expected 'Primary:' or 'Secondary:'/ });
   t.throws(() => parsePrintRvg('Replicated Data Set: r\nSecondary:\n  HostName: x\n', 'p.txt'), { message: /has no Primary block/ });
+  const odd = parsePrintRvg('Replicated Data Set: r\nPrimary:\n  HostName: h\n  Config Errors\n', 'p.txt');
+  t.same(odd[0].otherLines, ['Config Errors'], 'unknown -l lines are kept verbatim');
 });
 
 t.test('repstatus -l: every field by name, one block per Secondary', async (t) => {
@@ -48,7 +52,9 @@ t.test('repstatus -l: every field by name, one block per Secondary', async (t) =
   t.match(r.primary, { 'Host name': 'alpha-rep', 'SRL size': '8.00 G', 'Data volumes': '2', 'RVG state': 'enabled for I/O' });
   t.equal(r.secondaries.length, 1);
   t.match(r.secondaries[0], { 'Configured mode': 'synchronous', 'SRL protection': 'dcm', 'Bandwidth Limit': '40.00 Mbps', 'Compression Mode': 'On', 'Timestamp Information': 'behind by  0h 0m 0s', 'Data status': 'consistent, up-to-date' });
-  t.throws(() => parseRepStatus('Replicated Data Set: r\nPrimary:\n  no colon here\n', 'r.txt'), { message: /r\.txt:3:3: expected 'Key: value'/ });
+  t.same(parseRepStatus('Replicated Data Set: r\nPrimary:\n  no colon here\n', 'r.txt').otherLines, ['no colon here']);
+  t.throws(() => parseRepStatus('Replicated Data Set: r\n  Host name: x\n', 'r.txt'), { message: /r\.txt:2:3: expected 'Primary:' or 'Secondary:' before 'Host name: x'/ });
+  t.throws(() => parseRepStatus('Host name: x\n', 'r.txt'), { message: /r\.txt:1:1: expected 'Replicated Data Set/ });
 });
 
 t.test('printvol: volumes with sizes per side and flags', async (t) => {
@@ -57,7 +63,9 @@ t.test('printvol: volumes with sizes per side and flags', async (t) => {
   t.same(v.rvgs, ['ledger_rvg', 'ledger_rvg']);
   t.same(v.volumes.map((x) => [x.names[0], x.sizeSectors[0], x.flags[0]]), [['ledger_data', 41943040, 'DCM'], ['ledger_logs', 4194304, 'DCM']]);
   t.throws(() => parsePrintVol('v a a\nsz 1k 1\n', 'v.txt'), { message: /v\.txt:2:1: sizes must be sector counts/ });
-  t.throws(() => parsePrintVol('zz a b\n', 'v.txt'), { message: /v\.txt:1:1: unknown row type 'zz'/ });
+  t.same(parsePrintVol('v a a\nvs x y\n', 'v.txt').otherRows, ['vs x y'], 'unknown row types of other releases kept');
+  t.throws(() => parsePrintVol('v a a\n12345 x\n', 'v.txt'), { message: /v\.txt:2:1: not a printvol row: '12345 x'/ });
+  t.throws(() => parsePrintVol('h a b\n', 'v.txt'), { message: /v\.txt:1:1: no volume \(v\) rows found/ });
 });
 
 t.test('hastatus -sum: variable column widths, states, other sections kept', async (t) => {
