@@ -22,8 +22,9 @@ export interface PmemAddon {
 const ADDON_FILE = 'tandem_pmem.node';
 
 function candidatePaths(): string[] {
+  // An explicit override is the only candidate: a wrong path must fail, not fall back silently.
+  if (process.env.TANDEM_PMEM_ADDON) return [process.env.TANDEM_PMEM_ADDON];
   const paths: string[] = [];
-  if (process.env.TANDEM_PMEM_ADDON) paths.push(process.env.TANDEM_PMEM_ADDON);
   try {
     // src/meta/native.ts and dist/meta/native.js are both two levels below the package root.
     const root = fileURLToPath(new URL('../..', import.meta.url));
