@@ -195,6 +195,12 @@ export class VolumeMetadata {
     this.persistSuperblock();
   }
 
+  /** Record which generation of the peer this peer's bits are relative to (a resync starting). */
+  setBitmapGeneration(nodeId: number, id: bigint): void {
+    const slot = this.peerSlot(nodeId);
+    this.update({ peers: this.sb.peers.map((p, i) => (i === slot ? { ...p, bitmapGeneration: id } : p)) });
+  }
+
   setDeviceFlags(set: DeviceFlag[], clear: DeviceFlag[] = []): void {
     let flags = this.sb.deviceFlags;
     for (const f of set) flags |= DEVICE_FLAGS[f];

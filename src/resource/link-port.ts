@@ -1,5 +1,6 @@
 // Binds the engine's peer ports to src/transport (TCP, two streams per peer) and maps the
 // engine's messages onto the wire catalogue (src/wire/messages.ts) and back.
+import type { HostPort } from '../config/model.js';
 import type { PeerLink, Transport } from '../transport/transport.js';
 import { TcpTransport } from '../transport/tcp.js';
 import type { WireMessage } from '../wire/messages.js';
@@ -13,11 +14,12 @@ export function createConnector(resource: Resource): PeerConnectorPort {
   const transport: Transport = new TcpTransport({
     resource: c.name,
     secret: c.secret,
-    localNodeId: resource.local.id,
-    listen: resource.local.address,
-    peers: c.nodes.filter((n) => n.id !== resource.local.id).map((n) => ({ nodeId: n.id, address: n.address })),
+    nodeId: resource.local.id,
+    listen: hostPort(resource.local.address),
+    peers: c.nodes.filter((n) => n.id !== resource.local.id).map((n) => ({ nodeId: n.id, address: hostPort(n.address) })),
     pingIntervalMs: c.pingIntervalMs,
     pingTimeoutMs: c.pingTimeoutMs,
+    logger: resource.log.child({ component: 'transport' }),
   });
   transport.on('refused', (r) => {
     resource.log.warn('peer connection refused', { ...r });
@@ -26,13 +28,16 @@ export function createConnector(resource: Resource): PeerConnectorPort {
   return {
     async start(onLink) {
       transport.on('link', (link) => onLink(new LinkAdapter(link)));
-      await transport.start();
-      for (const n of c.nodes) if (n.id !== resource.local.id) transport.connect(n.id);
+      await transport.start(); // dials every peer
     },
     connect: (id) => transport.connect(id),
     disconnect: (id) => transport.disconnect(id, 'disconnected by administrator'),
     stop: () => transport.stop(),
   };
+}
+
+function hostPort(a: HostPort): string {
+  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
 class LinkAdapter implements PeerLinkPort {
