@@ -158,3 +158,24 @@ t.test('reconnect after the peer is killed with SIGKILL and restarted', async (t
   await until('a new local link', () => links.length === 2 && !links[1].closed);
   t.equal(links[1].stats().connectionId, remote.connectionId, 'the new link pairs with the restarted process');
 });
+
+t.test('both processes dial at once, repeatedly: each round ends with exactly one link', async (t) => {
+  const { local, child, links } = await pair(t, { local: { connectOnStart: false }, child: { connectOnStart: false } });
+  for (let round = 0; round < 4; round++) {
+    const fromLocal = links.length;
+    const fromChild = child.of('link').length;
+    child.send('connect');
+    local.connect(2);
+    await until(`round ${round}: links on both sides`, () => links.length > fromLocal && child.of('link').length > fromChild);
+    await sleep(300);
+    const remote = child.of('link').slice(fromChild);
+    t.equal(links.length - fromLocal, 1, `round ${round}: one link here`);
+    t.equal(remote.length, 1, `round ${round}: one link in the child`);
+    t.equal(remote[0].connectionId, links[fromLocal].stats().connectionId, `round ${round}: the same sockets`);
+    t.notOk(links[fromLocal].closed, `round ${round}: still up`);
+    local.disconnect(2, 'next round');
+    child.send('disconnect');
+    await child.wait('child StandAlone', (e) => e.event === 'done' && e.cmd === 'disconnect', 5000, child.events.length - 1);
+    await until('link closed', () => links[fromLocal].closed);
+  }
+});
