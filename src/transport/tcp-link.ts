@@ -48,8 +48,12 @@ export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
     data.socket.on('drain', () => this.onDataDrain());
     data.onClose((reason) => this.close(`data socket: ${reason}`, false));
     control.onClose((reason) => this.close(`control socket: ${reason}`, false));
-    data.attach((msg) => this.receive(msg, 'data'));
-    control.attach((msg) => this.receive(msg, 'control'));
+    // Messages that came with the end of the handshake are held until the owner of the 'link'
+    // event has subscribed (it does so synchronously, before this microtask runs).
+    queueMicrotask(() => {
+      data.attach((msg) => this.receive(msg, 'data'));
+      control.attach((msg) => this.receive(msg, 'control'));
+    });
     this.schedulePing();
   }
 
