@@ -357,7 +357,8 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
 
   private scheduleRetry(slot: PeerSlot): void {
     if (this.stopped || slot.retry) return;
-    const base = Math.min(this.options.reconnectMaxMs, this.options.reconnectMinMs * 2 ** Math.min(slot.failures, 20));
+    const doublings = Math.min(Math.max(slot.failures - 1, 0), 20);
+    const base = Math.min(this.options.reconnectMaxMs, this.options.reconnectMinMs * 2 ** doublings);
     const delayMs = Math.round(base * (1 - JITTER + 2 * JITTER * this.options.random()));
     slot.retry = this.options.clock.setTimer(delayMs, () => {
       slot.retry = null;
