@@ -97,3 +97,14 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeState, pv: PeerVolum
   }
   peer.resource.reconcile(peer, volume, view.reconcile);
 }
+
+/** After a local change (promotion): look again at every volume of every connected peer. */
+export function reevaluatePeers(peers: Iterable<Peer>): void {
+  for (const peer of peers) {
+    if (!peer.connected) continue;
+    for (const [index, pv] of peer.volumes) {
+      const volume = peer.resource.volumes.find((v) => v.index === index);
+      if (volume && pv.view && (pv.replicationState === 'Established' || pv.replicationState === 'SyncSource')) followPeer(peer, volume, pv.view, pv);
+    }
+  }
+}

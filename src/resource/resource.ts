@@ -10,6 +10,7 @@ import { openVolumeMeta } from './meta-port.js';
 import { createConnector } from './link-port.js';
 import { startExport } from './export-port.js';
 import { Peer } from './peer.js';
+import { reevaluatePeers } from './handshake.js';
 import type { PeerConnectorPort, PeerLinkPort } from './ports.js';
 import { PrimaryBackend, ioError } from './primary.js';
 import { DisklessBackend } from './diskless.js';
@@ -180,6 +181,7 @@ export class Resource {
     this.reconcileAfterPrimaryLoss();
     await this.startExports();
     for (const peer of this.peers.values()) peer.sendState();
+    reevaluatePeers(this.peers.values());
     this.emit('role', { role: this.role });
     this.log.info('promoted', { force });
   }
