@@ -25,16 +25,17 @@ export interface IniFile {
 // the same section pattern as the ini package's decoder
 const SECTION_LINE = /^\[([^\]]*)\]\s*$/;
 
-export function parseIni(file: string, text: string, problems: ConfigProblem[]): IniFile {
+export function parseIni(file: string, raw: string, problems: ConfigProblem[]): IniFile {
+  const text = raw.replace(/^\uFEFF/, ''); // a byte-order mark some editors write
   const decoded = ini.decode(text) as Record<string, unknown>;
   const sections: IniSection[] = [];
   let current: IniSection | null = null;
-  text.split(/\r\n|\r|\n/).forEach((raw, i) => {
+  text.split(/\r\n|\r|\n/).forEach((lineText, i) => {
     const line = i + 1;
     const place = { file, line, section: current?.name ?? null };
-    const trimmed = raw.trim();
+    const trimmed = lineText.trim();
     if (trimmed === '' || /^[;#]/.test(trimmed)) return;
-    const header = SECTION_LINE.exec(raw);
+    const header = SECTION_LINE.exec(lineText);
     if (header) {
       current = openSection(file, header[1].trim(), line, sections, problems);
       return;
@@ -44,8 +45,8 @@ export function parseIni(file: string, text: string, problems: ConfigProblem[]):
       current = { name: trimmed, line, entries: new Map() }; // its keys are not read: they would only add noise
       return;
     }
-    const eq = raw.indexOf('=');
-    const key = eq < 0 ? '' : raw.slice(0, eq).trim();
+    const eq = lineText.indexOf('=');
+    const key = eq < 0 ? '' : lineText.slice(0, eq).trim();
     if (key === '') {
       problems.push(problemAt(place, `'${trimmed}' is not a setting; allowed: key = value`));
       return;
@@ -59,7 +60,7 @@ export function parseIni(file: string, text: string, problems: ConfigProblem[]):
       problems.push(problemAt(place, `key '${key}' in [${current.name}] is set twice (first on line ${previous.line}); allowed: one value per key`, { key }));
       return;
     }
-    current.entries.set(key, { key, line, value: decodedValue(decoded, current.name, key) ?? raw.slice(eq + 1).trim() });
+    current.entries.set(key, { key, line, value: decodedValue(decoded, current.name, key) ?? lineText.slice(eq + 1).trim() });
   });
   return { file, sections };
 }

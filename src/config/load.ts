@@ -5,6 +5,7 @@
 //   loadResource(dir, name, {node?})   one resource; TANDEM_E_NOT_FOUND if no file defines it,
 //                                      TANDEM_E_CONFIG if `node` is given and is not one of its nodes
 //   findResource(config, name, node?)  the same lookup on an already loaded ClusterConfig
+//   renderResourceIni(resource)        (render.ts) a ResourceConfig as INI that loads back the same
 //
 // Both are synchronous and throw one TandemError('TANDEM_E_CONFIG') listing every problem of the
 // directory (details.errors: [{file, line, section, key, value, allowed, message, hint}]), so a

@@ -103,7 +103,7 @@ function readSection<T extends Table>(file: string, section: IniSection, table: 
   const place: Place = { file, line: section.line, section: section.name };
   const out: Settings<T> = {};
   for (const entry of section.entries.values()) {
-    const spec = table[entry.key];
+    const spec = Object.hasOwn(table, entry.key) ? table[entry.key] : undefined;
     const at = { ...place, line: entry.line };
     if (spec === undefined) {
       if (!extra.handled(entry.key)) unknownKey(at, entry.key, entry.value, [...Object.keys(table), ...extra.names], problems);
@@ -266,7 +266,7 @@ function checkNodeIdentity(file: string, sections: Map<string, IniSection>, node
   }
 }
 
-/** Checks across keys of one resource: node count, quorum reachability, named nodes, timeouts, disks. */
+/** Checks across keys of one resource: node count, quorum reachability, named nodes, disks. */
 function checkResource(r: ResourceConfig, sections: Sections, problems: ConfigProblem[]): void {
   const resSection = sections.resource!;
   const at = (key: string): Place => ({ file: r.file, line: resSection.entries.get(key)?.line ?? resSection.line, section: 'resource' });
@@ -282,9 +282,6 @@ function checkResource(r: ResourceConfig, sections: Sections, problems: ConfigPr
   }
   if (r.discardNode !== null && !r.nodes.some((x) => x.name === r.discardNode)) {
     problems.push(badValue(at('after-sb-0pri'), 'after-sb-0pri', raw('after-sb-0pri'), `is not a policy of this resource: no node '${r.discardNode}'`, `discard-node-<name> with a node of this resource: ${r.nodes.map((x) => x.name).join(', ')}`));
-  }
-  if (r.pingTimeoutMs >= r.pingIntervalMs) {
-    problems.push(badValue(at('ping-timeout'), 'ping-timeout', raw('ping-timeout'), `is not shorter than ping-interval (${raw('ping-interval')})`, 'a ping-timeout shorter than ping-interval'));
   }
   for (let i = 0; i < (r.nodes[0]?.volumes.length ?? 0); i++) {
     if (r.nodes.every((x) => x.volumes[i].disk === null)) {

@@ -139,6 +139,10 @@ t.test('INI syntax: CRLF, comments, spacing, quoting, values ini would turn into
   t.same(r.nodes[1].address, { host: 'localhost', port: 7001 });
 });
 
+t.test('a byte-order mark at the start of a file is ignored', async (t) => {
+  t.equal(loadConfig(configDir(t, { 'r0.ini': `\uFEFF${TWO_NODES}` })).resources[0].name, 'r0');
+});
+
 t.test('every *.ini and *.conf is read in name order; other files are ignored', async (t) => {
   const other = (name: string) => TWO_NODES.replace(/r0/g, name).replace(/\/dev\/vg0/g, `/dev/${name}`);
   const dir = configDir(t, {
