@@ -5,6 +5,7 @@ import { controlSocketPath } from '../../lib/env.js';
 import type { NodeStatus } from '../../resource/states.js';
 import { TandemCommand } from '../base.js';
 import { renderNode } from '../render-status.js';
+import { timeoutFlag } from '../daemon-verb.js';
 
 export default class Status extends TandemCommand {
   static override description = 'show roles, disk, connection and replication states (schema: docs in src/resource/states.ts)';
@@ -12,6 +13,7 @@ export default class Status extends TandemCommand {
   static override flags = {
     watch: Flags.boolean({ description: 'refresh every second until interrupted', default: false }),
     interval: Flags.integer({ description: 'seconds between refreshes with --watch', default: 1, min: 1 }),
+    timeout: timeoutFlag,
   };
 
   static override examples = ['<%= config.bin %> status', '<%= config.bin %> status r0 --json'];
@@ -19,7 +21,7 @@ export default class Status extends TandemCommand {
   async run(): Promise<NodeStatus> {
     const { args, flags } = await this.parse(Status);
     const client = new ControlClient(controlSocketPath(this.envFrom(flags)));
-    const fetch = (): Promise<NodeStatus> => client.call<NodeStatus>('status', { resource: args.resource, deadlineMs: 10_000 });
+    const fetch = (): Promise<NodeStatus> => client.call<NodeStatus>('status', { resource: args.resource, deadlineMs: flags.timeout * 1000 });
     if (!flags.watch) {
       const status = await fetch();
       this.say(renderNode(status));
