@@ -41,7 +41,6 @@ interface Discard { header: RequestHeader; errno: number; left: number }
 const VALID_FLAGS: Record<number, number> = {
   [CMD.READ]: CMD_FLAG.FUA,
   [CMD.WRITE]: CMD_FLAG.FUA,
-  [CMD.DISC]: CMD_FLAG.FUA,
   [CMD.FLUSH]: CMD_FLAG.FUA,
   [CMD.TRIM]: CMD_FLAG.FUA,
   [CMD.WRITE_ZEROES]: CMD_FLAG.FUA | CMD_FLAG.NO_HOLE,
@@ -147,7 +146,9 @@ export class NbdConnection {
       const { buf, at } = this.queue.peek(REQUEST_HEADER_BYTES);
       const h = decodeRequestHeader(buf, at);
       if (h.magic !== REQUEST_MAGIC) {
-        this.drop(`bad request magic 0x${h.magic.toString(16)}`);
+        // the stream is lost; replies already queued still go out, nothing more is read
+        this.log.info('nbd client dropped', { export: this.exp?.name, reason: `bad request magic 0x${h.magic.toString(16)}` });
+        this.end();
         return;
       }
       const errno = this.check(h);
@@ -179,10 +180,10 @@ export class NbdConnection {
   /** The NBD error for a request before it reaches the backend, or 0 if it may go ahead. */
   private check(h: RequestHeader): number {
     const exp = this.exp!;
+    if (h.type === CMD.DISC) return 0; // never answered, whatever its flags: the client is leaving
     const allowed = VALID_FLAGS[h.type];
     if (allowed === undefined) return NBD_ERR.EINVAL; // CACHE, BLOCK_STATUS, … are not advertised
     if ((h.flags & ~allowed) !== 0) return NBD_ERR.EINVAL;
-    if (h.type === CMD.DISC) return 0;
     if (this.draining) return NBD_ERR.ESHUTDOWN;
     if (h.type === CMD.FLUSH) return h.offset === 0 && h.length === 0 ? 0 : NBD_ERR.EINVAL;
     const writes = h.type !== CMD.READ;
