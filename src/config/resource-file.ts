@@ -91,7 +91,6 @@ function classify(doc: IniFile, problems: ConfigProblem[]): Sections {
   return out;
 }
 
-/** Values of a section's keys against one schema table; defaults for keys not set. */
 interface ExtraKeys {
   /** keys another reader handles */
   handled: (key: string) => boolean;
@@ -99,6 +98,7 @@ interface ExtraKeys {
   names: string[];
 }
 
+/** Values of a section's keys against one schema table; defaults for keys not set. */
 function readSection<T extends Table>(file: string, section: IniSection, table: T, problems: ConfigProblem[], extra: ExtraKeys = { handled: () => false, names: [] }): Settings<T> {
   const place: Place = { file, line: section.line, section: section.name };
   const out: Settings<T> = {};
@@ -127,7 +127,7 @@ function readSection<T extends Table>(file: string, section: IniSection, table: 
 
 function unknownKey(at: Place, key: string, value: string, known: string[], problems: ConfigProblem[]): void {
   problems.push(problemAt(at, `unknown key '${key}' in [${at.section}];${didYouMean(key, known)} allowed: ${known.join(', ')}`, {
-    key, value, allowed: known.join(', '), hint: `see 'tandem config explain <resource>' for every key and its meaning`,
+    key, value, allowed: known.join(', '), hint: "use one of the keys listed after 'allowed:'; once the file loads, 'tandem config explain <resource>' describes each",
   }));
 }
 

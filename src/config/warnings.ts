@@ -2,7 +2,7 @@
 // a stable code and says what can go wrong; warnings never fail `tandem config check`.
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { ResourceConfig, Warning } from './model.js';
+import type { ClusterConfig, ResourceConfig, Warning } from './model.js';
 
 type Check = (r: ResourceConfig) => Warning[];
 
@@ -91,4 +91,13 @@ const CHECKS: Check[] = [fencingDontCare, afterSbDiscards, asyncWithStonith, quo
 
 export function warningsFor(resources: ResourceConfig[]): Warning[] {
   return [...resources.flatMap((r) => CHECKS.flatMap((check) => check(r))), ...sharedDisks(resources)];
+}
+
+/** For `config check` on a host: a node name that matches no [node.X] usually means a host-name mismatch. */
+export function localNodeWarnings(config: ClusterConfig, node: string): Warning[] {
+  if (config.resources.length === 0 || config.resources.some((r) => r.nodes.some((n) => n.name === node))) return [];
+  return [{
+    code: 'TANDEM_W_NODE_NOT_CONFIGURED', file: config.dir, node,
+    message: `this host acts as node '${node}' (--node, TANDEM_NODE or the host name), which no resource names: tandemd here would bring nothing up; name the [node.X] sections after 'uname -n' or set TANDEM_NODE`,
+  }];
 }

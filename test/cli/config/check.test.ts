@@ -5,7 +5,7 @@ import { TWO_NODES, configDir, withLine } from '../../fixtures/config/ini.js';
 
 t.test('a valid directory: ok line, warnings, exit 0', async (t) => {
   const dir = configDir(t, { 'r0.ini': TWO_NODES, 'r1.ini': withLine(2, 'name = r1').replace(/7789/g, '7790').replace(/vg0/g, 'vg1').replace('fencing = resource-only', 'fencing = dont-care') });
-  const result = await tandem(['config', 'check', '--config-dir', dir]);
+  const result = await tandem(['config', 'check', '--config-dir', dir, '--node', 'alpha']);
   t.equal(result.exitCode, 0, String(result.stderr));
   t.equal(String(result.stdout), [
     `ok: 2 resources (r0, r1) in 2 files of ${dir}, 1 warning`,
@@ -15,13 +15,20 @@ t.test('a valid directory: ok line, warnings, exit 0', async (t) => {
 
 t.test('TANDEM_CONFIG_DIR chooses the directory; --json has the documented shape', async (t) => {
   const dir = configDir(t, { 'r0.ini': TWO_NODES });
-  const { result, json } = await tandemJson<Record<string, unknown>>(['config', 'check'], { TANDEM_CONFIG_DIR: dir });
+  const { result, json } = await tandemJson<Record<string, unknown>>(['config', 'check'], { TANDEM_CONFIG_DIR: dir, TANDEM_NODE: 'bravo' });
   t.equal(result.exitCode, 0);
   t.same(json, {
     ok: true, dir, files: [`${dir}/r0.ini`],
     resources: [{ name: 'r0', file: `${dir}/r0.ini`, nodes: ['alpha', 'bravo'], volumes: 1 }],
     warnings: [],
   });
+});
+
+t.test('a host that is no node of any resource is warned about (host-name mismatch)', async (t) => {
+  const dir = configDir(t, { 'r0.ini': TWO_NODES });
+  const { result, json } = await tandemJson<{ warnings: Array<{ code: string; node: string }> }>(['config', 'check', '--config-dir', dir, '--node', 'alpha2']);
+  t.equal(result.exitCode, 0);
+  t.same(json.warnings.map((w) => [w.code, w.node]), [['TANDEM_W_NODE_NOT_CONFIGURED', 'alpha2']]);
 });
 
 t.test('errors: exit 3 with every error listed and a hint', async (t) => {

@@ -1,6 +1,7 @@
 import { TandemCommand } from '../../base.js';
 import { loadConfig } from '../../../config/load.js';
 import type { Warning } from '../../../config/model.js';
+import { localNodeWarnings } from '../../../config/warnings.js';
 
 interface CheckResult {
   ok: true;
@@ -23,10 +24,11 @@ export default class ConfigCheck extends TandemCommand {
     const env = this.envFrom(flags);
     const config = loadConfig(env.configDir, { node: env.node });
     const resources = config.resources.map((r) => ({ name: r.name, file: r.file, nodes: r.nodes.map((n) => n.name), volumes: r.nodes[0].volumes.length }));
+    const warnings = [...config.warnings, ...localNodeWarnings(config, env.node)];
     const names = resources.map((r) => r.name).join(', ');
     const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-    this.say(`ok: ${plural(resources.length, 'resource')}${names ? ` (${names})` : ''} in ${plural(config.files.length, 'file')} of ${config.dir}, ${plural(config.warnings.length, 'warning')}`);
-    for (const w of config.warnings) this.say(`warning ${w.code}: ${w.file}${w.line === undefined ? '' : `:${w.line}`}: ${w.message}`);
-    return { ok: true, dir: config.dir, files: config.files, resources, warnings: config.warnings };
+    this.say(`ok: ${plural(resources.length, 'resource')}${names ? ` (${names})` : ''} in ${plural(config.files.length, 'file')} of ${config.dir}, ${plural(warnings.length, 'warning')}`);
+    for (const w of warnings) this.say(`warning ${w.code}: ${w.file}${w.line === undefined ? '' : `:${w.line}`}: ${w.message}`);
+    return { ok: true, dir: config.dir, files: config.files, resources, warnings };
   }
 }
