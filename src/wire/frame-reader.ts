@@ -18,9 +18,9 @@ export class FrameReader {
   /** @param maxPayloadBytes frames announcing more are refused (smaller before authentication) */
   constructor(private maxPayloadBytes: number) {}
 
-  /** Bytes held for an incomplete frame; never more than one header plus the payload limit. */
+  /** Bytes received of an incomplete frame (its header included); less than one frame. */
   get bufferedBytes(): number {
-    return this.buffered;
+    return this.buffered + (this.header === null ? 0 : HEADER_BYTES);
   }
 
   setMaxPayloadBytes(limit: number): void {

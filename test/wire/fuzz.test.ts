@@ -82,7 +82,7 @@ t.test(`fuzz the frame reader (seed ${seed})`, async (t) => {
     decoded += messages.length;
     const complete = messages.length > 0 && reader.bufferedBytes === 0 && refused === refusedBefore;
     if (complete && !Buffer.concat(messages.flatMap((m) => encodeFrame(m))).equals(bytes)) {
-      t.fail(`seed ${seed} round ${round}: decoded frames do not re-encode to the same bytes`);
+      t.fail(`seed ${seed} round ${round}: decoded frames do not re-encode to the same bytes: ${bytes.toString("hex").slice(0, 400)}`);
     }
     if (complete) reencoded++;
   }
