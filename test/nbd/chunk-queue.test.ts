@@ -1,0 +1,50 @@
+// The parser's byte queue: runs inside one chunk are views, runs across chunks are copies, and
+// whatever the split, the bytes come out in order.
+import t from 'tap';
+import { randomBytes } from 'node:crypto';
+import { ChunkQueue } from '../../src/nbd/chunk-queue.js';
+
+t.test('take within a chunk is zero-copy, across chunks a copy', async (t) => {
+  const q = new ChunkQueue();
+  const a = Buffer.from('abcdef');
+  q.push(a);
+  q.push(Buffer.from('ghij'));
+  const view = q.take(3);
+  t.equal(view.toString(), 'abc');
+  t.equal(view.buffer, a.buffer, 'a view of the chunk');
+  const across = q.take(5);
+  t.equal(across.toString(), 'defgh');
+  t.not(across.buffer, a.buffer);
+  t.equal(q.length, 2);
+  const p = q.peek(2);
+  t.equal(p.buf.toString('utf8', p.at, p.at + 2), 'ij');
+  t.equal(q.length, 2, 'peek consumes nothing');
+  t.equal(q.skip(10), 2, 'skip stops at what is there');
+  t.equal(q.length, 0);
+  t.throws(() => q.take(1), { code: 'TANDEM_E_INTERNAL' });
+});
+
+t.test('any split of a byte stream reads back identically', async (t) => {
+  const data = randomBytes(200_000);
+  for (let round = 0; round < 20; round++) {
+    const q = new ChunkQueue();
+    for (let at = 0; at < data.length;) {
+      const n = 1 + Math.floor(Math.random() * 5000);
+      q.push(data.subarray(at, at + n));
+      at += n;
+    }
+    const out: Buffer[] = [];
+    while (q.length > 0) {
+      const n = Math.min(q.length, 1 + Math.floor(Math.random() * 9000));
+      if (Math.random() < 0.2) {
+        const before = q.length;
+        const p = q.peek(Math.min(n, 28, q.length));
+        t.equal(q.length, before);
+        if (!p.buf.subarray(p.at, p.at + 1).equals(data.subarray(data.length - q.length, data.length - q.length + 1))) t.fail('peek');
+      }
+      out.push(q.take(n));
+    }
+    if (!Buffer.concat(out).equals(data)) t.fail(`round ${round} differs`);
+  }
+  t.pass('20 random splits');
+});
