@@ -14,10 +14,13 @@ function createLine(p: Primitive, extra: string[]): string {
   return ['pcs -f "$CIB"', verb, sh(p.id), sh(agent), ...p.params.map(([k, v]) => shKv(k, v)), ...meta, ...ops(p.ops), ...extra, '--no-default-ops', '--force'].join(' ');
 }
 
+/** pcs 0.11 wants `--` before positional arguments when a score is negative. */
+const endOpts = (score: string): string => (score.startsWith('-') ? '-- ' : '');
+
 function constraintLine(c: Constraint): string {
   switch (c.kind) {
-    case 'location': return `pcs -f "$CIB" constraint location add ${sh(c.id)} ${sh(c.rsc)} ${sh(c.node)} ${sh(c.score)}`;
-    case 'colocation': return `pcs -f "$CIB" constraint colocation add ${sh(c.rsc)} with ${c.withRole ? `${c.withRole} ` : ''}${sh(c.withRsc)} ${sh(c.score)} id=${sh(c.id)}`;
+    case 'location': return `pcs -f "$CIB" constraint location add ${endOpts(c.score)}${sh(c.id)} ${sh(c.rsc)} ${sh(c.node)} ${sh(c.score)}`;
+    case 'colocation': return `pcs -f "$CIB" constraint colocation add ${endOpts(c.score)}${sh(c.rsc)} with ${c.withRole ? `${c.withRole} ` : ''}${sh(c.withRsc)} ${sh(c.score)} id=${sh(c.id)}`;
     case 'order': return `pcs -f "$CIB" constraint order ${c.firstAction} ${sh(c.first)} then ${c.thenAction} ${sh(c.then)} kind=${c.orderKind} id=${sh(c.id)}`;
     case 'ticket': return `pcs -f "$CIB" constraint ticket add ${sh(c.ticket)} ${c.role ? `${c.role} ` : ''}${sh(c.rsc)} loss-policy=${c.lossPolicy} id=${sh(c.id)}`;
   }

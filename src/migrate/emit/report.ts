@@ -60,6 +60,9 @@ function cutover(plan: MigrationPlan): string[] {
   };
   const apps = Object.entries(plan.groupTargets).filter(([, target]) => plan.promotedWith[target]);
   const nodes = plan.pcmk.nodes;
+  // the current Primary: where hastatus shows an application group online, else SystemList's first
+  const primary = apps.map(([g]) => plan.onlineOn[g]).find((n) => n !== undefined) ?? nodes[0] ?? 'PRIMARY';
+  const secondary = nodes.find((n) => n !== primary) ?? 'OTHER-NODE';
   add('Record the current state on the VCS Primary site', ['hastatus -sum', ...plan.tandem.flatMap((t) => [`vradmin -g ${t.diskGroup} -l repstatus ${t.rvg}`, `vradmin -g ${t.diskGroup} printvol ${t.rvg}`])],
     'every system RUNNING, no group FAULTED; Data status "consistent, up-to-date" and "behind by 0h 0m 0s" on every Secondary.');
   add('Prepare the target data layer on every node (VxVM stays untouched, so roll-back stays possible)', plan.tandem.flatMap((t) => [
@@ -77,16 +80,16 @@ function cutover(plan: MigrationPlan): string[] {
   add('Stop VCS and keep it from starting', ['hastop -all', 'systemctl disable vcs vxfen gab llt    # unit names vary by release'], '`hastatus` reports the engine is not running on any node.');
   add('Initial copy and sync: copy the VxVM data into the Tandem volumes on the Primary only, then let Tandem make the Secondaries identical with a full sync (safe; the checksums above let you skip nothing silently)', plan.tandem.flatMap((t) => [
     `tandem up ${t.name}    # on every node`,
-    `tandem primary ${t.name} --force    # on the old VVR Primary only: first promotion of a new resource`,
-    ...t.volumes.map((v) => `dd if=/dev/vx/rdsk/${t.diskGroup}/${v.vxvmVolume} of=/dev/tandem/${t.name}/${v.index} bs=4M oflag=direct status=progress    # through the NBD export`),
+    `tandem primary ${t.name} --force    # on ${primary} (the VVR Primary) only: first promotion of a new resource`,
+    ...t.volumes.map((v) => `dd if=/dev/vx/rdsk/${t.diskGroup}/${v.vxvmVolume} of=/dev/tandem/${t.name}/${v.index} bs=4M oflag=direct status=progress    # on ${primary}, through the NBD export`),
     `tandem status ${t.name}    # wait for every peer UpToDate (resync shows rate and ETA)`,
     `tandem secondary ${t.name}; tandem down ${t.name}    # Pacemaker takes over from here`,
   ]), 'every peer UpToDate; sha256sum of each Tandem volume equals the VxVM checksum of step 5.');
   add('Load the Pacemaker configuration', ['pcs cluster cib new.xml', 'sh pcs.sh new.xml    # or: crm configure load update crm.txt', 'crm_verify -x new.xml -V', 'pcs cluster cib-push new.xml --config', ...(plan.booth ? ['install booth.conf on every site and the arbitrator; grant each ticket to the site that should run it'] : [])],
     `\`crm_mon -1\` shows one Promoted instance of ${plan.tandem.map((t) => t.cloneId).join(', ') || 'each replica clone'} and ${apps.map(([, target]) => target).join(', ') || 'the applications'} started on that node.`);
-  add('Switch roles once, as a rehearsal', apps.map(([, target]) => `pcs resource move ${plan.promotedWith[target]} ${nodes[1] ?? 'OTHER-NODE'} --promoted    # the application follows; then: pcs resource clear ${plan.promotedWith[target]}`),
-    `\`crm_mon -1\` shows the Promoted instance and ${apps.map(([, target]) => target).join(', ') || 'the applications'} on ${nodes[1] ?? 'the other node'}; \`tandem status\` shows the old Primary Secondary and UpToDate.`);
-  add('Roll back (if a check after step 6 fails)', ['pcs cluster stop --all', ...plan.tandem.flatMap((t) => t.volumes.map((v) => `dd if=${v.disk} of=/dev/vx/rdsk/${t.diskGroup}/${v.vxvmVolume} bs=4M    # on the last Tandem Primary, only if applications wrote after the cut-over`)), 'systemctl enable vcs; hastart    # on every node', ...plan.tandem.map((t) => `vradmin -g ${t.diskGroup} -a startrep ${t.rvg}    # autosync the Secondaries`), ...apps.map(([g]) => `hagrp -online ${g} -sys ${nodes[0] ?? 'PRIMARY'}`)],
+  add('Switch roles once, as a rehearsal', apps.map(([, target]) => `pcs resource move ${plan.promotedWith[target]} ${secondary} --promoted    # the application follows; then: pcs resource clear ${plan.promotedWith[target]}`),
+    `\`crm_mon -1\` shows the Promoted instance and ${apps.map(([, target]) => target).join(', ') || 'the applications'} on ${secondary}; \`tandem status\` shows the old Primary Secondary and UpToDate.`);
+  add('Roll back (if a check after step 6 fails)', ['pcs cluster stop --all', ...plan.tandem.flatMap((t) => t.volumes.map((v) => `dd if=${v.disk} of=/dev/vx/rdsk/${t.diskGroup}/${v.vxvmVolume} bs=4M    # on the last Tandem Primary, only if applications wrote after the cut-over`)), 'systemctl enable vcs; hastart    # on every node', ...plan.tandem.map((t) => `vradmin -g ${t.diskGroup} -a startrep ${t.rvg}    # autosync the Secondaries`), ...apps.map(([g]) => `hagrp -online ${g} -sys ${primary}`)],
     'hastatus shows the groups ONLINE; repstatus shows replication resumed. Writes made under Tandem are kept only if copied back with the dd lines above.');
   const out = ['## Cut-over plan', ''];
   steps.forEach((s, i) => {

@@ -79,6 +79,7 @@ export function mapVcs(inputs: MigrationInputs, warnings: Warnings): MigrationPl
     warnings: warnings.list,
     groupTargets: Object.fromEntries(st.groupTargets),
     promotedWith: Object.fromEntries(st.promotedWith),
+    onlineOn: Object.fromEntries((inputs.hastatus?.groups ?? []).filter((g) => g.state === 'ONLINE').map((g) => [g.group, g.system])),
   };
 }
 

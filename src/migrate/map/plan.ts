@@ -151,4 +151,6 @@ export interface MigrationPlan {
   groupTargets: Record<string, string>;
   /** application group Pacemaker id → replica clone it is promoted with */
   promotedWith: Record<string, string>;
+  /** VCS group → the system hastatus shows it ONLINE on (the current VVR Primary for app groups) */
+  onlineOn: Record<string, string>;
 }

@@ -10,7 +10,7 @@ import type {
 const CATEGORIES: readonly DepCategory[] = ['online', 'offline'];
 const LOCATIONS: readonly DepLocation[] = ['local', 'global', 'remote'];
 const RIGIDITIES: readonly DepRigidity[] = ['soft', 'firm', 'hard'];
-const DATA_TYPES = new Set(['str', 'int', 'boolean', 'float', 'keylist']);
+const DATA_TYPES = new Set(['str', 'i18nstr', 'int', 'boolean', 'float', 'keylist']);
 
 export function parseVcs(text: string, file: string): VcsConfig {
   return new Parser(tokenize(text, file), file).parseFile();

@@ -53,7 +53,7 @@ t.test('full two-site configuration: every output written, --json summary', asyn
   const steps = [...report.matchAll(/^(\d+)\. \*\*(.+)\*\*$/gm)].map((m) => Number(m[1]));
   t.same(steps, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   t.equal((report.match(/^ {3}Check: /gm) ?? []).length, 10, 'a check after every step');
-  for (const cmd of ['vradmin -g ledgerdg stoprep ledger_rvg', 'sha256sum /dev/vx/rdsk/ledgerdg/ledger_data', 'tandem primary ledger_rvg --force', 'pcs resource move ledger_rvg_res-clone bravo --promoted', 'vradmin -g ledgerdg -a startrep ledger_rvg']) {
+  for (const cmd of ['tandem primary ledger_rvg --force    # on alpha', 'vradmin -g ledgerdg stoprep ledger_rvg', 'sha256sum /dev/vx/rdsk/ledgerdg/ledger_data', 'tandem primary ledger_rvg --force', 'pcs resource move ledger_rvg_res-clone bravo --promoted', 'vradmin -g ledgerdg -a startrep ledger_rvg']) {
     t.ok(report.includes(cmd), `plan runs ${cmd}`);
   }
   t.notMatch(json.files.map((f) => readFileSync(join(out, f), 'utf8')).join('\n'), /Xq3mLp0WzRt9Vb/, 'VCS password copied nowhere');
@@ -74,6 +74,18 @@ t.test('the emitted INI passes tandem config check and loads into the expected m
   t.match(r, { name: 'ledger_rvg', protocol: 'C', fencing: 'resource-only', quorum: 'off', resyncRate: 4882 * 1024 });
   t.same(r.nodes.map((n) => [n.name, n.id, n.address.host, n.address.port]), [['alpha', 0, '192.168.50.11', 7789], ['bravo', 1, '192.168.50.12', 7789]]);
   t.same(r.nodes[0].volumes.map((v) => [v.index, v.disk, v.meta?.kind, v.meta?.path]), [[0, '/dev/ledgerdg/ledger_data', 'pmem', '/mnt/pmem0/tandem/ledger_rvg-0.meta'], [1, '/dev/ledgerdg/ledger_logs', 'pmem', '/mnt/pmem0/tandem/ledger_rvg-1.meta']]);
+});
+
+t.test('the cut-over plan starts from the node hastatus shows as the current Primary', async (t) => {
+  const hs = join(tmp, 'hastatus-bravo.txt');
+  writeFileSync(hs, '-- SYSTEM STATE\nA  alpha  RUNNING  0\nA  bravo  RUNNING  0\n-- GROUP STATE\nB  ledger_app  alpha  Y  N  OFFLINE\nB  ledger_app  bravo  Y  N  ONLINE\n');
+  const out = join(tmp, 'from-bravo');
+  const r = await tandem(['migrate', 'vcs', '--main-cf', `${FIX}two-site/main.cf`, '--hastatus', hs, '--out', out]);
+  t.equal(r.exitCode, 0, String(r.stderr));
+  const report = readFileSync(join(out, 'report.md'), 'utf8');
+  t.ok(report.includes('tandem primary ledger_rvg --force    # on bravo'));
+  t.ok(report.includes('pcs resource move ledger_rvg_res-clone alpha --promoted'));
+  t.ok(report.includes('hagrp -online ledger_app -sys bravo'));
 });
 
 t.test('human output lists what was written and every warning', async (t) => {
