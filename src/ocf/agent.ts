@@ -15,7 +15,9 @@ export function realDeps(action: string): AgentDeps {
     daemon: (p) => new SocketDaemonClient(controlSocketPath({ configDir: p.configDir, node: p.node, runDir: p.runDir })),
     scores: (p, ctx) => {
       const cib = new Cib({ deadlineMs: SCORE_DEADLINE_MS });
-      return { publish: (score) => cib.setPromotionScore(ctx.instance ?? primitiveId(p.resource), score) };
+      // the Pacemaker node name, which may differ from the Tandem node name (parameter node)
+      const pacemakerNode = process.env.OCF_RESKEY_CRM_meta_on_node || undefined;
+      return { publish: (score) => cib.setPromotionScore(ctx.instance ?? primitiveId(p.resource), score, pacemakerNode) };
     },
     loadResource: (p) => loadResource(p.configDir, p.resource),
     log: (message) => process.stderr.write(`tandem-ocf ${action}: ${message}\n`),

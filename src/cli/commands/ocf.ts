@@ -15,7 +15,8 @@ export default class Ocf extends TandemCommand {
     const action = args.action ?? process.env.__OCF_ACTION ?? '';
     const result = await runAction(action, process.env, realDeps(action));
     if (result.stdout) process.stdout.write(result.stdout);
-    if (result.reason) process.stderr.write(`${process.env.OCF_EXIT_REASON_PREFIX ?? 'ocf-exit-reason:'}${result.reason}\n`);
+    // Pacemaker shows one line of exit reason: multi-line messages (config errors) are joined
+    if (result.reason) process.stderr.write(`${process.env.OCF_EXIT_REASON_PREFIX ?? 'ocf-exit-reason:'}${result.reason.replace(/\s*\n\s*/g, '; ')}\n`);
     process.exitCode = result.rc;
   }
 }

@@ -1,0 +1,151 @@
+// Every action and exit code of ocf:tandem:replica, the real shim run with Pacemaker's
+// environment: first with no daemon at all, then against a scripted tandemd (the real control
+// server answering from a role/disk table) for the running states.
+import t from 'tap';
+import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { buildModel, render } from '../../src/cluster/pacemaker-config.js';
+import { resourceConfig } from '../cluster/fixture-config.js';
+import { clusterCibText, run } from '../cluster/pcmk-tools.js';
+import { ScriptedDaemon, runAgent, sandbox } from './helpers.js';
+
+const box = sandbox('ocf-actions');
+t.teardown(() => box.remove());
+
+const params = (over: Record<string, string | undefined> = {}) => ({
+  OCF_RESKEY_resource: 'r0', OCF_RESKEY_config_dir: box.configDir, OCF_RESKEY_run_dir: box.runDir,
+  OCF_RESKEY_CRM_meta_on_node: 'alpha', OCF_RESKEY_CRM_meta_interval: '10000', ...over,
+});
+const clone = { OCF_RESKEY_CRM_meta_clone_max: '2', OCF_RESKEY_CRM_meta_notify: 'true', OCF_RESKEY_CRM_meta_promoted_max: '1', OCF_RESKEY_CRM_meta_clone_node_max: '1' };
+
+t.test('validate-all: 0, bad values 2, missing or unsuitable configuration 6, not installed here 5', async (t) => {
+  const cases: [string, Record<string, string | undefined>, number, RegExp | null][] = [
+    ['good', {}, 0, null],
+    ['good, as a clone', clone, 0, null],
+    ['resource missing', { OCF_RESKEY_resource: undefined }, 6, /required parameter 'resource' is not set/],
+    ['resource malformed', { OCF_RESKEY_resource: 'r0;rm' }, 2, /resource='r0;rm' is not a resource name/],
+    ['status_timeout malformed', { OCF_RESKEY_status_timeout: 'soon' }, 2, /status_timeout='soon' must be a whole number/],
+    ['relative config_dir', { OCF_RESKEY_config_dir: 'etc/tandem' }, 2, /config_dir='etc\/tandem' must be an absolute path/],
+    ['config dir missing', { OCF_RESKEY_config_dir: '/nonexistent/tandem' }, 5, /configuration directory \/nonexistent\/tandem does not exist/],
+    ['resource not defined', { OCF_RESKEY_resource: 'r9' }, 5, /resource r9 is not defined in/],
+    ['node not in the resource', { OCF_RESKEY_CRM_meta_on_node: 'zulu' }, 5, /has no \[node\.zulu\] section/],
+    ['explicit node parameter wins', { OCF_RESKEY_CRM_meta_on_node: 'zulu', OCF_RESKEY_node: 'bravo' }, 0, null],
+    ['clone without notify', { ...clone, OCF_RESKEY_CRM_meta_notify: 'false' }, 6, /notify=true/],
+    ['two promoted', { ...clone, OCF_RESKEY_CRM_meta_promoted_max: '2' }, 6, /promoted-max must be 1/],
+    ['legacy master_max', { ...clone, OCF_RESKEY_CRM_meta_promoted_max: undefined, OCF_RESKEY_CRM_meta_master_max: '2' }, 6, /promoted-max must be 1/],
+  ];
+  const runs = await Promise.all(cases.map(([, over]) => runAgent('validate-all', params(over))));
+  for (const [i, [name, , rc, reason]] of cases.entries()) {
+    const r = runs[i];
+    t.equal(r.rc, rc, `${name}: rc (${r.stderr.trim()})`);
+    if (reason) t.match(r.reason, reason, `${name}: exit reason`);
+  }
+});
+
+t.test('invalid configuration file: 6 with the loader message', async (t) => {
+  const bad = sandbox('ocf-badconf');
+  t.teardown(() => bad.remove());
+  writeFileSync(join(bad.configDir, 'r0.ini'), '[resource]\nname = r0\nprotocol = Z\n');
+  const r = await runAgent('validate-all', params({ OCF_RESKEY_config_dir: bad.configDir }));
+  t.equal(r.rc, 6);
+  t.match(r.reason, /^configuration of r0 is invalid: 2 configuration errors in .*; .*r0\.ini:3: key 'protocol' in \[resource\]: 'Z' is not a replication protocol/);
+});
+
+t.test('no daemon: probe 7 without a reason, monitor 7 with one, start 5, stop/notify 0, promote 1, demote 7', async (t) => {
+  const [probe, mon, start, stop, notify, promote, demote, probeNoConf, noParam] = await Promise.all([
+    runAgent('monitor', params({ OCF_RESKEY_CRM_meta_interval: '0' })),
+    runAgent('monitor', params()),
+    runAgent('start', params()),
+    runAgent('stop', params()),
+    runAgent('notify', params({ OCF_RESKEY_CRM_meta_notify_type: 'post', OCF_RESKEY_CRM_meta_notify_operation: 'start' })),
+    runAgent('promote', params()),
+    runAgent('demote', params()),
+    runAgent('monitor', params({ OCF_RESKEY_CRM_meta_interval: '0', OCF_RESKEY_config_dir: '/nonexistent' })),
+    runAgent('monitor', params({ OCF_RESKEY_resource: undefined })),
+  ]);
+  t.equal(probe.rc, 7);
+  t.equal(probe.reason, null, 'probes report no failure reason');
+  t.equal(mon.rc, 7);
+  t.match(mon.reason, /tandemd is not running on node alpha/);
+  t.equal(start.rc, 5);
+  t.match(start.reason, /tandemd is not running on node alpha/);
+  t.equal(stop.rc, 0, 'stop of what is not running succeeds');
+  t.equal(notify.rc, 0);
+  t.equal(promote.rc, 1);
+  t.equal(demote.rc, 7);
+  t.equal(probeNoConf.rc, 5, 'a probe on a node without configuration: not installed here');
+  t.equal(noParam.rc, 6);
+});
+
+t.test('other actions: reload-agent and reload 0, unknown 3', async (t) => {
+  const [reloadAgent, reload, unknown] = await Promise.all(['reload-agent', 'reload', 'migrate_to'].map((a) => runAgent(a, params())));
+  t.equal(reloadAgent.rc, 0);
+  t.equal(reload.rc, 0);
+  t.equal(unknown.rc, 3);
+  t.match(unknown.reason, /not implemented/);
+});
+
+t.test('lifecycle against the daemon: start leaves Secondary (0), promote → monitor 8, demote → 0, stop → 7; scores in the CIB', async (t) => {
+  const daemon = new ScriptedDaemon(join(box.runDir, 'alpha.ctl'), 'alpha');
+  await daemon.listen();
+  t.teardown(() => daemon.close());
+  const cib = join(box.dir, 'cib.xml');
+  writeFileSync(cib, clusterCibText(render(buildModel(resourceConfig('r0', ['alpha', 'bravo'])), 'cib'), { alpha: 1, bravo: 1 }, 'master-tandem-r0'));
+  const env = (over: Record<string, string | undefined> = {}) => params({ ...clone, CIB_file: cib, CIB_shadow_dir: box.dir, ...over });
+  const score = async () => {
+    const r = await run('crm_attribute', ['--promotion=tandem-r0', '-l', 'reboot', '-N', 'alpha', '-G', '-q'], { CIB_file: cib });
+    return r.exitCode === 0 ? String(r.stdout).trim() : null;
+  };
+  const step = async (action: string, rc: number, over: Record<string, string | undefined> = {}) => {
+    const r = await runAgent(action, env(over));
+    t.equal(r.rc, rc, `${action} → ${rc} (${r.stderr.trim()})`);
+    return r;
+  };
+
+  await step('monitor', 7, { OCF_RESKEY_CRM_meta_interval: '0' });
+  await step('start', 0);
+  t.match(daemon.state, { role: 'Secondary' });
+  t.equal(await score(), '10000', 'UpToDate Secondary with every peer connected');
+  await step('start', 0);
+  t.equal(daemon.ops.filter((o) => o === 'up').length, 1, 'start of a started resource does not bring it up again');
+  await step('monitor', 0);
+  await step('demote', 0, {}); // demote of an unpromoted instance succeeds
+  await step('promote', 0);
+  t.match(daemon.state, { role: 'Primary' });
+  await step('promote', 0);
+  await step('monitor', 8);
+  await step('monitor', 8, { OCF_RESKEY_CRM_meta_interval: '0' });
+  await step('monitor', 8, { OCF_CHECK_LEVEL: '10' });
+  await step('demote', 0);
+  await step('monitor', 0);
+  await step('stop', 0);
+  t.equal(daemon.state, null);
+  t.equal(await score(), null, 'stop removes the promotion score');
+  await step('stop', 0);
+  await step('monitor', 7);
+});
+
+t.test('failure states: failed disk 1 / 9, refused promotion 1 with the reason, Primary at start is demoted', async (t) => {
+  const daemon = new ScriptedDaemon(join(box.runDir, 'bravo.ctl'), 'bravo');
+  await daemon.listen();
+  t.teardown(() => daemon.close());
+  const env = (over: Record<string, string | undefined> = {}) => params({ ...clone, OCF_RESKEY_CRM_meta_on_node: 'bravo', ...over });
+
+  daemon.state = { role: 'Primary', disk: 'UpToDate' };
+  t.equal((await runAgent('start', env())).rc, 0);
+  t.match(daemon.state, { role: 'Secondary' }, 'start leaves the resource Secondary');
+
+  daemon.state = { role: 'Secondary', disk: 'Outdated', refusePromote: 'cannot promote r0: volume 0 is Outdated and no UpToDate data is reachable' };
+  const refused = await runAgent('promote', env());
+  t.equal(refused.rc, 1);
+  t.match(refused.reason, /promotion of r0 refused: cannot promote r0: volume 0 is Outdated/);
+
+  daemon.state = { role: 'Secondary', disk: 'Failed' };
+  const failed = await runAgent('monitor', env());
+  t.equal(failed.rc, 1);
+  t.match(failed.reason, /local disk Failed/);
+  daemon.state = { role: 'Primary', disk: 'Failed' };
+  const failedPromoted = await runAgent('monitor', env());
+  t.equal(failedPromoted.rc, 9);
+  t.match(failedPromoted.reason, /local disk Failed/);
+});
