@@ -49,6 +49,7 @@ export function tandemResourceFor(rvgRes: Resource, group: Group, nodes: string[
     warnings.add('replication', `${rvg}.bandwidth_limit`, `VVR bandwidth_limit ${bw.text} limits all replication; Tandem limits only resynchronisation (resync-rate = ${bw.rate}); normal replication is not throttled`);
   }
   rlinkWarnings(rvg, rlink, repSec, reports, warnings);
+  topologyWarnings(group, nodes, rlink, reports, warnings);
   return res;
 }
 
@@ -110,18 +111,35 @@ function rlinkWarnings(rvg: string, rlink: RlinkRecord | undefined, repSec: Reco
   }
 }
 
+const matchesNode = (host: string, node: string): boolean => host === node || host.startsWith(`${node}-`) || host.startsWith(`${node}.`);
+
+/** Facts that do not fit Tandem's model of one backing disk per node, said out loud. */
+function topologyWarnings(group: Group, nodes: string[], rlink: RlinkRecord | undefined, reports: VvrReports, warnings: Warnings): void {
+  if ((scalarAttr(group.attrs, 'Parallel') ?? '0') !== '1' && nodes.length > 1) {
+    warnings.add('replication', group.name, `replication group ${group.name} is a failover group over ${nodes.join(', ')}: its disk group moves between them on shared storage. Tandem gives every node its own backing disk and replicates between all of them; review whether these systems are one site (shared disks) or separate copies`, group.pos);
+  }
+  const hosts = [
+    ...(reports.printrvg?.flatMap((p) => [p.primary, ...p.secondaries]).flatMap((s) => (s ? [s.host] : [])) ?? []),
+    ...[rlink?.local, rlink?.remote].flatMap((e) => (e ? [`${e.host}${e.ip ? ` (${e.ip})` : ''}`] : [])),
+  ];
+  for (const host of new Set(hosts)) {
+    if (!nodes.some((n) => matchesNode(host.split(' ')[0], n))) {
+      warnings.add('replication', host, `replication host ${host} from the VVR reports is not a system of this main.cf (another site of a global cluster?); add it as a [node.…] section with its uname -n, or migrate that site's main.cf and merge the node sections`);
+    }
+  }
+}
+
 /** Each node's replication address: per-system IP in the group, the RLINK ends, or a placeholder. */
 function nodeAddresses(group: Group, nodes: string[], index: number, rlink: RlinkRecord | undefined, reports: VvrReports, name: string, warnings: Warnings): TandemNode[] {
   const port = TANDEM_PORT_BASE + index;
   const ipRes = group.resources.find((r) => r.type === 'IP');
   const ends = [rlink?.local, rlink?.remote].filter((e): e is NonNullable<typeof e> => e !== undefined);
   const hosts = reports.printrvg?.flatMap((p) => [p.primary, ...p.secondaries]).filter((s) => s !== undefined).map((s) => s!.host) ?? [];
-  const matches = (host: string, node: string): boolean => host === node || host.startsWith(`${node}-`) || host.startsWith(`${node}.`);
   return nodes.map((node, id) => {
     const perSys = ipRes?.attrs.find((a) => a.name === 'Address' && a.system === node);
     let host = perSys?.value.kind === 'scalar' ? perSys.value.text : undefined;
-    host ??= ends.find((e) => matches(e.host, node))?.ip;
-    host ??= hosts.find((h) => matches(h, node));
+    host ??= ends.find((e) => matchesNode(e.host, node))?.ip;
+    host ??= hosts.find((h) => matchesNode(h, node));
     const placeholder = host === undefined;
     if (!host) {
       host = `192.0.2.${id + 1}`;

@@ -54,7 +54,7 @@ function parseFile(path: string, files: string[]): VcsConfig {
     throw new TandemError('TANDEM_E_NOT_FOUND', `cannot read ${path}: ${(err as Error).message}`, { hint: 'check the path given on the command line' });
   }
   files.push(path);
-  return parseVcs(text, path);
+  return parseVcs(text.replace(/^\uFEFF/, ''), path);
 }
 
 function checkResources(config: VcsConfig, types: Map<string, TypeDef>, warnings: Warnings): void {

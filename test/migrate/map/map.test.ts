@@ -33,6 +33,8 @@ t.test('two-site VVR: RVG → Tandem resource from the RLINK facts', async (t) =
     t.ok(codes(plan).includes(w), `warning ${w}`);
   }
   t.ok(codes(plan).includes('report-input bravo'), 'hastatus: EXITED, frozen system');
+  t.notOk(plan.warnings.some((w) => w.code === 'replication' && /not a system of this main\.cf/.test(w.message)), 'report hosts alpha-rep/bravo-rep match systems alpha/bravo');
+  t.notOk(codes(plan).includes('replication ledger_rep'), 'a parallel replication group is one copy per node');
   t.ok(codes(plan).includes('report-input ledger_rep@bravo'), 'hastatus: faulted group');
 });
 
@@ -133,9 +135,16 @@ requires group app online local soft
   t.same(Object.fromEntries(plan.pcmk.primitives.find((p) => p.id === 'r')!.params), { resource: 'datarvg', config_dir: '/etc/tandem', auto_takeover: 'false', auto_resync: 'true' });
   t.equal(Object.fromEntries(plan.pcmk.primitives.find((p) => p.id === 'vip')!.params).ip, '10.0.0.1');
   for (const w of ['per-system vip.Address', 'not-mapped top.Bogus', 'not-mapped app.ManageFaults', 'approximate app: requires group base online local firm', 'approximate app2: requires group app online local soft',
-    'approximate app2: requires group rep online local soft', 'approximate p2.AutoTakeover', 'not-mapped p2.BunkerSyncTimeOut', 'not-mapped snap', 'placeholder datarvg.node.n1.address']) {
+    'approximate app2: requires group rep online local soft', 'approximate p2.AutoTakeover', 'replication rep', 'not-mapped p2.BunkerSyncTimeOut', 'not-mapped snap', 'placeholder datarvg.node.n1.address']) {
     t.ok(codes(plan).includes(w), `warning ${w}`);
   }
+});
+
+t.test('replication hosts from the reports that are not systems here (another GCO site) are warned', async (t) => {
+  const plan = planFor(mainCf('site-a', 'system alpha ( )\ngroup rep ( SystemList = { alpha = 0 } Parallel = 1 )\nRVG r ( RVG = ledger_rvg DiskGroup = ledgerdg )\n'), ['vxprint', 'printrvg']);
+  t.same(plan.tandem[0].nodes, [{ name: 'alpha', id: 0, address: '192.168.50.11:7789' }]);
+  t.ok(codes(plan).includes('replication bravo-rep'));
+  t.ok(codes(plan).includes('replication bravo-rep (192.168.50.12)'));
 });
 
 t.test('a dependency cycle is an error naming the line', async (t) => {

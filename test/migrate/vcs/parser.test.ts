@@ -75,6 +75,15 @@ t.test('types files with and without ;, and a custom agent type', async (t) => {
   t.ok(types.get('ReplicaPromote'), '--types files are read too');
 });
 
+t.test('a byte-order mark and CRLF line ends are accepted', async (t) => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const dir = mkdtempSync('/tmp/tandem-migrate-bom-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(`${dir}/main.cf`, '\uFEFFgroup g (\r\n  SystemList = { a = 0 }\r\n)\r\n');
+  const { config } = loadVcs(`${dir}/main.cf`, [], new Warnings());
+  t.same(config.groups.map((g) => g.name), ['g']);
+});
+
 t.test('per-system association values and a per-system attribute on any type', async (t) => {
   const c = parseVcs('group g ( SystemList = { a = 0, b = 1 } )\nDiskGroup d (\n ActivationMode @a = { shdg = sw }\n ActivationMode @b = { shdg = sr }\n)\n', 'm.cf');
   const am = c.groups[0].resources[0].attrs;
