@@ -4,6 +4,7 @@
 import t from 'tap';
 import { crc32 } from 'node:zlib';
 import { TandemError } from '../../src/lib/errors.js';
+import { decodeBitmapChunk } from '../../src/wire/bitmap-chunk.js';
 import { encodeFrame, HEADER_BYTES } from '../../src/wire/codec.js';
 import { FrameReader } from '../../src/wire/frame-reader.js';
 import type { WireMessage } from '../../src/wire/messages.js';
@@ -88,4 +89,26 @@ t.test(`fuzz the frame reader (seed ${seed})`, async (t) => {
   }
   t.ok(refused > ROUNDS / 2, `most mutated inputs are refused (${refused} of ${ROUNDS})`);
   t.ok(reencoded > 0, `some mutations still decode (${decoded} messages); ${reencoded} inputs re-encode byte for byte`);
+});
+
+t.test(`fuzz BitmapChunk payloads (seed ${seed})`, async (t) => {
+  let refused = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    const payload = Buffer.from(Array.from({ length: int(24) }, () => (random() < 0.5 ? int(256) : 0x80 | int(128))));
+    const maxBits = int(2 ** 30);
+    try {
+      const { ranges, bitCount } = decodeBitmapChunk(random() < 0.5 ? 'rle' : 'raw', payload, maxBits);
+      const last = ranges[ranges.length - 1];
+      if (bitCount > Math.max(maxBits, 0) || (last && last.start + last.count > maxBits)) {
+        t.fail(`seed ${seed} round ${round}: decoded beyond maxBits ${maxBits}: ${payload.toString('hex')}`);
+      }
+    } catch (err) {
+      if (!(err instanceof TandemError) || err.code !== 'TANDEM_E_PROTOCOL') {
+        t.fail(`seed ${seed} round ${round}: unexpected ${String(err)} for ${payload.toString('hex')}`);
+        return;
+      }
+      refused++;
+    }
+  }
+  t.ok(refused > 0, `${refused} of ${ROUNDS} random payloads refused, the rest decoded within bounds`);
 });
