@@ -48,7 +48,10 @@ function globalClusters(st: MapState): BoothPlan | undefined {
     sites: [...here, ...config.remoteClusters.map((r) => ({ cluster: r.name, address: scalarAttr(r.attrs, 'ClusterAddress') ?? 'CHANGE-ME' }))],
     tickets: [],
   };
-  for (const r of config.remoteClusters) st.mappings.push({ vcs: r.name, vcsKind: 'remotecluster', target: 'booth site', note: scalarAttr(r.attrs, 'ClusterAddress') });
+  for (const r of config.remoteClusters) {
+    st.mappings.push({ vcs: r.name, vcsKind: 'remotecluster', target: 'booth site', note: scalarAttr(r.attrs, 'ClusterAddress') });
+    for (const a of r.attrs.filter((x) => x.name !== 'ClusterAddress')) st.warnings.add('not-mapped', `remotecluster ${r.name}.${a.name}`, `remote cluster attribute ${a.name} = ${valueText(a.value)} is not mapped`, a.pos);
+  }
   for (const hb of config.heartbeats) {
     st.mappings.push({ vcs: `heartbeat ${hb.name}`, vcsKind: 'heartbeat', target: 'booth (site-to-site messaging)' });
     st.warnings.add('global-cluster', `heartbeat ${hb.name}`, `inter-cluster heartbeat ${hb.name} is replaced by booth's own messaging between sites; its intervals are not carried over`, hb.pos);

@@ -53,7 +53,10 @@ export function mapVcs(inputs: MigrationInputs, warnings: Warnings): MigrationPl
     pcmk: { clusterName, nodes, properties: [], rscDefaults: [], primitives: [], groups: [], clones: [], constraints: [] },
     tandem: [], mappings: [], resourceIds: new Map(), groupTargets: new Map(), rvgClones: new Map(), promotedWith: new Map(), maxScoreRange: 100,
   };
-  for (const s of config.systems) st.mappings.push({ vcs: s.name, vcsKind: 'system', target: `node ${s.name}`, note: 'must equal the host\'s uname -n' });
+  for (const s of config.systems) {
+    st.mappings.push({ vcs: s.name, vcsKind: 'system', target: `node ${s.name}`, note: 'must equal the host\'s uname -n' });
+    for (const a of s.attrs) st.warnings.add('not-mapped', `system ${s.name}.${a.name}`, `system attribute ${a.name} = ${valueText(a.value)} is not mapped (capacities and zones become node utilization or attributes by hand)`, a.pos);
+  }
   for (const g of config.groups) {
     if (g.name === 'ClusterService') notMigratedGroup(st, g);
     else if (g.resources.some((r) => r.type === 'RVG')) replicationGroup(st, g);
@@ -122,6 +125,7 @@ function replicationGroup(st: MapState, g: Group): void {
     });
     st.pcmk.constraints.push(...locations(cloneId, g, st.nodes, st.ids));
     st.maxScoreRange = Math.max(st.maxScoreRange, scoreRange(g, st.nodes));
+    warnLeftovers(st, rvgRes, ['RVG', 'DiskGroup']);
     st.rvgClones.set(rvgRes.name, cloneId);
     st.resourceIds.set(rvgRes.name, cloneId);
     if (!st.groupTargets.has(g.name)) st.groupTargets.set(g.name, cloneId);
@@ -156,6 +160,7 @@ function serviceGroup(st: MapState, g: Group): void {
   const parallel = scalarAttr(g.attrs, 'Parallel') ?? '0';
   if (parallel === '2') st.warnings.add('approximate', `${g.name}.Parallel`, 'Parallel = 2 (hybrid / replicated data cluster) is mapped as a failover group', g.pos);
   if (memberIds.length === 0) {
+    groupMeta(g, st.nodes, st.warnings);
     st.mappings.push({ vcs: g.name, vcsKind: 'group', target: '(nothing to run)', note: 'no member maps to a Pacemaker resource' });
     return;
   }
@@ -193,9 +198,7 @@ function mapResource(st: MapState, res: Resource, ctx: AgentContext): string | u
     st.warnings.add('not-mapped', res.name, `no mapping for resource type ${res.type}; original: ${res.type} ${res.name} ( ${res.attrs.map((a) => `${a.name}${a.system ? ` @${a.system}` : ''} = ${valueText(a.value)}`).join('; ')} )`, res.pos);
     return undefined;
   }
-  for (const a of unconsumed(res.attrs, [...result.consumed, ...RESOURCE_META_ATTRS])) {
-    st.warnings.add('not-mapped', `${res.name}.${a.name}`, `attribute ${a.name}${a.system ? ` @${a.system}` : ''} = ${valueText(a.value)} of ${res.type} ${res.name} is not mapped`, a.pos);
-  }
+  warnLeftovers(st, res, result.consumed);
   if (result.kind === 'dropped') {
     st.mappings.push({ vcs: res.name, vcsKind: res.type, target: '(no resource)', note: result.note });
     return undefined;
@@ -207,6 +210,13 @@ function mapResource(st: MapState, res: Resource, ctx: AgentContext): string | u
   st.resourceIds.set(res.name, id);
   st.mappings.push({ vcs: res.name, vcsKind: res.type, target: `${id} (${p.class}:${p.provider ? `${p.provider}:` : ''}${p.type})`, ...(result.note ? { note: result.note } : {}) });
   return id;
+}
+
+/** Every attribute the mapping did not use gets a warning with its original text. */
+function warnLeftovers(st: MapState, res: Resource, consumed: string[]): void {
+  for (const a of unconsumed(res.attrs, [...consumed, ...RESOURCE_META_ATTRS])) {
+    st.warnings.add('not-mapped', `${res.name}.${a.name}`, `attribute ${a.name}${a.system ? ` @${a.system}` : ''} = ${valueText(a.value)} of ${res.type} ${res.name} is not mapped`, a.pos);
+  }
 }
 
 function resourceMeta(st: MapState, res: Resource, p: Primitive): void {
@@ -256,6 +266,7 @@ function promotion(st: MapState, g: Group): void {
       continue;
     }
     agentSettings(st, res, clone);
+    warnLeftovers(st, res, ['RvgResourceName', 'AutoTakeover', 'AutoResync', 'BunkerSyncTimeOut']);
     if (!app) continue;
     st.promotedWith.set(app, clone);
     st.pcmk.constraints.push(

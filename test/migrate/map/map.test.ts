@@ -101,6 +101,7 @@ t.test('corners: every dependency kind, GCO, Proxy, per-system values, unmappabl
 
 t.test('DAG sorted into a chain, online local soft/firm, parallel groups, per-system values, CVR, AutoTakeover=0', async (t) => {
   const path = mainCf('dag', `
+system n1 ( Capacity = 100 )
 group base ( SystemList = { n1 = 0, n2 = 1, n3 = 2 } Parallel = 1 )
 Process agent ( PathName = "/bin/agent" )
 group app ( SystemList = { n1 = 0, n2 = 1 } OnlineRetryLimit = 2 ManageFaults = NONE )
@@ -114,10 +115,10 @@ a requires vip
 b requires vip
 requires group base online local firm
 group rep ( SystemList = { n1 = 0, n2 = 1 } )
-RVG r ( RVG = datarvg DiskGroup = datadg )
+RVG r ( RVG = datarvg DiskGroup = datadg StorageRVG = bunker_rvg )
 RVGSnapshot snap ( RvgResourceName = r )
 group app2 ( SystemList = { n1 = 0, n2 = 1 } )
-RVGPrimary p2 ( RvgResourceName = r AutoTakeover = 0 AutoResync = 1 BunkerSyncTimeOut = "" )
+RVGPrimary p2 ( RvgResourceName = r AutoTakeover = 0 AutoResync = 1 BunkerSyncTimeOut = "" BunkerSyncElapsedTime = 0 )
 Process ap2 ( PathName = "/bin/ap2" )
 ap2 requires p2
 requires group rep online local soft
@@ -135,7 +136,7 @@ requires group app online local soft
   t.same(Object.fromEntries(plan.pcmk.primitives.find((p) => p.id === 'r')!.params), { resource: 'datarvg', config_dir: '/etc/tandem', auto_takeover: 'false', auto_resync: 'true' });
   t.equal(Object.fromEntries(plan.pcmk.primitives.find((p) => p.id === 'vip')!.params).ip, '10.0.0.1');
   for (const w of ['per-system vip.Address', 'not-mapped top.Bogus', 'not-mapped app.ManageFaults', 'approximate app: requires group base online local firm', 'approximate app2: requires group app online local soft',
-    'approximate app2: requires group rep online local soft', 'approximate p2.AutoTakeover', 'replication rep', 'not-mapped p2.BunkerSyncTimeOut', 'not-mapped snap', 'placeholder datarvg.node.n1.address']) {
+    'approximate app2: requires group rep online local soft', 'approximate p2.AutoTakeover', 'replication rep', 'not-mapped p2.BunkerSyncTimeOut', 'not-mapped snap', 'not-mapped system n1.Capacity', 'not-mapped r.StorageRVG', 'not-mapped p2.BunkerSyncElapsedTime', 'placeholder datarvg.node.n1.address']) {
     t.ok(codes(plan).includes(w), `warning ${w}`);
   }
 });
