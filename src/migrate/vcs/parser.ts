@@ -238,6 +238,9 @@ class Parser {
       for (const d of g.resourceDeps) {
         for (const n of [d.parent, d.child]) {
           if (!names.has(n)) throw parseError(d.pos, `dependency '${d.parent} requires ${d.child}' names resource ${n}, which is not defined`, 'define the resource or remove the dependency line');
+          if (!g.resources.some((r) => r.name === n)) {
+            throw parseError(d.pos, `dependency '${d.parent} requires ${d.child}' is under group ${g.name}, but ${n} belongs to another group`, "resource dependencies link resources of one group; across groups use 'requires group' or a Proxy resource");
+          }
         }
       }
     }

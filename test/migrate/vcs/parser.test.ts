@@ -98,6 +98,7 @@ const BAD: [string, string, RegExp][] = [
   ['bad rigidity', 'group g ( )\nrequires group h online local stiff\n', /m\.cf:2:31: expected a dependency rigidity \(soft \| firm \| hard\), found 'stiff'/],
   ['bad category', 'group g ( )\nrequires group h sometimes local hard\n', /m\.cf:2:18: expected a dependency category/],
   ['dangling dependency', 'group g ( )\nIP a ( )\na requires b\n', /m\.cf:3:1: dependency 'a requires b' names resource b/],
+  ['dependency across groups', 'group g ( )\nIP a ( )\ngroup h ( )\nNIC b ( )\nb requires a\n', /m\.cf:5:1: dependency 'b requires a' is under group h, but a belongs to another group/],
   ['duplicate resource', 'group g ( )\nIP a ( )\ngroup h ( )\nNIC a ( )\n', /m\.cf:4:1: resource a is defined twice \(first at line 2\)/],
   ['duplicate group', 'group g ( )\ngroup g ( )\n', /m\.cf:2:7: group g is defined twice/],
   ['two clusters', 'cluster a ( )\ncluster b ( )\n', /m\.cf:2:1: second cluster definition/],
