@@ -26,7 +26,10 @@ class Parser {
   }
 
   parseFile(): VcsConfig {
-    while (this.peek().kind !== 'eof') this.statement();
+    while (this.peek().kind !== 'eof') {
+      if (this.isPunct(';')) this.next(); // some hand-written files end statements with ';'
+      else this.statement();
+    }
     this.checkReferences();
     return this.config;
   }

@@ -84,6 +84,11 @@ t.test('a byte-order mark and CRLF line ends are accepted', async (t) => {
   t.same(config.groups.map((g) => g.name), ['g']);
 });
 
+t.test('statements ended with ; are accepted', async (t) => {
+  const c = parseVcs('include "types.cf";\ncluster c ( );\ngroup g ( );\nIP a ( Address = "1.1.1.1"; );\n', 'm.cf');
+  t.same([c.includes.length, c.cluster?.name, c.groups[0].resources[0].name], [1, 'c', 'a']);
+});
+
 t.test('per-system association values and a per-system attribute on any type', async (t) => {
   const c = parseVcs('group g ( SystemList = { a = 0, b = 1 } )\nDiskGroup d (\n ActivationMode @a = { shdg = sw }\n ActivationMode @b = { shdg = sr }\n)\n', 'm.cf');
   const am = c.groups[0].resources[0].attrs;
