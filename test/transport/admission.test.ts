@@ -117,3 +117,25 @@ t.test('two nodes dialing each other in the same instant end with exactly one li
     await b2.stop();
   }
 });
+
+t.test('a peer that comes back while its old link still looks alive replaces that link', async (t) => {
+  const b = await node(t, 2, [], { connectOnStart: false });
+  const a = await node(t, 1, [{ nodeId: 2, address: `127.0.0.1:${b.address().port}` }], { reconnectMinMs: 20 });
+  const linksA: PeerLink[] = [];
+  a.on('link', (l) => linksA.push(l));
+  // b learns a's port only now; it is StandAlone, so a's own dialing is refused until b connects
+  await b.stop();
+  // (the first incarnation plays dead afterwards: it does not dial again within the test)
+  const first = await node(t, 2, [{ nodeId: 1, address: `127.0.0.1:${a.address().port}` }], { reconnectMinMs: 60_000, reconnectMaxMs: 60_000 });
+  for (let i = 0; i < 200 && linksA.length === 0; i++) await sleep(10);
+  t.equal(linksA.length, 1, 'linked to the first incarnation of node 2');
+  const oldClosed = new Promise<string>((resolve) => linksA[0].once('close', resolve));
+  // A second incarnation of node 2 (as after a crash whose FIN never reached node 1) dials in.
+  const second = await node(t, 2, [{ nodeId: 1, address: `127.0.0.1:${a.address().port}` }], {});
+  t.equal(await oldClosed, 'replaced by a new connection from the peer');
+  for (let i = 0; i < 200 && (linksA.length < 2 || !second.link(1)); i++) await sleep(10);
+  await sleep(100);
+  t.equal(linksA.length, 2, 'the new incarnation has the link');
+  t.equal(linksA[1].stats().connectionId, second.link(1)?.stats().connectionId);
+  t.equal(first.link(1)?.closed ?? true, true, 'the old incarnation lost its link');
+});
