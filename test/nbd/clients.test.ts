@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileServer, MiB, sha256 } from './helpers/fixture.js';
+import type { FileBackend } from '../../src/nbd/file-backend.js';
+import type { NbdBackend } from '../../src/nbd/backend.js';
 
 t.test('nbdcopy: 64 MiB of random data in and out, identical by sha256', async (t) => {
   const f = await fileServer(t, 'copy', [{ name: 'v', sizeBytes: 64 * MiB }]);
@@ -19,10 +21,23 @@ t.test('nbdcopy: 64 MiB of random data in and out, identical by sha256', async (
   t.equal(sha256(readFileSync(back)), sha256(data), 'copied out equals copied in');
 });
 
+/** Passes every call through to the FileBackend and records the flags the client's requests carried. */
+function recording(b: FileBackend, calls: string[]): NbdBackend {
+  return {
+    size: b.size, readOnly: b.readOnly, canMultiConn: b.canMultiConn,
+    read: (o, l) => b.read(o, l),
+    write: (o, d, fua) => { calls.push(`write ${o} ${d.length}${fua ? ' fua' : ''}`); b.write(o, d, fua); },
+    flush: () => { calls.push('flush'); b.flush(); },
+    trim: (o, l, fua) => { calls.push(`trim ${o} ${l}`); b.trim(o, l, fua); },
+    writeZeroes: (o, l, fua, noHole) => { calls.push(`zero ${o} ${l}${noHole ? ' nohole' : ''}`); b.writeZeroes(o, l, fua, noHole); },
+  };
+}
+
 t.test('qemu-io: patterns, FUA writes, write-zeroes and discard', async (t) => {
-  const f = await fileServer(t, 'qemu', [{ name: 'v', sizeBytes: 16 * MiB }]);
+  const calls: string[] = [];
+  const f = await fileServer(t, 'qemu', [{ name: 'v', sizeBytes: 16 * MiB }], { wrap: (b) => recording(b, calls) });
   const before = readFileSync(f.files.get('v')!);
-  const r = await execa('qemu-io', ['-f', 'raw', f.uri,
+  const r = await execa('qemu-io', ['-f', 'raw', '-t', 'writeback', f.uri, // writethrough would FUA every write
     '-c', 'write -P 0xab 0 1M',
     '-c', 'write -f -P 0xcd 1M 64k',
     '-c', 'write -P 0x11 3000 5000', // unaligned
@@ -46,6 +61,12 @@ t.test('qemu-io: patterns, FUA writes, write-zeroes and discard', async (t) => {
   t.ok(file.subarray(4 * MiB, 6 * MiB).every((b) => b === 0), 'write-zeroes wrote zeros');
   t.ok(file.subarray(8 * MiB, 9 * MiB).every((b) => b === 0), 'write-zeroes without NO_HOLE too');
   t.equal(sha256(file.subarray(10 * MiB, 11 * MiB)), sha256(before.subarray(10 * MiB, 11 * MiB)), 'TRIM is advisory and leaves data');
+  t.ok(calls.includes(`write ${MiB} 65536 fua`), 'write -f reached the backend with FUA');
+  t.ok(calls.includes(`write 0 ${MiB}`), 'a plain write without', { calls });
+  t.ok(calls.includes(`zero ${4 * MiB} ${2 * MiB} nohole`), 'write -z: NO_HOLE (qemu may not unmap)');
+  t.ok(calls.includes(`zero ${8 * MiB} ${MiB}`), 'write -z -u: no NO_HOLE');
+  t.ok(calls.includes(`trim ${10 * MiB} ${MiB}`), 'discard reached the backend as TRIM');
+  t.ok(calls.includes('flush'), 'flush reached the backend');
 });
 
 t.test('fio nbd engine: randwrite with crc32c verify at QD16', async (t) => {
