@@ -66,20 +66,21 @@ function protocolOf(rlink: RlinkRecord | undefined, repSec: Record<string, strin
       warnings.add('replication', `${name}.synchronous`, 'synchronous=fail fails application writes when the Secondary is unreachable; Tandem protocol C keeps writing (like synchronous=override) and the peer is outdated by fencing instead');
       return 'C';
     default:
-      warnings.add('replication', `${name}.protocol`, 'no RLINK facts (give --vxprint or --repstatus): protocol A assumed, VVR\'s default synchronous=off; confirm with vxprint -Pl');
+      warnings.add('replication', `${name}.synchronous`, 'no RLINK facts (give --vxprint or --repstatus): protocol A assumed, VVR\'s default synchronous=off; confirm with vxprint -Pl');
       return 'A';
   }
 }
 
+const BIT_UNITS: Record<string, number> = { k: 1e3, m: 1e6, g: 1e9 };
+
+/** RLINK bandwidth_limit (`30m`, `none`) or repstatus's `30.00 Mbps` → a resync-rate value. */
 function bandwidthOf(rlink: RlinkRecord | undefined, repSec: Record<string, string> | undefined): { text: string; rate: string } | undefined {
   const raw = rlink?.attrs.bandwidth_limit;
-  if (raw && raw !== 'none') {
-    const m = /^(\d+(?:\.\d+)?)([kmg])?$/i.exec(raw);
-    if (m) return { text: raw, rate: bitsToRate(Number(m[1]) * { k: 1e3, m: 1e6, g: 1e9 }[(m[2] ?? 'm').toLowerCase() as 'k' | 'm' | 'g']) };
-  }
+  const fromRlink = raw ? /^(\d+(?:\.\d+)?)([kmg])?$/i.exec(raw) : null;
+  if (raw && fromRlink) return { text: raw, rate: bitsToRate(Number(fromRlink[1]) * BIT_UNITS[(fromRlink[2] ?? 'm').toLowerCase()]) };
   const shown = repSec?.['Bandwidth Limit'];
-  const m = shown ? /^(\d+(?:\.\d+)?)\s*([KMG])bps$/i.exec(shown) : null;
-  if (shown && m) return { text: shown, rate: bitsToRate(Number(m[1]) * { k: 1e3, m: 1e6, g: 1e9 }[m[2].toLowerCase() as 'k' | 'm' | 'g']) };
+  const fromStatus = shown ? /^(\d+(?:\.\d+)?)\s*([KMG])bps$/i.exec(shown) : null;
+  if (shown && fromStatus) return { text: shown, rate: bitsToRate(Number(fromStatus[1]) * BIT_UNITS[fromStatus[2].toLowerCase()]) };
   return undefined;
 }
 

@@ -72,9 +72,16 @@ t.test('without VVR reports: defaults and placeholders, each with a warning', as
   t.equal(r.protocol, 'A');
   t.equal(r.volumes.length, 1);
   t.equal(r.resyncRate, undefined);
-  t.ok(codes(plan).includes('replication ledger_rvg.protocol'));
+  t.ok(codes(plan).includes('replication ledger_rvg.synchronous'));
   t.ok(codes(plan).includes('placeholder ledger_rvg.volumes'));
   t.same(r.nodes.map((n) => n.address), ['192.168.50.11:7789', '192.168.50.12:7789'], 'addresses still known from main.cf');
+});
+
+t.test('repstatus alone gives the mode and bandwidth', async (t) => {
+  const r = planFor('two-site/main.cf', ['repstatus']).tandem[0];
+  t.equal(r.protocol, 'C', 'Configured mode: synchronous');
+  t.equal(r.resyncRate, '4882K', '40.00 Mbps = 5,000,000 bytes/s');
+  t.equal(r.volumes.length, 2, 'Data volumes: 2 (names unknown)');
 });
 
 t.test('corners: every dependency kind, GCO, Proxy, per-system values, unmappable constructs warned', async (t) => {
