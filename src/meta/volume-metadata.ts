@@ -104,6 +104,11 @@ export class VolumeMetadata {
     return this.store.kind;
   }
 
+  /** True when persists are CPU cache flushes (PMEM), false when msync/fdatasync. */
+  get isPmem(): boolean {
+    return this.store.isPmem;
+  }
+
   // ---- activity log ----------------------------------------------------------------------
 
   extentOf(byteOffset: number): number {
@@ -259,9 +264,14 @@ export class VolumeMetadata {
     this.update({ alEpoch, deviceFlags: (this.sb.deviceFlags & ~DEVICE_FLAGS.AL_CLEAN) >>> 0 });
   }
 
-  /** Before an idle extent leaves the AL: its bits, for every peer not known in sync (invariant 2). */
+  /**
+   * Before an idle extent leaves the AL: its bits, for every peer not known in sync (invariant 2).
+   * Unassigned slots are skipped: a peer given a slot later has no bitmap generation in common
+   * with us, so the handshake asks for a full sync anyway.
+   */
   private markEvicted(extents: readonly number[]): void {
-    const slots = this.sb.peers.map((p, slot) => ({ p, slot })).filter(({ p }) => !this.inSync.has(p.nodeId)).map(({ slot }) => slot);
+    const slots = this.sb.peers.map((p, slot) => ({ p, slot }))
+      .filter(({ p }) => p.nodeId !== NO_NODE && !this.inSync.has(p.nodeId)).map(({ slot }) => slot);
     for (const e of extents) this.bitmap.set(slots, ...this.extentBits(e));
   }
 

@@ -1,0 +1,177 @@
+// What `tandem md show|dump|check` report about one metadata placement, without a daemon and
+// without changing anything (metadata is opened read-only: no AL replay).
+import { TandemError } from '../lib/errors.js';
+import { BlockRing } from './activity-log.js';
+import { formatGeneration } from './generations.js';
+import {
+  AL_EXTENT_BYTES, BYTES_PER_BIT, DEVICE_FLAGS, FORMAT_VERSION, FREE_EXTENT, NO_NODE, PEER_FLAGS, extentCount,
+} from './layout.js';
+import { openPlacement, parsePlacement } from './placement.js';
+import { readSuperblock } from './superblock.js';
+import type { MetaStore } from './store.js';
+import { VolumeMetadata } from './volume-metadata.js';
+
+export interface PeerReport {
+  slot: number;
+  nodeId: number | null;
+  flags: string[];
+  bitmapGeneration: string;
+  outOfSyncBytes: number;
+}
+
+export interface MetaSummary {
+  placement: string;
+  kind: 'pmem' | 'block';
+  isPmem: boolean;
+  formatVersion: number;
+  volumeSize: number;
+  areaLength: number;
+  nodeId: number;
+  maxPeers: number;
+  deviceFlags: string[];
+  currentGeneration: string;
+  history: string[];
+  peers: PeerReport[];
+  activityLog: { format: 'pmem' | 'block'; extents: number; epoch: number; clean: boolean; hotExtents: number };
+}
+
+export interface MetaDump extends MetaSummary {
+  superblockCopies: Array<{ copy: number; status: string; seq?: number }>;
+  activityLog: MetaSummary['activityLog'] & {
+    /** Hot extents as recorded on media (what recovery replays if the AL is not clean). */
+    extentsOnMedia: number[];
+    transactions?: Array<{ number: number; epoch: number; updates: number; current: boolean }>;
+  };
+  /** Out-of-sync byte ranges per peer slot: [offset, end). */
+  outOfSync: Array<{ slot: number; ranges: Array<[number, number]>; truncated: boolean }>;
+}
+
+export interface Finding {
+  severity: 'error' | 'warning';
+  what: string;
+  message: string;
+}
+
+const MAX_DUMP_RUNS = 100_000;
+
+export function withMetadata<T>(placement: string, use: (md: VolumeMetadata, store: MetaStore) => T): T {
+  const store = openPlacement(parsePlacement(placement));
+  const md = VolumeMetadata.open(store, { readOnly: true });
+  try {
+    return use(md, store);
+  } finally {
+    md.close();
+  }
+}
+
+export function summarize(placement: string): MetaSummary {
+  return withMetadata(placement, (md, store) => summary(placement, md, store));
+}
+
+export function dump(placement: string): MetaDump {
+  return withMetadata(placement, (md, store) => {
+    const base = summary(placement, md, store);
+    const sb = md.superblock;
+    const copies = readSuperblock(store, placement).copies.map(({ copy, status, seq }) => ({ copy, status, seq }));
+    const ring = sb.alFormat === 'block' ? new BlockRing(store, sb.alOffset, sb.alExtents, sb.alEpoch).transactions() : undefined;
+    return {
+      ...base,
+      superblockCopies: copies,
+      activityLog: {
+        ...base.activityLog,
+        extentsOnMedia: md.hotExtents(),
+        transactions: ring?.all.sort((a, b) => a.number - b.number)
+          .map((t) => ({ number: t.number, epoch: t.epoch, updates: t.updates.length, current: t.epoch === sb.alEpoch })),
+      },
+      outOfSync: sb.peers.map((_, slot) => {
+        const runs = md.bitmap.runs(slot, MAX_DUMP_RUNS);
+        const ranges = runs.map(([a, b]) => [a * BYTES_PER_BIT, Math.min(b * BYTES_PER_BIT, sb.volumeSize)] as [number, number]);
+        return { slot, ranges, truncated: runs.length >= MAX_DUMP_RUNS };
+      }),
+    };
+  });
+}
+
+/** Every problem found; throws TANDEM_E_META naming the first error when there is one. */
+export function check(placement: string): { placement: string; ok: true; warnings: Finding[]; summary: MetaSummary } {
+  const findings: Finding[] = [];
+  let result: MetaSummary | undefined;
+  try {
+    result = withMetadata(placement, (md, store) => {
+      findings.push(...checkCopies(store, placement), ...checkActivityLog(md, store));
+      return summary(placement, md, store);
+    });
+  } catch (err) {
+    if (!(err instanceof TandemError) || err.code !== 'TANDEM_E_META') throw err;
+    findings.unshift({ severity: 'error', what: 'superblock', message: err.message });
+  }
+  const errors = findings.filter((f) => f.severity === 'error');
+  if (errors.length > 0 || !result) {
+    throw new TandemError('TANDEM_E_META', `${placement}: ${errors.map((e) => `${e.what}: ${e.message}`).join('; ')}`, {
+      hint: errors.some((e) => /newer than/.test(e.message))
+        ? 'upgrade tandem on this node; do not re-create the metadata'
+        : 'if it cannot be repaired, recreate it with md create --force and resync from an UpToDate peer',
+      details: { placement, findings },
+    });
+  }
+  return { placement, ok: true, warnings: findings, summary: result };
+}
+
+function summary(placement: string, md: VolumeMetadata, store: MetaStore): MetaSummary {
+  const sb = md.superblock;
+  return {
+    placement,
+    kind: store.kind,
+    isPmem: store.isPmem,
+    formatVersion: FORMAT_VERSION,
+    volumeSize: sb.volumeSize,
+    areaLength: sb.areaLength,
+    nodeId: sb.nodeId,
+    maxPeers: sb.maxPeers,
+    deviceFlags: flagNames(DEVICE_FLAGS, sb.deviceFlags),
+    currentGeneration: formatGeneration(sb.currentGeneration),
+    history: sb.history.filter((h) => h !== 0n).map(formatGeneration),
+    peers: sb.peers.map((p, slot) => ({
+      slot,
+      nodeId: p.nodeId === NO_NODE ? null : p.nodeId,
+      flags: flagNames(PEER_FLAGS, p.flags),
+      bitmapGeneration: formatGeneration(p.bitmapGeneration),
+      outOfSyncBytes: Math.min(md.bitmap.count(slot) * BYTES_PER_BIT, sb.volumeSize),
+    })),
+    activityLog: {
+      format: sb.alFormat, extents: sb.alExtents, epoch: sb.alEpoch,
+      clean: (sb.deviceFlags & DEVICE_FLAGS.AL_CLEAN) !== 0,
+      hotExtents: md.hotExtents().length,
+    },
+  };
+}
+
+function checkCopies(store: MetaStore, placement: string): Finding[] {
+  return readSuperblock(store, placement).copies
+    .filter((c) => c.status !== 'valid')
+    .map((c) => ({ severity: 'warning' as const, what: `superblock copy ${c.copy}`, message: `${c.status} (the other copy is valid; an interrupted update leaves this, the next update rewrites it)` }));
+}
+
+function checkActivityLog(md: VolumeMetadata, store: MetaStore): Finding[] {
+  const sb = md.superblock;
+  const findings: Finding[] = [];
+  const extents = extentCount(sb.volumeSize);
+  const onMedia = md.hotExtents(); // read-only: what is on media, nothing replayed
+  const outside = onMedia.filter((e) => e !== FREE_EXTENT && e >= extents);
+  if (outside.length > 0) {
+    findings.push({ severity: 'error', what: 'activity log', message: `extents ${outside.slice(0, 5).join(', ')} are beyond the volume's ${extents} extents of ${AL_EXTENT_BYTES} bytes` });
+  }
+  if (sb.alFormat === 'block') {
+    const { torn } = new BlockRing(store, sb.alOffset, sb.alExtents, sb.alEpoch).transactions();
+    if (torn > 1) findings.push({ severity: 'error', what: 'activity log', message: `${torn} transactions fail their CRC (a crash tears at most one)` });
+    else if (torn === 1) findings.push({ severity: 'warning', what: 'activity log', message: 'one torn transaction (normal after a crash during an AL update)' });
+  }
+  if ((sb.deviceFlags & DEVICE_FLAGS.AL_CLEAN) === 0) {
+    findings.push({ severity: 'warning', what: 'activity log', message: `not clean: the volume is in use or crashed; the next attach replays ${onMedia.length} extents into the bitmap` });
+  }
+  return findings;
+}
+
+function flagNames(table: Record<string, number>, value: number): string[] {
+  return Object.entries(table).filter(([, bit]) => (value & bit) !== 0).map(([name]) => name);
+}
