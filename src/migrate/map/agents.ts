@@ -89,9 +89,10 @@ const volume: Mapper = () => ({ kind: 'dropped', consumed: ['Volume', 'DiskGroup
 
 const application: Mapper = (res, ctx) => {
   const unit = res.name.toLowerCase().replace(/[^a-z0-9_.-]/g, '-');
-  const programs = ['StartProgram', 'StopProgram', 'CleanProgram', 'MonitorProgram'].map((k) => [k, ctx.value(res, k)] as const).filter(([, v]) => v);
-  ctx.warnings.add('placeholder', res.name, `Application scripts (${programs.map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ')}${ctx.value(res, 'User') ? `, User ${ctx.value(res, 'User')}` : ''}) become systemd unit ${unit}.service, which must be written (ExecStart/ExecStop from these programs)`, res.pos);
-  return primitive('systemd', undefined, unit, [], ['StartProgram', 'StopProgram', 'CleanProgram', 'MonitorProgram', 'User', 'PidFiles', 'MonitorProcesses', 'EnvFile', 'UseSUDash']);
+  const consumed = ['StartProgram', 'StopProgram', 'CleanProgram', 'MonitorProgram', 'User', 'PidFiles', 'MonitorProcesses', 'EnvFile', 'UseSUDash'];
+  const given = res.attrs.filter((a) => consumed.includes(a.name)).map((a) => `${a.name}${a.system ? ` @${a.system}` : ''} = ${valueText(a.value)}`);
+  ctx.warnings.add('placeholder', res.name, `Application (${given.join(', ')}) becomes systemd unit ${unit}.service, which must be written: ExecStart/ExecStop from the programs, User=, PIDFile=`, res.pos);
+  return primitive('systemd', undefined, unit, [], consumed);
 };
 
 const process: Mapper = (res, ctx) =>

@@ -57,6 +57,7 @@ t.test('full two-site configuration: every output written, --json summary', asyn
     t.ok(report.includes(cmd), `plan runs ${cmd}`);
   }
   t.notMatch(json.files.map((f) => readFileSync(join(out, f), 'utf8')).join('\n'), /Xq3mLp0WzRt9Vb/, 'VCS password copied nowhere');
+  t.notOk(report.includes(cfg.resource.secret) || JSON.stringify(json).includes(cfg.resource.secret), 'the new secret is only in the INI file');
   const verify = await execa('crm_verify', ['-x', join(out, 'cib.xml')], { reject: false });
   t.equal(verify.exitCode, 0, verify.stderr);
 });

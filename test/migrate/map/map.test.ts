@@ -55,6 +55,7 @@ t.test('two-site VVR: promotable clone, application group promoted with it, Clus
   const mnt = plan.pcmk.primitives.find((p) => p.id === 'ledger_mnt')!;
   t.same(Object.fromEntries(mnt.params), { device: '/dev/tandem/ledger_rvg/0', directory: '/srv/ledger', fstype: 'xfs', options: 'rw,noatime' });
   t.match(plan.pcmk.primitives.find((p) => p.id === 'ledger_svc'), { class: 'systemd', type: 'ledger_svc' });
+  t.match(plan.warnings.find((w) => w.subject === 'ledger_svc')?.message, /StartProgram = "\/opt\/ledger\/bin\/ledgerctl start".*PidFiles = \{ "\/var\/run\/ledger\/ledger\.pid" \}/);
   t.same(Object.fromEntries(plan.pcmk.primitives.find((p) => p.id === 'ledger_svcip')!.params), { ip: '10.20.0.60', cidr_netmask: '24', nic: 'eth0' });
   t.match(plan.pcmk.primitives.find((p) => p.class === 'stonith'), { type: 'fence_scsi' });
   t.same(plan.pcmk.properties, [['stonith-enabled', 'true']]);
