@@ -40,7 +40,11 @@ const quorum: Check = (r) => {
   if (r.quorum === 'off') {
     return n >= 3 ? [at(r, 'resource.quorum', 'TANDEM_W_QUORUM_OFF', `resource '${r.name}': quorum = off with ${n} nodes: a partitioned minority can keep writing and diverge (split brain); use quorum = majority`)] : [];
   }
-  const needed = r.quorum === 'majority' ? Math.floor(n / 2) + 1 : r.quorum === 'all' ? n : r.quorum;
+  const majority = Math.floor(n / 2) + 1;
+  const needed = r.quorum === 'majority' ? majority : r.quorum === 'all' ? n : r.quorum;
+  if (needed < majority) {
+    return [at(r, 'resource.quorum', 'TANDEM_W_QUORUM_BELOW_MAJORITY', `resource '${r.name}': quorum = ${r.quorum} is less than a majority of ${n} nodes (${majority}): two partitions can both have quorum and diverge (split brain); use quorum = majority`)];
+  }
   return n >= 2 && needed >= n
     ? [at(r, 'resource.quorum', 'TANDEM_W_QUORUM_NO_NODE_LOSS', `resource '${r.name}': quorum = ${r.quorum} with ${n} nodes needs all ${n} nodes: losing any node stops I/O on the survivors${n === 2 ? '; add a third (possibly diskless) node as a tiebreaker' : ''}`)]
     : [];

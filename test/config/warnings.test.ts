@@ -66,6 +66,12 @@ t.test('quorum that cannot survive the loss of a node', async (t) => {
   t.same(warnings(t, { 'r0.ini': withLine(6, 'quorum = 2') + '\n' + THIRD_NODE.join('\n') }).list, [], '2 of 3 survives a node loss');
 });
 
+t.test('a quorum below a majority lets two partitions both write', async (t) => {
+  const { list } = warnings(t, { 'r0.ini': withLine(6, 'quorum = 1') + '\n' + THIRD_NODE.join('\n') });
+  t.same(list.map((w) => [w.code, w.line]), [['TANDEM_W_QUORUM_BELOW_MAJORITY', 6]]);
+  t.match(list[0].message, /quorum = 1 is less than a majority of 3 nodes \(2\): two partitions can both have quorum and diverge/);
+});
+
 t.test('a missing or short secret', async (t) => {
   const missing = warnings(t, { 'r0.ini': withLine(4, '') }).list;
   t.same(missing.map((w) => [w.code, w.line]), [['TANDEM_W_NO_SECRET', undefined]]);
