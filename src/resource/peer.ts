@@ -4,7 +4,7 @@
 import type { NodeConfig } from '../config/model.js';
 import { ResyncSource } from '../resync/resync-source.js';
 import type { VolumeState, PeerMessage } from './peer-messages.js';
-import type { PeerLinkPort } from './ports.js';
+import type { PeerLinkPort, VolumeMetaPort } from './ports.js';
 import type { Resource } from './resource.js';
 import { applyPeerMessage } from './secondary.js';
 import { handshakeVolume } from './handshake.js';
@@ -44,6 +44,11 @@ export class Peer {
     return this.node.volumes.some((v) => v.disk !== null);
   }
 
+  /** The local metadata that keeps a bitmap for this peer: none for a diskless peer or volume. */
+  bitmapOf(volume: Volume | undefined): VolumeMetaPort | null {
+    return this.diskful ? volume?.meta ?? null : null;
+  }
+
   /** Does a Primary's write to this volume go to this peer? */
   replicatingTo(volume: number): boolean {
     const pv = this.volumes.get(volume);
@@ -66,7 +71,7 @@ export class Peer {
     link.onMessage((msg) => this.onMessage(msg));
     link.onClose((reason) => this.onLinkClosed(link, reason));
     link.onDrain(() => { for (const pv of this.volumes.values()) pv.resync?.pump(); });
-    for (const v of this.resource.volumes) v.meta?.setPeerConnected(this.node.id, true);
+    for (const v of this.resource.volumes) this.bitmapOf(v)?.setPeerConnected(this.node.id, true);
     this.resource.log.info('peer connected', { peer: this.node.name });
     this.resource.emit('connection', { peer: this.node.name, connectionState: 'Connected' });
     this.sendState();
@@ -102,7 +107,7 @@ export class Peer {
     }
     this.peerRole = 'Unknown';
     this.lostWhilePrimary = wasPrimary;
-    for (const v of this.resource.volumes) v.meta?.setPeerConnected(this.node.id, false);
+    for (const v of this.resource.volumes) this.bitmapOf(v)?.setPeerConnected(this.node.id, false);
     if (this.connectionState !== 'StandAlone') this.connectionState = 'Connecting';
     this.resource.log.warn('peer connection lost', { peer: this.node.name, reason });
     this.resource.emit('connection', { peer: this.node.name, connectionState: this.connectionState, reason });
@@ -118,11 +123,11 @@ export class Peer {
       diskState: v.diskState,
       sizeBytes: v.sizeBytes,
       current: v.meta?.current() ?? 0n,
-      bitmapForReceiver: v.meta?.bitmapGeneration(this.node.id) ?? 0n,
+      bitmapForReceiver: this.bitmapOf(v)?.bitmapGeneration(this.node.id) ?? 0n,
       history: v.meta?.history().slice(0, 8) ?? [],
       crashedPrimary: v.meta?.flags.crashedPrimary ?? false,
-      outOfSyncBytes: v.meta?.outOfSyncBytes(this.node.id) ?? 0,
-      reconcile: [...(this.resource.reconcileRanges.get(v.index) ?? []), ...(v.meta?.outOfSyncRanges(this.node.id, MAX_REPORTED_RANGES) ?? [])],
+      outOfSyncBytes: this.bitmapOf(v)?.outOfSyncBytes(this.node.id) ?? 0,
+      reconcile: [...(this.resource.reconcileRanges.get(v.index) ?? []), ...(this.bitmapOf(v)?.outOfSyncRanges(this.node.id, MAX_REPORTED_RANGES) ?? [])],
     }));
     this.link.sendData({ type: 'State', role: this.resource.role, volumes });
   }
@@ -186,7 +191,7 @@ export class Peer {
         volume,
         replicationState: pv.replicationState,
         peerDiskState: pv.peerDiskState,
-        outOfSyncBytes: this.resource.volumes.find((v) => v.index === volume)?.meta?.outOfSyncBytes(this.node.id) ?? 0,
+        outOfSyncBytes: this.bitmapOf(this.resource.volumes.find((v) => v.index === volume))?.outOfSyncBytes(this.node.id) ?? 0,
         resync: pv.resync?.progress() ?? null,
       })),
     };
