@@ -21,7 +21,9 @@ export function openVolumeMeta(resource: Resource, volume: Volume): VolumeMetaPo
   if (meta.recovery.crashed) {
     resource.log.warn('metadata was not closed cleanly: activity-log extents marked out of sync for every peer', { volume: volume.index, extents: meta.recovery.extents.length });
   }
-  return new MetaAdapter(meta);
+  const skipUpdates = process.env.TANDEM_BENCH_NO_METADATA === '1';
+  if (skipUpdates) resource.log.warn('TANDEM_BENCH_NO_METADATA=1: activity log and bitmap are NOT updated; writes are not crash-safe (benchmark only)', { volume: volume.index });
+  return new MetaAdapter(meta, skipUpdates);
 }
 
 const fromMeta = (g: bigint): bigint => (g === 0n ? UUID_JUST_CREATED : g);
@@ -31,7 +33,11 @@ class MetaAdapter implements VolumeMetaPort {
   /** cached runs for resync walks, per peer: recomputed when exhausted */
   private readonly runCache = new Map<number, Array<[number, number]>>();
 
-  constructor(private readonly meta: VolumeMetadata) {
+  /**
+   * Benchmark-only (TANDEM_BENCH_NO_METADATA=1, bench/datapath.ts): writes skip the activity log
+   * and bitmap marking, to measure what metadata updates cost. Never crash-safe.
+   */
+  constructor(private readonly meta: VolumeMetadata, private readonly skipUpdates = false) {
     this.flags = {
       consistent: meta.hasDeviceFlag('CONSISTENT'),
       wasUpToDate: meta.hasDeviceFlag('WAS_UP_TO_DATE'),
@@ -47,6 +53,7 @@ class MetaAdapter implements VolumeMetaPort {
   }
 
   beginWrite(offset: number, length: number): Promise<void> | null {
+    if (this.skipUpdates) return null;
     const first = Math.floor(offset / AL_EXTENT_BYTES);
     const last = Math.floor((offset + Math.max(length, 1) - 1) / AL_EXTENT_BYTES);
     let wait: Promise<void> | null = null;
@@ -58,12 +65,14 @@ class MetaAdapter implements VolumeMetaPort {
   }
 
   endWrite(offset: number, length: number): void {
+    if (this.skipUpdates) return; // beginWrite pinned nothing
     const first = Math.floor(offset / AL_EXTENT_BYTES);
     const last = Math.floor((offset + Math.max(length, 1) - 1) / AL_EXTENT_BYTES);
     for (let e = first; e <= last; e++) this.meta.complete(e);
   }
 
   markOutOfSync(peer: number, offset: number, length: number): void {
+    if (this.skipUpdates) return;
     this.meta.setOutOfSync(peer, offset, length);
   }
 

@@ -1,0 +1,371 @@
+// Data-path benchmark (DESIGN §8): fio's nbd engine, 4k random writes scattered over a volume far
+// larger than the activity log covers (64 GiB against 1237 × 4 MiB ≈ 4.8 GiB, so ~92 % of writes
+// need an AL update), against nbdkit's file plugin on the same kind of sparse tmpfs file in the
+// same run. Rows: nbdkit QD1/QD32; a StandAlone Primary with PMEM metadata, block metadata (a
+// file on the real disk) and metadata updates off; two nodes in network namespaces, protocol C,
+// QD1/QD32, plus the TCP RTT between the namespaces. Prints the bars as ratios, PASS/MISS, and
+// appends the result to bench/RESULTS.md.
+//
+//   npm run bench:datapath [-- --seconds 3 --ramp 1 --size-gib 64 --profile --json --no-record]
+//
+// --profile runs every tandemd under node --cpu-prof and prints where each row's daemon spent
+// its CPU. Needs root (network namespaces), fio, nbdkit, nbdinfo, ip.
+import { execa } from 'execa';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { TestNetwork } from '../test/helpers/netns.js';
+import { freePorts } from '../test/helpers/resource-config.js';
+import { BenchCluster, peerEstablished, RESOURCE, sparseFile, type BenchNode, type BenchResourceSpec } from './lib/cluster.js';
+import { Cleanup } from './lib/cleanup.js';
+import { randomWrite4k, type FioResult } from './lib/fio.js';
+import { startNbdkitFile } from './lib/nbdkit.js';
+import { hotSpots, type HotSpot } from './lib/profile.js';
+import { measureRtt, serveEcho, type RttResult } from './lib/rtt.js';
+
+const GiB = 1024 ** 3;
+const AL_COVERAGE_BYTES = 1237 * 4 * 1024 * 1024;
+const PEER_PORT = 7789;
+const RTT_SECONDS = 3;
+
+interface Options {
+  seconds: number;
+  ramp: number;
+  sizeBytes: number;
+  profile: boolean;
+  json: boolean;
+  record: boolean;
+  results: string;
+}
+
+type RowId = 'nbdkit-qd1' | 'nbdkit-qd32' | 'pmem' | 'block' | 'no-meta' | 'two-qd1' | 'two-qd32';
+
+interface Row {
+  id: RowId;
+  label: string;
+  fio: FioResult;
+}
+
+interface Bar {
+  what: string;
+  formula: string;
+  value: number;
+  target: number;
+  atLeast: boolean;
+  pass: boolean;
+}
+
+interface Measured {
+  rows: Map<RowId, Row>;
+  rtt: RttResult;
+  /** tandemd CPU profile per setup, when --profile */
+  profiles: Array<{ setup: string; node: string; spots: HotSpot[] }>;
+}
+
+const ROW_LABELS: Record<RowId, string> = {
+  'nbdkit-qd1': 'nbdkit file, QD1',
+  'nbdkit-qd32': 'nbdkit file, QD32',
+  pmem: 'tandem StandAlone Primary, pmem: metadata, QD1',
+  block: 'tandem StandAlone Primary, block: metadata, QD1',
+  'no-meta': 'tandem StandAlone Primary, metadata updates off, QD1',
+  'two-qd1': 'tandem 2 nodes (netns), protocol C, QD1',
+  'two-qd32': 'tandem 2 nodes (netns), protocol C, QD32',
+};
+const FIO_RUNS = Object.keys(ROW_LABELS).length;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '10' }, ramp: { type: 'string', default: '1' },
+      'size-gib': { type: 'string', default: '64' }, profile: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false }, 'no-record': { type: 'boolean', default: false },
+      results: { type: 'string', default: join(repoRoot(), 'bench', 'RESULTS.md') },
+      'rtt-server': { type: 'string' }, 'rtt-client': { type: 'string' },
+    },
+  });
+  if (values['rtt-server']) return serveEcho(values['rtt-server']);
+  if (values['rtt-client']) return rttClient(values['rtt-client']);
+  const opts: Options = {
+    seconds: positive(values.seconds, '--seconds'), ramp: positive(values.ramp, '--ramp', true),
+    sizeBytes: positive(values['size-gib'], '--size-gib') * GiB, profile: values.profile, json: values.json,
+    record: !values['no-record'], results: values.results,
+  };
+  await preflight();
+  const cleanup = new Cleanup();
+  cleanup.onSignals();
+  let measured: Measured;
+  try {
+    measured = await measureAll(opts, cleanup);
+  } finally {
+    await cleanup.run();
+  }
+  const bars = barsOf(measured);
+  const report = renderReport(opts, measured, bars, await machine());
+  if (opts.json) process.stdout.write(JSON.stringify({ options: opts, rows: [...measured.rows.values()], rtt: measured.rtt, bars, profiles: measured.profiles }, null, 2) + '\n');
+  else process.stdout.write(report + '\n');
+  if (opts.record) {
+    appendFileSync(opts.results, '\n' + report + '\n');
+    process.stderr.write(`appended to ${opts.results}\n`);
+  }
+}
+
+async function measureAll(opts: Options, cleanup: Cleanup): Promise<Measured> {
+  const shm = mkdtempSync('/dev/shm/tandem-bench-dp-');
+  const disk = mkdtempSync('/var/tmp/tandem-bench-dp-');
+  cleanup.add(`remove ${shm} and ${disk}`, () => [shm, disk].forEach((d) => rmSync(d, { recursive: true, force: true })));
+  const progress = new Progress(opts);
+  const m: Measured = { rows: new Map(), rtt: { samples: 0, meanUs: 0, p50Us: 0, p99Us: 0 }, profiles: [] };
+  const record = (id: RowId, fio: FioResult) => {
+    m.rows.set(id, { id, label: ROW_LABELS[id], fio });
+    progress.done(id, fio);
+  };
+  const fio = (uri: string, iodepth: number, id: RowId) => {
+    progress.start(id);
+    return randomWrite4k({ uri, iodepth, seconds: opts.seconds, rampSeconds: opts.ramp, sizeBytes: opts.sizeBytes });
+  };
+
+  await baseline(join(shm, 'nbdkit'), opts, cleanup, fio, record);
+  const setups: Array<[RowId, 'pmem' | 'block', Record<string, string>]> = [
+    ['pmem', 'pmem', {}], ['block', 'block', {}], ['no-meta', 'pmem', { TANDEM_BENCH_NO_METADATA: '1' }]];
+  for (const [id, meta, daemonEnv] of setups) {
+    const spec = { meta, daemonEnv, dataDir: join(shm, id), blockDir: join(disk, id) };
+    m.profiles.push(...await standalone(spec, opts, cleanup, async (uri) => record(id, await fio(uri, 1, id))));
+  }
+  m.profiles.push(...await twoNodes({ meta: 'pmem', dataDir: join(shm, 'two'), blockDir: join(disk, 'two') }, opts, cleanup, async (uri, rtt) => {
+    m.rtt = rtt;
+    progress.note(`TCP RTT between the namespaces: mean ${rtt.meanUs.toFixed(1)} µs, p99 ${rtt.p99Us.toFixed(1)} µs`);
+    record('two-qd1', await fio(uri, 1, 'two-qd1'));
+    record('two-qd32', await fio(uri, 32, 'two-qd32'));
+  }));
+  return m;
+}
+
+type FioStep = (uri: string, iodepth: number, id: RowId) => Promise<FioResult>;
+
+async function baseline(dir: string, opts: Options, cleanup: Cleanup, fio: FioStep, record: (id: RowId, r: FioResult) => void): Promise<void> {
+  mkdirSync(dir);
+  const img = join(dir, 'disk.img');
+  sparseFile(img, opts.sizeBytes);
+  const server = await startNbdkitFile(img, join(dir, 'nbdkit.sock'), cleanup);
+  try {
+    record('nbdkit-qd1', await fio(server.uri, 1, 'nbdkit-qd1'));
+    record('nbdkit-qd32', await fio(server.uri, 32, 'nbdkit-qd32'));
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true }); // the written pages of tmpfs go back now
+  }
+}
+
+type SetupSpec = Pick<BenchResourceSpec, 'meta' | 'dataDir' | 'blockDir' | 'daemonEnv'>;
+
+/** A Primary whose peer is configured but disconnected (DRBD StandAlone): every write also sets bitmap bits. */
+async function standalone(setup: SetupSpec, opts: Options, cleanup: Cleanup, measure: (uri: string) => Promise<void>) {
+  const [p1, p2] = await freePorts(2);
+  const nodes: BenchNode[] = [{ name: 'n1', address: `127.0.0.1:${p1}`, wrap: [] }, { name: 'n2', address: `127.0.0.1:${p2}`, wrap: [] }];
+  return withCluster({ ...setup, nodes, protocol: 'C', sizeBytes: opts.sizeBytes }, opts, cleanup, async (c) => {
+    await c.start('n1');
+    await c.cli('n1', ['up', RESOURCE]);
+    await c.cli('n1', ['disconnect', RESOURCE]);
+    await c.cli('n1', ['primary', RESOURCE, '--force']);
+    // not 'StandAlone': disconnecting a peer that never connected leaves it shown as Connecting
+    await c.waitFor('n1', 'Primary, disconnected, exported', (s) => s.role === 'Primary' && s.volumes[0].export !== null &&
+      s.connections.every((x) => x.connectionState !== 'Connected'));
+    await measure(c.uri('n1'));
+  });
+}
+
+async function twoNodes(setup: SetupSpec, opts: Options, cleanup: Cleanup, measure: (uri: string, rtt: RttResult) => Promise<void>) {
+  const net = new TestNetwork();
+  const removeNet = cleanup.add('delete the network namespaces and bridge', () => net.destroy());
+  await net.create(['n1', 'n2']);
+  const nodes = ['n1', 'n2'].map((n) => ({ name: n, address: `${net.host(n).address}:${PEER_PORT}`, wrap: net.host(n).wrap }));
+  try {
+    return await withCluster({ ...setup, nodes, protocol: 'C', sizeBytes: opts.sizeBytes }, opts, cleanup, async (c) => {
+      c.declareIdentical();
+      for (const n of ['n1', 'n2']) await c.start(n);
+      for (const n of ['n1', 'n2']) await c.cli(n, ['up', RESOURCE]);
+      await c.waitFor('n1', 'n2 Connected, Established, UpToDate (no initial sync)', peerEstablished('n2'));
+      await c.cli('n1', ['primary', RESOURCE]);
+      await c.waitFor('n1', 'Primary and exported', (s) => s.role === 'Primary' && s.volumes[0].export !== null);
+      const rtt = await namespaceRtt(nodes[0], nodes[1], cleanup);
+      await measure(c.uri('n1'), rtt);
+    });
+  } finally {
+    await removeNet();
+  }
+}
+
+/** Run one setup, then stop its daemons (writing their profiles) and remove its files. */
+async function withCluster(spec: BenchResourceSpec, opts: Options, cleanup: Cleanup, body: (c: BenchCluster) => Promise<void>) {
+  mkdirSync(spec.dataDir, { recursive: true });
+  mkdirSync(spec.blockDir, { recursive: true });
+  const cpuProfDir = opts.profile ? join(spec.dataDir, 'profiles') : undefined;
+  const cluster = new BenchCluster({ ...spec, cpuProfDir }, repoRoot(), cleanup);
+  try {
+    await cluster.create();
+    await body(cluster);
+    await cluster.stopAll();
+    if (!cpuProfDir) return [];
+    const setup = `${spec.nodes.length > 1 && spec.nodes[1].wrap.length > 0 ? 'two nodes' : 'StandAlone'}, ${spec.meta}${spec.daemonEnv?.TANDEM_BENCH_NO_METADATA ? ', metadata off' : ''}`;
+    return spec.nodes.map((n) => join(cpuProfDir, `${n.name}.cpuprofile`)).filter(existsSync)
+      .map((file) => ({ setup, node: file.split('/').pop()!.replace('.cpuprofile', ''), spots: hotSpots(file, 12) }));
+  } finally {
+    await cluster.stopAll();
+    for (const d of [spec.dataDir, spec.blockDir]) rmSync(d, { recursive: true, force: true });
+  }
+}
+
+/** Node-to-Node TCP ping-pong from n2's namespace to n1's, as the replication link sees it. */
+async function namespaceRtt(server: BenchNode, client: BenchNode, cleanup: Cleanup): Promise<RttResult> {
+  const host = server.address.split(':')[0];
+  const echo = execa(server.wrap[0], [...server.wrap.slice(1), process.execPath, selfPath(), '--rtt-server', host], { reject: false, stdin: 'ignore' });
+  const stopEcho = cleanup.add('stop the RTT echo server', async () => { echo.kill('SIGTERM'); await echo; });
+  try {
+    const port = await firstLine(echo);
+    const r = await execa(client.wrap[0], [...client.wrap.slice(1), process.execPath, selfPath(), '--rtt-client', `${host}:${port}`], { stdin: 'ignore' });
+    return JSON.parse(String(r.stdout)) as RttResult;
+  } finally {
+    await stopEcho();
+  }
+}
+
+async function rttClient(target: string): Promise<void> {
+  const [host, port] = target.split(':');
+  process.stdout.write(JSON.stringify(await measureRtt(host, Number(port), RTT_SECONDS)) + '\n');
+}
+
+function barsOf(m: Measured): Bar[] {
+  const row = (id: RowId) => {
+    const r = m.rows.get(id);
+    if (!r) throw new Error(`row ${id} was not measured`);
+    return r.fio;
+  };
+  const bar = (what: string, formula: string, value: number, target: number, atLeast: boolean): Bar =>
+    ({ what, formula, value, target, atLeast, pass: atLeast ? value >= target : value <= target });
+  return [
+    bar('StandAlone Primary, PMEM metadata, IOPS vs nbdkit', 'pmem IOPS / nbdkit QD1 IOPS', row('pmem').iops / row('nbdkit-qd1').iops, 0.85, true),
+    bar('PMEM metadata vs block metadata, IOPS', 'pmem IOPS / block IOPS', row('pmem').iops / row('block').iops, 1.5, true),
+    bar('PMEM metadata vs metadata updates off, IOPS', 'pmem IOPS / no-meta IOPS', row('pmem').iops / row('no-meta').iops, 0.95, true),
+    bar('2 nodes, protocol C, QD1 mean latency vs nbdkit latency + RTT', 'two QD1 mean / (nbdkit QD1 mean + RTT mean)',
+      row('two-qd1').meanUs / (row('nbdkit-qd1').meanUs + m.rtt.meanUs), 1.25, false),
+    bar('2 nodes, protocol C, QD32 IOPS vs nbdkit QD32', 'two QD32 IOPS / nbdkit QD32 IOPS', row('two-qd32').iops / row('nbdkit-qd32').iops, 0.4, true),
+  ];
+}
+
+interface Machine {
+  date: string;
+  cpus: string;
+  kernel: string;
+  node: string;
+  fio: string;
+  nbdkit: string;
+}
+
+async function machine(): Promise<Machine> {
+  const version = async (cmd: string) => String((await execa(cmd, ['--version'], { reject: false })).stdout).split('\n')[0].trim();
+  const nproc = String((await execa('nproc')).stdout).trim();
+  return { date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), cpus: `${nproc} × ${cpus()[0]?.model ?? 'unknown CPU'}`, kernel: release(),
+    node: process.version, fio: await version('fio'), nbdkit: await version('nbdkit') };
+}
+
+function renderReport(opts: Options, m: Measured, bars: Bar[], host: Machine): string {
+  const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const alShare = Math.min(1, AL_COVERAGE_BYTES / opts.sizeBytes);
+  const lines = [
+    `## Data path (bench/datapath.ts), ${host.date}`,
+    '',
+    `Machine: ${host.cpus}, Linux ${host.kernel}, Node ${host.node}, ${host.fio}, ${host.nbdkit}.`,
+    `Workload: fio nbd engine over a unix socket, 4k randwrite, --norandommap, ${opts.seconds} s + ${opts.ramp} s ramp per row, over a ` +
+      `${fmt(opts.sizeBytes / GiB)} GiB sparse file on /dev/shm (nbdkit and every tandem disk alike); the AL (1237 × 4 MiB) covers ` +
+      `${fmt(alShare * 100, 1)} % of it, so about ${fmt((1 - alShare) * 100)} % of writes need an AL update. ` +
+      'pmem: metadata on /dev/shm (msync path), block: metadata in a file on /var/tmp (the VM disk, fdatasync). ' +
+      'StandAlone = peer configured but disconnected (each write also sets bitmap bits). ' +
+      `Two nodes: one tandemd per network namespace (veth + bridge), initial sync skipped on the all-zero disks; TCP RTT measured in the same run (Node ping-pong, 64 B): mean ${fmt(m.rtt.meanUs, 1)} µs, p50 ${fmt(m.rtt.p50Us, 1)}, p99 ${fmt(m.rtt.p99Us, 1)}.`,
+    '',
+    '| row | IOPS | mean µs | p99 µs |',
+    '|---|---:|---:|---:|',
+    ...[...m.rows.values()].map((r) => `| ${r.label} | ${fmt(r.fio.iops)} | ${fmt(r.fio.meanUs, 1)} | ${fmt(r.fio.p99Us, 1)} |`),
+    '',
+    '| bar (DESIGN §8) | ratio | measured | target | result |',
+    '|---|---|---:|---:|---|',
+    ...bars.map((b) => `| ${b.what} | ${b.formula} | ${fmt(b.value, 2)} | ${b.atLeast ? '≥' : '≤'} ${b.target} | ${b.pass ? 'PASS' : 'MISS'} |`),
+  ];
+  for (const p of m.profiles) {
+    lines.push('', `tandemd ${p.node} CPU profile (${p.setup}), self time:`, '', '| function | self ms | % |', '|---|---:|---:|',
+      ...p.spots.map((s) => `| \`${s.where}\` | ${fmt(s.selfMs)} | ${fmt(s.percent, 1)} |`));
+  }
+  return lines.join('\n');
+}
+
+/** Which row runs, how far along the run is, and an ETA from the fio time still ahead. */
+class Progress {
+  private readonly started = Date.now();
+  private finished = 0;
+
+  constructor(private readonly opts: Options) {}
+
+  start(id: RowId): void {
+    const left = (FIO_RUNS - this.finished) * (this.opts.seconds + this.opts.ramp + 3);
+    process.stderr.write(`[${this.finished + 1}/${FIO_RUNS}] ${ROW_LABELS[id]} (${this.elapsed()} s elapsed, ETA ~${left} s)\n`);
+  }
+
+  done(id: RowId, r: FioResult): void {
+    this.finished++;
+    process.stderr.write(`      ${ROW_LABELS[id]}: ${Math.round(r.iops).toLocaleString('en-US')} IOPS (${(r.iops * 4 / 1024).toFixed(1)} MiB/s), mean ${r.meanUs.toFixed(1)} µs, p99 ${r.p99Us.toFixed(1)} µs\n`);
+  }
+
+  note(text: string): void {
+    process.stderr.write(`      ${text}\n`);
+  }
+
+  private elapsed(): number {
+    return Math.round((Date.now() - this.started) / 1000);
+  }
+}
+
+async function preflight(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('the benchmark needs root: the two-node rows run in network namespaces');
+  for (const tool of ['fio', 'nbdkit', 'nbdinfo', 'ip']) {
+    if ((await execa('which', [tool], { reject: false })).exitCode !== 0) throw new Error(`${tool} is not installed (see packaging/install-deps.sh)`);
+  }
+  if (!existsSync(join(repoRoot(), 'dist/cli/commands/daemon.js'))) throw new Error('dist/ is not built: run npm run build');
+  // the bundle is not beside src/, so show the pmem metadata code where the addon is
+  process.env.TANDEM_PMEM_ADDON ??= join(repoRoot(), 'src/meta/native/build/Release/tandem_pmem.node');
+}
+
+function positive(text: string, flag: string, zeroOk = false): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0 || (n === 0 && !zeroOk)) throw new Error(`${flag} ${text}: expected a ${zeroOk ? 'non-negative' : 'positive'} number`);
+  return n;
+}
+
+function firstLine(child: ReturnType<typeof execa>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', (line) => { lines.close(); resolve(line.trim()); });
+    child.once('exit', () => reject(new Error('the RTT echo server exited before it listened')));
+  });
+}
+
+function selfPath(): string {
+  return fileURLToPath(import.meta.url);
+}
+
+/** The package root: the nearest directory above this file with bin/tandem.js. */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'bin', 'tandem.js'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cannot find the tandem package root (bin/tandem.js) above the benchmark');
+    dir = up;
+  }
+  return dir;
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`bench:datapath failed: ${err.message}\n`);
+  process.exit(1);
+});
