@@ -89,6 +89,8 @@ interface Attempt {
   readonly direction: 'outgoing' | 'incoming';
   readonly nonce: Buffer;
   readonly sockets: FramedSocket[];
+  /** roles announced in the Hellos admitted so far (incoming attempts) */
+  readonly roles: Set<SocketRole>;
   readonly ready: Map<SocketRole, { sock: FramedSocket; result: HandshakeResult }>;
   deadline: TimerHandle | null;
   over: boolean;
@@ -247,7 +249,7 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
       },
       (err) => {
         if (admitted) this.attemptFailed(admitted.slot, admitted.attempt, err);
-        else this.report(null, err as HandshakeFailure, sock);
+        else this.report(err as HandshakeFailure, sock);
       },
     );
   }
@@ -270,7 +272,8 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
     slot.retry = null;
     slot.incoming ??= this.newAttempt(slot, 'incoming', Buffer.from(hello.connectionNonce));
     const attempt = slot.incoming;
-    if (attempt.sockets.length >= 2) return { code: 'protocol', reason: 'a third socket for one connection attempt' };
+    if (attempt.roles.has(hello.socketRole)) return { code: 'protocol', reason: `a second ${hello.socketRole} socket for one connection attempt` };
+    attempt.roles.add(hello.socketRole);
     attempt.sockets.push(sock);
     this.unidentified.delete(sock);
     return { slot, attempt };
@@ -279,7 +282,7 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
   // --- both directions -----------------------------------------------------------------------
 
   private newAttempt(slot: PeerSlot, direction: 'outgoing' | 'incoming', nonce: Buffer): Attempt {
-    const attempt: Attempt = { direction, nonce, sockets: [], ready: new Map(), deadline: null, over: false };
+    const attempt: Attempt = { direction, nonce, sockets: [], roles: new Set(), ready: new Map(), deadline: null, over: false };
     attempt.deadline = this.options.clock.setTimer(this.options.handshakeTimeoutMs, () => {
       this.attemptFailed(slot, attempt, new HandshakeFailure('timeout', 'local',
         `connection attempt with node ${slot.nodeId} did not finish within ${this.options.handshakeTimeoutMs} ms`, slot.nodeId));
@@ -334,7 +337,7 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
       : new HandshakeFailure('protocol', 'local', err instanceof Error ? err.message : String(err), slot.nodeId);
     this.abandon(slot, attempt, failure.message, failure.by === 'local' && failure.refuseCode !== 'closed');
     slot.failures++;
-    this.report(slot.nodeId, failure, null);
+    this.report(failure, null);
     if (slot.state === 'Connecting' && !slot.outgoing && !slot.incoming) this.scheduleRetry(slot);
   }
 
@@ -366,7 +369,8 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
     });
   }
 
-  private report(peerNodeId: number | null, failure: HandshakeFailure, sock: FramedSocket | null): void {
+  private report(failure: HandshakeFailure, sock: FramedSocket | null): void {
+    const peerNodeId = failure.peerNodeId;
     if (sock) {
       if (failure.by === 'local' && failure.refuseCode !== 'closed') sock.end(failure.message);
       else sock.destroy(failure.message);

@@ -73,6 +73,8 @@ t.test('strangers and bad Hellos are refused, nothing reaches a link', async (t)
     ...encodeFrame({ type: 'AuthResponse', mac: Buffer.alloc(32) })]);
   t.match(noSecret.messages.map((m) => m.type), ['Hello', 'AuthChallenge', 'AuthResponse', 'AuthResult']);
   t.match(noSecret.messages[3], { type: 'AuthResult', ok: false, reason: /shared secret differs/ });
+  const twice = await Promise.all([stranger(port, hello({ connectionNonce: Buffer.alloc(16, 9) })), stranger(port, hello({ connectionNonce: Buffer.alloc(16, 9) }))]);
+  t.match(twice.flatMap((s) => s.messages).filter((m) => m.type === 'Refuse'), [{ code: 'protocol', text: /a second data socket for one connection attempt/ }]);
   t.equal(links, 0, 'no link was formed');
 });
 
