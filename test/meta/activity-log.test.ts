@@ -1,0 +1,82 @@
+import t from 'tap';
+import { join } from 'node:path';
+import { BlockRing, decodeTransaction, encodeTransaction, PmemSlotTable } from '../../src/meta/activity-log.js';
+import { BlockStore } from '../../src/meta/block.js';
+import { PmemStore } from '../../src/meta/pmem.js';
+import { AL_OFFSET, AL_RING_BLOCKS, BLOCK, CONTEXT_PER_TRANSACTION, FREE_EXTENT } from '../../src/meta/layout.js';
+import { VolumeMetadata } from '../../src/meta/volume-metadata.js';
+import { GiB, tempDir } from './helpers.js';
+
+t.test('a block transaction round-trips; a flipped bit or a foreign block is refused', async (t) => {
+  const tx = { number: 2 ** 40 + 5, epoch: 7, updates: [{ slot: 3, extent: 99 }, { slot: 0, extent: FREE_EXTENT }], contextStart: 10, context: [1, 2, 3] };
+  const bytes = encodeTransaction(tx);
+  t.equal(bytes.length, BLOCK);
+  t.same(decodeTransaction(bytes), tx);
+  const flipped = bytes.slice();
+  flipped[600] ^= 1;
+  t.equal(decodeTransaction(flipped), 'bad');
+  t.equal(decodeTransaction(new Uint8Array(BLOCK)), 'empty');
+  t.equal(decodeTransaction(new Uint8Array(BLOCK).fill(3)), 'bad');
+});
+
+t.test('pmem slot table: one 8-byte entry per slot, tagged with the AL epoch', async (t) => {
+  const store = PmemStore.open(join(tempDir(t), 'al'), AL_OFFSET + 32 * 1024);
+  const table = new PmemSlotTable(store, AL_OFFSET, 16, 4);
+  table.record([{ slot: 2, extent: 77 }, { slot: 15, extent: 3 }]);
+  const loaded = table.load();
+  t.equal(loaded[2], 77);
+  t.equal(loaded[15], 3);
+  t.equal(loaded.filter((e) => e !== FREE_EXTENT).length, 2);
+  t.same([...store.read(AL_OFFSET + 16, 8)], [77, 0, 0, 0, 4, 0, 0, 0], 'u32 extent, u32 epoch, little-endian');
+  t.equal(new PmemSlotTable(store, AL_OFFSET, 16, 5).load().filter((e) => e !== FREE_EXTENT).length, 0, 'another epoch: all free');
+});
+
+t.test('block ring: the context window rebuilds slots no retained transaction updates, across wraps and a torn block', async (t) => {
+  const store = BlockStore.open(join(tempDir(t), 'al'), AL_OFFSET + 32 * 1024);
+  const slots = 2000; // > CONTEXT_PER_TRANSACTION: the context needs 3 transactions to cover the table
+  const ring = new BlockRing(store, AL_OFFSET, slots, 1);
+  ring.load();
+  const table = new Uint32Array(slots).fill(FREE_EXTENT);
+  // Fill every slot early, then churn one slot many times so the early updates leave the ring.
+  for (let s = 0; s < slots; s += 64) {
+    const updates = Array.from({ length: Math.min(64, slots - s) }, (_, i) => ({ slot: s + i, extent: 5000 + s + i }));
+    for (const u of updates) table[u.slot] = u.extent;
+    ring.record(updates, table);
+  }
+  for (let i = 0; i < 3 * AL_RING_BLOCKS; i++) {
+    table[0] = 9000 + i;
+    ring.record([{ slot: 0, extent: table[0] }], table);
+  }
+  t.same([...new BlockRing(store, AL_OFFSET, slots, 1).load()], [...table]);
+  // Tear the newest transaction: the table is what it was one transaction earlier.
+  const newest = new BlockRing(store, AL_OFFSET, slots, 1).transactions().current.at(-1)!;
+  store.write(AL_OFFSET + (newest.number % AL_RING_BLOCKS) * BLOCK + 700, new Uint8Array([1, 2, 3]));
+  const before = table.slice();
+  before[0] = 9000 + 3 * AL_RING_BLOCKS - 2;
+  t.same([...new BlockRing(store, AL_OFFSET, slots, 1).load()], [...before]);
+  t.equal(new BlockRing(store, AL_OFFSET, slots, 1).transactions().torn, 1);
+  t.ok(CONTEXT_PER_TRANSACTION < slots);
+});
+
+t.test('block: activations of one tick share one transaction (and one fdatasync)', async (t) => {
+  const path = join(tempDir(t), 'md');
+  const md = VolumeMetadata.create(`block:${path}`, { volumeSize: GiB, maxPeers: 1, nodeId: 0 });
+  const pending = [10, 11, 12, 13, 14].map((e) => md.activate(e));
+  t.ok(pending.every((p) => p instanceof Promise));
+  await Promise.all(pending);
+  await md.activate(20);
+  const txs = () => new BlockRing(BlockStore.open(path), AL_OFFSET, md.superblock.alExtents, md.superblock.alEpoch).transactions().current;
+  t.same(txs().map((tx) => tx.updates.map((u) => u.extent)), [[10, 11, 12, 13, 14], [20]]);
+  for (const e of [10, 11, 12, 13, 14, 20]) md.complete(e);
+  md.close();
+});
+
+t.test('bitmap generation of a peer round-trips (resumable resync)', async (t) => {
+  const path = join(tempDir(t), 'md');
+  const md = VolumeMetadata.create(`pmem:${path}`, { volumeSize: GiB, maxPeers: 2, nodeId: 0 });
+  md.setBitmapGeneration(3, 0xabcn);
+  md.close();
+  const again = VolumeMetadata.open(`pmem:${path}`);
+  t.equal(again.superblock.peers[again.peerSlot(3)].bitmapGeneration, 0xabcn);
+  again.close();
+});
