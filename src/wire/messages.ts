@@ -81,6 +81,8 @@ export const MESSAGES = {
     fields: {
       transactionId: u32,
       initiatorNodeId: u8,
+      /** bit n set: node n takes part in the transaction */
+      nodeMask: u32,
       phase: enumOf(['prepare', 'commit', 'abort'] as const),
       change: enumOf(['promote', 'demote', 'outdate', 'detach', 'disconnect'] as const),
       volume: u16,
@@ -104,6 +106,8 @@ export const MESSAGES = {
   /** closes an epoch: every write of epochs ≤ this one, on every volume, comes before it */
   Barrier: { id: 0x23, fields: { epoch: u32, writeCount: u32 } },
   Flush: { id: 0x24, fields: { id: u32 } },
+  /** Ahead/Behind (DRBD's P_OUT_OF_SYNC): the range changed and is not sent; mark it for resync */
+  OutOfSync: { id: 0x25, fields: { volume: u16, offset: safe, length: u32 } },
 
   // --- acks and liveness (control socket) ---
   RecvAck: { id: 0x30, fields: { volume: u16, seq: safe } },
