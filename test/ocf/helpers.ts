@@ -31,16 +31,17 @@ export async function runAgent(action: string, env: Record<string, string | unde
 
 export interface Sandbox { dir: string; configDir: string; runDir: string; remove(): void }
 
-/** A config dir with resource r0 on alpha and bravo, and a run dir for sockets. */
-export function sandbox(prefix: string): Sandbox {
+/** A config dir with resource r0 on the given nodes (default alpha, bravo), and a run dir for sockets. */
+export function sandbox(prefix: string, nodes = ['alpha', 'bravo']): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), `tandem-${prefix}-`));
   const configDir = join(dir, 'etc');
   const runDir = join(dir, 'run');
   mkdirSync(configDir, { recursive: true });
   writeFileSync(join(configDir, 'r0.ini'), ['[resource]', 'name = r0', 'secret = s3cret-value-1', 'fencing = resource-only', '',
     '[volume.0]', 'size = 16MiB', '',
-    '[node.alpha]', 'id = 0', 'address = 127.0.0.1:7789', `volume.0.disk = ${dir}/a.img`, `volume.0.meta = pmem:${dir}/a.meta`, '',
-    '[node.bravo]', 'id = 1', 'address = 127.0.0.1:7790', `volume.0.disk = ${dir}/b.img`, `volume.0.meta = pmem:${dir}/b.meta`, ''].join('\n'));
+    ...nodes.flatMap((n, id) => [`[node.${n}]`, `id = ${id}`, `address = 127.0.0.1:${7789 + id}`,
+      `volume.0.disk = ${dir}/${n}.img`, `volume.0.meta = pmem:${dir}/${n}.meta`, '']),
+  ].join('\n'));
   return { dir, configDir, runDir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -19,8 +19,8 @@
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
 import {
-  chmodSync, chownSync, closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync,
-  renameSync, rmSync, statSync, writeFileSync,
+  chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync,
+  renameSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -271,8 +271,8 @@ export class PcmkCluster {
       const layer = join(this.dir, 'ocf-layer');
       for (const [provider, src] of providers) {
         mkdirSync(join(layer, provider), { recursive: true });
-        for (const f of readdirSync(src)) copyFileSync(join(src, f), join(layer, provider, f));
-        for (const f of readdirSync(join(layer, provider))) chmodSync(join(layer, provider, f), 0o755);
+        // links, not copies: an agent may find its installation relative to its real path
+        for (const f of readdirSync(src)) symlinkSync(join(src, f), join(layer, provider, f));
       }
       mounts.push(`mount -n -t overlay overlay -o lowerdir=${layer}:/usr/lib/ocf/resource.d /usr/lib/ocf/resource.d`);
     }
