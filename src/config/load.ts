@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseIni } from './ini-file.js';
 import type { ClusterConfig, ResourceConfig } from './model.js';
 import { configError, problemAt, type ConfigProblem } from './problems.js';
+import { checkDirectory } from './directory-checks.js';
 import { readResourceFile } from './resource-file.js';
 import { warningsFor } from './warnings.js';
 import { TandemError } from '../lib/errors.js';
@@ -39,7 +40,7 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): ClusterConfig {
     const resource = readResourceFile(parseIni(file, text, problems), problems);
     if (resource) resources.push(resource);
   }
-  checkUniqueNames(resources, problems);
+  checkDirectory(resources, problems);
   const warnings = warningsFor(resources);
   if (problems.length > 0) throw configError(dir, inFileOrder(problems), warnings);
   return { dir, files, localNode: opts.node ?? null, resources, warnings };
@@ -98,22 +99,5 @@ function readText(file: string, problems: ConfigProblem[]): string | null {
   } catch (err) {
     problems.push(problemAt({ file, line: null, section: null }, `cannot be read: ${(err as Error).message}`, { hint: 'check the file permissions (tandem usually runs as root)' }));
     return null;
-  }
-}
-
-/** Resource names are unique across the directory: they name sockets, metadata and Pacemaker ids. */
-function checkUniqueNames(resources: ResourceConfig[], problems: ConfigProblem[]): void {
-  const first = new Map<string, ResourceConfig>();
-  for (const r of resources) {
-    const other = first.get(r.name);
-    if (!other) {
-      first.set(r.name, r);
-      continue;
-    }
-    const line = r.origins['resource.name'].line ?? null;
-    const otherAt = `${other.file}:${other.origins['resource.name'].line}`;
-    problems.push(problemAt({ file: r.file, line, section: 'resource' }, `key 'name' in [resource]: '${r.name}' is not unique: ${otherAt} defines it too; allowed: a resource name no other file uses`, {
-      key: 'name', value: r.name, allowed: 'a resource name no other file uses', hint: 'rename one of the resources, or delete the stale file',
-    }));
   }
 }

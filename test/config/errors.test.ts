@@ -132,9 +132,28 @@ t.test('every error of every file is reported, in file and line order', async (t
 });
 
 t.test('resource names are unique across files', async (t) => {
-  const dir = configDir(t, { 'r0.ini': TWO_NODES, 'r1.ini': TWO_NODES.replace(/r0/g, 'r1').replace('name = r1', 'name = r0') });
+  const dir = configDir(t, { 'r0.ini': TWO_NODES, 'r1.ini': TWO_NODES.replace(/r0/g, 'r1').replace('name = r1', 'name = r0').replace(/7789/g, '7790') });
   const err = loadError(dir);
   t.equal(err.message, `${dir}/r1.ini:2: key 'name' in [resource]: 'r0' is not unique: ${dir}/r0.ini:2 defines it too; allowed: a resource name no other file uses`);
+});
+
+t.test('a node listens on one address:port per resource', async (t) => {
+  const dir = configDir(t, { 'r0.ini': TWO_NODES, 'r1.ini': TWO_NODES.replace(/r0/g, 'r1').replace('10.0.0.2:7789', '10.0.0.2:7790') });
+  const err = loadError(dir);
+  t.equal(err.message, `${dir}/r1.ini:14: key 'address' in [node.alpha]: '10.0.0.1:7789' is not free: resource 'r0' (${dir}/r0.ini:14) listens there on node alpha too; allowed: an address:port no other resource of node alpha uses`);
+  t.equal(err.hint, 'give each resource its own port (DRBD convention: 7789, 7790, …)');
+});
+
+t.test('a node exports each socket or port once, across volumes and resources', async (t) => {
+  const dir = configDir(t, {
+    'r0.ini': withAppended('volume.0.export = tcp:[::1]:10809'),
+    'r1.ini': TWO_NODES.replace(/r0/g, 'r1').replace(/7789/g, '7790').replace('/run/tandem/r1-0.nbd', '/run/tandem/r0-0.nbd') + 'volume.0.export = tcp:[::1]:10809\n',
+  });
+  const errors = (loadError(dir).details.errors as Array<{ message: string }>).map((e) => e.message);
+  t.same(errors, [
+    `${dir}/r1.ini:10: key 'export' in [volume.0]: '/run/tandem/r0-0.nbd' is not free: resource 'r0' volume 0 (${dir}/r0.ini:10) is exported there on node alpha too; allowed: an NBD export no other volume of node alpha uses`,
+    `${dir}/r1.ini:19: key 'volume.0.export' in [node.bravo]: 'tcp:[::1]:10809' is not free: resource 'r0' volume 0 (${dir}/r0.ini:19) is exported there on node bravo too; allowed: an NBD export no other volume of node bravo uses`,
+  ]);
 });
 
 t.test('a file too large to be a resource file', async (t) => {

@@ -144,9 +144,9 @@ t.test('a byte-order mark at the start of a file is ignored', async (t) => {
 });
 
 t.test('every *.ini and *.conf is read in name order; other files are ignored', async (t) => {
-  const other = (name: string) => TWO_NODES.replace(/r0/g, name).replace(/\/dev\/vg0/g, `/dev/${name}`);
+  const other = (name: string, port: number) => TWO_NODES.replace(/r0/g, name).replace(/\/dev\/vg0/g, `/dev/${name}`).replace(/7789/g, String(port));
   const dir = configDir(t, {
-    'b.conf': other('rb'), 'a.ini': other('ra'), 'r0.ini.bak': 'not ini at all [', '.hidden.ini': '[', 'README': 'x', 'old.ini/r9.ini': '[',
+    'b.conf': other('rb', 7790), 'a.ini': other('ra', 7791), 'r0.ini.bak': 'not ini at all [', '.hidden.ini': '[', 'README': 'x', 'old.ini/r9.ini': '[',
   });
   const config = loadConfig(dir);
   t.same(config.files, [`${dir}/a.ini`, `${dir}/b.conf`]);

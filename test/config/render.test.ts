@@ -45,7 +45,7 @@ t.test('every non-default setting, overrides, a diskless node, TCP and IPv6 surv
 t.test('a rendered file passes the loader next to others', async (t) => {
   const dir = configDir(t, { 'r0.ini': withAppended('volume.0.disk = /dev/vg1/r0') });
   const r0 = loadConfig(dir).resources[0];
-  const nodes = r0.nodes.map((n) => ({ ...n, address: { ...n.address, port: 7800 }, volumes: n.volumes.map((v) => ({ ...v, disk: `${v.disk}-r1` })) }));
+  const nodes = r0.nodes.map((n) => ({ ...n, address: { ...n.address, port: 7800 }, volumes: n.volumes.map((v) => ({ ...v, disk: `${v.disk}-r1`, export: null })) }));
   writeFileSync(`${dir}/r1.ini`, renderResourceIni({ ...r0, name: 'r1', nodes }));
   t.same(loadConfig(dir).resources.map((r) => r.name), ['r0', 'r1']);
 });

@@ -99,6 +99,6 @@ t.test('two volumes on one disk, in one resource or across resources', async (t)
   const two = warnings(t, { 'r0.ini': withLine(11, '[volume.1]\ndisk = /dev/vg0/r0\nmeta = pmem:/dev/dax0.0\n') }).list;
   t.same(two.map((w) => [w.code, w.node, w.line]), [['TANDEM_W_SHARED_DISK', 'alpha', 12], ['TANDEM_W_SHARED_DISK', 'bravo', 12]]);
   t.match(two[0].message, /node alpha: \/dev\/vg0\/r0 backs both resource 'r0' volume 0 and resource 'r0' volume 1: each overwrites the other's data/);
-  const across = warnings(t, { 'r0.ini': TWO_NODES, 'r1.ini': TWO_NODES.replace('name = r0', 'name = r1').replace(/7789/g, '7790') }).list;
+  const across = warnings(t, { 'r0.ini': TWO_NODES, 'r1.ini': TWO_NODES.replace('name = r0', 'name = r1').replace(/7789/g, '7790').replace('r0-0.nbd', 'r1-0.nbd') }).list;
   t.same(across.map((w) => [w.code, w.resource, w.node]), [['TANDEM_W_SHARED_DISK', 'r1', 'alpha'], ['TANDEM_W_SHARED_DISK', 'r1', 'bravo']]);
 });
