@@ -16,7 +16,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { TandemError } from '../lib/errors.js';
 import type { MessageOf, WireMessage } from '../wire/messages.js';
-import { HANDSHAKE_MESSAGES, type REFUSE_CODES, type SOCKET_ROLES } from '../wire/messages.js';
+import { fitText, HANDSHAKE_MESSAGES, type REFUSE_CODES, type SOCKET_ROLES } from '../wire/messages.js';
 import { MAX_PAYLOAD_BYTES, negotiateVersion, type VersionRange } from '../wire/version.js';
 import type { Clock } from './clock.js';
 import type { FramedSocket } from './framed-socket.js';
@@ -181,7 +181,7 @@ async function expect<N extends WireMessage['type']>(sock: FramedSocket, type: N
 }
 
 function refuse(sock: FramedSocket, code: RefuseCode, reason: string, peerNodeId: number | null): never {
-  sock.send({ type: 'Refuse', code, text: reason });
+  sock.send({ type: 'Refuse', code, text: fitText(reason) });
   throw new HandshakeFailure(code, 'local', reason, peerNodeId);
 }
 

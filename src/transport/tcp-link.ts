@@ -9,7 +9,7 @@
 import { EventEmitter } from 'node:events';
 import { assert } from '../lib/assert.js';
 import { HEADER_BYTES } from '../wire/codec.js';
-import { HANDSHAKE_MESSAGES, type WireMessage } from '../wire/messages.js';
+import { fitText, HANDSHAKE_MESSAGES, type WireMessage } from '../wire/messages.js';
 import { MAX_PAYLOAD_BYTES } from '../wire/version.js';
 import type { Clock, TimerHandle } from './clock.js';
 import type { FramedSocket } from './framed-socket.js';
@@ -110,7 +110,7 @@ export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
       ping.reject(new Error(`link closed: ${reason}`));
     }
     this.pings.clear();
-    if (sayGoodbye) this.control.send({ type: 'Disconnect', reason });
+    if (sayGoodbye) this.control.send({ type: 'Disconnect', reason: fitText(reason) });
     this.control.end(reason);
     this.data.destroy(reason);
     this.emit('close', reason);

@@ -23,7 +23,8 @@ export const REFUSE_CODES = [
 
 const NONCE_BYTES = 32;
 const MAC_BYTES = 32;
-const TEXT_MAX = 512;
+/** Reasons and other free text; longer text is cut with fitText before sending. */
+export const TEXT_MAX_BYTES = 512;
 /** DRBD keeps 32 history ids per device; we carry at most that many. */
 const HISTORY_MAX = 32;
 /** Ranges a node may hold differently after its Primary vanished: bounded by the AL size. */
@@ -66,9 +67,9 @@ export const MESSAGES = {
   },
   AuthChallenge: { id: 0x02, fields: { nonce: fixed(NONCE_BYTES) } },
   AuthResponse: { id: 0x03, fields: { mac: fixed(MAC_BYTES) } },
-  AuthResult: { id: 0x04, fields: { ok: bool, reason: string(TEXT_MAX) } },
-  Refuse: { id: 0x05, fields: { code: enumOf(REFUSE_CODES), text: string(TEXT_MAX) } },
-  Disconnect: { id: 0x06, fields: { reason: string(TEXT_MAX) } },
+  AuthResult: { id: 0x04, fields: { ok: bool, reason: string(TEXT_MAX_BYTES) } },
+  Refuse: { id: 0x05, fields: { code: enumOf(REFUSE_CODES), text: string(TEXT_MAX_BYTES) } },
+  Disconnect: { id: 0x06, fields: { reason: string(TEXT_MAX_BYTES) } },
 
   // --- state ---
   State: {
@@ -90,7 +91,7 @@ export const MESSAGES = {
   },
   StateChangeReply: {
     id: 0x12,
-    fields: { transactionId: u32, result: enumOf(['yes', 'no', 'retry'] as const), reason: string(TEXT_MAX) },
+    fields: { transactionId: u32, result: enumOf(['yes', 'no', 'retry'] as const), reason: string(TEXT_MAX_BYTES) },
   },
 
   // --- data (data socket) ---
@@ -152,3 +153,14 @@ export type WireMessage = { [N in MessageName]: MessageOf<N> }[MessageName];
 export const HANDSHAKE_MESSAGES: ReadonlySet<MessageName> = new Set<MessageName>([
   'Hello', 'AuthChallenge', 'AuthResponse', 'AuthResult', 'Refuse',
 ]);
+
+/** `text` cut to TEXT_MAX_BYTES of UTF-8 on a character boundary, so any reason can be sent. */
+export function fitText(text: string): string {
+  if (Buffer.byteLength(text, 'utf8') <= TEXT_MAX_BYTES) return text;
+  let cut = '';
+  for (const char of text) {
+    if (Buffer.byteLength(cut + char, 'utf8') > TEXT_MAX_BYTES - 3) break;
+    cut += char;
+  }
+  return `${cut}…`;
+}

@@ -75,6 +75,9 @@ t.test('handshake and authentication, then data out and acks back on the control
   t.equal(report.inOrder, true);
   t.ok(await link.ping() < 1000, 'a ping is answered');
   t.equal(links.length, 1, 'exactly one link');
+  link.close(`administrator: ${'a very long reason '.repeat(100)}`);
+  const closed = await child.wait('child sees the disconnect', (e) => e.event === 'close');
+  t.match(closed.reason, /^node 1 disconnected: administrator: a very long reason .*…$/, 'a long reason arrives, cut to fit');
 });
 
 t.test('a wrong secret is refused on both sides; no data message is delivered', async (t) => {

@@ -4,7 +4,7 @@ import t from 'tap';
 import { crc32 } from 'node:zlib';
 import { decodeFrame, encodeFrame, HEADER_BYTES } from '../../src/wire/codec.js';
 import { FrameReader } from '../../src/wire/frame-reader.js';
-import { MESSAGES, type MessageName } from '../../src/wire/messages.js';
+import { fitText, MESSAGES, TEXT_MAX_BYTES, type MessageName } from '../../src/wire/messages.js';
 import { FRAME_MAGIC, MAX_DATA_BYTES, MAX_HANDSHAKE_PAYLOAD_BYTES, MAX_PAYLOAD_BYTES, negotiateVersion } from '../../src/wire/version.js';
 import { SAMPLES } from './samples.js';
 
@@ -128,4 +128,14 @@ t.test('version negotiation picks the highest common version', async (t) => {
   t.equal(negotiateVersion({ min: 1, max: 3 }, { min: 2, max: 5 }), 3);
   t.equal(negotiateVersion({ min: 1, max: 1 }, { min: 1, max: 1 }), 1);
   t.equal(negotiateVersion({ min: 1, max: 1 }, { min: 2, max: 2 }), null);
+});
+
+t.test('fitText cuts long reasons on a character boundary so they can always be sent', async (t) => {
+  t.equal(fitText('short'), 'short');
+  for (const text of ['x'.repeat(2000), 'é'.repeat(400), '🙂'.repeat(300)]) {
+    const fitted = fitText(text);
+    t.ok(Buffer.byteLength(fitted) <= TEXT_MAX_BYTES && fitted.endsWith('…'), `${text[0]}: ${Buffer.byteLength(fitted)} bytes`);
+    t.notOk(fitted.includes('\ufffd'), 'no broken character');
+    t.same(decodeFrame(Buffer.concat(encodeFrame({ type: 'Disconnect', reason: fitted }))), { type: 'Disconnect', reason: fitted });
+  }
 });
