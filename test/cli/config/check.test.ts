@@ -4,7 +4,7 @@ import { tandem, tandemJson } from '../../helpers/cli.js';
 import { TWO_NODES, configDir, withLine } from '../../fixtures/config/ini.js';
 
 t.test('a valid directory: ok line, warnings, exit 0', async (t) => {
-  const dir = configDir(t, { 'r0.ini': TWO_NODES, 'r1.ini': withLine(2, 'name = r1').replace(/7789/g, '7790').replace(/vg0/g, 'vg1').replace('fencing = resource-only', 'fencing = dont-care') });
+  const dir = configDir(t, { 'r0.ini': TWO_NODES, 'r1.ini': withLine(2, 'name = r1').replace(/7789/g, '7790').replace(/vg0/g, 'vg1').replace('r0-0.nbd', 'r1-0.nbd').replace('fencing = resource-only', 'fencing = dont-care') });
   const result = await tandem(['config', 'check', '--config-dir', dir, '--node', 'alpha']);
   t.equal(result.exitCode, 0, String(result.stderr));
   t.equal(String(result.stdout), [
