@@ -6,7 +6,8 @@ import { formatGeneration } from './generations.js';
 import {
   AL_EXTENT_BYTES, BYTES_PER_BIT, DEVICE_FLAGS, FORMAT_VERSION, FREE_EXTENT, NO_NODE, PEER_FLAGS, extentCount,
 } from './layout.js';
-import { openPlacement, parsePlacement } from './placement.js';
+import { Allocator } from './allocator.js';
+import { openNamespace, openPlacement, parsePlacement, type Placement } from './placement.js';
 import { readSuperblock } from './superblock.js';
 import type { MetaStore } from './store.js';
 import { VolumeMetadata } from './volume-metadata.js';
@@ -55,8 +56,15 @@ export interface Finding {
 const MAX_DUMP_RUNS = 100_000;
 
 export function withMetadata<T>(placement: string, use: (md: VolumeMetadata, store: MetaStore) => T): T {
-  const store = openPlacement(parsePlacement(placement));
-  const md = VolumeMetadata.open(store, { readOnly: true });
+  const parsed = parsePlacement(placement);
+  let md: VolumeMetadata;
+  let store: MetaStore;
+  try {
+    store = openPlacement(parsed);
+    md = VolumeMetadata.open(store, { readOnly: true });
+  } catch (err) {
+    throw parsed.area === undefined ? namespaceHint(parsed, err) : err;
+  }
   try {
     return use(md, store);
   } finally {
@@ -115,6 +123,20 @@ export function check(placement: string): { placement: string; ok: true; warning
     });
   }
   return { placement, ok: true, warnings: findings, summary: result };
+}
+
+/** Metadata expected but a namespace directory found: name the areas it holds. */
+function namespaceHint(p: Placement, err: unknown): unknown {
+  try {
+    const ns = openNamespace(p);
+    const areas = Allocator.open(ns.directory, ns.length, p.path).list().map((e) => e.name);
+    ns.close();
+    return new TandemError('TANDEM_E_USAGE', `${p.path} is a namespace shared by ${areas.length} volumes (${areas.join(', ') || 'none yet'}), not one volume's metadata`, {
+      hint: `address one area as ${p.kind}:${p.path}#<name>, e.g. ${p.kind}:${p.path}#${areas[0] ?? 'r0/0'}`,
+    });
+  } catch {
+    return err;
+  }
 }
 
 function summary(placement: string, md: VolumeMetadata, store: MetaStore): MetaSummary {

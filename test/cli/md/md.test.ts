@@ -176,6 +176,8 @@ t.test('shared namespace areas and a missing addon', async (t) => {
   const b = await tandem(['md', 'create', '--meta', `pmem:${ns}#r1/0`, '--volume-size', '1GiB', '--peers', '2']);
   t.equal(b.exitCode, 0);
   t.equal((await tandem(['md', 'check', '--meta', `pmem:${ns}#r0/0`])).exitCode, 0);
+  const whole = await tandemJson<ErrorJson>(['md', 'show', '--meta', `pmem:${ns}`]);
+  t.match(whole.json.error, { code: 'TANDEM_E_USAGE', message: /is a namespace shared by 2 volumes \(r0\/0, r1\/0\)/, hint: /#r0\/0/ });
   const noAddon = await tandemJson<ErrorJson>(['md', 'show', '--meta', `pmem:${ns}#r1/0`], { TANDEM_PMEM_ADDON: join(dir, 'missing.node') });
   t.equal(noAddon.result.exitCode, 6);
   t.match(noAddon.json.error, { code: 'TANDEM_E_NATIVE', message: /libpmem addon tandem_pmem\.node was not found/, hint: /npm run build:native/ });
