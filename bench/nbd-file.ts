@@ -6,7 +6,7 @@
 //   npm run bench:nbd [-- --runtime 10 --reps 2 --size-mib 1024 --json]
 import { execa, execaSync, type ResultPromise } from 'execa';
 import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, hostname, release } from 'node:os';
+import { cpus, hostname, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -37,6 +37,7 @@ async function main(): Promise<void> {
       { server: 'tandem' as const, qd, rep }, { server: 'nbdkit' as const, qd, rep },
     ]).flat());
     const runs: Run[] = [];
+    const loadBefore = loadavg()[0];
     const started = Date.now();
     for (const [i, step] of plan.entries()) {
       const eta = i === 0 ? (runtime + 2) * plan.length : ((Date.now() - started) / i) * (plan.length - i) / 1000;
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
     }
     const summary = summarize(runs);
     if (values.json) process.stdout.write(JSON.stringify({ runs, summary }, null, 2) + '\n');
-    const report = renderReport(runs, summary, runtime, sizeMiB);
+    const report = renderReport(runs, summary, runtime, sizeMiB, [loadBefore, loadavg()[0]]);
     if (!values.json) process.stdout.write(report + '\n');
     appendFileSync(values.results, report + '\n');
     process.stderr.write(`appended to ${values.results}\n`);
@@ -112,13 +113,14 @@ function summarize(runs: Run[]): Summary {
   return out;
 }
 
-function renderReport(runs: Run[], summary: Summary, runtime: number, sizeMiB: number): string {
+function renderReport(runs: Run[], summary: Summary, runtime: number, sizeMiB: number, load: number[]): string {
   const fioVersion = readVersion(['fio', '--version']);
   const nbdkitVersion = readVersion(['nbdkit', '--version']);
   const lines = [
     `## nbd-file — ${new Date().toISOString()}`,
     '',
     `Machine: ${hostname()}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Linux ${release()}, Node ${process.version}, ${fioVersion}, ${nbdkitVersion}.`,
+    `1-minute load average before / after: ${load.map((l) => l.toFixed(1)).join(' / ')} (other work on the machine inflates latency; compare runs of one report only).`,
     `fio nbd engine over a unix socket, 4k randwrite, ${runtime} s + 1 s ramp per run, runs alternating; backing: ${sizeMiB} MiB file on /dev/shm (the same file for both servers).`,
     '',
     '| server | QD | rep | IOPS | mean µs | p99 µs |',
