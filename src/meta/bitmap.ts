@@ -129,8 +129,10 @@ export function popcount(x: number): number {
   return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** The format is little-endian, and so is every machine Tandem runs on (x86-64, arm64). */
 function littleEndianWords(bytes: Uint8Array): Uint32Array {
-  assert(new Uint8Array(new Uint32Array([1]).buffer)[0] === 1, 'little-endian host');
+  assert(LITTLE_ENDIAN_HOST, 'little-endian host');
   return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
 }
