@@ -126,9 +126,12 @@ export class NbdConnection {
     const step = this.negotiation!.step(this.queue);
     if (step.kind === 'more') return;
     if (step.kind === 'close') {
-      this.log.info('nbd handshake ended', { reason: step.reason });
-      if (step.graceful) this.end();
-      else this.drop(step.reason);
+      if (step.graceful) {
+        this.log.debug('nbd handshake ended', { reason: step.reason });
+        this.end();
+      } else {
+        this.drop(step.reason);
+      }
       return;
     }
     this.phase = 'transmission';
@@ -241,7 +244,9 @@ export class NbdConnection {
     assert(this.inFlight >= 0 && this.inFlightBytes >= 0, 'in-flight accounting');
     if (err !== null) {
       const errno = nbdErrnoOf(err);
-      this.log.warn('nbd request failed', { export: this.exp?.name, type: h.type, offset: h.offset, length: h.length, errno, error: (err as Error).message });
+      // refusals by state (demoted, read-only, shutting down) are expected and can come in floods
+      const level = errno === NBD_ERR.EIO ? 'warn' : 'debug';
+      this.log[level]('nbd request failed', { export: this.exp?.name, type: h.type, offset: h.offset, length: h.length, errno, error: (err as Error)?.message });
       this.reply(h, errno);
     } else if (h.type === CMD.READ) {
       this.replyData(h, value);
