@@ -86,10 +86,13 @@ export async function accept(sock: FramedSocket, local: LocalIdentity, admit: Ad
   let peerNodeId: number | null = null;
   return withDeadline(sock, clock, timeoutMs, () => peerNodeId, async () => {
     const hello = await expect(sock, 'Hello', null);
-    const problem = checkHello(hello, local) ?? admit(hello);
+    const problem = checkHello(hello, local);
     if (problem) refuse(sock, problem.code, problem.reason, hello.senderNodeId);
-    peerNodeId = hello.senderNodeId;
     const version = agreeVersion(sock, local, hello);
+    // Admission last: it may give up our own outgoing attempt, so only for a Hello we can accept.
+    const verdict = admit(hello);
+    if (verdict) refuse(sock, verdict.code, verdict.reason, hello.senderNodeId);
+    peerNodeId = hello.senderNodeId;
     sendHello(sock, local, hello.senderNodeId, hello.socketRole, hello.connectionNonce);
     const challenge = randomBytes(32);
     sock.send({ type: 'AuthChallenge', nonce: challenge });
