@@ -91,9 +91,10 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeState, pv: PeerVolum
   if (peer.peerRole === 'Primary' && view.current !== meta.current() && volume.diskState === 'UpToDate') {
     meta.adoptCurrent(view.current, view.history);
   }
-  if (pv.replicationState === 'Established' && volume.diskState === 'UpToDate' && view.diskState === 'Inconsistent' && peer.resource.role === 'Primary') {
-    meta.markAllOutOfSync(peer.node.id);
-    peer.startResync(volume);
+  if (pv.replicationState === 'Established' && volume.diskState === 'UpToDate' && peer.resource.role === 'Primary' && view.diskState !== 'Diskless') {
+    // a peer that lost its data, or one that came back from Diskless with blocks it missed
+    if (view.diskState === 'Inconsistent') meta.markAllOutOfSync(peer.node.id);
+    if (meta.outOfSyncBytes(peer.node.id) > 0) peer.startResync(volume);
   }
   peer.resource.reconcile(peer, volume, view.reconcile);
 }

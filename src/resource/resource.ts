@@ -125,6 +125,7 @@ export class Resource {
           hint: 'see tandem --help for the verbs this version implements',
         });
     }
+    if (op === 'attach' || op === 'detach' || op === 'outdate') for (const peer of this.peers.values()) peer.sendState();
     return this.status();
   }
 
