@@ -14,6 +14,7 @@ function editDistance(a: string, b: string): number {
 }
 
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  if (word.length < 3) return undefined; // 'D' is one slip from 'A', 'B' and 'C' alike: no useful guess
   const limit = word.length <= 4 ? 1 : 2; // typos are one or two slips; more suggests a different word
   let best: { name: string; d: number } | undefined;
   for (const name of candidates) {

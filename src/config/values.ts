@@ -4,6 +4,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { isAbsolute } from 'node:path';
 import type { ExportAddress, HostPort, MetaPlacement, Quorum } from './model.js';
+import { closest } from './suggest.js';
 import { GiB, KiB, MiB, SIZE_SYNTAX, TiB, tryParseSize } from '../lib/units.js';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
@@ -25,7 +26,11 @@ const bad = <T>(problem: string): Parsed<T> => ({ ok: false, problem });
 export function enumOf<T extends string>(noun: string, values: readonly T[]): ValueType<T> {
   return {
     allowed: values.join(', '),
-    parse: (text) => (values as readonly string[]).includes(text) ? ok(text as T) : bad(`is not ${noun}`),
+    parse(text) {
+      if ((values as readonly string[]).includes(text)) return ok(text as T);
+      const guess = closest(text, values);
+      return bad(guess === undefined ? `is not ${noun}` : `is not ${noun} (did you mean '${guess}'?)`);
+    },
     format: (v) => v,
   };
 }

@@ -34,6 +34,7 @@ function expectErrors(t: Test, text: string, expected: (F: string) => string[]):
 
 const CASES: Array<[string, string, (F: string) => string[]]> = [
   ['bad protocol', withLine(3, 'protocol = D'), (F) => [`${F}:3: key 'protocol' in [resource]: 'D' is not a replication protocol; allowed: A, B, C`]],
+  ['enumeration value with a typo', withLine(5, 'fencing = resource_only'), (F) => [`${F}:5: key 'fencing' in [resource]: 'resource_only' is not a fencing policy (did you mean 'resource-only'?); allowed: dont-care, resource-only, resource-and-stonith`]],
   ['bad fencing', withLine(5, 'fencing = maybe'), (F) => [`${F}:5: key 'fencing' in [resource]: 'maybe' is not a fencing policy; allowed: dont-care, resource-only, resource-and-stonith`]],
   ['bad quorum word', withLine(6, 'quorum = most'), (F) => [`${F}:6: key 'quorum' in [resource]: 'most' is not a quorum setting; allowed: off, majority, all, or a number of nodes from 1 to 32`]],
   ['quorum above node count', withLine(6, 'quorum = 3'), (F) => [`${F}:6: key 'quorum' in [resource]: '3' is not reachable: the resource has 2 nodes; allowed: off, majority, all, or a number from 1 to 2`]],
