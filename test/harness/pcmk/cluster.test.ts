@@ -42,4 +42,18 @@ if (userInfo().uid !== 0) {
     t.notMatch(netns.stdout, new RegExp(c.prefix), 'namespaces removed');
     t.notOk(existsSync(c.dir), 'state directory removed');
   });
+
+  t.test('simulated STONITH: fencing a node kills it and, for a reboot, brings it back', async (t) => {
+    const c = await PcmkCluster.start({ nodes: 2, stonith: true });
+    t.teardown(() => c.stop(true));
+    const before = (await c.exec('node2', ['pgrep', '-x', 'corosync'])).stdout.trim();
+    const fence = await c.exec('node1', ['stonith_admin', '--reboot', 'node2', '--timeout', '60'], { timeoutMs: 70_000 });
+    t.equal(fence.exitCode, 0, fence.stderr);
+    const history = await c.exec('node1', ['stonith_admin', '--history', 'node2']);
+    t.match(history.stdout, /reboot of node2 successful/);
+    await c.waitFor(async () => (await c.onlineNodes('node1')).length === 2, 45_000, 'node2 back after the reboot');
+    const after = (await c.exec('node2', ['pgrep', '-x', 'corosync'])).stdout.trim();
+    t.ok(before && after && before !== after, `node2 runs a new corosync (${before} → ${after}): it was killed and restarted`);
+    await c.stop();
+  });
 }

@@ -280,8 +280,8 @@ export class PcmkCluster {
       const layer = join(this.dir, 'sbin-layer');
       mkdirSync(layer);
       mkdirSync(join(this.dir, 'fence'));
-      const text = readFileSync(FENCE_AGENT, 'utf8').replace('@FENCE_DIR@', join(this.dir, 'fence'))
-        .replace('@NODES@', this.nodes.map((n) => n.name).join(' '));
+      const text = readFileSync(FENCE_AGENT, 'utf8').replaceAll('@FENCE_DIR@', join(this.dir, 'fence'))
+        .replaceAll('@NODES@', this.nodes.map((n) => n.name).join(' '));
       writeFileSync(join(layer, 'fence_tandemtest'), text, { mode: 0o755 });
       mounts.push(`mount -n -t overlay overlay -o lowerdir=${layer}:/usr/sbin /usr/sbin`);
     }
