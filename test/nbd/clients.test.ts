@@ -80,6 +80,30 @@ t.test('fio nbd engine: randwrite with crc32c verify at QD16', async (t) => {
   t.equal(json.jobs[0].read.io_bytes, 32 * MiB, 'and read back for verification');
 });
 
+/** Does the I/O at once but answers after a random delay, so requests complete out of order. */
+function delayed(b: FileBackend): NbdBackend {
+  const later = <T,>(value: T): Promise<T> => new Promise((resolve) => setTimeout(() => resolve(value), Math.random() * 3));
+  return {
+    size: b.size, readOnly: false, canMultiConn: true,
+    read: (o, l) => later(b.read(o, l)),
+    write: (o, d, fua) => later(b.write(o, d, fua)),
+    flush: () => later(b.flush()),
+    trim: (o, l, fua) => later(b.trim(o, l, fua)),
+    writeZeroes: (o, l, fua, nh) => later(b.writeZeroes(o, l, fua, nh)),
+  };
+}
+
+t.test('fio verify against an asynchronous backend that completes out of order', async (t) => {
+  const f = await fileServer(t, 'fio-async', [{ name: 'v', sizeBytes: 8 * MiB }], { wrap: delayed });
+  const r = await execa('fio', ['--name=verify', '--ioengine=nbd', `--uri=${f.uri}`, '--rw=randwrite', '--bs=4k',
+    '--iodepth=32', '--size=8m', '--verify=crc32c', '--verify_fatal=1', '--output-format=json'], { reject: false });
+  t.equal(r.exitCode, 0, r.stderr);
+  const json = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { jobs: Array<{ error: number; write: { io_bytes: number }; read: { io_bytes: number } }> };
+  t.equal(json.jobs[0].error, 0);
+  t.equal(json.jobs[0].write.io_bytes, 8 * MiB, 'every block written');
+  t.equal(json.jobs[0].read.io_bytes, 8 * MiB, 'and verified');
+});
+
 t.test('several clients at once on one export, each on its own region, plus readers', async (t) => {
   const f = await fileServer(t, 'multi', [{ name: 'v', sizeBytes: 32 * MiB }]);
   const writers = [0, 1, 2, 3].map((i) => execa('qemu-io', ['-f', 'raw', f.uri,
