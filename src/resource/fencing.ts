@@ -12,6 +12,8 @@
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { Cib } from '../cluster/cib.js';
+import { listConstraints } from '../cluster/constraints.js';
 import type { Peer } from './peer.js';
 import type { Resource } from './resource.js';
 
@@ -52,6 +54,25 @@ export class Fencing {
       if (freeze) r.resume('fencing');
     } catch (err) {
       r.log.error('fence-peer handler failed to run', { error: String(err) });
+    }
+  }
+
+  /**
+   * At start: a constraint for this resource left by an earlier run (the daemon crashed or was
+   * restarted while fenced) is ours again, so it is shown and lifted once peers are UpToDate.
+   * Without a running cluster (no CIB) there is nothing to adopt.
+   */
+  async adopt(): Promise<void> {
+    if (this.resource.config.fencing === 'dont-care') return;
+    try {
+      const found = await listConstraints(new Cib({ deadlineMs: 5_000 }));
+      if (found.some((c) => c.resource === this.resource.name)) {
+        this.held.add(this.constraintId);
+        this.resource.log.info('adopted an existing fence constraint', { constraint: this.constraintId });
+        this.reconcile();
+      }
+    } catch (err) {
+      this.resource.log.debug('no CIB to adopt fence constraints from', { error: String(err) });
     }
   }
 

@@ -64,6 +64,7 @@ export class Resource {
     const connector = createConnector(this);
     this.connector = connector;
     await connector.start((link) => this.onLink(link));
+    void this.fencing.adopt();
     this.log.info('resource up', { role: this.role, volumes: this.volumes.map((v) => v.diskState) });
   }
 
