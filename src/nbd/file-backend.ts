@@ -1,7 +1,7 @@
 // An NBD backend on a regular file or block device with synchronous I/O in the event loop:
 // on tmpfs, PMEM and the page cache a 4 KiB pread/pwrite takes a few µs, far less than a trip
 // through the libuv threadpool would add. Used by tests and as the standalone baseline.
-import { closeSync, fdatasyncSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { TandemError } from '../lib/errors.js';
 import type { NbdBackend } from './backend.js';
 
@@ -9,7 +9,7 @@ const ZERO_CHUNK = 1024 * 1024;
 
 export interface FileBackendOptions {
   readOnly?: boolean;
-  /** size in bytes; default: the file's size (block devices must pass it) */
+  /** size in bytes; default: the file's or block device's size */
   size?: number;
 }
 
@@ -31,7 +31,7 @@ export class FileBackend implements NbdBackend {
         cause: err,
       });
     }
-    this.size = options.size ?? fstatSync(this.fd).size;
+    this.size = options.size ?? sizeOf(this.fd, path);
   }
 
   read(offset: number, length: number): Buffer {
@@ -80,5 +80,21 @@ export class FileBackend implements NbdBackend {
   private writeAll(offset: number, data: Buffer): void {
     let done = 0;
     while (done < data.length) done += writeSync(this.fd, data, done, data.length - done, offset + done);
+  }
+}
+
+/** fstat gives 0 for a block device; sysfs has its size in 512-byte sectors. */
+function sizeOf(fd: number, path: string): number {
+  const st = fstatSync(fd);
+  if (!st.isBlockDevice()) return st.size;
+  const major = Math.floor(st.rdev / 256) & 0xfff;
+  const minor = (st.rdev & 0xff) | (Math.floor(st.rdev / 4096) & ~0xff);
+  try {
+    return Number(readFileSync(`/sys/dev/block/${major}:${minor}/size`, 'utf8').trim()) * 512;
+  } catch (err) {
+    throw new TandemError('TANDEM_E_IO', `cannot find the size of block device ${path}: ${(err as Error).message}`, {
+      hint: 'is /sys mounted? otherwise pass the size explicitly',
+      cause: err,
+    });
   }
 }

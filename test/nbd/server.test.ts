@@ -51,3 +51,20 @@ t.test('more clients than maxConnections are turned away', async (t) => {
   t.pass('third connection closed');
   t.equal((await a.c.pread(0, 512)).error, 0, 'existing clients keep working');
 });
+
+t.test('FileBackend on a block device (loop) finds its size and serves it', async (t) => {
+  const dir = scratchDir(t, 'blockdev');
+  const img = join(dir, 'b.img');
+  writeFileSync(img, Buffer.alloc(3 * MiB, 0x61));
+  const dev = (await execa('losetup', ['-f', '--show', img])).stdout.trim();
+  t.teardown(() => execa('losetup', ['-d', dev], { reject: false }));
+  const backend = new FileBackend(dev);
+  t.teardown(() => backend.close());
+  t.equal(backend.size, 3 * MiB);
+  const server = await serveExport({ kind: 'unix', path: join(dir, 's.sock') }, { name: 'b', backend });
+  t.teardown(() => server.close());
+  const q = await execa('qemu-io', ['-f', 'raw', server.address, '-c', 'read -P 0x61 0 3M', '-c', 'write -P 0x62 1M 4k', '-c', 'flush']);
+  t.notMatch(q.stdout + q.stderr, /fail|error/i);
+  const back = await execa('qemu-io', ['-f', 'raw', server.address, '-c', 'read -P 0x62 1M 4k']);
+  t.notMatch(back.stdout + back.stderr, /fail|error/i, 'write through the block device reads back');
+});
