@@ -1,6 +1,6 @@
 // Known-unsafe combinations that are valid but can lose data or availability. Each warning has
 // a stable code and says what can go wrong; warnings never fail `tandem config check`.
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ClusterConfig, ResourceConfig, Warning } from './model.js';
 
@@ -57,6 +57,15 @@ const secret: Check = (r) => {
   return [];
 };
 
+/** Anyone who can read the secret can join the replication as a peer. */
+const secretReadable: Check = (r) => {
+  if (r.secret === '') return [];
+  const mode = statSync(r.file).mode & 0o777;
+  return (mode & 0o044) !== 0
+    ? [at(r, 'resource.secret', 'TANDEM_W_SECRET_READABLE', `resource '${r.name}': ${r.file} holds the secret and is readable by other users (mode ${mode.toString(8).padStart(4, '0')}): any local user can read it and connect as a peer; chmod 600 it`)]
+    : [];
+};
+
 function samePath(path: string): string {
   try {
     return realpathSync(path);
@@ -91,7 +100,7 @@ function sharedDisks(resources: ResourceConfig[]): Warning[] {
   return out;
 }
 
-const CHECKS: Check[] = [fencingDontCare, afterSbDiscards, asyncWithStonith, quorum, secret, metaOnData];
+const CHECKS: Check[] = [fencingDontCare, afterSbDiscards, asyncWithStonith, quorum, secret, secretReadable, metaOnData];
 
 export function warningsFor(resources: ResourceConfig[]): Warning[] {
   return [...resources.flatMap((r) => CHECKS.flatMap((check) => check(r))), ...sharedDisks(resources)];

@@ -1,6 +1,6 @@
 // Known-unsafe but valid combinations load, with a coded warning that says what can go wrong.
 import t, { type Test } from 'tap';
-import { symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, symlinkSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../../src/config/load.js';
 import type { Warning } from '../../src/config/model.js';
 import { TWO_NODES, configDir, withAppended, withLine } from '../fixtures/config/ini.js';
@@ -81,6 +81,18 @@ t.test('a missing or short secret', async (t) => {
   t.same(warnings(t, { 'r0.ini': withLine(4, 'secret = abcd1234') }).list, [], '8 characters are enough');
 });
 
+t.test('a secret in a file other users can read', async (t) => {
+  const dir = configDir(t, { 'r0.ini': TWO_NODES });
+  chmodSync(`${dir}/r0.ini`, 0o644);
+  const list = loadConfig(dir).warnings;
+  t.same(list.map((w) => [w.code, w.line]), [['TANDEM_W_SECRET_READABLE', 4]]);
+  t.equal(list[0].message, `resource 'r0': ${dir}/r0.ini holds the secret and is readable by other users (mode 0644): any local user can read it and connect as a peer; chmod 600 it`);
+  chmodSync(`${dir}/r0.ini`, 0o640);
+  t.same(loadConfig(dir).warnings.map((w) => w.code), ['TANDEM_W_SECRET_READABLE'], 'group-readable too');
+  chmodSync(`${dir}/r0.ini`, 0o600);
+  t.same(loadConfig(dir).warnings, []);
+});
+
 t.test('metadata on the data device, also through a symlink', async (t) => {
   const direct = warnings(t, { 'r0.ini': withLine(9, 'meta = block:/dev/vg0/r0') });
   t.same(direct.list.map((w) => [w.code, w.node, w.line, w.key]), [
@@ -91,7 +103,7 @@ t.test('metadata on the data device, also through a symlink', async (t) => {
   const dir = configDir(t);
   writeFileSync(`${dir}/disk.img`, '');
   symlinkSync(`${dir}/disk.img`, `${dir}/alias.img`);
-  writeFileSync(`${dir}/r0.ini`, withLine(8, `disk = ${dir}/disk.img`).replace('meta = pmem:/dev/dax0.0', `meta = pmem:${dir}/alias.img`));
+  writeFileSync(`${dir}/r0.ini`, withLine(8, `disk = ${dir}/disk.img`).replace('meta = pmem:/dev/dax0.0', `meta = pmem:${dir}/alias.img`), { mode: 0o600 });
   t.same(loadConfig(dir).warnings.map((w) => w.code), ['TANDEM_W_META_ON_DATA', 'TANDEM_W_META_ON_DATA']);
 });
 
