@@ -141,3 +141,22 @@ t.test("Pacemaker reads the agent's meta-data and runs its validate-all", async 
   t.equal(bad.exitCode, 5);
   t.match(bad.stdout, /no \[node\.zulu\] section/);
 });
+
+t.test('pacemaker constraints lists the fence constraints Tandem owns, and only those', async (t) => {
+  const file = await clusterCib('constraints.xml');
+  const gen = await tandem(['pacemaker', 'config', 'r0', '--format', 'cib'], env);
+  writeFileSync(s.file('r0-plain.xml'), String(gen.stdout));
+  const fragment = await run('xmllint', ['--xpath', '/cib/configuration/resources', s.file('r0-plain.xml')]);
+  t.equal((await run('cibadmin', ['--modify', '--allow-create', '-o', 'resources', '-X', String(fragment.stdout)], { ...s.env, CIB_file: file })).exitCode, 0);
+  const none = await tandem(['pacemaker', 'constraints'], { ...s.env, CIB_file: file });
+  t.equal(none.exitCode, 0, String(none.stderr));
+  t.match(none.stdout, /no Tandem constraints in the CIB/);
+  writeFileSync(file, readFileSync(file, 'utf8').replace('<cib ', '<cib have-quorum="1" ')); // as a quorate cluster's CIB
+  const fence = await tandem(['fence', 'peer', '--resource', 'r0', '--node', 'alpha', '--up-to-date', 'alpha'], { ...s.env, CIB_file: file });
+  t.equal(fence.exitCode, 5, String(fence.stderr)); // no node states in this CIB: peers unknown, so "unreachable"
+  await run('cibadmin', ['--create', '-o', 'constraints', '-X', '<rsc_location id="admin-pref" rsc="tandem-r0-clone" node="alpha" score="50"/>'], { ...s.env, CIB_file: file });
+  const { json } = await tandemJson<{ constraints: unknown[] }>(['pacemaker', 'constraints'], { ...s.env, CIB_file: file });
+  t.same(json.constraints, [{ id: 'tandem-fence-r0', resource: 'r0', rsc: 'tandem-r0-clone', allowed: ['alpha'] }]);
+  const text = await tandem(['pacemaker', 'constraints'], { ...s.env, CIB_file: file });
+  t.match(text.stdout, /^tandem-fence-r0: r0 may be promoted only on alpha \(constrains tandem-r0-clone\)$/m);
+});
