@@ -5,7 +5,7 @@ import { BlockStore } from '../../src/meta/block.js';
 import { PmemStore } from '../../src/meta/pmem.js';
 import { AL_OFFSET, AL_RING_BLOCKS, BLOCK, CONTEXT_PER_TRANSACTION, FREE_EXTENT } from '../../src/meta/layout.js';
 import { VolumeMetadata } from '../../src/meta/volume-metadata.js';
-import { GiB, tempDir } from './helpers.js';
+import { GiB, tempDir } from './fixtures/helpers.js';
 
 t.test('a block transaction round-trips; a flipped bit or a foreign block is refused', async (t) => {
   const tx = { number: 2 ** 40 + 5, epoch: 7, updates: [{ slot: 3, extent: 99 }, { slot: 0, extent: FREE_EXTENT }], contextStart: 10, context: [1, 2, 3] };

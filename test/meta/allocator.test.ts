@@ -5,7 +5,7 @@ import { Allocator, DATA_START, MAX_ENTRIES } from '../../src/meta/allocator.js'
 import { PmemStore } from '../../src/meta/pmem.js';
 import { metadataSize } from '../../src/meta/layout.js';
 import { VolumeMetadata } from '../../src/meta/volume-metadata.js';
-import { GiB, tempDir } from './helpers.js';
+import { GiB, tempDir } from './fixtures/helpers.js';
 
 /** A sparse namespace file: mapping it touches no memory until written. */
 function namespace(dir: string, size: number): string {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Bitmap, popcount } from '../../src/meta/bitmap.js';
 import { PmemStore } from '../../src/meta/pmem.js';
 import { geometry } from '../../src/meta/layout.js';
-import { MiB, tempDir } from './helpers.js';
+import { MiB, tempDir } from './fixtures/helpers.js';
 
 function bitmapOn(t: Test, volume: number, peers: number) {
   const g = geometry(volume, peers);

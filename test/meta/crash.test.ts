@@ -9,13 +9,13 @@ import { PmemStore } from '../../src/meta/pmem.js';
 import { BlockStore } from '../../src/meta/block.js';
 import { MIN_AL_EXTENTS } from '../../src/meta/layout.js';
 import type { MetaStore } from '../../src/meta/store.js';
-import { CrashStore, prng } from './crash-store.js';
-import { MiB, tempDir } from './helpers.js';
+import { CrashStore, prng } from './fixtures/crash-store.js';
+import { MiB, tempDir } from './fixtures/helpers.js';
 
 const VOLUME = 256 * MiB; // 64 extents against an AL of 7: most activations evict
 const EXTENTS = VOLUME / (4 * MiB);
 const BITS_PER_EXTENT = 1024;
-const CRASHES_PER_KIND = 750;
+const CRASHES_PER_KIND = 500;
 const BASE_SEED = process.env.TANDEM_CRASH_SEED ? Number(process.env.TANDEM_CRASH_SEED) : Math.floor(Math.random() * 2 ** 31);
 
 interface Model {

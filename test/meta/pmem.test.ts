@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PmemStore } from '../../src/meta/pmem.js';
 import { VolumeMetadata } from '../../src/meta/volume-metadata.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from './fixtures/helpers.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/pmem-child.ts', import.meta.url));
 

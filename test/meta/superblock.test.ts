@@ -6,7 +6,7 @@ import { decodeSuperblock, encodeSuperblock, readSuperblock, writeSuperblock, ty
 import { BLOCK, DEVICE_FLAGS, HISTORY_LENGTH, NO_NODE, PEER_FLAGS, geometry, metadataSize } from '../../src/meta/layout.js';
 import { crc32c } from '../../src/meta/crc32c.js';
 import type { MetaStore } from '../../src/meta/store.js';
-import { GiB, MiB, tempDir } from './helpers.js';
+import { GiB, MiB, tempDir } from './fixtures/helpers.js';
 
 function sample(seq = 5): Superblock {
   const g = geometry(GiB, 2, 61);

@@ -8,8 +8,8 @@ import { BlockStore } from '../../src/meta/block.js';
 import { AL_EXTENT_BYTES, BITMAP_OFFSET, DEVICE_FLAGS, MIN_AL_EXTENTS, PEER_FLAGS } from '../../src/meta/layout.js';
 import { readSuperblock } from '../../src/meta/superblock.js';
 import type { MetaStore } from '../../src/meta/store.js';
-import { prng } from './crash-store.js';
-import { GiB, MiB, tempDir } from './helpers.js';
+import { prng } from './fixtures/crash-store.js';
+import { GiB, MiB, tempDir } from './fixtures/helpers.js';
 
 const KINDS = ['pmem', 'block'] as const;
 type Kind = (typeof KINDS)[number];
