@@ -70,7 +70,7 @@ export function explainResource(r: ResourceConfig, localNode: string | null, war
   return { resource: r.name, file: r.file, localNode, settings, nodes, warnings: warnings.filter((w) => w.resource === r.name || w.file === r.file) };
 }
 
-export function describeOrigin(o: Origin): string {
+function describeOrigin(o: Origin): string {
   const at = `${o.file}:${o.line}`;
   if (o.source === 'default') return 'default';
   return o.source === 'node-override' ? `node override ${at}` : at;

@@ -71,7 +71,8 @@ export interface ResourceConfig {
   /** the node named by after-sb-0pri = discard-node-<name>; null otherwise */
   discardNode: string | null;
   nodes: NodeConfig[];
-  /** effective value origins, keyed by 'resource.protocol', 'node.bravo.volume.0.disk', … */
+  /** effective value origins, keyed by 'resource.<key>', 'volume.<n>.<key>' (the [volume.N] value),
+   *  'node.<name>.id' / '.address' and 'node.<name>.volume.<n>.<key>' (what that node uses) */
   origins: Record<string, Origin>;
 }
 

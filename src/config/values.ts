@@ -18,7 +18,7 @@ export interface ValueType<T> {
 }
 
 /** A Unix socket path must fit sockaddr_un.sun_path (108 bytes with the terminating NUL). */
-export const MAX_UNIX_SOCKET_PATH = 107;
+const MAX_UNIX_SOCKET_PATH = 107;
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const bad = <T>(problem: string): Parsed<T> => ({ ok: false, problem });
@@ -48,7 +48,7 @@ export function integer(min: number, max: number): ValueType<number> {
 }
 
 /** A size in the largest binary unit that divides it exactly (8GiB, 1536KiB, 1000), so it parses back. */
-export function exactSize(bytes: number): string {
+function exactSize(bytes: number): string {
   for (const [name, unit] of [['TiB', TiB], ['GiB', GiB], ['MiB', MiB], ['KiB', KiB]] as const) {
     if (bytes > 0 && bytes % unit === 0) return `${bytes / unit}${name}`;
   }
@@ -140,7 +140,7 @@ export const text: ValueType<string> = {
 const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** host:port where host is IPv4, [IPv6] or a host name. */
-export function parseHostPort(text: string): Parsed<HostPort> {
+function parseHostPort(text: string): Parsed<HostPort> {
   const m = /^\[([^\]]*)\]:(\d+)$/.exec(text) ?? /^([^:[\]]+):(\d+)$/.exec(text);
   if (!m) {
     if (isIPv6(text) || /^[^[].*:.*:/.test(text)) return bad('is not an address: an IPv6 address needs brackets, [addr]:port');
