@@ -171,6 +171,11 @@ t.test('a resource that does not name the local node is fine until it is asked f
   t.throws(() => findResource(loadConfig(dir), 'r0', 'zulu'), { code: 'TANDEM_E_CONFIG' });
 });
 
+t.test('an error in another file fails loadResource too: the directory is one configuration', async (t) => {
+  const dir = configDir(t, { 'r0.ini': TWO_NODES, 'r1.ini': 'protocol = C\n' });
+  t.throws(() => loadResource(dir, 'r0'), { code: 'TANDEM_E_CONFIG', message: `${dir}/r1.ini:1: key 'protocol' is outside any section; allowed: keys after a section header such as [resource]` });
+});
+
 t.test('the format the test clusters and the demo write loads (size per volume, disks per node)', async (t) => {
   const text = ['[resource]', 'name = s1', 'protocol = C', 'secret = test-secret-123', 'fencing = dont-care', 'resync-rate = 64M', '',
     '[volume.0]', 'size = 16777216', '',

@@ -43,6 +43,14 @@ t.test('text: one line per value with its origin', async (t) => {
   t.match(lines.slice(bravoAt).find((l) => l.includes('volume.0.disk')), new RegExp(`/dev/vg1/r0 +node override ${file}:19`));
 });
 
+t.test('the warnings of the resource come with the explanation', async (t) => {
+  const dir = configDir(t, { 'r0.ini': TEXT.replace('fencing = resource-only', 'fencing = dont-care') });
+  const { result, json } = await tandemJson<Explanation>(['config', 'explain', 'r0', '--config-dir', dir, '--node', 'alpha']);
+  t.equal(result.exitCode, 0);
+  t.same(json.warnings.map((w) => [w.code, w.line]), [['TANDEM_W_FENCING_DONT_CARE', 5]]);
+  t.match(json.settings.find((s) => s.key === 'fencing'), { value: 'dont-care', origin: { source: 'file', line: 5 } });
+});
+
 t.test('an unknown resource is not found (exit 4) and names the defined ones', async (t) => {
   const dir = configDir(t, { 'r0.ini': TEXT });
   const { result, json } = await tandemJson<{ error: { code: string; message: string; hint: string } }>(['config', 'explain', 'r9', '--config-dir', dir]);
