@@ -79,9 +79,10 @@ export async function fencePeer(cib: Cib, req: FenceRequest): Promise<HandlerRes
       return { exitCode: FENCE.REFUSED, constraint: null, message: `${rival} is Promoted in Pacemaker: refusing to fence it; this node must step down` };
     }
     const outcome = await placeConstraint(cib, req.resource, req.upToDate);
-    const fenced = req.peer ? [req.peer] : req.nodes.filter((n) => !req.upToDate.includes(n));
+    const fenced = req.peer ? [req.peer] : diskfulNodes(req).filter((n) => !req.upToDate.includes(n));
     const states = await Promise.all(fenced.map((n) => nodeState(cib, n)));
     const what = `${outcome === 'already-placed' ? 'constraint already in place' : `constraint ${outcome}`}: ${id} allows promotion only on ${req.upToDate.join(', ')}`;
+    if (fenced.length === 0) return { exitCode: FENCE.PEER_UNREACHABLE, constraint: id, message: `${what}; no peer is known, so none is known outdated` };
     if (states.every((s) => s.member)) return { exitCode: FENCE.PEER_OUTDATED, constraint: id, message: `${what}; ${fenced.join(', ')} online, now outdated` };
     if (states.every((s) => s.member || s.expectedDown)) return { exitCode: FENCE.PEER_FENCED, constraint: id, message: `${what}; ${fenced.join(', ')} left the cluster as expected (fenced)` };
     return { exitCode: FENCE.PEER_UNREACHABLE, constraint: id, message: `${what}; ${fenced.join(', ')} unreachable` };

@@ -152,8 +152,9 @@ t.test('pacemaker constraints lists the fence constraints Tandem owns, and only 
   t.equal(none.exitCode, 0, String(none.stderr));
   t.match(none.stdout, /no Tandem constraints in the CIB/);
   writeFileSync(file, readFileSync(file, 'utf8').replace('<cib ', '<cib have-quorum="1" ')); // as a quorate cluster's CIB
-  const fence = await tandem(['fence', 'peer', '--resource', 'r0', '--node', 'alpha', '--up-to-date', 'alpha'], { ...s.env, CIB_file: file });
-  t.equal(fence.exitCode, 5, String(fence.stderr)); // no node states in this CIB: peers unknown, so "unreachable"
+  const fence = await tandem(['fence', 'peer', '--resource', 'r0', '--node', 'alpha', '--up-to-date', 'alpha'], { ...env, ...s.env, CIB_file: file });
+  t.equal(fence.exitCode, 5, String(fence.stderr));
+  t.match(fence.stderr, /allows promotion only on alpha; bravo unreachable/, 'the peer comes from the configuration (charlie is diskless)');
   await run('cibadmin', ['--create', '-o', 'constraints', '-X', '<rsc_location id="admin-pref" rsc="tandem-r0-clone" node="alpha" score="50"/>'], { ...s.env, CIB_file: file });
   const { json } = await tandemJson<{ constraints: unknown[] }>(['pacemaker', 'constraints'], { ...s.env, CIB_file: file });
   t.same(json.constraints, [{ id: 'tandem-fence-r0', resource: 'r0', rsc: 'tandem-r0-clone', allowed: ['alpha'] }]);
