@@ -79,7 +79,7 @@ export class VolumeMetadata {
 
   private constructor(private readonly store: MetaStore, readonly where: string, private readonly opts: OpenOptions) {
     const read = readSuperblock(store, where);
-    this.sb = read.sb;
+    this.sb = frozen(read.sb);
     this.copy = read.copy;
     this.geometry = geometry(this.sb.volumeSize, this.sb.maxPeers, this.sb.alExtents);
     if (this.sb.alFormat !== store.kind && !opts.readOnly) {
@@ -96,8 +96,9 @@ export class VolumeMetadata {
     this.al = new ActivityLog(journal, { beforeEvict: (evicted) => this.markEvicted(evicted) });
   }
 
-  get superblock(): Superblock {
-    return structuredClone(this.sb);
+  /** The current superblock; frozen, so it is handed out without a copy (callers read it often). */
+  get superblock(): Readonly<Superblock> {
+    return this.sb;
   }
 
   get kind(): MetaStore['kind'] {
@@ -287,7 +288,7 @@ export class VolumeMetadata {
   }
 
   private persistSuperblock(): void {
-    this.sb = { ...this.sb, seq: this.sb.seq + 1 };
+    this.sb = frozen({ ...this.sb, seq: this.sb.seq + 1 });
     this.copy = writeSuperblock(this.store, this.sb, this.copy);
   }
 
@@ -295,6 +296,14 @@ export class VolumeMetadata {
     if (this.closed) throw new TandemError('TANDEM_E_STATE', `${this.where}: metadata is closed`, { hint: 'open it again' });
     if (this.opts.readOnly) throw new TandemError('TANDEM_E_STATE', `${this.where}: metadata is open read-only`, { hint: 'open it without readOnly to change it' });
   }
+}
+
+/** Superblocks are replaced, never changed in place, so snapshots handed out stay true. */
+function frozen(sb: Superblock): Superblock {
+  sb.peers.forEach((p) => Object.freeze(p));
+  Object.freeze(sb.peers);
+  Object.freeze(sb.history);
+  return Object.freeze(sb);
 }
 
 function format(store: MetaStore, g: Geometry, nodeId: number): void {
