@@ -6,13 +6,13 @@
 // QD1/QD32, plus the TCP RTT between the namespaces. Prints the bars as ratios, PASS/MISS, and
 // appends the result to bench/RESULTS.md.
 //
-//   npm run bench:datapath [-- --seconds 3 --ramp 1 --size-gib 64 --profile --json --no-record]
+//   npm run bench:datapath [-- --seconds 3 --ramp 1 --reps 3 --size-gib 64 --profile --json --no-record]
 //
 // --profile runs every tandemd under node --cpu-prof and prints where each row's daemon spent
 // its CPU. Needs root (network namespaces), fio, nbdkit, nbdinfo, ip.
 import { execa } from 'execa';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { cpus, release } from 'node:os';
+import { cpus, loadavg, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ import { BenchCluster, peerEstablished, RESOURCE, sparseFile, type BenchNode, ty
 import { Cleanup } from './lib/cleanup.js';
 import { randomWrite4k, type FioResult } from './lib/fio.js';
 import { startNbdkitFile } from './lib/nbdkit.js';
+import { cpuSeconds } from './lib/proc.js';
 import { hotSpots, type HotSpot } from './lib/profile.js';
 import { measureRtt, serveEcho, type RttResult } from './lib/rtt.js';
 
@@ -34,11 +35,25 @@ const RTT_SECONDS = 3;
 interface Options {
   seconds: number;
   ramp: number;
+  /** repetitions of the whole sequence; each row reports its median repetition */
+  reps: number;
+  /** setups to run (all by default); bars whose rows were not measured are left out */
+  only: Set<Setup>;
   sizeBytes: number;
   profile: boolean;
   json: boolean;
   record: boolean;
   results: string;
+}
+
+const SETUPS = ['baseline', 'pmem', 'block', 'no-meta', 'two'] as const;
+type Setup = (typeof SETUPS)[number];
+
+function setupsOf(list: string): Set<Setup> {
+  const names = list.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = names.filter((n) => !(SETUPS as readonly string[]).includes(n));
+  if (bad.length > 0 || names.length === 0) throw new Error(`--only ${list}: expected a comma-separated list of ${SETUPS.join(', ')}`);
+  return new Set(names as Setup[]);
 }
 
 type RowId = 'nbdkit-qd1' | 'nbdkit-qd32' | 'pmem' | 'block' | 'no-meta' | 'two-qd1' | 'two-qd32';
@@ -47,6 +62,14 @@ interface Row {
   id: RowId;
   label: string;
   fio: FioResult;
+  /** CPU time each server process used per write (over ramp + run): work, not waiting */
+  cpu: Array<{ process: string; usPerWrite: number }>;
+}
+
+/** A process serving the export, whose CPU time a row reports. */
+interface Server {
+  name: string;
+  pid: number;
 }
 
 interface Bar {
@@ -74,36 +97,44 @@ const ROW_LABELS: Record<RowId, string> = {
   'two-qd1': 'tandem 2 nodes (netns), protocol C, QD1',
   'two-qd32': 'tandem 2 nodes (netns), protocol C, QD32',
 };
-const FIO_RUNS = Object.keys(ROW_LABELS).length;
+const FIO_RUNS: Record<Setup, number> = { baseline: 2, pmem: 1, block: 1, 'no-meta': 1, two: 2 };
+
+/** Wall-clock spans of every fio run so far: a CPU profile is read only where fio was writing. */
+const fioSpans: Array<[number, number]> = [];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      seconds: { type: 'string', default: '10' }, ramp: { type: 'string', default: '1' },
+      seconds: { type: 'string', default: '10' }, ramp: { type: 'string', default: '1' }, reps: { type: 'string', default: '1' },
       'size-gib': { type: 'string', default: '64' }, profile: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false }, 'no-record': { type: 'boolean', default: false },
       results: { type: 'string', default: join(repoRoot(), 'bench', 'RESULTS.md') },
-      'rtt-server': { type: 'string' }, 'rtt-client': { type: 'string' },
+      only: { type: 'string', default: SETUPS.join(',') }, 'rtt-server': { type: 'string' }, 'rtt-client': { type: 'string' },
     },
   });
   if (values['rtt-server']) return serveEcho(values['rtt-server']);
   if (values['rtt-client']) return rttClient(values['rtt-client']);
   const opts: Options = {
-    seconds: positive(values.seconds, '--seconds'), ramp: positive(values.ramp, '--ramp', true),
+    seconds: positive(values.seconds, '--seconds'), ramp: positive(values.ramp, '--ramp', true), reps: Math.ceil(positive(values.reps, '--reps')),
+    only: setupsOf(values.only),
     sizeBytes: positive(values['size-gib'], '--size-gib') * GiB, profile: values.profile, json: values.json,
     record: !values['no-record'], results: values.results,
   };
   await preflight();
+  const loadBefore = loadavg()[0];
   const cleanup = new Cleanup();
   cleanup.onSignals();
   let measured: Measured;
   try {
-    measured = await measureAll(opts, cleanup);
+    const progress = new Progress(opts);
+    const reps: Measured[] = [];
+    for (let rep = 0; rep < opts.reps; rep++) reps.push(await measureOnce(opts, cleanup, progress));
+    measured = medianOf(reps);
   } finally {
     await cleanup.run();
   }
   const bars = barsOf(measured);
-  const report = renderReport(opts, measured, bars, await machine());
+  const report = renderReport(opts, measured, bars, await machine(loadBefore));
   if (opts.json) process.stdout.write(JSON.stringify({ options: opts, rows: [...measured.rows.values()], rtt: measured.rtt, bars, profiles: measured.profiles }, null, 2) + '\n');
   else process.stdout.write(report + '\n');
   if (opts.record) {
@@ -112,47 +143,63 @@ async function main(): Promise<void> {
   }
 }
 
-async function measureAll(opts: Options, cleanup: Cleanup): Promise<Measured> {
+async function measureOnce(opts: Options, cleanup: Cleanup, progress: Progress): Promise<Measured> {
   const shm = mkdtempSync('/dev/shm/tandem-bench-dp-');
   const disk = mkdtempSync('/var/tmp/tandem-bench-dp-');
   cleanup.add(`remove ${shm} and ${disk}`, () => [shm, disk].forEach((d) => rmSync(d, { recursive: true, force: true })));
-  const progress = new Progress(opts);
   const m: Measured = { rows: new Map(), rtt: { samples: 0, meanUs: 0, p50Us: 0, p99Us: 0 }, profiles: [] };
-  const record = (id: RowId, fio: FioResult) => {
-    m.rows.set(id, { id, label: ROW_LABELS[id], fio });
-    progress.done(id, fio);
-  };
-  const fio = (uri: string, iodepth: number, id: RowId) => {
+  const fio: FioStep = async (uri, iodepth, id, servers) => {
     progress.start(id);
-    return randomWrite4k({ uri, iodepth, seconds: opts.seconds, rampSeconds: opts.ramp, sizeBytes: opts.sizeBytes });
+    const started = Date.now();
+    const cpuBefore = servers.map((s) => cpuSeconds(s.pid));
+    const result = await randomWrite4k({ uri, iodepth, seconds: opts.seconds, rampSeconds: opts.ramp, sizeBytes: opts.sizeBytes });
+    const writes = result.iops * (opts.seconds + opts.ramp);
+    const cpu = servers.map((s, i) => ({ process: s.name, usPerWrite: ((cpuSeconds(s.pid) - cpuBefore[i]) * 1e6) / writes }));
+    fioSpans.push([started, Date.now()]);
+    const row = { id, label: ROW_LABELS[id], fio: result, cpu };
+    m.rows.set(id, row);
+    progress.done(row);
   };
 
-  await baseline(join(shm, 'nbdkit'), opts, cleanup, fio, record);
+  if (opts.only.has('baseline')) await baseline(join(shm, 'nbdkit'), opts, cleanup, fio);
   const setups: Array<[RowId, 'pmem' | 'block', Record<string, string>]> = [
     ['pmem', 'pmem', {}], ['block', 'block', {}], ['no-meta', 'pmem', { TANDEM_BENCH_NO_METADATA: '1' }]];
-  for (const [id, meta, daemonEnv] of setups) {
+  for (const [id, meta, daemonEnv] of setups.filter(([id]) => opts.only.has(id as Setup))) {
     const spec = { meta, daemonEnv, dataDir: join(shm, id), blockDir: join(disk, id) };
-    m.profiles.push(...await standalone(spec, opts, cleanup, async (uri) => record(id, await fio(uri, 1, id))));
+    m.profiles.push(...await standalone(spec, opts, cleanup, (uri, servers) => fio(uri, 1, id, servers)));
   }
-  m.profiles.push(...await twoNodes({ meta: 'pmem', dataDir: join(shm, 'two'), blockDir: join(disk, 'two') }, opts, cleanup, async (uri, rtt) => {
+  if (opts.only.has('two')) m.profiles.push(...await twoNodes({ meta: 'pmem', dataDir: join(shm, 'two'), blockDir: join(disk, 'two') }, opts, cleanup, async (uri, rtt, servers) => {
     m.rtt = rtt;
     progress.note(`TCP RTT between the namespaces: mean ${rtt.meanUs.toFixed(1)} µs, p99 ${rtt.p99Us.toFixed(1)} µs`);
-    record('two-qd1', await fio(uri, 1, 'two-qd1'));
-    record('two-qd32', await fio(uri, 32, 'two-qd32'));
+    await fio(uri, 1, 'two-qd1', servers);
+    await fio(uri, 32, 'two-qd32', servers);
   }));
   return m;
 }
 
-type FioStep = (uri: string, iodepth: number, id: RowId) => Promise<FioResult>;
+/** Per row the repetition with the median IOPS (median RTT likewise): one noisy run does not decide a bar. */
+function medianOf(reps: Measured[]): Measured {
+  const median = <T>(items: T[], key: (x: T) => number): T => [...items].sort((a, b) => key(a) - key(b))[Math.floor(items.length / 2)];
+  const ids = [...reps[0].rows.keys()];
+  return {
+    rows: new Map(ids.map((id) => [id, median(reps.map((r) => r.rows.get(id)!), (r) => r.fio.iops)])),
+    rtt: median(reps.map((r) => r.rtt), (r) => r.meanUs),
+    profiles: reps[reps.length - 1].profiles,
+  };
+}
 
-async function baseline(dir: string, opts: Options, cleanup: Cleanup, fio: FioStep, record: (id: RowId, r: FioResult) => void): Promise<void> {
+/** One fio run against `uri`, recorded as row `id` with the CPU time of `servers`. */
+type FioStep = (uri: string, iodepth: number, id: RowId, servers: Server[]) => Promise<void>;
+
+async function baseline(dir: string, opts: Options, cleanup: Cleanup, fio: FioStep): Promise<void> {
   mkdirSync(dir);
   const img = join(dir, 'disk.img');
   sparseFile(img, opts.sizeBytes);
   const server = await startNbdkitFile(img, join(dir, 'nbdkit.sock'), cleanup);
   try {
-    record('nbdkit-qd1', await fio(server.uri, 1, 'nbdkit-qd1'));
-    record('nbdkit-qd32', await fio(server.uri, 32, 'nbdkit-qd32'));
+    const servers = [{ name: 'nbdkit', pid: server.pid }];
+    await fio(server.uri, 1, 'nbdkit-qd1', servers);
+    await fio(server.uri, 32, 'nbdkit-qd32', servers);
   } finally {
     await server.stop();
     rmSync(dir, { recursive: true, force: true }); // the written pages of tmpfs go back now
@@ -162,7 +209,7 @@ async function baseline(dir: string, opts: Options, cleanup: Cleanup, fio: FioSt
 type SetupSpec = Pick<BenchResourceSpec, 'meta' | 'dataDir' | 'blockDir' | 'daemonEnv'>;
 
 /** A Primary whose peer is configured but disconnected (DRBD StandAlone): every write also sets bitmap bits. */
-async function standalone(setup: SetupSpec, opts: Options, cleanup: Cleanup, measure: (uri: string) => Promise<void>) {
+async function standalone(setup: SetupSpec, opts: Options, cleanup: Cleanup, measure: (uri: string, servers: Server[]) => Promise<void>) {
   const [p1, p2] = await freePorts(2);
   const nodes: BenchNode[] = [{ name: 'n1', address: `127.0.0.1:${p1}`, wrap: [] }, { name: 'n2', address: `127.0.0.1:${p2}`, wrap: [] }];
   return withCluster({ ...setup, nodes, protocol: 'C', sizeBytes: opts.sizeBytes }, opts, cleanup, async (c) => {
@@ -173,11 +220,11 @@ async function standalone(setup: SetupSpec, opts: Options, cleanup: Cleanup, mea
     // not 'StandAlone': disconnecting a peer that never connected leaves it shown as Connecting
     await c.waitFor('n1', 'Primary, disconnected, exported', (s) => s.role === 'Primary' && s.volumes[0].export !== null &&
       s.connections.every((x) => x.connectionState !== 'Connected'));
-    await measure(c.uri('n1'));
+    await measure(c.uri('n1'), [{ name: 'n1', pid: c.pid('n1') }]);
   });
 }
 
-async function twoNodes(setup: SetupSpec, opts: Options, cleanup: Cleanup, measure: (uri: string, rtt: RttResult) => Promise<void>) {
+async function twoNodes(setup: SetupSpec, opts: Options, cleanup: Cleanup, measure: (uri: string, rtt: RttResult, servers: Server[]) => Promise<void>) {
   const net = new TestNetwork();
   const removeNet = cleanup.add('delete the network namespaces and bridge', () => net.destroy());
   await net.create(['n1', 'n2']);
@@ -191,7 +238,7 @@ async function twoNodes(setup: SetupSpec, opts: Options, cleanup: Cleanup, measu
       await c.cli('n1', ['primary', RESOURCE]);
       await c.waitFor('n1', 'Primary and exported', (s) => s.role === 'Primary' && s.volumes[0].export !== null);
       const rtt = await namespaceRtt(nodes[0], nodes[1], cleanup);
-      await measure(c.uri('n1'), rtt);
+      await measure(c.uri('n1'), rtt, ['n1', 'n2'].map((n) => ({ name: n, pid: c.pid(n) })));
     });
   } finally {
     await removeNet();
@@ -204,14 +251,19 @@ async function withCluster(spec: BenchResourceSpec, opts: Options, cleanup: Clea
   mkdirSync(spec.blockDir, { recursive: true });
   const cpuProfDir = opts.profile ? join(spec.dataDir, 'profiles') : undefined;
   const cluster = new BenchCluster({ ...spec, cpuProfDir }, repoRoot(), cleanup);
+  const firstSpan = fioSpans.length;
   try {
     await cluster.create();
     await body(cluster);
     await cluster.stopAll();
     if (!cpuProfDir) return [];
-    const setup = `${spec.nodes.length > 1 && spec.nodes[1].wrap.length > 0 ? 'two nodes' : 'StandAlone'}, ${spec.meta}${spec.daemonEnv?.TANDEM_BENCH_NO_METADATA ? ', metadata off' : ''}`;
-    return spec.nodes.map((n) => join(cpuProfDir, `${n.name}.cpuprofile`)).filter(existsSync)
-      .map((file) => ({ setup, node: file.split('/').pop()!.replace('.cpuprofile', ''), spots: hotSpots(file, 12) }));
+    const spans = fioSpans.slice(firstSpan);
+    const setup = `${spec.nodes[1].wrap.length > 0 ? 'two nodes' : 'StandAlone'}, ${spec.meta}${spec.daemonEnv?.TANDEM_BENCH_NO_METADATA ? ', metadata off' : ''}`;
+    return spec.nodes.filter((n) => existsSync(join(cpuProfDir, `${n.name}.cpuprofile`))).map((n) => {
+      const exited = cluster.exitedAt.get(n.name)!;
+      const window = { fromMsBeforeExit: exited - spans[0][0], toMsBeforeExit: exited - spans[spans.length - 1][1] };
+      return { setup, node: n.name, spots: hotSpots(join(cpuProfDir, `${n.name}.cpuprofile`), 12, window) };
+    });
   } finally {
     await cluster.stopAll();
     for (const d of [spec.dataDir, spec.blockDir]) rmSync(d, { recursive: true, force: true });
@@ -238,20 +290,20 @@ async function rttClient(target: string): Promise<void> {
 }
 
 function barsOf(m: Measured): Bar[] {
-  const row = (id: RowId) => {
-    const r = m.rows.get(id);
-    if (!r) throw new Error(`row ${id} was not measured`);
-    return r.fio;
+  const io = (id: RowId) => m.rows.get(id)?.fio;
+  const bar = (what: string, formula: string, rows: RowId[], value: (r: FioResult[]) => number, target: number, atLeast: boolean): Bar[] => {
+    const results = rows.map(io);
+    if (results.some((r) => r === undefined)) return [];
+    const v = value(results as FioResult[]);
+    return [{ what, formula, value: v, target, atLeast, pass: atLeast ? v >= target : v <= target }];
   };
-  const bar = (what: string, formula: string, value: number, target: number, atLeast: boolean): Bar =>
-    ({ what, formula, value, target, atLeast, pass: atLeast ? value >= target : value <= target });
   return [
-    bar('StandAlone Primary, PMEM metadata, IOPS vs nbdkit', 'pmem IOPS / nbdkit QD1 IOPS', row('pmem').iops / row('nbdkit-qd1').iops, 0.85, true),
-    bar('PMEM metadata vs block metadata, IOPS', 'pmem IOPS / block IOPS', row('pmem').iops / row('block').iops, 1.5, true),
-    bar('PMEM metadata vs metadata updates off, IOPS', 'pmem IOPS / no-meta IOPS', row('pmem').iops / row('no-meta').iops, 0.95, true),
-    bar('2 nodes, protocol C, QD1 mean latency vs nbdkit latency + RTT', 'two QD1 mean / (nbdkit QD1 mean + RTT mean)',
-      row('two-qd1').meanUs / (row('nbdkit-qd1').meanUs + m.rtt.meanUs), 1.25, false),
-    bar('2 nodes, protocol C, QD32 IOPS vs nbdkit QD32', 'two QD32 IOPS / nbdkit QD32 IOPS', row('two-qd32').iops / row('nbdkit-qd32').iops, 0.4, true),
+    ...bar('StandAlone Primary, PMEM metadata, IOPS vs nbdkit', 'pmem IOPS / nbdkit QD1 IOPS', ['pmem', 'nbdkit-qd1'], ([a, b]) => a.iops / b.iops, 0.85, true),
+    ...bar('PMEM metadata vs block metadata, IOPS', 'pmem IOPS / block IOPS', ['pmem', 'block'], ([a, b]) => a.iops / b.iops, 1.5, true),
+    ...bar('PMEM metadata vs metadata updates off, IOPS', 'pmem IOPS / no-meta IOPS', ['pmem', 'no-meta'], ([a, b]) => a.iops / b.iops, 0.95, true),
+    ...bar('2 nodes, protocol C, QD1 mean latency vs nbdkit latency + RTT', 'two QD1 mean / (nbdkit QD1 mean + RTT mean)', ['two-qd1', 'nbdkit-qd1'],
+      ([a, b]) => a.meanUs / (b.meanUs + m.rtt.meanUs), 1.25, false),
+    ...bar('2 nodes, protocol C, QD32 IOPS vs nbdkit QD32', 'two QD32 IOPS / nbdkit QD32 IOPS', ['two-qd32', 'nbdkit-qd32'], ([a, b]) => a.iops / b.iops, 0.4, true),
   ];
 }
 
@@ -262,13 +314,16 @@ interface Machine {
   node: string;
   fio: string;
   nbdkit: string;
+  /** 1-minute load average before and after the run: the machine is shared */
+  load: string;
 }
 
-async function machine(): Promise<Machine> {
+async function machine(loadBefore: number): Promise<Machine> {
   const version = async (cmd: string) => String((await execa(cmd, ['--version'], { reject: false })).stdout).split('\n')[0].trim();
   const nproc = String((await execa('nproc')).stdout).trim();
   return { date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), cpus: `${nproc} × ${cpus()[0]?.model ?? 'unknown CPU'}`, kernel: release(),
-    node: process.version, fio: await version('fio'), nbdkit: await version('nbdkit') };
+    node: process.version, fio: await version('fio'), nbdkit: await version('nbdkit'),
+    load: `${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)}` };
 }
 
 function renderReport(opts: Options, m: Measured, bars: Bar[], host: Machine): string {
@@ -277,17 +332,19 @@ function renderReport(opts: Options, m: Measured, bars: Bar[], host: Machine): s
   const lines = [
     `## Data path (bench/datapath.ts), ${host.date}`,
     '',
-    `Machine: ${host.cpus}, Linux ${host.kernel}, Node ${host.node}, ${host.fio}, ${host.nbdkit}.`,
-    `Workload: fio nbd engine over a unix socket, 4k randwrite, --norandommap, ${opts.seconds} s + ${opts.ramp} s ramp per row, over a ` +
+    `Machine: ${host.cpus}, Linux ${host.kernel}, Node ${host.node}, ${host.fio}, ${host.nbdkit}; load average ${host.load}.`,
+    `Workload: fio nbd engine over a unix socket, 4k randwrite, --norandommap, ${opts.seconds} s + ${opts.ramp} s ramp per row` +
+      `${opts.reps > 1 ? ` (the median of ${opts.reps} repetitions of the whole sequence)` : ''}, over a ` +
       `${fmt(opts.sizeBytes / GiB)} GiB sparse file on /dev/shm (nbdkit and every tandem disk alike); the AL (1237 × 4 MiB) covers ` +
       `${fmt(alShare * 100, 1)} % of it, so about ${fmt((1 - alShare) * 100)} % of writes need an AL update. ` +
       'pmem: metadata on /dev/shm (msync path), block: metadata in a file on /var/tmp (the VM disk, fdatasync). ' +
       'StandAlone = peer configured but disconnected (each write also sets bitmap bits). ' +
-      `Two nodes: one tandemd per network namespace (veth + bridge), initial sync skipped on the all-zero disks; TCP RTT measured in the same run (Node ping-pong, 64 B): mean ${fmt(m.rtt.meanUs, 1)} µs, p50 ${fmt(m.rtt.p50Us, 1)}, p99 ${fmt(m.rtt.p99Us, 1)}.`,
+      (m.rtt.samples === 0 ? '' : 'Two nodes: one tandemd per network namespace (veth + bridge), initial sync skipped on the all-zero disks; ' +
+        `TCP RTT measured in the same run (Node ping-pong, 64 B): mean ${fmt(m.rtt.meanUs, 1)} µs, p50 ${fmt(m.rtt.p50Us, 1)}, p99 ${fmt(m.rtt.p99Us, 1)}.`),
     '',
-    '| row | IOPS | mean µs | p99 µs |',
-    '|---|---:|---:|---:|',
-    ...[...m.rows.values()].map((r) => `| ${r.label} | ${fmt(r.fio.iops)} | ${fmt(r.fio.meanUs, 1)} | ${fmt(r.fio.p99Us, 1)} |`),
+    '| row | IOPS | mean µs | p99 µs | server CPU µs per write |',
+    '|---|---:|---:|---:|---|',
+    ...[...m.rows.values()].map((r) => `| ${r.label} | ${fmt(r.fio.iops)} | ${fmt(r.fio.meanUs, 1)} | ${fmt(r.fio.p99Us, 1)} | ${cpuText(r)} |`),
     '',
     '| bar (DESIGN §8) | ratio | measured | target | result |',
     '|---|---|---:|---:|---|',
@@ -300,6 +357,10 @@ function renderReport(opts: Options, m: Measured, bars: Bar[], host: Machine): s
   return lines.join('\n');
 }
 
+function cpuText(row: Row): string {
+  return row.cpu.map((c) => `${c.process} ${c.usPerWrite.toFixed(1)}`).join(', ');
+}
+
 /** Which row runs, how far along the run is, and an ETA from the fio time still ahead. */
 class Progress {
   private readonly started = Date.now();
@@ -308,13 +369,16 @@ class Progress {
   constructor(private readonly opts: Options) {}
 
   start(id: RowId): void {
-    const left = (FIO_RUNS - this.finished) * (this.opts.seconds + this.opts.ramp + 3);
-    process.stderr.write(`[${this.finished + 1}/${FIO_RUNS}] ${ROW_LABELS[id]} (${this.elapsed()} s elapsed, ETA ~${left} s)\n`);
+    const total = [...this.opts.only].reduce((n, s) => n + FIO_RUNS[s], 0) * this.opts.reps;
+    const left = (total - this.finished) * (this.opts.seconds + this.opts.ramp + 3);
+    process.stderr.write(`[${this.finished + 1}/${total}] ${ROW_LABELS[id]} (${this.elapsed()} s elapsed, ETA ~${left} s)\n`);
   }
 
-  done(id: RowId, r: FioResult): void {
+  done(row: Row): void {
     this.finished++;
-    process.stderr.write(`      ${ROW_LABELS[id]}: ${Math.round(r.iops).toLocaleString('en-US')} IOPS (${(r.iops * 4 / 1024).toFixed(1)} MiB/s), mean ${r.meanUs.toFixed(1)} µs, p99 ${r.p99Us.toFixed(1)} µs\n`);
+    const r = row.fio;
+    process.stderr.write(`      ${row.label}: ${Math.round(r.iops).toLocaleString('en-US')} IOPS (${(r.iops * 4 / 1024).toFixed(1)} MiB/s), ` +
+      `mean ${r.meanUs.toFixed(1)} µs, p99 ${r.p99Us.toFixed(1)} µs, CPU/write ${cpuText(row)}\n`);
   }
 
   note(text: string): void {

@@ -36,6 +36,8 @@ export const RESOURCE = 'bench';
 
 export class BenchCluster {
   private readonly daemons = new Map<string, ResultPromise>();
+  /** Date.now() when each daemon had exited: its CPU profile ends there */
+  readonly exitedAt = new Map<string, number>();
   private readonly configDir: string;
   private readonly runDir: string;
 
@@ -112,6 +114,12 @@ export class BenchCluster {
     throw new Error(`tandemd ${node} did not answer on its control socket within 20 s`);
   }
 
+  pid(node: string): number {
+    const pid = this.daemons.get(node)?.pid;
+    if (pid === undefined) throw new Error(`tandemd ${node} is not running`);
+    return pid;
+  }
+
   /** SIGTERM (a clean shutdown writes the CPU profile), SIGKILL after 10 s. */
   async stop(node: string): Promise<void> {
     const child = this.daemons.get(node);
@@ -120,6 +128,7 @@ export class BenchCluster {
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await child;
+    this.exitedAt.set(node, Date.now());
     clearTimeout(timer);
   }
 

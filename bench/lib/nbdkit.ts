@@ -5,6 +5,7 @@ import type { Cleanup } from './cleanup.js';
 
 export interface NbdkitServer {
   uri: string;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -16,7 +17,7 @@ export async function startNbdkitFile(file: string, socket: string, cleanup: Cle
   });
   const uri = `nbd+unix:///?socket=${socket}`;
   await waitForExport(uri, () => child.exitCode !== null, 'nbdkit');
-  return { uri, stop };
+  return { uri, pid: child.pid!, stop };
 }
 
 /** Poll with nbdinfo until the export answers (the server is up and negotiating). */

@@ -11,6 +11,15 @@ interface CpuProfile {
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
+  /** µs on one clock: when profiling started, and when the process exited */
+  startTime: number;
+  endTime: number;
+}
+
+/** A span of the profile, as milliseconds before the process exited (profiles end at exit). */
+export interface Window {
+  fromMsBeforeExit: number;
+  toMsBeforeExit: number;
 }
 
 export interface HotSpot {
@@ -19,13 +28,19 @@ export interface HotSpot {
   percent: number;
 }
 
-export function hotSpots(file: string, top: number): HotSpot[] {
+/** Self time per function within `window` (start-up and shutdown are not the data path). */
+export function hotSpots(file: string, top: number, window: Window): HotSpot[] {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const label = new Map(profile.nodes.map((n) => [n.id, describe(n)]));
   const selfUs = new Map<string, number>();
+  const from = profile.endTime - window.fromMsBeforeExit * 1000;
+  const to = profile.endTime - window.toMsBeforeExit * 1000;
+  let at = profile.startTime; // each sample's time is the sum of the deltas before it
   let totalUs = 0;
   profile.samples.forEach((id, i) => {
     const dt = profile.timeDeltas[i] ?? 0;
+    at += dt;
+    if (at < from || at > to) return;
     const where = label.get(id) ?? '(unknown)';
     selfUs.set(where, (selfUs.get(where) ?? 0) + dt);
     totalUs += dt;
