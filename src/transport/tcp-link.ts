@@ -94,7 +94,12 @@ export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
     this.pingId = (this.pingId + 1) >>> 0;
     return new Promise((resolve, reject) => {
       const timer = this.clock.setTimer(this.timings.pingTimeoutMs, () => {
-        this.close(`ping timeout: no PingAck from node ${this.peerNodeId} within ${this.timings.pingTimeoutMs} ms`);
+        // Timers run before I/O in an event-loop turn: after a stall of our own, the PingAck may
+        // already wait in the socket. Decide after this turn's I/O (setImmediate), not before.
+        setImmediate(() => {
+          if (!this.pings.has(id)) return;
+          this.close(`ping timeout: no PingAck from node ${this.peerNodeId} within ${this.timings.pingTimeoutMs} ms`);
+        });
       });
       this.pings.set(id, { sentAtMs: this.clock.now(), resolve, reject, timer });
       this.sendControl({ type: 'Ping', id });

@@ -182,3 +182,21 @@ t.test('both processes dial at once, repeatedly: each round ends with exactly on
     await until('link closed', () => links[fromLocal].closed);
   }
 });
+
+t.test('a stall of our own event loop is not mistaken for a dead peer', async (t) => {
+  const { child, links } = await pair(t, { local: { pingIntervalMs: 50, pingTimeoutMs: 100 } });
+  await until('link', () => links.length === 1);
+  await child.wait('child link', (e) => e.event === 'link');
+  for (let stall = 0; stall < 5; stall++) {
+    await sleep(20);
+    // Stall in the check phase, as after an I/O callback: the next loop turn runs timers first.
+    const rtt = await new Promise<number>((resolve, reject) => setImmediate(() => {
+      links[0].ping().then(resolve, reject);
+      const end = Date.now() + 400;
+      while (Date.now() < end) { /* busy: the ping's timeout falls due while its PingAck lands in the socket */ }
+    }));
+    t.ok(rtt >= 400, `ping ${stall} answered (${rtt.toFixed(0)} ms, our own stall included)`);
+  }
+  t.notOk(links[0].closed, 'the link survived five 400 ms stalls with a 100 ms ping timeout');
+  t.equal(links.length, 1);
+});
