@@ -141,3 +141,19 @@ t.test('a peer that comes back while its old link still looks alive replaces tha
   t.equal(linksA[1].stats().connectionId, second.link(1)?.stats().connectionId);
   t.equal(first.link(1)?.closed ?? true, true, 'the old incarnation lost its link');
 });
+
+t.test('IPv6: a link over [::1]', async (t) => {
+  const probe = await new Promise<boolean>((resolve) => {
+    const s = connect({ host: '::1', port: 9 }).on('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ECONNREFUSED')).on('connect', () => { s.destroy(); resolve(true); });
+  });
+  if (!probe) return t.skip('no IPv6 loopback here');
+  const b = await node(t, 2, [], { listen: '[::1]:0', connectOnStart: false });
+  const portB = b.address().port;
+  const a = await node(t, 1, [{ nodeId: 2, address: `[::1]:${portB}` }], { listen: '[::1]:0', connectOnStart: false });
+  await b.stop();
+  const b2 = await node(t, 2, [{ nodeId: 1, address: `[::1]:${a.address().port}` }], { listen: `[::1]:${portB}` });
+  a.connect(2);
+  for (let i = 0; i < 300 && !(a.link(2) && b2.link(1)); i++) await sleep(10);
+  t.equal(a.link(2)?.stats().connectionId, b2.link(1)?.stats().connectionId);
+  t.ok(a.link(2), 'linked over IPv6');
+});
