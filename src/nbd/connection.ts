@@ -82,10 +82,6 @@ export class NbdConnection {
     this.send(encodeGreeting());
   }
 
-  get exportName(): string | null {
-    return this.exp?.name ?? null;
-  }
-
   /**
    * Stop serving: new requests get ESHUTDOWN, in-flight ones finish and are answered, then the
    * socket is closed; after the grace period it is destroyed whatever is still in flight.

@@ -18,10 +18,9 @@ export const OPT = {
   EXPORT_NAME: 1,
   ABORT: 2,
   LIST: 3,
-  STARTTLS: 5,
   INFO: 6,
   GO: 7,
-  STRUCTURED_REPLY: 8,
+  // STARTTLS (5), STRUCTURED_REPLY (8) and later options are answered with ERR_UNSUP
 } as const;
 
 export const REP = {
@@ -29,11 +28,8 @@ export const REP = {
   SERVER: 2,
   INFO: 3,
   ERR_UNSUP: 0x80000001,
-  ERR_POLICY: 0x80000002,
   ERR_INVALID: 0x80000003,
   ERR_UNKNOWN: 0x80000006,
-  ERR_SHUTDOWN: 0x80000007,
-  ERR_TOO_BIG: 0x80000009,
 } as const;
 
 export const INFO = { EXPORT: 0, NAME: 1, DESCRIPTION: 2, BLOCK_SIZE: 3 } as const;
