@@ -82,7 +82,6 @@ export class NbdServer implements ExportDirectory {
   async listen(address: ExportAddress): Promise<ExportAddress> {
     if (this.closing) throw new TandemError('TANDEM_E_STATE', 'NBD server is closing');
     const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    server.maxConnections = this.limits.maxConnections;
     if (address.kind === 'unix') await removeStaleSocket(address.path);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(listenError(address, err)));
@@ -115,8 +114,10 @@ export class NbdServer implements ExportDirectory {
     for (const l of this.listeners) if (l.unixPath) unlinkQuietly(l.unixPath);
   }
 
+  /** maxConnections counts clients across all listeners of this server. */
   private accept(socket: Socket): void {
-    if (this.closing) {
+    if (this.closing || this.connections.size >= this.limits.maxConnections) {
+      if (!this.closing) this.log.warn('nbd client refused: connection limit reached', { limit: this.limits.maxConnections });
       socket.destroy();
       return;
     }

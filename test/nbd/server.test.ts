@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileServer, MiB, scratchDir } from './helpers/fixture.js';
 import { NbdServer, serveExport } from '../../src/nbd/server.js';
 import { FileBackend } from '../../src/nbd/file-backend.js';
+import { RawNbd } from './helpers/raw-client.js';
 import { existsSync, writeFileSync } from 'node:fs';
 
 t.test('one server on a unix socket, TCP 127.0.0.1 and TCP ::1 at once', async (t) => {
@@ -40,15 +41,18 @@ t.test('a stale socket file is replaced; a live one is an error that names the a
   await t.rejects(server.listen({ kind: 'unix', path: sock }), { code: 'TANDEM_E_STATE' }, 'a closed server does not listen again');
 });
 
-t.test('more clients than maxConnections are turned away', async (t) => {
+t.test('more clients than maxConnections, counted over all listeners, are turned away', async (t) => {
   const f = await fileServer(t, 'maxconn', [{ name: 'v', sizeBytes: MiB }], { limits: { maxConnections: 2 } });
-  const { RawNbd } = await import('./helpers/raw-client.js');
+  const second = join(f.dir, 'second.sock');
+  await f.server.listen({ kind: 'unix', path: second });
   const a = await RawNbd.transmission(f.socketPath);
-  const b = await RawNbd.transmission(f.socketPath);
+  const b = await RawNbd.transmission(second);
   t.teardown(() => { a.c.close(); b.c.close(); });
-  const third = await RawNbd.open(f.socketPath);
-  await third.whenClosed;
-  t.pass('third connection closed');
+  for (const path of [f.socketPath, second]) {
+    const third = await RawNbd.open(path);
+    await third.whenClosed;
+    t.pass(`third connection closed (${path.endsWith('second.sock') ? 'second' : 'first'} listener)`);
+  }
   t.equal((await a.c.pread(0, 512)).error, 0, 'existing clients keep working');
 });
 
