@@ -39,6 +39,12 @@ t.test('a stale socket file is replaced; a live one is an error that names the a
   await server.close();
   t.notOk(existsSync(sock), 'close removes the socket file');
   await t.rejects(server.listen({ kind: 'unix', path: sock }), { code: 'TANDEM_E_STATE' }, 'a closed server does not listen again');
+  const plain = join(dir, 'not-a-socket');
+  writeFileSync(plain, 'data');
+  const third = new NbdServer({ exports: [{ name: 'a', backend }] });
+  await t.rejects(third.listen({ kind: 'unix', path: plain }), { code: 'TANDEM_E_IO', message: /EADDRINUSE/ }, 'a regular file in the way is not removed');
+  t.ok(existsSync(plain));
+  await third.close();
 });
 
 t.test('more clients than maxConnections, counted over all listeners, are turned away', async (t) => {
