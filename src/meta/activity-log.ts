@@ -101,21 +101,20 @@ export class BlockRing implements AlJournal {
   }
 
   record(updates: readonly SlotUpdate[], table: Uint32Array): void {
-    const written: number[] = [];
-    for (let i = 0; i < updates.length || written.length === 0; i += AL_TX_UPDATES_MAX) {
-      const count = Math.min(CONTEXT_PER_TRANSACTION, this.slots);
-      const context = Array.from({ length: Math.min(count, this.slots - this.contextCursor) }, (_, k) => table[this.contextCursor + k]);
+    const transactions = Math.max(1, Math.ceil(updates.length / AL_TX_UPDATES_MAX));
+    for (let n = 0; n < transactions; n++) {
+      const window = Math.min(CONTEXT_PER_TRANSACTION, this.slots - this.contextCursor);
+      const context = Array.from({ length: window }, (_, k) => table[this.contextCursor + k]);
       const tx: RingTransaction = {
-        number: this.nextNumber++, epoch: this.epoch, updates: updates.slice(i, i + AL_TX_UPDATES_MAX),
+        number: this.nextNumber++, epoch: this.epoch, updates: updates.slice(n * AL_TX_UPDATES_MAX, (n + 1) * AL_TX_UPDATES_MAX),
         contextStart: this.contextCursor, context,
       };
       this.contextCursor = (this.contextCursor + context.length) % this.slots;
       const at = this.offset + (tx.number % AL_RING_BLOCKS) * BLOCK;
       this.store.write(at, encodeTransaction(tx));
-      written.push(at);
     }
-    // One fdatasync covers every block of the batch; persist() names each range we rely on.
-    for (const at of written) this.store.persist(at, BLOCK);
+    // One persist over the ring (one fdatasync) covers every block of the batch, wrapped or not.
+    this.store.persist(this.offset, AL_RING_BLOCKS * BLOCK);
   }
 
   setEpoch(epoch: number): void {

@@ -188,6 +188,11 @@ function checkActivityLog(md: VolumeMetadata, store: MetaStore): Finding[] {
     if (torn > 1) findings.push({ severity: 'error', what: 'activity log', message: `${torn} transactions fail their CRC (a crash tears at most one)` });
     else if (torn === 1) findings.push({ severity: 'warning', what: 'activity log', message: 'one torn transaction (normal after a crash during an AL update)' });
   }
+  const blocks = Math.ceil(sb.volumeSize / BYTES_PER_BIT);
+  sb.peers.forEach((_, slot) => {
+    const beyond = md.bitmap.countRange(slot, blocks, md.geometry.bitsPerSlot);
+    if (beyond > 0) findings.push({ severity: 'error', what: `bitmap slot ${slot}`, message: `${beyond} bits set beyond the end of the volume (block ${blocks})` });
+  });
   if ((sb.deviceFlags & DEVICE_FLAGS.AL_CLEAN) === 0) {
     findings.push({ severity: 'warning', what: 'activity log', message: `not clean: the volume is in use or crashed; the next attach replays ${onMedia.length} extents into the bitmap` });
   }

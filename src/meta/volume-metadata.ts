@@ -112,10 +112,6 @@ export class VolumeMetadata {
 
   // ---- activity log ----------------------------------------------------------------------
 
-  extentOf(byteOffset: number): number {
-    return Math.floor(byteOffset / AL_EXTENT_BYTES);
-  }
-
   /**
    * Make `extent` durable in the AL before a write to it is submitted (invariant 1) and pin it
    * until complete(). Returns `true` when that is already so (the hot fast path, no Promise).
