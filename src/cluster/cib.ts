@@ -11,8 +11,11 @@ export interface CibOptions {
   deadlineMs?: number;
 }
 
-/** cibadmin exit codes worth another try: 103 update older than the CIB, 107 (EAGAIN-like busy), 124 timed out */
-const RETRYABLE = new Set([103, 107, 124]);
+/**
+ * Pacemaker exit codes worth another try: 103 update older than the CIB (a concurrent change), 124 the
+ * tool's own timeout. Not 102 (no CIB connection): outside a running cluster it would only add delay.
+ */
+const RETRYABLE = new Set([103, 124]);
 const RETRY_PAUSE_MS = 500;
 
 export interface ToolResult { exitCode: number; stdout: string; stderr: string }
