@@ -1,11 +1,9 @@
 // block: placement — a file or block device written with pwrite and made durable with fdatasync.
 // Synchronous fs calls on purpose: fs.promises adds ~50 µs of thread-pool hops per write+sync.
-import { closeSync, fdatasyncSync, openSync, readSync, writeSync, constants } from 'node:fs';
+import { closeSync, fdatasyncSync, ftruncateSync, openSync, readSync, writeSync, constants } from 'node:fs';
 import { sizeOf } from './device-size.js';
 import { TandemError } from '../lib/errors.js';
 import { checkRange, type MetaStore } from './store.js';
-
-const ZERO_CHUNK = 1 << 20;
 
 export class BlockStore implements MetaStore {
   readonly kind = 'block' as const;
@@ -13,7 +11,7 @@ export class BlockStore implements MetaStore {
   readonly length: number;
   private fd: number;
 
-  /** Open an existing file/device, or create (and preallocate by writing zeros) a file of `createSize` bytes. */
+  /** Open an existing file/device, or create a file of `createSize` bytes (formatting then writes all of it). */
   static open(path: string, createSize?: number): BlockStore {
     let fd: number;
     try {
@@ -25,9 +23,8 @@ export class BlockStore implements MetaStore {
         cause: err,
       });
     }
-    const store = new BlockStore(fd, createSize ?? sizeOf(fd, path));
-    if (createSize !== undefined) store.preallocate();
-    return store;
+    if (createSize !== undefined) ftruncateSync(fd, createSize);
+    return new BlockStore(fd, createSize ?? sizeOf(fd, path));
   }
 
   private constructor(fd: number, length: number) {
@@ -62,14 +59,5 @@ export class BlockStore implements MetaStore {
   close(): void {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
-  }
-
-  /** First writes to sparse blocks cost block allocation and journal work; pay it once here. */
-  private preallocate(): void {
-    const zeros = new Uint8Array(Math.min(ZERO_CHUNK, this.length));
-    for (let off = 0; off < this.length; off += zeros.length) {
-      this.write(off, zeros.subarray(0, Math.min(zeros.length, this.length - off)));
-    }
-    fdatasyncSync(this.fd);
   }
 }

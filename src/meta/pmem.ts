@@ -1,7 +1,7 @@
 // pmem: placement — a range of a file or devdax mapped with the libpmem addon; stores go straight
 // to the mapping and persist() flushes CPU caches (real PMEM) or msyncs (anything else, e.g. tmpfs
 // in tests).
-import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, ftruncateSync, openSync } from 'node:fs';
 import { TandemError } from '../lib/errors.js';
 import { sizeOf } from './device-size.js';
 import { pmemAddon } from './native.js';
@@ -97,12 +97,11 @@ export class PmemStore implements MetaStore {
   }
 }
 
-/** Create (or resize) a file by writing it: first touches of sparse blocks are slow later. */
+/** Create (or resize) the file; formatting writes every byte of it, which preallocates it. */
 function createFile(path: string, size: number): number {
   const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_TRUNC, 0o600);
   try {
-    const zeros = new Uint8Array(Math.min(1 << 20, size));
-    for (let off = 0; off < size; off += zeros.length) writeSync(fd, zeros, 0, Math.min(zeros.length, size - off), off);
+    ftruncateSync(fd, size);
   } finally {
     closeSync(fd);
   }

@@ -303,7 +303,8 @@ function frozen(sb: Superblock): Superblock {
 }
 
 function format(store: MetaStore, g: Geometry, nodeId: number): void {
-  // Zero the AL (and the bitmap, which a --force re-create may find dirty), then the superblock.
+  // Write zeros over the AL and bitmap: clears what a --force re-create finds, and preallocates a
+  // new file (first writes to sparse blocks cost allocation and journal work on the write path).
   const zeros = new Uint8Array(1 << 20);
   for (let off = BLOCK * 2; off < g.areaLength; off += zeros.length) store.write(off, zeros.subarray(0, Math.min(zeros.length, g.areaLength - off)));
   store.persist(0, g.areaLength);
