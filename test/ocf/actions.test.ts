@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { buildModel, render } from '../../src/cluster/pacemaker-config.js';
 import { resourceConfig } from '../cluster/fixture-config.js';
 import { clusterCibText, run } from '../cluster/pcmk-tools.js';
-import { ScriptedDaemon, runAgent, sandbox } from './helpers.js';
+import { ScriptedDaemon, mapLimit, runAgent, sandbox } from './helpers.js';
 
 const box = sandbox('ocf-actions');
 t.teardown(() => box.remove());
@@ -34,7 +34,7 @@ t.test('validate-all: 0, bad values 2, missing or unsuitable configuration 6, no
     ['two promoted', { ...clone, OCF_RESKEY_CRM_meta_promoted_max: '2' }, 6, /promoted-max must be 1/],
     ['legacy master_max', { ...clone, OCF_RESKEY_CRM_meta_promoted_max: undefined, OCF_RESKEY_CRM_meta_master_max: '2' }, 6, /promoted-max must be 1/],
   ];
-  const runs = await Promise.all(cases.map(([, over]) => runAgent('validate-all', params(over))));
+  const runs = await mapLimit(cases, 3, ([, over]) => runAgent('validate-all', params(over)));
   for (const [i, [name, , rc, reason]] of cases.entries()) {
     const r = runs[i];
     t.equal(r.rc, rc, `${name}: rc (${r.stderr.trim()})`);
@@ -52,17 +52,18 @@ t.test('invalid configuration file: 6 with the loader message', async (t) => {
 });
 
 t.test('no daemon: probe 7 without a reason, monitor 7 with one, start 5, stop/notify 0, promote 1, demote 7', async (t) => {
-  const [probe, mon, start, stop, notify, promote, demote, probeNoConf, noParam] = await Promise.all([
-    runAgent('monitor', params({ OCF_RESKEY_CRM_meta_interval: '0' })),
-    runAgent('monitor', params()),
-    runAgent('start', params()),
-    runAgent('stop', params()),
-    runAgent('notify', params({ OCF_RESKEY_CRM_meta_notify_type: 'post', OCF_RESKEY_CRM_meta_notify_operation: 'start' })),
-    runAgent('promote', params()),
-    runAgent('demote', params()),
-    runAgent('monitor', params({ OCF_RESKEY_CRM_meta_interval: '0', OCF_RESKEY_config_dir: '/nonexistent' })),
-    runAgent('monitor', params({ OCF_RESKEY_resource: undefined })),
-  ]);
+  const calls: [string, Record<string, string | undefined>][] = [
+    ['monitor', { OCF_RESKEY_CRM_meta_interval: '0' }],
+    ['monitor', {}],
+    ['start', {}],
+    ['stop', {}],
+    ['notify', { OCF_RESKEY_CRM_meta_notify_type: 'post', OCF_RESKEY_CRM_meta_notify_operation: 'start' }],
+    ['promote', {}],
+    ['demote', {}],
+    ['monitor', { OCF_RESKEY_CRM_meta_interval: '0', OCF_RESKEY_config_dir: '/nonexistent' }],
+    ['monitor', { OCF_RESKEY_resource: undefined }],
+  ];
+  const [probe, mon, start, stop, notify, promote, demote, probeNoConf, noParam] = await mapLimit(calls, 3, ([a, over]) => runAgent(a, params(over)));
   t.equal(probe.rc, 7);
   t.equal(probe.reason, null, 'probes report no failure reason');
   t.equal(mon.rc, 7);
@@ -78,7 +79,7 @@ t.test('no daemon: probe 7 without a reason, monitor 7 with one, start 5, stop/n
 });
 
 t.test('other actions: reload-agent and reload 0, unknown 3', async (t) => {
-  const [reloadAgent, reload, unknown] = await Promise.all(['reload-agent', 'reload', 'migrate_to'].map((a) => runAgent(a, params())));
+  const [reloadAgent, reload, unknown] = await mapLimit(['reload-agent', 'reload', 'migrate_to'], 3, (a) => runAgent(a, params()));
   t.equal(reloadAgent.rc, 0);
   t.equal(reload.rc, 0);
   t.equal(unknown.rc, 3);

@@ -23,11 +23,28 @@ export async function runAgent(action: string, env: Record<string, string | unde
     OCF_RESKEY_CRM_meta_timeout: '20000', ...env,
   }).filter(([, v]) => v !== undefined)) as Record<string, string>;
   const cwd = existsSync('/var/lib/pacemaker/cores') ? '/var/lib/pacemaker/cores' : '/';
-  const r = await execa(AGENT, [action], { env: clean, extendEnv: false, reject: false, stdin: 'ignore', cwd, timeout: 30_000 });
+  const r = await execa(AGENT, [action], { env: clean, extendEnv: false, reject: false, stdin: 'ignore', cwd, timeout: 90_000 });
   const stderr = String(r.stderr);
   const reason = /^ocf-exit-reason:(.*)$/m.exec(stderr)?.[1] ?? null;
   return { rc: r.exitCode ?? -1, stdout: String(r.stdout), stderr, reason };
 }
+
+/** Run at most `limit` at once: each agent run is a node process, and the test machine has 2 cores. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** The environment of a process started from a test, without the test runner's own variables. */
+export const CLEAN_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' };
 
 export interface Sandbox { dir: string; configDir: string; runDir: string; remove(): void }
 

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { execa } from 'execa';
 import { ACTIONS, PARAMETERS } from '../../src/ocf/metadata.js';
-import { AGENT, runAgent } from './helpers.js';
+import { AGENT, CLEAN_ENV, runAgent } from './helpers.js';
 
 const lint = (args: string[], input: string, cwd = '/') => execa('xmllint', ['--noout', ...args, '-'], { input, cwd, reject: false });
 
@@ -35,7 +35,7 @@ t.test('OCF 1.0 rendering otherwise: valid against ra-api-1.dtd and ocf-1.0.rng,
 });
 
 t.test('meta-data works as nobody, with no configuration and no daemon, from any directory', async (t) => {
-  const r = await execa('su', ['nobody', '-s', '/bin/sh', '-c', `${AGENT} meta-data`], { reject: false, cwd: '/' });
+  const r = await execa('su', ['nobody', '-s', '/bin/sh', '-c', `${AGENT} meta-data`], { reject: false, cwd: '/', env: CLEAN_ENV, extendEnv: false });
   t.equal(r.exitCode, 0, String(r.stderr));
   t.match(String(r.stdout), /<resource-agent name="replica"/);
 });

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { execa } from 'execa';
 import { join } from 'node:path';
-import { AGENT, ScriptedDaemon, sandbox } from './helpers.js';
+import { AGENT, CLEAN_ENV, ScriptedDaemon, sandbox } from './helpers.js';
 
 const box = sandbox('ocf-tester');
 const daemon = new ScriptedDaemon(join(box.runDir, 'alpha.ctl'), 'alpha');
@@ -13,7 +13,7 @@ t.teardown(async () => { await daemon.close(); box.remove(); });
 
 t.test('ocf-tester passes every test', async (t) => {
   const r = await execa('ocf-tester', ['-n', 'tandem-r0', '-o', 'resource=r0', '-o', `config_dir=${box.configDir}`,
-    '-o', `run_dir=${box.runDir}`, '-o', 'node=alpha', AGENT], { reject: false, stdin: 'ignore', timeout: 240_000, all: true });
+    '-o', `run_dir=${box.runDir}`, '-o', 'node=alpha', AGENT], { reject: false, stdin: 'ignore', timeout: 240_000, all: true, env: CLEAN_ENV, extendEnv: false });
   t.equal(r.exitCode, 0, String(r.all));
   t.match(String(r.all), /passed all tests/);
   t.notMatch(String(r.all), /does not support the (promote|demote|notify)/, 'promotable: promote, demote and notify were exercised');

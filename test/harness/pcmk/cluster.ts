@@ -143,7 +143,7 @@ export class PcmkCluster {
   async killNode(name: string): Promise<void> {
     const n = this.node(name);
     const pids = this.nodePids(n);
-    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    for (const pid of pids) signal(pid, 'SIGKILL');
     await this.waitFor(async () => pids.every((p) => !alive(p)), 10_000, `${name} processes gone`);
   }
 
@@ -168,7 +168,7 @@ export class PcmkCluster {
     for (const n of this.nodes) {
       const holder = this.readPid(n, 'holder');
       // killing a PID namespace's init kills every process of that namespace
-      if (holder && alive(holder)) process.kill(holder, 'SIGKILL');
+      if (holder && alive(holder)) signal(holder, 'SIGKILL');
     }
     for (const n of this.nodes) await this.waitFor(async () => this.nodePids(n).length === 0, 10_000, `${n.name} empty`).catch(() => undefined);
     for (const ns of [...this.nodes.map((n) => n.ns), this.switchNs]) await execa('ip', ['netns', 'del', ns], { reject: false });
@@ -333,8 +333,8 @@ export class PcmkCluster {
   private async stopDaemon(n: NodeInfo, what: string, timeoutMs: number): Promise<void> {
     const pid = this.readPid(n, what);
     if (!pid || !alive(pid)) return;
-    process.kill(pid, 'SIGTERM');
-    await this.waitFor(async () => !alive(pid), timeoutMs, `${what} on ${n.name} to stop`).catch(() => process.kill(pid, 'SIGKILL'));
+    signal(pid, 'SIGTERM');
+    await this.waitFor(async () => !alive(pid), timeoutMs, `${what} on ${n.name} to stop`).catch(() => signal(pid, 'SIGKILL'));
   }
 
   // --- simulated STONITH ---------------------------------------------------------------------
@@ -429,6 +429,15 @@ function pacemakerIds(): { uid: number; gid: number } {
   const group = readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.startsWith('haclient:'));
   if (!passwd || !group) throw new Error('user hacluster / group haclient missing: is pacemaker installed?');
   return { uid: Number(passwd.split(':')[2]), gid: Number(group.split(':')[2]) };
+}
+
+/** A process may exit between listing and signalling it: that is success. */
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
 }
 
 /** Alive unless gone or a zombie (PID 1 of this machine may reap late). */
