@@ -24,7 +24,8 @@ const ADDON_FILE = 'tandem_pmem.node';
 function candidatePaths(): string[] {
   // An explicit override is the only candidate: a wrong path must fail, not fall back silently.
   if (process.env.TANDEM_PMEM_ADDON) return [process.env.TANDEM_PMEM_ADDON];
-  const paths: string[] = [];
+  // Beside the binary first: what a package ships wins over a build tree that happens to exist.
+  const paths = [join(dirname(process.execPath), ADDON_FILE)];
   try {
     // src/meta/native.ts and dist/meta/native.js are both two levels below the package root.
     const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -32,7 +33,6 @@ function candidatePaths(): string[] {
   } catch {
     // bundled into a CommonJS single binary: import.meta.url is not available there
   }
-  paths.push(join(dirname(process.execPath), ADDON_FILE));
   return paths;
 }
 
