@@ -1,8 +1,8 @@
 // Binds the engine's peer ports to src/transport (TCP, two streams per peer) and maps the
 // engine's messages onto the wire catalogue (src/wire/messages.ts) and back.
-import type { HostPort } from '../config/model.js';
 import type { PeerLink, Transport } from '../transport/transport.js';
 import { TcpTransport } from '../transport/tcp.js';
+import { tcpTransportOptions } from '../transport/from-config.js';
 import type { WireMessage } from '../wire/messages.js';
 import type { PeerMessage, VolumeState } from './peer-messages.js';
 import type { PeerConnectorPort, PeerLinkPort } from './ports.js';
@@ -12,13 +12,7 @@ import type { DiskState, Role } from './states.js';
 export function createConnector(resource: Resource): PeerConnectorPort {
   const c = resource.config;
   const transport: Transport = new TcpTransport({
-    resource: c.name,
-    secret: c.secret,
-    nodeId: resource.local.id,
-    listen: hostPort(resource.local.address),
-    peers: c.nodes.filter((n) => n.id !== resource.local.id).map((n) => ({ nodeId: n.id, address: hostPort(n.address) })),
-    pingIntervalMs: c.pingIntervalMs,
-    pingTimeoutMs: c.pingTimeoutMs,
+    ...tcpTransportOptions(c, resource.local.name),
     logger: resource.log.child({ component: 'transport' }),
   });
   transport.on('refused', (r) => {
@@ -34,10 +28,6 @@ export function createConnector(resource: Resource): PeerConnectorPort {
     disconnect: (id) => transport.disconnect(id, 'disconnected by administrator'),
     stop: () => transport.stop(),
   };
-}
-
-function hostPort(a: HostPort): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`;
 }
 
 class LinkAdapter implements PeerLinkPort {

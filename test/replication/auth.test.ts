@@ -3,6 +3,7 @@
 import t from 'tap';
 import { execa } from 'execa';
 import { TestCluster } from '../helpers/daemons.js';
+import { bringUp } from '../helpers/scenario.js';
 import { writeResource } from '../helpers/resource-config.js';
 import { status } from '../helpers/wait.js';
 
@@ -10,11 +11,7 @@ t.test('wrong secret: refused on both sides, no data flows', async (t) => {
   const cluster = new TestCluster();
   t.teardown(() => cluster.destroy());
   const files = await writeResource(cluster, { name: 'w0', nodes: ['a', 'b'], secrets: { b: 'not-the-secret' } });
-  for (const n of ['a', 'b']) {
-    await cluster.cli(n, ['md', 'create', 'w0']);
-    await cluster.start(n);
-    await cluster.cli(n, ['up', 'w0']);
-  }
+  await bringUp(cluster, 'w0', ['a', 'b']);
   await cluster.cli('a', ['primary', 'w0', '--force']);
   await execa('qemu-io', ['-f', 'raw', '-c', 'write -P 0x5a 0 1M', `nbd:unix:${files.socket('a')}`]);
   await new Promise((r) => setTimeout(r, 2000));

@@ -4,6 +4,7 @@ import t, { type Test } from 'tap';
 import { createHash, randomBytes } from 'node:crypto';
 import { NbdClient } from '../../src/demo/nbd-client.js';
 import { TestCluster } from '../helpers/daemons.js';
+import { bringUp, promoteAndSync } from '../helpers/scenario.js';
 import { writeResource, type ResourceFiles } from '../helpers/resource-config.js';
 import { peersUpToDate, sha256File, waitFor } from '../helpers/wait.js';
 
@@ -14,13 +15,8 @@ async function threeNodes(t: Test, protocol: 'A' | 'C'): Promise<{ cluster: Test
   const cluster = new TestCluster();
   t.teardown(() => cluster.destroy());
   const files = await writeResource(cluster, { name: 'f0', nodes: ['a', 'b', 'c'], protocol, sizeBytes: 16 * 1024 * 1024 });
-  for (const n of ['a', 'b', 'c']) {
-    await cluster.cli(n, ['md', 'create', 'f0']);
-    await cluster.start(n);
-    await cluster.cli(n, ['up', 'f0']);
-  }
-  await cluster.cli('a', ['primary', 'f0', '--force']);
-  await waitFor(cluster, 'a', 'f0', 'b and c UpToDate', peersUpToDate(['b', 'c']));
+  await bringUp(cluster, 'f0', ['a', 'b', 'c']);
+  await promoteAndSync(cluster, 'f0', 'a', ['b', 'c']);
   return { cluster, files };
 }
 

@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestCluster } from '../helpers/daemons.js';
+import { bringUp, promoteAndSync } from '../helpers/scenario.js';
 import { fuseAttach, loopAttach, mount } from '../helpers/blockdev.js';
 import { writeResource } from '../helpers/resource-config.js';
 import { peersUpToDate, waitFor } from '../helpers/wait.js';
@@ -13,13 +14,8 @@ t.test('ext4 on a replicated volume survives failover', async (t) => {
   const cluster = new TestCluster();
   t.teardown(() => cluster.destroy());
   const files = await writeResource(cluster, { name: 'fs', nodes: ['a', 'b'], sizeBytes: 64 * 1024 * 1024 });
-  for (const n of ['a', 'b']) {
-    await cluster.cli(n, ['md', 'create', 'fs']);
-    await cluster.start(n);
-    await cluster.cli(n, ['up', 'fs']);
-  }
-  await cluster.cli('a', ['primary', 'fs', '--force']);
-  await waitFor(cluster, 'a', 'fs', 'b UpToDate', peersUpToDate(['b']));
+  await bringUp(cluster, 'fs', ['a', 'b']);
+  await promoteAndSync(cluster, 'fs', 'a', ['b']);
 
   const fuse = await fuseAttach(t, `nbd+unix:///?socket=${files.socket('a')}`, join(cluster.root, 'fuse-a'));
   const loop = await loopAttach(t, fuse.file);

@@ -8,6 +8,7 @@ import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { encodeFrame } from '../../src/wire/codec.js';
 import { TestCluster } from '../helpers/daemons.js';
+import { bringUp, promoteAndSync } from '../helpers/scenario.js';
 import { writeResource } from '../helpers/resource-config.js';
 import { peersUpToDate, sha256File, status, waitFor } from '../helpers/wait.js';
 import { RawNbd } from '../nbd/helpers/raw-client.js';
@@ -40,13 +41,8 @@ t.test('random and mutated input never crashes a daemon nor changes data', async
   const cluster = new TestCluster();
   t.teardown(() => cluster.destroy());
   const files = await writeResource(cluster, { name: 'fz', nodes: ['a', 'b'], sizeBytes: 8 * 1024 * 1024 });
-  for (const n of ['a', 'b']) {
-    await cluster.cli(n, ['md', 'create', 'fz']);
-    await cluster.start(n);
-    await cluster.cli(n, ['up', 'fz']);
-  }
-  await cluster.cli('a', ['primary', 'fz', '--force']);
-  await waitFor(cluster, 'a', 'fz', 'b UpToDate', peersUpToDate(['b']));
+  await bringUp(cluster, 'fz', ['a', 'b']);
+  await promoteAndSync(cluster, 'fz', 'a', ['b']);
   const before = [sha256File(files.disk('a')), sha256File(files.disk('b'))];
   const portOf = (node: string): number => Number(/\[node\.\w+\][^[]*?address = [\d.]+:(\d+)/s.exec(readFileSync(`${cluster.configDir}/fz.ini`, 'utf8').slice(readFileSync(`${cluster.configDir}/fz.ini`, 'utf8').indexOf(`[node.${node}]`)))![1]);
 
@@ -66,18 +62,19 @@ t.test('random and mutated input never crashes a daemon nor changes data', async
   // NBD export: requests that are malformed or out of range (valid writes would change data).
   const { c: nbd, size } = await RawNbd.transmission(files.socket('a'));
   let answered = 0;
+  let accepted = 0;
   for (let i = 0; i < 2000; i++) {
     const type = [0, 1, 3, 4, 6][Math.floor(r() * 5)];
     const length = 1 + Math.floor(r() * 65536);
     const offset = size - Math.floor(r() * length / 2) + Math.floor(r() * 1e9); // always past the end
     nbd.send(type, Math.floor(r() * 4) & 1, BigInt(i), offset, type === 3 ? 0 : length, type === 1 ? Buffer.alloc(length, 0xab) : undefined);
     if (type === 3) { await nbd.reply(); answered++; continue; }
-    const reply = await nbd.reply();
-    t.not(reply.error, 0, undefined, { diagnostic: false });
+    if ((await nbd.reply()).error === 0) accepted++;
     answered++;
   }
   nbd.close();
-  t.equal(answered, 2000, 'every malformed NBD request got an answer (an error)');
+  t.equal(answered, 2000, 'every malformed NBD request got an answer');
+  t.equal(accepted, 0, 'and every one of them was an error');
   const garbage = await RawNbd.transmission(files.socket('a'));
   garbage.c.socket.write(Buffer.from('definitely not an NBD request header'));
   await garbage.c.whenClosed;

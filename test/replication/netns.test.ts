@@ -5,6 +5,7 @@ import t from 'tap';
 import { execa } from 'execa';
 import { TestCluster } from '../helpers/daemons.js';
 import { TestNetwork } from '../helpers/netns.js';
+import { bringUp, promoteAndSync } from '../helpers/scenario.js';
 import { writeResource } from '../helpers/resource-config.js';
 import { peersUpToDate, sha256File, waitFor } from '../helpers/wait.js';
 
@@ -16,13 +17,8 @@ t.test('three hosts in network namespaces', { skip: TestNetwork.available() ? fa
   await net.create(nodes);
   const hosts = Object.fromEntries(nodes.map((n) => [n, net.host(n).address]));
   const files = await writeResource(cluster, { name: 'n0', nodes, hosts, sizeBytes: 32 * 1024 * 1024, extra: ['ping-interval = 1s', 'ping-timeout = 500ms'] });
-  for (const n of nodes) {
-    await cluster.cli(n, ['md', 'create', 'n0']);
-    await cluster.start(n, net.host(n).wrap);
-    await cluster.cli(n, ['up', 'n0']);
-  }
-  t.equal((await cluster.cli('a', ['primary', 'n0', '--force'])).exitCode, 0);
-  await waitFor(cluster, 'a', 'n0', 'b and c UpToDate', peersUpToDate(['b', 'c']));
+  await bringUp(cluster, 'n0', nodes, { wrap: Object.fromEntries(nodes.map((n) => [n, net.host(n).wrap])) });
+  await promoteAndSync(cluster, 'n0', 'a', ['b', 'c']);
 
   await net.cut('c');
   await waitFor(cluster, 'a', 'n0', 'c lost by ping timeout', (s) => s.connections.find((c) => c.peer === 'c')!.connectionState !== 'Connected', 30_000);

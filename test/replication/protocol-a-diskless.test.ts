@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { NbdClient } from '../../src/demo/nbd-client.js';
 import { TestCluster } from '../helpers/daemons.js';
+import { bringUp, promoteAndSync } from '../helpers/scenario.js';
 import { writeResource } from '../helpers/resource-config.js';
 import { peersUpToDate, sha256File, waitFor } from '../helpers/wait.js';
 
@@ -17,13 +18,8 @@ t.test('protocol A: kill -9 of the Primary loses at most the send buffer', async
   const cluster = new TestCluster();
   t.teardown(() => cluster.destroy());
   const files = await writeResource(cluster, { name: 'pa', nodes: ['a', 'b'], protocol: 'A', sizeBytes: 64 * 1024 * 1024 });
-  for (const n of ['a', 'b']) {
-    await cluster.cli(n, ['md', 'create', 'pa']);
-    await cluster.start(n);
-    await cluster.cli(n, ['up', 'pa']);
-  }
-  await cluster.cli('a', ['primary', 'pa', '--force']);
-  await waitFor(cluster, 'a', 'pa', 'b UpToDate', peersUpToDate(['b']));
+  await bringUp(cluster, 'pa', ['a', 'b']);
+  await promoteAndSync(cluster, 'pa', 'a', ['b']);
 
   const client = await NbdClient.open(files.socket('a'));
   const block = 64 * 1024;
@@ -49,13 +45,8 @@ t.test('a diskless node reads and writes through its diskful peers', async (t) =
   const cluster = new TestCluster();
   t.teardown(() => cluster.destroy());
   const files = await writeResource(cluster, { name: 'dl', nodes: ['a', 'b', 'c'], diskless: ['c'] });
-  for (const n of ['a', 'b', 'c']) {
-    if (n !== 'c') await cluster.cli(n, ['md', 'create', 'dl']);
-    await cluster.start(n);
-    await cluster.cli(n, ['up', 'dl']);
-  }
-  await cluster.cli('a', ['primary', 'dl', '--force']);
-  await waitFor(cluster, 'a', 'dl', 'b UpToDate', peersUpToDate(['b']));
+  await bringUp(cluster, 'dl', ['a', 'b', 'c'], { diskless: ['c'] });
+  await promoteAndSync(cluster, 'dl', 'a', ['b']);
   await cluster.cli('a', ['secondary', 'dl']);
   await waitFor(cluster, 'c', 'dl', 'c sees UpToDate peers', peersUpToDate(['a', 'b']));
   const promoted = await cluster.cli('c', ['primary', 'dl']);

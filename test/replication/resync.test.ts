@@ -4,6 +4,7 @@
 import t from 'tap';
 import { execa } from 'execa';
 import { TestCluster } from '../helpers/daemons.js';
+import { bringUp, promoteAndSync } from '../helpers/scenario.js';
 import { writeResource } from '../helpers/resource-config.js';
 import { peersUpToDate, sha256File, status, waitFor } from '../helpers/wait.js';
 
@@ -11,13 +12,8 @@ t.test('secondary stopped during writes, restarted: bitmap resync, identical dat
   const cluster = new TestCluster();
   t.teardown(() => cluster.destroy());
   const files = await writeResource(cluster, { name: 's0', nodes: ['a', 'b'], sizeBytes: 64 * 1024 * 1024 });
-  for (const n of ['a', 'b']) {
-    await cluster.cli(n, ['md', 'create', 's0']);
-    await cluster.start(n);
-    await cluster.cli(n, ['up', 's0']);
-  }
-  await cluster.cli('a', ['primary', 's0', '--force']);
-  await waitFor(cluster, 'a', 's0', 'initial sync', peersUpToDate(['b']));
+  await bringUp(cluster, 's0', ['a', 'b']);
+  await promoteAndSync(cluster, 's0', 'a', ['b']);
   const nbd = `nbd:unix:${files.socket('a')}`;
 
   await cluster.kill('b');
@@ -38,11 +34,7 @@ t.test('kill -9 of the SyncTarget mid-resync: the resync resumes and completes',
   const cluster = new TestCluster();
   t.teardown(() => cluster.destroy());
   const files = await writeResource(cluster, { name: 's1', nodes: ['a', 'b'], sizeBytes: 256 * 1024 * 1024, extra: ['resync-rate = 64M'] });
-  for (const n of ['a', 'b']) {
-    await cluster.cli(n, ['md', 'create', 's1']);
-    await cluster.start(n);
-    await cluster.cli(n, ['up', 's1']);
-  }
+  await bringUp(cluster, 's1', ['a', 'b']);
   await cluster.cli('a', ['primary', 's1', '--force']);
   // the initial full sync of 256 MiB at 64 MiB/s takes about 4 s: kill the target in the middle
   await waitFor(cluster, 'a', 's1', 'resync under way', (s) => (s.connections[0].volumes[0].resync?.percent ?? 0) > 20);

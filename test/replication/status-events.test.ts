@@ -2,7 +2,7 @@
 // (idle, syncing with progress, Primary, disconnected), and `tandem events --json` prints one
 // line per state change.
 import t from 'tap';
-import Ajv from 'ajv';
+import { Ajv } from 'ajv';
 import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import { TANDEM_BIN } from '../helpers/cli.js';

@@ -3,6 +3,7 @@
 import t from 'tap';
 import { execa } from 'execa';
 import { TestCluster } from '../helpers/daemons.js';
+import { bringUp } from '../helpers/scenario.js';
 import { writeResource } from '../helpers/resource-config.js';
 import { peersUpToDate, sha256File, status, waitFor } from '../helpers/wait.js';
 
@@ -10,12 +11,7 @@ t.test('two nodes: initial sync, qemu-io and nbdcopy writes, identical replicas'
   const cluster = new TestCluster();
   t.teardown(() => cluster.destroy());
   const files = await writeResource(cluster, { name: 'r0', nodes: ['a', 'b'], sizeBytes: 32 * 1024 * 1024 });
-  for (const n of ['a', 'b']) {
-    const r = await cluster.cli(n, ['md', 'create', 'r0']);
-    t.equal(r.exitCode, 0, `md create on ${n}: ${r.stderr}`);
-    await cluster.start(n);
-    t.equal((await cluster.cli(n, ['up', 'r0'])).exitCode, 0);
-  }
+  await bringUp(cluster, 'r0', ['a', 'b']);
   const refused = await cluster.cli('a', ['primary', 'r0']);
   t.equal(refused.exitCode, 9, 'promotion of Inconsistent data without --force is refused');
   t.match(String(refused.stderr), /TANDEM_E_STATE.*Inconsistent/);

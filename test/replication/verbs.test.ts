@@ -3,6 +3,7 @@
 import t from 'tap';
 import { execa } from 'execa';
 import { TestCluster } from '../helpers/daemons.js';
+import { bringUp, promoteAndSync } from '../helpers/scenario.js';
 import { freePorts, writeResource } from '../helpers/resource-config.js';
 import { peersUpToDate, sha256File, status, waitFor } from '../helpers/wait.js';
 
@@ -15,13 +16,8 @@ t.test('verbs, protocol B, two volumes, TCP export', async (t) => {
   const ini = `${cluster.configDir}/vb.ini`;
   const { readFileSync, writeFileSync } = await import('node:fs');
   writeFileSync(ini, readFileSync(ini, 'utf8').replace(`volume.1.export = ${files.socket('a', 1)}`, `volume.1.export = tcp:127.0.0.1:${nbdPort}`));
-  for (const n of ['a', 'b']) {
-    t.equal((await cluster.cli(n, ['md', 'create', 'vb'])).exitCode, 0);
-    await cluster.start(n);
-    await cluster.cli(n, ['up', 'vb']);
-  }
-  await cluster.cli('a', ['primary', 'vb', '--force']);
-  await waitFor(cluster, 'a', 'vb', 'both volumes in sync', peersUpToDate(['b']));
+  await bringUp(cluster, 'vb', ['a', 'b']);
+  await promoteAndSync(cluster, 'vb', 'a', ['b']);
   const s = await status(cluster, 'a', 'vb');
   t.equal(s.volumes.length, 2);
   t.match(s.volumes[1].export, `nbd://127.0.0.1:${nbdPort}`);
