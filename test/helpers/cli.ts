@@ -2,6 +2,11 @@
 import { execa, type Result } from 'execa';
 import { fileURLToPath } from 'node:url';
 
+// tap injects its process-info loader into every child through NODE_OPTIONS. Daemons, CLIs and
+// agents started by tests are the product, not tests: they must run as an administrator runs
+// them (and an agent run as another user cannot write tap's files).
+delete process.env.NODE_OPTIONS;
+
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const TANDEM_BIN = `${REPO_ROOT}bin/tandem.js`;
 
