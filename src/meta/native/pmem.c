@@ -71,6 +71,29 @@ static napi_value wrap_mapping(napi_env env, mapping_t *m, void *data, size_t le
 
 #define MAP_ALIGN ((int64_t)2 << 20)
 
+/*
+ * devdax maps only 2 MiB aligned (start and end) address ranges: reserve address space, map the
+ * device at an aligned address inside it, give back the unused head and tail. Files get the same
+ * treatment so the tests run this path.
+ */
+static void *map_aligned(int fd, int64_t base, size_t len, int flags) {
+  size_t reserve_len = len + (size_t)MAP_ALIGN;
+  uint8_t *reserve = mmap(NULL, reserve_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (reserve == MAP_FAILED) return MAP_FAILED;
+  uint8_t *aligned = (uint8_t *)(((uintptr_t)reserve + (uintptr_t)MAP_ALIGN - 1) & ~((uintptr_t)MAP_ALIGN - 1));
+  void *addr = mmap(aligned, len, PROT_READ | PROT_WRITE, flags | MAP_FIXED, fd, base);
+  if (addr == MAP_FAILED) {
+    int err = errno;
+    munmap(reserve, reserve_len);
+    errno = err;
+    return MAP_FAILED;
+  }
+  if (aligned > reserve) munmap(reserve, (size_t)(aligned - reserve));
+  uint8_t *end = aligned + len;
+  if (reserve + reserve_len > end) munmap(end, (size_t)(reserve + reserve_len - end));
+  return addr;
+}
+
 static napi_value js_map_range(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -95,13 +118,13 @@ static napi_value js_map_range(napi_env env, napi_callback_info info) {
   }
   int64_t base = offset & ~(MAP_ALIGN - 1);
   size_t delta = (size_t)(offset - base);
-  size_t map_len = delta + (size_t)length;
+  size_t map_len = ((delta + (size_t)length) + MAP_ALIGN - 1) & ~(size_t)(MAP_ALIGN - 1);
   /* MAP_SYNC makes CPU cache flushes enough on fsdax files; tmpfs and others refuse it. */
   int synced = 1;
-  void *addr = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED_VALIDATE | MAP_SYNC, fd, base);
+  void *addr = map_aligned(fd, base, map_len, MAP_SHARED_VALIDATE | MAP_SYNC);
   if (addr == MAP_FAILED) {
     synced = 0;
-    addr = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, base);
+    addr = map_aligned(fd, base, map_len, MAP_SHARED);
   }
   int err = errno;
   close(fd);
