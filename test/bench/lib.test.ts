@@ -80,3 +80,13 @@ t.test('Cleanup: undoes in reverse order, survives a failing step, runs each ste
   await Promise.all([c.run(), c.run()]);
   t.same(done, ['b', 'c', 'a'], 'the rest in reverse, once, past the failure');
 });
+
+t.test('Cleanup.run waits for a step its owner is undoing early', async (t) => {
+  const c = new Cleanup();
+  let finished = false;
+  const undo = c.add('slow', () => new Promise<void>((resolve) => setTimeout(() => { finished = true; resolve(); }, 200)));
+  const early = undo();
+  await c.run();
+  t.ok(finished, 'run() returned only after the early undo finished');
+  await early;
+});
