@@ -40,7 +40,9 @@ export class Fencing {
     const r = this.resource;
     if (r.config.fencing === 'dont-care' || r.role !== 'Primary') return;
     const freeze = r.config.fencing === 'resource-and-stonith';
-    if (freeze) r.suspend('fencing');
+    // one freeze per lost peer: I/O resumes only once every running handler has answered
+    const reason = `fencing ${peer.node.name}`;
+    if (freeze) r.suspend(reason);
     try {
       const code = await this.runHandler('tandem-fence-peer', peer);
       const outcome = OUTCOMES[code] ?? 'handler-broken';
@@ -51,7 +53,7 @@ export class Fencing {
         return; // with resource-and-stonith the freeze stays, as DRBD's does
       }
       if (outcome !== 'peer-unreachable' || this.held.size === 0) this.held.add(this.constraintId);
-      if (freeze) r.resume('fencing');
+      if (freeze) r.resume(reason);
     } catch (err) {
       r.log.error('fence-peer handler failed to run', { error: String(err) });
     }

@@ -75,9 +75,9 @@ export async function killPrimaryDuringWrites(tc: TandemCluster, primary: string
   }
 }
 
-/** The first mention of the promote operation in the node's Pacemaker log after the kill, ms after it. */
+/** When pacemaker-execd on the node started the promote operation (its log), ms after the kill. */
 async function promoteStart(tc: TandemCluster, node: string, killedAt: number): Promise<number> {
-  const r = await tc.c.exec(node, ['sh', '-c', 'grep -h "tandem-r0_promote_0\\|tandem-r0 promote\\|promote.*tandem-r0" /var/log/pacemaker/pacemaker.log | tail -n 20']);
+  const r = await tc.c.exec(node, ['sh', '-c', 'grep -h "executing - rsc:tandem-r0 action:promote" /var/log/pacemaker/pacemaker.log | tail -n 5']);
   for (const line of r.stdout.trim().split('\n')) {
     const t = pacemakerTime(line);
     if (t !== null && t >= killedAt - 1000) return t - killedAt;
