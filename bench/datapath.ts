@@ -6,10 +6,14 @@
 // QD1/QD32, plus the TCP RTT between the namespaces. Prints the bars as ratios, PASS/MISS, and
 // appends the result to bench/RESULTS.md.
 //
-//   npm run bench:datapath [-- --seconds 3 --ramp 1 --reps 3 --size-gib 64 --profile --json --no-record]
+//   npm run bench:datapath [-- --seconds 3 --ramp 1 --reps 3 --size-gib 64 --only pmem,no-meta
+//                              --profile --json --no-record --results FILE]
 //
-// --profile runs every tandemd under node --cpu-prof and prints where each row's daemon spent
-// its CPU. Needs root (network namespaces), fio, nbdkit, nbdinfo, ip.
+// Each row also reports the server processes' CPU time per write (/proc), which stays
+// meaningful on a loaded machine. --reps N repeats the sequence and reports each row's median;
+// --only runs some setups (baseline, pmem, block, no-meta, two); --profile runs every tandemd
+// under node --cpu-prof and prints where its CPU went during fio. Needs root (network
+// namespaces), fio, nbdkit, nbdinfo, ip. Interrupting it (Ctrl-C) cleans up too.
 import { execa } from 'execa';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
@@ -17,6 +21,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { AL_EXTENT_BYTES, DEFAULT_AL_EXTENTS } from '../src/meta/layout.js';
 import { TestNetwork } from '../test/helpers/netns.js';
 import { freePorts } from '../test/helpers/resource-config.js';
 import { BenchCluster, peerEstablished, RESOURCE, sparseFile, type BenchNode, type BenchResourceSpec } from './lib/cluster.js';
@@ -28,7 +33,7 @@ import { hotSpots, type HotSpot } from './lib/profile.js';
 import { measureRtt, serveEcho, type RttResult } from './lib/rtt.js';
 
 const GiB = 1024 ** 3;
-const AL_COVERAGE_BYTES = 1237 * 4 * 1024 * 1024;
+const AL_COVERAGE_BYTES = DEFAULT_AL_EXTENTS * AL_EXTENT_BYTES; // the resource uses the default al-extents
 const PEER_PORT = 7789;
 const RTT_SECONDS = 3;
 
@@ -135,7 +140,7 @@ async function main(): Promise<void> {
   }
   const bars = barsOf(measured);
   const report = renderReport(opts, measured, bars, await machine(loadBefore));
-  if (opts.json) process.stdout.write(JSON.stringify({ options: opts, rows: [...measured.rows.values()], rtt: measured.rtt, bars, profiles: measured.profiles }, null, 2) + '\n');
+  if (opts.json) process.stdout.write(JSON.stringify({ options: { ...opts, only: [...opts.only] }, rows: [...measured.rows.values()], rtt: measured.rtt, bars, profiles: measured.profiles }, null, 2) + '\n');
   else process.stdout.write(report + '\n');
   if (opts.record) {
     appendFileSync(opts.results, '\n' + report + '\n');
@@ -335,7 +340,7 @@ function renderReport(opts: Options, m: Measured, bars: Bar[], host: Machine): s
     `Machine: ${host.cpus}, Linux ${host.kernel}, Node ${host.node}, ${host.fio}, ${host.nbdkit}; load average ${host.load}.`,
     `Workload: fio nbd engine over a unix socket, 4k randwrite, --norandommap, ${opts.seconds} s + ${opts.ramp} s ramp per row` +
       `${opts.reps > 1 ? ` (the median of ${opts.reps} repetitions of the whole sequence)` : ''}, over a ` +
-      `${fmt(opts.sizeBytes / GiB)} GiB sparse file on /dev/shm (nbdkit and every tandem disk alike); the AL (1237 × 4 MiB) covers ` +
+      `${fmt(opts.sizeBytes / GiB)} GiB sparse file on /dev/shm (nbdkit and every tandem disk alike); the AL (${DEFAULT_AL_EXTENTS} × 4 MiB) covers ` +
       `${fmt(alShare * 100, 1)} % of it, so about ${fmt((1 - alShare) * 100)} % of writes need an AL update. ` +
       'pmem: metadata on /dev/shm (msync path), block: metadata in a file on /var/tmp (the VM disk, fdatasync). ' +
       'StandAlone = peer configured but disconnected (each write also sets bitmap bits). ' +
@@ -370,7 +375,9 @@ class Progress {
 
   start(id: RowId): void {
     const total = [...this.opts.only].reduce((n, s) => n + FIO_RUNS[s], 0) * this.opts.reps;
-    const left = (total - this.finished) * (this.opts.seconds + this.opts.ramp + 3);
+    // set-up time between runs is known only once some runs are done: then use the pace so far
+    const perRun = this.finished > 0 ? this.elapsed() / this.finished : this.opts.seconds + this.opts.ramp + 5;
+    const left = Math.round((total - this.finished) * perRun);
     process.stderr.write(`[${this.finished + 1}/${total}] ${ROW_LABELS[id]} (${this.elapsed()} s elapsed, ETA ~${left} s)\n`);
   }
 
