@@ -53,6 +53,15 @@ export class AckedWrites {
     await execa('nbdcopy', [`nbd+unix:///?socket=${socket}`, copy], { stdin: 'ignore' });
     const image = readFileSync(copy);
     rmSync(copy);
+    return this.lostIn(image);
+  }
+
+  /** The same check on a node's backing file (a Secondary has no export to read through). */
+  lostInFile(path: string): number[] {
+    return this.lostIn(readFileSync(path));
+  }
+
+  private lostIn(image: Buffer): number[] {
     return [...this.acked].filter(([offset, digest]) => sha(image.subarray(offset, offset + BLOCK)) !== digest).map(([o]) => o);
   }
 }
