@@ -91,6 +91,7 @@ export class Peer {
     this.link?.sendControl({ type: 'Disconnect', reason });
     this.closeLink(reason);
     this.connectionState = 'StandAlone';
+    this.resource.stopDialing(this.node.id);
   }
 
   private onLinkClosed(link: PeerLinkPort, reason: string): void {

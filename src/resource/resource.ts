@@ -115,7 +115,7 @@ export class Resource {
     switch (op) {
       case 'primary': await this.promote(args.force === true); break;
       case 'secondary': await this.demote(); break;
-      case 'connect': for (const id of this.peers.keys()) this.connector?.connect(id); break;
+      case 'connect': this.connectAll(); break;
       case 'disconnect': this.disconnectAll(); break;
       case 'attach': for (const v of this.volumes) if (v.diskful && !v.backing) this.attachVolume(v); break;
       case 'detach': this.detachAll(); break;
@@ -130,10 +130,23 @@ export class Resource {
     return this.status();
   }
 
+  /** A refused peer stays StandAlone (as DRBD's): no redial until `tandem connect`. */
+  stopDialing(peerNodeId: number): void {
+    this.connector?.disconnect(peerNodeId);
+  }
+
+  private connectAll(): void {
+    for (const [id, peer] of this.peers) {
+      if (peer.connectionState === 'StandAlone') peer.connectionState = 'Connecting';
+      this.connector?.connect(id);
+    }
+  }
+
   private disconnectAll(): void {
     for (const [id, peer] of this.peers) {
       this.connector?.disconnect(id);
       peer.closeLink('disconnected by administrator');
+      peer.connectionState = 'StandAlone'; // also a peer that never connected
     }
   }
 
