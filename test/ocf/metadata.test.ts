@@ -35,7 +35,8 @@ t.test('OCF 1.0 rendering otherwise: valid against ra-api-1.dtd and ocf-1.0.rng,
 });
 
 t.test('meta-data works as nobody, with no configuration and no daemon, from any directory', async (t) => {
-  const r = await execa('su', ['nobody', '-s', '/bin/sh', '-c', `${AGENT} meta-data`], { reject: false, cwd: '/', env: CLEAN_ENV, extendEnv: false });
+  // env -i: tap instruments node children through the environment, and nobody may not write its files
+  const r = await execa('su', ['nobody', '-s', '/bin/sh', '-c', `env -i PATH=${CLEAN_ENV.PATH} ${AGENT} meta-data`], { reject: false, cwd: '/' });
   t.equal(r.exitCode, 0, String(r.stderr));
   t.match(String(r.stdout), /<resource-agent name="replica"/);
 });

@@ -12,8 +12,9 @@ await daemon.listen();
 t.teardown(async () => { await daemon.close(); box.remove(); });
 
 t.test('ocf-tester passes every test', async (t) => {
-  const r = await execa('ocf-tester', ['-n', 'tandem-r0', '-o', 'resource=r0', '-o', `config_dir=${box.configDir}`,
-    '-o', `run_dir=${box.runDir}`, '-o', 'node=alpha', AGENT], { reject: false, stdin: 'ignore', timeout: 240_000, all: true, env: CLEAN_ENV, extendEnv: false });
+  // env -i: tap instruments node children through the environment; ocf-tester also runs the agent as nobody
+  const r = await execa('env', ['-i', `PATH=${CLEAN_ENV.PATH}`, 'ocf-tester', '-n', 'tandem-r0', '-o', 'resource=r0', '-o', `config_dir=${box.configDir}`,
+    '-o', `run_dir=${box.runDir}`, '-o', 'node=alpha', AGENT], { reject: false, stdin: 'ignore', timeout: 240_000, all: true });
   t.equal(r.exitCode, 0, String(r.all));
   t.match(String(r.all), /passed all tests/);
   t.notMatch(String(r.all), /does not support the (promote|demote|notify)/, 'promotable: promote, demote and notify were exercised');
