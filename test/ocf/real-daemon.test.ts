@@ -1,0 +1,66 @@
+// ocf:tandem:replica against real tandemd processes (two nodes on loopback, PMEM metadata on
+// tmpfs): the agent's lifecycle with the daemon's own answers, and the promotion score it earns.
+import t from 'tap';
+import { TestCluster } from '../helpers/daemons.js';
+import { writeResource } from '../helpers/resource-config.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildModel, render } from '../../src/cluster/pacemaker-config.js';
+import { resourceConfig } from '../cluster/fixture-config.js';
+import { clusterCibText, run } from '../cluster/pcmk-tools.js';
+import { runAgent } from './helpers.js';
+
+const cluster = new TestCluster('tandem-ocf-real-');
+t.teardown(() => cluster.destroy());
+await writeResource(cluster, { name: 'r0', nodes: ['alpha', 'bravo'] });
+for (const n of ['alpha', 'bravo']) {
+  const md = await cluster.cli(n, ['md', 'create', 'r0']);
+  if (md.exitCode !== 0) throw new Error(`md create on ${n}: ${md.stderr}`);
+  await cluster.start(n);
+}
+
+// the promotion scores land in a CIB file, as crm_attribute would write them into the live CIB
+const cib = join(cluster.root, 'cib.xml');
+writeFileSync(cib, clusterCibText(render(buildModel(resourceConfig('r0', ['alpha', 'bravo'])), 'cib'), { alpha: 1, bravo: 1 }, 'other'));
+const score = async (node: string): Promise<string | null> => {
+  const r = await run('crm_attribute', ['--promotion=tandem-r0', '-l', 'reboot', '-N', node, '-G', '-q'], { CIB_file: cib, CIB_shadow_dir: cluster.root });
+  return r.exitCode === 0 ? String(r.stdout).trim() : null;
+};
+
+const params = (node: string, over: Record<string, string> = {}) => ({
+  CIB_file: cib, CIB_shadow_dir: cluster.root, OCF_RESKEY_CRM_meta_on_node: node,
+  OCF_RESKEY_resource: 'r0', OCF_RESKEY_config_dir: cluster.configDir, OCF_RESKEY_run_dir: cluster.envFor(node).TANDEM_RUN_DIR,
+  OCF_RESKEY_node: node, OCF_RESKEY_CRM_meta_interval: '10000', ...over,
+});
+
+t.test('probe 7, start Secondary on both, promote one: 8 there, 0 on the peer; demote; stop; probe 7', async (t) => {
+  t.equal((await runAgent('monitor', params('alpha', { OCF_RESKEY_CRM_meta_interval: '0' }))).rc, 7);
+  for (const n of ['alpha', 'bravo']) {
+    const r = await runAgent('start', params(n));
+    t.equal(r.rc, 0, `start on ${n}: ${r.stderr}`);
+  }
+  const status = await cluster.cliJson<{ resources: { role: string }[] }>('alpha', ['status', 'r0']);
+  t.equal(status.json.resources[0].role, 'Secondary', 'start leaves the resource Secondary');
+  t.equal(await score('alpha'), null, 'new, Inconsistent data earns no promotion score');
+  let promote = await runAgent('promote', params('alpha'));
+  // a fresh resource has no UpToDate data until one side is forced Primary once (as with drbdadm)
+  if (promote.rc !== 0) {
+    t.match(promote.reason, /promotion of r0 refused/, `refusal has a reason: ${promote.reason}`);
+    const forced = await cluster.cli('alpha', ['primary', 'r0', '--force']);
+    t.equal(forced.exitCode, 0, String(forced.stderr));
+    promote = await runAgent('promote', params('alpha'));
+  }
+  t.equal(promote.rc, 0, String(promote.stderr));
+  t.equal((await runAgent('monitor', params('alpha'))).rc, 8, 'monitor after promote: running promoted');
+  t.equal(await score('alpha'), '10000', 'the Primary publishes the best score');
+  t.equal((await runAgent('monitor', params('alpha', { OCF_CHECK_LEVEL: '10' }))).rc, 8, 'depth 10: volumes exported');
+  t.equal((await runAgent('monitor', params('bravo'))).rc, 0, 'the peer is running unpromoted');
+  const refused = await runAgent('promote', params('bravo'));
+  t.equal(refused.rc, 1, 'a second Primary is refused');
+  t.match(refused.reason, /refused/);
+  t.equal((await runAgent('demote', params('alpha'))).rc, 0);
+  t.equal((await runAgent('monitor', params('alpha'))).rc, 0);
+  for (const n of ['alpha', 'bravo']) t.equal((await runAgent('stop', params(n))).rc, 0, `stop on ${n}`);
+  t.equal(await score('alpha'), null, 'stop removes the score');
+  t.equal((await runAgent('monitor', params('alpha', { OCF_RESKEY_CRM_meta_interval: '0' }))).rc, 7);
+});
