@@ -3,17 +3,22 @@
 // invariants 1–4). TANDEM_CRASH_SEED=<n> replays a run; the seed is printed on failure.
 import t from 'tap';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { VolumeMetadata } from '../../src/meta/volume-metadata.js';
 import { PmemStore } from '../../src/meta/pmem.js';
 import { BlockStore } from '../../src/meta/block.js';
 import { MIN_AL_EXTENTS } from '../../src/meta/layout.js';
 import type { MetaStore } from '../../src/meta/store.js';
 import { CrashStore, prng } from './fixtures/crash-store.js';
-import { MiB, tempDir } from './fixtures/helpers.js';
+import { GiB, MiB, tempDir } from './fixtures/helpers.js';
 
-const VOLUME = 256 * MiB; // 64 extents against an AL of 7: most activations evict
-const EXTENTS = VOLUME / (4 * MiB);
+/** Volume and AL sizes of a crash run. */
+interface Shape { name: string; volume: number; alExtents: number; prefill: number }
+// 64 extents against an AL of 7: most activations evict.
+const SMALL: Shape = { name: 'AL of 7', volume: 256 * MiB, alExtents: MIN_AL_EXTENTS, prefill: 0 };
+// 900 slots: more than one block transaction's context (888), so the ring needs two to rebuild
+// the table; the AL starts full, so misses evict.
+const LARGE: Shape = { name: 'AL of 900, wider than one transaction context', volume: 4 * GiB, alExtents: 900, prefill: 900 };
 const BITS_PER_EXTENT = 1024;
 const CRASHES_PER_KIND = 500;
 const BASE_SEED = process.env.TANDEM_CRASH_SEED ? Number(process.env.TANDEM_CRASH_SEED) : Math.floor(Math.random() * 2 ** 31);
@@ -34,16 +39,17 @@ function open(kind: 'pmem' | 'block', path: string): MetaStore {
   return kind === 'pmem' ? PmemStore.open(path) : BlockStore.open(path);
 }
 
-async function workload(store: CrashStore, rnd: () => number, m: Model): Promise<void> {
+async function workload(store: CrashStore, shape: Shape, rnd: () => number, m: Model): Promise<void> {
+  const extentsInVolume = shape.volume / (4 * MiB);
   m.inProgress = 'open';
   let md = VolumeMetadata.open(store);
   m.inProgress = undefined;
   for (let step = 0; step < 60; step++) {
     const r = rnd();
     if (r < 0.55) {
-      const extents = Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => Math.floor(rnd() * EXTENTS));
+      const extents = Array.from({ length: 1 + Math.floor(rnd() * 4) }, () => Math.floor(rnd() * extentsInVolume));
       // Writes in flight hold AL slots; like the daemon's bounded queue, never ask for more than exist.
-      while (m.pinned.size + extents.length > MIN_AL_EXTENTS) completeOne(md, m, [...m.pinned.keys()][0]);
+      while (m.pinned.size + extents.length > shape.alExtents) completeOne(md, m, [...m.pinned.keys()][0]);
       m.inProgress = 'activate';
       await Promise.all(extents.map((e) => md.activate(e)));
       m.inProgress = undefined;
@@ -54,7 +60,7 @@ async function workload(store: CrashStore, rnd: () => number, m: Model): Promise
       for (const e of extents) if (rnd() < 0.7) completeOne(md, m, e);
     } else if (r < 0.65) {
       const peer = rnd() < 0.5 ? 1 : 2;
-      const extent = Math.floor(rnd() * EXTENTS);
+      const extent = Math.floor(rnd() * extentsInVolume);
       const first = extent * BITS_PER_EXTENT + Math.floor(rnd() * 512);
       const end = first + 1 + Math.floor(rnd() * 300);
       m.inProgress = 'set';
@@ -64,7 +70,7 @@ async function workload(store: CrashStore, rnd: () => number, m: Model): Promise
     } else if (r < 0.72) {
       // Resync finished an idle extent on a peer: it may be cleared (its bits are then optional).
       const peer = rnd() < 0.5 ? 1 : 2;
-      const extent = Math.floor(rnd() * EXTENTS);
+      const extent = Math.floor(rnd() * extentsInVolume);
       if (m.pinned.has(extent)) continue;
       m.activated.get(peer)!.delete(extent);
       m.ranges = m.ranges.filter((x) => !(x.peer === peer && x.extent === extent));
@@ -114,20 +120,26 @@ function verify(md: VolumeMetadata, m: Model): string[] {
   return problems;
 }
 
-async function crashRun(kind: 'pmem' | 'block', dir: string, seed: number): Promise<'crashed' | 'no-crash' | string[]> {
+async function crashRun(kind: 'pmem' | 'block', shape: Shape, dir: string, seed: number): Promise<'crashed' | 'no-crash' | string[]> {
   const rnd = prng(seed);
   const path = join(dir, `${kind}-${seed}`);
-  const created = VolumeMetadata.create(`${kind}:${path}`, { volumeSize: VOLUME, maxPeers: 2, nodeId: 0, alExtents: MIN_AL_EXTENTS });
+  const created = VolumeMetadata.create(`${kind}:${path}`, { volumeSize: shape.volume, maxPeers: 2, nodeId: 0, alExtents: shape.alExtents });
   created.peerSlot(1);
   created.peerSlot(2);
   const firstGen = created.newCurrentGeneration({ primary: true });
-  created.close();
+  for (let e = 0; e < shape.prefill; e += 64) {
+    const batch = Array.from({ length: Math.min(64, shape.prefill - e) }, (_, i) => e + i);
+    await Promise.all(batch.map((x) => created.activate(x)));
+    batch.forEach((x) => created.complete(x));
+  }
+  created.close(); // clean: the prefilled hot set stays in the AL and is marked for both peers
   const inner = open(kind, path);
   const store = new CrashStore(inner, prng(seed ^ 0x5eed));
   store.crashAt = 1 + Math.floor(rnd() * 400);
-  const m: Model = { activated: new Map([[1, new Set()], [2, new Set()]]), pinned: new Map(), ranges: [], generation: firstGen };
+  const prefilled = Array.from({ length: shape.prefill }, (_, e) => e);
+  const m: Model = { activated: new Map([[1, new Set()], [2, new Set(prefilled)]]), pinned: new Map(), ranges: [], generation: firstGen };
   try {
-    await workload(store, rnd, m);
+    await workload(store, shape, rnd, m);
   } catch (err) {
     if (!store.crashed) throw err;
   }
@@ -144,26 +156,33 @@ async function crashRun(kind: 'pmem' | 'block', dir: string, seed: number): Prom
   return problems.length === 0 ? 'crashed' : problems;
 }
 
-for (const kind of ['pmem', 'block'] as const) {
-  t.test(`${kind}: ${CRASHES_PER_KIND} seeded crash points, recovery covers every write that could be in flight`, async (t) => {
+const RUNS: Array<[kind: 'pmem' | 'block', shape: Shape, crashes: number]> = [
+  ['pmem', SMALL, CRASHES_PER_KIND],
+  ['block', SMALL, CRASHES_PER_KIND],
+  ['block', LARGE, 100],
+];
+
+for (const [kind, shape, wanted] of RUNS) {
+  t.test(`${kind}, ${shape.name}: ${wanted} seeded crash points, recovery covers every write that could be in flight`, async (t) => {
     const dir = tempDir(t);
     let crashes = 0;
     let runs = 0;
-    for (let seed = BASE_SEED; crashes < CRASHES_PER_KIND; seed++, runs++) {
+    for (let seed = BASE_SEED; crashes < wanted; seed++, runs++) {
       if (process.env.TANDEM_CRASH_SEED && runs > 0) break;
       let outcome: Awaited<ReturnType<typeof crashRun>>;
       try {
-        outcome = await crashRun(kind, dir, seed);
+        outcome = await crashRun(kind, shape, dir, seed);
       } catch (err) {
-        t.fail(`run with TANDEM_CRASH_SEED=${seed} (${kind}) threw: ${(err as Error).stack}`);
+        t.fail(`run with TANDEM_CRASH_SEED=${seed} (${kind}, ${shape.name}) threw: ${(err as Error).stack}`);
         return;
       }
       if (Array.isArray(outcome)) {
-        t.fail(`replay with TANDEM_CRASH_SEED=${seed} (${kind}): ${outcome.slice(0, 5).join('; ')}`);
+        t.fail(`replay with TANDEM_CRASH_SEED=${seed} (${kind}, ${shape.name}): ${outcome.slice(0, 5).join('; ')}`);
         return;
       }
       if (outcome === 'crashed') crashes++;
+      rmSync(join(dir, `${kind}-${seed}`), { force: true });
     }
-    t.ok(crashes >= (process.env.TANDEM_CRASH_SEED ? 0 : CRASHES_PER_KIND), `${crashes} crash points recovered (base seed ${BASE_SEED}, ${runs} runs)`);
+    t.ok(crashes >= (process.env.TANDEM_CRASH_SEED ? 0 : wanted), `${crashes} crash points recovered (base seed ${BASE_SEED}, ${runs} runs)`);
   });
 }
