@@ -95,7 +95,7 @@ function checkConfig(c: Call): ResourceConfig {
 
 const left = (c: Call): number => Math.max(1, c.deadline - Date.now());
 
-/** The daemon's view, or a mapped OcfExit. `quietDaemonGone` lets callers treat "no daemon" as "not running". */
+/** The daemon's view of the resource (null: not up), within the action's remaining time and `bound`. */
 async function status(c: Call, bound = left(c)): Promise<ResourceStatus | null> {
   return c.daemon.status(c.params.resource, Math.min(bound, left(c)));
 }
