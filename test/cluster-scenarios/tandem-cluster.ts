@@ -18,6 +18,8 @@ export const RES = 'r0';
 export const CLONE = `tandem-${RES}-clone`;
 const CLEAN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const SIZE = 16 * 1024 * 1024;
+/** TANDEM_SCENARIO_KEEP=1 keeps the cluster's and the daemons' logs and data after the test */
+const KEEP = process.env.TANDEM_SCENARIO_KEEP === '1';
 
 export interface ScenarioOptions {
   nodes: number;
@@ -42,7 +44,7 @@ export class TandemCluster {
     const root = opts.repoRoot ?? fileURLToPath(new URL('../..', import.meta.url));
     // /tmp is shared by the nodes (their /dev/shm is private): data and sockets go there
     const dir = mkdtempSync(join(tmpdir(), 'tandem-scn-'));
-    const c = await PcmkCluster.start({ nodes: opts.nodes, stonith: opts.stonith, ocfProviders: { tandem: join(root, 'ocf') } })
+    const c = await PcmkCluster.start({ nodes: opts.nodes, stonith: opts.stonith, ocfProviders: { tandem: join(root, 'ocf') }, keep: KEEP })
       .catch((err) => { rmSync(dir, { recursive: true, force: true }); throw err; });
     const t = new TandemCluster(c, dir, c.nodes.map((n) => n.name), root);
     try {
@@ -171,7 +173,8 @@ export class TandemCluster {
     await this.c.stop(true);
     for (const pid of this.daemons.values()) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     await sleep(100);
-    rmSync(this.dir, { recursive: true, force: true });
+    if (KEEP) process.stderr.write(`kept: ${this.c.dir} ${this.dir}\n`);
+    else rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
