@@ -15,7 +15,7 @@ export async function tandem(args: string[], env: Record<string, string> = {}): 
     reject: false,
     env: { ...env, TANDEM_DEBUG: '1' },
     stdin: 'ignore',
-    timeout: 60_000,
+    timeout: 300_000,
   });
 }
 
