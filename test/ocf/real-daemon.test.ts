@@ -58,8 +58,10 @@ t.test('probe 7, start Secondary on both, promote one: 8 there, 0 on the peer; d
   const refused = await runAgent('promote', params('bravo'));
   t.equal(refused.rc, 1, 'a second Primary is refused');
   t.match(refused.reason, /refused/);
-  t.equal((await runAgent('demote', params('alpha'))).rc, 0);
-  t.equal((await runAgent('monitor', params('alpha'))).rc, 0);
+  const demote = await runAgent('demote', params('alpha'));
+  t.equal(demote.rc, 0, `demote: ${demote.stderr}`);
+  const after = await runAgent('monitor', params('alpha'));
+  t.equal(after.rc, 0, `monitor after demote: ${after.stderr}`);
   for (const n of ['alpha', 'bravo']) t.equal((await runAgent('stop', params(n))).rc, 0, `stop on ${n}`);
   t.equal(await score('alpha'), null, 'stop removes the score');
   t.equal((await runAgent('monitor', params('alpha', { OCF_RESKEY_CRM_meta_interval: '0' }))).rc, 7);
