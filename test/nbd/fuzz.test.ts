@@ -135,6 +135,30 @@ t.test(`fuzz: random garbage after the handshake drops the connection and change
   t.equal((await execa('nbdinfo', ['--size', f.uri])).stdout.trim(), String(SIZE), 'server still serves');
 });
 
+t.test(`fuzz: random well-framed options get well-formed replies and GO still works, seed ${SEED}`, async (t) => {
+  const f = await fileServer(t, 'optfuzz', [{ name: 'v', sizeBytes: SIZE }, { name: 'w', sizeBytes: 4096 }], { defaultExport: 'v' });
+  const rand = mulberry32(SEED ^ 0x0f0f);
+  const c = await RawNbd.handshaken(f.socketPath);
+  t.teardown(() => c.close());
+  let bad = 0;
+  for (let i = 0; i < 2000; i++) {
+    const option = rand() < 0.7 ? [3, 5, 6, 8, 9, 10, 11][Math.floor(rand() * 7)] : Math.floor(rand() * 2 ** 32);
+    const data = Buffer.alloc(Math.floor(rand() * (rand() < 0.9 ? 40 : 5000)));
+    for (let k = 0; k < data.length; k++) data[k] = Math.floor(rand() * 256);
+    if (option === 6 && data.length >= 4 && rand() < 0.5) data.writeUInt32BE(Math.min(data.length, Math.floor(rand() * 8)), 0); // plausible name lengths
+    if (option === 1 || option === 2 || option === 7) continue; // these end the handshake
+    const replies = await c.option(option, data);
+    for (const r of replies) {
+      if (r.option !== option) bad++;
+      if (![1, 2, 3].includes(r.type) && r.type < 0x80000000) bad++;
+    }
+  }
+  t.equal(bad, 0, 'every reply names its option and has a known type');
+  const go = await c.option(7, Buffer.from([0, 0, 0, 0, 0, 0]));
+  t.equal(go.at(-1)!.type, 1, 'NBD_OPT_GO still succeeds');
+  t.equal((await c.pread(0, 4096)).error, 0, 'and transmission works');
+});
+
 /** Write in random slices so frames straddle the chunks the server receives. */
 async function sendInPieces(c: RawNbd, bytes: Buffer, rand: () => number): Promise<void> {
   if (rand() < 0.5) {
