@@ -60,7 +60,7 @@ export async function killPrimaryDuringWrites(tc: TandemCluster, primary: string
     const at = (e: { at: number } | undefined): number => (e ? e.at - killedAt : NaN);
     const timeline: FailoverTimeline = {
       killed: primary, promoted,
-      tandemdDetected: Math.min(...logs.map((l) => at(l.first((e) => e.kind === 'connection' && e.peer === primary && e.connectionState !== 'Connected')))),
+      tandemdDetected: firstOf(logs.map((l) => at(l.first((e) => e.kind === 'connection' && e.peer === primary && e.connectionState !== 'Connected')))),
       pacemakerDetected: pacemakerDetected - killedAt,
       promoteStarted: await promoteStart(tc, promoted, killedAt),
       primary: at(log.first((e) => e.kind === 'role' && e.role === 'Primary')),
@@ -73,6 +73,12 @@ export async function killPrimaryDuringWrites(tc: TandemCluster, primary: string
   } finally {
     for (const l of logs) l.stop();
   }
+}
+
+/** The earliest of the survivors' times (NaN when none reported). */
+function firstOf(times: number[]): number {
+  const seen = times.filter(Number.isFinite);
+  return seen.length > 0 ? Math.min(...seen) : NaN;
 }
 
 /** When pacemaker-execd on the node started the promote operation (its log), ms after the kill. */

@@ -8,28 +8,26 @@ import { EventLog } from './acked-writes.js';
 import { cutReplicationLinkOfPrimary } from './fencing-scenario.js';
 import { TandemCluster } from './tandem-cluster.js';
 
-if (userInfo().uid !== 0) {
-  t.skip('needs root: network namespaces, corosync and pacemaker');
-} else {
-  t.test('resource-and-stonith: I/O frozen until the handler answers, constraint placed and lifted', async (t) => {
-    const tc = await TandemCluster.start({ nodes: 3, fencing: 'resource-and-stonith', stonith: true });
-    t.teardown(() => tc.stop());
-    t.teardown(() => { if (!t.passing()) t.comment(tc.diagnostics()); });
-    const logs = await Promise.all(tc.names.map((n) => new EventLog(join(tc.c.node(n).dir, 'run/tandem', `${n}.ctl`)).open()));
-    t.teardown(() => { for (const l of logs) l.stop(); });
+const skip = userInfo().uid === 0 ? false : 'needs root: network namespaces, corosync and pacemaker';
 
-    await cutReplicationLinkOfPrimary(t, tc);
+t.test('resource-and-stonith: I/O frozen until the handler answers, constraint placed and lifted', { skip }, async (t) => {
+  const tc = await TandemCluster.start({ nodes: 3, fencing: 'resource-and-stonith', stonith: true });
+  t.teardown(() => tc.stop());
+  t.teardown(() => { if (!t.passing()) t.comment(tc.diagnostics()); });
+  const logs = await Promise.all(tc.names.map((n) => new EventLog(join(tc.c.node(n).dir, 'run/tandem', `${n}.ctl`)).open()));
+  t.teardown(() => { for (const l of logs) l.stop(); });
 
-    // the Primary lost two peers: one freeze per fence-peer handler, one resume after the last answer
-    const primary = logs.find((l) => l.first((e) => e.kind === 'suspended'));
-    const frozen = primary?.events.filter((e) => e.kind === 'suspended') ?? [];
-    t.same(frozen.map((e) => e.suspended), [true, true, false], 'the Primary froze I/O for each lost peer, then resumed once');
-    t.ok(frozen.every((e) => String(e.reason).startsWith('fencing')), 'frozen for fencing');
-    const answers = primary?.events.filter((e) => e.kind === 'fencing' && e.exitCode !== undefined) ?? [];
-    t.equal(answers.length, 2, 'a fence-peer handler ran for each lost peer');
-    t.ok(answers.every((a) => a.at <= frozen[2].at), 'writes resumed only after every handler had answered');
-    const history = await tc.c.exec(tc.names[0], ['stonith_admin', '--history', '*']);
-    t.notMatch(history.stdout, /reboot|off of/, 'no node was shot: the cluster link stayed up');
-    t.same(await tc.c.onlineNodes(tc.names[0]), tc.names, 'every node still online');
-  });
-}
+  await cutReplicationLinkOfPrimary(t, tc);
+
+  // the Primary lost two peers: one freeze per fence-peer handler, one resume after the last answer
+  const primary = logs.find((l) => l.first((e) => e.kind === 'suspended'));
+  const frozen = primary?.events.filter((e) => e.kind === 'suspended') ?? [];
+  t.same(frozen.map((e) => e.suspended), [true, true, false], 'the Primary froze I/O for each lost peer, then resumed once');
+  t.ok(frozen.every((e) => String(e.reason).startsWith('fencing')), 'frozen for fencing');
+  const answers = primary?.events.filter((e) => e.kind === 'fencing' && e.exitCode !== undefined) ?? [];
+  t.equal(answers.length, 2, 'a fence-peer handler ran for each lost peer');
+  t.ok(answers.every((a) => a.at <= frozen[2].at), 'writes resumed only after every handler had answered');
+  const history = await tc.c.exec(tc.names[0], ['stonith_admin', '--history', '*']);
+  t.notMatch(history.stdout, /reboot|off of/, 'no node was shot: the cluster link stayed up');
+  t.same(await tc.c.onlineNodes(tc.names[0]), tc.names, 'every node still online');
+});
