@@ -4,53 +4,10 @@
 import t from 'tap';
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileServer, MiB, sha256 } from './helpers/fixture.js';
-
-interface Tap { teardown(fn: () => unknown): void }
-
-/** Start nbdfuse on `dir`; returns the path of the exported file. Stopped at teardown. */
-async function fuseAttach(t: Tap, uri: string, dir: string): Promise<{ file: string; detach: () => Promise<void> }> {
-  mkdirSync(dir, { recursive: true });
-  const pidFile = `${dir}.pid`;
-  const proc = execa('nbdfuse', ['-P', pidFile, dir, uri], { reject: false });
-  const detach = async (): Promise<void> => {
-    await execa('fusermount3', ['-u', dir], { reject: false });
-    if (proc.exitCode === null) proc.kill('SIGTERM');
-    await proc;
-  };
-  t.teardown(detach);
-  for (let i = 0; i < 100 && !existsSync(pidFile); i++) await sleep(50);
-  if (!existsSync(pidFile)) throw new Error(`nbdfuse did not start: ${(await proc).stderr}`);
-  return { file: join(dir, 'nbd'), detach };
-}
-
-async function loopAttach(t: Tap, file: string): Promise<{ dev: string; detach: () => Promise<void> }> {
-  const dev = (await execa('losetup', ['-f', '--show', file])).stdout.trim();
-  let attached = true;
-  const detach = async (): Promise<void> => {
-    if (!attached) return;
-    attached = false;
-    await execa('losetup', ['-d', dev], { reject: false });
-  };
-  t.teardown(detach);
-  return { dev, detach };
-}
-
-async function mount(t: Tap, dev: string, dir: string): Promise<() => Promise<void>> {
-  mkdirSync(dir, { recursive: true });
-  await execa('mount', [dev, dir]);
-  let mounted = true;
-  const umount = async (): Promise<void> => {
-    if (!mounted) return;
-    mounted = false;
-    await execa('umount', [dir], { reject: false });
-  };
-  t.teardown(umount);
-  return umount;
-}
+import { fuseAttach, loopAttach, mount } from '../helpers/blockdev.js';
 
 t.test('ext4 on nbdfuse + loop: mkfs, files, umount, e2fsck clean, checksums after remount', async (t) => {
   const f = await fileServer(t, 'ext4', [{ name: 'v', sizeBytes: 64 * MiB }]);
