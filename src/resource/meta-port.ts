@@ -23,6 +23,13 @@ export function openVolumeMeta(resource: Resource, volume: Volume): VolumeMetaPo
   }
   const skipUpdates = process.env.TANDEM_BENCH_NO_METADATA === '1';
   if (skipUpdates) resource.log.warn('TANDEM_BENCH_NO_METADATA=1: activity log and bitmap are NOT updated; writes are not crash-safe (benchmark only)', { volume: volume.index });
+  // The engine records every block a peer misses, precisely and durably, when the write happens
+  // (primary.ts: markAbsentPeers; transfer-log.ts: failAll), and an AL extent leaves the AL only
+  // when no write to it is unsettled. So the metadata need not set a whole evicted extent's bits
+  // for any peer: that would turn one missed 4 KiB block into 4 MiB of resync.
+  for (const node of resource.config.nodes) {
+    if (node.id !== resource.local.id && node.volumes.some((v) => v.disk !== null)) meta.setPeerInSync(node.id, true);
+  }
   return new MetaAdapter(meta, skipUpdates);
 }
 
@@ -155,7 +162,6 @@ class MetaAdapter implements VolumeMetaPort {
 
   setPeerConnected(peer: number, connected: boolean): void {
     this.meta.setPeerFlags(peer, connected ? ['PEER_CONNECTED'] : [], connected ? [] : ['PEER_CONNECTED']);
-    this.meta.setPeerInSync(peer, connected);
   }
 
   setFlags(flags: Partial<MetaFlags>): void {
