@@ -72,7 +72,7 @@ t.test('qemu-io: patterns, FUA writes, write-zeroes and discard', async (t) => {
 t.test('fio nbd engine: randwrite with crc32c verify at QD16', async (t) => {
   const f = await fileServer(t, 'fio', [{ name: 'v', sizeBytes: 32 * MiB }]);
   const r = await execa('fio', ['--name=verify', '--ioengine=nbd', `--uri=${f.uri}`, '--rw=randwrite', '--bs=4k',
-    '--iodepth=16', '--size=32m', '--verify=crc32c', '--verify_fatal=1', '--do_verify=1', '--output-format=json'], { reject: false });
+    '--iodepth=16', '--size=32m', '--verify=crc32c', '--verify_state_save=0', '--verify_fatal=1', '--do_verify=1', '--output-format=json'], { reject: false });
   t.equal(r.exitCode, 0, r.stderr);
   const json = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { jobs: Array<{ error: number; write: { io_bytes: number }; read: { io_bytes: number } }> };
   t.equal(json.jobs[0].error, 0);
@@ -96,7 +96,7 @@ function delayed(b: FileBackend): NbdBackend {
 t.test('fio verify against an asynchronous backend that completes out of order', async (t) => {
   const f = await fileServer(t, 'fio-async', [{ name: 'v', sizeBytes: 8 * MiB }], { wrap: delayed });
   const r = await execa('fio', ['--name=verify', '--ioengine=nbd', `--uri=${f.uri}`, '--rw=randwrite', '--bs=4k',
-    '--iodepth=32', '--size=8m', '--verify=crc32c', '--verify_fatal=1', '--output-format=json'], { reject: false });
+    '--iodepth=32', '--size=8m', '--verify=crc32c', '--verify_state_save=0', '--verify_fatal=1', '--output-format=json'], { reject: false });
   t.equal(r.exitCode, 0, r.stderr);
   const json = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { jobs: Array<{ error: number; write: { io_bytes: number }; read: { io_bytes: number } }> };
   t.equal(json.jobs[0].error, 0);
