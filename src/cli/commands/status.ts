@@ -8,7 +8,7 @@ import { renderNode } from '../render-status.js';
 import { timeoutFlag } from '../daemon-verb.js';
 
 export default class Status extends TandemCommand {
-  static override description = 'show roles, disk, connection and replication states (schema: docs in src/resource/states.ts)';
+  static override description = 'show roles, disk, connection and replication states (--json: schema in src/resource/status.schema.json)';
   static override args = { resource: Args.string({ description: 'only this resource' }) };
   static override flags = {
     watch: Flags.boolean({ description: 'refresh every second until interrupted', default: false }),
