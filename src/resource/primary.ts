@@ -57,11 +57,15 @@ export class PrimaryBackend {
     const targets = this.targets();
     const full = targets.find((p) => !p.transfer.hasRoom());
     if (full) return full.transfer.waitForRoom().then(() => this.submit(offset, data, fua));
-    this.checkWritable(); // the role may have changed while waiting for the AL or for room
-
     const seq = this.resource.nextSeq();
-    this.volume.backing!.write(offset, data);
-    if (fua) this.volume.backing!.flush();
+    try {
+      this.checkWritable(); // the role may have changed while waiting for the AL or for room
+      this.volume.backing!.write(offset, data);
+      if (fua) this.volume.backing!.flush();
+    } catch (err) {
+      this.volume.meta!.endWrite(offset, data.length); // nothing was sent: release the AL extent
+      throw err;
+    }
     this.markAbsentPeers(targets, offset, data.length);
     const write = new ReplicatedWrite(this.volume, offset, data.length, this.resource.config.protocol, targets.length);
     for (const peer of targets) {

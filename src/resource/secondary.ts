@@ -40,9 +40,12 @@ function applyWrite(peer: Peer, volume: Volume, seq: number, offset: number, dat
   if (offset + data.length > volume.meta.sizeBytes) return protocolError(peer, `write beyond the end of volume ${volume.index}`);
   const al = volume.meta.beginWrite(offset, data.length);
   const finish = (): void => {
-    volume.backing!.write(offset, data);
-    if (fua) volume.backing!.flush();
-    volume.meta!.endWrite(offset, data.length);
+    try {
+      volume.backing!.write(offset, data);
+      if (fua) volume.backing!.flush();
+    } finally {
+      volume.meta!.endWrite(offset, data.length);
+    }
     peer.link?.sendControl({ type: 'WriteAck', seq });
   };
   if (al) return al.then(finish);
