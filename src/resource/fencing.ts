@@ -28,6 +28,9 @@ export class Fencing {
   /** constraint ids this node placed and has not lifted */
   readonly held = new Set<string>();
   private running: Promise<void> | null = null;
+  /** fence-peer runs one at a time (as crm-fence-peer's flock does): concurrent runs raced on
+   *  creating the same constraint, and one computed UpToDate nodes before a second loss was seen */
+  private fenceQueue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly resource: Resource) {}
 
@@ -44,7 +47,9 @@ export class Fencing {
     const reason = `fencing ${peer.node.name}`;
     if (freeze) r.suspend(reason);
     try {
-      const code = await this.runHandler('tandem-fence-peer', peer);
+      const turn = this.fenceQueue.then(() => this.runHandler('tandem-fence-peer', peer));
+      this.fenceQueue = turn.catch(() => undefined);
+      const code = await turn;
       const outcome = OUTCOMES[code] ?? 'handler-broken';
       r.log.warn('fence-peer handler finished', { peer: peer.node.name, exitCode: code, outcome });
       r.emit('fencing', { peer: peer.node.name, exitCode: code, outcome });

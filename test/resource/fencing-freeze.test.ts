@@ -1,5 +1,5 @@
-// resource-and-stonith: a Primary that loses two peers runs one fence-peer handler for each, and
-// its writes stay frozen until EVERY handler has answered (not only the first). Real daemons on
+// resource-and-stonith: a Primary that loses two peers runs one fence-peer handler for each, one
+// at a time, and its writes stay frozen until EVERY handler has answered (not only the first). Real daemons on
 // loopback; the handlers are scripts (TANDEM_HANDLER_DIR) so one answers at once and the other
 // only when the test lets it.
 import t from 'tap';
@@ -17,12 +17,12 @@ t.test('writes stay frozen until the last fence-peer handler answers', async (t)
   t.teardown(() => cluster.destroy());
   const handlers = join(cluster.root, 'handlers');
   mkdirSync(handlers);
-  // both handlers run at once: peer 1's answers "peer outdated" (4) as soon as peer 2's has
-  // started; peer 2's answers only when the test lets it
+  // the first handler answers "peer outdated" (4) after 1 s, when both peers are known lost; the
+  // second answers only when the test lets it
   writeFileSync(join(handlers, 'tandem-fence-peer'), `#!/bin/sh
+[ -e ${handlers}/calls ] && second=1
 echo "$DRBD_PEER_NODE_ID" >> ${handlers}/calls
-if [ "$DRBD_PEER_NODE_ID" = 2 ]; then while [ ! -e ${handlers}/release ]; do sleep 0.05; done; fi
-while [ "$(wc -l < ${handlers}/calls)" -lt 2 ]; do sleep 0.05; done
+if [ -n "$second" ]; then while [ ! -e ${handlers}/release ]; do sleep 0.05; done; else sleep 1; echo done >> ${handlers}/calls; fi
 exit 4
 `, { mode: 0o755 });
   writeFileSync(join(handlers, 'tandem-unfence-peer'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
@@ -38,13 +38,14 @@ exit 4
   await cluster.kill('b');
   await cluster.kill('c');
   const calls = (): string[] => (existsSync(join(handlers, 'calls')) ? readFileSync(join(handlers, 'calls'), 'utf8').trim().split('\n') : []);
-  await waitFor(cluster, 'a', 'fz', 'both fence-peer handlers started', () => calls().length === 2, 20_000);
-  t.same(calls().sort(), ['1', '2'], 'one handler per lost peer');
+  await waitFor(cluster, 'a', 'fz', 'both fence-peer handlers started', () => calls().length === 3, 20_000);
+  t.same(calls().filter((l) => l !== 'done').sort(), ['1', '2'], 'one handler per lost peer');
+  t.equal(calls()[1], 'done', 'the second handler started only after the first had answered');
 
   let done = false;
   const write = client.write(4096, Buffer.alloc(4096, 2)).then(() => { done = true; });
-  await sleep(1500); // peer 1's handler has answered by now
-  t.equal(done, false, "the write waits while peer c's handler has not answered (b's already has)");
+  await sleep(1500); // the first handler answered before the second started
+  t.equal(done, false, 'the write waits while the second handler has not answered (the first has)');
   t.equal((await waitFor(cluster, 'a', 'fz', 'status', () => true)).suspended, true, 'status: suspended');
 
   writeFileSync(join(handlers, 'release'), '');
