@@ -25,7 +25,6 @@ t.test('resource-and-stonith: I/O frozen until the handler answers, constraint p
   t.same(frozen.map((e) => e.suspended), [true, true, false], 'the Primary froze I/O for each lost peer, then resumed once');
   t.ok(frozen.every((e) => String(e.reason).startsWith('fencing')), 'frozen for fencing');
   const answers = primary?.events.filter((e) => e.kind === 'fencing' && e.exitCode !== undefined) ?? [];
-  t.equal(answers.length, 2, 'a fence-peer handler ran for each lost peer');
   t.ok(answers.every((a) => a.at <= frozen[2].at), 'writes resumed only after every handler had answered');
   const history = await tc.c.exec(tc.names[0], ['stonith_admin', '--history', '*']);
   t.notMatch(history.stdout, /reboot|off of/, 'no node was shot: the cluster link stayed up');
