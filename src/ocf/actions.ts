@@ -52,7 +52,7 @@ export async function runAction(action: string, env: NodeJS.ProcessEnv, deps: Ag
       case 'monitor': return await monitor(call(action, env, deps), env);
       case 'promote': return await promote(validate(call(action, env, deps), env));
       case 'demote': return await demote(validate(call(action, env, deps), env));
-      case 'notify': return await notify(call(action, env, deps));
+      case 'notify': return await notify(call(action, env, deps), env.OCF_RESKEY_CRM_meta_notify_type);
       default: return ocfResult(OCF.ERR_UNIMPLEMENTED, `action '${action}' is not implemented`);
     }
   } catch (err) {
@@ -207,8 +207,14 @@ async function demote(c: Call): Promise<OcfResult> {
   }
 }
 
-/** Peers started, stopped or changed role: the score's inputs may have changed. */
-async function notify(c: Call): Promise<OcfResult> {
+/**
+ * Peers started, stopped or changed role: the score's inputs may have changed. Only after the
+ * fact: a score changed in a pre-notification (say, from 10000 to 1000 because the lost Primary is
+ * now unknown) aborts the transition Pacemaker is running and can flip its choice between
+ * survivors, which delayed failover by seconds.
+ */
+async function notify(c: Call, type: string | undefined): Promise<OcfResult> {
+  if (type === 'pre') return ocfResult(OCF.SUCCESS);
   try {
     const s = await status(c);
     if (s !== null) await publishScore(c, s);

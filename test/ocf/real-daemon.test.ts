@@ -55,6 +55,14 @@ t.test('probe 7, start Secondary on both, promote one: 8 there, 0 on the peer; d
   t.equal(await score('alpha'), '10000', 'the Primary publishes the best score');
   t.equal((await runAgent('monitor', params('alpha', { OCF_CHECK_LEVEL: '10' }))).rc, 8, 'depth 10: volumes exported');
   t.equal((await runAgent('monitor', params('bravo'))).rc, 0, 'the peer is running unpromoted');
+  // only a post-notification republishes a score: changing it in a pre-notification would abort
+  // the transition Pacemaker is running (a failover stalled for seconds that way)
+  await run('crm_attribute', ['--promotion=tandem-r0', '-l', 'reboot', '-N', 'bravo', '-D'], { CIB_file: cib, CIB_shadow_dir: cluster.root });
+  const notify = (type: string) => runAgent('notify', params('bravo', { OCF_RESKEY_CRM_meta_notify_type: type, OCF_RESKEY_CRM_meta_notify_operation: 'promote' }));
+  t.equal((await notify('pre')).rc, 0);
+  t.equal(await score('bravo'), null, 'a pre-notification leaves the score alone');
+  t.equal((await notify('post')).rc, 0);
+  t.not(await score('bravo'), null, 'a post-notification publishes it again');
   const refused = await runAgent('promote', params('bravo'));
   t.equal(refused.rc, 1, 'a second Primary is refused');
   t.match(refused.reason, /refused/);
