@@ -21,9 +21,16 @@ export class Bitmap {
     return [Math.floor(offset / BYTES_PER_BIT), Math.ceil((offset + length) / BYTES_PER_BIT)];
   }
 
-  /** Set bits [first, end) in every slot listed; persisted on return. */
-  set(slots: readonly number[], first: number, end: number): void {
-    this.modify(slots, first, end, (word, mask) => (word | mask) >>> 0);
+  /** Set bits [first, end) in every slot listed; persisted on return unless `durable` is false. */
+  set(slots: readonly number[], first: number, end: number, durable = true): void {
+    this.modify(slots, first, end, (word, mask) => (word | mask) >>> 0, durable);
+  }
+
+  /** Make bits [first, end) of every slot durable (what non-durable sets left in the store). */
+  persistBits(first: number, end: number): void {
+    if (end <= first) return;
+    const byteOffset = this.wordOffset(first >>> 5, 0);
+    this.store.persist(byteOffset, this.wordOffset(((end - 1) >>> 5) + 1, 0) - byteOffset);
   }
 
   clear(slots: readonly number[], first: number, end: number): void {
@@ -73,7 +80,7 @@ export class Bitmap {
     return runs;
   }
 
-  private modify(slots: readonly number[], first: number, end: number, op: (word: number, mask: number) => number): void {
+  private modify(slots: readonly number[], first: number, end: number, op: (word: number, mask: number) => number, durable = true): void {
     slots.forEach((s) => this.checkSlot(s));
     assert(first >= 0 && first <= end && end <= this.g.bitsPerSlot, 'bit range inside the slot');
     if (first === end || slots.length === 0) return;
@@ -89,7 +96,7 @@ export class Bitmap {
       }
       const bytes = new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
       this.store.write(byteOffset, bytes);
-      this.store.persist(byteOffset, bytes.length);
+      if (durable) this.store.persist(byteOffset, bytes.length);
     });
   }
 

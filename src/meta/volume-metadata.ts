@@ -48,6 +48,8 @@ export class VolumeMetadata {
   private readonly al: ActivityLog;
   /** Peers (node ids) currently known to be in sync: their bits need not be set on eviction. */
   private readonly inSync = new Set<number>();
+  /** Hot extents holding bits set with coveredByAl: persisted when they leave the AL. */
+  private readonly unpersistedBits = new Set<number>();
 
   /** Format new metadata on a placement (`pmem:/dev/shm/x`, `block:/var/lib/x#r0/0`) or a store. */
   static create(where: string | MetaStore, opts: CreateMetadataOptions): VolumeMetadata {
@@ -156,10 +158,23 @@ export class VolumeMetadata {
     return free;
   }
 
-  /** Mark [offset, offset + length) out of sync with a peer; durable on return. */
-  setOutOfSync(nodeId: number, offset: number, length: number): void {
+  /**
+   * Mark [offset, offset + length) out of sync with a peer; durable on return. With
+   * `coveredByAl`, for a range whose extents are pinned in the AL (a write in flight): the bits
+   * are only stored, and made durable when the extent leaves the AL (markEvicted) or at close.
+   * A crash before that is covered by invariant 1: recovery sets every AL extent's bits.
+   */
+  setOutOfSync(nodeId: number, offset: number, length: number, opts: { coveredByAl?: boolean } = {}): void {
     this.checkWritable();
-    this.bitmap.set([this.peerSlot(nodeId)], ...this.bitmap.bitsOf(offset, length));
+    const [first, end] = this.bitmap.bitsOf(offset, length);
+    if (opts.coveredByAl) {
+      const last = Math.floor((offset + Math.max(length, 1) - 1) / AL_EXTENT_BYTES);
+      for (let e = Math.floor(offset / AL_EXTENT_BYTES); e <= last; e++) {
+        assert(this.al.pinned(e) > 0, 'bits stored without persisting are covered by a pinned AL extent');
+        this.unpersistedBits.add(e);
+      }
+    }
+    this.bitmap.set([this.peerSlot(nodeId)], first, end, !opts.coveredByAl);
   }
 
   /** Only once the blocks are known identical on that peer (invariant 2). */
@@ -269,7 +284,10 @@ export class VolumeMetadata {
   private markEvicted(extents: readonly number[]): void {
     const slots = this.sb.peers.map((p, slot) => ({ p, slot }))
       .filter(({ p }) => p.nodeId !== NO_NODE && !this.inSync.has(p.nodeId)).map(({ slot }) => slot);
-    for (const e of extents) this.bitmap.set(slots, ...this.extentBits(e));
+    for (const e of extents) {
+      this.bitmap.set(slots, ...this.extentBits(e));
+      if (this.unpersistedBits.delete(e)) this.bitmap.persistBits(...this.extentBits(e));
+    }
   }
 
   private extentBits(extent: number): [number, number] {

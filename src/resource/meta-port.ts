@@ -78,9 +78,9 @@ class MetaAdapter implements VolumeMetaPort {
     for (let e = first; e <= last; e++) this.meta.complete(e);
   }
 
-  markOutOfSync(peer: number, offset: number, length: number): void {
+  markOutOfSync(peer: number, offset: number, length: number, duringWrite = false): void {
     if (this.skipUpdates) return;
-    this.meta.setOutOfSync(peer, offset, length);
+    this.meta.setOutOfSync(peer, offset, length, { coveredByAl: duringWrite });
   }
 
   markInSync(peer: number, offset: number, length: number): void {

@@ -9,7 +9,8 @@ export interface VolumeMetaPort {
   beginWrite(offset: number, length: number): Promise<void> | null;
   /** The write on that range finished (locally and, as far as the AL cares, on the peers). */
   endWrite(offset: number, length: number): void;
-  markOutOfSync(peerNodeId: number, offset: number, length: number): void;
+  /** `duringWrite`: the range's AL extents are pinned by the write in flight (no persist needed yet) */
+  markOutOfSync(peerNodeId: number, offset: number, length: number, duringWrite?: boolean): void;
   markInSync(peerNodeId: number, offset: number, length: number): void;
   outOfSyncBytes(peerNodeId: number): number;
   /** the first run of out-of-sync bytes at or after `from` for that peer (at most maxLength), or null */

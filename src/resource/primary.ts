@@ -81,7 +81,7 @@ export class PrimaryBackend {
 
   private markAbsentPeers(targets: Peer[], offset: number, length: number): void {
     for (const peer of this.resource.peers.values()) {
-      if (peer.diskful && !targets.includes(peer)) this.volume.meta!.markOutOfSync(peer.node.id, offset, length);
+      if (peer.diskful && !targets.includes(peer)) this.volume.meta!.markOutOfSync(peer.node.id, offset, length, true);
     }
   }
 

@@ -100,7 +100,8 @@ export class TransferLog {
 
   private markOutOfSync(entry: InFlight): void {
     const volume = this.peer.resource.volumes.find((v) => v.index === entry.volume);
-    volume?.meta?.markOutOfSync(this.peer.node.id, entry.offset, entry.length);
+    // the write still pins its AL extents: it is settled for this peer only after this
+    volume?.meta?.markOutOfSync(this.peer.node.id, entry.offset, entry.length, true);
   }
 
   private wakeRoomWaiters(): void {

@@ -60,11 +60,14 @@ async function workload(store: CrashStore, shape: Shape, rnd: () => number, m: M
       for (const e of extents) if (rnd() < 0.7) completeOne(md, m, e);
     } else if (r < 0.65) {
       const peer = rnd() < 0.5 ? 1 : 2;
-      const extent = Math.floor(rnd() * extentsInVolume);
+      // as the daemon does for a write in flight: bits inside a pinned extent, persisted on eviction
+      const pinned = [...m.pinned.keys()];
+      const coveredByAl = pinned.length > 0 && rnd() < 0.5;
+      const extent = coveredByAl ? pinned[Math.floor(rnd() * pinned.length)] : Math.floor(rnd() * extentsInVolume);
       const first = extent * BITS_PER_EXTENT + Math.floor(rnd() * 512);
       const end = first + 1 + Math.floor(rnd() * 300);
       m.inProgress = 'set';
-      md.setOutOfSync(peer, first * 4096, (end - first) * 4096);
+      md.setOutOfSync(peer, first * 4096, (end - first) * 4096, { coveredByAl });
       m.inProgress = undefined;
       m.ranges.push({ peer, extent, first, end });
     } else if (r < 0.72) {
@@ -186,3 +189,33 @@ for (const [kind, shape, wanted] of RUNS) {
     t.ok(crashes >= (process.env.TANDEM_CRASH_SEED ? 0 : wanted), `${crashes} crash points recovered (base seed ${BASE_SEED}, ${runs} runs)`);
   });
 }
+
+// The daemon's pattern (bits for a peer that missed a write, set while the write pins its AL
+// extent, not persisted at once): they must be made durable when the extent leaves the AL.
+t.test('bits stored under a pinned AL extent survive a crash after the extent left the AL', async (t) => {
+  const dir = tempDir(t);
+  for (const kind of ['pmem', 'block'] as const) {
+    const path = join(dir, `evicted-${kind}`);
+    const created = VolumeMetadata.create(`${kind}:${path}`, { volumeSize: 256 * MiB, maxPeers: 2, nodeId: 0, alExtents: MIN_AL_EXTENTS });
+    created.peerSlot(1);
+    created.close();
+    const inner = open(kind, path);
+    const store = new CrashStore(inner, () => 0.99); // a crash keeps no unpersisted word
+    const md = VolumeMetadata.open(store);
+    md.setPeerInSync(1, true); // as the daemon runs: eviction itself adds no bits
+    await md.activate(0);
+    md.setOutOfSync(1, 8192, 4096, { coveredByAl: true });
+    md.complete(0);
+    for (let e = 1; e <= MIN_AL_EXTENTS; e++) {
+      await md.activate(e);
+      md.complete(e);
+    }
+    t.notOk(md.hotExtents().includes(0), `${kind}: extent 0 has left the AL`);
+    writeFileSync(path, store.crashImage());
+    inner.close();
+    const recovered = VolumeMetadata.open(`${kind}:${path}`);
+    t.ok(recovered.isOutOfSync(1, 8192), `${kind}: the bit survived the crash`);
+    t.notOk(recovered.isOutOfSync(1, 0) || recovered.isOutOfSync(1, 12288), `${kind}: only that block of the evicted extent`);
+    recovered.close();
+  }
+});
