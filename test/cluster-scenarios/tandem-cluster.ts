@@ -159,8 +159,10 @@ export class TandemCluster {
   }
 
   /** Publish a promotion score for a node as an administrator would (crm_attribute --promotion). */
-  async setScore(from: string, node: string, score: number): Promise<void> {
-    const r = await this.c.exec(from, ['crm_attribute', `--promotion=tandem-${RES}`, '-N', node, '-l', 'reboot', '-v', String(score)]);
+  /** Set (or with null delete) a node's promotion score, as a misbehaving agent might. */
+  async setScore(from: string, node: string, score: number | null): Promise<void> {
+    const value = score === null ? ['-D'] : ['-v', String(score)];
+    const r = await this.c.exec(from, ['crm_attribute', `--promotion=tandem-${RES}`, '-N', node, '-l', 'reboot', ...value]);
     if (r.exitCode !== 0) throw new Error(`crm_attribute: ${r.stderr}`);
   }
 
