@@ -32,7 +32,7 @@ if (userInfo().uid !== 0) {
     await c.cutLink('node2', 'cluster');
     await c.waitFor(async () => !(await c.hasQuorum('node2')), 30_000, 'node2 alone loses quorum');
     await c.restoreLink('node2', 'cluster');
-    await c.waitFor(async () => (await c.onlineNodes('node2')).length === 3 && await c.hasQuorum('node2'), 30_000, 'node2 merged back');
+    await c.waitFor(async () => (await c.onlineNodes('node2')).length === 3 && await c.hasQuorum('node2'), 90_000, 'node2 merged back');
     t.pass('partition and heal');
 
     const stopping = Date.now();

@@ -98,12 +98,15 @@ export class PcmkCluster {
     return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
   }
 
-  /** Poll `condition` every 200 ms until true; fail with `what` after `timeoutMs`. */
+  /**
+   * Poll `condition` every 200 ms until true; fail with `what` after `timeoutMs`. The error carries
+   * the tails of every node's logs: a cluster that does not converge says why only there.
+   */
   async waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
     const until = Date.now() + timeoutMs;
     for (;;) {
       if (await condition().catch(() => false)) return;
-      if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+      if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}\n${this.logTails(25)}`);
       await sleep(200);
     }
   }
