@@ -15,6 +15,7 @@ export function renderResource(r: ResourceStatus): string {
   }
   for (const c of r.connections) lines.push(...renderConnection(c));
   for (const id of r.constraints) lines.push(`  constraint:${id}`);
+  if (r.held) lines.push(`  held: ${r.held}`);
   return lines.join('\n');
 }
 

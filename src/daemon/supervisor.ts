@@ -29,7 +29,7 @@ export class Supervisor {
       case 'ping': return { node: this.env.node, pid: process.pid };
       case 'status': return this.status(req.resource);
       case 'events': return this.subscribe(ctx);
-      case 'up': return this.up(this.required(req));
+      case 'up': return this.up(this.required(req), req.args ?? {});
       case 'down': return this.down(this.required(req));
       case 'shutdown': return this.shutdown();
       default: return this.get(this.required(req)).control(req.op, req.args ?? {});
@@ -49,14 +49,15 @@ export class Supervisor {
     return { down: names };
   }
 
-  private async up(name: string): Promise<unknown> {
+  /** args.holdFormerPrimary: the agent's auto_resync=false (see Resource.up). */
+  private async up(name: string, args: Record<string, unknown>): Promise<unknown> {
     const existing = this.resources.get(name);
     if (existing) return existing.status(); // idempotent, as drbdadm up on an up resource
     const config = this.loadResource(name);
     const resource = new Resource(config, this.env.node, this.log.child({ resource: name }), this.events);
     this.resources.set(name, resource);
     try {
-      await resource.up();
+      await resource.up({ holdFormerPrimary: args.holdFormerPrimary === true });
     } catch (err) {
       this.resources.delete(name);
       await resource.down().catch(() => undefined);

@@ -46,7 +46,7 @@ export async function runAction(action: string, env: NodeJS.ProcessEnv, deps: Ag
       }
       case 'validate-all': return validate(call(action, env, deps), env);
       case 'reload-agent':
-      case 'reload': readParams(env); return ocfResult(OCF.SUCCESS);
+      case 'reload': return await reload(call(action, env, deps));
       case 'start': return await start(validate(call(action, env, deps), env));
       case 'stop': return await stop(call(action, env, deps));
       case 'monitor': return await monitor(call(action, env, deps), env);
@@ -112,7 +112,7 @@ function failure(err: unknown, what: string): OcfExit {
 
 /** Publish the score the daemon's state earns; a score that cannot be written is logged, not fatal. */
 async function publishScore(c: Call, s: ResourceStatus | null): Promise<void> {
-  const decision = s === null ? null : promotionScore(inputsFromStatus(s));
+  const decision = s === null ? null : promotionScore(inputsFromStatus(s, c.params.autoTakeover));
   try {
     await c.deps.scores(c.params, c.ctx).publish(decision?.score ?? null);
     if (decision) c.deps.log(`promotion score ${decision.score ?? 'removed'} (rule ${decision.rule}: ${decision.because})`);
@@ -125,7 +125,7 @@ async function start(c: Call): Promise<OcfResult> {
   try {
     let s = await status(c);
     if (s === null) {
-      await c.daemon.up(c.params.resource, left(c));
+      await c.daemon.up(c.params.resource, left(c), { holdFormerPrimary: !c.params.autoResync });
       s = await status(c);
     }
     if (s?.role === 'Primary') { // start leaves the resource Secondary
@@ -139,6 +139,17 @@ async function start(c: Call): Promise<OcfResult> {
     if (daemonDown(err)) throw new OcfExit(OCF.ERR_INSTALLED, `tandemd is not running on node ${c.params.node}: start it first`);
     throw failure(err, `start of ${c.params.resource} failed`);
   }
+}
+
+/** A reloadable parameter changed (auto_takeover, say): the score it shapes is published again. */
+async function reload(c: Call): Promise<OcfResult> {
+  try {
+    const s = await status(c);
+    if (s !== null) await publishScore(c, s);
+  } catch (err) {
+    if (!daemonDown(err)) throw failure(err, `reload of ${c.params.resource}`);
+  }
+  return ocfResult(OCF.SUCCESS);
 }
 
 async function stop(c: Call): Promise<OcfResult> {

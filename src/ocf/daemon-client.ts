@@ -7,8 +7,9 @@
 //   ← {"id":1,"ok":true,"result":{"schemaVersion":1,"node":"alpha","resources":[{…ResourceStatus}]}}
 //   ← {"id":1,"ok":false,"error":{"code":"TANDEM_E_NOT_FOUND","message":"…","hint":"…"}}
 // Operations used here: status (one resource; TANDEM_E_NOT_FOUND when it is not up), up (idempotent,
-// leaves it Secondary), down (idempotent), primary, secondary. Errors the agent maps to OCF codes:
-// no socket / refused → TANDEM_E_DAEMON; no answer within the deadline → TANDEM_E_TIMEOUT.
+// leaves it Secondary; args.holdFormerPrimary keeps a former Primary StandAlone), down (idempotent),
+// primary, secondary. Errors the agent maps to OCF codes: no socket / refused → TANDEM_E_DAEMON;
+// no answer within the deadline → TANDEM_E_TIMEOUT.
 import { ControlClient } from '../daemon/control-client.js';
 import { TandemError } from '../lib/errors.js';
 import type { NodeStatus, ResourceStatus } from '../resource/states.js';
@@ -16,7 +17,8 @@ import type { NodeStatus, ResourceStatus } from '../resource/states.js';
 export interface DaemonClient {
   /** the resource's status, or null when the daemon has it down */
   status(resource: string, deadlineMs: number): Promise<ResourceStatus | null>;
-  up(resource: string, deadlineMs: number): Promise<void>;
+  /** holdFormerPrimary: stay StandAlone if this node went away as Primary (auto_resync=false) */
+  up(resource: string, deadlineMs: number, opts?: { holdFormerPrimary?: boolean }): Promise<void>;
   down(resource: string, deadlineMs: number): Promise<void>;
   primary(resource: string, deadlineMs: number): Promise<void>;
   secondary(resource: string, deadlineMs: number): Promise<void>;
@@ -39,8 +41,8 @@ export class SocketDaemonClient implements DaemonClient {
     }
   }
 
-  async up(resource: string, deadlineMs: number): Promise<void> {
-    await this.control.call('up', { resource, deadlineMs });
+  async up(resource: string, deadlineMs: number, opts: { holdFormerPrimary?: boolean } = {}): Promise<void> {
+    await this.control.call('up', { resource, deadlineMs, args: opts.holdFormerPrimary ? { holdFormerPrimary: true } : {} });
   }
 
   async down(resource: string, deadlineMs: number): Promise<void> {

@@ -53,6 +53,21 @@ export const PARAMETERS: readonly ParameterDef[] = [
     longdesc: 'Upper bound in seconds for one status request to tandemd during monitor; the action timeout '
       + 'bounds it further. A daemon that does not answer in time makes the monitor fail with an exit reason.',
   },
+  {
+    name: 'auto_takeover', type: 'boolean', required: false, unique: false, reloadable: true, default: 'true',
+    shortdesc: 'Promote automatically when a peer is lost',
+    longdesc: 'true: a node with UpToDate data that cannot see every diskful peer still gets a (lower) promotion '
+      + 'score, so Pacemaker promotes it when the Primary is lost. false (VVR AutoTakeover=0): such a node gets no '
+      + 'score; a takeover waits for an operator, who sets auto_takeover=true (a reload, no restart) or promotes by hand.',
+  },
+  {
+    name: 'auto_resync', type: 'boolean', required: false, unique: false, reloadable: true, default: 'true',
+    shortdesc: 'Resync a returning former Primary automatically',
+    longdesc: 'true: a node that went away as Primary (crashed, or was cut off while a peer took over) connects on start '
+      + 'and is resynced from the current Primary, losing the writes the others never received. false (VVR AutoResync=0): '
+      + 'such a node starts StandAlone, is never promoted, and waits for an operator to inspect it and run '
+      + "'tandem connect RESOURCE' (or to stop and discard it).",
+  },
 ];
 
 export interface ActionDef {

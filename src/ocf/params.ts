@@ -11,6 +11,8 @@ export interface AgentParams {
   node: string;
   runDir: string;
   statusTimeoutSec: number;
+  autoTakeover: boolean;
+  autoResync: boolean;
 }
 
 export interface OperationContext {
@@ -49,7 +51,21 @@ export function readParams(env: NodeJS.ProcessEnv): AgentParams {
   if (!/^[1-9][0-9]{0,3}$/.test(timeout)) {
     throw new OcfExit(OCF.ERR_ARGS, `parameter status_timeout='${timeout}' must be a whole number of seconds, 1 to 9999`);
   }
-  return { resource, configDir, node, runDir, statusTimeoutSec: Number(timeout) };
+  return {
+    resource, configDir, node, runDir, statusTimeoutSec: Number(timeout),
+    autoTakeover: booleanParam(env, 'auto_takeover'), autoResync: booleanParam(env, 'auto_resync'),
+  };
+}
+
+// Pacemaker's own spelling of booleans (crm_is_true): yes/no, true/false, on/off, 1/0, y/n.
+const TRUE = new Set(['true', 'yes', 'on', '1', 'y']);
+const FALSE = new Set(['false', 'no', 'off', '0', 'n']);
+
+function booleanParam(env: NodeJS.ProcessEnv, name: string): boolean {
+  const value = reskey(env, name).toLowerCase();
+  if (TRUE.has(value)) return true;
+  if (FALSE.has(value)) return false;
+  throw new OcfExit(OCF.ERR_ARGS, `parameter ${name}='${reskey(env, name)}' must be true or false (also yes/no, on/off, 1/0)`);
 }
 
 /** The clone settings the agent relies on; checked everywhere but on stop. */

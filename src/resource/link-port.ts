@@ -9,10 +9,12 @@ import type { PeerConnectorPort, PeerLinkPort } from './ports.js';
 import type { Resource } from './resource.js';
 import type { DiskState, Role } from './states.js';
 
-export function createConnector(resource: Resource): PeerConnectorPort {
+/** connectOnStart false: every peer starts StandAlone (no dialing, incoming attempts refused). */
+export function createConnector(resource: Resource, opts: { connectOnStart: boolean } = { connectOnStart: true }): PeerConnectorPort {
   const c = resource.config;
   const transport: Transport = new TcpTransport({
     ...tcpTransportOptions(c, resource.local.name),
+    connectOnStart: opts.connectOnStart,
     logger: resource.log.child({ component: 'transport' }),
   });
   transport.on('refused', (r) => {
@@ -22,7 +24,7 @@ export function createConnector(resource: Resource): PeerConnectorPort {
   return {
     async start(onLink) {
       transport.on('link', (link) => onLink(new LinkAdapter(link)));
-      await transport.start(); // dials every peer
+      await transport.start(); // dials every peer unless connectOnStart is false
     },
     connect: (id) => transport.connect(id),
     disconnect: (id) => transport.disconnect(id, 'disconnected by administrator'),

@@ -27,6 +27,8 @@ export class Resource {
   private seq = 0;
   private connector: PeerConnectorPort | null = null;
   private readonly suspended = new Set<string>();
+  /** why this node does not connect until `tandem connect` (null: it connects on its own) */
+  private held: string | null = null;
   private resumeWaiters: Array<() => void> = [];
   readonly fencing = new Fencing(this);
 
@@ -59,9 +61,21 @@ export class Resource {
 
   // ---- lifecycle ------------------------------------------------------------------------------
 
-  async up(): Promise<void> {
+  /**
+   * Attach the disks and start connecting. With holdFormerPrimary (the agent's auto_resync=false,
+   * VVR's AutoResync=0), a node that went away as Primary (crashed: its metadata still says
+   * Primary) stays StandAlone: its peers may have taken over, and connecting would resync it and
+   * throw away the writes only it has. The operator looks first, then runs `tandem connect`.
+   */
+  async up(opts: { holdFormerPrimary?: boolean } = {}): Promise<void> {
     for (const v of this.volumes) if (v.diskful) this.attachVolume(v);
-    const connector = createConnector(this);
+    if (opts.holdFormerPrimary && this.volumes.some((v) => v.meta?.flags.crashedPrimary)) {
+      this.held = 'went away as Primary (crashed) and auto_resync is off: inspect the data, then run tandem connect '
+        + `${this.name} to resync it from the current Primary`;
+      for (const peer of this.peers.values()) peer.connectionState = 'StandAlone';
+      this.log.warn('held StandAlone', { reason: this.held });
+    }
+    const connector = createConnector(this, { connectOnStart: this.held === null });
     this.connector = connector;
     await connector.start((link) => this.onLink(link));
     void this.fencing.adopt();
@@ -136,6 +150,7 @@ export class Resource {
   }
 
   private connectAll(): void {
+    this.held = null;
     for (const [id, peer] of this.peers) {
       if (peer.connectionState === 'StandAlone') peer.connectionState = 'Connecting';
       this.connector?.connect(id);
@@ -362,6 +377,7 @@ export class Resource {
       })),
       connections: [...this.peers.values()].map((p) => p.status()),
       constraints: [...this.fencing.held],
+      held: this.held,
     };
   }
 }

@@ -59,6 +59,8 @@ export interface ResourceStatus {
   connections: ConnectionStatus[];
   /** Pacemaker constraints this node's daemon placed and still holds (ids) */
   constraints: string[];
+  /** why the resource stays StandAlone until `tandem connect` (auto_resync=false); null otherwise */
+  held: string | null;
 }
 
 export interface NodeStatus {

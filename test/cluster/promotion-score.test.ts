@@ -5,7 +5,7 @@ import {
 import type { ResourceStatus } from '../../src/resource/states.js';
 
 const healthy: PromotionInputs = {
-  role: 'Secondary', localDisks: ['UpToDate', 'UpToDate'], quorum: true, generation: 'same',
+  role: 'Secondary', localDisks: ['UpToDate', 'UpToDate'], quorum: true, generation: 'same', autoTakeover: true, held: false,
   peers: [{ name: 'bravo', connected: true, diskStates: ['UpToDate', 'UpToDate'] }],
 };
 const lostPeer = { name: 'bravo', connected: false, diskStates: ['DUnknown' as const] };
@@ -15,6 +15,8 @@ const table: [string, Partial<PromotionInputs>, RuleId, number | null][] = [
   ['no local volumes', { localDisks: [] }, 'local-disk-unusable', null],
   ['a local disk failed', { localDisks: ['UpToDate', 'Failed'] }, 'local-disk-unusable', null],
   ['a volume is diskless', { localDisks: ['Diskless'] }, 'local-disk-unusable', null],
+  ['held StandAlone for an operator (auto_resync=false)', { held: true, peers: [lostPeer] }, 'held-for-operator', null],
+  ['held, even with the best data and a quorum', { held: true }, 'held-for-operator', null],
   ['still attaching', { localDisks: ['Attaching'] }, 'local-disk-unusable', null],
   ['quorum lost, even as Primary', { quorum: false, role: 'Primary' }, 'no-quorum', null],
   ['inconsistent (sync target)', { localDisks: ['Inconsistent', 'UpToDate'] }, 'local-inconsistent', null],
@@ -28,6 +30,9 @@ const table: [string, Partial<PromotionInputs>, RuleId, number | null][] = [
   ['single diskful node', { peers: [] }, 'uptodate-peers-known', SCORE_BEST],
   ['newer than its peers (sync source)', { generation: 'newer' }, 'uptodate-peers-known', SCORE_BEST],
   ['Secondary that cannot see a peer', { peers: [lostPeer], generation: 'unknown' }, 'uptodate-peer-unknown', SCORE_PEER_UNKNOWN],
+  ['auto_takeover=false, a peer cannot be seen', { peers: [lostPeer], generation: 'unknown', autoTakeover: false }, 'takeover-withheld', null],
+  ['auto_takeover=false, every peer connected', { autoTakeover: false }, 'uptodate-peers-known', SCORE_BEST],
+  ['auto_takeover=false does not demote a Primary whose peer is gone', { role: 'Primary', peers: [lostPeer], autoTakeover: false }, 'primary', SCORE_BEST],
 ];
 
 t.test('every rule, in order', async (t) => {
@@ -51,7 +56,7 @@ t.test('steady: the same state always gives the same score', async (t) => {
 });
 
 const status = (over: Partial<ResourceStatus>): ResourceStatus => ({
-  name: 'r0', role: 'Secondary', quorum: true, suspended: false, constraints: [],
+  name: 'r0', role: 'Secondary', quorum: true, suspended: false, constraints: [], held: null,
   volumes: [{ volume: 0, diskState: 'UpToDate', sizeBytes: 1, export: null, currentGeneration: 'a' }],
   connections: [], ...over,
 });
@@ -72,4 +77,8 @@ t.test('inputs from the daemon status: peers, diskless peers, generation from th
   t.same(gone.peers, [{ name: 'bravo', connected: false, diskStates: ['DUnknown'] }], 'a disconnected peer is DUnknown, whatever it was');
   t.equal(gone.generation, 'unknown');
   t.equal(promotionScore(gone).score, SCORE_PEER_UNKNOWN);
+  t.equal(promotionScore(inputsFromStatus(status({ connections: [] }), false)).rule, 'uptodate-peers-known', 'auto_takeover is an input');
+  const held = inputsFromStatus(status({ held: 'went away as Primary' }));
+  t.equal(held.held, true, "the daemon's held reason is an input");
+  t.equal(promotionScore(held).rule, 'held-for-operator');
 });

@@ -16,6 +16,8 @@ t.test('OCF 1.1 rendering when Pacemaker announces 1.1: valid against ocf-1.1.rn
   t.match(r.stdout, /<version>1\.1<\/version>/);
   t.match(r.stdout, /<parameter name="resource" required="1" unique-group="resource">/);
   t.match(r.stdout, /<parameter name="status_timeout" required="0" reloadable="1">/);
+  t.match(r.stdout, /<parameter name="auto_takeover" required="0" reloadable="1">[^]*?<content type="boolean" default="true"\/>/);
+  t.match(r.stdout, /<parameter name="auto_resync" required="0" reloadable="1">[^]*?<content type="boolean" default="true"\/>/);
   for (const a of ACTIONS) t.match(r.stdout, new RegExp(`<action name="${a.name}" timeout="${a.timeoutSec}s"`), `action ${a.name}`);
   t.match(r.stdout, /<action name="monitor" timeout="20s" interval="10s" depth="0" role="Promoted"\/>/);
   t.match(r.stdout, /<action name="monitor" timeout="20s" interval="20s" depth="0" role="Unpromoted"\/>/);

@@ -283,8 +283,11 @@ function agentSettings(st: MapState, res: Resource, cloneId: string): void {
   const takeover = scalarAttr(res.attrs, 'AutoTakeover') ?? '1';
   const resync = scalarAttr(res.attrs, 'AutoResync') ?? '0';
   primitive.params.push(['auto_takeover', takeover === '0' ? 'false' : 'true'], ['auto_resync', resync === '0' ? 'false' : 'true']);
-  st.mappings.push({ vcs: `${res.name}.AutoTakeover/AutoResync`, vcsKind: 'RVGPrimary', target: `${primitive.id} auto_takeover=${takeover === '0' ? 'false' : 'true'} auto_resync=${resync === '0' ? 'false' : 'true'}`, note: 'auto_takeover=false: promote only when the peer is reachable and UpToDate (migrate); auto_resync: resync the old Primary when it returns' });
-  if (takeover === '0') st.warnings.add('approximate', `${res.name}.AutoTakeover`, 'AutoTakeover = 0: the agent parameter auto_takeover=false makes promotion wait for a clean role switch; a site disaster then needs an operator (tandem primary --force)', res.pos);
+  st.mappings.push({ vcs: `${res.name}.AutoTakeover/AutoResync`, vcsKind: 'RVGPrimary', target: `${primitive.id} auto_takeover=${takeover === '0' ? 'false' : 'true'} auto_resync=${resync === '0' ? 'false' : 'true'}`, note: 'auto_takeover=false: no automatic promotion while a diskful peer cannot be seen; auto_resync=false: a former Primary that crashed starts StandAlone until tandem connect' });
+  if (takeover === '0') {
+    st.warnings.add('approximate', `${res.name}.AutoTakeover`, 'AutoTakeover = 0: auto_takeover=false withholds the promotion score whenever a diskful peer cannot be seen, '
+      + `also when a cluster starts with a node missing; an operator authorises a takeover with pcs resource update ${primitive.id} auto_takeover=true`, res.pos);
+  }
   const bunker = attrValue(res.attrs, 'BunkerSyncTimeOut');
   if (bunker) st.warnings.add('not-mapped', `${res.name}.BunkerSyncTimeOut`, `bunker replication (BunkerSyncTimeOut = ${valueText(bunker)}) is not supported by Tandem`, bunker.pos);
 }

@@ -27,7 +27,13 @@ export default class ExplainPromotion extends TandemCommand {
 
   static override args = { resource: Args.string({ description: 'resource name', required: true }) };
 
-  static override flags = { timeout: Flags.integer({ description: 'give up after this many seconds', default: 10, min: 1 }) };
+  static override flags = {
+    timeout: Flags.integer({ description: 'give up after this many seconds', default: 10, min: 1 }),
+    'auto-takeover': Flags.boolean({
+      description: "the agent's auto_takeover setting to explain with (default: the resource's parameter in the CIB, else true)",
+      allowNo: true,
+    }),
+  };
 
   async run(): Promise<Explanation> {
     const { args, flags } = await this.parse(ExplainPromotion);
@@ -38,9 +44,11 @@ export default class ExplainPromotion extends TandemCommand {
         hint: `a resource that is not up has no promotion score; run 'tandem up ${args.resource}' (Pacemaker's start does)`,
       });
     }
-    const inputs = inputsFromStatus(status);
+    const cib = new Cib({ deadlineMs: 3000 });
+    const autoTakeover = flags['auto-takeover'] ?? await autoTakeoverInCib(cib, primitiveId(args.resource));
+    const inputs = inputsFromStatus(status, autoTakeover);
     const decision = promotionScore(inputs);
-    const published = await new Cib({ deadlineMs: 3000 }).getPromotionScore(primitiveId(args.resource)).catch(() => null);
+    const published = await cib.getPromotionScore(primitiveId(args.resource)).catch(() => null);
     const result: Explanation = {
       resource: args.resource, node: env.node, inputs, decision, published,
       rules: RULES.map((r) => ({ id: r.id, score: r.score, fired: r.id === decision.rule })),
@@ -48,6 +56,13 @@ export default class ExplainPromotion extends TandemCommand {
     this.say(render(result));
     return result;
   }
+}
+
+/** The primitive's auto_takeover parameter as Pacemaker holds it; true when unset or unreachable. */
+async function autoTakeoverInCib(cib: Cib, primitive: string): Promise<boolean> {
+  const xml = await cib.query(`//primitive[@id='${primitive}']/instance_attributes/nvpair[@name='auto_takeover']`).catch(() => null);
+  const value = xml?.match(/value="([^"]*)"/)?.[1]?.toLowerCase();
+  return !['false', 'no', 'off', '0', 'n'].includes(value ?? 'true');
 }
 
 function render(e: Explanation): string {
@@ -59,6 +74,7 @@ function render(e: Explanation): string {
     `  published in Pacemaker: ${e.published === null ? 'none or unknown' : e.published}`,
     'inputs:',
     `  role ${i.role}, local disks ${i.localDisks.join(', ') || 'none'}, quorum ${i.quorum ? 'yes' : 'no'}, data generation vs peers: ${i.generation}`,
+    `  auto_takeover ${i.autoTakeover ? 'true' : 'false'}${i.held ? ', held StandAlone for an operator' : ''}`,
     ...(i.peers.length === 0 ? ['  no diskful peers'] : i.peers.map((p) => `  peer ${p.name}: ${p.connected ? 'connected' : 'not connected'}, disks ${p.diskStates.join(', ')}`)),
     'rules (first match wins):',
     ...e.rules.map((r) => `  ${r.fired ? '→' : ' '} ${r.id.padEnd(22)} ${score(r.score)}`),
