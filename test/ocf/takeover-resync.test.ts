@@ -1,0 +1,118 @@
+// The agent parameters migrated from VVR's AutoTakeover/AutoResync, against real tandemd processes
+// (two nodes on loopback): auto_takeover=false withholds the survivor's promotion score until an
+// operator allows it; auto_resync=false keeps a crashed former Primary StandAlone, unpromotable,
+// until `tandem connect`, after which it is resynced from the new Primary.
+import t from 'tap';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { buildModel, render } from '../../src/cluster/pacemaker-config.js';
+import { NbdClient } from '../../src/demo/nbd-client.js';
+import { resourceConfig } from '../cluster/fixture-config.js';
+import { clusterCibText, run } from '../cluster/pcmk-tools.js';
+import { TestCluster } from '../helpers/daemons.js';
+import { writeResource } from '../helpers/resource-config.js';
+import { peersUpToDate, sha256File, status, waitFor } from '../helpers/wait.js';
+import { runAgent } from './helpers.js';
+
+const BLOCK = 64 * 1024;
+const cluster = new TestCluster('tandem-ocf-takeover-');
+t.teardown(() => cluster.destroy());
+const files = await writeResource(cluster, { name: 'r0', nodes: ['alpha', 'bravo'] });
+for (const n of ['alpha', 'bravo']) {
+  const md = await cluster.cli(n, ['md', 'create', 'r0']);
+  if (md.exitCode !== 0) throw new Error(`md create on ${n}: ${md.stderr}`);
+  await cluster.start(n);
+}
+
+const cib = join(cluster.root, 'cib.xml');
+writeFileSync(cib, clusterCibText(render(buildModel(resourceConfig('r0', ['alpha', 'bravo'])), 'cib'), { alpha: 1, bravo: 1 }, 'other'));
+const cibEnv = { CIB_file: cib, CIB_shadow_dir: cluster.root };
+const score = async (node: string): Promise<string | null> => {
+  const r = await run('crm_attribute', ['--promotion=tandem-r0', '-l', 'reboot', '-N', node, '-G', '-q'], cibEnv);
+  return r.exitCode === 0 ? String(r.stdout).trim() : null;
+};
+const params = (node: string, over: Record<string, string> = {}) => ({
+  ...cibEnv, OCF_RESKEY_CRM_meta_on_node: node, OCF_RESKEY_resource: 'r0', OCF_RESKEY_config_dir: cluster.configDir,
+  OCF_RESKEY_run_dir: cluster.envFor(node).TANDEM_RUN_DIR, OCF_RESKEY_node: node, OCF_RESKEY_CRM_meta_interval: '10000', ...over,
+});
+const manual = { OCF_RESKEY_auto_takeover: 'false', OCF_RESKEY_auto_resync: 'false' };
+
+async function write(node: string, offset: number): Promise<Buffer> {
+  const client = await NbdClient.open(files.socket(node));
+  const data = randomBytes(BLOCK);
+  await client.write(offset, data);
+  client.close();
+  return data;
+}
+
+function readBlock(path: string, offset: number): Buffer {
+  const fd = openSync(path, 'r');
+  const buf = Buffer.alloc(BLOCK);
+  readSync(fd, buf, 0, BLOCK, offset);
+  closeSync(fd);
+  return buf;
+}
+
+t.test('auto_takeover=false: no score for the survivor until the operator allows the takeover', async (t) => {
+  for (const n of ['alpha', 'bravo']) t.equal((await runAgent('start', params(n, manual))).rc, 0, `start on ${n}`);
+  t.equal((await cluster.cli('alpha', ['primary', 'r0', '--force'])).exitCode, 0, 'first promotion, forced');
+  await waitFor(cluster, 'alpha', 'r0', 'bravo UpToDate', peersUpToDate(['bravo']));
+  await write('alpha', 0);
+  t.equal((await runAgent('monitor', params('bravo', manual))).rc, 0);
+  t.equal(await score('bravo'), '10000', 'with every peer connected, auto_takeover=false changes nothing');
+
+  await cluster.kill('alpha');
+  await waitFor(cluster, 'bravo', 'r0', 'alpha lost', (s) => s.connections[0].connectionState !== 'Connected');
+  const withheld = await runAgent('monitor', params('bravo', manual));
+  t.equal(withheld.rc, 0, 'bravo still runs unpromoted');
+  t.match(withheld.stderr, /promotion score removed \(rule takeover-withheld: .*alpha cannot be seen and auto_takeover=false/);
+  t.equal(await score('bravo'), null, 'no score: Pacemaker will not promote bravo on its own');
+  const explained = await cluster.cliJson<{ decision: { rule: string } }>('bravo', ['explain', 'promotion', 'r0', '--no-auto-takeover']);
+  t.equal(explained.json.decision.rule, 'takeover-withheld', 'explain promotion shows the same rule');
+
+  const allowed = await runAgent('reload-agent', params('bravo', { ...manual, OCF_RESKEY_auto_takeover: 'true' }));
+  t.equal(allowed.rc, 0, 'the operator sets auto_takeover=true: Pacemaker reloads the agent');
+  t.equal(await score('bravo'), '1000', 'the reload publishes the takeover score');
+  t.equal((await runAgent('promote', params('bravo', manual))).rc, 0, 'bravo is promoted');
+  t.equal((await runAgent('monitor', params('bravo', manual))).rc, 8);
+});
+
+t.test('auto_resync=false: the crashed former Primary is held StandAlone until tandem connect', async (t) => {
+  const onlyOnBravo = await write('bravo', BLOCK);
+  await cluster.start('alpha');
+  const started = await runAgent('start', params('alpha', manual));
+  t.equal(started.rc, 0, `start on alpha: ${started.stderr}`);
+  const held = await status(cluster, 'alpha', 'r0');
+  t.match(held.held, /went away as Primary .*tandem connect r0/, 'status says why it is held and what to do');
+  t.equal(held.connections[0].connectionState, 'StandAlone');
+  const text = await cluster.cli('alpha', ['status', 'r0']);
+  t.match(String(text.stdout), /held: went away as Primary/, 'the human status shows it too');
+  t.equal((await runAgent('monitor', params('alpha', manual))).rc, 0);
+  t.equal(await score('alpha'), null, 'held: never promoted by Pacemaker');
+  await sleep(1500); // several reconnect attempts of bravo's
+  t.not((await status(cluster, 'bravo', 'r0')).connections[0].connectionState, 'Connected', 'bravo cannot connect to the held node');
+
+  t.equal((await cluster.cli('alpha', ['connect', 'r0'])).exitCode, 0, 'the operator connects');
+  await waitFor(cluster, 'bravo', 'r0', 'alpha resynced from bravo', peersUpToDate(['alpha']));
+  t.equal((await status(cluster, 'alpha', 'r0')).held, null, 'no longer held');
+  t.equal((await runAgent('demote', params('bravo', manual))).rc, 0);
+  t.equal(sha256File(files.disk('alpha')), sha256File(files.disk('bravo')), 'identical data after the resync');
+  t.same(readBlock(files.disk('alpha'), BLOCK), onlyOnBravo, "alpha now holds the write made while it was away");
+});
+
+t.test('auto_resync=true (default): a crashed former Primary connects and is resynced on its own', async (t) => {
+  t.equal((await runAgent('promote', params('alpha'))).rc, 0, 'alpha is Primary again');
+  await waitFor(cluster, 'alpha', 'r0', 'bravo UpToDate', peersUpToDate(['bravo']));
+  await cluster.kill('alpha');
+  t.equal((await runAgent('promote', params('bravo'))).rc, 0, 'bravo takes over (auto_takeover defaults to true)');
+  await write('bravo', 2 * BLOCK);
+  await cluster.start('alpha');
+  t.equal((await runAgent('start', params('alpha'))).rc, 0);
+  t.equal((await status(cluster, 'alpha', 'r0')).held, null, 'not held');
+  await waitFor(cluster, 'bravo', 'r0', 'alpha resynced on its own', peersUpToDate(['alpha']));
+  t.equal((await runAgent('demote', params('bravo'))).rc, 0);
+  t.equal(sha256File(files.disk('alpha')), sha256File(files.disk('bravo')), 'identical data');
+  for (const n of ['alpha', 'bravo']) t.equal((await runAgent('stop', params(n))).rc, 0, `stop on ${n}`);
+});
