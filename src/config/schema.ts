@@ -45,7 +45,7 @@ export const RESOURCE_KEYS = {
   'after-sb-2pri': { type: v.enumOf<AfterSb2Pri>('a split-brain policy', ['disconnect', 'call-pri-lost-after-sb', 'violently-as0p']), default: 'disconnect', description: 'split-brain recovery when two nodes are Primary' },
   'al-extents': { type: v.integer(7, 65534), default: '1237', description: 'activity-log extents of 4 MiB: more means fewer metadata updates, longer resync after a crash' },
   'resync-rate': { type: v.rate, default: '0', description: 'resync bandwidth limit in bytes per second, 0 = unlimited' },
-  'ping-interval': { type: v.duration(100, 120_000), default: '10s', description: 'idle time after which a peer connection is pinged' },
+  'ping-interval': { type: v.duration(100, 120_000), default: '10s', description: 'interval between keep-alive pings on the control connection (DRBD ping-int; sent whether or not data flows)' },
   'ping-timeout': { type: v.duration(100, 30_000), default: '500ms', description: 'time a ping may take before the peer is considered lost' },
   standalone: { type: v.bool, default: 'no', description: 'yes allows a single-node resource (no replication)' },
 } satisfies Record<string, KeySpec>;
