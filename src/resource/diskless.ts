@@ -25,7 +25,9 @@ export class DisklessBackend {
   }
 
   write(offset: number, data: Buffer, fua: boolean): Promise<void> | undefined {
+    if (this.resource.isSuspended) return this.resource.whenResumed().then(() => this.write(offset, data, fua));
     if (this.resource.role !== 'Primary') throw ioError('ESHUTDOWN', `${this.resource.name} is no longer Primary on this node`);
+    if (this.resource.failsWritesWithoutQuorum) throw ioError('EIO', `${this.resource.name} has no quorum (on-no-quorum = io-error)`);
     const targets = this.servers();
     if (targets.length === 0) throw ioError('EIO', `no UpToDate peer reachable for volume ${this.volume.index}`);
     const seq = this.resource.nextSeq();

@@ -93,6 +93,7 @@ export class PrimaryBackend {
 
   private checkWritable(): void {
     if (this.resource.role !== 'Primary') throw ioError('ESHUTDOWN', `${this.resource.name} is no longer Primary on this node`);
+    if (this.resource.failsWritesWithoutQuorum) throw ioError('EIO', `${this.resource.name} has no quorum (on-no-quorum = io-error)`);
     this.checkReadable();
   }
 }

@@ -17,6 +17,10 @@ import { DisklessBackend } from './diskless.js';
 import type { ResourceStatus, Role } from './states.js';
 import { Volume } from './volume.js';
 import { Fencing } from './fencing.js';
+import { hasQuorum, quorumNeeded } from './quorum.js';
+
+/** The suspension reason of a Primary without quorum under on-no-quorum = suspend-io. */
+const NO_QUORUM = 'no quorum';
 
 export class Resource {
   role: Role = 'Secondary';
@@ -29,6 +33,8 @@ export class Resource {
   private readonly suspended = new Set<string>();
   /** why this node does not connect until `tandem connect` (null: it connects on its own) */
   private held: string | null = null;
+  /** this node reaches enough nodes to write or be promoted (always true with quorum = off) */
+  private quorate = true;
   private resumeWaiters: Array<() => void> = [];
   readonly fencing = new Fencing(this);
 
@@ -77,6 +83,7 @@ export class Resource {
     }
     const connector = createConnector(this, { connectOnStart: this.held === null });
     this.connector = connector;
+    this.updateQuorum();
     await connector.start((link) => this.onLink(link));
     void this.fencing.adopt();
     this.log.info('resource up', { role: this.role, volumes: this.volumes.map((v) => v.diskState) });
@@ -121,6 +128,7 @@ export class Resource {
     const peer = this.peers.get(link.peerNodeId);
     if (!peer) { link.close(`node id ${link.peerNodeId} is not a peer of ${this.name}`); return; }
     peer.attachLink(link);
+    this.updateQuorum();
   }
 
   // ---- control operations ---------------------------------------------------------------------
@@ -205,6 +213,7 @@ export class Resource {
         hint: `demote it first with 'tandem secondary ${this.name}' on ${otherPrimary.node.name}`,
       });
     }
+    this.checkQuorum();
     this.checkPromotableDisks(force);
     for (const v of this.volumes) this.promoteVolume(v, force);
     this.role = 'Primary';
@@ -214,6 +223,16 @@ export class Resource {
     reevaluatePeers(this.peers.values());
     this.emit('role', { role: this.role });
     this.log.info('promoted', { force });
+  }
+
+  /** Even --force does not override quorum: it is the one guard a partitioned minority has. */
+  private checkQuorum(): void {
+    if (this.quorate) return;
+    const needed = quorumNeeded(this.config.quorum, this.config.nodes.length);
+    throw new TandemError('TANDEM_E_STATE', `cannot promote ${this.name}: no quorum (reaches ${this.reachableNodes()} of ${this.config.nodes.length} nodes, needs ${needed})`, {
+      hint: 'reconnect the other nodes; only if they are known to be down, lower quorum in the configuration and run tandem down/up',
+      details: { reachable: this.reachableNodes(), needed },
+    });
   }
 
   private checkPromotableDisks(force: boolean): void {
@@ -259,6 +278,7 @@ export class Resource {
   async demote(): Promise<void> {
     if (this.role !== 'Primary') return;
     this.role = 'Secondary';
+    this.resume(NO_QUORUM); // writes waiting for quorum now fail: this node no longer takes writes
     for (const v of this.volumes) {
       await v.export?.close();
       v.export = null;
@@ -287,6 +307,7 @@ export class Resource {
    */
   onPeerLost(peer: Peer, wasPrimary: boolean): void {
     for (const read of this.reads.values()) if (read.peer === peer) read.fail();
+    this.updateQuorum();
     if (this.role === 'Primary' && peer.diskful) {
       for (const v of this.volumes) v.meta?.newCurrent([peer.node.id]);
       for (const other of this.peers.values()) other.sendState();
@@ -334,6 +355,32 @@ export class Resource {
     else read.resolve(msg.data);
   }
 
+  // ---- quorum ---------------------------------------------------------------------------------
+
+  get hasQuorum(): boolean {
+    return this.quorate;
+  }
+
+  /** Writes fail at once without quorum under on-no-quorum = io-error (suspend-io makes them wait). */
+  get failsWritesWithoutQuorum(): boolean {
+    return !this.quorate && this.config.onNoQuorum === 'io-error';
+  }
+
+  private reachableNodes(): number {
+    return 1 + [...this.peers.values()].filter((p) => p.connected).length;
+  }
+
+  /** Re-count after every link change; a Primary that lost quorum freezes or fails its writes. */
+  private updateQuorum(): void {
+    const quorate = hasQuorum(this.config.quorum, this.config.nodes.length, this.reachableNodes());
+    if (quorate === this.quorate) return;
+    this.quorate = quorate;
+    this.log[quorate ? 'info' : 'warn'](quorate ? 'quorum regained' : 'quorum lost', { reachable: this.reachableNodes() });
+    this.emit('quorum', { quorum: quorate, reachable: this.reachableNodes() });
+    if (quorate) this.resume(NO_QUORUM);
+    else if (this.role === 'Primary' && this.config.onNoQuorum === 'suspend-io') this.suspend(NO_QUORUM);
+  }
+
   // ---- queries --------------------------------------------------------------------------------
 
   hasUpToDatePeer(volume?: number): boolean {
@@ -366,7 +413,7 @@ export class Resource {
     return {
       name: this.name,
       role: this.role,
-      quorum: true,
+      quorum: this.quorate,
       suspended: this.isSuspended,
       volumes: this.volumes.map((v) => ({
         volume: v.index,
