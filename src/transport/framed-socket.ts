@@ -49,13 +49,20 @@ export class FramedSocket {
   send(msg: WireMessage): void {
     if (this.closed) return;
     const buffers = encodeFrame(msg);
-    this.socket.cork();
-    for (const buffer of buffers) {
-      this.socket.write(buffer);
-      this.counters.bytesSent += buffer.length;
+    if (buffers.length === 1) {
+      this.socket.write(buffers[0]); // an ack or ping: nothing to gather, no cork needed
+    } else {
+      this.socket.cork();
+      for (const buffer of buffers) this.socket.write(buffer);
+      this.socket.uncork();
     }
-    this.socket.uncork();
+    for (const buffer of buffers) this.counters.bytesSent += buffer.length;
     this.counters.framesSent++;
+  }
+
+  /** Bytes written and not yet handed to the kernel (the send-side bound). */
+  get queuedBytes(): number {
+    return this.socket.writableLength;
   }
 
   /** The next message (handshake use). Rejects when the socket closes first. */
@@ -110,7 +117,7 @@ export class FramedSocket {
   }
 
   stats(): StreamStats {
-    return { ...this.counters, queuedBytes: this.socket.writableLength };
+    return { ...this.counters, queuedBytes: this.queuedBytes };
   }
 
   private markClosed(reason: string): void {

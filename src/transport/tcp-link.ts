@@ -64,7 +64,7 @@ export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
   sendData(msg: WireMessage): boolean {
     if (this.closed) return false;
     this.data.send(msg);
-    const queued = this.data.stats().queuedBytes;
+    const queued = this.data.queuedBytes;
     assert(queued <= 2 * this.timings.queuedBytesMax + MAX_FRAME_BYTES, 'the sender waits for drain once sendData returned false');
     if (queued < this.timings.queuedBytesMax) return true;
     this.drainWanted = true;
@@ -74,7 +74,7 @@ export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
   sendControl(msg: WireMessage): void {
     if (this.closed) return;
     this.control.send(msg);
-    if (this.control.stats().queuedBytes > CONTROL_QUEUED_BYTES_MAX) {
+    if (this.control.queuedBytes > CONTROL_QUEUED_BYTES_MAX) {
       this.close(`peer does not read its control socket (${CONTROL_QUEUED_BYTES_MAX} bytes queued)`);
     }
   }

@@ -17,7 +17,6 @@
 // TANDEM_E_PROTOCOL, and the caller drops the connection. Nothing else is ever thrown for bad
 // input, nothing is allocated beyond one frame, and the reader never waits for more than the
 // header announced.
-import { crc32 } from 'node:zlib';
 import { assert } from '../lib/assert.js';
 import { TandemError } from '../lib/errors.js';
 import { MESSAGES, type MessageName, type WireMessage } from './messages.js';
@@ -52,12 +51,55 @@ export function encodeFrame(msg: WireMessage): Buffer[] {
   const tailBuffer = tailOf(fields, record);
   const fieldBytes = sizeOfFields(fields, record, msg.type);
   const payloadBytes = fieldBytes + (tailBuffer?.length ?? 0);
-  assert(payloadBytes <= MAX_PAYLOAD_BYTES, `${msg.type} frame of ${payloadBytes} bytes fits the frame limit`);
+  if (payloadBytes > MAX_PAYLOAD_BYTES) fail(`${msg.type} frame of ${payloadBytes} bytes fits the frame limit`);
   const head = Buffer.allocUnsafe(HEADER_BYTES + fieldBytes);
   writeHeader(head, MESSAGES[msg.type].id, payloadBytes);
   const end = writeFields(head, HEADER_BYTES, fields, record, msg.type);
   assert(end === head.length, 'encoded size matches the computed size');
   return tailBuffer && tailBuffer.length > 0 ? [head, tailBuffer] : [head];
+}
+
+// Every message is encoded and decoded on the data path, so the field lists are computed once per
+// declaration and a field's path ("Write.flags.fua") is only spelled out for an error message.
+
+interface Entry { readonly name: string; readonly field: Field }
+
+const ENTRIES = new WeakMap<Fields, readonly Entry[]>();
+
+function entriesOf(fields: Fields): readonly Entry[] {
+  let entries = ENTRIES.get(fields);
+  if (entries === undefined) {
+    entries = Object.entries(fields).map(([name, field]) => ({ name, field }));
+    ENTRIES.set(fields, entries);
+  }
+  return entries;
+}
+
+/** The path of a field for messages: `parent.name`, or `parent[i]` for an array item. */
+function pathOf(parent: string, name: string): string {
+  return name.startsWith('[') ? parent + name : `${parent}.${name}`;
+}
+
+/** What assert() throws, for checks whose message is only built when they fail. */
+function fail(invariant: string): never {
+  throw new TandemError('TANDEM_E_INTERNAL', `invariant violated: ${invariant}`);
+}
+
+/** The high word of Number.MAX_SAFE_INTEGER (2^53-1): anything above it is not a safe integer. */
+const SAFE_HIGH_MAX = 0x1f_ffff;
+
+// CRC-32 (the zlib polynomial, reflected) of the first 16 header bytes, computed in JS: for 16
+// bytes a table walk is several times cheaper than a call into zlib with a subarray.
+const CRC_TABLE = new Int32Array(256).map((_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c;
+});
+
+function headerCrc(buf: Buffer): number {
+  let c = -1;
+  for (let i = 0; i < 16; i++) c = CRC_TABLE[(c ^ buf[i]) & 0xff] ^ (c >>> 8);
+  return (c ^ -1) >>> 0;
 }
 
 function writeHeader(buf: Buffer, typeId: number, payloadBytes: number): void {
@@ -67,28 +109,28 @@ function writeHeader(buf: Buffer, typeId: number, payloadBytes: number): void {
   buf.writeUInt16BE(0, 8);
   buf.writeUInt16BE(0, 10);
   buf.writeUInt32BE(payloadBytes, 12);
-  buf.writeUInt32BE(crc32(buf.subarray(0, 16)), 16);
+  buf.writeUInt32BE(headerCrc(buf), 16);
 }
 
 function tailOf(fields: Fields, record: Record<string, unknown>): Buffer | null {
-  const names = Object.keys(fields);
-  const last = names[names.length - 1];
-  if (last === undefined || fields[last].kind !== 'tail') return null;
-  const value = record[last];
-  assert(Buffer.isBuffer(value), `tail field ${last} is a Buffer`);
+  const entries = entriesOf(fields);
+  const last = entries[entries.length - 1];
+  if (last === undefined || last.field.kind !== 'tail') return null;
+  const value = record[last.name];
+  if (!Buffer.isBuffer(value)) fail(`tail field ${last.name} is a Buffer`);
   return value;
 }
 
 function sizeOfFields(fields: Fields, record: Record<string, unknown>, path: string): number {
   let total = 0;
-  for (const [name, field] of Object.entries(fields)) {
+  for (const { name, field } of entriesOf(fields)) {
     if (field.kind === 'tail') continue;
-    total += sizeOf(field, record[name], `${path}.${name}`);
+    total += sizeOf(field, record[name], path, name);
   }
   return total;
 }
 
-function sizeOf(field: Field, value: unknown, path: string): number {
+function sizeOf(field: Field, value: unknown, parent: string, name: string): number {
   switch (field.kind) {
     case 'u8': case 'bool': case 'enum': return 1;
     case 'u16': return 2;
@@ -100,79 +142,90 @@ function sizeOf(field: Field, value: unknown, path: string): number {
     case 'string': return 2 + Buffer.byteLength(value as string, 'utf8');
     case 'array': {
       const items = value as unknown[];
-      assert(Array.isArray(items), `${path} is an array`);
-      return items.reduce<number>((n, item, i) => n + sizeOf(field.item, item, `${path}[${i}]`), 2);
+      const path = pathOf(parent, name);
+      if (!Array.isArray(items)) fail(`${path} is an array`);
+      return items.reduce<number>((n, item, i) => n + sizeOf(field.item, item, path, `[${i}]`), 2);
     }
-    case 'struct': return sizeOfFields(field.fields, value as Record<string, unknown>, path);
+    case 'struct': return sizeOfFields(field.fields, value as Record<string, unknown>, pathOf(parent, name));
     case 'tail': return 0;
   }
 }
 
 function writeFields(buf: Buffer, at: number, fields: Fields, record: Record<string, unknown>, path: string): number {
   let offset = at;
-  for (const [name, field] of Object.entries(fields)) {
+  for (const { name, field } of entriesOf(fields)) {
     if (field.kind === 'tail') continue;
-    offset = writeField(buf, offset, field, record[name], `${path}.${name}`);
+    offset = writeField(buf, offset, field, record[name], path, name);
   }
   return offset;
 }
 
-function writeField(buf: Buffer, at: number, field: Field, value: unknown, path: string): number {
+function writeField(buf: Buffer, at: number, field: Field, value: unknown, parent: string, name: string): number {
   switch (field.kind) {
-    case 'u8': return buf.writeUInt8(checkUint(value, 0xff, path), at);
-    case 'u16': return buf.writeUInt16BE(checkUint(value, 0xffff, path), at);
-    case 'u32': return buf.writeUInt32BE(checkUint(value, 0xffff_ffff, path), at);
-    case 'safe': return buf.writeBigUInt64BE(BigInt(checkUint(value, Number.MAX_SAFE_INTEGER, path)), at);
+    case 'u8': return buf.writeUInt8(checkUint(value, 0xff, parent, name), at);
+    case 'u16': return buf.writeUInt16BE(checkUint(value, 0xffff, parent, name), at);
+    case 'u32': return buf.writeUInt32BE(checkUint(value, 0xffff_ffff, parent, name), at);
+    case 'safe': return writeSafe(buf, at, checkUint(value, Number.MAX_SAFE_INTEGER, parent, name));
     case 'u64':
-      assert(typeof value === 'bigint' && value >= 0n && value < 1n << 64n, `${path} is a u64`);
+      if (!(typeof value === 'bigint' && value >= 0n && value < 1n << 64n)) fail(`${pathOf(parent, name)} is a u64`);
       return buf.writeBigUInt64BE(value, at);
     case 'bool':
-      assert(typeof value === 'boolean', `${path} is a boolean`);
+      if (typeof value !== 'boolean') fail(`${pathOf(parent, name)} is a boolean`);
       return buf.writeUInt8(value ? 1 : 0, at);
     case 'enum': {
       const index = field.values.indexOf(value as string);
-      assert(index >= 0, `${path} is one of ${field.values.join('|')}`);
+      if (index < 0) fail(`${pathOf(parent, name)} is one of ${field.values.join('|')}`);
       return buf.writeUInt8(index, at);
     }
-    case 'bits': return writeBits(buf, at, field.width, field.names, value, path);
+    case 'bits': return writeBits(buf, at, field.width, field.names, value, parent, name);
     case 'fixed':
-      assert(Buffer.isBuffer(value) && value.length === field.length, `${path} is ${field.length} bytes`);
+      if (!(Buffer.isBuffer(value) && value.length === field.length)) fail(`${pathOf(parent, name)} is ${field.length} bytes`);
       return at + value.copy(buf, at);
     case 'bytes':
-      assert(Buffer.isBuffer(value) && value.length <= field.max, `${path} is at most ${field.max} bytes`);
+      if (!(Buffer.isBuffer(value) && value.length <= field.max)) fail(`${pathOf(parent, name)} is at most ${field.max} bytes`);
       buf.writeUInt32BE(value.length, at);
       return at + 4 + value.copy(buf, at + 4);
     case 'string': {
-      assert(typeof value === 'string', `${path} is a string`);
+      if (typeof value !== 'string') fail(`${pathOf(parent, name)} is a string`);
       const length = buf.write(value, at + 2, 'utf8');
-      assert(length <= field.max, `${path} is at most ${field.max} bytes of UTF-8`);
+      if (length > field.max) fail(`${pathOf(parent, name)} is at most ${field.max} bytes of UTF-8`);
       buf.writeUInt16BE(length, at);
       return at + 2 + length;
     }
     case 'array': {
       const items = value as unknown[];
+      const path = pathOf(parent, name);
       assert(items.length >= field.min && items.length <= field.max, `${path} has ${field.min}..${field.max} items`);
       let offset = buf.writeUInt16BE(items.length, at);
-      items.forEach((item, i) => { offset = writeField(buf, offset, field.item, item, `${path}[${i}]`); });
+      items.forEach((item, i) => { offset = writeField(buf, offset, field.item, item, path, `[${i}]`); });
       return offset;
     }
-    case 'struct': return writeFields(buf, at, field.fields, value as Record<string, unknown>, path);
+    case 'struct': return writeFields(buf, at, field.fields, value as Record<string, unknown>, pathOf(parent, name));
     case 'tail': return at;
   }
 }
 
-function checkUint(value: unknown, max: number, path: string): number {
-  assert(typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max, `${path} is an integer in 0..${max}`);
+/** Two u32 stores: the same bytes as writeBigUInt64BE, without a BigInt per field. */
+function writeSafe(buf: Buffer, at: number, value: number): number {
+  buf.writeUInt32BE(Math.floor(value / 2 ** 32), at);
+  return buf.writeUInt32BE(value >>> 0, at + 4);
+}
+
+function checkUint(value: unknown, max: number, parent: string, name: string): number {
+  if (!(typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max)) {
+    fail(`${pathOf(parent, name)} is an integer in 0..${max}`);
+  }
   return value;
 }
 
-function writeBits(buf: Buffer, at: number, width: number, names: readonly string[], value: unknown, path: string): number {
+function writeBits(buf: Buffer, at: number, width: number, names: readonly string[], value: unknown, parent: string, name: string): number {
   const set = value as Record<string, boolean>;
   let word = 0;
-  names.forEach((name, bit) => {
-    assert(typeof set[name] === 'boolean', `${path}.${name} is a boolean`);
-    if (set[name]) word |= 1 << bit;
-  });
+  for (let bit = 0; bit < names.length; bit++) {
+    const flag = set[names[bit]];
+    if (typeof flag !== 'boolean') fail(`${pathOf(parent, name)}.${names[bit]} is a boolean`);
+    if (flag) word |= 1 << bit;
+  }
   word >>>= 0;
   if (width === 8) return buf.writeUInt8(word, at);
   if (width === 16) return buf.writeUInt16BE(word, at);
@@ -194,7 +247,7 @@ export function decodeHeader(buf: Buffer, maxPayloadBytes: number): FrameHeader 
   const magic = buf.readUInt32BE(0);
   if (magic !== FRAME_MAGIC) throw protocolError(`bad frame magic 0x${magic.toString(16)} (expected 0x${FRAME_MAGIC.toString(16)})`, { magic });
   const crc = buf.readUInt32BE(16);
-  if (crc !== crc32(buf.subarray(0, 16))) throw protocolError('frame header checksum mismatch', { crc });
+  if (crc !== headerCrc(buf)) throw protocolError('frame header checksum mismatch', { crc });
   const format = buf.readUInt16BE(4);
   if (format !== FRAME_FORMAT) throw protocolError(`unsupported frame format ${format} (this node reads ${FRAME_FORMAT})`, { format });
   const typeId = buf.readUInt16BE(6);
@@ -213,11 +266,12 @@ export function decodeHeader(buf: Buffer, maxPayloadBytes: number): FrameHeader 
 /** Decode a payload; Buffer fields of kind tail are slices of `payload` (no copy). */
 export function decodePayload(name: MessageName, payload: Buffer): WireMessage {
   const cursor = new Cursor(payload, name);
-  const record = readFields(cursor, MESSAGES[name].fields as Fields, name);
+  const record: Record<string, unknown> = { type: name };
+  readFields(cursor, MESSAGES[name].fields as Fields, name, record);
   if (cursor.offset !== payload.length) {
     throw protocolError(`${name}: ${payload.length - cursor.offset} bytes left over after the last field`);
   }
-  return { type: name, ...record } as WireMessage;
+  return record as unknown as WireMessage;
 }
 
 /** Decode one complete frame held in `frame` (header + payload). */
@@ -236,9 +290,9 @@ class Cursor {
   offset = 0;
   constructor(readonly buf: Buffer, readonly name: MessageName) {}
 
-  take(bytes: number, path: string): number {
+  take(bytes: number, parent: string, name: string): number {
     if (this.offset + bytes > this.buf.length) {
-      throw protocolError(`${path}: needs ${bytes} bytes, only ${this.buf.length - this.offset} left in the payload`);
+      throw protocolError(`${pathOf(parent, name)}: needs ${bytes} bytes, only ${this.buf.length - this.offset} left in the payload`);
     }
     const at = this.offset;
     this.offset += bytes;
@@ -246,84 +300,87 @@ class Cursor {
   }
 }
 
-function readFields(cursor: Cursor, fields: Fields, path: string): Record<string, unknown> {
-  const record: Record<string, unknown> = {};
-  for (const [name, field] of Object.entries(fields)) record[name] = readField(cursor, field, `${path}.${name}`);
+function readFields(cursor: Cursor, fields: Fields, path: string, record: Record<string, unknown> = {}): Record<string, unknown> {
+  for (const { name, field } of entriesOf(fields)) record[name] = readField(cursor, field, path, name);
   return record;
 }
 
-function readField(c: Cursor, field: Field, path: string): unknown {
+function readField(c: Cursor, field: Field, parent: string, name: string): unknown {
   switch (field.kind) {
-    case 'u8': return c.buf.readUInt8(c.take(1, path));
-    case 'u16': return c.buf.readUInt16BE(c.take(2, path));
-    case 'u32': return c.buf.readUInt32BE(c.take(4, path));
-    case 'u64': return c.buf.readBigUInt64BE(c.take(8, path));
-    case 'safe': return readSafe(c, path);
-    case 'bool': return readBool(c, path);
-    case 'enum': return readEnum(c, field.values, path);
-    case 'bits': return readBits(c, field.width, field.names, path);
-    case 'fixed': return c.buf.subarray(c.take(field.length, path), c.offset);
-    case 'bytes': return readBytes(c, field.max, path);
-    case 'string': return readString(c, field.max, path);
-    case 'array': return readArray(c, field.item, field.min, field.max, path);
-    case 'struct': return readFields(c, field.fields, path);
-    case 'tail': return readTail(c, field.max, path);
+    case 'u8': return c.buf.readUInt8(c.take(1, parent, name));
+    case 'u16': return c.buf.readUInt16BE(c.take(2, parent, name));
+    case 'u32': return c.buf.readUInt32BE(c.take(4, parent, name));
+    case 'u64': return c.buf.readBigUInt64BE(c.take(8, parent, name));
+    case 'safe': return readSafe(c, parent, name);
+    case 'bool': return readBool(c, parent, name);
+    case 'enum': return readEnum(c, field.values, parent, name);
+    case 'bits': return readBits(c, field.width, field.names, parent, name);
+    case 'fixed': return c.buf.subarray(c.take(field.length, parent, name), c.offset);
+    case 'bytes': return readBytes(c, field.max, parent, name);
+    case 'string': return readString(c, field.max, parent, name);
+    case 'array': return readArray(c, field.item, field.min, field.max, parent, name);
+    case 'struct': return readFields(c, field.fields, pathOf(parent, name));
+    case 'tail': return readTail(c, field.max, parent, name);
   }
 }
 
-function readSafe(c: Cursor, path: string): number {
-  const value = c.buf.readBigUInt64BE(c.take(8, path));
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw protocolError(`${path}: ${value} is above 2^53-1`);
-  return Number(value);
+function readSafe(c: Cursor, parent: string, name: string): number {
+  const at = c.take(8, parent, name);
+  const high = c.buf.readUInt32BE(at);
+  if (high > SAFE_HIGH_MAX) throw protocolError(`${pathOf(parent, name)}: ${c.buf.readBigUInt64BE(at)} is above 2^53-1`);
+  return high * 2 ** 32 + c.buf.readUInt32BE(at + 4);
 }
 
-function readBool(c: Cursor, path: string): boolean {
-  const byte = c.buf.readUInt8(c.take(1, path));
-  if (byte > 1) throw protocolError(`${path}: boolean byte is ${byte}, not 0 or 1`);
+function readBool(c: Cursor, parent: string, name: string): boolean {
+  const byte = c.buf.readUInt8(c.take(1, parent, name));
+  if (byte > 1) throw protocolError(`${pathOf(parent, name)}: boolean byte is ${byte}, not 0 or 1`);
   return byte === 1;
 }
 
-function readEnum(c: Cursor, values: readonly string[], path: string): string {
-  const index = c.buf.readUInt8(c.take(1, path));
-  if (index >= values.length) throw protocolError(`${path}: value ${index} is not one of ${values.join('|')}`);
+function readEnum(c: Cursor, values: readonly string[], parent: string, name: string): string {
+  const index = c.buf.readUInt8(c.take(1, parent, name));
+  if (index >= values.length) throw protocolError(`${pathOf(parent, name)}: value ${index} is not one of ${values.join('|')}`);
   return values[index];
 }
 
-function readBits(c: Cursor, width: 8 | 16 | 32, names: readonly string[], path: string): Record<string, boolean> {
-  const at = c.take(width / 8, path);
+function readBits(c: Cursor, width: 8 | 16 | 32, names: readonly string[], parent: string, name: string): Record<string, boolean> {
+  const at = c.take(width / 8, parent, name);
   const word = width === 8 ? c.buf.readUInt8(at) : width === 16 ? c.buf.readUInt16BE(at) : c.buf.readUInt32BE(at);
   const known = names.length === 32 ? 0xffff_ffff : (1 << names.length) - 1;
-  if ((word & ~known) >>> 0 !== 0) throw protocolError(`${path}: undefined flag bits 0x${((word & ~known) >>> 0).toString(16)}`);
-  return Object.fromEntries(names.map((name, bit) => [name, (word & (1 << bit)) !== 0]));
+  if ((word & ~known) >>> 0 !== 0) throw protocolError(`${pathOf(parent, name)}: undefined flag bits 0x${((word & ~known) >>> 0).toString(16)}`);
+  const set: Record<string, boolean> = {};
+  for (let bit = 0; bit < names.length; bit++) set[names[bit]] = (word & (1 << bit)) !== 0;
+  return set;
 }
 
-function readBytes(c: Cursor, max: number, path: string): Buffer {
-  const length = c.buf.readUInt32BE(c.take(4, path));
-  if (length > max) throw protocolError(`${path}: ${length} bytes, at most ${max} allowed`);
-  return c.buf.subarray(c.take(length, path), c.offset);
+function readBytes(c: Cursor, max: number, parent: string, name: string): Buffer {
+  const length = c.buf.readUInt32BE(c.take(4, parent, name));
+  if (length > max) throw protocolError(`${pathOf(parent, name)}: ${length} bytes, at most ${max} allowed`);
+  return c.buf.subarray(c.take(length, parent, name), c.offset);
 }
 
-function readString(c: Cursor, max: number, path: string): string {
-  const length = c.buf.readUInt16BE(c.take(2, path));
-  if (length > max) throw protocolError(`${path}: string of ${length} bytes, at most ${max} allowed`);
-  const at = c.take(length, path);
+function readString(c: Cursor, max: number, parent: string, name: string): string {
+  const length = c.buf.readUInt16BE(c.take(2, parent, name));
+  if (length > max) throw protocolError(`${pathOf(parent, name)}: string of ${length} bytes, at most ${max} allowed`);
+  const at = c.take(length, parent, name);
   try {
     return UTF8.decode(c.buf.subarray(at, at + length));
   } catch {
-    throw protocolError(`${path}: not valid UTF-8`);
+    throw protocolError(`${pathOf(parent, name)}: not valid UTF-8`);
   }
 }
 
-function readArray(c: Cursor, item: Field, min: number, max: number, path: string): unknown[] {
-  const count = c.buf.readUInt16BE(c.take(2, path));
-  if (count < min || count > max) throw protocolError(`${path}: ${count} items, allowed ${min}..${max}`);
+function readArray(c: Cursor, item: Field, min: number, max: number, parent: string, name: string): unknown[] {
+  const count = c.buf.readUInt16BE(c.take(2, parent, name));
+  if (count < min || count > max) throw protocolError(`${pathOf(parent, name)}: ${count} items, allowed ${min}..${max}`);
+  const path = pathOf(parent, name);
   const items: unknown[] = [];
-  for (let i = 0; i < count; i++) items.push(readField(c, item, `${path}[${i}]`));
+  for (let i = 0; i < count; i++) items.push(readField(c, item, path, `[${i}]`));
   return items;
 }
 
-function readTail(c: Cursor, max: number, path: string): Buffer {
+function readTail(c: Cursor, max: number, parent: string, name: string): Buffer {
   const length = c.buf.length - c.offset;
-  if (length > max) throw protocolError(`${path}: ${length} bytes of data, at most ${max} allowed`);
-  return c.buf.subarray(c.take(length, path), c.offset);
+  if (length > max) throw protocolError(`${pathOf(parent, name)}: ${length} bytes of data, at most ${max} allowed`);
+  return c.buf.subarray(c.take(length, parent, name), c.offset);
 }

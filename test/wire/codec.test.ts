@@ -62,6 +62,19 @@ t.test('Write data is not copied on encode or on decode', async (t) => {
   t.equal(msg.data.length, data.length);
 });
 
+t.test('header checksum is zlib CRC-32 and safe integers are big-endian u64, at every magnitude', async (t) => {
+  const seqs = [0, 1, 0xffff_ffff, 2 ** 32, 2 ** 32 + 5, 0x1234_5678_9abc, Number.MAX_SAFE_INTEGER];
+  for (let i = 0; i < 200; i++) seqs.push(Math.floor(Math.random() * Number.MAX_SAFE_INTEGER));
+  for (const seq of seqs) {
+    const [bytes] = encodeFrame({ type: 'WriteAck', volume: 7, seq });
+    const expected = Buffer.alloc(8);
+    expected.writeBigUInt64BE(BigInt(seq));
+    t.equal(bytes.readUInt32BE(16), crc32(bytes.subarray(0, 16)), `header CRC for seq ${seq}`);
+    t.same(bytes.subarray(HEADER_BYTES + 2), expected, `seq ${seq} as u64`);
+    t.same(decodeFrame(bytes), { type: 'WriteAck', volume: 7, seq }, `seq ${seq} decodes`);
+  }
+});
+
 t.test('malformed headers are refused with TANDEM_E_PROTOCOL', async (t) => {
   const good = payloadOf('Ping');
   const cases: Array<[string, Buffer, RegExp]> = [
