@@ -14,13 +14,18 @@ export const timeoutFlag = Flags.integer({
   min: 1,
 });
 
-export function daemonVerb(op: ControlOp, description: string, withForce = false) {
+/** A boolean flag of a verb, sent to the daemon as args[arg] = true when given. */
+export interface VerbSwitch { flag: string; arg: string; description: string }
+
+export const FORCE: VerbSwitch = { flag: 'force', arg: 'force', description: 'override safety checks (as drbdadm --force)' };
+
+export function daemonVerb(op: ControlOp, description: string, switches: VerbSwitch[] = []) {
   return class extends TandemCommand {
     static override description = description;
     static override args = { resource: Args.string({ description: 'resource name', required: true }) };
     static override flags = {
       timeout: timeoutFlag,
-      ...(withForce ? { force: Flags.boolean({ description: 'override safety checks (as drbdadm --force)', default: false }) } : {}),
+      ...Object.fromEntries(switches.map((s) => [s.flag, Flags.boolean({ description: s.description, default: false })])),
     };
 
     static override examples = [`<%= config.bin %> ${op} r0`];
@@ -28,13 +33,13 @@ export function daemonVerb(op: ControlOp, description: string, withForce = false
     async run(): Promise<unknown> {
       const { args, flags } = await this.parse(this.ctor as never) as unknown as {
         args: { resource: string };
-        flags: { timeout: number; force?: boolean; 'config-dir'?: string; node?: string };
+        flags: { timeout: number; 'config-dir'?: string; node?: string } & Record<string, boolean | undefined>;
       };
       const env = this.envFrom(flags);
       const client = new ControlClient(controlSocketPath(env));
       const result = await client.call(op, {
         resource: args.resource,
-        args: flags.force ? { force: true } : {},
+        args: Object.fromEntries(switches.filter((s) => flags[s.flag] === true).map((s) => [s.arg, true])),
         deadlineMs: flags.timeout * 1000,
       });
       if (isResourceStatus(result)) this.say(renderResource(result));

@@ -24,10 +24,20 @@ const afterSbDiscards: Check = (r) => {
   }
   for (const [key, policy] of [['after-sb-1pri', r.afterSb1pri], ['after-sb-2pri', r.afterSb2pri]] as const) {
     if (policy === 'violently-as0p' || policy === 'call-pri-lost-after-sb') {
-      out.push(at(r, `resource.${key}`, 'TANDEM_W_AFTER_SB_DISCARDS_PRIMARY', `resource '${r.name}': ${key} = ${policy} can discard the data of a Primary after a split brain, so writes already acknowledged to applications are lost; use disconnect and resolve with 'tandem split-brain resolve'`));
+      out.push(at(r, `resource.${key}`, 'TANDEM_W_AFTER_SB_DISCARDS_PRIMARY', `resource '${r.name}': ${key} = ${policy} can discard the data of a Primary after a split brain, so writes already acknowledged to applications are lost; use disconnect and resolve by hand ('tandem connect ${r.name} --discard-my-data' on the node whose writes are to go)`));
     }
   }
   return out;
+};
+
+/** after-sb-* are parsed for DRBD compatibility, but this version recovers from no split brain on its own. */
+const afterSbManual: Check = (r) => {
+  const set = ([['after-sb-0pri', r.afterSb0pri], ['after-sb-1pri', r.afterSb1pri], ['after-sb-2pri', r.afterSb2pri]] as const)
+    .filter(([, policy]) => policy !== 'disconnect');
+  if (set.length === 0) return [];
+  const what = set.map(([key, policy]) => `${key} = ${policy}${key === 'after-sb-0pri' && r.discardNode ? `-${r.discardNode}` : ''}`).join(', ');
+  return [at(r, `resource.${set[0][0]}`, 'TANDEM_W_AFTER_SB_MANUAL', `resource '${r.name}': ${what}: automatic split-brain recovery is not implemented in this version; `
+    + `tandemd detects the split brain, refuses the connection and waits for an operator ('tandem connect ${r.name} --discard-my-data' on the node whose writes are to go), as with disconnect`)];
 };
 
 const asyncWithStonith: Check = (r) =>
@@ -100,7 +110,7 @@ function sharedDisks(resources: ResourceConfig[]): Warning[] {
   return out;
 }
 
-const CHECKS: Check[] = [fencingDontCare, afterSbDiscards, asyncWithStonith, quorum, secret, secretReadable, metaOnData];
+const CHECKS: Check[] = [fencingDontCare, afterSbDiscards, afterSbManual, asyncWithStonith, quorum, secret, secretReadable, metaOnData];
 
 export function warningsFor(resources: ResourceConfig[]): Warning[] {
   return [...resources.flatMap((r) => CHECKS.flatMap((check) => check(r))), ...sharedDisks(resources)];

@@ -24,7 +24,16 @@ export function handshakeVolume(peer: Peer, index: number, pv: PeerVolume): void
     peer.refuse(`volume ${index} size differs: local ${volume.meta.sizeBytes} bytes, peer ${view.sizeBytes} bytes`);
     return;
   }
-  act(peer, volume, pv, adjustForDiskStates(decide(peer, volume, view), volume, view));
+  act(peer, volume, pv, adjustForDiskStates(resolveByDiscard(decide(peer, volume, view), peer, view), volume, view));
+}
+
+/** A split brain where exactly one side volunteered to discard its data becomes a bitmap resync. */
+function resolveByDiscard(d: SyncDecision, peer: Peer, view: VolumeState): SyncDecision {
+  if (d.kind !== 'split-brain') return d;
+  const local = peer.resource.discardMyData;
+  if (local && !view.discardMyData) return { kind: 'target', full: false, rule: `${d.rule}; local data discarded (connect --discard-my-data)` };
+  if (view.discardMyData && !local) return { kind: 'source', full: false, rule: `${d.rule}; the peer discards its data (connect --discard-my-data)` };
+  return d;
 }
 
 function decide(peer: Peer, volume: Volume, view: VolumeState): SyncDecision {
@@ -76,7 +85,8 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: SyncDecision): void 
       return;
     case 'split-brain':
       r.emit('split-brain', { peer: peer.node.name, volume: volume.index, autoRecoverable: d.autoRecoverable, localOutOfSyncBytes: volume.meta!.outOfSyncBytes(peer.node.id), peerOutOfSyncBytes: pv.view?.outOfSyncBytes ?? 0 });
-      peer.refuse(`split brain detected on volume ${volume.index} (${d.rule}); resolve it before reconnecting`);
+      peer.refuse(`split brain detected on volume ${volume.index} (${d.rule}); on the node whose writes are to be discarded run `
+        + `'tandem secondary ${r.name}' and 'tandem connect ${r.name} --discard-my-data', then 'tandem connect ${r.name}' on the other`);
       return;
     case 'unrelated':
       peer.refuse(`unrelated data on volume ${volume.index}: the two nodes share no data generation`);

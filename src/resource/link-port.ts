@@ -113,7 +113,7 @@ function volumeToWire(v: VolumeState) {
   return {
     volume: v.volume, diskState: v.diskState, sizeBytes: v.sizeBytes, current: v.current,
     bitmapForReceiver: v.bitmapForReceiver, history: v.history,
-    flags: { crashedPrimary: v.crashedPrimary, wasUpToDate: false, consistent: false, discardMyData: false, newDataGeneration: false },
+    flags: { crashedPrimary: v.crashedPrimary, wasUpToDate: false, consistent: false, discardMyData: v.discardMyData, newDataGeneration: false },
     outOfSyncBits: Math.ceil(v.outOfSyncBytes / BLOCK), reconcile: v.reconcile,
   };
 }
@@ -122,6 +122,6 @@ function volumeFromWire(v: Extract<WireMessage, { type: 'State' }>['volumes'][nu
   return {
     volume: v.volume, diskState: v.diskState as DiskState, sizeBytes: v.sizeBytes, current: v.current,
     bitmapForReceiver: v.bitmapForReceiver, history: v.history, crashedPrimary: v.flags.crashedPrimary,
-    outOfSyncBytes: v.outOfSyncBits * BLOCK, reconcile: v.reconcile,
+    discardMyData: v.flags.discardMyData, outOfSyncBytes: v.outOfSyncBits * BLOCK, reconcile: v.reconcile,
   };
 }

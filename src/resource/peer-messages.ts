@@ -11,6 +11,8 @@ export interface VolumeState {
   bitmapForReceiver: bigint;
   history: bigint[];
   crashedPrimary: boolean;
+  /** the sender gives up its data in a split brain (tandem connect --discard-my-data) */
+  discardMyData: boolean;
   outOfSyncBytes: number;
   /** byte ranges the sender may hold differently from other survivors since its Primary vanished */
   reconcile: Array<{ offset: number; length: number }>;

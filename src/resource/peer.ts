@@ -127,6 +127,7 @@ export class Peer {
       bitmapForReceiver: this.bitmapOf(v)?.bitmapGeneration(this.node.id) ?? 0n,
       history: v.meta?.history().slice(0, 8) ?? [],
       crashedPrimary: v.meta?.flags.crashedPrimary ?? false,
+      discardMyData: this.resource.discardMyData,
       outOfSyncBytes: this.bitmapOf(v)?.outOfSyncBytes(this.node.id) ?? 0,
       reconcile: [...(this.resource.reconcileRanges.get(v.index) ?? []), ...(this.bitmapOf(v)?.outOfSyncRanges(this.node.id, MAX_REPORTED_RANGES) ?? [])],
     }));
@@ -158,6 +159,8 @@ export class Peer {
       handshakeVolume(this, view.volume, pv);
       if (this.connectionState === 'StandAlone') return;
     }
+    // --discard-my-data is for one handshake: a later split brain must not discard data again
+    if (this.resource.discardMyData && [...this.volumes.values()].some((pv) => pv.replicationState === 'SyncTarget')) this.resource.discardMyData = false;
     this.resource.fencing.reconcile();
     this.resource.emit('replication', { peer: this.node.name, role, volumes: [...this.volumes.entries()].map(([v, pv]) => ({ volume: v, replicationState: pv.replicationState, peerDiskState: pv.peerDiskState })) });
   }

@@ -33,6 +33,8 @@ export class Resource {
   private readonly suspended = new Set<string>();
   /** why this node does not connect until `tandem connect` (null: it connects on its own) */
   private held: string | null = null;
+  /** the next split brain is resolved by resyncing this node from the peer (connect --discard-my-data) */
+  discardMyData = false;
   /** this node reaches enough nodes to write or be promoted (always true with quorum = off) */
   private quorate = true;
   private resumeWaiters: Array<() => void> = [];
@@ -137,7 +139,7 @@ export class Resource {
     switch (op) {
       case 'primary': await this.promote(args.force === true); break;
       case 'secondary': await this.demote(); break;
-      case 'connect': this.connectAll(); break;
+      case 'connect': this.connectAll(args.discardMyData === true); break;
       case 'disconnect': this.disconnectAll(); break;
       case 'attach': for (const v of this.volumes) if (v.diskful && !v.backing) this.attachVolume(v); break;
       case 'detach': this.detachAll(); break;
@@ -157,7 +159,17 @@ export class Resource {
     this.connector?.disconnect(peerNodeId);
   }
 
-  private connectAll(): void {
+  /**
+   * discardMyData (DRBD's connect --discard-my-data): this node volunteers as the victim of a split
+   * brain; its peers resync it from their data, covering both sides' out-of-sync blocks.
+   */
+  private connectAll(discardMyData = false): void {
+    if (discardMyData && this.role === 'Primary') {
+      throw new TandemError('TANDEM_E_STATE', `cannot discard the data of ${this.name}: this node is Primary`, {
+        hint: `run 'tandem secondary ${this.name}' first (stop what uses the volume)`,
+      });
+    }
+    if (discardMyData) this.discardMyData = true;
     this.held = null;
     for (const [id, peer] of this.peers) {
       if (peer.connectionState === 'StandAlone') peer.connectionState = 'Connecting';

@@ -1,3 +1,3 @@
-import { daemonVerb } from '../daemon-verb.js';
+import { daemonVerb, FORCE } from '../daemon-verb.js';
 
-export default daemonVerb('primary', 'promote this node to Primary; --force also when its data is not known UpToDate (first promotion of a new resource)', true);
+export default daemonVerb('primary', 'promote this node to Primary; --force also when its data is not known UpToDate (first promotion of a new resource)', [FORCE]);
