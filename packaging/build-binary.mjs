@@ -1,8 +1,9 @@
-// Builds the single `tandem` executable: esbuild bundles the built CLI (dist/, every oclif command
-// through a generated command map; run `npm run build:ts` first) into one CommonJS file, Node turns it into a SEA blob, and postject
-// injects the blob into a copy of this machine's node. The pkg family cannot do this offline (it
-// downloads base binaries). Native addons cannot live in the blob, so the libpmem addon is copied
-// beside the binary, where src/meta/native.ts looks first.
+// Builds the single `tandem` executable: esbuild bundles the built CLI (dist/: run `npm run
+// build:ts` first), every oclif command included through a generated command map, into one
+// CommonJS file; Node turns it into a SEA blob, and postject injects the blob into a copy of this
+// machine's node. The pkg family cannot do this offline (it downloads base binaries). Native
+// addons cannot live in the blob, so the libpmem addon is copied beside the binary, where
+// src/meta/native.ts looks first.
 //
 //   node packaging/build-binary.mjs [--out DIR]      → DIR/tandem, DIR/tandem_pmem.node
 import { build } from 'esbuild';
@@ -88,7 +89,8 @@ async function buildBinary(outDir) {
   rmSync(binary, { force: true });
   copyFileSync(process.execPath, binary);
   chmodSync(binary, 0o755);
-  // postject prints "Can't find string offset for section name" for node's notes: harmless.
+  // postject's wasm prints "Can't find string offset for section name" for node's ELF notes on
+  // stderr (harmless); a failed injection throws.
   const warn = console.warn;
   console.warn = () => {};
   try {
