@@ -202,6 +202,16 @@ export class VolumeMetadata {
     return next;
   }
 
+  /**
+   * Take a generation another node started (a diskless Primary's), as if started here: the old
+   * current id goes to the history and absent peers keep it as their bitmap id. Persisted on return.
+   */
+  followGeneration(id: bigint): void {
+    this.checkWritable();
+    this.sb = startGeneration(this.sb, id);
+    this.persistSuperblock();
+  }
+
   setCurrentGeneration(id: bigint): void {
     this.update({ currentGeneration: id });
   }

@@ -68,8 +68,8 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: SyncDecision): void 
       r.reconcile(peer, volume, pv.view?.reconcile ?? []);
       return;
     case 'source':
-      if (r.role !== 'Primary' && [...r.peers.values()].some((p) => p.connected && p.peerRole === 'Primary')) {
-        pv.replicationState = 'PausedSyncS'; // the Primary is the one to resync it
+      if (r.role !== 'Primary' && [...r.peers.values()].some((p) => p.connected && p.peerRole === 'Primary' && !p.isDisklessFor(volume.index))) {
+        pv.replicationState = 'PausedSyncS'; // the Primary is the one to resync it (unless it has no disk)
         return;
       }
       if (d.full) volume.meta!.markAllOutOfSync(peer.node.id);
@@ -99,7 +99,8 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeState, pv: PeerVolum
   const meta = volume.meta;
   if (!meta) return;
   if (peer.peerRole === 'Primary' && view.current !== meta.current() && volume.diskState === 'UpToDate') {
-    meta.adoptCurrent(view.current, view.history);
+    if (view.diskState !== 'Diskless') meta.adoptCurrent(view.current, view.history);
+    else if (followDisklessPrimary(meta, view)) for (const p of peer.resource.peers.values()) p.sendState();
   }
   if (pv.replicationState === 'Established' && volume.diskState === 'UpToDate' && peer.resource.role === 'Primary' && view.diskState !== 'Diskless') {
     // a peer that lost its data, or one that came back from Diskless with blocks it missed
@@ -107,6 +108,18 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeState, pv: PeerVolum
     if (meta.outOfSyncBytes(peer.node.id) > 0) peer.startResync(volume);
   }
   peer.resource.reconcile(peer, volume, view.reconcile);
+}
+
+/**
+ * A diskless Primary's generation is followed only by the nodes it writes to: those whose current
+ * generation is the one it replaced. A node that missed writes keeps its older generation (the
+ * others hold its bitmap) and a diskless node's "no generation" (0) is never taken.
+ */
+function followDisklessPrimary(meta: NonNullable<Volume['meta']>, view: VolumeState): boolean {
+  const strip = (g: bigint): bigint => g & ~1n;
+  if (view.current === 0n || view.history.length === 0 || strip(view.history[0]) !== strip(meta.current())) return false;
+  meta.followCurrent(view.current);
+  return true;
 }
 
 /** After a local change (promotion): look again at every volume of every connected peer. */

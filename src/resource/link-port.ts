@@ -73,8 +73,9 @@ const BLOCK = 4096;
 function toWire(m: PeerMessage): WireMessage {
   switch (m.type) {
     case 'State': return { type: 'State', role: m.role, volumes: m.volumes.map(volumeToWire) };
-    case 'Write': return { type: 'Write', volume: m.volume, seq: m.seq, epoch: 0, offset: m.offset, flags: { fua: m.fua, flush: false }, data: m.data };
-    case 'WriteZeroes': return { type: 'WriteZeroes', volume: m.volume, seq: m.seq, epoch: 0, offset: m.offset, length: m.length, flags: { fua: false, flush: false } };
+    case 'Write': return { type: 'Write', volume: m.volume, seq: m.seq, epoch: 0, offset: m.offset, flags: { fua: m.fua, flush: false }, missing: m.missing, data: m.data };
+    case 'WriteZeroes': return { type: 'WriteZeroes', volume: m.volume, seq: m.seq, epoch: 0, offset: m.offset, length: m.length, flags: { fua: false, flush: false }, missing: m.missing };
+    case 'OutOfSync': return { type: 'OutOfSync', volume: m.volume, offset: m.offset, length: m.length, missing: m.missing };
     case 'Flush': return { type: 'Flush', id: m.id };
     case 'RecvAck': return { type: 'RecvAck', volume: 0, seq: m.seq };
     case 'WriteAck': return { type: 'WriteAck', volume: 0, seq: m.seq };
@@ -92,8 +93,9 @@ function toWire(m: PeerMessage): WireMessage {
 function fromWire(m: WireMessage): PeerMessage | null {
   switch (m.type) {
     case 'State': return { type: 'State', role: m.role === 'Unknown' ? 'Secondary' : m.role as Role, volumes: m.volumes.map(volumeFromWire) };
-    case 'Write': return { type: 'Write', volume: m.volume, seq: m.seq, offset: m.offset, fua: m.flags.fua || m.flags.flush, data: m.data };
-    case 'WriteZeroes': return { type: 'WriteZeroes', volume: m.volume, seq: m.seq, offset: m.offset, length: m.length };
+    case 'Write': return { type: 'Write', volume: m.volume, seq: m.seq, offset: m.offset, fua: m.flags.fua || m.flags.flush, missing: m.missing, data: m.data };
+    case 'WriteZeroes': return { type: 'WriteZeroes', volume: m.volume, seq: m.seq, offset: m.offset, length: m.length, missing: m.missing };
+    case 'OutOfSync': return { type: 'OutOfSync', volume: m.volume, offset: m.offset, length: m.length, missing: m.missing };
     case 'Flush': return { type: 'Flush', id: m.id };
     case 'RecvAck': return { type: 'RecvAck', seq: m.seq };
     case 'WriteAck': return { type: 'WriteAck', seq: m.seq };

@@ -151,6 +151,10 @@ class MetaAdapter implements VolumeMetaPort {
     return this.meta.newCurrentGeneration({ primary: true });
   }
 
+  followCurrent(generation: bigint): void {
+    this.meta.followGeneration(generation);
+  }
+
   adoptCurrent(generation: bigint): void {
     this.meta.setCurrentGeneration(generation === UUID_JUST_CREATED ? 0n : generation);
   }

@@ -20,8 +20,10 @@ export interface VolumeState {
 
 export type PeerMessage =
   | { type: 'State'; role: Role; volumes: VolumeState[] }
-  | { type: 'Write'; volume: number; seq: number; offset: number; fua: boolean; data: Buffer }
-  | { type: 'WriteZeroes'; volume: number; seq: number; offset: number; length: number }
+  /** missing: bit n set = diskful node n does not get this write (see src/wire/messages.ts) */
+  | { type: 'Write'; volume: number; seq: number; offset: number; fua: boolean; missing: number; data: Buffer }
+  | { type: 'WriteZeroes'; volume: number; seq: number; offset: number; length: number; missing: number }
+  | { type: 'OutOfSync'; volume: number; offset: number; length: number; missing: number }
   | { type: 'Flush'; id: number }
   | { type: 'RecvAck'; seq: number }
   | { type: 'WriteAck'; seq: number }

@@ -56,6 +56,11 @@ export class Peer {
     return pv.replicationState === 'Established' || pv.replicationState === 'SyncSource';
   }
 
+  /** The peer has no disk for this volume (a diskless client). */
+  isDisklessFor(volume: number): boolean {
+    return this.volumes.get(volume)?.peerDiskState === 'Diskless';
+  }
+
   peerUpToDate(volume?: number): boolean {
     const list = volume === undefined ? [...this.volumes.values()] : [this.volumes.get(volume)];
     return list.every((pv) => pv !== undefined && pv.peerDiskState === 'UpToDate' && pv.replicationState === 'Established');
@@ -123,9 +128,9 @@ export class Peer {
       volume: v.index,
       diskState: v.diskState,
       sizeBytes: v.sizeBytes,
-      current: v.meta?.current() ?? 0n,
+      current: v.meta?.current() ?? v.exposed[0] ?? 0n, // a diskless Primary tells the generation it writes
       bitmapForReceiver: this.bitmapOf(v)?.bitmapGeneration(this.node.id) ?? 0n,
-      history: v.meta?.history().slice(0, 8) ?? [],
+      history: v.meta?.history().slice(0, 8) ?? v.exposed.slice(1, 9),
       crashedPrimary: v.meta?.flags.crashedPrimary ?? false,
       discardMyData: this.resource.discardMyData,
       outOfSyncBytes: this.bitmapOf(v)?.outOfSyncBytes(this.node.id) ?? 0,

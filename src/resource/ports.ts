@@ -26,6 +26,8 @@ export interface VolumeMetaPort {
   history(): bigint[];
   /** Start a new data generation (persisted on return); absent peers keep the old one as their bitmap id. */
   newCurrent(absentPeers: number[]): bigint;
+  /** Follow a diskless Primary's new generation (history and absent peers' bitmap ids as newCurrent). */
+  followCurrent(generation: bigint): void;
   /** As a resync target that finished: take the source's generation. */
   adoptCurrent(generation: bigint, history: bigint[]): void;
   setBitmapGeneration(peerNodeId: number, generation: bigint): void;

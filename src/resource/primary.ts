@@ -66,11 +66,11 @@ export class PrimaryBackend {
       this.volume.meta!.endWrite(offset, data.length); // nothing was sent: release the AL extent
       throw err;
     }
-    this.markAbsentPeers(targets, offset, data.length);
+    const missing = this.markAbsentPeers(targets, offset, data.length);
     const write = new ReplicatedWrite(this.volume, offset, data.length, this.resource.config.protocol, targets.length);
     for (const peer of targets) {
       peer.transfer.add(seq, this.volume.index, offset, data.length, write.callbacks());
-      peer.link!.sendData({ type: 'Write', volume: this.volume.index, seq, offset, fua, data });
+      peer.link!.sendData({ type: 'Write', volume: this.volume.index, seq, offset, fua, missing, data });
     }
     return write.clientAck();
   }
@@ -79,10 +79,15 @@ export class PrimaryBackend {
     return [...this.resource.peers.values()].filter((p) => p.replicatingTo(this.volume.index));
   }
 
-  private markAbsentPeers(targets: Peer[], offset: number, length: number): void {
+  /** Bits for the diskful peers that do not get this write; returns them as a node-id mask. */
+  private markAbsentPeers(targets: Peer[], offset: number, length: number): number {
+    let missing = 0;
     for (const peer of this.resource.peers.values()) {
-      if (peer.diskful && !targets.includes(peer)) this.volume.meta!.markOutOfSync(peer.node.id, offset, length, true);
+      if (!peer.diskful || targets.includes(peer)) continue;
+      this.volume.meta!.markOutOfSync(peer.node.id, offset, length, true);
+      missing |= 1 << peer.node.id;
     }
+    return missing >>> 0;
   }
 
   private checkReadable(): void {

@@ -13,7 +13,8 @@ import { Peer } from './peer.js';
 import { reevaluatePeers } from './handshake.js';
 import type { PeerConnectorPort, PeerLinkPort } from './ports.js';
 import { PrimaryBackend, ioError } from './primary.js';
-import { DisklessBackend } from './diskless.js';
+import { DisklessBackend, exposeOnPromotion, isServer, rotateExposedGeneration } from './diskless.js';
+import { randomGeneration } from '../meta/generations.js';
 import type { ResourceStatus, Role } from './states.js';
 import { Volume } from './volume.js';
 import { Fencing } from './fencing.js';
@@ -260,7 +261,11 @@ export class Resource {
   }
 
   private promoteVolume(v: Volume, force: boolean): void {
-    if (!v.meta) return;
+    if (!v.meta) {
+      exposeOnPromotion(this, v, () => randomGeneration(true));
+      if (v.exposed.length > 1) this.log.info('new data generation (diskless Primary)', { volume: v.index, generation: v.exposed[0].toString(16) });
+      return;
+    }
     const absent = [...this.peers.values()].filter((p) => p.diskful && !p.replicatingTo(v.index)).map((p) => p.node.id);
     if (absent.length > 0 || force || v.diskState !== 'UpToDate') {
       const current = v.meta.newCurrent(absent);
@@ -291,6 +296,8 @@ export class Resource {
     if (this.role !== 'Primary') return;
     this.role = 'Secondary';
     this.resume(NO_QUORUM); // writes waiting for quorum now fail: this node no longer takes writes
+    for (const v of this.volumes) { v.exposed = []; v.followers.clear(); }
+    this.unconfirmed = [];
     for (const v of this.volumes) {
       await v.export?.close();
       v.export = null;
@@ -319,10 +326,13 @@ export class Resource {
    */
   onPeerLost(peer: Peer, wasPrimary: boolean): void {
     for (const read of this.reads.values()) if (read.peer === peer) read.fail();
+    for (const v of this.volumes) v.followers.delete(peer.node.id);
     this.updateQuorum();
     if (this.role === 'Primary' && peer.diskful) {
       for (const v of this.volumes) v.meta?.newCurrent([peer.node.id]);
+      for (const v of this.volumes) rotateExposedGeneration(this, v, randomGeneration(true));
       for (const other of this.peers.values()) other.sendState();
+      this.tellUnconfirmed(); // after the new generation, so the bits get the right bitmap id
       void this.fencing.peerLost(peer);
     }
     if (wasPrimary && this.role === 'Secondary') {
@@ -365,6 +375,30 @@ export class Resource {
     if (!read) return;
     if (msg.error !== 0) read.fail();
     else read.resolve(msg.data);
+  }
+
+  /** A diskless Primary's writes a peer did not confirm, until its peers are told (onPeerLost). */
+  private unconfirmed: Array<{ nodeId: number; volume: number; offset: number; length: number }> = [];
+
+  /**
+   * A diskless Primary's write that a peer did not confirm (link lost, or a NegAck): the peers that
+   * got it must keep it out of sync for that one, after the new generation that excludes it.
+   */
+  unconfirmedByPeer(peer: Peer, volume: number, offset: number, length: number): void {
+    this.unconfirmed.push({ nodeId: peer.node.id, volume, offset, length });
+    // a NegAck: the peer stays out until resynced; closed outside the ack handler that called us
+    if (peer.connected) setImmediate(() => peer.closeLink('a replicated write failed on the peer'));
+  }
+
+  private tellUnconfirmed(): void {
+    const pending = this.unconfirmed;
+    this.unconfirmed = [];
+    for (const u of pending) {
+      const volume = this.volumes.find((v) => v.index === u.volume)!;
+      for (const peer of this.peers.values()) {
+        if (isServer(peer, volume)) peer.link!.sendData({ type: 'OutOfSync', volume: u.volume, offset: u.offset, length: u.length, missing: (1 << u.nodeId) >>> 0 });
+      }
+    }
   }
 
   // ---- quorum ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import type { PeerMessage } from './peer-messages.js';
 import type { Peer } from './peer.js';
 import type { Volume } from './volume.js';
 
-type Applied = Extract<PeerMessage, { type: 'Write' | 'WriteZeroes' | 'Flush' | 'ResyncData' | 'ResyncDone' | 'ReadRequest' }>;
+type Applied = Extract<PeerMessage, { type: 'Write' | 'WriteZeroes' | 'OutOfSync' | 'Flush' | 'ResyncData' | 'ResyncDone' | 'ReadRequest' }>;
 
 const queues = new WeakMap<Peer, SerialQueue>();
 
@@ -25,15 +25,16 @@ function apply(peer: Peer, msg: Applied): void | Promise<void> {
   const volume = peer.resource.volumes.find((v) => v.index === msg.volume);
   if (!volume) return protocolError(peer, `message for unknown volume ${msg.volume}`);
   switch (msg.type) {
-    case 'Write': return applyWrite(peer, volume, msg.seq, msg.offset, msg.data, msg.fua);
-    case 'WriteZeroes': return applyWrite(peer, volume, msg.seq, msg.offset, Buffer.alloc(msg.length), false);
+    case 'Write': return applyWrite(peer, volume, msg.seq, msg.offset, msg.data, msg.fua, msg.missing);
+    case 'WriteZeroes': return applyWrite(peer, volume, msg.seq, msg.offset, Buffer.alloc(msg.length), false, msg.missing);
+    case 'OutOfSync': return markMissing(peer, volume, msg.missing, msg.offset, msg.length, false);
     case 'ResyncData': return applyResyncData(peer, volume, msg);
     case 'ResyncDone': return finishResync(peer, volume, msg.current, msg.history);
     case 'ReadRequest': return serveRead(peer, volume, msg);
   }
 }
 
-function applyWrite(peer: Peer, volume: Volume, seq: number, offset: number, data: Buffer, fua: boolean): void | Promise<void> {
+function applyWrite(peer: Peer, volume: Volume, seq: number, offset: number, data: Buffer, fua: boolean, missing: number): void | Promise<void> {
   if (peer.resource.role === 'Primary') return protocolError(peer, 'received a replicated write while Primary');
   if (!volume.backing || !volume.meta) { peer.link?.sendControl({ type: 'NegAck', seq }); return; }
   if (peer.resource.config.protocol === 'B') peer.link?.sendControl({ type: 'RecvAck', seq });
@@ -43,6 +44,7 @@ function applyWrite(peer: Peer, volume: Volume, seq: number, offset: number, dat
     try {
       volume.backing!.write(offset, data);
       if (fua) volume.backing!.flush();
+      if (missing !== 0) markMissing(peer, volume, missing, offset, data.length, true);
     } finally {
       volume.meta!.endWrite(offset, data.length);
     }
@@ -50,6 +52,25 @@ function applyWrite(peer: Peer, volume: Volume, seq: number, offset: number, dat
   };
   if (al) return al.then(finish);
   finish();
+}
+
+/**
+ * A diskless Primary has no bitmap: the diskful peers that get its writes keep the blocks out of
+ * sync for the ones that do not (`missing`), with the generation those last shared as their bitmap
+ * id, and resync them. (A diskful Primary keeps these bits itself and resyncs its peers.)
+ */
+function markMissing(from: Peer, volume: Volume, missing: number, offset: number, length: number, duringWrite: boolean): void {
+  const meta = volume.meta;
+  if (!meta || from.peerRole !== 'Primary' || !from.isDisklessFor(volume.index)) return;
+  for (const other of from.resource.peers.values()) {
+    if (other === from || !other.diskful || (missing & (1 << other.node.id)) === 0) continue;
+    // the generation before the Primary's newest (it starts one when it loses a diskful peer)
+    if (meta.bitmapGeneration(other.node.id) === 0n) meta.setBitmapGeneration(other.node.id, meta.history()[0] ?? meta.current());
+    meta.markOutOfSync(other.node.id, offset, length, duringWrite);
+    const pv = other.volumes.get(volume.index);
+    pv?.resync?.noteDirtied(offset, length);
+    if (other.connected && volume.diskState === 'UpToDate' && pv?.replicationState === 'Established') other.startResync(volume);
+  }
 }
 
 function flushAll(peer: Peer, id: number): void {

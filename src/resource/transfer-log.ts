@@ -100,6 +100,10 @@ export class TransferLog {
 
   private markOutOfSync(entry: InFlight): void {
     const volume = this.peer.resource.volumes.find((v) => v.index === entry.volume);
+    if (volume && !volume.meta) { // diskless: the peers that got the write keep the bits
+      this.peer.resource.unconfirmedByPeer(this.peer, entry.volume, entry.offset, entry.length);
+      return;
+    }
     // the write still pins its AL extents: it is settled for this peer only after this
     volume?.meta?.markOutOfSync(this.peer.node.id, entry.offset, entry.length, true);
   }

@@ -12,6 +12,13 @@ export class Volume {
   export: ExportPort | null = null;
   /** known size: local disk's, or learned from a diskful peer when diskless */
   sizeBytes = 0;
+  /**
+   * Diskless Primary only: the data generation it writes (DRBD's exposed data UUID), newest first
+   * with the ones it replaced. Peers in this generation get its writes; the others are "missing".
+   */
+  exposed: bigint[] = [];
+  /** peers that were in the generation a diskless Primary just replaced and follow it (link kept) */
+  readonly followers = new Set<number>();
 
   constructor(readonly config: VolumeConfig) {}
 

@@ -13,7 +13,8 @@ export const RESYNC_WINDOW = 32;
 
 export class ResyncSource {
   private cursor = 0;
-  private readonly inFlight = new Map<number, { offset: number; length: number }>();
+  /** stale: the range changed again after it was read; its bits must stay set when acknowledged */
+  private readonly inFlight = new Map<number, { offset: number; length: number; stale?: boolean }>();
   private nextId = 1;
   private stopped = false;
   private totalBytes = 0;
@@ -50,11 +51,18 @@ export class ResyncSource {
     const sent = this.inFlight.get(msg.id);
     if (!sent || sent.offset !== msg.offset || sent.length !== msg.length) return;
     this.inFlight.delete(msg.id);
-    this.volume.meta!.markInSync(this.peer.node.id, sent.offset, sent.length);
+    if (!sent.stale) this.volume.meta!.markInSync(this.peer.node.id, sent.offset, sent.length);
     this.doneBytes += sent.length;
     this.meter.add(sent.length);
     this.reportProgress();
     this.pump();
+  }
+
+  /** Blocks were marked out of sync again (a write the target misses): resend them, do not clear them. */
+  noteDirtied(offset: number, length: number): void {
+    for (const sent of this.inFlight.values()) {
+      if (sent.offset < offset + length && offset < sent.offset + sent.length) sent.stale = true;
+    }
   }
 
   progress(): ResyncProgress {

@@ -95,20 +95,25 @@ export const MESSAGES = {
   },
 
   // --- data (data socket) ---
+  // missing: node ids (bit n = node n) of diskful peers that do not get this write from the
+  // Primary; a receiver keeps their blocks out of sync (DRBD's peer-ack mask)
   Write: {
     id: 0x20,
-    fields: { volume: u16, seq: safe, epoch: u32, offset: safe, flags: writeFlags, data: tail(MAX_DATA_BYTES) },
+    fields: { volume: u16, seq: safe, epoch: u32, offset: safe, flags: writeFlags, missing: u32, data: tail(MAX_DATA_BYTES) },
   },
   WriteZeroes: {
     id: 0x21,
-    fields: { volume: u16, seq: safe, epoch: u32, offset: safe, length: u32, flags: writeFlags },
+    fields: { volume: u16, seq: safe, epoch: u32, offset: safe, length: u32, flags: writeFlags, missing: u32 },
   },
   Trim: { id: 0x22, fields: { volume: u16, seq: safe, epoch: u32, offset: safe, length: u32 } },
   /** closes an epoch: every write of epochs ≤ this one, on every volume, comes before it */
   Barrier: { id: 0x23, fields: { epoch: u32, writeCount: u32 } },
   Flush: { id: 0x24, fields: { id: u32 } },
-  /** Ahead/Behind (DRBD's P_OUT_OF_SYNC): the range changed and is not sent; mark it for resync */
-  OutOfSync: { id: 0x25, fields: { volume: u16, offset: safe, length: u32 } },
+  /**
+   * DRBD's P_OUT_OF_SYNC: the range changed and the nodes in `missing` may not have it; the
+   * receiver marks it out of sync for them (a diskless Primary's unconfirmed writes to a lost peer)
+   */
+  OutOfSync: { id: 0x25, fields: { volume: u16, offset: safe, length: u32, missing: u32 } },
 
   // --- acks and liveness (control socket) ---
   RecvAck: { id: 0x30, fields: { volume: u16, seq: safe } },

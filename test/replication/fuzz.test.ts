@@ -48,7 +48,7 @@ t.test('random and mutated input never crashes a daemon nor changes data', async
 
   // Peer port: a valid Hello as a template for mutations, and plain garbage.
   const hello = Buffer.concat(encodeFrame({ type: 'Hello', versionMin: 1, versionMax: 1, resource: 'fz', senderNodeId: 1, peerNodeId: 0, socketRole: 'data', connectionNonce: Buffer.alloc(16, 7) }));
-  const write = Buffer.concat(encodeFrame({ type: 'Write', volume: 0, seq: 1, epoch: 0, offset: 0, flags: { fua: false, flush: false }, data: Buffer.alloc(4096, 0xee) }));
+  const write = Buffer.concat(encodeFrame({ type: 'Write', volume: 0, seq: 1, epoch: 0, offset: 0, flags: { fua: false, flush: false }, missing: 0, data: Buffer.alloc(4096, 0xee) }));
   const peerInputs = 1500;
   for (let i = 0; i < peerInputs; i += 25) {
     await Promise.all(Array.from({ length: 25 }, () => {

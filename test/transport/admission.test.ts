@@ -49,7 +49,7 @@ t.test('strangers and bad Hellos are refused, nothing reaches a link', async (t)
   let links = 0;
   server.on('link', () => { links++; });
 
-  const early = await stranger(port, encodeFrame({ type: 'Write', volume: 0, seq: 1, epoch: 1, offset: 0, flags: { fua: false, flush: false }, data: Buffer.alloc(8192) }));
+  const early = await stranger(port, encodeFrame({ type: 'Write', volume: 0, seq: 1, epoch: 1, offset: 0, flags: { fua: false, flush: false }, missing: 0, data: Buffer.alloc(8192) }));
   t.ok(early.closed, 'a Write before the handshake: dropped');
   t.equal(early.messages.length, 0, 'an 8 KiB frame exceeds the pre-auth frame limit: dropped without reading it');
 

@@ -7,7 +7,7 @@ import type { PeerLink, StreamName } from '../../src/transport/transport.js';
 import type { WireMessage } from '../../src/wire/messages.js';
 
 const write = (seq: number, size = 4096): WireMessage => ({
-  type: 'Write', volume: 0, seq, epoch: 1, offset: seq * size, flags: { fua: false, flush: false }, data: Buffer.alloc(size, seq & 0xff),
+  type: 'Write', volume: 0, seq, epoch: 1, offset: seq * size, flags: { fua: false, flush: false }, missing: 0, data: Buffer.alloc(size, seq & 0xff),
 });
 
 async function pair(options: ConstructorParameters<typeof MemoryNetwork>[1] = {}) {

@@ -53,7 +53,7 @@ async function until(what: string, condition: () => boolean, timeoutMs = 15_000)
 }
 
 const write = (seq: number, size: number): WireMessage => ({
-  type: 'Write', volume: 0, seq, epoch: 1, offset: seq * size, flags: { fua: seq % 2 === 0, flush: false }, data: Buffer.alloc(size, seq & 0xff),
+  type: 'Write', volume: 0, seq, epoch: 1, offset: seq * size, flags: { fua: seq % 2 === 0, flush: false }, missing: 0, data: Buffer.alloc(size, seq & 0xff),
 });
 
 t.test('handshake and authentication, then data out and acks back on the control socket', async (t) => {

@@ -51,7 +51,7 @@ t.test('round trip through the stream reader, one byte at a time and all at once
 
 t.test('Write data is not copied on encode or on decode', async (t) => {
   const data = Buffer.alloc(64 * 1024, 0x42);
-  const buffers = encodeFrame({ type: 'Write', volume: 0, seq: 1, epoch: 1, offset: 0, flags: { fua: false, flush: false }, data });
+  const buffers = encodeFrame({ type: 'Write', volume: 0, seq: 1, epoch: 1, offset: 0, flags: { fua: false, flush: false }, missing: 0, data });
   t.equal(buffers.length, 2, 'header+fields and data are separate buffers');
   t.equal(buffers[1], data, 'the data buffer itself is handed to the socket');
   const chunk = Buffer.concat(buffers);
@@ -124,7 +124,7 @@ t.test('malformed fields are refused with TANDEM_E_PROTOCOL', async (t) => {
     ['array count above max', 0x10, mutate(state, 1, [0xff, 0xff]), /State\.volumes: 65535 items, allowed 0\.\.256/],
     ['array count beyond payload', 0x10, mutate(state, 1, [0x00, 0x03]), /State\.volumes\[2\]/],
     ['undefined flag bits', 0x20, mutate(write, 22, [0x80]), /Write\.flags: undefined flag bits 0x80/],
-    ['tail above its max', 0x20, Buffer.concat([write.subarray(0, 23), Buffer.alloc(MAX_DATA_BYTES + 1)]), /Write\.data: 1048577 bytes of data/],
+    ['tail above its max', 0x20, Buffer.concat([write.subarray(0, 27), Buffer.alloc(MAX_DATA_BYTES + 1)]), /Write\.data: 1048577 bytes of data/],
   ];
   for (const [what, typeId, payload, message] of cases) {
     t.throws(() => decodeFrame(frame(typeId, payload)), { ...PROTOCOL, message }, what);
