@@ -2,10 +2,11 @@
 // importing every command module, which halves the start-up of each `tandem` call (the OCF agent
 // and the fence handlers call it on every action).
 import { Config } from '@oclif/core';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+rmSync(`${root}/oclif.manifest.json`, { force: true }); // oclif would read the old one back: new commands stay unknown
 const config = await Config.load(root);
 const manifest = config.plugins.get('tandem').manifest;
 writeFileSync(`${root}/oclif.manifest.json`, JSON.stringify(manifest));

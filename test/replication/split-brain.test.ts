@@ -80,10 +80,27 @@ t.test('detected and refused, then resolved with connect --discard-my-data on th
   t.equal(sha256File(files.disk('a')), sha256File(files.disk('b')), 'identical disks');
 });
 
+let second: { onA: Map<number, Buffer>; onB: Map<number, Buffer> };
+
 t.test('--discard-my-data is used up by one handshake: the next split brain is refused again', async (t) => {
-  await diverge();
+  second = await diverge();
   for (const n of ['a', 'b']) await must(n, ['connect', 's0']);
   await waitFor(cluster, 'a', 's0', 'a refuses the new split brain', standAlone);
   await waitFor(cluster, 'b', 's0', 'b refuses the new split brain', standAlone);
   t.pass('refused: nothing was discarded without asking');
+});
+
+t.test('tandem split-brain resolve --keep, run on both nodes, keeps that node\'s data', async (t) => {
+  const bad = await cluster.cli('a', ['split-brain', 'resolve', 's0', '--keep', 'zulu']);
+  t.not(bad.exitCode, 0);
+  t.match(String(bad.stderr), /--keep zulu: not a node of s0/);
+  const onA = await cluster.cli('a', ['split-brain', 'resolve', 's0', '--keep', 'a']);
+  t.match(String(onA.stdout), /a keeps its data/);
+  const onB = await cluster.cli('b', ['split-brain', 'resolve', 's0', '--keep', 'a']);
+  t.match(String(onB.stdout), /b discards its diverged writes and resyncs from a/);
+  await waitFor(cluster, 'a', 's0', 'b resynced from a', peersUpToDate(['b']));
+  t.same(readBlock('b', 1), second.onA.get(1), "b now holds a's write to the block both wrote");
+  t.same(readBlock('b', 3), second.onA.get(3), 'and the block only a wrote');
+  t.same(readBlock('b', 2), readBlock('a', 2), "b's own write is rolled back");
+  t.equal(sha256File(files.disk('a')), sha256File(files.disk('b')), 'identical disks');
 });
