@@ -1,7 +1,7 @@
 // Polling the real `tandem status --json` until a condition holds (with a deadline and the last
 // status in the failure message, so a failing test says what state it was stuck in).
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NodeStatus, ResourceStatus } from '../../src/resource/states.js';
 import type { TestCluster } from './daemons.js';
@@ -36,4 +36,16 @@ export function peersUpToDate(peers: string[]) {
 
 export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** `length` bytes of a file (a node's backing disk) at `offset`. */
+export function readRange(path: string, offset: number, length: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    readSync(fd, buf, 0, length, offset);
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -4,7 +4,7 @@
 // until `tandem connect`, after which it is resynced from the new Primary.
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildModel, render } from '../../src/cluster/pacemaker-config.js';
@@ -13,7 +13,7 @@ import { resourceConfig } from '../cluster/fixture-config.js';
 import { clusterCibText, run } from '../cluster/pcmk-tools.js';
 import { TestCluster } from '../helpers/daemons.js';
 import { writeResource } from '../helpers/resource-config.js';
-import { peersUpToDate, sha256File, status, waitFor } from '../helpers/wait.js';
+import { peersUpToDate, readRange, sha256File, status, waitFor } from '../helpers/wait.js';
 import { runAgent } from './helpers.js';
 
 const BLOCK = 64 * 1024;
@@ -45,14 +45,6 @@ async function write(node: string, offset: number): Promise<Buffer> {
   await client.write(offset, data);
   client.close();
   return data;
-}
-
-function readBlock(path: string, offset: number): Buffer {
-  const fd = openSync(path, 'r');
-  const buf = Buffer.alloc(BLOCK);
-  readSync(fd, buf, 0, BLOCK, offset);
-  closeSync(fd);
-  return buf;
 }
 
 t.test('auto_takeover=false: no score for the survivor until the operator allows the takeover', async (t) => {
@@ -99,7 +91,7 @@ t.test('auto_resync=false: the crashed former Primary is held StandAlone until t
   t.equal((await status(cluster, 'alpha', 'r0')).held, null, 'no longer held');
   t.equal((await runAgent('demote', params('bravo', manual))).rc, 0);
   t.equal(sha256File(files.disk('alpha')), sha256File(files.disk('bravo')), 'identical data after the resync');
-  t.same(readBlock(files.disk('alpha'), BLOCK), onlyOnBravo, "alpha now holds the write made while it was away");
+  t.same(readRange(files.disk('alpha'), BLOCK, BLOCK), onlyOnBravo, "alpha now holds the write made while it was away");
 });
 
 t.test('auto_resync=true (default): a crashed former Primary connects and is resynced on its own', async (t) => {

@@ -3,13 +3,12 @@
 // touching the data; a node without quorum is never promoted, not even with --force.
 import t, { type Test } from 'tap';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NbdClient } from '../../src/demo/nbd-client.js';
 import { TestCluster } from '../helpers/daemons.js';
 import { bringUp, promoteAndSync } from '../helpers/scenario.js';
 import { writeResource, type ResourceFiles } from '../helpers/resource-config.js';
-import { peersUpToDate, sha256File, status, waitFor } from '../helpers/wait.js';
+import { peersUpToDate, readRange, sha256File, status, waitFor } from '../helpers/wait.js';
 
 const BLOCK = 64 * 1024;
 
@@ -22,13 +21,7 @@ async function threeNodes(t: Test, onNoQuorum: 'suspend-io' | 'io-error'): Promi
   return { cluster, files };
 }
 
-function readBlock(path: string, offset: number): Buffer {
-  const fd = openSync(path, 'r');
-  const buf = Buffer.alloc(BLOCK);
-  readSync(fd, buf, 0, BLOCK, offset);
-  closeSync(fd);
-  return buf;
-}
+const readBlock = (path: string, offset: number): Buffer => readRange(path, offset, BLOCK);
 
 const lost = (peer: string) => (s: { connections: { peer: string; connectionState: string }[] }) =>
   s.connections.some((c) => c.peer === peer && c.connectionState !== 'Connected');

@@ -4,13 +4,12 @@
 // including blocks only the victim had written. The flag serves one handshake only.
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NbdClient } from '../../src/demo/nbd-client.js';
 import { TestCluster } from '../helpers/daemons.js';
 import { bringUp, promoteAndSync } from '../helpers/scenario.js';
 import { writeResource } from '../helpers/resource-config.js';
-import { peersUpToDate, sha256File, status, waitFor } from '../helpers/wait.js';
+import { peersUpToDate, readRange, sha256File, status, waitFor } from '../helpers/wait.js';
 
 const BLOCK = 64 * 1024;
 const cluster = new TestCluster('tandem-splitbrain-');
@@ -19,13 +18,7 @@ const files = await writeResource(cluster, { name: 's0', nodes: ['a', 'b'] });
 await bringUp(cluster, 's0', ['a', 'b']);
 await promoteAndSync(cluster, 's0', 'a', ['b']);
 
-function readBlock(node: string, block: number): Buffer {
-  const fd = openSync(files.disk(node), 'r');
-  const buf = Buffer.alloc(BLOCK);
-  readSync(fd, buf, 0, BLOCK, block * BLOCK);
-  closeSync(fd);
-  return buf;
-}
+const readBlock = (node: string, block: number): Buffer => readRange(files.disk(node), block * BLOCK, BLOCK);
 
 async function must(node: string, args: string[]): Promise<void> {
   const r = await cluster.cli(node, args);
