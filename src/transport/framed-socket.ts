@@ -1,6 +1,7 @@
 // One TCP socket speaking frames: decodes what arrives (strictly, bounded by the reader's frame
-// limit), encodes what is sent with header and bulk data written together (cork/uncork: one
-// writev, no copy), and reports exactly one close with the reason.
+// limit), encodes what is sent with header and bulk data written together (corked until the end
+// of the tick: one writev for every frame of the tick, no copy), and reports exactly one close
+// with the reason.
 //
 // Two ways to receive: `next()` pulls one message at a time (the handshake), `attach()` pushes
 // every message to a handler (an established link). Messages that arrive while nobody listens
@@ -21,6 +22,7 @@ export class FramedSocket {
   private handler: Handler | null = null;
   private waiter: { resolve: (msg: WireMessage) => void; reject: (err: Error) => void } | null = null;
   private paused = false;
+  private corked = false;
   private closeReason: string | null = null;
   private readonly closeListeners: Array<(reason: string) => void> = [];
   private readonly counters = { bytesSent: 0, bytesReceived: 0, framesSent: 0, framesReceived: 0 };
@@ -48,16 +50,44 @@ export class FramedSocket {
 
   send(msg: WireMessage): void {
     if (this.closed) return;
-    const buffers = encodeFrame(msg);
-    if (buffers.length === 1) {
-      this.socket.write(buffers[0]); // an ack or ping: nothing to gather, no cork needed
-    } else {
-      this.socket.cork();
-      for (const buffer of buffers) this.socket.write(buffer);
-      this.socket.uncork();
+    this.corkForTick();
+    this.write(msg);
+  }
+
+  /**
+   * Send at once, after what this tick has queued so far: for liveness (Ping, PingAck), whose
+   * round trip must not include whatever work the rest of the tick does.
+   */
+  sendNow(msg: WireMessage): void {
+    if (this.closed) return;
+    this.uncorkNow();
+    this.write(msg);
+  }
+
+  private uncorkNow(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
+  }
+
+  private write(msg: WireMessage): void {
+    for (const buffer of encodeFrame(msg)) {
+      this.socket.write(buffer);
+      this.counters.bytesSent += buffer.length;
     }
-    for (const buffer of buffers) this.counters.bytesSent += buffer.length;
     this.counters.framesSent++;
+  }
+
+  /**
+   * Frames sent in one tick leave in one writev when the tick ends: a chunk of NBD requests (or
+   * of replicated writes, on the peer: their acks) costs one syscall and one TCP push, not one
+   * per frame. Nothing waits longer: the uncork runs before the event loop polls again.
+   */
+  private corkForTick(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    process.nextTick(() => this.uncorkNow()); // a no-op if sendNow() or destroy() came first
   }
 
   /** Bytes written and not yet handed to the kernel (the send-side bound). */
@@ -112,6 +142,8 @@ export class FramedSocket {
   }
 
   destroy(reason: string): void {
+    // frames sent earlier in this tick reach the kernel first, as they would have uncorked
+    if (!this.socket.destroyed) this.uncorkNow();
     this.socket.destroy();
     this.markClosed(reason);
   }

@@ -74,6 +74,17 @@ export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
   sendControl(msg: WireMessage): void {
     if (this.closed) return;
     this.control.send(msg);
+    this.checkControlQueue();
+  }
+
+  /** Pings and their answers leave at once: a round trip must not include the rest of a tick. */
+  private sendLiveness(msg: WireMessage): void {
+    if (this.closed) return;
+    this.control.sendNow(msg);
+    this.checkControlQueue();
+  }
+
+  private checkControlQueue(): void {
     if (this.control.queuedBytes > CONTROL_QUEUED_BYTES_MAX) {
       this.close(`peer does not read its control socket (${CONTROL_QUEUED_BYTES_MAX} bytes queued)`);
     }
@@ -102,7 +113,7 @@ export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
         });
       });
       this.pings.set(id, { sentAtMs: this.clock.now(), resolve, reject, timer });
-      this.sendControl({ type: 'Ping', id });
+      this.sendLiveness({ type: 'Ping', id });
     });
   }
 
@@ -136,7 +147,7 @@ export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
   private receive(msg: WireMessage, stream: StreamName): void {
     if (this.closed) return;
     switch (msg.type) {
-      case 'Ping': this.control.send({ type: 'PingAck', id: msg.id }); return;
+      case 'Ping': this.sendLiveness({ type: 'PingAck', id: msg.id }); return;
       case 'PingAck': this.onPingAck(msg.id); return;
       case 'Disconnect': this.close(`node ${this.peerNodeId} disconnected: ${msg.reason}`, false); return;
     }
