@@ -30,6 +30,9 @@ export interface AlJournal {
 
 export class PmemSlotTable implements AlJournal {
   readonly inline = true;
+  /** one slot entry, reused: the store copies it at once */
+  private readonly entry = new Uint8Array(8);
+  private readonly entryView = new DataView(this.entry.buffer);
 
   constructor(private readonly store: MetaStore, private readonly offset: number, private readonly slots: number, private epoch: number) {}
 
@@ -45,11 +48,9 @@ export class PmemSlotTable implements AlJournal {
 
   record(updates: readonly SlotUpdate[]): void {
     for (const { slot, extent } of updates) {
-      const entry = new Uint8Array(8);
-      const v = new DataView(entry.buffer);
-      v.setUint32(0, extent, true);
-      v.setUint32(4, this.epoch, true);
-      this.store.write(this.offset + slot * 8, entry);
+      this.entryView.setUint32(0, extent, true);
+      this.entryView.setUint32(4, this.epoch, true);
+      this.store.write(this.offset + slot * 8, this.entry);
       this.store.persist(this.offset + slot * 8, 8);
     }
   }

@@ -17,6 +17,8 @@ export class PmemStore implements MetaStore {
   private bytes: Uint8Array;
   private words: BigUint64Array;
   private buffer: ArrayBuffer;
+  private readonly scratch = new BigUint64Array(1);
+  private readonly scratchBytes = new Uint8Array(this.scratch.buffer);
 
   /** Map an existing file/devdax whole, or first create a file of `createSize` bytes. */
   static open(path: string, createSize?: number): PmemStore {
@@ -78,7 +80,9 @@ export class PmemStore implements MetaStore {
     checkRange(this.length, offset, data.length);
     if (data.length === 8 && offset % 8 === 0) {
       // One 8-byte store: PMEM guarantees power-fail atomicity for aligned 8-byte stores only.
-      this.words[offset / 8] = new BigUint64Array(data.buffer.slice(data.byteOffset, data.byteOffset + 8))[0];
+      // The bytes go through a scratch word (no allocation per store: AL updates are per write).
+      this.scratchBytes.set(data);
+      this.words[offset / 8] = this.scratch[0];
       return;
     }
     this.bytes.set(data, offset);
