@@ -1,8 +1,9 @@
 // Data-path benchmark (DESIGN §8): fio's nbd engine, 4k random writes scattered over a volume far
 // larger than the activity log covers (64 GiB against 1237 × 4 MiB ≈ 4.8 GiB, so ~92 % of writes
 // need an AL update), against nbdkit's file plugin on the same kind of sparse tmpfs file in the
-// same run. Rows: nbdkit QD1/QD32; a StandAlone Primary with PMEM metadata, block metadata (a
-// file on the real disk) and metadata updates off; two nodes in network namespaces, protocol C,
+// same run. Rows: nbdkit QD1/QD32; a StandAlone Primary with PMEM metadata (msync, and again
+// with PMEM_IS_PMEM_FORCE=1: the cache-flush path), block metadata (a file on the real disk) and
+// metadata updates off; two nodes in network namespaces, protocol C,
 // QD1/QD32, plus the TCP RTT between the namespaces. Prints the bars as ratios, PASS/MISS, and
 // appends the result to bench/RESULTS.md.
 //
@@ -11,7 +12,7 @@
 //
 // Each row also reports the server processes' CPU time per write (/proc), which stays
 // meaningful on a loaded machine. --reps N repeats the sequence and reports each row's median;
-// --only runs some setups (baseline, pmem, block, no-meta, two); --profile runs every tandemd
+// --only runs some setups (baseline, pmem, pmem-force, block, no-meta, two); --profile runs every tandemd
 // under node --cpu-prof and prints where its CPU went during fio. Needs root (network
 // namespaces), fio, nbdkit, nbdinfo, ip. Interrupting it (Ctrl-C) cleans up too.
 import { execa } from 'execa';
@@ -51,7 +52,7 @@ interface Options {
   results: string;
 }
 
-const SETUPS = ['baseline', 'pmem', 'block', 'no-meta', 'two'] as const;
+const SETUPS = ['baseline', 'pmem', 'pmem-force', 'block', 'no-meta', 'two'] as const;
 type Setup = (typeof SETUPS)[number];
 
 function setupsOf(list: string): Set<Setup> {
@@ -61,7 +62,7 @@ function setupsOf(list: string): Set<Setup> {
   return new Set(names as Setup[]);
 }
 
-type RowId = 'nbdkit-qd1' | 'nbdkit-qd32' | 'pmem' | 'block' | 'no-meta' | 'two-qd1' | 'two-qd32';
+type RowId = 'nbdkit-qd1' | 'nbdkit-qd32' | 'pmem' | 'pmem-force' | 'block' | 'no-meta' | 'two-qd1' | 'two-qd32';
 
 interface Row {
   id: RowId;
@@ -97,12 +98,13 @@ const ROW_LABELS: Record<RowId, string> = {
   'nbdkit-qd1': 'nbdkit file, QD1',
   'nbdkit-qd32': 'nbdkit file, QD32',
   pmem: 'tandem StandAlone Primary, pmem: metadata, QD1',
+  'pmem-force': 'tandem StandAlone Primary, pmem: metadata with PMEM_IS_PMEM_FORCE=1 (the cache-flush path real PMEM takes; not durable on tmpfs), QD1',
   block: 'tandem StandAlone Primary, block: metadata, QD1',
   'no-meta': 'tandem StandAlone Primary, metadata updates off, QD1',
   'two-qd1': 'tandem 2 nodes (netns), protocol C, QD1',
   'two-qd32': 'tandem 2 nodes (netns), protocol C, QD32',
 };
-const FIO_RUNS: Record<Setup, number> = { baseline: 2, pmem: 1, block: 1, 'no-meta': 1, two: 2 };
+const FIO_RUNS: Record<Setup, number> = { baseline: 2, pmem: 1, 'pmem-force': 1, block: 1, 'no-meta': 1, two: 2 };
 
 /** Wall-clock spans of every fio run so far: a CPU profile is read only where fio was writing. */
 const fioSpans: Array<[number, number]> = [];
@@ -168,7 +170,8 @@ async function measureOnce(opts: Options, cleanup: Cleanup, progress: Progress):
 
   if (opts.only.has('baseline')) await baseline(join(shm, 'nbdkit'), opts, cleanup, fio);
   const setups: Array<[RowId, 'pmem' | 'block', Record<string, string>]> = [
-    ['pmem', 'pmem', {}], ['block', 'block', {}], ['no-meta', 'pmem', { TANDEM_BENCH_NO_METADATA: '1' }]];
+    ['pmem', 'pmem', {}], ['pmem-force', 'pmem', { PMEM_IS_PMEM_FORCE: '1' }], ['block', 'block', {}],
+    ['no-meta', 'pmem', { TANDEM_BENCH_NO_METADATA: '1' }]];
   for (const [id, meta, daemonEnv] of setups.filter(([id]) => opts.only.has(id as Setup))) {
     const spec = { meta, daemonEnv, dataDir: join(shm, id), blockDir: join(disk, id) };
     m.profiles.push(...await standalone(spec, opts, cleanup, (uri, servers) => fio(uri, 1, id, servers)));
@@ -263,7 +266,9 @@ async function withCluster(spec: BenchResourceSpec, opts: Options, cleanup: Clea
     await cluster.stopAll();
     if (!cpuProfDir) return [];
     const spans = fioSpans.slice(firstSpan);
-    const setup = `${spec.nodes[1].wrap.length > 0 ? 'two nodes' : 'StandAlone'}, ${spec.meta}${spec.daemonEnv?.TANDEM_BENCH_NO_METADATA ? ', metadata off' : ''}`;
+    const env = spec.daemonEnv ?? {};
+    const setup = `${spec.nodes[1].wrap.length > 0 ? 'two nodes' : 'StandAlone'}, ${spec.meta}` +
+      `${env.TANDEM_BENCH_NO_METADATA ? ', metadata off' : ''}${env.PMEM_IS_PMEM_FORCE ? ', PMEM_IS_PMEM_FORCE=1' : ''}`;
     return spec.nodes.filter((n) => existsSync(join(cpuProfDir, `${n.name}.cpuprofile`))).map((n) => {
       const exited = cluster.exitedAt.get(n.name)!;
       const window = { fromMsBeforeExit: exited - spans[0][0], toMsBeforeExit: exited - spans[spans.length - 1][1] };
@@ -342,7 +347,8 @@ function renderReport(opts: Options, m: Measured, bars: Bar[], host: Machine): s
       `${opts.reps > 1 ? ` (the median of ${opts.reps} repetitions of the whole sequence)` : ''}, over a ` +
       `${fmt(opts.sizeBytes / GiB)} GiB sparse file on /dev/shm (nbdkit and every tandem disk alike); the AL (${DEFAULT_AL_EXTENTS} × 4 MiB) covers ` +
       `${fmt(alShare * 100, 1)} % of it, so about ${fmt((1 - alShare) * 100)} % of writes need an AL update. ` +
-      'pmem: metadata on /dev/shm (msync path), block: metadata in a file on /var/tmp (the VM disk, fdatasync). ' +
+      'pmem: metadata on /dev/shm (msync path); the PMEM_IS_PMEM_FORCE=1 row maps the same file as if it were PMEM ' +
+      '(libpmem flushes CPU caches instead of calling msync: the CPU cost of real PMEM, not its durability), block: metadata in a file on /var/tmp (the VM disk, fdatasync). ' +
       'StandAlone = peer configured but disconnected (each write also sets bitmap bits). ' +
       (m.rtt.samples === 0 ? '' : 'Two nodes: one tandemd per network namespace (veth + bridge), initial sync skipped on the all-zero disks; ' +
         `TCP RTT measured in the same run (Node ping-pong, 64 B): mean ${fmt(m.rtt.meanUs, 1)} µs, p50 ${fmt(m.rtt.p50Us, 1)}, p99 ${fmt(m.rtt.p99Us, 1)}.`),
