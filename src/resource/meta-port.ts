@@ -51,8 +51,14 @@ class MetaAdapter implements VolumeMetaPort {
       primary: meta.hasDeviceFlag('PRIMARY_IND'),
       crashedPrimary: meta.recovery.crashed && meta.hasDeviceFlag('PRIMARY_IND'),
     };
-    if (this.flags.crashedPrimary) meta.setDeviceFlags(['CRASHED_PRIMARY']);
-    else this.flags.crashedPrimary = meta.hasDeviceFlag('CRASHED_PRIMARY');
+    // the Primary indicator is turned into "crashed as Primary", which lasts until the node is
+    // resynced or promoted; left set, any later crash (as Secondary) would count as a Primary's
+    if (this.flags.crashedPrimary) {
+      meta.setDeviceFlags(['CRASHED_PRIMARY'], ['PRIMARY_IND']);
+      this.flags.primary = false;
+    } else {
+      this.flags.crashedPrimary = meta.hasDeviceFlag('CRASHED_PRIMARY');
+    }
   }
 
   get sizeBytes(): number {

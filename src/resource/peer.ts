@@ -14,6 +14,8 @@ import type { ConnectionStatus, DiskState, ReplicationState, Role } from './stat
 
 /** Out-of-sync ranges reported to a peer in State (the wire bound is 8192, AL ranges come too). */
 const MAX_REPORTED_RANGES = 4096;
+/** Disconnect reasons that start with this end the connection on both sides (see refuse). */
+const REFUSAL = 'refused: ';
 
 export interface PeerVolume {
   replicationState: ReplicationState;
@@ -89,11 +91,15 @@ export class Peer {
     this.onLinkClosed(link, reason);
   }
 
-  /** Stop talking to this peer until the administrator connects again. */
+  /**
+   * Stop talking to this peer until the administrator connects again. The peer is told, and goes
+   * StandAlone too (as both DRBD nodes do after a split brain): our Disconnect can overtake our
+   * State on the other socket, so it may not have reached the same verdict by itself.
+   */
   refuse(reason: string): void {
     this.resource.log.warn('connection refused', { peer: this.node.name, reason });
     this.resource.emit('connection', { peer: this.node.name, connectionState: 'StandAlone', reason });
-    this.link?.sendControl({ type: 'Disconnect', reason });
+    this.link?.sendControl({ type: 'Disconnect', reason: `${REFUSAL}${reason}` });
     this.closeLink(reason);
     this.connectionState = 'StandAlone';
     this.resource.stopDialing(this.node.id);
@@ -113,6 +119,10 @@ export class Peer {
     }
     this.peerRole = 'Unknown';
     this.lostWhilePrimary = wasPrimary;
+    if (reason.includes(`disconnected: ${REFUSAL}`)) { // the peer refused us: wait for the administrator too
+      this.connectionState = 'StandAlone';
+      this.resource.stopDialing(this.node.id);
+    }
     for (const v of this.resource.volumes) this.bitmapOf(v)?.setPeerConnected(this.node.id, false);
     if (this.connectionState !== 'StandAlone') this.connectionState = 'Connecting';
     this.resource.log.warn('peer connection lost', { peer: this.node.name, reason });

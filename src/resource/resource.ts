@@ -272,7 +272,7 @@ export class Resource {
       for (const id of absent) if (force && v.diskState !== 'UpToDate') v.meta.markAllOutOfSync(id);
       this.log.info('new data generation', { volume: v.index, generation: current.toString(16), absent });
     }
-    v.meta.setFlags({ consistent: true, wasUpToDate: true, primary: true });
+    v.meta.setFlags({ consistent: true, wasUpToDate: true, primary: true, crashedPrimary: false }); // a new crash sets it again
     if (v.diskState !== 'UpToDate') {
       v.diskState = 'UpToDate';
       this.emit('disk', { volume: v.index, diskState: v.diskState });

@@ -69,6 +69,7 @@ function markMissing(from: Peer, volume: Volume, missing: number, offset: number
     meta.markOutOfSync(other.node.id, offset, length, duringWrite);
     const pv = other.volumes.get(volume.index);
     pv?.resync?.noteDirtied(offset, length);
+    pv?.resync?.pump(); // a source that had nothing left to send would not look again
     if (other.connected && volume.diskState === 'UpToDate' && pv?.replicationState === 'Established') other.startResync(volume);
   }
 }
@@ -101,7 +102,8 @@ function finishResync(peer: Peer, volume: Volume, current: bigint, history: bigi
   if (!volume.meta) return;
   volume.backing!.flush(); // resynced data is durable before the disk claims UpToDate
   volume.meta.adoptCurrent(current, history);
-  volume.meta.setFlags({ consistent: true, wasUpToDate: true });
+  // the writes it may have had alone as a crashed Primary are gone now: it holds the source's data
+  volume.meta.setFlags({ consistent: true, wasUpToDate: true, crashedPrimary: false });
   volume.diskState = 'UpToDate';
   pv.replicationState = 'Established';
   peer.resource.reconcileRanges.delete(volume.index);

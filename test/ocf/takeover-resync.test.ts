@@ -92,6 +92,12 @@ t.test('auto_resync=false: the crashed former Primary is held StandAlone until t
   t.equal((await runAgent('demote', params('bravo', manual))).rc, 0);
   t.equal(sha256File(files.disk('alpha')), sha256File(files.disk('bravo')), 'identical data after the resync');
   t.same(readRange(files.disk('alpha'), BLOCK, BLOCK), onlyOnBravo, "alpha now holds the write made while it was away");
+
+  await cluster.kill('alpha'); // a crash as Secondary, after the resync
+  await cluster.start('alpha');
+  t.equal((await runAgent('start', params('alpha', manual))).rc, 0);
+  t.equal((await status(cluster, 'alpha', 'r0')).held, null, 'resynced once: not held again on the next start');
+  await waitFor(cluster, 'bravo', 'r0', 'alpha back', peersUpToDate(['alpha']));
 });
 
 t.test('auto_resync=true (default): a crashed former Primary connects and is resynced on its own', async (t) => {
