@@ -38,6 +38,8 @@ export class Resource {
   discardMyData = false;
   /** this node reaches enough nodes to write or be promoted (always true with quorum = off) */
   private quorate = true;
+  /** a diskless Primary's writes a peer did not confirm, until the other peers are told (onPeerLost) */
+  private unconfirmed: Array<{ nodeId: number; volume: number; offset: number; length: number }> = [];
   private resumeWaiters: Array<() => void> = [];
   readonly fencing = new Fencing(this);
 
@@ -377,9 +379,6 @@ export class Resource {
     else read.resolve(msg.data);
   }
 
-  /** A diskless Primary's writes a peer did not confirm, until its peers are told (onPeerLost). */
-  private unconfirmed: Array<{ nodeId: number; volume: number; offset: number; length: number }> = [];
-
   /**
    * A diskless Primary's write that a peer did not confirm (link lost, or a NegAck): the peers that
    * got it must keep it out of sync for that one, after the new generation that excludes it.
@@ -402,10 +401,6 @@ export class Resource {
   }
 
   // ---- quorum ---------------------------------------------------------------------------------
-
-  get hasQuorum(): boolean {
-    return this.quorate;
-  }
 
   /** Writes fail at once without quorum under on-no-quorum = io-error (suspend-io makes them wait). */
   get failsWritesWithoutQuorum(): boolean {
