@@ -5,6 +5,7 @@
 import type { Peer } from './peer.js';
 import type { Resource } from './resource.js';
 import type { Volume } from './volume.js';
+import { sameGeneration } from './sync-decision.js';
 import { ioError } from './primary.js';
 
 /** Reads and writes in flight through peers wait at most this long before failing with EIO. */
@@ -63,12 +64,10 @@ export class DisklessBackend {
   }
 }
 
-const strip = (g: bigint): bigint => g & ~1n; // bit 0 marks "created while Primary"
-
 export function isServer(peer: Peer, volume: Volume): boolean {
   const view = peer.volumes.get(volume.index)?.view;
   if (!peer.connected || !peer.peerUpToDate(volume.index) || !view) return false;
-  return volume.exposed.length === 0 || strip(view.current) === strip(volume.exposed[0]) || volume.followers.has(peer.node.id);
+  return volume.exposed.length === 0 || sameGeneration(view.current, volume.exposed[0]) || volume.followers.has(peer.node.id);
 }
 
 /**
@@ -100,16 +99,16 @@ export function exposeOnPromotion(resource: Resource, volume: Volume, fresh: () 
   if (volume.exposed.length < 2) return;
   for (const p of resource.peers.values()) {
     const view = p.volumes.get(volume.index)?.view;
-    if (p.connected && p.peerUpToDate(volume.index) && view && strip(view.current) === strip(volume.exposed[1])) volume.followers.add(p.node.id);
+    if (p.connected && p.peerUpToDate(volume.index) && view && sameGeneration(view.current, volume.exposed[1])) volume.followers.add(p.node.id);
   }
 }
 
 function chooseExposedGeneration(resource: Resource, volume: Volume, fresh: () => bigint): bigint[] {
   const views = [...resource.peers.values()].filter((p) => p.connected && p.peerUpToDate(volume.index))
     .map((p) => p.volumes.get(volume.index)?.view).filter((v) => v !== null && v !== undefined);
-  const newest = views.find((v) => !views.some((o) => o !== v && o.history.some((h) => strip(h) === strip(v.current))));
+  const newest = views.find((v) => !views.some((o) => o !== v && o.history.some((h) => sameGeneration(h, v.current))));
   if (!newest) return [];
   const everyone = [...resource.peers.values()].filter((p) => p.diskful)
-    .every((p) => p.connected && strip(p.volumes.get(volume.index)?.view?.current ?? 0n) === strip(newest.current) && p.peerUpToDate(volume.index));
+    .every((p) => p.connected && sameGeneration(p.volumes.get(volume.index)?.view?.current ?? 0n, newest.current) && p.peerUpToDate(volume.index));
   return everyone ? [newest.current] : [fresh(), newest.current];
 }

@@ -2,7 +2,7 @@
 // run the generation handshake and start the right sync; while Established, follow the Primary's
 // new data generations. Anything this version cannot resolve safely refuses the connection.
 import type { Peer, PeerVolume } from './peer.js';
-import { decideSync, type SyncDecision } from './sync-decision.js';
+import { decideSync, sameGeneration, type SyncDecision } from './sync-decision.js';
 import type { VolumeState } from './peer-messages.js';
 import type { Volume } from './volume.js';
 
@@ -116,8 +116,7 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeState, pv: PeerVolum
  * others hold its bitmap) and a diskless node's "no generation" (0) is never taken.
  */
 function followDisklessPrimary(meta: NonNullable<Volume['meta']>, view: VolumeState): boolean {
-  const strip = (g: bigint): bigint => g & ~1n;
-  if (view.current === 0n || view.history.length === 0 || strip(view.history[0]) !== strip(meta.current())) return false;
+  if (view.current === 0n || view.history.length === 0 || !sameGeneration(view.history[0], meta.current())) return false;
   meta.followCurrent(view.current);
   return true;
 }

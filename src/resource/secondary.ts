@@ -27,7 +27,9 @@ function apply(peer: Peer, msg: Applied): void | Promise<void> {
   switch (msg.type) {
     case 'Write': return applyWrite(peer, volume, msg.seq, msg.offset, msg.data, msg.fua, msg.missing);
     case 'WriteZeroes': return applyWrite(peer, volume, msg.seq, msg.offset, Buffer.alloc(msg.length), false, msg.missing);
-    case 'OutOfSync': return markMissing(peer, volume, msg.missing, msg.offset, msg.length, false);
+    case 'OutOfSync':
+      if (!volume.meta || msg.offset + msg.length > volume.meta.sizeBytes) return protocolError(peer, 'out-of-sync range beyond the end of the volume');
+      return markMissing(peer, volume, msg.missing, msg.offset, msg.length, false);
     case 'ResyncData': return applyResyncData(peer, volume, msg);
     case 'ResyncDone': return finishResync(peer, volume, msg.current, msg.history);
     case 'ReadRequest': return serveRead(peer, volume, msg);

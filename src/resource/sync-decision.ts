@@ -28,6 +28,9 @@ export type SyncDecision =
 
 const strip = (u: bigint): bigint => u & ~PRIMARY_BIT;
 
+/** The same data generation (the "created while Primary" bit aside). */
+export const sameGeneration = (a: bigint, b: bigint): boolean => strip(a) === strip(b);
+
 /**
  * Decide the sync direction. `localIsLowerNodeId` breaks the tie when both sides crashed as
  * Primary with equal generations (DRBD's RESOLVE_CONFLICTS).
