@@ -65,6 +65,7 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: SyncDecision): void 
   switch (d.kind) {
     case 'no-sync':
       pv.replicationState = 'Established';
+      forgetStaleBits(peer, volume, pv.view!);
       r.reconcile(peer, volume, pv.view?.reconcile ?? []);
       return;
     case 'source':
@@ -92,6 +93,19 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: SyncDecision): void 
       peer.refuse(`unrelated data on volume ${volume.index}: the two nodes share no data generation`);
       return;
   }
+}
+
+/**
+ * Both UpToDate in the same generation: whatever bits this node still keeps for the peer are stale
+ * (another node resynced it meanwhile, say), and its bitmap generation is retired.
+ */
+function forgetStaleBits(peer: Peer, volume: Volume, view: VolumeState): void {
+  const meta = volume.meta!;
+  if (volume.diskState !== 'UpToDate' || view.diskState !== 'UpToDate' || !sameGeneration(meta.current(), view.current)) return;
+  if (meta.outOfSyncBytes(peer.node.id) === 0 && meta.bitmapGeneration(peer.node.id) === 0n) return;
+  meta.markInSync(peer.node.id, 0, meta.sizeBytes);
+  meta.setBitmapGeneration(peer.node.id, 0n);
+  peer.resource.log.info('stale out-of-sync bits dropped: same generation, both UpToDate', { peer: peer.node.name, volume: volume.index });
 }
 
 /** While Established: adopt a Primary's new data generation; start syncing a peer that fell behind. */

@@ -85,9 +85,22 @@ function applyResyncData(peer: Peer, volume: Volume, msg: Extract<PeerMessage, {
   const pv = peer.volumes.get(volume.index)!;
   if (!volume.backing || !volume.meta || peer.resource.role === 'Primary') return protocolError(peer, 'resync data sent to a node that cannot be SyncTarget');
   if (msg.offset + msg.data.length > volume.meta.sizeBytes) return protocolError(peer, 'resync data beyond the end of the volume');
+  if (syncingFromAnother(peer, volume)) {
+    // two sources at once (several Secondaries of a diskless Primary): their blocks could cross.
+    // This one comes back later, when the first is done and the generations tell what is left.
+    peer.closeLink(`volume ${volume.index} is already resyncing from node ${volume.syncSource}`);
+    return;
+  }
+  volume.syncSource = peer.node.id;
   if (pv.replicationState !== 'SyncTarget') becomeSyncTarget(peer, volume);
   volume.backing.write(msg.offset, msg.data);
   peer.link?.sendControl({ type: 'ResyncAck', volume: volume.index, id: msg.id, offset: msg.offset, length: msg.data.length });
+}
+
+function syncingFromAnother(peer: Peer, volume: Volume): boolean {
+  if (volume.syncSource === null || volume.syncSource === peer.node.id) return false;
+  const other = peer.resource.peers.get(volume.syncSource);
+  return other !== undefined && other.connected && other.volumes.get(volume.index)?.replicationState === 'SyncTarget';
 }
 
 export function becomeSyncTarget(peer: Peer, volume: Volume): void {
@@ -108,6 +121,7 @@ function finishResync(peer: Peer, volume: Volume, current: bigint, history: bigi
   volume.meta.setFlags({ consistent: true, wasUpToDate: true, crashedPrimary: false });
   volume.diskState = 'UpToDate';
   pv.replicationState = 'Established';
+  volume.syncSource = null;
   peer.resource.reconcileRanges.delete(volume.index);
   peer.resource.emit('disk', { volume: volume.index, diskState: 'UpToDate' });
   peer.resource.log.info('resync finished as SyncTarget', { peer: peer.node.name, volume: volume.index });

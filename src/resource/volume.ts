@@ -17,6 +17,8 @@ export class Volume {
    * with the ones it replaced. Peers in this generation get its writes; the others are "missing".
    */
   exposed: bigint[] = [];
+  /** the peer whose resync data this node is taking (node id), one at a time */
+  syncSource: number | null = null;
   /** peers that were in the generation a diskless Primary just replaced and follow it (link kept) */
   readonly followers = new Set<number>();
 

@@ -76,3 +76,30 @@ t.test('a diskful peer away while the diskless Primary writes: recorded, resynce
   t.equal(await generation('a'), await generation('b'), 'a and b in the same generation');
   t.equal(sha256File(files.disk('a')), sha256File(files.disk('b')), 'a and b identical');
 });
+
+t.test('two diskful Secondaries could both resync the returning peer: it takes one source at a time', async (t) => {
+  const four = new TestCluster('tandem-dlprimary4-');
+  t.teardown(() => four.destroy());
+  const f = await writeResource(four, { name: 'd1', nodes: ['a', 'b', 'd', 'c'], diskless: ['c'], sizeBytes: 16 * 1024 * 1024 });
+  await bringUp(four, 'd1', ['a', 'b', 'd', 'c'], { diskless: ['c'] });
+  await promoteAndSync(four, 'd1', 'a', ['b', 'd']);
+  const run = async (node: string, args: string[]): Promise<void> => {
+    const r = await four.cli(node, args);
+    if (r.exitCode !== 0) throw new Error(`tandem ${args.join(' ')} on ${node}: ${r.stderr}`);
+  };
+  await run('a', ['secondary', 'd1']);
+  await run('c', ['primary', 'd1']);
+  await four.kill('b');
+  await waitFor(four, 'a', 'd1', 'b lost', (s) => s.connections.some((c) => c.peer === 'b' && c.connectionState !== 'Connected'));
+  const client = await NbdClient.open(f.socket('c'));
+  for (let i = 0; i < 400; i++) await client.write(Math.floor(Math.random() * (client.size / BLOCK)) * BLOCK, randomBytes(BLOCK));
+  await four.start('b');
+  await run('b', ['up', 'd1']);
+  for (const n of ['a', 'd']) await waitFor(four, n, 'd1', `b UpToDate as seen from ${n}`, peersUpToDate(['b']), 60_000);
+  for (let i = 0; i < 100; i++) await client.write(Math.floor(Math.random() * (client.size / BLOCK)) * BLOCK, randomBytes(BLOCK));
+  client.close();
+  await run('c', ['secondary', 'd1']);
+  const digests = ['a', 'b', 'd'].map((n) => sha256File(f.disk(n)));
+  t.equal(digests[1], digests[0], 'b identical to a');
+  t.equal(digests[2], digests[0], 'd identical to a');
+});
