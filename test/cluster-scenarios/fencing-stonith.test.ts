@@ -19,13 +19,18 @@ t.test('resource-and-stonith: I/O frozen until the handler answers, constraint p
 
   await cutReplicationLinkOfPrimary(t, tc);
 
-  // the Primary lost two peers: one freeze per fence-peer handler, one resume after the last answer
+  // the Primary lost two peers: one freeze per fence-peer handler; the two losses may overlap (one
+  // resume) or not (a resume after each), but I/O never resumes while a handler is still running
   const primary = logs.find((l) => l.first((e) => e.kind === 'suspended'));
   const frozen = primary?.events.filter((e) => e.kind === 'suspended') ?? [];
-  t.same(frozen.map((e) => e.suspended), [true, true, false], 'the Primary froze I/O for each lost peer, then resumed once');
+  t.equal(frozen.filter((e) => e.suspended).length, 2, 'the Primary froze I/O for each lost peer');
+  t.equal(frozen.at(-1)?.suspended, false, 'and resumed in the end');
   t.ok(frozen.every((e) => String(e.reason).startsWith('fencing')), 'frozen for fencing');
   const answers = primary?.events.filter((e) => e.kind === 'fencing' && e.exitCode !== undefined) ?? [];
-  t.ok(answers.every((a) => a.at <= frozen[2].at), 'writes resumed only after every handler had answered');
+  const answeredBefore = (at: number): number => answers.filter((a) => a.at <= at).length;
+  const freezesBefore = (i: number): number => frozen.slice(0, i).filter((f) => f.suspended).length;
+  t.ok(frozen.every((e, i) => e.suspended || answeredBefore(e.at) >= freezesBefore(i)),
+    `writes resumed only after every running handler had answered (${frozen.map((e) => (e.suspended ? 'freeze' : 'resume')).join(', ')})`);
   const history = await tc.c.exec(tc.names[0], ['stonith_admin', '--history', '*']);
   t.notMatch(history.stdout, /reboot|off of/, 'no node was shot: the cluster link stayed up');
   t.same(await tc.c.onlineNodes(tc.names[0]), tc.names, 'every node still online');
