@@ -61,10 +61,15 @@ export function readParams(env: NodeJS.ProcessEnv): AgentParams {
 const TRUE = new Set(['true', 'yes', 'on', '1', 'y']);
 const FALSE = new Set(['false', 'no', 'off', '0', 'n']);
 
+/** true or false in any of Pacemaker's spellings; null for anything else. */
+export function pacemakerBoolean(text: string): boolean | null {
+  const value = text.toLowerCase();
+  return TRUE.has(value) ? true : FALSE.has(value) ? false : null;
+}
+
 function booleanParam(env: NodeJS.ProcessEnv, name: string): boolean {
-  const value = reskey(env, name).toLowerCase();
-  if (TRUE.has(value)) return true;
-  if (FALSE.has(value)) return false;
+  const value = pacemakerBoolean(reskey(env, name));
+  if (value !== null) return value;
   throw new OcfExit(OCF.ERR_ARGS, `parameter ${name}='${reskey(env, name)}' must be true or false (also yes/no, on/off, 1/0)`);
 }
 

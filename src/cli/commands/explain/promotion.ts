@@ -7,6 +7,7 @@ import {
 import { TandemError } from '../../../lib/errors.js';
 import { controlSocketPath } from '../../../lib/env.js';
 import { SocketDaemonClient } from '../../../ocf/daemon-client.js';
+import { pacemakerBoolean } from '../../../ocf/params.js';
 import { TandemCommand } from '../../base.js';
 
 interface Explanation {
@@ -61,8 +62,8 @@ export default class ExplainPromotion extends TandemCommand {
 /** The primitive's auto_takeover parameter as Pacemaker holds it; true when unset or unreachable. */
 async function autoTakeoverInCib(cib: Cib, primitive: string): Promise<boolean> {
   const xml = await cib.query(`//primitive[@id='${primitive}']/instance_attributes/nvpair[@name='auto_takeover']`).catch(() => null);
-  const value = xml?.match(/value="([^"]*)"/)?.[1]?.toLowerCase();
-  return !['false', 'no', 'off', '0', 'n'].includes(value ?? 'true');
+  const value = xml?.match(/value="([^"]*)"/)?.[1];
+  return value === undefined ? true : pacemakerBoolean(value) ?? true;
 }
 
 function render(e: Explanation): string {
