@@ -1,37 +1,13 @@
 // ocf:tandem:replica against real tandemd processes (two nodes on loopback, PMEM metadata on
 // tmpfs): the agent's lifecycle with the daemon's own answers, and the promotion score it earns.
 import t from 'tap';
-import { TestCluster } from '../helpers/daemons.js';
-import { writeResource } from '../helpers/resource-config.js';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { buildModel, render } from '../../src/cluster/pacemaker-config.js';
-import { resourceConfig } from '../cluster/fixture-config.js';
-import { clusterCibText, run } from '../cluster/pcmk-tools.js';
+import { run } from '../cluster/pcmk-tools.js';
+import { agentCluster } from './agent-cluster.js';
 import { runAgent } from './helpers.js';
 
-const cluster = new TestCluster('tandem-ocf-real-');
+const { cluster, score, params } = await agentCluster('tandem-ocf-real-');
 t.teardown(() => cluster.destroy());
-await writeResource(cluster, { name: 'r0', nodes: ['alpha', 'bravo'] });
-for (const n of ['alpha', 'bravo']) {
-  const md = await cluster.cli(n, ['md', 'create', 'r0']);
-  if (md.exitCode !== 0) throw new Error(`md create on ${n}: ${md.stderr}`);
-  await cluster.start(n);
-}
-
-// the promotion scores land in a CIB file, as crm_attribute would write them into the live CIB
-const cib = join(cluster.root, 'cib.xml');
-writeFileSync(cib, clusterCibText(render(buildModel(resourceConfig('r0', ['alpha', 'bravo'])), 'cib'), { alpha: 1, bravo: 1 }, 'other'));
-const score = async (node: string): Promise<string | null> => {
-  const r = await run('crm_attribute', ['--promotion=tandem-r0', '-l', 'reboot', '-N', node, '-G', '-q'], { CIB_file: cib, CIB_shadow_dir: cluster.root });
-  return r.exitCode === 0 ? String(r.stdout).trim() : null;
-};
-
-const params = (node: string, over: Record<string, string> = {}) => ({
-  CIB_file: cib, CIB_shadow_dir: cluster.root, OCF_RESKEY_CRM_meta_on_node: node,
-  OCF_RESKEY_resource: 'r0', OCF_RESKEY_config_dir: cluster.configDir, OCF_RESKEY_run_dir: cluster.envFor(node).TANDEM_RUN_DIR,
-  OCF_RESKEY_node: node, OCF_RESKEY_CRM_meta_interval: '10000', ...over,
-});
+const cib = params('alpha').CIB_file;
 
 t.test('probe 7, start Secondary on both, promote one: 8 there, 0 on the peer; demote; stop; probe 7', async (t) => {
   t.equal((await runAgent('monitor', params('alpha', { OCF_RESKEY_CRM_meta_interval: '0' }))).rc, 7);

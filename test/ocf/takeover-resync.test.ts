@@ -4,39 +4,15 @@
 // until `tandem connect`, after which it is resynced from the new Primary.
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { buildModel, render } from '../../src/cluster/pacemaker-config.js';
 import { NbdClient } from '../../src/demo/nbd-client.js';
-import { resourceConfig } from '../cluster/fixture-config.js';
-import { clusterCibText, run } from '../cluster/pcmk-tools.js';
-import { TestCluster } from '../helpers/daemons.js';
-import { writeResource } from '../helpers/resource-config.js';
 import { peersUpToDate, readRange, sha256File, status, waitFor } from '../helpers/wait.js';
+import { agentCluster } from './agent-cluster.js';
 import { runAgent } from './helpers.js';
 
 const BLOCK = 64 * 1024;
-const cluster = new TestCluster('tandem-ocf-takeover-');
+const { cluster, files, score, params } = await agentCluster('tandem-ocf-takeover-');
 t.teardown(() => cluster.destroy());
-const files = await writeResource(cluster, { name: 'r0', nodes: ['alpha', 'bravo'] });
-for (const n of ['alpha', 'bravo']) {
-  const md = await cluster.cli(n, ['md', 'create', 'r0']);
-  if (md.exitCode !== 0) throw new Error(`md create on ${n}: ${md.stderr}`);
-  await cluster.start(n);
-}
-
-const cib = join(cluster.root, 'cib.xml');
-writeFileSync(cib, clusterCibText(render(buildModel(resourceConfig('r0', ['alpha', 'bravo'])), 'cib'), { alpha: 1, bravo: 1 }, 'other'));
-const cibEnv = { CIB_file: cib, CIB_shadow_dir: cluster.root };
-const score = async (node: string): Promise<string | null> => {
-  const r = await run('crm_attribute', ['--promotion=tandem-r0', '-l', 'reboot', '-N', node, '-G', '-q'], cibEnv);
-  return r.exitCode === 0 ? String(r.stdout).trim() : null;
-};
-const params = (node: string, over: Record<string, string> = {}) => ({
-  ...cibEnv, OCF_RESKEY_CRM_meta_on_node: node, OCF_RESKEY_resource: 'r0', OCF_RESKEY_config_dir: cluster.configDir,
-  OCF_RESKEY_run_dir: cluster.envFor(node).TANDEM_RUN_DIR, OCF_RESKEY_node: node, OCF_RESKEY_CRM_meta_interval: '10000', ...over,
-});
 const manual = { OCF_RESKEY_auto_takeover: 'false', OCF_RESKEY_auto_resync: 'false' };
 
 async function write(node: string, offset: number): Promise<Buffer> {
