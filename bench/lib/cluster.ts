@@ -7,7 +7,7 @@ import { closeSync, mkdirSync, openSync, ftruncateSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { VolumeMetadata } from '../../src/meta/volume-metadata.js';
-import type { NodeStatus, ResourceStatus } from '../../src/resource/states.js';
+import type { NodeStatus, ResourceStatus } from '../../src/engine/states.js';
 import type { Cleanup } from './cleanup.js';
 
 export interface BenchNode {

@@ -6,7 +6,7 @@ import type { ControlOp } from '../daemon/control-protocol.js';
 import { controlSocketPath } from '../lib/env.js';
 import { TandemCommand } from './base.js';
 import { renderResource } from './render-status.js';
-import type { ResourceStatus } from '../resource/states.js';
+import type { ResourceStatus } from '../engine/states.js';
 
 export const timeoutFlag = Flags.integer({
   description: 'give up after this many seconds',

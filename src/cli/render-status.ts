@@ -1,5 +1,5 @@
 // Human rendering of status, close to `drbdadm status` so DRBD administrators read it at a glance.
-import type { ConnectionStatus, NodeStatus, ResourceStatus } from '../resource/states.js';
+import type { ConnectionStatus, NodeStatus, ResourceStatus } from '../engine/states.js';
 import { formatSize } from '../lib/units.js';
 
 export function renderNode(status: NodeStatus): string {

@@ -24,7 +24,7 @@
 // node that cannot see every diskful peer is never promoted by Pacemaker, because the peer it
 // cannot see may be a Primary that is only cut off. The operator authorises a takeover by setting
 // auto_takeover=true on the resource (a reload, no restart) or promotes by hand.
-import type { DiskState, ResourceStatus, Role } from '../resource/states.js';
+import type { DiskState, ResourceStatus, Role } from '../engine/states.js';
 
 export const SCORE_BEST = 10000;
 export const SCORE_PEER_UNKNOWN = 1000;

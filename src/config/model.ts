@@ -6,6 +6,8 @@ export type Fencing = 'dont-care' | 'resource-only' | 'resource-and-stonith';
 /** 'off' | 'majority' | 'all' | a fixed number of nodes */
 export type Quorum = 'off' | 'majority' | 'all' | number;
 export type OnNoQuorum = 'io-error' | 'suspend-io';
+/** DRBD's on-io-error: detach the failed disk and go on through peers, or fail the request and keep the disk */
+export type OnIoError = 'detach' | 'pass_on';
 export type AfterSb0Pri = 'disconnect' | 'discard-younger-primary' | 'discard-older-primary' | 'discard-zero-changes' | 'discard-least-changes' | 'discard-node';
 export type AfterSb1Pri = 'disconnect' | 'consensus' | 'discard-secondary' | 'call-pri-lost-after-sb' | 'violently-as0p';
 export type AfterSb2Pri = 'disconnect' | 'call-pri-lost-after-sb' | 'violently-as0p';
@@ -56,6 +58,7 @@ export interface ResourceConfig {
   fencing: Fencing;
   quorum: Quorum;
   onNoQuorum: OnNoQuorum;
+  onIoError: OnIoError;
   afterSb0pri: AfterSb0Pri;
   afterSb1pri: AfterSb1Pri;
   afterSb2pri: AfterSb2Pri;

@@ -51,7 +51,7 @@ function assemble(file: string, res: Settings<typeof RESOURCE_KEYS>, volumes: Se
   for (const n of nodes) Object.assign(origins, n.origins);
   return {
     name: value('name'), file, protocol: value('protocol'), secret: value('secret'), fencing: value('fencing'),
-    quorum: value('quorum'), onNoQuorum: value('on-no-quorum'), afterSb0pri: value('after-sb-0pri').policy,
+    quorum: value('quorum'), onNoQuorum: value('on-no-quorum'), onIoError: value('on-io-error'), afterSb0pri: value('after-sb-0pri').policy,
     afterSb1pri: value('after-sb-1pri'), afterSb2pri: value('after-sb-2pri'), alExtents: value('al-extents'),
     resyncRate: value('resync-rate'), pingIntervalMs: value('ping-interval'), pingTimeoutMs: value('ping-timeout'),
     standalone: value('standalone'), discardNode: value('after-sb-0pri').node,

@@ -1,7 +1,7 @@
 // The one declarative schema of a resource file: every section, every key, its type, default,
 // required-ness and a one-line description (shown by `tandem config explain`). The loader
 // validates against this table and nothing else; adding a key means adding a line here.
-import type { AfterSb0Pri, AfterSb1Pri, AfterSb2Pri, Fencing, OnNoQuorum, Protocol, ResourceConfig } from './model.js';
+import type { AfterSb0Pri, AfterSb1Pri, AfterSb2Pri, Fencing, OnIoError, OnNoQuorum, Protocol, ResourceConfig } from './model.js';
 import * as v from './values.js';
 import { assert } from '../lib/assert.js';
 
@@ -40,6 +40,7 @@ export const RESOURCE_KEYS = {
   fencing: { type: v.enumOf<Fencing>('a fencing policy', ['dont-care', 'resource-only', 'resource-and-stonith']), default: 'dont-care', description: 'what a Primary does when it loses a peer: nothing, fence-peer handler, or freeze I/O until the handler answers' },
   quorum: { type: v.quorum, default: 'off', description: 'nodes that must be reachable for I/O: off, majority, all or a number' },
   'on-no-quorum': { type: v.enumOf<OnNoQuorum>('an on-no-quorum policy', ['io-error', 'suspend-io']), default: 'suspend-io', description: 'what I/O does without quorum: fail, or wait until quorum returns' },
+  'on-io-error': { type: v.enumOf<OnIoError>('an on-io-error policy', ['detach', 'pass_on']), default: 'detach', description: 'what a failed local disk read or write does: detach the disk and serve I/O through peers, or fail the request and keep the disk' },
   'after-sb-0pri': { type: afterSb0pri, default: 'disconnect', description: 'split-brain recovery when no node is Primary' },
   'after-sb-1pri': { type: v.enumOf<AfterSb1Pri>('a split-brain policy', ['disconnect', 'consensus', 'discard-secondary', 'call-pri-lost-after-sb', 'violently-as0p']), default: 'disconnect', description: 'split-brain recovery when one node is Primary' },
   'after-sb-2pri': { type: v.enumOf<AfterSb2Pri>('a split-brain policy', ['disconnect', 'call-pri-lost-after-sb', 'violently-as0p']), default: 'disconnect', description: 'split-brain recovery when two nodes are Primary' },
@@ -80,6 +81,7 @@ export const RESOURCE_FIELDS: { [K in ResourceKey]: (r: ResourceConfig) => unkno
   fencing: (r) => r.fencing,
   quorum: (r) => r.quorum,
   'on-no-quorum': (r) => r.onNoQuorum,
+  'on-io-error': (r) => r.onIoError,
   'after-sb-0pri': (r) => ({ policy: r.afterSb0pri, node: r.discardNode }),
   'after-sb-1pri': (r) => r.afterSb1pri,
   'after-sb-2pri': (r) => r.afterSb2pri,

@@ -6,8 +6,10 @@ import type { ResourceConfig } from '../config/model.js';
 import { TandemError } from '../lib/errors.js';
 import type { TandemEnv } from '../lib/env.js';
 import type { Logger } from '../lib/log.js';
-import { STATUS_SCHEMA_VERSION, type NodeStatus } from '../resource/states.js';
-import { Resource } from '../resource/resource.js';
+import { STATUS_SCHEMA_VERSION, type NodeStatus } from '../engine/states.js';
+import { Resource } from '../engine/resource.js';
+import type { Platform } from '../engine/platform.js';
+import { nodePlatform } from '../platform/node/node-platform.js';
 import type { ControlRequest } from './control-protocol.js';
 import type { ControlContext } from './control-server.js';
 import { EventBus } from './events.js';
@@ -17,7 +19,11 @@ export class Supervisor {
   private readonly resources = new Map<string, Resource>();
   private stopping: (() => void) | null = null;
 
-  constructor(private readonly env: TandemEnv, private readonly log: Logger) {}
+  private readonly platform: Platform;
+
+  constructor(private readonly env: TandemEnv, private readonly log: Logger) {
+    this.platform = nodePlatform({ log, emit: (event) => this.events.emit(event), env: process.env });
+  }
 
   /** Resolves when a 'shutdown' request (or a signal) has brought every resource down. */
   waitForShutdown(): Promise<void> {
@@ -54,7 +60,7 @@ export class Supervisor {
     const existing = this.resources.get(name);
     if (existing) return existing.status(); // idempotent, as drbdadm up on an up resource
     const config = this.loadResource(name);
-    const resource = new Resource(config, this.env.node, this.log.child({ resource: name }), this.events);
+    const resource = new Resource(config, this.env.node, this.platform);
     this.resources.set(name, resource);
     try {
       await resource.up({ holdFormerPrimary: args.holdFormerPrimary === true });

@@ -11,7 +11,7 @@ import { execa, type ResultPromise } from 'execa';
 import { TandemError } from '../lib/errors.js';
 import { MiB } from '../lib/units.js';
 import { NbdClient } from './nbd-client.js';
-import type { NodeStatus } from '../resource/states.js';
+import type { NodeStatus } from '../engine/states.js';
 
 export interface DemoOptions {
   /** tandem CLI entry (bin/tandem.js or the single binary) */

@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   TANDEM_E_AUTH: { exit: 11, summary: 'peer authentication failed' },
   TANDEM_E_PARSE: { exit: 12, summary: 'input file could not be parsed' },
   TANDEM_E_PACEMAKER: { exit: 13, summary: 'Pacemaker tool failed' },
+  TANDEM_E_BUSY: { exit: 14, summary: 'a device is in use (open or mounted)' },
   TANDEM_E_INTERNAL: { exit: 70, summary: 'internal error (a bug): please report it' },
 } as const;
 

@@ -24,7 +24,7 @@ export function startGeneration(sb: Superblock, next: bigint): Superblock {
     const absent = p.nodeId !== NO_NODE && (p.flags & PEER_FLAGS.PEER_CONNECTED) === 0;
     return absent && p.bitmapGeneration === 0n && old !== 0n ? { ...p, bitmapGeneration: old } : p;
   });
-  return { ...sb, currentGeneration: next, peers, history: old === 0n ? sb.history : pushHistory(sb.history, old) };
+  return { ...sb, currentGeneration: next, peers, history: old === 0n ? [...sb.history] : pushHistory(sb.history, old) };
 }
 
 /** After a completed resync to a peer: its bitmap id is retired into the history. */
@@ -35,8 +35,38 @@ export function retireBitmapGeneration(sb: Superblock, slot: number): Superblock
   return { ...sb, peers, history: pushHistory(sb.history, id) };
 }
 
-export function pushHistory(history: bigint[], id: bigint): bigint[] {
-  return [id, ...history].slice(0, HISTORY_LENGTH);
+/**
+ * `id` becomes the newest history entry. An id is never recorded twice (the "created while
+ * Primary" bit aside): a history filled with one repeated id would push the common ancestor of
+ * two nodes out, and they would find no shared generation.
+ */
+export function pushHistory(history: readonly bigint[], id: bigint): bigint[] {
+  return mergeHistory([id], history);
+}
+
+/** `newer` then `older`, without zeros or duplicates, cut to HISTORY_LENGTH. */
+export function mergeHistory(newer: readonly bigint[], older: readonly bigint[]): bigint[] {
+  const seen = new Set<bigint>();
+  const out: bigint[] = [];
+  for (const id of [...newer, ...older]) {
+    const key = id & ~GENERATION_PRIMARY;
+    if (id === 0n || seen.has(key)) continue;
+    seen.add(key);
+    out.push(id);
+  }
+  return [...out, ...new Array<bigint>(HISTORY_LENGTH).fill(0n)].slice(0, HISTORY_LENGTH);
+}
+
+/**
+ * A resync target that finished takes the source's data generation (DRBD's resync-finished):
+ * the source's history is the lineage of the data it now holds; its own old current id follows.
+ * Bitmap ids of peers that now share the new current id are retired.
+ */
+export function adoptGeneration(sb: Superblock, current: bigint, sourceHistory: readonly bigint[]): Superblock {
+  const old = sb.currentGeneration;
+  const history = mergeHistory([...sourceHistory, old], sb.history).filter((h) => (h & ~GENERATION_PRIMARY) !== (current & ~GENERATION_PRIMARY));
+  const peers = sb.peers.map((p) => ((p.bitmapGeneration & ~GENERATION_PRIMARY) === (current & ~GENERATION_PRIMARY) ? { ...p, bitmapGeneration: 0n } : p));
+  return { ...sb, currentGeneration: current, peers, history: mergeHistory(history, []) };
 }
 
 export function formatGeneration(id: bigint): string {

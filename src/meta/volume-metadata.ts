@@ -7,7 +7,7 @@ import { TandemError } from '../lib/errors.js';
 import { assert } from '../lib/assert.js';
 import { ActivityLog, BlockRing, PmemSlotTable, type AlJournal } from './activity-log.js';
 import { Bitmap } from './bitmap.js';
-import { randomGeneration, retireBitmapGeneration, startGeneration } from './generations.js';
+import { adoptGeneration, randomGeneration, retireBitmapGeneration, startGeneration } from './generations.js';
 import {
   AL_EXTENT_BYTES, AL_EXTENT_SHIFT, BLOCK, BYTES_PER_BIT, DEFAULT_AL_EXTENTS, DEVICE_FLAGS, HISTORY_LENGTH,
   NO_NODE, PEER_FLAGS, extentCount, geometry, type DeviceFlag, type Geometry, type PeerFlag,
@@ -209,6 +209,13 @@ export class VolumeMetadata {
   followGeneration(id: bigint): void {
     this.checkWritable();
     this.sb = startGeneration(this.sb, id);
+    this.persistSuperblock();
+  }
+
+  /** As a resync target that finished: the source's generation and its history (adoptGeneration). */
+  adoptGeneration(id: bigint, sourceHistory: readonly bigint[]): void {
+    this.checkWritable();
+    this.sb = adoptGeneration(this.sb, id, sourceHistory);
     this.persistSuperblock();
   }
 

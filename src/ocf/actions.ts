@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import type { ResourceConfig } from '../config/model.js';
 import { promotionScore, inputsFromStatus } from '../cluster/promotion-score.js';
 import { TandemError } from '../lib/errors.js';
-import type { ResourceStatus } from '../resource/states.js';
+import type { ResourceStatus } from '../engine/states.js';
 import type { DaemonClient } from './daemon-client.js';
 import { OCF, OcfExit, ocfResult, type OcfResult } from './exit-codes.js';
 import { metadataXml } from './metadata.js';

@@ -12,7 +12,7 @@
 // no answer within the deadline → TANDEM_E_TIMEOUT.
 import { ControlClient } from '../daemon/control-client.js';
 import { TandemError } from '../lib/errors.js';
-import type { NodeStatus, ResourceStatus } from '../resource/states.js';
+import type { NodeStatus, ResourceStatus } from '../engine/states.js';
 
 export interface DaemonClient {
   /** the resource's status, or null when the daemon has it down */

@@ -118,6 +118,8 @@ function tailOf(fields: Fields, record: Record<string, unknown>): Buffer | null 
   if (last === undefined || last.field.kind !== 'tail') return null;
   const value = record[last.name];
   if (!Buffer.isBuffer(value)) fail(`tail field ${last.name} is a Buffer`);
+  // the encoder checks what the decoder checks: a frame the peer would refuse is never sent
+  if (value.length > last.field.max) fail(`tail field ${last.name} of ${value.length} bytes is at most ${last.field.max} bytes`);
   return value;
 }
 

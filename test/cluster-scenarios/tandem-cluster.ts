@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { NodeStatus, ResourceStatus } from '../../src/resource/states.js';
+import type { NodeStatus, ResourceStatus } from '../../src/engine/states.js';
 import { PcmkCluster } from '../harness/pcmk/cluster.js';
 
 export const RES = 'r0';

@@ -17,7 +17,7 @@ export function resourceConfig(name: string, nodes: string[], diskless: string[]
   }));
   return {
     name, file: `/etc/tandem/${name}.ini`, protocol: 'C', secret: 'x', fencing: 'resource-only',
-    quorum: 'off', onNoQuorum: 'io-error', afterSb0pri: 'disconnect', afterSb1pri: 'disconnect',
+    quorum: 'off', onNoQuorum: 'io-error', onIoError: 'detach', afterSb0pri: 'disconnect', afterSb1pri: 'disconnect',
     afterSb2pri: 'disconnect', alExtents: 1237, resyncRate: 0, pingIntervalMs: 1000, pingTimeoutMs: 500,
     nodes: nodeConfigs, origins: {},
   };

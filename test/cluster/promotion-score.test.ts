@@ -2,7 +2,7 @@ import t from 'tap';
 import {
   RULES, SCORE_BEST, SCORE_PEER_UNKNOWN, inputsFromStatus, promotionScore, type PromotionInputs, type RuleId,
 } from '../../src/cluster/promotion-score.js';
-import type { ResourceStatus } from '../../src/resource/states.js';
+import type { ResourceStatus } from '../../src/engine/states.js';
 
 const healthy: PromotionInputs = {
   role: 'Secondary', localDisks: ['UpToDate', 'UpToDate'], quorum: true, generation: 'same', autoTakeover: true, held: false,

@@ -59,7 +59,7 @@ t.test('the two-node sketch loads with every value typed', async (t) => {
   const [r] = config.resources;
   t.match(r, {
     name: 'r0', file: `${dir}/r0.ini`, protocol: 'C', secret: 'correct-horse-battery', fencing: 'resource-only', quorum: 'off',
-    onNoQuorum: 'suspend-io', afterSb0pri: 'disconnect', afterSb1pri: 'disconnect', afterSb2pri: 'disconnect', alExtents: 1237,
+    onNoQuorum: 'suspend-io', onIoError: 'detach', afterSb0pri: 'disconnect', afterSb1pri: 'disconnect', afterSb2pri: 'disconnect', alExtents: 1237,
     resyncRate: 0, pingIntervalMs: 10_000, pingTimeoutMs: 500, standalone: false, discardNode: null,
   });
   t.same(r.nodes, [
@@ -86,7 +86,7 @@ t.test('three nodes with a diskless tiebreaker, IPv6, host names, TCP exports an
   const dir = configDir(t, { 'db.conf': THREE_NODES });
   const r = loadConfig(dir).resources[0];
   t.match(r, {
-    name: 'db.prod-1', protocol: 'B', secret: 's3cret;with#hash', fencing: 'resource-and-stonith', quorum: 'majority', onNoQuorum: 'io-error',
+    name: 'db.prod-1', protocol: 'B', secret: 's3cret;with#hash', fencing: 'resource-and-stonith', quorum: 'majority', onNoQuorum: 'io-error', onIoError: 'detach',
     afterSb0pri: 'discard-zero-changes', afterSb1pri: 'discard-secondary', afterSb2pri: 'disconnect', alExtents: 6433,
     resyncRate: 100 * MiB, pingIntervalMs: 2000, pingTimeoutMs: 300,
   });

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { NodeStatus, ResourceStatus } from '../../src/resource/states.js';
+import type { NodeStatus, ResourceStatus } from '../../src/engine/states.js';
 import type { TestCluster } from './daemons.js';
 
 export async function status(cluster: TestCluster, node: string, res: string): Promise<ResourceStatus> {

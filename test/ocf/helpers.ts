@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlServer } from '../../src/daemon/control-server.js';
 import { TandemError } from '../../src/lib/errors.js';
-import type { DiskState, ResourceStatus, Role } from '../../src/resource/states.js';
+import type { DiskState, ResourceStatus, Role } from '../../src/engine/states.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 
 export const AGENT = `${REPO_ROOT}ocf/replica`;

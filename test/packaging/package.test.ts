@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { clusterCibText } from '../cluster/pcmk-tools.js';
 import { REPO_ROOT, tandem as devTandem } from '../helpers/cli.js';
 import { freePorts } from '../helpers/resource-config.js';
-import type { NodeStatus } from '../../src/resource/states.js';
+import type { NodeStatus } from '../../src/engine/states.js';
 
 const VERSION = (JSON.parse(readFileSync(`${REPO_ROOT}package.json`, 'utf8')) as { version: string }).version;
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

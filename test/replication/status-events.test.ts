@@ -10,7 +10,7 @@ import { TestCluster } from '../helpers/daemons.js';
 import { writeResource } from '../helpers/resource-config.js';
 import { peersUpToDate, waitFor } from '../helpers/wait.js';
 
-const schema = JSON.parse(readFileSync(new URL('../../src/resource/status.schema.json', import.meta.url), 'utf8'));
+const schema = JSON.parse(readFileSync(new URL('../../src/engine/status.schema.json', import.meta.url), 'utf8'));
 
 t.test('status JSON schema and the event stream', async (t) => {
   const validate = new Ajv({ allErrors: true }).compile(schema);

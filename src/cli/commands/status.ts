@@ -2,13 +2,13 @@ import { Args, Flags } from '@oclif/core';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ControlClient } from '../../daemon/control-client.js';
 import { controlSocketPath } from '../../lib/env.js';
-import type { NodeStatus } from '../../resource/states.js';
+import type { NodeStatus } from '../../engine/states.js';
 import { TandemCommand } from '../base.js';
 import { renderNode } from '../render-status.js';
 import { timeoutFlag } from '../daemon-verb.js';
 
 export default class Status extends TandemCommand {
-  static override description = 'show roles, disk, connection and replication states (--json: schema in src/resource/status.schema.json)';
+  static override description = 'show roles, disk, connection and replication states (--json: schema in src/engine/status.schema.json)';
   static override args = { resource: Args.string({ description: 'only this resource' }) };
   static override flags = {
     watch: Flags.boolean({ description: 'refresh every second until interrupted', default: false }),

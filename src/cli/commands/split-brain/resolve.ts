@@ -3,7 +3,7 @@ import { loadResource } from '../../../config/load.js';
 import { ControlClient } from '../../../daemon/control-client.js';
 import { TandemError } from '../../../lib/errors.js';
 import { controlSocketPath } from '../../../lib/env.js';
-import type { ResourceStatus } from '../../../resource/states.js';
+import type { ResourceStatus } from '../../../engine/states.js';
 import { TandemCommand } from '../../base.js';
 import { timeoutFlag } from '../../daemon-verb.js';
 import { renderResource } from '../../render-status.js';

@@ -1,4 +1,4 @@
-// State names as DRBD administrators know them (DESIGN §1), and the status document that
+// State names as DRBD administrators know them, and the status document that
 // `tandem status --json` prints. Bump STATUS_SCHEMA_VERSION on any incompatible change.
 export const ROLES = ['Primary', 'Secondary'] as const;
 export type Role = (typeof ROLES)[number];
@@ -28,6 +28,10 @@ export interface VolumeStatus {
   sizeBytes: number;
   /** NBD export address, present while exported */
   export: string | null;
+  /** the local block device (/dev/tandem/<res>/<vol>) while Primary with a frontend */
+  device: string | null;
+  /** how requests reach the backing disk (e.g. 'io_uring O_DIRECT', 'page cache'); null when detached */
+  io: string | null;
   /** current data generation identifier (hex) */
   currentGeneration: string | null;
 }
@@ -55,6 +59,8 @@ export interface ResourceStatus {
   quorum: boolean;
   /** I/O frozen (fencing in progress, or suspend-io without quorum) */
   suspended: boolean;
+  /** the invariant that stopped this resource on this node (disks Failed); null while it runs */
+  failed: string | null;
   volumes: VolumeStatus[];
   connections: ConnectionStatus[];
   /** Pacemaker constraints this node's daemon placed and still holds (ids) */

@@ -9,16 +9,10 @@
 // TANDEM_RESOURCE, TANDEM_NODE, TANDEM_CONFIG_DIR, TANDEM_UP_TO_DATE_NODES=<names, comma-separated>.
 // Exit codes of fence-peer: 3 peer Inconsistent, 4 peer outdated, 5 peer unreachable, 6 peer is
 // Primary (refuse), 7 peer fenced by STONITH; anything else means the handler is broken.
-import { execa } from 'execa';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
-import { Cib } from '../cluster/cib.js';
-import { listConstraints } from '../cluster/constraints.js';
 import type { Peer } from './peer.js';
 import type { Resource } from './resource.js';
 
 export const FENCE_TIMEOUT_MS = 90_000;
-const HANDLER_DIR = process.env.TANDEM_HANDLER_DIR ?? fileURLToPath(new URL('../../agents', import.meta.url));
 
 export type FenceOutcome = 'peer-inconsistent' | 'peer-outdated' | 'peer-unreachable' | 'refused' | 'peer-stonithed' | 'handler-broken';
 
@@ -72,8 +66,8 @@ export class Fencing {
   async adopt(): Promise<void> {
     if (this.resource.config.fencing === 'dont-care') return;
     try {
-      const found = await listConstraints(new Cib({ deadlineMs: 5_000 }));
-      if (found.some((c) => c.resource === this.resource.name)) {
+      const found = await this.resource.platform.handlers.fenceConstraints(this.resource.name);
+      if (found.length > 0) {
         this.held.add(this.constraintId);
         this.resource.log.info('adopted an existing fence constraint', { constraint: this.constraintId });
         this.reconcile();
@@ -109,14 +103,14 @@ export class Fencing {
       UP_TO_DATE_NODES: `0x${mask.toString(16).padStart(8, '0')}`,
       TANDEM_RESOURCE: r.name,
       TANDEM_NODE: r.local.name,
-      TANDEM_CONFIG_DIR: process.env.TANDEM_CONFIG_DIR ?? '/etc/tandem',
+      TANDEM_CONFIG_DIR: r.platform.settings.configDir,
       TANDEM_UP_TO_DATE_NODES: upToDate.map((n) => n.name).join(','),
     };
     for (const n of r.config.nodes) env[`DRBD_NODE_ID_${n.id}`] = n.name;
     if (peer) env.DRBD_PEER_NODE_ID = String(peer.node.id);
-    const result = await execa(join(HANDLER_DIR, name), [], { env, reject: false, timeout: FENCE_TIMEOUT_MS, stdin: 'ignore' });
-    if (result.stdout) r.log.info(`${name} said`, { output: String(result.stdout).slice(0, 2000) });
-    if (result.stderr) r.log.warn(`${name} said`, { output: String(result.stderr).slice(0, 2000) });
-    return result.timedOut ? -1 : result.exitCode ?? -1;
+    const result = await r.platform.handlers.run(name, env, FENCE_TIMEOUT_MS);
+    if (result.stdout) r.log.info(`${name} said`, { output: result.stdout.slice(0, 2000) });
+    if (result.stderr) r.log.warn(`${name} said`, { output: result.stderr.slice(0, 2000) });
+    return result.exitCode;
   }
 }

@@ -6,7 +6,9 @@
 // in comparisons. JUST_CREATED is the value after `tandem md create`.
 
 export const UUID_JUST_CREATED = 4n;
-const PRIMARY_BIT = 1n;
+/** Bit 0 of a generation id: created while Primary (DRBD's UUID_PRIMARY). */
+export const GENERATION_PRIMARY = 1n;
+const PRIMARY_BIT = GENERATION_PRIMARY;
 
 export interface GenerationView {
   /** current generation id */

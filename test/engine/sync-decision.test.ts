@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decideSync, UUID_JUST_CREATED, type GenerationView } from '../../src/resource/sync-decision.js';
+import { decideSync, UUID_JUST_CREATED, type GenerationView } from '../../src/engine/sync-decision.js';
 
 const view = (current: bigint, bitmapForPeer = 0n, history: bigint[] = [], crashedPrimary = false): GenerationView =>
   ({ current, bitmapForPeer, history, crashedPrimary });

@@ -1,0 +1,67 @@
+// A Primary without a local disk (configured diskless, or its disk detached after a failure) writes
+// through its peers. It has no metadata, so it names the data generation it writes (DRBD's exposed
+// data UUID): the peers in that generation get its writes, and every write names the diskful nodes
+// that do not get it ("missing"), so its receivers keep those blocks out of sync for them.
+import type { Peer } from './peer.js';
+import type { Resource } from './resource.js';
+import { sameGeneration } from './sync-decision.js';
+import type { Volume } from './volume.js';
+
+/** Does this peer get a disk-less Primary's writes for the volume (and serve its reads)? */
+export function isServer(peer: Peer, volume: Volume): boolean {
+  const view = peer.volumes.get(volume.index)?.view;
+  if (!peer.connected || !peer.peerUpToDate(volume.index) || !view) return false;
+  return volume.exposed.length === 0 || sameGeneration(view.current, volume.exposed[0]) || volume.followers.has(peer.node.id);
+}
+
+export function servers(resource: Resource, volume: Volume): Peer[] {
+  return [...resource.peers.values()].filter((p) => isServer(p, volume));
+}
+
+/**
+ * A diskful peer is lost: start a new generation that excludes it. The peers written to until now
+ * follow it (their State with the new id is on its way; our writes reach them after our State).
+ */
+export function rotateExposedGeneration(resource: Resource, volume: Volume, fresh: bigint): void {
+  if (volume.meta || volume.exposed.length === 0) return;
+  const following = servers(resource, volume);
+  volume.exposed = [fresh, ...volume.exposed].slice(0, 32);
+  volume.followers.clear();
+  for (const p of following) volume.followers.add(p.node.id);
+  resource.generationChanged(volume, { generation: fresh, previous: volume.exposed[1], reason: 'a diskful peer was lost (diskless Primary)' });
+}
+
+/**
+ * The generation a disk-less node exposes when it becomes Primary (or loses its disk while
+ * Primary): the newest among its UpToDate peers (the one no other peer has in its history). If
+ * some diskful node is absent or behind (this one included, when its own disk failed), a new
+ * generation starts, so the peers that get the writes record what the others miss.
+ */
+export function exposeGeneration(resource: Resource, volume: Volume, fresh: () => bigint, selfMisses: boolean): void {
+  volume.exposed = chooseExposedGeneration(resource, volume, fresh, selfMisses);
+  volume.followers.clear();
+  if (volume.exposed.length < 2) return;
+  for (const p of resource.peers.values()) {
+    const view = p.volumes.get(volume.index)?.view;
+    if (p.connected && p.peerUpToDate(volume.index) && view && sameGeneration(view.current, volume.exposed[1])) volume.followers.add(p.node.id);
+  }
+  resource.generationChanged(volume, { generation: volume.exposed[0], previous: volume.exposed[1], reason: 'a Primary without a local disk writes a new generation' });
+}
+
+function chooseExposedGeneration(resource: Resource, volume: Volume, fresh: () => bigint, selfMisses: boolean): bigint[] {
+  const views = [...resource.peers.values()].filter((p) => p.connected && p.peerUpToDate(volume.index))
+    .map((p) => p.volumes.get(volume.index)?.view).filter((v) => v !== null && v !== undefined);
+  const newest = views.find((v) => !views.some((o) => o !== v && o.history.some((h) => sameGeneration(h, v.current))));
+  if (!newest) return [];
+  const everyone = [...resource.peers.values()].filter((p) => p.diskful)
+    .every((p) => p.connected && sameGeneration(p.volumes.get(volume.index)?.view?.current ?? 0n, newest.current) && p.peerUpToDate(volume.index));
+  return everyone && !selfMisses ? [newest.current] : [fresh(), newest.current];
+}
+
+/** Diskful nodes that do not get a write sent to `targets` (this node too, if its disk is detached). */
+export function missingMask(resource: Resource, volume: Volume, targets: Peer[]): number {
+  let missing = 0;
+  for (const peer of resource.peers.values()) if (peer.diskful && !targets.includes(peer)) missing |= 1 << peer.node.id;
+  if (volume.diskful && !volume.attached) missing |= 1 << resource.local.id;
+  return missing >>> 0;
+}

@@ -1,0 +1,222 @@
+// What a volume does with a peer's State: on a new connection (replication Off), a paused sync,
+// or a peer whose disk came back, run the generation handshake and start the right sync; while
+// Established, follow the Primary's new data generations. Anything this version cannot resolve
+// safely refuses the connection, and says what was compared.
+//
+// Bits: each side keeps, per peer, the blocks that may differ between the two. At the handshake
+// each reports its bits for the other in State (`reconcile`); the side that becomes SyncSource
+// resyncs the union, and the target clears its own bits for the source block by block as the
+// data arrives (secondary.ts), so neither side reports them again: one resync per reconnect.
+import type { MessageOf } from '../wire/messages.js';
+import { hasDisk, type Peer, type PeerVolume } from './peer.js';
+import { decideSync, sameGeneration, type SyncDecision } from './sync-decision.js';
+import type { DiskState, Role } from './states.js';
+import type { Volume } from './volume.js';
+
+export type VolumeView = MessageOf<'State'>['volumes'][number];
+
+export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
+  const r = peer.resource;
+  const becamePrimary = role === 'Primary' && peer.peerRole !== 'Primary';
+  for (const view of views) {
+    if (!peer.volumes.has(view.volume)) { peer.refuse(`the peer has volume ${view.volume}, this node does not`); return; }
+  }
+  peer.peerRole = role;
+  for (const view of views) {
+    const pv = peer.volumes.get(view.volume)!;
+    const previous = pv.view;
+    pv.view = view;
+    pv.peerDiskState = reportedDiskState(pv, view.diskState as DiskState);
+    if (diskCameBack(previous, view, pv)) pv.replicationState = 'Off'; // a peer that attached again: a new handshake
+    const volume = r.volume(view.volume);
+    if (volume && diskWentAway(previous, view)) r.peerDiskLost(peer, volume);
+    handshakeVolume(peer, view.volume, pv);
+    if (peer.connectionState === 'StandAlone') return;
+  }
+  if (role === 'Primary' && r.role === 'Primary') {
+    peer.refuse('both nodes are Primary and their data did not diverge: demote one of them before they connect');
+    return;
+  }
+  // --discard-my-data is for one handshake: a later split brain must not discard data again
+  if (r.discardMyData && [...peer.volumes.values()].some((pv) => pv.replicationState === 'SyncTarget')) r.discardMyData = false;
+  // a new Primary must learn what this node may hold differently since the old one vanished
+  if (becamePrimary && r.reconcileRanges.size > 0) peer.sendState();
+  r.fencing.reconcile();
+  r.emit('replication', { peer: peer.node.name, role, volumes: [...peer.volumes.entries()].map(([v, pv]) => ({ volume: v, replicationState: pv.replicationState, peerDiskState: pv.peerDiskState })) });
+}
+
+/**
+ * What the peer says of its disk, except that a SyncTarget of ours is Inconsistent until it has
+ * taken everything we sent (its own State may still say what it was before the handshake).
+ */
+function reportedDiskState(pv: PeerVolume, reported: DiskState): DiskState {
+  if (pv.replicationState === 'SyncSource' && reported === 'UpToDate') return 'Inconsistent';
+  return reported;
+}
+
+function diskCameBack(previous: VolumeView | null, view: VolumeView, pv: PeerVolume): boolean {
+  if (!previous || pv.replicationState === 'Off') return false;
+  return !hasDisk(previous.diskState as DiskState) && hasDisk(view.diskState as DiskState);
+}
+
+function diskWentAway(previous: VolumeView | null, view: VolumeView): boolean {
+  return previous !== null && hasDisk(previous.diskState as DiskState) && !hasDisk(view.diskState as DiskState);
+}
+
+export function handshakeVolume(peer: Peer, index: number, pv: PeerVolume): void {
+  const volume = peer.resource.volume(index);
+  const view = pv.view!;
+  if (!volume) return;
+  if (pv.replicationState === 'Established' || pv.replicationState === 'SyncSource') {
+    followPeer(peer, volume, view, pv);
+    return;
+  }
+  if (pv.replicationState === 'SyncTarget') return; // the source drives it to the end
+  if (!volume.meta || !hasDisk(view.diskState as DiskState)) {
+    pv.replicationState = 'Established'; // a diskless side has nothing to sync
+    if (!volume.diskful && view.sizeBytes > 0) volume.sizeBytes = view.sizeBytes;
+    if (volume.meta && peer.resource.role === 'Primary') followPeer(peer, volume, view, pv);
+    return;
+  }
+  if (volume.meta.sizeBytes !== view.sizeBytes && view.sizeBytes > 0) {
+    peer.refuse(`volume ${index} size differs: local ${volume.meta.sizeBytes} bytes, peer ${view.sizeBytes} bytes`);
+    return;
+  }
+  act(peer, volume, pv, adjustForDiskStates(resolveByDiscard(decide(peer, volume, view), peer, view), volume, view));
+}
+
+/** A split brain where exactly one side volunteered to discard its data becomes a bitmap resync. */
+function resolveByDiscard(d: SyncDecision, peer: Peer, view: VolumeView): SyncDecision {
+  if (d.kind !== 'split-brain') return d;
+  const local = peer.resource.discardMyData;
+  if (local && !view.flags.discardMyData) return { kind: 'target', full: false, rule: `${d.rule}; local data discarded (connect --discard-my-data)` };
+  if (view.flags.discardMyData && !local) return { kind: 'source', full: false, rule: `${d.rule}; the peer discards its data (connect --discard-my-data)` };
+  return d;
+}
+
+function decide(peer: Peer, volume: Volume, view: VolumeView): SyncDecision {
+  const meta = volume.meta!;
+  return decideSync(
+    { current: meta.current(), bitmapForPeer: meta.bitmapGeneration(peer.node.id), history: meta.history(), crashedPrimary: meta.flags.crashedPrimary },
+    { current: view.current, bitmapForPeer: view.bitmapForReceiver, history: view.history, crashedPrimary: view.flags.crashedPrimary },
+    peer.resource.local.id < peer.node.id,
+  );
+}
+
+/** Disk states can override generations: Inconsistent data never serves as a source. */
+function adjustForDiskStates(d: SyncDecision, volume: Volume, view: VolumeView): SyncDecision {
+  const local = volume.diskState;
+  const remote = view.diskState;
+  if (d.kind === 'split-brain' || d.kind === 'unrelated') return d;
+  if (local === 'Inconsistent' && remote === 'Inconsistent') return { kind: 'no-sync', rule: 'both Inconsistent: waiting for a primary --force' };
+  if (local === 'UpToDate' && (remote === 'Inconsistent' || remote === 'Outdated') && d.kind !== 'source') {
+    return { kind: 'source', full: remote === 'Inconsistent' && d.kind !== 'no-sync', rule: `peer is ${remote}` };
+  }
+  if ((local === 'Inconsistent' || local === 'Outdated') && remote === 'UpToDate' && d.kind !== 'target') {
+    return { kind: 'target', full: local === 'Inconsistent' && d.kind !== 'no-sync', rule: `local disk is ${local}` };
+  }
+  return d;
+}
+
+function act(peer: Peer, volume: Volume, pv: PeerVolume, d: SyncDecision): void {
+  const r = peer.resource;
+  const meta = volume.meta!;
+  r.log.info('handshake', { peer: peer.node.name, volume: volume.index, decision: d.kind, rule: d.rule });
+  switch (d.kind) {
+    case 'no-sync':
+      pv.replicationState = 'Established';
+      forgetStaleBits(peer, volume, pv.view!);
+      if (r.role === 'Primary') mergeAndResync(peer, volume, pv.view!.reconcile);
+      return;
+    case 'source':
+      if (r.role !== 'Primary' && [...r.peers.values()].some((p) => p.connected && p.peerRole === 'Primary' && !p.isDisklessFor(volume.index))) {
+        pv.replicationState = 'PausedSyncS'; // the Primary is the one to resync it (unless it has no disk)
+        return;
+      }
+      if (d.full) meta.markAllOutOfSync(peer.node.id);
+      for (const range of pv.view?.reconcile ?? []) meta.markOutOfSync(peer.node.id, range.offset, range.length);
+      pv.peerDiskState = 'Inconsistent'; // it is our SyncTarget from now until it says it finished
+      peer.startResync(volume);
+      return;
+    case 'target':
+      if (r.role === 'Primary') { peer.refuse(`this node is Primary and would have to become SyncTarget of ${peer.node.name} (${d.rule})`); return; }
+      if (d.full) meta.markAllOutOfSync(peer.node.id); // reported in our State: the source sends every block
+      r.becomeSyncTarget(peer, volume);
+      return;
+    case 'split-brain':
+      r.emit('split-brain', { peer: peer.node.name, volume: volume.index, autoRecoverable: d.autoRecoverable, localOutOfSyncBytes: meta.outOfSyncBytes(peer.node.id), peerOutOfSyncBytes: pv.view!.outOfSyncBits * 4096, rule: d.rule });
+      peer.refuse(`split brain detected on volume ${volume.index} (${d.rule}); keep one node's data: run 'tandem split-brain resolve ${r.name} --keep <node>' on each node `
+        + `(or, on the node whose writes are discarded, 'tandem secondary ${r.name}' and 'tandem connect ${r.name} --discard-my-data')`);
+      return;
+    case 'unrelated':
+      peer.refuse(`no common data generation on volume ${volume.index}: ${describeGenerations(meta, pv.view!, peer)}. `
+        + 'These nodes never shared data, or their metadata was re-created; check which node holds the data to keep before any full sync (tandem md show)');
+      return;
+  }
+}
+
+function describeGenerations(meta: NonNullable<Volume['meta']>, view: VolumeView, peer: Peer): string {
+  const hex = (g: bigint): string => g.toString(16);
+  return `local current ${hex(meta.current())}, history [${meta.history().map(hex).join(' ')}], bitmap for ${peer.node.name} ${hex(meta.bitmapGeneration(peer.node.id))}; `
+    + `${peer.node.name} current ${hex(view.current)}, history [${view.history.map(hex).join(' ')}], bitmap for us ${hex(view.bitmapForReceiver)}`;
+}
+
+/**
+ * Both UpToDate in the same generation: whatever bits this node still keeps for the peer are stale
+ * (another node resynced it meanwhile, say), and its bitmap generation is retired.
+ */
+function forgetStaleBits(peer: Peer, volume: Volume, view: VolumeView): void {
+  const meta = volume.meta!;
+  if (volume.diskState !== 'UpToDate' || view.diskState !== 'UpToDate' || !sameGeneration(meta.current(), view.current)) return;
+  if (peer.resource.role === 'Primary' || view.reconcile.length > 0) return; // ranges to reconcile are not stale
+  if (meta.outOfSyncBytes(peer.node.id) === 0 && meta.bitmapGeneration(peer.node.id) === 0n) return;
+  meta.markInSync(peer.node.id, 0, meta.sizeBytes);
+  meta.setBitmapGeneration(peer.node.id, 0n);
+  peer.resource.log.info('stale out-of-sync bits dropped: same generation, both UpToDate', { peer: peer.node.name, volume: volume.index });
+}
+
+/** As Primary (or a source without one): the peer's reported ranges join our bits for it, then resync. */
+function mergeAndResync(peer: Peer, volume: Volume, ranges: Array<{ offset: number; length: number }>): void {
+  const meta = volume.meta;
+  if (!meta || volume.diskState !== 'UpToDate') return;
+  for (const range of ranges) meta.markOutOfSync(peer.node.id, range.offset, range.length);
+  if (meta.outOfSyncBytes(peer.node.id) > 0) peer.startResync(volume);
+}
+
+/** While Established: adopt a Primary's new data generation; resync a peer that fell behind. */
+function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume): void {
+  const meta = volume.meta;
+  if (!meta) return;
+  const r = peer.resource;
+  if (peer.peerRole === 'Primary' && !sameGeneration(view.current, meta.current()) && volume.diskState === 'UpToDate') {
+    if (view.diskState !== 'Diskless') meta.followCurrent(view.current, `following ${peer.node.name}, the Primary`);
+    else if (followDisklessPrimary(meta, view, peer)) for (const p of r.peers.values()) p.sendState();
+  }
+  if (r.role !== 'Primary' || view.diskState === 'Diskless' || pv.replicationState !== 'Established') return;
+  // a peer that lost its data (invalidate), or one that reports blocks it may lack
+  if (view.diskState === 'Inconsistent') meta.markAllOutOfSync(peer.node.id);
+  mergeAndResync(peer, volume, view.reconcile);
+}
+
+/**
+ * A diskless Primary's generation is followed only by the nodes it writes to: those whose current
+ * generation is the one it replaced. A node that missed writes keeps its older generation (the
+ * others hold its bitmap) and a diskless node's "no generation" (0) is never taken.
+ */
+function followDisklessPrimary(meta: NonNullable<Volume['meta']>, view: VolumeView, peer: Peer): boolean {
+  if (view.current === 0n || view.history.length === 0 || !sameGeneration(view.history[0], meta.current())) return false;
+  meta.followCurrent(view.current, `following ${peer.node.name}, the diskless Primary`);
+  return true;
+}
+
+/** After a local change (promotion, a lost peer): look again at every volume of every connected peer. */
+export function reevaluatePeers(peers: Iterable<Peer>): void {
+  for (const peer of peers) {
+    if (!peer.connected) continue;
+    for (const [index, pv] of peer.volumes) {
+      if (!pv.view) continue;
+      if (pv.replicationState === 'PausedSyncS') pv.replicationState = 'Off';
+      if (pv.replicationState === 'Off' || pv.replicationState === 'Established' || pv.replicationState === 'SyncSource') handshakeVolume(peer, index, pv);
+    }
+  }
+}

@@ -1,0 +1,226 @@
+// The engine's view of one volume's replication metadata (src/meta's VolumeMetadata, opened by
+// the platform): byte ranges become AL extents and bitmap bits; generation 0 ("none yet") is
+// the engine's just-created generation; every change of the current generation is logged and
+// emitted as an event with its reason.
+import { AL_EXTENT_BYTES, BYTES_PER_BIT, type DeviceFlag } from '../meta/layout.js';
+import type { VolumeMetadata } from '../meta/volume-metadata.js';
+import { assert } from '../lib/assert.js';
+import { UUID_JUST_CREATED, sameGeneration } from './sync-decision.js';
+
+export interface MetaFlags {
+  consistent: boolean;
+  wasUpToDate: boolean;
+  primary: boolean;
+  crashedPrimary: boolean;
+}
+
+/** Where generation changes are reported (the resource's log and event bus). */
+export interface GenerationSink {
+  generationChanged(change: { generation: bigint; previous: bigint; reason: string }): void;
+}
+
+const fromMeta = (g: bigint): bigint => (g === 0n ? UUID_JUST_CREATED : g);
+const toMeta = (g: bigint): bigint => (g === UUID_JUST_CREATED ? 0n : g);
+const FLAG_NAMES: Record<keyof MetaFlags, DeviceFlag> = { consistent: 'CONSISTENT', wasUpToDate: 'WAS_UP_TO_DATE', primary: 'PRIMARY_IND', crashedPrimary: 'CRASHED_PRIMARY' };
+
+export class VolumeMeta {
+  readonly flags: MetaFlags;
+  /** cached runs for resync walks, per peer: recomputed when exhausted */
+  private readonly runCache = new Map<number, Array<[number, number]>>();
+
+  /**
+   * skipUpdates is benchmark-only (TANDEM_BENCH_NO_METADATA=1, bench/datapath.ts): writes skip the
+   * activity log and bitmap marking, to measure what metadata updates cost. Never crash-safe.
+   */
+  constructor(private readonly md: VolumeMetadata, private readonly sink: GenerationSink, private readonly skipUpdates = false) {
+    this.flags = {
+      consistent: md.hasDeviceFlag('CONSISTENT'),
+      wasUpToDate: md.hasDeviceFlag('WAS_UP_TO_DATE'),
+      primary: md.hasDeviceFlag('PRIMARY_IND'),
+      crashedPrimary: md.recovery.crashed && md.hasDeviceFlag('PRIMARY_IND'),
+    };
+    // The Primary indicator becomes "crashed as Primary", which lasts until the node is resynced or
+    // promoted; left set, any later crash (as Secondary) would count as a Primary's.
+    if (this.flags.crashedPrimary) {
+      md.setDeviceFlags(['CRASHED_PRIMARY'], ['PRIMARY_IND']);
+      this.flags.primary = false;
+    } else {
+      this.flags.crashedPrimary = md.hasDeviceFlag('CRASHED_PRIMARY');
+    }
+  }
+
+  get sizeBytes(): number {
+    return this.md.superblock.volumeSize;
+  }
+
+  /** The metadata was not closed cleanly: the AL extents were set out of sync for every peer. */
+  get recoveredExtents(): number {
+    return this.md.recovery.crashed ? this.md.recovery.extents.length : 0;
+  }
+
+  // ---- activity log ---------------------------------------------------------------------------
+
+  /** Make the AL cover [offset, offset+length), durably. null: already covered (no Promise). */
+  beginWrite(offset: number, length: number): Promise<void> | null {
+    if (this.skipUpdates) return null;
+    let wait: Promise<void> | null = null;
+    for (let e = firstExtent(offset); e <= lastExtent(offset, length); e++) {
+      const r = this.md.activate(e);
+      if (r !== true) wait = wait ? wait.then(() => r) : r;
+    }
+    return wait;
+  }
+
+  /** The write on that range is settled locally and for every peer it went to. */
+  endWrite(offset: number, length: number): void {
+    if (this.skipUpdates) return; // beginWrite pinned nothing
+    for (let e = firstExtent(offset); e <= lastExtent(offset, length); e++) this.md.complete(e);
+  }
+
+  activeExtents(): Array<{ offset: number; length: number }> {
+    return this.md.hotExtents().map((e) => ({ offset: e * AL_EXTENT_BYTES, length: Math.min(AL_EXTENT_BYTES, this.sizeBytes - e * AL_EXTENT_BYTES) }));
+  }
+
+  // ---- bitmap ---------------------------------------------------------------------------------
+
+  /** `duringWrite`: the range's AL extents are pinned by a write in flight (persisted on eviction) */
+  markOutOfSync(peer: number, offset: number, length: number, duringWrite = false): void {
+    if (this.skipUpdates) return;
+    this.md.setOutOfSync(peer, offset, length, { coveredByAl: duringWrite });
+  }
+
+  markInSync(peer: number, offset: number, length: number): void {
+    this.md.setInSync(peer, offset, length);
+  }
+
+  markAllOutOfSync(peer: number): void {
+    this.md.setOutOfSync(peer, 0, this.sizeBytes);
+    this.runCache.delete(peer);
+  }
+
+  outOfSyncBytes(peer: number): number {
+    return this.md.outOfSyncBytes(peer);
+  }
+
+  isOutOfSync(peer: number, offset: number): boolean {
+    return this.md.isOutOfSync(peer, offset);
+  }
+
+  /** The first run of out-of-sync bytes at or after `from` for that peer (at most maxLength), or null. */
+  nextOutOfSync(peer: number, from: number, maxLength: number): { offset: number; length: number } | null {
+    const fromBit = Math.floor(from / BYTES_PER_BIT);
+    for (let pass = 0; pass < 2; pass++) {
+      for (const [a, b] of this.runs(peer, pass === 1)) {
+        if (b <= fromBit) continue;
+        const start = Math.max(a, fromBit);
+        // bits cleared since the cache was made are skipped by re-testing the first bit
+        if (!this.md.isOutOfSync(peer, start * BYTES_PER_BIT)) continue;
+        const end = Math.min(b, start + Math.max(1, Math.floor(maxLength / BYTES_PER_BIT)));
+        return { offset: start * BYTES_PER_BIT, length: Math.min((end - start) * BYTES_PER_BIT, this.sizeBytes - start * BYTES_PER_BIT) };
+      }
+      if (this.md.outOfSyncBytes(peer) === 0) return null;
+    }
+    return null;
+  }
+
+  /** This peer's out-of-sync bytes as at most maxRanges ranges (neighbours merged: a superset). */
+  outOfSyncRanges(peer: number, maxRanges: number): Array<{ offset: number; length: number }> {
+    if (this.md.outOfSyncBytes(peer) === 0) return [];
+    let runs = this.md.bitmap.runs(this.md.peerSlot(peer));
+    while (runs.length > maxRanges) runs = mergeNeighbours(runs);
+    return runs.map(([a, b]) => ({ offset: a * BYTES_PER_BIT, length: Math.min(b * BYTES_PER_BIT, this.sizeBytes) - a * BYTES_PER_BIT }));
+  }
+
+  /** A connected, in-sync peer gets every write: an evicted AL extent needs no bits for it. */
+  setPeerInSync(peer: number, inSync: boolean): void {
+    this.md.setPeerInSync(peer, inSync);
+  }
+
+  setPeerConnected(peer: number, connected: boolean): void {
+    this.md.setPeerFlags(peer, connected ? ['PEER_CONNECTED'] : [], connected ? [] : ['PEER_CONNECTED']);
+  }
+
+  private runs(peer: number, refresh: boolean): Array<[number, number]> {
+    let runs = this.runCache.get(peer);
+    if (!runs || refresh) {
+      runs = this.md.bitmap.runs(this.md.peerSlot(peer));
+      this.runCache.set(peer, runs);
+    }
+    return runs;
+  }
+
+  // ---- generations ----------------------------------------------------------------------------
+
+  current(): bigint {
+    return fromMeta(this.md.superblock.currentGeneration);
+  }
+
+  history(): bigint[] {
+    return this.md.superblock.history.filter((h) => h !== 0n);
+  }
+
+  /** 0 is "no bitmap generation"; a bitmap kept against a just-created peer stores JUST_CREATED itself */
+  bitmapGeneration(peer: number): bigint {
+    return this.md.superblock.peers.find((x) => x.nodeId === peer)?.bitmapGeneration ?? 0n;
+  }
+
+  /**
+   * Start a new data generation `fresh` (persisted on return, before any write of it is
+   * acknowledged: DESIGN invariant 3); absent peers keep the old one as their bitmap id.
+   */
+  newCurrent(fresh: bigint, absentPeers: number[], reason: string): void {
+    for (const id of absentPeers) this.setPeerConnected(id, false);
+    this.change(() => this.md.followGeneration(fresh), reason);
+  }
+
+  /** Take a Primary's new generation as if started here (history and absent peers' bitmap ids). */
+  followCurrent(generation: bigint, reason: string): void {
+    if (sameGeneration(generation, this.current())) return;
+    this.change(() => this.md.followGeneration(toMeta(generation)), reason);
+  }
+
+  /** As a resync target that finished: the source's generation and history. */
+  adoptAfterResync(generation: bigint, sourceHistory: bigint[], reason: string): void {
+    this.change(() => this.md.adoptGeneration(toMeta(generation), sourceHistory.map(toMeta)), reason);
+  }
+
+  setBitmapGeneration(peer: number, generation: bigint): void {
+    if (generation === 0n) this.md.retireBitmapGeneration(peer);
+    else this.md.setBitmapGeneration(peer, generation);
+  }
+
+  private change(apply: () => void, reason: string): void {
+    const previous = this.current();
+    apply();
+    const generation = this.current();
+    assert(!this.history().some((h) => sameGeneration(h, generation)), 'the current generation is not in its own history');
+    if (generation !== previous) this.sink.generationChanged({ generation, previous, reason });
+  }
+
+  // ---- flags ----------------------------------------------------------------------------------
+
+  setFlags(flags: Partial<MetaFlags>): void {
+    const set: DeviceFlag[] = [];
+    const clear: DeviceFlag[] = [];
+    for (const [k, v] of Object.entries(flags) as Array<[keyof MetaFlags, boolean]>) {
+      if (this.flags[k] === v) continue;
+      (v ? set : clear).push(FLAG_NAMES[k]);
+      this.flags[k] = v;
+    }
+    if (set.length + clear.length > 0) this.md.setDeviceFlags(set, clear);
+  }
+
+  close(): void {
+    this.md.close();
+  }
+}
+
+const firstExtent = (offset: number): number => Math.floor(offset / AL_EXTENT_BYTES);
+const lastExtent = (offset: number, length: number): number => Math.floor((offset + Math.max(length, 1) - 1) / AL_EXTENT_BYTES);
+
+/** Halve the number of runs by joining each pair (covering the gap: more resync, never less). */
+function mergeNeighbours(runs: Array<[number, number]>): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < runs.length; i += 2) out.push(i + 1 < runs.length ? [runs[i][0], runs[i + 1][1]] : runs[i]);
+  return out;
+}

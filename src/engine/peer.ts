@@ -1,0 +1,279 @@
+// One peer of a resource as this node sees it: the link, the peer's role and disk states, the
+// replication state per volume, the writes sent to it that it has not confirmed (transfer log),
+// and the queue that applies what it sends. Bulk sends respect the link's byte bound: a sender
+// checks canSend and waits with whenCanSend, it never overfills the link.
+import type { NodeConfig } from '../config/model.js';
+import type { MessageOf, WireMessage } from '../wire/messages.js';
+import { ApplyQueue } from './apply-queue.js';
+import { onPeerState, type VolumeView } from './generation-handshake.js';
+import type { PeerLinkPort } from './platform.js';
+import type { Resource } from './resource.js';
+import { ResyncSource } from './resync-source.js';
+import { applyMessage, lockedRange } from './secondary.js';
+import { TransferLog } from './transfer-log.js';
+import type { Volume } from './volume.js';
+import type { ConnectionStatus, DiskState, ReplicationState, Role } from './states.js';
+import type { VolumeMeta } from './metadata.js';
+
+/** Out-of-sync ranges reported to a peer in State (the wire bound is 8192, AL ranges come too). */
+const MAX_REPORTED_RANGES = 4096;
+/** Disconnect reasons that start with this end the connection on both sides (see refuse). */
+const REFUSAL = 'refused: ';
+
+export interface PeerVolume {
+  replicationState: ReplicationState;
+  peerDiskState: DiskState;
+  view: VolumeView | null;
+  resync: ResyncSource | null;
+}
+
+export class Peer {
+  link: PeerLinkPort | null = null;
+  connectionState: 'StandAlone' | 'Connecting' | 'Connected' = 'Connecting';
+  peerRole: Role | 'Unknown' = 'Unknown';
+  readonly volumes = new Map<number, PeerVolume>();
+  readonly transfer = new TransferLog();
+  /** the peer was Primary when its link broke: its last writes may differ between survivors */
+  lostWhilePrimary = false;
+  /** sendData returned false: bulk senders wait for the link's drain */
+  private saturated = false;
+  private drainWaiters: Array<() => void> = [];
+  private applyQueue: ApplyQueue | null = null;
+
+  constructor(readonly resource: Resource, readonly node: NodeConfig) {
+    for (const v of node.volumes) this.volumes.set(v.index, { replicationState: 'Off', peerDiskState: 'DUnknown', view: null, resync: null });
+  }
+
+  get connected(): boolean {
+    return this.link !== null && this.connectionState === 'Connected';
+  }
+
+  /** configured with a disk for some volume (it may be detached now) */
+  get diskful(): boolean {
+    return this.node.volumes.some((v) => v.disk !== null);
+  }
+
+  /** The local metadata that keeps a bitmap for this peer: none for a diskless peer or volume. */
+  bitmapOf(volume: Volume | undefined): VolumeMeta | null {
+    return this.diskful ? volume?.meta ?? null : null;
+  }
+
+  /** Does a Primary's write to this volume go to this peer? */
+  replicatingTo(volume: number): boolean {
+    const pv = this.volumes.get(volume);
+    if (!this.connected || !pv || !hasDisk(pv.peerDiskState)) return false;
+    return pv.replicationState === 'Established' || pv.replicationState === 'SyncSource';
+  }
+
+  /** The peer has no disk for this volume now (a diskless client, or detached). */
+  isDisklessFor(volume: number): boolean {
+    return this.volumes.get(volume)?.peerDiskState === 'Diskless';
+  }
+
+  peerUpToDate(volume?: number): boolean {
+    const list = volume === undefined ? [...this.volumes.values()] : [this.volumes.get(volume)];
+    return list.every((pv) => pv !== undefined && pv.peerDiskState === 'UpToDate' && pv.replicationState === 'Established');
+  }
+
+  // ---- link lifecycle -------------------------------------------------------------------------
+
+  attachLink(link: PeerLinkPort): void {
+    if (this.link) this.closeLink('replaced by a new connection');
+    this.link = link;
+    this.connectionState = 'Connected';
+    this.lostWhilePrimary = false;
+    this.saturated = false;
+    const queue = new ApplyQueue(link, (msg) => applyMessage(this, msg), (msg) => lockedRange(this, msg), (err, msg) => this.resource.onApplyError(this, msg, err));
+    this.applyQueue = queue;
+    link.onMessage((msg) => this.resource.guard(() => this.onMessage(msg, queue)));
+    link.onClose((reason) => this.resource.guard(() => this.onLinkClosed(link, reason)));
+    link.onDrain(() => this.resource.guard(() => this.onDrain(link)));
+    for (const v of this.resource.volumes) this.bitmapOf(v)?.setPeerConnected(this.node.id, true);
+    this.resource.log.info('peer connected', { peer: this.node.name });
+    this.resource.emit('connection', { peer: this.node.name, connectionState: 'Connected' });
+    this.sendState();
+  }
+
+  closeLink(reason: string): void {
+    const link = this.link;
+    if (!link) return;
+    link.close(reason);
+    this.onLinkClosed(link, reason);
+  }
+
+  /**
+   * Stop talking to this peer until the administrator connects again. The peer is told, and goes
+   * StandAlone too (as both DRBD nodes do after a split brain): our Disconnect can overtake our
+   * State on the other socket, so it may not have reached the same verdict by itself.
+   */
+  refuse(reason: string): void {
+    this.resource.log.warn('connection refused', { peer: this.node.name, reason });
+    this.resource.emit('connection', { peer: this.node.name, connectionState: 'StandAlone', reason });
+    this.link?.sendControl({ type: 'Disconnect', reason: `${REFUSAL}${reason}`.slice(0, 500) });
+    this.closeLink(reason);
+    this.connectionState = 'StandAlone';
+    this.resource.stopDialing(this.node.id);
+  }
+
+  private onLinkClosed(link: PeerLinkPort, reason: string): void {
+    if (this.link !== link) return;
+    this.link = null;
+    this.applyQueue?.abandon();
+    this.applyQueue = null;
+    const wasPrimary = this.peerRole === 'Primary';
+    const unconfirmed = this.transfer.failAll();
+    for (const pv of this.volumes.values()) {
+      pv.resync?.stop();
+      pv.resync = null;
+      pv.replicationState = 'Off';
+      pv.peerDiskState = 'DUnknown';
+      pv.view = null;
+    }
+    this.peerRole = 'Unknown';
+    this.lostWhilePrimary = wasPrimary;
+    this.wakeSenders();
+    if (reason.includes(`disconnected: ${REFUSAL}`)) { // the peer refused us: wait for the administrator too
+      this.connectionState = 'StandAlone';
+      this.resource.stopDialing(this.node.id);
+    }
+    for (const v of this.resource.volumes) this.bitmapOf(v)?.setPeerConnected(this.node.id, false);
+    if (this.connectionState !== 'StandAlone') this.connectionState = 'Connecting';
+    this.resource.log.warn('peer connection lost', { peer: this.node.name, reason });
+    this.resource.emit('connection', { peer: this.node.name, connectionState: this.connectionState, reason });
+    this.resource.onPeerLost(this, wasPrimary, unconfirmed);
+  }
+
+  // ---- sending --------------------------------------------------------------------------------
+
+  /** The link takes bulk data now (connected and below its byte bound). */
+  get canSend(): boolean {
+    return this.link !== null && !this.saturated;
+  }
+
+  /** Resolves when the link drained or closed (check canSend again). */
+  whenCanSend(): Promise<void> {
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Bulk data (a Write, ResyncData, ReadReply): the caller checked canSend. */
+  sendData(msg: WireMessage): void {
+    if (this.link && !this.link.sendData(msg)) this.saturated = true;
+  }
+
+  sendControl(msg: WireMessage): void {
+    this.link?.sendControl(msg);
+  }
+
+  private onDrain(link: PeerLinkPort): void {
+    if (this.link !== link) return;
+    this.saturated = false;
+    this.wakeSenders();
+    for (const pv of this.volumes.values()) pv.resync?.pump();
+  }
+
+  private wakeSenders(): void {
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Our view of every volume (small: it goes out whatever the link's fill, as DRBD's state packets). */
+  sendState(): void {
+    if (!this.link) return;
+    const r = this.resource;
+    const volumes = r.volumes.map((v) => volumeView(this, v));
+    if (!this.link.sendData({ type: 'State', role: r.role, volumes })) this.saturated = true;
+  }
+
+  // ---- receiving ------------------------------------------------------------------------------
+
+  private onMessage(msg: WireMessage, queue: ApplyQueue): void {
+    switch (msg.type) {
+      case 'RecvAck': return this.transfer.onRecvAck(msg.seq);
+      case 'WriteAck': return this.transfer.onWriteAck(msg.seq, true);
+      case 'NegAck': return this.onNegAck(msg);
+      case 'FlushAck': return this.transfer.onFlushAck(msg.id);
+      case 'ResyncAck': return this.volumes.get(msg.volume)?.resync?.onAck(msg);
+      case 'ReadReply': return this.resource.reads.onReply(this, msg);
+      case 'Disconnect': return this.refuse(`peer disconnected: ${msg.reason}`);
+      case 'Write': case 'WriteZeroes':
+        // protocol B: received is when it arrived, not when it is applied
+        if (this.resource.config.protocol === 'B') this.sendControl({ type: 'RecvAck', volume: msg.volume, seq: msg.seq });
+        return queue.push(msg);
+      case 'State': case 'OutOfSync': case 'Flush': case 'ResyncData': case 'ResyncDone': case 'ReadRequest':
+        return queue.push(msg);
+      default:
+        return this.resource.protocolError(this, `unexpected ${msg.type} message after the handshake`);
+    }
+  }
+
+  private onNegAck(msg: MessageOf<'NegAck'>): void {
+    this.resource.log.warn('peer failed to store a replicated write: its blocks stay out of sync for it', { peer: this.node.name, volume: msg.volume, errno: msg.errno });
+    this.transfer.onWriteAck(msg.seq, false);
+  }
+
+  /** Become SyncSource for a volume if this peer has out-of-sync blocks and is not syncing yet. */
+  startResync(volume: Volume): void {
+    const pv = this.volumes.get(volume.index);
+    if (!pv || !this.connected || pv.resync || !volume.meta || volume.diskState !== 'UpToDate') return;
+    if (pv.replicationState !== 'Established' && pv.replicationState !== 'Off' && pv.replicationState !== 'PausedSyncS') return;
+    if (!hasDisk(pv.peerDiskState)) return;
+    // Remember which generation of the peer the bits refer to: an interrupted resync resumes.
+    if (pv.view && volume.meta.bitmapGeneration(this.node.id) === 0n) volume.meta.setBitmapGeneration(this.node.id, pv.view.current);
+    pv.replicationState = 'SyncSource';
+    if (pv.peerDiskState === 'UpToDate') pv.peerDiskState = 'Inconsistent'; // our SyncTarget until it says it finished
+    pv.resync = new ResyncSource(this, volume, pv);
+    pv.resync.start();
+  }
+
+  /** The State message, applied in stream order (see apply-queue.ts). */
+  onState(msg: MessageOf<'State'>): void {
+    onPeerState(this, msg.role === 'Unknown' ? 'Secondary' : msg.role, msg.volumes);
+  }
+
+  status(): ConnectionStatus {
+    return {
+      peer: this.node.name,
+      nodeId: this.node.id,
+      connectionState: this.connectionState,
+      peerRole: this.peerRole,
+      volumes: [...this.volumes.entries()].map(([volume, pv]) => ({
+        volume,
+        replicationState: pv.replicationState,
+        peerDiskState: pv.peerDiskState,
+        outOfSyncBytes: this.bitmapOf(this.resource.volume(volume))?.outOfSyncBytes(this.node.id) ?? 0,
+        resync: pv.resync?.progress() ?? null,
+      })),
+    };
+  }
+}
+
+/** A disk state in which a peer stores data (it gets writes or resync data). */
+export function hasDisk(state: DiskState): boolean {
+  return state !== 'Diskless' && state !== 'Failed' && state !== 'DUnknown' && state !== 'Attaching';
+}
+
+function volumeView(peer: Peer, v: Volume): VolumeView {
+  const r = peer.resource;
+  const bitmap = peer.bitmapOf(v);
+  // while taking resync data from this peer, our bits for it are being resolved: do not report them
+  const syncingFromIt = v.syncSource === peer.node.id && peer.volumes.get(v.index)?.replicationState === 'SyncTarget';
+  const ranges = [...(r.reconcileRanges.get(v.index) ?? []), ...(syncingFromIt ? [] : bitmap?.outOfSyncRanges(peer.node.id, MAX_REPORTED_RANGES) ?? [])];
+  return {
+    volume: v.index,
+    diskState: v.diskState,
+    sizeBytes: v.sizeBytes,
+    current: v.meta?.current() ?? v.exposed[0] ?? 0n, // a diskless Primary tells the generation it writes
+    bitmapForReceiver: bitmap?.bitmapGeneration(peer.node.id) ?? 0n,
+    history: v.meta?.history() ?? v.exposed.slice(1, 33),
+    flags: {
+      crashedPrimary: v.meta?.flags.crashedPrimary ?? false,
+      wasUpToDate: v.meta?.flags.wasUpToDate ?? false,
+      consistent: v.meta?.flags.consistent ?? false,
+      discardMyData: r.discardMyData,
+      newDataGeneration: false,
+    },
+    outOfSyncBits: Math.ceil((bitmap?.outOfSyncBytes(peer.node.id) ?? 0) / 4096),
+    reconcile: ranges.slice(0, 8192),
+  };
+}

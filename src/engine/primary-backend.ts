@@ -1,0 +1,90 @@
+// What a Primary exports: the NBD backend of one volume. Writes go through the one write pipeline
+// (write-pipeline.ts); reads come from the local disk while it is UpToDate, otherwise (diskless,
+// or the disk failed) from an UpToDate peer; FLUSH reaches the local disk and every peer that
+// gets the writes. TRIM is advisory and ignored on every replica, which keeps them identical.
+import type { NbdBackend } from '../nbd/backend.js';
+import { servers } from './exposed-generation.js';
+import { ioError } from './io-error.js';
+import type { Resource } from './resource.js';
+import type { Volume } from './volume.js';
+import { WritePipeline } from './write-pipeline.js';
+
+/** Reads through a peer wait at most this long before failing with EIO. */
+export const PEER_READ_TIMEOUT_MS = 30_000;
+
+export class PrimaryBackend implements NbdBackend {
+  readonly readOnly = false;
+  readonly canMultiConn = true;
+  private readonly pipeline: WritePipeline;
+
+  constructor(private readonly resource: Resource, private readonly volume: Volume) {
+    this.pipeline = new WritePipeline(resource, volume);
+  }
+
+  get size(): number {
+    return this.volume.sizeBytes;
+  }
+
+  read(offset: number, length: number): Promise<Buffer> {
+    return this.resource.guardAsync(() => this.readFrom(offset, length));
+  }
+
+  write(offset: number, data: Buffer, fua: boolean): Promise<void> {
+    return this.resource.guardAsync(() => this.pipeline.write(offset, data, fua));
+  }
+
+  writeZeroes(offset: number, length: number, fua: boolean): Promise<void> {
+    return this.resource.guardAsync(() => this.pipeline.writeZeroes(offset, length, fua));
+  }
+
+  trim(): void {
+    if (this.resource.role !== 'Primary') throw ioError('ESHUTDOWN', `${this.resource.name} is no longer Primary on this node`);
+  }
+
+  flush(): Promise<void> {
+    return this.resource.guardAsync(() => this.flushAll());
+  }
+
+  private async readFrom(offset: number, length: number): Promise<Buffer> {
+    const v = this.volume;
+    const disk = v.disk;
+    if (disk && v.diskState === 'UpToDate') {
+      v.beginActivity();
+      try {
+        return await disk.read(offset, length);
+      } catch (err) {
+        this.resource.localDiskFailed(v, err, null); // and read it from a peer
+      } finally {
+        v.endActivity();
+      }
+    }
+    const peer = servers(this.resource, v)[0];
+    if (!peer) throw ioError('EIO', `volume ${v.index} of ${this.resource.name} is ${v.diskState} and no UpToDate peer is reachable`);
+    return this.resource.reads.read(peer, v.index, offset, length, PEER_READ_TIMEOUT_MS);
+  }
+
+  private async flushAll(): Promise<void> {
+    const v = this.volume;
+    const waits: Array<Promise<void>> = [];
+    for (const peer of this.pipeline.targets()) {
+      const flush = peer.transfer.addFlush();
+      peer.sendData({ type: 'Flush', id: flush.id });
+      waits.push(flush.done);
+    }
+    const disk = v.disk;
+    if (disk) {
+      v.beginActivity();
+      try {
+        await disk.flush();
+      } catch (err) {
+        this.resource.localDiskFailed(v, err, null);
+        throw ioError('EIO', `flush of volume ${v.index} of ${this.resource.name} failed on the local disk: ${String(err)}`);
+      } finally {
+        v.endActivity();
+      }
+    } else if (waits.length === 0) {
+      throw ioError('EIO', `volume ${v.index} of ${this.resource.name} has no disk and no UpToDate peer to flush`);
+    }
+    await Promise.all(waits);
+  }
+}

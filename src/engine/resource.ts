@@ -1,0 +1,691 @@
+// One resource on this node: its volumes, its peers and its role. The write pipeline lives in
+// write-pipeline.ts, applying a peer's messages in apply-queue.ts/secondary.ts, the generation
+// handshake in generation-handshake.ts; this file owns lifecycle (up/down/attach/detach), role
+// changes, what happens when a peer or a disk is lost, the crash policy, and status.
+//
+// Crash policy (TigerBeetle's): a violated invariant is a bug that just proved this node's state
+// wrong. The resource stops on this node (disks Failed, exports and links closed, one clear log
+// line naming the invariant) so that Pacemaker fails over; the daemon's other resources go on.
+import type { ResourceConfig, NodeConfig } from '../config/model.js';
+import { TandemError } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
+import type { WireMessage } from '../wire/messages.js';
+import { exposeGeneration, isServer, rotateExposedGeneration } from './exposed-generation.js';
+import { Fencing } from './fencing.js';
+import { reevaluatePeers } from './generation-handshake.js';
+import { GENERATION_PRIMARY } from './sync-decision.js';
+import type { LoggedWrite } from './transfer-log.js';
+import { VolumeMeta } from './metadata.js';
+import { Peer } from './peer.js';
+import { PeerReads } from './peer-reads.js';
+import type { PeerConnectorPort, PeerLinkPort, Platform } from './platform.js';
+import { PrimaryBackend } from './primary-backend.js';
+import { hasQuorum, quorumNeeded } from './quorum.js';
+import type { ResourceStatus, Role } from './states.js';
+import { Volume } from './volume.js';
+
+/** The suspension reason of a Primary without quorum under on-no-quorum = suspend-io. */
+const NO_QUORUM = 'no quorum';
+
+export class Resource {
+  role: Role = 'Secondary';
+  readonly local: NodeConfig;
+  readonly volumes: Volume[];
+  readonly peers = new Map<number, Peer>();
+  readonly log: Logger;
+  readonly fencing = new Fencing(this);
+  readonly reads: PeerReads;
+  /** AL-covered ranges per volume, kept since a Primary peer vanished, until resynced */
+  readonly reconcileRanges = new Map<number, Array<{ offset: number; length: number }>>();
+  /** the next split brain is resolved by resyncing this node from the peer (connect --discard-my-data) */
+  discardMyData = false;
+  /** the invariant that stopped this resource on this node (null while it runs) */
+  private failed: string | null = null;
+  /** resource-wide write sequence: one order across all volumes */
+  private seq = 0;
+  private connector: PeerConnectorPort | null = null;
+  private readonly suspended = new Set<string>();
+  private resumeWaiters: Array<() => void> = [];
+  /** why this node does not connect until `tandem connect` (null: it connects on its own) */
+  private held: string | null = null;
+  /** this node reaches enough nodes to write or be promoted (always true with quorum = off) */
+  private quorate = true;
+  /** a diskless Primary's writes a peer did not confirm, until the other peers are told (onPeerLost) */
+  private unconfirmed: Array<{ nodeId: number } & LoggedWrite> = [];
+
+  constructor(readonly config: ResourceConfig, nodeName: string, readonly platform: Platform) {
+    const local = config.nodes.find((n) => n.name === nodeName);
+    if (!local) throw new TandemError('TANDEM_E_CONFIG', `node ${nodeName} is not part of resource ${config.name}`);
+    this.local = local;
+    this.log = platform.log.child({ resource: config.name });
+    this.reads = new PeerReads(platform.clock);
+    this.volumes = local.volumes.map((v) => new Volume(v));
+    for (const node of config.nodes) {
+      if (node.id !== local.id) this.peers.set(node.id, new Peer(this, node));
+    }
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  volume(index: number): Volume | undefined {
+    return this.volumes.find((v) => v.index === index);
+  }
+
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  emit(kind: string, fields: Record<string, unknown>): void {
+    this.platform.emit({ kind, resource: this.name, ...fields });
+  }
+
+  /** A fresh data generation id (bit 0 marks one made while Primary, as DRBD's UUID_PRIMARY). */
+  freshGeneration(): bigint {
+    let id = this.platform.randomU64() & ~GENERATION_PRIMARY;
+    if (id === 0n || id === 4n) id = 2n; // 0: none; 4: just created
+    return this.role === 'Primary' ? id | GENERATION_PRIMARY : id;
+  }
+
+  generationChanged(volume: Volume, change: { generation: bigint; previous: bigint; reason: string }): void {
+    const fields = { volume: volume.index, generation: change.generation.toString(16), previous: change.previous.toString(16), reason: change.reason };
+    this.log.info('new data generation', fields);
+    this.emit('generation', fields);
+  }
+
+  // ---- crash policy -----------------------------------------------------------------------------
+
+  /** Run engine code from an event (a message, a timer, a link change): a throw stops the resource. */
+  guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** A client request: an I/O error goes back to the client; a bug stops the resource. */
+  async guardAsync<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.failed) throw new TandemError('TANDEM_E_STATE', `${this.name} is stopped on this node: ${this.failed}`, { details: { errno: 'ESHUTDOWN' } });
+    try {
+      return await fn();
+    } catch (err) {
+      if (isBug(err)) this.fail(err);
+      throw err;
+    }
+  }
+
+  /** A message from a peer failed to apply. */
+  onApplyError(peer: Peer, msg: WireMessage, err: unknown): void {
+    if (isBug(err)) { this.fail(err); return; }
+    this.log.error('failed to apply a peer message', { peer: peer.node.name, type: msg.type, error: String(err) });
+    if (msg.type === 'Write' || msg.type === 'WriteZeroes') peer.sendControl({ type: 'NegAck', volume: msg.volume, seq: msg.seq, errno: 5 });
+    peer.closeLink(`could not apply ${msg.type}: ${String(err)}`);
+  }
+
+  protocolError(peer: Peer, message: string): void {
+    this.log.error('peer protocol error', { peer: peer.node.name, message });
+    peer.closeLink(new TandemError('TANDEM_E_PROTOCOL', message).message); // reconnects with backoff
+  }
+
+  /** Stop this resource on this node: it just proved its own state wrong. */
+  fail(err: unknown): void {
+    if (this.failed) return;
+    this.failed = err instanceof Error ? err.message : String(err);
+    this.log.error('resource stopped on this node: an invariant was violated', { invariant: this.failed, stack: err instanceof Error ? err.stack : undefined });
+    this.emit('failed', { reason: this.failed });
+    for (const v of this.volumes) {
+      v.diskState = 'Failed';
+      void v.export?.close();
+      v.export = null;
+    }
+    for (const peer of this.peers.values()) peer.closeLink(`resource stopped on ${this.local.name}`);
+    void this.connector?.stop();
+    this.connector = null;
+    this.resume(NO_QUORUM);
+  }
+
+  get isFailed(): boolean {
+    return this.failed !== null;
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  /**
+   * Attach the disks and start connecting. With holdFormerPrimary (the agent's auto_resync=false,
+   * VVR's AutoResync=0), a node that went away as Primary (crashed: its metadata still says
+   * Primary) stays StandAlone: its peers may have taken over, and connecting would resync it and
+   * throw away the writes only it has. The operator looks first, then runs `tandem connect`.
+   */
+  async up(opts: { holdFormerPrimary?: boolean } = {}): Promise<void> {
+    for (const v of this.volumes) if (v.diskful) await this.attachVolume(v);
+    if (opts.holdFormerPrimary && this.volumes.some((v) => v.meta?.flags.crashedPrimary)) {
+      this.held = 'went away as Primary (crashed) and auto_resync is off: inspect the data, then run tandem connect '
+        + `${this.name} to resync it from the current Primary`;
+      for (const peer of this.peers.values()) peer.connectionState = 'StandAlone';
+      this.log.warn('held StandAlone', { reason: this.held });
+    }
+    const connector = this.platform.connector(this.config, this.local.name, { connectOnStart: this.held === null });
+    this.connector = connector;
+    this.updateQuorum();
+    await connector.start((link) => this.guard(() => this.onLink(link)));
+    void this.fencing.adopt();
+    this.log.info('resource up', { role: this.role, volumes: this.volumes.map((v) => v.diskState) });
+  }
+
+  async down(): Promise<void> {
+    if (this.role === 'Primary') await this.demote();
+    await this.connector?.stop();
+    this.connector = null;
+    for (const peer of this.peers.values()) peer.closeLink('resource going down');
+    for (const v of this.volumes) await this.detachVolume(v);
+    this.log.info('resource down');
+  }
+
+  private async attachVolume(v: Volume): Promise<void> {
+    if (v.attached) return;
+    v.diskState = 'Attaching';
+    const disk = await this.platform.openDisk(v.config);
+    let meta: VolumeMeta;
+    try {
+      meta = this.openMeta(v);
+    } catch (err) {
+      await disk.close();
+      v.diskState = 'Diskless';
+      throw err;
+    }
+    v.disk = disk;
+    v.meta = meta;
+    v.sizeBytes = Math.min(disk.sizeBytes, meta.sizeBytes);
+    v.diskState = Volume.diskStateFromFlags(meta.flags);
+    this.log.info('disk attached', { volume: v.index, diskState: v.diskState, io: disk.ioMode });
+    this.emit('disk', { volume: v.index, diskState: v.diskState });
+  }
+
+  private openMeta(v: Volume): VolumeMeta {
+    const md = this.platform.openMetadata(v.config);
+    if (md.superblock.nodeId !== this.local.id) {
+      md.close();
+      throw new TandemError('TANDEM_E_META', `metadata of volume ${v.index} belongs to node id ${md.superblock.nodeId}, this node is ${this.local.id}`, {
+        hint: `recreate it with 'tandem md create ${this.name} --force' on this node`,
+      });
+    }
+    const meta = new VolumeMeta(md, { generationChanged: (c) => this.generationChanged(v, c) }, this.platform.settings.skipMetadataUpdates);
+    if (meta.recoveredExtents > 0) {
+      this.log.warn('metadata was not closed cleanly: activity-log extents marked out of sync for every peer', { volume: v.index, extents: meta.recoveredExtents });
+    }
+    if (this.platform.settings.skipMetadataUpdates) this.log.warn('TANDEM_BENCH_NO_METADATA=1: activity log and bitmap are NOT updated; writes are not crash-safe (benchmark only)', { volume: v.index });
+    // The engine records every block a peer misses, precisely and durably, when it happens (the
+    // write pipeline's absent peers, unconfirmed writes of a lost link), and an AL extent leaves
+    // the AL only when no write to it is unsettled: an evicted extent needs no bits for any peer.
+    for (const peer of this.peers.values()) if (peer.diskful) meta.setPeerInSync(peer.node.id, true);
+    return meta;
+  }
+
+  /** Close the disk and metadata once nothing uses them (a clean detach: AL_CLEAN is set). */
+  private async detachVolume(v: Volume): Promise<void> {
+    const meta = v.meta;
+    const disk = v.disk;
+    v.meta = null;
+    v.disk = null;
+    if (meta || disk) await v.whenIdle();
+    meta?.close();
+    await disk?.close();
+    if (v.diskState !== 'Diskless') {
+      v.diskState = 'Diskless';
+      this.emit('disk', { volume: v.index, diskState: v.diskState });
+    }
+  }
+
+  private onLink(link: PeerLinkPort): void {
+    const peer = this.peers.get(link.peerNodeId);
+    if (!peer) { link.close(`node id ${link.peerNodeId} is not a peer of ${this.name}`); return; }
+    if (this.failed) { link.close(`resource stopped on ${this.local.name}`); return; }
+    peer.attachLink(link);
+    this.updateQuorum();
+  }
+
+  // ---- a local disk failed ----------------------------------------------------------------------
+
+  /**
+   * A read, write or flush on the local disk failed (on-io-error = detach, DRBD's default): the
+   * disk goes Failed, then Diskless once its requests are done. Its blocks stay out of sync for
+   * every peer (the failed range; everything when what is on the disk is unknown), so it is
+   * resynced when attached again; a Primary goes on through its UpToDate peers.
+   */
+  localDiskFailed(v: Volume, err: unknown, range: { offset: number; length: number } | null): void {
+    const meta = v.meta;
+    if (!meta || v.diskState === 'Failed') return; // already detaching
+    const errno = (err as { code?: unknown } | null)?.code ?? 'EIO';
+    this.log.error('local disk failed: detaching it (on-io-error = detach)', { volume: v.index, errno, error: String(err), range });
+    for (const peer of this.peers.values()) {
+      if (!peer.diskful) continue;
+      if (range) meta.markOutOfSync(peer.node.id, range.offset, range.length);
+      else meta.markAllOutOfSync(peer.node.id);
+    }
+    meta.setFlags({ consistent: false, wasUpToDate: false });
+    v.diskState = 'Failed';
+    this.emit('disk', { volume: v.index, diskState: 'Failed', errno });
+    if (this.role === 'Primary') exposeGeneration(this, v, () => this.freshGeneration(), true);
+    void this.detachVolume(v).then(() => { for (const p of this.peers.values()) p.sendState(); }, (e) => this.fail(e));
+    for (const p of this.peers.values()) p.sendState();
+  }
+
+  /** A peer's disk went away (Failed, detached) while connected: as if that peer were lost, for that volume. */
+  peerDiskLost(peer: Peer, v: Volume): void {
+    if (this.role !== 'Primary' || !peer.diskful) return;
+    this.log.warn('peer lost its disk: its blocks are kept out of sync for it from now on', { peer: peer.node.name, volume: v.index });
+    if (v.meta) {
+      v.meta.newCurrent(this.freshGeneration(), [peer.node.id], `${peer.node.name} lost its disk`);
+      v.meta.setPeerConnected(peer.node.id, true);
+    } else {
+      rotateExposedGeneration(this, v, this.freshGeneration());
+    }
+    for (const p of this.peers.values()) if (p !== peer) p.sendState();
+  }
+
+  // ---- control operations ---------------------------------------------------------------------
+
+  async control(op: string, args: Record<string, unknown>): Promise<unknown> {
+    if (this.failed && op !== 'secondary') {
+      throw new TandemError('TANDEM_E_STATE', `${this.name} is stopped on this node: ${this.failed}`, {
+        hint: `run 'tandem down ${this.name}' and 'tandem up ${this.name}' (Pacemaker does this when it recovers the resource)`,
+      });
+    }
+    switch (op) {
+      case 'primary': await this.promote(args.force === true); break;
+      case 'secondary': await this.demote(); break;
+      case 'connect': this.connectAll(args.discardMyData === true); break;
+      case 'disconnect': this.disconnectAll(); break;
+      case 'attach': await this.attachAll(); break;
+      case 'detach': await this.detachAll(); break;
+      case 'outdate': this.outdate(); break;
+      case 'invalidate': this.invalidate(); break;
+      default:
+        throw new TandemError('TANDEM_E_USAGE', `'${op}' is not supported yet by this daemon`, {
+          hint: 'see tandem --help for the verbs this version implements',
+        });
+    }
+    if (op === 'outdate') for (const peer of this.peers.values()) peer.sendState();
+    return this.status();
+  }
+
+  /** A refused peer stays StandAlone (as DRBD's): no redial until `tandem connect`. */
+  stopDialing(peerNodeId: number): void {
+    this.connector?.disconnect(peerNodeId);
+  }
+
+  /**
+   * discardMyData (DRBD's connect --discard-my-data): this node volunteers as the victim of a split
+   * brain; its peers resync it from their data, covering both sides' out-of-sync blocks.
+   */
+  private connectAll(discardMyData = false): void {
+    if (discardMyData && this.role === 'Primary') {
+      throw new TandemError('TANDEM_E_STATE', `cannot discard the data of ${this.name}: this node is Primary`, {
+        hint: `run 'tandem secondary ${this.name}' first (stop what uses the volume)`,
+      });
+    }
+    if (discardMyData) this.discardMyData = true;
+    this.held = null;
+    for (const [id, peer] of this.peers) {
+      if (peer.connectionState === 'StandAlone') peer.connectionState = 'Connecting';
+      this.connector?.connect(id);
+    }
+  }
+
+  private disconnectAll(): void {
+    for (const [id, peer] of this.peers) {
+      this.connector?.disconnect(id);
+      peer.closeLink('disconnected by administrator');
+      peer.connectionState = 'StandAlone'; // also a peer that never connected
+    }
+  }
+
+  private async attachAll(): Promise<void> {
+    for (const v of this.volumes) if (v.diskful && !v.attached && v.diskState !== 'Failed') await this.attachVolume(v);
+    for (const peer of this.peers.values()) this.renegotiate(peer);
+  }
+
+  private async detachAll(): Promise<void> {
+    if (this.role === 'Primary' && !this.hasUpToDatePeer()) {
+      throw new TandemError('TANDEM_E_STATE', `cannot detach ${this.name}: it is Primary and no peer is UpToDate`, {
+        hint: 'demote it first, or wait until a peer is UpToDate',
+      });
+    }
+    for (const v of this.volumes) {
+      if (this.role === 'Primary' && v.meta) {
+        v.meta.setFlags({ consistent: true, wasUpToDate: false }); // the peers go on without it
+        exposeGeneration(this, v, () => this.freshGeneration(), true);
+      }
+      await this.detachVolume(v);
+    }
+    for (const peer of this.peers.values()) peer.sendState();
+  }
+
+  /** Run the handshake again with this peer for every volume (after attach or invalidate). */
+  private renegotiate(peer: Peer): void {
+    for (const pv of peer.volumes.values()) {
+      if (pv.replicationState !== 'SyncSource') pv.replicationState = 'Off';
+    }
+    peer.sendState();
+  }
+
+  private outdate(): void {
+    if (this.role === 'Primary') throw new TandemError('TANDEM_E_STATE', 'a Primary cannot be outdated', { hint: 'demote it first' });
+    for (const v of this.volumes) {
+      if (!v.meta || v.diskState !== 'UpToDate') continue;
+      v.meta.setFlags({ wasUpToDate: false });
+      v.diskState = 'Outdated';
+      this.emit('disk', { volume: v.index, diskState: v.diskState });
+    }
+  }
+
+  private invalidate(): void {
+    if (this.role === 'Primary') throw new TandemError('TANDEM_E_STATE', 'a Primary cannot invalidate its own data', { hint: 'demote it first' });
+    for (const v of this.volumes) {
+      if (!v.meta) continue;
+      v.meta.setFlags({ consistent: false, wasUpToDate: false });
+      v.diskState = 'Inconsistent';
+      this.emit('disk', { volume: v.index, diskState: v.diskState });
+    }
+    for (const peer of this.peers.values()) this.renegotiate(peer);
+  }
+
+  // ---- roles ----------------------------------------------------------------------------------
+
+  async promote(force: boolean): Promise<void> {
+    if (this.role === 'Primary') return;
+    const otherPrimary = [...this.peers.values()].find((p) => p.connected && p.peerRole === 'Primary');
+    if (otherPrimary) {
+      throw new TandemError('TANDEM_E_STATE', `cannot promote ${this.name}: ${otherPrimary.node.name} is Primary`, {
+        hint: `demote it first with 'tandem secondary ${this.name}' on ${otherPrimary.node.name}`,
+      });
+    }
+    this.checkQuorum();
+    this.checkPromotableDisks(force);
+    this.role = 'Primary';
+    for (const v of this.volumes) this.promoteVolume(v, force);
+    this.reconcileAfterPrimaryLoss();
+    try {
+      await this.startExports();
+    } catch (err) {
+      await this.demote();
+      throw err;
+    }
+    for (const peer of this.peers.values()) peer.sendState();
+    reevaluatePeers(this.peers.values());
+    this.emit('role', { role: this.role });
+    this.log.info('promoted', { force });
+  }
+
+  /** Even --force does not override quorum: it is the one guard a partitioned minority has. */
+  private checkQuorum(): void {
+    if (this.quorate) return;
+    const needed = quorumNeeded(this.config.quorum, this.config.nodes.length);
+    throw new TandemError('TANDEM_E_STATE', `cannot promote ${this.name}: no quorum (reaches ${this.reachableNodes()} of ${this.config.nodes.length} nodes, needs ${needed})`, {
+      hint: 'reconnect the other nodes; only if they are known to be down, lower quorum in the configuration and run tandem down/up',
+      details: { reachable: this.reachableNodes(), needed },
+    });
+  }
+
+  private checkPromotableDisks(force: boolean): void {
+    for (const v of this.volumes) {
+      if (v.attached && v.diskState === 'UpToDate') continue;
+      if (v.attached && force) continue;
+      if (!v.attached && this.hasUpToDatePeer(v.index)) continue;
+      throw new TandemError('TANDEM_E_STATE', `cannot promote ${this.name}: volume ${v.index} is ${v.diskState} and no UpToDate data is reachable`, {
+        hint: v.attached ? `use 'tandem primary ${this.name} --force' only if this node's data is the one to keep` : 'connect to an UpToDate peer first',
+        details: { volume: v.index, diskState: v.diskState },
+      });
+    }
+  }
+
+  private promoteVolume(v: Volume, force: boolean): void {
+    if (!v.meta) {
+      exposeGeneration(this, v, () => this.freshGeneration(), v.diskful);
+      return;
+    }
+    const absent = [...this.peers.values()].filter((p) => p.diskful && !p.replicatingTo(v.index)).map((p) => p.node.id);
+    if (absent.length > 0 || force || v.diskState !== 'UpToDate') {
+      v.meta.newCurrent(this.freshGeneration(), absent, force ? 'promoted with --force' : 'promoted while some peers are away');
+      for (const id of absent) if (force && v.diskState !== 'UpToDate') v.meta.markAllOutOfSync(id);
+    }
+    v.meta.setFlags({ consistent: true, wasUpToDate: true, primary: true, crashedPrimary: false }); // a new crash sets it again
+    if (v.diskState !== 'UpToDate') {
+      v.diskState = 'UpToDate';
+      this.emit('disk', { volume: v.index, diskState: v.diskState });
+    }
+  }
+
+  /** The AL ranges kept since our Primary vanished may differ on the survivors: resync them to everyone. */
+  private reconcileAfterPrimaryLoss(): void {
+    for (const v of this.volumes) {
+      const own = this.reconcileRanges.get(v.index);
+      if (!own || !v.meta) continue;
+      for (const peer of this.peers.values()) {
+        if (!peer.diskful) continue;
+        for (const r of own) v.meta.markOutOfSync(peer.node.id, r.offset, r.length);
+        if (peer.replicatingTo(v.index) && peer.volumes.get(v.index)?.replicationState === 'Established') peer.startResync(v);
+      }
+      this.reconcileRanges.delete(v.index);
+    }
+  }
+
+  async demote(): Promise<void> {
+    if (this.role !== 'Primary') return;
+    for (const v of this.volumes) {
+      const busy = await v.export?.busy();
+      if (busy) {
+        throw new TandemError('TANDEM_E_BUSY', `cannot demote ${this.name}: volume ${v.index} is in use (${busy})`, {
+          hint: `unmount or close ${v.export?.device ?? 'the device'} first (Pacemaker stops what uses it before demoting)`,
+          details: { volume: v.index, device: v.export?.device ?? null },
+        });
+      }
+    }
+    this.role = 'Secondary';
+    this.resume(NO_QUORUM); // writes waiting for quorum now fail: this node no longer takes writes
+    this.unconfirmed = [];
+    for (const v of this.volumes) {
+      await v.export?.close();
+      v.export = null;
+      v.exposed = [];
+      v.followers.clear();
+      if (v.disk) await v.disk.flush().catch((err) => this.localDiskFailed(v, err, null));
+      v.meta?.setFlags({ primary: false });
+    }
+    for (const peer of this.peers.values()) peer.sendState();
+    this.emit('role', { role: this.role });
+    this.log.info('demoted');
+  }
+
+  private async startExports(): Promise<void> {
+    for (const v of this.volumes) {
+      if (!v.config.export) continue;
+      v.export = await this.platform.startExport(v.config.export, `${this.name}/${v.index}`, new PrimaryBackend(this, v), {
+        resource: this.name, volume: v.index, kind: 'none',
+      });
+    }
+  }
+
+  // ---- peers ----------------------------------------------------------------------------------
+
+  /**
+   * A peer's link broke. As Primary, a new data generation starts (its old one becomes that peer's
+   * bitmap generation), the survivors follow it, and they learn which of our last writes the lost
+   * peer did not confirm. A lost Primary leaves its last in-flight writes possibly on some
+   * survivors only: the AL-covered areas are resynced when one of them is promoted.
+   */
+  onPeerLost(peer: Peer, wasPrimary: boolean, unconfirmed: LoggedWrite[]): void {
+    this.reads.failPeer(peer);
+    for (const v of this.volumes) v.followers.delete(peer.node.id);
+    this.updateQuorum();
+    if (this.role === 'Primary' && peer.diskful) {
+      for (const v of this.volumes) {
+        if (v.meta) v.meta.newCurrent(this.freshGeneration(), [peer.node.id], `lost the connection to ${peer.node.name}`);
+        else rotateExposedGeneration(this, v, this.freshGeneration());
+      }
+      for (const other of this.peers.values()) other.sendState();
+      // after the new generation, so the bits get the right bitmap id
+      this.tellUnconfirmed(peer.node.id, unconfirmed);
+      this.tellUnconfirmedDiskless();
+      void this.fencing.peerLost(peer);
+    }
+    if (wasPrimary && this.role === 'Secondary') {
+      for (const v of this.volumes) if (v.meta) this.reconcileRanges.set(v.index, v.meta.activeExtents());
+    }
+    reevaluatePeers(this.peers.values()); // a paused resync may have lost the Primary that kept it paused
+  }
+
+  /**
+   * Writes a lost peer did not confirm: every other peer that got them keeps their blocks out of
+   * sync for it (our own bitmap has them already), so whichever node the lost one meets next
+   * resyncs them, even if this Primary is gone by then.
+   */
+  private tellUnconfirmed(lostId: number, writes: LoggedWrite[]): void {
+    for (const w of writes) {
+      const v = this.volume(w.volume);
+      if (!v) continue;
+      for (const other of this.peers.values()) {
+        if (other.node.id === lostId || !(v.attached ? other.replicatingTo(v.index) : isServer(other, v))) continue;
+        other.sendData({ type: 'OutOfSync', volume: w.volume, offset: w.offset, length: w.length, missing: (1 << lostId) >>> 0 });
+      }
+    }
+  }
+
+  /** A write without a local disk that a peer did not confirm (link lost, or a NegAck). */
+  unconfirmedByPeer(peer: Peer, volume: number, offset: number, length: number): void {
+    this.unconfirmed.push({ nodeId: peer.node.id, volume, offset, length });
+    // a NegAck: the peer stays out until resynced; closed outside the ack handler that called us
+    if (peer.connected) this.platform.defer(() => this.guard(() => peer.closeLink('a replicated write failed on the peer')));
+  }
+
+  private tellUnconfirmedDiskless(): void {
+    const pending = this.unconfirmed;
+    this.unconfirmed = [];
+    for (const u of pending) this.tellUnconfirmed(u.nodeId, [u]);
+  }
+
+  becomeSyncTarget(peer: Peer, volume: Volume): void {
+    peer.volumes.get(volume.index)!.replicationState = 'SyncTarget';
+    volume.syncSource = peer.node.id;
+    volume.meta!.setFlags({ consistent: false, wasUpToDate: false });
+    if (volume.diskState !== 'Inconsistent') {
+      volume.diskState = 'Inconsistent';
+      this.emit('disk', { volume: volume.index, diskState: volume.diskState });
+    }
+  }
+
+  /** The source sent and saw acknowledged every block: take its generation; UpToDate now. */
+  async finishResyncAsTarget(peer: Peer, volume: Volume, current: bigint, history: bigint[]): Promise<void> {
+    const pv = peer.volumes.get(volume.index)!;
+    const meta = volume.meta;
+    const disk = volume.disk;
+    if (!meta || !disk || pv.replicationState !== 'SyncTarget') return;
+    volume.beginActivity();
+    try {
+      await disk.flush(); // resynced data is durable before the disk claims UpToDate
+    } catch (err) {
+      this.localDiskFailed(volume, err, null);
+      return;
+    } finally {
+      volume.endActivity();
+    }
+    if (volume.meta !== meta || !peer.connected) return;
+    meta.adoptAfterResync(current, history, `resync from ${peer.node.name} finished`);
+    if (meta.bitmapGeneration(peer.node.id) !== 0n) meta.setBitmapGeneration(peer.node.id, 0n);
+    // the writes it may have had alone as a crashed Primary are gone now: it holds the source's data
+    meta.setFlags({ consistent: true, wasUpToDate: true, crashedPrimary: false });
+    volume.diskState = 'UpToDate';
+    pv.replicationState = 'Established';
+    volume.syncSource = null;
+    this.reconcileRanges.delete(volume.index);
+    this.emit('disk', { volume: volume.index, diskState: 'UpToDate' });
+    this.log.info('resync finished as SyncTarget', { peer: peer.node.name, volume: volume.index });
+    for (const other of this.peers.values()) {
+      const opv = other.volumes.get(volume.index);
+      if (other !== peer && opv?.replicationState === 'SyncTarget') opv.replicationState = 'Off'; // decided, never started: decide again
+      other.sendState();
+    }
+  }
+
+  // ---- quorum ---------------------------------------------------------------------------------
+
+  /** Writes fail at once without quorum under on-no-quorum = io-error (suspend-io makes them wait). */
+  get failsWritesWithoutQuorum(): boolean {
+    return !this.quorate && this.config.onNoQuorum === 'io-error';
+  }
+
+  private reachableNodes(): number {
+    return 1 + [...this.peers.values()].filter((p) => p.connected).length;
+  }
+
+  /** Re-count after every link change; a Primary that lost quorum freezes or fails its writes. */
+  private updateQuorum(): void {
+    const quorate = hasQuorum(this.config.quorum, this.config.nodes.length, this.reachableNodes());
+    if (quorate === this.quorate) return;
+    this.quorate = quorate;
+    this.log[quorate ? 'info' : 'warn'](quorate ? 'quorum regained' : 'quorum lost', { reachable: this.reachableNodes() });
+    this.emit('quorum', { quorum: quorate, reachable: this.reachableNodes() });
+    if (quorate) this.resume(NO_QUORUM);
+    else if (this.role === 'Primary' && this.config.onNoQuorum === 'suspend-io') this.suspend(NO_QUORUM);
+  }
+
+  // ---- queries --------------------------------------------------------------------------------
+
+  hasUpToDatePeer(volume?: number): boolean {
+    return [...this.peers.values()].some((p) => p.connected && p.peerUpToDate(volume));
+  }
+
+  /** Frozen I/O waits here (fencing, no quorum with suspend-io). */
+  get isSuspended(): boolean {
+    return this.suspended.size > 0 && !this.failed;
+  }
+
+  suspend(reason: string): void {
+    this.suspended.add(reason);
+    this.emit('suspended', { suspended: true, reason });
+  }
+
+  resume(reason: string): void {
+    const was = this.suspended.delete(reason);
+    if (this.isSuspended) return;
+    if (was) this.emit('suspended', { suspended: false, reason });
+    const waiters = this.resumeWaiters;
+    this.resumeWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  whenResumed(): Promise<void> {
+    return new Promise((resolve) => this.resumeWaiters.push(resolve));
+  }
+
+  status(): ResourceStatus {
+    return {
+      name: this.name,
+      role: this.role,
+      quorum: this.quorate,
+      suspended: this.isSuspended,
+      failed: this.failed,
+      volumes: this.volumes.map((v) => ({
+        volume: v.index,
+        diskState: v.diskState,
+        sizeBytes: v.sizeBytes,
+        export: v.export?.address ?? null,
+        device: v.export?.device ?? null,
+        currentGeneration: v.meta ? v.meta.current().toString(16) : null,
+        io: v.disk?.ioMode ?? null,
+      })),
+      connections: [...this.peers.values()].map((p) => p.status()),
+      constraints: [...this.fencing.held],
+      held: this.held,
+    };
+  }
+}
+
+/** Exceptions that are bugs (a violated invariant, or anything not an expected I/O or state error). */
+function isBug(err: unknown): boolean {
+  if (!(err instanceof TandemError)) return !(err instanceof Error && typeof (err as { code?: unknown }).code === 'string');
+  return err.code === 'TANDEM_E_INTERNAL';
+}
+

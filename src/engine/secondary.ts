@@ -1,0 +1,171 @@
+// What each message a peer sends on its data stream does here (a Primary's writes, a SyncSource's
+// resync data, a diskless Primary's reads). apply-queue.ts decides when each runs; acks go back
+// on the control stream. A write this node fails to store is answered with NegAck and the disk
+// is detached (on-io-error): the Primary keeps the blocks out of sync for us.
+import type { MessageOf, WireMessage } from '../wire/messages.js';
+import type { Peer } from './peer.js';
+import type { Volume } from './volume.js';
+
+type Applied = Extract<WireMessage, { type: 'Write' | 'WriteZeroes' | 'OutOfSync' | 'Flush' | 'ResyncData' | 'ResyncDone' | 'ReadRequest' | 'State' }>;
+
+/** The range lock a message needs while it runs; null for the messages that are barriers. */
+export function lockedRange(peer: Peer, msg: WireMessage): { lock: Volume['locks']; offset: number; length: number } | null {
+  switch (msg.type) {
+    case 'Write': case 'ResyncData': return lockOf(peer, msg.volume, msg.offset, msg.data.length);
+    case 'WriteZeroes': case 'ReadRequest': return lockOf(peer, msg.volume, msg.offset, msg.length);
+    default: return null;
+  }
+}
+
+function lockOf(peer: Peer, index: number, offset: number, length: number): { lock: Volume['locks']; offset: number; length: number } | null {
+  const volume = peer.resource.volume(index);
+  // an unknown volume is a protocol error, reported when the message runs (as a barrier)
+  return volume ? { lock: volume.locks, offset, length } : null;
+}
+
+export function applyMessage(peer: Peer, msg: WireMessage): void | Promise<void> {
+  const m = msg as Applied;
+  if (m.type === 'State') return peer.onState(m);
+  if (m.type === 'Flush') return flushAll(peer, m.id);
+  const volume = peer.resource.volume(m.volume);
+  if (!volume) return peer.resource.protocolError(peer, `message for unknown volume ${m.volume}`);
+  switch (m.type) {
+    case 'Write': return applyWrite(peer, volume, m.seq, m.offset, m.data.length, m.flags.fua || m.flags.flush, m.missing, m.data);
+    case 'WriteZeroes': return applyWrite(peer, volume, m.seq, m.offset, m.length, m.flags.fua || m.flags.flush, m.missing, null);
+    case 'OutOfSync': return applyOutOfSync(peer, volume, m);
+    case 'ResyncData': return applyResyncData(peer, volume, m);
+    case 'ResyncDone': return peer.resource.finishResyncAsTarget(peer, volume, m.current, m.history);
+    case 'ReadRequest': return serveRead(peer, volume, m);
+  }
+}
+
+async function applyWrite(peer: Peer, volume: Volume, seq: number, offset: number, length: number, fua: boolean, missing: number, data: Buffer | null): Promise<void> {
+  const r = peer.resource;
+  if (r.role === 'Primary') return r.protocolError(peer, 'received a replicated write while Primary');
+  if (offset + length > volume.sizeBytes && volume.attached) return r.protocolError(peer, `write beyond the end of volume ${volume.index}`);
+  const meta = volume.meta;
+  const disk = volume.disk;
+  if (!meta || !disk) { peer.sendControl({ type: 'NegAck', volume: volume.index, seq, errno: 5 }); return; }
+  volume.beginActivity();
+  try {
+    const al = meta.beginWrite(offset, length);
+    if (al) await al;
+    try {
+      if (data) await disk.write(offset, data, fua);
+      else await disk.writeZeroes(offset, length, fua);
+    } catch (err) {
+      peer.sendControl({ type: 'NegAck', volume: volume.index, seq, errno: errnoOf(err) });
+      r.localDiskFailed(volume, err, { offset, length });
+      return;
+    } finally {
+      if (missing !== 0) markMissing(peer, volume, missing, offset, length, true);
+      meta.endWrite(offset, length);
+    }
+  } finally {
+    volume.endActivity();
+  }
+  peer.sendControl({ type: 'WriteAck', volume: volume.index, seq });
+}
+
+function applyOutOfSync(peer: Peer, volume: Volume, m: MessageOf<'OutOfSync'>): void {
+  if (!volume.meta) return;
+  if (m.offset + m.length > volume.sizeBytes) return peer.resource.protocolError(peer, 'out-of-sync range beyond the end of the volume');
+  markMissing(peer, volume, m.missing, m.offset, m.length, false);
+}
+
+/**
+ * The nodes in `missing` do not get this write from the Primary: keep its blocks out of sync for
+ * them (DRBD's peer-ack mask), with the generation they last shared with us as their bitmap id,
+ * so whichever node they meet next knows what they lack. The sender itself may be in the mask (a
+ * Primary whose own disk failed). When the Primary has no disk, this node also resyncs them.
+ */
+function markMissing(from: Peer, volume: Volume, missing: number, offset: number, length: number, duringWrite: boolean): void {
+  const meta = volume.meta;
+  if (!meta) return;
+  const r = from.resource;
+  for (const other of r.peers.values()) {
+    if (!other.diskful || (missing & (1 << other.node.id)) === 0) continue;
+    // the generation before the Primary's newest (it starts one when it loses a diskful peer)
+    if (meta.bitmapGeneration(other.node.id) === 0n) meta.setBitmapGeneration(other.node.id, meta.history()[0] ?? meta.current());
+    meta.markOutOfSync(other.node.id, offset, length, duringWrite);
+    const pv = other.volumes.get(volume.index);
+    pv?.resync?.noteDirtied(offset, length);
+    pv?.resync?.pump(); // a source that had nothing left to send would not look again
+    const primaryDiskless = from.peerRole === 'Primary' && from.isDisklessFor(volume.index);
+    if (primaryDiskless && other !== from && other.connected && volume.diskState === 'UpToDate' && pv?.replicationState === 'Established') other.startResync(volume);
+  }
+}
+
+async function flushAll(peer: Peer, id: number): Promise<void> {
+  for (const v of peer.resource.volumes) {
+    if (!v.disk) continue;
+    v.beginActivity();
+    try {
+      await v.disk.flush();
+    } catch (err) {
+      // what this disk holds is unknown now: it detaches and is resynced in full
+      peer.resource.localDiskFailed(v, err, null);
+    } finally {
+      v.endActivity();
+    }
+  }
+  peer.sendControl({ type: 'FlushAck', id });
+}
+
+async function applyResyncData(peer: Peer, volume: Volume, msg: MessageOf<'ResyncData'>): Promise<void> {
+  const r = peer.resource;
+  if (!volume.attached || r.role === 'Primary') return r.protocolError(peer, 'resync data sent to a node that cannot be SyncTarget');
+  if (msg.offset + msg.data.length > volume.sizeBytes) return r.protocolError(peer, 'resync data beyond the end of the volume');
+  if (syncingFromAnother(peer, volume)) {
+    // two sources at once (several Secondaries of a diskless Primary): their blocks could cross.
+    // This one comes back later, when the first is done and the generations tell what is left.
+    peer.closeLink(`volume ${volume.index} is already resyncing from node ${volume.syncSource}`);
+    return;
+  }
+  volume.syncSource = peer.node.id;
+  if (peer.volumes.get(volume.index)!.replicationState !== 'SyncTarget') r.becomeSyncTarget(peer, volume);
+  volume.beginActivity();
+  try {
+    await volume.disk!.write(msg.offset, msg.data, false);
+  } catch (err) {
+    r.localDiskFailed(volume, err, { offset: msg.offset, length: msg.data.length });
+    return;
+  } finally {
+    volume.endActivity();
+  }
+  // the block now equals the source's: our own bit for the source is resolved too
+  volume.meta?.markInSync(peer.node.id, msg.offset, msg.data.length);
+  peer.sendControl({ type: 'ResyncAck', volume: volume.index, requestId: msg.requestId, offset: msg.offset, length: msg.data.length });
+}
+
+function syncingFromAnother(peer: Peer, volume: Volume): boolean {
+  if (volume.syncSource === null || volume.syncSource === peer.node.id) return false;
+  const other = peer.resource.peers.get(volume.syncSource);
+  return other !== undefined && other.connected && other.volumes.get(volume.index)?.replicationState === 'SyncTarget';
+}
+
+async function serveRead(peer: Peer, volume: Volume, msg: MessageOf<'ReadRequest'>): Promise<void> {
+  const ok = volume.disk !== null && volume.diskState === 'UpToDate' && msg.offset + msg.length <= volume.sizeBytes;
+  let data: Buffer = Buffer.alloc(0);
+  let errno = ok ? 0 : 5;
+  if (ok) {
+    volume.beginActivity();
+    try {
+      data = await volume.disk!.read(msg.offset, msg.length);
+    } catch (err) {
+      errno = errnoOf(err);
+      peer.resource.localDiskFailed(volume, err, null);
+    } finally {
+      volume.endActivity();
+    }
+  }
+  while (peer.link && !peer.canSend) await peer.whenCanSend();
+  peer.sendData({ type: 'ReadReply', volume: volume.index, requestId: msg.requestId, errno, data: errno === 0 ? data : Buffer.alloc(0) });
+}
+
+const ERRNO: Record<string, number> = { EIO: 5, ENOSPC: 28, EROFS: 30, EPERM: 1 };
+
+function errnoOf(err: unknown): number {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? ERRNO[code] ?? 5 : 5;
+}

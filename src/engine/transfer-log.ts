@@ -1,0 +1,119 @@
+// Writes sent to one peer and not yet confirmed on its disk (DRBD's transfer log). A write leaves
+// the log on the peer's WriteAck or NegAck; if the link breaks first, every write still in the
+// log is reported back as unconfirmed, so its blocks are resynced to that peer. The log is
+// bounded in bytes and in entries: the write pipeline waits for room (back-pressure), it never
+// overfills the log.
+import { assert } from '../lib/assert.js';
+
+/** Bytes of unconfirmed writes to one peer before new writes wait (DRBD's max-buffers, roughly). */
+export const TRANSFER_LOG_BYTES = 64 * 1024 * 1024;
+export const TRANSFER_LOG_ENTRIES = 4096;
+
+/** RecvAck: `received`; WriteAck: `settled(true)`; NegAck or link lost: `settled(false)`. Each at most once. */
+export interface WriteCallbacks {
+  received?: () => void;
+  settled: (stored: boolean) => void;
+}
+
+export interface LoggedWrite {
+  volume: number;
+  offset: number;
+  length: number;
+}
+
+interface Entry extends LoggedWrite, WriteCallbacks {}
+
+export class TransferLog {
+  private readonly writes = new Map<number, Entry>();
+  private readonly flushes = new Map<number, () => void>();
+  private roomWaiters: Array<() => void> = [];
+  private nextFlushId = 1;
+  private bytes = 0;
+
+  get size(): number {
+    return this.writes.size;
+  }
+
+  get sizeBytes(): number {
+    return this.bytes;
+  }
+
+  /** A write of `length` bytes fits (an empty log always takes one, however large). */
+  hasRoom(length: number): boolean {
+    if (this.writes.size === 0) return true;
+    return this.writes.size < TRANSFER_LOG_ENTRIES && this.bytes + length <= TRANSFER_LOG_BYTES;
+  }
+
+  /** Resolves when an entry leaves the log (check hasRoom again). */
+  waitForRoom(): Promise<void> {
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  add(seq: number, write: LoggedWrite, callbacks: WriteCallbacks): void {
+    assert(!this.writes.has(seq), 'sequence numbers are unique per resource');
+    assert(this.hasRoom(write.length), 'the transfer log has room for what is added (the sender waited)');
+    this.writes.set(seq, { ...write, ...callbacks });
+    this.bytes += write.length;
+  }
+
+  /** A flush sent to the peer: resolved on its FlushAck, or when the link is lost. */
+  addFlush(): { id: number; done: Promise<void> } {
+    const id = this.nextFlushId++;
+    return { id, done: new Promise((resolve) => this.flushes.set(id, resolve)) };
+  }
+
+  onFlushAck(id: number): void {
+    this.flushes.get(id)?.();
+    this.flushes.delete(id);
+  }
+
+  onRecvAck(seq: number): void {
+    const entry = this.writes.get(seq);
+    if (entry) received(entry);
+  }
+
+  /** WriteAck (stored) or NegAck (not stored). A late ack after a reset finds nothing. */
+  onWriteAck(seq: number, stored: boolean): void {
+    const entry = this.writes.get(seq);
+    if (!entry) return;
+    this.remove(seq, entry);
+    settle(entry, stored);
+  }
+
+  /** The link is gone: every unconfirmed write is returned (to be resynced), nothing waits any more. */
+  failAll(): LoggedWrite[] {
+    const lost = [...this.writes.values()];
+    this.writes.clear();
+    this.bytes = 0;
+    for (const entry of lost) settle(entry, false);
+    for (const done of this.flushes.values()) done();
+    this.flushes.clear();
+    this.wakeRoomWaiters();
+    return lost.map(({ volume, offset, length }) => ({ volume, offset, length }));
+  }
+
+  private remove(seq: number, entry: Entry): void {
+    this.writes.delete(seq);
+    this.bytes -= entry.length;
+    this.wakeRoomWaiters();
+  }
+
+  private wakeRoomWaiters(): void {
+    if (this.roomWaiters.length === 0) return;
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+function received(entry: Entry): void {
+  const fn = entry.received;
+  entry.received = undefined;
+  fn?.();
+}
+
+/** A settled write counts as received too (a WriteAck implies the data arrived). */
+function settle(entry: Entry, stored: boolean): void {
+  received(entry);
+  entry.settled(stored);
+}

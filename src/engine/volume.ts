@@ -1,0 +1,72 @@
+// One volume as this node holds it: the backing disk and its metadata (absent when diskless or
+// detached), the local disk state, the range lock every request to the disk goes through, and
+// the export while this node is Primary.
+import type { VolumeConfig } from '../config/model.js';
+import { assert } from '../lib/assert.js';
+import type { VolumeMeta } from './metadata.js';
+import type { BlockDevice, ExportPort } from './platform.js';
+import { RangeLock } from './range-lock.js';
+import type { DiskState } from './states.js';
+
+export class Volume {
+  diskState: DiskState = 'Diskless';
+  disk: BlockDevice | null = null;
+  meta: VolumeMeta | null = null;
+  export: ExportPort | null = null;
+  /** known size: local disk's, or learned from a diskful peer when diskless */
+  sizeBytes = 0;
+  /** writes, resync reads and applied messages in flight on this volume, per 4 KiB block */
+  readonly locks = new RangeLock();
+  /**
+   * Primary without a local disk only: the data generation it writes (DRBD's exposed data UUID),
+   * newest first with the ones it replaced. Peers in this generation get its writes; the others
+   * are "missing".
+   */
+  exposed: bigint[] = [];
+  /** the peer whose resync data this node is taking (node id), one at a time */
+  syncSource: number | null = null;
+  /** peers that were in the generation a diskless Primary just replaced and follow it (link kept) */
+  readonly followers = new Set<number>();
+  /** requests using the disk or pinning the AL (a detach waits for them before closing either) */
+  private activity = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(readonly config: VolumeConfig) {}
+
+  get index(): number {
+    return this.config.index;
+  }
+
+  /** configured with a disk (it may be detached now: see `attached`) */
+  get diskful(): boolean {
+    return this.config.disk !== null;
+  }
+
+  /** a local disk and its metadata are in use */
+  get attached(): boolean {
+    return this.disk !== null && this.meta !== null;
+  }
+
+  beginActivity(): void {
+    this.activity++;
+  }
+
+  endActivity(): void {
+    assert(this.activity > 0, 'volume activity ends once per begin');
+    if (--this.activity > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  whenIdle(): Promise<void> {
+    if (this.activity === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Disk state derived from the metadata flags at attach (DRBD's disk_state_from_md). */
+  static diskStateFromFlags(flags: { consistent: boolean; wasUpToDate: boolean }): DiskState {
+    if (!flags.consistent) return 'Inconsistent';
+    return flags.wasUpToDate ? 'UpToDate' : 'Outdated';
+  }
+}

@@ -1,0 +1,248 @@
+// The one write pipeline of a Primary, with or without a local disk. An NBD write of any size the
+// export advertises is cut into chunks of at most one Write frame, aligned so that a chunk never
+// spans two AL extents; chunks go through these steps in order:
+//   1. wait while I/O is suspended (fencing, no quorum); check the node may write;
+//   2. lock the chunk's blocks (overlapping writes in flight are ordered: range-lock.ts);
+//   3. the AL covers the range, durably, before anything is written (DESIGN invariant 1);
+//   4. wait until every peer that gets it has room (link bound, transfer-log bound in bytes);
+//   5. send it to those peers and submit the local write in parallel; diskful peers that do not
+//      get it have its blocks set out of sync (and are named in the Write's `missing` mask);
+//   6. answer the client per protocol once the local write is done (A: sent; B: received;
+//      C: written by every peer); a peer that fails to store it keeps the blocks out of sync;
+//   7. drop the AL reference once every peer has settled the write (stored, or bits set).
+// A local write error detaches the disk (on-io-error = detach): the range stays out of sync for
+// every peer and the volume goes on through its peers.
+import { assert } from '../lib/assert.js';
+import { AL_EXTENT_BYTES } from '../meta/layout.js';
+import { MAX_DATA_BYTES } from '../wire/version.js';
+import { isServer, missingMask } from './exposed-generation.js';
+import { ioError } from './io-error.js';
+import type { VolumeMeta } from './metadata.js';
+import type { Peer } from './peer.js';
+import type { LockedRange } from './range-lock.js';
+import type { Resource } from './resource.js';
+import type { Volume } from './volume.js';
+
+/** One Write frame's data; chunks are aligned to it, so a chunk stays inside one AL extent. */
+export const WRITE_CHUNK_BYTES = MAX_DATA_BYTES;
+/** WriteZeroes carry no data: one AL extent per message. */
+export const ZEROES_CHUNK_BYTES = AL_EXTENT_BYTES;
+
+interface Chunk {
+  offset: number;
+  length: number;
+  /** null: write zeroes */
+  data: Buffer | null;
+  fua: boolean;
+}
+
+interface Admitted {
+  range: LockedRange;
+  meta: VolumeMeta | null;
+  targets: Peer[];
+}
+
+export class WritePipeline {
+  constructor(private readonly resource: Resource, private readonly volume: Volume) {}
+
+  write(offset: number, data: Buffer, fua: boolean): Promise<void> {
+    return this.run(chunks(offset, data.length, WRITE_CHUNK_BYTES, (o, l) => ({ offset: o, length: l, data: data.subarray(o - offset, o - offset + l), fua })));
+  }
+
+  writeZeroes(offset: number, length: number, fua: boolean): Promise<void> {
+    return this.run(chunks(offset, length, ZEROES_CHUNK_BYTES, (o, l) => ({ offset: o, length: l, data: null, fua })));
+  }
+
+  /** Chunks are admitted one after another (in order), then complete in parallel. */
+  private async run(list: Chunk[]): Promise<void> {
+    if (list.length === 1) return this.submit(list[0], await this.admit(list[0]));
+    const completions: Array<Promise<void>> = [];
+    let failure: unknown = null;
+    for (const chunk of list) {
+      try {
+        completions.push(this.submit(chunk, await this.admit(chunk)));
+      } catch (err) {
+        failure = err;
+        break;
+      }
+    }
+    const results = await Promise.allSettled(completions);
+    if (failure !== null) throw failure;
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
+  }
+
+  /** Steps 1 to 4: everything that may wait, before anything is written or sent. */
+  private async admit(c: Chunk): Promise<Admitted> {
+    const r = this.resource;
+    while (r.isSuspended) await r.whenResumed();
+    this.checkWritable();
+    const lock = this.volume.locks.acquire(c.offset, c.length);
+    const range = lock instanceof Promise ? await lock : lock;
+    let meta: VolumeMeta | null = null;
+    try {
+      meta = this.volume.meta;
+      const al = meta?.beginWrite(c.offset, c.length);
+      if (al) await al;
+      const targets = await this.waitForRoom(c.length);
+      this.checkWritable(); // the role or the disk may have changed while waiting
+      if (meta !== this.volume.meta) throw ioError('EIO', `volume ${this.volume.index} of ${r.name} lost its disk`);
+      if (meta) this.volume.beginActivity(); // until the AL reference is dropped (maybeRelease)
+      return { range, meta, targets };
+    } catch (err) {
+      meta?.endWrite(c.offset, c.length);
+      this.volume.locks.release(range);
+      throw err;
+    }
+  }
+
+  private async waitForRoom(length: number): Promise<Peer[]> {
+    for (;;) {
+      const targets = this.targets();
+      const blocked = targets.find((p) => !p.canSend || !p.transfer.hasRoom(length));
+      if (!blocked) return targets;
+      await (blocked.canSend ? blocked.transfer.waitForRoom() : blocked.whenCanSend());
+    }
+  }
+
+  /** Steps 5 to 7 (nothing here waits before the chunk is sent and submitted). */
+  private submit(c: Chunk, a: Admitted): Promise<void> {
+    const r = this.resource;
+    const v = this.volume;
+    a.targets = a.targets.filter((p) => p.connected); // a link lost since admission: it misses this one
+    const seq = r.nextSeq();
+    const missing = missingMask(r, v, a.targets);
+    if (a.meta) for (const peer of r.peers.values()) if (peer.diskful && !a.targets.includes(peer)) a.meta.markOutOfSync(peer.node.id, c.offset, c.length, true);
+    const write = new ReplicatedWrite(r, v, c, a, r.config.protocol);
+    const flags = { fua: c.fua, flush: false };
+    for (const peer of a.targets) {
+      peer.transfer.add(seq, { volume: v.index, offset: c.offset, length: c.length }, write.peerCallbacks(peer));
+      if (c.data) peer.sendData({ type: 'Write', volume: v.index, seq, epoch: 0, offset: c.offset, flags, missing, data: c.data });
+      else peer.sendData({ type: 'WriteZeroes', volume: v.index, seq, epoch: 0, offset: c.offset, length: c.length, flags, missing });
+    }
+    write.sent();
+    if (!a.meta || !v.disk) {
+      write.localDone(null);
+    } else {
+      const local = c.data ? v.disk.write(c.offset, c.data, c.fua) : v.disk.writeZeroes(c.offset, c.length, c.fua);
+      void local.then(() => write.localDone(null), (err) => write.localDone(err));
+    }
+    return write.done;
+  }
+
+  /** Peers that get this volume's writes: the replicating ones, or, without a local disk, the servers. */
+  targets(): Peer[] {
+    const v = this.volume;
+    return [...this.resource.peers.values()].filter((p) => (v.attached ? p.replicatingTo(v.index) : isServer(p, v)));
+  }
+
+  private checkWritable(): void {
+    const r = this.resource;
+    const v = this.volume;
+    if (r.role !== 'Primary') throw ioError('ESHUTDOWN', `${r.name} is no longer Primary on this node`);
+    if (r.failsWritesWithoutQuorum) throw ioError('EIO', `${r.name} has no quorum (on-no-quorum = io-error)`);
+    if (v.attached && v.diskState === 'UpToDate') return;
+    if (!v.attached && this.targets().length > 0) return;
+    throw ioError('EIO', `volume ${v.index} of ${r.name} is ${v.diskState} and no UpToDate peer is reachable`);
+  }
+}
+
+/** Bookkeeping of one chunk: when to answer the client, when to release the AL and the lock. */
+class ReplicatedWrite {
+  readonly done: Promise<void>;
+  private resolve!: () => void;
+  private reject!: (err: unknown) => void;
+  private localPending = true;
+  private localError: unknown = null;
+  private unsettled: number;
+  private stored = 0;
+  /** peer acks the client waits for: 0 with protocol A */
+  private clientWaits: number;
+  private answered = false;
+
+  constructor(
+    private readonly resource: Resource,
+    private readonly volume: Volume,
+    private readonly chunk: Chunk,
+    private readonly admitted: Admitted,
+    private readonly protocol: 'A' | 'B' | 'C',
+  ) {
+    this.unsettled = admitted.targets.length;
+    this.clientWaits = protocol === 'A' ? 0 : admitted.targets.length;
+    this.done = new Promise((resolve, reject) => { this.resolve = resolve; this.reject = reject; });
+  }
+
+  peerCallbacks(peer: Peer): { received?: () => void; settled: (stored: boolean) => void } {
+    return {
+      received: this.protocol === 'B' ? () => this.clientStep() : undefined,
+      settled: (stored) => this.settled(peer, stored),
+    };
+  }
+
+  sent(): void {
+    this.maybeAnswer();
+  }
+
+  localDone(err: unknown): void {
+    this.localPending = false;
+    this.volume.locks.release(this.admitted.range);
+    if (err) {
+      this.localError = err;
+      // our disk may now differ from every peer on this range: detach, keep the range out of sync
+      this.resource.localDiskFailed(this.volume, err, { offset: this.chunk.offset, length: this.chunk.length });
+    }
+    this.maybeAnswer();
+    this.maybeRelease();
+  }
+
+  private settled(peer: Peer, stored: boolean): void {
+    if (stored) {
+      this.stored++;
+    } else if (this.admitted.meta) {
+      // the write still pins its AL extents: persisted before they can leave the AL
+      this.admitted.meta.markOutOfSync(peer.node.id, this.chunk.offset, this.chunk.length, true);
+    } else {
+      this.resource.unconfirmedByPeer(peer, this.volume.index, this.chunk.offset, this.chunk.length);
+    }
+    this.unsettled--;
+    assert(this.unsettled >= 0, 'a write settles once per peer');
+    if (this.protocol === 'C') this.clientStep();
+    this.maybeAnswer();
+    this.maybeRelease();
+  }
+
+  private clientStep(): void {
+    if (this.clientWaits > 0) this.clientWaits--;
+    this.maybeAnswer();
+  }
+
+  private maybeAnswer(): void {
+    if (this.answered || this.localPending || this.clientWaits > 0) return;
+    this.answered = true;
+    if (this.localError !== null) {
+      this.reject(ioError('EIO', `local write to volume ${this.volume.index} of ${this.resource.name} failed: ${String(this.localError)}`));
+    } else if (!this.admitted.meta && this.protocol === 'C' && this.stored === 0) {
+      this.reject(ioError('EIO', `no peer stored the write to volume ${this.volume.index} of ${this.resource.name}`));
+    } else {
+      this.resolve();
+    }
+  }
+
+  /** The AL extent stays pinned until the write is settled locally and for every peer. */
+  private maybeRelease(): void {
+    if (this.localPending || this.unsettled > 0 || !this.admitted.meta) return;
+    this.admitted.meta.endWrite(this.chunk.offset, this.chunk.length);
+    this.volume.endActivity();
+  }
+}
+
+/** [offset, offset+length) cut at multiples of `size`. */
+function chunks(offset: number, length: number, size: number, make: (offset: number, length: number) => Chunk): Chunk[] {
+  const out: Chunk[] = [];
+  for (let o = offset; o < offset + length || (length === 0 && out.length === 0);) {
+    const end = Math.min(offset + length, (Math.floor(o / size) + 1) * size);
+    out.push(make(o, end - o));
+    if (end === o) break;
+    o = end;
+  }
+  return out;
+}

@@ -1,0 +1,54 @@
+// The Platform of the real daemon: the system clock, setImmediate, crypto randomness, TCP peer
+// links, backing disks with asynchronous I/O, PMEM/block metadata, the NBD server, execa for
+// handlers, and the settings taken from the environment (the engine reads none itself).
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Platform, PlatformSettings } from '../../engine/platform.js';
+import type { Logger } from '../../lib/log.js';
+import { VolumeMetadata } from '../../meta/volume-metadata.js';
+import { systemClock } from '../../transport/clock.js';
+import { TandemError } from '../../lib/errors.js';
+import { PACKAGE_ROOT } from '../../lib/package-root.js';
+import { FileDevice } from './file-device.js';
+import { ExecaHandlerRunner } from './handler-runner.js';
+import { startNbdExport } from './nbd-export.js';
+import { tcpConnector } from './peer-connector.js';
+
+export interface NodePlatformOptions {
+  log: Logger;
+  emit: Platform['emit'];
+  /** the process environment (TANDEM_CONFIG_DIR, TANDEM_HANDLER_DIR, TANDEM_BENCH_NO_METADATA) */
+  env: NodeJS.ProcessEnv;
+}
+
+export function nodePlatform(opts: NodePlatformOptions): Platform {
+  const settings: PlatformSettings = {
+    configDir: opts.env.TANDEM_CONFIG_DIR ?? '/etc/tandem',
+    skipMetadataUpdates: opts.env.TANDEM_BENCH_NO_METADATA === '1',
+  };
+  const handlerDir = opts.env.TANDEM_HANDLER_DIR ?? join(PACKAGE_ROOT, 'agents');
+  return {
+    clock: systemClock,
+    defer: (fn) => { setImmediate(fn); },
+    randomU64: () => randomBytes(8).readBigUInt64LE(0),
+    log: opts.log,
+    emit: opts.emit,
+    openDisk: (volume) => {
+      if (volume.disk === null) throw new TandemError('TANDEM_E_INTERNAL', `volume ${volume.index} has no disk to open`);
+      return FileDevice.open(volume.disk);
+    },
+    openMetadata: (volume) => {
+      if (!volume.meta) throw new TandemError('TANDEM_E_CONFIG', `volume ${volume.index} has a disk but no meta`, { hint: 'set meta = pmem:<path> or block:<path> for it' });
+      return VolumeMetadata.open(`${volume.meta.kind}:${volume.meta.path}`);
+    },
+    connector: (config, localNode, connectOpts) => tcpConnector(config, localNode, opts.log.child({ resource: config.name }), connectOpts, {
+      refused: (r) => {
+        opts.log.warn('peer connection refused', { resource: config.name, ...r });
+        opts.emit({ kind: 'connection', resource: config.name, peerNodeId: r.peerNodeId, refused: r.code, by: r.by, reason: r.reason });
+      },
+    }),
+    startExport: startNbdExport,
+    handlers: new ExecaHandlerRunner(handlerDir),
+    settings,
+  };
+}
