@@ -6,8 +6,8 @@ export type Fencing = 'dont-care' | 'resource-only' | 'resource-and-stonith';
 /** 'off' | 'majority' | 'all' | a fixed number of nodes */
 export type Quorum = 'off' | 'majority' | 'all' | number;
 export type OnNoQuorum = 'io-error' | 'suspend-io';
-/** DRBD's on-io-error: detach the failed disk and go on through peers, or fail the request and keep the disk */
-export type OnIoError = 'detach' | 'pass_on';
+/** DRBD's on-io-error: detach the failed disk and go on through peers (the one policy implemented) */
+export type OnIoError = 'detach';
 export type AfterSb0Pri = 'disconnect' | 'discard-younger-primary' | 'discard-older-primary' | 'discard-zero-changes' | 'discard-least-changes' | 'discard-node';
 export type AfterSb1Pri = 'disconnect' | 'consensus' | 'discard-secondary' | 'call-pri-lost-after-sb' | 'violently-as0p';
 export type AfterSb2Pri = 'disconnect' | 'call-pri-lost-after-sb' | 'violently-as0p';
