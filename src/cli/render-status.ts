@@ -11,11 +11,13 @@ export function renderResource(r: ResourceStatus): string {
   const flags = [!r.quorum ? 'quorum:no' : '', r.suspended ? 'suspended:yes' : ''].filter(Boolean).join(' ');
   const lines = [`${r.name} role:${r.role}${flags ? ' ' + flags : ''}`];
   for (const v of r.volumes) {
-    lines.push(`  volume:${v.volume} disk:${v.diskState} size:${formatSize(v.sizeBytes)}${v.export ? ` export:${v.export}` : ''}`);
+    const where = `${v.device ? ` device:${v.device}` : ''}${v.export ? ` export:${v.export}` : ''}${v.io ? ` io:${v.io.replace(/ /g, '-')}` : ''}`;
+    lines.push(`  volume:${v.volume} disk:${v.diskState} size:${formatSize(v.sizeBytes)}${where}`);
   }
   for (const c of r.connections) lines.push(...renderConnection(c));
   for (const id of r.constraints) lines.push(`  constraint:${id}`);
   if (r.held) lines.push(`  held: ${r.held}`);
+  if (r.failed) lines.push(`  failed: ${r.failed} (stopped on this node; tandem down and up recover it)`);
   return lines.join('\n');
 }
 

@@ -53,6 +53,7 @@ export class Fencing {
       }
       if (outcome !== 'peer-unreachable' || this.held.size === 0) this.held.add(this.constraintId);
       if (freeze) r.resume(reason);
+      this.reconcile(); // the peer may be back and UpToDate already: nothing else would lift it
     } catch (err) {
       r.log.error('fence-peer handler failed to run', { error: String(err) });
     }

@@ -22,6 +22,7 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
     if (!peer.volumes.has(view.volume)) { peer.refuse(`the peer has volume ${view.volume}, this node does not`); return; }
   }
   peer.peerRole = role;
+  const before = [...peer.volumes.values()].map((pv) => pv.replicationState);
   for (const view of views) {
     const pv = peer.volumes.get(view.volume)!;
     const previous = pv.view;
@@ -39,8 +40,10 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
   }
   // --discard-my-data is for one handshake: a later split brain must not discard data again
   if (r.discardMyData && [...peer.volumes.values()].some((pv) => pv.replicationState === 'SyncTarget')) r.discardMyData = false;
-  // a new Primary must learn what this node may hold differently since the old one vanished
-  if (becamePrimary && r.reconcileRanges.size > 0) peer.sendState();
+  // the peer decided from our last State; if its State changed our side, it needs our new one
+  // (and a new Primary must learn what this node may hold differently since the old one vanished)
+  const changed = [...peer.volumes.values()].some((pv, i) => pv.replicationState !== before[i]);
+  if (changed || (becamePrimary && r.reconcileRanges.size > 0)) peer.sendState();
   r.fencing.reconcile();
   r.emit('replication', { peer: peer.node.name, role, volumes: [...peer.volumes.entries()].map(([v, pv]) => ({ volume: v, replicationState: pv.replicationState, peerDiskState: pv.peerDiskState })) });
 }
@@ -96,10 +99,12 @@ function resolveByDiscard(d: SyncDecision, peer: Peer, view: VolumeView): SyncDe
 
 function decide(peer: Peer, volume: Volume, view: VolumeView): SyncDecision {
   const meta = volume.meta!;
+  const r = peer.resource;
   return decideSync(
-    { current: meta.current(), bitmapForPeer: meta.bitmapGeneration(peer.node.id), history: meta.history(), crashedPrimary: meta.flags.crashedPrimary },
-    { current: view.current, bitmapForPeer: view.bitmapForReceiver, history: view.history, crashedPrimary: view.flags.crashedPrimary },
-    peer.resource.local.id < peer.node.id,
+    { current: meta.current(), bitmapForPeer: meta.bitmapGeneration(peer.node.id), history: meta.history(), crashedPrimary: meta.flags.crashedPrimary, survivedPrimaryLoss: r.reconcileRanges.has(volume.index) },
+    { current: view.current, bitmapForPeer: view.bitmapForReceiver, history: view.history, crashedPrimary: view.flags.crashedPrimary, survivedPrimaryLoss: view.flags.survivedPrimaryLoss },
+    r.local.id < peer.node.id,
+    r.config.protocol,
   );
 }
 
@@ -109,10 +114,10 @@ function adjustForDiskStates(d: SyncDecision, volume: Volume, view: VolumeView):
   const remote = view.diskState;
   if (d.kind === 'split-brain' || d.kind === 'unrelated') return d;
   if (local === 'Inconsistent' && remote === 'Inconsistent') return { kind: 'no-sync', rule: 'both Inconsistent: waiting for a primary --force' };
-  if (local === 'UpToDate' && (remote === 'Inconsistent' || remote === 'Outdated') && d.kind !== 'source') {
+  if ((local === 'UpToDate' || local === 'Consistent') && (remote === 'Inconsistent' || remote === 'Outdated') && d.kind !== 'source') {
     return { kind: 'source', full: remote === 'Inconsistent' && d.kind !== 'no-sync', rule: `peer is ${remote}` };
   }
-  if ((local === 'Inconsistent' || local === 'Outdated') && remote === 'UpToDate' && d.kind !== 'target') {
+  if ((local === 'Inconsistent' || local === 'Outdated') && (remote === 'UpToDate' || remote === 'Consistent') && d.kind !== 'target') {
     return { kind: 'target', full: local === 'Inconsistent' && d.kind !== 'no-sync', rule: `local disk is ${local}` };
   }
   return d;
@@ -125,6 +130,7 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: SyncDecision): void 
   switch (d.kind) {
     case 'no-sync':
       pv.replicationState = 'Established';
+      if (volume.diskState === 'Consistent' && pv.view!.diskState === 'UpToDate') r.confirmUpToDate(volume, `same data generation as ${peer.node.name}, which is UpToDate`);
       forgetStaleBits(peer, volume, pv.view!);
       if (r.role === 'Primary') mergeAndResync(peer, volume, pv.view!.reconcile);
       return;
@@ -133,9 +139,9 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: SyncDecision): void 
         pv.replicationState = 'PausedSyncS'; // the Primary is the one to resync it (unless it has no disk)
         return;
       }
+      if (volume.diskState === 'Consistent') r.confirmUpToDate(volume, `the handshake with ${peer.node.name} makes this node the SyncSource (${d.rule})`);
       if (d.full) meta.markAllOutOfSync(peer.node.id);
       for (const range of pv.view?.reconcile ?? []) meta.markOutOfSync(peer.node.id, range.offset, range.length);
-      pv.peerDiskState = 'Inconsistent'; // it is our SyncTarget from now until it says it finished
       peer.startResync(volume);
       return;
     case 'target':
@@ -183,30 +189,32 @@ function mergeAndResync(peer: Peer, volume: Volume, ranges: Array<{ offset: numb
   if (meta.outOfSyncBytes(peer.node.id) > 0) peer.startResync(volume);
 }
 
-/** While Established: adopt a Primary's new data generation; resync a peer that fell behind. */
+/**
+ * While Established: follow the Primary's new data generations; as Primary, resync what a peer
+ * reports it may lack. A peer that lost its data (invalidate) or attached again reconnects or
+ * re-runs the handshake; a stale State of a SyncTarget that has not yet seen our ResyncDone says
+ * Inconsistent and must not start the resync again.
+ */
 function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume): void {
   const meta = volume.meta;
   if (!meta) return;
   const r = peer.resource;
-  if (peer.peerRole === 'Primary' && !sameGeneration(view.current, meta.current()) && volume.diskState === 'UpToDate') {
-    if (view.diskState !== 'Diskless') meta.followCurrent(view.current, `following ${peer.node.name}, the Primary`);
-    else if (followDisklessPrimary(meta, view, peer)) for (const p of r.peers.values()) p.sendState();
+  if (peer.peerRole === 'Primary' && volume.diskState === 'UpToDate' && followsPrimary(meta, view)) {
+    meta.followCurrent(view.current, `following ${peer.node.name}, the Primary${view.diskState === 'Diskless' ? ' (diskless)' : ''}`);
+    if (view.diskState === 'Diskless') for (const p of r.peers.values()) p.sendState();
   }
-  if (r.role !== 'Primary' || view.diskState === 'Diskless' || pv.replicationState !== 'Established') return;
-  // a peer that lost its data (invalidate), or one that reports blocks it may lack
-  if (view.diskState === 'Inconsistent') meta.markAllOutOfSync(peer.node.id);
+  if (r.role !== 'Primary' || !hasDisk(view.diskState as DiskState) || pv.replicationState !== 'Established' || pv.resync) return;
   mergeAndResync(peer, volume, view.reconcile);
 }
 
 /**
- * A diskless Primary's generation is followed only by the nodes it writes to: those whose current
+ * A Primary's new generation is followed only by the nodes it writes to: those whose current
  * generation is the one it replaced. A node that missed writes keeps its older generation (the
- * others hold its bitmap) and a diskless node's "no generation" (0) is never taken.
+ * others hold its bitmap and resync it), and a diskless node's "no generation" (0) is never taken.
  */
-function followDisklessPrimary(meta: NonNullable<Volume['meta']>, view: VolumeView, peer: Peer): boolean {
-  if (view.current === 0n || view.history.length === 0 || !sameGeneration(view.history[0], meta.current())) return false;
-  meta.followCurrent(view.current, `following ${peer.node.name}, the diskless Primary`);
-  return true;
+function followsPrimary(meta: NonNullable<Volume['meta']>, view: VolumeView): boolean {
+  if (view.current === 0n || sameGeneration(view.current, meta.current())) return false;
+  return view.history.length > 0 && sameGeneration(view.history[0], meta.current());
 }
 
 /** After a local change (promotion, a lost peer): look again at every volume of every connected peer. */

@@ -226,6 +226,15 @@ export class Peer {
     pv.resync.start();
   }
 
+  /** Our disk for this volume is going away: a resync from it ends (the peer keeps its bits). */
+  stopResync(volume: number): void {
+    const pv = this.volumes.get(volume);
+    if (!pv?.resync) return;
+    pv.resync.stop();
+    pv.resync = null;
+    pv.replicationState = 'Established';
+  }
+
   /** The State message, applied in stream order (see apply-queue.ts). */
   onState(msg: MessageOf<'State'>): void {
     onPeerState(this, msg.role === 'Unknown' ? 'Secondary' : msg.role, msg.volumes);
@@ -258,7 +267,7 @@ function volumeView(peer: Peer, v: Volume): VolumeView {
   const bitmap = peer.bitmapOf(v);
   // while taking resync data from this peer, our bits for it are being resolved: do not report them
   const syncingFromIt = v.syncSource === peer.node.id && peer.volumes.get(v.index)?.replicationState === 'SyncTarget';
-  const ranges = [...(r.reconcileRanges.get(v.index) ?? []), ...(syncingFromIt ? [] : bitmap?.outOfSyncRanges(peer.node.id, MAX_REPORTED_RANGES) ?? [])];
+  const ranges = syncingFromIt ? [] : [...(r.reconcileRanges.get(v.index) ?? []), ...(bitmap?.outOfSyncRanges(peer.node.id, MAX_REPORTED_RANGES) ?? [])];
   return {
     volume: v.index,
     diskState: v.diskState,
@@ -272,6 +281,7 @@ function volumeView(peer: Peer, v: Volume): VolumeView {
       consistent: v.meta?.flags.consistent ?? false,
       discardMyData: r.discardMyData,
       newDataGeneration: false,
+      survivedPrimaryLoss: r.reconcileRanges.has(v.index),
     },
     outOfSyncBits: Math.ceil((bitmap?.outOfSyncBytes(peer.node.id) ?? 0) / 4096),
     reconcile: ranges.slice(0, 8192),

@@ -12,7 +12,7 @@ import type { Logger } from '../lib/log.js';
 import type { WireMessage } from '../wire/messages.js';
 import { exposeGeneration, isServer, rotateExposedGeneration } from './exposed-generation.js';
 import { Fencing } from './fencing.js';
-import { reevaluatePeers } from './generation-handshake.js';
+import { handshakeVolume, reevaluatePeers } from './generation-handshake.js';
 import { GENERATION_PRIMARY } from './sync-decision.js';
 import type { LoggedWrite } from './transfer-log.js';
 import { VolumeMeta } from './metadata.js';
@@ -199,6 +199,9 @@ export class Resource {
     v.meta = meta;
     v.sizeBytes = Math.min(disk.sizeBytes, meta.sizeBytes);
     v.diskState = Volume.diskStateFromFlags(meta.flags);
+    // After a crash this node cannot know whether others went on without it: its data is
+    // Consistent, not UpToDate, until a handshake with a peer says so (DRBD's disk_state_from_md).
+    if (v.diskState === 'UpToDate' && meta.recoveredExtents > 0 && [...this.peers.values()].some((p) => p.diskful)) v.diskState = 'Consistent';
     this.log.info('disk attached', { volume: v.index, diskState: v.diskState, io: disk.ioMode });
     this.emit('disk', { volume: v.index, diskState: v.diskState });
   }
@@ -266,6 +269,7 @@ export class Resource {
     }
     meta.setFlags({ consistent: false, wasUpToDate: false });
     v.diskState = 'Failed';
+    for (const peer of this.peers.values()) peer.stopResync(v.index);
     this.emit('disk', { volume: v.index, diskState: 'Failed', errno });
     if (this.role === 'Primary') exposeGeneration(this, v, () => this.freshGeneration(), true);
     void this.detachVolume(v).then(() => { for (const p of this.peers.values()) p.sendState(); }, (e) => this.fail(e));
@@ -381,15 +385,21 @@ export class Resource {
     }
   }
 
+  /**
+   * DRBD's invalidate: this node's data is to be replaced by a peer's. Every bit is set for every
+   * diskful peer (a full sync whoever the source is), and the connections start again, so the
+   * handshake that follows sees it.
+   */
   private invalidate(): void {
     if (this.role === 'Primary') throw new TandemError('TANDEM_E_STATE', 'a Primary cannot invalidate its own data', { hint: 'demote it first' });
     for (const v of this.volumes) {
       if (!v.meta) continue;
+      for (const peer of this.peers.values()) if (peer.diskful) v.meta.markAllOutOfSync(peer.node.id);
       v.meta.setFlags({ consistent: false, wasUpToDate: false });
       v.diskState = 'Inconsistent';
       this.emit('disk', { volume: v.index, diskState: v.diskState });
     }
-    for (const peer of this.peers.values()) this.renegotiate(peer);
+    for (const peer of this.peers.values()) peer.closeLink('invalidated: reconnecting for a full sync');
   }
 
   // ---- roles ----------------------------------------------------------------------------------
@@ -566,6 +576,14 @@ export class Resource {
     for (const u of pending) this.tellUnconfirmed(u.nodeId, [u]);
   }
 
+  /** A Consistent disk (after a crash) that a handshake showed to hold the newest data. */
+  confirmUpToDate(volume: Volume, reason: string): void {
+    volume.meta?.setFlags({ consistent: true, wasUpToDate: true });
+    volume.diskState = 'UpToDate';
+    this.log.info('disk confirmed UpToDate', { volume: volume.index, reason });
+    this.emit('disk', { volume: volume.index, diskState: 'UpToDate', reason });
+  }
+
   becomeSyncTarget(peer: Peer, volume: Volume): void {
     peer.volumes.get(volume.index)!.replicationState = 'SyncTarget';
     volume.syncSource = peer.node.id;
@@ -604,7 +622,10 @@ export class Resource {
     this.log.info('resync finished as SyncTarget', { peer: peer.node.name, volume: volume.index });
     for (const other of this.peers.values()) {
       const opv = other.volumes.get(volume.index);
-      if (other !== peer && opv?.replicationState === 'SyncTarget') opv.replicationState = 'Off'; // decided, never started: decide again
+      if (other !== peer && opv?.replicationState === 'SyncTarget') { // decided, never started: decide again
+        opv.replicationState = 'Off';
+        if (opv.view && other.connected) handshakeVolume(other, volume.index, opv);
+      }
       other.sendState();
     }
   }

@@ -64,9 +64,10 @@ export class ResyncSource {
 
   onAck(msg: { requestId: number; offset: number; length: number }): void {
     const sent = this.inFlight.get(msg.requestId);
-    if (!sent || sent.offset !== msg.offset || sent.length !== msg.length || this.stopped) return;
+    const meta = this.volume.meta;
+    if (!sent || sent.offset !== msg.offset || sent.length !== msg.length || this.stopped || !meta) return;
     this.inFlight.delete(msg.requestId);
-    if (!sent.stale) this.volume.meta!.markInSync(this.peer.node.id, sent.offset, sent.length);
+    if (!sent.stale) meta.markInSync(this.peer.node.id, sent.offset, sent.length);
     this.doneBytes += sent.length;
     this.meter.add(sent.length);
     this.reportProgress();

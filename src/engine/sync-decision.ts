@@ -19,6 +19,9 @@ export interface GenerationView {
   history: bigint[];
   /** was Primary when it went down uncleanly (may hold writes the other never got) */
   crashedPrimary: boolean;
+  /** stayed up when its Primary vanished, and has not been resynced since (it holds every
+   *  write it acknowledged; its disk cache was never lost) */
+  survivedPrimaryLoss?: boolean;
 }
 
 export type SyncDecision =
@@ -35,13 +38,14 @@ export const sameGeneration = (a: bigint, b: bigint): boolean => strip(a) === st
 
 /**
  * Decide the sync direction. `localIsLowerNodeId` breaks the tie when both sides crashed as
- * Primary with equal generations (DRBD's RESOLVE_CONFLICTS).
+ * Primary with equal generations (DRBD's RESOLVE_CONFLICTS). `protocol` matters for a crashed
+ * Primary (see equalGenerations).
  */
-export function decideSync(local: GenerationView, peer: GenerationView, localIsLowerNodeId: boolean): SyncDecision {
+export function decideSync(local: GenerationView, peer: GenerationView, localIsLowerNodeId: boolean, protocol: 'A' | 'B' | 'C' = 'C'): SyncDecision {
   const self = strip(local.current);
   const other = strip(peer.current);
 
-  if (self === other) return equalGenerations(local, peer, localIsLowerNodeId);
+  if (self === other) return equalGenerations(local, peer, localIsLowerNodeId, protocol);
 
   // A bitmap kept against the other side's current generation (also an interrupted initial sync).
   if (strip(peer.bitmapForPeer) === self && self !== 0n) return { kind: 'target', full: false, rule: 'peer bitmap generation is local current' };
@@ -64,10 +68,24 @@ export function decideSync(local: GenerationView, peer: GenerationView, localIsL
   return { kind: 'unrelated', rule: 'no common generation' };
 }
 
-function equalGenerations(local: GenerationView, peer: GenerationView, localIsLowerNodeId: boolean): SyncDecision {
+/**
+ * Equal generations. A Primary that crashed may hold writes its peer never got, and DRBD makes it
+ * the SyncSource of its AL extents. That is right under protocol A (acknowledged writes may exist
+ * only there). Under B and C every acknowledged write reached the peer, while the crashed
+ * Primary's own disk cache may have lost some of them: when the peer stayed up (it saw its Primary
+ * vanish and still holds all it acknowledged), the peer is the source. When both went down, the
+ * crashed Primary is, as in DRBD.
+ */
+function equalGenerations(local: GenerationView, peer: GenerationView, localIsLowerNodeId: boolean, protocol: 'A' | 'B' | 'C'): SyncDecision {
   if (strip(local.current) === UUID_JUST_CREATED) return { kind: 'no-sync', rule: 'both just created' };
-  if (local.crashedPrimary && !peer.crashedPrimary) return { kind: 'source', full: false, rule: 'equal generations, local crashed as Primary' };
-  if (peer.crashedPrimary && !local.crashedPrimary) return { kind: 'target', full: false, rule: 'equal generations, peer crashed as Primary' };
+  if (local.crashedPrimary && !peer.crashedPrimary) {
+    if (protocol !== 'A' && peer.survivedPrimaryLoss) return { kind: 'target', full: false, rule: `equal generations, local crashed as Primary, the peer stayed up (protocol ${protocol}: it holds every acknowledged write)` };
+    return { kind: 'source', full: false, rule: 'equal generations, local crashed as Primary' };
+  }
+  if (peer.crashedPrimary && !local.crashedPrimary) {
+    if (protocol !== 'A' && local.survivedPrimaryLoss) return { kind: 'source', full: false, rule: `equal generations, the peer crashed as Primary, this node stayed up (protocol ${protocol}: it holds every acknowledged write)` };
+    return { kind: 'target', full: false, rule: 'equal generations, peer crashed as Primary' };
+  }
   if (local.crashedPrimary && peer.crashedPrimary) {
     return localIsLowerNodeId
       ? { kind: 'source', full: false, rule: 'both crashed as Primary, lower node id wins' }

@@ -78,18 +78,21 @@ export class WritePipeline {
     this.checkWritable();
     const lock = this.volume.locks.acquire(c.offset, c.length);
     const range = lock instanceof Promise ? await lock : lock;
-    let meta: VolumeMeta | null = null;
+    // the metadata is used from here until the AL reference is dropped (maybeRelease): a detach waits
+    const meta = this.volume.meta;
+    let pinned = false;
+    if (meta) this.volume.beginActivity();
     try {
-      meta = this.volume.meta;
       const al = meta?.beginWrite(c.offset, c.length);
+      pinned = meta !== null;
       if (al) await al;
       const targets = await this.waitForRoom(c.length);
       this.checkWritable(); // the role or the disk may have changed while waiting
       if (meta !== this.volume.meta) throw ioError('EIO', `volume ${this.volume.index} of ${r.name} lost its disk`);
-      if (meta) this.volume.beginActivity(); // until the AL reference is dropped (maybeRelease)
       return { range, meta, targets };
     } catch (err) {
-      meta?.endWrite(c.offset, c.length);
+      if (pinned) meta!.endWrite(c.offset, c.length);
+      if (meta) this.volume.endActivity();
       this.volume.locks.release(range);
       throw err;
     }

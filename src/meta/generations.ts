@@ -32,6 +32,9 @@ export function retireBitmapGeneration(sb: Superblock, slot: number): Superblock
   const id = sb.peers[slot].bitmapGeneration;
   if (id === 0n) return sb;
   const peers = sb.peers.map((p, i) => (i === slot ? { ...p, bitmapGeneration: 0n } : p));
+  // a bitmap kept against our own current generation (a resync between equal generations) is
+  // not history: the current id is never in its own history
+  if ((id & ~GENERATION_PRIMARY) === (sb.currentGeneration & ~GENERATION_PRIMARY)) return { ...sb, peers };
   return { ...sb, peers, history: pushHistory(sb.history, id) };
 }
 

@@ -42,7 +42,8 @@ const volumeState = struct({
   /** the sender's bitmap generation for the receiver (0: none) */
   bitmapForReceiver: u64,
   history: arrayOf(u64, { max: HISTORY_MAX }),
-  flags: bitsOf(16, ['crashedPrimary', 'wasUpToDate', 'consistent', 'discardMyData', 'newDataGeneration']),
+  /** survivedPrimaryLoss: the sender stayed up when its Primary vanished and holds all it acknowledged */
+  flags: bitsOf(16, ['crashedPrimary', 'wasUpToDate', 'consistent', 'discardMyData', 'newDataGeneration', 'survivedPrimaryLoss']),
   outOfSyncBits: safe,
   reconcile: arrayOf(range, { max: RANGES_MAX }),
 });

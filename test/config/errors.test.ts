@@ -1,6 +1,7 @@
 // Malformed configurations: each names file, line, key, the bad value and what is allowed.
 import t, { type Test } from 'tap';
 import { loadConfig } from '../../src/config/load.js';
+import { RESOURCE_KEYS as RESOURCE_KEY_SPECS } from '../../src/config/schema.js';
 import { TandemError } from '../../src/lib/errors.js';
 import { SIZE_SYNTAX } from '../../src/lib/units.js';
 import { TWO_NODES, configDir, withAppended, withLine } from '../fixtures/config/ini.js';
@@ -8,7 +9,8 @@ import { TWO_NODES, configDir, withAppended, withLine } from '../fixtures/config
 const ADDRESS = 'IPv4:port, [IPv6]:port or hostname:port, port 1..65535';
 const EXPORT = 'an absolute Unix socket path (at most 107 bytes) or tcp:<host>:<port>';
 const META = 'pmem:<absolute path of a file or devdax> or block:<absolute path of a device or file>';
-const RESOURCE_KEYS = 'name, protocol, secret, fencing, quorum, on-no-quorum, after-sb-0pri, after-sb-1pri, after-sb-2pri, al-extents, resync-rate, ping-interval, ping-timeout, standalone';
+// the allowed keys as the schema declares them, in its order (the message lists them all)
+const RESOURCE_KEYS = Object.keys(RESOURCE_KEY_SPECS).join(', ');
 
 function loadError(dir: string): TandemError {
   try {

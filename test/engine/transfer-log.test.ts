@@ -1,0 +1,56 @@
+// The transfer log is bounded in bytes and entries; a write leaves it on WriteAck or NegAck, and a
+// lost link returns every unconfirmed write (to be resynced) and wakes whoever waits for room.
+import t from 'tap';
+import { TRANSFER_LOG_BYTES, TRANSFER_LOG_ENTRIES, TransferLog } from '../../src/engine/transfer-log.js';
+
+const MiB = 1024 * 1024;
+
+t.test('bounded in bytes: a write that does not fit waits until an entry leaves', async (t) => {
+  const log = new TransferLog();
+  const settled: boolean[] = [];
+  log.add(1, { volume: 0, offset: 0, length: TRANSFER_LOG_BYTES - MiB }, { settled: (s) => settled.push(s) });
+  t.ok(log.hasRoom(MiB), 'exactly full still fits');
+  t.notOk(log.hasRoom(MiB + 1), 'one byte more does not');
+  t.throws(() => log.add(2, { volume: 0, offset: 0, length: 2 * MiB }, { settled: () => undefined }), /has room/, 'adding without room is a bug');
+  let woken = false;
+  void log.waitForRoom().then(() => { woken = true; });
+  log.onWriteAck(1, true);
+  await Promise.resolve();
+  t.ok(woken, 'the waiter is woken when the entry leaves');
+  t.equal(log.sizeBytes, 0);
+  t.same(settled, [true]);
+});
+
+t.test('an empty log takes one write of any size', async (t) => {
+  const log = new TransferLog();
+  t.ok(log.hasRoom(TRANSFER_LOG_BYTES * 2));
+});
+
+t.test('bounded in entries', async (t) => {
+  const log = new TransferLog();
+  for (let i = 0; i < TRANSFER_LOG_ENTRIES; i++) log.add(i + 1, { volume: 0, offset: i * 4096, length: 4096 }, { settled: () => undefined });
+  t.notOk(log.hasRoom(4096), `${TRANSFER_LOG_ENTRIES} entries fill it`);
+});
+
+t.test('NegAck settles as not stored; RecvAck only calls received; a late ack finds nothing', async (t) => {
+  const log = new TransferLog();
+  const calls: string[] = [];
+  log.add(7, { volume: 0, offset: 0, length: 4096 }, { received: () => calls.push('received'), settled: (s) => calls.push(`settled:${s}`) });
+  log.onRecvAck(7);
+  log.onWriteAck(7, false);
+  log.onWriteAck(7, true);
+  t.same(calls, ['received', 'settled:false']);
+});
+
+t.test('a lost link returns every unconfirmed write, settles them as not stored and resolves flushes', async (t) => {
+  const log = new TransferLog();
+  const calls: string[] = [];
+  log.add(1, { volume: 0, offset: 0, length: 4096 }, { settled: (s) => calls.push(`1:${s}`) });
+  log.add(2, { volume: 1, offset: 8192, length: 512 }, { received: () => calls.push('2:received'), settled: (s) => calls.push(`2:${s}`) });
+  const flush = log.addFlush();
+  const lost = log.failAll();
+  await flush.done;
+  t.same(lost, [{ volume: 0, offset: 0, length: 4096 }, { volume: 1, offset: 8192, length: 512 }]);
+  t.same(calls, ['1:false', '2:received', '2:false'], 'a settled write counts as received too');
+  t.equal(log.size, 0);
+});
