@@ -62,6 +62,6 @@ function chooseExposedGeneration(resource: Resource, volume: Volume, fresh: () =
 export function missingMask(resource: Resource, volume: Volume, targets: Peer[]): number {
   let missing = 0;
   for (const peer of resource.peers.values()) if (peer.diskful && !targets.includes(peer)) missing |= 1 << peer.node.id;
-  if (volume.diskful && !volume.attached) missing |= 1 << resource.local.id;
+  if (volume.diskful && !volume.usable) missing |= 1 << resource.local.id;
   return missing >>> 0;
 }

@@ -27,6 +27,7 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
     const pv = peer.volumes.get(view.volume)!;
     const previous = pv.view;
     pv.view = view;
+    if (view.diskState === 'UpToDate' || !hasDisk(view.diskState as DiskState)) pv.syncEnding = false;
     pv.peerDiskState = reportedDiskState(pv, view.diskState as DiskState);
     if (diskCameBack(previous, view, pv)) pv.replicationState = 'Off'; // a peer that attached again: a new handshake
     const volume = r.volume(view.volume);
@@ -44,6 +45,10 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
   // (and a new Primary must learn what this node may hold differently since the old one vanished)
   const changed = [...peer.volumes.values()].some((pv, i) => pv.replicationState !== before[i]);
   if (changed || (becamePrimary && r.reconcileRanges.size > 0)) peer.sendState();
+  for (const other of r.peers.values()) {
+    if (other === peer || !other.connected) continue;
+    for (const [index, opv] of other.volumes) if (opv.replicationState === 'Off' && opv.view) handshakeVolume(other, index, opv);
+  }
   r.fencing.reconcile();
   r.emit('replication', { peer: peer.node.name, role, volumes: [...peer.volumes.entries()].map(([v, pv]) => ({ volume: v, replicationState: pv.replicationState, peerDiskState: pv.peerDiskState })) });
 }
@@ -139,13 +144,21 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: SyncDecision): void 
         pv.replicationState = 'PausedSyncS'; // the Primary is the one to resync it (unless it has no disk)
         return;
       }
+      if (r.role !== 'Primary' && [...r.peers.values()].some((p) => p !== peer && p.connected && !p.volumes.get(volume.index)?.view)) {
+        // a Secondary decides to be a source only once it has heard every connected peer: a Primary
+        // among them resyncs the peer itself, and this node may turn out to be behind it
+        pv.replicationState = 'Off';
+        return;
+      }
       if (volume.diskState === 'Consistent') r.confirmUpToDate(volume, `the handshake with ${peer.node.name} makes this node the SyncSource (${d.rule})`);
       if (d.full) meta.markAllOutOfSync(peer.node.id);
       for (const range of pv.view?.reconcile ?? []) meta.markOutOfSync(peer.node.id, range.offset, range.length);
       peer.startResync(volume);
       return;
     case 'target':
-      if (r.role === 'Primary') { peer.refuse(`this node is Primary and would have to become SyncTarget of ${peer.node.name} (${d.rule})`); return; }
+      // a Primary may take resync data only into a disk it does not serve from (re-attached after a failure)
+      if (r.role === 'Primary' && volume.usable) { peer.refuse(`this node is Primary and would have to become SyncTarget of ${peer.node.name} (${d.rule})`); return; }
+      if (syncingFromAnother(r, volume, peer)) { pv.replicationState = 'PausedSyncT'; return; } // one source at a time
       if (d.full) meta.markAllOutOfSync(peer.node.id); // reported in our State: the source sends every block
       r.becomeSyncTarget(peer, volume);
       return;
@@ -159,6 +172,13 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: SyncDecision): void 
         + 'These nodes never shared data, or their metadata was re-created; check which node holds the data to keep before any full sync (tandem md show)');
       return;
   }
+}
+
+/** This volume already takes resync data from another connected peer. */
+function syncingFromAnother(r: Peer['resource'], volume: Volume, peer: Peer): boolean {
+  if (volume.syncSource === null || volume.syncSource === peer.node.id) return false;
+  const other = r.peers.get(volume.syncSource);
+  return other !== undefined && other.connected && other.volumes.get(volume.index)?.replicationState === 'SyncTarget';
 }
 
 function describeGenerations(meta: NonNullable<Volume['meta']>, view: VolumeView, peer: Peer): string {
@@ -203,7 +223,13 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
     meta.followCurrent(view.current, `following ${peer.node.name}, the Primary${view.diskState === 'Diskless' ? ' (diskless)' : ''}`);
     if (view.diskState === 'Diskless') for (const p of r.peers.values()) p.sendState();
   }
-  if (r.role !== 'Primary' || !hasDisk(view.diskState as DiskState) || pv.replicationState !== 'Established' || pv.resync) return;
+  if (r.role !== 'Primary' || !hasDisk(view.diskState as DiskState) || pv.replicationState !== 'Established' || pv.resync || pv.syncEnding) return;
+  if (volume.diskState === 'UpToDate' && (view.diskState === 'Inconsistent' || view.diskState === 'Outdated')) {
+    // behind while Established (the first sync after primary --force, say): decide as on a new connection
+    pv.replicationState = 'Off';
+    handshakeVolume(peer, volume.index, pv);
+    return;
+  }
   mergeAndResync(peer, volume, view.reconcile);
 }
 

@@ -1,12 +1,14 @@
 // Reads a Primary without a usable local disk sends to an UpToDate peer, and their answers. A read
 // fails (EIO) when its peer's link is lost or it takes longer than its timeout.
 import type { MessageOf } from '../wire/messages.js';
+import { MAX_DATA_BYTES } from '../wire/version.js';
 import { ioError } from './io-error.js';
 import type { Peer } from './peer.js';
 import type { Clock, TimerHandle } from './platform.js';
 
 interface PendingRead {
   peer: Peer;
+  length: number;
   timer: TimerHandle;
   resolve: (data: Buffer) => void;
   reject: (err: Error) => void;
@@ -18,13 +20,21 @@ export class PeerReads {
 
   constructor(private readonly clock: Clock) {}
 
+  /** A read of any size: one ReadRequest per frame's worth of data, answered in parallel. */
   async read(peer: Peer, volume: number, offset: number, length: number, timeoutMs: number): Promise<Buffer> {
+    if (length <= MAX_DATA_BYTES) return this.readOne(peer, volume, offset, length, timeoutMs);
+    const parts: Array<Promise<Buffer>> = [];
+    for (let done = 0; done < length; done += MAX_DATA_BYTES) parts.push(this.readOne(peer, volume, offset + done, Math.min(MAX_DATA_BYTES, length - done), timeoutMs));
+    return Buffer.concat(await Promise.all(parts));
+  }
+
+  private async readOne(peer: Peer, volume: number, offset: number, length: number, timeoutMs: number): Promise<Buffer> {
     while (peer.link && !peer.canSend) await peer.whenCanSend();
     if (!peer.link) throw ioError('EIO', `read of volume ${volume} through ${peer.node.name} failed: not connected`);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = this.clock.setTimer(timeoutMs, () => this.fail(id, 'timed out'));
-      this.pending.set(id, { peer, timer, resolve, reject });
+      this.pending.set(id, { peer, length, timer, resolve, reject });
       peer.sendData({ type: 'ReadRequest', volume, requestId: id, offset, length });
     });
   }
@@ -33,6 +43,7 @@ export class PeerReads {
     const read = this.pending.get(msg.requestId);
     if (!read || read.peer !== peer) return;
     if (msg.errno !== 0) return this.fail(msg.requestId, `the peer answered errno ${msg.errno}`);
+    if (msg.data.length !== read.length) return this.fail(msg.requestId, `the peer answered ${msg.data.length} bytes for ${read.length}`);
     this.pending.delete(msg.requestId);
     read.timer.cancel();
     read.resolve(msg.data);

@@ -25,6 +25,8 @@ export interface PeerVolume {
   peerDiskState: DiskState;
   view: VolumeView | null;
   resync: ResyncSource | null;
+  /** we sent ResyncDone and the peer has not yet said UpToDate: its States until then are stale */
+  syncEnding: boolean;
 }
 
 export class Peer {
@@ -41,7 +43,7 @@ export class Peer {
   private applyQueue: ApplyQueue | null = null;
 
   constructor(readonly resource: Resource, readonly node: NodeConfig) {
-    for (const v of node.volumes) this.volumes.set(v.index, { replicationState: 'Off', peerDiskState: 'DUnknown', view: null, resync: null });
+    for (const v of node.volumes) this.volumes.set(v.index, { replicationState: 'Off', peerDiskState: 'DUnknown', view: null, resync: null, syncEnding: false });
   }
 
   get connected(): boolean {
@@ -121,6 +123,8 @@ export class Peer {
     this.applyQueue?.abandon();
     this.applyQueue = null;
     const wasPrimary = this.peerRole === 'Primary';
+    // a link that never got past the handshake carried no writes: losing it changes no generation
+    const replicated = [...this.volumes.values()].some((pv) => pv.replicationState === 'Established' || pv.replicationState === 'SyncSource');
     const unconfirmed = this.transfer.failAll();
     for (const pv of this.volumes.values()) {
       pv.resync?.stop();
@@ -128,6 +132,7 @@ export class Peer {
       pv.replicationState = 'Off';
       pv.peerDiskState = 'DUnknown';
       pv.view = null;
+      pv.syncEnding = false;
     }
     this.peerRole = 'Unknown';
     this.lostWhilePrimary = wasPrimary;
@@ -140,7 +145,7 @@ export class Peer {
     if (this.connectionState !== 'StandAlone') this.connectionState = 'Connecting';
     this.resource.log.warn('peer connection lost', { peer: this.node.name, reason });
     this.resource.emit('connection', { peer: this.node.name, connectionState: this.connectionState, reason });
-    this.resource.onPeerLost(this, wasPrimary, unconfirmed);
+    this.resource.onPeerLost(this, { wasPrimary, replicated, unconfirmed });
   }
 
   // ---- sending --------------------------------------------------------------------------------
@@ -209,6 +214,9 @@ export class Peer {
 
   private onNegAck(msg: MessageOf<'NegAck'>): void {
     this.resource.log.warn('peer failed to store a replicated write: its blocks stay out of sync for it', { peer: this.node.name, volume: msg.volume, errno: msg.errno });
+    // it missed a write: not UpToDate from this moment, whatever its next State says of its disk
+    const pv = this.volumes.get(msg.volume);
+    if (pv?.peerDiskState === 'UpToDate') pv.peerDiskState = 'Inconsistent';
     this.transfer.onWriteAck(msg.seq, false);
   }
 

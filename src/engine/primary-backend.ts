@@ -71,7 +71,7 @@ export class PrimaryBackend implements NbdBackend {
       peer.sendData({ type: 'Flush', id: flush.id });
       waits.push(flush.done);
     }
-    const disk = v.disk;
+    const disk = v.usable ? v.disk : null;
     if (disk) {
       v.beginActivity();
       try {

@@ -441,9 +441,9 @@ export class Resource {
 
   private checkPromotableDisks(force: boolean): void {
     for (const v of this.volumes) {
-      if (v.attached && v.diskState === 'UpToDate') continue;
+      if (v.usable) continue;
+      if (this.hasUpToDatePeer(v.index)) continue; // it writes and reads through the peer (a SyncTarget, or no disk)
       if (v.attached && force) continue;
-      if (!v.attached && this.hasUpToDatePeer(v.index)) continue;
       throw new TandemError('TANDEM_E_STATE', `cannot promote ${this.name}: volume ${v.index} is ${v.diskState} and no UpToDate data is reachable`, {
         hint: v.attached ? `use 'tandem primary ${this.name} --force' only if this node's data is the one to keep` : 'connect to an UpToDate peer first',
         details: { volume: v.index, diskState: v.diskState },
@@ -452,7 +452,7 @@ export class Resource {
   }
 
   private promoteVolume(v: Volume, force: boolean): void {
-    if (!v.meta) {
+    if (!v.meta || (!v.usable && !force)) {
       exposeGeneration(this, v, () => this.freshGeneration(), v.diskful);
       return;
     }
@@ -526,11 +526,12 @@ export class Resource {
    * peer did not confirm. A lost Primary leaves its last in-flight writes possibly on some
    * survivors only: the AL-covered areas are resynced when one of them is promoted.
    */
-  onPeerLost(peer: Peer, wasPrimary: boolean, unconfirmed: LoggedWrite[]): void {
+  onPeerLost(peer: Peer, lost: { wasPrimary: boolean; replicated: boolean; unconfirmed: LoggedWrite[] }): void {
+    const { wasPrimary, unconfirmed } = lost;
     this.reads.failPeer(peer);
     for (const v of this.volumes) v.followers.delete(peer.node.id);
     this.updateQuorum();
-    if (this.role === 'Primary' && peer.diskful) {
+    if (this.role === 'Primary' && peer.diskful && lost.replicated) {
       for (const v of this.volumes) {
         if (v.meta) v.meta.newCurrent(this.freshGeneration(), [peer.node.id], `lost the connection to ${peer.node.name}`);
         else rotateExposedGeneration(this, v, this.freshGeneration());
@@ -557,7 +558,7 @@ export class Resource {
       const v = this.volume(w.volume);
       if (!v) continue;
       for (const other of this.peers.values()) {
-        if (other.node.id === lostId || !(v.attached ? other.replicatingTo(v.index) : isServer(other, v))) continue;
+        if (other.node.id === lostId || !(v.usable ? other.replicatingTo(v.index) : isServer(other, v))) continue;
         other.sendData({ type: 'OutOfSync', volume: w.volume, offset: w.offset, length: w.length, missing: (1 << lostId) >>> 0 });
       }
     }
@@ -617,12 +618,14 @@ export class Resource {
     volume.diskState = 'UpToDate';
     pv.replicationState = 'Established';
     volume.syncSource = null;
+    volume.exposed = []; // a Primary that re-attached its disk writes it again, in the generation it adopted
+    volume.followers.clear();
     this.reconcileRanges.delete(volume.index);
     this.emit('disk', { volume: volume.index, diskState: 'UpToDate' });
     this.log.info('resync finished as SyncTarget', { peer: peer.node.name, volume: volume.index });
     for (const other of this.peers.values()) {
       const opv = other.volumes.get(volume.index);
-      if (other !== peer && opv?.replicationState === 'SyncTarget') { // decided, never started: decide again
+      if (other !== peer && (opv?.replicationState === 'SyncTarget' || opv?.replicationState === 'PausedSyncT')) { // decided, never started: decide again
         opv.replicationState = 'Off';
         if (opv.view && other.connected) handshakeVolume(other, volume.index, opv);
       }

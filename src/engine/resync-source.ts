@@ -145,6 +145,7 @@ export class ResyncSource {
     // the peer's disk stays as it last said (Inconsistent) until its own State says UpToDate
     this.pv.replicationState = 'Established';
     this.pv.resync = null;
+    this.pv.syncEnding = true;
     this.peer.resource.log.info('resync finished as SyncSource', { peer: this.peer.node.name, volume: this.volume.index, bytes: this.doneBytes });
     this.peer.resource.emit('replication', { peer: this.peer.node.name, volume: this.volume.index, replicationState: 'Established', peerDiskState: this.pv.peerDiskState });
   }

@@ -3,6 +3,7 @@
 // on the control stream. A write this node fails to store is answered with NegAck and the disk
 // is detached (on-io-error): the Primary keeps the blocks out of sync for us.
 import type { MessageOf, WireMessage } from '../wire/messages.js';
+import { MAX_DATA_BYTES } from '../wire/version.js';
 import type { Peer } from './peer.js';
 import type { Volume } from './volume.js';
 
@@ -145,6 +146,7 @@ function syncingFromAnother(peer: Peer, volume: Volume): boolean {
 }
 
 async function serveRead(peer: Peer, volume: Volume, msg: MessageOf<'ReadRequest'>): Promise<void> {
+  if (msg.length > MAX_DATA_BYTES) return peer.resource.protocolError(peer, `read request of ${msg.length} bytes: at most ${MAX_DATA_BYTES} fit one reply`);
   const ok = volume.disk !== null && volume.diskState === 'UpToDate' && msg.offset + msg.length <= volume.sizeBytes;
   let data: Buffer = Buffer.alloc(0);
   let errno = ok ? 0 : 5;

@@ -47,6 +47,11 @@ export class Volume {
     return this.disk !== null && this.meta !== null;
   }
 
+  /** the local disk serves I/O (attached and UpToDate); otherwise a Primary goes through its peers */
+  get usable(): boolean {
+    return this.attached && this.diskState === 'UpToDate';
+  }
+
   beginActivity(): void {
     this.activity++;
   }

@@ -79,7 +79,7 @@ export class WritePipeline {
     const lock = this.volume.locks.acquire(c.offset, c.length);
     const range = lock instanceof Promise ? await lock : lock;
     // the metadata is used from here until the AL reference is dropped (maybeRelease): a detach waits
-    const meta = this.volume.meta;
+    const meta = this.volume.usable ? this.volume.meta : null;
     let pinned = false;
     if (meta) this.volume.beginActivity();
     try {
@@ -88,7 +88,7 @@ export class WritePipeline {
       if (al) await al;
       const targets = await this.waitForRoom(c.length);
       this.checkWritable(); // the role or the disk may have changed while waiting
-      if (meta !== this.volume.meta) throw ioError('EIO', `volume ${this.volume.index} of ${r.name} lost its disk`);
+      if (meta !== (this.volume.usable ? this.volume.meta : null)) throw ioError('EIO', `volume ${this.volume.index} of ${r.name} changed its disk while the write waited`);
       return { range, meta, targets };
     } catch (err) {
       if (pinned) meta!.endWrite(c.offset, c.length);
@@ -135,7 +135,7 @@ export class WritePipeline {
   /** Peers that get this volume's writes: the replicating ones, or, without a local disk, the servers. */
   targets(): Peer[] {
     const v = this.volume;
-    return [...this.resource.peers.values()].filter((p) => (v.attached ? p.replicatingTo(v.index) : isServer(p, v)));
+    return [...this.resource.peers.values()].filter((p) => (v.usable ? p.replicatingTo(v.index) : isServer(p, v)));
   }
 
   private checkWritable(): void {
@@ -143,8 +143,8 @@ export class WritePipeline {
     const v = this.volume;
     if (r.role !== 'Primary') throw ioError('ESHUTDOWN', `${r.name} is no longer Primary on this node`);
     if (r.failsWritesWithoutQuorum) throw ioError('EIO', `${r.name} has no quorum (on-no-quorum = io-error)`);
-    if (v.attached && v.diskState === 'UpToDate') return;
-    if (!v.attached && this.targets().length > 0) return;
+    if (v.usable) return;
+    if (this.targets().length > 0) return;
     throw ioError('EIO', `volume ${v.index} of ${r.name} is ${v.diskState} and no UpToDate peer is reachable`);
   }
 }
