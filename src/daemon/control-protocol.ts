@@ -14,7 +14,7 @@ export const DEFAULT_DEADLINE_MS = 30_000;
 export const CONTROL_OPS = [
   'ping', 'status', 'events',
   'up', 'down', 'primary', 'secondary', 'attach', 'detach', 'connect', 'disconnect',
-  'adjust', 'invalidate', 'outdate', 'verify', 'resize', 'shutdown',
+  'adjust', 'invalidate', 'outdate', 'verify', 'resize', 'resume-io', 'shutdown',
 ] as const;
 export type ControlOp = (typeof CONTROL_OPS)[number];
 

@@ -78,9 +78,14 @@ export class Fencing {
     }
   }
 
-  /** Called whenever peers may have become UpToDate: lift our constraint when all are. */
+  /**
+   * Called whenever peers may have become UpToDate. A freeze for a lost peer ends once that peer
+   * is connected and UpToDate again (its data is no longer in question, as DRBD clears susp-fen);
+   * our constraint is lifted once every diskful peer is.
+   */
   reconcile(): void {
     const r = this.resource;
+    for (const peer of r.peers.values()) if (peer.connected && peer.peerUpToDate()) r.resume(`fencing ${peer.node.name}`);
     if (this.held.size === 0 || this.running) return;
     const all = [...r.peers.values()].filter((p) => p.diskful).every((p) => p.connected && p.peerUpToDate());
     if (!all) return;

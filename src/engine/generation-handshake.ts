@@ -140,7 +140,7 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: SyncDecision): void 
       if (r.role === 'Primary') mergeAndResync(peer, volume, pv.view!.reconcile);
       return;
     case 'source':
-      if (r.role !== 'Primary' && [...r.peers.values()].some((p) => p.connected && p.peerRole === 'Primary' && !p.isDisklessFor(volume.index))) {
+      if (r.role !== 'Primary' && [...r.peers.values()].some((p) => p !== peer && p.connected && p.peerRole === 'Primary' && !p.isDisklessFor(volume.index))) {
         pv.replicationState = 'PausedSyncS'; // the Primary is the one to resync it (unless it has no disk)
         return;
       }

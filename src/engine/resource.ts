@@ -16,7 +16,7 @@ import { handshakeVolume, reevaluatePeers } from './generation-handshake.js';
 import { GENERATION_PRIMARY } from './sync-decision.js';
 import type { LoggedWrite } from './transfer-log.js';
 import { VolumeMeta } from './metadata.js';
-import { Peer } from './peer.js';
+import { hasDisk, Peer } from './peer.js';
 import { PeerReads } from './peer-reads.js';
 import type { PeerConnectorPort, PeerLinkPort, Platform } from './platform.js';
 import { PrimaryBackend } from './primary-backend.js';
@@ -226,13 +226,25 @@ export class Resource {
     return meta;
   }
 
-  /** Close the disk and metadata once nothing uses them (a clean detach: AL_CLEAN is set). */
+  /**
+   * Close the disk and metadata once nothing uses them. Closing the metadata clean (AL_CLEAN: no
+   * replay after a crash) is only true once every write the AL covered is durable: the disk is
+   * flushed first, and if it cannot be, every block counts as out of sync for every peer.
+   */
   private async detachVolume(v: Volume): Promise<void> {
     const meta = v.meta;
     const disk = v.disk;
     v.meta = null;
     v.disk = null;
     if (meta || disk) await v.whenIdle();
+    if (meta && disk) {
+      try {
+        await disk.flush();
+      } catch (err) {
+        this.log.warn('the disk could not be flushed before detach: every block is kept out of sync for every peer', { volume: v.index, error: String(err) });
+        for (const peer of this.peers.values()) if (peer.diskful) meta.markAllOutOfSync(peer.node.id);
+      }
+    }
     meta?.close();
     await disk?.close();
     if (v.diskState !== 'Diskless') {
@@ -306,6 +318,7 @@ export class Resource {
       case 'detach': await this.detachAll(); break;
       case 'outdate': this.outdate(); break;
       case 'invalidate': this.invalidate(); break;
+      case 'resume-io': this.resumeIo(); break;
       default:
         throw new TandemError('TANDEM_E_USAGE', `'${op}' is not supported yet by this daemon`, {
           hint: 'see tandem --help for the verbs this version implements',
@@ -369,8 +382,11 @@ export class Resource {
 
   /** Run the handshake again with this peer for every volume (after attach or invalidate). */
   private renegotiate(peer: Peer): void {
-    for (const pv of peer.volumes.values()) {
-      if (pv.replicationState !== 'SyncSource') pv.replicationState = 'Off';
+    for (const [index, pv] of peer.volumes) {
+      if (pv.replicationState === 'SyncSource') continue;
+      pv.replicationState = 'Off';
+      // a peer without a disk has nothing to compare: it will not answer with a new State
+      if (pv.view && !hasDisk(pv.peerDiskState) && peer.connected) handshakeVolume(peer, index, pv);
     }
     peer.sendState();
   }
@@ -383,6 +399,14 @@ export class Resource {
       v.diskState = 'Outdated';
       this.emit('disk', { volume: v.index, diskState: v.diskState });
     }
+  }
+
+  /** DRBD's resume-io: the administrator ends a freeze (fencing that did not succeed, or no quorum). */
+  private resumeIo(): void {
+    const reasons = [...this.suspended];
+    if (reasons.length === 0) return;
+    this.log.warn('I/O resumed by the administrator', { reasons });
+    for (const reason of reasons) this.resume(reason);
   }
 
   /**
