@@ -135,7 +135,9 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: SyncDecision): void 
   switch (d.kind) {
     case 'no-sync':
       pv.replicationState = 'Established';
-      if (volume.diskState === 'Consistent' && pv.view!.diskState === 'UpToDate') r.confirmUpToDate(volume, `same data generation as ${peer.node.name}, which is UpToDate`);
+      if (volume.diskState === 'Consistent' && pv.view!.diskState === 'UpToDate' && sameGeneration(meta.current(), pv.view!.current)) {
+        r.confirmUpToDate(volume, `same data generation as ${peer.node.name}, which is UpToDate`, pv.view!.current);
+      }
       forgetStaleBits(peer, volume, pv.view!);
       if (r.role === 'Primary') mergeAndResync(peer, volume, pv.view!.reconcile);
       return;

@@ -77,6 +77,13 @@ export class VolumeMeta {
     for (let e = firstExtent(offset); e <= lastExtent(offset, length); e++) this.md.complete(e);
   }
 
+  /** Every AL extent of the range is pinned by a write in flight (DESIGN invariant M1's pair). */
+  isPinned(offset: number, length: number): boolean {
+    if (this.skipUpdates) return true;
+    for (let e = firstExtent(offset); e <= lastExtent(offset, length); e++) if (this.md.pinned(e) === 0) return false;
+    return true;
+  }
+
   activeExtents(): Array<{ offset: number; length: number }> {
     return this.md.hotExtents().map((e) => ({ offset: e * AL_EXTENT_BYTES, length: Math.min(AL_EXTENT_BYTES, this.sizeBytes - e * AL_EXTENT_BYTES) }));
   }

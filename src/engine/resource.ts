@@ -7,13 +7,14 @@
 // wrong. The resource stops on this node (disks Failed, exports and links closed, one clear log
 // line naming the invariant) so that Pacemaker fails over; the daemon's other resources go on.
 import type { ResourceConfig, NodeConfig } from '../config/model.js';
+import { assert } from '../lib/assert.js';
 import { TandemError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { WireMessage } from '../wire/messages.js';
 import { exposeGeneration, isServer, rotateExposedGeneration } from './exposed-generation.js';
 import { Fencing } from './fencing.js';
 import { handshakeVolume, reevaluatePeers } from './generation-handshake.js';
-import { GENERATION_PRIMARY } from './sync-decision.js';
+import { GENERATION_PRIMARY, sameGeneration } from './sync-decision.js';
 import type { LoggedWrite } from './transfer-log.js';
 import { VolumeMeta } from './metadata.js';
 import { hasDisk, Peer } from './peer.js';
@@ -602,7 +603,9 @@ export class Resource {
   }
 
   /** A Consistent disk (after a crash) that a handshake showed to hold the newest data. */
-  confirmUpToDate(volume: Volume, reason: string): void {
+  confirmUpToDate(volume: Volume, reason: string, peerGeneration?: bigint): void {
+    // pair assertion: an UpToDate claim made against a peer's data is made in the same generation
+    if (peerGeneration !== undefined) assert(volume.meta !== null && sameGeneration(volume.meta.current(), peerGeneration), 'a disk confirmed UpToDate by a peer shares its generation');
     volume.meta?.setFlags({ consistent: true, wasUpToDate: true });
     volume.diskState = 'UpToDate';
     this.log.info('disk confirmed UpToDate', { volume: volume.index, reason });
@@ -636,6 +639,7 @@ export class Resource {
     }
     if (volume.meta !== meta || !peer.connected) return;
     meta.adoptAfterResync(current, history, `resync from ${peer.node.name} finished`);
+    assert(sameGeneration(meta.current(), current), 'a SyncTarget that finished holds the source\'s generation before it claims UpToDate');
     if (meta.bitmapGeneration(peer.node.id) !== 0n) meta.setBitmapGeneration(peer.node.id, 0n);
     // the writes it may have had alone as a crashed Primary are gone now: it holds the source's data
     meta.setFlags({ consistent: true, wasUpToDate: true, crashedPrimary: false });

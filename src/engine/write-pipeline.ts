@@ -115,6 +115,8 @@ export class WritePipeline {
     const seq = r.nextSeq();
     const missing = missingMask(r, v, a.targets);
     if (a.meta) for (const peer of r.peers.values()) if (peer.diskful && !a.targets.includes(peer)) a.meta.markOutOfSync(peer.node.id, c.offset, c.length, true);
+    // pair assertion: what enters a transfer log is covered by a pinned AL extent until it settles
+    if (a.meta) assert(a.meta.isPinned(c.offset, c.length), 'a write sent to peers is covered by a pinned AL extent');
     const write = new ReplicatedWrite(r, v, c, a, r.config.protocol);
     const flags = { fua: c.fua, flush: false };
     for (const peer of a.targets) {

@@ -129,6 +129,11 @@ export class VolumeMetadata {
     this.al.complete(extent);
   }
 
+  /** Writes in flight on `extent` (activations not yet completed). */
+  pinned(extent: number): number {
+    return this.al.pinned(extent);
+  }
+
   /** Extents in the AL, least recently used first. */
   hotExtents(): number[] {
     return this.al.hot();
