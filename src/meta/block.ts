@@ -56,6 +56,12 @@ export class BlockStore implements MetaStore {
     fdatasyncSync(this.fd);
   }
 
+  /** One fdatasync covers every range. */
+  persistRanges(ranges: ReadonlyArray<readonly [number, number]>): void {
+    for (const [offset, length] of ranges) checkRange(this.length, offset, length);
+    if (ranges.length > 0) fdatasyncSync(this.fd);
+  }
+
   close(): void {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;

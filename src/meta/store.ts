@@ -15,7 +15,17 @@ export interface MetaStore {
   write(offset: number, data: Uint8Array): void;
   /** Durable when this returns. */
   persist(offset: number, length: number): void;
+  /**
+   * Every range durable when this returns, with no order among them (a crash during the call
+   * may keep any subset). One fdatasync on block:; on pmem: one flush per range.
+   */
+  persistRanges(ranges: ReadonlyArray<readonly [offset: number, length: number]>): void;
   close(): void;
+}
+
+/** persistRanges for a store whose persist makes one range durable at a time. */
+export function persistEach(store: MetaStore, ranges: ReadonlyArray<readonly [number, number]>): void {
+  for (const [offset, length] of ranges) store.persist(offset, length);
 }
 
 /** A window [base, base + length) of another store: one allocator entry in a shared namespace. */
@@ -42,6 +52,11 @@ export class WindowStore implements MetaStore {
   persist(offset: number, length: number): void {
     checkRange(this.length, offset, length);
     this.inner.persist(this.base + offset, length);
+  }
+
+  persistRanges(ranges: ReadonlyArray<readonly [number, number]>): void {
+    for (const [offset, length] of ranges) checkRange(this.length, offset, length);
+    this.inner.persistRanges(ranges.map(([offset, length]) => [this.base + offset, length] as const));
   }
 
   close(): void {
