@@ -38,6 +38,12 @@ export interface AlJournal {
   record(updates: readonly SlotUpdate[], table: Uint32Array): void;
   /** Forget everything: the AL is re-initialised by the caller bumping the epoch. */
   setEpoch(epoch: number): void;
+  /**
+   * After a re-initialisation caused by damage (and only once the new epoch is in the
+   * superblock): overwrite the damaged areas, so that they are neither reported nor in the way
+   * of a later rebuild. Persisted on return.
+   */
+  scrub(): void;
   /** True when changes are cheap enough to make inline (no batching). */
   readonly inline: boolean;
 }
@@ -94,6 +100,18 @@ export class PmemSlotTable implements AlJournal {
 
   setEpoch(epoch: number): void {
     this.epoch = epoch;
+  }
+
+  /** Every slot failing its check becomes a free slot. */
+  scrub(): void {
+    const bytes = this.store.read(this.offset, this.slots * 8);
+    for (let slot = 0; slot < this.slots; slot++) {
+      const entry = bytes.slice(slot * 8, slot * 8 + 8);
+      const stored = entry[SLOT_CHECK] | (entry[SLOT_CHECK + 1] << 8);
+      entry.fill(0, SLOT_CHECK);
+      if (slotCheck(entry, slot) !== stored) this.store.write(this.offset + slot * 8, this.encode(slot, FREE_EXTENT, 0));
+    }
+    this.store.persist(this.offset, this.slots * 8);
   }
 
   /** The entry in the reused buffer: extent, tag and check go to media in one 8-byte store. */
@@ -187,24 +205,34 @@ export class BlockRing implements AlJournal {
 
   record(updates: readonly SlotUpdate[], table: Uint32Array): void {
     const transactions = Math.max(1, Math.ceil(updates.length / AL_TX_UPDATES_MAX));
-    for (let n = 0; n < transactions; n++) {
-      const window = Math.min(CONTEXT_PER_TRANSACTION, this.slots - this.contextCursor);
-      const context = Array.from({ length: window }, (_, k) => table[this.contextCursor + k]);
-      const tx: RingTransaction = {
-        number: this.nextNumber++, epoch: this.epoch, updates: updates.slice(n * AL_TX_UPDATES_MAX, (n + 1) * AL_TX_UPDATES_MAX),
-        contextStart: this.contextCursor, context,
-      };
-      this.contextCursor = (this.contextCursor + context.length) % this.slots;
-      const at = this.offset + (tx.number % AL_RING_BLOCKS) * BLOCK;
-      this.store.write(at, encodeTransaction(tx));
-    }
+    for (let n = 0; n < transactions; n++) this.write(updates.slice(n * AL_TX_UPDATES_MAX, (n + 1) * AL_TX_UPDATES_MAX), table);
     // One persist over the ring (one fdatasync) covers every block of the batch, wrapped or not.
     this.store.persist(this.offset, AL_RING_BLOCKS * BLOCK);
+  }
+
+  /** Write (not persist) the next transaction: these updates and the next context window of `table`. */
+  private write(updates: SlotUpdate[], table: Uint32Array): void {
+    const window = Math.min(CONTEXT_PER_TRANSACTION, this.slots - this.contextCursor);
+    const context = Array.from({ length: window }, (_, k) => table[this.contextCursor + k]);
+    const tx: RingTransaction = { number: this.nextNumber++, epoch: this.epoch, updates, contextStart: this.contextCursor, context };
+    this.contextCursor = (this.contextCursor + context.length) % this.slots;
+    this.store.write(this.offset + (tx.number % AL_RING_BLOCKS) * BLOCK, encodeTransaction(tx));
   }
 
   setEpoch(epoch: number): void {
     this.epoch = epoch;
     this.contextCursor = 0;
+  }
+
+  /**
+   * A full turn of the ring with the new epoch's (empty) table: every block, damaged or not, is
+   * rewritten, and the newest transactions alone rebuild the table.
+   */
+  scrub(): void {
+    this.load();
+    const table = new Uint32Array(this.slots).fill(FREE_EXTENT);
+    for (let n = 0; n < AL_RING_BLOCKS; n++) this.write([], table);
+    this.store.persist(this.offset, AL_RING_BLOCKS * BLOCK);
   }
 }
 

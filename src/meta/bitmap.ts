@@ -19,6 +19,8 @@ const CHUNK_WORDS = 16 * 1024;
 const CHUNK_PAGES = 16;
 const BITS_PER_EXTENT = AL_EXTENT_BYTES / BYTES_PER_BIT;
 const WORDS_PER_EXTENT = BITS_PER_EXTENT / 32;
+/** Above this many changed bits in a page, recomputing its checksum is cheaper than patching it. */
+const PATCH_BITS_MAX = 512;
 
 /** Computed once per process: the columns are the same for every bitmap. */
 let patcher: Crc32cPatcher | undefined;
@@ -58,8 +60,8 @@ export class Bitmap {
     this.crcs = new Uint32Array(g.bmPages);
     const table = new DataView(store.read(g.bmCrcOffset, g.bmPages * BITMAP_CRC_BYTES).buffer);
     for (let p = 0; p < g.bmPages; p++) this.crcs[p] = table.getUint32(p * BITMAP_CRC_BYTES, true);
-    this.damaged = this.verify();
-    this.counts = this.countAll();
+    this.counts = new Array<number>(g.maxPeers).fill(0);
+    this.damaged = this.verifyAndCount();
   }
 
   /** Bit range [first, end) covering the byte range [offset, offset + length) of the volume. */
@@ -106,31 +108,46 @@ export class Bitmap {
   }
 
   /**
-   * Write the held bits of these extents with their pages' checksums (patched, not recomputed:
-   * a few words of a page change) and persist them all at once; the extents may then leave the AL.
+   * Write the held bits of these extents with their pages' checksums and persist them all at
+   * once; the extents may then leave the AL. A page's checksum is patched per changed word (a
+   * write for a missed block changes one bit), or recomputed when so many bits changed that
+   * patching would cost more (a whole extent marked for a peer).
    */
   writeBack(extents: readonly number[]): void {
-    const ranges: Array<[number, number]> = [];
+    const changes: Array<{ at: number; words: Uint32Array; onMedia: Uint32Array }> = [];
+    const changedBits = new Map<number, number>(); // page → bits changed in it, over all extents
     for (const e of extents) {
       const words = this.held.get(e);
       if (!words) continue;
       this.held.delete(e);
       const at = this.extentOffset(e);
       const onMedia = littleEndianWords(this.store.read(at, words.byteLength));
-      const pages = new Set<number>();
+      let changed = false;
       for (let i = 0; i < words.length; i++) {
         if (onMedia[i] === words[i]) continue;
+        const p = Math.floor((at - this.g.bmOffset + i * 4) / BITMAP_PAGE);
+        changedBits.set(p, (changedBits.get(p) ?? 0) + popcount(onMedia[i] ^ words[i]));
+        changed = true;
+      }
+      if (changed) changes.push({ at, words, onMedia });
+    }
+    if (changes.length === 0) return;
+    const ranges: Array<[number, number]> = [];
+    for (const { at, words, onMedia } of changes) {
+      for (let i = 0; i < words.length; i++) {
         const offset = at - this.g.bmOffset + i * 4;
         const p = Math.floor(offset / BITMAP_PAGE);
+        if (onMedia[i] === words[i] || changedBits.get(p)! > PATCH_BITS_MAX) continue;
         this.crcs[p] = patcherFor().patch(this.crcs[p], pageLength(this.g, p), offset - p * BITMAP_PAGE, onMedia[i], words[i]);
-        pages.add(p);
       }
-      if (pages.size === 0) continue;
       this.store.write(at, new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
       ranges.push([at, words.byteLength]);
-      for (const p of pages) ranges.push(this.writeCrc(p));
     }
-    if (ranges.length > 0) this.store.persistRanges(ranges);
+    for (const [p, bits] of changedBits) {
+      if (bits > PATCH_BITS_MAX) this.crcs[p] = crc32c(this.store.read(this.g.bmOffset + p * BITMAP_PAGE, pageLength(this.g, p)), p);
+      ranges.push(this.writeCrc(p));
+    }
+    this.store.persistRanges(ranges);
   }
 
   /**
@@ -151,7 +168,10 @@ export class Bitmap {
     }
     if (ranges.length > 0) this.store.persistRanges(ranges);
     this.damaged = [];
-    if (repaired.length > 0) this.counts.splice(0, this.counts.length, ...this.countAll());
+    if (repaired.length > 0) {
+      this.counts.fill(0);
+      this.verifyAndCount();
+    }
     return repaired;
   }
 
@@ -271,27 +291,28 @@ export class Bitmap {
     return this.wordOffset(e * WORDS_PER_EXTENT, 0);
   }
 
-  /** Pages whose data does not match their checksum. */
-  private verify(): DamagedPage[] {
+  /** One pass over the media: the pages whose data does not match their checksum, and every slot's count. */
+  private verifyAndCount(): DamagedPage[] {
     const damaged: DamagedPage[] = [];
+    const { maxPeers } = this.g;
     for (let p0 = 0; p0 < this.g.bmPages; p0 += CHUNK_PAGES) {
       const p1 = Math.min(this.g.bmPages, p0 + CHUNK_PAGES);
       const bytes = this.store.read(this.g.bmOffset + p0 * BITMAP_PAGE, Math.min(p1 * BITMAP_PAGE, this.g.bmLength) - p0 * BITMAP_PAGE);
+      const words = littleEndianWords(bytes);
+      const firstWord = (p0 * BITMAP_PAGE) / 4;
+      const used = Math.min(words.length, (this.g.bitsPerSlot / 32) * maxPeers - firstWord); // not the padding after the last slot word
+      for (let i = 0; i < used; i++) if (words[i] !== 0) this.counts[(firstWord + i) % maxPeers] += popcount(words[i]);
       for (let p = p0; p < p1; p++) {
         const from = (p - p0) * BITMAP_PAGE;
         const length = pageLength(this.g, p);
         if (crc32c(bytes.subarray(from, from + length), p) === this.crcs[p]) continue;
         const offset = p * BITMAP_PAGE;
-        const firstWord = Math.floor(offset / 4 / this.g.maxPeers);
-        const endWord = Math.min(Math.floor(((offset + length) / 4 - 1) / this.g.maxPeers) + 1, this.g.bitsPerSlot / 32);
-        damaged.push({ page: p, offset, length, firstBit: firstWord * 32, endBit: Math.max(firstWord, endWord) * 32 });
+        const first = Math.floor(offset / 4 / maxPeers);
+        const end = Math.min(Math.floor(((offset + length) / 4 - 1) / maxPeers) + 1, this.g.bitsPerSlot / 32);
+        damaged.push({ page: p, offset, length, firstBit: first * 32, endBit: Math.max(first, end) * 32 });
       }
     }
     return damaged;
-  }
-
-  private countAll(): number[] {
-    return Array.from({ length: this.g.maxPeers }, (_, slot) => this.countRange(slot, 0, this.g.bitsPerSlot));
   }
 
   /** Visit the interleaved words of logical words [first>>5, (end-1)>>5] chunk by chunk, held bits included. */

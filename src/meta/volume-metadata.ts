@@ -318,6 +318,8 @@ export class VolumeMetadata {
     const alEpoch = reinit ? (this.sb.alEpoch + 1) >>> 0 : this.sb.alEpoch;
     if (reinit) journal.setEpoch(alEpoch);
     this.update({ alEpoch, deviceFlags: (this.sb.deviceFlags & ~DEVICE_FLAGS.AL_CLEAN) >>> 0 });
+    // only now: until the new epoch is durable, a crash must still find the old AL content
+    if (damage.activityLog.length > 0) journal.scrub();
   }
 
   /**

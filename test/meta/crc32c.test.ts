@@ -40,3 +40,22 @@ t.test('Crc32cPatcher: patching changed words gives the full CRC, for full-lengt
   }
   t.throws(() => new Crc32cPatcher(6), RangeError);
 });
+
+t.test('eight bytes at a time gives the same CRC as one byte at a time, at every length and alignment', async (t) => {
+  const bytewise = (data: Uint8Array, seed = 0) => {
+    let crc = ~seed >>> 0;
+    for (const b of data) {
+      crc ^= b;
+      for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+    }
+    return ~crc >>> 0;
+  };
+  const rnd = prng(3);
+  const data = new Uint8Array(300).map(() => Math.floor(rnd() * 256));
+  let mismatches = 0;
+  for (let start = 0; start < 9; start++) {
+    for (let length = 0; length < 40; length++) if (crc32c(data.subarray(start, start + length), 77) !== bytewise(data.subarray(start, start + length), 77)) mismatches++;
+  }
+  t.equal(mismatches, 0);
+  t.equal(crc32c(data), bytewise(data));
+});
