@@ -53,6 +53,15 @@ export function isDamaged(d: MetaDamage): boolean {
   return d.bitmapPages.length > 0 || d.activityLog.length > 0;
 }
 
+/** The damage as log fields: what failed and which volume ranges are now out of sync for every peer. */
+export function damageLogFields(d: MetaDamage): Record<string, unknown> {
+  return {
+    bitmapPages: d.bitmapPages.length,
+    ranges: d.hotSetLost ? 'the whole volume' : d.bitmapPages.slice(0, 16).map((p) => `${p.volumeOffset}+${p.volumeLength}`).join(' ') + (d.bitmapPages.length > 16 ? ' …' : ''),
+    activityLog: d.activityLog.map((a) => a.message),
+  };
+}
+
 export class VolumeMetadata {
   private sb: Superblock;
   private copy: number;

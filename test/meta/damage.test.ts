@@ -4,7 +4,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { VolumeMetadata, isDamaged } from '../../src/meta/volume-metadata.js';
+import { VolumeMetadata, damageLogFields, isDamaged } from '../../src/meta/volume-metadata.js';
 import { PmemStore } from '../../src/meta/pmem.js';
 import { BlockStore } from '../../src/meta/block.js';
 import { check } from '../../src/meta/inspect.js';
@@ -52,6 +52,7 @@ for (const kind of KINDS) {
     t.equal(opened.outOfSyncBytes(1), 128 * MiB, 'peer 1: the whole page, which includes the lost bit');
     t.equal(opened.outOfSyncBytes(2), 128 * MiB + MiB, 'peer 2: the whole page as well, its other bits untouched');
     t.ok(opened.isOutOfSync(1, 130 * MiB) && opened.isOutOfSync(2, 600 * MiB) && !opened.isOutOfSync(1, 600 * MiB));
+    t.same(damageLogFields(opened.recovery.damage), { bitmapPages: 1, ranges: `${128 * MiB}+${128 * MiB}`, activityLog: [] }, 'what the daemon logs');
     opened.close();
     t.same(check(`${kind}:${path}`).warnings, [], 'repaired: md check is clean');
     const again = VolumeMetadata.open(`${kind}:${path}`);
@@ -98,6 +99,7 @@ for (const kind of KINDS) {
     const crashed = VolumeMetadata.open(`${kind}:${path}`); // the live instance was never closed: a crash
     t.ok(crashed.recovery.crashed);
     t.ok(crashed.recovery.damage.hotSetLost, 'the hot set cannot be rebuilt');
+    t.match(damageLogFields(crashed.recovery.damage), { ranges: 'the whole volume', activityLog: [/fail their check|missing or damaged/] });
     t.match(crashed.recovery.damage.activityLog, [{ incomplete: true }]);
     t.equal(crashed.outOfSyncBytes(1), GiB, 'every block, every peer: extent 9 may have been written');
     t.equal(crashed.outOfSyncBytes(2), GiB);
