@@ -1,6 +1,6 @@
 // Binds the engine's VolumeMetaPort to src/meta's VolumeMetadata: byte ranges become AL extents
 // and bitmap bits, generation 0 ("none yet") is the engine's just-created generation.
-import { VolumeMetadata } from '../meta/volume-metadata.js';
+import { VolumeMetadata, damageLogFields, isDamaged } from '../meta/volume-metadata.js';
 import { AL_EXTENT_BYTES, BYTES_PER_BIT, type DeviceFlag } from '../meta/layout.js';
 import { TandemError } from '../lib/errors.js';
 import type { MetaFlags, VolumeMetaPort } from './ports.js';
@@ -21,6 +21,7 @@ export function openVolumeMeta(resource: Resource, volume: Volume): VolumeMetaPo
   if (meta.recovery.crashed) {
     resource.log.warn('metadata was not closed cleanly: activity-log extents marked out of sync for every peer', { volume: volume.index, extents: meta.recovery.extents.length });
   }
+  if (isDamaged(meta.recovery.damage)) resource.log.error('metadata failed its checksums: the damaged ranges are marked out of sync for every peer (md check says more)', { volume: volume.index, ...damageLogFields(meta.recovery.damage) });
   const skipUpdates = process.env.TANDEM_BENCH_NO_METADATA === '1';
   if (skipUpdates) resource.log.warn('TANDEM_BENCH_NO_METADATA=1: activity log and bitmap are NOT updated; writes are not crash-safe (benchmark only)', { volume: volume.index });
   // The engine records every block a peer misses, precisely and durably, when the write happens
