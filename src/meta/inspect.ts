@@ -4,7 +4,7 @@ import { TandemError } from '../lib/errors.js';
 import { BlockRing } from './activity-log.js';
 import { formatGeneration } from './generations.js';
 import {
-  AL_EXTENT_BYTES, BYTES_PER_BIT, DEVICE_FLAGS, FORMAT_VERSION, FREE_EXTENT, NO_NODE, PEER_FLAGS, extentCount,
+  BYTES_PER_BIT, DEVICE_FLAGS, FORMAT_VERSION, NO_NODE, PEER_FLAGS,
 } from './layout.js';
 import { Allocator } from './allocator.js';
 import { openNamespace, openPlacement, parsePlacement, type Placement } from './placement.js';
@@ -191,12 +191,7 @@ function checkCopies(store: MetaStore, placement: string): Finding[] {
 function checkActivityLog(md: VolumeMetadata, store: MetaStore): Finding[] {
   const sb = md.superblock;
   const findings: Finding[] = [];
-  const extents = extentCount(sb.volumeSize);
   const onMedia = md.hotExtents(); // read-only: what is on media, nothing replayed
-  const outside = onMedia.filter((e) => e !== FREE_EXTENT && e >= extents);
-  if (outside.length > 0) {
-    findings.push({ severity: 'error', what: 'activity log', message: `extents ${outside.slice(0, 5).join(', ')} are beyond the volume's ${extents} extents of ${AL_EXTENT_BYTES} bytes` });
-  }
   const clean = (sb.deviceFlags & DEVICE_FLAGS.AL_CLEAN) !== 0;
   const { damage } = md.recovery;
   for (const d of damage.activityLog) {

@@ -116,6 +116,12 @@ export class VolumeMetadata {
     const dirty = (this.sb.deviceFlags & DEVICE_FLAGS.AL_CLEAN) === 0;
     const loaded = journal.load();
     const extents = [...loaded.table].filter((e) => e !== FREE_EXTENT);
+    const volumeExtents = extentCount(this.sb.volumeSize);
+    const beyond = extents.filter((e) => e >= volumeExtents);
+    if (beyond.length > 0) {
+      // a valid entry naming no extent of this volume: the table cannot be trusted
+      loaded.damage.push({ message: `extents ${beyond.slice(0, 5).join(', ')} are beyond the volume's ${volumeExtents} extents of ${AL_EXTENT_BYTES} bytes`, incomplete: true });
+    }
     const damage: MetaDamage = {
       bitmapPages: this.bitmap.damaged.map((d) => ({ ...d, ...this.volumeRange(d.firstBit, d.endBit) })),
       activityLog: loaded.damage,

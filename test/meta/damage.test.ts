@@ -11,6 +11,7 @@ import { check } from '../../src/meta/inspect.js';
 import { AL_EXTENT_BYTES, AL_OFFSET, BITMAP_PAGE, BLOCK, MIN_AL_EXTENTS } from '../../src/meta/layout.js';
 import type { MetaStore } from '../../src/meta/store.js';
 import { CrashStore } from './fixtures/crash-store.js';
+import { slotCheck } from '../../src/meta/activity-log.js';
 import { GiB, MiB, tempDir } from './fixtures/helpers.js';
 
 const KINDS = ['pmem', 'block'] as const;
@@ -206,4 +207,23 @@ t.test('held bits across extents: a range over two pinned extents is held in bot
   t.same(again.bitmap.runs(again.peerSlot(1)), [[1022, 1026]]);
   t.same(again.recovery.damage.bitmapPages, []);
   again.close();
+});
+
+t.test('an AL entry naming an extent beyond the volume (with a valid check) after a crash: the hot set is not trusted', async (t) => {
+  const path = join(tempDir(t), 'md');
+  const md = VolumeMetadata.create(`pmem:${path}`, { volumeSize: GiB, maxPeers: 1, nodeId: 0 });
+  md.close();
+  const live = VolumeMetadata.open(`pmem:${path}`);
+  await live.activate(3); // slot 0, then rewritten below as if it named extent 999999
+  const store = PmemStore.open(path);
+  const entry = store.read(AL_OFFSET, 8);
+  new DataView(entry.buffer).setUint32(0, 999_999, true);
+  entry.fill(0, 6);
+  new DataView(entry.buffer).setUint16(6, slotCheck(entry, 0), true);
+  store.write(AL_OFFSET, entry);
+  store.persist(AL_OFFSET, 8);
+  const crashed = VolumeMetadata.open(`pmem:${path}`);
+  t.match(crashed.recovery.damage.activityLog, [{ incomplete: true, message: /extents 999999 are beyond the volume's 256 extents/ }]);
+  t.equal(crashed.bitmap.count(0), GiB / 4096, 'the whole volume, extent 3 included');
+  crashed.close();
 });
