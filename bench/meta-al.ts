@@ -35,6 +35,7 @@ class CountingStore implements MetaStore {
   get isPmem(): boolean { return this.inner.isPmem; }
   get length(): number { return this.inner.length; }
   read(offset: number, length: number): Uint8Array { return this.inner.read(offset, length); }
+  readInto(offset: number, target: Uint8Array): void { this.inner.readInto(offset, target); }
   write(offset: number, data: Uint8Array): void { this.inner.write(offset, data); }
   persist(offset: number, length: number): void { this.persists++; this.inner.persist(offset, length); }
   persistRanges(ranges: ReadonlyArray<readonly [number, number]>): void { this.persists++; this.inner.persistRanges(ranges); }

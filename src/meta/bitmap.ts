@@ -21,9 +21,18 @@ const BITS_PER_EXTENT = AL_EXTENT_BYTES / BYTES_PER_BIT;
 const WORDS_PER_EXTENT = BITS_PER_EXTENT / 32;
 /** Above this many changed bits in a page, recomputing its checksum is cheaper than patching it. */
 const PATCH_BITS_MAX = 512;
+/** Spare held-extent entries kept for reuse. */
+const SPARE_MAX = 64;
 
 /** Computed once per process: the columns are the same for every bitmap. */
 let patcher: Crc32cPatcher | undefined;
+
+interface HeldExtent {
+  /** the extent's interleaved words with the held bits */
+  words: Uint32Array;
+  /** the same words as on media: what the page checksums cover */
+  onMedia: Uint32Array;
+}
 
 /** A bitmap page whose checksum failed: which bits of every slot it holds (part of them, when the page splits a word group). */
 export interface DamagedPage {
@@ -40,8 +49,12 @@ export class Bitmap {
   private readonly counts: number[];
   /** Checksum of each page as on media (trusted after a page is verified or repaired). */
   private readonly crcs: Uint32Array;
-  /** Extents with held bits → their interleaved words as they are meant to be (media | held). */
-  private readonly held = new Map<number, Uint32Array>();
+  /** Extents with held bits → their words as meant to be, and as on media (kept in step by durable changes). */
+  private readonly held = new Map<number, HeldExtent>();
+  /** Entries of extents written back, reused (one per AL slot at most): no allocation per write. */
+  private readonly spare: HeldExtent[] = [];
+  /** one checksum entry, reused: the store copies it at once */
+  private readonly crcEntry = new Uint8Array(BITMAP_CRC_BYTES);
   /** Pages whose checksum failed when the bitmap was opened (cleared by repair). */
   damaged: DamagedPage[];
   private readonly volumeBits: number;
@@ -88,7 +101,7 @@ export class Bitmap {
     this.checkRange(slots, first, end);
     if (first === end || slots.length === 0) return;
     for (let e = Math.floor(first / BITS_PER_EXTENT); e <= Math.floor((end - 1) / BITS_PER_EXTENT); e++) {
-      const words = this.heldWords(e);
+      const { words } = this.heldWords(e);
       const w0 = e * WORDS_PER_EXTENT;
       for (let w = Math.max(first >>> 5, w0); w <= Math.min((end - 1) >>> 5, w0 + WORDS_PER_EXTENT - 1); w++) {
         const mask = maskOf(w, first, end);
@@ -117,11 +130,11 @@ export class Bitmap {
     const changes: Array<{ at: number; words: Uint32Array; onMedia: Uint32Array }> = [];
     const changedBits = new Map<number, number>(); // page → bits changed in it, over all extents
     for (const e of extents) {
-      const words = this.held.get(e);
-      if (!words) continue;
+      const entry = this.held.get(e);
+      if (!entry) continue;
       this.held.delete(e);
+      const { words, onMedia } = entry;
       const at = this.extentOffset(e);
-      const onMedia = littleEndianWords(this.store.read(at, words.byteLength));
       let changed = false;
       for (let i = 0; i < words.length; i++) {
         if (onMedia[i] === words[i]) continue;
@@ -130,6 +143,7 @@ export class Bitmap {
         changed = true;
       }
       if (changed) changes.push({ at, words, onMedia });
+      else this.recycle(entry);
     }
     if (changes.length === 0) return;
     const ranges: Array<[number, number]> = [];
@@ -143,6 +157,7 @@ export class Bitmap {
       this.store.write(at, new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
       ranges.push([at, words.byteLength]);
     }
+    for (const { words, onMedia } of changes) this.recycle({ words, onMedia });
     for (const [p, bits] of changedBits) {
       if (bits > PATCH_BITS_MAX) this.crcs[p] = crc32c(this.store.read(this.g.bmOffset + p * BITMAP_PAGE, pageLength(this.g, p)), p);
       ranges.push(this.writeCrc(p));
@@ -181,7 +196,7 @@ export class Bitmap {
     const e = Math.floor(bit / BITS_PER_EXTENT);
     const held = this.held.get(e);
     const word = held
-      ? held[((bit >>> 5) - e * WORDS_PER_EXTENT) * this.g.maxPeers + slot]
+      ? held.words[((bit >>> 5) - e * WORDS_PER_EXTENT) * this.g.maxPeers + slot]
       : new DataView(this.store.read(this.wordOffset(bit >>> 5, slot), 4).buffer).getUint32(0, true);
     return ((word >>> (bit & 31)) & 1) === 1;
   }
@@ -248,9 +263,12 @@ export class Bitmap {
         const next = op(words[k], mask);
         const held = this.held.get(Math.floor(w / WORDS_PER_EXTENT));
         const h = (w % WORDS_PER_EXTENT) * maxPeers + s;
-        const before = held ? held[h] : words[k];
-        if (held) held[h] = op(held[h], mask);
-        this.counts[s] += popcount(held ? held[h] : next) - popcount(before);
+        const before = held ? held.words[h] : words[k];
+        if (held) {
+          held.words[h] = op(held.words[h], mask);
+          held.onMedia[h] = next;
+        }
+        this.counts[s] += popcount(held ? held.words[h] : next) - popcount(before);
         if (next === words[k]) continue;
         words[k] = next;
         changed.add(Math.floor((i * 4) / BITMAP_PAGE));
@@ -269,22 +287,31 @@ export class Bitmap {
 
   /** Write one page's checksum (4 bytes, inside one aligned 8-byte word: never torn); the range to persist. */
   private writeCrc(page: number): [number, number] {
-    const entry = new Uint8Array(BITMAP_CRC_BYTES);
-    new DataView(entry.buffer).setUint32(0, this.crcs[page], true);
+    const crc = this.crcs[page];
+    for (let i = 0; i < BITMAP_CRC_BYTES; i++) this.crcEntry[i] = (crc >>> (8 * i)) & 0xff;
     const at = this.g.bmCrcOffset + page * BITMAP_CRC_BYTES;
-    this.store.write(at, entry);
+    this.store.write(at, this.crcEntry);
     return [at, BITMAP_CRC_BYTES];
   }
 
   /** The held words of an extent, read from media the first time. */
-  private heldWords(e: number): Uint32Array {
-    let words = this.held.get(e);
-    if (!words) {
+  private heldWords(e: number): HeldExtent {
+    let entry = this.held.get(e);
+    if (!entry) {
       const lastWord = Math.min((e + 1) * WORDS_PER_EXTENT, this.g.bitsPerSlot / 32);
-      words = littleEndianWords(this.store.read(this.extentOffset(e), (lastWord - e * WORDS_PER_EXTENT) * this.g.maxPeers * 4));
-      this.held.set(e, words);
+      const length = (lastWord - e * WORDS_PER_EXTENT) * this.g.maxPeers;
+      const spare = length === WORDS_PER_EXTENT * this.g.maxPeers ? this.spare.pop() : undefined;
+      entry = spare ?? { words: new Uint32Array(length), onMedia: new Uint32Array(length) };
+      this.store.readInto(this.extentOffset(e), new Uint8Array(entry.onMedia.buffer, entry.onMedia.byteOffset, entry.onMedia.byteLength));
+      assert(LITTLE_ENDIAN_HOST, 'little-endian host');
+      entry.words.set(entry.onMedia);
+      this.held.set(e, entry);
     }
-    return words;
+    return entry;
+  }
+
+  private recycle(entry: HeldExtent): void {
+    if (entry.words.length === WORDS_PER_EXTENT * this.g.maxPeers && this.spare.length < SPARE_MAX) this.spare.push(entry);
   }
 
   private extentOffset(e: number): number {
@@ -322,7 +349,7 @@ export class Bitmap {
     for (let w0 = first >>> 5; w0 <= lastWord; w0 += CHUNK_WORDS) {
       const w1 = Math.min(lastWord + 1, w0 + CHUNK_WORDS);
       const words = littleEndianWords(this.store.read(this.wordOffset(w0, 0), (w1 - w0) * this.g.maxPeers * 4));
-      for (const [e, held] of this.held) {
+      for (const [e, { words: held }] of this.held) {
         const h0 = e * WORDS_PER_EXTENT;
         const from = Math.max(w0, h0);
         const to = Math.min(w1, h0 + held.length / this.g.maxPeers);

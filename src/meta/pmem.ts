@@ -76,6 +76,11 @@ export class PmemStore implements MetaStore {
     return this.bytes.slice(offset, offset + length);
   }
 
+  readInto(offset: number, target: Uint8Array): void {
+    checkRange(this.length, offset, target.length);
+    target.set(this.bytes.subarray(offset, offset + target.length));
+  }
+
   write(offset: number, data: Uint8Array): void {
     checkRange(this.length, offset, data.length);
     if (data.length === 8 && offset % 8 === 0) {

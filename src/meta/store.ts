@@ -11,6 +11,8 @@ export interface MetaStore {
   readonly isPmem: boolean;
   /** A copy of the bytes at [offset, offset + length). */
   read(offset: number, length: number): Uint8Array;
+  /** Copy the bytes at [offset, offset + target.length) into target (no allocation: hot paths). */
+  readInto(offset: number, target: Uint8Array): void;
   /** Volatile until persisted. An aligned 8-byte write is a single store on pmem. */
   write(offset: number, data: Uint8Array): void;
   /** Durable when this returns. */
@@ -42,6 +44,11 @@ export class WindowStore implements MetaStore {
   read(offset: number, length: number): Uint8Array {
     checkRange(this.length, offset, length);
     return this.inner.read(this.base + offset, length);
+  }
+
+  readInto(offset: number, target: Uint8Array): void {
+    checkRange(this.length, offset, target.length);
+    this.inner.readInto(this.base + offset, target);
   }
 
   write(offset: number, data: Uint8Array): void {
