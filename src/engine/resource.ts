@@ -216,6 +216,8 @@ export class Resource {
       });
     }
     const meta = new VolumeMeta(md, { generationChanged: (c) => this.generationChanged(v, c) }, this.platform.settings.skipMetadataUpdates);
+    const damage = md.damageReport();
+    if (damage) this.log.error('metadata failed its checksums: the damaged ranges are marked out of sync for every peer (md check says more)', { volume: v.index, ...damage });
     if (meta.recoveredExtents > 0) {
       this.log.warn('metadata was not closed cleanly: activity-log extents marked out of sync for every peer', { volume: v.index, extents: meta.recoveredExtents });
     }

@@ -3,9 +3,10 @@
 // activate() reports it durable, and an idle extent is evicted only after the caller's
 // beforeEvict hook has set and persisted its bitmap bits (invariant 2).
 //
-// Two on-media journals (layout.ts): PmemSlotTable (one 8-byte store + persist per change, done
-// inline) and BlockRing (4 KiB CRC-checked transactions; all activations of one tick share one
-// transaction and one fdatasync).
+// Two on-media journals (layout.ts): PmemSlotTable (one 8-byte store, carrying its own check,
+// + persist per change, done inline) and BlockRing (4 KiB CRC-checked transactions; all
+// activations of one tick share one transaction and one fdatasync). Each load() also says what
+// it found damaged and whether the hot set could still be rebuilt in full.
 import { TandemError } from '../lib/errors.js';
 import { assert } from '../lib/assert.js';
 import { crc32c } from './crc32c.js';
@@ -16,16 +17,44 @@ import type { MetaStore } from './store.js';
 
 export type SlotUpdate = { slot: number; extent: number };
 
+/** Damage found in the AL on media. */
+export interface AlDamage {
+  /** What is damaged, for logs and md check. */
+  message: string;
+  /** Extents that were hot may be missing from the loaded table (it cannot be rebuilt in full). */
+  incomplete: boolean;
+}
+
+export interface AlLoad {
+  /** The slot table as of the last durable update, for the current epoch (FREE_EXTENT = free). */
+  table: Uint32Array;
+  damage: AlDamage[];
+}
+
 /** Where the slot table lives on media. */
 export interface AlJournal {
-  /** The slot table as of the last durable update, for the given epoch. */
-  load(): Uint32Array;
+  load(): AlLoad;
   /** Make these slot changes durable. `table` is the full in-memory table after them. */
   record(updates: readonly SlotUpdate[], table: Uint32Array): void;
   /** Forget everything: the AL is re-initialised by the caller bumping the epoch. */
   setEpoch(epoch: number): void;
+  /**
+   * After a re-initialisation caused by damage (and only once the new epoch is in the
+   * superblock): overwrite the damaged areas, so that they are neither reported nor in the way
+   * of a later rebuild. Persisted on return.
+   */
+  scrub(): void;
   /** True when changes are cheap enough to make inline (no batching). */
   readonly inline: boolean;
+}
+
+/** Offsets in a PMEM slot entry: u32 extent, u16 epoch tag, u16 check. */
+const SLOT_TAG = 4;
+const SLOT_CHECK = 6;
+
+/** The check of a PMEM slot entry (check field zero), seeded with the slot number. */
+export function slotCheck(entry: Uint8Array, slot: number): number {
+  return crc32c(entry, slot) & 0xffff;
 }
 
 export class PmemSlotTable implements AlJournal {
@@ -36,27 +65,62 @@ export class PmemSlotTable implements AlJournal {
 
   constructor(private readonly store: MetaStore, private readonly offset: number, private readonly slots: number, private epoch: number) {}
 
-  load(): Uint32Array {
+  /** Every slot free with a valid check (a zeroed slot is damage, not "free"); persisted. */
+  format(): void {
+    for (let slot = 0; slot < this.slots; slot++) this.store.write(this.offset + slot * 8, this.encode(slot, FREE_EXTENT, 0));
+    this.store.persist(this.offset, this.slots * 8);
+  }
+
+  load(): AlLoad {
     const bytes = this.store.read(this.offset, this.slots * 8);
     const v = new DataView(bytes.buffer);
     const table = new Uint32Array(this.slots).fill(FREE_EXTENT);
+    const damaged: number[] = [];
+    const tag = this.epoch & 0xffff;
     for (let i = 0; i < this.slots; i++) {
-      if (v.getUint32(i * 8 + 4, true) === this.epoch) table[i] = v.getUint32(i * 8, true);
+      const entry = bytes.slice(i * 8, i * 8 + 8);
+      const stored = v.getUint16(i * 8 + SLOT_CHECK, true);
+      new DataView(entry.buffer).setUint16(SLOT_CHECK, 0, true);
+      if (slotCheck(entry, i) !== stored) damaged.push(i);
+      else if (v.getUint16(i * 8 + SLOT_TAG, true) === tag) table[i] = v.getUint32(i * 8, true);
     }
-    return table;
+    const damage = damaged.length === 0 ? [] : [{
+      message: `${damaged.length} PMEM slots fail their check (slot ${damaged.slice(0, 8).join(', ')}${damaged.length > 8 ? ', …' : ''}): what they held is unknown`,
+      incomplete: true,
+    }];
+    return { table, damage };
   }
 
   record(updates: readonly SlotUpdate[]): void {
     for (const { slot, extent } of updates) {
-      this.entryView.setUint32(0, extent, true);
-      this.entryView.setUint32(4, this.epoch, true);
-      this.store.write(this.offset + slot * 8, this.entry);
+      this.store.write(this.offset + slot * 8, this.encode(slot, extent, this.epoch));
       this.store.persist(this.offset + slot * 8, 8);
     }
   }
 
   setEpoch(epoch: number): void {
     this.epoch = epoch;
+  }
+
+  /** Every slot failing its check becomes a free slot. */
+  scrub(): void {
+    const bytes = this.store.read(this.offset, this.slots * 8);
+    for (let slot = 0; slot < this.slots; slot++) {
+      const entry = bytes.slice(slot * 8, slot * 8 + 8);
+      const stored = entry[SLOT_CHECK] | (entry[SLOT_CHECK + 1] << 8);
+      entry.fill(0, SLOT_CHECK);
+      if (slotCheck(entry, slot) !== stored) this.store.write(this.offset + slot * 8, this.encode(slot, FREE_EXTENT, 0));
+    }
+    this.store.persist(this.offset, this.slots * 8);
+  }
+
+  /** The entry in the reused buffer: extent, tag and check go to media in one 8-byte store. */
+  private encode(slot: number, extent: number, epoch: number): Uint8Array {
+    this.entryView.setUint32(0, extent, true);
+    this.entryView.setUint16(SLOT_TAG, epoch & 0xffff, true);
+    this.entryView.setUint16(SLOT_CHECK, 0, true);
+    this.entryView.setUint16(SLOT_CHECK, slotCheck(this.entry, slot), true);
+    return this.entry;
   }
 }
 
@@ -75,7 +139,7 @@ export class BlockRing implements AlJournal {
 
   constructor(private readonly store: MetaStore, private readonly offset: number, private readonly slots: number, private epoch: number) {}
 
-  load(): Uint32Array {
+  load(): AlLoad {
     const table = new Uint32Array(this.slots).fill(FREE_EXTENT);
     const txs = this.transactions();
     this.nextNumber = txs.all.length > 0 ? Math.max(...txs.all.map((t) => t.number)) + 1 : 0;
@@ -85,42 +149,90 @@ export class BlockRing implements AlJournal {
     }
     const last = txs.current.at(-1);
     this.contextCursor = last ? (last.contextStart + last.context.length) % this.slots : 0;
-    return table;
+    return { table, damage: this.damage(txs.all, txs.badBlocks) };
+  }
+
+  /**
+   * Whether the table was rebuilt in full. Walking back from the newest transaction through
+   * consecutive numbers, the current epoch's context windows must cover every slot before a
+   * number is missing (or an older epoch, or the first transaction, is reached). The block after
+   * the newest may be torn by a crash (that transaction was never reported durable); a bad block
+   * anywhere else is damage, harmless only when the walk did not need it. A damaged newest
+   * transaction cannot be told from a torn one: the ring's design accepts that (as DRBD's does).
+   */
+  private damage(all: RingTransaction[], badBlocks: number[]): AlDamage[] {
+    const byNumber = new Map(all.map((t) => [t.number, t]));
+    const newest = all.length > 0 ? Math.max(...all.map((t) => t.number)) : -1;
+    const tornCandidate = (newest + 1) % AL_RING_BLOCKS;
+    const covered = new Uint8Array(this.slots);
+    let uncovered = this.slots;
+    const cover = (slot: number) => { if (slot < this.slots && covered[slot] === 0) { covered[slot] = 1; uncovered--; } };
+    let missing: number | undefined;
+    for (let m = newest; m >= 0 && uncovered > 0; m--) {
+      const tx = byNumber.get(m);
+      if (!tx || m <= newest - AL_RING_BLOCKS) { missing = m; break; }
+      if (tx.epoch !== this.epoch) break; // the current epoch began after it: nothing older counts
+      tx.updates.forEach((u) => cover(u.slot));
+      tx.context.forEach((_, i) => cover(tx.contextStart + i));
+    }
+    const damage: AlDamage[] = [];
+    if (missing !== undefined) {
+      damage.push({
+        message: `transaction #${missing} (ring block ${missing % AL_RING_BLOCKS}) is missing or damaged and the newer ones do not rebuild the hot set (${uncovered} of ${this.slots} slots unknown)`,
+        incomplete: true,
+      });
+    }
+    const needless = badBlocks.filter((b) => b !== tornCandidate && (missing === undefined || b !== missing % AL_RING_BLOCKS));
+    if (needless.length > 0) {
+      damage.push({ message: `ring blocks ${needless.join(', ')} fail their CRC (not needed to rebuild the hot set)`, incomplete: false });
+    }
+    return damage;
   }
 
   /** Valid transactions in the ring (all epochs), and those of the current epoch oldest first. */
-  transactions(): { all: RingTransaction[]; current: RingTransaction[]; torn: number } {
+  transactions(): { all: RingTransaction[]; current: RingTransaction[]; torn: number; badBlocks: number[] } {
     const all: RingTransaction[] = [];
-    let torn = 0;
+    const badBlocks: number[] = [];
     for (let b = 0; b < AL_RING_BLOCKS; b++) {
       const tx = decodeTransaction(this.store.read(this.offset + b * BLOCK, BLOCK));
       if (tx === 'empty') continue;
-      if (tx === 'bad') torn++; else all.push(tx);
+      // a valid transaction in the wrong block was misdirected: as bad as a failed CRC
+      if (tx === 'bad' || tx.number % AL_RING_BLOCKS !== b) badBlocks.push(b); else all.push(tx);
     }
     const current = all.filter((t) => t.epoch === this.epoch).sort((a, b) => a.number - b.number);
-    return { all, current, torn };
+    return { all, current, torn: badBlocks.length, badBlocks };
   }
 
   record(updates: readonly SlotUpdate[], table: Uint32Array): void {
     const transactions = Math.max(1, Math.ceil(updates.length / AL_TX_UPDATES_MAX));
-    for (let n = 0; n < transactions; n++) {
-      const window = Math.min(CONTEXT_PER_TRANSACTION, this.slots - this.contextCursor);
-      const context = Array.from({ length: window }, (_, k) => table[this.contextCursor + k]);
-      const tx: RingTransaction = {
-        number: this.nextNumber++, epoch: this.epoch, updates: updates.slice(n * AL_TX_UPDATES_MAX, (n + 1) * AL_TX_UPDATES_MAX),
-        contextStart: this.contextCursor, context,
-      };
-      this.contextCursor = (this.contextCursor + context.length) % this.slots;
-      const at = this.offset + (tx.number % AL_RING_BLOCKS) * BLOCK;
-      this.store.write(at, encodeTransaction(tx));
-    }
+    for (let n = 0; n < transactions; n++) this.write(updates.slice(n * AL_TX_UPDATES_MAX, (n + 1) * AL_TX_UPDATES_MAX), table);
     // One persist over the ring (one fdatasync) covers every block of the batch, wrapped or not.
     this.store.persist(this.offset, AL_RING_BLOCKS * BLOCK);
+  }
+
+  /** Write (not persist) the next transaction: these updates and the next context window of `table`. */
+  private write(updates: SlotUpdate[], table: Uint32Array): void {
+    const window = Math.min(CONTEXT_PER_TRANSACTION, this.slots - this.contextCursor);
+    const context = Array.from({ length: window }, (_, k) => table[this.contextCursor + k]);
+    const tx: RingTransaction = { number: this.nextNumber++, epoch: this.epoch, updates, contextStart: this.contextCursor, context };
+    this.contextCursor = (this.contextCursor + context.length) % this.slots;
+    this.store.write(this.offset + (tx.number % AL_RING_BLOCKS) * BLOCK, encodeTransaction(tx));
   }
 
   setEpoch(epoch: number): void {
     this.epoch = epoch;
     this.contextCursor = 0;
+  }
+
+  /**
+   * A full turn of the ring with the new epoch's (empty) table: every block, damaged or not, is
+   * rewritten, and the newest transactions alone rebuild the table.
+   */
+  scrub(): void {
+    this.load();
+    const table = new Uint32Array(this.slots).fill(FREE_EXTENT);
+    for (let n = 0; n < AL_RING_BLOCKS; n++) this.write([], table);
+    this.store.persist(this.offset, AL_RING_BLOCKS * BLOCK);
   }
 }
 
@@ -179,8 +291,8 @@ export class ActivityLog {
   private batch: { updates: SlotUpdate[]; evicted: number[]; extents: Set<number>; done: Promise<void> } | undefined;
   private failure: unknown;
 
-  constructor(private readonly journal: AlJournal, private readonly hooks: ActivityLogHooks) {
-    this.table = journal.load();
+  constructor(private readonly journal: AlJournal, table: Uint32Array, private readonly hooks: ActivityLogHooks) {
+    this.table = table;
     for (let slot = this.table.length - 1; slot >= 0; slot--) {
       if (this.table[slot] === FREE_EXTENT) this.freeSlots.push(slot);
       else this.lru.set(this.table[slot], slot);

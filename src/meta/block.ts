@@ -33,15 +33,19 @@ export class BlockStore implements MetaStore {
   }
 
   read(offset: number, length: number): Uint8Array {
-    checkRange(this.length, offset, length);
     const out = new Uint8Array(length);
+    this.readInto(offset, out);
+    return out;
+  }
+
+  readInto(offset: number, target: Uint8Array): void {
+    checkRange(this.length, offset, target.length);
     let done = 0;
-    while (done < length) {
-      const n = readSync(this.fd, out, done, length - done, offset + done);
-      if (n === 0) break; // beyond the end of a short file reads as zeros
+    while (done < target.length) {
+      const n = readSync(this.fd, target, done, target.length - done, offset + done);
+      if (n === 0) { target.fill(0, done); break; } // beyond the end of a short file reads as zeros
       done += n;
     }
-    return out;
   }
 
   write(offset: number, data: Uint8Array): void {
@@ -54,6 +58,12 @@ export class BlockStore implements MetaStore {
   persist(offset: number, length: number): void {
     checkRange(this.length, offset, length);
     fdatasyncSync(this.fd);
+  }
+
+  /** One fdatasync covers every range. */
+  persistRanges(ranges: ReadonlyArray<readonly [number, number]>): void {
+    for (const [offset, length] of ranges) checkRange(this.length, offset, length);
+    if (ranges.length > 0) fdatasyncSync(this.fd);
   }
 
   close(): void {

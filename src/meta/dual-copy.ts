@@ -7,7 +7,7 @@ import type { MetaStore } from './store.js';
 /** Common header of a dual-copy record: u64 magic, u32 version, u32 crc32c, u64 sequence. */
 export const HEADER = { magic: 0, version: 8, crc: 12, seq: 16 } as const;
 
-export type CopyStatus = 'valid' | 'empty' | 'foreign' | 'bad-crc' | 'too-new';
+export type CopyStatus = 'valid' | 'empty' | 'foreign' | 'bad-crc' | 'too-new' | 'too-old';
 
 export interface CopyReport {
   copy: number;
@@ -23,12 +23,13 @@ export interface DualCopyRead {
   copies: CopyReport[];
 }
 
-export function readDualCopy(store: MetaStore, offsets: readonly number[], size: number, magic: bigint, maxVersion: number): DualCopyRead {
+/** Versions [minVersion, maxVersion] are valid; others are reported as too new or too old. */
+export function readDualCopy(store: MetaStore, offsets: readonly number[], size: number, magic: bigint, maxVersion: number, minVersion = 1): DualCopyRead {
   const copies: CopyReport[] = [];
   let best: DualCopyRead['best'];
   offsets.forEach((offset, copy) => {
     const bytes = store.read(offset, size);
-    const report = classify(bytes, magic, maxVersion);
+    const report = classify(bytes, magic, maxVersion, minVersion);
     copies.push({ copy, offset, ...report });
     if (report.status === 'valid' && (best === undefined || report.seq! > best.seq)) best = { copy, bytes, seq: report.seq! };
   });
@@ -51,7 +52,7 @@ export function seal(bytes: Uint8Array, seq: number): void {
   view.setUint32(HEADER.crc, crc32c(bytes), true);
 }
 
-function classify(bytes: Uint8Array, magic: bigint, maxVersion: number): Omit<CopyReport, 'copy' | 'offset'> {
+function classify(bytes: Uint8Array, magic: bigint, maxVersion: number, minVersion: number): Omit<CopyReport, 'copy' | 'offset'> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getBigUint64(HEADER.magic, true) !== magic) return { status: bytes.every((b) => b === 0) ? 'empty' : 'foreign' };
   const version = view.getUint32(HEADER.version, true);
@@ -60,5 +61,6 @@ function classify(bytes: Uint8Array, magic: bigint, maxVersion: number): Omit<Co
   const copy = bytes.slice();
   new DataView(copy.buffer).setUint32(HEADER.crc, 0, true);
   if (crc32c(copy) !== stored) return { status: 'bad-crc', version };
+  if (version < minVersion) return { status: 'too-old', version };
   return { status: 'valid', version, seq: Number(view.getBigUint64(HEADER.seq, true)) };
 }

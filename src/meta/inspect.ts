@@ -4,7 +4,7 @@ import { TandemError } from '../lib/errors.js';
 import { BlockRing } from './activity-log.js';
 import { formatGeneration } from './generations.js';
 import {
-  AL_EXTENT_BYTES, BYTES_PER_BIT, DEVICE_FLAGS, FORMAT_VERSION, FREE_EXTENT, NO_NODE, PEER_FLAGS, extentCount,
+  BYTES_PER_BIT, DEVICE_FLAGS, FORMAT_VERSION, NO_NODE, PEER_FLAGS,
 } from './layout.js';
 import { Allocator } from './allocator.js';
 import { openNamespace, openPlacement, parsePlacement, type Placement } from './placement.js';
@@ -34,6 +34,8 @@ export interface MetaSummary {
   history: string[];
   peers: PeerReport[];
   activityLog: { format: 'pmem' | 'block'; extents: number; epoch: number; clean: boolean; hotExtents: number };
+  /** Checksum failures (md check says what each one is). */
+  damage: { bitmapPages: number; activityLog: number };
 }
 
 export interface MetaDump extends MetaSummary {
@@ -51,9 +53,16 @@ export interface Finding {
   severity: 'error' | 'warning';
   what: string;
   message: string;
+  /** Structured facts for --json (a damaged page's number and volume range, …). */
+  details?: Record<string, unknown>;
 }
 
 const MAX_DUMP_RUNS = 100_000;
+/** Damaged bitmap pages listed one by one; the rest are counted in one more finding. */
+const MAX_PAGE_FINDINGS = 1000;
+const DAMAGE_HINT = "'tandem up' (attach) reads this damage in the safe direction: it marks the damaged ranges out of sync " +
+  'for every peer, rewrites their checksums and logs it, and the next resync copies those ranges. Do not re-create the ' +
+  'metadata (that loses the generations and forces a full sync); check the metadata device for media errors.';
 
 export function withMetadata<T>(placement: string, use: (md: VolumeMetadata, store: MetaStore) => T): T {
   const parsed = parsePlacement(placement);
@@ -106,19 +115,23 @@ export function check(placement: string): { placement: string; ok: true; warning
   let result: MetaSummary | undefined;
   try {
     result = withMetadata(placement, (md, store) => {
-      findings.push(...checkCopies(store, placement), ...checkActivityLog(md, store));
+      findings.push(...checkCopies(store, placement), ...checkActivityLog(md, store), ...checkBitmapPages(md));
       return summary(placement, md, store);
     });
   } catch (err) {
     if (!(err instanceof TandemError) || err.code !== 'TANDEM_E_META') throw err;
-    findings.unshift({ severity: 'error', what: 'superblock', message: err.message });
+    findings.unshift({ severity: 'error', what: 'superblock', message: err.message, details: { hint: err.hint } });
   }
   const errors = findings.filter((f) => f.severity === 'error');
   if (errors.length > 0 || !result) {
-    throw new TandemError('TANDEM_E_META', `${placement}: ${errors.map((e) => `${e.what}: ${e.message}`).join('; ')}`, {
-      hint: errors.some((e) => /newer than/.test(e.message))
-        ? 'upgrade tandem on this node; do not re-create the metadata'
-        : 'if it cannot be repaired, recreate it with md create --force and resync from an UpToDate peer',
+    const listed = errors.slice(0, 5).map((e) => `${e.what}: ${e.message}`).join('; ');
+    throw new TandemError('TANDEM_E_META', `${placement}: ${listed}${errors.length > 5 ? `; and ${errors.length - 5} more errors` : ''}`, {
+      // the superblock's own hint says what to do (upgrade tandem, re-create, …); damage that
+      // attach reads safely must not send anyone to md create --force
+      hint: (errors.find((e) => e.what === 'superblock')?.details?.hint as string | undefined)
+        ?? (errors.every((e) => e.details?.repairedByAttach === true)
+          ? DAMAGE_HINT
+          : 'if it cannot be repaired, recreate it with md create --force and resync from an UpToDate peer'),
       details: { placement, findings },
     });
   }
@@ -165,6 +178,7 @@ function summary(placement: string, md: VolumeMetadata, store: MetaStore): MetaS
       clean: (sb.deviceFlags & DEVICE_FLAGS.AL_CLEAN) !== 0,
       hotExtents: md.hotExtents().length,
     },
+    damage: { bitmapPages: md.recovery.damage.bitmapPages.length, activityLog: md.recovery.damage.activityLog.length },
   };
 }
 
@@ -177,16 +191,18 @@ function checkCopies(store: MetaStore, placement: string): Finding[] {
 function checkActivityLog(md: VolumeMetadata, store: MetaStore): Finding[] {
   const sb = md.superblock;
   const findings: Finding[] = [];
-  const extents = extentCount(sb.volumeSize);
   const onMedia = md.hotExtents(); // read-only: what is on media, nothing replayed
-  const outside = onMedia.filter((e) => e !== FREE_EXTENT && e >= extents);
-  if (outside.length > 0) {
-    findings.push({ severity: 'error', what: 'activity log', message: `extents ${outside.slice(0, 5).join(', ')} are beyond the volume's ${extents} extents of ${AL_EXTENT_BYTES} bytes` });
+  const clean = (sb.deviceFlags & DEVICE_FLAGS.AL_CLEAN) !== 0;
+  const { damage } = md.recovery;
+  for (const d of damage.activityLog) {
+    const consequence = !d.incomplete ? 'nothing is lost'
+      : clean ? 'the AL is clean, so nothing needs replaying; attach starts a new AL'
+        : 'the AL is not clean: attach marks the whole volume out of sync for every peer';
+    findings.push({ severity: 'error', what: 'activity log', message: `${d.message}; ${consequence}`, details: { incomplete: d.incomplete, repairedByAttach: true } });
   }
-  if (sb.alFormat === 'block') {
+  if (sb.alFormat === 'block' && damage.activityLog.length === 0) {
     const { torn } = new BlockRing(store, sb.alOffset, sb.alExtents, sb.alEpoch).transactions();
-    if (torn > 1) findings.push({ severity: 'error', what: 'activity log', message: `${torn} transactions fail their CRC (a crash tears at most one)` });
-    else if (torn === 1) findings.push({ severity: 'warning', what: 'activity log', message: 'one torn transaction (normal after a crash during an AL update)' });
+    if (torn === 1) findings.push({ severity: 'warning', what: 'activity log', message: 'one torn transaction, the newest (normal after a crash during an AL update)' });
   }
   const blocks = Math.ceil(sb.volumeSize / BYTES_PER_BIT);
   sb.peers.forEach((_, slot) => {
@@ -195,6 +211,24 @@ function checkActivityLog(md: VolumeMetadata, store: MetaStore): Finding[] {
   });
   if ((sb.deviceFlags & DEVICE_FLAGS.AL_CLEAN) === 0) {
     findings.push({ severity: 'warning', what: 'activity log', message: `not clean: the volume is in use or crashed; the next attach replays ${onMedia.length} extents into the bitmap` });
+  }
+  return findings;
+}
+
+function checkBitmapPages(md: VolumeMetadata): Finding[] {
+  const pages = md.recovery.damage.bitmapPages;
+  const findings: Finding[] = pages.slice(0, MAX_PAGE_FINDINGS).map((p) => ({
+    severity: 'error' as const,
+    what: `bitmap page ${p.page}`,
+    message: `fails its checksum: it holds the bits of volume bytes ${p.volumeOffset}-${p.volumeOffset + p.volumeLength} ` +
+      `(bitmap bytes ${p.offset}-${p.offset + p.length}); attach marks them out of sync for every peer`,
+    details: { page: p.page, volumeOffset: p.volumeOffset, volumeLength: p.volumeLength, bitmapOffset: p.offset, bitmapLength: p.length, repairedByAttach: true },
+  }));
+  if (pages.length > MAX_PAGE_FINDINGS) {
+    findings.push({
+      severity: 'error', what: 'bitmap pages', message: `${pages.length - MAX_PAGE_FINDINGS} more pages fail their checksum`,
+      details: { pages: pages.slice(MAX_PAGE_FINDINGS).map((p) => p.page), repairedByAttach: true },
+    });
   }
   return findings;
 }

@@ -1,5 +1,7 @@
 /*
- * Tandem metadata format, version 1 (inspired by DRBD 9's external flexible metadata).
+ * Tandem metadata format, version 2 (inspired by DRBD 9's external flexible metadata). Version 2
+ * added checksums over the bitmap and the PMEM activity log; version 1 metadata is refused with a
+ * hint to re-create it (superblock.ts).
  *
  * One metadata AREA per volume. All integers are little-endian. Offsets are relative to the
  * start of the area (a whole file/device, or a range handed out by the allocator, allocator.ts).
@@ -8,9 +10,10 @@
  *   4096     superblock copy 1 (4 KiB)  / sequence number wins (a torn write leaves the other)
  *   8192     activity log (32 KiB)
  *   40960    out-of-sync bitmap (bmLength bytes, a multiple of 4 KiB)
+ *   40960 + bmLength   bitmap checksums (bmCrcLength bytes, a multiple of 4 KiB)
  *
  * Superblock (4 KiB, CRC32C over the whole block with the crc field zero):
- *   0 u64 magic "TNDMMETA"         8 u32 format version (1)       12 u32 crc32c
+ *   0 u64 magic "TNDMMETA"         8 u32 format version (2)       12 u32 crc32c
  *  16 u64 sequence number          24 u64 volume size (bytes)     32 u64 area length (bytes)
  *  40 u32 node id                  44 u32 max peers (bitmap slots, 1..31)
  *  48 u32 device flags (DEVICE_FLAGS)                             52 u32 bytes per bitmap bit (4096)
@@ -22,11 +25,17 @@
  * 128 peer slots[31] × 32 B: u32 node id (NO_NODE = free), u32 peer flags (PEER_FLAGS),
  *     u64 bitmap generation id, u32 bitmap index (== slot), u32 reserved, u64 reserved
  * 1120 u64 history generation ids[32], newest first
+ * 1376 u64 bitmap checksum offset   1384 u64 bitmap checksum length
  *
  * Activity log, pmem format: an in-place table of AL-extents slots of 8 bytes each, one aligned
- * 8-byte store + persist per change: u32 extent number (FREE_EXTENT = free), u32 tag = AL epoch.
- * A slot whose tag is not the current epoch is free, so re-initialising the AL is one superblock
- * write.
+ * 8-byte store + persist per change: u32 extent number (FREE_EXTENT = free), u16 tag = low 16
+ * bits of the AL epoch, u16 check = low 16 bits of CRC32C over the entry with the check zero,
+ * seeded with the slot number (so an entry copied to another slot fails too). The check lives in
+ * the same 8-byte store as what it covers: a slot is never torn from its checksum. A slot whose
+ * tag is not the current epoch's is free, so re-initialising the AL is one superblock write (a
+ * stale slot whose tag comes round again after 65,536 epochs reads as hot: more resync, never
+ * less). Formatting writes every slot as a free entry with a valid check, so a zeroed slot is
+ * damage, not "free".
  *
  * Activity log, block format: a ring of 8 transactions of 4 KiB; transaction n lives in block
  * n mod 8. Each carries up to 64 slot updates and a window of the full slot table (its
@@ -45,12 +54,17 @@
  * idle extent leaves the AL only after its bits are set and persisted for every assigned peer not
  * known in sync; AL_CLEAN (set by a clean close, after the same marking of the hot set) means the
  * AL needs no replay, otherwise open sets every AL extent's bits in every slot and starts a new
- * AL epoch. Many volumes in one namespace: allocator.ts; addresses such as pmem:<ns>#r0/0:
- * placement.ts.
+ * AL epoch. Damage found at open (volume-metadata.ts) is read in the safe direction: a bitmap page
+ * failing its checksum gets every bit set for every slot; an AL whose hot set cannot be rebuilt
+ * (a PMEM slot failing its check, a gap in the block ring) while the AL is not clean marks the
+ * whole volume for every slot; a damaged AL also starts a new epoch. Many volumes in one
+ * namespace: allocator.ts; addresses such as pmem:<ns>#r0/0: placement.ts.
  */
 import { TandemError } from '../lib/errors.js';
 
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/** Older formats are refused (no in-place upgrade: see superblock.ts). */
+export const MIN_FORMAT_VERSION = 2;
 export const MAGIC = 0x4154454d4d444e54n; // "TNDMMETA" read as a little-endian u64
 export const BLOCK = 4096;
 export const SUPERBLOCK_COPIES = 2;
@@ -63,6 +77,10 @@ export const AL_EXTENT_BYTES = 2 ** AL_EXTENT_SHIFT;
 export const DEFAULT_AL_EXTENTS = 1237;
 export const MIN_AL_EXTENTS = 7;
 export const MAX_PEERS = 31;
+/** Bitmap bytes covered by one checksum. */
+export const BITMAP_PAGE = 8192;
+/** Bytes of one bitmap checksum. */
+export const BITMAP_CRC_BYTES = 4;
 export const HISTORY_LENGTH = 32;
 export const NO_NODE = 0xffffffff;
 export const FREE_EXTENT = 0xffffffff;
@@ -109,6 +127,10 @@ export interface Geometry {
   bitsPerSlot: number;
   bmOffset: number;
   bmLength: number;
+  /** One BITMAP_CRC_BYTES checksum per BITMAP_PAGE of the bitmap, 4 KiB aligned. */
+  bmCrcOffset: number;
+  bmCrcLength: number;
+  bmPages: number;
   alOffset: number;
   alLength: number;
   /** Whole area, 4 KiB aligned. */
@@ -119,11 +141,14 @@ export function geometry(volumeSize: number, maxPeers: number, alExtents = DEFAU
   checkGeometryInputs(volumeSize, maxPeers, alExtents);
   const bitsPerSlot = Math.ceil(Math.ceil(volumeSize / BYTES_PER_BIT) / 64) * 64;
   const bmLength = alignUp((bitsPerSlot / 8) * maxPeers, BLOCK);
+  const bmPages = Math.ceil(bmLength / BITMAP_PAGE);
+  const bmCrcLength = alignUp(bmPages * BITMAP_CRC_BYTES, BLOCK);
   return {
     volumeSize, maxPeers, alExtents, bitsPerSlot,
     alOffset: AL_OFFSET, alLength: AL_LENGTH,
     bmOffset: BITMAP_OFFSET, bmLength,
-    areaLength: BITMAP_OFFSET + bmLength,
+    bmCrcOffset: BITMAP_OFFSET + bmLength, bmCrcLength, bmPages,
+    areaLength: BITMAP_OFFSET + bmLength + bmCrcLength,
   };
 }
 

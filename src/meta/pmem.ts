@@ -5,7 +5,7 @@ import { closeSync, constants, ftruncateSync, openSync } from 'node:fs';
 import { TandemError } from '../lib/errors.js';
 import { sizeOf } from './device-size.js';
 import { pmemAddon } from './native.js';
-import { checkRange, type MetaStore } from './store.js';
+import { checkRange, persistEach, type MetaStore } from './store.js';
 
 /** Node 20 cannot wrap more in one ArrayBuffer; larger namespaces are mapped per area. */
 export const MAX_MAPPING = 2 ** 32;
@@ -76,6 +76,11 @@ export class PmemStore implements MetaStore {
     return this.bytes.slice(offset, offset + length);
   }
 
+  readInto(offset: number, target: Uint8Array): void {
+    checkRange(this.length, offset, target.length);
+    target.set(this.bytes.subarray(offset, offset + target.length));
+  }
+
   write(offset: number, data: Uint8Array): void {
     checkRange(this.length, offset, data.length);
     if (data.length === 8 && offset % 8 === 0) {
@@ -91,6 +96,25 @@ export class PmemStore implements MetaStore {
   persist(offset: number, length: number): void {
     checkRange(this.length, offset, length);
     if (length > 0) pmemAddon().persist(this.buffer, offset, length, this.isPmem);
+  }
+
+  /**
+   * Real PMEM: a cache flush per range. Anything else: one msync over the span of all ranges,
+   * which costs one syscall (msync only writes back pages that are dirty).
+   */
+  persistRanges(ranges: ReadonlyArray<readonly [number, number]>): void {
+    if (this.isPmem || ranges.length < 2) {
+      persistEach(this, ranges);
+      return;
+    }
+    let from = Infinity;
+    let to = 0;
+    for (const [offset, length] of ranges) {
+      checkRange(this.length, offset, length);
+      from = Math.min(from, offset);
+      to = Math.max(to, offset + length);
+    }
+    this.persist(from, to - from);
   }
 
   close(): void {

@@ -11,11 +11,23 @@ export interface MetaStore {
   readonly isPmem: boolean;
   /** A copy of the bytes at [offset, offset + length). */
   read(offset: number, length: number): Uint8Array;
+  /** Copy the bytes at [offset, offset + target.length) into target (no allocation: hot paths). */
+  readInto(offset: number, target: Uint8Array): void;
   /** Volatile until persisted. An aligned 8-byte write is a single store on pmem. */
   write(offset: number, data: Uint8Array): void;
   /** Durable when this returns. */
   persist(offset: number, length: number): void;
+  /**
+   * Every range durable when this returns, with no order among them (a crash during the call
+   * may keep any subset). One fdatasync on block:; on pmem: one flush per range.
+   */
+  persistRanges(ranges: ReadonlyArray<readonly [offset: number, length: number]>): void;
   close(): void;
+}
+
+/** persistRanges for a store whose persist makes one range durable at a time. */
+export function persistEach(store: MetaStore, ranges: ReadonlyArray<readonly [number, number]>): void {
+  for (const [offset, length] of ranges) store.persist(offset, length);
 }
 
 /** A window [base, base + length) of another store: one allocator entry in a shared namespace. */
@@ -34,6 +46,11 @@ export class WindowStore implements MetaStore {
     return this.inner.read(this.base + offset, length);
   }
 
+  readInto(offset: number, target: Uint8Array): void {
+    checkRange(this.length, offset, target.length);
+    this.inner.readInto(this.base + offset, target);
+  }
+
   write(offset: number, data: Uint8Array): void {
     checkRange(this.length, offset, data.length);
     this.inner.write(this.base + offset, data);
@@ -42,6 +59,11 @@ export class WindowStore implements MetaStore {
   persist(offset: number, length: number): void {
     checkRange(this.length, offset, length);
     this.inner.persist(this.base + offset, length);
+  }
+
+  persistRanges(ranges: ReadonlyArray<readonly [number, number]>): void {
+    for (const [offset, length] of ranges) checkRange(this.length, offset, length);
+    this.inner.persistRanges(ranges.map(([offset, length]) => [this.base + offset, length] as const));
   }
 
   close(): void {

@@ -3,7 +3,7 @@
 import { TandemError } from '../lib/errors.js';
 import { readDualCopy, writeDualCopy, type CopyReport } from './dual-copy.js';
 import {
-  AL_EXTENT_SHIFT, AL_FORMAT, BLOCK, BYTES_PER_BIT, FORMAT_VERSION, HISTORY_LENGTH, MAGIC, MAX_PEERS, NO_NODE,
+  AL_EXTENT_SHIFT, AL_FORMAT, BLOCK, BYTES_PER_BIT, FORMAT_VERSION, HISTORY_LENGTH, MAGIC, MAX_PEERS, MIN_FORMAT_VERSION, NO_NODE,
   SUPERBLOCK_COPIES, geometry, type AlFormat, type Geometry,
 } from './layout.js';
 import type { MetaStore } from './store.js';
@@ -31,6 +31,8 @@ export interface Superblock {
   alLength: number;
   bmOffset: number;
   bmLength: number;
+  bmCrcOffset: number;
+  bmCrcLength: number;
   currentGeneration: bigint;
   deviceUuid: bigint;
   /** One per bitmap slot (maxPeers of them); slot i owns bitmap index i. */
@@ -43,6 +45,7 @@ export const SUPERBLOCK_OFFSETS = Array.from({ length: SUPERBLOCK_COPIES }, (_, 
 const PEERS_OFFSET = 128;
 const PEER_SIZE = 32;
 const HISTORY_OFFSET = PEERS_OFFSET + MAX_PEERS * PEER_SIZE;
+const BM_CRC_OFFSET = HISTORY_OFFSET + HISTORY_LENGTH * 8;
 
 export function encodeSuperblock(sb: Superblock): Uint8Array {
   const bytes = new Uint8Array(BLOCK);
@@ -74,6 +77,8 @@ export function encodeSuperblock(sb: Superblock): Uint8Array {
     v.setUint32(at + 16, p ? p.bitmapIndex : NO_NODE, true);
   }
   for (let i = 0; i < HISTORY_LENGTH; i++) v.setBigUint64(HISTORY_OFFSET + i * 8, sb.history[i] ?? 0n, true);
+  v.setBigUint64(BM_CRC_OFFSET, BigInt(sb.bmCrcOffset), true);
+  v.setBigUint64(BM_CRC_OFFSET + 8, BigInt(sb.bmCrcLength), true);
   return bytes;
 }
 
@@ -96,6 +101,7 @@ export function decodeSuperblock(bytes: Uint8Array, seq: number): Superblock {
     alEpoch: v.getUint32(64, true),
     alFormat: alFormat ?? 'pmem',
     alOffset: u64(72), alLength: u64(80), bmOffset: u64(88), bmLength: u64(96),
+    bmCrcOffset: u64(BM_CRC_OFFSET), bmCrcLength: u64(BM_CRC_OFFSET + 8),
     currentGeneration: v.getBigUint64(104, true),
     deviceUuid: v.getBigUint64(112, true),
     peers: [],
@@ -128,7 +134,7 @@ export function readSuperblock(store: MetaStore, where: string): SuperblockRead 
       hint: "run 'tandem md size' for the size needed, then 'tandem md create'",
     });
   }
-  const { best, copies } = readDualCopy(store, SUPERBLOCK_OFFSETS, BLOCK, MAGIC, FORMAT_VERSION);
+  const { best, copies } = readDualCopy(store, SUPERBLOCK_OFFSETS, BLOCK, MAGIC, FORMAT_VERSION, MIN_FORMAT_VERSION);
   if (!best) throw noValidCopy(where, copies);
   const sb = decodeSuperblock(best.bytes, best.seq);
   checkConsistency(sb, store.length, where);
@@ -147,6 +153,15 @@ function noValidCopy(where: string, copies: CopyReport[]): TandemError {
     return new TandemError('TANDEM_E_META', `${where}: metadata format version ${tooNew.version} is newer than this tandem understands (${FORMAT_VERSION})`, {
       hint: 'upgrade tandem on this node; do not re-create the metadata, that would lose the out-of-sync bitmap',
       details,
+    });
+  }
+  const tooOld = copies.find((c) => c.status === 'too-old');
+  if (tooOld) {
+    return new TandemError('TANDEM_E_META', `${where}: metadata format version ${tooOld.version} is older than this tandem reads (${MIN_FORMAT_VERSION}..${FORMAT_VERSION}): it has no checksums over the bitmap and the activity log`, {
+      hint: "there is no in-place upgrade: with the resource down on this node, run 'tandem md create <resource> --force' here; " +
+        'the node then takes a full sync from an UpToDate peer (on a node that holds the only good copy, ' +
+        "recreate it and make it UpToDate with 'tandem primary <resource> --force')",
+      details: { ...details, formatVersion: tooOld.version, supported: [MIN_FORMAT_VERSION, FORMAT_VERSION] },
     });
   }
   if (statuses.every((s) => s === 'empty')) {
@@ -176,7 +191,8 @@ function checkConsistency(sb: Superblock, storeLength: number, where: string): v
   const problems: string[] = [];
   if (sb.bytesPerBit !== BYTES_PER_BIT) problems.push(`bytes per bit ${sb.bytesPerBit} (only ${BYTES_PER_BIT} is supported)`);
   if (sb.alExtentShift !== AL_EXTENT_SHIFT) problems.push(`AL extent shift ${sb.alExtentShift} (only ${AL_EXTENT_SHIFT} is supported)`);
-  if (sb.alOffset !== g.alOffset || sb.alLength !== g.alLength || sb.bmOffset !== g.bmOffset || sb.bmLength !== g.bmLength || sb.areaLength !== g.areaLength) {
+  if (sb.alOffset !== g.alOffset || sb.alLength !== g.alLength || sb.bmOffset !== g.bmOffset || sb.bmLength !== g.bmLength ||
+    sb.bmCrcOffset !== g.bmCrcOffset || sb.bmCrcLength !== g.bmCrcLength || sb.areaLength !== g.areaLength) {
     problems.push('area offsets do not match the volume size and peer count');
   }
   if (sb.areaLength > storeLength) problems.push(`area needs ${sb.areaLength} bytes but the placement has ${storeLength}`);

@@ -5,11 +5,11 @@
 import { randomBytes } from 'node:crypto';
 import { TandemError } from '../lib/errors.js';
 import { assert } from '../lib/assert.js';
-import { ActivityLog, BlockRing, PmemSlotTable, type AlJournal } from './activity-log.js';
-import { Bitmap } from './bitmap.js';
+import { ActivityLog, BlockRing, PmemSlotTable, type AlDamage, type AlJournal } from './activity-log.js';
+import { Bitmap, type DamagedPage } from './bitmap.js';
 import { adoptGeneration, randomGeneration, retireBitmapGeneration, startGeneration } from './generations.js';
 import {
-  AL_EXTENT_BYTES, AL_EXTENT_SHIFT, BLOCK, BYTES_PER_BIT, DEFAULT_AL_EXTENTS, DEVICE_FLAGS, HISTORY_LENGTH,
+  AL_EXTENT_BYTES, AL_EXTENT_SHIFT, BLOCK, BYTES_PER_BIT, DEFAULT_AL_EXTENTS, DEVICE_FLAGS, FREE_EXTENT, HISTORY_LENGTH,
   NO_NODE, PEER_FLAGS, extentCount, geometry, type DeviceFlag, type Geometry, type PeerFlag,
 } from './layout.js';
 import { createPlacement, openPlacement, parsePlacement, type CreateOptions, type Placement } from './placement.js';
@@ -36,6 +36,30 @@ export interface Recovery {
   /** The AL was not clean at open: these extents' bits were set for every peer slot. */
   crashed: boolean;
   extents: number[];
+  /** Checksum failures found at open, and how they were read (read-only opens only report). */
+  damage: MetaDamage;
+}
+
+export interface MetaDamage {
+  /** Bitmap pages whose checksum failed: every bit of them set for every slot. */
+  bitmapPages: Array<DamagedPage & { volumeOffset: number; volumeLength: number }>;
+  activityLog: AlDamage[];
+  /** The AL was not clean and its hot set cannot be rebuilt: the whole volume is marked for every slot. */
+  hotSetLost: boolean;
+}
+
+/** True when open found any checksum failure. */
+export function isDamaged(d: MetaDamage): boolean {
+  return d.bitmapPages.length > 0 || d.activityLog.length > 0;
+}
+
+/** The damage as log fields: what failed and which volume ranges are now out of sync for every peer. */
+export function damageLogFields(d: MetaDamage): Record<string, unknown> {
+  return {
+    bitmapPages: d.bitmapPages.length,
+    ranges: d.hotSetLost ? 'the whole volume' : d.bitmapPages.slice(0, 16).map((p) => `${p.volumeOffset}+${p.volumeLength}`).join(' ') + (d.bitmapPages.length > 16 ? ' …' : ''),
+    activityLog: d.activityLog.map((a) => a.message),
+  };
 }
 
 export class VolumeMetadata {
@@ -48,8 +72,6 @@ export class VolumeMetadata {
   private readonly al: ActivityLog;
   /** Peers (node ids) currently known to be in sync: their bits need not be set on eviction. */
   private readonly inSync = new Set<number>();
-  /** Hot extents holding bits set with coveredByAl: persisted when they leave the AL. */
-  private readonly unpersistedBits = new Set<number>();
 
   /** Format new metadata on a placement (`pmem:/dev/shm/x`, `block:/var/lib/x#r0/0`) or a store. */
   static create(where: string | MetaStore, opts: CreateMetadataOptions): VolumeMetadata {
@@ -92,10 +114,23 @@ export class VolumeMetadata {
     this.bitmap = new Bitmap(store, this.geometry);
     const journal = this.journal();
     const dirty = (this.sb.deviceFlags & DEVICE_FLAGS.AL_CLEAN) === 0;
-    const extents = [...journal.load()].filter((e) => e !== 0xffffffff);
-    this.recovery = { crashed: dirty, extents: dirty ? extents : [] };
-    if (!opts.readOnly) this.recover(journal, dirty, extents);
-    this.al = new ActivityLog(journal, { beforeEvict: (evicted) => this.markEvicted(evicted) });
+    const loaded = journal.load();
+    const extents = [...loaded.table].filter((e) => e !== FREE_EXTENT);
+    const volumeExtents = extentCount(this.sb.volumeSize);
+    const beyond = extents.filter((e) => e >= volumeExtents);
+    if (beyond.length > 0) {
+      // a valid entry naming no extent of this volume: the table cannot be trusted
+      loaded.damage.push({ message: `extents ${beyond.slice(0, 5).join(', ')} are beyond the volume's ${volumeExtents} extents of ${AL_EXTENT_BYTES} bytes`, incomplete: true });
+    }
+    const damage: MetaDamage = {
+      bitmapPages: this.bitmap.damaged.map((d) => ({ ...d, ...this.volumeRange(d.firstBit, d.endBit) })),
+      activityLog: loaded.damage,
+      hotSetLost: dirty && loaded.damage.some((d) => d.incomplete),
+    };
+    this.recovery = { crashed: dirty, extents: dirty ? extents : [], damage };
+    if (!opts.readOnly) this.recover(journal, dirty, extents, damage);
+    // after recover() the table is the new epoch's (empty) when the AL was re-initialised
+    this.al = new ActivityLog(journal, opts.readOnly ? loaded.table : journal.load().table, { beforeEvict: (evicted) => this.markEvicted(evicted) });
   }
 
   /** The current superblock; frozen, so it is handed out without a copy (callers read it often). */
@@ -127,6 +162,11 @@ export class VolumeMetadata {
   /** The write on `extent` finished (locally and on every peer it went to): unpin it. */
   complete(extent: number): void {
     this.al.complete(extent);
+  }
+
+  /** What open found failing its checksums, as log fields; null when nothing did. */
+  damageReport(): Record<string, unknown> | null {
+    return isDamaged(this.recovery.damage) ? damageLogFields(this.recovery.damage) : null;
   }
 
   /** Writes in flight on `extent` (activations not yet completed). */
@@ -166,20 +206,22 @@ export class VolumeMetadata {
   /**
    * Mark [offset, offset + length) out of sync with a peer; durable on return. With
    * `coveredByAl`, for a range whose extents are pinned in the AL (a write in flight): the bits
-   * are only stored, and made durable when the extent leaves the AL (markEvicted) or at close.
-   * A crash before that is covered by invariant 1: recovery sets every AL extent's bits.
+   * are kept in memory and written when the extent leaves the AL (markEvicted) or at close. A
+   * crash before that is covered by invariant 1: recovery sets every AL extent's bits.
    */
   setOutOfSync(nodeId: number, offset: number, length: number, opts: { coveredByAl?: boolean } = {}): void {
     this.checkWritable();
     const [first, end] = this.bitmap.bitsOf(offset, length);
-    if (opts.coveredByAl) {
-      const last = Math.floor((offset + Math.max(length, 1) - 1) / AL_EXTENT_BYTES);
-      for (let e = Math.floor(offset / AL_EXTENT_BYTES); e <= last; e++) {
-        assert(this.al.pinned(e) > 0, 'bits stored without persisting are covered by a pinned AL extent');
-        this.unpersistedBits.add(e);
-      }
+    const slot = this.peerSlot(nodeId);
+    if (!opts.coveredByAl) {
+      this.bitmap.set([slot], first, end);
+      return;
     }
-    this.bitmap.set([this.peerSlot(nodeId)], first, end, !opts.coveredByAl);
+    const last = Math.floor((offset + Math.max(length, 1) - 1) / AL_EXTENT_BYTES);
+    for (let e = Math.floor(offset / AL_EXTENT_BYTES); e <= last; e++) {
+      assert(this.al.pinned(e) > 0, 'bits held in memory are covered by a pinned AL extent');
+    }
+    this.bitmap.hold([slot], first, end);
   }
 
   /** Only once the blocks are known identical on that peer (invariant 2). */
@@ -271,6 +313,7 @@ export class VolumeMetadata {
       }
       // AL_CLEAN promises the AL needs no replay: hot extents get the bits an eviction would give them.
       this.markEvicted(this.al.hot());
+      assert(this.bitmap.heldExtents().length === 0, 'every held bit lies in a hot extent');
       this.update({ deviceFlags: (this.sb.deviceFlags | DEVICE_FLAGS.AL_CLEAN) >>> 0 });
     }
     this.closed = true;
@@ -288,14 +331,27 @@ export class VolumeMetadata {
 
   /**
    * After a crash every AL extent may differ on every peer (invariant 1): set their bits in every
-   * slot, then re-initialise the AL (a new epoch). Either way the AL is in use from now on.
+   * slot, then re-initialise the AL (a new epoch). Damage is read in the safe direction, never
+   * refused: a damaged bitmap page gets all its bits set, and an AL that cannot be rebuilt after a
+   * crash marks the whole volume — a refusal would leave the administrator nothing better than
+   * re-creating the metadata, which loses the generations and forces a full sync anyway. The
+   * caller logs recovery.damage. Either way the AL is in use from now on.
    */
-  private recover(journal: AlJournal, dirty: boolean, extents: number[]): void {
+  private recover(journal: AlJournal, dirty: boolean, extents: number[], damage: MetaDamage): void {
     const all = this.sb.peers.map((_, slot) => slot);
-    if (dirty) for (const e of extents) this.bitmap.set(all, ...this.extentBits(e));
-    const alEpoch = dirty ? (this.sb.alEpoch + 1) >>> 0 : this.sb.alEpoch;
-    if (dirty) journal.setEpoch(alEpoch);
+    this.bitmap.repair();
+    if (damage.hotSetLost) {
+      this.bitmap.set(all, 0, this.volumeBits());
+    } else if (dirty) {
+      for (const e of extents) this.bitmap.hold(all, ...this.extentBits(e));
+      this.bitmap.writeBack(extents);
+    }
+    const reinit = dirty || damage.activityLog.length > 0;
+    const alEpoch = reinit ? (this.sb.alEpoch + 1) >>> 0 : this.sb.alEpoch;
+    if (reinit) journal.setEpoch(alEpoch);
     this.update({ alEpoch, deviceFlags: (this.sb.deviceFlags & ~DEVICE_FLAGS.AL_CLEAN) >>> 0 });
+    // only now: until the new epoch is durable, a crash must still find the old AL content
+    if (damage.activityLog.length > 0) journal.scrub();
   }
 
   /**
@@ -306,15 +362,23 @@ export class VolumeMetadata {
   private markEvicted(extents: readonly number[]): void {
     const slots = this.sb.peers.map((p, slot) => ({ p, slot }))
       .filter(({ p }) => p.nodeId !== NO_NODE && !this.inSync.has(p.nodeId)).map(({ slot }) => slot);
-    for (const e of extents) {
-      this.bitmap.set(slots, ...this.extentBits(e));
-      if (this.unpersistedBits.delete(e)) this.bitmap.persistBits(...this.extentBits(e));
-    }
+    if (slots.length > 0) for (const e of extents) this.bitmap.hold(slots, ...this.extentBits(e));
+    this.bitmap.writeBack(extents); // with the bits held for writes in flight: one persist for all
   }
 
+  /** Bits of an extent (the last one ends with the volume). */
   private extentBits(extent: number): [number, number] {
     const first = extent * (AL_EXTENT_BYTES / BYTES_PER_BIT);
-    return [first, Math.min(first + AL_EXTENT_BYTES / BYTES_PER_BIT, this.geometry.bitsPerSlot)];
+    return [first, Math.min(first + AL_EXTENT_BYTES / BYTES_PER_BIT, this.volumeBits())];
+  }
+
+  private volumeBits(): number {
+    return Math.ceil(this.sb.volumeSize / BYTES_PER_BIT);
+  }
+
+  private volumeRange(firstBit: number, endBit: number): { volumeOffset: number; volumeLength: number } {
+    const volumeOffset = Math.min(firstBit * BYTES_PER_BIT, this.sb.volumeSize);
+    return { volumeOffset, volumeLength: Math.min(endBit * BYTES_PER_BIT, this.sb.volumeSize) - volumeOffset };
   }
 
   private update(change: Partial<Superblock>): void {
@@ -347,11 +411,14 @@ function format(store: MetaStore, g: Geometry, nodeId: number): void {
   // new file (first writes to sparse blocks cost allocation and journal work on the write path).
   const zeros = new Uint8Array(1 << 20);
   for (let off = BLOCK * 2; off < g.areaLength; off += zeros.length) store.write(off, zeros.subarray(0, Math.min(zeros.length, g.areaLength - off)));
+  if (store.kind === 'pmem') new PmemSlotTable(store, g.alOffset, g.alExtents, 1).format();
+  Bitmap.format(store, g);
   store.persist(0, g.areaLength);
   const sb: Superblock = {
     seq: 0, volumeSize: g.volumeSize, areaLength: g.areaLength, nodeId, maxPeers: g.maxPeers,
     deviceFlags: DEVICE_FLAGS.AL_CLEAN, bytesPerBit: BYTES_PER_BIT, alExtentShift: AL_EXTENT_SHIFT, alExtents: g.alExtents,
     alEpoch: 1, alFormat: store.kind, alOffset: g.alOffset, alLength: g.alLength, bmOffset: g.bmOffset, bmLength: g.bmLength,
+    bmCrcOffset: g.bmCrcOffset, bmCrcLength: g.bmCrcLength,
     currentGeneration: 0n, deviceUuid: randomBytes(8).readBigUInt64LE(0),
     peers: Array.from({ length: g.maxPeers }, () => ({ nodeId: NO_NODE, flags: 0, bitmapGeneration: 0n, bitmapIndex: NO_NODE })),
     history: new Array<bigint>(HISTORY_LENGTH).fill(0n),

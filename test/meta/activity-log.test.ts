@@ -1,6 +1,6 @@
 import t from 'tap';
 import { join } from 'node:path';
-import { BlockRing, decodeTransaction, encodeTransaction, PmemSlotTable } from '../../src/meta/activity-log.js';
+import { BlockRing, decodeTransaction, encodeTransaction, PmemSlotTable, slotCheck } from '../../src/meta/activity-log.js';
 import { BlockStore } from '../../src/meta/block.js';
 import { PmemStore } from '../../src/meta/pmem.js';
 import { AL_OFFSET, AL_RING_BLOCKS, BLOCK, CONTEXT_PER_TRANSACTION, FREE_EXTENT } from '../../src/meta/layout.js';
@@ -19,16 +19,54 @@ t.test('a block transaction round-trips; a flipped bit or a foreign block is ref
   t.equal(decodeTransaction(new Uint8Array(BLOCK).fill(3)), 'bad');
 });
 
-t.test('pmem slot table: one 8-byte entry per slot, tagged with the AL epoch', async (t) => {
+t.test('pmem slot table: one 8-byte entry per slot, tagged with the AL epoch and checked', async (t) => {
   const store = PmemStore.open(join(tempDir(t), 'al'), AL_OFFSET + 32 * 1024);
   const table = new PmemSlotTable(store, AL_OFFSET, 16, 4);
+  table.format();
   table.record([{ slot: 2, extent: 77 }, { slot: 15, extent: 3 }]);
   const loaded = table.load();
-  t.equal(loaded[2], 77);
-  t.equal(loaded[15], 3);
-  t.equal(loaded.filter((e) => e !== FREE_EXTENT).length, 2);
-  t.same([...store.read(AL_OFFSET + 16, 8)], [77, 0, 0, 0, 4, 0, 0, 0], 'u32 extent, u32 epoch, little-endian');
-  t.equal(new PmemSlotTable(store, AL_OFFSET, 16, 5).load().filter((e) => e !== FREE_EXTENT).length, 0, 'another epoch: all free');
+  t.same(loaded.damage, []);
+  t.equal(loaded.table[2], 77);
+  t.equal(loaded.table[15], 3);
+  t.equal(loaded.table.filter((e) => e !== FREE_EXTENT).length, 2);
+  const entry = store.read(AL_OFFSET + 16, 8);
+  t.same([...entry.subarray(0, 6)], [77, 0, 0, 0, 4, 0], 'u32 extent, u16 epoch tag, little-endian');
+  const check = entry[6] | (entry[7] << 8);
+  entry.fill(0, 6);
+  t.equal(check, slotCheck(entry, 2), 'u16 check over the entry, seeded with the slot');
+  t.equal(new PmemSlotTable(store, AL_OFFSET, 16, 5).load().table.filter((e) => e !== FREE_EXTENT).length, 0, 'another epoch: all free');
+  t.equal(new PmemSlotTable(store, AL_OFFSET, 16, 4 + 65536).load().table[2], 77, 'the tag is the epoch\'s low 16 bits');
+});
+
+t.test('pmem slot check: every single-bit flip, every byte value, a zeroed slot and a slot copied elsewhere are damage', async (t) => {
+  const store = PmemStore.open(join(tempDir(t), 'al'), AL_OFFSET + 32 * 1024);
+  const table = new PmemSlotTable(store, AL_OFFSET, 8, 9);
+  table.format();
+  table.record([{ slot: 1, extent: 123456 }, { slot: 2, extent: 0 }]);
+  const good = store.read(AL_OFFSET, 64);
+  const damagedWith = (change: (bytes: Uint8Array) => void) => {
+    const bytes = good.slice();
+    change(bytes);
+    store.write(AL_OFFSET, bytes);
+    const { damage, table: loaded } = table.load();
+    store.write(AL_OFFSET, good);
+    return { damage, loaded };
+  };
+  let missed = 0;
+  for (const slot of [0, 1, 2]) {
+    for (let bit = 0; bit < 64; bit++) if (damagedWith((b) => { b[slot * 8 + (bit >> 3)] ^= 1 << (bit & 7); }).damage.length === 0) missed++;
+    for (let byte = 0; byte < 8; byte++) {
+      for (let value = 0; value < 256; value++) {
+        if (value === good[slot * 8 + byte]) continue;
+        if (damagedWith((b) => { b[slot * 8 + byte] = value; }).damage.length === 0) missed++;
+      }
+    }
+  }
+  t.equal(missed, 0, 'no single-bit flip and no single-byte change passes the check');
+  const zeroed = damagedWith((b) => b.fill(0, 8, 16));
+  t.match(zeroed.damage, [{ incomplete: true, message: /1 PMEM slots fail their check \(slot 1\)/ }]);
+  t.equal(zeroed.loaded[1], FREE_EXTENT, 'a damaged slot is not used');
+  t.equal(damagedWith((b) => b.copyWithin(24, 8, 16)).damage.length, 1, 'slot 1 copied over slot 3');
 });
 
 t.test('block ring: the context window rebuilds slots no retained transaction updates, across wraps and a torn block', async (t) => {
@@ -47,14 +85,19 @@ t.test('block ring: the context window rebuilds slots no retained transaction up
     table[0] = 9000 + i;
     ring.record([{ slot: 0, extent: table[0] }], table);
   }
-  t.same([...new BlockRing(store, AL_OFFSET, slots, 1).load()], [...table]);
+  t.same([...new BlockRing(store, AL_OFFSET, slots, 1).load().table], [...table]);
   // Tear the newest transaction: the table is what it was one transaction earlier.
   const newest = new BlockRing(store, AL_OFFSET, slots, 1).transactions().current.at(-1)!;
   store.write(AL_OFFSET + (newest.number % AL_RING_BLOCKS) * BLOCK + 700, new Uint8Array([1, 2, 3]));
   const before = table.slice();
   before[0] = 9000 + 3 * AL_RING_BLOCKS - 2;
-  t.same([...new BlockRing(store, AL_OFFSET, slots, 1).load()], [...before]);
+  t.same([...new BlockRing(store, AL_OFFSET, slots, 1).load().table], [...before]);
   t.equal(new BlockRing(store, AL_OFFSET, slots, 1).transactions().torn, 1);
+  t.same(new BlockRing(store, AL_OFFSET, slots, 1).load().damage, [], 'a torn newest block is a crash, not damage');
+  // Damage an older block the rebuild needs: the table can no longer be trusted in full.
+  const older = (newest.number - 2) % AL_RING_BLOCKS;
+  store.write(AL_OFFSET + older * BLOCK + 900, new Uint8Array([7]));
+  t.match(new BlockRing(store, AL_OFFSET, slots, 1).load().damage, [{ incomplete: true, message: new RegExp(`transaction #${newest.number - 2} \\(ring block ${older}\\) is missing or damaged`) }]);
   t.ok(CONTEXT_PER_TRANSACTION < slots);
 });
 

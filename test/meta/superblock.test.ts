@@ -14,6 +14,7 @@ function sample(seq = 5): Superblock {
     seq, volumeSize: g.volumeSize, areaLength: g.areaLength, nodeId: 3, maxPeers: 2,
     deviceFlags: DEVICE_FLAGS.CONSISTENT | DEVICE_FLAGS.WAS_UP_TO_DATE, bytesPerBit: 4096, alExtentShift: 22, alExtents: 61,
     alEpoch: 9, alFormat: 'pmem', alOffset: g.alOffset, alLength: g.alLength, bmOffset: g.bmOffset, bmLength: g.bmLength,
+    bmCrcOffset: g.bmCrcOffset, bmCrcLength: g.bmCrcLength,
     currentGeneration: 0xdeadbeefcafef00dn, deviceUuid: 0x0123456789abcdefn,
     peers: [
       { nodeId: 1, flags: PEER_FLAGS.PEER_CONNECTED | PEER_FLAGS.NODE_EXISTS, bitmapGeneration: 0x1111n, bitmapIndex: 0 },
@@ -77,12 +78,26 @@ t.test('corrupt or foreign superblocks are refused with an error naming the prob
   // A newer format version (with a correct CRC) is refused as too new, not as corrupt.
   const bytes = encodeSuperblock(sample(3));
   const v = new DataView(bytes.buffer);
-  v.setUint32(8, 2, true);
+  v.setUint32(8, 3, true);
   v.setBigUint64(16, 3n, true);
+  v.setUint32(12, 0, true);
   v.setUint32(12, crc32c(bytes), true);
   s.write(0, bytes);
   s.write(BLOCK, bytes);
-  t.throws(() => readSuperblock(s, 'md'), { code: 'TANDEM_E_META', message: /format version 2 is newer than this tandem understands \(1\)/ });
+  t.throws(() => readSuperblock(s, 'md'), { code: 'TANDEM_E_META', message: /format version 3 is newer than this tandem understands \(2\)/ });
+
+  // Format 1 (no bitmap or AL checksums) is refused with the way out, not read as corrupt.
+  v.setUint32(8, 1, true);
+  v.setUint32(12, 0, true);
+  v.setUint32(12, crc32c(bytes), true);
+  s.write(0, bytes);
+  s.write(BLOCK, bytes);
+  t.throws(() => readSuperblock(s, 'md'), {
+    code: 'TANDEM_E_META',
+    message: /format version 1 is older than this tandem reads \(2\.\.2\): it has no checksums over the bitmap and the activity log/,
+    hint: /no in-place upgrade: .*tandem md create <resource> --force.*full sync from an UpToDate peer.*tandem primary <resource> --force/,
+    details: { formatVersion: 1, supported: [2, 2] },
+  });
 });
 
 t.test('a superblock whose geometry does not fit the placement is refused', async (t) => {
@@ -93,9 +108,11 @@ t.test('a superblock whose geometry does not fit the placement is refused', asyn
 
 t.test('size formula: 1 TiB with 2 peers fits in 64.1 MiB (DESIGN §3 invariant 5)', async (t) => {
   const size = metadataSize(1024 * GiB, 2);
-  t.equal(size, 2 * 4096 + 32 * 1024 + (2 ** 28 / 8) * 2);
+  // superblocks, AL, bitmap, and one 4-byte checksum per 8 KiB of bitmap
+  t.equal(size, 2 * 4096 + 32 * 1024 + (2 ** 28 / 8) * 2 + ((2 ** 28 / 8) * 2 / 8192) * 4);
   t.ok(size <= 64.1 * MiB);
-  t.equal(metadataSize(1024 * GiB, 1), 8192 + 32768 + 2 ** 25);
+  t.equal(metadataSize(1024 * GiB, 1), 8192 + 32768 + 2 ** 25 + 2 ** 14);
+  t.equal(geometry(GiB, 1).bmCrcLength, 4096, 'the checksum table is whole 4 KiB blocks');
   // bits per slot round up to 64, bitmap to 4 KiB
   t.equal(geometry(4096 * 65, 3).bitsPerSlot, 128);
   t.equal(geometry(4096 * 65, 3).bmLength, 4096);

@@ -1,11 +1,13 @@
 // tandem md create|show|dump|check|size through the real CLI, on real pmem: (tmpfs) and block:
 // placements, from --meta and from a resource's configuration.
 import t, { type Test } from 'tap';
-import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { tandem, tandemJson } from '../../helpers/cli.js';
 import { crc32c } from '../../../src/meta/crc32c.js';
 import { VolumeMetadata } from '../../../src/meta/volume-metadata.js';
+import { slotCheck } from '../../../src/meta/activity-log.js';
+import { BITMAP_OFFSET } from '../../../src/meta/layout.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -19,16 +21,16 @@ function tempDir(t: Test, base = '/dev/shm'): string {
 interface ErrorJson { error: { code: string; message: string; hint: string; details: Record<string, unknown> } }
 
 t.test('md size --volume 1TiB --peers 2 prints the exact size, within 64.1 MiB', async (t) => {
-  // 2 superblock copies + 32 KiB AL + one bit per 4 KiB per peer slot
-  const expected = 2 * 4096 + 32 * 1024 + (2 ** 40 / 4096 / 8) * 2;
+  // 2 superblock copies + 32 KiB AL + one bit per 4 KiB per peer slot + a 4-byte checksum per 8 KiB of bitmap
+  const expected = 2 * 4096 + 32 * 1024 + (2 ** 40 / 4096 / 8) * 2 + ((2 ** 40 / 4096 / 8) * 2 / 8192) * 4;
   const { result, json } = await tandemJson<{ bytes: number; bitmapBytes: number }>(['md', 'size', '--volume', '1TiB', '--peers', '2']);
   t.equal(result.exitCode, 0);
   t.equal(json.bytes, expected);
-  t.equal(json.bytes, 67_149_824);
+  t.equal(json.bytes, 67_182_592);
   t.ok(json.bytes <= 64.1 * MiB, `${json.bytes} <= 64.1 MiB`);
   t.equal(json.bitmapBytes, 64 * MiB);
   const text = await tandem(['md', 'size', '--volume', '1TiB', '--peers', '2']);
-  t.match(String(text.stdout), /^67149824 bytes \(64\.04MiB\) for 1TiB with 2 peers$/m);
+  t.match(String(text.stdout), /^67182592 bytes \(64\.07MiB\) for 1TiB with 2 peers$/m);
   const bad = await tandemJson<ErrorJson>(['md', 'size', '--volume', 'lots', '--peers', '2']);
   t.equal(bad.result.exitCode, 2);
   t.equal(bad.json.error.code, 'TANDEM_E_USAGE');
@@ -42,7 +44,7 @@ for (const kind of ['pmem', 'block'] as const) {
     const created = await tandemJson<Array<{ kind: string; volumeSize: number; maxPeers: number; nodeId: number; bytes: number }>>(
       ['md', 'create', '--meta', meta, '--volume-size', '1GiB', '--peers', '2', '--node-id', '3']);
     t.equal(created.result.exitCode, 0, String(created.result.stderr));
-    t.match(created.json[0], { kind, volumeSize: GiB, maxPeers: 2, nodeId: 3, bytes: 8192 + 32768 + 65536 });
+    t.match(created.json[0], { kind, volumeSize: GiB, maxPeers: 2, nodeId: 3, bytes: 8192 + 32768 + 65536 + 4096 });
 
     const again = await tandemJson<ErrorJson>(['md', 'create', '--meta', meta, '--volume-size', '1GiB', '--peers', '2']);
     t.not(again.result.exitCode, 0, 'refuses to overwrite valid metadata');
@@ -125,19 +127,88 @@ t.test('md check names what is wrong and exits with TANDEM_E_META', async (t) =>
     closeSync(fd);
   }
   const tooNew = await checkErr();
-  t.match(tooNew.message, /format version 7 is newer than this tandem understands \(1\)/);
+  t.match(tooNew.message, /format version 7 is newer than this tandem understands \(2\)/);
   t.match(tooNew.hint, /upgrade tandem/);
 
   await create();
   // A pmem AL slot of the current epoch that names an extent beyond the volume.
   const slot = Buffer.alloc(8);
   slot.writeUInt32LE(999_999, 0);
-  slot.writeUInt32LE(1, 4);
+  slot.writeUInt16LE(1, 4); // the current epoch's tag
+  slot.writeUInt16LE(slotCheck(slot, 0), 6); // a valid check: what it says is wrong, not how it is stored
   patch(8192, slot);
   t.match((await checkErr()).message, /activity log: extents 999999 are beyond the volume's 256 extents/);
 
   const missing = await tandemJson<ErrorJson>(['md', 'check', '--meta', `pmem:${dir}/nothing`]);
   t.equal(missing.json.error.code, 'TANDEM_E_NOT_FOUND');
+});
+
+for (const kind of ['pmem', 'block'] as const) {
+  t.test(`${kind}: md check finds flipped bytes in the bitmap and the activity log (text and --json)`, async (t) => {
+    const path = join(tempDir(t, kind === 'pmem' ? '/dev/shm' : '/var/tmp'), 'md');
+    const meta = `${kind}:${path}`;
+    const md = VolumeMetadata.create(meta, { volumeSize: GiB, maxPeers: 2, nodeId: 0 });
+    md.setOutOfSync(1, 0, 8 * MiB);
+    await md.activate(5);
+    md.complete(5);
+    md.close();
+    t.equal((await tandem(['md', 'check', '--meta', meta])).exitCode, 0, 'undamaged');
+    const flip = (offset: number) => {
+      const fd = openSync(path, 'r+');
+      const b = Buffer.alloc(1);
+      readSync(fd, b, 0, 1, offset);
+      b[0] ^= 0x04;
+      writeSync(fd, b, 0, 1, offset);
+      closeSync(fd);
+    };
+    // Clearing a bit of slot 0 in page 0 (bitmap byte 0 holds bits 0-7 of slot 0): a resync it would skip.
+    flip(BITMAP_OFFSET);
+    // Page 5 (bitmap bytes 40960-49151) holds volume bytes 640-768 MiB of both slots.
+    flip(BITMAP_OFFSET + 5 * 8192 + 100);
+    const r = await tandemJson<ErrorJson>(['md', 'check', '--meta', meta]);
+    t.equal(r.result.exitCode, 5);
+    t.match(r.json.error, { code: 'TANDEM_E_META', message: /bitmap page 0: fails its checksum: it holds the bits of volume bytes 0-134217728 .*bitmap page 5: fails its checksum/, hint: /safe direction.*Do not re-create/ });
+    const findings = r.json.error.details.findings as Array<{ what: string; details: Record<string, unknown> }>;
+    t.match(findings.filter((f) => f.what.startsWith('bitmap page')).map((f) => f.details), [
+      { page: 0, volumeOffset: 0, volumeLength: 128 * MiB, bitmapOffset: 0, bitmapLength: 8192 },
+      { page: 5, volumeOffset: 640 * MiB, volumeLength: 128 * MiB, bitmapOffset: 40960, bitmapLength: 8192 },
+    ]);
+    const text = await tandem(['md', 'check', '--meta', meta]);
+    t.match(String(text.stderr), /bitmap page 0: fails its checksum/);
+    t.match(String(text.stderr), /safe direction/);
+
+    // The AL: a flipped byte in a PMEM slot, or in a ring transaction the rebuild needs.
+    VolumeMetadata.create(meta, { volumeSize: GiB, maxPeers: 2, nodeId: 0, force: true }).close();
+    const live = VolumeMetadata.open(meta);
+    for (const e of [1, 2, 3]) { await live.activate(e); live.complete(e); }
+    const alDamage = kind === 'pmem' ? 8192 + 8 * (live.superblock.alExtents - 2) + 1 : 8192 + 4096 * 1 + 40;
+    flip(alDamage); // the live instance is dropped: as after a crash
+    const al = await tandemJson<ErrorJson>(['md', 'check', '--meta', meta]);
+    t.equal(al.result.exitCode, 5);
+    t.match(al.json.error.message, kind === 'pmem'
+      ? /activity log: 1 PMEM slots fail their check .*the AL is not clean: attach marks the whole volume out of sync for every peer/
+      : /activity log: .*ring block 1\) is missing or damaged .*the AL is not clean: attach marks the whole volume out of sync for every peer/);
+  });
+}
+
+t.test('md check and md show refuse format-1 metadata with the way out', async (t) => {
+  const path = join(tempDir(t), 'md');
+  VolumeMetadata.create(`pmem:${path}`, { volumeSize: GiB, maxPeers: 1, nodeId: 0 }).close();
+  for (const base of [0, 4096]) {
+    const fd = openSync(path, 'r+');
+    const block = Buffer.alloc(4096);
+    readSync(fd, block, 0, 4096, base);
+    block.writeUInt32LE(1, 8);
+    block.writeUInt32LE(0, 12);
+    block.writeUInt32LE(crc32c(block), 12);
+    writeSync(fd, block, 0, 4096, base);
+    closeSync(fd);
+  }
+  for (const verb of ['check', 'show']) {
+    const r = await tandemJson<ErrorJson>(['md', verb, '--meta', `pmem:${path}`]);
+    t.equal(r.result.exitCode, 5, verb);
+    t.match(r.json.error, { code: 'TANDEM_E_META', message: /format version 1 is older than this tandem reads/, hint: /tandem md create <resource> --force/ });
+  }
 });
 
 t.test('md create r0 and md show r0 from the resource configuration', async (t) => {
@@ -172,7 +243,7 @@ t.test('shared namespace areas and a missing addon', async (t) => {
   const ns = join(dir, 'ns');
   const a = await tandemJson<Array<{ bytes: number }>>(['md', 'create', '--meta', `pmem:${ns}#r0/0`, '--volume-size', '1TiB', '--peers', '2', '--namespace-size', '8GiB']);
   t.equal(a.result.exitCode, 0, JSON.stringify(a.json));
-  t.equal(a.json[0].bytes, 67_149_824);
+  t.equal(a.json[0].bytes, 67_182_592);
   const b = await tandem(['md', 'create', '--meta', `pmem:${ns}#r1/0`, '--volume-size', '1GiB', '--peers', '2']);
   t.equal(b.exitCode, 0);
   t.equal((await tandem(['md', 'check', '--meta', `pmem:${ns}#r0/0`])).exitCode, 0);

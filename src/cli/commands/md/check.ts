@@ -10,7 +10,7 @@ interface Checked {
 }
 
 export default class MdCheck extends TandemCommand {
-  static override description = "check a volume's metadata; exits non-zero (TANDEM_E_META) naming what is wrong: foreign data, bad CRC, both superblock copies bad, a newer format, a damaged activity log";
+  static override description = "check a volume's metadata; exits non-zero (TANDEM_E_META) naming what is wrong: foreign data, bad CRC, both superblock copies bad, an unsupported format, bitmap pages or activity-log areas that fail their checksums";
 
   static override examples = ['<%= config.bin %> md check r0', '<%= config.bin %> md check --meta block:/var/lib/tandem/r0.md'];
 

@@ -35,6 +35,9 @@ export function render(s: MetaSummary): string {
     `  history           ${s.history.slice(0, 4).join(' ') || '-'}${s.history.length > 4 ? ` (+${s.history.length - 4})` : ''}`,
     `  activity log      ${s.activityLog.format}, ${s.activityLog.extents} extents, ${s.activityLog.hotExtents} hot, ${s.activityLog.clean ? 'clean' : 'NOT clean'}`,
   ];
+  if (s.damage.bitmapPages > 0 || s.damage.activityLog > 0) {
+    lines.push(`  DAMAGED           ${s.damage.bitmapPages} bitmap pages, ${s.damage.activityLog} activity-log areas fail their checksums (md check says which)`);
+  }
   for (const p of s.peers) {
     lines.push(`  peer slot ${p.slot}       ${p.nodeId === null ? 'unassigned' : `node ${p.nodeId}`}, out of sync ${formatSize(p.outOfSyncBytes)}, bitmap gen ${p.bitmapGeneration}${p.flags.length ? `, ${p.flags.join(' ')}` : ''}`);
   }
