@@ -168,26 +168,33 @@ export class FramedSocket {
 
   /**
    * STARTTLS: from now on frames travel inside TLS on this connection. Call between handshake
-   * steps, right after the last clear frame was sent or received; `wrap` makes the TLS socket
-   * (client or server) over the TCP socket, and `secureEvent` is the one it emits when its
-   * handshake is done. Rejects, with the TLS error, when that handshake fails.
+   * steps, right after the last clear frame was sent or received; `secure` runs the TLS
+   * handshake (client or server) over the TCP socket. Rejects, with the TLS error, when that
+   * handshake fails; the connection is then closed.
    */
-  startTls(wrap: (tcp: Socket) => TLSSocket, secureEvent: 'secure' | 'secureConnect'): Promise<TLSSocket> {
+  async startTls(secure: (tcp: Socket) => Promise<TLSSocket>): Promise<TLSSocket> {
     assert(this.handler === null && this.waiter === null && !this.closed, 'TLS starts between handshake steps');
     this.uncorkNow();
     const tcp = this.current;
-    this.unbind(tcp);
+    this.unbind(tcp); // TLS owns the TCP socket now; destroy() still reaches it through `current`
+    tcp.once('error', () => undefined); // reported by TLS, not thrown
     const rest = this.reader.takeUnparsed();
     if (rest.length > 0) tcp.unshift(rest); // the TLS socket reads what the TCP socket holds first
-    const tls = wrap(tcp);
-    let failure: Error | null = null;
-    tls.once('error', (err) => { failure = err; }); // before bind(): the close it causes rejects with it
+    let tls: TLSSocket;
+    try {
+      tls = await secure(tcp);
+    } catch (err) {
+      this.destroy(`TLS handshake failed: ${(err as Error).message}`);
+      throw err;
+    }
+    if (this.closed) {
+      tls.destroy();
+      throw closedError(this.closeReason!);
+    }
     this.current = tls;
     this.bind(tls);
-    return new Promise((resolve, reject) => {
-      tls.once(secureEvent, () => resolve(tls));
-      this.onClose((reason) => reject(failure ?? closedError(reason)));
-    });
+    this.flowControl();
+    return tls;
   }
 
   /** Flush what is queued, then close (a goodbye message may precede it). */

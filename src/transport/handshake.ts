@@ -220,7 +220,7 @@ async function startTls(sock: FramedSocket, local: LocalIdentity, secret: PeerSe
   const auth: TlsAuth = local.security.certificates ? { context: local.security.certificates, peerNames } : tlsPsk(secret, local.resource);
   let tls: TLSSocket;
   try {
-    tls = dialer ? await sock.startTls((tcp) => tlsClient(tcp, auth), 'secureConnect') : await sock.startTls((tcp) => tlsServer(tcp, auth), 'secure');
+    tls = await sock.startTls((tcp) => (dialer ? tlsClient(tcp, auth) : tlsServer(tcp, auth)));
   } catch (err) {
     const how = 'psk' in auth ? 'with the key derived from the secret' : 'with certificates';
     throw new HandshakeFailure('psk' in auth ? 'auth' : 'security', 'local', `TLS handshake ${how} with node ${peerNodeId} failed: ${(err as Error).message}`, peerNodeId);

@@ -11,7 +11,7 @@
 // data-integrity-alg adds a checksum to every frame with bulk data, in every mode.
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import { checkServerIdentity, connect, createSecureContext, TLSSocket, type PeerCertificate, type SecureContext } from 'node:tls';
+import { checkServerIdentity, connect, createSecureContext, createServer, type PeerCertificate, type SecureContext, type TLSSocket } from 'node:tls';
 import { TandemError } from '../lib/errors.js';
 import type { DATA_INTEGRITY_ALGS, TRANSPORT_SECURITY_MODES } from '../wire/messages.js';
 
@@ -76,8 +76,12 @@ export async function loadCertificates(files: TlsCertificateFiles): Promise<Secu
 
 export type TlsAuth = { psk: Buffer; identity: string } | { context: SecureContext; peerNames: string[] };
 
-/** The dialing end: a TLS client over the TCP socket. */
-export function tlsClient(tcp: Socket, auth: TlsAuth): TLSSocket {
+/** The dialing end: a TLS client over the TCP socket, once its handshake is done. */
+export function tlsClient(tcp: Socket, auth: TlsAuth): Promise<TLSSocket> {
+  return handshake(clientSocket(tcp, auth), 'secureConnect');
+}
+
+function clientSocket(tcp: Socket, auth: TlsAuth): TLSSocket {
   if ('psk' in auth) {
     return connect({
       socket: tcp, minVersion: TLS_VERSION, maxVersion: TLS_VERSION, ciphers: PSK_CIPHERS,
@@ -92,15 +96,36 @@ export function tlsClient(tcp: Socket, auth: TlsAuth): TLSSocket {
   });
 }
 
-/** The accepting end: a TLS server over the TCP socket (check the client's names after 'secure'). */
-export function tlsServer(tcp: Socket, auth: TlsAuth): TLSSocket {
-  if ('psk' in auth) {
-    return new TLSSocket(tcp, {
-      isServer: true, minVersion: TLS_VERSION, maxVersion: TLS_VERSION, ciphers: PSK_CIPHERS,
-      pskCallback: (_socket: TLSSocket, identity: string) => (identity === auth.identity ? auth.psk : null),
-    } as ConstructorParameters<typeof TLSSocket>[1]);
-  }
-  return new TLSSocket(tcp, { isServer: true, secureContext: auth.context, requestCert: true, rejectUnauthorized: true });
+/**
+ * The accepting end: a TLS server over the TCP socket, once its handshake is done (check the
+ * client's names then). The socket goes through a tls.Server, not a bare server-side TLSSocket:
+ * only a server hands the socket over so that TLS errors after the handshake (a bad record MAC)
+ * are reported as 'error' instead of being swallowed.
+ */
+export function tlsServer(tcp: Socket, auth: TlsAuth): Promise<TLSSocket> {
+  const server = 'psk' in auth
+    ? createServer({
+      minVersion: TLS_VERSION, maxVersion: TLS_VERSION, ciphers: PSK_CIPHERS,
+      pskCallback: (_socket, identity) => (identity === auth.identity ? auth.psk : null),
+    })
+    : createServer({ secureContext: auth.context, requestCert: true, rejectUnauthorized: true });
+  return new Promise((resolve, reject) => {
+    server.once('secureConnection', resolve);
+    server.once('tlsClientError', reject);
+    tcp.once('close', () => reject(new Error('the connection closed during the TLS handshake')));
+    server.emit('connection', tcp);
+  });
+}
+
+function handshake(tls: TLSSocket, done: 'secureConnect'): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    tls.once('error', reject);
+    tls.once('close', () => reject(new Error('the connection closed during the TLS handshake')));
+    tls.once(done, () => {
+      tls.removeListener('error', reject);
+      resolve(tls);
+    });
+  });
 }
 
 /** The name in the peer's certificate that is one of `names`, or null. */
