@@ -217,7 +217,7 @@ function agreeVersion(sock: FramedSocket, local: LocalIdentity, hello: MessageOf
 /** STARTTLS on this socket; a failed TLS handshake is refused as 'security' (or 'auth' for a PSK). */
 async function startTls(sock: FramedSocket, local: LocalIdentity, secret: PeerSecret, peerNodeId: number, dialer: boolean): Promise<void> {
   const peerNames = local.peerNames(peerNodeId);
-  const auth: TlsAuth = local.security.certificates ? { context: local.security.certificates, peerNames } : tlsPsk(secret, local.resource);
+  const auth: TlsAuth = local.security.certificates ? { certificates: local.security.certificates, peerNames } : tlsPsk(secret, local.resource);
   let tls: TLSSocket;
   try {
     tls = await sock.startTls((tcp) => (dialer ? tlsClient(tcp, auth) : tlsServer(tcp, auth)));

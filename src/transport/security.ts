@@ -11,7 +11,7 @@
 // data-integrity-alg adds a checksum to every frame with bulk data, in every mode.
 import { readFile } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import { checkServerIdentity, connect, createSecureContext, createServer, type PeerCertificate, type SecureContext, type TLSSocket } from 'node:tls';
+import { checkServerIdentity, connect, createSecureContext, createServer, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { TandemError } from '../lib/errors.js';
 import type { DATA_INTEGRITY_ALGS, TRANSPORT_SECURITY_MODES } from '../wire/messages.js';
 
@@ -33,11 +33,18 @@ export interface SecuritySettings {
   certificates: TlsCertificateFiles | null;
 }
 
+/** The PEM contents of TlsCertificateFiles. */
+export interface TlsCertificates {
+  cert: Buffer;
+  key: Buffer;
+  ca: Buffer;
+}
+
 /** The settings with the certificate files loaded (once, when the transport starts). */
 export interface LinkSecurity {
   mode: TransportSecurity;
   dataIntegrity: DataIntegrityAlg;
-  certificates: SecureContext | null;
+  certificates: TlsCertificates | null;
 }
 
 export const DEFAULT_SECURITY: SecuritySettings = { mode: 'tls', dataIntegrity: 'none', certificates: null };
@@ -53,8 +60,8 @@ export async function loadLinkSecurity(settings: SecuritySettings): Promise<Link
   return { mode: settings.mode, dataIntegrity: settings.dataIntegrity, certificates: settings.certificates ? await loadCertificates(settings.certificates) : null };
 }
 
-/** Reads the PEM files (asynchronously: never a synchronous read on the daemon's loop). */
-export async function loadCertificates(files: TlsCertificateFiles): Promise<SecureContext> {
+/** Reads the PEM files (asynchronously: never a synchronous read on the daemon's loop) and checks they make a TLS context. */
+export async function loadCertificates(files: TlsCertificateFiles): Promise<TlsCertificates> {
   const read = async (key: keyof TlsCertificateFiles): Promise<Buffer> => {
     try {
       return await readFile(files[key]);
@@ -66,7 +73,8 @@ export async function loadCertificates(files: TlsCertificateFiles): Promise<Secu
   };
   const [cert, key, ca] = await Promise.all([read('cert'), read('key'), read('ca')]);
   try {
-    return createSecureContext({ cert, key, ca, minVersion: TLS_VERSION });
+    createSecureContext({ cert, key, ca, minVersion: TLS_VERSION });
+    return { cert, key, ca };
   } catch (err) {
     throw new TandemError('TANDEM_E_CONFIG', `tls-cert ${files.cert}, tls-key ${files.key} or tls-ca ${files.ca} is not usable: ${(err as Error).message}`, {
       hint: 'each must be PEM: this node\'s certificate, its private key, and the CA certificate that signed every node\'s', cause: err,
@@ -74,7 +82,7 @@ export async function loadCertificates(files: TlsCertificateFiles): Promise<Secu
   }
 }
 
-export type TlsAuth = { psk: Buffer; identity: string } | { context: SecureContext; peerNames: string[] };
+export type TlsAuth = { psk: Buffer; identity: string } | { certificates: TlsCertificates; peerNames: string[] };
 
 /** The dialing end: a TLS client over the TCP socket, once its handshake is done. */
 export function tlsClient(tcp: Socket, auth: TlsAuth): Promise<TLSSocket> {
@@ -91,7 +99,7 @@ function clientSocket(tcp: Socket, auth: TlsAuth): TLSSocket {
     });
   }
   return connect({
-    socket: tcp, secureContext: auth.context, minVersion: TLS_VERSION, maxVersion: TLS_VERSION, rejectUnauthorized: true,
+    socket: tcp, ...auth.certificates, minVersion: TLS_VERSION, maxVersion: TLS_VERSION, rejectUnauthorized: true,
     checkServerIdentity: (_host, cert) => (certificateNames(cert, auth.peerNames) ? undefined : nameMismatch(cert, auth.peerNames)),
   });
 }
@@ -108,7 +116,7 @@ export function tlsServer(tcp: Socket, auth: TlsAuth): Promise<TLSSocket> {
       minVersion: TLS_VERSION, maxVersion: TLS_VERSION, ciphers: PSK_CIPHERS,
       pskCallback: (_socket, identity) => (identity === auth.identity ? auth.psk : null),
     })
-    : createServer({ secureContext: auth.context, requestCert: true, rejectUnauthorized: true });
+    : createServer({ ...auth.certificates, minVersion: TLS_VERSION, maxVersion: TLS_VERSION, requestCert: true, rejectUnauthorized: true });
   return new Promise((resolve, reject) => {
     server.once('secureConnection', resolve);
     server.once('tlsClientError', reject);
