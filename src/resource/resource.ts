@@ -9,6 +9,7 @@ import { FileBackingStore } from './backing-store.js';
 import { openVolumeMeta } from './meta-port.js';
 import { createConnector } from './link-port.js';
 import { startExport } from './export-port.js';
+import { nbdTlsOf } from '../nbd/tls.js';
 import { Peer } from './peer.js';
 import { reevaluatePeers } from './handshake.js';
 import type { PeerConnectorPort, PeerLinkPort } from './ports.js';
@@ -315,7 +316,7 @@ export class Resource {
     for (const v of this.volumes) {
       if (!v.config.export) continue;
       const backend = v.diskful ? new PrimaryBackend(this, v) : new DisklessBackend(this, v);
-      v.export = await startExport(v.config.export, `${this.name}/${v.index}`, backend);
+      v.export = await startExport(v.config.export, `${this.name}/${v.index}`, backend, v.config.export.kind === 'tcp' ? await nbdTlsOf(this.config) : null);
     }
   }
 
