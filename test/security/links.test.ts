@@ -38,11 +38,11 @@ interface Setup {
   acks: number;
 }
 
-async function setup(t: Test, security: SecuritySettings): Promise<Setup> {
+async function setup(t: Test, security: SecuritySettings, pingIntervalMs?: number): Promise<Setup> {
   const [p1, p2] = [await freePort(), await freePort()];
   const proxies = [new RecordingProxy(p2), new RecordingProxy(p1)];
   const [to2, to1] = [await proxies[0].start(), await proxies[1].start()];
-  const common = { resource: 'r-sec', secret: 'a-long-shared-secret', security, reconnectMinMs: 50, reconnectMaxMs: 200, logger: quiet };
+  const common = { resource: 'r-sec', secret: 'a-long-shared-secret', security, reconnectMinMs: 50, reconnectMaxMs: 200, logger: quiet, pingIntervalMs };
   const sender = new TcpTransport({ ...common, nodeId: 1, listen: `127.0.0.1:${p1}`, peers: [{ nodeId: 2, address: `127.0.0.1:${to2}` }] });
   const receiver = new TcpTransport({ ...common, nodeId: 2, listen: `127.0.0.1:${p2}`, peers: [{ nodeId: 1, address: `127.0.0.1:${to1}` }] });
   const s: Setup = { sender, receiver, proxies, received: [], senderLinks: [], acks: 0 };
@@ -150,6 +150,23 @@ for (const [name, security] of MODES.filter(([n]) => n !== 'none')) {
     }
   });
 }
+
+t.test('bytes cut from the last frame before a pause: the data-socket keepalive completes it and its check fails', async (t) => {
+  // One write, then silence (a Primary at QD1 waits for its ack): without keepalives on the data
+  // socket the receiver would wait for the missing bytes forever while pings keep the link up.
+  for (const [name, security] of MODES.filter(([n]) => n !== 'none')) {
+    const s = await setup(t, security, 300);
+    await writeAndAck(s, 4);
+    for (const p of s.proxies) p.arm({ kind: 'drop', afterBytes: 0 });
+    s.senderLinks[0].sendData({ ...write(nextSeq++), data: Buffer.concat([dataOf(nextSeq - 1), Buffer.alloc(60 * 1024)]) } as WireMessage);
+    const started = Date.now();
+    await until(`${name}: the receiver's link drops`, () => s.received[0].closed !== null, 5000);
+    t.match(s.received[0].closed, /bad record mac|fails its MAC/, `${name}: dropped ${Date.now() - started} ms after the cut: ${s.received[0].closed?.slice(0, 120)}`);
+    t.same(s.received.flatMap((r) => r.bad), [], `${name}: nothing false delivered`);
+    await s.sender.stop();
+    await s.receiver.stop();
+  }
+});
 
 t.test('none: the same attacks reach the receiver (the test sees tampering when nothing stops it)', async (t) => {
   const flip = await attack(t, 'none', MODES[2][1], 'flip');
