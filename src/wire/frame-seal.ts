@@ -73,22 +73,26 @@ export class FrameSealer extends FrameSeal {
 
 /** The receiving side: checks each frame's trailers, in the order the frames arrive. */
 export class FrameOpener extends FrameSeal {
-  /** Throws TANDEM_E_PROTOCOL unless the trailer proves `payload` intact (and, with a MAC, next in order). */
+  /**
+   * Throws TANDEM_E_PROTOCOL unless the trailer proves `payload` intact (and, with a MAC, next in
+   * order). The MAC is checked first: it also covers the checksum, so a checksum that fails behind
+   * a good MAC was computed wrong by the sender itself, not changed on the way.
+   */
   open(name: MessageName, header: Buffer, payload: Buffer, trailer: Buffer, flags: number): void {
-    let at = 0;
-    if (flags & FRAME_FLAG.payloadChecksum) {
+    const checksumBytes = flags & FRAME_FLAG.payloadChecksum ? CHECKSUM_TRAILER_BYTES : 0;
+    if (flags & FRAME_FLAG.mac) {
+      const seq = this.seq;
+      const expected = this.mac(this.protection.macKey!, checksumBytes > 0 ? [header, payload, trailer.subarray(0, checksumBytes)] : [header, payload]);
+      if (!timingSafeEqual(expected, trailer.subarray(checksumBytes, checksumBytes + MAC_TRAILER_BYTES))) {
+        throw protocolError(`${name}: frame ${seq} fails its MAC: it was altered, replayed, reordered or injected on the way; it is dropped unapplied`, { name, seq });
+      }
+    }
+    if (checksumBytes > 0) {
       const sent = trailer.readUInt32BE(0);
       const crc = crc32c(payload);
       if (crc !== sent) {
-        throw protocolError(`${name}: payload checksum mismatch (crc32c 0x${crc.toString(16)}, the sender computed 0x${sent.toString(16)}): the frame was altered on the way; it is dropped unapplied`, { name, crc, sent });
-      }
-      at = CHECKSUM_TRAILER_BYTES;
-    }
-    if (flags & FRAME_FLAG.mac) {
-      const seq = this.seq;
-      const expected = this.mac(this.protection.macKey!, at > 0 ? [header, payload, trailer.subarray(0, at)] : [header, payload]);
-      if (!timingSafeEqual(expected, trailer.subarray(at, at + MAC_TRAILER_BYTES))) {
-        throw protocolError(`${name}: frame ${seq} fails its MAC: it was altered, replayed, reordered or injected on the way; it is dropped unapplied`, { name, seq });
+        const where = flags & FRAME_FLAG.mac ? 'the sender checksummed other data than it sent (its MAC is good)' : 'the frame was altered on the way or in the sender';
+        throw protocolError(`${name}: payload checksum mismatch (crc32c 0x${crc.toString(16)}, the sender computed 0x${sent.toString(16)}): ${where}; it is dropped unapplied`, { name, crc, sent });
       }
     }
   }
