@@ -14,7 +14,7 @@ t.test('--json: every resource key and every node value with its origin; the sec
   t.equal(json.resource, 'r0');
   t.equal(json.localNode, 'bravo');
   const setting = (list: Explanation['settings'], key: string) => list.find((s) => s.key === key);
-  t.same(json.settings.map((s) => s.key), ['name', 'protocol', 'secret', 'fencing', 'quorum', 'on-no-quorum', 'after-sb-0pri', 'after-sb-1pri', 'after-sb-2pri', 'al-extents', 'resync-rate', 'ping-interval', 'ping-timeout', 'standalone']);
+  t.same(json.settings.map((s) => s.key), ['name', 'protocol', 'secret', 'fencing', 'quorum', 'on-no-quorum', 'after-sb-0pri', 'after-sb-1pri', 'after-sb-2pri', 'al-extents', 'resync-rate', 'ping-interval', 'ping-timeout', 'standalone', 'transport-security', 'previous-secret', 'data-integrity-alg', 'tls-cert', 'tls-key', 'tls-ca', 'export-tls-psk', 'export-insecure']);
   t.match(setting(json.settings, 'protocol'), { value: 'C', origin: { source: 'file', file, line: 3 }, description: /acknowledged/ });
   t.match(setting(json.settings, 'ping-timeout'), { value: '500ms', origin: { source: 'default' } });
   t.match(setting(json.settings, 'secret'), { value: '(set, 21 characters)' });
