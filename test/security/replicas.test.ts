@@ -66,6 +66,13 @@ for (const mode of ['tls', 'integrity']) {
       t.equal(sha256File(p.disks[1]), sha256File(p.disks[0]), `${kind}: after reconnect and resync, b's disk equals a's (sha256)`);
       const data = readFileSync(p.disks[1]).subarray(0, 8 * MiB);
       t.ok(data.every((b) => b === pattern), `${kind}: b holds exactly the pattern written (0x${pattern.toString(16)})`);
+      if (kind === 'flip') {
+        // 8 MiB of one byte value crossed the proxies: in clear it shows as long runs of that byte
+        const run = Buffer.alloc(64, pattern);
+        const seen = p.proxies.some((x) => x.capture().includes(run));
+        if (mode === 'tls') t.notOk(seen, 'tls: the capture of the replication traffic holds no plaintext of the pattern');
+        else t.ok(seen, `${mode}: the pattern is readable in the capture (frames in clear)`);
+      }
       pattern++;
     }
   });
