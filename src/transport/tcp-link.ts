@@ -6,10 +6,12 @@
 // nothing since the last one gets a Ping too (its PingAck has no deadline: it may wait behind
 // bulk data): when bytes were cut out of a frame on the way, these keep arriving, complete the
 // damaged frame (or TLS record), and its check fails, so the link drops instead of waiting for
-// the rest of a frame forever while the control socket looks healthy. Back-pressure: sendData returns false once
-// queuedBytesMax bytes wait on the data socket, and 'drain' follows when they are gone; a sender
-// that ignores it is a bug (asserted at twice the bound plus a frame). The control socket gets a fixed bound:
-// a peer that stops reading it is treated as dead.
+// the rest of a frame forever while the control socket looks healthy.
+//
+// Back-pressure: sendData returns false once queuedBytesMax bytes wait on the data socket, and
+// 'drain' follows when they are gone; a sender that ignores it is a bug (asserted at twice the
+// bound plus a frame). The control socket gets a fixed bound: a peer that stops reading it is
+// treated as dead.
 import { EventEmitter } from 'node:events';
 import { assert } from '../lib/assert.js';
 import { HEADER_BYTES } from '../wire/codec.js';

@@ -129,12 +129,14 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
 
   constructor(options: TcpTransportOptions) {
     super();
+    // the secrets go into `local` as keys only: nothing else here holds them (nor could log them)
+    const { secret: _secret, previousSecret: _previous, security: _security, versions: _versions, ...timings } = options;
     this.options = {
       ...DEFAULTS,
       clock: systemClock,
       random: Math.random,
       logger: createLogger({ component: 'transport', resource: options.resource, nodeId: options.nodeId }),
-      ...withoutUndefined(options),
+      ...withoutUndefined(timings),
     } as Required<Omit<TcpTransportOptions, 'versions' | 'secret' | 'previousSecret' | 'security'>>;
     this.log = this.options.logger;
     assert(options.secret.length > 0, 'a resource secret is configured');
