@@ -6,7 +6,7 @@
 // a loaded machine). The modes are measured in turns (none, integrity, tls, none, …) so a change
 // of load hits all of them; each row is the median of its turns.
 //
-//   npm run bench:transport [-- --seconds 3 --turns 3 --json]
+//   npm run bench:transport [-- --seconds 3 --turns 3 --modes none,integrity,tls --json]
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
@@ -118,19 +118,21 @@ async function measure(mode: Mode, seconds: number): Promise<Result[]> {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, turns: { type: 'string', default: '3' }, json: { type: 'boolean', default: false }, receiver: { type: 'string' } }, allowPositionals: true });
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, turns: { type: 'string', default: '3' }, modes: { type: 'string', default: MODES.join(',') }, json: { type: 'boolean', default: false }, receiver: { type: 'string' } }, allowPositionals: true });
   if (values.receiver !== undefined) return receiver();
+  const modes = values.modes.split(',').filter((m): m is Mode => (MODES as readonly string[]).includes(m));
+  if (modes.length === 0) throw new Error(`--modes ${values.modes}: expected a comma-separated list of ${MODES.join(', ')}`);
   const load = loadavg()[0];
   const all: Result[] = [];
   for (let turn = 0; turn < Number(values.turns); turn++) {
-    for (const mode of MODES) {
+    for (const mode of modes) {
       const r = await measure(mode, Number(values.seconds));
       all.push(...r);
       process.stderr.write(`turn ${turn + 1} ${mode}: ${r.map((x) => `QD${x.depth} ${Math.round(x.writesPerSec)}/s rtt ${x.meanRttUs.toFixed(1)} µs cpu ${x.cpuUsPerWrite.sender.toFixed(1)}+${x.cpuUsPerWrite.receiver.toFixed(1)} µs`).join(', ')}\n`);
     }
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const rows = MODES.flatMap((mode) => [1, 32].map((depth) => {
+  const rows = modes.flatMap((mode) => [1, 32].map((depth) => {
     const rs = all.filter((r) => r.mode === mode && r.depth === depth);
     return { mode, depth, writesPerSec: median(rs.map((r) => r.writesPerSec)), meanRttUs: median(rs.map((r) => r.meanRttUs)),
       sender: median(rs.map((r) => r.cpuUsPerWrite.sender)), receiver: median(rs.map((r) => r.cpuUsPerWrite.receiver)) };
