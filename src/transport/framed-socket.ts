@@ -197,11 +197,14 @@ export class FramedSocket {
     return tls;
   }
 
-  /** Flush what is queued, then close (a goodbye message may precede it). */
-  end(reason: string): void {
-    if (this.closed) return;
+  /** Flush what is queued, then close (a goodbye message may precede it); `flushed` runs once it is out, or failed. */
+  end(reason: string, flushed?: () => void): void {
+    if (this.closed) {
+      flushed?.();
+      return;
+    }
     const socket = this.current;
-    socket.end();
+    socket.end(() => flushed?.());
     const timer = setTimeout(() => this.destroy(reason), 1000);
     timer.unref();
     socket.once('close', () => clearTimeout(timer));

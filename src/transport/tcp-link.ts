@@ -138,9 +138,17 @@ export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
       ping.reject(new Error(`link closed: ${reason}`));
     }
     this.pings.clear();
-    if (sayGoodbye) this.control.send({ type: 'Disconnect', reason: fitText(reason) });
-    this.control.end(reason);
-    this.data.destroy(reason);
+    if (sayGoodbye) {
+      // The data socket closes once the goodbye has left: closed first, it would reach the peer
+      // before the Disconnect (more often under TLS, whose end takes longer) and hide the reason.
+      this.control.send({ type: 'Disconnect', reason: fitText(reason) });
+      const dataGone = (): void => this.data.destroy(reason);
+      this.control.end(reason, dataGone);
+      setTimeout(dataGone, 1000).unref();
+    } else {
+      this.control.end(reason);
+      this.data.destroy(reason);
+    }
     this.emit('close', reason);
   }
 
