@@ -4,7 +4,9 @@
 // same run. Rows: nbdkit QD1/QD32; a StandAlone Primary with PMEM metadata (msync, and again
 // with PMEM_IS_PMEM_FORCE=1: the cache-flush path), block metadata (a file on the real disk) and
 // metadata updates off; two nodes in network namespaces, protocol C,
-// QD1/QD32, plus the TCP RTT between the namespaces. Prints the bars as ratios, PASS/MISS, and
+// QD1/QD32, plus the TCP RTT between the namespaces; the same two nodes with transport-security
+// none, integrity and tls, one after the other (setup 'security': the cost of TLS and of
+// per-frame MACs against links in clear). Prints the bars as ratios, PASS/MISS, and
 // appends the result to bench/RESULTS.md.
 //
 //   npm run bench:datapath [-- --seconds 3 --ramp 1 --reps 3 --size-gib 64 --only pmem,no-meta
@@ -12,7 +14,7 @@
 //
 // Each row also reports the server processes' CPU time per write (/proc), which stays
 // meaningful on a loaded machine. --reps N repeats the sequence and reports each row's median;
-// --only runs some setups (baseline, pmem, pmem-force, block, no-meta, two); --profile runs every tandemd
+// --only runs some setups (baseline, pmem, pmem-force, block, no-meta, two, security); --profile runs every tandemd
 // under node --cpu-prof and prints where its CPU went during fio. Needs root (network
 // namespaces), fio, nbdkit, nbdinfo, ip. Interrupting it (Ctrl-C) cleans up too.
 import { execa } from 'execa';
@@ -52,7 +54,9 @@ interface Options {
   results: string;
 }
 
-const SETUPS = ['baseline', 'pmem', 'pmem-force', 'block', 'no-meta', 'two'] as const;
+const SETUPS = ['baseline', 'pmem', 'pmem-force', 'block', 'no-meta', 'two', 'security'] as const;
+const SECURITY_MODES = ['none', 'integrity', 'tls'] as const;
+type SecurityMode = (typeof SECURITY_MODES)[number];
 type Setup = (typeof SETUPS)[number];
 
 function setupsOf(list: string): Set<Setup> {
@@ -62,7 +66,7 @@ function setupsOf(list: string): Set<Setup> {
   return new Set(names as Setup[]);
 }
 
-type RowId = 'nbdkit-qd1' | 'nbdkit-qd32' | 'pmem' | 'pmem-force' | 'block' | 'no-meta' | 'two-qd1' | 'two-qd32';
+type RowId = 'nbdkit-qd1' | 'nbdkit-qd32' | 'pmem' | 'pmem-force' | 'block' | 'no-meta' | 'two-qd1' | 'two-qd32' | `${SecurityMode}-qd${1 | 32}`;
 
 interface Row {
   id: RowId;
@@ -101,10 +105,16 @@ const ROW_LABELS: Record<RowId, string> = {
   'pmem-force': 'tandem StandAlone Primary, pmem: metadata with PMEM_IS_PMEM_FORCE=1 (the cache-flush path real PMEM takes; not durable on tmpfs), QD1',
   block: 'tandem StandAlone Primary, block: metadata, QD1',
   'no-meta': 'tandem StandAlone Primary, metadata updates off, QD1',
-  'two-qd1': 'tandem 2 nodes (netns), protocol C, QD1',
-  'two-qd32': 'tandem 2 nodes (netns), protocol C, QD32',
+  'two-qd1': 'tandem 2 nodes (netns), protocol C, QD1 (transport-security tls, the default)',
+  'two-qd32': 'tandem 2 nodes (netns), protocol C, QD32 (transport-security tls, the default)',
+  'none-qd1': 'tandem 2 nodes (netns), protocol C, transport-security none, QD1',
+  'none-qd32': 'tandem 2 nodes (netns), protocol C, transport-security none, QD32',
+  'integrity-qd1': 'tandem 2 nodes (netns), protocol C, transport-security integrity, QD1',
+  'integrity-qd32': 'tandem 2 nodes (netns), protocol C, transport-security integrity, QD32',
+  'tls-qd1': 'tandem 2 nodes (netns), protocol C, transport-security tls, QD1',
+  'tls-qd32': 'tandem 2 nodes (netns), protocol C, transport-security tls, QD32',
 };
-const FIO_RUNS: Record<Setup, number> = { baseline: 2, pmem: 1, 'pmem-force': 1, block: 1, 'no-meta': 1, two: 2 };
+const FIO_RUNS: Record<Setup, number> = { baseline: 2, pmem: 1, 'pmem-force': 1, block: 1, 'no-meta': 1, two: 2, security: 2 * SECURITY_MODES.length };
 
 /** Wall-clock spans of every fio run so far: a CPU profile is read only where fio was writing. */
 const fioSpans: Array<[number, number]> = [];
@@ -182,6 +192,17 @@ async function measureOnce(opts: Options, cleanup: Cleanup, progress: Progress):
     await fio(uri, 1, 'two-qd1', servers);
     await fio(uri, 32, 'two-qd32', servers);
   }));
+  if (opts.only.has('security')) {
+    for (const mode of SECURITY_MODES) {
+      const spec = { meta: 'pmem' as const, dataDir: join(shm, `sec-${mode}`), blockDir: join(disk, `sec-${mode}`), transportSecurity: mode };
+      m.profiles.push(...await twoNodes(spec, opts, cleanup, async (uri, rtt, servers) => {
+        if (m.rtt.samples === 0) m.rtt = rtt;
+        progress.note(`transport-security ${mode}: TCP RTT mean ${rtt.meanUs.toFixed(1)} µs`);
+        await fio(uri, 1, `${mode}-qd1`, servers);
+        await fio(uri, 32, `${mode}-qd32`, servers);
+      }));
+    }
+  }
   return m;
 }
 
@@ -214,7 +235,7 @@ async function baseline(dir: string, opts: Options, cleanup: Cleanup, fio: FioSt
   }
 }
 
-type SetupSpec = Pick<BenchResourceSpec, 'meta' | 'dataDir' | 'blockDir' | 'daemonEnv'>;
+type SetupSpec = Pick<BenchResourceSpec, 'meta' | 'dataDir' | 'blockDir' | 'daemonEnv' | 'transportSecurity'>;
 
 /** A Primary whose peer is configured but disconnected (DRBD StandAlone): every write also sets bitmap bits. */
 async function standalone(setup: SetupSpec, opts: Options, cleanup: Cleanup, measure: (uri: string, servers: Server[]) => Promise<void>) {
@@ -268,7 +289,8 @@ async function withCluster(spec: BenchResourceSpec, opts: Options, cleanup: Clea
     const spans = fioSpans.slice(firstSpan);
     const env = spec.daemonEnv ?? {};
     const setup = `${spec.nodes[1].wrap.length > 0 ? 'two nodes' : 'StandAlone'}, ${spec.meta}` +
-      `${env.TANDEM_BENCH_NO_METADATA ? ', metadata off' : ''}${env.PMEM_IS_PMEM_FORCE ? ', PMEM_IS_PMEM_FORCE=1' : ''}`;
+      `${env.TANDEM_BENCH_NO_METADATA ? ', metadata off' : ''}${env.PMEM_IS_PMEM_FORCE ? ', PMEM_IS_PMEM_FORCE=1' : ''}` +
+      `${spec.transportSecurity ? `, transport-security ${spec.transportSecurity}` : ''}`;
     return spec.nodes.filter((n) => existsSync(join(cpuProfDir, `${n.name}.cpuprofile`))).map((n) => {
       const exited = cluster.exitedAt.get(n.name)!;
       const window = { fromMsBeforeExit: exited - spans[0][0], toMsBeforeExit: exited - spans[spans.length - 1][1] };
@@ -314,6 +336,9 @@ function barsOf(m: Measured): Bar[] {
     ...bar('2 nodes, protocol C, QD1 mean latency vs nbdkit latency + RTT', 'two QD1 mean / (nbdkit QD1 mean + RTT mean)', ['two-qd1', 'nbdkit-qd1'],
       ([a, b]) => a.meanUs / (b.meanUs + m.rtt.meanUs), 1.25, false),
     ...bar('2 nodes, protocol C, QD32 IOPS vs nbdkit QD32', 'two QD32 IOPS / nbdkit QD32 IOPS', ['two-qd32', 'nbdkit-qd32'], ([a, b]) => a.iops / b.iops, 0.4, true),
+    ...bar('2 nodes, QD32 IOPS with tls vs none (issue 13: TLS costs ≤ 10 %)', 'tls QD32 IOPS / none QD32 IOPS', ['tls-qd32', 'none-qd32'], ([a, b]) => a.iops / b.iops, 0.9, true),
+    ...bar('2 nodes, QD1 mean latency added by tls (issue 13: ≤ 10 µs)', 'tls QD1 mean − none QD1 mean, µs', ['tls-qd1', 'none-qd1'], ([a, b]) => a.meanUs - b.meanUs, 10, false),
+    ...bar('2 nodes, QD32 IOPS with integrity vs none (no target: reported)', 'integrity QD32 IOPS / none QD32 IOPS', ['integrity-qd32', 'none-qd32'], ([a, b]) => a.iops / b.iops, 0, true),
   ];
 }
 

@@ -11,6 +11,7 @@ DEBIAN_PACKAGES=(
   pacemaker pacemaker-cli-utils corosync resource-agents pcs crmsh   # real cluster tools
   libxml2-utils           # xmllint: ocf-tester and the agent meta-data schema checks
   iproute2 nftables       # network namespaces, link cuts, shaping
+  openssl                 # test certificates for TLS (openssl req, x509)
   dpkg-dev systemd        # the .deb: dpkg-shlibdeps for its Depends, systemd-analyze verify for the unit
 )
 

@@ -30,6 +30,8 @@ export interface BenchResourceSpec {
   daemonEnv?: Record<string, string>;
   /** write a V8 CPU profile per daemon into this directory */
   cpuProfDir?: string;
+  /** the resource's transport-security (default: the configuration's default, tls) */
+  transportSecurity?: 'tls' | 'integrity' | 'none';
 }
 
 export const RESOURCE = 'bench';
@@ -66,7 +68,8 @@ export class BenchCluster {
   /** Config, sparse disks and fresh metadata for every node. */
   async create(): Promise<void> {
     const lines = ['[resource]', `name = ${RESOURCE}`, `protocol = ${this.spec.protocol}`, `secret = ${randomBytes(12).toString('hex')}`,
-      'fencing = dont-care', '', '[volume.0]', `size = ${this.spec.sizeBytes}`, ''];
+      'fencing = dont-care', ...(this.spec.transportSecurity ? [`transport-security = ${this.spec.transportSecurity}`] : []),
+      '', '[volume.0]', `size = ${this.spec.sizeBytes}`, ''];
     this.spec.nodes.forEach((n, id) => {
       sparseFile(this.disk(n.name), this.spec.sizeBytes);
       lines.push(`[node.${n.name}]`, `id = ${id}`, `address = ${n.address}`, `volume.0.disk = ${this.disk(n.name)}`,

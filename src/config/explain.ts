@@ -33,9 +33,9 @@ function format(spec: KeySpec, value: unknown): string {
   return (spec as KeySpec<unknown>).type.format(value);
 }
 
-/** The secret is never printed: only whether it is set and how long it is. */
+/** Secrets are never printed: only whether they are set and how long they are. */
 function shown(key: string, text: string): string {
-  if (key !== 'secret') return text;
+  if (key !== 'secret' && key !== 'previous-secret') return text;
   return text === '' ? '(not set)' : `(set, ${text.length} characters)`;
 }
 

@@ -11,6 +11,8 @@ export type OnIoError = 'detach';
 export type AfterSb0Pri = 'disconnect' | 'discard-younger-primary' | 'discard-older-primary' | 'discard-zero-changes' | 'discard-least-changes' | 'discard-node';
 export type AfterSb1Pri = 'disconnect' | 'consensus' | 'discard-secondary' | 'call-pri-lost-after-sb' | 'violently-as0p';
 export type AfterSb2Pri = 'disconnect' | 'call-pri-lost-after-sb' | 'violently-as0p';
+export type TransportSecurity = 'tls' | 'integrity' | 'none';
+export type DataIntegrityAlg = 'none' | 'crc32c';
 
 /** Where a value came from, for `tandem config explain`. */
 export interface Origin {
@@ -71,6 +73,19 @@ export interface ResourceConfig {
   pingTimeoutMs: number;
   /** a single-node resource without replication (standalone = yes) */
   standalone: boolean;
+  /** how peer links are protected (transport-security) */
+  transportSecurity: TransportSecurity;
+  /** the old secret, accepted while the secret is rotated ('' when not set) */
+  previousSecret: string;
+  dataIntegrityAlg: DataIntegrityAlg;
+  /** TLS certificate files (PEM); all three or none */
+  tlsCert: string | null;
+  tlsKey: string | null;
+  tlsCa: string | null;
+  /** PSK file for NBD clients of TCP exports */
+  exportTlsPsk: string | null;
+  /** TCP exports without TLS allowed */
+  exportInsecure: boolean;
   /** the node named by after-sb-0pri = discard-node-<name>; null otherwise */
   discardNode: string | null;
   nodes: NodeConfig[];

@@ -55,6 +55,8 @@ function assemble(file: string, res: Settings<typeof RESOURCE_KEYS>, volumes: Se
     afterSb1pri: value('after-sb-1pri'), afterSb2pri: value('after-sb-2pri'), alExtents: value('al-extents'),
     resyncRate: value('resync-rate'), pingIntervalMs: value('ping-interval'), pingTimeoutMs: value('ping-timeout'),
     standalone: value('standalone'), discardNode: value('after-sb-0pri').node,
+    transportSecurity: value('transport-security'), previousSecret: value('previous-secret'), dataIntegrityAlg: value('data-integrity-alg'),
+    tlsCert: value('tls-cert'), tlsKey: value('tls-key'), tlsCa: value('tls-ca'), exportTlsPsk: value('export-tls-psk'), exportInsecure: value('export-insecure'),
     nodes: nodes.map((n) => n.node), origins,
   };
 }
@@ -282,6 +284,26 @@ function checkResource(r: ResourceConfig, sections: Sections, problems: ConfigPr
   }
   if (r.discardNode !== null && !r.nodes.some((x) => x.name === r.discardNode)) {
     problems.push(badValue(at('after-sb-0pri'), 'after-sb-0pri', raw('after-sb-0pri'), `is not a policy of this resource: no node '${r.discardNode}'`, `discard-node-<name> with a node of this resource: ${r.nodes.map((x) => x.name).join(', ')}`));
+  }
+  const tlsFiles = (['tls-cert', 'tls-key', 'tls-ca'] as const).filter((k) => resSection.entries.get(k)?.value);
+  if (tlsFiles.length > 0 && tlsFiles.length < 3) {
+    const missing = ['tls-cert', 'tls-key', 'tls-ca'].filter((k) => !(tlsFiles as readonly string[]).includes(k));
+    problems.push(badValue(at(tlsFiles[0]), tlsFiles[0], raw(tlsFiles[0]), `is set without ${missing.join(' and ')}`, 'tls-cert, tls-key and tls-ca together (certificates), or none of them (TLS with a key derived from the secret)'));
+  }
+  const exportTls = r.exportTlsPsk !== null || tlsFiles.length === 3;
+  const insecure = new Set<string>();
+  for (const node of r.nodes) {
+    for (const v of node.volumes) {
+      if (v.export?.kind !== 'tcp' || exportTls || r.exportInsecure) continue;
+      const origin = r.origins[`node.${node.name}.volume.${v.index}.export`];
+      const override = origin?.source === 'node-override';
+      const place = { file: r.file, line: origin?.line ?? resSection.line, section: override ? `node.${node.name}` : `volume.${v.index}` };
+      if (insecure.has(`${place.section}:${place.line}`)) continue; // one error per line, not per node using it
+      insecure.add(`${place.section}:${place.line}`);
+      problems.push(badValue(place, override ? `volume.${v.index}.export` : 'export', VOLUME_KEYS.export.type.format(v.export),
+        'is an NBD export on TCP without TLS: anyone who reaches the port could read and write the volume',
+        'a Unix socket path; or tcp:<host>:<port> with export-tls-psk or tls-cert/tls-key/tls-ca in [resource], or with export-insecure = yes'));
+    }
   }
   for (let i = 0; i < (r.nodes[0]?.volumes.length ?? 0); i++) {
     if (r.nodes.every((x) => x.volumes[i].disk === null)) {

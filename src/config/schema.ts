@@ -1,7 +1,7 @@
 // The one declarative schema of a resource file: every section, every key, its type, default,
 // required-ness and a one-line description (shown by `tandem config explain`). The loader
 // validates against this table and nothing else; adding a key means adding a line here.
-import type { AfterSb0Pri, AfterSb1Pri, AfterSb2Pri, Fencing, OnIoError, OnNoQuorum, Protocol, ResourceConfig } from './model.js';
+import type { AfterSb0Pri, AfterSb1Pri, AfterSb2Pri, DataIntegrityAlg, Fencing, OnIoError, OnNoQuorum, Protocol, ResourceConfig, TransportSecurity } from './model.js';
 import * as v from './values.js';
 import { assert } from '../lib/assert.js';
 
@@ -49,6 +49,14 @@ export const RESOURCE_KEYS = {
   'ping-interval': { type: v.duration(100, 120_000), default: '10s', description: 'interval between keep-alive pings on the control connection (DRBD ping-int; sent whether or not data flows)' },
   'ping-timeout': { type: v.duration(100, 30_000), default: '500ms', description: 'time a ping may take before the peer is considered lost' },
   standalone: { type: v.bool, default: 'no', description: 'yes allows a single-node resource (no replication)' },
+  'transport-security': { type: v.enumOf<TransportSecurity>('a transport security', ['tls', 'integrity', 'none']), default: 'tls', description: 'how peer links are protected: tls (TLS 1.3, encrypted and authenticated), integrity (in clear, every frame authenticated), none (in clear, only the handshake authenticated); the same on every node' },
+  'previous-secret': { type: v.text, default: '', description: 'while rotating the secret one node at a time: the old secret, still accepted from peers that do not have the new one yet' },
+  'data-integrity-alg': { type: v.enumOf<DataIntegrityAlg>('a data integrity algorithm', ['none', 'crc32c']), default: 'none', description: 'checksum on every replicated write and resync block, checked before it is written (a mismatch drops the connection and the range is resynced); the same on every node' },
+  'tls-cert': { type: v.optionalPath, default: '', description: "this node's TLS certificate (PEM, naming the node or its address); with tls-key and tls-ca, TLS authenticates with certificates instead of the secret, and TCP exports use it" },
+  'tls-key': { type: v.optionalPath, default: '', description: 'the private key of tls-cert (PEM)' },
+  'tls-ca': { type: v.optionalPath, default: '', description: "the CA certificate (PEM) that signed every node's tls-cert (and the NBD clients' certificates)" },
+  'export-tls-psk': { type: v.optionalPath, default: '', description: 'PSK file for NBD clients of TCP exports (psktool format, identity:hex-key per line; nbdinfo --tls-psk, qemu tls-creds-psk)' },
+  'export-insecure': { type: v.bool, default: 'no', description: 'yes allows TCP exports without TLS: anyone who reaches the port reads and writes the volume' },
 } satisfies Record<string, KeySpec>;
 
 export const VOLUME_KEYS = {
@@ -90,6 +98,14 @@ export const RESOURCE_FIELDS: { [K in ResourceKey]: (r: ResourceConfig) => unkno
   'ping-interval': (r) => r.pingIntervalMs,
   'ping-timeout': (r) => r.pingTimeoutMs,
   standalone: (r) => r.standalone,
+  'transport-security': (r) => r.transportSecurity,
+  'previous-secret': (r) => r.previousSecret,
+  'data-integrity-alg': (r) => r.dataIntegrityAlg,
+  'tls-cert': (r) => r.tlsCert,
+  'tls-key': (r) => r.tlsKey,
+  'tls-ca': (r) => r.tlsCa,
+  'export-tls-psk': (r) => r.exportTlsPsk,
+  'export-insecure': (r) => r.exportInsecure,
 };
 
 /** The schema checks itself when loaded: every default must be a valid value of its own type. */

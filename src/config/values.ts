@@ -180,6 +180,16 @@ export const disk: ValueType<string | null> = {
   format: (d) => d ?? 'none',
 };
 
+/** A file this node reads, or nothing (the empty default: not set). */
+export const optionalPath: ValueType<string | null> = {
+  allowed: 'an absolute path of a file, or nothing',
+  parse(text) {
+    if (text === '') return ok(null);
+    return absolutePath(text) ? ok(text) : bad('is not an absolute path');
+  },
+  format: (p) => p ?? '',
+};
+
 export const meta: ValueType<MetaPlacement> = {
   allowed: 'pmem:<absolute path of a file or devdax> or block:<absolute path of a device or file>',
   parse(text) {

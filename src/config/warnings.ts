@@ -76,6 +76,26 @@ const secretReadable: Check = (r) => {
     : [];
 };
 
+/** transport-security = none: the handshake proves the secret, then anyone on the path reads and changes the data. */
+const transportInsecure: Check = (r) =>
+  r.nodes.length >= 2 && r.transportSecurity === 'none'
+    ? [at(r, 'resource.transport-security', 'TANDEM_W_TRANSPORT_INSECURE', `resource '${r.name}': transport-security = none: replicated data crosses the network in clear and unauthenticated after the handshake; anyone on the path can read every block and change a replica's data unnoticed; use tls (the default) or at least integrity`)]
+    : [];
+
+const exportInsecure: Check = (r) => {
+  if (!r.exportInsecure || r.exportTlsPsk !== null || r.tlsCert !== null) return [];
+  const tcp = r.nodes.flatMap((n) => n.volumes.filter((v) => v.export?.kind === 'tcp').map((v) => `${n.name} volume ${v.index}`));
+  return tcp.length > 0
+    ? [at(r, 'resource.export-insecure', 'TANDEM_W_EXPORT_INSECURE', `resource '${r.name}': export-insecure = yes: the TCP exports (${tcp.join(', ')}) have no TLS; anyone who reaches their port can read and overwrite the volume; set export-tls-psk or tls-cert/tls-key/tls-ca, or export on a Unix socket`)]
+    : [];
+};
+
+/** A rotation left half done keeps a secret valid that was meant to be retired. */
+const previousSecret: Check = (r) =>
+  r.previousSecret !== ''
+    ? [at(r, 'resource.previous-secret', 'TANDEM_W_PREVIOUS_SECRET', `resource '${r.name}': previous-secret is set: peers holding the old secret are still accepted; once every node has the new secret, remove previous-secret on each node (README: Rotating the secret) to finish the rotation`)]
+    : [];
+
 function samePath(path: string): string {
   try {
     return realpathSync(path);
@@ -110,7 +130,7 @@ function sharedDisks(resources: ResourceConfig[]): Warning[] {
   return out;
 }
 
-const CHECKS: Check[] = [fencingDontCare, afterSbDiscards, afterSbManual, asyncWithStonith, quorum, secret, secretReadable, metaOnData];
+const CHECKS: Check[] = [fencingDontCare, afterSbDiscards, afterSbManual, asyncWithStonith, quorum, secret, secretReadable, metaOnData, transportInsecure, exportInsecure, previousSecret];
 
 export function warningsFor(resources: ResourceConfig[]): Warning[] {
   return [...resources.flatMap((r) => CHECKS.flatMap((check) => check(r))), ...sharedDisks(resources)];

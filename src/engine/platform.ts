@@ -111,17 +111,18 @@ export interface Platform {
   /** the volume's replication metadata (superblock, AL, bitmap) on its pmem:/block: placement */
   openMetadata(volume: VolumeConfig): VolumeMetadata;
   connector(config: ResourceConfig, localNode: string, opts: { connectOnStart: boolean }): PeerConnectorPort;
-  startExport(address: ExportAddress, name: string, backend: NbdBackend, frontend: FrontendRequest): Promise<ExportPort>;
+  startExport(address: ExportAddress, name: string, backend: NbdBackend, request: ExportRequest): Promise<ExportPort>;
   readonly handlers: HandlerRunner;
   /** settings taken from the environment by the platform, never read by the engine itself */
   readonly settings: PlatformSettings;
 }
 
-export interface FrontendRequest {
-  resource: string;
+/** What an export is for: the resource (its TLS settings for a tcp: export), the volume, the frontend. */
+export interface ExportRequest {
+  resource: ResourceConfig;
   volume: number;
-  /** the resource's `frontend` setting */
-  kind: 'auto' | 'nbd' | 'fuse' | 'none';
+  /** the resource's `frontend` setting: the block device on top of the export */
+  frontend: 'auto' | 'nbd' | 'fuse' | 'none';
 }
 
 export interface PlatformSettings {

@@ -1,4 +1,5 @@
-// One client connection: the handshake, then the transmission phase. Requests are parsed from a
+// One client connection: the handshake (with TLS after NBD_OPT_STARTTLS on a TCP listener that
+// has it), then the transmission phase. Requests are parsed from a
 // chunk queue, checked against the export before the backend sees them, and dispatched at once;
 // replies go out as each request completes (possibly out of order, as NBD allows).
 //
@@ -7,12 +8,14 @@
 // reached — a client that pipelines faster than the backend drains is slowed by TCP, not by our
 // memory.
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { assert } from '../lib/assert.js';
 import type { Logger } from '../lib/log.js';
 import { nbdErrnoOf, type NbdBackend } from './backend.js';
 import { ChunkQueue } from './chunk-queue.js';
 import { Negotiation, type ExportDirectory } from './handshake.js';
 import type { NbdExport } from './nbd-export.js';
+import { startServerTls, type NbdTls } from './tls.js';
 import {
   CMD, CMD_FLAG, NBD_ERR, REQUEST_HEADER_BYTES, REQUEST_MAGIC, decodeRequestHeader, encodeGreeting,
   encodeSimpleReply, type RequestHeader,
@@ -33,7 +36,8 @@ export interface NbdLimits {
   closeGraceMs: number;
 }
 
-type Phase = 'handshake' | 'transmission' | 'closed';
+/** 'tls': STARTTLS was acknowledged and the TLS handshake runs */
+type Phase = 'handshake' | 'tls' | 'transmission' | 'closed';
 
 /** WRITE payload that must be read and thrown away before the error reply (the stream stays in step). */
 interface Discard { header: RequestHeader; errno: number; left: number }
@@ -61,21 +65,28 @@ export class NbdConnection {
   private pumping = false;
   private uncorkScheduled = false;
   private handshakeTimer: NodeJS.Timeout | null;
+  /** the socket requests and replies travel on: the TCP or unix socket, or TLS over it */
+  private socket: Socket;
+  private readonly listeners = {
+    data: (chunk: Buffer) => this.onData(chunk),
+    drain: () => this.flowControl(),
+    error: (err: Error) => this.log.debug('nbd client socket error', { error: err.message }),
+  };
   readonly closed: Promise<void>;
 
   constructor(
-    private readonly socket: Socket,
+    socket: Socket,
     directory: ExportDirectory,
     private readonly limits: NbdLimits,
     private readonly log: Logger,
+    private readonly tls: NbdTls | null = null,
   ) {
     assert(limits.maxBufferedBytes >= limits.maxPayload + REQUEST_HEADER_BYTES, 'a full WRITE fits the buffer bound');
-    this.negotiation = new Negotiation(directory, (b) => this.send(b), log);
+    this.socket = socket;
+    this.negotiation = new Negotiation(directory, (b) => this.send(b), log, tls);
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('drain', () => this.flowControl());
-    socket.on('error', (err) => this.log.debug('nbd client socket error', { error: err.message }));
+    this.bind(socket);
     socket.on('close', () => this.onClose());
     this.handshakeTimer = setTimeout(() => this.drop('handshake not finished in time'), limits.handshakeTimeoutMs);
     this.handshakeTimer.unref();
@@ -94,6 +105,10 @@ export class NbdConnection {
       this.finishIfIdle();
     }
     return this.closed;
+  }
+
+  private bind(socket: Socket): void {
+    for (const [event, listener] of Object.entries(this.listeners)) socket.on(event, listener);
   }
 
   private onData(chunk: Buffer): void {
@@ -115,12 +130,40 @@ export class NbdConnection {
       this.pumping = false;
       this.socket.uncork();
     }
-    this.flowControl();
+    if (this.phase === 'tls') this.startTls();
+    else this.flowControl();
+  }
+
+  /** NBD_OPT_STARTTLS was acknowledged (and the ACK flushed): hand the socket to TLS, then go on haggling inside it. */
+  private startTls(): void {
+    const tcp = this.socket;
+    for (const [event, listener] of Object.entries(this.listeners)) tcp.removeListener(event, listener);
+    tcp.on('error', () => undefined); // TLS reports what goes wrong
+    // a client waits for the ACK before its TLS hello; anything it sent anyway goes to TLS
+    if (this.queue.length > 0) tcp.unshift(this.queue.take(this.queue.length));
+    if (this.paused) tcp.resume();
+    this.paused = false;
+    startServerTls(tcp, this.tls!).then((secure: TLSSocket) => {
+      if (this.phase !== 'tls') {
+        secure.destroy();
+        return;
+      }
+      this.socket = secure;
+      this.bind(secure);
+      this.negotiation!.secured();
+      this.phase = 'handshake';
+      this.log.debug('nbd client started TLS', { protocol: secure.getProtocol(), cipher: secure.getCipher().name });
+      this.pump();
+    }, (err: Error) => this.drop(`TLS handshake failed: ${err.message}`));
   }
 
   private negotiate(): void {
     const step = this.negotiation!.step(this.queue);
     if (step.kind === 'more') return;
+    if (step.kind === 'starttls') {
+      this.phase = 'tls'; // pump() starts TLS once this ACK is flushed
+      return;
+    }
     if (step.kind === 'close') {
       if (step.graceful) {
         this.log.debug('nbd handshake ended', { reason: step.reason });

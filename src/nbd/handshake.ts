@@ -1,9 +1,11 @@
 // The fixed-newstyle option haggling, from the client's flags to NBD_OPT_GO/EXPORT_NAME.
 // It consumes whole options from the connection's ChunkQueue and writes replies through `send`;
-// the connection owns the socket and decides what a 'close' means.
+// the connection owns the socket and decides what a 'close' means, and runs the TLS handshake
+// when NBD_OPT_STARTTLS was accepted (tls.ts); haggling then goes on inside TLS.
 import type { Logger } from '../lib/log.js';
 import type { ChunkQueue } from './chunk-queue.js';
 import type { NbdExport } from './nbd-export.js';
+import type { NbdTls } from './tls.js';
 import {
   FLAG_C_FIXED_NEWSTYLE, FLAG_C_NO_ZEROES, IHAVEOPT, INFO, MAX_OPTION_BYTES, MAX_STRING_BYTES, OPT,
   OPTION_HEADER_BYTES, REP, encodeExportNameReply, encodeInfoBlockSize, encodeInfoExport,
@@ -19,18 +21,28 @@ export interface ExportDirectory {
 export type NegotiationStep =
   | { kind: 'more' }
   | { kind: 'close'; reason: string; graceful: boolean }
+  /** STARTTLS was acknowledged: the TLS handshake comes next, then more options */
+  | { kind: 'starttls' }
   | { kind: 'transmission'; export: NbdExport };
 
 const KNOWN_CLIENT_FLAGS = FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES;
 
 export class Negotiation {
   private clientFlags: number | null = null;
+  private secure = false;
 
   constructor(
     private readonly directory: ExportDirectory,
     private readonly send: (b: Buffer) => void,
     private readonly log: Logger,
+    /** TLS of this listener (TCP with TLS configured), or null */
+    private readonly tls: NbdTls | null = null,
   ) {}
+
+  /** The TLS handshake after STARTTLS is done: every option is allowed from now on. */
+  secured(): void {
+    this.secure = true;
+  }
 
   step(q: ChunkQueue): NegotiationStep {
     if (this.clientFlags === null) {
@@ -56,7 +68,14 @@ export class Negotiation {
 
   /** Handles one option; returns a step when negotiation ends, undefined to read the next one. */
   private option(option: number, data: Buffer): NegotiationStep | undefined {
+    if (this.tls?.required && !this.secure && option !== OPT.STARTTLS && option !== OPT.ABORT) {
+      // EXPORT_NAME has no error reply: the spec says to end the session
+      if (option === OPT.EXPORT_NAME) return close('client asked for an export without TLS, which this export requires');
+      this.reply(option, REP.ERR_TLS_REQD, 'this export requires TLS: start it first (NBD_OPT_STARTTLS)');
+      return undefined;
+    }
     switch (option) {
+      case OPT.STARTTLS: return this.startTls(data);
       case OPT.EXPORT_NAME: return this.exportName(data);
       case OPT.ABORT:
         this.send(encodeOptionReply(option, REP.ACK));
@@ -65,11 +84,23 @@ export class Negotiation {
       case OPT.INFO:
       case OPT.GO: return this.infoOrGo(option, data);
       default:
-        // STARTTLS, STRUCTURED_REPLY (simple replies only), meta contexts and anything newer
+        // STRUCTURED_REPLY (simple replies only), meta contexts and anything newer
         this.log.debug('nbd option refused', { option });
         this.reply(option, REP.ERR_UNSUP, 'option not supported by this server');
         return undefined;
     }
+  }
+
+  private startTls(data: Buffer): NegotiationStep | undefined {
+    const problem = this.tls === null ? 'TLS is not configured for this export'
+      : this.secure ? 'TLS is already started'
+        : data.length !== 0 ? 'NBD_OPT_STARTTLS takes no data' : null;
+    if (problem !== null) {
+      this.reply(OPT.STARTTLS, this.tls === null ? REP.ERR_UNSUP : REP.ERR_INVALID, problem);
+      return undefined;
+    }
+    this.send(encodeOptionReply(OPT.STARTTLS, REP.ACK));
+    return { kind: 'starttls' };
   }
 
   /** The old way in: no error reply exists, so an unknown name ends the connection. */

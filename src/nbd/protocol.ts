@@ -18,9 +18,10 @@ export const OPT = {
   EXPORT_NAME: 1,
   ABORT: 2,
   LIST: 3,
+  STARTTLS: 5,
   INFO: 6,
   GO: 7,
-  // STARTTLS (5), STRUCTURED_REPLY (8) and later options are answered with ERR_UNSUP
+  // STRUCTURED_REPLY (8) and later options are answered with ERR_UNSUP
 } as const;
 
 export const REP = {
@@ -29,6 +30,7 @@ export const REP = {
   INFO: 3,
   ERR_UNSUP: 0x80000001,
   ERR_INVALID: 0x80000003,
+  ERR_TLS_REQD: 0x80000005,
   ERR_UNKNOWN: 0x80000006,
 } as const;
 

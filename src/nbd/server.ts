@@ -11,6 +11,7 @@ import type { NbdBackend } from './backend.js';
 import { NbdConnection, type NbdLimits } from './connection.js';
 import type { ExportDirectory } from './handshake.js';
 import { NbdExport, type NbdExportSpec } from './nbd-export.js';
+import type { NbdTls } from './tls.js';
 import { MAX_PAYLOAD_BYTES, REQUEST_HEADER_BYTES } from './protocol.js';
 
 export const DEFAULT_LIMITS: NbdLimits = {
@@ -30,7 +31,7 @@ export interface NbdServerOptions {
   log?: Logger;
 }
 
-interface Listener { server: Server; address: ExportAddress; unixPath: string | null }
+interface Listener { server: Server; address: ExportAddress; unixPath: string | null; tls: NbdTls | null }
 
 export class NbdServer implements ExportDirectory {
   private readonly exports = new Map<string, NbdExport>();
@@ -71,17 +72,21 @@ export class NbdServer implements ExportDirectory {
   /** An NBD URI for the first listener (what nbdinfo, qemu and fio take). */
   get address(): string {
     assert(this.listeners.length > 0, 'server is listening');
-    return uriFor(this.listeners[0].address, '');
+    return uriFor(this.listeners[0], '');
   }
 
   uri(exportName = '', listener = 0): string {
-    return uriFor(this.listeners[listener].address, exportName);
+    return uriFor(this.listeners[listener], exportName);
   }
 
-  /** Listen on a unix socket or TCP address; TCP port 0 picks a free port (see the result). */
-  async listen(address: ExportAddress): Promise<ExportAddress> {
+  /**
+   * Listen on a unix socket or TCP address; TCP port 0 picks a free port (see the result). With
+   * `tls` (TCP only) clients can start TLS (NBD_OPT_STARTTLS), and must unless it says otherwise.
+   */
+  async listen(address: ExportAddress, tls: NbdTls | null = null): Promise<ExportAddress> {
     if (this.closing) throw new TandemError('TANDEM_E_STATE', 'NBD server is closing');
-    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    assert(tls === null || address.kind === 'tcp', 'TLS only on TCP listeners');
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket, tls));
     if (address.kind === 'unix') await removeStaleSocket(address.path);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(listenError(address, err)));
@@ -90,7 +95,7 @@ export class NbdServer implements ExportDirectory {
     });
     server.on('error', (err) => this.log.error('nbd listener error', { error: err.message }));
     const bound = boundAddress(server, address);
-    this.listeners.push({ server, address: bound, unixPath: address.kind === 'unix' ? address.path : null });
+    this.listeners.push({ server, address: bound, unixPath: address.kind === 'unix' ? address.path : null, tls });
     return bound;
   }
 
@@ -115,32 +120,33 @@ export class NbdServer implements ExportDirectory {
   }
 
   /** maxConnections counts clients across all listeners of this server. */
-  private accept(socket: Socket): void {
+  private accept(socket: Socket, tls: NbdTls | null): void {
     if (this.closing || this.connections.size >= this.limits.maxConnections) {
       if (!this.closing) this.log.warn('nbd client refused: connection limit reached', { limit: this.limits.maxConnections });
       socket.destroy();
       return;
     }
-    const conn = new NbdConnection(socket, this, this.limits, this.log);
+    const conn = new NbdConnection(socket, this, this.limits, this.log, tls);
     this.connections.add(conn);
     void conn.closed.then(() => this.connections.delete(conn));
   }
 }
 
 /** A server with one export that is also the default: what the daemon runs per volume. */
-export async function serveExport(address: ExportAddress, spec: NbdExportSpec, options: Omit<NbdServerOptions, 'exports'> = {}): Promise<NbdServer> {
-  const server = new NbdServer({ ...options, exports: [spec], defaultExport: spec.name });
-  await server.listen(address);
+export async function serveExport(address: ExportAddress, spec: NbdExportSpec, options: Omit<NbdServerOptions, 'exports'> & { tls?: NbdTls | null } = {}): Promise<NbdServer> {
+  const { tls, ...rest } = options;
+  const server = new NbdServer({ ...rest, exports: [spec], defaultExport: spec.name });
+  await server.listen(address, address.kind === 'tcp' ? tls ?? null : null);
   return server;
 }
 
 export type { NbdBackend, NbdExportSpec, NbdLimits };
 
-function uriFor(address: ExportAddress, exportName: string): string {
+function uriFor({ address, tls }: Listener, exportName: string): string {
   const name = encodeURIComponent(exportName);
   if (address.kind === 'unix') return `nbd+unix:///${name}?socket=${address.path}`;
   const host = address.host.includes(':') ? `[${address.host}]` : address.host;
-  return `nbd://${host}:${address.port}/${name}`;
+  return `${tls?.required ? 'nbds' : 'nbd'}://${host}:${address.port}/${name}`;
 }
 
 function boundAddress(server: Server, requested: ExportAddress): ExportAddress {

@@ -4,36 +4,51 @@
 // with the reason.
 //
 // Two ways to receive: `next()` pulls one message at a time (the handshake), `attach()` pushes
-// every message to a handler (an established link). Messages that arrive while nobody listens
-// are held, and the socket is paused, so what is held is bounded by one read.
+// every message to a handler (an established link). Frames are decoded only when someone takes
+// them, and the socket is paused while nobody does, so what waits is bounded by one read; it also
+// lets the handshake change the rules between two frames of one read: trailers after
+// authentication (protectSending/protectReceiving), TLS after the clear negotiation (startTls).
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { assert } from '../lib/assert.js';
 import { TandemError } from '../lib/errors.js';
 import { encodeFrame } from '../wire/codec.js';
 import { FrameReader } from '../wire/frame-reader.js';
+import type { FrameOpener, FrameSealer } from '../wire/frame-seal.js';
 import type { WireMessage } from '../wire/messages.js';
 import type { StreamStats } from './transport.js';
 
 type Handler = (msg: WireMessage) => void;
 
 export class FramedSocket {
+  private current: Socket;
   private readonly reader: FrameReader;
-  private readonly held: WireMessage[] = [];
+  private sealer: FrameSealer | null = null;
   private handler: Handler | null = null;
   private waiter: { resolve: (msg: WireMessage) => void; reject: (err: Error) => void } | null = null;
   private paused = false;
   private corked = false;
+  private delivering = false;
   private closeReason: string | null = null;
   private readonly closeListeners: Array<(reason: string) => void> = [];
   private readonly counters = { bytesSent: 0, bytesReceived: 0, framesSent: 0, framesReceived: 0 };
+  private readonly listeners = {
+    data: (chunk: Buffer) => this.receive(chunk),
+    end: () => this.destroy('peer closed the connection'),
+    error: (err: Error) => this.destroy(`socket error: ${err.message}`),
+    close: () => this.destroy('connection closed'),
+  };
 
-  constructor(readonly socket: Socket, maxPayloadBytes: number) {
+  constructor(socket: Socket, maxPayloadBytes: number) {
     this.reader = new FrameReader(maxPayloadBytes);
+    this.current = socket;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.receive(chunk));
-    socket.on('end', () => this.destroy('peer closed the connection'));
-    socket.on('error', (err) => this.destroy(`socket error: ${err.message}`));
-    socket.on('close', () => this.destroy('connection closed'));
+    this.bind(socket);
+  }
+
+  /** The socket frames travel on: the TCP socket, or the TLS socket over it after startTls. */
+  get socket(): Socket {
+    return this.current;
   }
 
   get closed(): boolean {
@@ -41,11 +56,21 @@ export class FramedSocket {
   }
 
   get remote(): string {
-    return `${this.socket.remoteAddress}:${this.socket.remotePort}`;
+    return `${this.current.remoteAddress}:${this.current.remotePort}`;
   }
 
   raiseFrameLimit(maxPayloadBytes: number): void {
     this.reader.setMaxPayloadBytes(maxPayloadBytes);
+  }
+
+  /** Every frame sent from now on carries the trailers of `sealer`. */
+  protectSending(sealer: FrameSealer): void {
+    this.sealer = sealer;
+  }
+
+  /** Every frame decoded from now on must carry the trailers `opener` checks. */
+  protectReceiving(opener: FrameOpener): void {
+    this.reader.setOpener(opener);
   }
 
   send(msg: WireMessage): void {
@@ -67,12 +92,16 @@ export class FramedSocket {
   private uncorkNow(): void {
     if (!this.corked) return;
     this.corked = false;
-    this.socket.uncork();
+    this.current.uncork();
   }
 
   private write(msg: WireMessage): void {
-    for (const buffer of encodeFrame(msg)) {
-      this.socket.write(buffer);
+    const flags = this.sealer?.flagsFor(msg.type) ?? 0;
+    const buffers = encodeFrame(msg, flags);
+    const trailer = this.sealer?.trailer(buffers, flags) ?? null;
+    if (trailer !== null) buffers.push(trailer);
+    for (const buffer of buffers) {
+      this.current.write(buffer);
       this.counters.bytesSent += buffer.length;
     }
     this.counters.framesSent++;
@@ -86,44 +115,50 @@ export class FramedSocket {
   private corkForTick(): void {
     if (this.corked) return;
     this.corked = true;
-    this.socket.cork();
-    process.nextTick(() => this.uncorkNow()); // a no-op if sendNow() or destroy() came first
+    const socket = this.current;
+    socket.cork();
+    process.nextTick(() => {
+      // a no-op if sendNow() or destroy() came first; startTls may have replaced the socket
+      if (this.corked && this.current === socket) this.uncorkNow();
+    });
   }
 
   /** Bytes written and not yet handed to the kernel (the send-side bound). */
   get queuedBytes(): number {
-    return this.socket.writableLength;
+    return this.current.writableLength;
   }
 
   /** The next message (handshake use). Rejects when the socket closes first. */
   next(): Promise<WireMessage> {
     assert(this.handler === null && this.waiter === null, 'one reader at a time');
-    const msg = this.held.shift();
-    // Held messages are delivered even after close: a Refuse often arrives together with the FIN.
-    if (msg !== undefined) {
-      this.resumeIfIdle();
+    // Frames already received are delivered even after close: a Refuse often arrives with the FIN.
+    const msg = this.decode();
+    if (msg !== null) {
+      this.flowControl();
       return Promise.resolve(msg);
     }
     if (this.closeReason !== null) return Promise.reject(closedError(this.closeReason));
-    this.resumeIfIdle();
-    return new Promise((resolve, reject) => { this.waiter = { resolve, reject }; });
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+      this.flowControl();
+    });
   }
 
-  /** Deliver every message from now on to `handler`, starting with any held ones. */
+  /** Deliver every message from now on to `handler`, starting with any already received. */
   attach(handler: Handler): void {
     assert(this.handler === null && this.waiter === null, 'attached once, after the handshake');
     this.handler = handler;
-    this.deliverHeld();
+    this.deliver();
   }
 
   pauseDelivery(): void {
     this.paused = true;
-    this.socket.pause();
+    this.flowControl();
   }
 
   resumeDelivery(): void {
     this.paused = false;
-    this.deliverHeld();
+    this.deliver();
   }
 
   onClose(listener: (reason: string) => void): void {
@@ -131,25 +166,68 @@ export class FramedSocket {
     else this.closeListeners.push(listener);
   }
 
-  /** Flush what is queued, then close (a goodbye message may precede it). */
-  end(reason: string): void {
-    if (this.closed) return;
-    this.socket.end();
+  /**
+   * STARTTLS: from now on frames travel inside TLS on this connection. Call between handshake
+   * steps, right after the last clear frame was sent or received; `secure` runs the TLS
+   * handshake (client or server) over the TCP socket. Rejects, with the TLS error, when that
+   * handshake fails; the connection is then closed.
+   */
+  async startTls(secure: (tcp: Socket) => Promise<TLSSocket>): Promise<TLSSocket> {
+    assert(this.handler === null && this.waiter === null && !this.closed, 'TLS starts between handshake steps');
+    this.uncorkNow();
+    const tcp = this.current;
+    this.unbind(tcp); // TLS owns the TCP socket now; destroy() still reaches it through `current`
+    tcp.once('error', () => undefined); // reported by TLS, not thrown
+    const rest = this.reader.takeUnparsed();
+    if (rest.length > 0) tcp.unshift(rest); // the TLS socket reads what the TCP socket holds first
+    let tls: TLSSocket;
+    try {
+      tls = await secure(tcp);
+    } catch (err) {
+      this.destroy(`TLS handshake failed: ${(err as Error).message}`);
+      throw err;
+    }
+    if (this.closed) {
+      tls.destroy();
+      throw closedError(this.closeReason!);
+    }
+    this.current = tls;
+    this.bind(tls);
+    this.flowControl();
+    return tls;
+  }
+
+  /** Flush what is queued, then close (a goodbye message may precede it); `flushed` runs once it is out, or failed. */
+  end(reason: string, flushed?: () => void): void {
+    if (this.closed) {
+      flushed?.();
+      return;
+    }
+    const socket = this.current;
+    socket.end(() => flushed?.());
     const timer = setTimeout(() => this.destroy(reason), 1000);
     timer.unref();
-    this.socket.once('close', () => clearTimeout(timer));
+    socket.once('close', () => clearTimeout(timer));
     this.markClosed(reason);
   }
 
   destroy(reason: string): void {
     // frames sent earlier in this tick reach the kernel first, as they would have uncorked
-    if (!this.socket.destroyed) this.uncorkNow();
-    this.socket.destroy();
+    if (!this.current.destroyed) this.uncorkNow();
+    this.current.destroy();
     this.markClosed(reason);
   }
 
   stats(): StreamStats {
     return { ...this.counters, queuedBytes: this.queuedBytes };
+  }
+
+  private bind(socket: Socket): void {
+    for (const [event, listener] of Object.entries(this.listeners)) socket.on(event, listener);
+  }
+
+  private unbind(socket: Socket): void {
+    for (const [event, listener] of Object.entries(this.listeners)) socket.removeListener(event, listener);
   }
 
   private markClosed(reason: string): void {
@@ -163,39 +241,50 @@ export class FramedSocket {
   private receive(chunk: Buffer): void {
     if (this.closed) return;
     this.counters.bytesReceived += chunk.length;
-    let messages: WireMessage[];
+    this.reader.append(chunk);
+    this.deliver();
+  }
+
+  /** The next decoded message, or null; a malformed frame closes the socket. */
+  private decode(): WireMessage | null {
+    let msg: WireMessage | null;
     try {
-      messages = this.reader.push(chunk);
+      msg = this.reader.next();
     } catch (err) {
       assert(err instanceof TandemError && err.code === 'TANDEM_E_PROTOCOL', 'the reader only raises protocol errors');
       this.destroy(`protocol error: ${err.message}`);
-      return;
+      return null;
     }
-    this.counters.framesReceived += messages.length;
-    this.held.push(...messages);
-    this.deliverHeld();
+    if (msg !== null) this.counters.framesReceived++;
+    return msg;
   }
 
-  private deliverHeld(): void {
-    while (this.held.length > 0 && !this.closed) {
-      if (this.waiter !== null) {
-        const waiter = this.waiter;
-        this.waiter = null;
-        waiter.resolve(this.held.shift()!);
-      } else if (this.handler !== null && !this.paused) {
-        this.handler(this.held.shift()!);
-      } else {
-        break;
+  private deliver(): void {
+    if (this.delivering) return; // a handler that resumes delivery re-enters here: the loop goes on
+    this.delivering = true;
+    try {
+      while (!this.closed && (this.waiter !== null || (this.handler !== null && !this.paused))) {
+        const msg = this.decode();
+        if (msg === null) break;
+        if (this.waiter !== null) {
+          const waiter = this.waiter;
+          this.waiter = null;
+          waiter.resolve(msg);
+        } else {
+          this.handler!(msg);
+        }
       }
+    } finally {
+      this.delivering = false;
     }
-    this.resumeIfIdle();
+    this.flowControl();
   }
 
-  /** Read more only while nothing is held and delivery is not paused: holds one read at most. */
-  private resumeIfIdle(): void {
+  /** Read more only while someone takes messages: what waits undecoded is one read at most. */
+  private flowControl(): void {
     if (this.closed) return;
-    if (this.held.length === 0 && !this.paused) this.socket.resume();
-    else this.socket.pause();
+    if (this.waiter !== null || (this.handler !== null && !this.paused)) this.current.resume();
+    else this.current.pause();
   }
 }
 

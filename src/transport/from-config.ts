@@ -1,6 +1,6 @@
 // The TCP transport's settings for one node of a resource, taken from the effective
 // configuration: its own [node.*] address to listen on, the other nodes as peers, the secret
-// and DRBD-style ping timings.
+// (and the previous one during a rotation), transport security and DRBD-style ping timings.
 import { TandemError } from '../lib/errors.js';
 import type { HostPort, ResourceConfig } from '../config/model.js';
 import type { TcpTransportOptions } from './tcp.js';
@@ -17,8 +17,14 @@ export function tcpTransportOptions(resource: ResourceConfig, localNode: string)
     resource: resource.name,
     nodeId: self.id,
     secret: resource.secret,
+    ...(resource.previousSecret === '' ? {} : { previousSecret: resource.previousSecret }),
+    security: {
+      mode: resource.transportSecurity,
+      dataIntegrity: resource.dataIntegrityAlg,
+      certificates: resource.tlsCert && resource.tlsKey && resource.tlsCa ? { cert: resource.tlsCert, key: resource.tlsKey, ca: resource.tlsCa } : null,
+    },
     listen: formatHostPort(self.address),
-    peers: resource.nodes.filter((n) => n !== self).map((n) => ({ nodeId: n.id, address: formatHostPort(n.address) })),
+    peers: resource.nodes.filter((n) => n !== self).map((n) => ({ nodeId: n.id, address: formatHostPort(n.address), name: n.name })),
     pingIntervalMs: resource.pingIntervalMs,
     pingTimeoutMs: resource.pingTimeoutMs,
   };

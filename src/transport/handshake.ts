@@ -1,36 +1,52 @@
-// The per-socket handshake: versioned Hello, then mutual HMAC challenge-response with the
-// resource secret. It runs on each of the two sockets of a connection attempt; only when both
-// have passed does the transport form a link, so no data message is ever delivered unauthenticated.
+// The per-socket handshake: versioned Hello, the security negotiation, TLS when agreed, then
+// mutual HMAC challenge-response with the resource secret. It runs on each of the two sockets of
+// a connection attempt; only when both have passed does the transport form a link, so no data
+// message is ever delivered unauthenticated.
 //
-//   dialer                                     acceptor
-//   Hello(versions, ids, role, nonce)  ───▶    checks resource, ids, versions, admission
-//   AuthChallenge(Cd)                  ───▶    ◀─── Hello(versions, ids, role, nonce)  (or Refuse)
-//                                              ◀─── AuthChallenge(Ca)
-//   AuthResponse(mac(Ca…))             ───▶    ◀─── AuthResponse(mac(Cd…))
-//   AuthResult(ok | refused, reason)   ───▶    ◀─── AuthResult(ok | refused, reason)
+//   dialer                                      acceptor
+//   Hello(versions, ids, role, nonce)   ───▶
+//   Security(mode, tls auth, alg, key ids) ──▶  checks resource, ids, versions, security, admission
+//                                        ◀───   Hello, Security(…, the key id both hold)  (or Refuse)
+//   ── transport-security = tls: TLS 1.3 from here on (dialer = client; PSK or certificates) ──
+//   AuthChallenge(Cd)                   ───▶    ◀─── AuthChallenge(Ca)
+//   AuthResponse(mac(Ca…))              ───▶    ◀─── AuthResponse(mac(Cd…))
+//   AuthResult(ok | refused, reason)    ───▶    ◀─── AuthResult(ok | refused, reason)
+//   ── frames after each side's AuthResult carry the agreed trailers (frame-seal.ts) ──
 //
 // mac(C) = HMAC-SHA256(secret, label ‖ C ‖ responder's own challenge ‖ responder id ‖
-// challenger id ‖ socket role ‖ connection nonce ‖ resource): bound to both nonces and to the
-// direction, so a response can be neither replayed nor reflected back to its sender.
+// challenger id ‖ socket role ‖ connection nonce ‖ resource ‖ transcript): bound to both nonces
+// and to the direction, so a response can be neither replayed nor reflected back to its sender,
+// and to the transcript (SHA-256 of the four clear Hello and Security frames), so nothing said
+// in clear can have been changed on the way. The secret is the one both hold (key ids), which
+// lets a node accept its previous secret while the secret is rotated one node at a time.
 // Any step may instead receive Refuse (code, text): the attempt fails with the peer's reason.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import { TandemError } from '../lib/errors.js';
+import { encodeFrame } from '../wire/codec.js';
+import { FrameOpener, FrameSealer } from '../wire/frame-seal.js';
 import type { MessageOf, WireMessage } from '../wire/messages.js';
 import { fitText, HANDSHAKE_MESSAGES, type REFUSE_CODES, type SOCKET_ROLES } from '../wire/messages.js';
 import { MAX_PAYLOAD_BYTES, negotiateVersion, type VersionRange } from '../wire/version.js';
 import type { Clock } from './clock.js';
 import type { FramedSocket } from './framed-socket.js';
+import { frameMacKeys, tlsPsk, type PeerSecret } from './secrets.js';
+import { certificateNames, nameMismatch, tlsClient, tlsServer, type LinkSecurity, type TlsAuth } from './security.js';
 
 export type RefuseCode = (typeof REFUSE_CODES)[number];
 export type SocketRole = (typeof SOCKET_ROLES)[number];
 
-const MAC_LABEL = Buffer.from('tandem-peer-auth-v1');
+const MAC_LABEL = Buffer.from('tandem-peer-auth-v2');
 
 export interface LocalIdentity {
   resource: string;
   nodeId: number;
-  secret: Buffer;
+  /** the secrets this node accepts: the current one first, then the previous one during a rotation */
+  secrets: PeerSecret[];
   versions: VersionRange;
+  security: LinkSecurity;
+  /** names a peer's certificate may carry (its node name, its address): certificate checks */
+  peerNames(peerNodeId: number): string[];
 }
 
 export interface HandshakeResult {
@@ -52,7 +68,8 @@ export class HandshakeFailure extends TandemError {
 
 function hintFor(code: RefuseCode | 'closed'): string {
   switch (code) {
-    case 'auth': return "set the same 'secret' in [resource] on both nodes";
+    case 'auth': return "set the same 'secret' in [resource] on both nodes (during a rotation: the old one as 'previous-secret')";
+    case 'security': return "set the same transport-security, data-integrity-alg and TLS authentication (tls-cert/tls-key/tls-ca, or none of them) on every node of the resource";
     case 'version': return 'upgrade the older node so both speak a common protocol version';
     case 'resource': case 'node-id': return "check the [node.*] sections (ids and addresses) on both nodes";
     default: return 'the transport retries by itself';
@@ -68,16 +85,26 @@ export interface DialParams {
 /** Admission of an incoming Hello by the transport (known peer, race rule); null admits. */
 export type Admit = (hello: MessageOf<'Hello'>) => { code: RefuseCode; reason: string } | null;
 
+type Security = MessageOf<'Security'>;
+
 export async function dial(sock: FramedSocket, local: LocalIdentity, params: DialParams, clock: Clock, timeoutMs: number): Promise<HandshakeResult> {
   return withDeadline(sock, clock, timeoutMs, params.peerNodeId, async () => {
-    sendHello(sock, local, params.peerNodeId, params.role, params.connectionNonce);
-    const challenge = randomBytes(32);
-    sock.send({ type: 'AuthChallenge', nonce: challenge });
+    const myHello = helloFor(local, params.peerNodeId, params.role, params.connectionNonce);
+    const myOffer = securityOf(local, local.secrets.map((s) => s.id));
+    sock.send(myHello);
+    sock.send(myOffer);
     const hello = await expect(sock, 'Hello', params.peerNodeId);
     const mismatch = checkReply(hello, local, params);
     if (mismatch) refuse(sock, mismatch.code, mismatch.reason, params.peerNodeId);
     const version = agreeVersion(sock, local, hello);
-    await authenticate(sock, local, { ...params, challenge });
+    const answer = await expect(sock, 'Security', params.peerNodeId);
+    const problem = checkSecurity(local, answer, params.peerNodeId);
+    if (problem) refuse(sock, problem.code, problem.reason, params.peerNodeId);
+    const secret = local.secrets.find((s) => s.id.equals(answer.keyIds[0]));
+    if (answer.keyIds.length !== 1 || !secret) refuse(sock, 'protocol', 'the peer chose a secret this node did not offer', params.peerNodeId);
+    const transcript = transcriptOf(myHello, myOffer, hello, answer);
+    if (local.security.mode === 'tls') await startTls(sock, local, secret, params.peerNodeId, true);
+    await authenticate(sock, local, { ...params, secret, transcript, dialer: true });
     return { peerNodeId: params.peerNodeId, role: params.role, connectionNonce: params.connectionNonce, protocolVersion: version };
   });
 }
@@ -89,24 +116,36 @@ export async function accept(sock: FramedSocket, local: LocalIdentity, admit: Ad
     const problem = checkHello(hello, local);
     if (problem) refuse(sock, problem.code, problem.reason, hello.senderNodeId);
     const version = agreeVersion(sock, local, hello);
+    const offer = await expect(sock, 'Security', hello.senderNodeId);
+    const mismatch = checkSecurity(local, offer, hello.senderNodeId);
+    if (mismatch) refuse(sock, mismatch.code, mismatch.reason, hello.senderNodeId);
+    const secret = commonSecret(sock, local, offer, hello.senderNodeId);
     // Admission last: it may give up our own outgoing attempt, so only for a Hello we can accept.
     const verdict = admit(hello);
     if (verdict) refuse(sock, verdict.code, verdict.reason, hello.senderNodeId);
     peerNodeId = hello.senderNodeId;
-    sendHello(sock, local, hello.senderNodeId, hello.socketRole, hello.connectionNonce);
-    const challenge = randomBytes(32);
-    sock.send({ type: 'AuthChallenge', nonce: challenge });
+    const myHello = helloFor(local, hello.senderNodeId, hello.socketRole, hello.connectionNonce);
+    const myAnswer = securityOf(local, [secret.id]);
+    sock.send(myHello);
+    sock.send(myAnswer);
+    const transcript = transcriptOf(hello, offer, myHello, myAnswer);
     const params = { peerNodeId: hello.senderNodeId, role: hello.socketRole, connectionNonce: Buffer.from(hello.connectionNonce) };
-    await authenticate(sock, local, { ...params, challenge });
+    if (local.security.mode === 'tls') await startTls(sock, local, secret, hello.senderNodeId, false);
+    await authenticate(sock, local, { ...params, secret, transcript, dialer: false });
     return { ...params, protocolVersion: version };
   });
 }
 
-function sendHello(sock: FramedSocket, local: LocalIdentity, peerNodeId: number, role: SocketRole, nonce: Buffer): void {
-  sock.send({
+function helloFor(local: LocalIdentity, peerNodeId: number, role: SocketRole, nonce: Buffer): MessageOf<'Hello'> {
+  return {
     type: 'Hello', versionMin: local.versions.min, versionMax: local.versions.max, resource: local.resource,
     senderNodeId: local.nodeId, peerNodeId, socketRole: role, connectionNonce: nonce,
-  });
+  };
+}
+
+function securityOf(local: LocalIdentity, keyIds: Buffer[]): Security {
+  const { mode, dataIntegrity, certificates } = local.security;
+  return { type: 'Security', mode, tlsAuth: certificates ? 'certificate' : 'psk', dataIntegrity, keyIds };
 }
 
 /** What an acceptor checks in any Hello before admission. */
@@ -133,6 +172,38 @@ function checkReply(hello: MessageOf<'Hello'>, local: LocalIdentity, params: Dia
   return null;
 }
 
+/** Both ends must protect the link the same way: a difference is refused, naming both settings. */
+function checkSecurity(local: LocalIdentity, theirs: Security, peerNodeId: number): { code: RefuseCode; reason: string } | null {
+  const mine = securityOf(local, []);
+  const differs = (what: string, a: string, b: string): { code: RefuseCode; reason: string } => ({
+    code: 'security', reason: `${what} differs: node ${local.nodeId} uses ${a}, node ${peerNodeId} uses ${b}; both ends must agree`,
+  });
+  if (theirs.mode !== mine.mode) return differs('transport-security', mine.mode, theirs.mode);
+  if (mine.mode === 'tls' && theirs.tlsAuth !== mine.tlsAuth) {
+    const what = (auth: string): string => (auth === 'psk' ? 'a key derived from the secret (no tls-cert)' : 'certificates (tls-cert, tls-key, tls-ca)');
+    return differs('TLS authentication', what(mine.tlsAuth), what(theirs.tlsAuth));
+  }
+  if (theirs.dataIntegrity !== mine.dataIntegrity) return differs('data-integrity-alg', mine.dataIntegrity, theirs.dataIntegrity);
+  return null;
+}
+
+/** The first of the dialer's secrets (newest first) that this node holds too. */
+function commonSecret(sock: FramedSocket, local: LocalIdentity, offer: Security, peerNodeId: number): PeerSecret {
+  for (const id of offer.keyIds) {
+    const secret = local.secrets.find((s) => s.id.equals(id));
+    if (secret) return secret;
+  }
+  const ids = (list: Buffer[]): string => list.map((id) => id.toString('hex')).join(' and ');
+  return refuse(sock, 'auth', `no secret in common: node ${peerNodeId} holds secret id ${ids(offer.keyIds)}, node ${local.nodeId} ` +
+    `holds ${ids(local.secrets.map((s) => s.id))} (key ids, not the secrets)`, peerNodeId);
+}
+
+function transcriptOf(...messages: WireMessage[]): Buffer {
+  const hash = createHash('sha256');
+  for (const msg of messages) for (const buffer of encodeFrame(msg)) hash.update(buffer);
+  return hash.digest();
+}
+
 function agreeVersion(sock: FramedSocket, local: LocalIdentity, hello: MessageOf<'Hello'>): number {
   const remote = { min: hello.versionMin, max: hello.versionMax };
   const version = negotiateVersion(local.versions, remote);
@@ -143,15 +214,40 @@ function agreeVersion(sock: FramedSocket, local: LocalIdentity, hello: MessageOf
   return version;
 }
 
+/** STARTTLS on this socket; a failed TLS handshake is refused as 'security' (or 'auth' for a PSK). */
+async function startTls(sock: FramedSocket, local: LocalIdentity, secret: PeerSecret, peerNodeId: number, dialer: boolean): Promise<void> {
+  const peerNames = local.peerNames(peerNodeId);
+  const auth: TlsAuth = local.security.certificates ? { certificates: local.security.certificates, peerNames } : tlsPsk(secret, local.resource);
+  let tls: TLSSocket;
+  try {
+    tls = await sock.startTls((tcp) => (dialer ? tlsClient(tcp, auth) : tlsServer(tcp, auth)));
+  } catch (err) {
+    const how = 'psk' in auth ? 'with the key derived from the secret' : 'with certificates';
+    throw new HandshakeFailure('psk' in auth ? 'auth' : 'security', 'local', `TLS handshake ${how} with node ${peerNodeId} failed: ${(err as Error).message}`, peerNodeId);
+  }
+  if (!dialer && !('psk' in auth)) {
+    // the client's certificate is verified against tls-ca by TLS; its name is ours to check
+    const cert = tls.getPeerCertificate();
+    if (!certificateNames(cert, peerNames)) {
+      tls.destroy();
+      throw new HandshakeFailure('security', 'local', `node ${peerNodeId}: ${nameMismatch(cert, peerNames).message}`, peerNodeId);
+    }
+  }
+}
+
 interface AuthParams extends DialParams {
-  challenge: Buffer;
+  secret: PeerSecret;
+  transcript: Buffer;
+  dialer: boolean;
 }
 
 async function authenticate(sock: FramedSocket, local: LocalIdentity, p: AuthParams): Promise<void> {
+  const challenge = randomBytes(32);
+  sock.send({ type: 'AuthChallenge', nonce: challenge });
   const theirs = await expect(sock, 'AuthChallenge', p.peerNodeId);
-  sock.send({ type: 'AuthResponse', mac: mac(local, theirs.nonce, p.challenge, local.nodeId, p.peerNodeId, p) });
+  sock.send({ type: 'AuthResponse', mac: mac(local, p, theirs.nonce, challenge, local.nodeId, p.peerNodeId) });
   const response = await expect(sock, 'AuthResponse', p.peerNodeId);
-  const expected = mac(local, p.challenge, theirs.nonce, p.peerNodeId, local.nodeId, p);
+  const expected = mac(local, p, challenge, theirs.nonce, p.peerNodeId, local.nodeId);
   if (!timingSafeEqual(expected, response.mac)) {
     sock.send({ type: 'AuthResult', ok: false, reason: `node ${local.nodeId} rejected the HMAC response: the shared secret differs` });
     throw new HandshakeFailure('auth', 'local', `node ${p.peerNodeId} failed authentication: its HMAC response does not match this node's secret`, p.peerNodeId);
@@ -159,15 +255,30 @@ async function authenticate(sock: FramedSocket, local: LocalIdentity, p: AuthPar
   // Verified: from here on this peer may send full-size frames.
   sock.raiseFrameLimit(MAX_PAYLOAD_BYTES);
   sock.send({ type: 'AuthResult', ok: true, reason: '' });
+  const [dialerChallenge, acceptorChallenge] = p.dialer ? [challenge, theirs.nonce] : [theirs.nonce, challenge];
+  const protection = protectionOf(local, p, dialerChallenge, acceptorChallenge);
+  if (protection) sock.protectSending(new FrameSealer(protection.send));
   const result = await expect(sock, 'AuthResult', p.peerNodeId);
   if (!result.ok) throw new HandshakeFailure('auth', 'remote', result.reason, p.peerNodeId);
+  if (protection) sock.protectReceiving(new FrameOpener(protection.receive));
 }
 
-function mac(local: LocalIdentity, challenge: Buffer, responderChallenge: Buffer, responderId: number, challengerId: number, p: DialParams): Buffer {
+/** The frame trailers both ends agreed on, per direction, or null when frames carry none. */
+function protectionOf(local: LocalIdentity, p: AuthParams, dialerChallenge: Buffer, acceptorChallenge: Buffer) {
+  const payloadChecksum = local.security.dataIntegrity === 'crc32c';
+  const keys = local.security.mode === 'integrity' ? frameMacKeys(p.secret, p.transcript, dialerChallenge, acceptorChallenge, p.dialer) : null;
+  if (!payloadChecksum && keys === null) return null;
+  return {
+    send: { payloadChecksum, macKey: keys?.send ?? null },
+    receive: { payloadChecksum, macKey: keys?.receive ?? null },
+  };
+}
+
+function mac(local: LocalIdentity, p: AuthParams, challenge: Buffer, responderChallenge: Buffer, responderId: number, challengerId: number): Buffer {
   const ids = Buffer.from([responderId, challengerId, p.role === 'data' ? 0 : 1]);
-  return createHmac('sha256', local.secret)
+  return createHmac('sha256', p.secret.key)
     .update(MAC_LABEL).update(challenge).update(responderChallenge).update(ids)
-    .update(p.connectionNonce).update(local.resource, 'utf8')
+    .update(p.connectionNonce).update(local.resource, 'utf8').update(p.transcript)
     .digest();
 }
 

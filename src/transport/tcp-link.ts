@@ -2,10 +2,16 @@
 // one, acks and pings on the other, so an ack never waits behind megabytes of writes.
 //
 // Liveness: every pingIntervalMs a Ping goes out on the control socket; no PingAck within
-// pingTimeoutMs closes the link ("ping timeout"). Back-pressure: sendData returns false once
-// queuedBytesMax bytes wait on the data socket, and 'drain' follows when they are gone; a sender
-// that ignores it is a bug (asserted at twice the bound plus a frame). The control socket gets a fixed bound:
-// a peer that stops reading it is treated as dead.
+// pingTimeoutMs closes the link ("ping timeout"). In the same beat, a data socket that carried
+// nothing since the last one gets a Ping too (its PingAck has no deadline: it may wait behind
+// bulk data): when bytes were cut out of a frame on the way, these keep arriving, complete the
+// damaged frame (or TLS record), and its check fails, so the link drops instead of waiting for
+// the rest of a frame forever while the control socket looks healthy.
+//
+// Back-pressure: sendData returns false once queuedBytesMax bytes wait on the data socket, and
+// 'drain' follows when they are gone; a sender that ignores it is a bug (asserted at twice the
+// bound plus a frame). The control socket gets a fixed bound: a peer that stops reading it is
+// treated as dead.
 import { EventEmitter } from 'node:events';
 import { assert } from '../lib/assert.js';
 import { HEADER_BYTES } from '../wire/codec.js';
@@ -23,6 +29,8 @@ export interface LinkTimings {
 
 const CONTROL_QUEUED_BYTES_MAX = 4 * 1024 * 1024;
 const PINGS_IN_FLIGHT_MAX = 64;
+/** data-socket keepalives not yet answered; beyond this the peer does not read and no more are sent */
+const DATA_PROBES_MAX = 16;
 const MAX_FRAME_BYTES = HEADER_BYTES + MAX_PAYLOAD_BYTES;
 
 export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
@@ -31,6 +39,9 @@ export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
   private pingId = 0;
   private readonly pings = new Map<number, { sentAtMs: number; resolve: (rttMs: number) => void; reject: (err: Error) => void; timer: TimerHandle }>();
   private pingTimer: TimerHandle | null = null;
+  /** ids of keepalive Pings sent on the data socket and not yet answered */
+  private readonly dataProbes = new Set<number>();
+  private dataSentSinceBeat = false;
   private lastPingRttMs: number | null = null;
   private readonly connectedAtMs: number;
 
@@ -63,6 +74,7 @@ export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
 
   sendData(msg: WireMessage): boolean {
     if (this.closed) return false;
+    this.dataSentSinceBeat = true;
     this.data.send(msg);
     const queued = this.data.queuedBytes;
     assert(queued <= 2 * this.timings.queuedBytesMax + MAX_FRAME_BYTES, 'the sender waits for drain once sendData returned false');
@@ -126,9 +138,17 @@ export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
       ping.reject(new Error(`link closed: ${reason}`));
     }
     this.pings.clear();
-    if (sayGoodbye) this.control.send({ type: 'Disconnect', reason: fitText(reason) });
-    this.control.end(reason);
-    this.data.destroy(reason);
+    if (sayGoodbye) {
+      // The data socket closes once the goodbye has left: closed first, it would reach the peer
+      // before the Disconnect (more often under TLS, whose end takes longer) and hide the reason.
+      this.control.send({ type: 'Disconnect', reason: fitText(reason) });
+      const dataGone = (): void => this.data.destroy(reason);
+      this.control.end(reason, dataGone);
+      setTimeout(dataGone, 1000).unref();
+    } else {
+      this.control.end(reason);
+      this.data.destroy(reason);
+    }
     this.emit('close', reason);
   }
 
@@ -159,6 +179,7 @@ export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
   }
 
   private onPingAck(id: number): void {
+    if (this.dataProbes.delete(id)) return;
     const ping = this.pings.get(id);
     if (ping === undefined) {
       this.close(`protocol error: PingAck ${id} answers no Ping`);
@@ -174,8 +195,19 @@ export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
     this.pingTimer = this.clock.setTimer(this.timings.pingIntervalMs, () => {
       if (this.closed) return;
       if (this.pings.size === 0) this.ping().catch(() => undefined);
+      this.keepDataAlive();
       this.schedulePing();
     });
+  }
+
+  private keepDataAlive(): void {
+    if (!this.dataSentSinceBeat && this.dataProbes.size < DATA_PROBES_MAX) {
+      const id = this.pingId;
+      this.pingId = (this.pingId + 1) >>> 0;
+      this.dataProbes.add(id);
+      this.data.send({ type: 'Ping', id });
+    }
+    this.dataSentSinceBeat = false;
   }
 
   private onDataDrain(): void {

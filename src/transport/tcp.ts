@@ -1,5 +1,6 @@
 // The TCP transport: two connections per peer (data and control, DRBD's data and meta sockets),
-// authenticated with the resource secret, kept alive with pings, re-established with backoff.
+// authenticated with the resource secret, protected as transport-security says (TLS 1.3 by
+// default, see security.ts), kept alive with pings, re-established with backoff.
 //
 // Per-peer connection state machine (names as DRBD's connection states):
 //
@@ -34,6 +35,8 @@ import { MAX_HANDSHAKE_PAYLOAD_BYTES, PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { FramedSocket } from './framed-socket.js';
 import { accept, dial, HandshakeFailure, type HandshakeResult, type LocalIdentity, type RefuseCode, type SocketRole } from './handshake.js';
+import { peerSecrets } from './secrets.js';
+import { DEFAULT_SECURITY, loadLinkSecurity, type SecuritySettings } from './security.js';
 import { TcpLink } from './tcp-link.js';
 import type { PeerLink, Transport, TransportEvents } from './transport.js';
 
@@ -41,12 +44,18 @@ export interface TcpPeer {
   nodeId: number;
   /** host:port, [v6]:port */
   address: string;
+  /** the node's name ([node.NAME]): a name its TLS certificate may carry, besides its address */
+  name?: string;
 }
 
 export interface TcpTransportOptions {
   resource: string;
   nodeId: number;
   secret: string;
+  /** accepted besides `secret` while the secret is rotated one node at a time */
+  previousSecret?: string;
+  /** how links are protected (default: TLS with a key derived from the secret, no payload checksum) */
+  security?: SecuritySettings;
   /** host:port to listen on (port 0: any free port, see address()) */
   listen: string;
   peers: TcpPeer[];
@@ -83,7 +92,7 @@ const DEFAULTS = {
 const UNIDENTIFIED_SOCKETS_MAX = 16;
 const JITTER = 0.25;
 /** Failures that say something about configuration or the peer, worth an event and a warning. */
-const REPORTED_CODES: ReadonlySet<string> = new Set<RefuseCode>(['version', 'resource', 'node-id', 'auth', 'busy', 'protocol']);
+const REPORTED_CODES: ReadonlySet<string> = new Set<RefuseCode>(['version', 'resource', 'node-id', 'auth', 'busy', 'protocol', 'security']);
 
 interface Attempt {
   readonly direction: 'outgoing' | 'incoming';
@@ -109,8 +118,9 @@ interface PeerSlot {
 }
 
 export class TcpTransport extends EventEmitter<TransportEvents> implements Transport {
-  private readonly options: Required<Omit<TcpTransportOptions, 'versions' | 'secret'>>;
+  private readonly options: Required<Omit<TcpTransportOptions, 'versions' | 'secret' | 'previousSecret' | 'security'>>;
   private readonly local: LocalIdentity;
+  private readonly settings: SecuritySettings;
   private readonly slots = new Map<number, PeerSlot>();
   private readonly unidentified = new Set<FramedSocket>();
   private readonly log: Logger;
@@ -119,21 +129,28 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
 
   constructor(options: TcpTransportOptions) {
     super();
+    // the secrets go into `local` as keys only: nothing else here holds them (nor could log them)
+    const { secret: _secret, previousSecret: _previous, security: _security, versions: _versions, ...timings } = options;
     this.options = {
       ...DEFAULTS,
       clock: systemClock,
       random: Math.random,
       logger: createLogger({ component: 'transport', resource: options.resource, nodeId: options.nodeId }),
-      ...withoutUndefined(options),
-    } as Required<Omit<TcpTransportOptions, 'versions' | 'secret'>>;
+      ...withoutUndefined(timings),
+    } as Required<Omit<TcpTransportOptions, 'versions' | 'secret' | 'previousSecret' | 'security'>>;
     this.log = this.options.logger;
+    assert(options.secret.length > 0, 'a resource secret is configured');
+    this.settings = options.security ?? DEFAULT_SECURITY;
+    const names = new Map(options.peers.map((p) => [p.nodeId, [p.name, parseAddress(p.address).host].filter((n): n is string => !!n)]));
     this.local = {
       resource: options.resource,
       nodeId: options.nodeId,
-      secret: Buffer.from(options.secret, 'utf8'),
+      secrets: peerSecrets(options.resource, options.secret, options.previousSecret),
       versions: options.versions ?? { min: PROTOCOL_VERSION_MIN, max: PROTOCOL_VERSION_MAX },
+      // certificates are loaded in start(); until then no attempt runs
+      security: { mode: this.settings.mode, dataIntegrity: this.settings.dataIntegrity, certificates: null },
+      peerNames: (id) => names.get(id) ?? [],
     };
-    assert(this.local.secret.length > 0, 'a resource secret is configured');
     for (const peer of options.peers) {
       assert(peer.nodeId !== options.nodeId && !this.slots.has(peer.nodeId), 'peer node ids are distinct');
       const { host, port } = parseAddress(peer.address);
@@ -146,6 +163,7 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
   /** Listen, then (unless connectOnStart is false) start connecting to every configured peer. */
   async start(): Promise<void> {
     assert(this.server === null && !this.stopped, 'started once');
+    this.local.security = await loadLinkSecurity(this.settings);
     const { host, port } = parseAddress(this.options.listen);
     const server = createServer((socket) => this.onIncoming(socket));
     this.server = server;
@@ -156,7 +174,11 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
       })));
       server.listen(port, host, () => resolve());
     });
-    this.log.info('listening', { address: this.options.listen, port: this.address().port });
+    this.log.info('listening', {
+      address: this.options.listen, port: this.address().port, transportSecurity: this.settings.mode,
+      tlsAuth: this.settings.mode === 'tls' ? (this.settings.certificates ? 'certificate' : 'psk') : undefined,
+      dataIntegrityAlg: this.settings.dataIntegrity, keyIds: this.local.secrets.map((s) => `${s.label} ${s.id.toString('hex')}`),
+    });
     if (this.options.connectOnStart) for (const slot of this.slots.values()) this.connect(slot.nodeId);
   }
 

@@ -8,10 +8,17 @@
 //   | u32   | u16    | u16   | u16   | u16    | u32     | u32     | fields, then tail
 //   +-------+--------+-------+-------+--------+---------+---------+------------------
 //   magic   0x54414e44 "TAND"            format  FRAME_FORMAT (version.ts)
-//   type    MESSAGES[*].id               flags, reserved: 0 (no flag is defined yet)
-//   length  payload bytes, ≤ the reader's limit (MAX_PAYLOAD_BYTES, or less before auth)
+//   type    MESSAGES[*].id               reserved: 0
+//   flags   FRAME_FLAG bits: which trailers follow the payload (none before authentication)
+//   length  payload bytes, ≤ the reader's limit (MAX_PAYLOAD_BYTES, or less before auth);
+//           the trailers are not counted: their size follows from the flags
 //   hdr crc CRC-32 (zlib) of bytes 0..15: a corrupt length never makes us wait for or allocate
-//           a bogus amount; the payload is protected by TCP (and, later, an integrity stage)
+//           a bogus amount
+//
+// Trailers, in this order, after the payload (what they hold: frame-seal.ts):
+//   payload checksum  4 bytes, CRC32C of the payload (data-integrity-alg = crc32c)
+//   MAC               16 bytes, keyed MAC over sequence number, header, payload and checksum
+//                     (transport-security = integrity)
 //
 // Decoding is strict: any frame that is not exactly what the catalogue declares raises
 // TANDEM_E_PROTOCOL, and the caller drops the connection. Nothing else is ever thrown for bad
@@ -24,6 +31,17 @@ import type { Field, Fields } from './schema.js';
 import { FRAME_FORMAT, FRAME_MAGIC, MAX_PAYLOAD_BYTES } from './version.js';
 
 export const HEADER_BYTES = 20;
+
+export const FRAME_FLAG = { payloadChecksum: 0x1, mac: 0x2 } as const;
+const KNOWN_FLAGS = FRAME_FLAG.payloadChecksum | FRAME_FLAG.mac;
+export const CHECKSUM_TRAILER_BYTES = 4;
+export const MAC_TRAILER_BYTES = 16;
+export const MAX_TRAILER_BYTES = CHECKSUM_TRAILER_BYTES + MAC_TRAILER_BYTES;
+
+/** Bytes of trailers a frame with these header flags carries after its payload. */
+export function trailerBytes(flags: number): number {
+  return (flags & FRAME_FLAG.payloadChecksum ? CHECKSUM_TRAILER_BYTES : 0) + (flags & FRAME_FLAG.mac ? MAC_TRAILER_BYTES : 0);
+}
 
 const NAME_BY_ID = new Map<number, MessageName>(
   (Object.keys(MESSAGES) as MessageName[]).map((name) => [MESSAGES[name].id, name]),
@@ -41,11 +59,17 @@ export function protocolError(message: string, details: Record<string, unknown> 
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
+/** Messages whose last field is bulk data (a tail): the ones a payload checksum covers. */
+export const DATA_MESSAGES: ReadonlySet<MessageName> = new Set(
+  (Object.keys(MESSAGES) as MessageName[]).filter((name) => Object.values(MESSAGES[name].fields as Fields).some((f) => f.kind === 'tail')),
+);
+
 /**
  * Encode a message as one frame: the header and fields in one buffer, then the tail (bulk data)
- * as its own buffer, never copied. Write them together (cork/uncork or writev).
+ * as its own buffer, never copied. Write them together (cork/uncork or writev). `flags` announce
+ * trailers the caller appends (frame-seal.ts); the payload is the same whatever they are.
  */
-export function encodeFrame(msg: WireMessage): Buffer[] {
+export function encodeFrame(msg: WireMessage, flags = 0): Buffer[] {
   const fields = MESSAGES[msg.type].fields as Fields;
   const record = msg as unknown as Record<string, unknown>;
   const tailBuffer = tailOf(fields, record);
@@ -53,7 +77,7 @@ export function encodeFrame(msg: WireMessage): Buffer[] {
   const payloadBytes = fieldBytes + (tailBuffer?.length ?? 0);
   if (payloadBytes > MAX_PAYLOAD_BYTES) fail(`${msg.type} frame of ${payloadBytes} bytes fits the frame limit`);
   const head = Buffer.allocUnsafe(HEADER_BYTES + fieldBytes);
-  writeHeader(head, MESSAGES[msg.type].id, payloadBytes);
+  writeHeader(head, MESSAGES[msg.type].id, payloadBytes, flags);
   const end = writeFields(head, HEADER_BYTES, fields, record, msg.type);
   assert(end === head.length, 'encoded size matches the computed size');
   return tailBuffer && tailBuffer.length > 0 ? [head, tailBuffer] : [head];
@@ -102,11 +126,12 @@ function headerCrc(buf: Buffer): number {
   return (c ^ -1) >>> 0;
 }
 
-function writeHeader(buf: Buffer, typeId: number, payloadBytes: number): void {
+function writeHeader(buf: Buffer, typeId: number, payloadBytes: number, flags: number): void {
+  assert((flags & ~KNOWN_FLAGS) === 0, 'only defined frame flags are sent');
   buf.writeUInt32BE(FRAME_MAGIC, 0);
   buf.writeUInt16BE(FRAME_FORMAT, 4);
   buf.writeUInt16BE(typeId, 6);
-  buf.writeUInt16BE(0, 8);
+  buf.writeUInt16BE(flags, 8);
   buf.writeUInt16BE(0, 10);
   buf.writeUInt32BE(payloadBytes, 12);
   buf.writeUInt32BE(headerCrc(buf), 16);
@@ -240,6 +265,8 @@ function writeBits(buf: Buffer, at: number, width: number, names: readonly strin
 export interface FrameHeader {
   typeId: number;
   name: MessageName;
+  /** FRAME_FLAG bits; which ones a frame must carry is the reader's decision */
+  flags: number;
   payloadBytes: number;
 }
 
@@ -257,12 +284,12 @@ export function decodeHeader(buf: Buffer, maxPayloadBytes: number): FrameHeader 
   if (name === undefined) throw protocolError(`unknown message type 0x${typeId.toString(16)}`, { typeId });
   const flags = buf.readUInt16BE(8);
   const reserved = buf.readUInt16BE(10);
-  if (flags !== 0 || reserved !== 0) throw protocolError(`${name}: undefined header flags 0x${flags.toString(16)}/0x${reserved.toString(16)}`, { flags, reserved });
+  if ((flags & ~KNOWN_FLAGS) !== 0 || reserved !== 0) throw protocolError(`${name}: undefined header flags 0x${flags.toString(16)}/0x${reserved.toString(16)}`, { flags, reserved });
   const payloadBytes = buf.readUInt32BE(12);
   if (payloadBytes > maxPayloadBytes) {
     throw protocolError(`${name}: payload of ${payloadBytes} bytes exceeds the limit of ${maxPayloadBytes}`, { payloadBytes, maxPayloadBytes });
   }
-  return { typeId, name, payloadBytes };
+  return { typeId, name, flags, payloadBytes };
 }
 
 /** Decode a payload; Buffer fields of kind tail are slices of `payload` (no copy). */
@@ -276,10 +303,11 @@ export function decodePayload(name: MessageName, payload: Buffer): WireMessage {
   return record as unknown as WireMessage;
 }
 
-/** Decode one complete frame held in `frame` (header + payload). */
+/** Decode one complete frame held in `frame` (header + payload, no trailers). */
 export function decodeFrame(frame: Buffer, maxPayloadBytes = MAX_PAYLOAD_BYTES): WireMessage {
   if (frame.length < HEADER_BYTES) throw protocolError(`frame of ${frame.length} bytes is shorter than a header`);
   const header = decodeHeader(frame, maxPayloadBytes);
+  if (header.flags !== 0) throw protocolError(`${header.name}: frame flags 0x${header.flags.toString(16)} where none are expected`);
   if (frame.length !== HEADER_BYTES + header.payloadBytes) {
     throw protocolError(`${header.name}: frame is ${frame.length} bytes, header says ${HEADER_BYTES + header.payloadBytes}`);
   }

@@ -19,7 +19,17 @@ export const WIRE_DISK_STATES = [
 export const SOCKET_ROLES = ['data', 'control'] as const;
 export const REFUSE_CODES = [
   'version', 'resource', 'node-id', 'auth', 'busy', 'race', 'timeout', 'protocol',
+  // protocol 2
+  'security',
 ] as const;
+/** transport-security: how a link is protected after the handshake (src/transport/security.ts) */
+export const TRANSPORT_SECURITY_MODES = ['none', 'integrity', 'tls'] as const;
+/** how TLS authenticates the two ends: a key derived from the secret, or certificates */
+export const TLS_AUTH_METHODS = ['psk', 'certificate'] as const;
+/** data-integrity-alg: the checksum every frame with bulk data carries */
+export const DATA_INTEGRITY_ALGS = ['none', 'crc32c'] as const;
+/** a secret's public identifier (src/transport/secrets.ts) */
+export const KEY_ID_BYTES = 8;
 
 const NONCE_BYTES = 32;
 const MAC_BYTES = 32;
@@ -149,6 +159,23 @@ export const MESSAGES = {
   },
   ReadRequest: { id: 0x47, fields: { volume: u16, requestId: u32, offset: safe, length: u32 } },
   ReadReply: { id: 0x48, fields: { volume: u16, requestId: u32, errno: u16, data: tail(MAX_DATA_BYTES) } },
+
+  // --- protocol 2 ---
+  /**
+   * Handshake, right after Hello on each socket: how the sender protects the link. Both ends must
+   * state the same mode, TLS authentication and data-integrity-alg, or the acceptor refuses
+   * ('security'). keyIds: the dialer lists the secrets it holds (current first, then a previous
+   * one during a rotation); the acceptor answers with the one id both hold.
+   */
+  Security: {
+    id: 0x07,
+    fields: {
+      mode: enumOf(TRANSPORT_SECURITY_MODES),
+      tlsAuth: enumOf(TLS_AUTH_METHODS),
+      dataIntegrity: enumOf(DATA_INTEGRITY_ALGS),
+      keyIds: arrayOf(fixed(KEY_ID_BYTES), { min: 1, max: 2 }),
+    },
+  },
 } as const;
 
 export type MessageName = keyof typeof MESSAGES;
@@ -157,7 +184,7 @@ export type WireMessage = { [N in MessageName]: MessageOf<N> }[MessageName];
 
 /** Messages allowed before a socket is authenticated. */
 export const HANDSHAKE_MESSAGES: ReadonlySet<MessageName> = new Set<MessageName>([
-  'Hello', 'AuthChallenge', 'AuthResponse', 'AuthResult', 'Refuse',
+  'Hello', 'AuthChallenge', 'AuthResponse', 'AuthResult', 'Refuse', 'Security',
 ]);
 
 /** `text` cut to TEXT_MAX_BYTES of UTF-8 on a character boundary, so any reason can be sent. */

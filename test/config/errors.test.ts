@@ -105,6 +105,16 @@ const CASES: Array<[string, string, (F: string) => string[]]> = [
     `${F}:16: section [node.a.b]: 'a.b' is not a node name; allowed: a host name: letters, digits, - and _ (at most 63 characters, starting with a letter or digit)`]],
   ['node names differing in case', withLine(16, '[node.ALPHA]'), (F) => [
     `${F}:16: section [node.ALPHA]: node 'ALPHA' is the same host name as [node.alpha] (line 12); allowed: unique node names (host names ignore case)`]],
+  ['a TCP export without TLS', withLine(10, 'export = tcp:10.0.0.9:10809'), (F) => [
+    `${F}:10: key 'export' in [volume.0]: 'tcp:10.0.0.9:10809' is an NBD export on TCP without TLS: anyone who reaches the port could read and write the volume; allowed: a Unix socket path; or tcp:<host>:<port> with export-tls-psk or tls-cert/tls-key/tls-ca in [resource], or with export-insecure = yes`]],
+  ['a TCP export of one node, without TLS', withAppended('volume.0.export = tcp:10.0.0.2:10809'), (F) => [
+    `${F}:19: key 'volume.0.export' in [node.bravo]: 'tcp:10.0.0.2:10809' is an NBD export on TCP without TLS: anyone who reaches the port could read and write the volume; allowed: a Unix socket path; or tcp:<host>:<port> with export-tls-psk or tls-cert/tls-key/tls-ca in [resource], or with export-insecure = yes`]],
+  ['a certificate without its key and CA', withLine(6, 'tls-cert = /etc/tandem/alpha.crt'), (F) => [
+    `${F}:6: key 'tls-cert' in [resource]: '/etc/tandem/alpha.crt' is set without tls-key and tls-ca; allowed: tls-cert, tls-key and tls-ca together (certificates), or none of them (TLS with a key derived from the secret)`]],
+  ['an unknown transport security', withLine(6, 'transport-security = ssl'), (F) => [
+    `${F}:6: key 'transport-security' in [resource]: 'ssl' is not a transport security; allowed: tls, integrity, none`]],
+  ['a relative PSK file', withLine(6, 'export-tls-psk = r0.psk'), (F) => [
+    `${F}:6: key 'export-tls-psk' in [resource]: 'r0.psk' is not an absolute path; allowed: an absolute path of a file, or nothing`]],
   ['no [resource] section', TWO_NODES.split('\n').slice(6).join('\n'), (F) => [`${F}: no [resource] section; allowed: one [resource] section with at least name = <resource name>`]],
 ];
 
@@ -149,8 +159,8 @@ t.test('a node listens on one address:port per resource', async (t) => {
 
 t.test('a node exports each socket or port once, across volumes and resources', async (t) => {
   const dir = configDir(t, {
-    'r0.ini': withAppended('volume.0.export = tcp:[::1]:10809'),
-    'r1.ini': TWO_NODES.replace(/r0/g, 'r1').replace(/7789/g, '7790').replace('/run/tandem/r1-0.nbd', '/run/tandem/r0-0.nbd') + 'volume.0.export = tcp:[::1]:10809\n',
+    'r0.ini': withLine(6, 'export-insecure = yes', withAppended('volume.0.export = tcp:[::1]:10809')),
+    'r1.ini': withLine(6, 'export-insecure = yes', TWO_NODES.replace(/r0/g, 'r1').replace(/7789/g, '7790').replace('/run/tandem/r1-0.nbd', '/run/tandem/r0-0.nbd') + 'volume.0.export = tcp:[::1]:10809\n'),
   });
   const errors = (loadError(dir).details.errors as Array<{ message: string }>).map((e) => e.message);
   t.same(errors, [

@@ -20,6 +20,7 @@ al-extents = 6433
 resync-rate = 100MiB/s
 ping-interval = 2s
 ping-timeout = 300ms
+export-tls-psk = /etc/tandem/db.psk
 
 [volume.0]
 disk = /dev/vg0/db0
@@ -107,7 +108,7 @@ t.test('three nodes with a diskless tiebreaker, IPv6, host names, TCP exports an
   ], 'diskless: no metadata even where [volume.N] has meta');
   t.equal(charlie.id, 31);
   t.notOk('node.charlie.volume.0.meta' in r.origins);
-  t.same(r.origins['node.bravo.volume.1.export'], { source: 'node-override', file: `${dir}/db.conf`, line: 37 });
+  t.same(r.origins['node.bravo.volume.1.export'], { source: 'node-override', file: `${dir}/db.conf`, line: 38 });
   t.same(loadConfig(dir).warnings.map((w) => w.code), ['TANDEM_W_AFTER_SB_MANUAL', 'TANDEM_W_ASYNC_FENCING'],
     'protocol B with STONITH is the one unsafe choice here; the after-sb policies are not automatic yet');
 });

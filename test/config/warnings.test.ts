@@ -84,6 +84,20 @@ t.test('a missing or short secret', async (t) => {
   t.same(warnings(t, { 'r0.ini': withLine(4, 'secret = abcd1234') }).list, [], '8 characters are enough');
 });
 
+t.test('transport-security = none, a TCP export without TLS, a rotation left open', async (t) => {
+  const none = warnings(t, { 'r0.ini': withLine(6, 'transport-security = none') }).list;
+  t.same(none.map((w) => [w.code, w.line, w.key]), [['TANDEM_W_TRANSPORT_INSECURE', 6, 'transport-security']]);
+  t.match(none[0].message, /replicated data crosses the network in clear and unauthenticated after the handshake; anyone on the path can read every block and change a replica's data unnoticed; use tls/);
+  t.same(warnings(t, { 'r0.ini': withLine(6, 'transport-security = integrity') }).list, [], 'integrity protects every frame');
+  const insecure = warnings(t, { 'r0.ini': withLine(6, 'export-insecure = yes', withLine(10, 'export = tcp:10.0.0.9:10809')) }).list;
+  t.same(insecure.map((w) => [w.code, w.line]), [['TANDEM_W_EXPORT_INSECURE', 6]]);
+  t.match(insecure[0].message, /the TCP exports \(alpha volume 0, bravo volume 0\) have no TLS; anyone who reaches their port can read and overwrite the volume/);
+  t.same(warnings(t, { 'r0.ini': withLine(6, 'export-insecure = yes') }).list, [], 'no TCP export: nothing is exposed');
+  const rotation = warnings(t, { 'r0.ini': withLine(6, 'previous-secret = old-horse-battery') }).list;
+  t.same(rotation.map((w) => [w.code, w.line]), [['TANDEM_W_PREVIOUS_SECRET', 6]]);
+  t.match(rotation[0].message, /peers holding the old secret are still accepted; once every node has the new secret, remove previous-secret/);
+});
+
 t.test('a secret in a file other users can read', async (t) => {
   const dir = configDir(t, { 'r0.ini': TWO_NODES });
   chmodSync(`${dir}/r0.ini`, 0o644);

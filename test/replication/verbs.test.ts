@@ -15,7 +15,7 @@ t.test('verbs, protocol B, two volumes, TCP export', async (t) => {
   // volume 1 of node a is exported over TCP instead of a unix socket
   const ini = `${cluster.configDir}/vb.ini`;
   const { readFileSync, writeFileSync } = await import('node:fs');
-  writeFileSync(ini, readFileSync(ini, 'utf8').replace(`volume.1.export = ${files.socket('a', 1)}`, `volume.1.export = tcp:127.0.0.1:${nbdPort}`));
+  writeFileSync(ini, readFileSync(ini, 'utf8').replace(`volume.1.export = ${files.socket('a', 1)}`, `volume.1.export = tcp:127.0.0.1:${nbdPort}`).replace('[resource]', '[resource]\nexport-insecure = yes'));
   await bringUp(cluster, 'vb', ['a', 'b']);
   await promoteAndSync(cluster, 'vb', 'a', ['b']);
   const s = await status(cluster, 'a', 'vb');

@@ -5,6 +5,7 @@ import t from 'tap';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../src/lib/log.js';
+import { keyId } from '../../src/transport/secrets.js';
 import { TcpTransport, type TcpTransportOptions } from '../../src/transport/tcp.js';
 import type { PeerLink } from '../../src/transport/transport.js';
 import { encodeFrame, HEADER_BYTES } from '../../src/wire/codec.js';
@@ -39,8 +40,12 @@ async function stranger(port: number, bytes: Buffer[]): Promise<{ messages: Wire
 }
 
 const hello = (over: Partial<Extract<WireMessage, { type: 'Hello' }>> = {}): Buffer[] => encodeFrame({
-  type: 'Hello', versionMin: 1, versionMax: 1, resource: 'r-adm', senderNodeId: 2, peerNodeId: 1, socketRole: 'data',
+  type: 'Hello', versionMin: 2, versionMax: 2, resource: 'r-adm', senderNodeId: 2, peerNodeId: 1, socketRole: 'data',
   connectionNonce: Buffer.alloc(16, 3), ...over,
+});
+/** Security as a node of the default settings says it, holding the secret 'pw' (its key id is public). */
+const security = (over: Partial<Extract<WireMessage, { type: 'Security' }>> = {}): Buffer[] => encodeFrame({
+  type: 'Security', mode: 'tls', tlsAuth: 'psk', dataIntegrity: 'none', keyIds: [keyId(Buffer.from('pw'), 'r-adm')], ...over,
 });
 
 t.test('strangers and bad Hellos are refused, nothing reaches a link', async (t) => {
@@ -64,18 +69,32 @@ t.test('strangers and bad Hellos are refused, nothing reaches a link', async (t)
 
   const wrongResource = await stranger(port, hello({ resource: 'other' }));
   t.match(wrongResource.messages, [{ type: 'Refuse', code: 'resource', text: /resource 'other' is not configured here/ }]);
-  const unknownNode = await stranger(port, hello({ senderNodeId: 7 }));
+  const oldVersion = await stranger(port, hello({ versionMin: 1, versionMax: 1 }));
+  t.match(oldVersion.messages, [{ type: 'Refuse', code: 'version', text: /this node speaks 2\.\.2, node 2 speaks 1\.\.1/ }], 'a version-1 node (no transport security) is refused');
+  const unknownNode = await stranger(port, [...hello({ senderNodeId: 7 }), ...security()]);
   t.match(unknownNode.messages, [{ type: 'Refuse', code: 'node-id', text: /node 7 is not a peer/ }]);
   const wrongTarget = await stranger(port, hello({ peerNodeId: 5 }));
   t.match(wrongTarget.messages, [{ type: 'Refuse', code: 'node-id', text: /dialed node id 5, but this is node 1/ }]);
 
-  const noSecret = await stranger(port, [...hello(), ...encodeFrame({ type: 'AuthChallenge', nonce: Buffer.alloc(32) }),
-    ...encodeFrame({ type: 'AuthResponse', mac: Buffer.alloc(32) })]);
-  t.match(noSecret.messages.map((m) => m.type), ['Hello', 'AuthChallenge', 'AuthResponse', 'AuthResult']);
-  t.match(noSecret.messages[3], { type: 'AuthResult', ok: false, reason: /shared secret differs/ });
-  const twice = await Promise.all([stranger(port, hello({ connectionNonce: Buffer.alloc(16, 9) })), stranger(port, hello({ connectionNonce: Buffer.alloc(16, 9) }))]);
+  const clear = await stranger(port, [...hello(), ...security({ mode: 'none' })]);
+  t.match(clear.messages, [{ type: 'Refuse', code: 'security', text: 'transport-security differs: node 1 uses tls, node 2 uses none; both ends must agree' }]);
+  const certificates = await stranger(port, [...hello(), ...security({ tlsAuth: 'certificate' })]);
+  t.match(certificates.messages, [{ type: 'Refuse', code: 'security', text: /TLS authentication differs: node 1 uses a key derived from the secret \(no tls-cert\), node 2 uses certificates/ }]);
+  const checksums = await stranger(port, [...hello(), ...security({ dataIntegrity: 'crc32c' })]);
+  t.match(checksums.messages, [{ type: 'Refuse', code: 'security', text: 'data-integrity-alg differs: node 1 uses none, node 2 uses crc32c; both ends must agree' }]);
+  const noSecret = await stranger(port, [...hello(), ...security({ keyIds: [Buffer.alloc(8, 1)] })]);
+  t.match(noSecret.messages, [{ type: 'Refuse', code: 'auth', text: /no secret in common: node 2 holds secret id 0101010101010101, node 1 holds [0-9a-f]{16}/ }]);
+  const twice = await Promise.all([stranger(port, [...hello({ connectionNonce: Buffer.alloc(16, 9) }), ...security()]), stranger(port, [...hello({ connectionNonce: Buffer.alloc(16, 9) }), ...security()])]);
   t.match(twice.flatMap((s) => s.messages).filter((m) => m.type === 'Refuse'), [{ code: 'protocol', text: /a second data socket for one connection attempt/ }]);
   t.equal(links, 0, 'no link was formed');
+});
+
+t.test('a stranger who replays a key id it saw still cannot answer the challenge (transport-security = none)', async (t) => {
+  const server = await node(t, 1, [{ nodeId: 2, address: '127.0.0.1:9' }], { reconnectMinMs: 60_000, reconnectMaxMs: 60_000, security: { mode: 'none', dataIntegrity: 'none', certificates: null } });
+  const replay = await stranger(server.address().port, [...hello(), ...security({ mode: 'none' }),
+    ...encodeFrame({ type: 'AuthChallenge', nonce: Buffer.alloc(32) }), ...encodeFrame({ type: 'AuthResponse', mac: Buffer.alloc(32) })]);
+  t.match(replay.messages.map((m) => m.type), ['Hello', 'Security', 'AuthChallenge', 'AuthResponse', 'AuthResult']);
+  t.match(replay.messages[4], { type: 'AuthResult', ok: false, reason: /shared secret differs/ });
 });
 
 t.test('silent sockets are bounded and time out', async (t) => {
