@@ -1,0 +1,132 @@
+// The daemon's one io_uring (src/platform/node/native/uring.c): requests go in with a tag, and
+// each tag's Promise settles with the kernel's result (bytes, 0, or -errno) when it completes.
+// Tags are slots of fixed arrays, reused: no Map, no closure per request on the hot path.
+import { loadAddon } from '../../lib/native-addon.js';
+
+export interface OpenedFile {
+  fd: number;
+  sizeBytes: number;
+  isBlockDevice: boolean;
+  /** opened with O_DIRECT */
+  direct: boolean;
+  /** errno of an O_DIRECT open the filesystem refused (EINVAL), else 0 */
+  directRefused: number;
+  /** BLKSSZGET on a block device; 512 for a file */
+  logicalBlockSize: number;
+  /** statx STATX_DIOALIGN: 0 when the filesystem does not say */
+  dioOffsetAlign: number;
+  dioMemAlign: number;
+}
+
+interface UringAddon {
+  init(completions: Float64Array, onComplete: (count: number) => void, entries: number): { sqEntries: number; cqEntries: number };
+  open(path: string, wantDirect: boolean, callback: (err: (Error & { errno: number }) | null, info: OpenedFile | null) => void): void;
+  read(tag: number, fd: number, buffer: Buffer, offset: number): void;
+  write(tag: number, fd: number, buffer: Buffer, offset: number, dsync: boolean): void;
+  fsync(tag: number, fd: number): void;
+  fallocate(tag: number, fd: number, mode: number, offset: number, length: number): void;
+  close(tag: number, fd: number): void;
+  misalignment(buffer: Buffer, align: number): number;
+}
+
+let addon: UringAddon | undefined;
+
+export function uringAddon(): UringAddon {
+  addon ??= loadAddon<UringAddon>({
+    file: 'tandem_uring.node', envVar: 'TANDEM_URING_ADDON', buildDir: 'src/platform/node/native/build/Release',
+    what: 'the io_uring addon', devPackage: 'liburing-dev', library: 'liburing2',
+  });
+  return addon;
+}
+
+/** Open off the event loop (the threadpool): open(2), statx, and the block device ioctls. */
+export function openFile(path: string, wantDirect: boolean): Promise<OpenedFile> {
+  return new Promise((resolve, reject) => {
+    uringAddon().open(path, wantDirect, (err, info) => (err ? reject(err) : resolve(info!)));
+  });
+}
+
+/** `buffer`'s address modulo `align` (0: usable for O_DIRECT). */
+export function misalignment(buffer: Buffer, align: number): number {
+  return uringAddon().misalignment(buffer, align);
+}
+
+const SUBMISSION_ENTRIES = 256;
+/** completions reaped per call into JS */
+const COMPLETION_BATCH = 256;
+
+type Submit = (tag: number) => void;
+
+export class Ring {
+  private static instance: Ring | undefined;
+
+  /** settles every request of the process; created with the first device */
+  static get(): Ring {
+    Ring.instance ??= new Ring();
+    return Ring.instance;
+  }
+
+  private readonly addon = uringAddon();
+  private readonly completions = new Float64Array(2 * COMPLETION_BATCH);
+  private readonly resolvers: Array<((result: number) => void) | undefined>;
+  /** what the kernel reads from or writes to until the request completes: kept from the GC */
+  private readonly held: unknown[];
+  private readonly freeTags: number[];
+  /** requests beyond the completion queue's size wait here (the kernel would have to buffer them) */
+  private readonly waiting: Array<{ submit: Submit; hold: unknown; resolve: (result: number) => void }> = [];
+
+  private constructor() {
+    const { cqEntries } = this.addon.init(this.completions, (count) => this.complete(count), SUBMISSION_ENTRIES);
+    this.resolvers = new Array(cqEntries).fill(undefined);
+    this.held = new Array(cqEntries).fill(undefined);
+    this.freeTags = Array.from({ length: cqEntries }, (_, i) => cqEntries - 1 - i);
+  }
+
+  read(fd: number, buffer: Buffer, offset: number): Promise<number> {
+    return this.submit((tag) => this.addon.read(tag, fd, buffer, offset), buffer);
+  }
+
+  write(fd: number, buffer: Buffer, offset: number, dsync: boolean): Promise<number> {
+    return this.submit((tag) => this.addon.write(tag, fd, buffer, offset, dsync), buffer);
+  }
+
+  fdatasync(fd: number): Promise<number> {
+    return this.submit((tag) => this.addon.fsync(tag, fd), undefined);
+  }
+
+  fallocate(fd: number, mode: number, offset: number, length: number): Promise<number> {
+    return this.submit((tag) => this.addon.fallocate(tag, fd, mode, offset, length), undefined);
+  }
+
+  close(fd: number): Promise<number> {
+    return this.submit((tag) => this.addon.close(tag, fd), undefined);
+  }
+
+  private submit(submit: Submit, hold: unknown): Promise<number> {
+    return new Promise((resolve) => {
+      const tag = this.freeTags.pop();
+      if (tag === undefined) this.waiting.push({ submit, hold, resolve });
+      else this.start(tag, submit, hold, resolve);
+    });
+  }
+
+  private start(tag: number, submit: Submit, hold: unknown, resolve: (result: number) => void): void {
+    this.resolvers[tag] = resolve;
+    this.held[tag] = hold;
+    submit(tag);
+  }
+
+  private complete(count: number): void {
+    const c = this.completions;
+    for (let i = 0; i < count; i++) {
+      const tag = c[2 * i];
+      const resolve = this.resolvers[tag]!;
+      this.resolvers[tag] = undefined;
+      this.held[tag] = undefined;
+      const next = this.waiting.shift();
+      if (next) this.start(tag, next.submit, next.hold, next.resolve);
+      else this.freeTags.push(tag);
+      resolve(c[2 * i + 1]);
+    }
+  }
+}
