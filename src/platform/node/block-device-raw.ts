@@ -32,11 +32,13 @@ export interface DiskError extends Error {
 }
 
 const errnoNames = getSystemErrorMap();
+/** errnos a disk can report that libuv has no name for */
+const MORE_ERRNO_NAMES = new Map<number, [string, string]>([[-15, ['ENOTBLK', 'block device required']]]);
 
 /** The Error a failed request rejects with; `errno` is negative (libuv's and the kernel's -errno). */
 export function diskError(errno: number, syscall: string, path: string, where: string): DiskError {
-  const [code, text] = errnoNames.get(errno) ?? [`E${-errno}`, `error ${-errno}`];
-  return Object.assign(new Error(`${path}: ${syscall} ${where}: ${code} (${text})`), { code, errno, syscall });
+  const [code, text] = errnoNames.get(errno) ?? MORE_ERRNO_NAMES.get(errno) ?? [`E${-errno}`, `error ${-errno}`];
+  return Object.assign(new Error(`${path}: ${syscall}${where ? ` ${where}` : ''}: ${code} (${text})`), { code, errno, syscall });
 }
 
 /** The same for an error a Node fs call reported. */

@@ -9,12 +9,12 @@ export class UringDisk implements RawDisk {
 
   constructor(private readonly path: string, private readonly fd: number) {}
 
-  async read(buffer: Buffer, offset: number): Promise<number> {
-    return this.check(await this.ring.read(this.fd, buffer, offset), 'read', offset, buffer.length);
+  read(buffer: Buffer, offset: number): Promise<number> {
+    return this.ring.read(this.fd, buffer, offset).then((result) => this.check(result, 'read', offset, buffer.length));
   }
 
-  async write(buffer: Buffer, offset: number, dsync: boolean): Promise<number> {
-    return this.check(await this.ring.write(this.fd, buffer, offset, dsync), dsync ? 'write (RWF_DSYNC)' : 'write', offset, buffer.length);
+  write(buffer: Buffer, offset: number, dsync: boolean): Promise<number> {
+    return this.ring.write(this.fd, buffer, offset, dsync).then((result) => this.check(result, dsync ? 'write (RWF_DSYNC)' : 'write', offset, buffer.length));
   }
 
   async fdatasync(): Promise<void> {

@@ -19,7 +19,7 @@ import { assert } from '../../lib/assert.js';
 import { ThreadpoolDisk } from './block-device-threadpool.js';
 import { UringDisk } from './block-device-uring.js';
 import { diskError, fsDiskError, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE, type DiskError, type IoEngine, type RawDisk } from './block-device-raw.js';
-import { misalignment, openFile, Ring, type OpenedFile } from './uring.js';
+import { misalignment, openFile, Ring, type OpenedFile, type OpenError } from './uring.js';
 
 export type { IoEngine } from './block-device-raw.js';
 
@@ -57,8 +57,8 @@ export async function openBlockDevice(path: string, opts: OpenBlockDeviceOptions
 }
 
 function openOffLoop(path: string, direct: boolean): Promise<OpenedFile> {
-  return openFile(path, direct).catch((err: Error & { errno: number }) => {
-    throw diskError(-err.errno, 'open', path, `(${err.message})`);
+  return openFile(path, direct).catch((err: OpenError) => {
+    throw diskError(-err.errno, err.syscall, path, '');
   });
 }
 
@@ -133,22 +133,25 @@ class Disk implements BlockDevice {
       logicalBlockSize: this.logicalBlockSize, align: this.align, memAlign: this.memAlign } = layout);
   }
 
+  // read and write are the hot path: plain Promise chains, one request to the engine when aligned.
   read(offset: number, length: number): Promise<Buffer> {
-    return this.tracked(async () => {
+    return this.tracked(() => {
       this.checkRange(offset, length);
-      if (length === 0) return Buffer.alloc(0);
+      if (length === 0) return Promise.resolve(Buffer.alloc(0));
       const { start, end } = this.aligned(offset, length);
       const buf = this.align > 0 ? alignedBuffer(end - start) : Buffer.allocUnsafe(length);
-      await this.readFully(buf, start);
-      return start === offset && end - start === length ? buf : buf.subarray(offset - start, offset - start + length);
+      const wanted = start === offset && end - start === length ? buf : buf.subarray(offset - start, offset - start + length);
+      return this.readFully(buf, start, 0).then(() => wanted);
     });
   }
 
   write(offset: number, data: Buffer, fua: boolean): Promise<void> {
-    return this.tracked(async () => {
+    return this.tracked(() => {
       this.checkRange(offset, data.length);
-      if (data.length === 0) return;
-      await this.writeFully(await this.alignedImage(offset, data), this.aligned(offset, data.length).start, fua);
+      if (data.length === 0) return Promise.resolve();
+      const start = this.aligned(offset, data.length).start;
+      const image = this.alignedImage(offset, data);
+      return Buffer.isBuffer(image) ? this.writeFully(image, start, fua, 0) : image.then((img) => this.writeFully(img, start, fua, 0));
     });
   }
 
@@ -183,14 +186,26 @@ class Disk implements BlockDevice {
   }
 
   /** Counts the request so close() waits for it; a closed disk takes no more. */
-  private async tracked<T>(request: () => Promise<T>): Promise<T> {
-    if (this.closing) throw diskError(-9, 'request', this.path, 'after close'); // EBADF
-    this.inFlight++;
+  private tracked<T>(request: () => Promise<T>): Promise<T> {
+    if (this.closing) return Promise.reject(diskError(-9, 'request', this.path, 'after close')); // EBADF
+    let started: Promise<T>;
     try {
-      return await request();
-    } finally {
-      if (--this.inFlight === 0 && this.idle) this.idle();
+      started = request();
+    } catch (err) {
+      return Promise.reject(err);
     }
+    this.inFlight++;
+    return started.then((value) => {
+      this.settled();
+      return value;
+    }, (err: unknown) => {
+      this.settled();
+      throw err;
+    });
+  }
+
+  private settled(): void {
+    if (--this.inFlight === 0 && this.idle) this.idle();
   }
 
   private checkRange(offset: number, length: number): void {
@@ -204,8 +219,8 @@ class Disk implements BlockDevice {
     return { start: offset - (offset % this.align), end: Math.ceil((offset + length) / this.align) * this.align };
   }
 
-  /** What to write: `data` itself when it can be, else an aligned copy merged with the edge blocks on disk. */
-  private async alignedImage(offset: number, data: Buffer): Promise<Buffer> {
+  /** What to write: `data` itself when it can be, else an aligned copy (merged with the edge blocks on disk: a Promise). */
+  private alignedImage(offset: number, data: Buffer): Buffer | Promise<Buffer> {
     if (this.align === 0) return data;
     const { start, end } = this.aligned(offset, data.length);
     if (start === offset && end === offset + data.length) {
@@ -216,34 +231,32 @@ class Disk implements BlockDevice {
     }
     const image = alignedBuffer(end - start);
     const edges: Array<Promise<void>> = [];
-    if (offset > start) edges.push(this.readFully(image.subarray(0, this.align), start));
+    if (offset > start) edges.push(this.readFully(image.subarray(0, this.align), start, 0));
     const lastBlock = end - this.align;
     if (offset + data.length < end && (lastBlock > start || offset === start)) {
-      edges.push(this.readFully(image.subarray(lastBlock - start), lastBlock));
+      edges.push(this.readFully(image.subarray(lastBlock - start), lastBlock, 0));
     }
-    await Promise.all(edges);
-    data.copy(image, offset - start);
-    return image;
+    return Promise.all(edges).then(() => {
+      data.copy(image, offset - start);
+      return image;
+    });
   }
 
-  private async readFully(buf: Buffer, offset: number): Promise<void> {
-    let done = 0;
-    while (done < buf.length) {
-      const n = await this.raw.read(done === 0 ? buf : buf.subarray(done), offset + done);
+  /** buf[done..] from offset + done on; a short read goes on from where it stopped. */
+  private readFully(buf: Buffer, offset: number, done: number): Promise<void> {
+    return this.raw.read(done === 0 ? buf : buf.subarray(done), offset + done).then((n) => {
       if (n === 0) { buf.fill(0, done); return; } // past the end of a file that shrank: zeros
-      done += n;
-      this.checkProgress(done, 'read', offset);
-    }
+      this.checkProgress(done + n, 'read', offset);
+      if (done + n < buf.length) return this.readFully(buf, offset, done + n);
+    });
   }
 
-  private async writeFully(buf: Buffer, offset: number, dsync: boolean): Promise<void> {
-    let done = 0;
-    while (done < buf.length) {
-      const n = await this.raw.write(done === 0 ? buf : buf.subarray(done), offset + done, dsync);
+  private writeFully(buf: Buffer, offset: number, dsync: boolean, done: number): Promise<void> {
+    return this.raw.write(done === 0 ? buf : buf.subarray(done), offset + done, dsync).then((n) => {
       if (n === 0) throw diskError(-5, 'write', this.path, `at ${offset + done}: no progress`);
-      done += n;
-      this.checkProgress(done, 'write', offset);
-    }
+      this.checkProgress(done + n, 'write', offset);
+      if (done + n < buf.length) return this.writeFully(buf, offset, dsync, done + n);
+    });
   }
 
   /** A short O_DIRECT transfer that stopped inside a block cannot go on aligned. */
@@ -273,7 +286,7 @@ class Disk implements BlockDevice {
   private async writeZeros(offset: number, length: number, fua: boolean): Promise<void> {
     for (let done = 0; done < length; done += ZERO_CHUNK) {
       const n = Math.min(ZERO_CHUNK, length - done);
-      await this.writeFully(await this.alignedImage(offset + done, zeroChunk().subarray(0, n)), this.aligned(offset + done, n).start, fua);
+      await this.writeFully(await this.alignedImage(offset + done, zeroChunk().subarray(0, n)), this.aligned(offset + done, n).start, fua, 0);
     }
   }
 }

@@ -18,9 +18,15 @@ export interface OpenedFile {
   dioMemAlign: number;
 }
 
+/** errno: positive; syscall: the step that failed */
+export interface OpenError extends Error {
+  errno: number;
+  syscall: string;
+}
+
 interface UringAddon {
   init(completions: Float64Array, onComplete: (count: number) => void, entries: number): { sqEntries: number; cqEntries: number };
-  open(path: string, wantDirect: boolean, callback: (err: (Error & { errno: number }) | null, info: OpenedFile | null) => void): void;
+  open(path: string, wantDirect: boolean, callback: (err: OpenError | null, info: OpenedFile | null) => void): void;
   read(tag: number, fd: number, buffer: Buffer, offset: number): void;
   write(tag: number, fd: number, buffer: Buffer, offset: number, dsync: boolean): void;
   fsync(tag: number, fd: number): void;

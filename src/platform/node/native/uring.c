@@ -447,13 +447,15 @@ static void open_complete(napi_env env, napi_status status, void *data) {
     w->step = "open";
   }
   if (w->err) {
-    napi_value msg, code;
+    napi_value msg, code, step;
     char text[4400];
     snprintf(text, sizeof text, "%s: %s: %s", w->path, w->step, strerror(w->err));
     napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &msg);
     napi_create_int32(env, w->err, &code);
+    napi_create_string_utf8(env, w->step, NAPI_AUTO_LENGTH, &step);
     napi_create_error(env, NULL, msg, &argv[0]);
     napi_set_named_property(env, argv[0], "errno", code);
+    napi_set_named_property(env, argv[0], "syscall", step);
   } else {
     napi_create_object(env, &argv[1]);
     set_number(env, argv[1], "fd", w->fd);
