@@ -99,10 +99,11 @@ t.test('a block device (loop device over a file on /var/tmp): size by ioctl, O_D
   const file = sparseFile(join(scratchDir(t, '/var/tmp'), 'loop.img'), SIZE);
   const loop = await loopAttach(t, file);
   const dev = await openBlockDevice(loop.dev);
-  t.teardown(() => dev.close()); // registered after the loop's detach: runs first
   t.equal(dev.sizeBytes, SIZE, 'BLKGETSIZE64');
   t.equal(dev.ioMode, 'io_uring O_DIRECT');
   await integrity(t, dev, loop.dev, [32], 1500);
+  await dev.close();
+  await loop.detach();
 });
 
 t.test('unaligned edges: a byte, a sector, across blocks, inside one block; neighbours keep their data', async (t) => {
