@@ -6,12 +6,17 @@ import { getSystemErrorMap } from 'node:util';
 
 export type IoEngine = 'io_uring' | 'threadpool';
 
+/** Called once a request is done: an error, or the bytes it transferred. */
+export type Transferred = (err: DiskError | null, bytes: number) => void;
+
 export interface RawDisk {
   readonly engine: IoEngine;
+  // read and write take a callback, not a Promise: they are the hot path, and the device makes
+  // the one Promise per request the engine sees.
   /** bytes read: fewer than buffer.length only at the end of a file */
-  read(buffer: Buffer, offset: number): Promise<number>;
-  /** bytes written; dsync: durable when it resolves (RWF_DSYNC / O_DSYNC: FUA on a device) */
-  write(buffer: Buffer, offset: number, dsync: boolean): Promise<number>;
+  read(buffer: Buffer, offset: number, done: Transferred): void;
+  /** bytes written; dsync: durable when done (RWF_DSYNC / O_DSYNC: FUA on a device) */
+  write(buffer: Buffer, offset: number, dsync: boolean, done: Transferred): void;
   fdatasync(): Promise<void>;
   /** rejects with EOPNOTSUPP where the file, the device or the engine cannot */
   fallocate(mode: number, offset: number, length: number): Promise<void>;

@@ -4,7 +4,7 @@
 // FUA writes go through a second descriptor opened with O_DSYNC (Node has no pwritev2 flags);
 // there is no fallocate, so write-zeroes falls back to writing zeros.
 import { close, fdatasync, read, write } from 'node:fs';
-import { diskError, fsDiskError, type RawDisk } from './block-device-raw.js';
+import { diskError, fsDiskError, type RawDisk, type Transferred } from './block-device-raw.js';
 
 export class ThreadpoolDisk implements RawDisk {
   readonly engine = 'threadpool' as const;
@@ -12,14 +12,14 @@ export class ThreadpoolDisk implements RawDisk {
   /** fd: the descriptor for everything; dsyncFd: the same file opened with O_DSYNC, for FUA writes */
   constructor(private readonly path: string, private readonly fd: number, private readonly dsyncFd: number) {}
 
-  read(buffer: Buffer, offset: number): Promise<number> {
-    return new Promise((resolve, reject) => read(this.fd, buffer, 0, buffer.length, offset, (err, n) =>
-      err ? reject(fsDiskError(err, 'read', this.path, `at ${offset} (+${buffer.length})`)) : resolve(n)));
+  read(buffer: Buffer, offset: number, done: Transferred): void {
+    read(this.fd, buffer, 0, buffer.length, offset, (err, n) =>
+      done(err ? fsDiskError(err, 'read', this.path, `at ${offset} (+${buffer.length})`) : null, n));
   }
 
-  write(buffer: Buffer, offset: number, dsync: boolean): Promise<number> {
-    return new Promise((resolve, reject) => write(dsync ? this.dsyncFd : this.fd, buffer, 0, buffer.length, offset, (err, n) =>
-      err ? reject(fsDiskError(err, dsync ? 'write (O_DSYNC)' : 'write', this.path, `at ${offset} (+${buffer.length})`)) : resolve(n)));
+  write(buffer: Buffer, offset: number, dsync: boolean, done: Transferred): void {
+    write(dsync ? this.dsyncFd : this.fd, buffer, 0, buffer.length, offset, (err, n) =>
+      done(err ? fsDiskError(err, dsync ? 'write (O_DSYNC)' : 'write', this.path, `at ${offset} (+${buffer.length})`) : null, n));
   }
 
   fdatasync(): Promise<void> {

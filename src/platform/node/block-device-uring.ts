@@ -1,6 +1,6 @@
 // A backing disk's requests through the process's io_uring: every request is in flight at once,
 // up to the ring's size, and the event loop only queues and reaps.
-import { diskError, type RawDisk } from './block-device-raw.js';
+import { diskError, type RawDisk, type Transferred } from './block-device-raw.js';
 import { Ring } from './uring.js';
 
 export class UringDisk implements RawDisk {
@@ -9,28 +9,33 @@ export class UringDisk implements RawDisk {
 
   constructor(private readonly path: string, private readonly fd: number) {}
 
-  read(buffer: Buffer, offset: number): Promise<number> {
-    return this.ring.read(this.fd, buffer, offset).then((result) => this.check(result, 'read', offset, buffer.length));
+  read(buffer: Buffer, offset: number, done: Transferred): void {
+    this.ring.read(this.fd, buffer, offset, (result) => {
+      if (result >= 0) done(null, result);
+      else done(diskError(result, 'read', this.path, `at ${offset} (+${buffer.length})`), 0);
+    });
   }
 
-  write(buffer: Buffer, offset: number, dsync: boolean): Promise<number> {
-    return this.ring.write(this.fd, buffer, offset, dsync).then((result) => this.check(result, dsync ? 'write (RWF_DSYNC)' : 'write', offset, buffer.length));
+  write(buffer: Buffer, offset: number, dsync: boolean, done: Transferred): void {
+    this.ring.write(this.fd, buffer, offset, dsync, (result) => {
+      if (result >= 0) done(null, result);
+      else done(diskError(result, dsync ? 'write (RWF_DSYNC)' : 'write', this.path, `at ${offset} (+${buffer.length})`), 0);
+    });
   }
 
-  async fdatasync(): Promise<void> {
-    this.check(await this.ring.fdatasync(this.fd), 'fdatasync');
+  fdatasync(): Promise<void> {
+    return this.settled((done) => this.ring.fdatasync(this.fd, done), 'fdatasync', '');
   }
 
-  async fallocate(mode: number, offset: number, length: number): Promise<void> {
-    this.check(await this.ring.fallocate(this.fd, mode, offset, length), `fallocate (mode 0x${mode.toString(16)})`, offset, length);
+  fallocate(mode: number, offset: number, length: number): Promise<void> {
+    return this.settled((done) => this.ring.fallocate(this.fd, mode, offset, length, done), `fallocate (mode 0x${mode.toString(16)})`, `at ${offset} (+${length})`);
   }
 
-  async close(): Promise<void> {
-    this.check(await this.ring.close(this.fd), 'close');
+  close(): Promise<void> {
+    return this.settled((done) => this.ring.close(this.fd, done), 'close', '');
   }
 
-  private check(result: number, syscall: string, offset?: number, length?: number): number {
-    if (result >= 0) return result;
-    throw diskError(result, syscall, this.path, offset === undefined ? '' : `at ${offset} (+${length})`);
+  private settled(submit: (done: (result: number) => void) => void, syscall: string, where: string): Promise<void> {
+    return new Promise((resolve, reject) => submit((result) => (result >= 0 ? resolve() : reject(diskError(result, syscall, this.path, where)))));
   }
 }

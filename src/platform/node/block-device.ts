@@ -85,8 +85,26 @@ function openDsync(path: string, direct: boolean): Promise<number> {
   return new Promise((resolve, reject) => fsOpen(path, flags, (err, fd) => (err ? reject(fsDiskError(err, 'open', path, '')) : resolve(fd))));
 }
 
-/** A buffer of `length` bytes whose address is a multiple of 4 KiB. */
+/** Reads up to this size share slabs (as Buffer.allocUnsafe shares its pool); larger ones get their own. */
+const SLAB_PIECE_MAX = 64 * 1024;
+const SLAB_BYTES = 256 * 1024;
+let slab: { buffer: Buffer; used: number } | undefined;
+
+/**
+ * A buffer of `length` bytes whose address is a multiple of 4 KiB. Small ones are cut from a
+ * shared slab (one allocation and one address lookup per 256 KiB, not per request); a piece keeps
+ * its slab alive until it is collected.
+ */
 export function alignedBuffer(length: number): Buffer {
+  const rounded = Math.ceil(length / BUFFER_ALIGN) * BUFFER_ALIGN;
+  if (rounded > SLAB_PIECE_MAX) return ownAlignedBuffer(length);
+  if (!slab || slab.used + rounded > slab.buffer.length) slab = { buffer: ownAlignedBuffer(SLAB_BYTES), used: 0 };
+  const piece = slab.buffer.subarray(slab.used, slab.used + length);
+  slab.used += rounded;
+  return piece;
+}
+
+function ownAlignedBuffer(length: number): Buffer {
   const raw = Buffer.allocUnsafeSlow(length + BUFFER_ALIGN);
   const off = (BUFFER_ALIGN - misalignment(raw, BUFFER_ALIGN)) % BUFFER_ALIGN;
   return raw.subarray(off, off + length);
@@ -94,7 +112,7 @@ export function alignedBuffer(length: number): Buffer {
 
 let zeros: Buffer | undefined;
 function zeroChunk(): Buffer {
-  zeros ??= alignedBuffer(ZERO_CHUNK).fill(0);
+  zeros ??= ownAlignedBuffer(ZERO_CHUNK).fill(0);
   return zeros;
 }
 
@@ -113,13 +131,11 @@ interface DiskLayout {
   memAlign: number;
 }
 
-class Disk implements BlockDevice {
-  private inFlight = 0;
-  private idle: (() => void) | undefined;
-  private closing: Promise<void> | undefined;
-  /** the first way of zeroing that this disk has not refused */
-  private zeroMethod: ZeroMethod = 'zero-range';
+/** How a request ends: an error, or its value. */
+type Settle<T> = (err: unknown, value?: T) => void;
+type Ended = (err: DiskError | null) => void;
 
+class Disk implements BlockDevice {
   readonly path: string;
   readonly sizeBytes: number;
   readonly ioMode: string;
@@ -127,54 +143,49 @@ class Disk implements BlockDevice {
   private readonly logicalBlockSize: number;
   private readonly align: number;
   private readonly memAlign: number;
+  private inFlight = 0;
+  private idle: (() => void) | undefined;
+  private closing: Promise<void> | undefined;
+  /** the first way of zeroing that this disk has not refused */
+  private zeroMethod: ZeroMethod = 'zero-range';
 
   constructor(private readonly raw: RawDisk, layout: DiskLayout) {
     ({ path: this.path, sizeBytes: this.sizeBytes, ioMode: this.ioMode, isBlockDevice: this.isBlockDevice,
       logicalBlockSize: this.logicalBlockSize, align: this.align, memAlign: this.memAlign } = layout);
   }
 
-  // read and write are the hot path: plain Promise chains, one request to the engine when aligned.
+  // read and write are the hot path: one Promise per request, callbacks below it, and one
+  // request to the engine when the range is aligned.
   read(offset: number, length: number): Promise<Buffer> {
-    return this.tracked(() => {
+    return this.request<Buffer>((settle) => {
       this.checkRange(offset, length);
-      if (length === 0) return Promise.resolve(Buffer.alloc(0));
+      if (length === 0) return settle(null, Buffer.alloc(0));
       const { start, end } = this.aligned(offset, length);
       const buf = this.align > 0 ? alignedBuffer(end - start) : Buffer.allocUnsafe(length);
       const wanted = start === offset && end - start === length ? buf : buf.subarray(offset - start, offset - start + length);
-      return this.readFully(buf, start, 0).then(() => wanted);
+      this.readFully(buf, start, 0, (err) => settle(err, wanted));
     });
   }
 
   write(offset: number, data: Buffer, fua: boolean): Promise<void> {
-    return this.tracked(() => {
+    return this.request<void>((settle) => {
       this.checkRange(offset, data.length);
-      if (data.length === 0) return Promise.resolve();
-      const start = this.aligned(offset, data.length).start;
-      const image = this.alignedImage(offset, data);
-      return Buffer.isBuffer(image) ? this.writeFully(image, start, fua, 0) : image.then((img) => this.writeFully(img, start, fua, 0));
+      if (data.length === 0) return settle(null);
+      this.writeRange(offset, data, fua, settle);
     });
   }
 
   writeZeroes(offset: number, length: number, fua: boolean): Promise<void> {
-    return this.tracked(async () => {
+    return this.request<void>((settle) => {
       this.checkRange(offset, length);
-      if (length === 0) return;
-      if (this.isBlockDevice) {
-        // the device zeroes whole logical blocks; edges inside a block are written
-        const lbs = this.logicalBlockSize;
-        const head = Math.min(length, (lbs - (offset % lbs)) % lbs);
-        const middle = Math.floor((length - head) / lbs) * lbs;
-        if (head > 0) await this.writeZeros(offset, head, fua);
-        if (middle > 0) await this.zeroRange(offset + head, middle, fua);
-        if (length - head - middle > 0) await this.writeZeros(offset + head + middle, length - head - middle, fua);
-      } else {
-        await this.zeroRange(offset, length, fua);
-      }
+      this.zeroes(offset, length, fua).then(() => settle(null), settle);
     });
   }
 
   flush(): Promise<void> {
-    return this.tracked(() => this.raw.fdatasync());
+    return this.request<void>((settle) => {
+      this.raw.fdatasync().then(() => settle(null), settle);
+    });
   }
 
   close(): Promise<void> {
@@ -185,27 +196,25 @@ class Disk implements BlockDevice {
     return this.closing;
   }
 
-  /** Counts the request so close() waits for it; a closed disk takes no more. */
-  private tracked<T>(request: () => Promise<T>): Promise<T> {
+  /** One request: counted so close() waits for it (a closed disk takes no more), settled once. */
+  private request<T>(start: (settle: Settle<T>) => void): Promise<T> {
     if (this.closing) return Promise.reject(diskError(-9, 'request', this.path, 'after close')); // EBADF
-    let started: Promise<T>;
-    try {
-      started = request();
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    this.inFlight++;
-    return started.then((value) => {
-      this.settled();
-      return value;
-    }, (err: unknown) => {
-      this.settled();
-      throw err;
+    return new Promise<T>((resolve, reject) => {
+      this.inFlight++;
+      let settled = false;
+      const settle: Settle<T> = (err, value) => {
+        if (settled) return;
+        settled = true;
+        if (--this.inFlight === 0 && this.idle) this.idle();
+        if (err) reject(err);
+        else resolve(value as T);
+      };
+      try {
+        start(settle);
+      } catch (err) {
+        settle(err);
+      }
     });
-  }
-
-  private settled(): void {
-    if (--this.inFlight === 0 && this.idle) this.idle();
   }
 
   private checkRange(offset: number, length: number): void {
@@ -219,49 +228,80 @@ class Disk implements BlockDevice {
     return { start: offset - (offset % this.align), end: Math.ceil((offset + length) / this.align) * this.align };
   }
 
-  /** What to write: `data` itself when it can be, else an aligned copy (merged with the edge blocks on disk: a Promise). */
-  private alignedImage(offset: number, data: Buffer): Buffer | Promise<Buffer> {
-    if (this.align === 0) return data;
+  /** Writes `data` at `offset`: as it is when it can be, else an aligned copy merged with the edge blocks on disk. */
+  private writeRange(offset: number, data: Buffer, dsync: boolean, ended: Ended): void {
     const { start, end } = this.aligned(offset, data.length);
     if (start === offset && end === offset + data.length) {
-      if (misalignment(data, this.memAlign) === 0) return data;
-      const copy = alignedBuffer(data.length);
+      if (this.align === 0 || misalignment(data, this.memAlign) === 0) return this.writeFully(data, start, dsync, 0, ended);
+      const copy = alignedBuffer(data.length); // the caller's buffer is not where O_DIRECT can take it from
       data.copy(copy);
-      return copy;
+      return this.writeFully(copy, start, dsync, 0, ended);
     }
+    // Read-modify-write of the edge blocks: no lock needed, the engine keeps requests in flight 4 KiB apart.
     const image = alignedBuffer(end - start);
-    const edges: Array<Promise<void>> = [];
-    if (offset > start) edges.push(this.readFully(image.subarray(0, this.align), start, 0));
     const lastBlock = end - this.align;
-    if (offset + data.length < end && (lastBlock > start || offset === start)) {
-      edges.push(this.readFully(image.subarray(lastBlock - start), lastBlock, 0));
+    const edges: Array<[Buffer, number]> = [];
+    if (offset > start) edges.push([image.subarray(0, this.align), start]);
+    if (offset + data.length < end && (lastBlock > start || offset === start)) edges.push([image.subarray(lastBlock - start), lastBlock]);
+    let waiting = edges.length;
+    let failed = false;
+    for (const [buf, at] of edges) {
+      this.readFully(buf, at, 0, (err) => {
+        if (failed) return;
+        if (err) { failed = true; return ended(err); }
+        if (--waiting > 0) return;
+        data.copy(image, offset - start);
+        this.writeFully(image, start, dsync, 0, ended);
+      });
     }
-    return Promise.all(edges).then(() => {
-      data.copy(image, offset - start);
-      return image;
+  }
+
+  /** buf[from..] from offset + from on; a short read goes on from where it stopped. */
+  private readFully(buf: Buffer, offset: number, from: number, ended: Ended): void {
+    this.raw.read(from === 0 ? buf : buf.subarray(from), offset + from, (err, n) => {
+      if (err) return ended(err);
+      if (n === 0) { // past the end of a file that shrank: zeros
+        buf.fill(0, from);
+        return ended(null);
+      }
+      const done = from + n;
+      if (this.align > 0 && done % this.align !== 0) return ended(this.shortTransfer('read', offset, done));
+      if (done < buf.length) return this.readFully(buf, offset, done, ended);
+      ended(null);
     });
   }
 
-  /** buf[done..] from offset + done on; a short read goes on from where it stopped. */
-  private readFully(buf: Buffer, offset: number, done: number): Promise<void> {
-    return this.raw.read(done === 0 ? buf : buf.subarray(done), offset + done).then((n) => {
-      if (n === 0) { buf.fill(0, done); return; } // past the end of a file that shrank: zeros
-      this.checkProgress(done + n, 'read', offset);
-      if (done + n < buf.length) return this.readFully(buf, offset, done + n);
-    });
-  }
-
-  private writeFully(buf: Buffer, offset: number, dsync: boolean, done: number): Promise<void> {
-    return this.raw.write(done === 0 ? buf : buf.subarray(done), offset + done, dsync).then((n) => {
-      if (n === 0) throw diskError(-5, 'write', this.path, `at ${offset + done}: no progress`);
-      this.checkProgress(done + n, 'write', offset);
-      if (done + n < buf.length) return this.writeFully(buf, offset, dsync, done + n);
+  private writeFully(buf: Buffer, offset: number, dsync: boolean, from: number, ended: Ended): void {
+    this.raw.write(from === 0 ? buf : buf.subarray(from), offset + from, dsync, (err, n) => {
+      if (err) return ended(err);
+      if (n === 0) return ended(diskError(-5, 'write', this.path, `at ${offset + from}: no progress`));
+      const done = from + n;
+      if (this.align > 0 && done % this.align !== 0) return ended(this.shortTransfer('write', offset, done));
+      if (done < buf.length) return this.writeFully(buf, offset, dsync, done, ended);
+      ended(null);
     });
   }
 
   /** A short O_DIRECT transfer that stopped inside a block cannot go on aligned. */
-  private checkProgress(done: number, syscall: string, offset: number): void {
-    if (this.align > 0 && done % this.align !== 0) throw diskError(-5, syscall, this.path, `at ${offset}: short transfer of ${done} bytes inside a block`);
+  private shortTransfer(syscall: string, offset: number, done: number): DiskError {
+    return diskError(-5, syscall, this.path, `at ${offset}: short transfer of ${done} bytes inside a block`);
+  }
+
+  private writeRangeP(offset: number, data: Buffer, dsync: boolean): Promise<void> {
+    return new Promise((resolve, reject) => this.writeRange(offset, data, dsync, (err) => (err ? reject(err) : resolve())));
+  }
+
+  private async zeroes(offset: number, length: number, fua: boolean): Promise<void> {
+    if (length === 0) return;
+    if (!this.isBlockDevice) return this.zeroRange(offset, length, fua);
+    // the device zeroes whole logical blocks; edges inside a block are written
+    const lbs = this.logicalBlockSize;
+    const head = Math.min(length, (lbs - (offset % lbs)) % lbs);
+    const middle = Math.floor((length - head) / lbs) * lbs;
+    const tail = length - head - middle;
+    if (head > 0) await this.writeZeros(offset, head, fua);
+    if (middle > 0) await this.zeroRange(offset + head, middle, fua);
+    if (tail > 0) await this.writeZeros(offset + head + middle, tail, fua);
   }
 
   /** Zeroes [offset, offset + length) with the first method this disk takes. */
@@ -283,10 +323,10 @@ class Disk implements BlockDevice {
     }
   }
 
+  /** Zeros written, a chunk at a time (one after the other: chunks may share an edge block). */
   private async writeZeros(offset: number, length: number, fua: boolean): Promise<void> {
     for (let done = 0; done < length; done += ZERO_CHUNK) {
-      const n = Math.min(ZERO_CHUNK, length - done);
-      await this.writeFully(await this.alignedImage(offset + done, zeroChunk().subarray(0, n)), this.aligned(offset + done, n).start, fua, 0);
+      await this.writeRangeP(offset + done, zeroChunk().subarray(0, Math.min(ZERO_CHUNK, length - done)), fua);
     }
   }
 }

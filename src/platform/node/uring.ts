@@ -1,6 +1,6 @@
 // The daemon's one io_uring (src/platform/node/native/uring.c): requests go in with a tag, and
-// each tag's Promise settles with the kernel's result (bytes, 0, or -errno) when it completes.
-// Tags are slots of fixed arrays, reused: no Map, no closure per request on the hot path.
+// each tag's callback gets the kernel's result (bytes, 0, or -errno) when it completes. Tags are
+// slots of fixed arrays, reused: no Map and no Promise per request here.
 import { loadAddon } from '../../lib/native-addon.js';
 
 export interface OpenedFile {
@@ -61,6 +61,8 @@ const SUBMISSION_ENTRIES = 256;
 /** completions reaped per call into JS */
 const COMPLETION_BATCH = 256;
 
+/** called with the kernel's result: bytes or 0, or -errno */
+export type Completion = (result: number) => void;
 type Submit = (tag: number) => void;
 
 export class Ring {
@@ -74,50 +76,48 @@ export class Ring {
 
   private readonly addon = uringAddon();
   private readonly completions = new Float64Array(2 * COMPLETION_BATCH);
-  private readonly resolvers: Array<((result: number) => void) | undefined>;
+  private readonly callbacks: Array<Completion | undefined>;
   /** what the kernel reads from or writes to until the request completes: kept from the GC */
   private readonly held: unknown[];
   private readonly freeTags: number[];
   /** requests beyond the completion queue's size wait here (the kernel would have to buffer them) */
-  private readonly waiting: Array<{ submit: Submit; hold: unknown; resolve: (result: number) => void }> = [];
+  private readonly waiting: Array<{ submit: Submit; hold: unknown; done: Completion }> = [];
 
   private constructor() {
     const { cqEntries } = this.addon.init(this.completions, (count) => this.complete(count), SUBMISSION_ENTRIES);
-    this.resolvers = new Array(cqEntries).fill(undefined);
+    this.callbacks = new Array(cqEntries).fill(undefined);
     this.held = new Array(cqEntries).fill(undefined);
     this.freeTags = Array.from({ length: cqEntries }, (_, i) => cqEntries - 1 - i);
   }
 
-  read(fd: number, buffer: Buffer, offset: number): Promise<number> {
-    return this.submit((tag) => this.addon.read(tag, fd, buffer, offset), buffer);
+  read(fd: number, buffer: Buffer, offset: number, done: Completion): void {
+    this.submit((tag) => this.addon.read(tag, fd, buffer, offset), buffer, done);
   }
 
-  write(fd: number, buffer: Buffer, offset: number, dsync: boolean): Promise<number> {
-    return this.submit((tag) => this.addon.write(tag, fd, buffer, offset, dsync), buffer);
+  write(fd: number, buffer: Buffer, offset: number, dsync: boolean, done: Completion): void {
+    this.submit((tag) => this.addon.write(tag, fd, buffer, offset, dsync), buffer, done);
   }
 
-  fdatasync(fd: number): Promise<number> {
-    return this.submit((tag) => this.addon.fsync(tag, fd), undefined);
+  fdatasync(fd: number, done: Completion): void {
+    this.submit((tag) => this.addon.fsync(tag, fd), undefined, done);
   }
 
-  fallocate(fd: number, mode: number, offset: number, length: number): Promise<number> {
-    return this.submit((tag) => this.addon.fallocate(tag, fd, mode, offset, length), undefined);
+  fallocate(fd: number, mode: number, offset: number, length: number, done: Completion): void {
+    this.submit((tag) => this.addon.fallocate(tag, fd, mode, offset, length), undefined, done);
   }
 
-  close(fd: number): Promise<number> {
-    return this.submit((tag) => this.addon.close(tag, fd), undefined);
+  close(fd: number, done: Completion): void {
+    this.submit((tag) => this.addon.close(tag, fd), undefined, done);
   }
 
-  private submit(submit: Submit, hold: unknown): Promise<number> {
-    return new Promise((resolve) => {
-      const tag = this.freeTags.pop();
-      if (tag === undefined) this.waiting.push({ submit, hold, resolve });
-      else this.start(tag, submit, hold, resolve);
-    });
+  private submit(submit: Submit, hold: unknown, done: Completion): void {
+    const tag = this.freeTags.pop();
+    if (tag === undefined) this.waiting.push({ submit, hold, done });
+    else this.start(tag, submit, hold, done);
   }
 
-  private start(tag: number, submit: Submit, hold: unknown, resolve: (result: number) => void): void {
-    this.resolvers[tag] = resolve;
+  private start(tag: number, submit: Submit, hold: unknown, done: Completion): void {
+    this.callbacks[tag] = done;
     this.held[tag] = hold;
     submit(tag);
   }
@@ -126,13 +126,13 @@ export class Ring {
     const c = this.completions;
     for (let i = 0; i < count; i++) {
       const tag = c[2 * i];
-      const resolve = this.resolvers[tag]!;
-      this.resolvers[tag] = undefined;
+      const done = this.callbacks[tag]!;
+      this.callbacks[tag] = undefined;
       this.held[tag] = undefined;
       const next = this.waiting.shift();
-      if (next) this.start(tag, next.submit, next.hold, next.resolve);
+      if (next) this.start(tag, next.submit, next.hold, next.done);
       else this.freeTags.push(tag);
-      resolve(c[2 * i + 1]);
+      done(c[2 * i + 1]);
     }
   }
 }
