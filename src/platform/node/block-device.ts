@@ -48,7 +48,7 @@ export async function openBlockDevice(path: string, opts: OpenBlockDeviceOptions
     file = await openOffLoop(path, false);
   }
   const align = file.direct ? directAlign(file) : 0;
-  const raw = engine === 'io_uring' ? new UringDisk(path, file.fd) : new ThreadpoolDisk(path, file.fd, await openDsync(path, file.direct));
+  const raw = engine === 'io_uring' ? new UringDisk(path, file.fd) : await threadpoolDisk(path, file);
   const ioMode = `${engine} ${file.direct ? 'O_DIRECT' : `page cache (${why})`}`;
   return new Disk(raw, {
     path, sizeBytes: file.sizeBytes, ioMode, isBlockDevice: file.isBlockDevice, logicalBlockSize: file.logicalBlockSize,
@@ -80,9 +80,16 @@ function unusableDirect(file: OpenedFile): string {
   return '';
 }
 
-function openDsync(path: string, direct: boolean): Promise<number> {
-  const flags = constants.O_RDWR | constants.O_DSYNC | (direct ? constants.O_DIRECT : 0);
-  return new Promise((resolve, reject) => fsOpen(path, flags, (err, fd) => (err ? reject(fsDiskError(err, 'open', path, '')) : resolve(fd))));
+/** The threadpool engine also needs the file opened with O_DSYNC, for FUA writes. */
+async function threadpoolDisk(path: string, file: OpenedFile): Promise<ThreadpoolDisk> {
+  const flags = constants.O_RDWR | constants.O_DSYNC | (file.direct ? constants.O_DIRECT : 0);
+  try {
+    const dsyncFd = await new Promise<number>((resolve, reject) => fsOpen(path, flags, (err, fd) => (err ? reject(fsDiskError(err, 'open', path, '')) : resolve(fd))));
+    return new ThreadpoolDisk(path, file.fd, dsyncFd);
+  } catch (err) {
+    await closeOffLoop(path, file.fd);
+    throw err;
+  }
 }
 
 /** Reads up to this size share slabs (as Buffer.allocUnsafe shares its pool); larger ones get their own. */

@@ -119,7 +119,25 @@ export class Ring {
   private start(tag: number, submit: Submit, hold: unknown, done: Completion): void {
     this.callbacks[tag] = done;
     this.held[tag] = hold;
-    submit(tag);
+    try {
+      submit(tag);
+    } catch (err) { // the addon refused the arguments: nothing was queued, the tag is free again
+      this.callbacks[tag] = undefined;
+      this.held[tag] = undefined;
+      this.freeTags.push(tag);
+      throw err;
+    }
+  }
+
+  private startWaiting(): void {
+    while (this.waiting.length > 0 && this.freeTags.length > 0) {
+      const next = this.waiting.shift()!;
+      try {
+        this.start(this.freeTags.pop()!, next.submit, next.hold, next.done);
+      } catch {
+        next.done(-22); // EINVAL: its arguments were refused (the caller's request fails, not the ring)
+      }
+    }
   }
 
   private complete(count: number): void {
@@ -129,9 +147,8 @@ export class Ring {
       const done = this.callbacks[tag]!;
       this.callbacks[tag] = undefined;
       this.held[tag] = undefined;
-      const next = this.waiting.shift();
-      if (next) this.start(tag, next.submit, next.hold, next.done);
-      else this.freeTags.push(tag);
+      this.freeTags.push(tag);
+      this.startWaiting();
       done(c[2 * i + 1]);
     }
   }

@@ -142,6 +142,17 @@ t.test('the largest request (32 MiB), unaligned, written and read back in one re
   }
 });
 
+t.test('more requests at once than the ring has room for: the rest wait their turn, every one completes with its data', async (t) => {
+  const file = sparseFile(join(scratchDir(t, '/var/tmp'), 'many.img'), SIZE);
+  const dev = await open(t, file);
+  const data = randomBytes(SIZE);
+  await dev.write(0, data, false);
+  const blocks = Array.from({ length: SIZE / 4096 }, (_, i) => i);
+  const reads = await Promise.all(blocks.map((b) => dev.read(b * 4096, 4096)));
+  t.equal(reads.length, 4096);
+  t.ok(reads.every((r, b) => r.equals(data.subarray(b * 4096, (b + 1) * 4096))), '4096 reads in flight together, each with its block');
+});
+
 t.test('requests outside the device are refused as a bug; close waits for requests in flight and refuses new ones', async (t) => {
   const file = sparseFile(join(scratchDir(t, '/var/tmp'), 'c.img'), 1 * MiB);
   const dev = await openBlockDevice(file);
