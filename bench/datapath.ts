@@ -135,13 +135,18 @@ const DISK_SUBJECTS: Record<DiskSubject, string> = {
   two: 'tandem 2 nodes (netns), protocol C',
 };
 
-function rowLabel(id: RowId): string {
-  const disk = /^disk-(.+)-(randread|randwrite)-qd(\d+)$/.exec(id);
-  if (!disk) return ROW_LABELS[id as TmpfsRowId];
-  return `VM disk: ${DISK_SUBJECTS[disk[1] as DiskSubject]}, 4k ${disk[2]} QD${disk[3]}`;
+const diskRow = (subject: DiskSubject, rw: Rw, qd: Qd): DiskRowId => `disk-${subject}-${rw}-qd${qd}`;
+
+/** What a real-disk row id names, or undefined for the other rows. */
+function parseDiskRow(id: RowId): { subject: DiskSubject; rw: Rw; qd: Qd } | undefined {
+  const m = /^disk-(.+)-(randread|randwrite)-qd(\d+)$/.exec(id);
+  return m ? { subject: m[1] as DiskSubject, rw: m[2] as Rw, qd: Number(m[3]) as Qd } : undefined;
 }
 
-const diskRow = (subject: DiskSubject, rw: Rw, qd: Qd): DiskRowId => `disk-${subject}-${rw}-qd${qd}`;
+function rowLabel(id: RowId): string {
+  const disk = parseDiskRow(id);
+  return disk ? `VM disk: ${DISK_SUBJECTS[disk.subject]}, 4k ${disk.rw} QD${disk.qd}` : ROW_LABELS[id as TmpfsRowId];
+}
 
 const FIO_RUNS: Record<Setup, number> = { baseline: 2, pmem: 1, 'pmem-force': 1, block: 1, 'no-meta': 1, two: 2, disk: 16, 'disk-standalone': 4, 'disk-two': 4 };
 
@@ -196,7 +201,7 @@ async function measureOnce(opts: Options, cleanup: Cleanup, progress: Progress):
   cleanup.add(`remove ${shm} and ${disk}`, () => [shm, disk].forEach((d) => rmSync(d, { recursive: true, force: true })));
   const m: Measured = { rows: new Map(), rtt: { samples: 0, meanUs: 0, p50Us: 0, p99Us: 0 }, profiles: [] };
   const record: RecordStep = async (id, run, servers) => {
-    if (id.startsWith('disk-')) await dropCaches(); // every real-disk row starts cold
+    if (parseDiskRow(id)) await dropCaches(); // every real-disk row starts cold
     progress.start(id);
     const started = Date.now();
     const cpuBefore = servers.map((s) => cpuSeconds(s.pid));
@@ -284,13 +289,12 @@ async function onDevice<T>(file: string, engine: IoEngine, body: (device: Awaite
 /** The real-disk rows' ratios to nbdkit and fio on the same workload (from the median rows). */
 function withDiskRatios(m: Measured): Measured {
   for (const row of m.rows.values()) {
-    const disk = /^disk-(.+)-(randread|randwrite)-qd(\d+)$/.exec(row.id);
+    const disk = parseDiskRow(row.id);
     if (!disk) continue;
-    const [rw, qd] = [disk[2] as Rw, Number(disk[3]) as Qd];
-    const nbdkit = m.rows.get(diskRow('nbdkit', rw, qd));
-    const fio = m.rows.get(diskRow('fio', rw, qd));
-    if (nbdkit && disk[1] !== 'nbdkit') row.vsNbdkit = row.fio.iops / nbdkit.fio.iops;
-    if (fio && disk[1] !== 'fio') row.vsFio = row.fio.iops / fio.fio.iops;
+    const nbdkit = m.rows.get(diskRow('nbdkit', disk.rw, disk.qd));
+    const fio = m.rows.get(diskRow('fio', disk.rw, disk.qd));
+    if (nbdkit && disk.subject !== 'nbdkit') row.vsNbdkit = row.fio.iops / nbdkit.fio.iops;
+    if (fio && disk.subject !== 'fio') row.vsFio = row.fio.iops / fio.fio.iops;
   }
   return m;
 }
@@ -461,8 +465,8 @@ async function machine(loadBefore: number): Promise<Machine> {
 function renderReport(opts: Options, m: Measured, bars: Bar[], host: Machine): string {
   const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
   const alShare = Math.min(1, AL_COVERAGE_BYTES / opts.sizeBytes);
-  const tmpfsRows = [...m.rows.values()].filter((r) => !r.id.startsWith('disk-'));
-  const diskRows = [...m.rows.values()].filter((r) => r.id.startsWith('disk-'));
+  const tmpfsRows = [...m.rows.values()].filter((r) => !parseDiskRow(r.id));
+  const diskRows = [...m.rows.values()].filter((r) => parseDiskRow(r.id));
   const lines = [
     `## Data path (bench/datapath.ts), ${host.date}`,
     '',
