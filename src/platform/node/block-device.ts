@@ -102,7 +102,7 @@ let slab: { buffer: Buffer; used: number } | undefined;
  * shared slab (one allocation and one address lookup per 256 KiB, not per request); a piece keeps
  * its slab alive until it is collected.
  */
-export function alignedBuffer(length: number): Buffer {
+function alignedBuffer(length: number): Buffer {
   const rounded = Math.ceil(length / BUFFER_ALIGN) * BUFFER_ALIGN;
   if (rounded > SLAB_PIECE_MAX) return ownAlignedBuffer(length);
   if (!slab || slab.used + rounded > slab.buffer.length) slab = { buffer: ownAlignedBuffer(SLAB_BYTES), used: 0 };
