@@ -6,17 +6,24 @@
 // metadata updates off; two nodes in network namespaces, protocol C,
 // QD1/QD32, plus the TCP RTT between the namespaces; the same two nodes with transport-security
 // none, integrity and tls, one after the other (setup 'security': the cost of TLS and of
-// per-frame MACs against links in clear). Prints the bars as ratios, PASS/MISS, and
-// appends the result to bench/RESULTS.md.
+// per-frame MACs against links in clear). Real-disk rows (disk*): backing files laid
+// out on the VM disk (/var/tmp), the page cache dropped before each row, 4k random read and write
+// at QD1 and QD32: fio's io_uring engine with O_DIRECT on the file (the disk's limit), the
+// backing-disk layer alone (src/platform/node/block-device.ts, io_uring and threadpool engines, in
+// this process), nbdkit's file plugin on the same file, and tandem (StandAlone, 2 nodes) on files
+// laid out alike; each of these rows carries its IOPS ratio to nbdkit and to fio. Prints the bars
+// as ratios, PASS/MISS, and appends the result to bench/RESULTS.md.
 //
-//   npm run bench:datapath [-- --seconds 3 --ramp 1 --reps 3 --size-gib 64 --only pmem,no-meta
+//   npm run bench:datapath [-- --seconds 3 --ramp 1 --reps 3 --size-gib 64 --disk-gib 4 --only pmem,no-meta
 //                              --profile --json --no-record --results FILE]
 //
 // Each row also reports the server processes' CPU time per write (/proc), which stays
 // meaningful on a loaded machine. --reps N repeats the sequence and reports each row's median;
-// --only runs some setups (baseline, pmem, pmem-force, block, no-meta, two, security); --profile runs every tandemd
+// --only runs some setups (baseline, pmem, pmem-force, block, no-meta, two, security, disk,
+// disk-standalone, disk-two); --profile runs every tandemd
 // under node --cpu-prof and prints where its CPU went during fio. Needs root (network
-// namespaces), fio, nbdkit, nbdinfo, ip. Interrupting it (Ctrl-C) cleans up too.
+// namespaces, dropping caches), fio, nbdkit, nbdinfo, ip, and for the disk rows the io_uring
+// addon (npm run build:native) and --disk-gib × 3 free on /var/tmp. Interrupting it (Ctrl-C) cleans up too.
 import { execa } from 'execa';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
@@ -29,7 +36,10 @@ import { TestNetwork } from '../test/helpers/netns.js';
 import { freePorts } from '../test/helpers/resource-config.js';
 import { BenchCluster, peerEstablished, RESOURCE, sparseFile, type BenchNode, type BenchResourceSpec } from './lib/cluster.js';
 import { Cleanup } from './lib/cleanup.js';
-import { randomWrite4k, type FioResult } from './lib/fio.js';
+import { deviceRandom4k } from './lib/device.js';
+import { dropCaches, layOutFile } from './lib/disk.js';
+import { fileRandom4k, randomWrite4k, type FioResult, type Rw } from './lib/fio.js';
+import { openBlockDevice, type IoEngine } from '../src/platform/node/block-device.js';
 import { startNbdkitFile } from './lib/nbdkit.js';
 import { cpuSeconds } from './lib/proc.js';
 import { hotSpots, type HotSpot } from './lib/profile.js';
@@ -48,13 +58,15 @@ interface Options {
   /** setups to run (all by default); bars whose rows were not measured are left out */
   only: Set<Setup>;
   sizeBytes: number;
+  /** the real-disk rows' files on /var/tmp */
+  diskBytes: number;
   profile: boolean;
   json: boolean;
   record: boolean;
   results: string;
 }
 
-const SETUPS = ['baseline', 'pmem', 'pmem-force', 'block', 'no-meta', 'two', 'security'] as const;
+const SETUPS = ['baseline', 'pmem', 'pmem-force', 'block', 'no-meta', 'two', 'security', 'disk', 'disk-standalone', 'disk-two'] as const;
 const SECURITY_MODES = ['none', 'integrity', 'tls'] as const;
 type SecurityMode = (typeof SECURITY_MODES)[number];
 type Setup = (typeof SETUPS)[number];
@@ -66,14 +78,24 @@ function setupsOf(list: string): Set<Setup> {
   return new Set(names as Setup[]);
 }
 
-type RowId = 'nbdkit-qd1' | 'nbdkit-qd32' | 'pmem' | 'pmem-force' | 'block' | 'no-meta' | 'two-qd1' | 'two-qd32' | `${SecurityMode}-qd${1 | 32}`;
+type TmpfsRowId = 'nbdkit-qd1' | 'nbdkit-qd32' | 'pmem' | 'pmem-force' | 'block' | 'no-meta' | 'two-qd1' | 'two-qd32' | `${SecurityMode}-qd${1 | 32}`;
+/** what a real-disk row measures */
+type DiskSubject = 'fio' | 'dev-io_uring' | 'dev-threadpool' | 'nbdkit' | 'standalone' | 'two';
+type Qd = 1 | 32;
+type DiskRowId = `disk-${DiskSubject}-${Rw}-qd${Qd}`;
+type RowId = TmpfsRowId | DiskRowId;
+const RWS: Rw[] = ['randread', 'randwrite'];
+const QDS: Qd[] = [1, 32];
 
 interface Row {
   id: RowId;
   label: string;
   fio: FioResult;
-  /** CPU time each server process used per write (over ramp + run): work, not waiting */
+  /** CPU time each server process used per request (over ramp + run): work, not waiting */
   cpu: Array<{ process: string; usPerWrite: number }>;
+  /** real-disk rows: IOPS over nbdkit's and over fio's on the same workload, in the same run */
+  vsNbdkit?: number;
+  vsFio?: number;
 }
 
 /** A process serving the export, whose CPU time a row reports. */
@@ -98,7 +120,7 @@ interface Measured {
   profiles: Array<{ setup: string; node: string; spots: HotSpot[] }>;
 }
 
-const ROW_LABELS: Record<RowId, string> = {
+const ROW_LABELS: Record<TmpfsRowId, string> = {
   'nbdkit-qd1': 'nbdkit file, QD1',
   'nbdkit-qd32': 'nbdkit file, QD32',
   pmem: 'tandem StandAlone Primary, pmem: metadata, QD1',
@@ -114,7 +136,29 @@ const ROW_LABELS: Record<RowId, string> = {
   'tls-qd1': 'tandem 2 nodes (netns), protocol C, transport-security tls, QD1',
   'tls-qd32': 'tandem 2 nodes (netns), protocol C, transport-security tls, QD32',
 };
-const FIO_RUNS: Record<Setup, number> = { baseline: 2, pmem: 1, 'pmem-force': 1, block: 1, 'no-meta': 1, two: 2, security: 2 * SECURITY_MODES.length };
+const DISK_SUBJECTS: Record<DiskSubject, string> = {
+  fio: 'fio io_uring O_DIRECT on the file',
+  'dev-io_uring': 'BlockDevice io_uring (in process)',
+  'dev-threadpool': 'BlockDevice threadpool (in process)',
+  nbdkit: 'nbdkit file',
+  standalone: 'tandem StandAlone Primary, pmem: metadata',
+  two: 'tandem 2 nodes (netns), protocol C',
+};
+
+const diskRow = (subject: DiskSubject, rw: Rw, qd: Qd): DiskRowId => `disk-${subject}-${rw}-qd${qd}`;
+
+/** What a real-disk row id names, or undefined for the other rows. */
+function parseDiskRow(id: RowId): { subject: DiskSubject; rw: Rw; qd: Qd } | undefined {
+  const m = /^disk-(.+)-(randread|randwrite)-qd(\d+)$/.exec(id);
+  return m ? { subject: m[1] as DiskSubject, rw: m[2] as Rw, qd: Number(m[3]) as Qd } : undefined;
+}
+
+function rowLabel(id: RowId): string {
+  const disk = parseDiskRow(id);
+  return disk ? `VM disk: ${DISK_SUBJECTS[disk.subject]}, 4k ${disk.rw} QD${disk.qd}` : ROW_LABELS[id as TmpfsRowId];
+}
+
+const FIO_RUNS: Record<Setup, number> = { baseline: 2, pmem: 1, 'pmem-force': 1, block: 1, 'no-meta': 1, two: 2, security: 2 * SECURITY_MODES.length, disk: 16, 'disk-standalone': 4, 'disk-two': 4 };
 
 /** Wall-clock spans of every fio run so far: a CPU profile is read only where fio was writing. */
 const fioSpans: Array<[number, number]> = [];
@@ -123,7 +167,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       seconds: { type: 'string', default: '10' }, ramp: { type: 'string', default: '1' }, reps: { type: 'string', default: '1' },
-      'size-gib': { type: 'string', default: '64' }, profile: { type: 'boolean', default: false },
+      'size-gib': { type: 'string', default: '64' }, 'disk-gib': { type: 'string', default: '4' }, profile: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false }, 'no-record': { type: 'boolean', default: false },
       results: { type: 'string', default: join(repoRoot(), 'bench', 'RESULTS.md') },
       only: { type: 'string', default: SETUPS.join(',') }, 'rtt-server': { type: 'string' }, 'rtt-client': { type: 'string' },
@@ -134,7 +178,8 @@ async function main(): Promise<void> {
   const opts: Options = {
     seconds: positive(values.seconds, '--seconds'), ramp: positive(values.ramp, '--ramp', true), reps: Math.ceil(positive(values.reps, '--reps')),
     only: setupsOf(values.only),
-    sizeBytes: positive(values['size-gib'], '--size-gib') * GiB, profile: values.profile, json: values.json,
+    sizeBytes: positive(values['size-gib'], '--size-gib') * GiB, diskBytes: positive(values['disk-gib'], '--disk-gib') * GiB,
+    profile: values.profile, json: values.json,
     record: !values['no-record'], results: values.results,
   };
   await preflight();
@@ -146,7 +191,7 @@ async function main(): Promise<void> {
     const progress = new Progress(opts);
     const reps: Measured[] = [];
     for (let rep = 0; rep < opts.reps; rep++) reps.push(await measureOnce(opts, cleanup, progress));
-    measured = medianOf(reps);
+    measured = withDiskRatios(medianOf(reps));
   } finally {
     await cleanup.run();
   }
@@ -165,18 +210,22 @@ async function measureOnce(opts: Options, cleanup: Cleanup, progress: Progress):
   const disk = mkdtempSync('/var/tmp/tandem-bench-dp-');
   cleanup.add(`remove ${shm} and ${disk}`, () => [shm, disk].forEach((d) => rmSync(d, { recursive: true, force: true })));
   const m: Measured = { rows: new Map(), rtt: { samples: 0, meanUs: 0, p50Us: 0, p99Us: 0 }, profiles: [] };
-  const fio: FioStep = async (uri, iodepth, id, servers) => {
+  const record: RecordStep = async (id, run, servers) => {
+    if (parseDiskRow(id)) await dropCaches(); // every real-disk row starts cold
     progress.start(id);
     const started = Date.now();
     const cpuBefore = servers.map((s) => cpuSeconds(s.pid));
-    const result = await randomWrite4k({ uri, iodepth, seconds: opts.seconds, rampSeconds: opts.ramp, sizeBytes: opts.sizeBytes });
-    const writes = result.iops * (opts.seconds + opts.ramp);
-    const cpu = servers.map((s, i) => ({ process: s.name, usPerWrite: ((cpuSeconds(s.pid) - cpuBefore[i]) * 1e6) / writes }));
+    const result = await run();
+    const ios = result.iops * (opts.seconds + opts.ramp);
+    const cpu = servers.map((s, i) => ({ process: s.name, usPerWrite: ((cpuSeconds(s.pid) - cpuBefore[i]) * 1e6) / ios }));
+    if ('cpuUsPerIo' in result) cpu.push({ process: 'bench (the device in this process)', usPerWrite: result.cpuUsPerIo as number });
     fioSpans.push([started, Date.now()]);
-    const row = { id, label: ROW_LABELS[id], fio: result, cpu };
+    const row: Row = { id, label: rowLabel(id), fio: { iops: result.iops, meanUs: result.meanUs, p99Us: result.p99Us }, cpu };
     m.rows.set(id, row);
     progress.done(row);
   };
+  const fio: FioStep = (uri, iodepth, id, servers, rw = 'randwrite', sizeBytes = opts.sizeBytes) =>
+    record(id, () => randomWrite4k({ uri, rw, iodepth, seconds: opts.seconds, rampSeconds: opts.ramp, sizeBytes }), servers);
 
   if (opts.only.has('baseline')) await baseline(join(shm, 'nbdkit'), opts, cleanup, fio);
   const setups: Array<[RowId, 'pmem' | 'block', Record<string, string>]> = [
@@ -203,6 +252,71 @@ async function measureOnce(opts: Options, cleanup: Cleanup, progress: Progress):
       }));
     }
   }
+  await realDisk(join(disk, 'vmdisk'), join(shm, 'vmdisk'), opts, cleanup, record, fio, m);
+  return m;
+}
+
+/**
+ * The real-disk rows: one file laid out on /var/tmp for fio, the BlockDevice engines and nbdkit,
+ * then tandem on files laid out alike (metadata on /dev/shm, as in the pmem rows).
+ */
+async function realDisk(diskDir: string, shmDir: string, opts: Options, cleanup: Cleanup, record: RecordStep, fio: FioStep, m: Measured): Promise<void> {
+  const span = { seconds: opts.seconds, rampSeconds: opts.ramp };
+  const nbdSweep = async (subject: DiskSubject, uri: string, servers: Server[]) => {
+    for (const rw of RWS) for (const qd of QDS) await fio(uri, qd, diskRow(subject, rw, qd), servers, rw, opts.diskBytes);
+  };
+  if (opts.only.has('disk')) {
+    mkdirSync(diskDir, { recursive: true });
+    mkdirSync(shmDir, { recursive: true });
+    const file = join(diskDir, 'baseline.img');
+    await layOutFile(file, opts.diskBytes);
+    try {
+      for (const rw of RWS) {
+        for (const qd of QDS) {
+          await record(diskRow('fio', rw, qd), () => fileRandom4k({ file, rw, iodepth: qd, ...span }), []);
+          for (const engine of ['io_uring', 'threadpool'] as IoEngine[]) {
+            await record(diskRow(`dev-${engine}`, rw, qd), () => onDevice(file, engine, (device) => deviceRandom4k({ device, rw, iodepth: qd, ...span })), []);
+          }
+        }
+      }
+      const server = await startNbdkitFile(file, join(shmDir, 'nbdkit.sock'), cleanup);
+      try {
+        await nbdSweep('nbdkit', server.uri, [{ name: 'nbdkit', pid: server.pid }]);
+      } finally {
+        await server.stop();
+      }
+    } finally {
+      rmSync(diskDir, { recursive: true, force: true });
+    }
+  }
+  const spec = (name: string): SetupSpec => ({ meta: 'pmem', dataDir: join(shmDir, name), blockDir: join(diskDir, name), diskDir: join(diskDir, name), filledDisks: true, sizeBytes: opts.diskBytes });
+  if (opts.only.has('disk-standalone')) {
+    m.profiles.push(...await standalone(spec('standalone'), opts, cleanup, (uri, servers) => nbdSweep('standalone', uri, servers)));
+  }
+  if (opts.only.has('disk-two')) {
+    m.profiles.push(...await twoNodes(spec('two'), opts, cleanup, (uri, _rtt, servers) => nbdSweep('two', uri, servers)));
+  }
+}
+
+async function onDevice<T>(file: string, engine: IoEngine, body: (device: Awaited<ReturnType<typeof openBlockDevice>>) => Promise<T>): Promise<T> {
+  const device = await openBlockDevice(file, { engine });
+  try {
+    return await body(device);
+  } finally {
+    await device.close();
+  }
+}
+
+/** The real-disk rows' ratios to nbdkit and fio on the same workload (from the median rows). */
+function withDiskRatios(m: Measured): Measured {
+  for (const row of m.rows.values()) {
+    const disk = parseDiskRow(row.id);
+    if (!disk) continue;
+    const nbdkit = m.rows.get(diskRow('nbdkit', disk.rw, disk.qd));
+    const fio = m.rows.get(diskRow('fio', disk.rw, disk.qd));
+    if (nbdkit && disk.subject !== 'nbdkit') row.vsNbdkit = row.fio.iops / nbdkit.fio.iops;
+    if (fio && disk.subject !== 'fio') row.vsFio = row.fio.iops / fio.fio.iops;
+  }
   return m;
 }
 
@@ -217,8 +331,10 @@ function medianOf(reps: Measured[]): Measured {
   };
 }
 
-/** One fio run against `uri`, recorded as row `id` with the CPU time of `servers`. */
-type FioStep = (uri: string, iodepth: number, id: RowId, servers: Server[]) => Promise<void>;
+/** One measured run, recorded as row `id` with the CPU time of `servers` per request. */
+type RecordStep = (id: RowId, run: () => Promise<FioResult | (FioResult & { cpuUsPerIo: number })>, servers: Server[]) => Promise<void>;
+/** One fio run through NBD against `uri` (randwrite over --size-gib unless said). */
+type FioStep = (uri: string, iodepth: number, id: RowId, servers: Server[], rw?: Rw, sizeBytes?: number) => Promise<void>;
 
 async function baseline(dir: string, opts: Options, cleanup: Cleanup, fio: FioStep): Promise<void> {
   mkdirSync(dir);
@@ -235,13 +351,13 @@ async function baseline(dir: string, opts: Options, cleanup: Cleanup, fio: FioSt
   }
 }
 
-type SetupSpec = Pick<BenchResourceSpec, 'meta' | 'dataDir' | 'blockDir' | 'daemonEnv' | 'transportSecurity'>;
+type SetupSpec = Pick<BenchResourceSpec, 'meta' | 'dataDir' | 'blockDir' | 'daemonEnv' | 'transportSecurity' | 'diskDir' | 'filledDisks'> & { sizeBytes?: number };
 
 /** A Primary whose peer is configured but disconnected (DRBD StandAlone): every write also sets bitmap bits. */
 async function standalone(setup: SetupSpec, opts: Options, cleanup: Cleanup, measure: (uri: string, servers: Server[]) => Promise<void>) {
   const [p1, p2] = await freePorts(2);
   const nodes: BenchNode[] = [{ name: 'n1', address: `127.0.0.1:${p1}`, wrap: [] }, { name: 'n2', address: `127.0.0.1:${p2}`, wrap: [] }];
-  return withCluster({ ...setup, nodes, protocol: 'C', sizeBytes: opts.sizeBytes }, opts, cleanup, async (c) => {
+  return withCluster({ ...setup, nodes, protocol: 'C', sizeBytes: setup.sizeBytes ?? opts.sizeBytes }, opts, cleanup, async (c) => {
     await c.start('n1');
     await c.cli('n1', ['up', RESOURCE]);
     await c.cli('n1', ['disconnect', RESOURCE]);
@@ -259,7 +375,7 @@ async function twoNodes(setup: SetupSpec, opts: Options, cleanup: Cleanup, measu
   await net.create(['n1', 'n2']);
   const nodes = ['n1', 'n2'].map((n) => ({ name: n, address: `${net.host(n).address}:${PEER_PORT}`, wrap: net.host(n).wrap }));
   try {
-    return await withCluster({ ...setup, nodes, protocol: 'C', sizeBytes: opts.sizeBytes }, opts, cleanup, async (c) => {
+    return await withCluster({ ...setup, nodes, protocol: 'C', sizeBytes: setup.sizeBytes ?? opts.sizeBytes }, opts, cleanup, async (c) => {
       c.declareIdentical();
       for (const n of ['n1', 'n2']) await c.start(n);
       for (const n of ['n1', 'n2']) await c.cli(n, ['up', RESOURCE]);
@@ -276,8 +392,7 @@ async function twoNodes(setup: SetupSpec, opts: Options, cleanup: Cleanup, measu
 
 /** Run one setup, then stop its daemons (writing their profiles) and remove its files. */
 async function withCluster(spec: BenchResourceSpec, opts: Options, cleanup: Cleanup, body: (c: BenchCluster) => Promise<void>) {
-  mkdirSync(spec.dataDir, { recursive: true });
-  mkdirSync(spec.blockDir, { recursive: true });
+  for (const d of [spec.dataDir, spec.blockDir, spec.diskDir ?? spec.dataDir]) mkdirSync(d, { recursive: true });
   const cpuProfDir = opts.profile ? join(spec.dataDir, 'profiles') : undefined;
   const cluster = new BenchCluster({ ...spec, cpuProfDir }, repoRoot(), cleanup);
   const firstSpan = fioSpans.length;
@@ -288,7 +403,7 @@ async function withCluster(spec: BenchResourceSpec, opts: Options, cleanup: Clea
     if (!cpuProfDir) return [];
     const spans = fioSpans.slice(firstSpan);
     const env = spec.daemonEnv ?? {};
-    const setup = `${spec.nodes[1].wrap.length > 0 ? 'two nodes' : 'StandAlone'}, ${spec.meta}` +
+    const setup = `${spec.nodes[1].wrap.length > 0 ? 'two nodes' : 'StandAlone'}, ${spec.meta}${spec.filledDisks ? ', disks on /var/tmp' : ''}` +
       `${env.TANDEM_BENCH_NO_METADATA ? ', metadata off' : ''}${env.PMEM_IS_PMEM_FORCE ? ', PMEM_IS_PMEM_FORCE=1' : ''}` +
       `${spec.transportSecurity ? `, transport-security ${spec.transportSecurity}` : ''}`;
     return spec.nodes.filter((n) => existsSync(join(cpuProfDir, `${n.name}.cpuprofile`))).map((n) => {
@@ -298,7 +413,7 @@ async function withCluster(spec: BenchResourceSpec, opts: Options, cleanup: Clea
     });
   } finally {
     await cluster.stopAll();
-    for (const d of [spec.dataDir, spec.blockDir]) rmSync(d, { recursive: true, force: true });
+    for (const d of [spec.dataDir, spec.blockDir, spec.diskDir ?? spec.dataDir]) rmSync(d, { recursive: true, force: true });
   }
 }
 
@@ -339,6 +454,14 @@ function barsOf(m: Measured): Bar[] {
     ...bar('2 nodes, QD32 IOPS with tls vs none (issue 13: TLS costs ≤ 10 %)', 'tls QD32 IOPS / none QD32 IOPS', ['tls-qd32', 'none-qd32'], ([a, b]) => a.iops / b.iops, 0.9, true),
     ...bar('2 nodes, QD1 mean latency added by tls (issue 13: ≤ 10 µs)', 'tls QD1 mean − none QD1 mean, µs', ['tls-qd1', 'none-qd1'], ([a, b]) => a.meanUs - b.meanUs, 10, false),
     ...bar('2 nodes, QD32 IOPS with integrity vs none (no target: reported)', 'integrity QD32 IOPS / none QD32 IOPS', ['integrity-qd32', 'none-qd32'], ([a, b]) => a.iops / b.iops, 0, true),
+    ...bar('cold 4k random read QD32 on the VM disk: StandAlone vs nbdkit on the same file', 'disk standalone randread QD32 IOPS / nbdkit',
+      [diskRow('standalone', 'randread', 32), diskRow('nbdkit', 'randread', 32)], ([a, b]) => a.iops / b.iops, 1.0, true),
+    ...bar('same, vs fio io_uring O_DIRECT on the same file (the device\'s limit)', 'disk standalone randread QD32 IOPS / fio',
+      [diskRow('standalone', 'randread', 32), diskRow('fio', 'randread', 32)], ([a, b]) => a.iops / b.iops, 0.8, true),
+    ...RWS.flatMap((rw) => QDS.flatMap((qd) => bar(`BlockDevice (io_uring) alone vs fio io_uring O_DIRECT, 4k ${rw} QD${qd}`, `dev-io_uring IOPS / fio IOPS`,
+      [diskRow('dev-io_uring', rw, qd), diskRow('fio', rw, qd)], ([a, b]) => a.iops / b.iops, 0.8, true))),
+    ...RWS.map((rw) => bar(`BlockDevice io_uring vs threadpool engine, 4k ${rw} QD32`, 'dev-io_uring IOPS / dev-threadpool IOPS',
+      [diskRow('dev-io_uring', rw, 32), diskRow('dev-threadpool', rw, 32)], ([a, b]) => a.iops / b.iops, 1.0, true)).flat(),
   ];
 }
 
@@ -351,6 +474,8 @@ interface Machine {
   nbdkit: string;
   /** 1-minute load average before and after the run: the machine is shared */
   load: string;
+  /** the block device and filesystem under /var/tmp */
+  varTmp: string;
 }
 
 async function machine(loadBefore: number): Promise<Machine> {
@@ -358,16 +483,20 @@ async function machine(loadBefore: number): Promise<Machine> {
   const nproc = String((await execa('nproc')).stdout).trim();
   return { date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), cpus: `${nproc} × ${cpus()[0]?.model ?? 'unknown CPU'}`, kernel: release(),
     node: process.version, fio: await version('fio'), nbdkit: await version('nbdkit'),
-    load: `${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)}` };
+    load: `${loadBefore.toFixed(1)} → ${loadavg()[0].toFixed(1)}`,
+    varTmp: String((await execa('findmnt', ['-no', 'SOURCE,FSTYPE', '--target', '/var/tmp'], { reject: false })).stdout).trim().replace(/\s+/, ' ') };
 }
 
 function renderReport(opts: Options, m: Measured, bars: Bar[], host: Machine): string {
   const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
   const alShare = Math.min(1, AL_COVERAGE_BYTES / opts.sizeBytes);
+  const tmpfsRows = [...m.rows.values()].filter((r) => !parseDiskRow(r.id));
+  const diskRows = [...m.rows.values()].filter((r) => parseDiskRow(r.id));
   const lines = [
     `## Data path (bench/datapath.ts), ${host.date}`,
     '',
     `Machine: ${host.cpus}, Linux ${host.kernel}, Node ${host.node}, ${host.fio}, ${host.nbdkit}; load average ${host.load}.`,
+    tmpfsRows.length === 0 ? `Each row: the median of ${opts.reps} repetition(s) of the whole sequence.` :
     `Workload: fio nbd engine over a unix socket, 4k randwrite, --norandommap, ${opts.seconds} s + ${opts.ramp} s ramp per row` +
       `${opts.reps > 1 ? ` (the median of ${opts.reps} repetitions of the whole sequence)` : ''}, over a ` +
       `${fmt(opts.sizeBytes / GiB)} GiB sparse file on /dev/shm (nbdkit and every tandem disk alike); the AL (${DEFAULT_AL_EXTENTS} × 4 MiB) covers ` +
@@ -378,10 +507,24 @@ function renderReport(opts: Options, m: Measured, bars: Bar[], host: Machine): s
       (m.rtt.samples === 0 ? '' : 'Two nodes: one tandemd per network namespace (veth + bridge), initial sync skipped on the all-zero disks; ' +
         `TCP RTT measured in the same run (Node ping-pong, 64 B): mean ${fmt(m.rtt.meanUs, 1)} µs, p50 ${fmt(m.rtt.p50Us, 1)}, p99 ${fmt(m.rtt.p99Us, 1)}.`),
     '',
-    '| row | IOPS | mean µs | p99 µs | server CPU µs per write |',
-    '|---|---:|---:|---:|---|',
-    ...[...m.rows.values()].map((r) => `| ${r.label} | ${fmt(r.fio.iops)} | ${fmt(r.fio.meanUs, 1)} | ${fmt(r.fio.p99Us, 1)} | ${cpuText(r)} |`),
-    '',
+    ...(tmpfsRows.length === 0 ? [] : [
+      '| row | IOPS | mean µs | p99 µs | server CPU µs per write |',
+      '|---|---:|---:|---:|---|',
+      ...tmpfsRows.map((r) => `| ${r.label} | ${fmt(r.fio.iops)} | ${fmt(r.fio.meanUs, 1)} | ${fmt(r.fio.p99Us, 1)} | ${cpuText(r)} |`),
+      '']),
+    ...(diskRows.length === 0 ? [] : [
+      `Real-disk rows: ${fmt(opts.diskBytes / GiB)} GiB files on /var/tmp (the VM disk, ${host.varTmp}), laid out with data written ` +
+        '(O_DIRECT, a fixed pattern), `sync` and `echo 3 > /proc/sys/vm/drop_caches` before each row; 4k random I/O over the whole file, ' +
+        `${opts.seconds} s + ${opts.ramp} s ramp. fio: io_uring engine, --direct=1, on the file. BlockDevice: src/platform/node/block-device.ts driven in the ` +
+        'benchmark process (no NBD, no engine), io_uring or libuv threadpool (UV_THREADPOOL_SIZE ' + (process.env.UV_THREADPOOL_SIZE ?? '4') + '), O_DIRECT. ' +
+        'nbdkit and tandem: fio nbd engine over a unix socket; tandem has its own files laid out alike, pmem: metadata on /dev/shm. ' +
+        'CPU: the serving processes per request (for BlockDevice rows the benchmark process itself).',
+      '',
+      '| row | IOPS | mean µs | p99 µs | CPU µs per request | vs nbdkit | vs fio |',
+      '|---|---:|---:|---:|---|---:|---:|',
+      ...diskRows.map((r) => `| ${r.label} | ${fmt(r.fio.iops)} | ${fmt(r.fio.meanUs, 1)} | ${fmt(r.fio.p99Us, 1)} | ${cpuText(r)} | ` +
+        `${r.vsNbdkit === undefined ? '' : fmt(r.vsNbdkit, 2)} | ${r.vsFio === undefined ? '' : fmt(r.vsFio, 2)} |`),
+      '']),
     '| bar (DESIGN §8) | ratio | measured | target | result |',
     '|---|---|---:|---:|---|',
     ...bars.map((b) => `| ${b.what} | ${b.formula} | ${fmt(b.value, 2)} | ${b.atLeast ? '≥' : '≤'} ${b.target} | ${b.pass ? 'PASS' : 'MISS'} |`),
@@ -409,7 +552,7 @@ class Progress {
     // set-up time between runs is known only once some runs are done: then use the pace so far
     const perRun = this.finished > 0 ? this.elapsed() / this.finished : this.opts.seconds + this.opts.ramp + 5;
     const left = Math.round((total - this.finished) * perRun);
-    process.stderr.write(`[${this.finished + 1}/${total}] ${ROW_LABELS[id]} (${this.elapsed()} s elapsed, ETA ~${left} s)\n`);
+    process.stderr.write(`[${this.finished + 1}/${total}] ${rowLabel(id)} (${this.elapsed()} s elapsed, ETA ~${left} s)\n`);
   }
 
   done(row: Row): void {
@@ -434,8 +577,9 @@ async function preflight(): Promise<void> {
     if ((await execa('which', [tool], { reject: false })).exitCode !== 0) throw new Error(`${tool} is not installed (see packaging/install-deps.sh)`);
   }
   if (!existsSync(join(repoRoot(), 'dist/cli/commands/daemon.js'))) throw new Error('dist/ is not built: run npm run build');
-  // the bundle is not beside src/, so show the pmem metadata code where the addon is
+  // the bundle is not beside src/, so show the pmem metadata code and the disk rows where the addons are
   process.env.TANDEM_PMEM_ADDON ??= join(repoRoot(), 'src/meta/native/build/Release/tandem_pmem.node');
+  process.env.TANDEM_URING_ADDON ??= join(repoRoot(), 'src/platform/node/native/build/Release/tandem_uring.node');
 }
 
 function positive(text: string, flag: string, zeroOk = false): number {

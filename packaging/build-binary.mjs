@@ -2,21 +2,21 @@
 // build:ts` first), every oclif command included through a generated command map, into one
 // CommonJS file; Node turns it into a SEA blob, and postject injects the blob into a copy of this
 // machine's node. The pkg family cannot do this offline (it downloads base binaries). Native
-// addons cannot live in the blob, so the libpmem addon is copied beside the binary, where
-// src/meta/native.ts looks first.
+// addons cannot live in the blob, so the libpmem and io_uring addons are copied beside the
+// binary, where src/lib/native-addon.ts looks first.
 //
-//   node packaging/build-binary.mjs [--out DIR]      → DIR/tandem, DIR/tandem_pmem.node
+//   node packaging/build-binary.mjs [--out DIR]      → DIR/tandem, DIR/tandem_pmem.node, DIR/tandem_uring.node
 import { build } from 'esbuild';
 import { inject } from 'postject';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const COMMANDS_DIR = join(ROOT, 'dist/cli/commands');
-const ADDON = join(ROOT, 'src/meta/native/build/Release/tandem_pmem.node');
+const ADDONS = [join(ROOT, 'src/meta/native/build/Release/tandem_pmem.node'), join(ROOT, 'src/platform/node/native/build/Release/tandem_uring.node')];
 // The fuse Node's SEA support looks for; fixed for every Node release with SEA.
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
@@ -78,7 +78,9 @@ function seaBlob(main, blob) {
 
 async function buildBinary(outDir) {
   if (!existsSync(COMMANDS_DIR)) throw new Error(`${COMMANDS_DIR} is missing: run 'npm run build:ts' first`);
-  if (!existsSync(ADDON)) throw new Error(`${ADDON} is missing: run 'npm run build:native' first (needs libpmem-dev)`);
+  for (const addon of ADDONS) {
+    if (!existsSync(addon)) throw new Error(`${addon} is missing: run 'npm run build:native' first (needs libpmem-dev and liburing-dev)`);
+  }
   const work = join(outDir, '.work');
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
@@ -98,8 +100,10 @@ async function buildBinary(outDir) {
   } finally {
     console.warn = warn;
   }
-  copyFileSync(ADDON, join(outDir, 'tandem_pmem.node'));
-  chmodSync(join(outDir, 'tandem_pmem.node'), 0o644);
+  for (const addon of ADDONS) {
+    copyFileSync(addon, join(outDir, basename(addon)));
+    chmodSync(join(outDir, basename(addon)), 0o644);
+  }
   rmSync(work, { recursive: true, force: true });
   return { binary, modules };
 }

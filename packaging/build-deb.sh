@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the Debian package from the single binary (packaging/build-binary.mjs) with dpkg-deb.
 #
-#   packaging/build-deb.sh BINARY_DIR OUT_DIR      BINARY_DIR holds tandem and tandem_pmem.node
+#   packaging/build-deb.sh BINARY_DIR OUT_DIR      BINARY_DIR holds tandem, tandem_pmem.node and tandem_uring.node
 #
-# Layout: the binary, its addon and the fence handlers live together in /usr/lib/tandem (the addon
+# Layout: the binary, its addons and the fence handlers live together in /usr/lib/tandem (an addon
 # is found beside the binary's real path, the handlers in agents/ beside it); /usr/bin/tandem and
 # /usr/sbin/tandemd are links to it. Prints the path of the .deb.
 set -euo pipefail
@@ -13,7 +13,7 @@ bin_dir="$(cd "${1:?usage: build-deb.sh BINARY_DIR OUT_DIR}" && pwd)"
 out_dir="${2:?usage: build-deb.sh BINARY_DIR OUT_DIR}"
 mkdir -p "$out_dir"
 out_dir="$(cd "$out_dir" && pwd)"
-for f in tandem tandem_pmem.node; do
+for f in tandem tandem_pmem.node tandem_uring.node; do
 	[ -f "$bin_dir/$f" ] || { echo "build-deb.sh: $bin_dir/$f is missing: run packaging/build-binary.mjs first" >&2; exit 1; }
 done
 
@@ -26,6 +26,7 @@ lib="$stage/usr/lib/tandem"
 
 install -D -m 0755 "$bin_dir/tandem" "$lib/tandem"
 install -D -m 0644 "$bin_dir/tandem_pmem.node" "$lib/tandem_pmem.node"
+install -D -m 0644 "$bin_dir/tandem_uring.node" "$lib/tandem_uring.node"
 install -D -m 0755 "$repo/agents/tandem-fence-peer" "$lib/agents/tandem-fence-peer"
 install -D -m 0755 "$repo/agents/tandem-unfence-peer" "$lib/agents/tandem-unfence-peer"
 install -D -m 0755 "$here/systemd/tandemd-wait-ready" "$lib/tandemd-wait-ready"
@@ -49,11 +50,11 @@ License: Apache-2.0
 EOF
 chmod 0644 "$stage/usr/share/doc/tandem/copyright"
 
-# Depends from the ELF files' symbol versions (node, libpmem), as debhelper's dh_shlibdeps does.
+# Depends from the ELF files' symbol versions (node, libpmem, liburing), as debhelper's dh_shlibdeps does.
 shlib_work="$stage.shlibs"
 mkdir -p "$shlib_work/debian"
 printf 'Source: tandem\n\nPackage: tandem\nArchitecture: any\n' >"$shlib_work/debian/control"
-depends="$(cd "$shlib_work" && dpkg-shlibdeps -O "$lib/tandem" "$lib/tandem_pmem.node" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')"
+depends="$(cd "$shlib_work" && dpkg-shlibdeps -O "$lib/tandem" "$lib/tandem_pmem.node" "$lib/tandem_uring.node" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')"
 rm -rf "$shlib_work"
 [ -n "$depends" ] || { echo "build-deb.sh: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 
@@ -76,8 +77,9 @@ Description: replicated block storage for Linux HA clusters
  Volumes are exported over NBD.
  .
  This package holds the tandem CLI and the tandemd daemon (one self-contained
- executable with its libpmem addon), the OCF resource agent ocf:tandem:replica,
- the fence-peer handlers and the systemd unit tandemd.service.
+ executable with its libpmem and io_uring addons), the OCF resource agent
+ ocf:tandem:replica, the fence-peer handlers and the systemd unit
+ tandemd.service.
 EOF
 echo /etc/default/tandemd >"$stage/DEBIAN/conffiles"
 install -m 0755 "$here/deb/postinst" "$here/deb/prerm" "$here/deb/postrm" "$stage/DEBIAN/"

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 DEBIAN_PACKAGES=(
   libpmem-dev             # the PMEM metadata addon (libpmem)
+  liburing-dev            # the backing-disk I/O addon (io_uring)
   fio libnbd-bin nbdkit qemu-utils fuse3 python3-libnbd   # real NBD clients and baselines
   e2fsprogs util-linux    # mkfs.ext4, e2fsck, losetup for filesystem tests
   pacemaker pacemaker-cli-utils corosync resource-agents pcs crmsh   # real cluster tools

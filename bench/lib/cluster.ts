@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { VolumeMetadata } from '../../src/meta/volume-metadata.js';
 import type { NodeStatus, ResourceStatus } from '../../src/engine/states.js';
 import type { Cleanup } from './cleanup.js';
+import { layOutFile } from './disk.js';
 
 export interface BenchNode {
   name: string;
@@ -26,6 +27,10 @@ export interface BenchResourceSpec {
   meta: 'pmem' | 'block';
   dataDir: string;
   blockDir: string;
+  /** where the backing files go (dataDir unless said): the real-disk rows put them on /var/tmp */
+  diskDir?: string;
+  /** lay the backing files out with data written (layOutFile), not sparse: reads then reach the disk */
+  filledDisks?: boolean;
   /** extra environment for the daemons (TANDEM_BENCH_NO_METADATA) */
   daemonEnv?: Record<string, string>;
   /** write a V8 CPU profile per daemon into this directory */
@@ -50,7 +55,7 @@ export class BenchCluster {
   }
 
   disk(node: string): string {
-    return join(this.spec.dataDir, `${node}.img`);
+    return join(this.spec.diskDir ?? this.spec.dataDir, `${node}.img`);
   }
 
   socket(node: string): string {
@@ -65,13 +70,16 @@ export class BenchCluster {
     return this.spec.meta === 'pmem' ? `pmem:${join(this.spec.dataDir, `${node}.pmem`)}` : `block:${join(this.spec.blockDir, `${node}.meta`)}`;
   }
 
-  /** Config, sparse disks and fresh metadata for every node. */
+  /** Config, disks (sparse, or laid out) and fresh metadata for every node. */
   async create(): Promise<void> {
     const lines = ['[resource]', `name = ${RESOURCE}`, `protocol = ${this.spec.protocol}`, `secret = ${randomBytes(12).toString('hex')}`,
       'fencing = dont-care', ...(this.spec.transportSecurity ? [`transport-security = ${this.spec.transportSecurity}`] : []),
       '', '[volume.0]', `size = ${this.spec.sizeBytes}`, ''];
+    for (const n of this.spec.nodes) {
+      if (this.spec.filledDisks) await layOutFile(this.disk(n.name), this.spec.sizeBytes);
+      else sparseFile(this.disk(n.name), this.spec.sizeBytes);
+    }
     this.spec.nodes.forEach((n, id) => {
-      sparseFile(this.disk(n.name), this.spec.sizeBytes);
       lines.push(`[node.${n.name}]`, `id = ${id}`, `address = ${n.address}`, `volume.0.disk = ${this.disk(n.name)}`,
         `volume.0.meta = ${this.metaPlacement(n.name)}`, `volume.0.export = ${this.socket(n.name)}`, '');
     });
@@ -82,7 +90,8 @@ export class BenchCluster {
   /**
    * Skip the initial full sync, as an administrator does for brand-new zeroed disks (DRBD's
    * new-current-uuid --clear-bitmap): every node's metadata gets one shared generation and is
-   * marked UpToDate. True here because every backing file is a fresh sparse (all-zero) file.
+   * marked UpToDate. True here because the backing files are all fresh sparse (all-zero) files or
+   * all laid out with the same pattern (layOutFile).
    */
   declareIdentical(): void {
     // bit 0 clear: not made by a Primary; bit 8 set: never 0 (none) or 4 (just created)

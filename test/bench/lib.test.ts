@@ -2,12 +2,15 @@
 // time from /proc, V8 CPU profiles of a real node process, a TCP ping-pong, the cleanup stack.
 import t from 'tap';
 import { execa } from 'execa';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Cleanup } from '../../bench/lib/cleanup.js';
 import { sparseFile } from '../../bench/lib/cluster.js';
-import { parseFio, randomWrite4k } from '../../bench/lib/fio.js';
+import { fileRandom4k, parseFio, randomWrite4k } from '../../bench/lib/fio.js';
+import { deviceRandom4k } from '../../bench/lib/device.js';
+import { layOutFile } from '../../bench/lib/disk.js';
+import { openBlockDevice } from '../../src/platform/node/block-device.js';
 import { startNbdkitFile } from '../../bench/lib/nbdkit.js';
 import { cpuSeconds } from '../../bench/lib/proc.js';
 import { hotSpots } from '../../bench/lib/profile.js';
@@ -36,12 +39,35 @@ t.test('fio nbd engine against nbdkit: a result with IOPS and latency, and nbdki
   t.throws(() => cpuSeconds(server.pid), 'a stopped process has no CPU times');
 });
 
+t.test('real-disk rows: a laid-out file has every block written; fio io_uring and the BlockDevice measure reads and writes on it', async (t) => {
+  const dir = mkdtempSync('/var/tmp/tandem-bench-test-');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'disk.img');
+  await layOutFile(file, 32 * 1024 * 1024);
+  const st = statSync(file);
+  t.equal(st.size, 32 * 1024 * 1024);
+  t.ok(st.blocks * 512 >= st.size, `no holes: ${st.blocks} sectors allocated`);
+  t.equal(readFileSync(file).subarray(4096, 4100).toString('hex'), '5a17a5e1', 'the pattern, not zeros');
+  for (const rw of ['randread', 'randwrite'] as const) {
+    const f = await fileRandom4k({ file, rw, iodepth: 4, seconds: 1, rampSeconds: 0 });
+    t.ok(f.iops > 50 && f.meanUs > 0, `fio ${rw}: ${Math.round(f.iops)} IOPS`);
+    const device = await openBlockDevice(file);
+    const d = await deviceRandom4k({ device, rw, iodepth: 4, seconds: 1, rampSeconds: 0 });
+    await device.close();
+    t.ok(d.iops > 50 && d.meanUs > 0 && d.p99Us >= d.meanUs * 0.5, `BlockDevice ${rw}: ${Math.round(d.iops)} IOPS, mean ${d.meanUs.toFixed(1)} µs`);
+    t.ok(d.cpuUsPerIo > 0, `CPU per request ${d.cpuUsPerIo.toFixed(1)} µs`);
+  }
+});
+
 t.test('parseFio skips the line the nbd engine prints first, and refuses failed or empty runs', async (t) => {
   const job = (error: number, iops: number) => JSON.stringify({ jobs: [{ error, write: { iops, lat_ns: { mean: 25_000, percentile: { '99.000000': 60_000 } } } }] });
   t.same(parseFio(`nbd: connected\n${job(0, 1234)}`), { iops: 1234, meanUs: 25, p99Us: 60 });
   t.throws(() => parseFio(job(5, 1234)), /error 5/);
   t.throws(() => parseFio(job(0, 0)), /wrote nothing/);
   t.throws(() => parseFio('fio: engine nbd failed to load'), /no JSON/);
+  const read = JSON.stringify({ jobs: [{ error: 0, read: { iops: 99, lat_ns: { mean: 10_000, percentile: { '99.000000': 20_000 } } }, write: { iops: 0, lat_ns: { mean: 0 } } }] });
+  t.same(parseFio(read, 'randread'), { iops: 99, meanUs: 10, p99Us: 20 }, 'a read job: its read side');
+  t.throws(() => parseFio(read, 'randwrite'), /wrote nothing/);
 });
 
 t.test('hotSpots: a busy function shows in its window and not in an idle one', async (t) => {

@@ -45,6 +45,7 @@ t.test('dpkg-deb --info: control fields, conffiles and maintainer scripts', asyn
   t.equal(await field('Architecture'), (await mustRun('dpkg', ['--print-architecture'])).trim());
   const depends = await field('Depends');
   t.match(depends, /(^|, )libpmem1 \(>= [\d.]+\)/, 'the addon links libpmem');
+  t.match(depends, /(^|, )liburing2 \(>= [\d.]+\)/, 'the io_uring addon links liburing');
   t.match(depends, /(^|, )libc6 \(>= [\d.]+\)/, 'node links glibc');
   t.match(depends, /(^|, )libstdc\+\+6/);
   t.same((await field('Recommends')).split(', ').sort(), ['corosync', 'pacemaker', 'pacemaker-cli-utils', 'resource-agents']);
@@ -70,6 +71,7 @@ t.test('dpkg-deb --contents: every file, link and mode', async (t) => {
     './': 'drwxr-xr-x',
     './usr/lib/tandem/tandem': '-rwxr-xr-x',
     './usr/lib/tandem/tandem_pmem.node': '-rw-r--r--',
+    './usr/lib/tandem/tandem_uring.node': '-rw-r--r--',
     './usr/lib/tandem/tandemd-wait-ready': '-rwxr-xr-x',
     './usr/lib/tandem/agents/tandem-fence-peer': '-rwxr-xr-x',
     './usr/lib/tandem/agents/tandem-unfence-peer': '-rwxr-xr-x',
@@ -174,6 +176,19 @@ t.test('config check accepts the example shipped in /usr/share/doc', async (t) =
   t.same(check.warnings, [], 'copied with mode 0600 (as the example says): no warning');
 });
 
+t.test('the packaged io_uring addon loads into this Node and reads a file through its ring', async (t) => {
+  const file = join(work, 'uring-probe.img');
+  writeFileSync(file, Buffer.alloc(8192, 0x5a));
+  const script = `const a = require(${JSON.stringify(join(root, 'usr/lib/tandem/tandem_uring.node'))});
+    const done = new Float64Array(8);
+    a.init(done, (n) => { console.log(JSON.stringify({ n, result: done[1], byte: buf[100] })); process.exit(0); }, 8);
+    const buf = Buffer.alloc(4096);
+    a.open(${JSON.stringify(file)}, false, (err, f) => { if (err) throw err; a.read(1, f.fd, buf, 4096); });`;
+  const r = await run(process.execPath, ['-e', script]);
+  t.equal(r.exitCode, 0, String(r.stderr));
+  t.same(JSON.parse(String(r.stdout)), { n: 1, result: 4096, byte: 0x5a }, 'one completion: 4096 bytes read');
+});
+
 t.test('without tandem_pmem.node beside it the binary names where it looked', async (t) => {
   const lonely = join(work, 'lonely');
   mkdirSync(lonely);
@@ -239,7 +254,9 @@ t.test('packaged tandemd: readiness check, addon loaded beside the binary, statu
 
   const pid = daemons[0].pid!;
   t.equal(readlinkSync(`/proc/${pid}/exe`), join(root, 'usr/lib/tandem/tandem'));
-  t.match(readFileSync(`/proc/${pid}/maps`, 'utf8'), `${join(root, 'usr/lib/tandem/tandem_pmem.node')}\n`, 'the addon mapped from beside the binary');
+  const maps = readFileSync(`/proc/${pid}/maps`, 'utf8');
+  t.match(maps, `${join(root, 'usr/lib/tandem/tandem_pmem.node')}\n`, 'the libpmem addon mapped from beside the binary');
+  t.match(maps, `${join(root, 'usr/lib/tandem/tandem_uring.node')}\n`, 'the io_uring addon mapped from beside the binary (the backing disks go through it)');
 
   // bravo crashes: alpha (Primary, fencing = resource-only) runs the packaged fence-peer handler
   daemons[1].kill('SIGKILL');

@@ -3,13 +3,14 @@
 // handlers, and the settings taken from the environment (the engine reads none itself).
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import type { Platform, PlatformSettings } from '../../engine/platform.js';
+import type { BlockDevice, Platform, PlatformSettings } from '../../engine/platform.js';
+import type { VolumeConfig } from '../../config/model.js';
 import type { Logger } from '../../lib/log.js';
 import { VolumeMetadata } from '../../meta/volume-metadata.js';
 import { systemClock } from '../../transport/clock.js';
 import { TandemError } from '../../lib/errors.js';
 import { PACKAGE_ROOT } from '../../lib/package-root.js';
-import { FileDevice } from './file-device.js';
+import { openBlockDevice } from './block-device.js';
 import { ExecaHandlerRunner } from './handler-runner.js';
 import { startNbdExport } from './nbd-export.js';
 import { tcpConnector } from './peer-connector.js';
@@ -19,6 +20,20 @@ export interface NodePlatformOptions {
   emit: Platform['emit'];
   /** the process environment (TANDEM_CONFIG_DIR, TANDEM_HANDLER_DIR, TANDEM_BENCH_NO_METADATA) */
   env: NodeJS.ProcessEnv;
+}
+
+/** A backing disk through io_uring, O_DIRECT where the kernel allows it (src/platform/node/block-device.ts). */
+async function openDisk(volume: VolumeConfig): Promise<BlockDevice> {
+  const path = volume.disk;
+  if (path === null) throw new TandemError('TANDEM_E_INTERNAL', `volume ${volume.index} has no disk to open`);
+  try {
+    return await openBlockDevice(path);
+  } catch (err) {
+    throw new TandemError('TANDEM_E_IO', `cannot open backing disk ${path}: ${(err as Error).message}`, {
+      hint: 'check the disk path in the resource configuration (tandem config explain <res>)',
+      cause: err,
+    });
+  }
 }
 
 export function nodePlatform(opts: NodePlatformOptions): Platform {
@@ -33,10 +48,7 @@ export function nodePlatform(opts: NodePlatformOptions): Platform {
     randomU64: () => randomBytes(8).readBigUInt64LE(0),
     log: opts.log,
     emit: opts.emit,
-    openDisk: (volume) => {
-      if (volume.disk === null) throw new TandemError('TANDEM_E_INTERNAL', `volume ${volume.index} has no disk to open`);
-      return FileDevice.open(volume.disk);
-    },
+    openDisk: (volume) => openDisk(volume),
     openMetadata: (volume) => {
       if (!volume.meta) throw new TandemError('TANDEM_E_CONFIG', `volume ${volume.index} has a disk but no meta`, { hint: 'set meta = pmem:<path> or block:<path> for it' });
       return VolumeMetadata.open(`${volume.meta.kind}:${volume.meta.path}`);
