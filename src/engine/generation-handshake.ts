@@ -160,7 +160,7 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: SyncDecision): void 
     case 'target':
       // a Primary may take resync data only into a disk it does not serve from (re-attached after a failure)
       if (r.role === 'Primary' && volume.usable) { peer.refuse(`this node is Primary and would have to become SyncTarget of ${peer.node.name} (${d.rule})`); return; }
-      if (syncingFromAnother(r, volume, peer)) { pv.replicationState = 'PausedSyncT'; return; } // one source at a time
+      if (r.syncingFromAnother(volume, peer)) { pv.replicationState = 'PausedSyncT'; return; } // one source at a time
       if (d.full) meta.markAllOutOfSync(peer.node.id); // reported in our State: the source sends every block
       r.becomeSyncTarget(peer, volume);
       return;
@@ -174,13 +174,6 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: SyncDecision): void 
         + 'These nodes never shared data, or their metadata was re-created; check which node holds the data to keep before any full sync (tandem md show)');
       return;
   }
-}
-
-/** This volume already takes resync data from another connected peer. */
-function syncingFromAnother(r: Peer['resource'], volume: Volume, peer: Peer): boolean {
-  if (volume.syncSource === null || volume.syncSource === peer.node.id) return false;
-  const other = r.peers.get(volume.syncSource);
-  return other !== undefined && other.connected && other.volumes.get(volume.index)?.replicationState === 'SyncTarget';
 }
 
 function describeGenerations(meta: NonNullable<Volume['meta']>, view: VolumeView, peer: Peer): string {

@@ -53,6 +53,11 @@ export class VolumeMeta {
     return this.md.superblock.volumeSize;
   }
 
+  /** The metadata was not closed cleanly: this node went down without a clean detach. */
+  get crashed(): boolean {
+    return this.md.recovery.crashed;
+  }
+
   /** The metadata was not closed cleanly: the AL extents were set out of sync for every peer. */
   get recoveredExtents(): number {
     return this.md.recovery.crashed ? this.md.recovery.extents.length : 0;

@@ -123,8 +123,11 @@ export class Peer {
     this.applyQueue?.abandon();
     this.applyQueue = null;
     const wasPrimary = this.peerRole === 'Primary';
-    // a link that never got past the handshake carried no writes: losing it changes no generation
-    const replicated = [...this.volumes.values()].some((pv) => pv.replicationState === 'Established' || pv.replicationState === 'SyncSource');
+    // Only a peer that was Established shares our current generation and could be promoted with it;
+    // losing one that never got past the handshake, or a SyncTarget (Inconsistent, its bitmap id
+    // set when its resync began), needs no new generation (every round of a refused reconnect
+    // would start one otherwise)
+    const replicated = [...this.volumes.values()].some((pv) => pv.replicationState === 'Established');
     const unconfirmed = this.transfer.failAll();
     for (const pv of this.volumes.values()) {
       pv.resync?.stop();
@@ -134,6 +137,7 @@ export class Peer {
       pv.view = null;
       pv.syncEnding = false;
     }
+    for (const v of this.resource.volumes) if (v.syncSource === this.node.id) v.syncSource = null;
     this.peerRole = 'Unknown';
     this.lostWhilePrimary = wasPrimary;
     this.wakeSenders();
@@ -274,7 +278,7 @@ function volumeView(peer: Peer, v: Volume): VolumeView {
   const r = peer.resource;
   const bitmap = peer.bitmapOf(v);
   // while taking resync data from this peer, our bits for it are being resolved: do not report them
-  const syncingFromIt = v.syncSource === peer.node.id && peer.volumes.get(v.index)?.replicationState === 'SyncTarget';
+  const syncingFromIt = peer.volumes.get(v.index)?.replicationState === 'SyncTarget';
   const ranges = syncingFromIt ? [] : [...(r.reconcileRanges.get(v.index) ?? []), ...(bitmap?.outOfSyncRanges(peer.node.id, MAX_REPORTED_RANGES) ?? [])];
   return {
     volume: v.index,

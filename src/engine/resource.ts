@@ -202,7 +202,7 @@ export class Resource {
     v.diskState = Volume.diskStateFromFlags(meta.flags);
     // After a crash this node cannot know whether others went on without it: its data is
     // Consistent, not UpToDate, until a handshake with a peer says so (DRBD's disk_state_from_md).
-    if (v.diskState === 'UpToDate' && meta.recoveredExtents > 0 && [...this.peers.values()].some((p) => p.diskful)) v.diskState = 'Consistent';
+    if (v.diskState === 'UpToDate' && meta.crashed && [...this.peers.values()].some((p) => p.diskful)) v.diskState = 'Consistent';
     this.log.info('disk attached', { volume: v.index, diskState: v.diskState, io: disk.ioMode });
     this.emit('disk', { volume: v.index, diskState: v.diskState });
   }
@@ -452,6 +452,9 @@ export class Resource {
     }
     for (const peer of this.peers.values()) peer.sendState();
     reevaluatePeers(this.peers.values());
+    // Promoted while a diskful peer is away: its data is older from now on. As DRBD does, fence-peer
+    // runs for it, so the cluster never promotes it before it is resynced.
+    for (const peer of this.peers.values()) if (peer.diskful && !peer.connected) void this.fencing.peerLost(peer);
     this.emit('role', { role: this.role });
     this.log.info('promoted', { force });
   }
@@ -614,9 +617,16 @@ export class Resource {
     this.emit('disk', { volume: volume.index, diskState: 'UpToDate', reason });
   }
 
+  /** Another connected peer is sending us resync data for this volume now (one source at a time). */
+  syncingFromAnother(volume: Volume, peer: Peer): boolean {
+    if (volume.syncSource === null || volume.syncSource === peer.node.id) return false;
+    const other = this.peers.get(volume.syncSource);
+    return other !== undefined && other.connected && other.volumes.get(volume.index)?.replicationState === 'SyncTarget';
+  }
+
+  /** Decided (or found by its data) to take resync data from this peer; its first data sets syncSource. */
   becomeSyncTarget(peer: Peer, volume: Volume): void {
     peer.volumes.get(volume.index)!.replicationState = 'SyncTarget';
-    volume.syncSource = peer.node.id;
     volume.meta!.setFlags({ consistent: false, wasUpToDate: false });
     if (volume.diskState !== 'Inconsistent') {
       volume.diskState = 'Inconsistent';

@@ -117,7 +117,7 @@ async function applyResyncData(peer: Peer, volume: Volume, msg: MessageOf<'Resyn
   const r = peer.resource;
   if (!volume.attached || r.role === 'Primary') return r.protocolError(peer, 'resync data sent to a node that cannot be SyncTarget');
   if (msg.offset + msg.data.length > volume.sizeBytes) return r.protocolError(peer, 'resync data beyond the end of the volume');
-  if (syncingFromAnother(peer, volume)) {
+  if (r.syncingFromAnother(volume, peer)) {
     // two sources at once (several Secondaries of a diskless Primary): their blocks could cross.
     // This one comes back later, when the first is done and the generations tell what is left.
     peer.closeLink(`volume ${volume.index} is already resyncing from node ${volume.syncSource}`);
@@ -137,12 +137,6 @@ async function applyResyncData(peer: Peer, volume: Volume, msg: MessageOf<'Resyn
   // the block now equals the source's: our own bit for the source is resolved too
   volume.meta?.markInSync(peer.node.id, msg.offset, msg.data.length);
   peer.sendControl({ type: 'ResyncAck', volume: volume.index, requestId: msg.requestId, offset: msg.offset, length: msg.data.length });
-}
-
-function syncingFromAnother(peer: Peer, volume: Volume): boolean {
-  if (volume.syncSource === null || volume.syncSource === peer.node.id) return false;
-  const other = peer.resource.peers.get(volume.syncSource);
-  return other !== undefined && other.connected && other.volumes.get(volume.index)?.replicationState === 'SyncTarget';
 }
 
 async function serveRead(peer: Peer, volume: Volume, msg: MessageOf<'ReadRequest'>): Promise<void> {

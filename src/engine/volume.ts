@@ -23,7 +23,7 @@ export class Volume {
    * are "missing".
    */
   exposed: bigint[] = [];
-  /** the peer whose resync data this node is taking (node id), one at a time */
+  /** the peer whose resync data this node is taking now (node id; set by its first ResyncData), one at a time */
   syncSource: number | null = null;
   /** peers that were in the generation a diskless Primary just replaced and follow it (link kept) */
   readonly followers = new Set<number>();
