@@ -1,6 +1,6 @@
 // The same configuration as a crmsh script: `crm configure load update crm.txt`.
 import type { Constraint, MigrationPlan, Primitive } from '../map/plan.js';
-import { crmKv } from './shell.js';
+import { crmKv } from '../../cluster/pacemaker-model/quote.js';
 
 function primitiveLine(p: Primitive): string {
   const agent = p.class === 'stonith' ? `stonith:${p.type}` : `${p.class}:${p.provider ? `${p.provider}:` : ''}${p.type}`;

@@ -1,7 +1,7 @@
 // A reviewable pcs script that builds the configuration in a CIB file (`pcs -f`) and pushes
 // once, the pattern clufter's ccs2pcscmd uses. Equivalent to emit/cib.ts.
 import type { Constraint, MigrationPlan, Op, Primitive } from '../map/plan.js';
-import { sh, shKv } from './shell.js';
+import { sh, shKv } from '../../cluster/pacemaker-model/quote.js';
 
 function ops(o: Op[]): string[] {
   return o.flatMap((x) => ['op', x.name, shKv('interval', x.interval), shKv('timeout', x.timeout), ...(x.role ? [shKv('role', x.role)] : [])]);
