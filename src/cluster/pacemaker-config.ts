@@ -32,6 +32,11 @@ export interface ModelOptions {
   ip?: IpSpec;
   /** ocf:tandem:replica parameters beyond resource=, checked against its meta-data */
   agentParams?: NvPairs;
+  /**
+   * The Pacemaker cluster of one site whose hosts share the disks of Tandem node `site` (as
+   * `migrate vcs` writes for a VCS global cluster): one clone instance, acting as that node.
+   */
+  site?: string;
 }
 
 export function buildModel(config: ResourceConfig, opts: ModelOptions = {}): PacemakerModel {
@@ -43,8 +48,17 @@ export function buildModel(config: ResourceConfig, opts: ModelOptions = {}): Pac
   }
   const res = config.name;
   const cfg = emptyConfig();
+  const node = (opts.agentParams ?? []).find(([k]) => k === 'node')?.[1];
+  if (opts.site !== undefined && node !== undefined && node !== opts.site) {
+    throw new TandemError('TANDEM_E_USAGE', `--site ${opts.site} and --agent-param node=${node} contradict each other`, { hint: '--site sets node= itself; leave the agent parameter out' });
+  }
+  if (opts.site !== undefined && !diskful.includes(opts.site)) {
+    throw new TandemError('TANDEM_E_USAGE', `--site ${opts.site}: resource '${res}' has no diskful node ${opts.site}`, { hint: `its diskful nodes: ${diskful.join(', ')}` });
+  }
   // a diskless node may run the clone too, but promotion needs local data: count diskful nodes only
-  const replica = replicaClone(res, diskful.length, opts.agentParams ?? []);
+  const replica = opts.site === undefined
+    ? replicaClone(res, diskful.length, opts.agentParams ?? [])
+    : replicaClone(res, 1, [['node', opts.site], ...(opts.agentParams ?? []).filter(([k]) => k !== 'node')]);
   cfg.primitives.push(replica.primitive);
   cfg.clones.push(replica.clone);
   const members = [...(opts.fs ?? []).map((fs) => filesystem(config, fs)), ...(opts.ip ? [address(res, opts.ip)] : [])];

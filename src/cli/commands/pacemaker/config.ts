@@ -24,6 +24,7 @@ export default class PacemakerConfig extends TandemCommand {
     format: Flags.string({ description: 'output format', options: ['pcs', 'crm', 'cib'], default: 'pcs' }),
     'with-fs': Flags.string({ description: 'add a Filesystem on a volume\'s block device: [VOL:]MOUNT:FSTYPE (e.g. 0:/srv/data:ext4); repeatable', multiple: true, default: [] }),
     'with-ip': Flags.string({ description: 'add an IPaddr2 resource: IPv4/prefix (e.g. 192.0.2.10/24)' }),
+    site: Flags.string({ description: 'configure the Pacemaker cluster of one site whose hosts share the disks of this Tandem node (one clone instance, agent parameter node=SITE)' }),
     'agent-param': Flags.string({ description: 'an ocf:tandem:replica parameter NAME=VALUE (from its meta-data); repeatable', multiple: true, default: [] }),
   };
 
@@ -34,6 +35,7 @@ export default class PacemakerConfig extends TandemCommand {
       fs: flags['with-fs'].map(parseFsSpec),
       ip: flags['with-ip'] === undefined ? undefined : parseIpSpec(flags['with-ip']),
       agentParams: flags['agent-param'].map(parseAgentParam),
+      ...(flags.site === undefined ? {} : { site: flags.site }),
     });
     const format = flags.format as ConfigFormat;
     const text = render(model, format);
