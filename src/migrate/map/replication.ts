@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import { formatSize } from '../../lib/units.js';
 import { rateBytes } from '../link-rate.js';
 import { geometry } from '../../meta/layout.js';
-import { MAX_IN_FLIGHT_WRITES } from '../../resource/transfer-log.js';
 import { scalarAttr } from '../vcs/model.js';
 import { compresses, isBunkerTarget } from '../vvr/vxprint.js';
 import { printVolRvg, SECTOR_BYTES } from '../vvr/printvol.js';
@@ -133,13 +132,16 @@ function connectionOf(l: Link, rvg: string, primary: Peer, warnings: Warnings): 
   return c;
 }
 
-/** What Tandem has instead of an SRL: a bounded window of writes in flight to each peer. */
-const WINDOW = `at most ${MAX_IN_FLIGHT_WRITES} writes in flight per peer (no SRL)`;
+/**
+ * What Tandem has instead of an SRL: a transfer log per peer, bounded (in bytes, in memory), whose
+ * being full makes new writes wait. Its size is the engine's business; the report says what it means.
+ */
+const WINDOW = 'only a bounded transfer log of writes in flight per peer, in memory (no SRL)';
 
 function srlprotWarning(subject: string, srlprot: string | undefined, warnings: Warnings): void {
   if (!srlprot) return;
   const what: Record<string, string> = {
-    autodcm: `srlprot=autodcm: VVR switched to DCM logging when the SRL filled, so writes never waited. Tandem keeps ${WINDOW}: while the peer is connected but slower than the writes, application writes wait when that window is full (like srlprot=dcm); while it is unreachable, writes go to the bitmap (like DCM) and are resynced later`,
+    autodcm: `srlprot=autodcm: VVR switched to DCM logging when the SRL filled, so writes never waited. Tandem keeps ${WINDOW}: while the peer is connected but slower than the writes, application writes wait when that log is full (like srlprot=dcm); while it is unreachable, writes go to the bitmap (like DCM) and are resynced later`,
     dcm: `srlprot=dcm: VVR stalled writes while connected until the SRL drained, and used DCM when disconnected. Tandem does the same, but keeps ${WINDOW}: writes wait much sooner than when an SRL of gigabytes filled`,
     override: `srlprot=override: VVR stalled writes while connected and let the SRL overflow (a full resync) when disconnected. Tandem keeps ${WINDOW}; when the peer is unreachable Tandem uses its bitmap, so a long outage costs a bitmap resync, not a full one`,
     fail: `srlprot=fail: VVR failed new writes that would overflow the SRL while connected. Tandem never fails a write for a slow link: it keeps ${WINDOW} and makes further writes wait`,
