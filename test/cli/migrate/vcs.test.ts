@@ -75,6 +75,12 @@ t.test('the emitted INI passes tandem config check and loads into the expected m
   t.match(r, { name: 'ledger_rvg', protocol: 'C', fencing: 'resource-only', quorum: 'off', resyncRate: 4882 * 1024 });
   t.same(r.nodes.map((n) => [n.name, n.id, n.address.host, n.address.port]), [['alpha', 0, '192.168.50.11', 7789], ['bravo', 1, '192.168.50.12', 7789]]);
   t.same(r.nodes[0].volumes.map((v) => [v.index, v.disk, v.meta?.kind, v.meta?.path]), [[0, '/dev/ledgerdg/ledger_data', 'pmem', '/mnt/pmem0/tandem/ledger_rvg-0.meta'], [1, '/dev/ledgerdg/ledger_logs', 'pmem', '/mnt/pmem0/tandem/ledger_rvg-1.meta']]);
+
+  // one model: tandem pacemaker config for the migrated INI writes the replica clone migrate wrote
+  const gen = await tandem(['pacemaker', 'config', 'ledger_rvg', '--format', 'cib', '--config-dir', join(out, 'tandem'), '--agent-param', 'auto_takeover=true', '--agent-param', 'auto_resync=false']);
+  t.equal(gen.exitCode, 0, String(gen.stderr));
+  const cloneOf = (text: string): string => /<clone id="tandem-ledger_rvg-clone">[\s\S]*?<\/clone>/.exec(text)?.[0].replace(/^\s+/gm, '') ?? 'no clone';
+  t.equal(cloneOf(String(gen.stdout)), cloneOf(readFileSync(join(out, 'cib.xml'), 'utf8')), 'the same clone element, byte for byte (indentation aside)');
 });
 
 t.test('the cut-over plan starts from the node hastatus shows as the current Primary', async (t) => {
