@@ -22,6 +22,7 @@ export function resourceName(rvg: string): string {
 export function tandemResourceFor(topo: Topology, index: number, reports: VvrReports, warnings: Warnings): TandemResource {
   const name = resourceName(topo.rvg);
   const notes = [`replaces VVR RVG ${topo.rvg} in disk group ${topo.diskGroup} (VCS resource ${topo.places.map((p) => `${p.resource.name} in ${p.site.cluster}`).join(', ')})`];
+  for (const n of topo.notes) warnings.add('replication', `${name}.nodes`, n);
   ensurePeer(topo, name, warnings);
   const connections = topo.links.map((l) => connectionOf(l, topo.rvg, topo.primary, warnings));
   const protocol = protocolOf(connections, name, warnings, notes);

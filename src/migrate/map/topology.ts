@@ -66,6 +66,8 @@ export interface Topology {
   primary: Peer;
   primaryFrom: string;
   links: Link[];
+  /** guesses made while matching report hosts to peers, for warnings */
+  notes: string[];
 }
 
 /** alpha-rep, alpha.example.com and alpha all name system alpha. */
@@ -98,11 +100,12 @@ export function buildTopology(places: RvgPlace[], reports: VvrReports, remoteClu
       }
     }
   }
-  addReportedPeers(peers, rvg, rlinks, reports, remoteClusters);
+  const notes: string[] = [];
+  addReportedPeers(peers, rvg, rlinks, reports, remoteClusters, notes);
   const { primary, from } = primaryOf(peers, rvg, places, reports);
   const links = peers.filter((p) => p !== primary).map((peer) => linkTo(primary, peer, rvg, rlinks, reports));
   for (const l of links) if (l.rlink && isBunkerTarget(l.rlink)) l.peer.bunker = true;
-  return { rvg, diskGroup, places, peers: [primary, ...peers.filter((p) => p !== primary)], primary, primaryFrom: from, links };
+  return { rvg, diskGroup, places, peers: [primary, ...peers.filter((p) => p !== primary)], primary, primaryFrom: from, links, notes };
 }
 
 function peersOf(place: RvgPlace): Peer[] {
@@ -130,7 +133,7 @@ function peersOf(place: RvgPlace): Peer[] {
 }
 
 /** Hosts the VVR reports name for this RVG that no main.cf given accounts for. */
-function addReportedPeers(peers: Peer[], rvg: string, rlinks: RlinkRecord[], reports: VvrReports, remoteClusters: string[]): void {
+function addReportedPeers(peers: Peer[], rvg: string, rlinks: RlinkRecord[], reports: VvrReports, remoteClusters: string[], notes: string[]): void {
   const ends: { host: string; ip?: string; from: string }[] = [
     ...rlinks.flatMap((r) => [r.local, r.remote].flatMap((e) => (e ? [{ host: e.host, ip: e.ip, from: `vxprint ${r.name}` }] : []))),
     ...reports.printrvg.filter((p) => p.rds === rvg).flatMap((p) => [p.primary, ...p.secondaries]).flatMap((s) => (s ? [{ host: s.host, from: 'printrvg' }] : [])),
@@ -150,11 +153,34 @@ function addReportedPeers(peers: Peer[], rvg: string, rlinks: RlinkRecord[], rep
       aliases: new Set([e.host, ...(e.ip ? [e.ip] : [])]),
     });
   }
+  pairByName(peers, external, notes);
   // the DR site of a global cluster whose main.cf was not given: name it after its cluster
   const missing = remoteClusters.filter((c) => !peers.some((p) => p.site?.cluster === c));
   if (external.length === 1 && missing.length === 1) external[0].name = missing[0];
   for (const p of external) p.name = p.name.replace(/[^A-Za-z0-9_-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'peer';
   peers.push(...external);
+}
+
+/**
+ * Report hosts (replication host names such as nyc-pay-rep) that match no peer by name or address,
+ * while peers of the main.cf files are named by no report: the same copies under other names.
+ * They are paired by the longest common name prefix, and the pairing is said out loud.
+ */
+function pairByName(peers: Peer[], external: Peer[], notes: string[]): void {
+  const unnamed = (p: Peer): boolean => [...p.aliases].every((a) => a === p.name || p.hosts.includes(a) || a === p.address);
+  const lonely = peers.filter((p) => p.site && unnamed(p));
+  if (lonely.length === 0 || lonely.length !== external.length) return;
+  const prefix = (a: string, b: string): number => { let i = 0; while (i < a.length && i < b.length && a[i] === b[i]) i++; return i; };
+  const score = (p: Peer, e: Peer): number => Math.max(...[p.name, ...p.hosts].map((n) => prefix(n, e.name)));
+  for (const e of [...external]) {
+    const best = [...lonely].sort((a, b) => score(b, e) - score(a, e))[0];
+    if (!best || score(best, e) === 0) continue;
+    for (const a of e.aliases) best.aliases.add(a);
+    if (!best.address && e.address !== e.name) Object.assign(best, { address: e.address, addressFrom: e.addressFrom });
+    lonely.splice(lonely.indexOf(best), 1);
+    external.splice(external.indexOf(e), 1);
+    notes.push(`the VVR reports name host ${e.name}, which is no system of the main.cf files: taken as ${best.name} (${best.hosts.join(', ')}) by its name; check it`);
+  }
 }
 
 function primaryOf(peers: Peer[], rvg: string, places: RvgPlace[], reports: VvrReports): { primary: Peer; from: string } {

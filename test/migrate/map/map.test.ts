@@ -254,6 +254,17 @@ t.test('two sites: one Tandem resource whose nodes are the sites, addresses that
   t.same(plan.booth, { sites: [{ cluster: 'nyc_clu', address: '10.10.0.50' }, { cluster: 'lon_clu', address: '10.20.0.50' }], arbitrator: '10.30.0.5', tickets: [{ name: 'ticket-pay-app', group: 'pay_app', policy: 'Manual' }] });
 });
 
+t.test('two sites with printrvg only: the replication host names are paired with the sites by name, and said so', async (t) => {
+  const rvg = cf.write('gco-printrvg.txt', 'Replicated Data Set: pay_rvg\nPrimary:\n        HostName: lon-pay-rep    <localhost>\n        RvgName: pay_rvg\n        DgName: paydg\nSecondary:\n        HostName: nyc-pay-rep\n        RvgName: pay_rvg\n        DgName: paydg\n');
+  const plan = planFor(GCO_MAIN, { printrvg: [rvg] });
+  t.same(plan.tandem[0].nodes.map((n) => n.name), ['lon_clu', 'nyc_clu'], 'two nodes, not four; the Primary printrvg shows comes first');
+  t.equal(plan.tandem[0].primary, 'lon_clu');
+  t.same(plan.warnings.filter((w) => w.subject === 'pay_rvg.nodes').map((w) => w.message), [
+    'the VVR reports name host lon-pay-rep, which is no system of the main.cf files: taken as lon_clu (lon1, lon2) by its name; check it',
+    'the VVR reports name host nyc-pay-rep, which is no system of the main.cf files: taken as nyc_clu (nyc1, nyc2) by its name; check it',
+  ]);
+});
+
 t.test('one site of a global cluster given alone: the DR site comes from the VVR reports, named after the remote cluster', async (t) => {
   const plan = planFor('gco/nyc/main.cf', { vxprint: ['gco/nyc/vxprint-Pl.txt'] });
   t.same(plan.tandem[0].nodes.map((n) => [n.name, n.address, n.site ?? null]), [['nyc_clu', '10.10.1.100:7789', 'nyc_clu'], ['lon_clu', '10.20.1.100:7789', null]]);
