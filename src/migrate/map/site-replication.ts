@@ -31,6 +31,7 @@ export function replicationGroup(st: SiteState, g: Group): void {
     }
   }
   if (rvgs.length > 1) st.warnings.add('approximate', g.name, `group holds ${rvgs.length} RVGs; constraints naming this group use the first (${st.groupTargets.get(g.name)})`, g.pos);
+  if (st.storageGroups.has(g.name)) return; // its attributes went to the site storage group
   for (const a of g.attrs.filter((x) => !['SystemList', 'AutoStartList', 'Parallel'].includes(x.name))) {
     st.warnings.add('not-mapped', `${g.name}.${a.name}`, `attribute ${a.name} = ${valueText(a.value)} of replication group ${g.name} is not mapped`, a.pos);
   }

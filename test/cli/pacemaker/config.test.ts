@@ -5,6 +5,7 @@
 import t from 'tap';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { parseStringPromise } from 'xml2js';
+import { execa } from 'execa';
 import { tandem, tandemJson } from '../../helpers/cli.js';
 import { installAgent } from '../../helpers/ocf-agent.js';
 import { run, scratch } from '../../cluster/pcmk-tools.js';
@@ -53,6 +54,9 @@ async function clusterCib(name: string): Promise<string> {
   return file;
 }
 
+/** A generated script; pcs takes a second or two per command and the machine may be loaded. */
+const runScript = (file: string, e: Record<string, string>, ...args: string[]) => execa('sh', [file, ...args], { reject: false, env: e, timeout: 240_000 });
+
 type Node = { $?: Record<string, string> } & Record<string, unknown>;
 const kids = (n: Node, name: string): Node[] => (n[name] as Node[] | undefined) ?? [];
 
@@ -86,7 +90,7 @@ t.test('pcs, crm and cib outputs configure the same thing, and crm_verify accept
 
   const viaPcs = await clusterCib('via-pcs.xml');
   writeFileSync(s.file('r0.pcs.sh'), String(pcs.stdout));
-  const p = await run('sh', [s.file('r0.pcs.sh'), viaPcs], s.env);
+  const p = await runScript(s.file('r0.pcs.sh'), s.env, viaPcs);
   t.equal(p.exitCode, 0, `pcs script: ${p.stderr}`);
 
   const viaCrm = await clusterCib('via-crm.xml');
@@ -140,7 +144,7 @@ t.test('the pcs script applies the whole configuration in one step: no service r
 
   const live = fileCluster(s, 'one-step', base, scores, 'master-tandem-r0');
   writeFileSync(s.file('one-step.sh'), script);
-  const r = await run('sh', [s.file('one-step.sh')], live.env);
+  const r = await runScript(s.file('one-step.sh'), live.env);
   t.equal(r.exitCode, 0, `${r.stdout}${r.stderr}`);
   t.equal(live.states().length, 1, 'the cluster changed once (cib-push diff-against)');
   t.same(await runsOffPromoted(live.states(), 'tandem-r0', members, live.env), []);
@@ -152,7 +156,7 @@ t.test('the pcs script applies the whole configuration in one step: no service r
   // script did before) start the group before its constraints exist
   const stepwise = fileCluster(s, 'step-by-step', base, scores, 'master-tandem-r0');
   writeFileSync(s.file('step-by-step.sh'), script.replaceAll('pcs -f "$NEW"', 'pcs'));
-  const bad = await run('sh', [s.file('step-by-step.sh')], stepwise.env);
+  const bad = await runScript(s.file('step-by-step.sh'), stepwise.env);
   t.equal(bad.exitCode, 0, `${bad.stdout}${bad.stderr}`);
   t.ok(stepwise.states().length > 3, 'one transition per command');
   const offPromoted = await runsOffPromoted(stepwise.states(), 'tandem-r0', members, stepwise.env);
