@@ -10,6 +10,7 @@ DEBIAN_PACKAGES=(
   fio libnbd-bin nbdkit qemu-utils fuse3 python3-libnbd   # real NBD clients and baselines
   e2fsprogs util-linux    # mkfs.ext4, e2fsck, losetup for filesystem tests
   pacemaker pacemaker-cli-utils corosync resource-agents pcs crmsh   # real cluster tools
+  booth booth-pacemaker   # booth (boothd) and ocf:pacemaker:booth-site: migrated global clusters
   libxml2-utils           # xmllint: ocf-tester and the agent meta-data schema checks
   iproute2 nftables       # network namespaces, link cuts, shaping
   openssl                 # test certificates for TLS (openssl req, x509)

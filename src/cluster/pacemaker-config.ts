@@ -1,49 +1,45 @@
-// `tandem pacemaker config`: one model of the Pacemaker objects a resource needs (promotable
-// clone of ocf:tandem:replica, optional Filesystem + IPaddr2 group on the Promoted node), and
-// three emitters of that same model (pcs script, crm script, CIB XML), so they are equivalent.
+// `tandem pacemaker config`: the Pacemaker objects one resource needs (promotable clone of
+// ocf:tandem:replica; optionally Filesystems on its volumes' block devices and an IPaddr2, as a
+// group on the Promoted node), built with the shared model of src/cluster/pacemaker-model/ that
+// `tandem migrate vcs` uses too, and rendered by its pcs, crm or CIB renderer.
 import type { ResourceConfig } from '../config/model.js';
 import { TandemError } from '../lib/errors.js';
-import { ACTIONS, AGENT_SPEC } from '../ocf/metadata.js';
-import { el } from './xml.js';
+import { renderCib } from './pacemaker-model/cib.js';
+import { renderCrm } from './pacemaker-model/crm.js';
+import { emptyConfig, type NvPairs, type PacemakerConfig, type Primitive } from './pacemaker-model/model.js';
+import { operationsFor } from './pacemaker-model/operations.js';
+import { renderPcs } from './pacemaker-model/pcs.js';
+import { cloneId, deviceOf, filesystemOn, replicaClone, runsWherePromoted } from './pacemaker-model/replica.js';
+
+export { cloneId, primitiveId } from './pacemaker-model/replica.js';
 
 export type ConfigFormat = 'pcs' | 'crm' | 'cib';
 
-export interface FsSpec { device: string; directory: string; fstype: string }
+/** A file system on one volume's block device: VOL:MOUNT:FSTYPE. */
+export interface FsSpec { volume: number; directory: string; fstype: string }
 export interface IpSpec { ip: string; cidrNetmask: number }
-
-export interface Op { name: string; intervalSec: number; timeoutSec: number; role?: 'Promoted' | 'Unpromoted' }
-
-export interface Primitive {
-  id: string;
-  /** class:provider:type */
-  agent: string;
-  params: [string, string][];
-  ops: Op[];
-}
 
 export interface PacemakerModel {
   resource: string;
-  primitive: Primitive;
-  clone: { id: string; meta: [string, string][] };
-  services: null | {
-    group: string;
-    members: Primitive[];
-    colocation: string;
-    order: string;
-  };
-  /** nodes that hold a disk: clone-max counts them */
-  nodes: string[];
+  config: PacemakerConfig;
+  clone: string;
+  /** the group of file systems and address that runs on the Promoted node, when asked for */
+  services: string | null;
 }
 
-export function primitiveId(resource: string): string {
-  return `tandem-${resource}`;
+export interface ModelOptions {
+  fs?: FsSpec[];
+  ip?: IpSpec;
+  /** ocf:tandem:replica parameters beyond resource=, checked against its meta-data */
+  agentParams?: NvPairs;
+  /**
+   * The Pacemaker cluster of one site whose hosts share the disks of Tandem node `site` (as
+   * `migrate vcs` writes for a VCS global cluster): one clone instance, acting as that node.
+   */
+  site?: string;
 }
 
-export function cloneId(resource: string): string {
-  return `tandem-${resource}-clone`;
-}
-
-export function buildModel(config: ResourceConfig, opts: { fs?: FsSpec; ip?: IpSpec } = {}): PacemakerModel {
+export function buildModel(config: ResourceConfig, opts: ModelOptions = {}): PacemakerModel {
   const diskful = config.nodes.filter((n) => n.volumes.some((v) => v.disk !== null)).map((n) => n.name);
   if (diskful.length === 0) {
     throw new TandemError('TANDEM_E_CONFIG', `resource '${config.name}' (${config.file}) has no node with a disk`, {
@@ -51,55 +47,62 @@ export function buildModel(config: ResourceConfig, opts: { fs?: FsSpec; ip?: IpS
     });
   }
   const res = config.name;
-  const primitive: Primitive = {
-    id: primitiveId(res),
-    agent: AGENT_SPEC,
-    params: [['resource', res]],
-    ops: ACTIONS.filter((a) => a.name !== 'meta-data' && a.name !== 'validate-all').map((a) => ({
-      name: a.name, intervalSec: a.intervalSec ?? 0, timeoutSec: a.timeoutSec, role: a.role,
-    })),
-  };
-  // one diskless node may run the clone too, but promotion needs local data: count diskful nodes only
-  const meta: [string, string][] = [
-    ['promotable', 'true'], ['promoted-max', '1'], ['promoted-node-max', '1'],
-    ['clone-max', String(diskful.length)], ['clone-node-max', '1'], ['notify', 'true'],
-  ];
-  const members: Primitive[] = [];
-  if (opts.fs) {
-    members.push({
-      id: `tandem-${res}-fs`, agent: 'ocf:heartbeat:Filesystem',
-      params: [['device', opts.fs.device], ['directory', opts.fs.directory], ['fstype', opts.fs.fstype]],
-      ops: [{ name: 'monitor', intervalSec: 20, timeoutSec: 40 }, { name: 'start', intervalSec: 0, timeoutSec: 60 }, { name: 'stop', intervalSec: 0, timeoutSec: 60 }],
-    });
+  const cfg = emptyConfig();
+  const node = (opts.agentParams ?? []).find(([k]) => k === 'node')?.[1];
+  if (opts.site !== undefined && node !== undefined && node !== opts.site) {
+    throw new TandemError('TANDEM_E_USAGE', `--site ${opts.site} and --agent-param node=${node} contradict each other`, { hint: '--site sets node= itself; leave the agent parameter out' });
   }
-  if (opts.ip) {
-    members.push({
-      id: `tandem-${res}-ip`, agent: 'ocf:heartbeat:IPaddr2',
-      params: [['ip', opts.ip.ip], ['cidr_netmask', String(opts.ip.cidrNetmask)]],
-      ops: [{ name: 'monitor', intervalSec: 10, timeoutSec: 20 }, { name: 'start', intervalSec: 0, timeoutSec: 20 }, { name: 'stop', intervalSec: 0, timeoutSec: 20 }],
-    });
+  if (opts.site !== undefined && !diskful.includes(opts.site)) {
+    throw new TandemError('TANDEM_E_USAGE', `--site ${opts.site}: resource '${res}' has no diskful node ${opts.site}`, { hint: `its diskful nodes: ${diskful.join(', ')}` });
   }
-  return {
-    resource: res,
-    primitive,
-    clone: { id: cloneId(res), meta },
-    services: members.length === 0 ? null : {
-      group: `tandem-${res}-services`, members,
-      colocation: `tandem-${res}-services-with-promoted`, order: `tandem-${res}-promote-before-services`,
-    },
-    nodes: diskful,
-  };
+  // a diskless node may run the clone too, but promotion needs local data: count diskful nodes only
+  const replica = opts.site === undefined
+    ? replicaClone(res, diskful.length, opts.agentParams ?? [])
+    : replicaClone(res, 1, [['node', opts.site], ...(opts.agentParams ?? []).filter(([k]) => k !== 'node')]);
+  cfg.primitives.push(replica.primitive);
+  cfg.clones.push(replica.clone);
+  const members = [...(opts.fs ?? []).map((fs) => filesystem(config, fs)), ...(opts.ip ? [address(res, opts.ip)] : [])];
+  if (members.length === 0) return { resource: res, config: cfg, clone: replica.clone.id, services: null };
+  const group = `tandem-${res}-services`;
+  cfg.primitives.push(...members);
+  cfg.groups.push({ id: group, members: members.map((m) => m.id), meta: [] });
+  cfg.constraints.push(...runsWherePromoted(group, cloneId(res)));
+  return { resource: res, config: cfg, clone: replica.clone.id, services: group };
 }
 
-/** DEV:MOUNT:FSTYPE, e.g. /dev/nbd0:/srv/data:ext4 */
-export function parseFsSpec(text: string): FsSpec {
-  const parts = text.split(':');
-  if (parts.length !== 3 || !parts[0].startsWith('/') || !parts[1].startsWith('/') || !/^[a-z0-9_.]+$/.test(parts[2])) {
-    throw new TandemError('TANDEM_E_USAGE', `--with-fs '${text}' is not DEV:MOUNT:FSTYPE`, {
-      hint: 'for example --with-fs /dev/nbd0:/srv/data:ext4 (absolute device and mount point, a file system type)',
+function filesystem(config: ResourceConfig, fs: FsSpec): Primitive {
+  const volumes = [...new Set(config.nodes.flatMap((n) => n.volumes.map((v) => v.index)))].sort((a, b) => a - b);
+  if (!volumes.includes(fs.volume)) {
+    throw new TandemError('TANDEM_E_USAGE', `--with-fs names volume ${fs.volume}, but resource '${config.name}' has volume(s) ${volumes.join(', ')}`, {
+      hint: `for example --with-fs ${volumes[0]}:${fs.directory}:${fs.fstype}`,
     });
   }
-  return { device: parts[0], directory: parts[1], fstype: parts[2] };
+  return filesystemOn(`tandem-${config.name}-fs${fs.volume}`, config.name, fs.volume, fs.directory, fs.fstype);
+}
+
+function address(res: string, ip: IpSpec): Primitive {
+  const agent = { class: 'ocf' as const, provider: 'heartbeat', type: 'IPaddr2' };
+  return { id: `tandem-${res}-ip`, agent, params: [['ip', ip.ip], ['cidr_netmask', String(ip.cidrNetmask)]], meta: [], ops: operationsFor(agent) };
+}
+
+/**
+ * [VOL:]MOUNT:FSTYPE, e.g. 0:/srv/data:ext4 (volume 0 when left out). The device is always the
+ * volume's replicated block device; a file system on anything else would bypass replication.
+ */
+export function parseFsSpec(text: string): FsSpec {
+  const parts = text.split(':');
+  const [vol, directory, fstype] = parts.length === 2 ? ['0', ...parts] : parts;
+  if (parts.length === 3 && parts[0].startsWith('/dev/')) {
+    throw new TandemError('TANDEM_E_USAGE', `--with-fs '${text}' names a device; the file system must be on the volume's replicated device ${deviceOf('<resource>', '<volume>')}`, {
+      hint: `give the volume number instead: --with-fs 0:${parts[1]}:${parts[2]}`,
+    });
+  }
+  if (parts.length < 2 || parts.length > 3 || !/^\d+$/.test(vol) || !directory.startsWith('/') || !/^[a-z0-9_.]+$/.test(fstype ?? '')) {
+    throw new TandemError('TANDEM_E_USAGE', `--with-fs '${text}' is not [VOL:]MOUNT:FSTYPE`, {
+      hint: 'for example --with-fs 0:/srv/data:ext4 (volume number, absolute mount point, file system type)',
+    });
+  }
+  return { volume: Number(vol), directory, fstype };
 }
 
 /** IPv4/CIDR, e.g. 192.0.2.10/24 */
@@ -114,135 +117,23 @@ export function parseIpSpec(text: string): IpSpec {
   return { ip: text.split('/')[0], cidrNetmask: Number(m[5]) };
 }
 
+/** NAME=VALUE of an agent parameter. */
+export function parseAgentParam(text: string): [string, string] {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw new TandemError('TANDEM_E_USAGE', `--agent-param '${text}' is not NAME=VALUE`, { hint: 'for example --agent-param auto_resync=false' });
+  return [text.slice(0, eq), text.slice(eq + 1)];
+}
+
 export function render(model: PacemakerModel, format: ConfigFormat): string {
+  const title = [`Pacemaker configuration for Tandem resource ${model.resource} (generated by tandem pacemaker config).`];
   switch (format) {
-    case 'pcs': return renderPcs(model);
-    case 'crm': return renderCrm(model);
-    case 'cib': return renderCib(model);
+    case 'pcs': return renderPcs(model.config, title);
+    case 'crm': return renderCrm(model.config, title);
+    case 'cib': return renderCib(model.config, [
+      ...title,
+      'Check it with crm_verify, then merge its resources and constraints sections into the cluster',
+      "CIB with cibadmin's modify + allow-create (idempotent): see the examples in 'tandem pacemaker config -h'.",
+      'A cluster with shared data needs STONITH: this file does not configure it.',
+    ]);
   }
-}
-
-// --- pcs -----------------------------------------------------------------------------------------
-
-function renderPcs(m: PacemakerModel): string {
-  const lines = [
-    '#!/bin/sh',
-    `# Pacemaker configuration for Tandem resource ${m.resource} (generated by tandem pacemaker config).`,
-    '# Run it on a cluster node, or against a CIB file first: CIB=cib.xml sh SCRIPT && crm_verify -x cib.xml',
-    'set -e',
-    'PCS="pcs${CIB:+ -f $CIB}"',
-    `$PCS resource create ${m.primitive.id} ${m.primitive.agent} ${pcsParams(m.primitive)} ${pcsOps(m.primitive)} \\`,
-    `  promotable ${m.clone.meta.filter(([k]) => k !== 'promotable').map(([k, v]) => `${k}=${v}`).join(' ')}`,
-  ];
-  const s = m.services;
-  if (s) {
-    for (const p of s.members) {
-      lines.push(`$PCS resource create ${p.id} ${p.agent} ${pcsParams(p)} ${pcsOps(p)} --group ${s.group}`);
-    }
-    lines.push(`$PCS constraint colocation add ${s.group} with Promoted ${m.clone.id} INFINITY id=${s.colocation}`);
-    lines.push(`$PCS constraint order promote ${m.clone.id} then start ${s.group} kind=Mandatory id=${s.order}`);
-  }
-  return lines.join('\n') + '\n';
-}
-
-function pcsParams(p: Primitive): string {
-  return p.params.map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
-}
-
-function pcsOps(p: Primitive): string {
-  return 'op ' + p.ops.map((o) => `${o.name} interval=${o.intervalSec}s timeout=${o.timeoutSec}s${o.role ? ` role=${o.role}` : ''}`).join(' \\\n    ');
-}
-
-function shellQuote(v: string): string {
-  return /^[A-Za-z0-9_./:@%+=-]+$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`;
-}
-
-// --- crm -----------------------------------------------------------------------------------------
-
-function renderCrm(m: PacemakerModel): string {
-  const lines = [
-    `# Pacemaker configuration for Tandem resource ${m.resource} (generated by tandem pacemaker config).`,
-    '# Load with: crm configure load update FILE',
-    crmPrimitive(m.primitive),
-    `clone ${m.clone.id} ${m.primitive.id} \\\n\tmeta ${m.clone.meta.map(([k, v]) => `${k}=${v}`).join(' ')}`,
-  ];
-  const s = m.services;
-  if (s) {
-    for (const p of s.members) lines.push(crmPrimitive(p));
-    lines.push(`group ${s.group} ${s.members.map((p) => p.id).join(' ')}`);
-    lines.push(`colocation ${s.colocation} inf: ${s.group} ${m.clone.id}:Promoted`);
-    lines.push(`order ${s.order} Mandatory: ${m.clone.id}:promote ${s.group}:start`);
-  }
-  return lines.join('\n') + '\n';
-}
-
-function crmPrimitive(p: Primitive): string {
-  const params = p.params.map(([k, v]) => `${k}=${crmQuote(v)}`).join(' ');
-  const ops = p.ops.map((o) => `\top ${o.name} interval=${o.intervalSec}s timeout=${o.timeoutSec}s${o.role ? ` role=${o.role}` : ''}`);
-  return [`primitive ${p.id} ${p.agent} \\`, `\tparams ${params} \\`, ops.join(' \\\n')].join('\n');
-}
-
-function crmQuote(v: string): string {
-  return /^[A-Za-z0-9_./:@%+=-]+$/.test(v) ? v : `"${v.replace(/(["\\])/g, '\\$1')}"`;
-}
-
-// --- CIB XML -------------------------------------------------------------------------------------
-
-/** Pacemaker 2.1 names: roles Promoted/Unpromoted need schema 3.7 or later. */
-export const CIB_SCHEMA = 'pacemaker-3.7';
-
-export function resourcesXml(m: PacemakerModel): string[] {
-  const clone = el('clone', { id: m.clone.id }, [
-    primitiveXml(m.primitive),
-    el('meta_attributes', { id: `${m.clone.id}-meta_attributes` },
-      m.clone.meta.map(([k, v]) => el('nvpair', { id: `${m.clone.id}-meta_attributes-${k}`, name: k, value: v }))),
-  ]);
-  const out = [clone];
-  if (m.services) out.push(el('group', { id: m.services.group }, m.services.members.map(primitiveXml)));
-  return out;
-}
-
-export function constraintsXml(m: PacemakerModel): string[] {
-  const s = m.services;
-  if (!s) return [];
-  return [
-    el('rsc_colocation', { id: s.colocation, rsc: s.group, 'rsc-role': 'Started', 'with-rsc': m.clone.id, 'with-rsc-role': 'Promoted', score: 'INFINITY' }),
-    el('rsc_order', { id: s.order, first: m.clone.id, 'first-action': 'promote', then: s.group, 'then-action': 'start', kind: 'Mandatory' }),
-  ];
-}
-
-function renderCib(m: PacemakerModel): string {
-  const lines = [
-    `<!-- Pacemaker configuration for Tandem resource ${m.resource} (generated by tandem pacemaker config).`,
-    '     Check it with crm_verify, then merge its resources and constraints sections into the cluster',
-    "     CIB with cibadmin's modify + allow-create (idempotent): see the examples in 'tandem pacemaker config -h'.",
-    '     A cluster with shared data needs STONITH: this file does not configure it. -->',
-    `<cib validate-with="${CIB_SCHEMA}" epoch="1" num_updates="0" admin_epoch="0">`,
-    '  <configuration>',
-    '    <crm_config/>',
-    '    <nodes/>',
-    '    <resources>',
-    ...resourcesXml(m).map((x) => `      ${x}`),
-    '    </resources>',
-    '    <constraints>',
-    ...constraintsXml(m).map((x) => `      ${x}`),
-    '    </constraints>',
-    '  </configuration>',
-    '  <status/>',
-    '</cib>',
-  ];
-  return lines.join('\n') + '\n';
-}
-
-function primitiveXml(p: Primitive): string {
-  const [klass, provider, type] = p.agent.split(':');
-  const ops = p.ops.map((o) => el('op', {
-    id: `${p.id}-${o.name}-interval-${o.intervalSec}s`, name: o.name,
-    interval: `${o.intervalSec}s`, timeout: `${o.timeoutSec}s`, role: o.role,
-  }));
-  return el('primitive', { id: p.id, class: klass, provider, type }, [
-    el('instance_attributes', { id: `${p.id}-instance_attributes` },
-      p.params.map(([k, v]) => el('nvpair', { id: `${p.id}-instance_attributes-${k}`, name: k, value: v }))),
-    el('operations', {}, ops),
-  ]);
 }

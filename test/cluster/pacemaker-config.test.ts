@@ -1,28 +1,42 @@
 import t from 'tap';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { buildModel, parseFsSpec, parseIpSpec, render } from '../../src/cluster/pacemaker-config.js';
+import { ACTIONS } from '../../src/ocf/metadata.js';
 import { resourceConfig } from './fixture-config.js';
 import { clusterCibText, promotedAfterSimulation, run, scratch } from './pcmk-tools.js';
 
 const s = scratch('pcmk-config');
 t.teardown(() => s.remove());
 
-const stack = { fs: parseFsSpec('/dev/nbd0:/srv/data:ext4'), ip: parseIpSpec('192.0.2.10/24') };
+const stack = { fs: [parseFsSpec('0:/srv/data:ext4')], ip: parseIpSpec('192.0.2.10/24') };
 
-t.test('model: promotable clone over the diskful nodes, notify, distinct monitor intervals per role', async (t) => {
+t.test('model: promotable clone over the diskful nodes, notify, the operations of the agent\'s meta-data', async (t) => {
   const m = buildModel(resourceConfig('r0', ['alpha', 'bravo', 'charlie'], ['charlie']));
-  const meta = Object.fromEntries(m.clone.meta);
-  t.same(meta, { promotable: 'true', 'promoted-max': '1', 'promoted-node-max': '1', 'clone-max': '2', 'clone-node-max': '1', notify: 'true' });
-  const monitors = m.primitive.ops.filter((o) => o.name === 'monitor');
+  t.same(m.config.clones.map((c) => [c.id, c.child, c.promotable]), [['tandem-r0-clone', 'tandem-r0', true]]);
+  t.same(Object.fromEntries(m.config.clones[0].meta), { promotable: 'true', 'promoted-max': '1', 'promoted-node-max': '1', 'clone-max': '2', 'clone-node-max': '1', notify: 'true' });
+  const ops = m.config.primitives[0].ops;
+  const scheduled = ACTIONS.filter((a) => a.name !== 'meta-data' && a.name !== 'validate-all');
+  t.same(ops.map((o) => [o.name, o.intervalSec, o.timeoutSec, o.role]), scheduled.map((a) => [a.name, a.intervalSec ?? 0, a.timeoutSec, a.role]));
+  const monitors = ops.filter((o) => o.name === 'monitor');
   t.same(monitors.map((o) => o.role).sort(), ['Promoted', 'Unpromoted']);
   t.not(monitors[0].intervalSec, monitors[1].intervalSec);
-  t.ok(m.primitive.ops.every((o) => o.timeoutSec >= 20), 'every timeout at least 20 s');
   t.equal(m.services, null);
 });
 
+t.test('file systems sit on the volumes\' block devices, in a group ordered after the promotion', async (t) => {
+  const m = buildModel(resourceConfig('r0', ['alpha', 'bravo']), stack);
+  t.equal(m.services, 'tandem-r0-services');
+  t.same(m.config.groups, [{ id: 'tandem-r0-services', members: ['tandem-r0-fs0', 'tandem-r0-ip'], meta: [] }]);
+  t.same(m.config.primitives.find((p) => p.id === 'tandem-r0-fs0')?.params, [['device', '/dev/tandem/r0/0'], ['directory', '/srv/data'], ['fstype', 'ext4']]);
+  t.same(m.config.constraints.map((c) => c.kind), ['colocation', 'order']);
+  t.throws(() => buildModel(resourceConfig('r0', ['alpha', 'bravo']), { fs: [parseFsSpec('1:/srv/x:xfs')] }), { code: 'TANDEM_E_USAGE', message: /names volume 1/ });
+});
+
 t.test('bad --with-fs / --with-ip are usage errors that say what is allowed', async (t) => {
-  t.throws(() => parseFsSpec('/dev/nbd0:/srv'), { code: 'TANDEM_E_USAGE', message: /DEV:MOUNT:FSTYPE/ });
-  t.throws(() => parseFsSpec('nbd0:/srv:ext4'), { code: 'TANDEM_E_USAGE' });
+  t.same(parseFsSpec('/srv/data:xfs'), { volume: 0, directory: '/srv/data', fstype: 'xfs' }, 'volume 0 when left out');
+  t.throws(() => parseFsSpec('/dev/nbd0:/srv:ext4'), { code: 'TANDEM_E_USAGE', message: /names a device/ });
+  t.throws(() => parseFsSpec('0:/srv'), { code: 'TANDEM_E_USAGE', message: /\[VOL:\]MOUNT:FSTYPE/ });
+  t.throws(() => parseFsSpec('x:/srv:ext4'), { code: 'TANDEM_E_USAGE' });
   t.throws(() => parseIpSpec('192.0.2.300/24'), { code: 'TANDEM_E_USAGE', message: /IPv4/ });
   t.throws(() => parseIpSpec('192.0.2.1'), { code: 'TANDEM_E_USAGE' });
   t.throws(() => buildModel(resourceConfig('r9', ['a', 'b'], ['a', 'b'])), { code: 'TANDEM_E_CONFIG', message: /no node with a disk/ });
@@ -58,7 +72,7 @@ for (const withStack of [false, true]) {
     t.equal(v.exitCode, 0, `crm_verify: ${v.stderr}`);
     const text = readFileSync(base, 'utf8');
     t.equal(text.split('id="tandem-r0-clone"').length - 1, 1, 'one clone after two merges');
-    t.equal(text.includes('tandem-r0-services-with-promoted'), withStack);
+    t.equal(text.includes('tandem-r0-services-with-tandem-r0-clone-promoted'), withStack);
   });
 }
 
@@ -69,7 +83,7 @@ t.test('crm_simulate on the generated CIB promotes the best-scored node and star
   const sim = await run('crm_simulate', ['-x', file, '-S'], s.env);
   t.equal(sim.exitCode, 0, String(sim.stderr));
   t.match(sim.stdout, /Promote\s+tandem-r0:\d\s+\(\s*Stopped -> Promoted alpha\s*\)/);
-  t.match(sim.stdout, /Start\s+tandem-r0-fs\s+\(\s*alpha\s*\)/);
+  t.match(sim.stdout, /Start\s+tandem-r0-fs0\s+\(\s*alpha\s*\)/);
   t.match(sim.stdout, /Start\s+tandem-r0-ip\s+\(\s*alpha\s*\)/);
   t.notMatch(sim.stdout, /blocked/);
   t.same(await promotedAfterSimulation(file, s.env), ['alpha']);

@@ -1,6 +1,7 @@
 // One Tandem INI file per migrated RVG, in the format of DESIGN §2 (the `ini` package reads it).
+import { formatSize } from '../../lib/units.js';
 import { volumeSizeNote } from '../map/replication.js';
-import type { TandemResource } from '../map/plan.js';
+import type { TandemNode, TandemResource } from '../map/plan.js';
 
 export function emitIni(res: TandemResource): string {
   const lines: string[] = [
@@ -20,17 +21,27 @@ export function emitIni(res: TandemResource): string {
   ];
   if (res.resyncRate) lines.push(`resync-rate = ${res.resyncRate}`);
   for (const v of res.volumes) {
+    const metaNote = v.meta.startsWith('block:')
+      ? `    ; CHECK: an LV of ${v.metaBytes === undefined ? 'tandem md size bytes' : `${v.metaBytes} bytes (${formatSize(v.metaBytes)})`} in the same VG, so it moves with the disks`
+      : "    ; CHECK: this host's PMEM";
     lines.push(
       '',
       `; volume ${v.index} replaces VxVM volume ${res.diskGroup}/${v.vxvmVolume}, ${volumeSizeNote(v)}`,
       `[volume.${v.index}]`,
       `disk = ${v.disk}    ; CHECK: the LVM volume you create`,
-      `meta = ${v.meta}    ; CHECK: this host's PMEM`,
+      `meta = ${v.meta}${metaNote}`,
       `export = ${v.export}`,
     );
   }
   for (const n of res.nodes) {
-    lines.push('', `[node.${n.name}]`, `id = ${n.id}`, `address = ${n.address}${n.placeholder ? '    ; CHECK: placeholder, no replication address was known' : ''}`);
+    lines.push('', ...nodeComment(n), `[node.${n.name}]`, `id = ${n.id}`, `address = ${n.address}${n.placeholder ? '    ; CHECK: placeholder, no replication address was known' : ''}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+function nodeComment(n: TandemNode): string[] {
+  if (n.sharedStorage) return [`; site ${n.name}: runs on ${n.hosts.join(' or ')} (they share its disks; TANDEM_NODE=${n.name} on each), address = the replication IP that moves with them`];
+  if (n.bunker) return ['; the former VVR bunker: a full copy here'];
+  if (!n.site) return [`; known only from the VVR reports (its cluster's main.cf was not given)`];
+  return [];
 }

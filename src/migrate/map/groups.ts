@@ -3,7 +3,7 @@
 import { TandemError } from '../../lib/errors.js';
 import { attrValue, valueText, type Attr, type Group } from '../vcs/model.js';
 import type { Warnings } from '../warnings.js';
-import type { Location, NvPairs } from './plan.js';
+import type { Location, NvPairs } from '../../cluster/pacemaker-model/model.js';
 import type { IdSpace } from './ids.js';
 
 /** Group attributes read by the mapping itself (placement, parallelism, GCO). */
@@ -35,17 +35,23 @@ export function scoreRange(group: Group, allNodes: string[]): number {
   return (Math.max(...prios) - Math.min(...prios) + 1) * 100;
 }
 
+/** Every `parent requires child` edge of a group, `atleast` ones included. */
+export function dependencyEdges(group: Group): { parent: string; child: string; pos: Group['pos'] }[] {
+  return [...group.resourceDeps, ...group.atLeastDeps.flatMap((a) => a.children.map((child) => ({ parent: a.parent, child, pos: a.pos })))];
+}
+
 /** Resources in an order where every child comes before its parents (stable by declaration). */
 export function dependencyOrder(group: Group): string[] {
   const names = group.resources.map((r) => r.name);
-  const children = new Map(names.map((n) => [n, group.resourceDeps.filter((d) => d.parent === n).map((d) => d.child)]));
+  const edges = dependencyEdges(group);
+  const children = new Map(names.map((n) => [n, edges.filter((d) => d.parent === n).map((d) => d.child)]));
   const done = new Set<string>();
   const visiting = new Set<string>();
   const out: string[] = [];
   const visit = (n: string, path: string[]): void => {
     if (done.has(n)) return;
     if (visiting.has(n)) {
-      const dep = group.resourceDeps.find((d) => d.parent === n)!;
+      const dep = edges.find((d) => d.parent === n)!;
       throw new TandemError('TANDEM_E_PARSE', `${dep.pos.file}:${dep.pos.line}:${dep.pos.col}: resource dependencies of group ${group.name} form a cycle: ${[...path, n].join(' requires ')}`, { hint: 'VCS requires a dependency tree without cycles; fix main.cf', details: { file: dep.pos.file, line: dep.pos.line, col: dep.pos.col } });
     }
     visiting.add(n);
@@ -60,12 +66,20 @@ export function dependencyOrder(group: Group): string[] {
 
 /** A DAG that is not a simple chain gains ordering a Pacemaker group imposes. */
 export function isChain(group: Group, members: string[]): boolean {
-  return members.every((m, i) => i === 0 || group.resourceDeps.some((d) => d.parent === m && d.child === members[i - 1]));
+  const edges = dependencyEdges(group);
+  return members.every((m, i) => i === 0 || edges.some((d) => d.parent === m && d.child === members[i - 1]));
 }
 
-/** Group attributes → meta attributes; everything not representable becomes a warning. */
-export function groupMeta(group: Group, nodes: string[], warnings: Warnings): NvPairs {
+export interface GroupSettings {
+  meta: NvPairs;
+  /** AutoFailOver = 0: a failed member is left where it is, blocked, until an operator acts */
+  blockOnFailure: boolean;
+}
+
+/** Group attributes → meta attributes and failure handling; everything not representable is a warning. */
+export function groupSettings(group: Group, nodes: string[], warnings: Warnings): GroupSettings {
   const meta: NvPairs = [];
+  let blockOnFailure = false;
   const warn = (a: Attr, msg: string): void => warnings.add('approximate', `${group.name}.${a.name}`, msg, a.pos);
   for (const a of group.attrs) {
     const text = valueText(a.value);
@@ -77,8 +91,8 @@ export function groupMeta(group: Group, nodes: string[], warnings: Warnings): Nv
         break;
       case 'AutoFailOver':
         if (v === '0') {
-          meta.push(['migration-threshold', '1']);
-          warn(a, 'AutoFailOver = 0 (operator fails over by hand): approximated by migration-threshold=1, Pacemaker will still move the group after one failure; to keep it in place use on-fail=block on its monitors');
+          blockOnFailure = true;
+          warn(a, 'AutoFailOver = 0 (the operator fails the group over): every member\'s start and monitor get on-fail=block, so a failure leaves the group where it is, marked failed and unmanaged, until an operator moves it (pcs resource move) or clears it (pcs resource cleanup). Unlike VCS, Pacemaker still recovers the group elsewhere when its whole node is lost (and fenced)');
         }
         break;
       case 'OnlineRetryLimit':
@@ -99,7 +113,7 @@ export function groupMeta(group: Group, nodes: string[], warnings: Warnings): Nv
     }
   }
   autoStartListWarning(group, nodes, warnings);
-  return dedupe(meta);
+  return { meta: dedupe(meta), blockOnFailure };
 }
 
 function autoStartListWarning(group: Group, nodes: string[], warnings: Warnings): void {

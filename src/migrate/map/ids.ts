@@ -12,4 +12,10 @@ export class IdSpace {
     this.used.add(id);
     return id;
   }
+
+  /** Claim an id other parts of Tandem rely on (the replica's tandem-<res>, tandem-<res>-clone). */
+  reserve(id: string): void {
+    if (this.used.has(id)) throw new Error(`id ${id} is already taken`);
+    this.used.add(id);
+  }
 }

@@ -1,94 +1,8 @@
-// The migration's one internal result: a Pacemaker configuration, the Tandem resources, what
-// became what, and every warning. Every emitter (INI, pcs, crm, CIB, report) reads only this.
+// The migration's one internal result: per VCS cluster (site) a Pacemaker configuration in the
+// shared model of src/cluster/pacemaker-model/, the Tandem resources (one per RVG, across sites),
+// the booth plan, what became what, and every warning. Every emitter reads only this.
+import type { PacemakerConfig } from '../../cluster/pacemaker-model/model.js';
 import type { MigrationWarning } from '../warnings.js';
-
-export type NvPairs = [string, string][];
-
-export interface Op {
-  name: 'monitor' | 'start' | 'stop' | 'promote' | 'demote';
-  interval: string;
-  timeout: string;
-  role?: 'Promoted' | 'Unpromoted';
-}
-
-export interface Primitive {
-  id: string;
-  class: 'ocf' | 'systemd' | 'stonith';
-  provider?: string;
-  type: string;
-  params: NvPairs;
-  meta: NvPairs;
-  ops: Op[];
-  /** the VCS object it came from, for the report and script comments */
-  source: string;
-}
-
-export interface PGroup {
-  id: string;
-  members: string[];
-  meta: NvPairs;
-  source: string;
-}
-
-export interface PClone {
-  id: string;
-  /** a primitive or group id */
-  child: string;
-  promotable: boolean;
-  meta: NvPairs;
-  source: string;
-}
-
-export type Role = 'Promoted' | 'Unpromoted' | 'Started';
-
-export interface Location {
-  kind: 'location';
-  id: string;
-  rsc: string;
-  node: string;
-  score: string;
-}
-
-export interface Colocation {
-  kind: 'colocation';
-  id: string;
-  rsc: string;
-  withRsc: string;
-  score: string;
-  withRole?: Role;
-}
-
-export interface Order {
-  kind: 'order';
-  id: string;
-  first: string;
-  firstAction: 'start' | 'promote';
-  then: string;
-  thenAction: 'start';
-  orderKind: 'Mandatory' | 'Optional';
-}
-
-export interface Ticket {
-  kind: 'ticket';
-  id: string;
-  ticket: string;
-  rsc: string;
-  role?: Role;
-  lossPolicy: 'stop' | 'demote' | 'fence' | 'freeze';
-}
-
-export type Constraint = Location | Colocation | Order | Ticket;
-
-export interface PcmkConfig {
-  clusterName: string;
-  nodes: string[];
-  properties: NvPairs;
-  rscDefaults: NvPairs;
-  primitives: Primitive[];
-  groups: PGroup[];
-  clones: PClone[];
-  constraints: Constraint[];
-}
 
 export interface TandemNode {
   name: string;
@@ -96,6 +10,17 @@ export interface TandemNode {
   address: string;
   /** no fact gave the address; a documentation-range placeholder was written */
   placeholder?: boolean;
+  /**
+   * The hosts this Tandem node runs on. One host with its own disks; or every system of a site
+   * whose disks are shared (VCS failed the disk group over between them): the node moves with
+   * the disks, under the site's name.
+   */
+  hosts: string[];
+  /** the VCS cluster it belongs to; undefined when only the VVR reports name it */
+  site?: string;
+  sharedStorage: boolean;
+  /** a VVR bunker (an SRL-only copy near the Primary); in Tandem a full copy */
+  bunker?: boolean;
 }
 
 export interface TandemVolume {
@@ -106,6 +31,24 @@ export interface TandemVolume {
   meta: string;
   export: string;
   sizeBytes?: number;
+  /** size of its metadata when it lives on a block device (shared storage) */
+  metaBytes?: number;
+}
+
+/** What VVR did on the link from the Primary to one Secondary, and what Tandem does. */
+export interface Connection {
+  to: string;
+  protocol: 'A' | 'C';
+  rlink?: string;
+  /** RLINK/repstatus facts, as VVR printed them */
+  synchronous?: string;
+  srlprot?: string;
+  latencyprot?: string;
+  transport?: string;
+  bandwidth?: string;
+  bandwidthBytesPerSec?: number;
+  compression?: boolean;
+  bunker?: boolean;
 }
 
 export interface TandemResource {
@@ -120,15 +63,39 @@ export interface TandemResource {
   quorum: 'off' | 'majority';
   resyncRate?: string;
   nodes: TandemNode[];
+  /** the node that is VVR Primary today (id 0) */
+  primary: string;
+  connections: Connection[];
   volumes: TandemVolume[];
-  /** the promotable clone that runs it */
+  /** the promotable clone that runs it (the same id at every site) */
   cloneId: string;
   /** facts that explain a value, written as INI comments */
   notes: string[];
 }
 
+/** A VCS Mount that moves onto a Tandem volume: the cut-over copies its data. */
+export interface MountMove {
+  site: string;
+  mount: string;
+  resource: string;
+  volume: number;
+  directory: string;
+  vxvmDevice: string;
+  oldFsType: string;
+  newFsType: string;
+  /** file copy for a file system that cannot exist on the target (vxfs), else a block copy */
+  copy: 'files' | 'blocks';
+}
+
+export interface BoothSite {
+  cluster: string;
+  address: string;
+  placeholder?: boolean;
+}
+
 export interface BoothPlan {
-  sites: { cluster: string; address: string }[];
+  sites: BoothSite[];
+  arbitrator?: string;
   tickets: { name: string; group: string; policy: string }[];
 }
 
@@ -139,18 +106,33 @@ export interface Mapping {
   note?: string;
 }
 
-export interface MigrationPlan {
+/** One VCS cluster and the Pacemaker cluster that replaces it. */
+export interface SitePlan {
   cluster: string;
-  inputs: string[];
-  pcmk: PcmkConfig;
-  tandem: TandemResource[];
-  booth?: BoothPlan;
-  mappings: Mapping[];
-  warnings: MigrationWarning[];
-  /** VCS group → Pacemaker id it became (for the cut-over plan) */
+  mainCf: string;
+  nodes: string[];
+  pcmk: PacemakerConfig;
+  /** VCS group → the Pacemaker id constraints name (group, clone or replica clone) */
   groupTargets: Record<string, string>;
   /** application group Pacemaker id → replica clone it is promoted with */
   promotedWith: Record<string, string>;
-  /** VCS group → the system hastatus shows it ONLINE on (the current VVR Primary for app groups) */
+  /** VCS group → the system hastatus shows it ONLINE on */
   onlineOn: Record<string, string>;
+}
+
+export interface MigrationPlan {
+  sites: SitePlan[];
+  tandem: TandemResource[];
+  mounts: MountMove[];
+  booth?: BoothPlan;
+  /** the rate the initial sync can use, and where it came from */
+  linkRate?: { bytesPerSec: number; source: string };
+  inputs: string[];
+  mappings: Mapping[];
+  warnings: MigrationWarning[];
+}
+
+/** Where a site's Pacemaker files go: the output directory itself when there is one cluster. */
+export function siteDir(plan: MigrationPlan, site: SitePlan): string {
+  return plan.sites.length === 1 ? '' : `${site.cluster}/`;
 }

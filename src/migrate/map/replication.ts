@@ -1,179 +1,242 @@
-// VVR → Tandem (vvr-facts §6.2): each RVG resource becomes one Tandem resource (an INI file)
-// and a promotable clone of ocf:tandem:replica. RLINK facts come from the VVR reports; what
-// Tandem cannot honour exactly is a warning with the fallback chosen.
+// VVR → Tandem (vvr-facts §6.2): each RVG becomes one Tandem resource (an INI file) whose nodes
+// are the peers of its topology. Every RLINK is mapped on its own: its protocol, and what Tandem
+// does instead of srlprot, latencyprot, synchronous=fail, UDP, bandwidth limits and compression,
+// said per link.
 import { randomBytes } from 'node:crypto';
 import { formatSize } from '../../lib/units.js';
-import { scalarAttr, type Group, type Resource } from '../vcs/model.js';
+import { rateBytes } from '../link-rate.js';
+import { geometry } from '../../meta/layout.js';
+import { scalarAttr } from '../vcs/model.js';
+import { compresses, isBunkerTarget } from '../vvr/vxprint.js';
+import { printVolRvg, SECTOR_BYTES } from '../vvr/printvol.js';
 import type { Warnings } from '../warnings.js';
-import type { RlinkRecord } from '../vvr/vxprint.js';
-import type { PrintRvg } from '../vvr/printrvg.js';
-import type { RepStatus } from '../vvr/repstatus.js';
-import { SECTOR_BYTES, type PrintVol } from '../vvr/printvol.js';
-import type { TandemNode, TandemResource, TandemVolume } from './plan.js';
-
-export interface VvrReports {
-  vxprint?: RlinkRecord[];
-  printrvg?: PrintRvg[];
-  repstatus?: RepStatus;
-  printvol?: PrintVol;
-}
+import type { Connection, TandemNode, TandemResource, TandemVolume } from './plan.js';
+import type { Link, Peer, Topology, VvrReports } from './topology.js';
 
 export const TANDEM_PORT_BASE = 7789;
 
-export function tandemResourceFor(rvgRes: Resource, group: Group, nodes: string[], index: number, reports: VvrReports, warnings: Warnings): TandemResource {
-  const rvg = scalarAttr(rvgRes.attrs, 'RVG') ?? rvgRes.name;
-  const diskGroup = scalarAttr(rvgRes.attrs, 'DiskGroup') ?? 'unknown-dg';
-  const name = rvg.replace(/[^A-Za-z0-9_-]/g, '_');
-  const rlink = reports.vxprint?.find((r) => r.attrs.rvg === rvg) ?? (reports.vxprint?.length === 1 ? reports.vxprint[0] : undefined);
-  const repSec = reports.repstatus?.rds === rvg ? reports.repstatus.secondaries[0] : undefined;
-  const notes: string[] = [`replaces VVR RVG ${rvg} in disk group ${diskGroup} (VCS resource ${rvgRes.name}, group ${group.name})`];
+export function resourceName(rvg: string): string {
+  return rvg.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[.-]/, '_');
+}
+
+export function tandemResourceFor(topo: Topology, index: number, reports: VvrReports, warnings: Warnings): TandemResource {
+  const name = resourceName(topo.rvg);
+  const notes = [`replaces VVR RVG ${topo.rvg} in disk group ${topo.diskGroup} (VCS resource ${topo.places.map((p) => `${p.resource.name} in ${p.site.cluster}`).join(', ')})`];
+  for (const n of topo.notes) warnings.add('replication', `${name}.nodes`, n);
+  ensurePeer(topo, name, warnings);
+  const connections = topo.links.map((l) => connectionOf(l, topo.rvg, topo.primary, warnings));
+  const protocol = protocolOf(connections, name, warnings, notes);
+  const nodes = topo.peers.map((p, id) => nodeOf(p, id, index, name, warnings));
   const res: TandemResource = {
     name,
-    rvgResource: rvgRes.name,
-    rvg,
-    diskGroup,
-    protocol: protocolOf(rlink, repSec, name, warnings, notes),
+    rvgResource: topo.places[0].resource.name,
+    rvg: topo.rvg,
+    diskGroup: topo.diskGroup,
+    protocol,
     secret: randomBytes(18).toString('base64url'),
     fencing: 'resource-only',
     quorum: nodes.length >= 3 ? 'majority' : 'off',
-    nodes: nodeAddresses(group, nodes, index, rlink, reports, name, warnings),
-    volumes: volumesOf(name, rvg, diskGroup, reports, warnings),
-    cloneId: `${rvgRes.name}-clone`,
+    nodes,
+    primary: topo.primary.name,
+    connections,
+    volumes: volumesOf(topo, name, nodes.length, reports, warnings),
+    cloneId: `tandem-${name}-clone`,
     notes,
   };
+  notes.push(`node ${topo.primary.name} is VVR Primary today (${topo.primaryFrom})`);
   if (nodes.length < 3) notes.push('quorum = off with two nodes: split brain is prevented by fencing = resource-only under Pacemaker');
-  warnings.add('secret', name, `a new random secret was generated for ${name}.ini; copy the same file to every node and keep it private`);
-  const bw = bandwidthOf(rlink, repSec);
-  if (bw) {
-    res.resyncRate = bw.rate;
-    warnings.add('replication', `${rvg}.bandwidth_limit`, `VVR bandwidth_limit ${bw.text} limits all replication; Tandem limits only resynchronisation (resync-rate = ${bw.rate}); normal replication is not throttled`);
+  for (const n of nodes.filter((x) => x.sharedStorage)) {
+    notes.push(`node ${n.name} is a site: it runs on ${n.hosts.join(' or ')}, which share its disks; set TANDEM_NODE=${n.name} in /etc/default/tandemd on each of them`);
   }
-  rlinkWarnings(rvg, rlink, repSec, reports, warnings);
-  topologyWarnings(group, nodes, rlink, reports, warnings);
+  warnings.add('secret', name, `a new random secret was generated for ${name}.ini; copy the same file to every node and keep it private`);
+  const limited = connections.filter((c) => c.bandwidthBytesPerSec !== undefined);
+  if (limited.length > 0) {
+    const slowest = limited.reduce((a, b) => (a.bandwidthBytesPerSec! <= b.bandwidthBytesPerSec! ? a : b));
+    res.resyncRate = `${Math.max(1, Math.floor(slowest.bandwidthBytesPerSec! / 1024))}K`;
+    warnings.add('replication', `${topo.rvg}.bandwidth_limit`, `VVR bandwidth_limit ${limited.map((c) => `${c.bandwidth} to ${c.to}`).join(', ')} limited all replication; Tandem limits only resynchronisation (resync-rate = ${res.resyncRate}, the slowest link's); normal replication is not throttled`);
+  }
+  srlWarning(topo.rvg, reports, warnings);
   return res;
 }
 
-function protocolOf(rlink: RlinkRecord | undefined, repSec: Record<string, string> | undefined, name: string, warnings: Warnings, notes: string[]): 'A' | 'C' {
-  const sync = rlink?.attrs.synchronous ?? (repSec?.['Configured mode'] === 'synchronous' ? 'override' : repSec?.['Configured mode'] === 'asynchronous' ? 'off' : undefined);
-  switch (sync) {
-    case 'off':
-      notes.push('protocol A: the RLINK was asynchronous (synchronous=off)');
-      return 'A';
-    case 'override':
-      notes.push('protocol C: the RLINK was synchronous=override (synchronous while connected, writes continue when the Secondary is away)');
-      return 'C';
-    case 'fail':
-      warnings.add('replication', `${name}.synchronous`, 'synchronous=fail fails application writes when the Secondary is unreachable; Tandem protocol C keeps writing (like synchronous=override) and the peer is outdated by fencing instead');
-      return 'C';
-    default:
-      warnings.add('replication', `${name}.synchronous`, 'no RLINK facts (give --vxprint or --repstatus): protocol A assumed, VVR\'s default synchronous=off; confirm with vxprint -Pl');
-      return 'A';
-  }
+/** A resource needs a second node: when nothing names the other copy, say so and write a placeholder. */
+function ensurePeer(topo: Topology, name: string, warnings: Warnings): void {
+  if (topo.peers.length > 1) return;
+  const peer: Peer = { name: 'dr-site', hosts: [], shared: false, bunker: false, aliases: new Set() };
+  topo.peers.push(peer);
+  topo.links.push({ peer });
+  warnings.add('placeholder', `${name}.node.dr-site`, `only ${topo.primary.name} holds RVG ${topo.rvg} in the inputs given, and no VVR report names its Secondary: node dr-site is a placeholder. Give the DR site's main.cf (--main-cf twice) and vxprint -Pl, or edit the node section`);
 }
 
-const BIT_UNITS: Record<string, number> = { k: 1e3, m: 1e6, g: 1e9 };
-
-/** RLINK bandwidth_limit (`30m`, `none`) or repstatus's `30.00 Mbps` → a resync-rate value. */
-function bandwidthOf(rlink: RlinkRecord | undefined, repSec: Record<string, string> | undefined): { text: string; rate: string } | undefined {
-  const raw = rlink?.attrs.bandwidth_limit;
-  const fromRlink = raw ? /^(\d+(?:\.\d+)?)([kmg])?$/i.exec(raw) : null;
-  if (raw && fromRlink) return { text: raw, rate: bitsToRate(Number(fromRlink[1]) * BIT_UNITS[(fromRlink[2] ?? 'm').toLowerCase()]) };
-  const shown = repSec?.['Bandwidth Limit'];
-  const fromStatus = shown ? /^(\d+(?:\.\d+)?)\s*([KMG])bps$/i.exec(shown) : null;
-  if (shown && fromStatus) return { text: shown, rate: bitsToRate(Number(fromStatus[1]) * BIT_UNITS[fromStatus[2].toLowerCase()]) };
-  return undefined;
-}
-
-/** bits per second → a resync-rate value in KiB/s (the unit suffix the config loader accepts) */
-function bitsToRate(bitsPerSecond: number): string {
-  return `${Math.max(1, Math.floor(bitsPerSecond / 8 / 1024))}K`;
-}
-
-function rlinkWarnings(rvg: string, rlink: RlinkRecord | undefined, repSec: Record<string, string> | undefined, reports: VvrReports, warnings: Warnings): void {
-  const srlprot = rlink?.attrs.srlprot ?? repSec?.['SRL protection'];
-  if (srlprot && srlprot !== 'autodcm') {
-    warnings.add('replication', `${rvg}.srlprot`, `srlprot=${srlprot}: Tandem never stalls or fails writes when its log fills; it always switches to its dirty bitmap (like autodcm) and resyncs later`);
-  }
-  const latencyprot = rlink?.attrs.latencyprot ?? repSec?.['Latency protection'];
-  if (latencyprot && latencyprot !== 'off') {
-    warnings.add('replication', `${rvg}.latencyprot`, `latencyprot=${latencyprot} (high ${rlink?.attrs.latency_high_mark ?? '?'}, low ${rlink?.attrs.latency_low_mark ?? '?'}) has no Tandem equivalent; protocol A's transfer log is bounded instead`);
-  }
-  if (rlink?.protocol && !rlink.protocol.startsWith('TCP')) {
-    warnings.add('replication', `${rvg}.protocol`, `RLINK protocol ${rlink.protocol}: Tandem replicates over TCP only${rlink.attrs.packet_size ? `; packet_size=${rlink.attrs.packet_size} does not apply` : ''}`);
-  }
-  const compression = repSec?.['Compression Mode'] ?? rlink?.attrs.compression;
-  if (compression && /^on$/i.test(compression)) {
-    warnings.add('replication', `${rvg}.compression`, 'VVR compression was on; Tandem does not compress replication traffic: check that the link has the bandwidth');
-  }
-  const srlSize = reports.repstatus?.rds === rvg ? reports.repstatus.primary['SRL size'] : undefined;
-  const srlName = reports.repstatus?.primary['SRL name'] ?? reports.printrvg?.find((p) => p.rds === rvg)?.primary?.details.srl;
-  if (srlName || srlSize) {
-    warnings.add('replication', `${rvg}.srl`, `SRL ${srlName ?? ''}${srlSize ? ` (${srlSize})` : ''} is not carried over: Tandem keeps its activity log and dirty bitmap on PMEM; an outage longer than the SRL absorbed now means a bitmap resync instead of SRL overflow`);
-  }
-}
-
-const matchesNode = (host: string, node: string): boolean => host === node || host.startsWith(`${node}-`) || host.startsWith(`${node}.`);
-
-/** Facts that do not fit Tandem's model of one backing disk per node, said out loud. */
-function topologyWarnings(group: Group, nodes: string[], rlink: RlinkRecord | undefined, reports: VvrReports, warnings: Warnings): void {
-  if ((scalarAttr(group.attrs, 'Parallel') ?? '0') !== '1' && nodes.length > 1) {
-    warnings.add('replication', group.name, `replication group ${group.name} is a failover group over ${nodes.join(', ')}: its disk group moves between them on shared storage. Tandem gives every node its own backing disk and replicates between all of them; review whether these systems are one site (shared disks) or separate copies`, group.pos);
-  }
-  const hosts = [
-    ...(reports.printrvg?.flatMap((p) => [p.primary, ...p.secondaries]).flatMap((s) => (s ? [s.host] : [])) ?? []),
-    ...[rlink?.local, rlink?.remote].flatMap((e) => (e ? [`${e.host}${e.ip ? ` (${e.ip})` : ''}`] : [])),
-  ];
-  for (const host of new Set(hosts)) {
-    if (!nodes.some((n) => matchesNode(host.split(' ')[0], n))) {
-      warnings.add('replication', host, `replication host ${host} from the VVR reports is not a system of this main.cf (another site of a global cluster?); add it as a [node.…] section with its uname -n, or migrate that site's main.cf and merge the node sections`);
-    }
-  }
-}
-
-/** Each node's replication address: per-system IP in the group, the RLINK ends, or a placeholder. */
-function nodeAddresses(group: Group, nodes: string[], index: number, rlink: RlinkRecord | undefined, reports: VvrReports, name: string, warnings: Warnings): TandemNode[] {
+function nodeOf(p: Peer, id: number, index: number, name: string, warnings: Warnings): TandemNode {
   const port = TANDEM_PORT_BASE + index;
-  const ipRes = group.resources.find((r) => r.type === 'IP');
-  const ends = [rlink?.local, rlink?.remote].filter((e): e is NonNullable<typeof e> => e !== undefined);
-  const hosts = reports.printrvg?.flatMap((p) => [p.primary, ...p.secondaries]).filter((s) => s !== undefined).map((s) => s!.host) ?? [];
-  return nodes.map((node, id) => {
-    const perSys = ipRes?.attrs.find((a) => a.name === 'Address' && a.system === node);
-    let host = perSys?.value.kind === 'scalar' ? perSys.value.text : undefined;
-    host ??= ends.find((e) => matchesNode(e.host, node))?.ip;
-    host ??= hosts.find((h) => matchesNode(h, node));
-    const placeholder = host === undefined;
-    if (!host) {
-      host = `192.0.2.${id + 1}`;
-      warnings.add('placeholder', `${name}.node.${node}.address`, `no replication address known for node ${node} (no per-system IP Address, no matching vxprint/printrvg host); placeholder ${host} written`);
-    }
-    return { name: node, id, address: `${host.includes(':') ? `[${host}]` : host}:${port}`, ...(placeholder ? { placeholder } : {}) };
-  });
+  let host = p.address;
+  if (!host) {
+    host = `192.0.2.${id + 1}`;
+    warnings.add('placeholder', `${name}.node.${p.name}.address`, `no replication address known for node ${p.name} (no IP resource Address in its replication group, no matching vxprint/printrvg host); placeholder ${host} written`);
+  }
+  if (!p.site && p.name !== 'dr-site') {
+    warnings.add('replication', `${name}.node.${p.name}`, p.bunker
+      ? `node ${p.name} was VVR's bunker (an SRL-only copy near the Primary); Tandem has no SRL-only copy: it becomes a full copy (volumes of the data's size) replicated like the others. Join it to the Primary site's cluster, or remove its node section to drop it`
+      : `node ${p.name} (${p.address ?? '?'}) comes only from the VVR reports: its site's main.cf was not given, so its cluster is not migrated; give it with a second --main-cf, or configure that site by hand`);
+  }
+  return {
+    name: p.name, id, address: `${host.includes(':') ? `[${host}]` : host}:${port}`,
+    ...(p.address ? {} : { placeholder: true }),
+    hosts: p.hosts, ...(p.site ? { site: p.site.cluster } : {}), sharedStorage: p.shared, ...(p.bunker ? { bunker: true } : {}),
+  };
 }
 
-function volumesOf(name: string, rvg: string, dg: string, reports: VvrReports, warnings: Warnings): TandemVolume[] {
-  const pv = reports.printvol && (reports.printvol.rvgs.length === 0 || reports.printvol.rvgs.includes(rvg)) ? reports.printvol : undefined;
+/** RLINK bandwidth_limit (`30m`, `none`) or repstatus's `30.00 Mbps` (`N/A`) → bytes per second. */
+export function bandwidthBytes(text: string | undefined): number | undefined {
+  return text ? rateBytes(text) : undefined;
+}
+
+/** One link's facts, its protocol, and a warning for every behaviour that differs. */
+function connectionOf(l: Link, rvg: string, primary: Peer, warnings: Warnings): Connection {
+  const r = l.rlink;
+  const s = l.repstatus;
+  const subject = `${rvg} ${primary.name}→${l.peer.name}${r ? ` (RLINK ${r.name})` : ''}`;
+  const mode = s?.['Configured mode'];
+  const synchronous = r?.attrs.synchronous ?? (mode === 'synchronous' ? 'override' : mode === 'asynchronous' ? 'off' : undefined);
+  const bunker = (r ? isBunkerTarget(r) : false) || l.peer.bunker;
+  const c: Connection = {
+    to: l.peer.name,
+    protocol: synchronous === 'override' || synchronous === 'fail' || bunker ? 'C' : 'A',
+    ...(r ? { rlink: r.name } : {}),
+    ...(synchronous ? { synchronous } : {}),
+    ...(r?.attrs.srlprot ?? s?.['SRL protection'] ? { srlprot: r?.attrs.srlprot ?? s?.['SRL protection'] } : {}),
+    ...(r?.attrs.latencyprot ?? s?.['Latency protection'] ? { latencyprot: r?.attrs.latencyprot ?? s?.['Latency protection'] } : {}),
+    ...(r?.protocol ? { transport: r.protocol } : {}),
+    ...(bunker ? { bunker } : {}),
+  };
+  const bw = r?.attrs.bandwidth_limit && r.attrs.bandwidth_limit !== 'none' ? r.attrs.bandwidth_limit : s?.['Bandwidth Limit'] !== 'N/A' ? s?.['Bandwidth Limit'] : undefined;
+  if (bw && bandwidthBytes(bw) !== undefined) Object.assign(c, { bandwidth: bw, bandwidthBytesPerSec: bandwidthBytes(bw) });
+  if ((r && compresses(r)) || /^on$/i.test(s?.['Compression Mode'] ?? '')) c.compression = true;
+  if (!synchronous && !bunker) {
+    warnings.add('replication', subject, 'no RLINK facts for this link (give vxprint -Pl or repstatus): protocol A assumed, VVR\'s default synchronous=off; confirm with vxprint -Pl');
+  }
+  if (synchronous === 'fail') {
+    warnings.add('replication', subject, 'synchronous=fail: VVR failed application writes while this Secondary was unreachable. Tandem protocol C keeps writing (like synchronous=override) and records the changes in its bitmap; the Secondary is outdated by the fence-peer handler (fencing = resource-only), so it cannot be promoted with stale data. What you lose: the guarantee that no write completes without this copy');
+  }
+  if (bunker) {
+    warnings.add('replication', subject, `${l.peer.name} was a bunker (${r ? 'bunker_target' : 'bunker'}): replicated synchronously (protocol C) as VVR did, but as a full copy; there is no "activatebunker" replay: after losing the Primary, promote the bunker or let it resync the DR node`);
+  }
+  srlprotWarning(subject, c.srlprot, warnings);
+  latencyWarning(subject, c.latencyprot, r?.attrs, warnings);
+  if (c.transport && !c.transport.startsWith('TCP')) {
+    warnings.add('replication', subject, `RLINK protocol ${c.transport}: Tandem replicates over TCP only (with TLS)${r?.attrs.packet_size ? `; packet_size=${r.attrs.packet_size} does not apply` : ''}; open TCP port of the node address in the firewall`);
+  }
+  if (c.compression) {
+    warnings.add('replication', subject, 'VVR compressed this link; Tandem does not compress replication traffic: check that the link has the bandwidth (the cut-over plan estimates the initial sync at the link rate)');
+  }
+  return c;
+}
+
+/**
+ * What Tandem has instead of an SRL: a transfer log per peer, bounded (in bytes, in memory), whose
+ * being full makes new writes wait. Its size is the engine's business; the report says what it means.
+ */
+const WINDOW = 'only a bounded transfer log of writes in flight per peer, in memory (no SRL)';
+
+function srlprotWarning(subject: string, srlprot: string | undefined, warnings: Warnings): void {
+  if (!srlprot) return;
+  const what: Record<string, string> = {
+    autodcm: `srlprot=autodcm: VVR switched to DCM logging when the SRL filled, so writes never waited. Tandem keeps ${WINDOW}: while the peer is connected but slower than the writes, application writes wait when that log is full (like srlprot=dcm); while it is unreachable, writes go to the bitmap (like DCM) and are resynced later`,
+    dcm: `srlprot=dcm: VVR stalled writes while connected until the SRL drained, and used DCM when disconnected. Tandem does the same, but keeps ${WINDOW}: writes wait much sooner than when an SRL of gigabytes filled`,
+    override: `srlprot=override: VVR stalled writes while connected and let the SRL overflow (a full resync) when disconnected. Tandem keeps ${WINDOW}; when the peer is unreachable Tandem uses its bitmap, so a long outage costs a bitmap resync, not a full one`,
+    fail: `srlprot=fail: VVR failed new writes that would overflow the SRL while connected. Tandem never fails a write for a slow link: it keeps ${WINDOW} and makes further writes wait`,
+    off: `srlprot=off: VVR let the SRL overflow and detached the RLINK (a full resync). Tandem never overflows: it keeps ${WINDOW} (writes wait) and uses its bitmap while the peer is away`,
+  };
+  warnings.add('replication', subject, what[srlprot] ?? `srlprot=${srlprot} is not a value VVR documents; Tandem keeps ${WINDOW}, bitmap while the peer is away`);
+}
+
+function latencyWarning(subject: string, latencyprot: string | undefined, attrs: Record<string, string> | undefined, warnings: Warnings): void {
+  if (!latencyprot || latencyprot === 'off') return;
+  const marks = `high ${attrs?.latency_high_mark ?? '?'}, low ${attrs?.latency_low_mark ?? '?'}`;
+  warnings.add('replication', subject, latencyprot === 'fail'
+    ? `latencyprot=fail (${marks}): VVR failed writes beyond the high mark. Tandem keeps ${WINDOW}: beyond it writes wait instead of failing`
+    : `latencyprot=${latencyprot} (${marks}): VVR stalled writes at the high mark until the backlog fell to the low mark. Tandem keeps ${WINDOW}, which acts as a fixed high mark (there is no separate low mark); when the peer is unreachable there is no limit (the bitmap takes over), as with override`);
+}
+
+function protocolOf(connections: Connection[], name: string, warnings: Warnings, notes: string[]): 'A' | 'C' {
+  const protocols = new Set(connections.map((c) => c.protocol));
+  const describe = connections.map((c) => `${c.to}: ${c.protocol} (${c.bunker ? 'bunker' : `synchronous=${c.synchronous ?? 'off, assumed'}`})`).join(', ');
+  if (protocols.size <= 1) {
+    const p = connections[0]?.protocol ?? 'A';
+    notes.push(`protocol ${p}: ${describe || 'no link facts'}`);
+    return p;
+  }
+  notes.push(`protocol C for every peer; VVR had ${describe}`);
+  warnings.add('replication', `${name}.protocol`, `the links differ (${describe}) but Tandem has one protocol per resource today: C is written, so the synchronous copies keep every acknowledged write; the asynchronous peers now also acknowledge each write before it completes (a WAN round trip per write). If that latency is too much, set protocol = A and accept that the synchronous copies may lag`);
+  return 'C';
+}
+
+function srlWarning(rvg: string, reports: VvrReports, warnings: Warnings): void {
+  const status = reports.repstatus.find((s) => s.rds === rvg);
+  const srlSize = status?.primary['SRL size'];
+  const srlName = status?.primary['SRL name'] ?? reports.printrvg.find((p) => p.rds === rvg)?.primary?.details.srl;
+  if (srlName || srlSize) {
+    warnings.add('replication', `${rvg}.srl`, `SRL ${srlName ?? ''}${srlSize ? ` (${srlSize})` : ''} is not carried over: Tandem keeps its activity log and dirty bitmap in its metadata; an outage longer than the SRL absorbed now means a bitmap resync instead of an SRL overflow`);
+  }
+}
+
+/** Data volumes: printvol, else the Mounts and Volumes of the RVG's disk group in main.cf. */
+function volumesOf(topo: Topology, name: string, nodeCount: number, reports: VvrReports, warnings: Warnings): TandemVolume[] {
+  const pv = reports.printvol.find((p) => printVolRvg(p) === topo.rvg);
   let vols: { vxvm: string; size?: number }[];
   if (pv) {
     vols = pv.volumes.map((v) => ({ vxvm: v.names[0], size: v.sizeSectors[0] === undefined ? undefined : v.sizeSectors[0] * SECTOR_BYTES }));
     for (const v of pv.volumes) {
-      if (new Set(v.sizeSectors).size > 1) warnings.add('data-layer', `${rvg}/${v.names[0]}`, `Primary and Secondary sizes differ (${v.sizeSectors.join(' vs ')} sectors); Tandem volumes must be the same size on every node`);
+      if (new Set(v.sizeSectors).size > 1) warnings.add('data-layer', `${topo.rvg}/${v.names[0]}`, `Primary and Secondary sizes differ (${v.sizeSectors.join(' vs ')} sectors); Tandem volumes must be the same size on every node`);
     }
   } else {
-    const count = Number(reports.printrvg?.find((p) => p.rds === rvg)?.primary?.details.datavol_cnt ?? (reports.repstatus?.rds === rvg ? reports.repstatus.primary['Data volumes'] : undefined) ?? 1);
-    vols = Array.from({ length: Math.max(1, count) }, (_, i) => ({ vxvm: `datavol${i}` }));
-    warnings.add('placeholder', `${rvg}.volumes`, `data volume names and sizes unknown (give --printvol): ${vols.length} volume(s) with placeholder names written`);
+    vols = volumesInMainCf(topo).map((vxvm) => ({ vxvm }));
+    if (vols.length > 0) {
+      warnings.add('placeholder', `${topo.rvg}.volumes`, `volume names from main.cf (${vols.map((v) => v.vxvm).join(', ')}: Mounts and Volumes of disk group ${topo.diskGroup}); sizes unknown: give --printvol, or check that no data volume of the RVG is missing`);
+    } else {
+      const count = Number(reports.printrvg.find((p) => p.rds === topo.rvg)?.primary?.details.datavol_cnt ?? reports.repstatus.find((s) => s.rds === topo.rvg)?.primary['Data volumes'] ?? 1);
+      vols = Array.from({ length: Math.max(1, count) }, (_, i) => ({ vxvm: `datavol${i}` }));
+      warnings.add('placeholder', `${topo.rvg}.volumes`, `data volume names and sizes unknown (give --printvol): ${vols.length} volume(s) with placeholder names written`);
+    }
   }
-  warnings.add('placeholder', `${name}.meta`, 'PMEM metadata paths are placeholders (pmem:/mnt/pmem0/tandem/<resource>-<volume>.meta); set them to this host\'s PMEM namespace');
+  const shared = topo.peers.some((p) => p.shared);
+  if (shared) {
+    warnings.add('data-layer', `${name}.meta`, `metadata on block devices in volume group ${topo.diskGroup} (…_tmeta logical volumes): a site's hosts share its disks, so the metadata must move with them (PMEM is local to one host)`);
+  } else {
+    warnings.add('placeholder', `${name}.meta`, 'PMEM metadata paths are placeholders (pmem:/mnt/pmem0/tandem/<resource>-<volume>.meta); set them to this host\'s PMEM namespace');
+  }
   return vols.map((v, index) => ({
     index,
     vxvmVolume: v.vxvm,
-    disk: `/dev/${dg}/${v.vxvm}`,
-    meta: `pmem:/mnt/pmem0/tandem/${name}-${index}.meta`,
+    disk: `/dev/${topo.diskGroup}/${v.vxvm}`,
+    meta: shared ? `block:/dev/${topo.diskGroup}/${v.vxvm}_tmeta` : `pmem:/mnt/pmem0/tandem/${name}-${index}.meta`,
     export: `/run/tandem/${name}-${index}.nbd`,
     ...(v.size === undefined ? {} : { sizeBytes: v.size }),
+    ...(shared && v.size !== undefined ? { metaBytes: geometry(v.size, Math.max(1, nodeCount - 1)).areaLength } : {}),
   }));
+}
+
+/** `/dev/vx/dsk/<dg>/<vol>` or `/dev/vx/rdsk/…` → [dg, vol] */
+export function vxvmPath(path: string): [string, string] | undefined {
+  const m = /^\/dev\/vx\/r?dsk\/([^/]+)\/([^/]+)$/.exec(path.trim());
+  return m ? [m[1], m[2]] : undefined;
+}
+
+function volumesInMainCf(topo: Topology): string[] {
+  const out: string[] = [];
+  for (const site of new Set(topo.places.map((p) => p.site))) {
+    for (const g of site.vcs.config.groups) {
+      for (const r of g.resources) {
+        const vol = r.type === 'Mount' ? vxvmPath(scalarAttr(r.attrs, 'BlockDevice') ?? '') : r.type === 'Volume' ? [scalarAttr(r.attrs, 'DiskGroup') ?? '', scalarAttr(r.attrs, 'Volume') ?? ''] : undefined;
+        if (vol && vol[0] === topo.diskGroup && vol[1] !== '' && !out.includes(vol[1])) out.push(vol[1]);
+      }
+    }
+  }
+  return out;
 }
 
 export function volumeSizeNote(v: TandemVolume): string {
   return v.sizeBytes === undefined ? 'size unknown' : `${formatSize(v.sizeBytes)} (${v.sizeBytes} bytes)`;
 }
+

@@ -1,5 +1,6 @@
 // Tokens of the VCS configuration language. Comments (`//…`, `/* … */`) are skipped; strings keep
-// their exact contents (only \" and \\ are unescaped, as hacf writes them).
+// their exact contents (only \" and \\ are unescaped, as hacf writes them). A `#` outside a string
+// is an error at its own position (shell-style comments are not main.cf syntax).
 import { TandemError } from '../../lib/errors.js';
 import type { Pos } from './model.js';
 
@@ -48,6 +49,9 @@ export function tokenize(text: string, file: string): Token[] {
       }
       if (i >= text.length) throw parseError(start, 'comment opened with /* is never closed', 'add the closing */');
       i += 2;
+    } else if (c === '#') {
+      // not main.cf syntax; left to the parser it would fail later, at a line that is not this one
+      throw parseError(here(), "'#' does not start a comment in main.cf", "comments are written // … or /* … */ (hacf writes //); remove the line or change '#' to '//'");
     } else if (c === '"') {
       tokens.push(readString());
     } else if (PUNCT.has(c)) {

@@ -28,6 +28,12 @@ const BUILTIN_RESOURCE_ATTRS = new Set([
 export function loadVcs(mainCf: string, extraTypes: string[], warnings: Warnings): LoadedVcs {
   const files: string[] = [];
   const config = parseFile(mainCf, files);
+  if (!config.cluster && config.systems.length === 0 && config.groups.length === 0) {
+    throw new TandemError('TANDEM_E_USAGE', `${mainCf} has no cluster, system or group${config.types.length > 0 ? ` (it defines resource types: ${config.types.slice(0, 3).map((t) => t.name).join(', ')}${config.types.length > 3 ? ', …' : ''})` : ''}: it is not a main.cf`, {
+      hint: config.types.length > 0 ? `give it with --types, and the cluster's main.cf with --main-cf` : 'give the main.cf of the VCS cluster (/etc/VRTSvcs/conf/config/main.cf)',
+      details: { file: mainCf },
+    });
+  }
   const types = new Map<string, TypeDef>();
   const addTypes = (defs: TypeDef[]): void => {
     for (const t of defs) types.set(t.name, t);

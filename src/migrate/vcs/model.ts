@@ -64,13 +64,24 @@ export type DepCategory = 'online' | 'offline';
 export type DepLocation = 'local' | 'global' | 'remote';
 export type DepRigidity = 'soft' | 'firm' | 'hard';
 
-/** `requires group child category location rigidity`, inside the parent group */
+/**
+ * `requires group child category location [rigidity]`, inside the parent group. hacf writes
+ * `offline local` without a rigidity (the only offline dependency VCS has).
+ */
 export interface GroupDep {
   parent: string;
   child: string;
   category: DepCategory;
   location: DepLocation;
-  rigidity: DepRigidity;
+  rigidity?: DepRigidity;
+  pos: Pos;
+}
+
+/** `parent requires atleast N from child1, child2, …` (VCS 7): the parent needs N of the children. */
+export interface AtLeastDep {
+  parent: string;
+  min: number;
+  children: string[];
   pos: Pos;
 }
 
@@ -79,6 +90,7 @@ export interface Group {
   attrs: Attr[];
   resources: Resource[];
   resourceDeps: ResourceDep[];
+  atLeastDeps: AtLeastDep[];
   groupDeps: GroupDep[];
   pos: Pos;
 }

@@ -3,7 +3,7 @@
 // does not recognise is an error naming file, line and column — never skipped.
 import { parseError, tokenize, type Token } from './lexer.js';
 import type {
-  Assoc, Attr, AttrDimension, Block, DepCategory, DepLocation, DepRigidity, Group, List, Pos, Scalar,
+  AtLeastDep, Assoc, Attr, AttrDimension, Block, DepCategory, DepLocation, DepRigidity, Group, List, Pos, Scalar,
   TypeAttr, TypeDef, Value, VcsConfig,
 } from './model.js';
 
@@ -81,7 +81,7 @@ class Parser {
     const kw = this.next();
     const name = this.name('a group name');
     if (this.config.groups.some((g) => g.name === name.text)) throw parseError(name.pos, `group ${name.text} is defined twice`, 'group names are unique in a cluster');
-    this.group = { name: name.text, attrs: this.attrs(), resources: [], resourceDeps: [], groupDeps: [], pos: kw.pos };
+    this.group = { name: name.text, attrs: this.attrs(), resources: [], resourceDeps: [], atLeastDeps: [], groupDeps: [], pos: kw.pos };
     this.config.groups.push(this.group);
   }
 
@@ -91,9 +91,13 @@ class Parser {
     this.expectWord('group', "'group' after requires (resource dependencies are written 'parent requires child')");
     const child = this.name('the name of the group this group requires');
     const category = this.oneOf(CATEGORIES, 'dependency category');
+    const where = this.peek().pos.line;
     const location = this.oneOf(LOCATIONS, 'dependency location');
-    const rigidity = this.oneOf(RIGIDITIES, 'dependency rigidity');
-    group.groupDeps.push({ parent: group.name, child: child.text, category, location, rigidity, pos: kw.pos });
+    // the rigidity is optional (hacf writes `offline local` without one); a word after the
+    // location on the same line must be one, anything on the next line is the next statement
+    const next = this.peek();
+    const rigidity = next.kind === 'word' && next.pos.line === where ? this.oneOf(RIGIDITIES, 'dependency rigidity') : undefined;
+    group.groupDeps.push({ parent: group.name, child: child.text, category, location, ...(rigidity ? { rigidity } : {}), pos: kw.pos });
   }
 
   private resourceOrDep(): void {
@@ -103,7 +107,10 @@ class Parser {
       this.next();
       const group = this.currentGroup(first, 'a resource dependency');
       const child = this.name('the resource that is required');
-      if (child.text === 'atleast') throw parseError(child.pos, "'atleast' dependencies are not supported by this migration", 'rewrite it as plain requires lines and map the N-of-M rule by hand');
+      if (child.text === 'atleast' && child.kind === 'word' && this.peek().kind === 'word' && /^\d+$/.test(this.peek().text)) {
+        group.atLeastDeps.push(this.atLeast(first, child));
+        return;
+      }
       group.resourceDeps.push({ parent: first.text, child: child.text, pos: first.pos });
       return;
     }
@@ -113,6 +120,19 @@ class Parser {
     const group = this.currentGroup(first, `resource ${name.text}`);
     const attrs = this.attrs();
     group.resources.push({ type: first.text, name: name.text, group: group.name, attrs, pos: first.pos });
+  }
+
+  /** after `parent requires atleast`: `N from child [, child]…` */
+  private atLeast(parent: Token, kw: Token): AtLeastDep {
+    const min = Number(this.next().text);
+    this.expectWord('from', "'from' after requires atleast N");
+    const children = [this.name('a resource name after from').text];
+    while (this.isPunct(',')) {
+      this.next();
+      children.push(this.name('a resource name after ,').text);
+    }
+    if (min < 1 || min > children.length) throw parseError(kw.pos, `requires atleast ${min} from ${children.length} resource(s) can never be met`, 'N must be between 1 and the number of resources listed');
+    return { parent: parent.text, min, children, pos: parent.pos };
   }
 
   private currentGroup(at: Token, what: string): Group {
@@ -238,7 +258,8 @@ class Parser {
       }
     }
     for (const g of this.config.groups) {
-      for (const d of g.resourceDeps) {
+      const edges = [...g.resourceDeps, ...g.atLeastDeps.flatMap((a) => a.children.map((child) => ({ parent: a.parent, child, pos: a.pos })))];
+      for (const d of edges) {
         for (const n of [d.parent, d.child]) {
           if (!names.has(n)) throw parseError(d.pos, `dependency '${d.parent} requires ${d.child}' names resource ${n}, which is not defined`, 'define the resource or remove the dependency line');
           if (!g.resources.some((r) => r.name === n)) {

@@ -1,6 +1,6 @@
 // `hastatus -sum`: `A` rows (system, state, frozen) and `B` rows (group, system, probed,
 // autodisabled, state). Column widths differ between releases, so rows are split on blanks.
-import { contentLines, lineError } from './report-lines.js';
+import { contentLines, lineError, parseLines, type IgnoredLine } from './report-lines.js';
 
 export interface SystemState {
   system: string;
@@ -17,17 +17,20 @@ export interface GroupState {
 }
 
 export interface HaStatus {
+  file: string;
   systems: SystemState[];
   groups: GroupState[];
   /** rows of other sections (failed resources, WAN heartbeats, remote clusters), verbatim */
   otherRows: string[];
+  /** command echo, prompts and trailing lines that were skipped */
+  ignored: IgnoredLine[];
 }
 
 export function parseHaStatus(text: string, file: string): HaStatus {
-  const out: HaStatus = { systems: [], groups: [], otherRows: [] };
-  for (const line of contentLines(text)) {
+  const out: HaStatus = { file, systems: [], groups: [], otherRows: [], ignored: [] };
+  out.ignored = parseLines(contentLines(text, ['hastatus']), (line) => {
     const cols = line.text.trim().split(/\s+/);
-    if (cols[0] === '--') continue;
+    if (cols[0] === '--') return undefined;
     if (cols[0] === 'A' && cols.length === 4) {
       out.systems.push({ system: cols[1], state: cols[2], frozen: cols[3] !== '0' });
     } else if (cols[0] === 'B' && cols.length === 6 && yn(cols[3]) !== undefined && yn(cols[4]) !== undefined) {
@@ -35,9 +38,12 @@ export function parseHaStatus(text: string, file: string): HaStatus {
     } else if (/^[C-Z]$/.test(cols[0])) {
       out.otherRows.push(line.text.trim());
     } else {
-      throw lineError(file, line, `not a hastatus -sum row: '${line.text.trim()}'`, "expected 'A <system> <state> <frozen>' or 'B <group> <system> <Y|N> <Y|N> <state>'");
+      const err = lineError(file, line, `not a hastatus -sum row: '${line.text.trim()}'`, "expected 'A <system> <state> <frozen>' or 'B <group> <system> <Y|N> <Y|N> <state>'");
+      return cols[0] === 'A' || cols[0] === 'B' ? { malformed: err } : { unknown: err };
     }
-  }
+    return undefined;
+  });
+  if (out.systems.length === 0) throw lineError(file, { text: '', no: 1, col: 1 }, 'no system rows (A …) found', 'give the output of hastatus -sum');
   return out;
 }
 

@@ -1,6 +1,6 @@
 // `vradmin [-l] printrvg`: one Primary and any number of Secondary blocks of `Key: value` lines.
 // `-l` adds detail lines (datavol_cnt, srl, an RLinks list); they are kept by name.
-import { contentLines, lineError } from './report-lines.js';
+import { contentLines, lineError, parseLines, type IgnoredLine } from './report-lines.js';
 
 export interface RvgSide {
   host: string;
@@ -20,12 +20,18 @@ export interface PrintRvg {
   otherLines: string[];
 }
 
-export function parsePrintRvg(text: string, file: string): PrintRvg[] {
+export interface PrintRvgReport {
+  file: string;
+  sets: PrintRvg[];
+  ignored: IgnoredLine[];
+}
+
+export function parsePrintRvg(text: string, file: string): PrintRvgReport {
   const out: PrintRvg[] = [];
   let rds: PrintRvg | undefined;
   let side: RvgSide | undefined;
   let inRlinks = false;
-  for (const line of contentLines(text)) {
+  const ignored = parseLines(contentLines(text, ['vradmin']), (line) => {
     const t = line.text.trim();
     const m = /^([^:=]+):\s*(.*)$/.exec(t);
     if (m && m[1] === 'Replicated Data Set') {
@@ -33,27 +39,32 @@ export function parsePrintRvg(text: string, file: string): PrintRvg[] {
       side = undefined;
       out.push(rds);
     } else if (!rds) {
-      throw lineError(file, line, `expected 'Replicated Data Set: <rvg>', found '${t}'`, 'give the output of vradmin -g <dg> [-l] printrvg <rvg>');
+      return { unknown: lineError(file, line, `expected 'Replicated Data Set: <rvg>', found '${t}'`, 'give the output of vradmin -g <dg> [-l] printrvg <rvg>') };
     } else if (t === 'Primary:' || t === 'Secondary:') {
       side = { host: '', localhost: false, rvg: '', diskGroup: '', details: {}, rlinks: [] };
       if (t === 'Primary:') rds.primary = side;
       else rds.secondaries.push(side);
       inRlinks = false;
     } else if (!side) {
-      throw lineError(file, line, `expected 'Primary:' or 'Secondary:', found '${t}'`, 'give unmodified printrvg output');
+      return { unknown: lineError(file, line, `expected 'Primary:' or 'Secondary:', found '${t}'`, 'give unmodified printrvg output') };
     } else if (inRlinks && /^name=/.test(t)) {
-      side.rlinks.push(Object.fromEntries(t.split(/,\s*/).map((kv) => kv.split('=', 2) as [string, string])));
+      side.rlinks.push(Object.fromEntries(t.split(/,\s*/).map((kv): [string, string] => {
+        const eq = kv.indexOf('=');
+        return eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
+      })));
     } else if (!m) {
       rds.otherLines.push(t);
     } else {
       inRlinks = m[1] === 'RLinks';
       setField(side, m[1], m[2]);
     }
-  }
+    return undefined;
+  });
+  if (out.length === 0) throw lineError(file, { text: '', no: 1, col: 1 }, "no 'Replicated Data Set:' line found", 'give the output of vradmin -g <dg> [-l] printrvg <rvg>');
   for (const r of out) {
     if (!r.primary?.host) throw lineError(file, { text: '', no: 1, col: 1 }, `replicated data set ${r.rds} has no Primary block with a HostName`, 'give complete printrvg output');
   }
-  return out;
+  return { file, sets: out, ignored };
 }
 
 function setField(side: RvgSide, key: string, value: string): void {

@@ -1,7 +1,7 @@
 // `vradmin -l repstatus`: `Key: value` lines under Primary: and one Secondary: block per
 // Secondary. The key is split at the first colon; the field set differs between releases, so
 // every field is kept by its printed name.
-import { contentLines, lineError } from './report-lines.js';
+import { contentLines, lineError, parseLines, type IgnoredLine } from './report-lines.js';
 
 export interface RepStatus {
   rds: string;
@@ -11,31 +11,41 @@ export interface RepStatus {
   otherLines: string[];
 }
 
-export function parseRepStatus(text: string, file: string): RepStatus {
+export interface RepStatusReport {
+  file: string;
+  sets: RepStatus[];
+  ignored: IgnoredLine[];
+}
+
+export function parseRepStatus(text: string, file: string): RepStatusReport {
+  const sets: RepStatus[] = [];
   let status: RepStatus | undefined;
   let block: Record<string, string> | undefined;
-  for (const line of contentLines(text)) {
+  const ignored = parseLines(contentLines(text, ['vradmin']), (line) => {
     const t = line.text.trim();
     const colon = t.indexOf(':');
     const key = colon > 0 ? t.slice(0, colon).trim() : '';
     const value = colon > 0 ? t.slice(colon + 1).trim() : '';
     if (key === 'Replicated Data Set') {
       status = { rds: value, primary: {}, secondaries: [], otherLines: [] };
+      block = undefined;
+      sets.push(status);
     } else if (!status) {
-      throw lineError(file, line, `expected 'Replicated Data Set: <rvg>', found '${t}'`, 'give the output of vradmin -g <dg> -l repstatus <rvg>');
+      return { unknown: lineError(file, line, `expected 'Replicated Data Set: <rvg>', found '${t}'`, 'give the output of vradmin -g <dg> -l repstatus <rvg>') };
     } else if (t === 'Primary:') {
       block = status.primary;
     } else if (t === 'Secondary:') {
       block = {};
       status.secondaries.push(block);
     } else if (!block) {
-      throw lineError(file, line, `expected 'Primary:' or 'Secondary:' before '${t}'`, 'give unmodified repstatus output');
+      return { unknown: lineError(file, line, `expected 'Primary:' or 'Secondary:' before '${t}'`, 'give unmodified repstatus output') };
     } else if (colon <= 0) {
       status.otherLines.push(t);
     } else {
       block[key] = value;
     }
-  }
-  if (!status) throw lineError(file, { text: '', no: 1, col: 1 }, 'no "Replicated Data Set:" line found', 'give the output of vradmin -l repstatus');
-  return status;
+    return undefined;
+  });
+  if (sets.length === 0) throw lineError(file, { text: '', no: 1, col: 1 }, 'no "Replicated Data Set:" line found', 'give the output of vradmin -l repstatus');
+  return { file, sets, ignored };
 }

@@ -16,22 +16,22 @@ t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
 const REPORTS = ['--vxprint', `${FIX}reports/vxprint-Pl.txt`, '--printvol', `${FIX}reports/printvol.txt`, '--repstatus', `${FIX}reports/repstatus.txt`, '--printrvg', `${FIX}reports/printrvg-l.txt`, '--hastatus', `${FIX}reports/hastatus-sum.txt`];
 
 interface Summary {
-  cluster: string;
+  clusters: string[];
   files: string[];
-  tandemResources: { name: string; protocol: string; volumes: number; nodes: string[]; clone: string }[];
-  pacemaker: { primitives: number; constraints: number };
+  tandemResources: { name: string; protocol: string; volumes: number; nodes: string[]; primary: string; clone: string }[];
+  pacemaker: { cluster: string; dir: string; primitives: number; constraints: number }[];
   mappings: { vcs: string; target: string }[];
   warnings: { code: string; subject: string; message: string; at?: string }[];
 }
 
-t.test('full two-site configuration: every output written, --json summary', async (t) => {
-  const out = join(tmp, 'two-site');
-  const { result, json } = await tandemJson<Summary>(['migrate', 'vcs', '--main-cf', `${FIX}two-site/main.cf`, ...REPORTS, '--out', out]);
+t.test('one cluster, every report: every output written, --json summary', async (t) => {
+  const out = join(tmp, 'one-cluster');
+  const { result, json } = await tandemJson<Summary>(['migrate', 'vcs', '--main-cf', `${FIX}one-cluster/main.cf`, ...REPORTS, '--out', out]);
   t.equal(result.exitCode, 0, String(result.stderr));
-  t.equal(json.cluster, 'ledger_clu');
+  t.same(json.clusters, ['ledger_clu']);
   t.same(json.files, ['tandem/ledger_rvg.ini', 'pcs.sh', 'crm.txt', 'cib.xml', 'report.md']);
   t.same(readdirSync(out, { recursive: true }).filter((f) => f !== 'tandem').sort(), [...json.files].sort());
-  t.match(json.tandemResources, [{ name: 'ledger_rvg', protocol: 'C', volumes: 2, nodes: ['alpha', 'bravo'], clone: 'ledger_rvg_res-clone' }]);
+  t.match(json.tandemResources, [{ name: 'ledger_rvg', protocol: 'C', volumes: 2, nodes: ['alpha', 'bravo'], primary: 'alpha', clone: 'tandem-ledger_rvg-clone' }]);
   t.ok(json.warnings.length >= 15);
   t.ok(json.warnings.every((w) => w.code && w.subject && w.message));
 
@@ -51,9 +51,9 @@ t.test('full two-site configuration: every output written, --json summary', asyn
   t.match(report, /\| ledger_rvg_res \(RVG ledger_rvg\) \| RVG \| Tandem resource ledger_rvg/);
   json.warnings.forEach((w, i) => t.ok(report.includes(`| W${i + 1} | ${w.code} | ${w.subject.replace(/\|/g, '\\|')} |`), `warning ${w.subject} in the report`));
   const steps = [...report.matchAll(/^(\d+)\. \*\*(.+)\*\*$/gm)].map((m) => Number(m[1]));
-  t.same(steps, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-  t.equal((report.match(/^ {3}Check: /gm) ?? []).length, 10, 'a check after every step');
-  for (const cmd of ['tandem primary ledger_rvg --force    # on alpha', 'vradmin -g ledgerdg stoprep ledger_rvg', 'sha256sum /dev/vx/rdsk/ledgerdg/ledger_data', 'tandem primary ledger_rvg --force', 'pcs resource move ledger_rvg_res-clone bravo --promoted', 'vradmin -g ledgerdg -a startrep ledger_rvg']) {
+  t.same(steps, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  t.equal((report.match(/^ {3}Check: /gm) ?? []).length, 11, 'a check after every step');
+  for (const cmd of ['# ledger_rvg: on alpha', 'vradmin -g ledgerdg stoprep ledger_rvg', 'sha256sum /dev/vx/rdsk/ledgerdg/ledger_data', 'tandem primary ledger_rvg --force', 'pcs resource move tandem-ledger_rvg-clone bravo --promoted', 'vradmin -g ledgerdg -a startrep ledger_rvg']) {
     t.ok(report.includes(cmd), `plan runs ${cmd}`);
   }
   t.notMatch(json.files.map((f) => readFileSync(join(out, f), 'utf8')).join('\n'), /Xq3mLp0WzRt9Vb/, 'VCS password copied nowhere');
@@ -64,7 +64,7 @@ t.test('full two-site configuration: every output written, --json summary', asyn
 
 t.test('the emitted INI passes tandem config check and loads into the expected model', async (t) => {
   const out = join(tmp, 'check');
-  const run = await tandem(['migrate', 'vcs', '--main-cf', `${FIX}two-site/main.cf`, ...REPORTS, '--out', out]);
+  const run = await tandem(['migrate', 'vcs', '--main-cf', `${FIX}one-cluster/main.cf`, ...REPORTS, '--out', out]);
   t.equal(run.exitCode, 0, String(run.stderr));
   for (const node of ['alpha', 'bravo']) {
     const check = await tandem(['config', 'check', '--config-dir', join(out, 'tandem'), '--node', node]);
@@ -75,30 +75,38 @@ t.test('the emitted INI passes tandem config check and loads into the expected m
   t.match(r, { name: 'ledger_rvg', protocol: 'C', fencing: 'resource-only', quorum: 'off', resyncRate: 4882 * 1024 });
   t.same(r.nodes.map((n) => [n.name, n.id, n.address.host, n.address.port]), [['alpha', 0, '192.168.50.11', 7789], ['bravo', 1, '192.168.50.12', 7789]]);
   t.same(r.nodes[0].volumes.map((v) => [v.index, v.disk, v.meta?.kind, v.meta?.path]), [[0, '/dev/ledgerdg/ledger_data', 'pmem', '/mnt/pmem0/tandem/ledger_rvg-0.meta'], [1, '/dev/ledgerdg/ledger_logs', 'pmem', '/mnt/pmem0/tandem/ledger_rvg-1.meta']]);
+
+  // one model: tandem pacemaker config for the migrated INI writes the replica clone migrate wrote
+  const gen = await tandem(['pacemaker', 'config', 'ledger_rvg', '--format', 'cib', '--config-dir', join(out, 'tandem'), '--agent-param', 'auto_takeover=true', '--agent-param', 'auto_resync=false']);
+  t.equal(gen.exitCode, 0, String(gen.stderr));
+  const cloneOf = (text: string): string => /<clone id="tandem-ledger_rvg-clone">[\s\S]*?<\/clone>/.exec(text)?.[0].replace(/^\s+/gm, '') ?? 'no clone';
+  t.equal(cloneOf(String(gen.stdout)), cloneOf(readFileSync(join(out, 'cib.xml'), 'utf8')), 'the same clone element, byte for byte (indentation aside)');
 });
 
 t.test('the cut-over plan starts from the node hastatus shows as the current Primary', async (t) => {
   const hs = join(tmp, 'hastatus-bravo.txt');
   writeFileSync(hs, '-- SYSTEM STATE\nA  alpha  RUNNING  0\nA  bravo  RUNNING  0\n-- GROUP STATE\nB  ledger_app  alpha  Y  N  OFFLINE\nB  ledger_app  bravo  Y  N  ONLINE\n');
   const out = join(tmp, 'from-bravo');
-  const r = await tandem(['migrate', 'vcs', '--main-cf', `${FIX}two-site/main.cf`, '--hastatus', hs, '--out', out]);
+  const r = await tandem(['migrate', 'vcs', '--main-cf', `${FIX}one-cluster/main.cf`, '--hastatus', hs, '--out', out]);
   t.equal(r.exitCode, 0, String(r.stderr));
   const report = readFileSync(join(out, 'report.md'), 'utf8');
-  t.ok(report.includes('tandem primary ledger_rvg --force    # on bravo'));
-  t.ok(report.includes('pcs resource move ledger_rvg_res-clone alpha --promoted'));
+  t.ok(report.includes('# ledger_rvg: on bravo'), 'the initial copy runs on the Primary');
+  t.ok(report.includes('tandem up ledger_rvg    # on alpha: full sync from bravo starts'));
+  t.ok(report.includes('pcs resource move tandem-ledger_rvg-clone alpha --promoted'));
   t.ok(report.includes('hagrp -online ledger_app -sys bravo'));
 });
 
 t.test('human output lists what was written and every warning', async (t) => {
   const r = await tandem(['migrate', 'vcs', '--main-cf', `${FIX}corners/main.cf`, '--out', join(tmp, 'corners')]);
   t.equal(r.exitCode, 0, String(r.stderr));
-  t.match(String(r.stdout), /cluster east_clu: 0 replicated resource\(s\)/);
+  t.match(String(r.stdout), /cluster east_clu: \d+ primitive\(s\)/);
+  t.match(String(r.stdout), /0 replicated resource\(s\)/);
   t.match(String(r.stdout), /wrote pcs\.sh, crm\.txt, cib\.xml, booth\.conf, report\.md/);
-  t.match(String(r.stdout), /warning \[not-mapped\] ora_db: no mapping for resource type Oracle/);
+  t.match(String(r.stdout), /warning \[per-system\] ora_db\.Sid: Sid differs per system/);
   const booth = readFileSync(join(tmp, 'corners', 'booth.conf'), 'utf8');
-  t.match(booth, /site = 172\.16\.1\.10/);
-  t.match(booth, /site = 172\.17\.1\.10/);
-  t.match(booth, /ticket = "ticket-web-sg"/);
+  t.match(booth, /^site = 172\.16\.1\.10$/m);
+  t.match(booth, /^site = 172\.17\.1\.10$/m);
+  t.match(booth, /^ticket = "ticket-web-sg"$/m);
 });
 
 t.test('extra --types files are read', async (t) => {
@@ -121,16 +129,28 @@ t.test('malformed main.cf: exit 12, error names file, line and column', async (t
   t.match(json.error, { code: 'TANDEM_E_PARSE', details: { line: 5, col: 13 } });
 });
 
+t.test('defect 11: inputs that do not belong together are refused with exit 2; a types file as main.cf too', async (t) => {
+  const types = await tandem(['migrate', 'vcs', '--main-cf', `${FIX}samples/D02-linbit-DRBDPrimaryTypes.cf`, '--out', join(tmp, 'types')]);
+  t.equal(types.exitCode, 2);
+  t.match(String(types.stderr), /error TANDEM_E_USAGE: .*D02-linbit-DRBDPrimaryTypes\.cf has no cluster, system or group .* it is not a main\.cf\nhint: give it with --types/);
+  const hs = await tandem(['migrate', 'vcs', '--main-cf', `${FIX}one-cluster/main.cf`, '--hastatus', `${FIX}samples/D04-linbit-hastatus-sum-infoscale.txt`, '--out', join(tmp, 'hs')]);
+  t.equal(hs.exitCode, 2);
+  t.match(String(hs.stderr), /hastatus shows system\(s\) infoscale01, infoscale02, which no main\.cf given has/);
+  const rs = await tandem(['migrate', 'vcs', '--main-cf', `${FIX}one-cluster/main.cf`, '--repstatus', `${FIX}gco/nyc/repstatus.txt`, '--out', join(tmp, 'rs')]);
+  t.equal(rs.exitCode, 2);
+  t.match(String(rs.stderr), /repstatus is about RVG pay_rvg, which no main\.cf given has \(RVGs there: ledger_rvg\)/);
+});
+
 t.test('malformed report and missing inputs', async (t) => {
   const badVx = join(tmp, 'vx.txt');
   writeFileSync(badVx, 'Rlink: r\nstate: synchronous\n');
-  const r = await tandem(['migrate', 'vcs', '--main-cf', `${FIX}two-site/main.cf`, '--vxprint', badVx, '--out', join(tmp, 'x')]);
+  const r = await tandem(['migrate', 'vcs', '--main-cf', `${FIX}one-cluster/main.cf`, '--vxprint', badVx, '--out', join(tmp, 'x')]);
   t.equal(r.exitCode, 12);
   t.match(String(r.stderr), /vx\.txt:2:1: expected key=value in the state: field/);
   const missing = await tandem(['migrate', 'vcs', '--main-cf', join(tmp, 'nope.cf'), '--out', join(tmp, 'x')]);
   t.equal(missing.exitCode, 4);
   t.match(String(missing.stderr), /TANDEM_E_NOT_FOUND: cannot read .*nope\.cf/);
-  const usage = await tandem(['migrate', 'vcs', '--main-cf', `${FIX}two-site/main.cf`]);
+  const usage = await tandem(['migrate', 'vcs', '--main-cf', `${FIX}one-cluster/main.cf`]);
   t.equal(usage.exitCode, 2);
 });
 

@@ -1,66 +1,27 @@
-// The generated Pacemaker configuration checked with the real tools: crm_verify, pcs -f, crmsh
-// against a CIB file, and crm_simulate for the behaviour (application follows the promotion).
+// The Pacemaker configurations migrate vcs writes, checked with the real tools: crm_verify, crmsh
+// against CIB files (the crm script configures what the CIB says; pcs -f: pcs.test.ts), and crm_simulate for
+// the behaviour: the application follows the Promoted replica, a global group runs only at the site
+// holding its ticket, AutoFailOver = 0 keeps a failed group where it is.
 import t from 'tap';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { execa } from 'execa';
-import xml2js from 'xml2js';
-import { planFor, ALL_REPORTS } from '../helpers.js';
-import { emitCib } from '../../../src/migrate/emit/cib.js';
-import { emitPcs } from '../../../src/migrate/emit/pcs.js';
-import { emitCrm } from '../../../src/migrate/emit/crm.js';
-import type { MigrationPlan } from '../../../src/migrate/map/plan.js';
+import { planFor, ONE_CLUSTER_REPORTS, GCO_MAIN, GCO_REPORTS, site } from '../helpers.js';
+import { renderCib } from '../../../src/cluster/pacemaker-model/cib.js';
+import { renderPcs } from '../../../src/cluster/pacemaker-model/pcs.js';
+import { renderCrm } from '../../../src/cluster/pacemaker-model/crm.js';
+import type { SitePlan } from '../../../src/migrate/map/plan.js';
+import { scratch } from '../../cluster/pcmk-tools.js';
+import { placement } from '../../cluster/pacemaker-model/file-cluster.js';
+import { normalize, runningCib } from './simulation.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'tandem-migrate-pcmk-'));
-t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
-const env = { CIB_shadow_dir: tmp };
-
-type X = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-/** Configuration as comparable data: ids of generated sub-elements (nvpairs, ops) ignored. */
-async function normalize(file: string): Promise<X> {
-  const doc = await xml2js.parseStringPromise(readFileSync(file, 'utf8'));
-  const conf = doc.cib.configuration[0];
-  const pairs = (sets: X[] | undefined): string[] => (sets ?? []).flatMap((s) => (s.nvpair ?? []).map((n: X) => `${n.$.name}=${n.$.value}`)).sort();
-  const out: X = { primitives: {}, groups: {}, clones: {}, constraints: [] as string[] };
-  const primitive = (p: X, parent: string): void => {
-    out.primitives[p.$.id] = {
-      agent: `${p.$.class}:${p.$.provider ?? ''}:${p.$.type}`, parent,
-      params: pairs(p.instance_attributes), meta: pairs(p.meta_attributes),
-      ops: (p.operations?.[0]?.op ?? []).map((o: X) => `${o.$.name}/${o.$.interval}/${o.$.timeout}/${o.$.role ?? ''}`).sort(),
-    };
-  };
-  const group = (g: X, parent: string): void => {
-    out.groups[g.$.id] = { parent, members: (g.primitive ?? []).map((p: X) => p.$.id), meta: pairs(g.meta_attributes) };
-    for (const p of g.primitive ?? []) primitive(p, g.$.id);
-  };
-  const res = conf.resources[0] || {};
-  for (const p of res.primitive ?? []) primitive(p, '');
-  for (const g of res.group ?? []) group(g, '');
-  for (const c of res.clone ?? []) {
-    out.clones[c.$.id] = pairs(c.meta_attributes);
-    for (const p of c.primitive ?? []) primitive(p, c.$.id);
-    for (const g of c.group ?? []) group(g, c.$.id);
-  }
-  const cons = conf.constraints[0] || {};
-  for (const tag of Object.keys(cons)) {
-    for (const c of cons[tag]) {
-      const a = { ...c.$ };
-      if (a['rsc-role'] === 'Started') delete a['rsc-role'];
-      out.constraints.push(`${tag} ${Object.keys(a).sort().map((k) => `${k}=${a[k]}`).join(' ')}`);
-    }
-  }
-  out.constraints.sort();
-  out.properties = pairs(conf.crm_config?.[0]?.cluster_property_set);
-  out.rscDefaults = pairs(conf.rsc_defaults?.[0]?.meta_attributes);
-  return out;
-}
+const s = scratch('migrate-pcmk');
+t.teardown(() => s.remove());
+const env = s.env;
 
 function write(name: string, text: string): string {
-  const path = join(tmp, name);
-  writeFileSync(path, text);
-  return path;
+  writeFileSync(s.file(name), text);
+  return s.file(name);
 }
 
 async function emptyCib(name: string): Promise<string> {
@@ -68,32 +29,23 @@ async function emptyCib(name: string): Promise<string> {
   return write(name, stdout);
 }
 
-const PLANS: [string, MigrationPlan][] = [
-  ['two-site', planFor('two-site/main.cf', ALL_REPORTS)],
-  ['corners', planFor('corners/main.cf')],
+const gco = planFor(GCO_MAIN, GCO_REPORTS);
+const SITES: [string, SitePlan][] = [
+  ['one-cluster', site(planFor('one-cluster/main.cf', ONE_CLUSTER_REPORTS))],
+  ['corners', site(planFor('corners/main.cf'))],
+  ['gco-nyc', site(gco, 'nyc_clu')],
+  ['gco-lon', site(gco, 'lon_clu')],
 ];
 
-for (const [name, plan] of PLANS) {
+for (const [name, sp] of SITES) {
   t.test(`${name}: the CIB passes crm_verify`, async (t) => {
-    const cib = write(`${name}-cib.xml`, emitCib(plan.pcmk));
-    const r = await execa('crm_verify', ['-x', cib, '-V'], { reject: false, env });
+    const r = await execa('crm_verify', ['-x', write(`${name}-cib.xml`, renderCib(sp.pcmk, [])), '-V'], { reject: false, env });
     t.equal(r.exitCode, 0, `${r.stdout}${r.stderr}`);
   });
 
-  t.test(`${name}: pcs -f on an empty CIB builds the same configuration`, async (t) => {
-    const cib = write(`${name}-cib.xml`, emitCib(plan.pcmk));
-    const script = write(`${name}-pcs.sh`, emitPcs(plan));
-    const target = await emptyCib(`${name}-pcs-cib.xml`);
-    const r = await execa('sh', [script, target], { reject: false, env });
-    t.equal(r.exitCode, 0, r.stderr);
-    t.notMatch(r.stderr, /Deprecation|^Error:/m, 'no pcs syntax that pcs itself calls deprecated');
-    t.same(await normalize(target), await normalize(cib));
-    t.equal((await execa('crm_verify', ['-x', target], { reject: false, env })).exitCode, 0);
-  });
-
   t.test(`${name}: crm configure load on an empty CIB builds the same configuration`, async (t) => {
-    const cib = write(`${name}-cib.xml`, emitCib(plan.pcmk));
-    const script = write(`${name}-crm.txt`, emitCrm(plan));
+    const cib = write(`${name}-cib.xml`, renderCib(sp.pcmk, []));
+    const script = write(`${name}-crm.txt`, renderCrm(sp.pcmk, []));
     const target = await emptyCib(`${name}-crm-cib.xml`);
     const r = await execa('crm', ['-F', 'configure', 'load', 'update', script], { reject: false, env: { ...env, CIB_file: target } });
     t.equal(r.exitCode, 0, r.stderr);
@@ -102,63 +54,90 @@ for (const [name, plan] of PLANS) {
 }
 
 t.test('a malformed configuration is caught by crm_verify (the check can fail)', async (t) => {
-  const plan = planFor('two-site/main.cf', ALL_REPORTS);
-  const broken = structuredClone(plan.pcmk);
+  const broken = structuredClone(SITES[0][1].pcmk);
   broken.constraints.push({ kind: 'colocation', id: 'dangling', rsc: 'ledger_app', withRsc: 'no-such-resource', score: 'INFINITY' });
-  const r = await execa('crm_verify', ['-x', write('broken.xml', emitCib(broken))], { reject: false, env });
+  const r = await execa('crm_verify', ['-x', write('broken.xml', renderCib(broken, []))], { reject: false, env });
   t.not(r.exitCode, 0);
 });
 
-/** Nodes online with quorum and promotion preferences, so the scheduler can place things. */
-async function simulationCib(plan: MigrationPlan): Promise<string> {
-  const doc = await xml2js.parseStringPromise(emitCib(plan.pcmk));
-  doc.cib.$['have-quorum'] = '1';
-  const conf = doc.cib.configuration[0];
-  conf.nodes = [{ node: plan.pcmk.nodes.map((n, i) => ({ $: { id: String(i + 1), uname: n } })) }];
-  doc.cib.status = [{ node_state: plan.pcmk.nodes.map((n, i) => ({ $: { id: String(i + 1), uname: n, in_ccm: 'true', crmd: 'online', join: 'member', expected: 'member' }, lrm: [{ $: { id: String(i + 1) }, lrm_resources: [''] }] })) }];
-  // the agent would set promotion scores; the test gives alpha the higher one
-  const clone = plan.tandem[0].cloneId;
-  const cons = conf.constraints[0] === '' ? (conf.constraints[0] = {}) : conf.constraints[0];
-  cons.rsc_location = [...(cons.rsc_location ?? []), ...[['alpha', '100'], ['bravo', '50']].map(([node, score]) => ({
-    $: { id: `test-promote-${node}`, rsc: clone },
-    rule: [{ $: { id: `test-promote-${node}-rule`, role: 'Promoted', score }, expression: [{ $: { id: `test-promote-${node}-expr`, attribute: '#uname', operation: 'eq', value: node } }] }],
-  }))];
-  return write('sim.xml', new xml2js.Builder().buildObject(doc));
-}
+t.test('defect 4: booth ticket names pcs accepts (letters, digits, dashes), whatever the group is called', async (t) => {
+  const { ticketName } = await import('../../../src/migrate/map/cluster.js');
+  for (const [group, want] of [['pay_app', 'ticket-pay-app'], ['web.sg__1', 'ticket-web-sg-1'], ['x'.repeat(80), `ticket-${'x'.repeat(56)}`]]) {
+    t.equal(ticketName(group), want);
+    t.match(ticketName(group), /^[A-Za-z0-9-]{1,63}$/);
+  }
+  // and pcs itself takes the GCO site's ticket constraints (it refused ticket_pay_app before)
+  const target = await emptyCib('tickets.xml');
+  const r = await execa('sh', [write('tickets.sh', renderPcs(site(gco, 'nyc_clu').pcmk, [])), target], { reject: false, env });
+  t.equal(r.exitCode, 0, r.stderr);
+  t.match((await normalize(target)).constraints.filter((c: string) => c.startsWith('rsc_ticket')), [/ticket=ticket-pay-app/, /ticket=ticket-pay-app/]);
+});
 
-/** Where crm_mon says each resource instance runs, and in which role. */
-async function placement(cib: string): Promise<Map<string, { role: string; node: string }[]>> {
-  const { stdout } = await execa('crm_mon', ['-1', '--output-as=xml', '-x', cib], { env });
-  const doc = await xml2js.parseStringPromise(stdout);
-  const out = new Map<string, { role: string; node: string }[]>();
-  const visit = (r: X): void => {
-    if (r.resource) for (const x of r.resource) visit(x);
-    if (r.clone) for (const x of r.clone) visit(x);
-    if (r.group) for (const x of r.group) visit(x);
-    if (r.$?.role && r.$.id && r.node) {
-      const list = out.get(r.$.id) ?? [];
-      list.push({ role: r.$.role, node: r.node[0].$.name });
-      out.set(r.$.id, list);
-    }
-  };
-  visit(doc['pacemaker-result'].resources[0]);
-  return out;
-}
-
-t.test('crm_simulate: the application group runs where the replica is promoted, and moves with it', async (t) => {
-  const plan = planFor('two-site/main.cf', ALL_REPORTS);
-  const sim = await simulationCib(plan);
-  const settled = join(tmp, 'settled.xml');
+t.test('crm_simulate (one cluster): the application group runs where the replica is promoted, and moves with it', async (t) => {
+  const sp = SITES[0][1];
+  const sim = await runningCib(renderCib(sp.pcmk, []), sp.nodes, { alpha: { 'master-tandem-ledger_rvg': '100' }, bravo: { 'master-tandem-ledger_rvg': '50' } }, s.file('sim.xml'));
+  const settled = s.file('settled.xml');
   const first = await execa('crm_simulate', ['-x', sim, '-S', '-O', settled], { env });
-  t.match(first.stdout, /Promote\s+ledger_rvg_res:\d\s+\(\s*Stopped -> Promoted alpha\s*\)/);
-  let where = await placement(settled);
-  t.same(where.get('ledger_rvg_res')?.find((x) => x.role === 'Promoted')?.node, 'alpha');
+  t.match(first.stdout, /Promote\s+tandem-ledger_rvg:\d\s+\(\s*Stopped -> Promoted alpha\s*\)/);
+  let where = await placement(settled, env);
   for (const m of ['ledger_mnt', 'ledger_svc', 'ledger_svcip']) t.same(where.get(m), [{ role: 'Started', node: 'alpha' }], `${m} on the Promoted node`);
-
-  const failed = join(tmp, 'failed.xml');
+  const failed = s.file('failed.xml');
   const second = await execa('crm_simulate', ['-x', settled, '-S', '--node-fail', 'alpha', '-O', failed], { env });
-  t.match(second.stdout, /(?:Promote|Restart)\s+ledger_rvg_res:\d\s+\(\s*Unpromoted -> Promoted bravo\s*\)/);
-  where = await placement(failed);
-  t.same(where.get('ledger_rvg_res')?.find((x) => x.role === 'Promoted')?.node, 'bravo');
+  t.match(second.stdout, /(?:Promote|Restart)\s+tandem-ledger_rvg:\d\s+\(\s*Unpromoted -> Promoted bravo\s*\)/);
+  where = await placement(failed, env);
   for (const m of ['ledger_mnt', 'ledger_svc', 'ledger_svcip']) t.same(where.get(m), [{ role: 'Started', node: 'bravo' }], `${m} followed the promotion`);
+});
+
+t.test('defect 5: crm_simulate — a failed monitor of an AutoFailOver = 0 group leaves it blocked in place, not failed over', async (t) => {
+  const sp = SITES[1][1];
+  const up = { 'ethmonitor-ens3': '1' };
+  const sim = await runningCib(renderCib(sp.pcmk, []), sp.nodes, { 'east-1': up, 'east-2': up }, s.file('corners-sim.xml'));
+  const settled = s.file('corners-settled.xml');
+  await execa('crm_simulate', ['-x', sim, '-S', '-O', settled, '--ticket-grant', 'ticket-web-sg'], { env });
+  t.same((await placement(settled, env)).get('web_proc'), [{ role: 'Started', node: 'east-1' }]);
+  const failed = await execa('crm_simulate', ['-x', settled, '-S', '-i', 'web_proc_monitor_30000@east-1=1'], { env });
+  t.notMatch(failed.stdout, /(Move|Start|Recover)\s+(web_proc|SG-ip|ora_db)\s+\(.*east-2/, 'nothing of web-sg goes to east-2');
+  t.match(failed.stdout, /web_proc\s+\(ocf:heartbeat:anything\):\s+FAILED east-1 \(blocked\)/, 'the failed resource stays, blocked');
+  // the same failure without AutoFailOver = 0 recovers (the check can fail)
+  const plain = structuredClone(sp.pcmk);
+  for (const p of plain.primitives) p.ops = p.ops.map(({ onFail, ...o }) => o); // eslint-disable-line @typescript-eslint/no-unused-vars
+  const sim2 = await runningCib(renderCib(plain, []), sp.nodes, { 'east-1': up, 'east-2': up }, s.file('corners-plain.xml'));
+  const settled2 = s.file('corners-plain-settled.xml');
+  await execa('crm_simulate', ['-x', sim2, '-S', '-O', settled2, '--ticket-grant', 'ticket-web-sg'], { env });
+  const recovered = await execa('crm_simulate', ['-x', settled2, '-S', '-i', 'web_proc_monitor_30000@east-1=1'], { env });
+  t.match(recovered.stdout, /Recover\s+web_proc/);
+});
+
+t.test('crm_simulate (two sites): the application runs on the Promoted replica at the site holding the ticket, and nowhere else', async (t) => {
+  const attrs = (promoted: string, other: string): Record<string, Record<string, string>> => ({
+    [promoted]: { 'master-tandem-pay_rvg': '100', 'ethmonitor-eth0': '1', 'ethmonitor-eth1': '1' },
+    [other]: { 'master-tandem-pay_rvg': '100', 'ethmonitor-eth0': '1', 'ethmonitor-eth1': '1' },
+  });
+  const nyc = site(gco, 'nyc_clu');
+  const sim = await runningCib(renderCib(nyc.pcmk, []), nyc.nodes, attrs('nyc1', 'nyc2'), s.file('nyc-sim.xml'));
+  const settled = s.file('nyc-settled.xml');
+  const run = await execa('crm_simulate', ['-x', sim, '-S', '-O', settled, '--ticket-grant', 'ticket-pay-app'], { env });
+  t.match(run.stdout, /Promote\s+tandem-pay_rvg:0\s+\(\s*Stopped -> Promoted nyc1\s*\)/);
+  const where = await placement(settled, env);
+  t.same(where.get('tandem-pay_rvg'), [{ role: 'Promoted', node: 'nyc1' }], 'one replica instance, Promoted, where the site storage runs');
+  for (const m of ['pay_dg', 'pay_repip', 'pay_data_mnt', 'pay_arch_mnt', 'pay_ora', 'pay_svcip', 'pay_lsnr']) t.same(where.get(m), [{ role: 'Started', node: 'nyc1' }], `${m} on nyc1`);
+
+  // the same site without its ticket: the replica is not promoted and the application stays down
+  const lon = site(gco, 'lon_clu');
+  const dr = await runningCib(renderCib(lon.pcmk, []), lon.nodes, attrs('lon1', 'lon2'), s.file('lon-sim.xml'));
+  const drSettled = s.file('lon-settled.xml');
+  await execa('crm_simulate', ['-x', dr, '-S', '-O', drSettled], { env });
+  const drWhere = await placement(drSettled, env);
+  t.same(drWhere.get('tandem-pay_rvg'), [{ role: 'Unpromoted', node: 'lon1' }]);
+  t.equal(drWhere.get('pay_ora'), undefined, 'the DR site runs no application without the ticket');
+  const granted = await execa('crm_simulate', ['-x', drSettled, '-S', '--ticket-grant', 'ticket-pay-app'], { env });
+  t.match(granted.stdout, /(?:Promote|Restart)\s+tandem-pay_rvg:0\s+\(\s*Unpromoted -> Promoted lon1\s*\)/, 'granting the ticket at the DR site promotes it');
+  t.match(granted.stdout, /Start\s+pay_ora\s+\(\s*lon1\s*\)/);
+
+  // the replication network's link is down on nyc1: storage, replica and application go to nyc2
+  const cut = await runningCib(renderCib(nyc.pcmk, []), nyc.nodes, { nyc1: { ...attrs('nyc1', 'nyc2').nyc1, 'ethmonitor-eth1': '0' }, nyc2: attrs('nyc1', 'nyc2').nyc2 }, s.file('nyc-cut.xml'));
+  const cutSettled = s.file('nyc-cut-settled.xml');
+  await execa('crm_simulate', ['-x', cut, '-S', '-O', cutSettled, '--ticket-grant', 'ticket-pay-app'], { env });
+  const w = await placement(cutSettled, env);
+  for (const m of ['pay_repip', 'tandem-pay_rvg', 'pay_ora']) t.equal(w.get(m)?.[0]?.node, 'nyc2', `${m} avoids nyc1, whose replication link is down`);
 });

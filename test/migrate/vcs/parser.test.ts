@@ -7,9 +7,9 @@ import { attrValue, valueText } from '../../../src/migrate/vcs/model.js';
 
 const FIX = fileURLToPath(new URL('../../fixtures/migrate/', import.meta.url));
 
-t.test('two-site main.cf: includes, cluster, systems, groups, resources, dependencies', async (t) => {
+t.test('one-cluster main.cf: includes, cluster, systems, groups, resources, dependencies', async (t) => {
   const w = new Warnings();
-  const { config, types, files } = loadVcs(`${FIX}two-site/main.cf`, [], w);
+  const { config, types, files } = loadVcs(`${FIX}one-cluster/main.cf`, [], w);
   t.same(config.includes.map((i) => i.path), ['types.cf', 'VVRTypes.cf']);
   t.equal(files.length, 3);
   t.equal(config.cluster?.name, 'ledger_clu');
@@ -71,7 +71,7 @@ t.test('types files with and without ;, and a custom agent type', async (t) => {
   t.same(c.types.map((x) => x.name), ['ReplicaPromote', 'T2']);
   t.same(c.types[1].attrs.map((a) => `${a.static ? 'static ' : ''}${a.dataType} ${a.name} ${a.dimension}`), ['static int X scalar', 'str Y assoc', 'keylist Z keylist']);
   const w = new Warnings();
-  const { types } = loadVcs(`${FIX}two-site/main.cf`, [`${FIX}reports/custom-types.cf`], w);
+  const { types } = loadVcs(`${FIX}one-cluster/main.cf`, [`${FIX}reports/custom-types.cf`], w);
   t.ok(types.get('ReplicaPromote'), '--types files are read too');
 });
 
@@ -113,7 +113,11 @@ const BAD: [string, string, RegExp][] = [
   ['stray brace', '}\n', /m\.cf:1:1: expected a statement/],
   ['include without quotes', 'include types.cf\n', /m\.cf:1:9: expected a quoted file name/],
   ['bad type data type', 'type T ( string X )\n', /m\.cf:1:10: unknown attribute data type 'string'/],
-  ['atleast', 'group g ( )\nIP a ( )\nIP b ( )\na requires atleast 1 from b\n', /m\.cf:4:12: 'atleast' dependencies are not supported/],
+  ['atleast that cannot be met', 'group g ( )\nIP a ( )\nIP b ( )\na requires atleast 2 from b\n', /m\.cf:4:12: requires atleast 2 from 1 resource\(s\) can never be met/],
+  ['atleast naming an unknown resource', 'group g ( )\nIP a ( )\na requires atleast 1 from b, c\n', /m\.cf:3:1: dependency 'a requires b' names resource b/],
+  // defect 11: a shell-style comment used to fail later, at the wrong line and column
+  ['# comment line', 'group g (\n  SystemList = { a = 0 }\n  )\n# the web tier\nIP ip1 (\n  Address = "10.0.0.1"\n  )\n', /m\.cf:4:1: '#' does not start a comment in main\.cf/],
+  ['# comment at the end', 'group g ( )\n#end of file\n\n\n', /m\.cf:2:1: '#' does not start a comment/],
 ];
 
 for (const [name, text, re] of BAD) {
@@ -121,6 +125,31 @@ for (const [name, text, re] of BAD) {
     t.throws(() => parseVcs(text, 'm.cf'), { code: 'TANDEM_E_PARSE', message: re });
   });
 }
+
+t.test('defect 1: `offline local` without a rigidity (as hacf writes it) parses; a rigidity after it on the same line must be one', async (t) => {
+  const c = parseVcs('group web ( )\nrequires group batch offline local\nIP ip1 ( Address = "10.0.0.1" )\ngroup batch ( )\n', 'm.cf');
+  t.same(c.groups[0].groupDeps.map((d) => [d.child, d.category, d.location, d.rigidity]), [['batch', 'offline', 'local', undefined]]);
+  t.same(c.groups[0].resources.map((r) => r.name), ['ip1'], 'the next line is the next statement');
+  t.throws(() => parseVcs('group g ( )\nrequires group h online local stiff\n', 'm.cf'), { message: /m\.cf:2:31: expected a dependency rigidity \(soft \| firm \| hard\), found 'stiff'/ });
+});
+
+t.test('defect 1: `requires atleast N from …` parses (a warning later, not an error)', async (t) => {
+  const c = parseVcs('group g ( )\nProcess app ( PathName = "/bin/app" )\nIP a ( )\nIP b ( )\nIP c ( )\napp requires atleast 2 from a, b, c\n', 'm.cf');
+  t.same(c.groups[0].atLeastDeps.map((d) => [d.parent, d.min, d.children]), [['app', 2, ['a', 'b', 'c']]]);
+  t.same(c.groups[0].resourceDeps, []);
+});
+
+t.test('defect 11: a types file given as main.cf is refused, naming what it is', async (t) => {
+  t.throws(() => loadVcs(`${FIX}samples/D02-linbit-DRBDPrimaryTypes.cf`, [], new Warnings()), {
+    code: 'TANDEM_E_USAGE', message: /D02-linbit-DRBDPrimaryTypes\.cf has no cluster, system or group \(it defines resource types: DRBDPrimary\): it is not a main\.cf/,
+  });
+});
+
+t.test('real sample D02: a types file in the ; style (LINBIT drbd-utils)', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const c = parseVcs(readFileSync(`${FIX}samples/D02-linbit-DRBDPrimaryTypes.cf`, 'utf8'), 'D02');
+  t.same(c.types.map((x) => [x.name, x.attrs.map((a) => `${a.static ? 'static ' : ''}${a.dataType} ${a.name} ${a.dimension}`)]), [['DRBDPrimary', ['static str ArgList vector', 'str ResName scalar']]]);
+});
 
 t.test('parse errors carry file, line and column for --json', async (t) => {
   try {
