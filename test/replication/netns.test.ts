@@ -28,7 +28,12 @@ t.test('three hosts in network namespaces', { skip: TestNetwork.available() ? fa
   t.ok(away.connections.find((c) => c.peer === 'b')!.volumes[0].outOfSyncBytes === 0, 'b got every write');
 
   await net.heal('c');
-  await waitFor(cluster, 'a', 'n0', 'c back and UpToDate', peersUpToDate(['b', 'c']), 60_000);
+  try {
+    await waitFor(cluster, 'a', 'n0', 'c back and UpToDate', peersUpToDate(['b', 'c']), 60_000);
+  } catch (err) {
+    for (const n of nodes) console.error(`--- ${n}\n` + cluster.nodes.get(n)!.log.slice(-60).join('\n'));
+    throw err;
+  }
   await execa('qemu-io', ['-f', 'raw', '-c', 'flush', `nbd:unix:${files.socket('a')}`]);
   const sums = nodes.map((n) => sha256File(files.disk(n)));
   t.equal(sums[1], sums[0], 'b identical to a');
