@@ -1,0 +1,126 @@
+// `npm run sim`: run seeds of the simulator and report.
+//
+//   --seeds N            run N seeds (consecutive from --seed, or from a random start)
+//   --seed S             the first (or only) seed
+//   --nodes K            every scenario has K nodes (2–5)
+//   --budget-seconds T   run fresh random seeds for T seconds (CI); prints every seed it ran
+//   --json               the last line is {"seeds", "events", "violations": [{seed, checker, message}]}
+//   --trace-hash         print the hash of each seed's whole event trace (determinism)
+//   --cut K              play only the first K actions of the schedule (a shrunk replay)
+//   --trace              print the seed's whole trace
+//   --no-shrink          report a failing seed without shrinking it
+//
+// A failing seed is shrunk to the shortest failing prefix of its schedule; its trace and the
+// command that replays it are printed. The exit status is 1 when any seed failed.
+import { randomInt } from 'node:crypto';
+import type { EngineFactory } from './engine.js';
+import { describeScenario, runSeed, shrink, type RunResult } from './runner.js';
+
+interface CliOptions {
+  seeds: number;
+  seed: number | null;
+  nodes?: number;
+  budgetSeconds: number | null;
+  json: boolean;
+  traceHash: boolean;
+  cut?: number;
+  trace: boolean;
+  shrink: boolean;
+}
+
+export function parseArgs(argv: string[]): CliOptions {
+  const opts: CliOptions = { seeds: 1, seed: null, budgetSeconds: null, json: false, traceHash: false, trace: false, shrink: true };
+  const int = (i: number, name: string): number => {
+    const v = Number(argv[i + 1]);
+    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`${name} needs a non-negative integer, got '${argv[i + 1] ?? ''}'`);
+    return v;
+  };
+  let seedsGiven = false;
+  for (let i = 0; i < argv.length; i++) {
+    switch (argv[i]) {
+      case '--seeds': opts.seeds = int(i++, '--seeds'); seedsGiven = true; break;
+      case '--seed': opts.seed = int(i++, '--seed'); break;
+      case '--nodes': {
+        const k = int(i++, '--nodes');
+        if (k < 2 || k > 5) throw new Error(`--nodes must be 2 to 5, got ${k}`);
+        opts.nodes = k;
+        break;
+      }
+      case '--budget-seconds': opts.budgetSeconds = int(i++, '--budget-seconds'); break;
+      case '--cut': opts.cut = int(i++, '--cut'); break;
+      case '--json': opts.json = true; break;
+      case '--trace-hash': opts.traceHash = true; break;
+      case '--trace': opts.trace = true; break;
+      case '--no-shrink': opts.shrink = false; break;
+      default: throw new Error(`unknown argument '${argv[i]}' (see src/platform/sim/cli.ts for the options)`);
+    }
+  }
+  if (!seedsGiven && opts.seed !== null) opts.seeds = 1;
+  return opts;
+}
+
+export interface Summary {
+  seeds: number;
+  events: number;
+  violations: Array<{ seed: number; checker: string; message: string }>;
+}
+
+export async function runCli(argv: string[], factory: EngineFactory, out: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {
+  let opts: CliOptions;
+  try {
+    opts = parseArgs(argv);
+  } catch (err) {
+    out(`error: ${(err as Error).message}`);
+    return 2;
+  }
+  const summary: Summary = { seeds: 0, events: 0, violations: [] };
+  const started = performance.now();
+  const say = (line: string): void => { if (!opts.json) out(line); };
+  const first = opts.seed ?? randomInt(0, 2 ** 31);
+  const ran: number[] = [];
+  for (let i = 0; ; i++) {
+    if (opts.budgetSeconds !== null) {
+      if (performance.now() - started >= opts.budgetSeconds * 1000) break;
+    } else if (i >= opts.seeds) {
+      break;
+    }
+    const seed = opts.budgetSeconds !== null && opts.seed === null ? randomInt(0, 2 ** 31) : (first + i) >>> 0;
+    ran.push(seed);
+    const result = await runSeed({ seed, factory, nodes: opts.nodes, cut: opts.cut, traceKeep: opts.trace ? Infinity : 400 });
+    summary.seeds++;
+    summary.events += result.events;
+    if (opts.traceHash) out(`seed ${seed} trace-hash ${result.traceHash}`);
+    if (opts.trace) for (const line of result.trace) out(line);
+    if (result.violations.length === 0) {
+      if (!opts.traceHash) say(`seed ${seed}: ok (${result.events} events, ${(result.simulatedMs / 1000).toFixed(1)} s simulated, ${result.stats.acked} writes acknowledged)`);
+      continue;
+    }
+    for (const v of result.violations) summary.violations.push({ seed, checker: v.checker, message: v.message });
+    await reportFailure(result, opts, factory, say);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  if (opts.budgetSeconds !== null) say(`seeds run: ${ran.join(' ')}`);
+  say(`${summary.seeds} seeds, ${summary.events} events, ${summary.violations.length} violations in ${seconds.toFixed(1)} s `
+    + `(${(summary.seeds / (seconds / 60)).toFixed(0)} seeds/min, ${summary.seeds > 0 ? Math.round(summary.events / summary.seeds) : 0} events/seed)`);
+  if (opts.json) out(JSON.stringify(summary));
+  return summary.violations.length > 0 ? 1 : 0;
+}
+
+async function reportFailure(result: RunResult, opts: CliOptions, factory: EngineFactory, say: (line: string) => void): Promise<void> {
+  const first = result.violations[0];
+  say(`seed ${result.seed}: ${result.violations.length} violation(s); first: ${first.checker}: ${first.message}`);
+  say(`  scenario: ${describeScenario(result.scenario)}`);
+  let cut = opts.cut ?? result.actions;
+  let shown = result;
+  if (opts.shrink && opts.cut === undefined) {
+    const shrunk = await shrink({ seed: result.seed, factory, nodes: opts.nodes }, first.checker, result.actions);
+    cut = shrunk.cut;
+    shown = shrunk.result;
+    say(`  shortest failing prefix: ${cut} of ${result.actions} actions`);
+  }
+  if (!opts.trace) {
+    say('  trace of the shortest failing prefix (last lines):');
+    for (const line of shown.trace.slice(-120)) say(`    ${line}`);
+  }
+  say(`  replay: npm run sim -- --seed ${result.seed}${opts.nodes ? ` --nodes ${opts.nodes}` : ''} --cut ${cut} --trace`);
+}

@@ -1,0 +1,216 @@
+// One seed, start to verdict: build the scenario and the world, start the cluster, play the
+// schedule (cut after `cut` actions when shrinking), then quiescence: faults heal, writes stop,
+// crashed nodes restart, the operator does what an operator must (connect a node held after a
+// crash, attach a failed disk, resolve a split brain that an operator's takeover caused), and
+// every diskful node must be UpToDate and Established with every peer within the bound. Then
+// the quiescence checkers run. A failing seed is shrunk to the shortest prefix of its schedule
+// that still fails the same checker.
+import type { EngineFactory } from './engine.js';
+import { Faults } from './faults.js';
+import { stringify } from './platform.js';
+import { WORLD } from './scheduler.js';
+import { generateScenario, type Action, type Scenario } from './workload.js';
+import { MAIN_SIDE, SimWorld, type Violation } from './world.js';
+
+/** Simulated time the cluster gets to converge once faults heal and writes stop. */
+export const CONVERGENCE_BOUND_MS = 120_000;
+/** How long the sides of a forced split get to meet before the operator looks. */
+const SPLIT_SETTLE_MS = 10_000;
+
+export interface RunOptions {
+  seed: number;
+  factory: EngineFactory;
+  nodes?: number;
+  /** play only the first `cut` actions of the schedule */
+  cut?: number;
+  /** trace lines to keep for the report (Infinity: all) */
+  traceKeep?: number;
+}
+
+export interface RunResult {
+  seed: number;
+  events: number;
+  violations: Violation[];
+  traceHash: string;
+  trace: string[];
+  actions: number;
+  simulatedMs: number;
+  scenario: Scenario;
+  stats: { acked: number; reads: number; skipped: number; failed: number };
+}
+
+let current: SimWorld | null = null;
+let listening = false;
+
+/** Promises the engine rejected with nobody listening: a violation of the seed that runs. */
+function listenForUnhandledRejections(): void {
+  if (listening) return;
+  listening = true;
+  process.on('unhandledRejection', (reason) => current?.engineError(reason, 'unhandled rejection'));
+}
+
+export async function runSeed(opts: RunOptions): Promise<RunResult> {
+  listenForUnhandledRejections();
+  const scenario = generateScenario(opts.seed, { nodes: opts.nodes });
+  const actions = opts.cut === undefined ? scenario.actions : scenario.actions.slice(0, opts.cut);
+  const world = new SimWorld(scenario, opts.factory, { traceKeep: opts.traceKeep });
+  current = world;
+  try {
+    world.note(`seed ${opts.seed}: ${describeScenario(scenario)}; ${actions.length} of ${scenario.actions.length} actions`);
+    const faults = new Faults(world);
+    await world.setup();
+    const t0 = world.now();
+    actions.forEach((a, i) => world.scheduler.at(t0 + a.at, WORLD, 'action', `#${i} ${describeAction(a)}`, () => faults.apply(a)));
+    await world.scheduler.run(t0 + scenario.activeMs);
+    await quiesce(world, faults);
+    await drain();
+    return {
+      seed: opts.seed,
+      events: world.scheduler.events,
+      violations: world.violations,
+      traceHash: world.scheduler.trace.hash(),
+      trace: world.scheduler.trace.tail(),
+      actions: actions.length,
+      simulatedMs: world.now(),
+      scenario,
+      stats: { acked: world.client.stats.acked, reads: world.client.stats.reads, skipped: world.client.stats.skipped, failed: world.client.stats.failed },
+    };
+  } finally {
+    current = null;
+  }
+}
+
+/** Faults heal and writes stop; the cluster must converge; then the quiescence checks. */
+async function quiesce(w: SimWorld, faults: Faults): Promise<void> {
+  w.client.stopped = true;
+  w.note('quiescence: faults heal, writes stop, crashed nodes restart');
+  faults.healAll();
+  for (const n of w.nodes) w.startNode(n, !w.scenario.autoResync);
+  if (w.models.size > 1) await settleSplit(w);
+  const lastAction = new Map<string, number>();
+  const act = (key: string, fn: () => void): void => {
+    if ((lastAction.get(key) ?? -Infinity) > w.now() - 2000) return;
+    lastAction.set(key, w.now());
+    fn();
+  };
+  let nextCrm = w.now();
+  const converged = await w.runUntil(() => {
+    if (isConverged(w)) return true;
+    operatorFixes(w, act);
+    if (w.now() >= nextCrm) { nextCrm = w.now() + 1000; void w.crm.evaluate(); }
+    return false;
+  }, CONVERGENCE_BOUND_MS, 250);
+  if (!converged) {
+    w.violation('convergence', `not converged ${CONVERGENCE_BOUND_MS / 1000} s after faults healed and writes stopped: `
+      + `${w.nodes.map((n) => n.describe()).join(' | ')}${w.client.busy ? ' | client requests still in flight' : ''}`);
+    return;
+  }
+  // let in-flight traffic finish before comparing (acks, the last resync messages)
+  await w.runUntil(() => w.network.quiet(), 5000);
+  w.note('quiescence: converged');
+  w.checkers.quiescent();
+  w.checkers.quietMoment();
+}
+
+/**
+ * After an operator's takeover: the sides meet again. Both wrote: the split brain must be
+ * detected, and neither side's writes may be gone before the operator chooses. Then the
+ * operator keeps the side that did not take over (split-brain resolve --keep on every node).
+ */
+async function settleSplit(w: SimWorld): Promise<void> {
+  await w.runUntil(() => false, SPLIT_SETTLE_MS, 250);
+  const sides = [...w.models.keys()];
+  const bothWrote = sides.every((s) => (w.checkers.sideWrites.get(s) ?? 0) > 0);
+  if (bothWrote && w.checkers.splitBrains.length === 0) {
+    w.violation('split-brain-undetected', `both sides of the takeover acknowledged writes (${sides.map((s) => `${s}: ${w.checkers.sideWrites.get(s)}`).join(', ')}) `
+      + `and no split brain was reported once they met: ${w.nodes.map((n) => n.describe()).join(' | ')}`);
+  }
+  for (const side of sides) {
+    if ((w.checkers.sideWrites.get(side) ?? 0) === 0) continue;
+    const members = w.nodes.filter((n) => n.diskful && w.sideOf.get(n.name) === side);
+    const model = w.models.get(side)!;
+    const holds = members.some((n) => [...Array(model.volumes.length).keys()].every((v) => w.checkers.compareWithModel(n.disk(v)!, v, model).length === 0));
+    if (!holds) w.violation('split-brain-discarded', `side ${side}'s acknowledged writes are held by none of its nodes (${members.map((n) => n.name).join(', ')}) before an operator chose`);
+  }
+  // split-brain resolve r0 --keep <keeper>, on every node
+  const keeper = w.nodes.find((n) => n.diskful && w.sideOf.get(n.name) === MAIN_SIDE) ?? w.nodes.find((n) => n.diskful)!;
+  const keep = w.sideOf.get(keeper.name)!;
+  w.note(`operator: split-brain resolve --keep ${keeper.name} on every node`);
+  for (const n of w.nodes) {
+    if (n.status()?.role === 'Primary' && n !== keeper) await w.control(n, 'secondary');
+    void w.control(n, 'connect', n === keeper ? {} : { discardMyData: true });
+  }
+  for (const n of w.nodes) w.sideOf.set(n.name, keep);
+  for (const side of [...w.models.keys()]) if (side !== keep) w.models.delete(side);
+}
+
+/** What an operator does at quiescence, at most every 2 s per node and verb. */
+function operatorFixes(w: SimWorld, act: (key: string, fn: () => void) => void): void {
+  for (const n of w.nodes) {
+    if (!n.running) { act(`${n.name}:start`, () => w.startNode(n, !w.scenario.autoResync)); continue; }
+    const s = n.status();
+    if (!s) continue;
+    if (s.held !== null) { act(`${n.name}:connect`, () => void w.control(n, 'connect')); continue; }
+    if (n.diskful && s.volumes.some((v) => v.diskState === 'Diskless' || v.diskState === 'Failed')) act(`${n.name}:attach`, () => void w.control(n, 'attach'));
+    const standAlone = s.connections.filter((c) => c.connectionState === 'StandAlone');
+    if (standAlone.length === 0) continue;
+    const reported = w.checkers.splitBrains.some((sb) => sb.node === n.name && standAlone.some((c) => c.peer === sb.peer));
+    if (reported && !w.everSplit) {
+      act(`${n.name}:false-split-brain`, () => w.violation('false-split-brain', `${n.name} reports a split brain with ${standAlone.map((c) => c.peer).join(', ')} `
+        + `but no operator forced a second Primary: ${w.nodes.map((x) => x.describe()).join(' | ')}`));
+    }
+    act(`${n.name}:connect`, () => void w.control(n, 'connect'));
+  }
+}
+
+function isConverged(w: SimWorld): boolean {
+  if (w.client.busy) return false;
+  for (const n of w.nodes) {
+    const s = n.status();
+    if (!s) return false;
+    if (n.diskful && s.volumes.some((v) => v.diskState !== 'UpToDate')) return false;
+    for (const c of s.connections) {
+      if (c.connectionState !== 'Connected') return false;
+      const peer = w.node(c.peer);
+      for (const pv of c.volumes) {
+        if (pv.replicationState !== 'Established') return false;
+        if (pv.peerDiskState !== (peer.diskful ? 'UpToDate' : 'Diskless')) return false;
+      }
+    }
+  }
+  return true;
+}
+
+/** Shrink a failing seed: the shortest prefix of its schedule that still fails the same checker. */
+export async function shrink(opts: RunOptions, checker: string, total: number): Promise<{ cut: number; result: RunResult }> {
+  const fails = async (cut: number): Promise<RunResult | null> => {
+    const r = await runSeed({ ...opts, cut, traceKeep: 0 });
+    return r.violations.some((v) => v.checker === checker) ? r : null;
+  };
+  let lo = 0;
+  let hi = total; // fails at hi (the whole schedule)
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (await fails(mid)) hi = mid; else lo = mid + 1;
+  }
+  const result = await runSeed({ ...opts, cut: hi, traceKeep: Infinity });
+  return { cut: hi, result };
+}
+
+export function describeScenario(s: Scenario): string {
+  const c = s.config;
+  const diskless = c.nodes.filter((n) => n.volumes.every((v) => v.disk === null)).map((n) => n.name);
+  return `${c.nodes.length} nodes${diskless.length > 0 ? ` (diskless ${diskless.join(',')})` : ''}, protocol ${c.protocol}, fencing ${c.fencing}, `
+    + `quorum ${c.quorum}/${c.onNoQuorum}, ${c.nodes[0].volumes.map((v) => `${v.size! / 1048576} MiB`).join('+')}, al-extents ${c.alExtents}, `
+    + `meta ${Object.entries(s.metaKinds).map(([n, k]) => `${n}:${k}`).join(',')}, auto_resync ${s.autoResync}`;
+}
+
+export function describeAction(a: Action): string {
+  const { at: _at, kind, ...rest } = a;
+  return `${kind} ${stringify(rest)}`;
+}
+
+/** Let the last microtasks and immediates of the run settle before the next seed starts. */
+async function drain(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+}
