@@ -8,7 +8,7 @@ const MAGIC = 0x54534d31; // "TSM1"
 
 /** A buffer of `length` bytes at `offset` carrying write `id`'s headers in every sector. */
 export function makeWriteData(id: number, offset: number, length: number): Buffer {
-  const data = Buffer.alloc(length);
+  const data = Buffer.allocUnsafe(length).fill(id & 0xff); // so byte comparisons see whole sectors
   const first = offset / SECTOR;
   for (let i = 0; i * SECTOR < length; i++) {
     const at = i * SECTOR;
@@ -17,7 +17,6 @@ export function makeWriteData(id: number, offset: number, length: number): Buffe
     data.writeUInt32LE(id, at + 4);
     data.writeUInt32LE(sector, at + 8);
     data.writeUInt32LE(check(id, sector), at + 12);
-    data.fill(id & 0xff, at + 16, at + SECTOR); // so byte comparisons see the whole sector
   }
   return data;
 }

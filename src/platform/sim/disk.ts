@@ -70,14 +70,15 @@ export class SimDisk {
 
   /** The bytes a read would return now (cache first, then the medium). For checkers too. */
   read(offset: number, length: number): Buffer {
-    const out = Buffer.alloc(length);
+    const out = Buffer.allocUnsafe(length);
     let pos = offset;
     while (pos < offset + length) {
       const block = Math.floor(pos / BLOCK);
       const within = pos - block * BLOCK;
       const n = Math.min(BLOCK - within, offset + length - pos);
       const content = this.block(block);
-      if (content !== ZERO) content.copy(out, pos - offset, within, within + n);
+      if (content === ZERO) out.fill(0, pos - offset, pos - offset + n);
+      else content.copy(out, pos - offset, within, within + n);
       pos += n;
     }
     return out;
@@ -175,7 +176,11 @@ export class SimDisk {
     else this.landInCache(w.blocks);
   }
 
-  /** New contents of the blocks a write of `data` at `offset` covers (partial blocks merged). */
+  /**
+   * New contents of the blocks a write of `data` at `offset` covers (partial blocks merged).
+   * `data` is the device's own copy: whole blocks are views of it, all-zero ones the shared zero
+   * block (a resync of a sparse volume stays sparse).
+   */
   contentsOf(offset: number, data: Buffer | null, length: number): Map<number, Buffer> {
     const blocks = new Map<number, Buffer>();
     let pos = offset;
@@ -185,8 +190,11 @@ export class SimDisk {
       const n = Math.min(BLOCK - within, offset + length - pos);
       if (n === BLOCK && data === null) {
         blocks.set(block, ZERO);
+      } else if (n === BLOCK) {
+        const view = data!.subarray(pos - offset, pos - offset + BLOCK);
+        blocks.set(block, view.equals(ZERO) ? ZERO : view);
       } else {
-        const content = Buffer.from(this.block(block));
+        const content = copyOf(this.block(block));
         if (data) data.copy(content, within, pos - offset, pos - offset + n);
         else content.fill(0, within, within + n);
         blocks.set(block, content);
@@ -248,7 +256,7 @@ export class SimBlockDevice implements BlockDevice {
   }
 
   write(offset: number, data: Buffer, fua: boolean): Promise<void> {
-    return this.submitWrite(offset, data.length, Buffer.from(data), fua, 'write');
+    return this.submitWrite(offset, data.length, copyOf(data), fua, 'write');
   }
 
   writeZeroes(offset: number, length: number, fua: boolean): Promise<void> {
@@ -296,6 +304,13 @@ export class SimBlockDevice implements BlockDevice {
     const bad = this.disk.checkRange(offset, length, what);
     return bad ? Promise.reject(errno('EINVAL', bad)) : null;
   }
+}
+
+/** A private copy (native memcpy; Buffer.from walks a Buffer element by element). */
+function copyOf(data: Buffer): Buffer {
+  const copy = Buffer.allocUnsafe(data.length);
+  data.copy(copy);
+  return copy;
 }
 
 export function errno(code: string, message: string): Error {

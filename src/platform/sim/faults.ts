@@ -28,6 +28,8 @@ export class Faults {
   private readonly pending: PendingCrash[] = [];
   private splits = 0;
   private checkpointing = false;
+  /** quiescence began: triggers still pending do nothing */
+  private stopped = false;
 
   constructor(private readonly w: SimWorld) {
     w.network.observe((from, to, msg) => this.watch(from, to, msg));
@@ -111,10 +113,12 @@ export class Faults {
     }
   }
 
-  /** Partitions, slow links and pending crash triggers end (quiescence). */
+  /** Partitions, slow links and pending crash triggers end (quiescence): no fault from now on. */
   healAll(): void {
+    this.stopped = true;
     this.healNetwork();
     this.pending.length = 0;
+    for (const n of this.w.nodes) for (const store of n.incarnation?.stores ?? []) store.crashAtPersist = Infinity;
     for (const n of this.w.nodes) {
       for (let v = 0; n.disk(v); v++) n.disk(v)!.faults = { writeError: null, readError: false, slowness: 1 };
     }
@@ -141,7 +145,7 @@ export class Faults {
         store.onCrash = () => this.w.crash(node, 'power');
       }
       this.w.scheduler.after(TRIGGER_PATIENCE_MS, WORLD, 'fault', `crash ${node.name} if no metadata update came`, () => {
-        if (node.incarnation === inc) this.w.crash(node, how);
+        if (!this.stopped && node.incarnation === inc) this.w.crash(node, how);
       });
       return;
     }
@@ -149,7 +153,7 @@ export class Faults {
     const inc = node.incarnation;
     this.w.scheduler.after(TRIGGER_PATIENCE_MS, WORLD, 'fault', `crash ${node.name} (${when} did not come)`, () => {
       const i = this.pending.findIndex((p) => p.node === node);
-      if (i < 0) return;
+      if (i < 0 || this.stopped) return;
       this.pending.splice(i, 1);
       if (node.incarnation === inc) this.w.crash(node, how);
     });
@@ -165,7 +169,7 @@ export class Faults {
       if (p.when !== kind || (p.node.id !== from && p.node.id !== to)) continue;
       this.pending.splice(i, 1);
       // right after this message is handled, before anything else happens
-      this.w.scheduler.after(0, WORLD, 'fault', `crash ${p.node.name} (${p.how}, during ${kind})`, () => this.w.crash(p.node, p.how));
+      this.w.scheduler.after(0, WORLD, 'fault', `crash ${p.node.name} (${p.how}, during ${kind})`, () => { if (!this.stopped) this.w.crash(p.node, p.how); });
       return;
     }
   }

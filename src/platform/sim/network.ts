@@ -206,11 +206,12 @@ export class SimNetwork {
     // each side learns of the link at its own moment; nothing from the other side arrives before
     const lag = this.latency(ca.nodeId, cb.nodeId);
     lb.lastArrival.data = lb.lastArrival.control = this.scheduler.now() + lag;
-    ca.adopt(la);
+    // queued before anything a's engine sends on the new link, so b has it when that arrives
     this.scheduler.after(lag, cb.owner, 'net', `${cb.nodeId}<${ca.nodeId} link ${id}`, () => {
       if (la.closed) { lb.markClosed(); return; }
       cb.adopt(lb);
     });
+    ca.adopt(la);
   }
 
   private pingTimeoutDelay(): number {
