@@ -43,7 +43,7 @@
 // Protocol B: a write acknowledged on receipt reaches the peer's disk unless the peer crashes, so
 // B is held to C's rule at promotions and to byte-identity at quiescence; at acknowledgement
 // only C's peers are checked.
-import { UUID_JUST_CREATED, decideSync, type GenerationView } from '../../resource/sync-decision.js';
+import { UUID_JUST_CREATED, decideSync, type GenerationView } from '../../engine/sync-decision.js';
 import { NO_NODE } from '../../meta/layout.js';
 import { VolumeMetadata } from '../../meta/volume-metadata.js';
 import type { WireMessage } from '../../wire/messages.js';
@@ -73,6 +73,7 @@ export class Checkers {
   private readonly deliveredTo = new Map<number, Set<string>>();
   private readonly resyncDone = new Map<string, number>();
   readonly splitBrains: Array<{ node: string; peer: string; time: number }> = [];
+  private readonly reportedDuplicates = new Set<string>();
   /** acknowledged writes per side since the sides forked */
   readonly sideWrites = new Map<string, number>();
 
@@ -128,6 +129,7 @@ export class Checkers {
   crashed(node: SimNode, how: CrashKind, lost: Map<number, Map<number, Buffer>>): void {
     if (how !== 'power') return;
     const w = this.w;
+    let reported = false;
     for (const [v, blocks] of lost) {
       const model = w.modelOf(node.name);
       for (const [block, before] of blocks) {
@@ -137,7 +139,8 @@ export class Checkers {
           if (model.check(v, s, this.contentAt(node.disk(v)!, s)) === null) continue; // still holds it
           if (this.someoneHolds(v, s, model)) continue;
           const vm = model.volumes[v];
-          if (vm.durable[s] >= vm.floor[s] && vm.floor[s] !== 0) {
+          if (vm.durable[s] >= vm.floor[s] && vm.floor[s] !== 0 && !reported) {
+            reported = true;
             w.violation('durable-write-lost', `${node.name} lost power and with it the last copy of write ${vm.floor[s]} (${model.describe(vm.floor[s])}) at sector ${s} of volume ${v}, acknowledged as durable`);
           }
           model.lowerFloor(v, s, vm.durable[s]);
@@ -147,11 +150,13 @@ export class Checkers {
   }
 
   engineEvent(node: SimNode, event: EngineEvent): void {
+    // the engine's crash policy: a violated invariant stops the resource on that node
+    if (event.kind === 'failed') this.w.violation('engine-assertion', `${node.name}: ${String(event.reason)}`);
     if (event.kind === 'split-brain') {
       const peer = String(event.peer ?? '?');
       this.splitBrains.push({ node: node.name, peer, time: this.w.now() });
     }
-    if (event.kind === 'generation') this.checkGenerations(node);
+    this.checkGenerations(node); // after any change an engine reports (a retired bitmap id has no event of its own)
   }
 
   /** A message reached an engine (network observer). */
@@ -173,6 +178,18 @@ export class Checkers {
       if (n === 2) {
         this.w.violation('resync-per-reconnect', `volume ${msg.volume} was resynced twice from node ${from} to node ${to} over one connection (${linkId})`);
       }
+    }
+  }
+
+  /**
+   * An operator acted on a node (invalidate, attach, connect): a resync it asks for is not a
+   * second resync of the same reconnect.
+   */
+  operatorActed(node: SimNode): void {
+    for (const key of [...this.resyncDone.keys()]) {
+      const [, dir] = key.split(':');
+      const [from, to] = dir.split('>').map(Number);
+      if (from === node.id || to === node.id) this.resyncDone.delete(key);
     }
   }
 
@@ -227,8 +244,9 @@ export class Checkers {
     if (node.diskful && status.volumes[rec.volume]?.diskState === 'UpToDate') claimed.push(node);
     for (const c of status.connections) {
       if (c.connectionState !== 'Connected' || c.volumes.find((v) => v.volume === rec.volume)?.peerDiskState !== 'UpToDate') continue;
+      // a peer that died meanwhile lost its volatile cache legitimately; the Primary cannot know yet
       const peer = this.w.node(c.peer);
-      if (peer?.diskful) claimed.push(peer);
+      if (peer?.diskful && peer.running) claimed.push(peer);
     }
     for (const holder of claimed) {
       const disk = holder.disk(rec.volume)!;
@@ -346,6 +364,9 @@ export class Checkers {
       const seen = new Set<bigint>();
       for (const g of ids) {
         if (seen.has(g)) {
+          const key = `${node.name}:${v}:${g}`;
+          if (this.reportedDuplicates.has(key)) return;
+          this.reportedDuplicates.add(key);
           this.w.violation('generation-duplicate', `${node.name} volume ${v}: generation ${g.toString(16)} appears twice in current + history `
             + `[${[sb.currentGeneration, ...sb.history].filter((x) => x !== 0n).map((x) => x.toString(16)).join(', ')}]`);
           return;

@@ -6,7 +6,8 @@
 //   --budget-seconds T   run fresh random seeds for T seconds (CI); prints every seed it ran
 //   --json               the last line is {"seeds", "events", "violations": [{seed, checker, message}]}
 //   --trace-hash         print the hash of each seed's whole event trace (determinism)
-//   --cut K              play only the first K actions of the schedule (a shrunk replay)
+//   --cut K              play only the first K actions of the schedule
+//   --actions 0-12,15    play only these actions of the schedule (a shrunk replay)
 //   --trace              print the seed's whole trace
 //   --no-shrink          report a failing seed without shrinking it
 //
@@ -14,7 +15,7 @@
 // command that replays it are printed. The exit status is 1 when any seed failed.
 import { randomInt } from 'node:crypto';
 import type { EngineFactory } from './engine.js';
-import { describeScenario, runSeed, shrink, type RunResult } from './runner.js';
+import { describeScenario, formatRanges, parseRanges, runSeed, shrink, type RunResult } from './runner.js';
 
 interface CliOptions {
   seeds: number;
@@ -24,6 +25,7 @@ interface CliOptions {
   json: boolean;
   traceHash: boolean;
   cut?: number;
+  keep?: number[];
   trace: boolean;
   shrink: boolean;
 }
@@ -48,6 +50,7 @@ export function parseArgs(argv: string[]): CliOptions {
       }
       case '--budget-seconds': opts.budgetSeconds = int(i++, '--budget-seconds'); break;
       case '--cut': opts.cut = int(i++, '--cut'); break;
+      case '--actions': opts.keep = parseRanges(argv[++i] ?? ''); break;
       case '--json': opts.json = true; break;
       case '--trace-hash': opts.traceHash = true; break;
       case '--trace': opts.trace = true; break;
@@ -86,7 +89,7 @@ export async function runCli(argv: string[], factory: EngineFactory, out: (line:
     }
     const seed = opts.budgetSeconds !== null && opts.seed === null ? randomInt(0, 2 ** 31) : (first + i) >>> 0;
     ran.push(seed);
-    const result = await runSeed({ seed, factory, nodes: opts.nodes, cut: opts.cut, traceKeep: opts.trace ? Infinity : 400 });
+    const result = await runSeed({ seed, factory, nodes: opts.nodes, cut: opts.cut, keep: opts.keep, traceKeep: opts.trace ? Infinity : 2000 });
     summary.seeds++;
     summary.events += result.events;
     if (opts.traceHash) out(`seed ${seed} trace-hash ${result.traceHash}`);
@@ -110,17 +113,19 @@ async function reportFailure(result: RunResult, opts: CliOptions, factory: Engin
   const first = result.violations[0];
   say(`seed ${result.seed}: ${result.violations.length} violation(s); first: ${first.checker}: ${first.message}`);
   say(`  scenario: ${describeScenario(result.scenario)}`);
-  let cut = opts.cut ?? result.actions;
+  let selection = opts.keep ? `--actions ${formatRanges(opts.keep)}` : opts.cut !== undefined ? `--cut ${opts.cut}` : '';
   let shown = result;
-  if (opts.shrink && opts.cut === undefined) {
+  if (opts.shrink && opts.cut === undefined && opts.keep === undefined) {
     const shrunk = await shrink({ seed: result.seed, factory, nodes: opts.nodes }, first.checker, result.actions);
-    cut = shrunk.cut;
+    selection = `--actions ${formatRanges(shrunk.keep)}`;
     shown = shrunk.result;
-    say(`  shortest failing prefix: ${cut} of ${result.actions} actions`);
+    say(`  shrunk: ${shrunk.keep.length} of ${result.actions} actions still fail ${first.checker}`);
   }
   if (!opts.trace) {
-    say('  trace of the shortest failing prefix (last lines):');
-    for (const line of shown.trace.slice(-120)) say(`    ${line}`);
+    // the readable part: what the world did and what the engines said, not every message
+    const story = shown.trace.filter((line) => / \| | action #/.test(line));
+    say(`  what happened (${story.length} lines; --trace prints every event):`);
+    for (const line of story.slice(-150)) say(`    ${line}`);
   }
-  say(`  replay: npm run sim -- --seed ${result.seed}${opts.nodes ? ` --nodes ${opts.nodes}` : ''} --cut ${cut} --trace`);
+  say(`  replay: npm run sim -- --seed ${result.seed}${opts.nodes ? ` --nodes ${opts.nodes}` : ''}${selection ? ` ${selection}` : ''} --trace`);
 }

@@ -19,6 +19,7 @@ export class ClusterManager {
   /** crashed nodes the cluster manager has not noticed yet */
   private readonly unnoticed = new Set<string>();
   private promoting = false;
+  private lastWhy = '';
 
   constructor(private readonly nodes: SimNode[], private readonly cib: SimCib, private readonly autoTakeover: boolean, private readonly hooks: CrmHooks) {}
 
@@ -61,9 +62,12 @@ export class ClusterManager {
     if (this.cib.promoted !== null || this.promoting) return;
     const candidates = this.scores().filter((s) => s.score !== null && this.cib.allows(s.node.name));
     if (candidates.length === 0) {
-      this.hooks.note(`crm: no node to promote (${this.scores().map((s) => `${s.node.name}:${s.rule}`).join(' ') || 'none running'})`);
+      const why = `crm: no node to promote (${this.scores().map((s) => `${s.node.name}:${s.rule}${this.cib.allows(s.node.name) ? '' : ':fenced'}`).join(' ') || 'none running'})`;
+      if (why !== this.lastWhy) this.hooks.note(why);
+      this.lastWhy = why;
       return;
     }
+    this.lastWhy = '';
     candidates.sort((a, b) => (b.score! - a.score!) || (a.node.id - b.node.id));
     const best = candidates[0];
     this.promoting = true;

@@ -3,7 +3,7 @@
 // runner is given a factory, so the simulator itself does not depend on where the engine lives.
 import type { ResourceConfig } from '../../config/model.js';
 import type { Platform } from '../../engine/platform.js';
-import type { ResourceStatus } from '../../resource/states.js';
+import type { ResourceStatus } from '../../engine/states.js';
 
 export interface EngineResource {
   up(opts?: { holdFormerPrimary?: boolean }): Promise<void>;

@@ -222,8 +222,10 @@ export class SimNetwork {
   /** A partition that outlasts the ping timeout closes the link, each side on its own. */
   private scheduleLivenessTimeout(link: SimLink): void {
     for (const side of [link, link.other]) {
-      if (!side || side.closed) continue;
+      if (!side || side.closed || side.livenessCheck) continue;
+      side.livenessCheck = true;
       this.scheduler.after(this.pingTimeoutDelay(), side.owner, 'net', `${side.localNodeId}-${side.peerNodeId} ping check`, () => {
+        side.livenessCheck = false;
         const cut = this.blocked.has(dir(side.localNodeId, side.peerNodeId)) || this.blocked.has(dir(side.peerNodeId, side.localNodeId));
         if (cut && !side.closed) side.drop(`ping timeout: no PingAck from node ${side.peerNodeId} within ${this.liveness.pingTimeoutMs} ms`);
       });
@@ -271,8 +273,15 @@ export class SimConnector implements PeerConnectorPort {
     this.network.unregister(this);
   }
 
+  /**
+   * Would a new connection to this peer be accepted? Not while a live link exists. A link whose
+   * other end died with its process does not count: the peer dials again after its restart, and
+   * (as the TCP transport does) the new connection replaces the half-dead one.
+   */
   wants(peerNodeId: number): boolean {
-    return this.started && this.wanted.has(peerNodeId) && !this.links.has(peerNodeId);
+    if (!this.started || !this.wanted.has(peerNodeId)) return false;
+    const link = this.links.get(peerNodeId);
+    return link === undefined || link.other === null || link.other.closed;
   }
 
   linkTo(peerNodeId: number): SimLink | undefined {
@@ -284,6 +293,8 @@ export class SimConnector implements PeerConnectorPort {
   }
 
   adopt(link: SimLink): void {
+    const old = this.links.get(link.peerNodeId);
+    if (old && old !== link) old.drop('replaced by a new connection from the peer');
     this.links.set(link.peerNodeId, link);
     link.onClose(() => {
       if (this.links.get(link.peerNodeId) !== link) return;
@@ -307,6 +318,8 @@ export class SimLink implements PeerLinkPort {
   other: SimLink | null = null;
   closed = false;
   wireFreeAt = 0;
+  /** a ping-timeout check is pending (a partition is in the way) */
+  livenessCheck = false;
   readonly lastArrival = { data: 0, control: 0 };
   private readonly messageHandlers: Array<(msg: WireMessage) => void> = [];
   private readonly drainHandlers: Array<() => void> = [];

@@ -6,7 +6,7 @@
 import type { ResourceConfig } from '../../config/model.js';
 import type { VolumeMetadata } from '../../meta/volume-metadata.js';
 import type { NbdBackend } from '../../nbd/backend.js';
-import type { ResourceStatus } from '../../resource/states.js';
+import type { ResourceStatus } from '../../engine/states.js';
 import type { SimDisk } from './disk.js';
 import type { EngineFactory, EngineResource } from './engine.js';
 import { SimHandlerRunner, type SimCib } from './handlers.js';
@@ -121,12 +121,18 @@ export class SimNode {
     this.hooks.crashed(this, how, lost);
   }
 
-  /** An orderly `tandem down` and daemon stop; the node is down afterwards. */
+  /** `tandem down` and a daemon stop; the node is down afterwards (a failing down is a kill). */
   async stop(): Promise<void> {
     const inc = this.incarnation;
     if (!inc) return;
-    await inc.engine.down();
+    try {
+      await inc.engine.down();
+    } catch (err) {
+      this.scheduler.trace.note(this.scheduler.now(), inc.owner.name, `down failed: ${String(err)}`);
+    }
     if (this.incarnation !== inc) return;
+    for (const v of inc.exports.keys()) this.hooks.exportChanged(this, v, null);
+    for (let v = 0; v < this.disks.length; v++) this.disks[v]?.processKilled();
     inc.owner.alive = false;
     this.incarnation = null;
     this.network.nodeDied(this.id, 'killed');

@@ -23,8 +23,12 @@ export interface RunOptions {
   nodes?: number;
   /** play only the first `cut` actions of the schedule */
   cut?: number;
+  /** play only these actions of the schedule (indexes; a shrunk replay) */
+  keep?: number[];
   /** trace lines to keep for the report (Infinity: all) */
   traceKeep?: number;
+  /** run this scenario instead of the one the seed generates (a stored regression) */
+  scenario?: Scenario;
 }
 
 export interface RunResult {
@@ -51,8 +55,9 @@ function listenForUnhandledRejections(): void {
 
 export async function runSeed(opts: RunOptions): Promise<RunResult> {
   listenForUnhandledRejections();
-  const scenario = generateScenario(opts.seed, { nodes: opts.nodes });
-  const actions = opts.cut === undefined ? scenario.actions : scenario.actions.slice(0, opts.cut);
+  const scenario = opts.scenario ?? generateScenario(opts.seed, { nodes: opts.nodes });
+  const indexes = selectedActions(scenario.actions.length, opts);
+  const actions = indexes.map((i) => scenario.actions[i]);
   const world = new SimWorld(scenario, opts.factory, { traceKeep: opts.traceKeep });
   current = world;
   try {
@@ -60,7 +65,7 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
     const faults = new Faults(world);
     await world.setup();
     const t0 = world.now();
-    actions.forEach((a, i) => world.scheduler.at(t0 + a.at, WORLD, 'action', `#${i} ${describeAction(a)}`, () => faults.apply(a)));
+    actions.forEach((a, i) => world.scheduler.at(t0 + a.at, WORLD, 'action', `#${indexes[i]} ${describeAction(a)}`, () => faults.apply(a)));
     await world.scheduler.run(t0 + scenario.activeMs);
     await quiesce(world, faults);
     await drain();
@@ -150,6 +155,10 @@ function operatorFixes(w: SimWorld, act: (key: string, fn: () => void) => void):
     if (!n.running) { act(`${n.name}:start`, () => w.startNode(n, !w.scenario.autoResync)); continue; }
     const s = n.status();
     if (!s) continue;
+    if (s.failed) { // stopped by the crash policy: Pacemaker restarts it (stop, start)
+      act(`${n.name}:restart`, () => void n.stop().catch(() => undefined).then(() => w.startNode(n, !w.scenario.autoResync)));
+      continue;
+    }
     if (s.held !== null) { act(`${n.name}:connect`, () => void w.control(n, 'connect')); continue; }
     if (n.diskful && s.volumes.some((v) => v.diskState === 'Diskless' || v.diskState === 'Failed')) act(`${n.name}:attach`, () => void w.control(n, 'attach'));
     const standAlone = s.connections.filter((c) => c.connectionState === 'StandAlone');
@@ -181,20 +190,64 @@ function isConverged(w: SimWorld): boolean {
   return true;
 }
 
-/** Shrink a failing seed: the shortest prefix of its schedule that still fails the same checker. */
-export async function shrink(opts: RunOptions, checker: string, total: number): Promise<{ cut: number; result: RunResult }> {
-  const fails = async (cut: number): Promise<RunResult | null> => {
-    const r = await runSeed({ ...opts, cut, traceKeep: 0 });
-    return r.violations.some((v) => v.checker === checker) ? r : null;
+function selectedActions(total: number, opts: RunOptions): number[] {
+  if (opts.keep) return opts.keep.filter((i) => i < total);
+  return [...Array(Math.min(total, opts.cut ?? total)).keys()];
+}
+
+/**
+ * Shrink a failing seed. First the shortest prefix of its schedule that still fails the same
+ * checker (binary search on the cut), then leave out chunks of that prefix, halves first, while
+ * it still fails (a coarse delta debugging, bounded in runs). The world's own randomness still
+ * comes from the seed, so what remains replays exactly.
+ */
+export async function shrink(opts: RunOptions, checker: string, total: number, maxRuns = 40): Promise<{ keep: number[]; result: RunResult }> {
+  let runs = 0;
+  const fails = async (keep: number[]): Promise<boolean> => {
+    runs++;
+    const r = await runSeed({ ...opts, cut: undefined, keep, traceKeep: 0 });
+    return r.violations.some((v) => v.checker === checker);
   };
   let lo = 0;
-  let hi = total; // fails at hi (the whole schedule)
-  while (lo < hi) {
+  let hi = total; // fails with the whole schedule
+  while (lo < hi && runs < maxRuns / 2) {
     const mid = Math.floor((lo + hi) / 2);
-    if (await fails(mid)) hi = mid; else lo = mid + 1;
+    if (await fails([...Array(mid).keys()])) hi = mid; else lo = mid + 1;
   }
-  const result = await runSeed({ ...opts, cut: hi, traceKeep: Infinity });
-  return { cut: hi, result };
+  let keep = [...Array(hi).keys()];
+  for (let chunk = Math.ceil(keep.length / 2); chunk >= 1 && runs < maxRuns; chunk = Math.floor(chunk / 2)) {
+    for (let start = 0; start < keep.length && runs < maxRuns; ) {
+      const candidate = [...keep.slice(0, start), ...keep.slice(start + chunk)];
+      if (candidate.length < keep.length && await fails(candidate)) keep = candidate;
+      else start += chunk;
+    }
+  }
+  const result = await runSeed({ ...opts, cut: undefined, keep, traceKeep: Infinity });
+  return { keep, result };
+}
+
+/** Action indexes as ranges: 0-12,15,40-45 (what --actions reads back). */
+export function formatRanges(indexes: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < indexes.length; ) {
+    let j = i;
+    while (j + 1 < indexes.length && indexes[j + 1] === indexes[j] + 1) j++;
+    parts.push(i === j ? `${indexes[i]}` : `${indexes[i]}-${indexes[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+export function parseRanges(text: string): number[] {
+  const out: number[] = [];
+  for (const part of text.split(',').filter(Boolean)) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (!m) throw new Error(`--actions: '${part}' is not an index or a range a-b`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    for (let i = a; i <= b; i++) out.push(i);
+  }
+  return out;
 }
 
 export function describeScenario(s: Scenario): string {

@@ -93,6 +93,7 @@ export function generateScenario(seed: number, opts: ScenarioOptions = {}): Scen
     fencing,
     quorum,
     onNoQuorum: rnd.chance(0.5) ? 'io-error' : 'suspend-io',
+    onIoError: 'detach',
     afterSb0pri: 'disconnect',
     afterSb1pri: 'disconnect',
     afterSb2pri: 'disconnect',

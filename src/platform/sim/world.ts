@@ -123,7 +123,8 @@ export class SimWorld {
   async setup(): Promise<void> {
     for (const node of this.nodes) this.startNode(node, false);
     await this.scheduler.run(this.now() + 50);
-    await this.runUntil(() => this.nodes.every((n) => n.status() !== null), 5000);
+    // the new cluster's data is made once everybody is connected (quorum may require it)
+    await this.runUntil(() => this.nodes.every((n) => n.status()?.connections.every((c) => c.connectionState === 'Connected')), 5000);
     const first = this.nodes.find((n) => n.diskful);
     if (first) await this.promote(first, true, 'initial primary --force (new cluster)');
     this.crm.refreshPromoted();
@@ -173,6 +174,7 @@ export class SimWorld {
     const inc = node.incarnation;
     if (!inc?.ready) return false;
     this.note(`operator: ${node.name} ${op} ${Object.keys(args).length > 0 ? stringify(args) : ''}`.trim());
+    this.checkers.operatorActed(node);
     try {
       await inc.engine.control(op, args);
       return true;
