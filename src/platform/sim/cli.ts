@@ -10,11 +10,15 @@
 //   --actions 0-12,15    play only these actions of the schedule (a shrunk replay)
 //   --trace              print the seed's whole trace
 //   --no-shrink          report a failing seed without shrinking it
+//   --save FILE          write the scenario played (the selected actions only) as JSON, for a
+//                        regression test (test/platform/sim/regressions/)
 //
 // A failing seed is shrunk to the shortest failing prefix of its schedule; its trace and the
 // command that replays it are printed. The exit status is 1 when any seed failed.
 import { randomInt } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import type { EngineFactory } from './engine.js';
+import type { Scenario } from './workload.js';
 import { describeScenario, formatRanges, parseRanges, runSeed, shrink, type RunResult } from './runner.js';
 
 interface CliOptions {
@@ -28,6 +32,7 @@ interface CliOptions {
   keep?: number[];
   trace: boolean;
   shrink: boolean;
+  save?: string;
 }
 
 export function parseArgs(argv: string[]): CliOptions {
@@ -55,6 +60,7 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--trace-hash': opts.traceHash = true; break;
       case '--trace': opts.trace = true; break;
       case '--no-shrink': opts.shrink = false; break;
+      case '--save': opts.save = argv[++i]; break;
       default: throw new Error(`unknown argument '${argv[i]}' (see src/platform/sim/cli.ts for the options)`);
     }
   }
@@ -92,6 +98,7 @@ export async function runCli(argv: string[], factory: EngineFactory, out: (line:
     const result = await runSeed({ seed, factory, nodes: opts.nodes, cut: opts.cut, keep: opts.keep, traceKeep: opts.trace ? Infinity : 2000 });
     summary.seeds++;
     summary.events += result.events;
+    if (opts.save) writeFileSync(opts.save, JSON.stringify(playedScenario(result, opts.keep ?? null, opts.cut), null, 1) + '\n');
     if (opts.traceHash) out(`seed ${seed} trace-hash ${result.traceHash}`);
     if (opts.trace) for (const line of result.trace) out(line);
     if (result.violations.length === 0) {
@@ -109,6 +116,13 @@ export async function runCli(argv: string[], factory: EngineFactory, out: (line:
   return summary.violations.length > 0 ? 1 : 0;
 }
 
+/** The scenario as played: only the selected actions, so that it replays without --actions. */
+function playedScenario(result: RunResult, keep: number[] | null, cut: number | undefined): Scenario {
+  const all = result.scenario.actions;
+  const indexes = keep ?? [...Array(Math.min(all.length, cut ?? all.length)).keys()];
+  return { ...result.scenario, actions: indexes.filter((i) => i < all.length).map((i) => all[i]) };
+}
+
 async function reportFailure(result: RunResult, opts: CliOptions, factory: EngineFactory, say: (line: string) => void): Promise<void> {
   const first = result.violations[0];
   say(`seed ${result.seed}: ${result.violations.length} violation(s); first: ${first.checker}: ${first.message}`);
@@ -117,7 +131,7 @@ async function reportFailure(result: RunResult, opts: CliOptions, factory: Engin
   let shown = result;
   if (opts.shrink && opts.cut === undefined && opts.keep === undefined) {
     const shrunk = await shrink({ seed: result.seed, factory, nodes: opts.nodes }, first.checker, result.actions);
-    selection = `--actions ${formatRanges(shrunk.keep)}`;
+    selection = shrunk.keep.length === 0 ? '--cut 0' : `--actions ${formatRanges(shrunk.keep)}`;
     shown = shrunk.result;
     say(`  shrunk: ${shrunk.keep.length} of ${result.actions} actions still fail ${first.checker}`);
   }

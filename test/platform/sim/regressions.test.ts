@@ -1,0 +1,58 @@
+// Every seed that ever found a bug in the engine, replayed with the real engine: the scenario the
+// shrinker left (stored as JSON in regressions/, so later changes to the workload generator do
+// not change what these replay) with the seed's own randomness for the simulated world. Each
+// entry says what it found. A fixed entry must pass every checker. An open one (the finding it
+// waits for is named) must still fail the checker that found it: when a fix lands, this test says
+// so, and the entry is turned into a fixed one (open: null) in the same commit as the fix.
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { Resource } from '../../../src/engine/resource.js';
+import { runSeed } from '../../../src/platform/sim/runner.js';
+import type { Scenario } from '../../../src/platform/sim/workload.js';
+
+interface Regression {
+  /** regressions/<file>.json: the scenario as played (--save) */
+  file: string;
+  seed: number;
+  /** the checker that failed */
+  checker: string;
+  /** what it found */
+  found: string;
+  /** null once fixed; otherwise which finding it waits for */
+  open: string | null;
+}
+
+export const REGRESSIONS: Regression[] = [
+  {
+    file: 'seed-21-generation-duplicate', seed: 21, open: 'F1', checker: 'generation-duplicate',
+    found: 'generation-duplicate: a crashed Primary restarts, its (empty) resync as SyncSource retires a bitmap generation equal to its current one into its own history',
+  },
+  {
+    file: 'seed-12-second-full-resync', seed: 12, open: 'F2', checker: 'resync-per-reconnect',
+    found: 'resync-per-reconnect: the initial sync of a 2-volume resource starts a second full resync of a volume when the target\'s State crosses the ResyncDone',
+  },
+  {
+    file: 'seed-1-false-split-brain', seed: 1, open: 'F3', checker: 'false-split-brain',
+    found: 'false-split-brain: a node cut off from the old Primary adopts the new Primary\'s generation and is later taken for a split brain with the old Primary',
+  },
+  {
+    file: 'seed-13-detach-with-io-in-flight', seed: 13, open: 'F5', checker: 'engine-assertion',
+    found: 'engine-assertion: a disk fails (EIO) while a resync is in flight; a late ResyncAck finds the volume detached (null metadata) and the resource stops',
+  },
+];
+
+const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
+
+for (const r of REGRESSIONS) {
+  t.test(`seed ${r.seed}${r.open ? ` (open: ${r.open})` : ''}: ${r.found}`, async (t) => {
+    const scenario = JSON.parse(readFileSync(new URL(`./regressions/${r.file}.json`, import.meta.url), 'utf8')) as Scenario;
+    const result = await runSeed({ seed: r.seed, scenario, factory: engine });
+    const fired = result.violations.map((v) => `${v.checker}: ${v.message}`);
+    if (r.open) {
+      t.ok(result.violations.some((v) => v.checker === r.checker),
+        `${r.checker} still fires (when a fix makes this fail, set open: null in regressions.test.ts); fired: ${fired.join(' / ') || 'nothing'}`);
+    } else {
+      t.same(fired, [], 'no checker fires');
+    }
+  });
+}
