@@ -74,6 +74,8 @@ export class Checkers {
   private readonly resyncDone = new Map<string, number>();
   readonly splitBrains: Array<{ node: string; peer: string; time: number }> = [];
   private readonly reportedDuplicates = new Set<string>();
+  /** nodes already reported for a split brain no operator caused */
+  readonly falseSplitsReported = new Set<string>();
   /** acknowledged writes per side since the sides forked */
   readonly sideWrites = new Map<string, number>();
 

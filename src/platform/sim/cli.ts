@@ -10,13 +10,14 @@
 //   --actions 0-12,15    play only these actions of the schedule (a shrunk replay)
 //   --trace              print the seed's whole trace
 //   --no-shrink          report a failing seed without shrinking it
+//   --scenario FILE      replay a stored scenario (--save) with the seed's randomness
 //   --save FILE          write the scenario played (the selected actions only) as JSON, for a
 //                        regression test (test/platform/sim/regressions/)
 //
 // A failing seed is shrunk to the shortest failing prefix of its schedule; its trace and the
 // command that replays it are printed. The exit status is 1 when any seed failed.
 import { randomInt } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { EngineFactory } from './engine.js';
 import type { Scenario } from './workload.js';
 import { describeScenario, formatRanges, parseRanges, runSeed, shrink, type RunResult } from './runner.js';
@@ -33,6 +34,8 @@ interface CliOptions {
   trace: boolean;
   shrink: boolean;
   save?: string;
+  scenario?: Scenario;
+  scenarioFile?: string;
 }
 
 export function parseArgs(argv: string[]): CliOptions {
@@ -61,6 +64,10 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--trace': opts.trace = true; break;
       case '--no-shrink': opts.shrink = false; break;
       case '--save': opts.save = argv[++i]; break;
+      case '--scenario':
+        opts.scenarioFile = argv[++i] ?? '';
+        opts.scenario = JSON.parse(readFileSync(opts.scenarioFile, 'utf8')) as Scenario;
+        break;
       default: throw new Error(`unknown argument '${argv[i]}' (see src/platform/sim/cli.ts for the options)`);
     }
   }
@@ -95,7 +102,7 @@ export async function runCli(argv: string[], factory: EngineFactory, out: (line:
     }
     const seed = opts.budgetSeconds !== null && opts.seed === null ? randomInt(0, 2 ** 31) : (first + i) >>> 0;
     ran.push(seed);
-    const result = await runSeed({ seed, factory, nodes: opts.nodes, cut: opts.cut, keep: opts.keep, traceKeep: opts.trace ? Infinity : 2000 });
+    const result = await runSeed({ seed, factory, nodes: opts.nodes, cut: opts.cut, keep: opts.keep, scenario: opts.scenario, traceKeep: opts.trace ? Infinity : 2000 });
     summary.seeds++;
     summary.events += result.events;
     if (opts.save) writeFileSync(opts.save, JSON.stringify(playedScenario(result, opts.keep ?? null, opts.cut), null, 1) + '\n');
@@ -130,7 +137,7 @@ async function reportFailure(result: RunResult, opts: CliOptions, factory: Engin
   let selection = opts.keep ? `--actions ${formatRanges(opts.keep)}` : opts.cut !== undefined ? `--cut ${opts.cut}` : '';
   let shown = result;
   if (opts.shrink && opts.cut === undefined && opts.keep === undefined) {
-    const shrunk = await shrink({ seed: result.seed, factory, nodes: opts.nodes }, first.checker, result.actions);
+    const shrunk = await shrink({ seed: result.seed, factory, nodes: opts.nodes, scenario: opts.scenario }, first.checker, result.actions);
     selection = shrunk.keep.length === 0 ? '--cut 0' : `--actions ${formatRanges(shrunk.keep)}`;
     shown = shrunk.result;
     say(`  shrunk: ${shrunk.keep.length} of ${result.actions} actions still fail ${first.checker}`);
@@ -141,5 +148,5 @@ async function reportFailure(result: RunResult, opts: CliOptions, factory: Engin
     say(`  what happened (${story.length} lines; --trace prints every event):`);
     for (const line of story.slice(-150)) say(`    ${line}`);
   }
-  say(`  replay: npm run sim -- --seed ${result.seed}${opts.nodes ? ` --nodes ${opts.nodes}` : ''}${selection ? ` ${selection}` : ''} --trace`);
+  say(`  replay: npm run sim -- --seed ${result.seed}${opts.scenarioFile ? ` --scenario ${opts.scenarioFile}` : ''}${opts.nodes ? ` --nodes ${opts.nodes}` : ''}${selection ? ` ${selection}` : ''} --trace`);
 }

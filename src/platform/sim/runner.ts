@@ -165,7 +165,8 @@ function operatorFixes(w: SimWorld, act: (key: string, fn: () => void) => void):
     const standAlone = s.connections.filter((c) => c.connectionState === 'StandAlone');
     if (standAlone.length === 0) continue;
     const reported = w.checkers.splitBrains.some((sb) => sb.node === n.name && standAlone.some((c) => c.peer === sb.peer));
-    if (reported && !w.everSplit) {
+    if (reported && !w.everSplit && !w.checkers.falseSplitsReported.has(n.name)) {
+      w.checkers.falseSplitsReported.add(n.name);
       act(`${n.name}:false-split-brain`, () => w.violation('false-split-brain', `${n.name} reports a split brain with ${standAlone.map((c) => c.peer).join(', ')} `
         + `but no operator forced a second Primary: ${w.nodes.map((x) => x.describe()).join(' | ')}`));
     }

@@ -42,6 +42,13 @@ export interface Scenario {
   config: ResourceConfig;
   /** per node: metadata kind */
   metaKinds: Record<string, 'pmem' | 'block'>;
+  /**
+   * true: the cluster starts as `tandem md create` leaves it (every node Inconsistent, the first
+   * diskful node is promoted with --force and fully syncs the others); false: it starts in sync
+   * (every diskful node UpToDate in one generation, zeros everywhere), as after a skipped
+   * initial sync, and the cluster manager promotes a node.
+   */
+  initialSync: boolean;
   /** the agent's auto_resync / auto_takeover parameters */
   autoResync: boolean;
   autoTakeover: boolean;
@@ -65,7 +72,9 @@ export function generateScenario(seed: number, opts: ScenarioOptions = {}): Scen
   // diskless nodes are the last ones (a 2-node cluster with one diskless node has one replica)
   const diskless = new Set(names.slice(nodeCount - disklessCount));
   const volumeCount = rnd.chance(0.25) ? 2 : 1;
-  const sizes = Array.from({ length: volumeCount }, () => rnd.pick([8, 8, 16, 16, 32, 64]) * MiB);
+  // small volumes keep seeds fast (resyncs copy whole extents); 32 and 64 MiB ones exceed a
+  // 7-extent activity log, so extents are evicted
+  const sizes = Array.from({ length: volumeCount }, () => Number(rnd.weighted({ 8: 4, 16: 3, 32: 1, 64: 1 })) * MiB);
   const diskfulCount = nodeCount - disklessCount;
   const quorum = nodeCount >= 3 && rnd.chance(0.6) ? 'majority' as const : 'off' as const;
   // Every configuration is one that promises not to lose acknowledged writes on failover:
@@ -108,7 +117,7 @@ export function generateScenario(seed: number, opts: ScenarioOptions = {}): Scen
   };
   const activeMs = rnd.between(2000, 12000);
   const actions = schedule(rnd.fork('schedule'), { sizes, nodeCount, diskfulCount, activeMs, quorum: quorum !== 'off' });
-  return { seed, config, metaKinds, autoResync: rnd.chance(0.8), autoTakeover: true, actions, activeMs };
+  return { seed, config, metaKinds, initialSync: rnd.chance(0.2), autoResync: rnd.chance(0.8), autoTakeover: true, actions, activeMs };
 }
 
 interface Shape {

@@ -36,6 +36,8 @@ export class SimWorld {
   readonly models = new Map<string, DataModel>();
   readonly sideOf = new Map<string, string>();
   private writeIds = 0;
+  /** the generation every node starts in when the scenario skips the initial sync */
+  private readonly firstGeneration: bigint;
   /** operator promotions with --force so far (the first makes the new cluster's data) */
   forcedPromotions = 0;
   /** an operator's takeover made two sides at some point */
@@ -49,6 +51,7 @@ export class SimWorld {
     this.network = new SimNetwork(this.scheduler, this.random.fork('network'), DEFAULT_NETWORK, config);
     const diskful = config.nodes.filter((n) => n.volumes.some((v) => v.disk !== null)).map((n) => n.name);
     this.cib = new SimCib(config.name, config.nodes.map((n) => n.name), diskful, (what) => this.note(`cib: ${what}`));
+    this.firstGeneration = generationId(this.random.fork('first-generation'), false);
     const sizes = config.nodes[0].volumes.map((v) => v.size!);
     this.models.set(MAIN_SIDE, new DataModel(sizes));
     this.client = new Client({
@@ -126,7 +129,8 @@ export class SimWorld {
     // the new cluster's data is made once everybody is connected (quorum may require it)
     await this.runUntil(() => this.nodes.every((n) => n.status()?.connections.every((c) => c.connectionState === 'Connected')), 5000);
     const first = this.nodes.find((n) => n.diskful);
-    if (first) await this.promote(first, true, 'initial primary --force (new cluster)');
+    if (first && this.scenario.initialSync) await this.promote(first, true, 'initial primary --force (new cluster)');
+    else await this.crm.evaluate();
     this.crm.refreshPromoted();
   }
 
@@ -196,12 +200,18 @@ export class SimWorld {
     return done();
   }
 
+  /** `tandem md create`; without an initial sync, also what skipping it leaves: UpToDate, one generation. */
   private formatMetadata(nodeId: number, volumeSize: number, kind: 'pmem' | 'block', rnd: Random): MetaMedium {
     const maxPeers = Math.max(1, this.config.nodes.length - 1);
     const medium = new MetaMedium(kind, geometry(volumeSize, maxPeers, this.config.alExtents).areaLength, rnd);
-    VolumeMetadata.create(medium.open(() => true), {
+    const meta = VolumeMetadata.create(medium.open(() => true), {
       volumeSize, maxPeers, nodeId, alExtents: this.config.alExtents, newGenerationId: (primary) => generationId(rnd, primary),
-    }).close();
+    });
+    if (!this.scenario.initialSync) {
+      meta.setCurrentGeneration(this.firstGeneration);
+      meta.setDeviceFlags(['CONSISTENT', 'WAS_UP_TO_DATE']);
+    }
+    meta.close();
     return medium;
   }
 }

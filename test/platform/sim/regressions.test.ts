@@ -36,6 +36,26 @@ export const REGRESSIONS: Regression[] = [
     found: 'false-split-brain: a node cut off from the old Primary adopts the new Primary\'s generation and is later taken for a split brain with the old Primary',
   },
   {
+    file: 'seed-14-invalidate-generation-duplicate', seed: 14, open: 'F1', checker: 'generation-duplicate',
+    found: 'generation-duplicate: tandem invalidate on the Secondary; the Primary\'s resync to it retires a bitmap generation equal to its current one into its own history',
+  },
+  {
+    file: 'seed-24-stale-fence-constraint', seed: 24, open: 'F4', checker: 'promotion-data',
+    found: 'promotion-data: a fence-peer answer after the peer is back leaves tandem-fence-r0 in place; the UpToDate survivor cannot be promoted, the node that lost power is',
+  },
+  {
+    file: 'seed-17-crashed-primary-overwrites-acked-write', seed: 17, open: 'F6', checker: 'promotion-data',
+    found: 'promotion-data: after the Primary\'s power loss, the crashed-Primary rule resyncs its AL extent over the peer\'s copy of a write acknowledged under protocol C',
+  },
+  {
+    file: 'seed-32-power-lost-node-promoted', seed: 32, open: 'F8', checker: 'promotion-data',
+    found: 'promotion-data: a node back from a power loss says UpToDate and wins the promotion over the survivor that holds the acknowledged write',
+  },
+  {
+    file: 'seed-33-oversized-frame', seed: 33, open: 'F9', checker: 'engine-assertion',
+    found: 'engine-assertion: a diskless Primary reads 1.19 MB through its peer; the peer answers with one ReadReply over the 1 MiB frame limit and stops',
+  },
+  {
     file: 'seed-13-detach-with-io-in-flight', seed: 13, open: 'F5', checker: 'engine-assertion',
     found: 'engine-assertion: a disk fails (EIO) while a resync is in flight; a late ResyncAck finds the volume detached (null metadata) and the resource stops',
   },
