@@ -178,15 +178,27 @@ export class Faults {
     const w = this.w;
     const node = this.resolve(target);
     if (!node) return;
-    if (op === 'invalidate') {
-      // only where a Primary is connected to give the data back: invalidating the last good copy is
-      // discarding data on the operator's word, which this workload does not do
-      const status = node.status();
-      if (!status || status.role === 'Primary' || !status.connections.some((c) => c.peerRole === 'Primary' && c.connectionState === 'Connected')) return;
-    }
+    if (!this.sensible(node, op)) return;
     void w.control(node, op).then((ok) => {
       if (ok && op === 'secondary') w.scheduler.after(100, WORLD, 'crm', 'after demotion', () => void w.crm.evaluate());
     });
+  }
+
+  /**
+   * The operator verbs this workload uses the way an administrator would, never to throw away the
+   * last good copy (that is discarding data on the operator's word, which the checkers would have
+   * to accept): invalidate and detach only where a connected Primary holds the data; outdate
+   * only a Secondary cut off from a running Primary (fencing by hand).
+   */
+  private sensible(node: SimNode, op: string): boolean {
+    const status = node.status();
+    if (!status || status.role === 'Primary') return op === 'secondary';
+    const primaryConnected = status.connections.some((c) => c.peerRole === 'Primary' && c.connectionState === 'Connected');
+    switch (op) {
+      case 'invalidate': case 'detach': return primaryConnected;
+      case 'outdate': return !primaryConnected && this.w.nodes.some((n) => n !== node && n.status()?.role === 'Primary');
+      default: return true;
+    }
   }
 
   /**

@@ -143,7 +143,7 @@ async function settleSplit(w: SimWorld): Promise<void> {
   const keep = w.sideOf.get(keeper.name)!;
   w.note(`operator: split-brain resolve --keep ${keeper.name} on every node`);
   for (const n of w.nodes) {
-    if (n.status()?.role === 'Primary' && n !== keeper) await w.control(n, 'secondary');
+    if (n.status()?.role === 'Primary' && n !== keeper) await w.settle(w.control(n, 'secondary'), 10_000);
     void w.control(n, 'connect', n === keeper ? {} : { discardMyData: true });
   }
   for (const n of w.nodes) w.sideOf.set(n.name, keep);

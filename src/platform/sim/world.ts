@@ -129,8 +129,8 @@ export class SimWorld {
     // the new cluster's data is made once everybody is connected (quorum may require it)
     await this.runUntil(() => this.nodes.every((n) => n.status()?.connections.every((c) => c.connectionState === 'Connected')), 5000);
     const first = this.nodes.find((n) => n.diskful);
-    if (first && this.scenario.initialSync) await this.promote(first, true, 'initial primary --force (new cluster)');
-    else await this.crm.evaluate();
+    if (first && this.scenario.initialSync) await this.settle(this.promote(first, true, 'initial primary --force (new cluster)'), 10_000);
+    else await this.settle(this.crm.evaluate(), 10_000);
     this.crm.refreshPromoted();
   }
 
@@ -188,6 +188,19 @@ export class SimWorld {
       if ((err as { code?: string })?.code === 'TANDEM_E_INTERNAL') this.engineError(err, `${node.name} ${op}`);
       return false;
     }
+  }
+
+  /**
+   * Wait for something the engine does (a control operation) while the world goes on: the
+   * scheduler runs until it settles or `ms` of simulated time have passed. Awaiting an engine
+   * Promise without running the scheduler would wait forever for the events it needs.
+   */
+  async settle<T>(work: Promise<T>, ms: number): Promise<T | undefined> {
+    let done = false;
+    let value: T | undefined;
+    void work.then((v) => { value = v; }, () => undefined).finally(() => { done = true; });
+    await this.runUntil(() => done, ms, 5);
+    return value;
   }
 
   /** Run events until `done()` or `ms` of simulated time have passed; true if done. */
