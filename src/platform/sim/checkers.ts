@@ -31,7 +31,8 @@
 //   engine-assertion / engine-exception / disk-overlap / disk-range: the engine's own assertions
 //                       failed, it threw out of an event, or it broke the BlockDevice contract
 //
-// What "the rules require" of a promoted node (promotion-data), per protocol and fencing:
+// What "the rules require" of a promoted node (promotion-data), and of every UpToDate node at
+// quiescence, per protocol and fencing:
 //   every acknowledged write, except
 //   * protocol A: writes of the previous Primary that never reached the promoted node (they sat
 //     in the send buffer: DRBD's "the most recent updates may be lost"; the data stays a prefix);
@@ -39,7 +40,10 @@
 //     node and no fence constraint forbade promoting it yet (the window resource-only leaves open;
 //     resource-and-stonith closes it by freezing I/O, and quorum by refusing it);
 //   * writes whose every physical copy vanished in power losses before being made durable
-//     (a volatile write cache loses unflushed writes: block-device semantics).
+//     (a volatile write cache loses unflushed writes: block-device semantics);
+//   * protocol A: the unflushed writes a Primary acknowledged, once it lost power (they were
+//     acknowledged from its volatile cache and send buffer; the peers may or may not have them).
+// A write acknowledged durable (FUA, or before a completed flush of its volume) is never excused.
 // Protocol B: a write acknowledged on receipt reaches the peer's disk unless the peer crashes, so
 // B is held to C's rule at promotions and to byte-identity at quiescence; at acknowledgement
 // only C's peers are checked.
@@ -131,6 +135,7 @@ export class Checkers {
   crashed(node: SimNode, how: CrashKind, lost: Map<number, Map<number, Buffer>>): void {
     if (how !== 'power') return;
     const w = this.w;
+    if (w.config.protocol === 'A') this.excuseVolatileWritesOf(node);
     let reported = false;
     for (const [v, blocks] of lost) {
       const model = w.modelOf(node.name);
@@ -283,6 +288,20 @@ export class Checkers {
         if (c.kind === 'data') model.lowerFloor(rec.volume, s, c.id);
         else if (c.kind === 'zero') model.lowerFloor(rec.volume, s, vm.zeroSince[s]);
       });
+    }
+  }
+
+  /**
+   * Protocol A: a write is acknowledged once on the Primary's (volatile) disk and in its send
+   * buffer. When that Primary loses power, its unflushed acknowledged writes may be gone: the
+   * peers may or may not have them, and the crashed Primary's AL extents are resynced to them.
+   */
+  private excuseVolatileWritesOf(node: SimNode): void {
+    const model = this.w.modelOf(node.name);
+    for (const rec of model.volatile) {
+      if (rec.node !== node.name || rec.kind === 'trim') continue;
+      const vm = model.volumes[rec.volume];
+      forSectors(rec, (s) => { if (vm.floor[s] === rec.id) model.lowerFloor(rec.volume, s, vm.durable[s]); });
     }
   }
 

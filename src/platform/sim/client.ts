@@ -128,7 +128,7 @@ export class Client {
         call = () => b.read(op.offset, op.length);
         break;
       case 'flush':
-        covered = model.flushIssued();
+        covered = model.flushIssued(op.volume);
         call = () => b.flush();
         break;
       default: {

@@ -85,9 +85,14 @@ export class DataModel {
     else this.volatileAcked.push(w);
   }
 
-  /** The writes a flush issued now covers (acknowledged before it). */
-  flushIssued(): WriteRecord[] {
-    return [...this.volatileAcked];
+  /** The writes a flush of `volume` issued now covers (acknowledged before it, on that volume: an NBD flush is per export). */
+  flushIssued(volume: number): WriteRecord[] {
+    return this.volatileAcked.filter((w) => w.volume === volume);
+  }
+
+  /** Acknowledged writes not (yet) known durable, oldest first. */
+  get volatile(): readonly WriteRecord[] {
+    return this.volatileAcked;
   }
 
   flushAcked(covered: WriteRecord[]): void {

@@ -6,7 +6,7 @@
 // the quiescence checkers run. A failing seed is shrunk to the shortest prefix of its schedule
 // that still fails the same checker.
 import type { EngineFactory } from './engine.js';
-import { Faults } from './faults.js';
+import { Faults, isQuiet } from './faults.js';
 import { stringify } from './platform.js';
 import { WORLD } from './scheduler.js';
 import { generateScenario, type Action, type Scenario } from './workload.js';
@@ -111,8 +111,9 @@ async function quiesce(w: SimWorld, faults: Faults): Promise<void> {
     w.checkers.quiescent(); // the nodes that call themselves UpToDate must still hold the data
     return;
   }
-  // let in-flight traffic finish before comparing (acks, the last resync messages)
-  await w.runUntil(() => w.network.quiet(), 5000);
+  // let in-flight traffic and disk writes finish before comparing (under A and B a Secondary may
+  // still be writing what the Primary acknowledged long ago)
+  await w.runUntil(() => isQuiet(w), 30_000);
   w.note('quiescence: converged');
   w.checkers.quiescent();
   w.checkers.quietMoment();

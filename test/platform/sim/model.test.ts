@@ -65,19 +65,22 @@ t.test('write-zeroes and trims allow zeros; a trim leaves the old data allowed t
 });
 
 t.test('durability: FUA at once, other writes when a flush issued after them completes', async (t) => {
-  const m = new DataModel([1 << 20]);
+  const m = new DataModel([1 << 20, 1 << 20]);
   const a = rec(0, 4096);
   const b = rec(4096, 4096, 'data', true);
   m.issued(a); m.acked(a, 1);
   m.issued(b); m.acked(b, 1);
   t.ok(b.durable);
   t.notOk(a.durable);
-  const covered = m.flushIssued();
+  const other = { ...rec(0, 4096), volume: 1 };
+  m.issued(other); m.acked(other, 1);
+  const covered = m.flushIssued(0);
   const c = rec(8192, 4096);
   m.issued(c); m.acked(c, 2);
   m.flushAcked(covered);
   t.ok(a.durable);
   t.notOk(c.durable, 'acknowledged after the flush was issued');
+  t.notOk(other.durable, 'a flush of one export says nothing of another volume');
   t.equal(m.volumes[0].durable[0], a.id);
 });
 
