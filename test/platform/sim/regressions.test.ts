@@ -62,6 +62,10 @@ export const REGRESSIONS: Regression[] = [
     found: 'engine-assertion: a diskless Primary reads 1.19 MB through its peer; the peer answers with one ReadReply over the 1 MiB frame limit and stops',
   },
   {
+    file: 'seed-2005-negack-claim', seed: 2005, open: 'F11', checker: 'claim-up-to-date',
+    found: 'claim-up-to-date: the peer NegAcks a write (its disk is full); the Primary acknowledges the client and still reports the peer UpToDate until its State arrives',
+  },
+  {
     file: 'seed-13-detach-with-io-in-flight', seed: 13, open: 'F5', blockedBy: 'F10', checker: 'engine-assertion',
     found: 'engine-assertion: a disk fails (EIO) while a resync is in flight; a late ResyncAck finds the volume detached (null metadata) and the resource stops',
   },
