@@ -66,6 +66,14 @@ export const REGRESSIONS: Regression[] = [
     found: 'claim-up-to-date: the peer NegAcks a write (its disk is full); the Primary acknowledges the client and still reports the peer UpToDate until its State arrives',
   },
   {
+    file: 'seed-4021-two-resync-sources', seed: 4021, open: 'F13', checker: 'replicas-differ',
+    found: 'replicas-differ: a node takes resync data for one volume from the Primary and from a peer that is itself behind, at once; the stale blocks stay and all three call themselves UpToDate',
+  },
+  {
+    file: 'seed-4023-resync-twice-three-nodes', seed: 4023, open: 'F13', checker: 'resync-per-reconnect',
+    found: 'resync-per-reconnect: with three diskful nodes after a Primary crash, a node is SyncTarget of two peers in overlapping periods, and one of them resyncs it twice over one connection',
+  },
+  {
     file: 'seed-13-detach-with-io-in-flight', seed: 13, open: 'F5', blockedBy: 'F10', checker: 'engine-assertion',
     found: 'engine-assertion: a disk fails (EIO) while a resync is in flight; a late ResyncAck finds the volume detached (null metadata) and the resource stops',
   },
