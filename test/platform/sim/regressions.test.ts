@@ -74,6 +74,10 @@ export const REGRESSIONS: Regression[] = [
     found: 'resync-per-reconnect: with three diskful nodes after a Primary crash, a node is SyncTarget of two peers in overlapping periods, and one of them resyncs it twice over one connection',
   },
   {
+    file: 'seed-4003-primary-reattach', seed: 4003, open: 'F14', checker: 'convergence',
+    found: 'convergence: the Primary\'s disk fails on a read and is detached; re-attached, it must become SyncTarget but the Primary refuses, and each refused handshake starts a new generation until the nodes look unrelated',
+  },
+  {
     file: 'seed-13-detach-with-io-in-flight', seed: 13, open: 'F5', blockedBy: 'F10', checker: 'engine-assertion',
     found: 'engine-assertion: a disk fails (EIO) while a resync is in flight; a late ResyncAck finds the volume detached (null metadata) and the resource stops',
   },
