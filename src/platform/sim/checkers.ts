@@ -257,12 +257,11 @@ export class Checkers {
     }
     for (const holder of claimed) {
       const disk = holder.disk(rec.volume)!;
-      const bytes = disk.read(rec.offset, rec.length);
       let problem: string | null = null;
       let at = -1;
       forSectors(rec, (s) => {
         if (problem !== null) return;
-        problem = model.check(rec.volume, s, sectorContent(bytes, s * SECTOR - rec.offset, s));
+        problem = model.check(rec.volume, s, this.contentAt(disk, s));
         at = s;
       });
       if (problem !== null) {

@@ -46,9 +46,8 @@ interface InFlight {
   first: number;
   /** exclusive */
   end: number;
-  write: boolean;
-  /** new block contents, for a write */
-  blocks: Map<number, Buffer> | null;
+  /** what a write puts there (data null: zeroes); null for a read */
+  write: { offset: number; length: number; data: Buffer | null } | null;
 }
 
 export type DiskViolation = (checker: string, message: string) => void;
@@ -56,6 +55,9 @@ export type DiskViolation = (checker: string, message: string) => void;
 export class SimDisk {
   private readonly durable = new Map<number, Buffer>();
   private readonly cache = new Map<number, Cached>();
+  /** (block, stamp) in completion order: a flush moves the cached blocks older than its stamp */
+  private readonly completions: Array<[number, number]> = [];
+  private completionsHead = 0;
   private readonly inFlight = new Set<InFlight>();
   private stamp = 0;
   faults: DiskFaults = { writeError: null, readError: false, slowness: 1 };
@@ -113,9 +115,11 @@ export class SimDisk {
       else lost.set(block, cached.data);
     }
     this.cache.clear();
+    this.completions.length = 0;
+    this.completionsHead = 0;
     for (const w of this.inFlight) {
-      if (!w.blocks) continue;
-      for (const [block, data] of w.blocks) if (this.random.chance(0.5)) this.durable.set(block, data);
+      if (!w.write) continue;
+      for (const [block, data] of this.contentsOf(w.write)) if (this.random.chance(0.5)) this.durable.set(block, data);
     }
     this.inFlight.clear();
     return lost;
@@ -128,7 +132,7 @@ export class SimDisk {
 
   /** The process died, the machine did not: what the kernel has lands. */
   processKilled(): void {
-    for (const w of this.inFlight) if (w.blocks) this.landInCache(w.blocks);
+    for (const w of this.inFlight) if (w.write) this.landInCache(this.contentsOf(w.write));
     this.inFlight.clear();
   }
 
@@ -148,10 +152,9 @@ export class SimDisk {
     return null;
   }
 
-  begin(offset: number, length: number, blocks: Map<number, Buffer> | null): InFlight {
+  begin(offset: number, length: number, write: InFlight['write']): InFlight {
     const first = Math.floor(offset / BLOCK);
     const end = Math.max(first + 1, Math.ceil((offset + length) / BLOCK));
-    const write = blocks !== null;
     for (const other of this.inFlight) {
       if ((write || other.write) && other.first < end && first < other.end) {
         this.violation('disk-overlap', `${this.path}: a ${write ? 'write' : 'read'} of blocks [${first}, ${end}) was submitted while a `
@@ -159,29 +162,32 @@ export class SimDisk {
         break;
       }
     }
-    const w: InFlight = { first, end, write, blocks };
+    const w: InFlight = { first, end, write };
     this.inFlight.add(w);
     return w;
   }
 
   finish(w: InFlight, outcome: 'done' | 'failed', fua: boolean): void {
     if (!this.inFlight.delete(w)) return; // a crash settled it already
-    if (!w.blocks) return;
+    if (!w.write) return;
+    const blocks = this.contentsOf(w.write);
     if (outcome === 'failed') {
       // a failed write may have reached some of its blocks
-      for (const [block, data] of w.blocks) if (this.random.chance(0.3)) this.landInCache(new Map([[block, data]]));
+      for (const [block, data] of blocks) if (this.random.chance(0.3)) this.landInCache(new Map([[block, data]]));
       return;
     }
-    if (fua) for (const [block, data] of w.blocks) { this.cache.delete(block); this.durable.set(block, data); }
-    else this.landInCache(w.blocks);
+    if (fua) for (const [block, data] of blocks) { this.cache.delete(block); this.durable.set(block, data); }
+    else this.landInCache(blocks);
   }
 
   /**
-   * New contents of the blocks a write of `data` at `offset` covers (partial blocks merged).
-   * `data` is the device's own copy: whole blocks are views of it, all-zero ones the shared zero
-   * block (a resync of a sparse volume stays sparse).
+   * New contents of the blocks a write covers, taken when it reaches the medium (the engine keeps
+   * the buffer unchanged until the write completes, as with any asynchronous device): partial
+   * blocks merged with what is there, all-zero blocks the shared zero block (a resync of a sparse
+   * volume stays sparse and costs no copy), other blocks copied.
    */
-  contentsOf(offset: number, data: Buffer | null, length: number): Map<number, Buffer> {
+  contentsOf(write: NonNullable<InFlight['write']>): Map<number, Buffer> {
+    const { offset, data, length } = write;
     const blocks = new Map<number, Buffer>();
     let pos = offset;
     while (pos < offset + length) {
@@ -192,7 +198,7 @@ export class SimDisk {
         blocks.set(block, ZERO);
       } else if (n === BLOCK) {
         const view = data!.subarray(pos - offset, pos - offset + BLOCK);
-        blocks.set(block, view.equals(ZERO) ? ZERO : view);
+        blocks.set(block, view.equals(ZERO) ? ZERO : copyOf(view));
       } else {
         const content = copyOf(this.block(block));
         if (data) data.copy(content, within, pos - offset, pos - offset + n);
@@ -210,10 +216,17 @@ export class SimDisk {
 
   /** Everything completed before stamp `upTo` was taken is durable now. */
   flushed(upTo: number): void {
-    for (const [block, cached] of this.cache) {
-      if (cached.stamp >= upTo) continue;
+    const log = this.completions;
+    while (this.completionsHead < log.length && log[this.completionsHead][1] < upTo) {
+      const [block, stamp] = log[this.completionsHead++];
+      const cached = this.cache.get(block);
+      if (cached?.stamp !== stamp) continue; // rewritten since (a later stamp), or already durable
       this.durable.set(block, cached.data);
       this.cache.delete(block);
+    }
+    if (this.completionsHead > 4096 && this.completionsHead * 2 > log.length) {
+      log.splice(0, this.completionsHead);
+      this.completionsHead = 0;
     }
   }
 
@@ -224,7 +237,10 @@ export class SimDisk {
 
   private landInCache(blocks: Map<number, Buffer>): void {
     const stamp = this.stamp++;
-    for (const [block, data] of blocks) this.cache.set(block, { data, stamp });
+    for (const [block, data] of blocks) {
+      this.cache.set(block, { data, stamp });
+      this.completions.push([block, stamp]);
+    }
   }
 }
 
@@ -256,7 +272,7 @@ export class SimBlockDevice implements BlockDevice {
   }
 
   write(offset: number, data: Buffer, fua: boolean): Promise<void> {
-    return this.submitWrite(offset, data.length, copyOf(data), fua, 'write');
+    return this.submitWrite(offset, data.length, data, fua, 'write');
   }
 
   writeZeroes(offset: number, length: number, fua: boolean): Promise<void> {
@@ -282,9 +298,7 @@ export class SimBlockDevice implements BlockDevice {
   private submitWrite(offset: number, length: number, data: Buffer | null, fua: boolean, what: string): Promise<void> {
     const bad = this.refuse(offset, length, what);
     if (bad) return bad;
-    // contents are taken at submission: the engine may reuse its buffer once the call returns
-    const blocks = this.disk.contentsOf(offset, data, length);
-    const w = this.disk.begin(offset, length, blocks);
+    const w = this.disk.begin(offset, length, { offset, length, data });
     return new Promise((resolve, reject) => {
       this.scheduler.after(this.disk.latencyOf('writeMs'), this.owner, 'disk', `${this.disk.path} ${what} ${offset}+${length}${fua ? ' fua' : ''}`, () => {
         const error = this.disk.faults.writeError;

@@ -132,8 +132,8 @@ function schedule(rnd: Random, shape: Shape): Action[] {
   const actions: Action[] = [];
   const target = (role: Target['role']): Target => ({ pick: rnd.u32(), role });
   // I/O: a client that issues requests at a steady random rate
-  // a few hundred requests per seed: enough to have writes in flight at every fault
-  const ioRateMs = Math.max(rnd.pick([5, 10, 20, 40]), shape.activeMs / 600);
+  // at most about 300 requests per seed: enough to have writes in flight at every fault
+  const ioRateMs = Math.max(rnd.pick([5, 10, 20, 40]), shape.activeMs / 300);
   for (let at = 50; at < shape.activeMs; at += rnd.real(0.2, 2) * ioRateMs) actions.push(io(rnd, at, shape.sizes));
   // faults and operations, at random moments
   const faults = Math.max(1, Math.round(shape.activeMs / rnd.pick([300, 600, 1200])));
