@@ -35,9 +35,11 @@ export class SimCib {
     for (const n of nodes) this.members.set(n, { up: false, expectedDown: true });
   }
 
+  /** Cluster membership quorum: a majority of the nodes; a two-node cluster runs with
+   *  corosync's two_node, where one node alone is quorate. */
   get quorate(): boolean {
     const up = [...this.members.values()].filter((m) => m.up).length;
-    return up > this.members.size / 2;
+    return this.members.size === 2 ? up >= 1 : up > this.members.size / 2;
   }
 
   /** May the cluster manager promote `node`? (no fence constraint forbids it) */

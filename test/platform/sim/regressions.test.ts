@@ -78,6 +78,18 @@ export const REGRESSIONS: Regression[] = [
     found: 'convergence: the Primary\'s disk fails on a read and is detached; re-attached, it must become SyncTarget but the Primary refuses, and each refused handshake starts a new generation until the nodes look unrelated',
   },
   {
+    file: 'seed-4044-frozen-after-failed-fencing', seed: 4044, open: 'F15', checker: 'convergence',
+    found: 'convergence: fence-peer fails (no cluster quorum) under resource-and-stonith; writes stay frozen after the lost peers are back and resynced',
+  },
+  {
+    file: 'seed-4015-reattach-diskless-peers-off', seed: 4015, open: 'F16', checker: 'convergence',
+    found: 'convergence: after detach and attach, a node\'s connections to the diskless peers stay Off',
+  },
+  {
+    file: 'seed-4042-detach-without-flush', seed: 4042, open: 'F17', checker: 'bits-in-sync',
+    found: 'bits-in-sync: detach closes the metadata clean without flushing the data disk; a power loss then drops blocks that no bit marks, and the replicas differ silently',
+  },
+  {
     file: 'seed-13-detach-with-io-in-flight', seed: 13, open: 'F5', blockedBy: 'F10', checker: 'engine-assertion',
     found: 'engine-assertion: a disk fails (EIO) while a resync is in flight; a late ResyncAck finds the volume detached (null metadata) and the resource stops',
   },
