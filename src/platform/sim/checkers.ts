@@ -39,8 +39,9 @@
 //   * fencing = resource-only: writes acknowledged while the Primary had no link to the promoted
 //     node and no fence constraint forbade promoting it yet (the window resource-only leaves open;
 //     resource-and-stonith closes it by freezing I/O, and quorum by refusing it);
-//   * writes whose every physical copy vanished in power losses before being made durable
-//     (a volatile write cache loses unflushed writes: block-device semantics);
+//   * writes whose every usable physical copy vanished in power losses before being made
+//     durable (a volatile write cache loses unflushed writes: block-device semantics; a copy on an
+//     Inconsistent disk does not count, the next resync overwrites it);
 //   * protocol A: the unflushed writes a Primary acknowledged, once it lost power (they were
 //     acknowledged from its volatile cache and send buffer; the peers may or may not have them).
 // A write acknowledged durable (FUA, or before a completed flush of its volume) is never excused.
@@ -318,12 +319,23 @@ export class Checkers {
     }
   }
 
+  /**
+   * Does a node whose data the cluster can still use hold an acceptable copy of sector s? An
+   * Inconsistent disk does not count: its blocks are overwritten by the next resync, by design.
+   */
   private someoneHolds(v: number, s: number, model: DataModel): boolean {
     for (const n of this.w.nodes) {
       const disk = n.disk(v);
-      if (disk && model.check(v, s, this.contentAt(disk, s)) === null) return true;
+      if (!disk || !this.usable(n, v)) continue;
+      if (model.check(v, s, this.contentAt(disk, s)) === null) return true;
     }
     return false;
+  }
+
+  private usable(node: SimNode, v: number): boolean {
+    const status = node.status();
+    if (status) return !['Inconsistent', 'Failed', 'Diskless', 'Attaching'].includes(status.volumes[v]?.diskState ?? 'Diskless');
+    return metaView(node, v)?.consistent ?? false;
   }
 
   /** Up to MAX_REPORTED sectors of the disk the model does not allow (whole volume). */

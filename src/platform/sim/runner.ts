@@ -153,6 +153,7 @@ async function settleSplit(w: SimWorld): Promise<void> {
 
 /** What an operator does at quiescence, at most every 2 s per node and verb. */
 function operatorFixes(w: SimWorld, act: (key: string, fn: () => void) => void): void {
+  forceIfNoData(w, act);
   for (const n of w.nodes) {
     if (!n.running) { act(`${n.name}:start`, () => w.startNode(n, !w.scenario.autoResync)); continue; }
     const s = n.status();
@@ -173,6 +174,23 @@ function operatorFixes(w: SimWorld, act: (key: string, fn: () => void) => void):
     }
     act(`${n.name}:connect`, () => void w.control(n, 'connect'));
   }
+}
+
+/**
+ * No node holds usable data (every diskful disk Inconsistent: an initial sync lost its source) and
+ * nothing was ever acknowledged: the cluster is as new, and the operator makes its data with
+ * `primary --force` on the first diskful node, as after `md create`. With acknowledged data the
+ * operator does not force: that would be discarding data on the operator's word.
+ */
+function forceIfNoData(w: SimWorld, act: (key: string, fn: () => void) => void): void {
+  const diskful = w.nodes.filter((n) => n.diskful);
+  if (diskful.some((n) => !n.status() || n.status()!.volumes.some((v) => v.diskState !== 'Inconsistent'))) return;
+  if ([...w.models.values()].some((m) => [...m.writes.values()].some((r) => r.state === 'acked' && r.kind !== 'trim'))) return;
+  act('force-new-cluster', () => {
+    const primary = w.nodes.find((n) => n.status()?.role === 'Primary');
+    const demote = primary ? w.control(primary, 'secondary') : Promise.resolve(true);
+    void demote.then(() => w.promote(diskful[0], true, 'no data anywhere and nothing acknowledged yet: primary --force'));
+  });
 }
 
 function isConverged(w: SimWorld): boolean {

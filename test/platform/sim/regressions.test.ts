@@ -30,11 +30,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'generation-duplicate: a crashed Primary restarts, its (empty) resync as SyncSource retires a bitmap generation equal to its current one into its own history',
   },
   {
-    file: 'seed-12-second-full-resync', seed: 12, open: 'F10', checker: 'convergence',
+    file: 'seed-12-second-full-resync', seed: 12, open: null, checker: 'convergence',
     found: 'convergence (after the F2 fix): primary --force on a new cluster leaves every peer Established/Inconsistent and never starts the initial sync',
   },
   {
-    file: 'seed-12-second-full-resync', seed: 12, open: 'F2', blockedBy: 'F10', checker: 'resync-per-reconnect',
+    file: 'seed-12-second-full-resync', seed: 12, open: null, checker: 'resync-per-reconnect',
     found: 'resync-per-reconnect: the initial sync of a 2-volume resource starts a second full resync of a volume when the target\'s State crosses the ResyncDone',
   },
   {
@@ -46,36 +46,36 @@ export const REGRESSIONS: Regression[] = [
     found: 'generation-duplicate: tandem invalidate on the Secondary; the Primary\'s resync to it retires a bitmap generation equal to its current one into its own history',
   },
   {
-    file: 'seed-24-stale-fence-constraint', seed: 24, open: 'F4', blockedBy: 'F10', checker: 'promotion-data',
+    file: 'seed-24-stale-fence-constraint', seed: 24, open: null, checker: 'promotion-data',
     found: 'promotion-data: a fence-peer answer after the peer is back leaves tandem-fence-r0 in place; the UpToDate survivor cannot be promoted, the node that lost power is',
   },
   {
-    file: 'seed-17-crashed-primary-overwrites-acked-write', seed: 17, open: 'F6', blockedBy: 'F10', checker: 'promotion-data',
+    file: 'seed-17-crashed-primary-overwrites-acked-write', seed: 17, open: null, checker: 'promotion-data',
     found: 'promotion-data: after the Primary\'s power loss, the crashed-Primary rule resyncs its AL extent over the peer\'s copy of a write acknowledged under protocol C',
   },
   {
-    file: 'seed-32-power-lost-node-promoted', seed: 32, open: 'F8', blockedBy: 'F10', checker: 'promotion-data',
+    file: 'seed-32-power-lost-node-promoted', seed: 32, open: null, checker: 'promotion-data',
     found: 'promotion-data: a node back from a power loss says UpToDate and wins the promotion over the survivor that holds the acknowledged write',
   },
   {
-    file: 'seed-33-oversized-frame', seed: 33, open: 'F9', blockedBy: 'F10', checker: 'engine-assertion',
-    found: 'engine-assertion: a diskless Primary reads 1.19 MB through its peer; the peer answers with one ReadReply over the 1 MiB frame limit and stops',
+    file: 'seed-33-oversized-frame', seed: 33, open: 'F18', checker: 'convergence',
+    found: 'engine-assertion (F9, fixed in df819ff): a diskless Primary reads 1.19 MB through its peer; the peer answered with one ReadReply over the 1 MiB frame limit and stopped. Since: convergence (F18), the Primary re-attaching its disk is SyncTarget of a peer that keeps the resync paused',
   },
   {
-    file: 'seed-2005-negack-claim', seed: 2005, open: 'F11', checker: 'claim-up-to-date',
+    file: 'seed-2005-negack-claim', seed: 2005, open: null, checker: 'claim-up-to-date',
     found: 'claim-up-to-date: the peer NegAcks a write (its disk is full); the Primary acknowledges the client and still reports the peer UpToDate until its State arrives',
   },
   {
-    file: 'seed-4021-two-resync-sources', seed: 4021, open: 'F13', checker: 'replicas-differ',
+    file: 'seed-4021-two-resync-sources', seed: 4021, open: null, checker: 'replicas-differ',
     found: 'replicas-differ: a node takes resync data for one volume from the Primary and from a peer that is itself behind, at once; the stale blocks stay and all three call themselves UpToDate',
   },
   {
-    file: 'seed-4023-resync-twice-three-nodes', seed: 4023, open: 'F13', checker: 'resync-per-reconnect',
+    file: 'seed-4023-resync-twice-three-nodes', seed: 4023, open: null, checker: 'resync-per-reconnect',
     found: 'resync-per-reconnect: with three diskful nodes after a Primary crash, a node is SyncTarget of two peers in overlapping periods, and one of them resyncs it twice over one connection',
   },
   {
-    file: 'seed-4003-primary-reattach', seed: 4003, open: 'F14', checker: 'convergence',
-    found: 'convergence: the Primary\'s disk fails on a read and is detached; re-attached, it must become SyncTarget but the Primary refuses, and each refused handshake starts a new generation until the nodes look unrelated',
+    file: 'seed-4003-primary-reattach', seed: 4003, open: 'F18', checker: 'convergence',
+    found: 'convergence (F14, the refusal fixed in df819ff; F18 since): the Primary\'s disk fails on a read and is detached; re-attached, it is SyncTarget of a peer that keeps the resync paused (PausedSyncS: "the Primary resyncs it")',
   },
   {
     file: 'seed-4044-frozen-after-failed-fencing', seed: 4044, open: 'F15', checker: 'convergence',
@@ -90,7 +90,7 @@ export const REGRESSIONS: Regression[] = [
     found: 'bits-in-sync: detach closes the metadata clean without flushing the data disk; a power loss then drops blocks that no bit marks, and the replicas differ silently',
   },
   {
-    file: 'seed-13-detach-with-io-in-flight', seed: 13, open: 'F5', blockedBy: 'F10', checker: 'engine-assertion',
+    file: 'seed-13-detach-with-io-in-flight', seed: 13, open: null, checker: 'engine-assertion',
     found: 'engine-assertion: a disk fails (EIO) while a resync is in flight; a late ResyncAck finds the volume detached (null metadata) and the resource stops',
   },
 ];
