@@ -1,9 +1,12 @@
 // `npm run sim`'s command line: --json ends with one JSON object of the agreed shape, --trace-hash
 // repeats for a seed, a failing seed is shrunk and its replay command printed, bad arguments are
 // refused with exit status 2.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import { runCli } from '../../../src/platform/sim/cli.js';
 import type { EngineFactory } from '../../../src/platform/sim/engine.js';
+import { generateScenario } from '../../../src/platform/sim/workload.js';
 import { MirrorEngine } from './fixtures/mirror-engine.js';
 
 const mirror: EngineFactory = (c, n, p) => new MirrorEngine(c, n, p);
@@ -34,12 +37,18 @@ t.test('--trace-hash: the same seed prints the same hash every run', async (t) =
 });
 
 t.test('a failing seed is shrunk, described, and its replay command printed; exit status 1', async (t) => {
-  const { code, lines } = await cli(['--seed', '1', '--nodes', '3'], buggy);
+  // fault-free I/O on a 3-node cluster: the only thing that can fail is the planted mistake
+  const scenario = generateScenario(1, { nodes: 3 });
+  scenario.config = { ...scenario.config, protocol: 'C' };
+  scenario.actions = scenario.actions.filter((a) => a.kind === 'io').slice(0, 60);
+  const file = join(t.testdir(), 'scenario.json');
+  writeFileSync(file, JSON.stringify(scenario));
+  const { code, lines } = await cli(['--seed', '1', '--scenario', file], buggy);
   t.equal(code, 1);
-  t.ok(lines.some((l) => /^seed 1: \d+ violation/.test(l)));
-  t.ok(lines.some((l) => /shrunk: \d+ of \d+ actions still fail/.test(l)));
+  t.ok(lines.some((l) => /^seed 1: \d+ violation\(s\); first: claim-up-to-date/.test(l)), lines.slice(0, 3).join(' / '));
+  t.ok(lines.some((l) => /shrunk: \d+ of 60 actions still fail claim-up-to-date/.test(l)));
   const replay = lines.find((l) => l.includes('replay: npm run sim -- --seed 1'));
-  t.match(replay, /--seed 1 --nodes 3 (--actions [\d,-]+|--cut 0) --trace/);
+  t.match(replay, new RegExp(`--seed 1 --scenario ${file} (--actions [\\d,-]+|--cut 0) --trace`));
 });
 
 t.test('bad arguments: a clear error and exit status 2', async (t) => {

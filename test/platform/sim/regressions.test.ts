@@ -90,6 +90,14 @@ export const REGRESSIONS: Regression[] = [
     found: 'bits-in-sync: detach closes the metadata clean without flushing the data disk; a power loss then drops blocks that no bit marks, and the replicas differ silently',
   },
   {
+    file: 'seed-4008-promoted-without-fencing-absent-peers', seed: 4008, open: 'F19', checker: 'promotion-data',
+    found: 'promotion-data: a node promoted while its peers are down does not fence them; after it dies, a node with older data is promoted (no constraint bars it)',
+  },
+  {
+    file: 'seed-6016-resync-source-livelock', seed: 6016, open: 'F20', checker: 'convergence',
+    found: 'convergence: a SyncTarget that believes it is still resyncing from another node refuses the Primary\'s resync data, closes the link, and the Primary reconnects and starts a new generation, forever',
+  },
+  {
     file: 'seed-13-detach-with-io-in-flight', seed: 13, open: null, checker: 'engine-assertion',
     found: 'engine-assertion: a disk fails (EIO) while a resync is in flight; a late ResyncAck finds the volume detached (null metadata) and the resource stops',
   },
