@@ -120,10 +120,14 @@ export class DataModel {
     }
   }
 
-  /** Accept what a node holds at `sector` as the newest allowed (a loss the rules allow). */
+  /**
+   * Accept what a node holds at `sector` as the newest allowed (a loss the rules allow, or an
+   * operator's word). What was durable there before is given up too: the floor is the new truth.
+   */
   lowerFloor(volume: number, sector: number, to: number): void {
     const vm = this.volumes[volume];
     if (to < vm.floor[sector]) vm.floor[sector] = to;
+    if (vm.durable[sector] > vm.floor[sector]) vm.durable[sector] = vm.floor[sector];
   }
 
   describe(id: number): string {

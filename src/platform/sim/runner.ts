@@ -10,6 +10,7 @@ import { Faults, isQuiet } from './faults.js';
 import { stringify } from './platform.js';
 import { WORLD } from './scheduler.js';
 import { generateScenario, type Action, type Scenario } from './workload.js';
+import type { SimNode } from './node.js';
 import { MAIN_SIDE, SimWorld, type Violation } from './world.js';
 
 /** Simulated time the cluster gets to converge once faults heal and writes stop. */
@@ -91,6 +92,7 @@ async function quiesce(w: SimWorld, faults: Faults): Promise<void> {
   w.note('quiescence: faults heal, writes stop, crashed nodes restart');
   faults.healAll();
   for (const n of w.nodes) w.startNode(n, !w.scenario.autoResync);
+  w.note(`quiescence: ${w.models.size} side(s) of the data`);
   if (w.models.size > 1) await settleSplit(w);
   const lastAction = new Map<string, number>();
   const act = (key: string, fn: () => void): void => {
@@ -136,13 +138,21 @@ async function settleSplit(w: SimWorld): Promise<void> {
     if ((w.checkers.sideWrites.get(side) ?? 0) === 0) continue;
     const members = w.nodes.filter((n) => n.diskful && w.sideOf.get(n.name) === side);
     const model = w.models.get(side)!;
-    const holds = members.some((n) => [...Array(model.volumes.length).keys()].every((v) => w.checkers.compareWithModel(n.disk(v)!, v, model).length === 0));
-    if (!holds) w.violation('split-brain-discarded', `side ${side}'s acknowledged writes are held by none of its nodes (${members.map((n) => n.name).join(', ')}) before an operator chose`);
+    const problems = members.map((n) => [...Array(model.volumes.length).keys()].flatMap((v) => w.checkers.compareWithModel(n.disk(v)!, v, model).map((p) => `${n.name} volume ${v} ${p}`)));
+    if (!problems.some((p) => p.length === 0)) {
+      w.violation('split-brain-discarded', `side ${side}'s acknowledged writes are held by none of its nodes (${members.map((n) => n.name).join(', ')}) before an operator chose: ${problems.map((p) => p[0]).join('; ')}`);
+    }
   }
   // split-brain resolve r0 --keep <keeper>, on every node
-  const keeper = w.nodes.find((n) => n.diskful && w.sideOf.get(n.name) === MAIN_SIDE) ?? w.nodes.find((n) => n.diskful)!;
+  // keep the side that did not take over, unless its disk is not usable any more (then the other)
+  const usable = (n: SimNode): boolean => n.diskful && (n.status()?.volumes.every((v) => !['Inconsistent', 'Failed', 'Diskless', 'Attaching'].includes(v.diskState)) ?? false);
+  const keeper = w.nodes.find((n) => usable(n) && w.sideOf.get(n.name) === MAIN_SIDE) ?? w.nodes.find(usable)
+    ?? w.nodes.find((n) => n.diskful && w.sideOf.get(n.name) === MAIN_SIDE) ?? w.nodes.find((n) => n.diskful)!;
   const keep = w.sideOf.get(keeper.name)!;
-  w.note(`operator: split-brain resolve --keep ${keeper.name} on every node`);
+  w.note(`operator: split-brain resolve --keep ${keeper.name} on every node (and bans the others from promotion meanwhile)`);
+  // as an administrator does around a resolution (crm_resource --ban): Pacemaker must not promote
+  // a node whose data is being discarded before it has reconnected as the SyncTarget
+  w.cib.constraints.set(`operator-ban-${w.config.name}`, { resource: w.config.name, allowed: [keeper.name] });
   for (const n of w.nodes) {
     if (n.status()?.role === 'Primary' && n !== keeper) await w.settle(w.control(n, 'secondary'), 10_000);
     void w.control(n, 'connect', n === keeper ? {} : { discardMyData: true });

@@ -141,7 +141,7 @@ function schedule(rnd: Random, shape: Shape): Action[] {
     const at = rnd.real(100, shape.activeMs);
     const kind = rnd.weighted({
       crash: 6, restart: 6, partition: 5, isolate: 2, heal: 5, reset: 3, 'slow-link': 2, 'disk-fault': 2,
-      'handler-fault': 1, crm: 6, switchover: 2, operator: 4, 'force-split': shape.quorum ? 0 : 0.7, checkpoint: 3,
+      'handler-fault': 1, crm: 6, switchover: 2, operator: 4, 'force-split': shape.quorum ? 0 : 1, checkpoint: 3,
     });
     actions.push(fault(rnd, at, kind, target));
     // most faults heal again after a while, so that more happens than one long outage
@@ -150,6 +150,12 @@ function schedule(rnd: Random, shape: Shape): Action[] {
     }
     if (kind === 'crash' && rnd.chance(0.7)) actions.push({ at: at + rnd.real(200, 4000), kind: 'restart', target: target('down') });
     if (kind === 'crash' || kind === 'switchover') actions.push({ at: at + rnd.real(500, 3000), kind: 'crm' });
+    if (kind === 'force-split') {
+      // a takeover happens when the Primary is cut off: the partition comes first, writes on both
+      // sides follow, and the sides meet again later
+      actions.push({ at: Math.max(0, at - rnd.real(2500, 4000)), kind: 'isolate', target: target('primary') });
+      actions.push({ at: at + rnd.real(1500, 5000), kind: 'heal' });
+    }
   }
   return actions.sort((a, b) => a.at - b.at);
 }

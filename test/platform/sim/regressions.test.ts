@@ -98,6 +98,10 @@ export const REGRESSIONS: Regression[] = [
     found: 'convergence: a SyncTarget that believes it is still resyncing from another node refuses the Primary\'s resync data, closes the link, and the Primary reconnects and starts a new generation, forever',
   },
   {
+    file: 'seed-6003-stale-read-after-own-disk-failed', seed: 6003, open: 'F21', checker: 'read',
+    found: 'read: the Primary\'s disks fail and it goes on diskless, reading through a peer that missed its writes; reads return stale zeros',
+  },
+  {
     file: 'seed-13-detach-with-io-in-flight', seed: 13, open: null, checker: 'engine-assertion',
     found: 'engine-assertion: a disk fails (EIO) while a resync is in flight; a late ResyncAck finds the volume detached (null metadata) and the resource stops',
   },
