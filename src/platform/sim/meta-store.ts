@@ -35,6 +35,11 @@ export class MetaMedium {
     return this.volatile.slice(offset, offset + length);
   }
 
+  readInto(offset: number, target: Uint8Array): void {
+    checkRange(this.length, offset, target.length);
+    target.set(this.volatile.subarray(offset, offset + target.length));
+  }
+
   write(offset: number, data: Uint8Array): void {
     checkRange(this.length, offset, data.length);
     this.volatile.set(data, offset);
@@ -117,6 +122,11 @@ export class SimMetaStore implements MetaStore {
     return this.medium.read(offset, length);
   }
 
+  readInto(offset: number, target: Uint8Array): void {
+    this.check();
+    this.medium.readInto(offset, target);
+  }
+
   write(offset: number, data: Uint8Array): void {
     this.check();
     this.medium.write(offset, data);
@@ -130,6 +140,11 @@ export class SimMetaStore implements MetaStore {
       throw new SimCrash('metadata persist');
     }
     this.medium.persist(offset, length);
+  }
+
+  /** Every range durable on return, in no particular order: a crash in the middle keeps a subset. */
+  persistRanges(ranges: ReadonlyArray<readonly [number, number]>): void {
+    for (const [offset, length] of ranges) this.persist(offset, length);
   }
 
   close(): void {}

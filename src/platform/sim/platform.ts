@@ -4,7 +4,7 @@
 // ones; an export hands the engine's NbdBackend to the workload instead of serving NBD.
 import type { ExportAddress, ResourceConfig, VolumeConfig } from '../../config/model.js';
 import type {
-  BlockDevice, Clock, ExportPort, FrontendRequest, HandlerRunner, PeerConnectorPort, Platform, PlatformSettings,
+  BlockDevice, Clock, ExportPort, ExportRequest, HandlerRunner, PeerConnectorPort, Platform, PlatformSettings,
 } from '../../engine/platform.js';
 import type { Logger } from '../../lib/log.js';
 import { VolumeMetadata } from '../../meta/volume-metadata.js';
@@ -73,14 +73,14 @@ export class SimPlatform implements Platform {
     return this.node.network.connector(config, localNode, opts, this.owner);
   }
 
-  async startExport(address: ExportAddress, name: string, backend: NbdBackend, frontend: FrontendRequest): Promise<ExportPort> {
+  async startExport(address: ExportAddress, name: string, backend: NbdBackend, request: ExportRequest): Promise<ExportPort> {
     const where = address.kind === 'unix' ? address.path : `${address.host}:${address.port}`;
-    const handle = this.node.exported(frontend.volume, backend);
+    const handle = this.node.exported(request.volume, backend);
     return {
       address: `sim:${where}`,
       device: null,
       busy: async () => null,
-      close: async () => { this.node.unexported(frontend.volume, handle); },
+      close: async () => { this.node.unexported(request.volume, handle); },
     };
   }
 }

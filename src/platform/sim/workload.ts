@@ -111,6 +111,16 @@ export function generateScenario(seed: number, opts: ScenarioOptions = {}): Scen
     pingIntervalMs,
     pingTimeoutMs: rnd.pick([200, 500]),
     standalone: false,
+    // the link's protection is the transport's business (TLS, integrity): the simulated network
+    // carries decoded frames, so these settings change nothing here
+    transportSecurity: 'none',
+    previousSecret: '',
+    dataIntegrityAlg: 'none',
+    tlsCert: null,
+    tlsKey: null,
+    tlsCa: null,
+    exportTlsPsk: null,
+    exportInsecure: true,
     discardNode: null,
     nodes,
     origins: {},

@@ -77,5 +77,7 @@ t.test('a crash inside a metadata update stops the node there; reopening recover
   t.throws(() => store.read(0, 8), SimCrash, 'the dead incarnation cannot touch the medium any more');
   const after = VolumeMetadata.open(medium.open(() => true));
   const bits = after.outOfSyncBytes(1) / 4096;
-  t.ok(bits >= 1 && bits <= 2, `the updates before the crash point are there (${bits} bits)`);
+  // the bits persisted before the crash point are there; an area torn by the crash counts as all
+  // out of sync (the metadata's rule for damaged areas), never as fewer
+  t.ok(bits >= 1, `the updates before the crash point are there (${bits} bits)`);
 });

@@ -78,28 +78,32 @@ export const REGRESSIONS: Regression[] = [
     found: 'convergence (F14, the refusal fixed in df819ff; F18 since): the Primary\'s disk fails on a read and is detached; re-attached, it is SyncTarget of a peer that keeps the resync paused (PausedSyncS: "the Primary resyncs it")',
   },
   {
-    file: 'seed-4044-frozen-after-failed-fencing', seed: 4044, open: 'F15', checker: 'convergence',
+    file: 'seed-4044-frozen-after-failed-fencing', seed: 4044, open: null, checker: 'convergence',
     found: 'convergence: fence-peer fails (no cluster quorum) under resource-and-stonith; writes stay frozen after the lost peers are back and resynced',
   },
   {
-    file: 'seed-4015-reattach-diskless-peers-off', seed: 4015, open: 'F16', checker: 'convergence',
+    file: 'seed-4015-reattach-diskless-peers-off', seed: 4015, open: null, checker: 'convergence',
     found: 'convergence: after detach and attach, a node\'s connections to the diskless peers stay Off',
   },
   {
-    file: 'seed-4042-detach-without-flush', seed: 4042, open: 'F17', checker: 'bits-in-sync',
+    file: 'seed-4042-detach-without-flush', seed: 4042, open: null, checker: 'bits-in-sync',
     found: 'bits-in-sync: detach closes the metadata clean without flushing the data disk; a power loss then drops blocks that no bit marks, and the replicas differ silently',
   },
   {
-    file: 'seed-4008-promoted-without-fencing-absent-peers', seed: 4008, open: 'F19', checker: 'promotion-data',
+    file: 'seed-4008-promoted-without-fencing-absent-peers', seed: 4008, open: null, checker: 'promotion-data',
     found: 'promotion-data: a node promoted while its peers are down does not fence them; after it dies, a node with older data is promoted (no constraint bars it)',
   },
   {
-    file: 'seed-6016-resync-source-livelock', seed: 6016, open: 'F20', checker: 'convergence',
+    file: 'seed-6016-resync-source-livelock', seed: 6016, open: null, checker: 'convergence',
     found: 'convergence: a SyncTarget that believes it is still resyncing from another node refuses the Primary\'s resync data, closes the link, and the Primary reconnects and starts a new generation, forever',
   },
   {
     file: 'seed-6003-stale-read-after-own-disk-failed', seed: 6003, open: 'F21', checker: 'read',
     found: 'read: the Primary\'s disks fail and it goes on diskless, reading through a peer that missed its writes; reads return stale zeros',
+  },
+  {
+    file: 'seed-6000-frozen-writes-after-demotion', seed: 6000, open: 'F23', checker: 'convergence',
+    found: 'convergence: an operator\'s takeover freezes writes (fence-peer refuses: the old Primary is Promoted); after the split is resolved and the node demoted, its frozen writes never complete and it stays suspended as a Secondary',
   },
   {
     file: 'seed-13-detach-with-io-in-flight', seed: 13, open: null, checker: 'engine-assertion',
