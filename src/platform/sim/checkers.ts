@@ -1,0 +1,462 @@
+// The checkers: what must hold of the engine, evaluated continuously (at every acknowledgement,
+// read, promotion, crash and delivery) and at quiet moments and quiescence. Each violation names
+// its checker; the names are stable (regression tests and reports use them):
+//
+//   read                a read through the Primary's export returned data the model forbids
+//                       (stale, zeros where data was acknowledged, garbage, another sector's)
+//   claim-up-to-date    protocol C: when a write is acknowledged, every node the Primary reports
+//                       as UpToDate (a connected peer whose peerDiskState is UpToDate), and the
+//                       Primary itself if diskful, holds it
+//   promotion-data      a node promoted without --force (by the cluster manager, on the agent's
+//                       score) does not hold every acknowledged write the rules require (below)
+//   two-primaries       a write was acknowledged, or a promotion succeeded, while another running
+//                       node of the same side was Primary (only an operator's forced takeover of a
+//                       cut-off node makes two sides, and then the split must be detected)
+//   durable-write-lost  a power loss removed the last copy of a write acknowledged as durable
+//                       (FUA, or completed before a flush that completed)
+//   bits-in-sync        at a quiet moment, two diskful nodes whose generations would let a
+//                       handshake do a bitmap resync (or none) differ in a block that neither's
+//                       bitmap for the other (nor a dirty activity log) marks out of sync
+//   resync-per-reconnect  more than one resync of a volume over one connection (ResyncDone twice)
+//   generation-duplicate  a node's current generation and history hold the same generation twice
+//   convergence         after faults heal and writes stop, some diskful node is not UpToDate and
+//                       Established with every peer within the bound
+//   replicas-differ     at quiescence, two UpToDate replicas are not byte-identical
+//   quiescent-data      at quiescence, an UpToDate replica does not hold the model's data
+//   false-split-brain   a split brain was reported although no operator forced a second Primary
+//   split-brain-undetected  both sides of a forced split acknowledged writes, and the nodes
+//                       connected and replicated again without a split brain being reported
+//   split-brain-discarded   before the operator chose, one side's acknowledged writes were held
+//                       by none of its nodes any more
+//   engine-assertion / engine-exception / disk-overlap / disk-range: the engine's own assertions
+//                       failed, it threw out of an event, or it broke the BlockDevice contract
+//
+// What "the rules require" of a promoted node (promotion-data), and of every UpToDate node at
+// quiescence, per protocol and fencing:
+//   every acknowledged write, except
+//   * protocol A: writes of the previous Primary that never reached the promoted node (they sat
+//     in the send buffer: DRBD's "the most recent updates may be lost"; the data stays a prefix);
+//   * fencing = resource-only: writes acknowledged while the Primary had no link to the promoted
+//     node and no fence constraint forbade promoting it yet (the window resource-only leaves open;
+//     resource-and-stonith closes it by freezing I/O, and quorum by refusing it);
+//   * writes whose every usable physical copy vanished in power losses before being made
+//     durable (a volatile write cache loses unflushed writes: block-device semantics; a copy on an
+//     Inconsistent disk does not count, the next resync overwrites it);
+//   * protocol A: the unflushed writes a Primary acknowledged, once it lost power (they were
+//     acknowledged from its volatile cache and send buffer; the peers may or may not have them).
+// A write acknowledged durable (FUA, or before a completed flush of its volume) is never excused.
+// Protocol B: a write acknowledged on receipt reaches the peer's disk unless the peer crashes, so
+// B is held to C's rule at promotions and to byte-identity at quiescence; at acknowledgement
+// only C's peers are checked.
+import { UUID_JUST_CREATED, decideSync, type GenerationView } from '../../engine/sync-decision.js';
+import { NO_NODE } from '../../meta/layout.js';
+import { VolumeMetadata } from '../../meta/volume-metadata.js';
+import type { WireMessage } from '../../wire/messages.js';
+import { SECTOR, sectorContent, type SectorContent } from './content.js';
+import { BLOCK, ZERO, type SimDisk } from './disk.js';
+import { forSectors, type DataModel, type WriteRecord } from './model.js';
+import type { CrashKind, SimNode } from './node.js';
+import type { EngineEvent } from './platform.js';
+import type { SimWorld } from './world.js';
+
+export interface Violation {
+  checker: string;
+  message: string;
+  time: number;
+}
+
+interface AckContext {
+  /** diskful nodes without a link from the acknowledging node and not yet fenced (resource-only) */
+  unprotectedFor: Set<string>;
+}
+
+const MAX_REPORTED = 4;
+
+export class Checkers {
+  private readonly ackContext = new Map<number, AckContext>();
+  /** write id → nodes some frame of it was delivered to */
+  private readonly deliveredTo = new Map<number, Set<string>>();
+  private readonly resyncDone = new Map<string, number>();
+  readonly splitBrains: Array<{ node: string; peer: string; time: number }> = [];
+  private readonly reportedDuplicates = new Set<string>();
+  /** nodes already reported for a split brain no operator caused */
+  readonly falseSplitsReported = new Set<string>();
+  /** acknowledged writes per side since the sides forked */
+  readonly sideWrites = new Map<string, number>();
+
+  constructor(private readonly w: SimWorld) {}
+
+  // ---- continuous -----------------------------------------------------------------------------
+
+  writeAcked(rec: WriteRecord, nodeName: string): void {
+    const w = this.w;
+    const node = w.node(nodeName);
+    const side = w.sideOf.get(nodeName)!;
+    this.sideWrites.set(side, (this.sideWrites.get(side) ?? 0) + 1);
+    this.checkSinglePrimary(node, `write ${rec.id} acknowledged`);
+    if (w.config.fencing === 'resource-only') {
+      const unprotectedFor = new Set<string>();
+      for (const other of w.nodes) {
+        if (other === node || !other.diskful) continue;
+        if (!w.network.hasLink(node.id, other.id) && w.cib.allows(other.name)) unprotectedFor.add(other.name);
+      }
+      if (unprotectedFor.size > 0) this.ackContext.set(rec.id, { unprotectedFor });
+    }
+    if (w.config.protocol === 'C' && rec.kind !== 'trim') this.checkClaims(node, rec);
+  }
+
+  readChecked(node: string, volume: number, offset: number, problems: string[]): void {
+    if (problems.length > 0) this.w.violation('read', `${node} volume ${volume} read at ${offset}: ${problems.join('; ')}`);
+  }
+
+  /** A node became Primary (an operator's --force, or the cluster manager on the agent's score). */
+  promoted(node: SimNode, forced: boolean): void {
+    const w = this.w;
+    this.checkSinglePrimary(node, 'promotion');
+    const model = w.modelOf(node.name);
+    if (forced) {
+      w.forcedPromotions++;
+      if (node.diskful) this.adoptNodeData(node, model);
+      return;
+    }
+    if (!node.diskful) {
+      w.client.sweep(node.name); // a diskless Primary reads through its peers: check what it reads
+      return;
+    }
+    this.applyExcuses(node, model);
+    for (let v = 0; v < model.volumes.length; v++) {
+      const problems = this.compareWithModel(node.disk(v)!, v, model);
+      if (problems.length > 0) {
+        w.violation('promotion-data', `${node.name} was promoted (${w.config.protocol}, fencing ${w.config.fencing}) without volume ${v}'s acknowledged data: ${problems.join('; ')}`);
+      }
+    }
+  }
+
+  /** A node died; a power loss may have removed the last copy of volatile writes. */
+  crashed(node: SimNode, how: CrashKind, lost: Map<number, Map<number, Buffer>>): void {
+    if (how !== 'power') return;
+    const w = this.w;
+    if (w.config.protocol === 'A') this.excuseVolatileWritesOf(node);
+    let reported = false;
+    for (const [v, blocks] of lost) {
+      const model = w.modelOf(node.name);
+      for (const [block, before] of blocks) {
+        for (let i = 0; i < BLOCK / SECTOR; i++) {
+          const s = block * (BLOCK / SECTOR) + i;
+          if (model.check(v, s, sectorContent(before, i * SECTOR, s)) !== null) continue; // held nothing needed
+          if (model.check(v, s, this.contentAt(node.disk(v)!, s)) === null) continue; // still holds it
+          if (this.someoneHolds(v, s, model)) continue;
+          const vm = model.volumes[v];
+          if (vm.durable[s] >= vm.floor[s] && vm.floor[s] !== 0 && !reported) {
+            reported = true;
+            w.violation('durable-write-lost', `${node.name} lost power and with it the last copy of write ${vm.floor[s]} (${model.describe(vm.floor[s])}) at sector ${s} of volume ${v}, acknowledged as durable`);
+          }
+          model.lowerFloor(v, s, vm.durable[s]);
+        }
+      }
+    }
+  }
+
+  engineEvent(node: SimNode, event: EngineEvent): void {
+    // the engine's crash policy: a violated invariant stops the resource on that node
+    if (event.kind === 'failed') this.w.violation('engine-assertion', `${node.name}: ${String(event.reason)}`);
+    if (event.kind === 'split-brain') {
+      const peer = String(event.peer ?? '?');
+      this.splitBrains.push({ node: node.name, peer, time: this.w.now() });
+    }
+    this.checkGenerations(node); // after any change an engine reports (a retired bitmap id has no event of its own)
+  }
+
+  /** A message reached an engine (network observer). */
+  delivered(from: number, to: number, msg: WireMessage, _stream: string, linkId: string): void {
+    const target = this.w.nodeById(to);
+    if (!target) return;
+    if (msg.type === 'Write' && msg.data.length >= SECTOR) {
+      const c = sectorContent(msg.data, 0, msg.offset / SECTOR);
+      if (c.kind === 'data') {
+        let set = this.deliveredTo.get(c.id);
+        if (!set) this.deliveredTo.set(c.id, (set = new Set()));
+        set.add(target.name);
+      }
+    }
+    if (msg.type === 'ResyncDone') {
+      const key = `${linkId}:${from}>${to}:v${msg.volume}`;
+      const n = (this.resyncDone.get(key) ?? 0) + 1;
+      this.resyncDone.set(key, n);
+      if (n === 2) {
+        this.w.violation('resync-per-reconnect', `volume ${msg.volume} was resynced twice from node ${from} to node ${to} over one connection (${linkId})`);
+      }
+    }
+  }
+
+  /**
+   * An operator acted on a node (invalidate, attach, connect): a resync it asks for is not a
+   * second resync of the same reconnect.
+   */
+  operatorActed(node: SimNode): void {
+    for (const key of [...this.resyncDone.keys()]) {
+      const [, dir] = key.split(':');
+      const [from, to] = dir.split('>').map(Number);
+      if (from === node.id || to === node.id) this.resyncDone.delete(key);
+    }
+  }
+
+  // ---- quiet moments --------------------------------------------------------------------------
+
+  /** Nothing in flight anywhere: every pair's bitmaps must account for every difference. */
+  quietMoment(): void {
+    const diskful = this.w.nodes.filter((n) => n.diskful);
+    for (let i = 0; i < diskful.length; i++) {
+      for (let j = i + 1; j < diskful.length; j++) this.checkPairBits(diskful[i], diskful[j]);
+    }
+    for (const n of this.w.nodes) this.checkGenerations(n);
+  }
+
+  // ---- quiescence -----------------------------------------------------------------------------
+
+  /** After convergence: UpToDate replicas identical, holding the model's data; resync counts. */
+  quiescent(): void {
+    const w = this.w;
+    const diskful = w.nodes.filter((n) => n.diskful);
+    const volumes = w.config.nodes[0].volumes.length;
+    for (let v = 0; v < volumes; v++) {
+      const upToDate = diskful.filter((n) => n.status()?.volumes[v]?.diskState === 'UpToDate');
+      for (const n of upToDate.slice(1)) {
+        const diff = firstDifference(upToDate[0].disk(v)!, n.disk(v)!);
+        if (diff !== null) w.violation('replicas-differ', `volume ${v}: UpToDate replicas ${upToDate[0].name} and ${n.name} differ, first at byte ${diff * BLOCK}`);
+      }
+      for (const n of upToDate) {
+        const problems = this.compareWithModel(n.disk(v)!, v, w.modelOf(n.name));
+        if (problems.length > 0) w.violation('quiescent-data', `${n.name} is UpToDate but volume ${v} does not hold the acknowledged data: ${problems.join('; ')}`);
+      }
+    }
+    for (const n of w.nodes) this.checkGenerations(n);
+  }
+
+  // ---- the pieces -----------------------------------------------------------------------------
+
+  private checkSinglePrimary(node: SimNode, what: string): void {
+    const side = this.w.sideOf.get(node.name);
+    for (const other of this.w.nodes) {
+      if (other === node || this.w.sideOf.get(other.name) !== side) continue;
+      if (other.status()?.role === 'Primary') this.w.violation('two-primaries', `${what} on ${node.name} while ${other.name} is Primary too`);
+    }
+  }
+
+  /** Protocol C: the Primary's claims that peers are UpToDate, checked against their disks. */
+  private checkClaims(node: SimNode, rec: WriteRecord): void {
+    const status = node.status();
+    if (!status) return;
+    const model = this.w.modelOf(node.name);
+    const claimed: SimNode[] = [];
+    if (node.diskful && status.volumes[rec.volume]?.diskState === 'UpToDate') claimed.push(node);
+    for (const c of status.connections) {
+      if (c.connectionState !== 'Connected' || c.volumes.find((v) => v.volume === rec.volume)?.peerDiskState !== 'UpToDate') continue;
+      // a peer that died meanwhile lost its volatile cache legitimately; the Primary cannot know yet
+      const peer = this.w.node(c.peer);
+      if (peer?.diskful && peer.running) claimed.push(peer);
+    }
+    for (const holder of claimed) {
+      const disk = holder.disk(rec.volume)!;
+      let problem: string | null = null;
+      let at = -1;
+      forSectors(rec, (s) => {
+        if (problem !== null) return;
+        problem = model.check(rec.volume, s, this.contentAt(disk, s));
+        at = s;
+      });
+      if (problem !== null) {
+        this.w.violation('claim-up-to-date', `write ${rec.id} (${model.describe(rec.id)}) was acknowledged by ${node.name} under protocol C while it reports `
+          + `${holder === node ? 'itself' : holder.name} UpToDate, but ${holder.name} holds at sector ${at}: ${problem}`);
+      }
+    }
+  }
+
+  /** The losses the configuration allows at a failover, accepted as the new floor (see the top). */
+  private applyExcuses(node: SimNode, model: DataModel): void {
+    const w = this.w;
+    for (const rec of model.writes.values()) {
+      if (rec.state !== 'acked' || rec.kind === 'trim' || rec.node === node.name) continue;
+      const notReceived = w.config.protocol === 'A' && !(this.deliveredTo.get(rec.id)?.has(node.name) ?? false);
+      const unfenced = this.ackContext.get(rec.id)?.unprotectedFor.has(node.name) ?? false;
+      if (!notReceived && !unfenced) continue;
+      const vm = model.volumes[rec.volume];
+      const disk = node.disk(rec.volume)!;
+      forSectors(rec, (s) => {
+        if (vm.floor[s] !== rec.id) return;
+        const c = this.contentAt(disk, s);
+        if (c.kind === 'data') model.lowerFloor(rec.volume, s, c.id);
+        else if (c.kind === 'zero') model.lowerFloor(rec.volume, s, vm.zeroSince[s]);
+      });
+    }
+  }
+
+  /**
+   * Protocol A: a write is acknowledged once on the Primary's (volatile) disk and in its send
+   * buffer. When that Primary loses power, its unflushed acknowledged writes may be gone: the
+   * peers may or may not have them, and the crashed Primary's AL extents are resynced to them.
+   */
+  private excuseVolatileWritesOf(node: SimNode): void {
+    const model = this.w.modelOf(node.name);
+    for (const rec of model.volatile) {
+      if (rec.node !== node.name || rec.kind === 'trim') continue;
+      const vm = model.volumes[rec.volume];
+      forSectors(rec, (s) => { if (vm.floor[s] === rec.id) model.lowerFloor(rec.volume, s, vm.durable[s]); });
+    }
+  }
+
+  /** An operator said this node's data is the truth (primary --force): the model follows it. */
+  private adoptNodeData(node: SimNode, model: DataModel): void {
+    for (let v = 0; v < model.volumes.length; v++) {
+      const disk = node.disk(v)!;
+      const vm = model.volumes[v];
+      for (let s = 0; s < vm.floor.length; s++) {
+        const c = this.contentAt(disk, s);
+        if (model.check(v, s, c) === null) continue;
+        if (c.kind === 'data') model.lowerFloor(v, s, c.id);
+        else if (c.kind === 'zero') model.lowerFloor(v, s, vm.zeroSince[s]);
+      }
+    }
+  }
+
+  /**
+   * Does a node whose data the cluster can still use hold an acceptable copy of sector s? An
+   * Inconsistent disk does not count: its blocks are overwritten by the next resync, by design.
+   */
+  private someoneHolds(v: number, s: number, model: DataModel): boolean {
+    for (const n of this.w.nodes) {
+      const disk = n.disk(v);
+      if (!disk || !this.usable(n, v)) continue;
+      if (model.check(v, s, this.contentAt(disk, s)) === null) return true;
+    }
+    return false;
+  }
+
+  private usable(node: SimNode, v: number): boolean {
+    const status = node.status();
+    if (status) return !['Inconsistent', 'Failed', 'Diskless', 'Attaching'].includes(status.volumes[v]?.diskState ?? 'Diskless');
+    return metaView(node, v)?.consistent ?? false;
+  }
+
+  /** Up to MAX_REPORTED sectors of the disk the model does not allow (whole volume). */
+  compareWithModel(disk: SimDisk, v: number, model: DataModel): string[] {
+    const problems: string[] = [];
+    const vm = model.volumes[v];
+    const perBlock = BLOCK / SECTOR;
+    for (let block = 0; block * perBlock < vm.floor.length && problems.length < MAX_REPORTED; block++) {
+      const content = disk.block(block);
+      for (let i = 0; i < perBlock; i++) {
+        const s = block * perBlock + i;
+        // unwritten space is zeros: only sectors with something acknowledged need a look
+        if (vm.floor[s] === 0 && content === ZERO) continue;
+        const why = model.check(v, s, sectorContent(content, i * SECTOR, s));
+        if (why) { problems.push(`sector ${s} (byte ${s * SECTOR}): ${why}`); break; }
+      }
+    }
+    return problems;
+  }
+
+  private contentAt(disk: SimDisk, s: number): SectorContent {
+    const block = Math.floor((s * SECTOR) / BLOCK);
+    return sectorContent(disk.block(block), s * SECTOR - block * BLOCK, s);
+  }
+
+  /**
+   * Two diskful nodes, nothing in flight: where would a handshake between them resync? Where the
+   * generations allow a bitmap resync (or none), every block outside both bitmaps (and outside a
+   * crashed node's activity log) must be equal.
+   */
+  private checkPairBits(a: SimNode, b: SimNode): void {
+    const volumes = this.w.config.nodes[0].volumes.length;
+    for (let v = 0; v < volumes; v++) {
+      const ma = metaView(a, v);
+      const mb = metaView(b, v);
+      if (!ma || !mb || !ma.consistent || !mb.consistent) continue;
+      const d = decideSync(ma.view(b.id), mb.view(a.id), a.id < b.id);
+      if (d.kind === 'split-brain' || d.kind === 'unrelated' || ((d.kind === 'source' || d.kind === 'target') && d.full)) continue;
+      const marked = new Set<number>([...ma.marked(b.id), ...mb.marked(a.id)]);
+      const da = a.disk(v)!;
+      const db = b.disk(v)!;
+      const blocks = new Set([...da.writtenBlocks(), ...db.writtenBlocks()]);
+      for (const block of [...blocks].sort((x, y) => x - y)) {
+        if (marked.has(block) || da.block(block).equals(db.block(block))) continue;
+        this.w.violation('bits-in-sync', `volume ${v}: ${a.name} and ${b.name} differ at byte ${block * BLOCK}, but neither's bitmap for the other marks it `
+          + `(handshake would decide ${d.kind}: ${d.rule}; ${a.name} ${ma.describe()}, ${b.name} ${mb.describe()})`);
+        return;
+      }
+    }
+  }
+
+  private checkGenerations(node: SimNode): void {
+    const inc = node.incarnation;
+    if (!inc) return;
+    for (const [v, meta] of inc.metadata) {
+      const sb = meta.superblock;
+      const ids = [sb.currentGeneration, ...sb.history].filter((g) => g !== 0n).map((g) => g & ~1n);
+      const seen = new Set<bigint>();
+      for (const g of ids) {
+        if (seen.has(g)) {
+          const key = `${node.name}:${v}:${g}`;
+          if (this.reportedDuplicates.has(key)) return;
+          this.reportedDuplicates.add(key);
+          this.w.violation('generation-duplicate', `${node.name} volume ${v}: generation ${g.toString(16)} appears twice in current + history `
+            + `[${[sb.currentGeneration, ...sb.history].filter((x) => x !== 0n).map((x) => x.toString(16)).join(', ')}]`);
+          return;
+        }
+        seen.add(g);
+      }
+    }
+  }
+}
+
+/** A node's metadata as a handshake would see it: live (its incarnation's) or as left on the medium. */
+function metaView(node: SimNode, v: number) {
+  let meta = node.incarnation?.metadata.get(v);
+  let afterCrash = false;
+  if (!meta) {
+    const medium = node.metaMedium(v);
+    if (!medium) return null;
+    meta = VolumeMetadata.open(medium.open(() => true), { readOnly: true });
+    afterCrash = meta.recovery.crashed;
+  }
+  const m = meta;
+  const sb = m.superblock;
+  const flag = (name: 'CONSISTENT' | 'PRIMARY_IND' | 'CRASHED_PRIMARY'): boolean => m.hasDeviceFlag(name);
+  const slotOf = (peer: number): number => sb.peers.findIndex((p) => p.nodeId === peer && p.nodeId !== NO_NODE);
+  const dirtyExtents = afterCrash ? m.recovery.extents : [];
+  return {
+    consistent: flag('CONSISTENT'),
+    view(peer: number): GenerationView {
+      const slot = slotOf(peer);
+      return {
+        current: sb.currentGeneration === 0n ? UUID_JUST_CREATED : sb.currentGeneration,
+        bitmapForPeer: slot >= 0 ? sb.peers[slot].bitmapGeneration : 0n,
+        history: sb.history.filter((h) => h !== 0n),
+        crashedPrimary: flag('CRASHED_PRIMARY') || (afterCrash && flag('PRIMARY_IND')),
+      };
+    },
+    /** 4 KiB blocks marked out of sync for the peer, plus a crashed node's activity-log extents */
+    marked(peer: number): number[] {
+      const out: number[] = [];
+      const slot = slotOf(peer);
+      if (slot >= 0) for (const [first, end] of m.bitmap.runs(slot)) for (let b = first; b < end; b++) out.push(b);
+      const perExtent = (4 * 1024 * 1024) / BLOCK;
+      for (const e of dirtyExtents) for (let b = e * perExtent; b < (e + 1) * perExtent; b++) out.push(b);
+      return out;
+    },
+    describe(): string {
+      return `current ${sb.currentGeneration.toString(16)} history [${sb.history.filter((h) => h !== 0n).map((h) => h.toString(16)).join(',')}]`
+        + ` bitmap gens [${sb.peers.filter((p) => p.nodeId !== NO_NODE).map((p) => `${p.nodeId}:${p.bitmapGeneration.toString(16)}`).join(',')}]`;
+    },
+  };
+}
+
+/** The first 4 KiB block where two disks differ (null: identical). */
+function firstDifference(a: SimDisk, b: SimDisk): number | null {
+  const blocks = [...new Set([...a.writtenBlocks(), ...b.writtenBlocks()])].sort((x, y) => x - y);
+  for (const block of blocks) if (!a.block(block).equals(b.block(block))) return block;
+  return null;
+}
+
+
+export type { DataModel };

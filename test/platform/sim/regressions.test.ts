@@ -1,0 +1,130 @@
+// Every seed that ever found a bug in the engine, replayed with the real engine: the scenario the
+// shrinker left (stored as JSON in regressions/, so later changes to the workload generator do
+// not change what these replay) with the seed's own randomness for the simulated world. Each
+// entry says what it found. A fixed entry must pass every checker. An open one (the finding it
+// waits for is named) must still fail the checker that found it: when a fix lands, this test says
+// so, and the entry is turned into a fixed one (open: null) in the same commit as the fix.
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import { Resource } from '../../../src/engine/resource.js';
+import { runSeed } from '../../../src/platform/sim/runner.js';
+import type { Scenario } from '../../../src/platform/sim/workload.js';
+
+interface Regression {
+  /** regressions/<file>.json: the scenario as played (--save) */
+  file: string;
+  seed: number;
+  /** the checker that failed */
+  checker: string;
+  /** what it found */
+  found: string;
+  /** null once fixed; otherwise which finding it waits for */
+  open: string | null;
+  /** another open finding masks this one: the entry runs and reports, and asserts nothing yet */
+  blockedBy?: string;
+}
+
+export const REGRESSIONS: Regression[] = [
+  {
+    file: 'seed-21-generation-duplicate', seed: 21, open: null, checker: 'generation-duplicate',
+    found: 'generation-duplicate: a crashed Primary restarts, its (empty) resync as SyncSource retires a bitmap generation equal to its current one into its own history',
+  },
+  {
+    file: 'seed-12-second-full-resync', seed: 12, open: null, checker: 'convergence',
+    found: 'convergence (after the F2 fix): primary --force on a new cluster leaves every peer Established/Inconsistent and never starts the initial sync',
+  },
+  {
+    file: 'seed-12-second-full-resync', seed: 12, open: null, checker: 'resync-per-reconnect',
+    found: 'resync-per-reconnect: the initial sync of a 2-volume resource starts a second full resync of a volume when the target\'s State crosses the ResyncDone',
+  },
+  {
+    file: 'seed-1-false-split-brain', seed: 1, open: null, checker: 'false-split-brain',
+    found: 'false-split-brain: a node cut off from the old Primary adopts the new Primary\'s generation and is later taken for a split brain with the old Primary',
+  },
+  {
+    file: 'seed-14-invalidate-generation-duplicate', seed: 14, open: null, checker: 'generation-duplicate',
+    found: 'generation-duplicate: tandem invalidate on the Secondary; the Primary\'s resync to it retires a bitmap generation equal to its current one into its own history',
+  },
+  {
+    file: 'seed-24-stale-fence-constraint', seed: 24, open: null, checker: 'promotion-data',
+    found: 'promotion-data: a fence-peer answer after the peer is back leaves tandem-fence-r0 in place; the UpToDate survivor cannot be promoted, the node that lost power is',
+  },
+  {
+    file: 'seed-17-crashed-primary-overwrites-acked-write', seed: 17, open: null, checker: 'promotion-data',
+    found: 'promotion-data: after the Primary\'s power loss, the crashed-Primary rule resyncs its AL extent over the peer\'s copy of a write acknowledged under protocol C',
+  },
+  {
+    file: 'seed-32-power-lost-node-promoted', seed: 32, open: null, checker: 'promotion-data',
+    found: 'promotion-data: a node back from a power loss says UpToDate and wins the promotion over the survivor that holds the acknowledged write',
+  },
+  {
+    file: 'seed-33-oversized-frame', seed: 33, open: 'F18', checker: 'convergence',
+    found: 'engine-assertion (F9, fixed in df819ff): a diskless Primary reads 1.19 MB through its peer; the peer answered with one ReadReply over the 1 MiB frame limit and stopped. Since: convergence (F18), the Primary re-attaching its disk is SyncTarget of a peer that keeps the resync paused',
+  },
+  {
+    file: 'seed-2005-negack-claim', seed: 2005, open: null, checker: 'claim-up-to-date',
+    found: 'claim-up-to-date: the peer NegAcks a write (its disk is full); the Primary acknowledges the client and still reports the peer UpToDate until its State arrives',
+  },
+  {
+    file: 'seed-4021-two-resync-sources', seed: 4021, open: null, checker: 'replicas-differ',
+    found: 'replicas-differ: a node takes resync data for one volume from the Primary and from a peer that is itself behind, at once; the stale blocks stay and all three call themselves UpToDate',
+  },
+  {
+    file: 'seed-4023-resync-twice-three-nodes', seed: 4023, open: null, checker: 'resync-per-reconnect',
+    found: 'resync-per-reconnect: with three diskful nodes after a Primary crash, a node is SyncTarget of two peers in overlapping periods, and one of them resyncs it twice over one connection',
+  },
+  {
+    file: 'seed-4003-primary-reattach', seed: 4003, open: 'F18', checker: 'convergence',
+    found: 'convergence (F14, the refusal fixed in df819ff; F18 since): the Primary\'s disk fails on a read and is detached; re-attached, it is SyncTarget of a peer that keeps the resync paused (PausedSyncS: "the Primary resyncs it")',
+  },
+  {
+    file: 'seed-4044-frozen-after-failed-fencing', seed: 4044, open: null, checker: 'convergence',
+    found: 'convergence: fence-peer fails (no cluster quorum) under resource-and-stonith; writes stay frozen after the lost peers are back and resynced',
+  },
+  {
+    file: 'seed-4015-reattach-diskless-peers-off', seed: 4015, open: null, checker: 'convergence',
+    found: 'convergence: after detach and attach, a node\'s connections to the diskless peers stay Off',
+  },
+  {
+    file: 'seed-4042-detach-without-flush', seed: 4042, open: null, checker: 'bits-in-sync',
+    found: 'bits-in-sync: detach closes the metadata clean without flushing the data disk; a power loss then drops blocks that no bit marks, and the replicas differ silently',
+  },
+  {
+    file: 'seed-4008-promoted-without-fencing-absent-peers', seed: 4008, open: null, checker: 'promotion-data',
+    found: 'promotion-data: a node promoted while its peers are down does not fence them; after it dies, a node with older data is promoted (no constraint bars it)',
+  },
+  {
+    file: 'seed-6016-resync-source-livelock', seed: 6016, open: null, checker: 'convergence',
+    found: 'convergence: a SyncTarget that believes it is still resyncing from another node refuses the Primary\'s resync data, closes the link, and the Primary reconnects and starts a new generation, forever',
+  },
+  {
+    file: 'seed-6003-stale-read-after-own-disk-failed', seed: 6003, open: 'F21', checker: 'read',
+    found: 'read: the Primary\'s disks fail and it goes on diskless, reading through a peer that missed its writes; reads return stale zeros',
+  },
+  {
+    file: 'seed-6000-frozen-writes-after-demotion', seed: 6000, open: 'F23', checker: 'convergence',
+    found: 'convergence: an operator\'s takeover freezes writes (fence-peer refuses: the old Primary is Promoted); after the split is resolved and the node demoted, its frozen writes never complete and it stays suspended as a Secondary',
+  },
+  {
+    file: 'seed-13-detach-with-io-in-flight', seed: 13, open: null, checker: 'engine-assertion',
+    found: 'engine-assertion: a disk fails (EIO) while a resync is in flight; a late ResyncAck finds the volume detached (null metadata) and the resource stops',
+  },
+];
+
+const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
+
+for (const r of REGRESSIONS) {
+  t.test(`seed ${r.seed}${r.open ? ` (open: ${r.open}${r.blockedBy ? `, behind ${r.blockedBy}` : ''})` : ''}: ${r.found}`, async (t) => {
+    const scenario = JSON.parse(readFileSync(new URL(`./regressions/${r.file}.json`, import.meta.url), 'utf8')) as Scenario;
+    const result = await runSeed({ seed: r.seed, scenario, factory: engine });
+    const fired = result.violations.map((v) => `${v.checker}: ${v.message}`);
+    if (r.blockedBy) {
+      t.pass(`blocked by ${r.blockedBy}, not asserted yet; fired: ${fired.join(' / ') || 'nothing'}`);
+    } else if (r.open) {
+      t.ok(result.violations.some((v) => v.checker === r.checker),
+        `${r.checker} still fires (when a fix makes this fail, set open: null in regressions.test.ts); fired: ${fired.join(' / ') || 'nothing'}`);
+    } else {
+      t.same(fired, [], 'no checker fires');
+    }
+  });
+}
