@@ -1,9 +1,11 @@
 // The trailers that protect frames once a connection is authenticated (layout: codec.ts).
 //
-//   payload checksum  data-integrity-alg = crc32c: CRC32C of the payload of every frame that
-//                     carries bulk data (codec DATA_MESSAGES: Write, ResyncData, ReadReply,
-//                     BitmapChunk). The payload includes the fields, so a bad offset is caught
-//                     as well as bad data. A mismatch is a protocol error: the frame is never
+//   payload checksum  data-integrity-alg = crc32c: CRC32C of the header's first 16 bytes and
+//                     the payload of every frame that carries bulk data (codec DATA_MESSAGES:
+//                     Write, ResyncData, ReadReply, BitmapChunk). The payload includes the
+//                     fields, so a bad offset is caught as well as bad data; the header part
+//                     (type, flags, length) so that a header altered into another type cannot
+//                     borrow a genuine payload and its checksum. A mismatch is a protocol error: the frame is never
 //                     delivered, the connection drops, and the sender's unacknowledged writes
 //                     are resynced.
 //   MAC               transport-security = integrity: HMAC-SHA256, cut to 16 bytes, keyed per
@@ -51,6 +53,9 @@ abstract class FrameSeal {
   }
 }
 
+/** The header bytes a payload checksum covers: all but its own CRC (which the reader checks first). */
+const HEADER_CHECKED_BYTES = 16;
+
 /** The sending side: trailers for each frame, in the order the frames are sent. */
 export class FrameSealer extends FrameSeal {
   /**
@@ -62,7 +67,8 @@ export class FrameSealer extends FrameSeal {
     const out = Buffer.allocUnsafe(trailerBytes(flags));
     let at = 0;
     if (flags & FRAME_FLAG.payloadChecksum) {
-      let crc = crc32c(buffers[0].subarray(HEADER_BYTES));
+      let crc = crc32c(buffers[0].subarray(0, HEADER_CHECKED_BYTES));
+      crc = crc32c(buffers[0].subarray(HEADER_BYTES), crc);
       for (let i = 1; i < buffers.length; i++) crc = crc32c(buffers[i], crc);
       at = out.writeUInt32BE(crc, 0);
     }
@@ -89,7 +95,7 @@ export class FrameOpener extends FrameSeal {
     }
     if (checksumBytes > 0) {
       const sent = trailer.readUInt32BE(0);
-      const crc = crc32c(payload);
+      const crc = crc32c(payload, crc32c(header.subarray(0, HEADER_CHECKED_BYTES)));
       if (crc !== sent) {
         const where = flags & FRAME_FLAG.mac ? 'the sender checksummed other data than it sent (its MAC is good)' : 'the frame was altered on the way or in the sender';
         throw protocolError(`${name}: payload checksum mismatch (crc32c 0x${crc.toString(16)}, the sender computed 0x${sent.toString(16)}): ${where}; it is dropped unapplied`, { name, crc, sent });
