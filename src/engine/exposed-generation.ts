@@ -32,17 +32,41 @@ export function rotateExposedGeneration(resource: Resource, volume: Volume, fres
 }
 
 /**
+ * What a Primary's own disk held when it stopped serving (failed, detached): its generation, and
+ * the peers that held all of it then (connected, UpToDate, same generation, no blocks out of sync).
+ */
+export interface OwnData {
+  generation: bigint;
+  peersWithIt: ReadonlySet<number>;
+}
+
+/** Taken before the disk's blocks are marked out of sync for its failure. */
+export function ownData(resource: Resource, volume: Volume): OwnData | null {
+  const meta = volume.meta;
+  if (!meta || !volume.usable) return null;
+  const peersWithIt = new Set<number>();
+  for (const p of resource.peers.values()) {
+    const view = p.volumes.get(volume.index)?.view;
+    if (p.connected && p.peerUpToDate(volume.index) && view && sameGeneration(view.current, meta.current()) && meta.outOfSyncBytes(p.node.id) === 0) peersWithIt.add(p.node.id);
+  }
+  return { generation: meta.current(), peersWithIt };
+}
+
+/**
  * The generation a disk-less node exposes when it becomes Primary (or loses its disk while
  * Primary): the newest among its UpToDate peers (the one no other peer has in its history). If
  * some diskful node is absent or behind (this one included, when its own disk failed), a new
- * generation starts, so the peers that get the writes record what the others miss.
+ * generation starts, so the peers that get the writes record what the others miss. A Primary
+ * whose own disk held the newest data (`own`) goes on only through the peers that held all of it:
+ * a peer in an older generation lacks writes only that disk had, and serves nothing.
  */
-export function exposeGeneration(resource: Resource, volume: Volume, fresh: () => bigint, selfMisses: boolean): void {
-  volume.exposed = chooseExposedGeneration(resource, volume, fresh, selfMisses);
+export function exposeGeneration(resource: Resource, volume: Volume, fresh: () => bigint, selfMisses: boolean, own: OwnData | null = null): void {
+  volume.exposed = own ? [fresh(), own.generation] : chooseExposedGeneration(resource, volume, fresh, selfMisses);
   volume.followers.clear();
   if (volume.exposed.length < 2) return;
   for (const p of resource.peers.values()) {
     const view = p.volumes.get(volume.index)?.view;
+    if (own && !own.peersWithIt.has(p.node.id)) continue;
     if (p.connected && p.peerUpToDate(volume.index) && view && sameGeneration(view.current, volume.exposed[1])) volume.followers.add(p.node.id);
   }
   resource.generationChanged(volume, { generation: volume.exposed[0], previous: volume.exposed[1], reason: 'a Primary without a local disk writes a new generation' });

@@ -23,13 +23,17 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
   }
   peer.peerRole = role;
   const before = [...peer.volumes.values()].map((pv) => pv.replicationState);
+  let diskReturned = false;
   for (const view of views) {
     const pv = peer.volumes.get(view.volume)!;
     const previous = pv.view;
     pv.view = view;
     if (view.diskState === 'UpToDate' || !hasDisk(view.diskState as DiskState)) pv.syncEnding = false;
     pv.peerDiskState = reportedDiskState(pv, view.diskState as DiskState);
-    if (diskCameBack(previous, view, pv)) pv.replicationState = 'Off'; // a peer that attached again: a new handshake
+    if (diskCameBack(previous, view, pv)) { // a peer that attached again: a new handshake, on both sides
+      pv.replicationState = 'Off';
+      diskReturned = true;
+    }
     const volume = r.volume(view.volume);
     if (volume && diskWentAway(previous, view)) r.peerDiskLost(peer, volume);
     handshakeVolume(peer, view.volume, pv);
@@ -44,7 +48,8 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
   // the peer decided from our last State; if its State changed our side, it needs our new one
   // (and a new Primary must learn what this node may hold differently since the old one vanished)
   const changed = [...peer.volumes.values()].some((pv, i) => pv.replicationState !== before[i]);
-  if (changed || (becamePrimary && r.reconcileRanges.size > 0)) peer.sendState();
+  // (and a peer whose disk came back waits for our State to run its side, even if ours is unchanged)
+  if (changed || diskReturned || (becamePrimary && r.reconcileRanges.size > 0)) peer.sendState();
   for (const other of r.peers.values()) {
     if (other === peer || !other.connected) continue;
     for (const [index, opv] of other.volumes) if (opv.replicationState === 'Off' && opv.view) handshakeVolume(other, index, opv);

@@ -11,7 +11,7 @@ import { assert } from '../lib/assert.js';
 import { TandemError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { WireMessage } from '../wire/messages.js';
-import { exposeGeneration, isServer, rotateExposedGeneration } from './exposed-generation.js';
+import { exposeGeneration, isServer, ownData, rotateExposedGeneration } from './exposed-generation.js';
 import { Fencing } from './fencing.js';
 import { handshakeVolume, reevaluatePeers } from './generation-handshake.js';
 import { GENERATION_PRIMARY, sameGeneration } from './sync-decision.js';
@@ -19,7 +19,7 @@ import type { LoggedWrite } from './transfer-log.js';
 import { VolumeMeta } from './metadata.js';
 import { hasDisk, Peer } from './peer.js';
 import { PeerReads } from './peer-reads.js';
-import type { PeerConnectorPort, PeerLinkPort, Platform } from './platform.js';
+import type { BlockDevice, PeerConnectorPort, PeerLinkPort, Platform } from './platform.js';
 import { PrimaryBackend } from './primary-backend.js';
 import { hasQuorum, quorumNeeded } from './quorum.js';
 import type { ResourceStatus, Role } from './states.js';
@@ -277,16 +277,23 @@ export class Resource {
     if (!meta || v.diskState === 'Failed') return; // already detaching
     const errno = (err as { code?: unknown } | null)?.code ?? 'EIO';
     this.log.error('local disk failed: detaching it (on-io-error = detach)', { volume: v.index, errno, error: String(err), range });
+    const own = ownData(this, v); // before its blocks are marked out of sync for every peer
     for (const peer of this.peers.values()) {
       if (!peer.diskful) continue;
       if (range) meta.markOutOfSync(peer.node.id, range.offset, range.length);
       else meta.markAllOutOfSync(peer.node.id);
     }
-    meta.setFlags({ consistent: false, wasUpToDate: false });
+    // The disk is resynced from its peers when attached again, unless it is the only copy of the
+    // newest data (a Primary that wrote while its peers were away): then it stays UpToDate in its
+    // metadata, the Primary's I/O fails until it is back, and it becomes their source again.
+    const onlyCopy = own !== null && own.peersWithIt.size === 0 && [...this.peers.values()].some((p) => p.diskful);
+    if (!onlyCopy) meta.setFlags({ consistent: false, wasUpToDate: false });
+    else this.log.error('the failed disk holds the only copy of the newest data: I/O fails until it is attached again', { volume: v.index });
     v.diskState = 'Failed';
     for (const peer of this.peers.values()) peer.stopResync(v.index);
     this.emit('disk', { volume: v.index, diskState: 'Failed', errno });
-    if (this.role === 'Primary') exposeGeneration(this, v, () => this.freshGeneration(), true);
+    // a Primary that was already writing through its peers (a SyncTarget) keeps its generation
+    if (this.role === 'Primary' && (own || v.exposed.length === 0)) exposeGeneration(this, v, () => this.freshGeneration(), true, own);
     void this.detachVolume(v).then(() => { for (const p of this.peers.values()) p.sendState(); }, (e) => this.fail(e));
     for (const p of this.peers.values()) p.sendState();
   }
@@ -375,8 +382,9 @@ export class Resource {
     }
     for (const v of this.volumes) {
       if (this.role === 'Primary' && v.meta) {
+        const own = ownData(this, v);
         v.meta.setFlags({ consistent: true, wasUpToDate: false }); // the peers go on without it
-        exposeGeneration(this, v, () => this.freshGeneration(), true);
+        exposeGeneration(this, v, () => this.freshGeneration(), true, own);
       }
       await this.detachVolume(v);
     }
@@ -524,7 +532,11 @@ export class Resource {
       }
     }
     this.role = 'Secondary';
-    this.resume(NO_QUORUM); // writes waiting for quorum now fail: this node no longer takes writes
+    // every freeze ends (no quorum, a fencing that did not succeed): the writes waiting in it fail
+    // now (ESHUTDOWN), since this node no longer takes writes; a Secondary is never suspended
+    const frozen = [...this.suspended];
+    if (frozen.length > 0) this.log.warn('demoted while I/O was frozen: the frozen writes fail', { reasons: frozen });
+    for (const reason of frozen) this.resume(reason);
     this.unconfirmed = [];
     for (const v of this.volumes) {
       await v.export?.close();
@@ -640,16 +652,21 @@ export class Resource {
     const meta = volume.meta;
     const disk = volume.disk;
     if (!meta || !disk || pv.replicationState !== 'SyncTarget') return;
+    // a Primary's writes wait from here until the disk serves them (the whole volume is locked)
+    const lock = volume.locks.acquire(0, volume.sizeBytes);
+    const whole = lock instanceof Promise ? await lock : lock;
     volume.beginActivity();
     try {
+      await writeCrossingWrites(volume, disk);
       await disk.flush(); // resynced data is durable before the disk claims UpToDate
     } catch (err) {
       this.localDiskFailed(volume, err, null);
       return;
     } finally {
       volume.endActivity();
+      volume.locks.release(whole);
     }
-    if (volume.meta !== meta || !peer.connected) return;
+    if (volume.meta !== meta || !peer.connected || pv.replicationState !== 'SyncTarget') return;
     meta.adoptAfterResync(current, history, `resync from ${peer.node.name} finished`);
     assert(sameGeneration(meta.current(), current), 'a SyncTarget that finished holds the source\'s generation before it claims UpToDate');
     if (meta.bitmapGeneration(peer.node.id) !== 0n) meta.setBitmapGeneration(peer.node.id, 0n);
@@ -753,3 +770,14 @@ function isBug(err: unknown): boolean {
   return err.code === 'TANDEM_E_INTERNAL';
 }
 
+/**
+ * A Primary resynced as SyncTarget wrote only to its peers until now. A write the source received
+ * after it sent ResyncDone is not in the resynced data: every write not yet settled when
+ * ResyncDone arrived might be one, so all of them are written to the local disk too, in order,
+ * once settled (the resync data before them is older).
+ */
+async function writeCrossingWrites(volume: Volume, disk: BlockDevice): Promise<void> {
+  const crossing = [...volume.writesOffDisk].sort((a, b) => a.seq - b.seq);
+  await Promise.all(crossing.map((w) => w.settled));
+  for (const w of crossing) await (w.data ? disk.write(w.offset, w.data, false) : disk.writeZeroes(w.offset, w.length, false));
+}

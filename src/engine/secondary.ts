@@ -115,7 +115,9 @@ async function flushAll(peer: Peer, id: number): Promise<void> {
 
 async function applyResyncData(peer: Peer, volume: Volume, msg: MessageOf<'ResyncData'>): Promise<void> {
   const r = peer.resource;
-  if (!volume.attached || r.role === 'Primary') return r.protocolError(peer, 'resync data sent to a node that cannot be SyncTarget');
+  // a Primary takes resync data only into a disk it does not serve from (re-attached after a
+  // failure: its writes go to its peers until the resync finishes, finishResyncAsTarget)
+  if (!volume.attached || (r.role === 'Primary' && volume.usable)) return r.protocolError(peer, 'resync data sent to a node that cannot be SyncTarget');
   if (msg.offset + msg.data.length > volume.sizeBytes) return r.protocolError(peer, 'resync data beyond the end of the volume');
   if (r.syncingFromAnother(volume, peer)) {
     // two sources at once (several Secondaries of a diskless Primary): their blocks could cross.

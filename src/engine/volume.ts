@@ -8,6 +8,17 @@ import type { BlockDevice, ExportPort } from './platform.js';
 import { RangeLock } from './range-lock.js';
 import type { DiskState } from './states.js';
 
+/** A Primary's write that went to its peers but not to its own (attached, not yet UpToDate) disk. */
+export interface OffDiskWrite {
+  readonly seq: number;
+  readonly offset: number;
+  readonly length: number;
+  /** null: zeroes */
+  readonly data: Buffer | null;
+  /** every peer has settled it (stored, or its blocks kept out of sync) */
+  readonly settled: Promise<void>;
+}
+
 export class Volume {
   diskState: DiskState = 'Diskless';
   disk: BlockDevice | null = null;
@@ -27,6 +38,12 @@ export class Volume {
   syncSource: number | null = null;
   /** peers that were in the generation a diskless Primary just replaced and follow it (link kept) */
   readonly followers = new Set<number>();
+  /**
+   * Primary with an attached disk it does not serve from (re-attached, resyncing as SyncTarget):
+   * its writes that went to the peers only, until every peer settled them. A resync that ends
+   * while one is on its way may not hold it, so finishResyncAsTarget writes them to the disk.
+   */
+  readonly writesOffDisk = new Set<OffDiskWrite>();
   /** requests using the disk or pinning the AL (a detach waits for them before closing either) */
   private activity = 0;
   private idleWaiters: Array<() => void> = [];

@@ -118,6 +118,7 @@ export class WritePipeline {
     // pair assertion: what enters a transfer log is covered by a pinned AL extent until it settles
     if (a.meta) assert(a.meta.isPinned(c.offset, c.length), 'a write sent to peers is covered by a pinned AL extent');
     const write = new ReplicatedWrite(r, v, c, a, r.config.protocol);
+    if (!a.meta && v.attached) write.trackOffDisk(seq);
     const flags = { fua: c.fua, flush: false };
     for (const peer of a.targets) {
       peer.transfer.add(seq, { volume: v.index, offset: c.offset, length: c.length }, write.peerCallbacks(peer));
@@ -163,6 +164,8 @@ class ReplicatedWrite {
   /** peer acks the client waits for: 0 with protocol A */
   private clientWaits: number;
   private answered = false;
+  /** drops this write from Volume.writesOffDisk once every peer settled it */
+  private offDisk: (() => void) | null = null;
 
   constructor(
     private readonly resource: Resource,
@@ -185,6 +188,19 @@ class ReplicatedWrite {
 
   sent(): void {
     this.maybeAnswer();
+  }
+
+  /** Kept (a copy of its data) until every peer settled it: see Volume.writesOffDisk. */
+  trackOffDisk(seq: number): void {
+    if (this.unsettled === 0) return;
+    const c = this.chunk;
+    let settle!: () => void;
+    const entry = { seq, offset: c.offset, length: c.length, data: c.data ? Buffer.from(c.data) : null, settled: new Promise<void>((resolve) => { settle = resolve; }) };
+    this.volume.writesOffDisk.add(entry);
+    this.offDisk = () => {
+      this.volume.writesOffDisk.delete(entry);
+      settle();
+    };
   }
 
   localDone(err: unknown): void {
@@ -210,6 +226,7 @@ class ReplicatedWrite {
     }
     this.unsettled--;
     assert(this.unsettled >= 0, 'a write settles once per peer');
+    if (this.unsettled === 0) this.offDisk?.();
     if (this.protocol === 'C') this.clientStep();
     this.maybeAnswer();
     this.maybeRelease();

@@ -58,7 +58,7 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data: a node back from a power loss says UpToDate and wins the promotion over the survivor that holds the acknowledged write',
   },
   {
-    file: 'seed-33-oversized-frame', seed: 33, open: 'F18', checker: 'convergence',
+    file: 'seed-33-oversized-frame', seed: 33, open: null, checker: 'convergence',
     found: 'engine-assertion (F9, fixed in df819ff): a diskless Primary reads 1.19 MB through its peer; the peer answered with one ReadReply over the 1 MiB frame limit and stopped. Since: convergence (F18), the Primary re-attaching its disk is SyncTarget of a peer that keeps the resync paused',
   },
   {
@@ -74,7 +74,7 @@ export const REGRESSIONS: Regression[] = [
     found: 'resync-per-reconnect: with three diskful nodes after a Primary crash, a node is SyncTarget of two peers in overlapping periods, and one of them resyncs it twice over one connection',
   },
   {
-    file: 'seed-4003-primary-reattach', seed: 4003, open: 'F18', checker: 'convergence',
+    file: 'seed-4003-primary-reattach', seed: 4003, open: null, checker: 'convergence',
     found: 'convergence (F14, the refusal fixed in df819ff; F18 since): the Primary\'s disk fails on a read and is detached; re-attached, it is SyncTarget of a peer that keeps the resync paused (PausedSyncS: "the Primary resyncs it")',
   },
   {
@@ -98,11 +98,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'convergence: a SyncTarget that believes it is still resyncing from another node refuses the Primary\'s resync data, closes the link, and the Primary reconnects and starts a new generation, forever',
   },
   {
-    file: 'seed-6003-stale-read-after-own-disk-failed', seed: 6003, open: 'F21', checker: 'read',
+    file: 'seed-6003-stale-read-after-own-disk-failed', seed: 6003, open: null, checker: 'read',
     found: 'read: the Primary\'s disks fail and it goes on diskless, reading through a peer that missed its writes; reads return stale zeros',
   },
   {
-    file: 'seed-6000-frozen-writes-after-demotion', seed: 6000, open: 'F23', checker: 'convergence',
+    file: 'seed-6000-frozen-writes-after-demotion', seed: 6000, open: null, checker: 'convergence',
     found: 'convergence: an operator\'s takeover freezes writes (fence-peer refuses: the old Primary is Promoted); after the split is resolved and the node demoted, its frozen writes never complete and it stays suspended as a Secondary',
   },
   {
