@@ -9,7 +9,7 @@
 // data arrives (secondary.ts), so neither side reports them again: one resync per reconnect.
 import type { MessageOf } from '../wire/messages.js';
 import { hasDisk, type Peer, type PeerVolume } from './peer.js';
-import { decideSync, sameGeneration, type SyncDecision } from './sync-decision.js';
+import { decideSync, sameGeneration, UUID_JUST_CREATED, type SyncDecision } from './sync-decision.js';
 import type { DiskState, Role } from './states.js';
 import type { Volume } from './volume.js';
 
@@ -118,12 +118,27 @@ function decide(peer: Peer, volume: Volume, view: VolumeView): SyncDecision {
   );
 }
 
-/** Disk states can override generations: Inconsistent data never serves as a source. */
-function adjustForDiskStates(d: SyncDecision, volume: Volume, view: VolumeView): SyncDecision {
+/** What the handshake does: a sync decision, or wait (no sync, link kept) until either side's data changes. */
+type Decision = SyncDecision | { kind: 'wait'; rule: string };
+
+/**
+ * Disk states can override generations: Inconsistent data never serves as a source. But an
+ * Inconsistent disk whose generation is newer than the peer's (a SyncTarget whose source went
+ * away) is not resynced from that older data either (DRBD: "I shall become SyncSource, but I am
+ * inconsistent"): it waits for a node that holds its generation, or for the administrator.
+ */
+function adjustForDiskStates(d: SyncDecision, volume: Volume, view: VolumeView): Decision {
   const local = volume.diskState;
   const remote = view.diskState;
   if (d.kind === 'split-brain' || d.kind === 'unrelated') return d;
   if (local === 'Inconsistent' && remote === 'Inconsistent') return { kind: 'no-sync', rule: 'both Inconsistent: waiting for a primary --force' };
+  const newer = !sameGeneration(volume.meta!.current(), view.current) && view.current !== UUID_JUST_CREATED && volume.meta!.current() !== UUID_JUST_CREATED;
+  if (local === 'Inconsistent' && d.kind === 'source' && newer) {
+    return { kind: 'wait', rule: `local disk is Inconsistent and its generation is newer than the peer's (${d.rule}): waiting for a node that holds it` };
+  }
+  if (remote === 'Inconsistent' && d.kind === 'target' && newer) {
+    return { kind: 'wait', rule: `the peer's disk is Inconsistent and its generation is newer (${d.rule}): waiting for a node that holds it` };
+  }
   if ((local === 'UpToDate' || local === 'Consistent') && (remote === 'Inconsistent' || remote === 'Outdated') && d.kind !== 'source') {
     return { kind: 'source', full: remote === 'Inconsistent' && d.kind !== 'no-sync', rule: `peer is ${remote}` };
   }
@@ -133,11 +148,16 @@ function adjustForDiskStates(d: SyncDecision, volume: Volume, view: VolumeView):
   return d;
 }
 
-function act(peer: Peer, volume: Volume, pv: PeerVolume, d: SyncDecision): void {
+function act(peer: Peer, volume: Volume, pv: PeerVolume, d: Decision): void {
   const r = peer.resource;
   const meta = volume.meta!;
+  const view = pv.view!;
   r.log.info('handshake', { peer: peer.node.name, volume: volume.index, decision: d.kind, rule: d.rule });
   switch (d.kind) {
+    case 'wait':
+      pv.replicationState = 'Off'; // decided again when either side's State changes
+      if (view.diskState === 'Inconsistent') outdateBehind(peer, volume);
+      return;
     case 'no-sync':
       pv.replicationState = 'Established';
       if (volume.diskState === 'Consistent' && pv.view!.diskState === 'UpToDate' && sameGeneration(meta.current(), pv.view!.current)) {
@@ -179,6 +199,21 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: SyncDecision): void 
         + 'These nodes never shared data, or their metadata was re-created; check which node holds the data to keep before any full sync (tandem md show)');
       return;
   }
+}
+
+/**
+ * A peer holds a newer generation (it is Inconsistent only because its resync was cut short):
+ * this node's data is known to be behind, so it is Outdated, and no longer a candidate for
+ * promotion without --force, until a node with the newer data resyncs it.
+ */
+function outdateBehind(peer: Peer, volume: Volume): void {
+  const r = peer.resource;
+  if (r.role === 'Primary' || (volume.diskState !== 'UpToDate' && volume.diskState !== 'Consistent')) return;
+  volume.meta!.setFlags({ consistent: true, wasUpToDate: false });
+  volume.diskState = 'Outdated';
+  r.log.warn('disk outdated: a peer holds a newer data generation', { peer: peer.node.name, volume: volume.index });
+  r.emit('disk', { volume: volume.index, diskState: 'Outdated', reason: `${peer.node.name} holds a newer data generation` });
+  for (const p of r.peers.values()) if (p !== peer) p.sendState();
 }
 
 function describeGenerations(meta: NonNullable<Volume['meta']>, view: VolumeView, peer: Peer): string {
