@@ -1,6 +1,6 @@
-// Data-path benchmark (DESIGN §8): fio's nbd engine, 4k random writes scattered over a volume far
-// larger than the activity log covers (64 GiB against 1237 × 4 MiB ≈ 4.8 GiB, so ~92 % of writes
-// need an AL update), against nbdkit's file plugin on the same kind of sparse tmpfs file in the
+// Data-path benchmark (its bars and targets: bench/README.md): fio's nbd engine, 4k random
+// writes scattered over a volume far larger than the activity log covers (64 GiB against
+// 1237 × 4 MiB ≈ 4.8 GiB, so ~92 % of writes need an AL update), against nbdkit's file plugin on the same kind of sparse tmpfs file in the
 // same run. Rows: nbdkit QD1/QD32; a StandAlone Primary with PMEM metadata (msync, and again
 // with PMEM_IS_PMEM_FORCE=1: the cache-flush path), block metadata (a file on the real disk) and
 // metadata updates off; two nodes in network namespaces, protocol C,
@@ -525,7 +525,7 @@ function renderReport(opts: Options, m: Measured, bars: Bar[], host: Machine): s
       ...diskRows.map((r) => `| ${r.label} | ${fmt(r.fio.iops)} | ${fmt(r.fio.meanUs, 1)} | ${fmt(r.fio.p99Us, 1)} | ${cpuText(r)} | ` +
         `${r.vsNbdkit === undefined ? '' : fmt(r.vsNbdkit, 2)} | ${r.vsFio === undefined ? '' : fmt(r.vsFio, 2)} |`),
       '']),
-    '| bar (DESIGN §8) | ratio | measured | target | result |',
+    '| bar (bench/README.md) | ratio | measured | target | result |',
     '|---|---|---:|---:|---|',
     ...bars.map((b) => `| ${b.what} | ${b.formula} | ${fmt(b.value, 2)} | ${b.atLeast ? '≥' : '≤'} ${b.target} | ${b.pass ? 'PASS' : 'MISS'} |`),
   ];
