@@ -1,7 +1,7 @@
 // Data-path benchmark (its bars and targets: bench/README.md): fio's nbd engine, 4k random
 // writes scattered over a volume far larger than the activity log covers (64 GiB against
-// 1237 × 4 MiB ≈ 4.8 GiB, so ~92 % of writes need an AL update), against nbdkit's file plugin on the same kind of sparse tmpfs file in the
-// same run. Rows: nbdkit QD1/QD32; a StandAlone Primary with PMEM metadata (msync, and again
+// 1237 × 4 MiB ≈ 4.8 GiB, so ~92 % of writes need an AL update), against nbdkit's file plugin
+// on the same kind of sparse tmpfs file in the same run. Rows: nbdkit QD1/QD32; a StandAlone Primary with PMEM metadata (msync, and again
 // with PMEM_IS_PMEM_FORCE=1: the cache-flush path), block metadata (a file on the real disk) and
 // metadata updates off; two nodes in network namespaces, protocol C,
 // QD1/QD32, plus the TCP RTT between the namespaces; the same two nodes with transport-security
