@@ -1,8 +1,8 @@
 // Crash test: over at least 1,000 seeded crash points (both placements), recovery always finds a
-// valid superblock, and the bitmap covers every write that could have been in flight (DESIGN §3
-// invariants 1–4). Half of the crash images also get a flipped byte in the bitmap (a page or its
-// checksum) or the activity log: recovery must find it where a checksum covers it and still cover
-// every write. TANDEM_CRASH_SEED=<n> replays a run; the seed is printed on failure.
+// valid superblock, and the bitmap covers every write that could have been in flight (M1–M4 in
+// docs/ARCHITECTURE.md §3). Half of the crash images also get a flipped byte in the bitmap (a page
+// or its checksum) or the activity log: recovery must find it where a checksum covers it and still
+// cover every write. TANDEM_CRASH_SEED=<n> replays a run; the seed is printed on failure.
 import t from 'tap';
 import { join } from 'node:path';
 import { rmSync, writeFileSync } from 'node:fs';

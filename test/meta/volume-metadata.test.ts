@@ -1,5 +1,6 @@
-// VolumeMetadata on both placements: round trips, each invariant of DESIGN §3, and the same
-// results from pmem: and block: for the same sequence of operations.
+// VolumeMetadata on both placements: round trips, each metadata invariant (M1–M4,
+// docs/ARCHITECTURE.md §3), and the same results from pmem: and block: for the same sequence of
+// operations.
 import t from 'tap';
 import { join } from 'node:path';
 import { VolumeMetadata } from '../../src/meta/volume-metadata.js';
