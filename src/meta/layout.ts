@@ -50,8 +50,8 @@
  * bit (b & 31) of word (b >> 5) * maxPeers + s. One 4 MiB extent is 128 bytes per slot, and all
  * slots' bits of an extent are one contiguous run of 128 × maxPeers bytes.
  *
- * Ordering rules (M1, M2 in docs/ARCHITECTURE.md §3): an extent's AL entry is persisted before activate() reports it; an
- * idle extent leaves the AL only after its bits are set and persisted for every assigned peer not
+ * Ordering rules (M1, M2 in docs/ARCHITECTURE.md §3): an extent's AL entry is persisted before
+ * activate() reports it; an idle extent leaves the AL only after its bits are set and persisted for every assigned peer not
  * known in sync; AL_CLEAN (set by a clean close, after the same marking of the hot set) means the
  * AL needs no replay, otherwise open sets every AL extent's bits in every slot and starts a new
  * AL epoch. Damage found at open (volume-metadata.ts) is read in the safe direction: a bitmap page
