@@ -112,14 +112,14 @@ function verify(md: VolumeMetadata, m: Model): string[] {
   const problems: string[] = [];
   const slotOf = (peer: number) => md.superblock.peers.findIndex((p) => p.nodeId === peer);
   const fullySet = (peer: number, first: number, end: number) => md.bitmap.countRange(slotOf(peer), first, end) === end - first;
-  // Peer 2 is never known in sync: every activated extent is out of sync with it (invariants 1, 2).
+  // Peer 2 is never known in sync: every activated extent is out of sync with it (invariants M1, M2).
   for (const e of m.activated.get(2)!) if (!fullySet(2, e * BITS_PER_EXTENT, (e + 1) * BITS_PER_EXTENT)) problems.push(`peer 2: extent ${e} not covered`);
-  // Writes in flight at the crash are out of sync with every peer (invariant 1).
+  // Writes in flight at the crash are out of sync with every peer (invariant M1).
   for (const e of m.pinned.keys()) {
     for (const peer of [1, 2]) if (!fullySet(peer, e * BITS_PER_EXTENT, (e + 1) * BITS_PER_EXTENT)) problems.push(`peer ${peer}: in-flight extent ${e} not covered`);
   }
   for (const x of m.ranges) if (!fullySet(x.peer, x.first, x.end)) problems.push(`peer ${x.peer}: set bits ${x.first}..${x.end} lost`);
-  // A generation returned is durable (invariant 3), unless a newer one was being written.
+  // A generation returned is durable (invariant M3), unless a newer one was being written.
   if (md.superblock.currentGeneration !== m.generation && m.inProgress !== 'generation') {
     problems.push(`current generation ${md.superblock.currentGeneration} instead of ${m.generation}`);
   }

@@ -49,7 +49,7 @@ for (const kind of ['pmem', 'block'] as const) {
     t.same(read.copies.map((c) => c.status), ['valid', 'valid']);
   });
 
-  t.test(`${kind}: a torn update of one copy leaves the previous copy in use (invariant 4)`, async (t) => {
+  t.test(`${kind}: a torn update of one copy leaves the previous copy in use (invariant M4)`, async (t) => {
     const s = store(t, kind);
     const copy = writeSuperblock(s, sample(1), undefined);
     writeSuperblock(s, { ...sample(2), nodeId: 7 }, copy);
