@@ -1,18 +1,18 @@
-// Data-path benchmark (DESIGN §8): fio's nbd engine, 4k random writes scattered over a volume far
-// larger than the activity log covers (64 GiB against 1237 × 4 MiB ≈ 4.8 GiB, so ~92 % of writes
-// need an AL update), against nbdkit's file plugin on the same kind of sparse tmpfs file in the
-// same run. Rows: nbdkit QD1/QD32; a StandAlone Primary with PMEM metadata (msync, and again
-// with PMEM_IS_PMEM_FORCE=1: the cache-flush path), block metadata (a file on the real disk) and
-// metadata updates off; two nodes in network namespaces, protocol C,
-// QD1/QD32, plus the TCP RTT between the namespaces; the same two nodes with transport-security
-// none, integrity and tls, one after the other (setup 'security': the cost of TLS and of
-// per-frame MACs against links in clear). Real-disk rows (disk*): backing files laid
-// out on the VM disk (/var/tmp), the page cache dropped before each row, 4k random read and write
-// at QD1 and QD32: fio's io_uring engine with O_DIRECT on the file (the disk's limit), the
-// backing-disk layer alone (src/platform/node/block-device.ts, io_uring and threadpool engines, in
-// this process), nbdkit's file plugin on the same file, and tandem (StandAlone, 2 nodes) on files
-// laid out alike; each of these rows carries its IOPS ratio to nbdkit and to fio. Prints the bars
-// as ratios, PASS/MISS, and appends the result to bench/RESULTS.md.
+// Data-path benchmark (its bars and targets: bench/README.md): fio's nbd engine, 4k random writes
+// scattered over a volume far larger than the activity log covers (64 GiB against 1237 × 4 MiB ≈
+// 4.8 GiB, so ~92 % of writes need an AL update), against nbdkit's file plugin on the same kind of
+// sparse tmpfs file in the same run. Rows: nbdkit QD1/QD32; a StandAlone Primary with PMEM metadata
+// (msync, and again with PMEM_IS_PMEM_FORCE=1: the cache-flush path), block metadata (a file on the
+// real disk) and metadata updates off; two nodes in network namespaces, protocol C, QD1/QD32, plus
+// the TCP RTT between the namespaces; the same two nodes with transport-security none, integrity
+// and tls, one after the other (setup 'security': the cost of TLS and of per-frame MACs against
+// links in clear). Real-disk rows (disk*): backing files laid out on the VM disk (/var/tmp), the
+// page cache dropped before each row, 4k random read and write at QD1 and QD32: fio's io_uring
+// engine with O_DIRECT on the file (the disk's limit), the backing-disk layer alone
+// (src/platform/node/block-device.ts, io_uring and threadpool engines, in this process), nbdkit's
+// file plugin on the same file, and tandem (StandAlone, 2 nodes) on files laid out alike; each of
+// these rows carries its IOPS ratio to nbdkit and to fio. Prints the bars as ratios, PASS/MISS, and
+// appends the result to bench/RESULTS.md.
 //
 //   npm run bench:datapath [-- --seconds 3 --ramp 1 --reps 3 --size-gib 64 --disk-gib 4 --only pmem,no-meta
 //                              --profile --json --no-record --results FILE]
@@ -525,7 +525,7 @@ function renderReport(opts: Options, m: Measured, bars: Bar[], host: Machine): s
       ...diskRows.map((r) => `| ${r.label} | ${fmt(r.fio.iops)} | ${fmt(r.fio.meanUs, 1)} | ${fmt(r.fio.p99Us, 1)} | ${cpuText(r)} | ` +
         `${r.vsNbdkit === undefined ? '' : fmt(r.vsNbdkit, 2)} | ${r.vsFio === undefined ? '' : fmt(r.vsFio, 2)} |`),
       '']),
-    '| bar (DESIGN §8) | ratio | measured | target | result |',
+    '| bar (bench/README.md) | ratio | measured | target | result |',
     '|---|---|---:|---:|---|',
     ...bars.map((b) => `| ${b.what} | ${b.formula} | ${fmt(b.value, 2)} | ${b.atLeast ? '≥' : '≤'} ${b.target} | ${b.pass ? 'PASS' : 'MISS'} |`),
   ];

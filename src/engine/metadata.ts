@@ -82,7 +82,7 @@ export class VolumeMeta {
     for (let e = firstExtent(offset); e <= lastExtent(offset, length); e++) this.md.complete(e);
   }
 
-  /** Every AL extent of the range is pinned by a write in flight (DESIGN invariant M1's pair). */
+  /** Every AL extent of the range is pinned by a write in flight (M1, docs/ARCHITECTURE.md). */
   isPinned(offset: number, length: number): boolean {
     if (this.skipUpdates) return true;
     for (let e = firstExtent(offset); e <= lastExtent(offset, length); e++) if (this.md.pinned(e) === 0) return false;
@@ -178,7 +178,7 @@ export class VolumeMeta {
 
   /**
    * Start a new data generation `fresh` (persisted on return, before any write of it is
-   * acknowledged: DESIGN invariant 3); absent peers keep the old one as their bitmap id.
+   * acknowledged: M3, docs/ARCHITECTURE.md); absent peers keep the old one as their bitmap id.
    */
   newCurrent(fresh: bigint, absentPeers: number[], reason: string): void {
     for (const id of absentPeers) this.setPeerConnected(id, false);

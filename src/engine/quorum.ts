@@ -1,6 +1,6 @@
-// Quorum (DESIGN §4, DRBD's `quorum`): a node may write, or become Primary, only while it can
-// reach enough of the resource's nodes, itself included. Diskless nodes count: they are the
-// tie-breakers of two-disk clusters. A partitioned minority therefore cannot diverge.
+// Quorum (docs/ARCHITECTURE.md §5, DRBD's `quorum`): a node may write, or become Primary, only
+// while it can reach enough of the resource's nodes, itself included. Diskless nodes count: they
+// are the tie-breakers of two-disk clusters. A partitioned minority therefore cannot diverge.
 //
 // Deliberately simpler than DRBD 9, which also excludes peers it knows are Outdated from the
 // count and keeps quorum for the last node of an orderly shrinking cluster: here a node that

@@ -3,7 +3,7 @@
 // spans two AL extents; chunks go through these steps in order:
 //   1. wait while I/O is suspended (fencing, no quorum); check the node may write;
 //   2. lock the chunk's blocks (overlapping writes in flight are ordered: range-lock.ts);
-//   3. the AL covers the range, durably, before anything is written (DESIGN invariant 1);
+//   3. the AL covers the range, durably, before anything is written (M1, docs/ARCHITECTURE.md);
 //   4. wait until every peer that gets it has room (link bound, transfer-log bound in bytes);
 //   5. send it to those peers and submit the local write in parallel; diskful peers that do not
 //      get it have its blocks set out of sync (and are named in the Write's `missing` mask);

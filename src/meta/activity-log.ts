@@ -1,7 +1,7 @@
-// The activity log: the hot set of 4 MiB extents that may have writes in flight (DESIGN §3
-// invariant 1). An LRU of AL-extents slots; an extent is recorded and persisted before
-// activate() reports it durable, and an idle extent is evicted only after the caller's
-// beforeEvict hook has set and persisted its bitmap bits (invariant 2).
+// The activity log: the hot set of 4 MiB extents that may have writes in flight (invariant M1,
+// docs/ARCHITECTURE.md §3). An LRU of AL-extents slots; an extent is recorded and persisted before
+// activate() reports it durable, and an idle extent is evicted only after the caller's beforeEvict
+// hook has set and persisted its bitmap bits (invariant M2).
 //
 // Two on-media journals (layout.ts): PmemSlotTable (one 8-byte store, carrying its own check,
 // + persist per change, done inline) and BlockRing (4 KiB CRC-checked transactions; all

@@ -2,8 +2,8 @@
 // with a CRC32C per 8 KiB page (layout.ts). Two kinds of change:
 //  - durable (set, clear): written with the changed pages' checksums, persisted before return;
 //  - held (hold): bits inside extents the AL covers, kept in memory only — a crash is covered by
-//    the AL replay (invariant 1) — and written, with their pages' checksums patched in place, by
-//    writeBack when the extent leaves the AL (invariant 2). This is what keeps the write path
+//    the AL replay (invariant M1) — and written, with their pages' checksums patched in place, by
+//    writeBack when the extent leaves the AL (invariant M2). This is what keeps the write path
 //    down to the AL update: a Primary that records a missed block per write touches no media.
 // A page on media changes only together with its checksum, so a page whose checksum fails is
 // damage or a crash between the two writes; either way it is read as every bit set (repair).

@@ -1,6 +1,6 @@
 // A record kept in two alternating copies with a sequence number and a CRC32C, so an update is
-// atomic: a torn write damages only the copy being written and the other stays valid (DESIGN §3
-// invariant 4). Used by the superblock and by the allocator directory.
+// atomic: a torn write damages only the copy being written and the other stays valid (invariant
+// M4, docs/ARCHITECTURE.md §3). Used by the superblock and by the allocator directory.
 import { crc32c } from './crc32c.js';
 import type { MetaStore } from './store.js';
 

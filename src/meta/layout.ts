@@ -50,15 +50,15 @@
  * bit (b & 31) of word (b >> 5) * maxPeers + s. One 4 MiB extent is 128 bytes per slot, and all
  * slots' bits of an extent are one contiguous run of 128 × maxPeers bytes.
  *
- * Ordering rules (DESIGN §3): an extent's AL entry is persisted before activate() reports it; an
- * idle extent leaves the AL only after its bits are set and persisted for every assigned peer not
- * known in sync; AL_CLEAN (set by a clean close, after the same marking of the hot set) means the
- * AL needs no replay, otherwise open sets every AL extent's bits in every slot and starts a new
- * AL epoch. Damage found at open (volume-metadata.ts) is read in the safe direction: a bitmap page
- * failing its checksum gets every bit set for every slot; an AL whose hot set cannot be rebuilt
- * (a PMEM slot failing its check, a gap in the block ring) while the AL is not clean marks the
- * whole volume for every slot; a damaged AL also starts a new epoch. Many volumes in one
- * namespace: allocator.ts; addresses such as pmem:<ns>#r0/0: placement.ts.
+ * Ordering rules (M1, M2 in docs/ARCHITECTURE.md §3): an extent's AL entry is persisted before
+ * activate() reports it; an idle extent leaves the AL only after its bits are set and persisted
+ * for every assigned peer not known in sync; AL_CLEAN (set by a clean close, after the same
+ * marking of the hot set) means the AL needs no replay, otherwise open sets every AL extent's bits
+ * in every slot and starts a new AL epoch. Damage found at open (volume-metadata.ts) is read in
+ * the safe direction: a bitmap page failing its checksum gets every bit set for every slot; an AL
+ * whose hot set cannot be rebuilt (a PMEM slot failing its check, a gap in the block ring) while
+ * the AL is not clean marks the whole volume for every slot; a damaged AL also starts a new epoch.
+ * Many volumes in one namespace: allocator.ts; addresses such as pmem:<ns>#r0/0: placement.ts.
  */
 import { TandemError } from '../lib/errors.js';
 

@@ -150,7 +150,7 @@ export class VolumeMetadata {
   // ---- activity log ----------------------------------------------------------------------
 
   /**
-   * Make `extent` durable in the AL before a write to it is submitted (invariant 1) and pin it
+   * Make `extent` durable in the AL before a write to it is submitted (invariant M1) and pin it
    * until complete(). Returns `true` when that is already so (the hot fast path, no Promise).
    */
   activate(extent: number): true | Promise<void> {
@@ -207,7 +207,7 @@ export class VolumeMetadata {
    * Mark [offset, offset + length) out of sync with a peer; durable on return. With
    * `coveredByAl`, for a range whose extents are pinned in the AL (a write in flight): the bits
    * are kept in memory and written when the extent leaves the AL (markEvicted) or at close. A
-   * crash before that is covered by invariant 1: recovery sets every AL extent's bits.
+   * crash before that is covered by invariant M1: recovery sets every AL extent's bits.
    */
   setOutOfSync(nodeId: number, offset: number, length: number, opts: { coveredByAl?: boolean } = {}): void {
     this.checkWritable();
@@ -224,7 +224,7 @@ export class VolumeMetadata {
     this.bitmap.hold([slot], first, end);
   }
 
-  /** Only once the blocks are known identical on that peer (invariant 2). */
+  /** Only once the blocks are known identical on that peer (invariant M2). */
   setInSync(nodeId: number, offset: number, length: number): void {
     this.checkWritable();
     this.bitmap.clear([this.peerSlot(nodeId)], ...this.bitmap.bitsOf(offset, length));
@@ -240,7 +240,7 @@ export class VolumeMetadata {
 
   // ---- generations and flags -----------------------------------------------------------------
 
-  /** Start a new data generation; persisted before return (invariant 3). */
+  /** Start a new data generation; persisted before return (invariant M3). */
   newCurrentGeneration(opts: { primary: boolean }): bigint {
     this.checkWritable();
     const next = (this.opts.newGenerationId ?? randomGeneration)(opts.primary);
@@ -330,7 +330,7 @@ export class VolumeMetadata {
   }
 
   /**
-   * After a crash every AL extent may differ on every peer (invariant 1): set their bits in every
+   * After a crash every AL extent may differ on every peer (invariant M1): set their bits in every
    * slot, then re-initialise the AL (a new epoch). Damage is read in the safe direction, never
    * refused: a damaged bitmap page gets all its bits set, and an AL that cannot be rebuilt after a
    * crash marks the whole volume — a refusal would leave the administrator nothing better than
@@ -355,7 +355,7 @@ export class VolumeMetadata {
   }
 
   /**
-   * Before an idle extent leaves the AL: its bits, for every peer not known in sync (invariant 2).
+   * Before an idle extent leaves the AL: its bits, for every peer not known in sync (invariant M2).
    * Unassigned slots are skipped: a peer given a slot later has no bitmap generation in common
    * with us, so the handshake asks for a full sync anyway.
    */

@@ -20,7 +20,7 @@ function cluster(opts: Parameters<typeof clusterCibText>[3] = {}): string {
   return file;
 }
 
-/** DRBD 9 handler environment as tandemd sets it (src/resource/fencing.ts), alpha Primary. */
+/** DRBD 9 handler environment as tandemd sets it (src/engine/fencing.ts), alpha Primary. */
 function drbdEnv(cib: string, upToDateMask: number, peerId: number | null): Record<string, string> {
   return {
     ...s.env, CIB_file: cib,

@@ -16,7 +16,7 @@ function namespace(dir: string, size: number): string {
   return path;
 }
 
-t.test('100 volumes of 1 TiB with 2 peers fit one 8 GiB namespace (DESIGN §3 invariant 5)', async (t) => {
+t.test('100 volumes of 1 TiB with 2 peers fit one 8 GiB namespace (M5, docs/ARCHITECTURE.md §3)', async (t) => {
   const path = namespace(tempDir(t), 8 * GiB);
   const store = PmemStore.openRange(path, 0, DATA_START); // the directory; areas are mapped one by one
   const allocator = Allocator.format(store, 8 * GiB, path);

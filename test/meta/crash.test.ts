@@ -1,8 +1,8 @@
 // Crash test: over at least 1,000 seeded crash points (both placements), recovery always finds a
-// valid superblock, and the bitmap covers every write that could have been in flight (DESIGN §3
-// invariants 1–4). Half of the crash images also get a flipped byte in the bitmap (a page or its
-// checksum) or the activity log: recovery must find it where a checksum covers it and still cover
-// every write. TANDEM_CRASH_SEED=<n> replays a run; the seed is printed on failure.
+// valid superblock, and the bitmap covers every write that could have been in flight (M1–M4 in
+// docs/ARCHITECTURE.md §3). Half of the crash images also get a flipped byte in the bitmap (a page
+// or its checksum) or the activity log: recovery must find it where a checksum covers it and still
+// cover every write. TANDEM_CRASH_SEED=<n> replays a run; the seed is printed on failure.
 import t from 'tap';
 import { join } from 'node:path';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -112,14 +112,14 @@ function verify(md: VolumeMetadata, m: Model): string[] {
   const problems: string[] = [];
   const slotOf = (peer: number) => md.superblock.peers.findIndex((p) => p.nodeId === peer);
   const fullySet = (peer: number, first: number, end: number) => md.bitmap.countRange(slotOf(peer), first, end) === end - first;
-  // Peer 2 is never known in sync: every activated extent is out of sync with it (invariants 1, 2).
+  // Peer 2 is never known in sync: every activated extent is out of sync with it (invariants M1, M2).
   for (const e of m.activated.get(2)!) if (!fullySet(2, e * BITS_PER_EXTENT, (e + 1) * BITS_PER_EXTENT)) problems.push(`peer 2: extent ${e} not covered`);
-  // Writes in flight at the crash are out of sync with every peer (invariant 1).
+  // Writes in flight at the crash are out of sync with every peer (invariant M1).
   for (const e of m.pinned.keys()) {
     for (const peer of [1, 2]) if (!fullySet(peer, e * BITS_PER_EXTENT, (e + 1) * BITS_PER_EXTENT)) problems.push(`peer ${peer}: in-flight extent ${e} not covered`);
   }
   for (const x of m.ranges) if (!fullySet(x.peer, x.first, x.end)) problems.push(`peer ${x.peer}: set bits ${x.first}..${x.end} lost`);
-  // A generation returned is durable (invariant 3), unless a newer one was being written.
+  // A generation returned is durable (invariant M3), unless a newer one was being written.
   if (md.superblock.currentGeneration !== m.generation && m.inProgress !== 'generation') {
     problems.push(`current generation ${md.superblock.currentGeneration} instead of ${m.generation}`);
   }

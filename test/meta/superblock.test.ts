@@ -49,7 +49,7 @@ for (const kind of ['pmem', 'block'] as const) {
     t.same(read.copies.map((c) => c.status), ['valid', 'valid']);
   });
 
-  t.test(`${kind}: a torn update of one copy leaves the previous copy in use (invariant 4)`, async (t) => {
+  t.test(`${kind}: a torn update of one copy leaves the previous copy in use (invariant M4)`, async (t) => {
     const s = store(t, kind);
     const copy = writeSuperblock(s, sample(1), undefined);
     writeSuperblock(s, { ...sample(2), nodeId: 7 }, copy);
@@ -106,7 +106,7 @@ t.test('a superblock whose geometry does not fit the placement is refused', asyn
   t.throws(() => readSuperblock(s, 'md'), { code: 'TANDEM_E_META', message: /area needs \d+ bytes but the placement has/ });
 });
 
-t.test('size formula: 1 TiB with 2 peers fits in 64.1 MiB (DESIGN §3 invariant 5)', async (t) => {
+t.test('size formula: 1 TiB with 2 peers fits in 64.1 MiB (M5, docs/ARCHITECTURE.md §3)', async (t) => {
   const size = metadataSize(1024 * GiB, 2);
   // superblocks, AL, bitmap, and one 4-byte checksum per 8 KiB of bitmap
   t.equal(size, 2 * 4096 + 32 * 1024 + (2 ** 28 / 8) * 2 + ((2 ** 28 / 8) * 2 / 8192) * 4);

@@ -1,5 +1,6 @@
-// VolumeMetadata on both placements: round trips, each invariant of DESIGN §3, and the same
-// results from pmem: and block: for the same sequence of operations.
+// VolumeMetadata on both placements: round trips, each metadata invariant (M1–M4,
+// docs/ARCHITECTURE.md §3), and the same results from pmem: and block: for the same sequence of
+// operations.
 import t from 'tap';
 import { join } from 'node:path';
 import { VolumeMetadata } from '../../src/meta/volume-metadata.js';
@@ -75,7 +76,7 @@ for (const kind of KINDS) {
     md.close();
   });
 
-  t.test(`${kind}: invariant 1 — an extent is durable in the AL before activate reports it, and replayed after a crash`, async (t) => {
+  t.test(`${kind}: invariant M1 — an extent is durable in the AL before activate reports it, and replayed after a crash`, async (t) => {
     const path = join(tempDir(t, base), 'md');
     const md = VolumeMetadata.create(`${kind}:${path}`, { volumeSize: GiB, maxPeers: 2, nodeId: 0 });
     md.peerSlot(1);
@@ -93,7 +94,7 @@ for (const kind of KINDS) {
     const crashed = afterCrash(kind, path);
     t.ok(crashed.recovery.crashed);
     t.same(crashed.recovery.extents, [3]);
-    // Every AL extent is out of sync with every peer, even one that was in sync (invariant 1).
+    // Every AL extent is out of sync with every peer, even one that was in sync (invariant M1).
     t.equal(crashed.outOfSyncBytes(1), EXTENT);
     t.equal(crashed.outOfSyncBytes(2), EXTENT);
     t.same(crashed.hotExtents(), [], 'AL re-initialised after replay');
@@ -103,7 +104,7 @@ for (const kind of KINDS) {
     clean.close();
   });
 
-  t.test(`${kind}: invariant 2 — an evicted extent's bits are set first, for peers not known in sync; pinned extents stay`, async (t) => {
+  t.test(`${kind}: invariant M2 — an evicted extent's bits are set first, for peers not known in sync; pinned extents stay`, async (t) => {
     const path = join(tempDir(t, base), 'md');
     const md = VolumeMetadata.create(`${kind}:${path}`, { volumeSize: GiB, maxPeers: 2, nodeId: 0, alExtents: MIN_AL_EXTENTS });
     md.peerSlot(1);
@@ -155,7 +156,7 @@ for (const kind of KINDS) {
     again.close();
   });
 
-  t.test(`${kind}: invariant 3 — a new current generation is durable before it is returned`, async (t) => {
+  t.test(`${kind}: invariant M3 — a new current generation is durable before it is returned`, async (t) => {
     const path = join(tempDir(t, base), 'md');
     const md = VolumeMetadata.create(`${kind}:${path}`, { volumeSize: GiB, maxPeers: 2, nodeId: 0 });
     md.peerSlot(1);

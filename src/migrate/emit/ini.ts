@@ -1,4 +1,5 @@
-// One Tandem INI file per migrated RVG, in the format of DESIGN §2 (the `ini` package reads it).
+// One Tandem INI file per migrated RVG, in the resource-file format of the README's "Configuration"
+// (keys: src/config/schema.ts; the `ini` package reads it).
 import { formatSize } from '../../lib/units.js';
 import { volumeSizeNote } from '../map/replication.js';
 import type { TandemNode, TandemResource } from '../map/plan.js';

@@ -1,4 +1,4 @@
-// One VCS resource → its Pacemaker counterpart (vvr-facts §4.2). Each mapper names the
+// One VCS resource → its Pacemaker counterpart (docs/MIGRATION.md §5). Each mapper names the
 // attributes it consumed; the caller warns about every other attribute, so nothing is lost.
 // Operations come from the target agent's advertised meta-data (cluster/pacemaker-model).
 import type { AgentRef, NvPairs, Primitive } from '../../cluster/pacemaker-model/model.js';

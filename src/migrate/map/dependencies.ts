@@ -1,5 +1,5 @@
 // Dependencies: group dependencies (`requires group C category location [rigidity]`) and Proxy
-// resources → order and colocation constraints (vvr-facts §6.1); and every resource dependency
+// resources → order and colocation constraints (docs/MIGRATION.md §6); and every resource dependency
 // edge the Pacemaker groups do not carry is named, never dropped in silence.
 import type { Constraint } from '../../cluster/pacemaker-model/model.js';
 import { scalarAttr, type GroupDep } from '../vcs/model.js';

@@ -1,4 +1,4 @@
-// Service groups → Pacemaker groups or clones (vvr-facts §6.1): members in dependency order,
+// Service groups → Pacemaker groups or clones (docs/MIGRATION.md §4): members in dependency order,
 // SystemList → location scores, group attributes → meta attributes or warnings.
 import { TandemError } from '../../lib/errors.js';
 import { attrValue, valueText, type Attr, type Group } from '../vcs/model.js';

@@ -1,4 +1,4 @@
-// The whole mapping of vvr-facts §6 and §8.3, from parsed inputs to a MigrationPlan: every RVG
+// The whole mapping of docs/MIGRATION.md §2–§7, from parsed inputs to a MigrationPlan: every RVG
 // (across the sites given) → one Tandem resource whose nodes are its peers; every VCS cluster →
 // the Pacemaker configuration of its site; GCO → booth.
 import { scalarAttr } from '../vcs/model.js';

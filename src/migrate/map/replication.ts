@@ -1,4 +1,4 @@
-// VVR → Tandem (vvr-facts §6.2): each RVG becomes one Tandem resource (an INI file) whose nodes
+// VVR → Tandem (docs/MIGRATION.md §3): each RVG becomes one Tandem resource (an INI file) whose nodes
 // are the peers of its topology. Every RLINK is mapped on its own: its protocol, and what Tandem
 // does instead of srlprot, latencyprot, synchronous=fail, UDP, bandwidth limits and compression,
 // said per link.

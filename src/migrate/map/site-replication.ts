@@ -1,6 +1,6 @@
 // Replication groups (RVG, its disk group and replication address) and RVGPrimary → the replica
 // clone of each Tandem resource at this site, the promotion constraints of the application groups,
-// and the booth tickets of global groups (vvr-facts §5, §6.2).
+// and the booth tickets of global groups (docs/MIGRATION.md §7).
 import { replicaClone, replicaParams, runsWherePromoted } from '../../cluster/pacemaker-model/replica.js';
 import { attrValue, scalarAttr, valueText, type Group, type Resource } from '../vcs/model.js';
 import { locations, scoreRange } from './groups.js';

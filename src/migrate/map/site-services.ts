@@ -1,4 +1,4 @@
-// Service groups → Pacemaker groups or clones of mapped primitives (vvr-facts §6.1), members in
+// Service groups → Pacemaker groups or clones of mapped primitives (docs/MIGRATION.md §4), members in
 // dependency order, placement from SystemList, failure handling from the group attributes.
 import type { Op, Primitive } from '../../cluster/pacemaker-model/model.js';
 import { deviceOf } from '../../cluster/pacemaker-model/replica.js';

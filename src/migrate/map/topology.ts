@@ -1,7 +1,7 @@
 // Who replicates with whom: for one RVG, the Tandem peers, which one is VVR Primary today, and the
 // facts of each link (RLINK) from it. A peer is a host with its own disks, or a whole site when
 // the RVG's group is a failover group over several systems: they share the site's SAN and VCS
-// moves the disk group, the replication IP and the RVG between them (vvr-facts §5). Hosts that
+// moves the disk group, the replication IP and the RVG between them (docs/MIGRATION.md §2). Hosts that
 // only the VVR reports name (the DR site when its main.cf was not given, a bunker) become peers
 // too, so the other side of the replication is never left out.
 import { attrValue, scalarAttr, type Group, type Resource } from '../vcs/model.js';

@@ -1,4 +1,4 @@
-// Recursive-descent parser of main.cf and *types.cf (vvr-facts §3): include, cluster,
+// Recursive-descent parser of main.cf and *types.cf (docs/MIGRATION.md §1): include, cluster,
 // remotecluster, heartbeat, system, group, resources, requires, type definitions. Anything it
 // does not recognise is an error naming file, line and column — never skipped.
 import { parseError, tokenize, type Token } from './lexer.js';

@@ -35,7 +35,8 @@ t.test('one cluster, every report: every output written, --json summary', async 
   t.ok(json.warnings.length >= 15);
   t.ok(json.warnings.every((w) => w.code && w.subject && w.message));
 
-  // the INI follows DESIGN §2 and keeps its secret private (the ini package nests [volume.0] as volume → 0)
+  // the INI follows the resource-file format (README "Configuration") and keeps its secret private
+  // (the ini package nests [volume.0] as volume → 0)
   const text = readFileSync(join(out, 'tandem', 'ledger_rvg.ini'), 'utf8');
   t.equal(statSync(join(out, 'tandem', 'ledger_rvg.ini')).mode & 0o777, 0o600);
   const cfg = ini.parse(text);
