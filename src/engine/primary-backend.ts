@@ -63,9 +63,14 @@ export class PrimaryBackend implements NbdBackend {
     return this.resource.reads.read(peer, v.index, offset, length, PEER_READ_TIMEOUT_MS);
   }
 
+  /**
+   * FLUSH makes every acknowledged write durable somewhere: on the local disk when it is usable
+   * (every write is on it), otherwise on every peer that gets the writes. A peer lost before its
+   * FlushAck leaves that unknown, so without a usable local disk the flush fails (EIO).
+   */
   private async flushAll(): Promise<void> {
     const v = this.volume;
-    const waits: Array<Promise<void>> = [];
+    const waits: Array<Promise<boolean>> = [];
     for (const peer of this.pipeline.targets()) {
       const flush = peer.transfer.addFlush();
       peer.sendData({ type: 'Flush', id: flush.id });
@@ -85,6 +90,9 @@ export class PrimaryBackend implements NbdBackend {
     } else if (waits.length === 0) {
       throw ioError('EIO', `volume ${v.index} of ${this.resource.name} has no disk and no UpToDate peer to flush`);
     }
-    await Promise.all(waits);
+    const flushed = await Promise.all(waits);
+    if (!disk && flushed.includes(false)) {
+      throw ioError('EIO', `flush of volume ${v.index} of ${this.resource.name} failed: a peer holding its writes was lost before it flushed`);
+    }
   }
 }

@@ -627,6 +627,7 @@ export class Resource {
     volume.diskState = 'UpToDate';
     this.log.info('disk confirmed UpToDate', { volume: volume.index, reason });
     this.emit('disk', { volume: volume.index, diskState: 'UpToDate', reason });
+    for (const p of this.peers.values()) p.sendState(); // every peer learns it, not only the one that confirmed it
   }
 
   /** Another connected peer is sending us resync data for this volume now (one source at a time). */
@@ -688,6 +689,7 @@ export class Resource {
       }
       other.sendState();
     }
+    this.fencing.reconcile(); // the source is Established and UpToDate now: a freeze for it ends
   }
 
   // ---- quorum ---------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ interface Entry extends LoggedWrite, WriteCallbacks {}
 
 export class TransferLog {
   private readonly writes = new Map<number, Entry>();
-  private readonly flushes = new Map<number, () => void>();
+  private readonly flushes = new Map<number, (flushed: boolean) => void>();
   private roomWaiters: Array<() => void> = [];
   private nextFlushId = 1;
   private bytes = 0;
@@ -56,14 +56,14 @@ export class TransferLog {
     this.bytes += write.length;
   }
 
-  /** A flush sent to the peer: resolved on its FlushAck, or when the link is lost. */
-  addFlush(): { id: number; done: Promise<void> } {
+  /** A flush sent to the peer: resolved true on its FlushAck, false when the link is lost first. */
+  addFlush(): { id: number; done: Promise<boolean> } {
     const id = this.nextFlushId++;
     return { id, done: new Promise((resolve) => this.flushes.set(id, resolve)) };
   }
 
   onFlushAck(id: number): void {
-    this.flushes.get(id)?.();
+    this.flushes.get(id)?.(true);
     this.flushes.delete(id);
   }
 
@@ -86,7 +86,7 @@ export class TransferLog {
     this.writes.clear();
     this.bytes = 0;
     for (const entry of lost) settle(entry, false);
-    for (const done of this.flushes.values()) done();
+    for (const done of this.flushes.values()) done(false);
     this.flushes.clear();
     this.wakeRoomWaiters();
     return lost.map(({ volume, offset, length }) => ({ volume, offset, length }));

@@ -109,6 +109,14 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-13-detach-with-io-in-flight', seed: 13, open: null, checker: 'engine-assertion',
     found: 'engine-assertion: a disk fails (EIO) while a resync is in flight; a late ResyncAck finds the volume detached (null metadata) and the resource stops',
   },
+  {
+    file: 'seed-5031-inconsistent-target-of-older-data', seed: 5031, open: null, checker: 'promotion-data',
+    found: 'promotion-data: a SyncTarget whose source lost power is resynced from a node in an older generation (fencing dont-care: nobody outdated it), comes out UpToDate and is promoted without a write acknowledged under protocol C',
+  },
+  {
+    file: 'seed-5036-flush-acked-after-peer-lost', seed: 5036, open: null, checker: 'durable-write-lost',
+    found: 'durable-write-lost: a diskless Primary acknowledges a FLUSH whose only server was lost before its FlushAck; the write later vanishes in that server\'s power loss. Then: a freeze for a peer is not lifted when the Primary\'s own resync from it ends, and a disk confirmed UpToDate is not told to the other peers',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
