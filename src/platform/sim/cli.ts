@@ -157,7 +157,7 @@ export async function runCli(argv: string[], factory: EngineFactory, env: CliEnv
   summary.violations.sort((a, b) => a.seed - b.seed);
   const seconds = (performance.now() - started) / 1000;
   const say = (line: string): void => { if (!opts.json) out(line); };
-  if (opts.budgetSeconds !== null) say(`seeds run: ${ran.join(' ')}`);
+  if (opts.budgetSeconds !== null) out(`seeds run: ${ran.join(' ')}`); // also with --json: any budget run can be replayed
   say(`${summary.seeds} seeds, ${summary.events} events, ${summary.violations.length} violations in ${seconds.toFixed(1)} s on ${jobs} thread${jobs > 1 ? 's' : ''} `
     + `(${(summary.seeds / (seconds / 60)).toFixed(0)} seeds/min, ${summary.seeds > 0 ? Math.round(summary.events / summary.seeds) : 0} events/seed)`);
   if (opts.json) out(JSON.stringify(summary));
