@@ -190,6 +190,10 @@ export class Resource {
     const disk = await this.platform.openDisk(v.config);
     let meta: VolumeMeta;
     try {
+      // What an earlier run wrote may still sit in the disk's volatile cache (a kill -9 does not
+      // empty it, a later power loss would): durable first, since the metadata's bits and the
+      // resyncs this node serves from now on take the disk's contents as they read them.
+      await disk.flush();
       meta = this.openMeta(v);
     } catch (err) {
       await disk.close();

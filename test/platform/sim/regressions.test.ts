@@ -117,6 +117,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-5036-flush-acked-after-peer-lost', seed: 5036, open: null, checker: 'durable-write-lost',
     found: 'durable-write-lost: a diskless Primary acknowledges a FLUSH whose only server was lost before its FlushAck; the write later vanishes in that server\'s power loss. Then: a freeze for a peer is not lifted when the Primary\'s own resync from it ends, and a disk confirmed UpToDate is not told to the other peers',
   },
+  {
+    file: 'seed-1548906155-unflushed-cache-after-kill', seed: 1548906155, open: null, checker: 'replicas-differ',
+    found: 'replicas-differ: a Primary killed (its disk cache survives) restarts and resyncs a peer from data that sat unflushed in that cache; a later power loss takes it from its own disk while its bits say in sync: two UpToDate replicas differ',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
