@@ -207,6 +207,9 @@ export class Resource {
     // After a crash this node cannot know whether others went on without it: its data is
     // Consistent, not UpToDate, until a handshake with a peer says so (DRBD's disk_state_from_md).
     if (v.diskState === 'UpToDate' && meta.crashed && [...this.peers.values()].some((p) => p.diskful)) v.diskState = 'Consistent';
+    // A Primary that went on through its peers since this disk failed may have written past it:
+    // the disk serves again only once a handshake says it is current (source, or equal).
+    if (v.diskState === 'UpToDate' && this.role === 'Primary' && v.exposed.length > 0) v.diskState = 'Consistent';
     this.log.info('disk attached', { volume: v.index, diskState: v.diskState, io: disk.ioMode });
     this.emit('disk', { volume: v.index, diskState: v.diskState });
   }
@@ -629,6 +632,8 @@ export class Resource {
     if (peerGeneration !== undefined) assert(volume.meta !== null && sameGeneration(volume.meta.current(), peerGeneration), 'a disk confirmed UpToDate by a peer shares its generation');
     volume.meta?.setFlags({ consistent: true, wasUpToDate: true });
     volume.diskState = 'UpToDate';
+    volume.exposed = []; // a Primary's re-attached disk serves again: it writes its own generation
+    volume.followers.clear();
     this.log.info('disk confirmed UpToDate', { volume: volume.index, reason });
     this.emit('disk', { volume: volume.index, diskState: 'UpToDate', reason });
     for (const p of this.peers.values()) p.sendState(); // every peer learns it, not only the one that confirmed it

@@ -117,7 +117,8 @@ export class WritePipeline {
     if (a.meta) for (const peer of r.peers.values()) if (peer.diskful && !a.targets.includes(peer)) a.meta.markOutOfSync(peer.node.id, c.offset, c.length, true);
     // pair assertion: what enters a transfer log is covered by a pinned AL extent until it settles
     if (a.meta) assert(a.meta.isPinned(c.offset, c.length), 'a write sent to peers is covered by a pinned AL extent');
-    const write = new ReplicatedWrite(r, v, c, a, r.config.protocol);
+    // FUA without a local disk is durable only once a peer has stored it: protocol C's answer
+    const write = new ReplicatedWrite(r, v, c, a, c.fua && !a.meta ? 'C' : r.config.protocol);
     if (!a.meta && v.attached) write.trackOffDisk(seq);
     const flags = { fua: c.fua, flush: false };
     for (const peer of a.targets) {
