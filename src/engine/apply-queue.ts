@@ -34,7 +34,7 @@ export class ApplyQueue {
 
   constructor(
     private readonly link: PeerLinkPort,
-    private readonly apply: (msg: WireMessage) => void | Promise<void>,
+    private readonly apply: (msg: WireMessage, late: boolean) => void | Promise<void>,
     private readonly lockOf: LockOf,
     private readonly onError: (err: unknown, msg: WireMessage) => void,
   ) {}
@@ -55,14 +55,23 @@ export class ApplyQueue {
     this.pump();
   }
 
-  /** The link is gone: what has not started is dropped (the sender resyncs what it did not see acknowledged). */
+  /**
+   * The link is gone. Writes that arrived are still applied, in their order: under protocol B the
+   * Primary answered its client when they arrived (DRBD's receiver has submitted them by then), and
+   * a diskless Primary has no other copy. Everything else that has not started is dropped (the
+   * sender resyncs what it did not see acknowledged).
+   */
   abandon(): void {
     this.abandoned = true;
+    const writes = this.pending.filter((e) => e.msg.type === 'Write' || e.msg.type === 'WriteZeroes');
+    for (const e of this.pending) if (!writes.includes(e)) this.bytes -= e.bytes;
     this.pending.length = 0;
+    this.pending.push(...writes);
+    this.pump();
   }
 
   private pump(): void {
-    while (this.pending.length > 0 && !this.barrierRunning && !this.abandoned) {
+    while (this.pending.length > 0 && !this.barrierRunning) {
       const next = this.pending[0];
       if (next.barrier && this.running > 0) return; // a barrier waits for everything before it
       this.pending.shift();
@@ -86,7 +95,7 @@ export class ApplyQueue {
   private run(entry: Entry, range: LockedRange | null, lock?: RangeLock): void {
     let result: void | Promise<void>;
     try {
-      result = this.apply(entry.msg);
+      result = this.apply(entry.msg, this.abandoned);
     } catch (err) {
       this.onError(err, entry.msg);
       result = undefined;

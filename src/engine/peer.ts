@@ -85,7 +85,7 @@ export class Peer {
     this.connectionState = 'Connected';
     this.lostWhilePrimary = false;
     this.saturated = false;
-    const queue = new ApplyQueue(link, (msg) => applyMessage(this, msg), (msg) => lockedRange(this, msg), (err, msg) => this.resource.onApplyError(this, msg, err));
+    const queue = new ApplyQueue(link, (msg, late) => applyMessage(this, msg, late), (msg) => lockedRange(this, msg), (err, msg) => this.resource.onApplyError(this, msg, err));
     this.applyQueue = queue;
     link.onMessage((msg) => this.resource.guard(() => this.onMessage(msg, queue)));
     link.onClose((reason) => this.resource.guard(() => this.onLinkClosed(link, reason)));

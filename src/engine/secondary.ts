@@ -25,15 +25,16 @@ function lockOf(peer: Peer, index: number, offset: number, length: number): { lo
   return volume ? { lock: volume.locks, offset, length } : null;
 }
 
-export function applyMessage(peer: Peer, msg: WireMessage): void | Promise<void> {
+/** `late`: the link it came on is gone (ApplyQueue.abandon): only writes run then, and answer nothing. */
+export function applyMessage(peer: Peer, msg: WireMessage, late = false): void | Promise<void> {
   const m = msg as Applied;
   if (m.type === 'State') return peer.onState(m);
   if (m.type === 'Flush') return flushAll(peer, m.id);
   const volume = peer.resource.volume(m.volume);
   if (!volume) return peer.resource.protocolError(peer, `message for unknown volume ${m.volume}`);
   switch (m.type) {
-    case 'Write': return applyWrite(peer, volume, m.seq, m.offset, m.data.length, m.flags.fua || m.flags.flush, m.missing, m.data);
-    case 'WriteZeroes': return applyWrite(peer, volume, m.seq, m.offset, m.length, m.flags.fua || m.flags.flush, m.missing, null);
+    case 'Write': return applyWrite(peer, volume, { seq: m.seq, offset: m.offset, length: m.data.length, fua: m.flags.fua || m.flags.flush, missing: m.missing, data: m.data, late });
+    case 'WriteZeroes': return applyWrite(peer, volume, { seq: m.seq, offset: m.offset, length: m.length, fua: m.flags.fua || m.flags.flush, missing: m.missing, data: null, late });
     case 'OutOfSync': return applyOutOfSync(peer, volume, m);
     case 'ResyncData': return applyResyncData(peer, volume, m);
     case 'ResyncDone': return peer.resource.finishResyncAsTarget(peer, volume, m.current, m.history);
@@ -41,32 +42,51 @@ export function applyMessage(peer: Peer, msg: WireMessage): void | Promise<void>
   }
 }
 
-async function applyWrite(peer: Peer, volume: Volume, seq: number, offset: number, length: number, fua: boolean, missing: number, data: Buffer | null): Promise<void> {
+interface ReplicatedWriteMsg {
+  seq: number;
+  offset: number;
+  length: number;
+  fua: boolean;
+  missing: number;
+  /** null: zeroes */
+  data: Buffer | null;
+  /** its link is gone: applied if this node can still take it, never answered (a new link would get the acks) */
+  late: boolean;
+}
+
+async function applyWrite(peer: Peer, volume: Volume, w: ReplicatedWriteMsg): Promise<void> {
   const r = peer.resource;
-  if (r.role === 'Primary') return r.protocolError(peer, 'received a replicated write while Primary');
-  if (offset + length > volume.sizeBytes && volume.attached) return r.protocolError(peer, `write beyond the end of volume ${volume.index}`);
+  const answer = (msg: Parameters<Peer['sendControl']>[0]): void => { if (!w.late) peer.sendControl(msg); };
+  if (r.role === 'Primary') {
+    if (w.late) return; // promoted since: the old Primary keeps this write's blocks out of sync for us
+    return r.protocolError(peer, 'received a replicated write while Primary');
+  }
+  if (w.offset + w.length > volume.sizeBytes && volume.attached) {
+    if (!w.late) r.protocolError(peer, `write beyond the end of volume ${volume.index}`);
+    return;
+  }
   const meta = volume.meta;
   const disk = volume.disk;
-  if (!meta || !disk) { peer.sendControl({ type: 'NegAck', volume: volume.index, seq, errno: 5 }); return; }
+  if (!meta || !disk) { answer({ type: 'NegAck', volume: volume.index, seq: w.seq, errno: 5 }); return; }
   volume.beginActivity();
   try {
-    const al = meta.beginWrite(offset, length);
+    const al = meta.beginWrite(w.offset, w.length);
     if (al) await al;
     try {
-      if (data) await disk.write(offset, data, fua);
-      else await disk.writeZeroes(offset, length, fua);
+      if (w.data) await disk.write(w.offset, w.data, w.fua);
+      else await disk.writeZeroes(w.offset, w.length, w.fua);
     } catch (err) {
-      peer.sendControl({ type: 'NegAck', volume: volume.index, seq, errno: errnoOf(err) });
-      r.localDiskFailed(volume, err, { offset, length });
+      answer({ type: 'NegAck', volume: volume.index, seq: w.seq, errno: errnoOf(err) });
+      r.localDiskFailed(volume, err, { offset: w.offset, length: w.length });
       return;
     } finally {
-      if (missing !== 0) markMissing(peer, volume, missing, offset, length, true);
-      meta.endWrite(offset, length);
+      if (w.missing !== 0) markMissing(peer, volume, w.missing, w.offset, w.length, true);
+      meta.endWrite(w.offset, w.length);
     }
   } finally {
     volume.endActivity();
   }
-  peer.sendControl({ type: 'WriteAck', volume: volume.index, seq });
+  answer({ type: 'WriteAck', volume: volume.index, seq: w.seq });
 }
 
 function applyOutOfSync(peer: Peer, volume: Volume, m: MessageOf<'OutOfSync'>): void {

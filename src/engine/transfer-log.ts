@@ -112,8 +112,8 @@ function received(entry: Entry): void {
   fn?.();
 }
 
-/** A settled write counts as received too (a WriteAck implies the data arrived). */
+/** Settled: no `received` after this (whether it arrived is the caller's to judge from `stored`). */
 function settle(entry: Entry, stored: boolean): void {
-  received(entry);
+  entry.received = undefined;
   entry.settled(stored);
 }

@@ -112,6 +112,11 @@ export class WritePipeline {
     const r = this.resource;
     const v = this.volume;
     a.targets = a.targets.filter((p) => p.connected); // a link lost since admission: it misses this one
+    if (!a.meta && a.targets.length === 0) {
+      // no local disk and every peer that would store it is gone: answering (A, B) would lie
+      v.locks.release(a.range);
+      return Promise.reject(ioError('EIO', `volume ${v.index} of ${r.name}: every peer that would store this write was lost before it was sent`));
+    }
     const seq = r.nextSeq();
     const missing = missingMask(r, v, a.targets);
     if (a.meta) for (const peer of r.peers.values()) if (peer.diskful && !a.targets.includes(peer)) a.meta.markOutOfSync(peer.node.id, c.offset, c.length, true);
@@ -165,6 +170,8 @@ class ReplicatedWrite {
   /** peer acks the client waits for: 0 with protocol A */
   private clientWaits: number;
   private answered = false;
+  /** protocol B: peers that got the data (RecvAck, or stored) */
+  private receivedBy = 0;
   /** drops this write from Volume.writesOffDisk once every peer settled it */
   private offDisk: (() => void) | null = null;
 
@@ -180,10 +187,25 @@ class ReplicatedWrite {
     this.done = new Promise((resolve, reject) => { this.resolve = resolve; this.reject = reject; });
   }
 
+  /**
+   * Protocol B answers the client when each peer has the data in memory (RecvAck). A peer lost
+   * before its RecvAck never got it: it still counts toward the answer (it will never send one),
+   * but not as a copy; a write no peer received fails when the Primary has no disk of its own.
+   */
   peerCallbacks(peer: Peer): { received?: () => void; settled: (stored: boolean) => void } {
+    let counted = false;
+    const count = (arrived: boolean): void => {
+      if (counted) return;
+      counted = true;
+      if (arrived) this.receivedBy++;
+      this.clientStep();
+    };
     return {
-      received: this.protocol === 'B' ? () => this.clientStep() : undefined,
-      settled: (stored) => this.settled(peer, stored),
+      received: this.protocol === 'B' ? () => count(true) : undefined,
+      settled: (stored) => {
+        if (this.protocol === 'B') count(stored); // a WriteAck without RecvAck: it arrived
+        this.settled(peer, stored);
+      },
     };
   }
 
@@ -245,6 +267,8 @@ class ReplicatedWrite {
       this.reject(ioError('EIO', `local write to volume ${this.volume.index} of ${this.resource.name} failed: ${String(this.localError)}`));
     } else if (!this.admitted.meta && this.protocol === 'C' && this.stored === 0) {
       this.reject(ioError('EIO', `no peer stored the write to volume ${this.volume.index} of ${this.resource.name}`));
+    } else if (!this.admitted.meta && this.protocol === 'B' && this.receivedBy === 0) {
+      this.reject(ioError('EIO', `no peer received the write to volume ${this.volume.index} of ${this.resource.name}`));
     } else {
       this.resolve();
     }

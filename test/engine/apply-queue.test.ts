@@ -79,17 +79,28 @@ t.test('above its byte bound the link is paused; below half of it, resumed', asy
   t.equal(h.queue.queuedBytes, 0);
 });
 
-t.test('abandon drops what has not started; what runs finishes', async (t) => {
+t.test('abandon: writes that arrived still apply, late and in order; other messages are dropped; nothing new is taken', async (t) => {
   const h = harness();
-  h.queue.push(write(1, 0));
-  h.queue.push(flush(1));
-  h.queue.push(write(2, 4096));
+  const late: string[] = [];
+  const queue = new ApplyQueue(h.link, (m, isLate) => {
+    if (isLate) late.push(m.type === 'Write' ? `w${m.seq}` : m.type);
+    const n = m.type === 'Write' ? `w${m.seq}` : m.type === 'Flush' ? `f${m.id}` : m.type;
+    h.log.push(`start ${n}`);
+    return new Promise<void>((resolve) => h.finish.set(n, () => { h.log.push(`end ${n}`); resolve(); }));
+  }, (m) => (m.type === 'Write' ? { lock: new RangeLock(), offset: m.offset, length: m.data.length } : null), (err) => { throw err; });
+  queue.push(write(1, 0));
+  queue.push(flush(1));
+  queue.push(write(2, 4096));
   await h.tick();
-  h.queue.abandon();
+  queue.abandon();
+  await h.tick();
+  t.same(h.log, ['start w1', 'start w2'], 'w2 (arrived behind the flush) runs once the link is gone; the flush never does');
+  t.same(late, ['w2'], 'it runs as a late write (its answer has no link to go to)');
   h.finish.get('w1')!();
+  h.finish.get('w2')!();
   await h.tick();
-  t.same(h.log, ['start w1', 'end w1'], 'the flush and w2 never start');
-  h.queue.push(write(3, 0));
+  queue.push(write(3, 0));
   await h.tick();
-  t.equal(h.log.length, 2, 'nothing new is taken after abandon');
+  t.same(h.log, ['start w1', 'start w2', 'end w1', 'end w2'], 'nothing new is taken after abandon');
+  t.equal(queue.queuedBytes, 0, 'the dropped flush and the finished writes leave no bytes counted');
 });
