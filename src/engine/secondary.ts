@@ -5,7 +5,6 @@
 import type { MessageOf, WireMessage } from '../wire/messages.js';
 import { MAX_DATA_BYTES } from '../wire/version.js';
 import type { Peer } from './peer.js';
-import { sameGeneration } from './sync-decision.js';
 import type { Volume } from './volume.js';
 
 type Applied = Extract<WireMessage, { type: 'Write' | 'WriteZeroes' | 'OutOfSync' | 'Flush' | 'ResyncData' | 'ResyncDone' | 'ReadRequest' | 'State' }>;
@@ -159,26 +158,7 @@ async function applyResyncData(peer: Peer, volume: Volume, msg: MessageOf<'Resyn
   }
   // the block now equals the source's: our own bit for the source is resolved too
   volume.meta?.markInSync(peer.node.id, msg.offset, msg.data.length);
-  markForOthers(peer, volume, msg.offset, msg.data.length);
   peer.sendControl({ type: 'ResyncAck', volume: volume.index, requestId: msg.requestId, offset: msg.offset, length: msg.data.length });
-}
-
-/**
- * The block changed to the source's version: every other diskful peer that is not known to hold
- * that version (connected, UpToDate, in the source's generation) may differ from it now, so it is
- * marked out of sync for them too (a bitmap kept for an absent peer must cover what a resync
- * from a third node changed, or their next handshake resyncs too little).
- */
-function markForOthers(source: Peer, volume: Volume, offset: number, length: number): void {
-  const meta = volume.meta;
-  const sourceView = source.volumes.get(volume.index)?.view;
-  if (!meta) return;
-  for (const p of source.resource.peers.values()) {
-    if (p === source || !p.diskful) continue;
-    const view = p.volumes.get(volume.index)?.view;
-    const holdsIt = p.connected && p.peerUpToDate(volume.index) && view && sourceView && sameGeneration(view.current, sourceView.current);
-    if (!holdsIt) meta.markOutOfSync(p.node.id, offset, length);
-  }
 }
 
 async function serveRead(peer: Peer, volume: Volume, msg: MessageOf<'ReadRequest'>): Promise<void> {
