@@ -392,6 +392,10 @@ export class Resource {
         const own = ownData(this, v);
         v.meta.setFlags({ consistent: true, wasUpToDate: false }); // the peers go on without it
         exposeGeneration(this, v, () => this.freshGeneration(), true, own);
+      } else if (v.meta && v.diskState === 'UpToDate' && [...this.peers.values()].some((p) => p.diskful)) {
+        // a Primary's writes miss it from now on: attached again (after a restart, say) it is
+        // Outdated until a handshake with a peer brings it up to date, never promoted alone
+        v.meta.setFlags({ consistent: true, wasUpToDate: false });
       }
       await this.detachVolume(v);
     }
