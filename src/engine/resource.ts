@@ -293,7 +293,7 @@ export class Resource {
     // The disk is resynced from its peers when attached again, unless it is the only copy of the
     // newest data (a Primary that wrote while its peers were away): then it stays UpToDate in its
     // metadata, the Primary's I/O fails until it is back, and it becomes their source again.
-    const onlyCopy = own !== null && own.peersWithIt.size === 0 && [...this.peers.values()].some((p) => p.diskful);
+    const onlyCopy = own !== null && own.peersWithIt.size === 0 && this.role === 'Primary';
     if (!onlyCopy) meta.setFlags({ consistent: false, wasUpToDate: false });
     else this.log.error('the failed disk holds the only copy of the newest data: I/O fails until it is attached again', { volume: v.index });
     v.diskState = 'Failed';
