@@ -174,6 +174,8 @@ class ReplicatedWrite {
   private receivedBy = 0;
   /** drops this write from Volume.writesOffDisk once every peer settled it */
   private offDisk: (() => void) | null = null;
+  /** resource-and-stonith: a peer did not store it ('needed'); the answer waits for its fencing */
+  private fencing: 'none' | 'needed' | 'waiting' | 'clear' = 'none';
 
   constructor(
     private readonly resource: Resource,
@@ -239,6 +241,7 @@ class ReplicatedWrite {
   }
 
   private settled(peer: Peer, stored: boolean): void {
+    if (!stored && this.resource.config.fencing === 'resource-and-stonith' && this.fencing === 'none') this.fencing = 'needed';
     if (stored) {
       this.stored++;
     } else if (this.admitted.meta) {
@@ -262,6 +265,14 @@ class ReplicatedWrite {
 
   private maybeAnswer(): void {
     if (this.answered || this.localPending || this.clientWaits > 0) return;
+    if (this.fencing === 'needed') {
+      // DRBD's resource-and-stonith: a write a lost peer may not hold is answered only once that
+      // peer is fenced (its freeze lifted), never while it could still be promoted without it.
+      // The freeze starts when the loss is handled, after this settle: look once that has run.
+      this.fencing = 'waiting';
+      this.resource.platform.defer(() => this.afterFencing());
+    }
+    if (this.fencing === 'waiting') return;
     this.answered = true;
     if (this.localError !== null) {
       this.reject(ioError('EIO', `local write to volume ${this.volume.index} of ${this.resource.name} failed: ${String(this.localError)}`));
@@ -272,6 +283,18 @@ class ReplicatedWrite {
     } else {
       this.resolve();
     }
+  }
+
+  private afterFencing(): void {
+    const r = this.resource;
+    if (r.isSuspended) { void r.whenResumed().then(() => r.guard(() => this.afterFencing())); return; }
+    this.fencing = 'clear';
+    if (r.role !== 'Primary') {
+      this.answered = true;
+      this.reject(ioError('ESHUTDOWN', `${r.name} was demoted while the write to volume ${this.volume.index} waited for fencing`));
+      return;
+    }
+    this.maybeAnswer();
   }
 
   /** The AL extent stays pinned until the write is settled locally and for every peer. */

@@ -133,6 +133,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-5088-only-diskful-node-disk-failed', seed: 5088, open: null, checker: 'convergence',
     found: 'convergence: the only diskful node (the Primary; its peer is diskless) fails a flush; its disk was marked Inconsistent although it held the only copy, and nothing could ever resync it',
   },
+  {
+    file: 'seed-9026-acked-before-fencing', seed: 9026, open: 'lazy new generation (a split brain is now reported instead)', checker: 'false-split-brain',
+    found: 'promotion-data (fixed): under resource-and-stonith a Primary answered writes its lost peer never stored before the fence-peer handler ran; it was killed, the peer promoted without them. Now the answer waits for the fencing. What remains: the Primary\'s new generation at the loss (its in-flight writes were written locally) makes its return a split brain where DRBD, creating the generation at the first new write, would resync it',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
