@@ -174,8 +174,8 @@ class ReplicatedWrite {
   private receivedBy = 0;
   /** drops this write from Volume.writesOffDisk once every peer settled it */
   private offDisk: (() => void) | null = null;
-  /** resource-and-stonith: a peer did not store it ('needed'); the answer waits for its fencing */
-  private fencing: 'none' | 'needed' | 'waiting' | 'clear' = 'none';
+  /** a peer did not store it: the answer waits until that loss is handled (quorum, fencing) */
+  private missed: 'no' | 'yes' | 'checking' | 'checked' = 'no';
 
   constructor(
     private readonly resource: Resource,
@@ -241,7 +241,7 @@ class ReplicatedWrite {
   }
 
   private settled(peer: Peer, stored: boolean): void {
-    if (!stored && this.resource.config.fencing === 'resource-and-stonith' && this.fencing === 'none') this.fencing = 'needed';
+    if (!stored && this.missed === 'no') this.missed = 'yes';
     if (stored) {
       this.stored++;
     } else if (this.admitted.meta) {
@@ -265,14 +265,16 @@ class ReplicatedWrite {
 
   private maybeAnswer(): void {
     if (this.answered || this.localPending || this.clientWaits > 0) return;
-    if (this.fencing === 'needed') {
-      // DRBD's resource-and-stonith: a write a lost peer may not hold is answered only once that
-      // peer is fenced (its freeze lifted), never while it could still be promoted without it.
-      // The freeze starts when the loss is handled, after this settle: look once that has run.
-      this.fencing = 'waiting';
-      this.resource.platform.defer(() => this.afterFencing());
+    if (this.missed === 'yes') {
+      // A peer that did not store it may be promoted without it. The loss is handled (quorum
+      // recounted, fencing started) right after this settle: answer only once that has run, and
+      // only if this node may still answer: quorate (on-no-quorum = io-error fails it), not
+      // frozen (fencing under resource-and-stonith, suspend-io: DRBD completes such requests only
+      // after fence-peer), still Primary.
+      this.missed = 'checking';
+      this.resource.platform.defer(() => this.afterPeerMissed());
     }
-    if (this.fencing === 'waiting') return;
+    if (this.missed === 'checking') return;
     this.answered = true;
     if (this.localError !== null) {
       this.reject(ioError('EIO', `local write to volume ${this.volume.index} of ${this.resource.name} failed: ${String(this.localError)}`));
@@ -285,13 +287,14 @@ class ReplicatedWrite {
     }
   }
 
-  private afterFencing(): void {
+  private afterPeerMissed(): void {
     const r = this.resource;
-    if (r.isSuspended) { void r.whenResumed().then(() => r.guard(() => this.afterFencing())); return; }
-    this.fencing = 'clear';
-    if (r.role !== 'Primary') {
+    if (r.isSuspended) { void r.whenResumed().then(() => r.guard(() => this.afterPeerMissed())); return; }
+    this.missed = 'checked';
+    if (r.role !== 'Primary' || r.failsWritesWithoutQuorum) {
       this.answered = true;
-      this.reject(ioError('ESHUTDOWN', `${r.name} was demoted while the write to volume ${this.volume.index} waited for fencing`));
+      const why = r.role !== 'Primary' ? `${r.name} was demoted` : `${r.name} lost quorum (on-no-quorum = io-error)`;
+      this.reject(ioError(r.role !== 'Primary' ? 'ESHUTDOWN' : 'EIO', `${why} while a peer had not stored the write to volume ${this.volume.index}`));
       return;
     }
     this.maybeAnswer();
