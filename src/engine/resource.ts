@@ -281,7 +281,13 @@ export class Resource {
    */
   localDiskFailed(v: Volume, err: unknown, range: { offset: number; length: number } | null): void {
     const meta = v.meta;
-    if (!meta || v.diskState === 'Failed') return; // already detaching
+    if (!meta) return;
+    if (v.diskState === 'Failed') {
+      // already detaching; another request that was in flight failed too: its range is out of sync
+      // for every peer as well, or the resync after attach would skip it
+      if (range) for (const peer of this.peers.values()) if (peer.diskful) meta.markOutOfSync(peer.node.id, range.offset, range.length);
+      return;
+    }
     const errno = (err as { code?: unknown } | null)?.code ?? 'EIO';
     this.log.error('local disk failed: detaching it (on-io-error = detach)', { volume: v.index, errno, error: String(err), range });
     const own = ownData(this, v); // before its blocks are marked out of sync for every peer
