@@ -1,0 +1,83 @@
+// The shape shared by the kill -9 tests (test/recovery/crash-*.test.ts): writes in the background
+// through a Primary's export while nodes are killed and restarted, then one check of what
+// recovery must deliver: every diskful node UpToDate within 60 s of the last `tandem up`,
+// identical backing files, no acknowledged write lost (when the protocol promises it), and at
+// most one resync per reconnect.
+import type { Test } from 'tap';
+import { execa } from 'execa';
+import { AckedWrites } from '../cluster-scenarios/acked-writes.js';
+import type { TestCluster } from './daemons.js';
+import { resyncStartsSince } from './daemon-log.js';
+import { waitConverged } from './convergence.js';
+import type { ResourceFiles } from './resource-config.js';
+import { sha256File } from './wait.js';
+
+export const CONVERGE_WITHIN_MS = 60_000;
+
+export interface BackgroundWrites {
+  acked: AckedWrites;
+  /** stop writing; resolves with how many writes were acknowledged and the error that ended them, if any */
+  stop(): Promise<{ ok: number; error: string | null }>;
+}
+
+/** 4 KiB writes on fresh offsets through `socket` until stopped (or the export fails them). */
+export function writeInBackground(socket: string, sizeBytes: number, acked = new AckedWrites(sizeBytes)): BackgroundWrites {
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => { stop = resolve; });
+  // bounded: a quarter of the volume at most, so a fast machine never runs out of fresh offsets
+  const running = acked.write(socket, { stop: stopped, workers: 4, count: Math.floor(sizeBytes / 4096 / 4) })
+    .catch((err: Error) => ({ ok: 0, error: err.message }));
+  return { acked, stop: async () => { stop(); return running; } };
+}
+
+export async function must(cluster: TestCluster, node: string, args: string[]): Promise<void> {
+  const r = await cluster.cli(node, args);
+  if (r.exitCode !== 0) throw new Error(`tandem ${args.join(' ')} on ${node} failed (${r.exitCode}): ${r.stderr}`);
+}
+
+/** tandemd started again on a killed node and the resource brought up; returns when `up` returned. */
+export async function restartAndUp(cluster: TestCluster, node: string, res: string, wrap: string[] = []): Promise<number> {
+  await cluster.start(node, wrap);
+  await must(cluster, node, ['up', res]);
+  return Date.now();
+}
+
+/** FLUSH through a Primary's export (qemu-io), so every acknowledged write is on stable storage. */
+export async function flushExport(socket: string): Promise<void> {
+  await execa('qemu-io', ['-f', 'raw', '-c', 'flush', `nbd:unix:${socket}`]);
+}
+
+export interface RecoveryExpectation {
+  cluster: TestCluster;
+  res: string;
+  files: ResourceFiles;
+  /** every diskful node */
+  nodes: string[];
+  /** when the last `tandem up` returned */
+  upAt: number;
+  /** log mark taken before the fault (resyncs are counted from it) */
+  mark: Map<string, number>;
+  /** acknowledged writes that must all be on every node (omit when the protocol allows losing them) */
+  acked?: AckedWrites;
+  /** reconnects per source→target pair since the mark (default 1 each) */
+  reconnects?: Record<string, number>;
+}
+
+export async function checkRecovered(t: Test, e: RecoveryExpectation): Promise<void> {
+  const left = Math.max(1000, CONVERGE_WITHIN_MS - (Date.now() - e.upAt));
+  const converged = await waitConverged(e.cluster, e.res, e.nodes, left).then(() => true, (err: Error) => {
+    t.fail(`every node UpToDate within ${CONVERGE_WITHIN_MS / 1000} s of the restart and up: ${err.message}`);
+    return false;
+  });
+  if (converged) t.pass(`every node UpToDate ${((Date.now() - e.upAt) / 1000).toFixed(1)} s after the restart and up`);
+
+  const sums = e.nodes.map((n) => sha256File(e.files.disk(n)));
+  for (const [i, n] of e.nodes.entries()) if (i > 0) t.equal(sums[i], sums[0], `${n}'s disk is identical to ${e.nodes[0]}'s`);
+  if (e.acked) {
+    t.ok(e.acked.acked.size > 0, `${e.acked.acked.size} acknowledged writes to check`);
+    for (const n of e.nodes) t.same(e.acked.lostInFile(e.files.disk(n)).slice(0, 10), [], `no acknowledged write lost on ${n}`);
+  }
+  const resyncs = resyncStartsSince(e.cluster, e.mark);
+  const tooMany = [...resyncs].filter(([pair, n]) => n > (e.reconnects?.[pair] ?? 1)).map(([pair, n]) => `${pair} ×${n}`);
+  t.same(tooMany, [], `at most one resync per reconnect (resyncs started: ${[...resyncs].map(([p, n]) => `${p} ×${n}`).join(', ') || 'none'})`);
+}
