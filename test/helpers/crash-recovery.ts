@@ -20,12 +20,15 @@ export interface BackgroundWrites {
   stop(): Promise<{ ok: number; error: string | null }>;
 }
 
-/** 4 KiB writes on fresh offsets through `socket` until stopped (or the export fails them). */
+/**
+ * 4 KiB writes on fresh offsets through `socket` until stopped (or the export fails them): 4
+ * writers, each pausing 2 ms after a write, a steady stream of at most ~2000 writes a second that
+ * lasts through a whole test. Never more than half the volume's blocks are written.
+ */
 export function writeInBackground(socket: string, sizeBytes: number, acked = new AckedWrites(sizeBytes)): BackgroundWrites {
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => { stop = resolve; });
-  // bounded: a quarter of the volume at most, so a fast machine never runs out of fresh offsets
-  const running = acked.write(socket, { stop: stopped, workers: 4, count: Math.floor(sizeBytes / 4096 / 4) })
+  const running = acked.write(socket, { stop: stopped, workers: 4, pauseMs: 2, count: Math.floor(sizeBytes / 4096 / 2) })
     .catch((err: Error) => ({ ok: 0, error: err.message }));
   return { acked, stop: async () => { stop(); return running; } };
 }
