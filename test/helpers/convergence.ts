@@ -3,10 +3,12 @@
 // Established, UpToDate with nothing out of sync; then, that it stays so (no resync starts
 // again, no node leaves Established) for a while.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ResourceStatus } from '../../src/resource/states.js';
 import type { TestCluster } from './daemons.js';
 import { logMark, resyncStartsSince } from './daemon-log.js';
 import { status } from './wait.js';
+
+/** One resource's part of `tandem status --json` (the type wait.ts reads it as). */
+type ResourceStatus = Awaited<ReturnType<typeof status>>;
 
 /** Why `node`'s status is not converged with `others`, or null when it is. */
 export function notConverged(s: ResourceStatus, others: string[]): string | null {
