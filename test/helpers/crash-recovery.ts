@@ -56,8 +56,10 @@ export interface RecoveryExpectation {
   files: ResourceFiles;
   /** every diskful node */
   nodes: string[];
-  /** when the last `tandem up` returned */
+  /** when the last `tandem up` returned (or the fault otherwise ended) */
   upAt: number;
+  /** what upAt was, for messages (default: the restart and up) */
+  upWas?: string;
   /** log mark taken before the fault (resyncs are counted from it) */
   mark: Map<string, number>;
   /** acknowledged writes that must all be on every node (omit when the protocol allows losing them) */
@@ -68,11 +70,12 @@ export interface RecoveryExpectation {
 
 export async function checkRecovered(t: Test, e: RecoveryExpectation): Promise<void> {
   const left = Math.max(1000, CONVERGE_WITHIN_MS - (Date.now() - e.upAt));
+  const upWas = e.upWas ?? 'the restart and up';
   const converged = await waitConverged(e.cluster, e.res, e.nodes, left).then(() => true, (err: Error) => {
-    t.fail(`every node UpToDate within ${CONVERGE_WITHIN_MS / 1000} s of the restart and up: ${err.message}`);
+    t.fail(`every node UpToDate within ${CONVERGE_WITHIN_MS / 1000} s of ${upWas}: ${err.message}`);
     return false;
   });
-  if (converged) t.pass(`every node UpToDate ${((Date.now() - e.upAt) / 1000).toFixed(1)} s after the restart and up`);
+  if (converged) t.pass(`every node UpToDate ${((Date.now() - e.upAt) / 1000).toFixed(1)} s after ${upWas}`);
 
   const sums = e.nodes.map((n) => sha256File(e.files.disk(n)));
   for (const [i, n] of e.nodes.entries()) if (i > 0) t.equal(sums[i], sums[0], `${n}'s disk is identical to ${e.nodes[0]}'s`);
