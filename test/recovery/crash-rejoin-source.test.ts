@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestCluster } from '../helpers/daemons.js';
 import { logMark, printLogsOnFailure } from '../helpers/daemon-log.js';
-import { checkRecovered, flushExport, must, restartAndUp, writeInBackground } from '../helpers/crash-recovery.js';
+import { checkRecovered, flushExport, restartAndUp, writeInBackground } from '../helpers/crash-recovery.js';
 import { writeResource } from '../helpers/resource-config.js';
 import { bringUp, promoteAndSync } from '../helpers/scenario.js';
 import { status, waitFor } from '../helpers/wait.js';

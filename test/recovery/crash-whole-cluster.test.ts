@@ -1,8 +1,8 @@
 // Issue 8, defect 3: kill -9 of every node at once while the Primary writes (3 nodes, protocol
 // C), as a power failure of the whole cluster. All three restarted and brought up (nobody is
 // promoted: the administrator looks first): the crashed Primary's activity log names what may
-// differ, it resyncs those blocks to the others once, and all three are UpToDate within 60 s of
-// the last `up`, identical, with every acknowledged write on every disk.
+// differ, those blocks are resynced once, and all three are UpToDate within 60 s of the last
+// `up`, identical, with every acknowledged write on every disk.
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestCluster } from '../helpers/daemons.js';
