@@ -9,6 +9,7 @@ import { AckedWrites } from '../cluster-scenarios/acked-writes.js';
 import type { TestCluster } from './daemons.js';
 import { resyncStartsSince } from './daemon-log.js';
 import { waitConverged } from './convergence.js';
+import { must } from './scenario.js';
 import type { ResourceFiles } from './resource-config.js';
 import { sha256File } from './wait.js';
 
@@ -31,11 +32,6 @@ export function writeInBackground(socket: string, sizeBytes: number, acked = new
   const running = acked.write(socket, { stop: stopped, workers: 4, pauseMs: 2, count: Math.floor(sizeBytes / 4096 / 2) })
     .catch((err: Error) => ({ ok: 0, error: err.message }));
   return { acked, stop: async () => { stop(); return running; } };
-}
-
-export async function must(cluster: TestCluster, node: string, args: string[]): Promise<void> {
-  const r = await cluster.cli(node, args);
-  if (r.exitCode !== 0) throw new Error(`tandem ${args.join(' ')} on ${node} failed (${r.exitCode}): ${r.stderr}`);
 }
 
 /** tandemd started again on a killed node and the resource brought up; returns when `up` returned. */

@@ -10,9 +10,9 @@ import t, { type Test } from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestCluster } from '../helpers/daemons.js';
 import { logMark, printLogsOnFailure } from '../helpers/daemon-log.js';
-import { checkRecovered, flushExport, must, restartAndUp, writeInBackground } from '../helpers/crash-recovery.js';
+import { checkRecovered, flushExport, restartAndUp, writeInBackground } from '../helpers/crash-recovery.js';
 import { writeResource } from '../helpers/resource-config.js';
-import { bringUp } from '../helpers/scenario.js';
+import { bringUp, must } from '../helpers/scenario.js';
 import { status, waitFor } from '../helpers/wait.js';
 
 const SIZE = 128 * 1024 * 1024;

@@ -21,10 +21,10 @@ import { join } from 'node:path';
 import { TestCluster } from '../helpers/daemons.js';
 import { logLinesSince, logMark, printLogsOnFailure } from '../helpers/daemon-log.js';
 import { waitConverged } from '../helpers/convergence.js';
-import { must } from '../helpers/crash-recovery.js';
+
 import { flipBytes, metadataAreas } from '../helpers/metadata-areas.js';
 import { writeResource } from '../helpers/resource-config.js';
-import { bringUp, promoteAndSync } from '../helpers/scenario.js';
+import { bringUp, promoteAndSync, must } from '../helpers/scenario.js';
 import { sha256File, waitFor } from '../helpers/wait.js';
 
 const MiB = 1024 * 1024;

@@ -19,9 +19,9 @@ import { TestCluster } from '../helpers/daemons.js';
 import { logLinesSince, logMark, printLogsOnFailure } from '../helpers/daemon-log.js';
 import { waitConverged } from '../helpers/convergence.js';
 import { controlSocketOf, statusViaSocket } from '../helpers/control-socket.js';
-import { flushExport, must, writeInBackground } from '../helpers/crash-recovery.js';
+import { flushExport, writeInBackground } from '../helpers/crash-recovery.js';
 import { writeResource } from '../helpers/resource-config.js';
-import { bringUp, promoteAndSync } from '../helpers/scenario.js';
+import { bringUp, promoteAndSync, must } from '../helpers/scenario.js';
 import { mountSmallTmpfs } from '../helpers/small-tmpfs.js';
 import { sha256File, status } from '../helpers/wait.js';
 

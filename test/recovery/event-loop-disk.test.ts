@@ -18,8 +18,8 @@ import { TestCluster } from '../helpers/daemons.js';
 import { logLinesSince, logMark, printLogsOnFailure } from '../helpers/daemon-log.js';
 import { statusViaSocket } from '../helpers/control-socket.js';
 import { writeResource } from '../helpers/resource-config.js';
-import { bringUp, promoteAndSync } from '../helpers/scenario.js';
-import { must } from '../helpers/crash-recovery.js';
+import { bringUp, promoteAndSync, must } from '../helpers/scenario.js';
+
 import { peersUpToDate, waitFor } from '../helpers/wait.js';
 
 const MiB = 1024 * 1024;

@@ -12,9 +12,9 @@ import { AckedWrites } from '../cluster-scenarios/acked-writes.js';
 import { TestCluster } from '../helpers/daemons.js';
 import { logMark, printLogsOnFailure } from '../helpers/daemon-log.js';
 import { disturbedWithin } from '../helpers/convergence.js';
-import { checkRecovered, flushExport, must, restartAndUp, writeInBackground, type BackgroundWrites } from '../helpers/crash-recovery.js';
+import { checkRecovered, flushExport, restartAndUp, writeInBackground, type BackgroundWrites } from '../helpers/crash-recovery.js';
 import { writeResource } from '../helpers/resource-config.js';
-import { bringUp, promoteAndSync } from '../helpers/scenario.js';
+import { bringUp, promoteAndSync, must } from '../helpers/scenario.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SIZE = 64 * 1024 * 1024;

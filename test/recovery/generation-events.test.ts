@@ -16,10 +16,10 @@ import { TestCluster } from '../helpers/daemons.js';
 import { logLines, printLogsOnFailure } from '../helpers/daemon-log.js';
 import { waitConverged } from '../helpers/convergence.js';
 import { controlSocketOf } from '../helpers/control-socket.js';
-import { must } from '../helpers/crash-recovery.js';
+
 import { CliEventStream, type StreamedEvent } from '../helpers/event-stream.js';
 import { writeResource } from '../helpers/resource-config.js';
-import { bringUp, promoteAndSync } from '../helpers/scenario.js';
+import { bringUp, promoteAndSync, must } from '../helpers/scenario.js';
 import { status, waitFor } from '../helpers/wait.js';
 
 const same = (x: unknown, y: string | null): boolean =>

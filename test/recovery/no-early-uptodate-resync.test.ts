@@ -9,9 +9,9 @@ import { EventLog } from '../cluster-scenarios/acked-writes.js';
 import { TestCluster } from '../helpers/daemons.js';
 import { printLogsOnFailure } from '../helpers/daemon-log.js';
 import { waitConverged } from '../helpers/convergence.js';
-import { must } from '../helpers/crash-recovery.js';
+
 import { writeResource } from '../helpers/resource-config.js';
-import { bringUp } from '../helpers/scenario.js';
+import { bringUp, must } from '../helpers/scenario.js';
 import { UpToDateClaims } from '../helpers/uptodate-claims.js';
 import { controlSocketOf, statusViaSocket } from '../helpers/control-socket.js';
 

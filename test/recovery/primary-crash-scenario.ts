@@ -14,9 +14,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AckedWrites } from '../cluster-scenarios/acked-writes.js';
 import { TestCluster } from '../helpers/daemons.js';
 import { logMark, printLogsOnFailure } from '../helpers/daemon-log.js';
-import { checkRecovered, flushExport, must, restartAndUp, writeInBackground } from '../helpers/crash-recovery.js';
+import { checkRecovered, flushExport, restartAndUp, writeInBackground } from '../helpers/crash-recovery.js';
 import { writeResource } from '../helpers/resource-config.js';
-import { bringUp, promoteAndSync } from '../helpers/scenario.js';
+import { bringUp, promoteAndSync, must } from '../helpers/scenario.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SIZE = 64 * 1024 * 1024;

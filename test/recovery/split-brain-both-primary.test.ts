@@ -16,10 +16,10 @@ import { TestCluster } from '../helpers/daemons.js';
 import { printLogsOnFailure } from '../helpers/daemon-log.js';
 import { waitConverged } from '../helpers/convergence.js';
 import { controlSocketOf } from '../helpers/control-socket.js';
-import { must } from '../helpers/crash-recovery.js';
+
 import { TestNetwork } from '../helpers/netns.js';
 import { writeResource, type ResourceFiles } from '../helpers/resource-config.js';
-import { bringUp, promoteAndSync } from '../helpers/scenario.js';
+import { bringUp, promoteAndSync, must } from '../helpers/scenario.js';
 import { sha256File, status, waitFor } from '../helpers/wait.js';
 
 const MiB = 1024 * 1024;
