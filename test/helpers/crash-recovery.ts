@@ -22,14 +22,17 @@ export interface BackgroundWrites {
 }
 
 /**
- * 4 KiB writes on fresh offsets through `socket` until stopped (or the export fails them): 4
- * writers, each pausing 2 ms after a write, a steady stream of at most ~2000 writes a second that
- * lasts through a whole test. Never more than half the volume's blocks are written.
+ * 4 KiB writes on fresh offsets below `sizeBytes` through `socket` until stopped (or the export
+ * fails them): 4 writers, each pausing `pauseMs` (default 2) after a write, a steady stream of at
+ * most 4000 / pauseMs writes a second. Writes already in `acked` (an earlier stream) count: the
+ * stream ends quietly before it would run out of fresh offsets, leaving a tenth of them unused.
  */
-export function writeInBackground(socket: string, sizeBytes: number, acked = new AckedWrites(sizeBytes)): BackgroundWrites {
+export function writeInBackground(socket: string, sizeBytes: number, opts: { acked?: AckedWrites; pauseMs?: number } = {}): BackgroundWrites {
+  const acked = opts.acked ?? new AckedWrites(sizeBytes);
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => { stop = resolve; });
-  const running = acked.write(socket, { stop: stopped, workers: 4, pauseMs: 2, count: Math.floor(sizeBytes / 4096 / 2) })
+  const left = Math.floor((sizeBytes / 4096) * 0.9) - acked.acked.size;
+  const running = acked.write(socket, { stop: stopped, workers: 4, pauseMs: opts.pauseMs ?? 2, count: Math.max(0, left) })
     .catch((err: Error) => ({ ok: 0, error: err.message }));
   return { acked, stop: async () => { stop(); return running; } };
 }

@@ -17,7 +17,7 @@ import { writeResource } from '../helpers/resource-config.js';
 import { bringUp, promoteAndSync, must } from '../helpers/scenario.js';
 import { waitFor } from '../helpers/wait.js';
 
-const SIZE = 64 * 1024 * 1024;
+const SIZE = 128 * 1024 * 1024;
 const nodes = ['a', 'b', 'c'];
 const RES = 'fs';
 
@@ -32,7 +32,7 @@ t.test('a sequence of failovers ends converged and quiet', async (t) => {
   const mark = logMark(cluster);
   let writes: BackgroundWrites | null = null;
 
-  const writeOn = (node: string): void => { writes = writeInBackground(files.socket(node), SIZE, acked); };
+  const writeOn = (node: string): void => { writes = writeInBackground(files.socket(node), SIZE, { acked, pauseMs: 5 }); };
   const stopWrites = async (expectError: boolean): Promise<void> => {
     const w = await writes!.stop();
     writes = null;

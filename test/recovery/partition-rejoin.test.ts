@@ -29,7 +29,7 @@ t.test('an 8 s partition of a Secondary, healed: both peers take it back', { ski
   await promoteAndSync(cluster, 'pr', 'a', ['b', 'c']);
 
   const mark = logMark(cluster);
-  const writes = writeInBackground(files.socket('a'), SIZE);
+  const writes = writeInBackground(files.socket('a'), SIZE, { pauseMs: 5 });
   await sleep(1000);
   await net.cut('c');
   const cutAt = Date.now();

@@ -34,7 +34,7 @@ export function primaryCrashScenario(t: Test, protocol: 'A' | 'B' | 'C'): void {
 
     const acked = new AckedWrites(SIZE);
     const mark = logMark(cluster);
-    const before = writeInBackground(files.socket('a'), SIZE, acked);
+    const before = writeInBackground(files.socket('a'), SIZE, { acked });
     await sleep(1500);
     await cluster.kill('a');
     const onA = await before.stop();
@@ -43,7 +43,7 @@ export function primaryCrashScenario(t: Test, protocol: 'A' | 'B' | 'C'): void {
 
     await waitFor(cluster, 'b', res, 'a lost', (s) => s.connections.find((c) => c.peer === 'a')!.connectionState !== 'Connected', 20_000);
     await must(cluster, 'b', ['primary', res]);
-    const after = writeInBackground(files.socket('b'), SIZE, acked);
+    const after = writeInBackground(files.socket('b'), SIZE, { acked });
     await sleep(1000);
     const upAt = await restartAndUp(cluster, 'a', res);
     await sleep(1000);
