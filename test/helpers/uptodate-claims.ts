@@ -4,17 +4,20 @@
 //  - A connection that is SyncSource/SyncTarget (or paused) with peerDiskState UpToDate is a
 //    contradiction inside one status.
 //  - If observer O says peer S is UpToDate, and S's own status, asked AFTER O answered, says its
-//    disk is not UpToDate, O called S UpToDate before it was (no fault happens to S meanwhile: a
-//    disk does not go from UpToDate back to Inconsistent on its own).
+//    disk is not UpToDate, O called S UpToDate before it was: a disk does not go from UpToDate
+//    back to Inconsistent on its own. Unless S lost a connection or a resync to S started in
+//    between (the daemons' logs say so): then S may have been UpToDate and be resyncing again.
 // Each subject's own answers are kept as a timeline, so that other claims (a fence handler's
 // UP_TO_DATE_NODES) can be checked against what the node itself said at the time.
 import type { TandemEvent } from '../../src/daemon/events.js';
 import type { TestCluster } from './daemons.js';
 import { statusViaSocket } from './control-socket.js';
+import { parseDaemonLog, type DaemonLogLine } from './daemon-log.js';
 import type { status } from './wait.js';
 
 type ResourceStatus = Awaited<ReturnType<typeof status>>;
 
+const DISTURBANCE = /^(resync started as SyncSource|peer connection lost)/;
 const RESYNCING = new Set(['SyncSource', 'SyncTarget', 'PausedSyncS', 'PausedSyncT']);
 
 export class UpToDateClaims {
@@ -44,11 +47,27 @@ export class UpToDateClaims {
       this.record(subject, Date.now(), notUpToDate.length === 0);
       if (notUpToDate.length === 0) continue;
       for (const c of claims.filter((x) => x.subject === subject)) {
+        if (this.subjectDisturbed(subject, c.at - 100, Date.now())) continue;
         this.violations.push(`${c.observer} said ${subject} is UpToDate; ${subject} itself said ${notUpToDate.join(',')} ${Date.now() - c.at} ms later`);
       }
     }
     this.samples++;
   }
+
+  /** A connection of `subject` lost, or a resync to it started, between `from` and `to` (by the logs). */
+  private subjectDisturbed(subject: string, from: number, to: number): boolean {
+    for (const [node, raw] of this.cluster.logHistory) {
+      const seen = this.disturbances.get(node) ?? { lines: 0, found: [] };
+      seen.found.push(...parseDaemonLog(raw.slice(seen.lines)).filter((l) => DISTURBANCE.test(l.msg)));
+      seen.lines = raw.length;
+      this.disturbances.set(node, seen);
+      if (seen.found.some((l) => (node === subject || l.peer === subject) && Date.parse(l.ts) >= from && Date.parse(l.ts) <= to)) return true;
+    }
+    return false;
+  }
+
+  /** per node: how many of its log lines were read, and the disturbances among them */
+  private readonly disturbances = new Map<string, { lines: number; found: DaemonLogLine[] }>();
 
   /** The node was killed (or otherwise lost its disk state) at `at`. */
   down(node: string, at: number): void {
