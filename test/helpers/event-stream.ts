@@ -1,6 +1,7 @@
 // `tandem events --json` as an administrator runs it: a CLI process per node whose stdout lines
-// are collected as parsed events. The CLI says nothing when it has subscribed, so `live()` waits
-// for the first event that `trigger` causes: from then on nothing is missed.
+// are collected as parsed events. The CLI says nothing when it has subscribed, so `live()` repeats
+// a trigger until an event it causes shows up (the trigger must cause one each time it runs):
+// from then on nothing is missed.
 import { execa, type ResultPromise } from 'execa';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TANDEM_BIN } from './cli.js';

@@ -38,7 +38,7 @@ t.test('a sequence of failovers ends converged and quiet', async (t) => {
     writes = null;
     if (!expectError) t.equal(w.error, null, `${w.ok} writes acknowledged, none failed`);
   };
-  const upToDate = (node: string) => waitFor(cluster, node, RES, `${node}'s disk UpToDate`, (s) => s.volumes.every((v) => v.diskState === 'UpToDate'), 20_000);
+  const upToDate = (node: string) => waitFor(cluster, node, RES, `${node}'s disk UpToDate`, (s) => s.volumes.every((v) => v.diskState === 'UpToDate'), 15_000);
   const moveTo = async (from: string, to: string): Promise<void> => {
     await stopWrites(false);
     await flushExport(files.socket(from));

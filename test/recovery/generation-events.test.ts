@@ -39,7 +39,11 @@ t.test('generation changes are events with a reason', async (t) => {
   const generation = async (node: string): Promise<string | null> => (await status(cluster, node, 'ge')).volumes[0].currentGeneration;
   const events = new CliEventStream(cluster, 'a');
   t.teardown(() => events.stop());
-  await events.live(() => must(cluster, 'a', ['secondary', 'ge']), (e) => e.kind === 'role' && e.role === 'Secondary');
+  // a role change proves the stream live; the CLI may start slowly, so toggle until one shows
+  let primary = true;
+  const toggle = async (): Promise<void> => { await must(cluster, 'a', [primary ? 'secondary' : 'primary', 'ge']); primary = !primary; };
+  await events.live(toggle, (e) => e.kind === 'role');
+  if (primary) await toggle();
 
   // promotion, with b away (DRBD makes a new generation then, so that a bitmap tracks what b misses)
   await cluster.kill('b');
