@@ -3,7 +3,8 @@
 // link between network namespaces), a stays Primary and writes, b is promoted and writes, and
 // both are still Primary when the link comes back. Expected on reconnect: an event of kind
 // 'split-brain', both connections StandAlone, each node's events saying split brain (its own
-// 'split-brain' event, or a connection event naming it when the other side decided), and no node
+// 'split-brain' event, or a connection event saying "split brain detected" when the other side
+// decided), and no node
 // calling it "both nodes are Primary" or "unrelated data". Then the administrator demotes the
 // node whose writes are discarded and runs `tandem split-brain resolve <res> --keep <node>` on
 // each node (README): both end Connected/UpToDate with identical data, equal to the kept node's.
@@ -45,7 +46,7 @@ async function checkReportedAndResolve(t: Test, cluster: TestCluster, res: strin
   t.ok(splitBrainEvents.length > 0, `an event of kind 'split-brain'${splitBrainEvents[0] ? ` (${JSON.stringify(splitBrainEvents[0])})` : ''}`);
   for (const n of nodes) {
     // each node tells its administrator: its own 'split-brain' event, or its connection event naming it
-    const told = events[n].events.filter((e) => e.kind === 'split-brain' || (e.kind === 'connection' && /split.?brain/i.test(JSON.stringify(e))));
+    const told = events[n].events.filter((e) => e.kind === 'split-brain' || (e.kind === 'connection' && /split.?brain detected/i.test(JSON.stringify(e))));
     t.ok(told.length > 0, `${n} reports the split brain in its events${told[0] ? ` (${told[0].kind})` : `: ${JSON.stringify(events[n].events.filter((e) => e.kind === 'connection').slice(-2))}`}`);
     const wrong = (cluster.logHistory.get(n) ?? []).filter((l) => /both nodes are Primary|unrelated/i.test(l));
     t.same(wrong.slice(0, 3), [], `${n} never calls it "both nodes are Primary" or "unrelated data"`);
