@@ -4,10 +4,10 @@
 // both are still Primary when the link comes back. Expected on reconnect: an event of kind
 // 'split-brain', both connections StandAlone, each node's events saying split brain (its own
 // 'split-brain' event, or a connection event saying "split brain detected" when the other side
-// decided), and no node
-// calling it "both nodes are Primary" or "unrelated data". Then the administrator demotes the
-// node whose writes are discarded and runs `tandem split-brain resolve <res> --keep <node>` on
-// each node (README): both end Connected/UpToDate with identical data, equal to the kept node's.
+// decided), and no node calling it "both nodes are Primary" or "unrelated data". Then the
+// administrator demotes the node whose writes are discarded and runs `tandem split-brain resolve
+// <res> --keep <node>` on each node (README): both end Connected/UpToDate with identical data,
+// equal to the kept node's.
 // Assumption (DRBD's rule): a split brain is detected from the data generations whatever the
 // roles, so two Primaries that both wrote are a split brain, not a role conflict.
 import t, { type Test } from 'tap';
