@@ -1,8 +1,9 @@
 // Where a stopped node's metadata keeps its activity log and its out-of-sync bitmap, to damage
 // them on purpose. `tandem md dump --json` is asked first: when it names an area with an offset
-// and a length, that is used. Otherwise the areas come from the superblock as format version 1
-// documents it (src/meta/layout.ts: little-endian u64 AL offset/length at 72/80, bitmap
-// offset/length at 88/96; two 4 KiB copies, the valid one with the higher sequence number wins).
+// and a length, that is used. Otherwise the areas come from the superblock as the format documents
+// it (src/meta/layout.ts, versions 1 and 2 alike: little-endian u64 AL offset/length at 72/80,
+// bitmap offset/length at 88/96; two 4 KiB copies, the valid one with the higher sequence number
+// wins).
 // Only whole-file placements (pmem:<file> or block:<file>, the area at offset 0) are handled.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import type { TestCluster } from './daemons.js';
@@ -19,7 +20,7 @@ export interface MetadataAreas {
   dump: Record<string, unknown>;
 }
 
-const MAGIC = 0x4154454d4d444e54n; // "TNDMMETA", format version 1
+const MAGIC = 0x4154454d4d444e54n; // "TNDMMETA"
 
 export async function metadataAreas(cluster: TestCluster, node: string, res: string): Promise<MetadataAreas> {
   const { result, json } = await cluster.cliJson<Array<Record<string, unknown>>>(node, ['md', 'dump', res]);
@@ -60,7 +61,7 @@ function superblockAreas(file: string): { activityLog: Area; bitmap: Area } {
       readSync(fd, b, 0, 4096, at);
       return b;
     }).filter((b) => b.readBigUInt64LE(0) === MAGIC).sort((x, y) => Number(y.readBigUInt64LE(16) - x.readBigUInt64LE(16)));
-    if (copies.length === 0) throw new Error(`${file}: no superblock copy with the format 1 magic`);
+    if (copies.length === 0) throw new Error(`${file}: no superblock copy with Tandem's magic`);
     const sb = copies[0];
     const u64 = (at: number): number => Number(sb.readBigUInt64LE(at));
     return { activityLog: { offset: u64(72), length: u64(80) }, bitmap: { offset: u64(88), length: u64(96) } };
