@@ -90,8 +90,13 @@ t.test('a violated invariant stops that resource on that node; the other resourc
   await qemuWrite(iv.socket('a'), 'write -P 0x22 4M 1M');
   await must(cluster, 'b', ['connect', 'iv']);
   await waitConverged(cluster, 'iv', ['a', 'b'], 30_000);
-  const bHistory = (bView as { history: bigint[] } | null)?.history.length ?? 0;
-  t.ok(bHistory > 0, `b's State reports a history to rewrite with (${bHistory} generations)`);
+  // the rewrite is built from b's last State: it must tell b's generation as b's status does
+  const bCurrent = (await status(cluster, 'b', 'iv')).volumes[0].currentGeneration;
+  const seen = (): { current: bigint; history: bigint[] } | null => bView;
+  const deadline = Date.now() + 10_000;
+  while (seen()?.current.toString(16) !== bCurrent && Date.now() < deadline) await sleep(100);
+  t.equal(seen()?.current.toString(16), bCurrent, 'b\'s last State names its current generation');
+  t.ok((seen()?.history.length ?? 0) > 0, `b's State reports a history to rewrite with (${seen()?.history.length ?? 0} generations)`);
 
   // a demotes and promotes again: its next State as Primary is the one rewritten
   const mark = logMark(cluster);
