@@ -167,6 +167,8 @@ class ReplicatedWrite {
   private localError: unknown = null;
   private unsettled: number;
   private stored = 0;
+  /** peers that stored it and were UpToDate: a copy that can stand in for a failed local write */
+  private storedUpToDate = 0;
   /** peer acks the client waits for: 0 with protocol A */
   private clientWaits: number;
   private answered = false;
@@ -244,6 +246,7 @@ class ReplicatedWrite {
     if (!stored && this.missed === 'no') this.missed = 'yes';
     if (stored) {
       this.stored++;
+      if (peer.volumes.get(this.volume.index)?.peerDiskState === 'UpToDate') this.storedUpToDate++;
     } else if (this.admitted.meta) {
       // the write still pins its AL extents: persisted before they can leave the AL
       this.admitted.meta.markOutOfSync(peer.node.id, this.chunk.offset, this.chunk.length, true);
@@ -276,7 +279,10 @@ class ReplicatedWrite {
     }
     if (this.missed === 'checking') return;
     this.answered = true;
-    if (this.localError !== null) {
+    // on-io-error = detach masks a local write error once an UpToDate peer has written the data
+    // (protocol C: every target settled), as DRBD does: the disk detaches, the client never sees
+    // the error. A copy on an Inconsistent peer (a SyncTarget) is no good data: the write fails.
+    if (this.localError !== null && !(this.protocol === 'C' && this.storedUpToDate > 0)) {
       this.reject(ioError('EIO', `local write to volume ${this.volume.index} of ${this.resource.name} failed: ${String(this.localError)}`));
     } else if (!this.admitted.meta && this.protocol === 'C' && this.stored === 0) {
       this.reject(ioError('EIO', `no peer stored the write to volume ${this.volume.index} of ${this.resource.name}`));

@@ -19,8 +19,9 @@ export class AckedWrites {
 
   constructor(private readonly sizeBytes: number) {}
 
-  /** `workers` concurrent writers on fresh offsets until `stop` resolves, `count` writes, or an error. */
-  async write(socket: string, opts: { count?: number; workers?: number; stop?: Promise<void> } = {}): Promise<{ ok: number; error: string | null }> {
+  /** `workers` concurrent writers on fresh offsets until `stop` resolves, `count` writes, or an
+   *  error; with `pauseMs`, each writer waits that long after each write (a steady, slower stream). */
+  async write(socket: string, opts: { count?: number; workers?: number; stop?: Promise<void>; pauseMs?: number } = {}): Promise<{ ok: number; error: string | null }> {
     const client = await NbdClient.open(socket);
     let stopped = false;
     void opts.stop?.then(() => { stopped = true; });
@@ -40,6 +41,7 @@ export class AckedWrites {
         }
         this.acked.set(offset, sha(data));
         ok++;
+        if (opts.pauseMs) await new Promise((r) => setTimeout(r, opts.pauseMs));
       }
     };
     await Promise.all(Array.from({ length: opts.workers ?? 4 }, worker));

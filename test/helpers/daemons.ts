@@ -11,7 +11,7 @@ export interface DaemonNode {
   name: string;
   env: Record<string, string>;
   process: ResultPromise | null;
-  /** everything the daemon wrote to stderr (structured log lines) */
+  /** everything this run of the daemon wrote to stderr (structured log lines) */
   log: string[];
 }
 
@@ -19,6 +19,8 @@ export class TestCluster {
   readonly root: string;
   readonly configDir: string;
   readonly nodes = new Map<string, DaemonNode>();
+  /** every log line of every run of each node's daemon, a marker line between runs */
+  readonly logHistory = new Map<string, string[]>();
 
   constructor(prefix = 'tandem-test-') {
     this.root = mkdtempSync(join(process.env.TANDEM_TEST_TMP ?? '/dev/shm', prefix));
@@ -57,7 +59,18 @@ export class TestCluster {
     const argv = [...wrap, process.execPath, TANDEM_BIN, 'daemon'];
     const child = execa(argv[0], argv.slice(1), { env, reject: false, stdin: 'ignore', buffer: false });
     const node: DaemonNode = { name, env, process: child, log: [] };
-    child.stderr?.on('data', (chunk: Buffer) => node.log.push(...chunk.toString().split('\n').filter(Boolean)));
+    const history = this.logHistory.get(name) ?? [];
+    if (history.length > 0) history.push(`--- tandemd ${name} restarted at ${new Date().toISOString()}`);
+    this.logHistory.set(name, history);
+    // a chunk may end in the middle of a line: keep the tail until its newline arrives
+    let partial = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      const complete = lines.filter(Boolean);
+      node.log.push(...complete);
+      history.push(...complete);
+    });
     this.nodes.set(name, node);
     await this.waitReady(node);
     return node;
@@ -101,6 +114,11 @@ export class TestCluster {
     if (!done) node.process.kill('SIGKILL');
     await node.process.catch(() => undefined);
     node.process = null;
+  }
+
+  /** The last `lines` log lines of every node (across restarts), for a failing test's report. */
+  logTails(lines = 25): string {
+    return [...this.logHistory].map(([name, log]) => `--- tandemd ${name} (last ${Math.min(lines, log.length)} of ${log.length} lines)\n${log.slice(-lines).join('\n')}`).join('\n');
   }
 
   async destroy(): Promise<void> {

@@ -1,6 +1,6 @@
 // Writes a real resource configuration (INI) for a test cluster: N nodes on loopback (or on
 // given addresses), one backing file, PMEM (tmpfs) or block metadata and an NBD socket per node.
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { TestCluster } from './daemons.js';
@@ -19,6 +19,9 @@ export interface ResourceSpec {
   /** node name → host to bind (default 127.0.0.1) */
   hosts?: Record<string, string>;
   diskless?: string[];
+  /** node name → directory for its backing files instead of the cluster's root; created sparse
+   *  there (no block allocated), so a small file system under it can run out of space */
+  diskDirs?: Record<string, string>;
   extra?: string[];
 }
 
@@ -33,7 +36,7 @@ export async function writeResource(cluster: TestCluster, spec: ResourceSpec): P
   const volumes = spec.volumes ?? 1;
   const ports = await freePorts(spec.nodes.length);
   const files: ResourceFiles = {
-    disk: (n, v = 0) => join(cluster.root, `${spec.name}-${n}-${v}.img`),
+    disk: (n, v = 0) => join(spec.diskDirs?.[n] ?? cluster.root, `${spec.name}-${n}-${v}.img`),
     socket: (n, v = 0) => join(cluster.root, `${spec.name}-${n}-${v}.nbd`),
     meta: (n, v = 0) => join(cluster.root, `${spec.name}-${n}-${v}.meta`),
   };
@@ -46,7 +49,12 @@ export async function writeResource(cluster: TestCluster, spec: ResourceSpec): P
       if (spec.diskless?.includes(n)) {
         lines.push(`volume.${v}.disk = none`);
       } else {
-        writeFileSync(files.disk(n, v), Buffer.alloc(size));
+        if (spec.diskDirs?.[n]) {
+          closeSync(openSync(files.disk(n, v), 'w'));
+          truncateSync(files.disk(n, v), size);
+        } else {
+          writeFileSync(files.disk(n, v), Buffer.alloc(size));
+        }
         lines.push(`volume.${v}.disk = ${files.disk(n, v)}`, `volume.${v}.meta = ${spec.meta ?? 'pmem'}:${files.meta(n, v)}`);
       }
       lines.push(`volume.${v}.export = ${files.socket(n, v)}`);

@@ -24,7 +24,8 @@ export async function promoteAndSync(cluster: TestCluster, res: string, primary:
   await waitFor(cluster, primary, res, `${peers.join(', ')} UpToDate after the initial sync`, peersUpToDate(peers), timeoutMs);
 }
 
-async function must(cluster: TestCluster, node: string, args: string[]): Promise<void> {
+/** A tandem command that must succeed on a node (it throws with the command's stderr otherwise). */
+export async function must(cluster: TestCluster, node: string, args: string[]): Promise<void> {
   const r = await cluster.cli(node, args);
   if (r.exitCode !== 0) throw new Error(`tandem ${args.join(' ')} on ${node} failed (${r.exitCode}): ${r.stderr}`);
 }

@@ -1,0 +1,5 @@
+// Issue 8, defect 3: kill -9 of the Primary under protocol B (see primary-crash-scenario.ts).
+import t from 'tap';
+import { primaryCrashScenario } from './primary-crash-scenario.js';
+
+primaryCrashScenario(t, 'B');
