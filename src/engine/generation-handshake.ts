@@ -260,6 +260,9 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
     meta.followCurrent(view.current, `following ${peer.node.name}, the Primary${view.diskState === 'Diskless' ? ' (diskless)' : ''}`);
     if (view.diskState === 'Diskless') for (const p of r.peers.values()) p.sendState();
   }
+  // a peer that became UpToDate while Established (its resync from another node ended, or it was
+  // confirmed after a crash) in our generation: bits we kept for it are stale, as at a handshake
+  if (pv.replicationState === 'Established' && !pv.resync && !pv.syncEnding) forgetStaleBits(peer, volume, view);
   if (r.role !== 'Primary' || !hasDisk(view.diskState as DiskState) || pv.replicationState !== 'Established' || pv.resync || pv.syncEnding) return;
   if (volume.diskState === 'UpToDate' && (view.diskState === 'Inconsistent' || view.diskState === 'Outdated')) {
     // behind while Established (the first sync after primary --force, say): decide as on a new connection
