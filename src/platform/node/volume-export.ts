@@ -1,0 +1,45 @@
+// A Primary's volume as the world sees it: the NBD server on the configured address and, on top
+// of it, the local block device the resource's frontend asks for (/dev/tandem/<res>/<vol>).
+// Closing detaches the device first, so its last flushes still reach the export.
+import type { ExportAddress } from '../../config/model.js';
+import type { ExportPort, FrontendRequest } from '../../engine/platform.js';
+import type { Logger } from '../../lib/log.js';
+import type { NbdBackend } from '../../nbd/backend.js';
+import { serveExport, type NbdServer } from '../../nbd/server.js';
+import { attachFrontend, type Frontend, type FrontendDirs } from './frontend/attach.js';
+import type { ExportTarget } from './frontend/driver.js';
+
+export async function startVolumeExport(
+  address: ExportAddress, name: string, backend: NbdBackend, frontend: FrontendRequest, dirs: FrontendDirs, log?: Logger,
+): Promise<ExportPort> {
+  const server = await serveExport(address, { name, backend, description: `tandem ${name}` });
+  let device: Frontend | null;
+  try {
+    device = await attachFrontend(frontend.kind, frontend, exportTarget(server, address, name), dirs);
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  if (device) log?.info('block device attached', { volume: frontend.volume, device: device.path, kernelDevice: device.device, frontend: device.kind });
+  return {
+    address: server.address,
+    device: device?.path ?? null,
+    busy: async () => (device ? device.busy() : null),
+    close: async () => {
+      // demote asked busy() first; one that became busy since keeps its device (undone by the next
+      // attach or the agent's stop) rather than have it vanish under a mounted file system
+      await device?.detach().catch((err) => log?.error('block device left attached', { device: device?.path, error: String(err) }));
+      await server.close();
+    },
+  };
+}
+
+/** Where a local client reaches the server: a wildcard TCP listener is reached on loopback. */
+function exportTarget(server: NbdServer, address: ExportAddress, name: string): ExportTarget {
+  if (address.kind === 'unix') return { uri: server.uri(name), exportName: name, address };
+  const bound = new URL(server.address.replace(/^nbd:/, 'http:'));
+  const port = Number(bound.port);
+  const host = address.host === '0.0.0.0' ? '127.0.0.1' : address.host === '::' ? '::1' : address.host;
+  const shown = host.includes(':') ? `[${host}]` : host;
+  return { uri: `nbd://${shown}:${port}/${encodeURIComponent(name)}`, exportName: name, address: { kind: 'tcp', host, port } };
+}
