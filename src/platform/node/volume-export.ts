@@ -2,25 +2,27 @@
 // of it, the local block device the resource's frontend asks for (/dev/tandem/<res>/<vol>).
 // Closing detaches the device first, so its last flushes still reach the export.
 import type { ExportAddress } from '../../config/model.js';
-import type { ExportPort, FrontendRequest } from '../../engine/platform.js';
+import type { ExportPort, ExportRequest } from '../../engine/platform.js';
 import type { Logger } from '../../lib/log.js';
 import type { NbdBackend } from '../../nbd/backend.js';
-import { serveExport, type NbdServer } from '../../nbd/server.js';
+import type { NbdServer } from '../../nbd/server.js';
+import { serveVolume } from './nbd-export.js';
 import { attachFrontend, type Frontend, type FrontendDirs } from './frontend/attach.js';
 import type { ExportTarget } from './frontend/driver.js';
 
 export async function startVolumeExport(
-  address: ExportAddress, name: string, backend: NbdBackend, frontend: FrontendRequest, dirs: FrontendDirs, log?: Logger,
+  address: ExportAddress, name: string, backend: NbdBackend, request: ExportRequest, dirs: FrontendDirs, log?: Logger,
 ): Promise<ExportPort> {
-  const server = await serveExport(address, { name, backend, description: `tandem ${name}` });
+  const server = await serveVolume(address, name, backend, request.resource);
+  const volume = { resource: request.resource.name, volume: request.volume };
   let device: Frontend | null;
   try {
-    device = await attachFrontend(frontend.kind, frontend, exportTarget(server, address, name), dirs);
+    device = await attachFrontend(request.frontend, volume, exportTarget(server, address, name), dirs);
   } catch (err) {
     await server.close();
     throw err;
   }
-  if (device) log?.info('block device attached', { volume: frontend.volume, device: device.path, kernelDevice: device.device, frontend: device.kind });
+  if (device) log?.info('block device attached', { volume: request.volume, device: device.path, kernelDevice: device.device, frontend: device.kind });
   return {
     address: server.address,
     device: device?.path ?? null,

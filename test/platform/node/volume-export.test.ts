@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { FileBackend } from '../../../src/nbd/file-backend.js';
 import { startVolumeExport } from '../../../src/platform/node/volume-export.js';
+import { exportRequest } from './fixtures/export-request.js';
 import { releaseFrontends } from '../../../src/platform/node/frontend/attach.js';
 import { TandemError } from '../../../src/lib/errors.js';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +46,7 @@ async function nbdfuseUnder(dir: string): Promise<number> {
 
 t.test('fuse: /dev/tandem/<res>/<vol> while exported, ext4 on it, refused while mounted or open, gone on close', { skip }, async (t) => {
   const f = await fixture(t, 'fe-fuse');
-  const port = await startVolumeExport(f.address, 'r0/0', f.backend, { resource: 'r0', volume: 0, kind: 'fuse' }, f.dirs);
+  const port = await startVolumeExport(f.address, 'r0/0', f.backend, exportRequest('fuse'), f.dirs);
   const device = join(f.dirs.devDir, 'r0', '0');
   t.equal(port.device, device, 'the stable name is <dev dir>/<resource>/<volume>');
   t.ok(lstatSync(device).isSymbolicLink(), 'a link, as /dev/drbd/by-res/ has');
@@ -119,7 +120,7 @@ t.test('what a killed daemon left: released when unused, refused (and untouched)
 
 t.test('frontend none: the export only', async (t) => {
   const f = await fixture(t, 'fe-none');
-  const port = await startVolumeExport(f.address, 'r0/0', f.backend, { resource: 'r0', volume: 0, kind: 'none' }, f.dirs);
+  const port = await startVolumeExport(f.address, 'r0/0', f.backend, exportRequest('none'), f.dirs);
   t.equal(port.device, null, 'no device');
   t.equal(await port.busy(), null, 'never busy');
   t.ok(port.address.startsWith('nbd+unix://'), 'the NBD export is there');
@@ -133,7 +134,7 @@ t.test('frontend nbd where the nbd module is missing: TANDEM_E_FRONTEND with the
   skip: nbdLoaded ? 'the nbd module is loaded on this machine' : false,
 }, async (t) => {
   const f = await fixture(t, 'fe-fail');
-  const err = await startVolumeExport(f.address, 'r0/0', f.backend, { resource: 'r0', volume: 0, kind: 'nbd' }, f.dirs).catch((e: unknown) => e);
+  const err = await startVolumeExport(f.address, 'r0/0', f.backend, exportRequest('nbd'), f.dirs).catch((e: unknown) => e);
   t.ok(err instanceof TandemError && err.code === 'TANDEM_E_FRONTEND', 'TANDEM_E_FRONTEND');
   t.match((err as Error).message, /frontend = nbd cannot run on this node \(nbd: the kernel NBD driver is not loaded/, 'says the nbd module is missing');
   t.notOk(existsSync(f.address.path), 'the NBD socket is closed again');
