@@ -559,7 +559,7 @@ export class Resource {
     for (const v of this.volumes) {
       if (!v.config.export) continue;
       v.export = await this.platform.startExport(v.config.export, `${this.name}/${v.index}`, new PrimaryBackend(this, v), {
-        resource: this.config, volume: v.index, frontend: 'none',
+        resource: this.config, volume: v.index, frontend: this.config.frontend,
       });
     }
   }
