@@ -27,6 +27,10 @@ export interface ScenarioOptions {
   stonith?: boolean;
   /** repository root with bin/ and ocf/ (a bundled bench passes its own) */
   repoRoot?: string;
+  /** the resource's frontend (default none: the scenarios that mount a file system ask for fuse) */
+  frontend?: 'auto' | 'nbd' | 'fuse' | 'none';
+  /** more [resource] settings, e.g. 'quorum = majority' */
+  settings?: string[];
 }
 
 export class TandemCluster {
@@ -48,7 +52,7 @@ export class TandemCluster {
       .catch((err) => { rmSync(dir, { recursive: true, force: true }); throw err; });
     const t = new TandemCluster(c, dir, c.nodes.map((n) => n.name), root);
     try {
-      t.writeConfig(opts.fencing);
+      t.writeConfig(opts);
       for (const n of t.names) await t.must(n, ['md', 'create', RES]);
       for (const n of t.names) await t.startDaemon(n);
       for (const n of t.names) await t.must(n, ['up', RES]);
@@ -66,10 +70,11 @@ export class TandemCluster {
     return existsSync(f) ? readFileSync(f, 'utf8') : '';
   }
 
-  private writeConfig(fencing: string): void {
+  private writeConfig(opts: ScenarioOptions): void {
     mkdirSync(this.configDir);
-    const lines = ['[resource]', `name = ${RES}`, 'protocol = C', 'secret = scenario-secret-7781', `fencing = ${fencing}`,
-      'ping-interval = 1s', 'ping-timeout = 500ms', '', '[volume.0]', `size = ${SIZE}`, ''];
+    const lines = ['[resource]', `name = ${RES}`, 'protocol = C', 'secret = scenario-secret-7781', `fencing = ${opts.fencing}`,
+      'ping-interval = 1s', 'ping-timeout = 500ms', `frontend = ${opts.frontend ?? 'none'}`, ...(opts.settings ?? []), '',
+      '[volume.0]', `size = ${SIZE}`, ''];
     for (const [i, n] of this.c.nodes.entries()) {
       writeFileSync(this.disk(n.name), Buffer.alloc(SIZE));
       lines.push(`[node.${n.name}]`, `id = ${i}`, `address = ${n.dataAddr}:7789`, `volume.0.disk = ${this.disk(n.name)}`,

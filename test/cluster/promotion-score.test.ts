@@ -57,7 +57,7 @@ t.test('steady: the same state always gives the same score', async (t) => {
 
 const status = (over: Partial<ResourceStatus>): ResourceStatus => ({
   name: 'r0', role: 'Secondary', quorum: true, suspended: false, constraints: [], held: null,
-  volumes: [{ volume: 0, diskState: 'UpToDate', sizeBytes: 1, export: null, currentGeneration: 'a' }],
+  volumes: [{ volume: 0, diskState: 'UpToDate', sizeBytes: 1, export: null, device: null, currentGeneration: 'a' }],
   connections: [], ...over,
 });
 

@@ -99,7 +99,7 @@ export class ScriptedDaemon {
     const s = this.state!;
     return {
       name, role: s.role, quorum: true, suspended: false, constraints: [], held: null,
-      volumes: [{ volume: 0, diskState: s.disk, sizeBytes: 16 << 20, export: s.role === 'Primary' ? '/run/x.nbd' : null, currentGeneration: 'a1' }],
+      volumes: [{ volume: 0, diskState: s.disk, sizeBytes: 16 << 20, export: s.role === 'Primary' ? '/run/x.nbd' : null, device: null, currentGeneration: 'a1' }],
       connections: [{
         peer: 'bravo', nodeId: 1, connectionState: 'Connected', peerRole: 'Secondary',
         volumes: [{ volume: 0, replicationState: 'Established', peerDiskState: 'UpToDate', outOfSyncBytes: 0, resync: null }],
