@@ -6,15 +6,22 @@ import type { ExportPort, ExportRequest } from '../../engine/platform.js';
 import type { Logger } from '../../lib/log.js';
 import type { NbdBackend } from '../../nbd/backend.js';
 import type { NbdServer } from '../../nbd/server.js';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { serveVolume } from './nbd-export.js';
-import { attachFrontend, type Frontend, type FrontendDirs } from './frontend/attach.js';
+import { attachFrontend, volumeWorkDir, type Frontend, type FrontendDirs, type VolumeRef } from './frontend/attach.js';
 import type { ExportTarget } from './frontend/driver.js';
 
+/**
+ * `address` null: the volume has no configured export, but its frontend needs one; it gets a
+ * private unix socket in its work directory (a DRBD user asks for a device, not an NBD server).
+ */
 export async function startVolumeExport(
-  address: ExportAddress, name: string, backend: NbdBackend, request: ExportRequest, dirs: FrontendDirs, log?: Logger,
+  configured: ExportAddress | null, name: string, backend: NbdBackend, request: ExportRequest, dirs: FrontendDirs, log?: Logger,
 ): Promise<ExportPort> {
-  const server = await serveVolume(address, name, backend, request.resource);
   const volume = { resource: request.resource.name, volume: request.volume };
+  const address = configured ?? await privateExport(dirs, volume);
+  const server = await serveVolume(address, name, backend, request.resource);
   let device: Frontend | null;
   try {
     device = await attachFrontend(request.frontend, volume, exportTarget(server, address, name), dirs);
@@ -34,6 +41,12 @@ export async function startVolumeExport(
       await server.close();
     },
   };
+}
+
+async function privateExport(dirs: FrontendDirs, v: VolumeRef): Promise<ExportAddress> {
+  const dir = volumeWorkDir(dirs, v);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  return { kind: 'unix', path: join(dir, 'nbd.sock') };
 }
 
 /** Where a local client reaches the server: a wildcard TCP listener is reached on loopback. */

@@ -38,7 +38,8 @@ interface StateRecord extends AttachedDevice {
   ownerPid: number;
 }
 
-const workDir = (dirs: FrontendDirs, v: VolumeRef): string => join(dirs.stateDir, v.resource, String(v.volume));
+/** This volume's own directory: FUSE mount point, pid and log files, state record (and a private export socket). */
+export const volumeWorkDir = (dirs: Pick<FrontendDirs, 'stateDir'>, v: VolumeRef): string => join(dirs.stateDir, v.resource, String(v.volume));
 const recordFile = (dir: string): string => join(dir, 'state.json');
 export const devicePath = (dirs: FrontendDirs, v: VolumeRef): string => join(dirs.devDir, v.resource, String(v.volume));
 
@@ -46,7 +47,7 @@ export const devicePath = (dirs: FrontendDirs, v: VolumeRef): string => join(dir
 export async function attachFrontend(setting: FrontendSetting, v: VolumeRef, target: ExportTarget, dirs: FrontendDirs): Promise<Frontend | null> {
   const driver = await chooseFrontend(setting, v.resource);
   if (!driver) return null;
-  const dir = workDir(dirs, v);
+  const dir = volumeWorkDir(dirs, v);
   await releaseVolume(dir, v);
   const path = devicePath(dirs, v);
   await refuseForeignName(path, v);
