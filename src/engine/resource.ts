@@ -557,7 +557,7 @@ export class Resource {
 
   private async startExports(): Promise<void> {
     for (const v of this.volumes) {
-      if (!v.config.export) continue;
+      if (!v.config.export && this.config.frontend === 'none') continue; // a device without an export gets a private one
       v.export = await this.platform.startExport(v.config.export, `${this.name}/${v.index}`, new PrimaryBackend(this, v), {
         resource: this.config, volume: v.index, frontend: this.config.frontend,
       });
