@@ -1,13 +1,18 @@
-// `tandem fence peer` and `tandem fence unfence`: the handlers tandemd runs (through the
-// agents/tandem-*fence-peer shims) when a Primary loses a peer and when peers are UpToDate again.
+// `tandem fence peer`, `tandem fence unfence` and `tandem fence primary-lost`: the handlers tandemd
+// runs (through the agents/tandem-* shims) when a Primary loses a peer, when peers are UpToDate
+// again, and when a Secondary loses its Primary.
 // Input is the handler environment; flags override it for a manual run. The exit code is the
 // handler's contract (DRBD's), so every unexpected failure exits 1 ("broken"), never a Tandem code.
 import { Flags } from '@oclif/core';
 import { Cib } from '../cluster/cib.js';
 import { fencePeer, requestFromEnv, unfencePeer, type HandlerResult } from '../cluster/fence-handler.js';
+import { recheckLostPrimary } from '../cluster/primary-lost.js';
 import { TandemCommand } from './base.js';
 
-export function fenceCommand(kind: 'fence' | 'unfence', description: string) {
+const HANDLERS = { fence: fencePeer, unfence: unfencePeer, 'primary-lost': recheckLostPrimary } as const;
+const NAMES = { fence: 'tandem-fence-peer', unfence: 'tandem-unfence-peer', 'primary-lost': 'tandem-primary-lost' } as const;
+
+export function fenceCommand(kind: keyof typeof HANDLERS, description: string) {
   return class extends TandemCommand {
     static override description = description;
     static override flags = {
@@ -29,9 +34,9 @@ export function fenceCommand(kind: 'fence' | 'unfence', description: string) {
       const req = requestFromEnv(env);
       if (flags.peer) req.peer = flags.peer;
       const cib = new Cib({ deadlineMs: flags.timeout * 1000 });
-      const result = kind === 'fence' ? await fencePeer(cib, req) : await unfencePeer(cib, req);
+      const result = await HANDLERS[kind](cib, req);
       // Pacemaker-style log line; tandemd copies the handler's stderr into its own log
-      process.stderr.write(`tandem-${kind}-peer ${req.resource}: ${result.message} (exit ${result.exitCode})\n`);
+      process.stderr.write(`${NAMES[kind]} ${req.resource}: ${result.message} (exit ${result.exitCode})\n`);
       process.exitCode = result.exitCode;
       return result;
     }

@@ -107,3 +107,43 @@ t.test('by hand with flags and --json; a broken environment exits 1, never a Tan
   t.equal(broken.exitCode, 1);
   t.match(broken.stderr, /TANDEM_RESOURCE \/ DRBD_RESOURCE is not set/);
 });
+
+t.test('a Primary without quorum (TANDEM_QUORUM=no) steps aside: exit 8, places nothing, lifts its own earlier constraint', async (t) => {
+  const noQuorum = (cib: string, mask: number, peer: number) => ({ ...drbdEnv(cib, mask, peer), TANDEM_QUORUM: 'no' });
+  const clean = cluster();
+  const r = await handler('tandem-fence-peer', noQuorum(clean, 0b001, 1));
+  t.equal(r.exitCode, 8, String(r.stderr));
+  t.match(r.stderr, /alpha has no quorum for r0: the majority decides who is promoted; no constraint placed \(exit 8\)/);
+  t.equal(fences(clean), 0, 'nothing placed');
+  t.same(await promotedAfterSimulation(clean, s.env), ['bravo'], 'the best-scored node of the majority can be promoted');
+
+  // bravo was lost first (quorum kept: constraint allows alpha and charlie), then charlie (quorum lost)
+  const earlier = cluster();
+  t.equal((await handler('tandem-fence-peer', drbdEnv(earlier, 0b101, 1))).exitCode, 4);
+  t.same(await promotedAfterSimulation(earlier, s.env), ['charlie'], 'control: the constraint keeps bravo from promotion');
+  const lifted = await handler('tandem-fence-peer', noQuorum(earlier, 0b001, 2));
+  t.equal(lifted.exitCode, 8, String(lifted.stderr));
+  t.match(lifted.stderr, /no quorum for r0: the majority decides who is promoted; lifted tandem-fence-r0/);
+  t.equal(fences(earlier), 0, 'the constraint is gone');
+  t.same(await promotedAfterSimulation(earlier, s.env), ['bravo'], 'the majority promotes as its scores say');
+});
+
+t.test('primary-lost: only a Promoted peer that is still an online member is re-probed', async (t) => {
+  const gone = cluster({ nodeState: { bravo: `${offline} expected="member"` } });
+  const r1 = await handler('tandem-primary-lost', { ...drbdEnv(gone, 0b101, 1), DRBD_MY_NODE_ID: '0' });
+  t.equal(r1.exitCode, 0, String(r1.stderr));
+  t.match(r1.stderr, /bravo is not an online cluster member: Pacemaker recovers it/);
+
+  const member = cluster();
+  const r2 = await handler('tandem-primary-lost', drbdEnv(member, 0b101, 1));
+  t.equal(r2.exitCode, 0, String(r2.stderr));
+  t.match(r2.stderr, /tandem-r0-clone is not Promoted on bravo in Pacemaker: nothing to re-check/);
+
+  const running = s.file('promoted-bravo.xml');
+  t.equal((await run('crm_simulate', ['-x', cluster(), '-S', '-O', running], s.env)).exitCode, 0);
+  const r3 = await handler('tandem-primary-lost', drbdEnv(running, 0b101, 1));
+  // a CIB file has no controller to take the refresh: the attempt is what shows the decision
+  // (test/cluster-scenarios/ measures the real re-probe on a live cluster)
+  t.equal(r3.exitCode, 1, String(r3.stderr));
+  t.match(r3.stderr, /could not ask Pacemaker to re-check bravo: crm_resource --refresh --resource tandem-r0-clone --node bravo failed/);
+});
