@@ -589,6 +589,7 @@ export class Resource {
       void this.fencing.peerLost(peer);
     }
     if (wasPrimary && this.role === 'Secondary') {
+      this.fencing.recheckPrimary(peer);
       for (const v of this.volumes) if (v.meta) this.reconcileRanges.set(v.index, v.meta.activeExtents());
     }
     reevaluatePeers(this.peers.values()); // a paused resync may have lost the Primary that kept it paused
