@@ -1,9 +1,13 @@
-// The agent's real dependencies: tandemd over its control socket, crm_attribute for the score,
-// the configuration loader, and stderr (Pacemaker logs what an agent writes there).
+// The agent's real dependencies: tandemd over its control socket (and starting it), crm_attribute
+// for the score, cibadmin for a stale fence constraint, the block devices a dead tandemd left, the
+// configuration loader, and stderr (Pacemaker logs what an agent writes there).
 import { Cib } from '../cluster/cib.js';
 import { loadResource } from '../config/load.js';
 import { primitiveId } from '../cluster/pacemaker-config.js';
-import { controlSocketPath } from '../lib/env.js';
+import { unfencePeer } from '../cluster/fence-handler.js';
+import { controlSocketPath, frontendDirs } from '../lib/env.js';
+import { releaseFrontends } from '../platform/node/frontend/attach.js';
+import { startTandemd } from './daemon-start.js';
 import type { AgentDeps } from './actions.js';
 import { SocketDaemonClient } from './daemon-client.js';
 
@@ -20,6 +24,11 @@ export function realDeps(action: string): AgentDeps {
       return { publish: (score) => cib.setPromotionScore(ctx.instance ?? primitiveId(p.resource), score, pacemakerNode) };
     },
     loadResource: (p) => loadResource(p.configDir, p.resource),
+    startDaemon: (p, deadlineMs) => startTandemd(p, deadlineMs),
+    releaseDevices: (p) => releaseFrontends(frontendDirs({ configDir: p.configDir, node: p.node, runDir: p.runDir }), p.resource),
+    unfence: async (p, upToDate, nodes) => (await unfencePeer(new Cib({ deadlineMs: SCORE_DEADLINE_MS }), {
+      resource: p.resource, localNode: p.node, upToDate, nodes, peer: null, configDir: p.configDir, quorate: true,
+    })).message,
     log: (message) => process.stderr.write(`tandem-ocf ${action}: ${message}\n`),
   };
 }
