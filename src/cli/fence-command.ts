@@ -1,16 +1,18 @@
-// `tandem fence peer`, `tandem fence unfence` and `tandem fence primary-lost`: the handlers tandemd
-// runs (through the agents/tandem-* shims) when a Primary loses a peer, when peers are UpToDate
-// again, and when a Secondary loses its Primary.
+// `tandem fence peer|unfence|primary-lost|quorum-lost`: the handlers tandemd runs (through the
+// agents/tandem-* shims) when a Primary loses a peer, when peers are UpToDate again, when a
+// Secondary loses its Primary, and when a Primary loses its quorum.
 // Input is the handler environment; flags override it for a manual run. The exit code is the
 // handler's contract (DRBD's), so every unexpected failure exits 1 ("broken"), never a Tandem code.
 import { Flags } from '@oclif/core';
 import { Cib } from '../cluster/cib.js';
 import { fencePeer, requestFromEnv, unfencePeer, type HandlerResult } from '../cluster/fence-handler.js';
 import { recheckLostPrimary } from '../cluster/primary-lost.js';
+import { withdrawPromotionScore } from '../cluster/quorum-lost.js';
 import { TandemCommand } from './base.js';
 
-const HANDLERS = { fence: fencePeer, unfence: unfencePeer, 'primary-lost': recheckLostPrimary } as const;
-const NAMES = { fence: 'tandem-fence-peer', unfence: 'tandem-unfence-peer', 'primary-lost': 'tandem-primary-lost' } as const;
+const NOTICE_TIMEOUT_SEC = 10;
+const HANDLERS = { fence: fencePeer, unfence: unfencePeer, 'primary-lost': recheckLostPrimary, 'quorum-lost': withdrawPromotionScore } as const;
+const NAMES = { fence: 'tandem-fence-peer', unfence: 'tandem-unfence-peer', 'primary-lost': 'tandem-primary-lost', 'quorum-lost': 'tandem-quorum-lost' } as const;
 
 export function fenceCommand(kind: keyof typeof HANDLERS, description: string) {
   return class extends TandemCommand {
@@ -33,7 +35,9 @@ export function fenceCommand(kind: keyof typeof HANDLERS, description: string) {
       if (flags['config-dir']) env.TANDEM_CONFIG_DIR = flags['config-dir'];
       const req = requestFromEnv(env);
       if (flags.peer) req.peer = flags.peer;
-      const cib = new Cib({ deadlineMs: flags.timeout * 1000 });
+      // the two notices only speed Pacemaker up: they must never hang on a cluster that is busy failing over
+      const seconds = kind === 'primary-lost' || kind === 'quorum-lost' ? Math.min(flags.timeout, NOTICE_TIMEOUT_SEC) : flags.timeout;
+      const cib = new Cib({ deadlineMs: seconds * 1000 });
       const result = await HANDLERS[kind](cib, req);
       // Pacemaker-style log line; tandemd copies the handler's stderr into its own log
       process.stderr.write(`${NAMES[kind]} ${req.resource}: ${result.message} (exit ${result.exitCode})\n`);

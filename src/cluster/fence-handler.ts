@@ -33,6 +33,8 @@ export interface FenceRequest {
   configDir: string | null;
   /** false when tandemd says the resource lost its quorum on this node (TANDEM_QUORUM=no); true when not said */
   quorate: boolean;
+  /** why the link to the peer ended (TANDEM_LOST_REASON), when tandemd says */
+  lostReason?: string;
 }
 
 /** DRBD-compatible environment (DRBD_*, UP_TO_DATE_NODES mask) plus Tandem's own names. */
@@ -61,6 +63,7 @@ export function requestFromEnv(env: NodeJS.ProcessEnv): FenceRequest {
   return {
     resource, localNode, upToDate: [...new Set(upToDate)].sort(), peer: name(env.DRBD_PEER_NODE_ID),
     nodes: [...byId.values()], configDir: env.TANDEM_CONFIG_DIR ?? null, quorate: env.TANDEM_QUORUM !== 'no',
+    ...(env.TANDEM_LOST_REASON ? { lostReason: env.TANDEM_LOST_REASON } : {}),
   };
 }
 

@@ -5,15 +5,22 @@
 // asked to re-probe that one instance now (crm_resource --refresh): the probe is the agent on that
 // node, so it answers the truth — 8 if its tandemd is alive and Primary (the replication link was
 // cut: nothing changes), 7 if it is gone, and Pacemaker fails over at once.
-// A node that left the membership is Pacemaker's own business (fencing, then recovery): it is not
-// touched, since deleting the history of an unclean node could make its resources look stopped.
+// Only when the peer closed the connection (its process ended on a running machine): a link that
+// went silent (ping timeout) may be a node that is crashing, which corosync and fencing handle;
+// re-probing it then hangs, and deleting the history of an unclean node could make its resources
+// look stopped. A node that left the membership is not touched either. (A Primary cut off on its
+// replication link withdraws its own score: the quorum-lost handler.)
 import type { Cib } from './cib.js';
 import { findClone } from './constraints.js';
 import { nodeState, promotedNodes, type FenceRequest, type HandlerResult } from './fence-handler.js';
 
+/** How the link ended when the peer stopped answering rather than closing it. */
+const SILENT = /ping timeout|timed out/i;
+
 export async function recheckLostPrimary(cib: Cib, req: FenceRequest): Promise<HandlerResult> {
   const done = (message: string): HandlerResult => ({ exitCode: 0, constraint: null, message });
   if (!req.peer) return done('no peer named (DRBD_PEER_NODE_ID): nothing to re-check');
+  if (SILENT.test(req.lostReason ?? '')) return done(`the link to ${req.peer} went silent (${req.lostReason}): corosync and fencing decide about that node`);
   try {
     const state = await nodeState(cib, req.peer);
     if (!state.member) return done(`${req.peer} is not an online cluster member: Pacemaker recovers it`);

@@ -147,3 +147,22 @@ t.test('primary-lost: only a Promoted peer that is still an online member is re-
   t.equal(r3.exitCode, 1, String(r3.stderr));
   t.match(r3.stderr, /could not ask Pacemaker to re-check bravo: crm_resource --refresh --resource tandem-r0-clone --node bravo failed/);
 });
+
+t.test('primary-lost leaves a link that went silent to corosync and fencing (it may be a node crashing)', async (t) => {
+  const running = s.file('promoted-bravo-2.xml');
+  t.equal((await run('crm_simulate', ['-x', cluster(), '-S', '-O', running], s.env)).exitCode, 0);
+  const r = await handler('tandem-primary-lost', { ...drbdEnv(running, 0b101, 1), TANDEM_LOST_REASON: 'ping timeout: no PingAck from node 1 within 500 ms' });
+  t.equal(r.exitCode, 0, String(r.stderr));
+  t.match(r.stderr, /the link to bravo went silent \(ping timeout: no PingAck from node 1 within 500 ms\): corosync and fencing decide about that node/);
+});
+
+t.test('quorum-lost withdraws this node\'s promotion score', async (t) => {
+  const cib = cluster();
+  const score = async (node: string) => (await run('crm_attribute', ['--promotion=tandem-r0', '-l', 'reboot', '-N', node, '-G', '-q'], { ...s.env, CIB_file: cib })).stdout.trim();
+  t.equal(await score('alpha'), '1000', 'control: alpha has a score');
+  const r = await handler('tandem-quorum-lost', { ...drbdEnv(cib, 0b001, null), TANDEM_QUORUM: 'no' });
+  t.equal(r.exitCode, 0, String(r.stderr));
+  t.match(r.stderr, /alpha lost quorum for r0: promotion score withdrawn, so Pacemaker can promote a node of the majority/);
+  t.equal(await score('alpha'), '', 'alpha has no score any more');
+  t.equal(await score('bravo'), '10000', 'the others keep theirs');
+});
