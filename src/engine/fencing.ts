@@ -11,7 +11,9 @@
 // Exit codes of fence-peer: 3 peer Inconsistent, 4 peer outdated, 5 peer unreachable, 6 peer is
 // Primary (refuse), 7 peer fenced by STONITH, 8 no quorum here (the majority decides: no
 // constraint, and this node's earlier one lifted); anything else means the handler is broken.
-// A Secondary that loses its Primary runs primary-lost (Pacemaker re-probes that node at once).
+// A Secondary that loses its Primary runs primary-lost (Pacemaker re-probes that node at once, if
+// it closed the link: TANDEM_LOST_REASON); a Primary that loses its quorum runs quorum-lost (its
+// promotion score is withdrawn at once).
 import type { Peer } from './peer.js';
 import type { Resource } from './resource.js';
 
@@ -108,13 +110,22 @@ export class Fencing {
   }
 
   /** This Secondary lost its Primary peer: the primary-lost handler has Pacemaker re-check that node now. */
-  recheckPrimary(peer: Peer): void {
-    void this.runHandler('tandem-primary-lost', peer).then(
-      (code) => this.resource.log.info('primary-lost handler finished', { peer: peer.node.name, exitCode: code }),
-      (err) => this.resource.log.error('primary-lost handler failed to run', { error: String(err) }));
+  recheckPrimary(peer: Peer, reason: string): void {
+    this.runQuietly('tandem-primary-lost', peer, { TANDEM_LOST_REASON: reason });
   }
 
-  private async runHandler(name: string, peer: Peer | null): Promise<number> {
+  /** This Primary lost its quorum: the quorum-lost handler withdraws its promotion score at once. */
+  quorumLost(): void {
+    this.runQuietly('tandem-quorum-lost', null, {});
+  }
+
+  private runQuietly(name: string, peer: Peer | null, extra: Record<string, string>): void {
+    void this.runHandler(name, peer, extra).then(
+      (code) => this.resource.log.info(`${name} handler finished`, { peer: peer?.node.name, exitCode: code }),
+      (err) => this.resource.log.error(`${name} handler failed to run`, { error: String(err) }));
+  }
+
+  private async runHandler(name: string, peer: Peer | null, extra: Record<string, string> = {}): Promise<number> {
     const r = this.resource;
     const upToDate = [r.local, ...[...r.peers.values()].filter((p) => p.connected && p.peerUpToDate()).map((p) => p.node)];
     const mask = upToDate.reduce((m, n) => m | (1 << n.id), 0);
@@ -127,6 +138,7 @@ export class Fencing {
       TANDEM_CONFIG_DIR: r.platform.settings.configDir,
       TANDEM_UP_TO_DATE_NODES: upToDate.map((n) => n.name).join(','),
       TANDEM_QUORUM: r.status().quorum ? 'yes' : 'no',
+      ...extra,
     };
     for (const n of r.config.nodes) env[`DRBD_NODE_ID_${n.id}`] = n.name;
     if (peer) env.DRBD_PEER_NODE_ID = String(peer.node.id);
