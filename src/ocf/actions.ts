@@ -252,8 +252,12 @@ async function monitor(c: Call, env: NodeJS.ProcessEnv): Promise<OcfResult> {
   return problem ? ocfResult(OCF.ERR_GENERIC, problem) : ocfResult(OCF.SUCCESS);
 }
 
-/** Depth 0: a failed local disk. Depth 10 adds: a Primary exports every volume. */
-function healthProblem(s: ResourceStatus, level: number): string | null {
+/**
+ * Depth 0: the resource stopped on an invariant (status.failed, from the engine that reports it),
+ * a failed local disk. Depth 10 adds: a Primary exports every volume.
+ */
+function healthProblem(s: ResourceStatus & { failed?: string | null }, level: number): string | null {
+  if (s.failed) return `${s.name} stopped on this node: ${s.failed}`;
   const failed = s.volumes.find((v) => v.diskState === 'Failed');
   if (failed) return `volume ${failed.volume} of ${s.name}: local disk Failed`;
   if (level >= 10 && s.role === 'Primary') {

@@ -159,6 +159,10 @@ t.test('failure states: failed disk 1 / 9, refused promotion 1 with the reason, 
   const failedPromoted = await runAgent('monitor', env());
   t.equal(failedPromoted.rc, 9);
   t.match(failedPromoted.reason, /local disk Failed/);
+  daemon.state = { role: 'Secondary', disk: 'UpToDate', failed: 'invariant violated: apply queue out of order' };
+  const stopped = await runAgent('monitor', env());
+  t.equal(stopped.rc, 1, 'a resource the engine stopped on an invariant is a failure Pacemaker recovers');
+  t.match(stopped.reason, /r0 stopped on this node: invariant violated: apply queue out of order/);
 });
 
 t.test('ocf:linbit:drbd parameters: stop_outdates_secondary, fail_promote_early_if_peer_primary, promotion_preference, adjust_master_score', async (t) => {

@@ -62,7 +62,7 @@ export function sandbox(prefix: string, nodes = ['alpha', 'bravo']): Sandbox {
   return { dir, configDir, runDir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export interface ScriptedState { role: Role; disk: DiskState; refusePromote?: string; peerRole?: Role }
+export interface ScriptedState { role: Role; disk: DiskState; refusePromote?: string; peerRole?: Role; failed?: string }
 
 /** tandemd's control protocol, answered from `state` (null = the resource is down). */
 export class ScriptedDaemon {
@@ -100,7 +100,7 @@ export class ScriptedDaemon {
   private status(name: string): ResourceStatus {
     const s = this.state!;
     return {
-      name, role: s.role, quorum: true, suspended: false, constraints: [], held: null,
+      name, role: s.role, quorum: true, suspended: false, constraints: [], held: null, ...(s.failed ? { failed: s.failed } : {}),
       volumes: [{ volume: 0, diskState: s.disk, sizeBytes: 16 << 20, export: s.role === 'Primary' ? '/run/x.nbd' : null, device: null, currentGeneration: 'a1' }],
       connections: [{
         peer: 'bravo', nodeId: 1, connectionState: 'Connected', peerRole: s.peerRole ?? 'Secondary',
