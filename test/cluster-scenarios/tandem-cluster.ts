@@ -6,7 +6,7 @@
 // writes every export directly. Pacemaker runs ocf:tandem:replica from this repository.
 import { execa, type Result } from 'execa';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,6 +31,8 @@ export interface ScenarioOptions {
   frontend?: 'auto' | 'nbd' | 'fuse' | 'none';
   /** more [resource] settings, e.g. 'quorum = majority' */
   settings?: string[];
+  /** how long a STONITH reboot keeps the node away (the harness's default is 2 s) */
+  rebootDelayMs?: number;
 }
 
 export class TandemCluster {
@@ -48,7 +50,13 @@ export class TandemCluster {
     const root = opts.repoRoot ?? fileURLToPath(new URL('../..', import.meta.url));
     // /tmp is shared by the nodes (their /dev/shm is private): data and sockets go there
     const dir = mkdtempSync(join(tmpdir(), 'tandem-scn-'));
-    const c = await PcmkCluster.start({ nodes: opts.nodes, stonith: opts.stonith, ocfProviders: { tandem: join(root, 'ocf') }, keep: KEEP })
+    // a block device per Primary: each node its own /dev/tandem, and a crash loses its mounts (and
+    // goes silent on its links first, as a machine does)
+    const devices = (opts.frontend ?? 'none') !== 'none';
+    const c = await PcmkCluster.start({
+      nodes: opts.nodes, stonith: opts.stonith, ocfProviders: { tandem: join(root, 'ocf') }, keep: KEEP,
+      ...(devices ? { privateDirs: ['/dev/tandem'], crashLikeMachine: true } : {}), rebootDelayMs: opts.rebootDelayMs,
+    })
       .catch((err) => { rmSync(dir, { recursive: true, force: true }); throw err; });
     const t = new TandemCluster(c, dir, c.nodes.map((n) => n.name), root);
     try {
@@ -65,9 +73,10 @@ export class TandemCluster {
 
   disk(node: string): string { return join(this.dir, `${RES}-${node}.img`); }
   socket(node: string): string { return join(this.dir, `${RES}-${node}.nbd`); }
+  /** tandemd's log on a node: the one this test started, then one the agent started (after a crash) */
   daemonLog(node: string): string {
-    const f = join(this.dir, `tandemd-${node}.log`);
-    return existsSync(f) ? readFileSync(f, 'utf8') : '';
+    const files = [join(this.dir, `tandemd-${node}.log`), join(this.c.node(node).dir, 'run/tandem', `${node}.tandemd.log`)];
+    return files.filter((f) => existsSync(f)).map((f) => readFileSync(f, 'utf8')).join('');
   }
 
   private writeConfig(opts: ScenarioOptions): void {
@@ -138,6 +147,29 @@ export class TandemCluster {
     }
   }
 
+  /**
+   * The configuration `tandem pacemaker config --format pcs` prints, applied in one step: the
+   * script runs against a copy of the CIB (pcs -f), config_dir is added, and the whole
+   * configuration is pushed at once, so nothing starts before its constraints exist.
+   */
+  async applyPacemakerPcs(extraArgs: string[]): Promise<string> {
+    const n1 = this.names[0];
+    const script = String((await this.must(n1, ['pacemaker', 'config', RES, '--format', 'pcs', ...extraArgs])).stdout);
+    writeFileSync(join(this.dir, 'pacemaker.sh'), script);
+    const cib = join(this.dir, 'cib-new.xml');
+    const steps: Array<[string, string[], Record<string, string>?]> = [
+      ['copy the CIB', ['sh', '-c', `cibadmin --query > ${cib}`]],
+      ['run the generated script', ['sh', join(this.dir, 'pacemaker.sh')], { CIB: cib }],
+      ['point the agent at this test\'s configuration', ['pcs', '-f', cib, 'resource', 'update', `tandem-${RES}`, `config_dir=${this.configDir}`]],
+      ['push it in one step', ['pcs', 'cluster', 'cib-push', cib, '--config']],
+    ];
+    for (const [what, argv, env] of steps) {
+      const r = await this.c.exec(n1, argv, { env, timeoutMs: 60_000 });
+      if (r.exitCode !== 0) throw new Error(`${what}: ${argv.join(' ')} failed (${r.exitCode}): ${r.stderr}${r.stdout}`);
+    }
+    return script;
+  }
+
   /** The node crm_mon (on `from`) shows Promoted, if its tandemd is Primary too. */
   async settledPrimary(from: string): Promise<string | null> {
     const m = /\* Promoted: \[ (\S+) \]/.exec((await this.c.exec(from, ['crm_mon', '-1'])).stdout);
@@ -171,13 +203,46 @@ export class TandemCluster {
     if (r.exitCode !== 0) throw new Error(`crm_attribute: ${r.stderr}`);
   }
 
+  /**
+   * Loop devices outlive the nodes (the kernel is shared). The frontends' state records (under
+   * each node's /run, kept on this machine) name the devices; once the nodes are gone (their mount
+   * namespaces, and with them the file systems and FUSE mounts), each recorded device still backed
+   * by the recorded FUSE file is detached (the kernel detaches a device still held when its last
+   * user goes: autoclear).
+   */
+  private recordedDevices(): Array<{ device: string; file: string }> {
+    const out: Array<{ device: string; file: string }> = [];
+    for (const n of this.names) {
+      const state = join(this.c.node(n).dir, 'run/tandem', `${n}.frontends`, RES);
+      for (const volume of existsSync(state) ? readdirSync(state) : []) {
+        const record = join(state, volume, 'state.json');
+        if (!existsSync(record)) continue;
+        const r = JSON.parse(readFileSync(record, 'utf8')) as { device: string; mountpoint?: string };
+        if (r.mountpoint) out.push({ device: r.device, file: join(r.mountpoint, 'volume') });
+      }
+    }
+    return out;
+  }
+
+  private async releaseDevices(recorded: Array<{ device: string; file: string }>): Promise<void> {
+    for (const { device, file } of recorded) {
+      const backing = (() => {
+        try { return readFileSync(`/sys/block/${device.replace('/dev/', '')}/loop/backing_file`, 'utf8').trim(); } catch { return null; }
+      })();
+      // a dead FUSE mount shows as its file name alone
+      if (backing === file || backing === '/volume') await execa('losetup', ['-d', device], { reject: false });
+    }
+  }
+
   diagnostics(): string {
     return [this.c.logTails(10), ...this.names.map((n) => `--- tandemd ${n}\n${this.daemonLog(n).trimEnd().split('\n').slice(-20).join('\n')}`)].join('\n');
   }
 
   async stop(): Promise<void> {
+    const devices = this.recordedDevices();
     // the nodes' PID namespaces die with their holders, taking every tandemd with them
     await this.c.stop(true);
+    await this.releaseDevices(devices);
     for (const pid of this.daemons.values()) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     await sleep(100);
     if (KEEP) process.stderr.write(`kept: ${this.c.dir} ${this.dir}\n`);
