@@ -3,11 +3,12 @@
 // server answering from a role/disk table) for the running states.
 import t from 'tap';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { buildModel, render } from '../../src/cluster/pacemaker-config.js';
 import { resourceConfig } from '../cluster/fixture-config.js';
 import { clusterCibText, run } from '../cluster/pcmk-tools.js';
-import { ScriptedDaemon, mapLimit, runAgent, sandbox } from './helpers.js';
+import { AGENT, ScriptedDaemon, mapLimit, runAgent, sandbox } from './helpers.js';
 
 const box = sandbox('ocf-actions');
 t.teardown(() => box.remove());
@@ -215,4 +216,18 @@ t.test('a dead daemon leaves no promotion score behind: monitor removes it', asy
   t.equal(r.rc, 7);
   const left = await run('crm_attribute', ['--promotion=tandem-r0', '-l', 'reboot', '-N', 'alpha', '-G', '-q'], { CIB_file: cib });
   t.not(left.exitCode, 0, `alpha's score is gone (${String(left.stdout).trim()})`);
+});
+
+t.test('a pre-notification is answered by the shim alone (no node process per node and transition)', async (t) => {
+  // a copy of the shim where no tandem can be found: only what the shim itself answers succeeds
+  const alone = join(box.dir, 'alone');
+  mkdirSync(alone, { recursive: true });
+  copyFileSync(AGENT, join(alone, 'replica'));
+  const shim = (type: string) => execa('/bin/sh', [join(alone, 'replica'), 'notify'], {
+    env: { PATH: '/nonexistent', OCF_RESKEY_CRM_meta_notify_type: type }, extendEnv: false, reject: false,
+  });
+  t.equal((await shim('pre')).exitCode, 0, 'pre: 0 without running tandem');
+  const post = await shim('post');
+  t.equal(post.exitCode, 5, 'post: runs tandem (not found here: 5)');
+  t.match(String(post.stderr), /tandem is not installed/);
 });
