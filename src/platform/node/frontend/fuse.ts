@@ -90,7 +90,9 @@ async function loopDetach(device: string, file: string | null): Promise<void> {
   const rows = r.exitCode === 0 && String(r.stdout).trim() ? (JSON.parse(String(r.stdout)).loopdevices as Array<{ name: string; 'back-file': string | null }>) : [];
   const row = rows.find((x) => x.name === device);
   if (!row) return;
-  if (file !== null && !(row['back-file'] ?? '').startsWith(file)) return;
+  // the FUSE file as this mount namespace sees it; one whose namespace died shows as '/volume'
+  const backing = row['back-file'] ?? '';
+  if (file !== null && !backing.startsWith(file) && backing !== `/${FILE}`) return;
   const d = await execa('losetup', ['--detach', device], { reject: false, stdin: 'ignore' });
   if (d.exitCode !== 0) throw new TandemError('TANDEM_E_FRONTEND', `losetup could not detach ${device}: ${String(d.stderr).trim()}`);
 }
