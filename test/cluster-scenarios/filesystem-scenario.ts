@@ -52,7 +52,8 @@ export class FsFailover {
   readonly mnt: string;
   private round = 0;
 
-  constructor(readonly tc: TandemCluster) {
+  /** `writer`: fixtures/fs-writer.mjs (a bundled bench passes its path in the repository) */
+  constructor(readonly tc: TandemCluster, private readonly writer = WRITER) {
     this.mnt = join(tc.dir, 'mnt');
   }
 
@@ -102,7 +103,7 @@ export class FsFailover {
     const journal = join(tc.dir, `acked-${round}.txt`);
     const stopFile = join(tc.dir, `stop-${round}`);
     writeFileSync(journal, '');
-    const writer = tc.c.exec(from, [process.execPath, WRITER, join(this.mnt, `w${round}`), journal, stopFile], { timeoutMs: 600_000 });
+    const writer = tc.c.exec(from, [process.execPath, this.writer, join(this.mnt, `w${round}`), journal, stopFile], { timeoutMs: 600_000 });
     await tc.c.waitFor(async () => this.ackedIn(journal) >= 30, 30_000, 'the writer acknowledged 30 files');
 
     const ackedAtFault = this.ackedIn(journal);
