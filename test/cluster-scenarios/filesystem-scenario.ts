@@ -44,7 +44,8 @@ export function startFsCluster(opts: { repoRoot?: string } = {}): Promise<Tandem
   return TandemCluster.start({
     // a rebooted node stays away 15 s (a real machine, more): the survivors take over meanwhile
     nodes: 3, fencing: 'resource-only', stonith: true, frontend: 'fuse', repoRoot: opts.repoRoot, rebootDelayMs: 15_000,
-    settings: ['quorum = majority', 'on-no-quorum = io-error'],
+    // ping-timeout 2 s: a loaded CI machine (load 20 on 2 cores here) misses 500 ms ones and flaps links
+    settings: ['quorum = majority', 'on-no-quorum = io-error', 'ping-timeout = 2s'],
   });
 }
 

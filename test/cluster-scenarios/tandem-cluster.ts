@@ -29,7 +29,7 @@ export interface ScenarioOptions {
   repoRoot?: string;
   /** the resource's frontend (default none: the scenarios that mount a file system ask for fuse) */
   frontend?: 'auto' | 'nbd' | 'fuse' | 'none';
-  /** more [resource] settings, e.g. 'quorum = majority' */
+  /** more [resource] settings, or other values for the defaults here, e.g. 'quorum = majority' */
   settings?: string[];
   /** how long a STONITH reboot keeps the node away (the harness's default is 2 s) */
   rebootDelayMs?: number;
@@ -81,9 +81,10 @@ export class TandemCluster {
 
   private writeConfig(opts: ScenarioOptions): void {
     mkdirSync(this.configDir);
-    const lines = ['[resource]', `name = ${RES}`, 'protocol = C', 'secret = scenario-secret-7781', `fencing = ${opts.fencing}`,
-      'ping-interval = 1s', 'ping-timeout = 500ms', `frontend = ${opts.frontend ?? 'none'}`, ...(opts.settings ?? []), '',
-      '[volume.0]', `size = ${SIZE}`, ''];
+    const settings = new Map([['protocol', 'C'], ['secret', 'scenario-secret-7781'], ['fencing', opts.fencing],
+      ['ping-interval', '1s'], ['ping-timeout', '500ms'], ['frontend', opts.frontend ?? 'none']]);
+    for (const line of opts.settings ?? []) settings.set(line.split('=')[0].trim(), line.split('=').slice(1).join('=').trim());
+    const lines = ['[resource]', `name = ${RES}`, ...[...settings].map(([k, v]) => `${k} = ${v}`), '', '[volume.0]', `size = ${SIZE}`, ''];
     for (const [i, n] of this.c.nodes.entries()) {
       writeFileSync(this.disk(n.name), Buffer.alloc(SIZE));
       lines.push(`[node.${n.name}]`, `id = ${i}`, `address = ${n.dataAddr}:7789`, `volume.0.disk = ${this.disk(n.name)}`,
