@@ -2,7 +2,10 @@
 // handler environment, against CIB files (CIB_file) whose node states model each situation;
 // crm_simulate then shows whom Pacemaker would promote.
 import t from 'tap';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { join } from 'node:path';
 import { buildModel, render } from '../../src/cluster/pacemaker-config.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 import { resourceConfig } from './fixture-config.js';
@@ -128,32 +131,61 @@ t.test('a Primary without quorum (TANDEM_QUORUM=no) steps aside: exit 8, places 
   t.same(await promotedAfterSimulation(earlier, s.env), ['bravo'], 'the majority promotes as its scores say');
 });
 
-t.test('primary-lost: only a Promoted peer that is still an online member is re-probed', async (t) => {
+/** A configuration directory where bravo's tandemd listens on a local port (or does not): the handler probes it. */
+async function bravoAt(port: number): Promise<string> {
+  const dir = s.file(`etc-${port}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'r0.ini'), ['[resource]', 'name = r0', 'secret = primary-lost-test', '', '[volume.0]', 'size = 1MiB', '',
+    ...['alpha', 'bravo', 'charlie'].flatMap((n, id) => [`[node.${n}]`, `id = ${id}`, `address = 127.0.0.1:${n === 'bravo' ? port : 7000 + id}`,
+      `volume.0.disk = ${dir}/${n}.img`, `volume.0.meta = pmem:${dir}/${n}.meta`, '']),
+  ].join('\n'), { mode: 0o600 });
+  return dir;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+t.test('primary-lost: re-probes a Promoted peer whose tandemd is gone (port refused) while the node stays an online member', async (t) => {
+  const configDir = await bravoAt(await freePort()); // nothing listens there: tandemd is gone
+  const env = (cib: string) => ({ ...drbdEnv(cib, 0b101, 1), TANDEM_CONFIG_DIR: configDir, TANDEM_LOST_REASON: 'control socket: peer closed the connection' });
   const gone = cluster({ nodeState: { bravo: `${offline} expected="member"` } });
-  const r1 = await handler('tandem-primary-lost', { ...drbdEnv(gone, 0b101, 1), DRBD_MY_NODE_ID: '0' });
+  const r1 = await handler('tandem-primary-lost', env(gone));
   t.equal(r1.exitCode, 0, String(r1.stderr));
   t.match(r1.stderr, /bravo is not an online cluster member: Pacemaker recovers it/);
 
   const member = cluster();
-  const r2 = await handler('tandem-primary-lost', drbdEnv(member, 0b101, 1));
+  const r2 = await handler('tandem-primary-lost', env(member));
   t.equal(r2.exitCode, 0, String(r2.stderr));
   t.match(r2.stderr, /tandem-r0-clone is not Promoted on bravo in Pacemaker: nothing to re-check/);
 
   const running = s.file('promoted-bravo.xml');
   t.equal((await run('crm_simulate', ['-x', cluster(), '-S', '-O', running], s.env)).exitCode, 0);
-  const r3 = await handler('tandem-primary-lost', drbdEnv(running, 0b101, 1));
+  const r3 = await handler('tandem-primary-lost', env(running));
   // a CIB file has no controller to take the refresh: the attempt is what shows the decision
-  // (test/cluster-scenarios/ measures the real re-probe on a live cluster)
+  // (test/cluster-scenarios/filesystem-failover.test.ts has the real re-probe on a live cluster)
   t.equal(r3.exitCode, 1, String(r3.stderr));
   t.match(r3.stderr, /could not ask Pacemaker to re-check bravo: crm_resource --refresh --resource tandem-r0-clone --node bravo failed/);
 });
 
-t.test('primary-lost leaves a link that went silent to corosync and fencing (it may be a node crashing)', async (t) => {
+t.test('primary-lost leaves alone a peer whose tandemd still listens (only the link broke) and a link that went silent', async (t) => {
   const running = s.file('promoted-bravo-2.xml');
   t.equal((await run('crm_simulate', ['-x', cluster(), '-S', '-O', running], s.env)).exitCode, 0);
-  const r = await handler('tandem-primary-lost', { ...drbdEnv(running, 0b101, 1), TANDEM_LOST_REASON: 'ping timeout: no PingAck from node 1 within 500 ms' });
-  t.equal(r.exitCode, 0, String(r.stderr));
-  t.match(r.stderr, /the link to bravo went silent \(ping timeout: no PingAck from node 1 within 500 ms\): corosync and fencing decide about that node/);
+  const listener = createServer((c) => c.destroy()).listen(0, '127.0.0.1');
+  await once(listener, 'listening');
+  t.teardown(() => listener.close());
+  const configDir = await bravoAt((listener.address() as AddressInfo).port);
+  const open = await handler('tandem-primary-lost', { ...drbdEnv(running, 0b101, 1), TANDEM_CONFIG_DIR: configDir, TANDEM_LOST_REASON: 'data socket: socket error: read ECONNRESET' });
+  t.equal(open.exitCode, 0, String(open.stderr));
+  t.match(open.stderr, /bravo's tandemd port still accepts connections: tandemd runs, only the link broke/);
+  const silent = await handler('tandem-primary-lost', { ...drbdEnv(running, 0b101, 1), TANDEM_CONFIG_DIR: configDir, TANDEM_LOST_REASON: 'ping timeout: no PingAck from node 1 within 500 ms' });
+  t.equal(silent.exitCode, 0, String(silent.stderr));
+  t.match(silent.stderr, /the link to bravo went silent \(ping timeout: no PingAck from node 1 within 500 ms\): corosync and fencing decide about that node/);
 });
 
 t.test('quorum-lost withdraws this node\'s promotion score', async (t) => {
