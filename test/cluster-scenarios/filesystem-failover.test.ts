@@ -27,6 +27,7 @@ t.test('a file system fails over under five faults, losing no acknowledged file'
     if (fault !== 'kill -9 tandemd') t.not(o.to, o.from, `${fault}: mounted on another node`);
     t.equal(o.damaged, '', `${fault}: all ${o.acked} acknowledged files intact on ${o.to}`);
     t.equal(o.fsckExit, 0, `${fault}: e2fsck -fn clean after unmount`, { output: o.fsckOutput });
+    t.equal(o.backProblem, null, `${fault}: the node came back, every node Connected and UpToDate`);
     t.same(o.constraintsLeft, [], `${fault}: no tandem-fence constraint left once every node is back`);
     t.same(o.cloneRunningOn, tc.names, `${fault}: the clone runs on every node again (no ban)`);
   }

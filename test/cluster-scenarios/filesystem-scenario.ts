@@ -34,6 +34,8 @@ export interface FaultOutcome {
   fsckOutput: string;
   /** after the faulted node is back: every node UpToDate, fence constraints left, clone instances */
   backMs: number;
+  /** what never happened while waiting for the node to be back (null: it came back whole) */
+  backProblem: string | null;
   constraintsLeft: string[];
   cloneRunningOn: string[];
   writerEnd: string;
@@ -43,7 +45,7 @@ export interface FaultOutcome {
 export function startFsCluster(opts: { repoRoot?: string } = {}): Promise<TandemCluster> {
   return TandemCluster.start({
     // a rebooted node stays away 15 s (a real machine, more): the survivors take over meanwhile
-    nodes: 3, fencing: 'resource-only', stonith: true, frontend: 'fuse', repoRoot: opts.repoRoot, rebootDelayMs: 15_000,
+    nodes: 3, fencing: 'resource-only', stonith: true, frontend: 'fuse', repoRoot: opts.repoRoot, rebootDelayMs: 15_000, sizeBytes: 32 * 1024 * 1024,
     // ping-timeout 2 s: a loaded CI machine (load 20 on 2 cores here) misses 500 ms ones and flaps links
     settings: ['quorum = majority', 'on-no-quorum = io-error', 'ping-timeout = 2s'],
   });
@@ -128,19 +130,33 @@ export class FsFailover {
 
     await recover();
     const backAt = Date.now();
-    // every node sees every other one Connected and UpToDate (not only the Primary's view: two
-    // Secondaries that refuse each other would leave the next fault without a quorum)
-    for (const n of tc.names) await tc.waitStatus(n, 'every peer back and UpToDate', upToDate(tc.names.filter((x) => x !== n)), 180_000);
+    const backProblem = await this.waitAllBack(to).then(() => null, (err: Error) => err.message.split('\n')[0]);
     await tc.c.waitFor(async () => (await tc.fenceConstraints(to)).length === 0, 60_000, 'no tandem-fence constraint left').catch(() => undefined);
     await tc.c.waitFor(async () => (await this.cloneRunningOn(to)).length === tc.names.length, 90_000, 'the clone running on every node').catch(() => undefined);
     const outcome: FaultOutcome = {
       fault, from, to, faultToMountedMs, ackedAtFault, acked, damaged, fsckExit: fsck.exitCode, fsckOutput: fsck.output,
-      backMs: Date.now() - backAt, constraintsLeft: await tc.fenceConstraints(to), cloneRunningOn: await this.cloneRunningOn(to), writerEnd,
+      backMs: Date.now() - backAt, backProblem, constraintsLeft: await tc.fenceConstraints(to), cloneRunningOn: await this.cloneRunningOn(to), writerEnd,
     };
     // failures of the fault (a monitor that saw tandemd gone, say) are history now: start the next round clean
     await tc.c.exec(to, ['crm_resource', '--cleanup'], { timeoutMs: 60_000 });
     await this.waitMounted(() => true, 60_000);
     return outcome;
+  }
+
+  /**
+   * The Primary sees every node Connected, UpToDate and in sync; every other node sees every peer
+   * Connected with UpToDate data (two Secondaries that refused each other would leave the next
+   * fault without a quorum). Secondaries' own out-of-sync counts toward each other are not
+   * required to be 0: they are only what each may have to resync, and the Primary's count decides.
+   */
+  private async waitAllBack(primary: string): Promise<void> {
+    const tc = this.tc;
+    await tc.waitStatus(primary, 'every peer back, UpToDate and in sync', upToDate(tc.names.filter((x) => x !== primary)), 180_000);
+    for (const n of tc.names.filter((x) => x !== primary)) {
+      await tc.waitStatus(n, 'every peer Connected and UpToDate', (s) => s.connections.length === tc.names.length - 1
+        && s.connections.every((c) => c.connectionState === 'Connected' && c.volumes.every((v) => v.peerDiskState === 'UpToDate'))
+        && s.volumes.every((v) => v.diskState === 'UpToDate'), 120_000);
+    }
   }
 
   /** Inject the fault; returns how to bring the faulted node back. */

@@ -33,6 +33,8 @@ export interface ScenarioOptions {
   settings?: string[];
   /** how long a STONITH reboot keeps the node away (the harness's default is 2 s) */
   rebootDelayMs?: number;
+  /** volume size (default 16 MiB) */
+  sizeBytes?: number;
 }
 
 export class TandemCluster {
@@ -84,9 +86,10 @@ export class TandemCluster {
     const settings = new Map([['protocol', 'C'], ['secret', 'scenario-secret-7781'], ['fencing', opts.fencing],
       ['ping-interval', '1s'], ['ping-timeout', '500ms'], ['frontend', opts.frontend ?? 'none']]);
     for (const line of opts.settings ?? []) settings.set(line.split('=')[0].trim(), line.split('=').slice(1).join('=').trim());
-    const lines = ['[resource]', `name = ${RES}`, ...[...settings].map(([k, v]) => `${k} = ${v}`), '', '[volume.0]', `size = ${SIZE}`, ''];
+    const size = opts.sizeBytes ?? SIZE;
+    const lines = ['[resource]', `name = ${RES}`, ...[...settings].map(([k, v]) => `${k} = ${v}`), '', '[volume.0]', `size = ${size}`, ''];
     for (const [i, n] of this.c.nodes.entries()) {
-      writeFileSync(this.disk(n.name), Buffer.alloc(SIZE));
+      writeFileSync(this.disk(n.name), Buffer.alloc(size));
       lines.push(`[node.${n.name}]`, `id = ${i}`, `address = ${n.dataAddr}:7789`, `volume.0.disk = ${this.disk(n.name)}`,
         `volume.0.meta = pmem:${join(this.dir, `${RES}-${n.name}.meta`)}`, `volume.0.export = ${this.socket(n.name)}`, '');
     }
