@@ -57,6 +57,7 @@ export class TandemCluster {
     const devices = (opts.frontend ?? 'none') !== 'none';
     const c = await PcmkCluster.start({
       nodes: opts.nodes, stonith: opts.stonith, ocfProviders: { tandem: join(root, 'ocf') }, keep: KEEP,
+      fenceAgent: join(root, 'test/harness/pcmk/fence-agent.sh'),
       ...(devices ? { privateDirs: ['/dev/tandem'], crashLikeMachine: true } : {}), rebootDelayMs: opts.rebootDelayMs,
     })
       .catch((err) => { rmSync(dir, { recursive: true, force: true }); throw err; });

@@ -55,6 +55,8 @@ export interface ClusterOptions {
   crashLikeMachine?: boolean;
   /** a simulated STONITH reboot brings the node back after this long (default 2000 ms; a real machine takes far longer) */
   rebootDelayMs?: number;
+  /** the fence agent script (default: fence-agent.sh beside this file; a bundled bench passes its path in the repository) */
+  fenceAgent?: string;
 }
 
 export interface NodeInfo { name: string; index: number; ns: string; dir: string; clusterAddr: string; dataAddr: string }
@@ -322,7 +324,7 @@ export class PcmkCluster {
       const layer = join(this.dir, 'sbin-layer');
       mkdirSync(layer);
       mkdirSync(join(this.dir, 'fence'));
-      const text = readFileSync(FENCE_AGENT, 'utf8').replaceAll('@FENCE_DIR@', join(this.dir, 'fence'))
+      const text = readFileSync(this.options.fenceAgent ?? FENCE_AGENT, 'utf8').replaceAll('@FENCE_DIR@', join(this.dir, 'fence'))
         .replaceAll('@NODES@', this.nodes.map((n) => n.name).join(' '));
       writeFileSync(join(layer, 'fence_tandemtest'), text, { mode: 0o755 });
       mounts.push(`mount -n -t overlay overlay -o lowerdir=${layer}:/usr/sbin /usr/sbin`);
