@@ -38,7 +38,8 @@ t.test('device while Primary, refused demote while mounted, same files on the pe
   for (const verb of [['secondary', 'bd'], ['down', 'bd']]) {
     const refused = await cluster.cli('a', verb);
     t.equal(refused.exitCode, 14, `${verb[0]} refused with exit 14 while mounted`);
-    t.match(String(refused.stderr), `error TANDEM_E_BUSY: cannot demote bd: volume 0 (${device}) is mounted on ${mnt}`, `${verb[0]}: the reason names device and mount point`);
+    t.match(String(refused.stderr), `error TANDEM_E_BUSY: cannot demote bd: volume 0 is in use (mounted on ${mnt})`, `${verb[0]}: the reason names the mount point`);
+      t.match(String(refused.stderr), `hint: unmount or close ${device} first`, `${verb[0]}: the hint names the device`);
   }
   const still = await status(cluster, 'a', 'bd');
   t.equal(still.role, 'Primary', 'still Primary after the refusals');
