@@ -12,7 +12,7 @@ import { ControlClient } from '../../src/daemon/control-client.js';
 import { CLONE, RES, TandemCluster, upToDate } from './tandem-cluster.js';
 
 export const DEVICE = `/dev/tandem/${RES}/0`;
-export const FS_RESOURCE = `tandem-${RES}-fs`;
+export const FS_RESOURCE = `tandem-${RES}-fs0`;
 const WRITER = fileURLToPath(new URL('./fixtures/fs-writer.mjs', import.meta.url));
 
 export const FAULTS = ['kill -9 tandemd', 'stop pacemaker', 'STONITH reboot', 'cut replication link', 'pcs resource move --promoted'] as const;
@@ -70,7 +70,7 @@ export class FsFailover {
     await tc.waitStatus(first, `${peers.join(', ')} UpToDate`, upToDate(peers), 60_000);
     await this.mustExec(first, ['mkfs.ext4', '-q', '-F', DEVICE]);
     await tc.must(first, ['secondary', RES]);
-    await tc.applyPacemakerPcs(['--with-fs', `${DEVICE}:${this.mnt}:ext4`]);
+    await tc.applyPacemakerPcs(['--with-fs', `0:${this.mnt}:ext4`]);
     return this.waitMounted(() => true, 90_000).then((m) => m.node);
   }
 

@@ -164,7 +164,7 @@ export class TandemCluster {
     const cib = join(this.dir, 'cib-new.xml');
     const steps: Array<[string, string[], Record<string, string>?]> = [
       ['copy the CIB', ['sh', '-c', `cibadmin --query > ${cib}`]],
-      ['run the generated script', ['sh', join(this.dir, 'pacemaker.sh')], { CIB: cib }],
+      ['run the generated script on the copy', ['sh', join(this.dir, 'pacemaker.sh'), cib]],
       ['point the agent at this test\'s configuration', ['pcs', '-f', cib, 'resource', 'update', `tandem-${RES}`, `config_dir=${this.configDir}`]],
       ['push it in one step', ['pcs', 'cluster', 'cib-push', cib, '--config']],
     ];
