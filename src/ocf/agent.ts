@@ -8,7 +8,7 @@ import { unfencePeer } from '../cluster/fence-handler.js';
 import { controlSocketPath, frontendDirs } from '../lib/env.js';
 import { releaseFrontends } from '../platform/node/frontend/attach.js';
 import { startTandemd } from './daemon-start.js';
-import type { AgentDeps } from './actions.js';
+import { runAction, type AgentDeps } from './actions.js';
 import { SocketDaemonClient } from './daemon-client.js';
 
 /** crm_attribute gets a few seconds; a score that cannot be written must not fail the action */
@@ -31,4 +31,15 @@ export function realDeps(action: string): AgentDeps {
     })).message,
     log: (message) => process.stderr.write(`tandem-ocf ${action}: ${message}\n`),
   };
+}
+
+/**
+ * One action as ocf/replica runs it: what it prints on stdout, one line of exit reason on stderr
+ * (Pacemaker shows one line: multi-line messages, config errors, are joined), the OCF code to exit with.
+ */
+export async function runAgentAction(action: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const result = await runAction(action, env, realDeps(action));
+  if (result.stdout) process.stdout.write(result.stdout);
+  if (result.reason) process.stderr.write(`${env.OCF_EXIT_REASON_PREFIX ?? 'ocf-exit-reason:'}${result.reason.replace(/\s*\n\s*/g, '; ')}\n`);
+  return result.rc;
 }

@@ -6,7 +6,7 @@
 import { execa } from 'execa';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ControlClient } from '../daemon/control-client.js';
 import { controlSocketPath } from '../lib/env.js';
@@ -50,8 +50,9 @@ export function logFile(p: AgentParams): string {
 
 function spawnDaemon(p: AgentParams): string {
   mkdirSync(p.runDir, { recursive: true, mode: 0o700 });
-  // the same program the agent runs: bin/tandem.js under node, or the single binary
-  const script = process.argv[1] && /\.[cm]?js$/.test(process.argv[1]) ? [process.argv[1]] : [];
+  // the CLI beside the program the agent runs (bin/tandem.js, also for bin/tandem-ocf.js) under node, or the single binary
+  const entry = process.argv[1];
+  const script = entry && /\.[cm]?js$/.test(entry) ? [basename(entry) === 'tandem-ocf.js' ? join(dirname(entry), 'tandem.js') : entry] : [];
   const log = openSync(logFile(p), 'a');
   const child = spawn(process.execPath, [...script, 'daemon'], {
     detached: true, stdio: ['ignore', log, log],
