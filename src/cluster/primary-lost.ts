@@ -13,6 +13,11 @@
 // returning node under load): re-probing then would only churn Pacemaker. A node that left the
 // membership is not touched either. (A Primary cut off on its replication link withdraws its own
 // score: the quorum-lost handler.)
+//
+// Every Secondary loses the Primary at the same moment; one re-probe is enough, and each one
+// more cost seconds (crm_resource --refresh clears the history of every clone instance, and
+// Pacemaker computes nothing until the refreshes stop: 4 s in the file-system failover test).
+// So only the first survivor by name among the UpToDate nodes this one sees asks.
 import { connect } from 'node:net';
 import { loadResource } from '../config/load.js';
 import type { Cib } from './cib.js';
@@ -27,6 +32,8 @@ export async function recheckLostPrimary(cib: Cib, req: FenceRequest): Promise<H
   const done = (message: string): HandlerResult => ({ exitCode: 0, constraint: null, message });
   if (!req.peer) return done('no peer named (DRBD_PEER_NODE_ID): nothing to re-check');
   if (SILENT.test(req.lostReason ?? '')) return done(`the link to ${req.peer} went silent (${req.lostReason}): corosync and fencing decide about that node`);
+  const asker = req.upToDate.filter((n) => n !== req.peer).sort()[0] ?? req.localNode;
+  if (asker !== req.localNode) return done(`${asker} asks Pacemaker to re-check ${req.peer} (one survivor asks, the first by name)`);
   const port = await tandemdPort(req);
   if (port !== 'refused') return done(`${req.peer}'s tandemd port ${port === 'open' ? 'still accepts connections: tandemd runs, only the link broke' : `does not answer (${port}): corosync and fencing decide about that node`}`);
   try {

@@ -171,6 +171,11 @@ t.test('primary-lost: re-probes a Promoted peer whose tandemd is gone (port refu
   // (test/cluster-scenarios/filesystem-failover.test.ts has the real re-probe on a live cluster)
   t.equal(r3.exitCode, 1, String(r3.stderr));
   t.match(r3.stderr, /could not ask Pacemaker to re-check bravo: crm_resource --refresh --resource tandem-r0-clone --node bravo failed/);
+
+  // charlie lost bravo too, and sees alpha UpToDate: alpha asks, charlie does not (one re-probe)
+  const r4 = await handler('tandem-primary-lost', { ...env(running), TANDEM_NODE: 'charlie', DRBD_MY_NODE_ID: '2' });
+  t.equal(r4.exitCode, 0, String(r4.stderr));
+  t.match(r4.stderr, /alpha asks Pacemaker to re-check bravo \(one survivor asks, the first by name\)/);
 });
 
 t.test('primary-lost leaves alone a peer whose tandemd still listens (only the link broke) and a link that went silent', async (t) => {
