@@ -65,7 +65,7 @@ function render(rows: Array<FaultOutcome | { fault: Fault; error: string }>, loa
     '|---|---|---:|---:|---:|---|---:|---|---|---|',
     ...rows.map((r) => ('error' in r
       ? `| ${r.fault} | – | failed: ${r.error.replace(/\|/g, '/')} | | | | | | | |`
-      : `| ${r.fault} | ${r.from} → ${r.to} | ${r.faultToMountedMs} | ${stonith ? (r.faultToMountedMs / stonith).toFixed(2) : '–'} | ${r.acked} | ${r.damaged ? 'no' : 'yes'} | ${r.fsckExit} | ${r.backProblem ? `no: ${r.backProblem.replace(/\|/g, '/')}` : 'yes'} | ${r.constraintsLeft.join(', ') || 'none'} | ${r.cloneRunningOn.length} nodes |`)),
+      : `| ${r.fault} | ${r.from} → ${r.to} | ${r.faultToMountedMs} | ${stonith ? (r.faultToMountedMs / stonith).toFixed(2) : '–'} | ${r.acked} | ${r.damaged ? 'no' : 'yes'} | ${r.fsckExit} | ${r.backProblem ? `no: ${r.backProblem.replace(/\|/g, '/')}; ${r.afterResolve === null ? 'back after split-brain resolve' : `not even after split-brain resolve: ${r.afterResolve.replace(/\|/g, '/')}`}` : 'yes'} | ${r.constraintsLeft.join(', ') || 'none'} | ${r.cloneRunningOn.length} nodes |`)),
   ].join('\n');
 }
 

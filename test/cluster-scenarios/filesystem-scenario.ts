@@ -36,6 +36,8 @@ export interface FaultOutcome {
   backMs: number;
   /** what never happened while waiting for the node to be back (null: it came back whole) */
   backProblem: string | null;
+  /** when it did not come back: what the operator's `split-brain resolve --keep <to>` left (null: back then) */
+  afterResolve: string | null;
   constraintsLeft: string[];
   cloneRunningOn: string[];
   writerEnd: string;
@@ -131,11 +133,13 @@ export class FsFailover {
     await recover();
     const backAt = Date.now();
     const backProblem = await this.waitAllBack(to).then(() => null, (err: Error) => err.message.split('\n')[0]);
+    // what an operator does about a node that stays out (a split brain): the next fault starts whole
+    const afterResolve = backProblem === null ? null : await this.resolveKeeping(to);
     await tc.c.waitFor(async () => (await tc.fenceConstraints(to)).length === 0, 60_000, 'no tandem-fence constraint left').catch(() => undefined);
     await tc.c.waitFor(async () => (await this.cloneRunningOn(to)).length === tc.names.length, 90_000, 'the clone running on every node').catch(() => undefined);
     const outcome: FaultOutcome = {
       fault, from, to, faultToMountedMs, ackedAtFault, acked, damaged, fsckExit: fsck.exitCode, fsckOutput: fsck.output,
-      backMs: Date.now() - backAt, backProblem, constraintsLeft: await tc.fenceConstraints(to), cloneRunningOn: await this.cloneRunningOn(to), writerEnd,
+      backMs: Date.now() - backAt, backProblem, afterResolve, constraintsLeft: await tc.fenceConstraints(to), cloneRunningOn: await this.cloneRunningOn(to), writerEnd,
     };
     // failures of the fault (a monitor that saw tandemd gone, say) are history now: start the next round clean
     await tc.c.exec(to, ['crm_resource', '--cleanup'], { timeoutMs: 60_000 });
@@ -157,6 +161,12 @@ export class FsFailover {
         && s.connections.every((c) => c.connectionState === 'Connected' && c.volumes.every((v) => v.peerDiskState === 'UpToDate'))
         && s.volumes.every((v) => v.diskState === 'UpToDate'), 120_000);
     }
+  }
+
+  /** `tandem split-brain resolve r0 --keep <keep>` on every node, then every node back (null) or what is still missing. */
+  private async resolveKeeping(keep: string): Promise<string | null> {
+    for (const n of this.tc.names) await this.tc.cli(n, ['split-brain', 'resolve', RES, '--keep', keep]);
+    return this.waitAllBack(keep).then(() => null, (err: Error) => err.message.split('\n')[0]);
   }
 
   /** Inject the fault; returns how to bring the faulted node back. */
