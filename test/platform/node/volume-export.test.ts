@@ -142,7 +142,7 @@ t.test('frontend nbd where the nbd module is missing: TANDEM_E_FRONTEND with the
 
 t.test('a volume without a configured export: its device is served from a private socket', { skip }, async (t) => {
   const f = await fixture(t, 'fe-private');
-  const port = await startVolumeExport(null, 'r0/0', f.backend, { resource: 'r0', volume: 0, kind: 'fuse' }, f.dirs);
+  const port = await startVolumeExport(null, 'r0/0', f.backend, exportRequest('fuse'), f.dirs);
   const socket = join(f.dirs.stateDir, 'r0', '0', 'nbd.sock');
   t.equal(port.address, `nbd+unix:///?socket=${socket}`, 'the export is a unix socket in the volume\'s work directory');
   t.ok(lstatSync(socket).isSocket(), 'listening');
