@@ -11,6 +11,7 @@ DEBIAN_PACKAGES=(
   e2fsprogs util-linux    # mkfs.ext4, e2fsck, losetup for filesystem tests
   pacemaker pacemaker-cli-utils corosync resource-agents pcs crmsh   # real cluster tools
   booth booth-pacemaker   # booth (boothd) and ocf:pacemaker:booth-site: migrated global clusters
+  kmod                    # modprobe: ocf:heartbeat:Filesystem will not run without it (file-system failover tests)
   libxml2-utils           # xmllint: ocf-tester and the agent meta-data schema checks
   iproute2 nftables       # network namespaces, link cuts, shaping
   openssl                 # test certificates for TLS (openssl req, x509)

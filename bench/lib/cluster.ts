@@ -73,7 +73,7 @@ export class BenchCluster {
   /** Config, disks (sparse, or laid out) and fresh metadata for every node. */
   async create(): Promise<void> {
     const lines = ['[resource]', `name = ${RESOURCE}`, `protocol = ${this.spec.protocol}`, `secret = ${randomBytes(12).toString('hex')}`,
-      'fencing = dont-care', ...(this.spec.transportSecurity ? [`transport-security = ${this.spec.transportSecurity}`] : []),
+      'fencing = dont-care', 'frontend = none', ...(this.spec.transportSecurity ? [`transport-security = ${this.spec.transportSecurity}`] : []),
       '', '[volume.0]', `size = ${this.spec.sizeBytes}`, ''];
     for (const n of this.spec.nodes) {
       if (this.spec.filledDisks) await layOutFile(this.disk(n.name), this.spec.sizeBytes);

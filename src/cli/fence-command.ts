@@ -1,20 +1,21 @@
-// `tandem fence peer` and `tandem fence unfence`: the handlers tandemd runs (through the
-// agents/tandem-*fence-peer shims) when a Primary loses a peer and when peers are UpToDate again.
+// `tandem fence peer|unfence|primary-lost|quorum-lost`: the handlers tandemd runs (through the
+// agents/tandem-* shims) when a Primary loses a peer, when peers are UpToDate again, when a
+// Secondary loses its Primary, and when a Primary loses its quorum.
 // Input is the handler environment; flags override it for a manual run. The exit code is the
 // handler's contract (DRBD's), so every unexpected failure exits 1 ("broken"), never a Tandem code.
 import { Flags } from '@oclif/core';
-import { Cib } from '../cluster/cib.js';
-import { fencePeer, requestFromEnv, unfencePeer, type HandlerResult } from '../cluster/fence-handler.js';
+import { requestFromEnv, type HandlerResult } from '../cluster/fence-handler.js';
+import { HANDLER_TIMEOUT_SEC, runHandler, type HandlerKind } from '../cluster/handlers.js';
 import { TandemCommand } from './base.js';
 
-export function fenceCommand(kind: 'fence' | 'unfence', description: string) {
+export function fenceCommand(kind: HandlerKind, description: string) {
   return class extends TandemCommand {
     static override description = description;
     static override flags = {
       resource: Flags.string({ description: 'resource name [env: TANDEM_RESOURCE or DRBD_RESOURCE]' }),
       'up-to-date': Flags.string({ description: 'comma-separated nodes known UpToDate [env: TANDEM_UP_TO_DATE_NODES or UP_TO_DATE_NODES mask]' }),
       peer: Flags.string({ description: 'the peer that was lost [env: DRBD_PEER_NODE_ID]' }),
-      timeout: Flags.integer({ description: 'give up after this many seconds (tandemd kills the handler at 90)', default: 60, min: 1 }),
+      timeout: Flags.integer({ description: 'give up after this many seconds (tandemd kills the handler at 90)', default: HANDLER_TIMEOUT_SEC, min: 1 }),
     };
 
     async run(): Promise<HandlerResult> {
@@ -28,10 +29,7 @@ export function fenceCommand(kind: 'fence' | 'unfence', description: string) {
       if (flags['config-dir']) env.TANDEM_CONFIG_DIR = flags['config-dir'];
       const req = requestFromEnv(env);
       if (flags.peer) req.peer = flags.peer;
-      const cib = new Cib({ deadlineMs: flags.timeout * 1000 });
-      const result = kind === 'fence' ? await fencePeer(cib, req) : await unfencePeer(cib, req);
-      // Pacemaker-style log line; tandemd copies the handler's stderr into its own log
-      process.stderr.write(`tandem-${kind}-peer ${req.resource}: ${result.message} (exit ${result.exitCode})\n`);
+      const result = await runHandler(kind, req, flags.timeout);
       process.exitCode = result.exitCode;
       return result;
     }

@@ -110,3 +110,34 @@ export async function reconcile(cib: Cib, desired: DesiredFencing): Promise<Reco
   }
   return report;
 }
+
+/** A location constraint that bears on promoting one node: its id and what it adds to the node's promotion score. */
+export interface PromotionConstraint {
+  id: string;
+  /** '-INFINITY' (forbidden) or the points it adds */
+  score: '-INFINITY' | number;
+  because: string;
+}
+
+/**
+ * The constraints Pacemaker adds to `node`'s promotion score for `clone`: Tandem's fence
+ * constraint of the resource when it does not allow the node, and location constraints on the
+ * clone for the Promoted role on that node (pcs resource ban/move --promoted leave those).
+ */
+export async function promotionConstraints(cib: Cib, resource: string, clone: string, node: string): Promise<PromotionConstraint[]> {
+  const out: PromotionConstraint[] = [];
+  const fence = (await listConstraints(cib)).find((c) => c.resource === resource);
+  if (fence && !fence.allowed.includes(node)) {
+    out.push({ id: fence.id, score: '-INFINITY', because: `Tandem's fence constraint allows promotion only on ${fence.allowed.join(', ')}` });
+  }
+  const xml = await cib.query(`//constraints/rsc_location[@rsc='${clone}'][@node='${node}'][@role='Promoted' or @role='Master']`);
+  if (xml !== null) {
+    const doc = await parseStringPromise(`<list>${xml}</list>`);
+    for (const l of (doc.list?.rsc_location ?? []) as { $: { id: string; score?: string } }[]) {
+      const raw = l.$.score ?? '0';
+      const score = /^-(INFINITY|inf)$/i.test(raw) ? '-INFINITY' as const : Number.parseInt(raw.replace(/^\+?(INFINITY|inf)$/i, '1000000'), 10);
+      out.push({ id: l.$.id, score, because: `a location constraint for the Promoted role on ${node} (score ${raw})` });
+    }
+  }
+  return out;
+}

@@ -7,7 +7,10 @@
 //   5  constraint in place, the peer is unreachable (state unknown to Pacemaker)
 //   6  refused: the peer is Promoted; this node must not continue as Primary
 //   7  constraint in place and the peer left the membership as expected (fenced or shut down)
-//   1  nothing decided (no quorum, this node not UpToDate, CIB unreachable): I/O stays frozen
+//   8  (Tandem) this node's resource has no quorum: the majority decides who is promoted, so no
+//      constraint is placed and one this node placed earlier is lifted (a cut-off Primary must
+//      never block the majority); tandemd leaves I/O to its quorum policy
+//   1  nothing decided (Pacemaker partition without quorum, this node not UpToDate, CIB unreachable): I/O stays frozen
 // unfence-peer: once every diskful node is UpToDate, lift the constraint (exit 0); while some are
 // not, narrow it to the UpToDate ones (exit 2: still fenced).
 import { loadResource } from '../config/load.js';
@@ -15,7 +18,7 @@ import { TandemError } from '../lib/errors.js';
 import type { Cib } from './cib.js';
 import { fenceId, findClone, liftConstraint, listConstraints, placeConstraint } from './constraints.js';
 
-export const FENCE = { PEER_OUTDATED: 4, PEER_UNREACHABLE: 5, REFUSED: 6, PEER_FENCED: 7, BROKEN: 1 } as const;
+export const FENCE = { PEER_OUTDATED: 4, PEER_UNREACHABLE: 5, REFUSED: 6, PEER_FENCED: 7, NO_QUORUM: 8, BROKEN: 1 } as const;
 export const UNFENCE = { LIFTED: 0, STILL_FENCED: 2, BROKEN: 1 } as const;
 
 export interface FenceRequest {
@@ -28,6 +31,10 @@ export interface FenceRequest {
   /** every node of the resource by DRBD node id */
   nodes: string[];
   configDir: string | null;
+  /** false when tandemd says the resource lost its quorum on this node (TANDEM_QUORUM=no); true when not said */
+  quorate: boolean;
+  /** why the link to the peer ended (TANDEM_LOST_REASON), when tandemd says */
+  lostReason?: string;
 }
 
 /** DRBD-compatible environment (DRBD_*, UP_TO_DATE_NODES mask) plus Tandem's own names. */
@@ -55,16 +62,18 @@ export function requestFromEnv(env: NodeJS.ProcessEnv): FenceRequest {
   }
   return {
     resource, localNode, upToDate: [...new Set(upToDate)].sort(), peer: name(env.DRBD_PEER_NODE_ID),
-    nodes: [...byId.values()], configDir: env.TANDEM_CONFIG_DIR ?? null,
+    nodes: [...byId.values()], configDir: env.TANDEM_CONFIG_DIR ?? null, quorate: env.TANDEM_QUORUM !== 'no',
+    ...(env.TANDEM_LOST_REASON ? { lostReason: env.TANDEM_LOST_REASON } : {}),
   };
 }
 
 export interface HandlerResult { exitCode: number; message: string; constraint: string | null }
 
-interface NodeState { member: boolean; expectedDown: boolean }
+export interface NodeState { member: boolean; expectedDown: boolean }
 
 export async function fencePeer(cib: Cib, req: FenceRequest): Promise<HandlerResult> {
   const id = fenceId(req.resource);
+  if (!req.quorate) return stepAside(cib, req);
   if (!req.upToDate.includes(req.localNode)) {
     return { exitCode: FENCE.BROKEN, constraint: null, message: `${req.localNode} is not UpToDate: it cannot decide who may be promoted; nothing placed` };
   }
@@ -88,6 +97,25 @@ export async function fencePeer(cib: Cib, req: FenceRequest): Promise<HandlerRes
     return { exitCode: FENCE.PEER_UNREACHABLE, constraint: id, message: `${what}; ${fenced.join(', ')} unreachable` };
   } catch (err) {
     return { exitCode: FENCE.BROKEN, constraint: null, message: `DATA INTEGRITY at risk: could not place ${id}: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+/**
+ * A Primary without quorum (it reaches a minority of the resource's nodes) cannot acknowledge
+ * writes, so the majority holds everything acknowledged and decides who is promoted: a constraint
+ * from this side would only block it. Lift ours (one that allows this node), place none.
+ */
+async function stepAside(cib: Cib, req: FenceRequest): Promise<HandlerResult> {
+  const id = fenceId(req.resource);
+  try {
+    const ours = (await listConstraints(cib)).find((c) => c.resource === req.resource && c.allowed.includes(req.localNode));
+    if (ours) await liftConstraint(cib, req.resource);
+    return {
+      exitCode: FENCE.NO_QUORUM, constraint: null,
+      message: `${req.localNode} has no quorum for ${req.resource}: the majority decides who is promoted; ${ours ? `lifted ${id}` : 'no constraint placed'}`,
+    };
+  } catch (err) {
+    return { exitCode: FENCE.BROKEN, constraint: null, message: `no quorum, and could not lift ${id}: ${err instanceof Error ? err.message : String(err)}` };
   }
 }
 
@@ -128,12 +156,12 @@ async function hasQuorum(cib: Cib): Promise<boolean> {
   return /\bhave-quorum="(1|true)"/.test(root ?? '');
 }
 
-async function promotedNodes(cib: Cib, clone: string): Promise<string[]> {
+export async function promotedNodes(cib: Cib, clone: string): Promise<string[]> {
   const r = await cib.tool('crm_resource', ['--locate', '--resource', clone], [0, 6, 105]);
   return [...r.stdout.matchAll(/is running on: (\S+) (?:Promoted|Master)/g)].map((m) => m[1]);
 }
 
-async function nodeState(cib: Cib, node: string): Promise<NodeState> {
+export async function nodeState(cib: Cib, node: string): Promise<NodeState> {
   const xml = await cib.query(`//status/node_state[@uname='${node}']`, ['--no-children']);
   if (xml === null) return { member: false, expectedDown: false };
   const attr = (name: string): string | undefined => new RegExp(`\\b${name}="([^"]*)"`).exec(xml)?.[1];

@@ -8,6 +8,8 @@ export type Quorum = 'off' | 'majority' | 'all' | number;
 export type OnNoQuorum = 'io-error' | 'suspend-io';
 /** DRBD's on-io-error: detach the failed disk and go on through peers (the one policy implemented) */
 export type OnIoError = 'detach';
+/** how a Primary's volumes become local block devices (/dev/tandem/<res>/<vol>) */
+export type Frontend = 'auto' | 'nbd' | 'fuse' | 'none';
 export type AfterSb0Pri = 'disconnect' | 'discard-younger-primary' | 'discard-older-primary' | 'discard-zero-changes' | 'discard-least-changes' | 'discard-node';
 export type AfterSb1Pri = 'disconnect' | 'consensus' | 'discard-secondary' | 'call-pri-lost-after-sb' | 'violently-as0p';
 export type AfterSb2Pri = 'disconnect' | 'call-pri-lost-after-sb' | 'violently-as0p';
@@ -86,6 +88,8 @@ export interface ResourceConfig {
   exportTlsPsk: string | null;
   /** TCP exports without TLS allowed */
   exportInsecure: boolean;
+  /** the local block device of each volume while Primary */
+  frontend: Frontend;
   /** the node named by after-sb-0pri = discard-node-<name>; null otherwise */
   discardNode: string | null;
   nodes: NodeConfig[];

@@ -57,6 +57,7 @@ function assemble(file: string, res: Settings<typeof RESOURCE_KEYS>, volumes: Se
     standalone: value('standalone'), discardNode: value('after-sb-0pri').node,
     transportSecurity: value('transport-security'), previousSecret: value('previous-secret'), dataIntegrityAlg: value('data-integrity-alg'),
     tlsCert: value('tls-cert'), tlsKey: value('tls-key'), tlsCa: value('tls-ca'), exportTlsPsk: value('export-tls-psk'), exportInsecure: value('export-insecure'),
+    frontend: value('frontend'),
     nodes: nodes.map((n) => n.node), origins,
   };
 }

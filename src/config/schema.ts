@@ -1,7 +1,7 @@
 // The one declarative schema of a resource file: every section, every key, its type, default,
 // required-ness and a one-line description (shown by `tandem config explain`). The loader
 // validates against this table and nothing else; adding a key means adding a line here.
-import type { AfterSb0Pri, AfterSb1Pri, AfterSb2Pri, DataIntegrityAlg, Fencing, OnIoError, OnNoQuorum, Protocol, ResourceConfig, TransportSecurity } from './model.js';
+import type { AfterSb0Pri, AfterSb1Pri, AfterSb2Pri, DataIntegrityAlg, Fencing, Frontend, OnIoError, OnNoQuorum, Protocol, ResourceConfig, TransportSecurity } from './model.js';
 import * as v from './values.js';
 import { assert } from '../lib/assert.js';
 
@@ -57,6 +57,7 @@ export const RESOURCE_KEYS = {
   'tls-ca': { type: v.optionalPath, default: '', description: "the CA certificate (PEM) that signed every node's tls-cert (and the NBD clients' certificates)" },
   'export-tls-psk': { type: v.optionalPath, default: '', description: 'PSK file for NBD clients of TCP exports (psktool format, identity:hex-key per line; nbdinfo --tls-psk, qemu tls-creds-psk)' },
   'export-insecure': { type: v.bool, default: 'no', description: 'yes allows TCP exports without TLS: anyone who reaches the port reads and writes the volume' },
+  frontend: { type: v.enumOf<Frontend>('a frontend', ['auto', 'nbd', 'fuse', 'none']), default: 'auto', description: 'each volume as a local block device /dev/tandem/<res>/<vol> while Primary: nbd = kernel NBD driver (nbd-client), fuse = nbdfuse + a loop device, auto = nbd where the nbd module is loaded, else fuse; none = no block device. The device is a client of the volume\'s NBD export (a volume without volume.N.export gets a private one)' },
 } satisfies Record<string, KeySpec>;
 
 export const VOLUME_KEYS = {
@@ -106,6 +107,7 @@ export const RESOURCE_FIELDS: { [K in ResourceKey]: (r: ResourceConfig) => unkno
   'tls-ca': (r) => r.tlsCa,
   'export-tls-psk': (r) => r.exportTlsPsk,
   'export-insecure': (r) => r.exportInsecure,
+  frontend: (r) => r.frontend,
 };
 
 /** The schema checks itself when loaded: every default must be a valid value of its own type. */

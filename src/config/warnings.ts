@@ -60,6 +60,21 @@ const quorum: Check = (r) => {
     : [];
 };
 
+/** What a resource of 3+ nodes under Pacemaker should use: the majority decides, and a cut-off Primary can be demoted. */
+export const RECOMMENDED_QUORUM = 'quorum = majority, on-no-quorum = io-error, fencing = resource-only (with STONITH in Pacemaker)';
+
+/**
+ * suspend-io under quorum: a Primary cut off from the majority freezes I/O, so Pacemaker cannot
+ * unmount its file system to demote it (umount waits on the frozen device); the stop times out and
+ * only STONITH ends it (without STONITH, nothing is promoted until the links heal).
+ */
+const quorumSuspendIo: Check = (r) =>
+  r.quorum !== 'off' && r.onNoQuorum === 'suspend-io' && r.nodes.length >= 3
+    ? [at(r, 'resource.on-no-quorum', 'TANDEM_W_QUORUM_SUSPEND_IO', `resource '${r.name}': quorum = ${r.quorum} with on-no-quorum = suspend-io: a Primary cut off from the majority freezes its I/O, `
+      + 'so Pacemaker cannot unmount its file system to demote it (umount waits on the frozen device), no other node is promoted until the stop times out and STONITH '
+      + `reboots that node, and without STONITH not until the links heal; use ${RECOMMENDED_QUORUM}`)]
+    : [];
+
 const secret: Check = (r) => {
   if (r.nodes.length < 2) return [];
   if (r.secret === '') return [at(r, 'resource.secret', 'TANDEM_W_NO_SECRET', `resource '${r.name}': no secret: any host that reaches a node's port can connect as a peer and receive or overwrite the data; set secret = <at least 8 characters>`)];
@@ -130,7 +145,7 @@ function sharedDisks(resources: ResourceConfig[]): Warning[] {
   return out;
 }
 
-const CHECKS: Check[] = [fencingDontCare, afterSbDiscards, afterSbManual, asyncWithStonith, quorum, secret, secretReadable, metaOnData, transportInsecure, exportInsecure, previousSecret];
+const CHECKS: Check[] = [fencingDontCare, afterSbDiscards, afterSbManual, asyncWithStonith, quorum, quorumSuspendIo, secret, secretReadable, metaOnData, transportInsecure, exportInsecure, previousSecret];
 
 export function warningsFor(resources: ResourceConfig[]): Warning[] {
   return [...resources.flatMap((r) => CHECKS.flatMap((check) => check(r))), ...sharedDisks(resources)];

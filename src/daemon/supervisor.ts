@@ -22,7 +22,7 @@ export class Supervisor {
   private readonly platform: Platform;
 
   constructor(private readonly env: TandemEnv, private readonly log: Logger) {
-    this.platform = nodePlatform({ log, emit: (event) => this.events.emit(event), env: process.env });
+    this.platform = nodePlatform({ log, emit: (event) => this.events.emit(event), env: process.env, tandem: env });
   }
 
   /** Resolves when a 'shutdown' request (or a signal) has brought every resource down. */

@@ -97,7 +97,9 @@ class DemoCluster {
     mkdirSync(join(this.root, 'etc'));
     const ports = await freePorts(NODES.length);
     const lines = [
-      '[resource]', 'name = demo', 'protocol = C', `secret = ${randomBytes(12).toString('hex')}`, 'fencing = dont-care', '',
+      '[resource]', 'name = demo', 'protocol = C', `secret = ${randomBytes(12).toString('hex')}`, 'fencing = dont-care',
+      // three nodes share this machine's /dev: the demo writes through the NBD exports instead
+      'frontend = none', '',
       '[volume.0]', `size = ${this.opts.volumeBytes}`, '',
     ];
     NODES.forEach((n, i) => {

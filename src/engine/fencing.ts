@@ -6,17 +6,22 @@
 //
 // Handler environment (DRBD-compatible names, plus Tandem's): DRBD_RESOURCE, DRBD_PEER_NODE_ID,
 // DRBD_MY_NODE_ID, DRBD_NODE_ID_<id>=<name>, UP_TO_DATE_NODES=0x<mask of node ids>,
-// TANDEM_RESOURCE, TANDEM_NODE, TANDEM_CONFIG_DIR, TANDEM_UP_TO_DATE_NODES=<names, comma-separated>.
+// TANDEM_RESOURCE, TANDEM_NODE, TANDEM_CONFIG_DIR, TANDEM_UP_TO_DATE_NODES=<names, comma-separated>,
+// TANDEM_QUORUM=yes|no (this node's quorum for the resource).
 // Exit codes of fence-peer: 3 peer Inconsistent, 4 peer outdated, 5 peer unreachable, 6 peer is
-// Primary (refuse), 7 peer fenced by STONITH; anything else means the handler is broken.
+// Primary (refuse), 7 peer fenced by STONITH, 8 no quorum here (the majority decides: no
+// constraint, and this node's earlier one lifted); anything else means the handler is broken.
+// A Secondary that loses its Primary runs primary-lost (Pacemaker re-probes that node at once, if
+// it closed the link: TANDEM_LOST_REASON); a Primary that loses its quorum runs quorum-lost (its
+// promotion score is withdrawn at once).
 import type { Peer } from './peer.js';
 import type { Resource } from './resource.js';
 
 export const FENCE_TIMEOUT_MS = 90_000;
 
-export type FenceOutcome = 'peer-inconsistent' | 'peer-outdated' | 'peer-unreachable' | 'refused' | 'peer-stonithed' | 'handler-broken';
+export type FenceOutcome = 'peer-inconsistent' | 'peer-outdated' | 'peer-unreachable' | 'refused' | 'peer-stonithed' | 'no-quorum' | 'handler-broken';
 
-const OUTCOMES: Record<number, FenceOutcome> = { 3: 'peer-inconsistent', 4: 'peer-outdated', 5: 'peer-unreachable', 6: 'refused', 7: 'peer-stonithed' };
+const OUTCOMES: Record<number, FenceOutcome> = { 3: 'peer-inconsistent', 4: 'peer-outdated', 5: 'peer-unreachable', 6: 'refused', 7: 'peer-stonithed', 8: 'no-quorum' };
 
 export class Fencing {
   /** constraint ids this node placed and has not lifted */
@@ -47,6 +52,11 @@ export class Fencing {
       const outcome = OUTCOMES[code] ?? 'handler-broken';
       r.log.warn('fence-peer handler finished', { peer: peer.node.name, exitCode: code, outcome });
       r.emit('fencing', { peer: peer.node.name, exitCode: code, outcome });
+      if (outcome === 'no-quorum') { // the majority decides; no write is acknowledged here without quorum
+        this.held.delete(this.constraintId);
+        if (freeze) r.resume(reason);
+        return;
+      }
       if (outcome === 'handler-broken' || outcome === 'refused') {
         r.log.error('fencing did not succeed: writes stay frozen until the administrator resumes them', { outcome });
         return; // with resource-and-stonith the freeze stays, as DRBD's does
@@ -99,7 +109,23 @@ export class Fencing {
       .finally(() => { this.running = null; });
   }
 
-  private async runHandler(name: string, peer: Peer | null): Promise<number> {
+  /** This Secondary lost its Primary peer: the primary-lost handler has Pacemaker re-check that node now. */
+  recheckPrimary(peer: Peer, reason: string): void {
+    this.runQuietly('tandem-primary-lost', peer, { TANDEM_LOST_REASON: reason });
+  }
+
+  /** This Primary lost its quorum: the quorum-lost handler withdraws its promotion score at once. */
+  quorumLost(): void {
+    this.runQuietly('tandem-quorum-lost', null, {});
+  }
+
+  private runQuietly(name: string, peer: Peer | null, extra: Record<string, string>): void {
+    void this.runHandler(name, peer, extra).then(
+      (code) => this.resource.log.info(`${name} handler finished`, { peer: peer?.node.name, exitCode: code }),
+      (err) => this.resource.log.error(`${name} handler failed to run`, { error: String(err) }));
+  }
+
+  private async runHandler(name: string, peer: Peer | null, extra: Record<string, string> = {}): Promise<number> {
     const r = this.resource;
     const upToDate = [r.local, ...[...r.peers.values()].filter((p) => p.connected && p.peerUpToDate()).map((p) => p.node)];
     const mask = upToDate.reduce((m, n) => m | (1 << n.id), 0);
@@ -111,6 +137,8 @@ export class Fencing {
       TANDEM_NODE: r.local.name,
       TANDEM_CONFIG_DIR: r.platform.settings.configDir,
       TANDEM_UP_TO_DATE_NODES: upToDate.map((n) => n.name).join(','),
+      TANDEM_QUORUM: r.status().quorum ? 'yes' : 'no',
+      ...extra,
     };
     for (const n of r.config.nodes) env[`DRBD_NODE_ID_${n.id}`] = n.name;
     if (peer) env.DRBD_PEER_NODE_ID = String(peer.node.id);

@@ -149,7 +149,7 @@ export class Peer {
     if (this.connectionState !== 'StandAlone') this.connectionState = 'Connecting';
     this.resource.log.warn('peer connection lost', { peer: this.node.name, reason });
     this.resource.emit('connection', { peer: this.node.name, connectionState: this.connectionState, reason });
-    this.resource.onPeerLost(this, { wasPrimary, replicated, unconfirmed });
+    this.resource.onPeerLost(this, { wasPrimary, replicated, unconfirmed, reason });
   }
 
   // ---- sending --------------------------------------------------------------------------------

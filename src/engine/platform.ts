@@ -111,7 +111,8 @@ export interface Platform {
   /** the volume's replication metadata (superblock, AL, bitmap) on its pmem:/block: placement */
   openMetadata(volume: VolumeConfig): VolumeMetadata;
   connector(config: ResourceConfig, localNode: string, opts: { connectOnStart: boolean }): PeerConnectorPort;
-  startExport(address: ExportAddress, name: string, backend: NbdBackend, request: ExportRequest): Promise<ExportPort>;
+  /** `address` null: no export is configured, but the frontend needs one (the platform picks a private one) */
+  startExport(address: ExportAddress | null, name: string, backend: NbdBackend, request: ExportRequest): Promise<ExportPort>;
   readonly handlers: HandlerRunner;
   /** settings taken from the environment by the platform, never read by the engine itself */
   readonly settings: PlatformSettings;

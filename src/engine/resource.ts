@@ -570,9 +570,9 @@ export class Resource {
 
   private async startExports(): Promise<void> {
     for (const v of this.volumes) {
-      if (!v.config.export) continue;
+      if (!v.config.export && this.config.frontend === 'none') continue; // a device without an export gets a private one
       v.export = await this.platform.startExport(v.config.export, `${this.name}/${v.index}`, new PrimaryBackend(this, v), {
-        resource: this.config, volume: v.index, frontend: 'none',
+        resource: this.config, volume: v.index, frontend: this.config.frontend,
       });
     }
   }
@@ -585,7 +585,7 @@ export class Resource {
    * peer did not confirm. A lost Primary leaves its last in-flight writes possibly on some
    * survivors only: the AL-covered areas are resynced when one of them is promoted.
    */
-  onPeerLost(peer: Peer, lost: { wasPrimary: boolean; replicated: boolean; unconfirmed: LoggedWrite[] }): void {
+  onPeerLost(peer: Peer, lost: { wasPrimary: boolean; replicated: boolean; unconfirmed: LoggedWrite[]; reason: string }): void {
     const { wasPrimary, unconfirmed } = lost;
     this.reads.failPeer(peer);
     for (const v of this.volumes) v.followers.delete(peer.node.id);
@@ -602,6 +602,7 @@ export class Resource {
       void this.fencing.peerLost(peer);
     }
     if (wasPrimary && this.role === 'Secondary') {
+      this.fencing.recheckPrimary(peer, lost.reason);
       for (const v of this.volumes) if (v.meta) this.reconcileRanges.set(v.index, v.meta.activeExtents());
     }
     reevaluatePeers(this.peers.values()); // a paused resync may have lost the Primary that kept it paused
@@ -731,6 +732,7 @@ export class Resource {
     this.emit('quorum', { quorum: quorate, reachable: this.reachableNodes() });
     if (quorate) this.resume(NO_QUORUM);
     else if (this.role === 'Primary' && this.config.onNoQuorum === 'suspend-io') this.suspend(NO_QUORUM);
+    if (!quorate && this.role === 'Primary') this.fencing.quorumLost();
   }
 
   // ---- queries --------------------------------------------------------------------------------

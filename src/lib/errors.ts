@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   TANDEM_E_PARSE: { exit: 12, summary: 'input file could not be parsed' },
   TANDEM_E_PACEMAKER: { exit: 13, summary: 'Pacemaker tool failed' },
   TANDEM_E_BUSY: { exit: 14, summary: 'a device is in use (open or mounted)' },
+  TANDEM_E_FRONTEND: { exit: 15, summary: 'the block-device frontend could not be attached' },
   TANDEM_E_INTERNAL: { exit: 70, summary: 'internal error (a bug): please report it' },
 } as const;
 

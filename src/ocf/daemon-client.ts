@@ -8,7 +8,7 @@
 //   ← {"id":1,"ok":false,"error":{"code":"TANDEM_E_NOT_FOUND","message":"…","hint":"…"}}
 // Operations used here: status (one resource; TANDEM_E_NOT_FOUND when it is not up), up (idempotent,
 // leaves it Secondary; args.holdFormerPrimary keeps a former Primary StandAlone), down (idempotent),
-// primary, secondary. Errors the agent maps to OCF codes: no socket / refused → TANDEM_E_DAEMON;
+// primary, secondary, outdate. Errors the agent maps to OCF codes: no socket / refused → TANDEM_E_DAEMON;
 // no answer within the deadline → TANDEM_E_TIMEOUT.
 import { ControlClient } from '../daemon/control-client.js';
 import { TandemError } from '../lib/errors.js';
@@ -22,6 +22,8 @@ export interface DaemonClient {
   down(resource: string, deadlineMs: number): Promise<void>;
   primary(resource: string, deadlineMs: number): Promise<void>;
   secondary(resource: string, deadlineMs: number): Promise<void>;
+  /** mark the local data Outdated (a Secondary only) */
+  outdate(resource: string, deadlineMs: number): Promise<void>;
 }
 
 export class SocketDaemonClient implements DaemonClient {
@@ -55,5 +57,9 @@ export class SocketDaemonClient implements DaemonClient {
 
   async secondary(resource: string, deadlineMs: number): Promise<void> {
     await this.control.call('secondary', { resource, deadlineMs });
+  }
+
+  async outdate(resource: string, deadlineMs: number): Promise<void> {
+    await this.control.call('outdate', { resource, deadlineMs });
   }
 }

@@ -68,6 +68,48 @@ export const PARAMETERS: readonly ParameterDef[] = [
       + 'such a node starts StandAlone, is never promoted, and waits for an operator to inspect it and run '
       + "'tandem connect RESOURCE' (or to stop and discard it).",
   },
+  {
+    name: 'adjust_master_score', type: 'string', required: false, unique: false, reloadable: true, default: '0 10 1000 10000',
+    shortdesc: 'Promotion scores for the four situations (as ocf:linbit:drbd)',
+    longdesc: 'Four non-decreasing integers, as in ocf:linbit:drbd: the score of a node whose data is only Consistent '
+      + '(0 = never promoted automatically), of a node with only a remote UpToDate disk (accepted for compatibility: Tandem '
+      + 'never promotes a node without local data), of an UpToDate node that cannot see every diskful peer, and of an UpToDate '
+      + "node that sees every peer. 0 or less removes the score. A Primary publishes the last value plus 64, and equally good nodes add "
+      + 'a tie-break below 64 (see promotion_preference), so positive values must be at least 64 apart. '
+      + "'tandem explain promotion RESOURCE' shows the rule and the score.",
+  },
+  {
+    name: 'promotion_preference', type: 'string', required: false, unique: false, reloadable: true, default: '',
+    shortdesc: 'Preferred nodes among equally good ones',
+    longdesc: 'Tandem node names separated by spaces, most preferred first (like the order of a VCS SystemList). Among nodes '
+      + 'that earn the same score, a listed node beats an unlisted one and an earlier one a later one; unlisted nodes are '
+      + 'ordered by node id, lowest first. It only breaks ties: it never moves the Promoted role from a running Primary.',
+  },
+  {
+    name: 'wfc_timeout', type: 'integer', required: false, unique: false, reloadable: true, default: '5',
+    shortdesc: 'Seconds start waits for the peers to connect',
+    longdesc: 'After bringing the resource up, start waits up to this many seconds (within its own timeout) for every peer to '
+      + 'connect, so that the first promotion score it publishes knows the peers (as wfc_timeout in ocf:linbit:drbd). 0: do not wait.',
+  },
+  {
+    name: 'fail_promote_early_if_peer_primary', type: 'boolean', required: false, unique: false, reloadable: true, default: 'false',
+    shortdesc: 'Fail promote at once while a peer is Primary',
+    longdesc: 'false: while a connected peer is still Primary (its demotion has not reached this node yet, as in a switch-over), '
+      + 'promote waits for it to become Secondary, within the promote timeout. true: promote fails at once.',
+  },
+  {
+    name: 'stop_outdates_secondary', type: 'boolean', required: false, unique: false, reloadable: true, default: 'false',
+    shortdesc: 'Stopping a Secondary while a Primary runs marks it Outdated',
+    longdesc: 'true: stop of a Secondary whose peer is Primary outdates the local data before taking the resource down, so it '
+      + 'cannot be promoted later (say, after the whole cluster went down) until it has resynced from the Primary.',
+  },
+  {
+    name: 'unfence_if_all_uptodate', type: 'boolean', required: false, unique: false, reloadable: true, default: 'true',
+    shortdesc: 'Lift the fence constraint once every node is UpToDate',
+    longdesc: 'true: monitor of the Primary removes the tandem-fence-RESOURCE constraint when every diskful peer is connected and '
+      + 'UpToDate (tandemd does so itself; this also catches one left by a Primary that crashed or moved). The default is true, '
+      + 'unlike ocf:linbit:drbd, so no constraint outlives the recovery.',
+  },
 ];
 
 export interface ActionDef {

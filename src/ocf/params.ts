@@ -3,6 +3,7 @@
 // a missing required parameter is ERR_CONFIGURED (6), a malformed value is ERR_ARGS (2).
 import { hostname } from 'node:os';
 import { OCF, OcfExit } from './exit-codes.js';
+import { TIE_BREAK_RANGE, type Ladder } from '../cluster/promotion-score.js';
 import { PARAMETERS, actionTimeoutSec, type ActionDef } from './metadata.js';
 
 export interface AgentParams {
@@ -13,6 +14,12 @@ export interface AgentParams {
   statusTimeoutSec: number;
   autoTakeover: boolean;
   autoResync: boolean;
+  ladder: Ladder;
+  preference: string[];
+  wfcTimeoutSec: number;
+  failPromoteEarlyIfPeerPrimary: boolean;
+  stopOutdatesSecondary: boolean;
+  unfenceIfAllUpToDate: boolean;
 }
 
 export interface OperationContext {
@@ -51,10 +58,37 @@ export function readParams(env: NodeJS.ProcessEnv): AgentParams {
   if (!/^[1-9][0-9]{0,3}$/.test(timeout)) {
     throw new OcfExit(OCF.ERR_ARGS, `parameter status_timeout='${timeout}' must be a whole number of seconds, 1 to 9999`);
   }
+  const wfc = reskey(env, 'wfc_timeout');
+  if (!/^[0-9]{1,3}$/.test(wfc)) throw new OcfExit(OCF.ERR_ARGS, `parameter wfc_timeout='${wfc}' must be a whole number of seconds, 0 to 999`);
   return {
     resource, configDir, node, runDir, statusTimeoutSec: Number(timeout),
     autoTakeover: booleanParam(env, 'auto_takeover'), autoResync: booleanParam(env, 'auto_resync'),
+    ladder: ladderParam(reskey(env, 'adjust_master_score')), preference: preferenceParam(reskey(env, 'promotion_preference')),
+    wfcTimeoutSec: Number(wfc), failPromoteEarlyIfPeerPrimary: booleanParam(env, 'fail_promote_early_if_peer_primary'),
+    stopOutdatesSecondary: booleanParam(env, 'stop_outdates_secondary'), unfenceIfAllUpToDate: booleanParam(env, 'unfence_if_all_uptodate'),
   };
+}
+
+/** Four non-decreasing integers; positive ones at least TIE_BREAK_RANGE apart so a tie-break never reorders them. */
+export function ladderParam(text: string): Ladder {
+  const values = text.trim().split(/\s+/);
+  const bad = (why: string): never => {
+    throw new OcfExit(OCF.ERR_ARGS, `parameter adjust_master_score='${text}' ${why}; for example '0 10 1000 10000'`);
+  };
+  if (values.length !== 4 || !values.every((v) => /^-?[0-9]{1,6}$/.test(v))) bad('must be four integers');
+  const n = values.map(Number);
+  const positive = n.filter((v) => v > 0);
+  if (n.some((v, i) => i > 0 && v < n[i - 1])) bad('must not decrease');
+  if (positive.some((v, i) => i > 0 && v - positive[i - 1] < TIE_BREAK_RANGE)) bad(`must keep its positive values at least ${TIE_BREAK_RANGE} apart (the tie-break between equally good nodes stays below ${TIE_BREAK_RANGE})`);
+  if (n[3] + TIE_BREAK_RANGE >= 1_000_000) bad('must stay below INFINITY (1000000) with the Primary\'s margin');
+  return { consistentOnly: n[0], remoteOnly: n[1], peerUnknown: n[2], best: n[3] };
+}
+
+function preferenceParam(text: string): string[] {
+  const names = text.split(/[\s,]+/).filter(Boolean);
+  const bad = names.find((n) => !NAME.test(n));
+  if (bad !== undefined) throw new OcfExit(OCF.ERR_ARGS, `parameter promotion_preference='${text}': '${bad}' is not a node name`);
+  return names;
 }
 
 // Pacemaker's own spelling of booleans (crm_is_true): yes/no, true/false, on/off, 1/0, y/n.

@@ -6,7 +6,7 @@
 // writes every export directly. Pacemaker runs ocf:tandem:replica from this repository.
 import { execa, type Result } from 'execa';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,14 @@ export interface ScenarioOptions {
   stonith?: boolean;
   /** repository root with bin/ and ocf/ (a bundled bench passes its own) */
   repoRoot?: string;
+  /** the resource's frontend (default none: the scenarios that mount a file system ask for fuse) */
+  frontend?: 'auto' | 'nbd' | 'fuse' | 'none';
+  /** more [resource] settings, or other values for the defaults here, e.g. 'quorum = majority' */
+  settings?: string[];
+  /** how long a STONITH reboot keeps the node away (the harness's default is 2 s) */
+  rebootDelayMs?: number;
+  /** volume size (default 16 MiB) */
+  sizeBytes?: number;
 }
 
 export class TandemCluster {
@@ -44,11 +52,18 @@ export class TandemCluster {
     const root = opts.repoRoot ?? fileURLToPath(new URL('../..', import.meta.url));
     // /tmp is shared by the nodes (their /dev/shm is private): data and sockets go there
     const dir = mkdtempSync(join(tmpdir(), 'tandem-scn-'));
-    const c = await PcmkCluster.start({ nodes: opts.nodes, stonith: opts.stonith, ocfProviders: { tandem: join(root, 'ocf') }, keep: KEEP })
+    // a block device per Primary: each node its own /dev/tandem, and a crash loses its mounts (and
+    // goes silent on its links first, as a machine does)
+    const devices = (opts.frontend ?? 'none') !== 'none';
+    const c = await PcmkCluster.start({
+      nodes: opts.nodes, stonith: opts.stonith, ocfProviders: { tandem: join(root, 'ocf') }, keep: KEEP,
+      fenceAgent: join(root, 'test/harness/pcmk/fence-agent.sh'),
+      ...(devices ? { privateDirs: ['/dev/tandem'], crashLikeMachine: true } : {}), rebootDelayMs: opts.rebootDelayMs,
+    })
       .catch((err) => { rmSync(dir, { recursive: true, force: true }); throw err; });
     const t = new TandemCluster(c, dir, c.nodes.map((n) => n.name), root);
     try {
-      t.writeConfig(opts.fencing);
+      t.writeConfig(opts);
       for (const n of t.names) await t.must(n, ['md', 'create', RES]);
       for (const n of t.names) await t.startDaemon(n);
       for (const n of t.names) await t.must(n, ['up', RES]);
@@ -61,17 +76,21 @@ export class TandemCluster {
 
   disk(node: string): string { return join(this.dir, `${RES}-${node}.img`); }
   socket(node: string): string { return join(this.dir, `${RES}-${node}.nbd`); }
+  /** tandemd's log on a node: the one this test started, then one the agent started (after a crash) */
   daemonLog(node: string): string {
-    const f = join(this.dir, `tandemd-${node}.log`);
-    return existsSync(f) ? readFileSync(f, 'utf8') : '';
+    const files = [join(this.dir, `tandemd-${node}.log`), join(this.c.node(node).dir, 'run/tandem', `${node}.tandemd.log`)];
+    return files.filter((f) => existsSync(f)).map((f) => readFileSync(f, 'utf8')).join('');
   }
 
-  private writeConfig(fencing: string): void {
+  private writeConfig(opts: ScenarioOptions): void {
     mkdirSync(this.configDir);
-    const lines = ['[resource]', `name = ${RES}`, 'protocol = C', 'secret = scenario-secret-7781', `fencing = ${fencing}`,
-      'ping-interval = 1s', 'ping-timeout = 500ms', '', '[volume.0]', `size = ${SIZE}`, ''];
+    const settings = new Map([['protocol', 'C'], ['secret', 'scenario-secret-7781'], ['fencing', opts.fencing],
+      ['ping-interval', '1s'], ['ping-timeout', '500ms'], ['frontend', opts.frontend ?? 'none']]);
+    for (const line of opts.settings ?? []) settings.set(line.split('=')[0].trim(), line.split('=').slice(1).join('=').trim());
+    const size = opts.sizeBytes ?? SIZE;
+    const lines = ['[resource]', `name = ${RES}`, ...[...settings].map(([k, v]) => `${k} = ${v}`), '', '[volume.0]', `size = ${size}`, ''];
     for (const [i, n] of this.c.nodes.entries()) {
-      writeFileSync(this.disk(n.name), Buffer.alloc(SIZE));
+      writeFileSync(this.disk(n.name), Buffer.alloc(size));
       lines.push(`[node.${n.name}]`, `id = ${i}`, `address = ${n.dataAddr}:7789`, `volume.0.disk = ${this.disk(n.name)}`,
         `volume.0.meta = pmem:${join(this.dir, `${RES}-${n.name}.meta`)}`, `volume.0.export = ${this.socket(n.name)}`, '');
     }
@@ -133,6 +152,29 @@ export class TandemCluster {
     }
   }
 
+  /**
+   * The configuration `tandem pacemaker config --format pcs` prints, applied in one step: the
+   * script runs against a copy of the CIB (pcs -f), config_dir is added, and the whole
+   * configuration is pushed at once, so nothing starts before its constraints exist.
+   */
+  async applyPacemakerPcs(extraArgs: string[]): Promise<string> {
+    const n1 = this.names[0];
+    const script = String((await this.must(n1, ['pacemaker', 'config', RES, '--format', 'pcs', ...extraArgs])).stdout);
+    writeFileSync(join(this.dir, 'pacemaker.sh'), script);
+    const cib = join(this.dir, 'cib-new.xml');
+    const steps: Array<[string, string[], Record<string, string>?]> = [
+      ['copy the CIB', ['sh', '-c', `cibadmin --query > ${cib}`]],
+      ['run the generated script on the copy', ['sh', join(this.dir, 'pacemaker.sh'), cib]],
+      ['point the agent at this test\'s configuration', ['pcs', '-f', cib, 'resource', 'update', `tandem-${RES}`, `config_dir=${this.configDir}`]],
+      ['push it in one step', ['pcs', 'cluster', 'cib-push', cib, '--config']],
+    ];
+    for (const [what, argv, env] of steps) {
+      const r = await this.c.exec(n1, argv, { env, timeoutMs: 60_000 });
+      if (r.exitCode !== 0) throw new Error(`${what}: ${argv.join(' ')} failed (${r.exitCode}): ${r.stderr}${r.stdout}`);
+    }
+    return script;
+  }
+
   /** The node crm_mon (on `from`) shows Promoted, if its tandemd is Primary too. */
   async settledPrimary(from: string): Promise<string | null> {
     const m = /\* Promoted: \[ (\S+) \]/.exec((await this.c.exec(from, ['crm_mon', '-1'])).stdout);
@@ -166,13 +208,46 @@ export class TandemCluster {
     if (r.exitCode !== 0) throw new Error(`crm_attribute: ${r.stderr}`);
   }
 
+  /**
+   * Loop devices outlive the nodes (the kernel is shared). The frontends' state records (under
+   * each node's /run, kept on this machine) name the devices; once the nodes are gone (their mount
+   * namespaces, and with them the file systems and FUSE mounts), each recorded device still backed
+   * by the recorded FUSE file is detached (the kernel detaches a device still held when its last
+   * user goes: autoclear).
+   */
+  private recordedDevices(): Array<{ device: string; file: string }> {
+    const out: Array<{ device: string; file: string }> = [];
+    for (const n of this.names) {
+      const state = join(this.c.node(n).dir, 'run/tandem', `${n}.frontends`, RES);
+      for (const volume of existsSync(state) ? readdirSync(state) : []) {
+        const record = join(state, volume, 'state.json');
+        if (!existsSync(record)) continue;
+        const r = JSON.parse(readFileSync(record, 'utf8')) as { device: string; mountpoint?: string };
+        if (r.mountpoint) out.push({ device: r.device, file: join(r.mountpoint, 'volume') });
+      }
+    }
+    return out;
+  }
+
+  private async releaseDevices(recorded: Array<{ device: string; file: string }>): Promise<void> {
+    for (const { device, file } of recorded) {
+      const backing = (() => {
+        try { return readFileSync(`/sys/block/${device.replace('/dev/', '')}/loop/backing_file`, 'utf8').trim(); } catch { return null; }
+      })();
+      // a dead FUSE mount shows as its file name alone
+      if (backing === file || backing === '/volume') await execa('losetup', ['-d', device], { reject: false });
+    }
+  }
+
   diagnostics(): string {
     return [this.c.logTails(10), ...this.names.map((n) => `--- tandemd ${n}\n${this.daemonLog(n).trimEnd().split('\n').slice(-20).join('\n')}`)].join('\n');
   }
 
   async stop(): Promise<void> {
+    const devices = this.recordedDevices();
     // the nodes' PID namespaces die with their holders, taking every tandemd with them
     await this.c.stop(true);
+    await this.releaseDevices(devices);
     for (const pid of this.daemons.values()) try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     await sleep(100);
     if (KEEP) process.stderr.write(`kept: ${this.c.dir} ${this.dir}\n`);

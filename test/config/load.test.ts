@@ -61,7 +61,7 @@ t.test('the two-node sketch loads with every value typed', async (t) => {
   t.match(r, {
     name: 'r0', file: `${dir}/r0.ini`, protocol: 'C', secret: 'correct-horse-battery', fencing: 'resource-only', quorum: 'off',
     onNoQuorum: 'suspend-io', onIoError: 'detach', afterSb0pri: 'disconnect', afterSb1pri: 'disconnect', afterSb2pri: 'disconnect', alExtents: 1237,
-    resyncRate: 0, pingIntervalMs: 10_000, pingTimeoutMs: 500, standalone: false, discardNode: null,
+    resyncRate: 0, pingIntervalMs: 10_000, pingTimeoutMs: 500, standalone: false, discardNode: null, frontend: 'auto',
   });
   t.same(r.nodes, [
     { name: 'alpha', id: 0, address: { host: '10.0.0.1', port: 7789 }, volumes: [{ index: 0, disk: '/dev/vg0/r0', meta: { kind: 'pmem', path: '/dev/dax0.0' }, export: { kind: 'unix', path: '/run/tandem/r0-0.nbd' }, size: null }] },

@@ -22,7 +22,7 @@ t.test('fencing = dont-care with two nodes and no quorum', async (t) => {
     code: 'TANDEM_W_FENCING_DONT_CARE', file: `${dir}/r0.ini`, line: 5, key: 'fencing', resource: 'r0',
     message: "resource 'r0': fencing = dont-care without quorum: if the nodes lose sight of each other, Pacemaker can promote both and the writes of one side are lost in the split brain; use fencing = resource-only or resource-and-stonith, or quorum with 3+ nodes",
   }]);
-  const withQuorum = warnings(t, { 'r0.ini': withLine(5, 'fencing = dont-care\nquorum = majority') + '\n' + THIRD_NODE.join('\n') });
+  const withQuorum = warnings(t, { 'r0.ini': withLine(5, 'fencing = dont-care\nquorum = majority\non-no-quorum = io-error') + '\n' + THIRD_NODE.join('\n') });
   t.same(withQuorum.list, [], 'quorum with three nodes prevents split brain without fencing');
 });
 
@@ -64,13 +64,24 @@ t.test('quorum that cannot survive the loss of a node', async (t) => {
   const two = warnings(t, { 'r0.ini': withLine(6, 'quorum = majority') }).list;
   t.same(two.map((w) => [w.code, w.line]), [['TANDEM_W_QUORUM_NO_NODE_LOSS', 6]]);
   t.match(two[0].message, /quorum = majority with 2 nodes needs all 2 nodes: losing any node stops I\/O on the survivors; add a third/);
-  const all = warnings(t, { 'r0.ini': withLine(6, 'quorum = all') + '\n' + THIRD_NODE.join('\n') }).list;
+  const all = warnings(t, { 'r0.ini': withLine(6, 'quorum = all\non-no-quorum = io-error') + '\n' + THIRD_NODE.join('\n') }).list;
   t.same(all.map((w) => w.code), ['TANDEM_W_QUORUM_NO_NODE_LOSS']);
-  t.same(warnings(t, { 'r0.ini': withLine(6, 'quorum = 2') + '\n' + THIRD_NODE.join('\n') }).list, [], '2 of 3 survives a node loss');
+  t.same(warnings(t, { 'r0.ini': withLine(6, 'quorum = 2\non-no-quorum = io-error') + '\n' + THIRD_NODE.join('\n') }).list, [], '2 of 3 survives a node loss');
+});
+
+t.test('quorum with on-no-quorum = suspend-io: a cut-off Primary cannot be demoted under Pacemaker', async (t) => {
+  const { dir, list } = warnings(t, { 'r0.ini': withLine(6, 'quorum = majority') + '\n' + THIRD_NODE.join('\n') });
+  t.same(list.map((w) => [w.code, w.line, w.key]), [['TANDEM_W_QUORUM_SUSPEND_IO', undefined, 'on-no-quorum']], 'the default suspend-io is named');
+  t.equal(list[0].file, `${dir}/r0.ini`);
+  t.match(list[0].message, /quorum = majority with on-no-quorum = suspend-io: a Primary cut off from the majority freezes its I\/O, so Pacemaker cannot unmount its file system to demote it/);
+  t.match(list[0].message, /use quorum = majority, on-no-quorum = io-error, fencing = resource-only \(with STONITH in Pacemaker\)$/, 'with the recommended combination');
+  const explicit = warnings(t, { 'r0.ini': withLine(6, 'quorum = majority\non-no-quorum = suspend-io') + '\n' + THIRD_NODE.join('\n') }).list;
+  t.same(explicit.map((w) => [w.code, w.line]), [['TANDEM_W_QUORUM_SUSPEND_IO', 7]], 'the line when it is written');
+  t.same(warnings(t, { 'r0.ini': withLine(6, 'quorum = majority\non-no-quorum = io-error') + '\n' + THIRD_NODE.join('\n') }).list, [], 'the recommended combination has no warning');
 });
 
 t.test('a quorum below a majority lets two partitions both write', async (t) => {
-  const { list } = warnings(t, { 'r0.ini': withLine(6, 'quorum = 1') + '\n' + THIRD_NODE.join('\n') });
+  const { list } = warnings(t, { 'r0.ini': withLine(6, 'quorum = 1\non-no-quorum = io-error') + '\n' + THIRD_NODE.join('\n') });
   t.same(list.map((w) => [w.code, w.line]), [['TANDEM_W_QUORUM_BELOW_MAJORITY', 6]]);
   t.match(list[0].message, /quorum = 1 is less than a majority of 3 nodes \(2\): two partitions can both have quorum and diverge/);
 });

@@ -1,10 +1,11 @@
 // Real tandemd processes for tests: each node gets its own TANDEM_NODE and run directory on one
 // machine, sharing one configuration directory, exactly as the demo and an administrator would.
 import { execa, type ResultPromise } from 'execa';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { releaseFrontends } from '../../src/platform/node/frontend/attach.js';
 import { TANDEM_BIN, tandem, tandemJson } from './cli.js';
 
 export interface DaemonNode {
@@ -49,6 +50,8 @@ export class TestCluster {
       TANDEM_NODE: name,
       TANDEM_CONFIG_DIR: this.nodeConfigDirs.get(name) ?? this.configDir,
       TANDEM_RUN_DIR: join(this.root, 'run'),
+      // block devices of a Primary (frontend) per node: nodes share this machine's /dev
+      TANDEM_DEV_DIR: join(this.root, 'dev', name),
       TANDEM_LOG_LEVEL: process.env.TANDEM_LOG_LEVEL ?? 'info',
     };
   }
@@ -123,6 +126,11 @@ export class TestCluster {
 
   async destroy(): Promise<void> {
     for (const name of this.nodes.keys()) await this.kill(name);
+    // killed daemons leave their frontends (loop devices, nbdfuse) as a crash does: undo them
+    for (const name of this.nodes.keys()) {
+      const stateDir = join(this.root, 'run', `${name}.frontends`);
+      for (const res of existsSync(stateDir) ? readdirSync(stateDir) : []) await releaseFrontends({ stateDir }, res).catch(() => undefined);
+    }
     if (!process.env.TANDEM_KEEP_TEST_DIRS) rmSync(this.root, { recursive: true, force: true });
   }
 

@@ -23,6 +23,8 @@ export interface ResourceSpec {
    *  there (no block allocated), so a small file system under it can run out of space */
   diskDirs?: Record<string, string>;
   extra?: string[];
+  /** the resource's frontend (default none: tests that want /dev/tandem/… ask for it) */
+  frontend?: 'auto' | 'nbd' | 'fuse' | 'none';
 }
 
 export interface ResourceFiles {
@@ -41,7 +43,8 @@ export async function writeResource(cluster: TestCluster, spec: ResourceSpec): P
     meta: (n, v = 0) => join(cluster.root, `${spec.name}-${n}-${v}.meta`),
   };
   const lines = ['[resource]', `name = ${spec.name}`, `protocol = ${spec.protocol ?? 'C'}`,
-    `secret = ${spec.secret ?? 'test-secret-123'}`, `fencing = ${spec.fencing ?? 'dont-care'}`, ...(spec.extra ?? []), ''];
+    `secret = ${spec.secret ?? 'test-secret-123'}`, `fencing = ${spec.fencing ?? 'dont-care'}`,
+    `frontend = ${spec.frontend ?? 'none'}`, ...(spec.extra ?? []), ''];
   for (let v = 0; v < volumes; v++) lines.push(`[volume.${v}]`, `size = ${size}`, '');
   spec.nodes.forEach((n, i) => {
     lines.push(`[node.${n}]`, `id = ${i}`, `address = ${spec.hosts?.[n] ?? '127.0.0.1'}:${ports[i]}`);

@@ -3,11 +3,12 @@
 // server answering from a role/disk table) for the running states.
 import t from 'tap';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { buildModel, render } from '../../src/cluster/pacemaker-config.js';
 import { resourceConfig } from '../cluster/fixture-config.js';
 import { clusterCibText, run } from '../cluster/pcmk-tools.js';
-import { ScriptedDaemon, mapLimit, runAgent, sandbox } from './helpers.js';
+import { AGENT, ScriptedDaemon, mapLimit, runAgent, sandbox } from './helpers.js';
 
 const box = sandbox('ocf-actions');
 t.teardown(() => box.remove());
@@ -28,6 +29,12 @@ t.test('validate-all: 0, bad values 2, missing or unsuitable configuration 6, no
     ['auto_takeover in Pacemaker spelling', { OCF_RESKEY_auto_takeover: 'no', OCF_RESKEY_auto_resync: 'Off' }, 0, null],
     ['auto_takeover malformed', { OCF_RESKEY_auto_takeover: 'maybe' }, 2, /auto_takeover='maybe' must be true or false/],
     ['auto_resync malformed', { OCF_RESKEY_auto_resync: '2' }, 2, /auto_resync='2' must be true or false/],
+    ['ocf:linbit:drbd parameters', { OCF_RESKEY_adjust_master_score: '0 10 500 20000', OCF_RESKEY_promotion_preference: 'bravo alpha', OCF_RESKEY_wfc_timeout: '0', OCF_RESKEY_stop_outdates_secondary: 'yes', OCF_RESKEY_fail_promote_early_if_peer_primary: 'true', OCF_RESKEY_unfence_if_all_uptodate: 'false' }, 0, null],
+    ['adjust_master_score not four', { OCF_RESKEY_adjust_master_score: '0 10 1000' }, 2, /adjust_master_score='0 10 1000' must be four integers/],
+    ['adjust_master_score decreasing', { OCF_RESKEY_adjust_master_score: '0 10 10000 1000' }, 2, /must not decrease/],
+    ['adjust_master_score too close for the tie-break', { OCF_RESKEY_adjust_master_score: '0 10 9990 10000' }, 2, /at least 64 apart/],
+    ['promotion_preference with a bad name', { OCF_RESKEY_promotion_preference: 'alpha b;c' }, 2, /'b;c' is not a node name/],
+    ['wfc_timeout malformed', { OCF_RESKEY_wfc_timeout: 'soon' }, 2, /wfc_timeout='soon' must be a whole number of seconds/],
     ['relative config_dir', { OCF_RESKEY_config_dir: 'etc/tandem' }, 2, /config_dir='etc\/tandem' must be an absolute path/],
     ['config dir missing', { OCF_RESKEY_config_dir: '/nonexistent/tandem' }, 5, /configuration directory \/nonexistent\/tandem does not exist/],
     ['resource not defined', { OCF_RESKEY_resource: 'r9' }, 5, /resource r9 is not defined in/],
@@ -54,11 +61,12 @@ t.test('invalid configuration file: 6 with the loader message', async (t) => {
   t.match(r.reason, /^configuration of r0 is invalid: 2 configuration errors in .*; .*r0\.ini:3: key 'protocol' in \[resource\]: 'Z' is not a replication protocol/);
 });
 
-t.test('no daemon: probe 7 without a reason, monitor 7 with one, start 5, stop/notify 0, promote 1, demote 7', async (t) => {
+t.test('no daemon: probe 7 without a reason, monitor 7 with one, start 1 when tandemd cannot be started, stop/notify/demote 0, promote 1', async (t) => {
   const calls: [string, Record<string, string | undefined>][] = [
     ['monitor', { OCF_RESKEY_CRM_meta_interval: '0' }],
     ['monitor', {}],
-    ['start', {}],
+    // a run directory that cannot be created: the agent's attempt to start tandemd fails
+    ['start', { OCF_RESKEY_run_dir: '/dev/null/run' }],
     ['stop', {}],
     ['notify', { OCF_RESKEY_CRM_meta_notify_type: 'post', OCF_RESKEY_CRM_meta_notify_operation: 'start' }],
     ['promote', {}],
@@ -71,12 +79,12 @@ t.test('no daemon: probe 7 without a reason, monitor 7 with one, start 5, stop/n
   t.equal(probe.reason, null, 'probes report no failure reason');
   t.equal(mon.rc, 7);
   t.match(mon.reason, /tandemd is not running on node alpha/);
-  t.equal(start.rc, 5);
-  t.match(start.reason, /tandemd is not running on node alpha/);
+  t.equal(start.rc, 1, 'a soft error, never 5 (not installed: a ban of the node)');
+  t.match(start.reason, /^tandemd is not running on node alpha and could not be started: ENOTDIR/);
   t.equal(stop.rc, 0, 'stop of what is not running succeeds');
   t.equal(notify.rc, 0);
   t.equal(promote.rc, 1);
-  t.equal(demote.rc, 7);
+  t.equal(demote.rc, 0, 'demote without a daemon: nothing is Primary here');
   t.equal(probeNoConf.rc, 5, 'a probe on a node without configuration: not installed here');
   t.equal(noParam.rc, 6);
 });
@@ -109,7 +117,7 @@ t.test('lifecycle against the daemon: start leaves Secondary (0), promote → mo
   await step('monitor', 7, { OCF_RESKEY_CRM_meta_interval: '0' });
   await step('start', 0);
   t.match(daemon.state, { role: 'Secondary' });
-  t.equal(await score(), '10000', 'UpToDate Secondary with every peer connected');
+  t.equal(await score(), '10031', 'UpToDate Secondary with every peer connected: 10000, plus the tie-break of node id 0');
   await step('start', 0);
   t.equal(daemon.ops.filter((o) => o === 'up').length, 1, 'start of a started resource does not bring it up again');
   await step('monitor', 0);
@@ -152,4 +160,74 @@ t.test('failure states: failed disk 1 / 9, refused promotion 1 with the reason, 
   const failedPromoted = await runAgent('monitor', env());
   t.equal(failedPromoted.rc, 9);
   t.match(failedPromoted.reason, /local disk Failed/);
+  daemon.state = { role: 'Secondary', disk: 'UpToDate', failed: 'invariant violated: apply queue out of order' };
+  const stopped = await runAgent('monitor', env());
+  t.equal(stopped.rc, 1, 'a resource the engine stopped on an invariant is a failure Pacemaker recovers');
+  t.match(stopped.reason, /r0 stopped on this node: invariant violated: apply queue out of order/);
+});
+
+t.test('ocf:linbit:drbd parameters: stop_outdates_secondary, fail_promote_early_if_peer_primary, promotion_preference, adjust_master_score', async (t) => {
+  const daemon = new ScriptedDaemon(join(box.runDir, 'alpha.ctl'), 'alpha');
+  await daemon.listen();
+  t.teardown(() => daemon.close());
+  const cib = join(box.dir, 'cib-params.xml');
+  writeFileSync(cib, clusterCibText(render(buildModel(resourceConfig('r0', ['alpha', 'bravo'])), 'cib'), { alpha: 1, bravo: 1 }, 'master-tandem-r0'));
+  const env = (over: Record<string, string | undefined> = {}) => params({ ...clone, CIB_file: cib, CIB_shadow_dir: box.dir, ...over });
+  const score = async () => {
+    const r = await run('crm_attribute', ['--promotion=tandem-r0', '-l', 'reboot', '-N', 'alpha', '-G', '-q'], { CIB_file: cib });
+    return r.exitCode === 0 ? String(r.stdout).trim() : null;
+  };
+
+  daemon.state = { role: 'Secondary', disk: 'UpToDate' };
+  t.equal((await runAgent('monitor', env({ OCF_RESKEY_promotion_preference: 'bravo alpha' }))).rc, 0);
+  t.equal(await score(), '10062', 'second in promotion_preference: 10000 + 32 + 30');
+  t.equal((await runAgent('monitor', env({ OCF_RESKEY_adjust_master_score: '0 10 500 5000' }))).rc, 0);
+  t.equal(await score(), '5031', 'the ladder of adjust_master_score, plus the node-id tie-break');
+
+  daemon.state = { role: 'Secondary', disk: 'UpToDate', peerRole: 'Primary' };
+  const early = Date.now();
+  const refused = await runAgent('promote', env({ OCF_RESKEY_fail_promote_early_if_peer_primary: 'true' }));
+  t.equal(refused.rc, 1, 'fail_promote_early_if_peer_primary=true: refused at once');
+  t.match(refused.reason, /cannot promote r0: bravo is Primary/);
+  t.ok(Date.now() - early < 5000, 'without waiting');
+  setTimeout(() => { daemon.state!.peerRole = 'Secondary'; }, 1500); // the peer's demotion arrives late
+  const waited = Date.now();
+  const promoted = await runAgent('promote', env());
+  t.equal(promoted.rc, 0, `the default waits for the peer to become Secondary, then promotes (${promoted.stderr.trim()})`);
+  t.ok(Date.now() - waited >= 1400, `it waited (${Date.now() - waited} ms)`);
+
+  daemon.state = { role: 'Secondary', disk: 'UpToDate', peerRole: 'Primary' };
+  t.equal((await runAgent('stop', env())).rc, 0);
+  t.notOk(daemon.ops.includes('outdate'), 'by default stop leaves the data as it is');
+  daemon.state = { role: 'Secondary', disk: 'UpToDate', peerRole: 'Primary' };
+  const outdating = daemon.state;
+  const stopped = await runAgent('stop', env({ OCF_RESKEY_stop_outdates_secondary: 'true' }));
+  t.equal(stopped.rc, 0);
+  t.ok(daemon.ops.includes('outdate'), 'stop_outdates_secondary: outdated before down');
+  t.equal(outdating.disk, 'Outdated', 'the local data is Outdated');
+  t.match(stopped.stderr, /outdated the local data: bravo is Primary and stop_outdates_secondary is set/);
+});
+
+t.test('a dead daemon leaves no promotion score behind: monitor removes it', async (t) => {
+  const cib = join(box.dir, 'cib-dead.xml');
+  writeFileSync(cib, clusterCibText(render(buildModel(resourceConfig('r0', ['alpha', 'bravo'])), 'cib'), { alpha: 10031, bravo: 10030 }, 'master-tandem-r0'));
+  const env = params({ ...clone, CIB_file: cib, CIB_shadow_dir: box.dir, OCF_RESKEY_CRM_meta_interval: '0' });
+  const r = await runAgent('monitor', env);
+  t.equal(r.rc, 7);
+  const left = await run('crm_attribute', ['--promotion=tandem-r0', '-l', 'reboot', '-N', 'alpha', '-G', '-q'], { CIB_file: cib });
+  t.not(left.exitCode, 0, `alpha's score is gone (${String(left.stdout).trim()})`);
+});
+
+t.test('a pre-notification is answered by the shim alone (no node process per node and transition)', async (t) => {
+  // a copy of the shim where no tandem can be found: only what the shim itself answers succeeds
+  const alone = join(box.dir, 'alone');
+  mkdirSync(alone, { recursive: true });
+  copyFileSync(AGENT, join(alone, 'replica'));
+  const shim = (type: string) => execa('/bin/sh', [join(alone, 'replica'), 'notify'], {
+    env: { PATH: '/nonexistent', OCF_RESKEY_CRM_meta_notify_type: type }, extendEnv: false, reject: false,
+  });
+  t.equal((await shim('pre')).exitCode, 0, 'pre: 0 without running tandem');
+  const post = await shim('post');
+  t.equal(post.exitCode, 5, 'post: runs tandem (not found here: 5)');
+  t.match(String(post.stderr), /tandem is not installed/);
 });

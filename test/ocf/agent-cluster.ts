@@ -18,10 +18,10 @@ export interface AgentCluster {
   params(node: string, over?: Record<string, string>): Record<string, string>;
 }
 
-export async function agentCluster(prefix: string): Promise<AgentCluster> {
+export async function agentCluster(prefix: string, opts: { frontend?: 'fuse' | 'none' } = {}): Promise<AgentCluster> {
   const nodes = ['alpha', 'bravo'];
   const cluster = new TestCluster(prefix);
-  const files = await writeResource(cluster, { name: 'r0', nodes });
+  const files = await writeResource(cluster, { name: 'r0', nodes, frontend: opts.frontend });
   for (const n of nodes) {
     const md = await cluster.cli(n, ['md', 'create', 'r0']);
     if (md.exitCode !== 0) throw new Error(`md create on ${n}: ${md.stderr}`);

@@ -62,7 +62,7 @@ export function sandbox(prefix: string, nodes = ['alpha', 'bravo']): Sandbox {
   return { dir, configDir, runDir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export interface ScriptedState { role: Role; disk: DiskState; refusePromote?: string }
+export interface ScriptedState { role: Role; disk: DiskState; refusePromote?: string; peerRole?: Role; failed?: string }
 
 /** tandemd's control protocol, answered from `state` (null = the resource is down). */
 export class ScriptedDaemon {
@@ -89,8 +89,10 @@ export class ScriptedDaemon {
       case 'down': this.state = null; return { name: resource, down: true };
       case 'primary':
         if (this.state?.refusePromote) throw new TandemError('TANDEM_E_STATE', this.state.refusePromote);
+        if (this.state?.peerRole === 'Primary') throw new TandemError('TANDEM_E_STATE', `cannot promote ${resource}: bravo is Primary`);
         this.state!.role = 'Primary'; return this.status(resource ?? 'r0');
       case 'secondary': this.state!.role = 'Secondary'; return this.status(resource ?? 'r0');
+      case 'outdate': this.state!.disk = 'Outdated'; return this.status(resource ?? 'r0');
       default: throw new TandemError('TANDEM_E_USAGE', `unexpected op ${op}`);
     }
   }
@@ -98,10 +100,10 @@ export class ScriptedDaemon {
   private status(name: string): ResourceStatus {
     const s = this.state!;
     return {
-      name, role: s.role, quorum: true, suspended: false, constraints: [], held: null,
-      volumes: [{ volume: 0, diskState: s.disk, sizeBytes: 16 << 20, export: s.role === 'Primary' ? '/run/x.nbd' : null, currentGeneration: 'a1' }],
+      name, role: s.role, quorum: true, suspended: false, constraints: [], held: null, ...(s.failed ? { failed: s.failed } : {}),
+      volumes: [{ volume: 0, diskState: s.disk, sizeBytes: 16 << 20, export: s.role === 'Primary' ? '/run/x.nbd' : null, device: null, currentGeneration: 'a1' }],
       connections: [{
-        peer: 'bravo', nodeId: 1, connectionState: 'Connected', peerRole: 'Secondary',
+        peer: 'bravo', nodeId: 1, connectionState: 'Connected', peerRole: s.peerRole ?? 'Secondary',
         volumes: [{ volume: 0, replicationState: 'Established', peerDiskState: 'UpToDate', outOfSyncBytes: 0, resync: null }],
       }],
     };

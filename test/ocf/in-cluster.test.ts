@@ -52,7 +52,7 @@ if (userInfo().uid !== 0) {
     const roles = Object.fromEntries([...daemons].map(([n, d]) => [n, d.state?.role ?? 'down']));
     t.same(roles, Object.fromEntries(nodes.map((n) => [n, n === first ? 'Primary' : 'Secondary'])), 'only that node\'s tandemd is Primary, the others were started Secondary');
     const score = await c.exec(first, ['crm_attribute', '--promotion=tandem-r0', '-l', 'reboot', '-G', '-q']);
-    t.equal(score.stdout.trim(), '10000', 'the agent published its promotion score');
+    t.equal(score.stdout.trim(), '10064', 'the agent published its promotion score (the Primary\'s: the best plus the tie-break range)');
     const mon = await c.exec(first, ['crm_mon', '-1', '--output-as=xml']);
     t.match(mon.stdout, /<resource id="tandem-r0" resource_agent="ocf:tandem:replica"\s+role="Promoted"[^>]*failed="false"/, 'crm_mon: Promoted, not failed');
     t.notMatch(mon.stdout, /<failure /, 'no failed operations');

@@ -29,7 +29,7 @@ t.test('auto_takeover=false: no score for the survivor until the operator allows
   await waitFor(cluster, 'alpha', 'r0', 'bravo UpToDate', peersUpToDate(['bravo']));
   await write('alpha', 0);
   t.equal((await runAgent('monitor', params('bravo', manual))).rc, 0);
-  t.equal(await score('bravo'), '10000', 'with every peer connected, auto_takeover=false changes nothing');
+  t.equal(await score('bravo'), '10030', 'with every peer connected, auto_takeover=false changes nothing (10000, tie-break of node id 1)');
 
   await cluster.kill('alpha');
   await waitFor(cluster, 'bravo', 'r0', 'alpha lost', (s) => s.connections[0].connectionState !== 'Connected');
@@ -42,7 +42,7 @@ t.test('auto_takeover=false: no score for the survivor until the operator allows
 
   const allowed = await runAgent('reload-agent', params('bravo', { ...manual, OCF_RESKEY_auto_takeover: 'true' }));
   t.equal(allowed.rc, 0, 'the operator sets auto_takeover=true: Pacemaker reloads the agent');
-  t.equal(await score('bravo'), '1000', 'the reload publishes the takeover score');
+  t.equal(await score('bravo'), '1030', 'the reload publishes the takeover score');
   t.equal((await runAgent('promote', params('bravo', manual))).rc, 0, 'bravo is promoted');
   t.equal((await runAgent('monitor', params('bravo', manual))).rc, 8);
 });

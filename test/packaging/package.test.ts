@@ -75,6 +75,8 @@ t.test('dpkg-deb --contents: every file, link and mode', async (t) => {
     './usr/lib/tandem/tandemd-wait-ready': '-rwxr-xr-x',
     './usr/lib/tandem/agents/tandem-fence-peer': '-rwxr-xr-x',
     './usr/lib/tandem/agents/tandem-unfence-peer': '-rwxr-xr-x',
+    './usr/lib/tandem/agents/tandem-primary-lost': '-rwxr-xr-x',
+    './usr/lib/tandem/agents/tandem-quorum-lost': '-rwxr-xr-x',
     './usr/bin/tandem': 'lrwxrwxrwx ../lib/tandem/tandem',
     './usr/sbin/tandemd': 'lrwxrwxrwx ../lib/tandem/tandem',
     './usr/lib/ocf/resource.d/tandem/replica': '-rwxr-xr-x',
@@ -156,7 +158,7 @@ t.test('the OCF shim and the fence handlers find the packaged binary (no node, n
   t.equal(missing.exitCode, 5, 'OCF_ERR_INSTALLED');
   t.match(missing.stderr, /tandem is not installed/);
 
-  for (const [handler, verb] of [['tandem-fence-peer', 'fence peer'], ['tandem-unfence-peer', 'fence unfence']]) {
+  for (const [handler, verb] of [['tandem-fence-peer', 'fence peer'], ['tandem-unfence-peer', 'fence unfence'], ['tandem-primary-lost', 'fence primary-lost'], ['tandem-quorum-lost', 'fence quorum-lost']]) {
     const r = await run(join(root, 'usr/lib/tandem/agents', handler), [], { PATH: bare });
     t.equal(r.exitCode, 1, `${handler} ran '${verb}' of the binary, which wants the handler environment (1: handler broken)`);
     t.match(r.stderr, /TANDEM_E_USAGE: no resource: TANDEM_RESOURCE \/ DRBD_RESOURCE is not set/);

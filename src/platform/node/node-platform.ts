@@ -1,10 +1,11 @@
 // The Platform of the real daemon: the system clock, setImmediate, crypto randomness, TCP peer
-// links, backing disks with asynchronous I/O, PMEM/block metadata, the NBD server, execa for
-// handlers, and the settings taken from the environment (the engine reads none itself).
+// links, backing disks with asynchronous I/O, PMEM/block metadata, the NBD server with the
+// block-device frontends (/dev/tandem/<res>/<vol>), execa for handlers, and the settings taken from the environment (the engine reads none itself).
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { BlockDevice, Platform, PlatformSettings } from '../../engine/platform.js';
 import type { VolumeConfig } from '../../config/model.js';
+import { frontendDirs, type TandemEnv } from '../../lib/env.js';
 import type { Logger } from '../../lib/log.js';
 import { VolumeMetadata } from '../../meta/volume-metadata.js';
 import { systemClock } from '../../transport/clock.js';
@@ -12,14 +13,16 @@ import { TandemError } from '../../lib/errors.js';
 import { PACKAGE_ROOT } from '../../lib/package-root.js';
 import { openBlockDevice } from './block-device.js';
 import { ExecaHandlerRunner } from './handler-runner.js';
-import { startNbdExport } from './nbd-export.js';
 import { tcpConnector } from './peer-connector.js';
+import { startVolumeExport } from './volume-export.js';
 
 export interface NodePlatformOptions {
   log: Logger;
   emit: Platform['emit'];
   /** the process environment (TANDEM_CONFIG_DIR, TANDEM_HANDLER_DIR, TANDEM_BENCH_NO_METADATA) */
   env: NodeJS.ProcessEnv;
+  /** this daemon's node and run directory: where its block devices' state lives */
+  tandem: TandemEnv;
 }
 
 /** A backing disk through io_uring, O_DIRECT where the kernel allows it (src/platform/node/block-device.ts). */
@@ -59,7 +62,7 @@ export function nodePlatform(opts: NodePlatformOptions): Platform {
         opts.emit({ kind: 'connection', resource: config.name, peerNodeId: r.peerNodeId, refused: r.code, by: r.by, reason: r.reason });
       },
     }),
-    startExport: startNbdExport,
+    startExport: (address, name, backend, request) => startVolumeExport(address, name, backend, request, frontendDirs(opts.tandem, opts.env), opts.log.child({ resource: request.resource.name })),
     handlers: new ExecaHandlerRunner(handlerDir),
     settings,
   };

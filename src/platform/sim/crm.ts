@@ -50,7 +50,7 @@ export class ClusterManager {
     for (const node of this.nodes) {
       const status = node.status();
       if (!status) continue;
-      const d = promotionScore(inputsFromStatus(status, this.autoTakeover));
+      const d = promotionScore(inputsFromStatus(status, { autoTakeover: this.autoTakeover, self: { name: node.name, id: node.id } }));
       out.push({ node, score: d.score, rule: d.rule });
     }
     return out;

@@ -1,12 +1,15 @@
 // The cluster manager's state as the fence handlers see it (an in-memory CIB), and the handler
 // runner the engine calls. The handlers follow the contract of src/cluster/fence-handler.ts,
 // computed on this model instead of with cibadmin:
-//   fence-peer: the local node must be UpToDate (else 1, nothing placed) and the cluster quorate
-//     (else 1); a rival Promoted node refuses (6); otherwise tandem-fence-<res> allows promotion
+//   fence-peer: without the resource's quorum on the local node (TANDEM_QUORUM=no) it steps
+//     aside (8: lifts a constraint that allows the local node, places none); the local node must
+//     be UpToDate (else 1, nothing placed) and the cluster quorate (else 1); a rival Promoted node refuses (6); otherwise tandem-fence-<res> allows promotion
 //     only on the UpToDate nodes, and the answer says what became of the lost peer: 4 a member
 //     (now outdated), 7 left the cluster as expected (fenced), 5 unreachable or unknown.
 //   unfence-peer: no constraint → 0; every diskful node UpToDate → lifted, 0; otherwise the
 //     constraint is widened to the UpToDate nodes and the answer is 2 (still fenced).
+//   primary-lost, quorum-lost: they only make Pacemaker look again sooner; the simulated cluster
+//     manager looks at every step anyway, so they answer 0 and change nothing.
 // Handlers take a random time; a fault can make one fail (1) or time out (-1).
 import type { HandlerResult, HandlerRunner } from '../../engine/platform.js';
 import { requestFromEnv } from '../../cluster/fence-handler.js';
@@ -51,6 +54,14 @@ export class SimCib {
   fencePeer(env: Record<string, string>): { exitCode: number; message: string } {
     const req = requestFromEnv(env);
     const id = FENCE_PREFIX + req.resource;
+    if (!req.quorate) {
+      const ours = this.constraints.get(id);
+      if (ours && ours.resource === req.resource && ours.allowed.includes(req.localNode)) {
+        this.constraints.delete(id);
+        this.onChange(`constraint ${id} lifted: ${req.localNode} has no quorum`);
+      }
+      return { exitCode: 8, message: `${req.localNode} has no quorum: the majority decides` };
+    }
     if (!req.upToDate.includes(req.localNode)) return { exitCode: 1, message: `${req.localNode} is not UpToDate: nothing placed` };
     if (!this.quorate) return { exitCode: 1, message: 'no quorum: nothing placed' };
     if (this.promoted !== null && this.promoted !== req.localNode) return { exitCode: 6, message: `${this.promoted} is Promoted: refusing` };
@@ -99,6 +110,7 @@ export class SimHandlerRunner implements HandlerRunner {
         if (fault === 'fail') { resolve({ exitCode: 1, stdout: '', stderr: `${name} failed (injected)` }); return; }
         const out = name === 'tandem-fence-peer' ? this.cib.fencePeer(env)
           : name === 'tandem-unfence-peer' ? this.cib.unfencePeer(env)
+            : name === 'tandem-primary-lost' || name === 'tandem-quorum-lost' ? { exitCode: 0, message: 'nothing to do here' }
             : { exitCode: 127, message: `no handler ${name}` };
         resolve({ exitCode: out.exitCode, stdout: out.message, stderr: '' });
       });

@@ -73,8 +73,8 @@ export class SimPlatform implements Platform {
     return this.node.network.connector(config, localNode, opts, this.owner);
   }
 
-  async startExport(address: ExportAddress, name: string, backend: NbdBackend, request: ExportRequest): Promise<ExportPort> {
-    const where = address.kind === 'unix' ? address.path : `${address.host}:${address.port}`;
+  async startExport(address: ExportAddress | null, name: string, backend: NbdBackend, request: ExportRequest): Promise<ExportPort> {
+    const where = address === null ? `private/${name}` : address.kind === 'unix' ? address.path : `${address.host}:${address.port}`;
     const handle = this.node.exported(request.volume, backend);
     return {
       address: `sim:${where}`,

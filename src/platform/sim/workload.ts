@@ -121,6 +121,7 @@ export function generateScenario(seed: number, opts: ScenarioOptions = {}): Scen
     tlsCa: null,
     exportTlsPsk: null,
     exportInsecure: true,
+    frontend: 'none', // the simulated client drives the export's backend: no block device on top
     discardNode: null,
     nodes,
     origins: {},

@@ -1,5 +1,6 @@
 // `tandem config check` run for real: exit codes, text and --json output.
 import t from 'tap';
+import { existsSync } from 'node:fs';
 import { tandem, tandemJson } from '../../helpers/cli.js';
 import { TWO_NODES, configDir, withLine } from '../../fixtures/config/ini.js';
 
@@ -60,4 +61,16 @@ t.test('a missing directory fails with exit 3', async (t) => {
   const result = await tandem(['config', 'check', '--config-dir', dir]);
   t.equal(result.exitCode, 3);
   t.ok(String(result.stderr).includes(`error TANDEM_E_CONFIG: configuration directory ${dir} does not exist`));
+});
+
+t.test('a frontend this node cannot run is warned about (the promotion would fail here)', {
+  skip: existsSync('/sys/module/nbd') ? 'the nbd module is loaded on this machine' : false,
+}, async (t) => {
+  const dir = configDir(t, { 'r0.ini': withLine(6, 'frontend = nbd') });
+  const { result, json } = await tandemJson<{ warnings: Array<{ code: string; node: string; line: number; key: string; message: string }> }>(['config', 'check', '--config-dir', dir, '--node', 'alpha']);
+  t.equal(result.exitCode, 0, 'a warning, not an error');
+  t.same(json.warnings.map((w) => [w.code, w.node, w.line, w.key]), [['TANDEM_W_FRONTEND_UNAVAILABLE', 'alpha', 6, 'frontend']]);
+  t.match(json.warnings[0].message, /^resource 'r0': frontend = nbd cannot run on node alpha \(nbd: the kernel NBD driver is not loaded on this node .*\): promoting it here will fail/);
+  const other = await tandemJson<{ warnings: unknown[] }>(['config', 'check', '--config-dir', dir, '--node', 'charlie']);
+  t.same(other.json.warnings.map((w) => (w as { code: string }).code), ['TANDEM_W_NODE_NOT_CONFIGURED'], 'only for resources of this node');
 });

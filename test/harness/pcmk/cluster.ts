@@ -39,6 +39,24 @@ export interface ClusterOptions {
   startTimeoutMs?: number;
   /** keep the state directory (logs) after stop, for diagnosis */
   keep?: boolean;
+  /**
+   * Directories each node gets a private, empty tmpfs at, as a machine has its own /dev: e.g.
+   * ['/dev/tandem'] for the Primary's block devices. The directory is created on the host
+   * (empty) when missing, as the mount point.
+   */
+  privateDirs?: string[];
+  /**
+   * killNode (and STONITH) behaves like a machine that crashes: its links go silent first (no
+   * FIN or RST reaches the peers, whose TCP connections just stop answering), then every process
+   * and the node's namespaces die, so its mounts go too; startNode builds them again and brings the
+   * links back. Without it a killed node's kernel-side state (sockets closed with FIN, mounts) stays
+   * as if only its processes had died.
+   */
+  crashLikeMachine?: boolean;
+  /** a simulated STONITH reboot brings the node back after this long (default 2000 ms; a real machine takes far longer) */
+  rebootDelayMs?: number;
+  /** the fence agent script (default: fence-agent.sh beside this file; a bundled bench passes its path in the repository) */
+  fenceAgent?: string;
 }
 
 export interface NodeInfo { name: string; index: number; ns: string; dir: string; clusterAddr: string; dataAddr: string }
@@ -53,6 +71,8 @@ export class PcmkCluster {
   readonly nodes: NodeInfo[];
   private readonly switchNs: string;
   private fenceTimer: NodeJS.Timeout | null = null;
+  /** the overlay mounts every node's holder makes (kept to rebuild a node after a crash) */
+  private overlays: string[] = [];
   private stopped = false;
 
   private constructor(readonly dir: string, readonly prefix: string, readonly options: ClusterOptions) {
@@ -142,10 +162,12 @@ export class PcmkCluster {
     await this.ip(['-n', this.node(name).ns, 'link', 'set', link === 'cluster' ? 'eth0' : 'eth1', 'up']);
   }
 
-  /** Crash a node: SIGKILL everything in it but its namespace holder. */
+  /** Crash a node: SIGKILL everything in it but its namespace holder (crashLikeMachine: links silent first, the holder too). */
   async killNode(name: string): Promise<void> {
     const n = this.node(name);
-    const pids = this.nodePids(n);
+    if (this.options.crashLikeMachine) for (const link of ['cluster', 'data'] as const) await this.cutLink(name, link);
+    const holder = this.options.crashLikeMachine ? this.readPid(n, 'holder') : null;
+    const pids = [...this.nodePids(n), ...(holder ? [holder] : [])];
     for (const pid of pids) signal(pid, 'SIGKILL');
     await this.waitFor(async () => pids.every((p) => !alive(p)), 10_000, `${name} processes gone`);
   }
@@ -153,10 +175,28 @@ export class PcmkCluster {
   /** Start corosync then pacemakerd on a node (after start or killNode). Returns once corosync answers. */
   async startNode(name: string): Promise<void> {
     const n = this.node(name);
+    const holder = this.readPid(n, 'holder');
+    if (!holder || !alive(holder)) await this.startHolder(n, this.overlays); // its namespaces died with it
+    if (this.options.crashLikeMachine) for (const link of ['cluster', 'data'] as const) await this.restoreLink(name, link);
     await this.daemon(n, 'corosync', ['corosync', '-f']);
     await this.waitFor(async () => (await this.exec(name, ['corosync-cfgtool', '-s'], { timeoutMs: 5000 })).exitCode === 0,
       30_000, `corosync on ${name}`);
     await this.daemon(n, 'pacemakerd', ['env', 'PCMK_logfacility=none', 'PCMK_logfile=/var/log/pacemaker/pacemaker.log', 'pacemakerd']);
+  }
+
+  /** Stop Pacemaker alone on a node, gracefully (its resources are stopped or moved first); corosync stays. */
+  async stopPacemaker(name: string, timeoutMs = 60_000): Promise<void> {
+    await this.stopDaemon(this.node(name), 'pacemakerd', timeoutMs);
+  }
+
+  /** Start Pacemaker again on a node whose corosync runs. */
+  async startPacemaker(name: string): Promise<void> {
+    await this.daemon(this.node(name), 'pacemakerd', ['env', 'PCMK_logfacility=none', 'PCMK_logfile=/var/log/pacemaker/pacemaker.log', 'pacemakerd']);
+  }
+
+  /** The PID (as this machine sees it) of the node's namespace holder, to enter the node with nsenter. */
+  holder(name: string): number {
+    return this.holderPid(this.node(name));
   }
 
   /** Graceful stop of every node, then the namespaces and (unless keep) the state directory. */
@@ -202,6 +242,7 @@ export class PcmkCluster {
       }
     }
     const overlays = this.prepareOverlays();
+    this.overlays = overlays;
     for (const n of this.nodes) {
       this.prepareNodeDir(n);
       await this.ip(['netns', 'add', n.ns]);
@@ -283,7 +324,7 @@ export class PcmkCluster {
       const layer = join(this.dir, 'sbin-layer');
       mkdirSync(layer);
       mkdirSync(join(this.dir, 'fence'));
-      const text = readFileSync(FENCE_AGENT, 'utf8').replaceAll('@FENCE_DIR@', join(this.dir, 'fence'))
+      const text = readFileSync(this.options.fenceAgent ?? FENCE_AGENT, 'utf8').replaceAll('@FENCE_DIR@', join(this.dir, 'fence'))
         .replaceAll('@NODES@', this.nodes.map((n) => n.name).join(' '));
       writeFileSync(join(layer, 'fence_tandemtest'), text, { mode: 0o755 });
       mounts.push(`mount -n -t overlay overlay -o lowerdir=${layer}:/usr/sbin /usr/sbin`);
@@ -302,11 +343,13 @@ export class PcmkCluster {
       `mount -n --bind ${n.dir}/var-lib-pacemaker /var/lib/pacemaker`,
       `mount -n --bind ${n.dir}/var-log-pacemaker /var/log/pacemaker`,
       'mount -n -t tmpfs -o mode=1777,size=256m tmpfs /dev/shm',
+      ...(this.options.privateDirs ?? []).map((d) => `mkdir -p ${d} && mount -n -t tmpfs -o mode=0755,size=1m tmpfs ${d}`),
       ...overlays,
       `touch ${n.dir}/holder.ready`,
       'set +e', "trap 'exit 0' TERM",
       `while :; do sleep ${HOLDER_SLEEP} & wait $!; done`,
     ].join('\n');
+    rmSync(join(n.dir, 'holder.ready'), { force: true });
     const log = openSync(join(n.dir, 'holder.log'), 'a');
     const child = spawn('ip', ['netns', 'exec', n.ns, 'unshare', '--mount', '--uts', '--pid', '--fork', '--mount-proc',
       '--propagation', 'private', '--', 'bash', '-c', script], { detached: true, stdio: ['ignore', log, log] });
@@ -368,7 +411,10 @@ export class PcmkCluster {
     const up = this.nodePids(n).length > 0;
     switch (action) {
       case 'off': await this.killNode(target); return 0;
-      case 'reboot': await this.killNode(target); setTimeout(() => void this.startNode(target).catch(() => undefined), 2000); return 0;
+      case 'reboot':
+        await this.killNode(target);
+        setTimeout(() => void this.startNode(target).catch(() => undefined), this.options.rebootDelayMs ?? 2000);
+        return 0;
       case 'on': if (!up) await this.startNode(target); return 0;
       case 'status': case 'monitor': return up ? 0 : 2;
       default: return 1;

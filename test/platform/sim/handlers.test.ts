@@ -29,6 +29,17 @@ t.test('fence-peer places tandem-fence-<res> allowing only UpToDate nodes; the a
   t.equal(c.fencePeer(env('n0', ['n0'], 'n1')).exitCode, 5, 'peer gone unexpectedly: unreachable');
 });
 
+t.test('fence-peer without the resource\'s quorum here (TANDEM_QUORUM=no) steps aside: 8, its own constraint lifted, none placed', async (t) => {
+  const c = cib();
+  t.equal(c.fencePeer(env('n0', ['n0', 'n1'], 'n2')).exitCode, 4, 'with quorum: placed');
+  t.same(c.constraints.get('tandem-fence-r0')?.allowed, ['n0', 'n1']);
+  t.equal(c.fencePeer({ ...env('n0', ['n0'], 'n1'), TANDEM_QUORUM: 'no' }).exitCode, 8, 'the loss that takes quorum away');
+  t.notOk(c.constraints.has('tandem-fence-r0'), 'the constraint that allowed this node is lifted: the majority decides');
+  c.constraints.set('tandem-fence-r0', { resource: 'r0', allowed: ['n1'] });
+  t.equal(c.fencePeer({ ...env('n0', ['n0'], 'n1'), TANDEM_QUORUM: 'no' }).exitCode, 8);
+  t.same(c.constraints.get('tandem-fence-r0')?.allowed, ['n1'], 'a constraint of the majority (not allowing this node) stays');
+});
+
 t.test('fence-peer refuses for a node that is not UpToDate, without quorum, and against a Promoted rival', async (t) => {
   const c = cib();
   t.equal(c.fencePeer(env('n0', ['n1'], 'n1')).exitCode, 1);
