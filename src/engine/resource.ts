@@ -279,10 +279,12 @@ export class Resource {
    * every peer (the failed range; everything when what is on the disk is unknown), so it is
    * resynced when attached again; a Primary goes on through its UpToDate peers.
    */
-  localDiskFailed(v: Volume, err: unknown, range: { offset: number; length: number } | null): void {
-    const meta = v.meta;
+  localDiskFailed(v: Volume, err: unknown, range: { offset: number; length: number } | null, pinned: VolumeMeta | null = null): void {
+    // a request that failed while the detach was under way still holds the metadata it pinned
+    // (the detach waits for it): its range is marked there
+    const meta = v.meta ?? pinned;
     if (!meta) return;
-    if (v.diskState === 'Failed') {
+    if (v.diskState === 'Failed' || v.meta === null) {
       // already detaching; another request that was in flight failed too: its range is out of sync
       // for every peer as well, or the resync after attach would skip it
       if (range) for (const peer of this.peers.values()) if (peer.diskful) meta.markOutOfSync(peer.node.id, range.offset, range.length);

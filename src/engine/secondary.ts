@@ -76,7 +76,7 @@ async function applyWrite(peer: Peer, volume: Volume, w: ReplicatedWriteMsg): Pr
       else await disk.writeZeroes(w.offset, w.length, w.fua);
     } catch (err) {
       answer({ type: 'NegAck', volume: volume.index, seq: w.seq, errno: errnoOf(err) });
-      r.localDiskFailed(volume, err, { offset: w.offset, length: w.length });
+      r.localDiskFailed(volume, err, { offset: w.offset, length: w.length }, meta);
       return;
     } finally {
       if (w.missing !== 0) markMissing(peer, volume, w.missing, w.offset, w.length, true);
