@@ -283,6 +283,14 @@ function followsPrimary(meta: NonNullable<Volume['meta']>, view: VolumeView): bo
   return view.history.length > 0 && sameGeneration(view.history[0], meta.current());
 }
 
+/** This node's disk just became UpToDate: bits it kept for peers already UpToDate in its generation are stale. */
+export function dropStaleBits(peers: Iterable<Peer>, volume: Volume): void {
+  for (const peer of peers) {
+    const pv = peer.volumes.get(volume.index);
+    if (peer.connected && pv?.view && pv.replicationState === 'Established' && !pv.resync && !pv.syncEnding) forgetStaleBits(peer, volume, pv.view);
+  }
+}
+
 /** After a local change (promotion, a lost peer): look again at every volume of every connected peer. */
 export function reevaluatePeers(peers: Iterable<Peer>): void {
   for (const peer of peers) {

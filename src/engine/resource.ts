@@ -13,7 +13,7 @@ import type { Logger } from '../lib/log.js';
 import type { WireMessage } from '../wire/messages.js';
 import { exposeGeneration, isServer, ownData, rotateExposedGeneration } from './exposed-generation.js';
 import { Fencing } from './fencing.js';
-import { handshakeVolume, reevaluatePeers } from './generation-handshake.js';
+import { dropStaleBits, handshakeVolume, reevaluatePeers } from './generation-handshake.js';
 import { GENERATION_PRIMARY, sameGeneration } from './sync-decision.js';
 import type { LoggedWrite } from './transfer-log.js';
 import { VolumeMeta } from './metadata.js';
@@ -649,6 +649,7 @@ export class Resource {
     volume.followers.clear();
     this.log.info('disk confirmed UpToDate', { volume: volume.index, reason });
     this.emit('disk', { volume: volume.index, diskState: 'UpToDate', reason });
+    dropStaleBits(this.peers.values(), volume);
     for (const p of this.peers.values()) p.sendState(); // every peer learns it, not only the one that confirmed it
   }
 
@@ -711,6 +712,7 @@ export class Resource {
       }
       other.sendState();
     }
+    dropStaleBits(this.peers.values(), volume);
     this.fencing.reconcile(); // the source is Established and UpToDate now: a freeze for it ends
   }
 
