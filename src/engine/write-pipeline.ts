@@ -55,12 +55,12 @@ export class WritePipeline {
 
   /** Chunks are admitted one after another (in order), then complete in parallel. */
   private async run(list: Chunk[]): Promise<void> {
-    if (list.length === 1) return this.submit(list[0], await this.admit(list[0]));
+    if (list.length === 1) return (await this.admitAndSubmit(list[0])).done;
     const completions: Array<Promise<void>> = [];
     let failure: unknown = null;
     for (const chunk of list) {
       try {
-        completions.push(this.submit(chunk, await this.admit(chunk)));
+        completions.push((await this.admitAndSubmit(chunk)).done);
       } catch (err) {
         failure = err;
         break;
@@ -69,6 +69,31 @@ export class WritePipeline {
     const results = await Promise.allSettled(completions);
     if (failure !== null) throw failure;
     for (const r of results) if (r.status === 'rejected') throw r.reason;
+  }
+
+  /**
+   * Admit, then send: the room seen in admit may have been taken meanwhile by another request
+   * admitted in the same turn, so it is checked again with nothing awaited between that check and
+   * the sends (the link's queue bound holds however many requests are in flight).
+   */
+  private async admitAndSubmit(c: Chunk): Promise<{ done: Promise<void> }> {
+    const a = await this.admit(c);
+    for (;;) {
+      const blocked = a.targets.find((p) => p.connected && (!p.canSend || !p.transfer.hasRoom(c.length)));
+      if (!blocked) return { done: this.submit(c, a) };
+      await (blocked.canSend ? blocked.transfer.waitForRoom() : blocked.whenCanSend());
+      try {
+        this.checkWritable(); // the role or the disk may have changed while waiting
+        if (a.meta !== (this.volume.usable ? this.volume.meta : null)) throw ioError('EIO', `volume ${this.volume.index} of ${this.resource.name} changed its disk while the write waited`);
+      } catch (err) {
+        if (a.meta) {
+          a.meta.endWrite(c.offset, c.length);
+          this.volume.endActivity();
+        }
+        this.volume.locks.release(a.range);
+        throw err;
+      }
+    }
   }
 
   /** Steps 1 to 4: everything that may wait, before anything is written or sent. */
