@@ -4,10 +4,11 @@
 // message to send instead, encoded again (header checksum and all). So a test can hand a daemon
 // a message that is well-formed on the wire and wrong in meaning, which no honest peer sends.
 // Frames carrying trailers (a payload checksum) and anything that is not frames pass unchanged.
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { decodeHeader, decodePayload, encodeFrame, HEADER_BYTES, trailerBytes } from '../../src/wire/codec.js';
 import type { MessageName, MessageOf, WireMessage } from '../../src/wire/messages.js';
 import { FRAME_MAGIC, MAX_PAYLOAD_BYTES } from '../../src/wire/version.js';
+import { TcpProxy } from './tcp-proxy.js';
 
 /**
  * Sees each message of the watched type, and whether the node that dialled the proxy sent it
@@ -15,38 +16,12 @@ import { FRAME_MAGIC, MAX_PAYLOAD_BYTES } from '../../src/wire/version.js';
  */
 export type Rewrite<N extends MessageName> = (msg: MessageOf<N>, fromDialer: boolean) => WireMessage | null;
 
-export class RewritingProxy<N extends MessageName> {
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-
-  constructor(private readonly targetPort: number, private readonly type: N, private readonly rewrite: Rewrite<N>) {}
-
-  /** Listens on a free loopback port; returns it. */
-  async start(): Promise<number> {
-    const server = createServer((client) => this.pipe(client));
-    this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    return (server.address() as AddressInfo).port;
+export class RewritingProxy<N extends MessageName> extends TcpProxy {
+  constructor(targetPort: number, private readonly type: N, private readonly rewrite: Rewrite<N>) {
+    super(targetPort);
   }
 
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    const server = this.server;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  private pipe(client: Socket): void {
-    const upstream = connect(this.targetPort, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      this.sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => { this.sockets.delete(s); client.destroy(); upstream.destroy(); });
-    }
-    this.direction(client, upstream, true);
-    this.direction(upstream, client, false);
-  }
-
-  private direction(from: Socket, to: Socket, fromDialer: boolean): void {
+  protected direction(from: Socket, to: Socket, fromDialer: boolean): void {
     let pending: Buffer = Buffer.alloc(0);
     let frames = true; // false once the bytes are not frames: the rest passes as it comes
     from.on('data', (chunk: Buffer) => {

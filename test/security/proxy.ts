@@ -3,9 +3,10 @@
 // bytes, replay an earlier frame or inject one. Where the stream is frames in clear (integrity,
 // none), replay and injection happen at a frame boundary, so they are what an attacker who reads
 // the protocol would do; under TLS the proxy cannot see frames and works on raw bytes.
-import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { HEADER_BYTES, trailerBytes } from '../../src/wire/codec.js';
 import { FRAME_MAGIC } from '../../src/wire/version.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
 
 export type Tamper = 'flip' | 'drop' | 'replay' | 'inject';
 
@@ -17,22 +18,11 @@ export interface TamperPlan {
   injected?: Buffer;
 }
 
-export class RecordingProxy {
+export class RecordingProxy extends TcpProxy {
   readonly captured: Buffer[] = [];
   /** what was done, for the test log (null until done) */
   tampered: string | null = null;
-  private server: Server | null = null;
   private plan: TamperPlan | null = null;
-  private readonly sockets = new Set<Socket>();
-
-  constructor(private readonly targetPort: number) {}
-
-  async start(): Promise<number> {
-    const server = createServer((client) => this.pipe(client));
-    this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    return (server.address() as AddressInfo).port;
-  }
 
   /** Tamper once, on the next chunk that passes the plan's byte count. */
   arm(plan: TamperPlan): void {
@@ -44,24 +34,7 @@ export class RecordingProxy {
     return Buffer.concat(this.captured);
   }
 
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    const server = this.server;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  private pipe(client: Socket): void {
-    const upstream = connect(this.targetPort, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      this.sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => { this.sockets.delete(s); client.destroy(); upstream.destroy(); });
-    }
-    this.direction(client, upstream);
-    this.direction(upstream, client);
-  }
-
-  private direction(from: Socket, to: Socket): void {
+  protected direction(from: Socket, to: Socket): void {
     let forwarded = 0;
     const frames = new FrameBoundaries();
     from.on('data', (chunk: Buffer) => {
