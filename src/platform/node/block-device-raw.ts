@@ -1,10 +1,11 @@
 // What a backing disk's I/O engine does: whole requests at the offsets and lengths it is given,
-// already aligned for O_DIRECT by the caller (block-device.ts). Two engines implement it: the
+// already aligned for O_DIRECT by the caller (block-device.ts). Three engines implement it: the
 // daemon's io_uring (block-device-uring.ts) and libuv's threadpool (block-device-threadpool.ts),
-// measured against each other in bench/datapath.ts.
+// measured against each other in bench/datapath.ts, and for a file in memory (tmpfs) a copy on
+// the event loop (block-device-memory.ts).
 import { getSystemErrorMap } from 'node:util';
 
-export type IoEngine = 'io_uring' | 'threadpool';
+export type IoEngine = 'io_uring' | 'threadpool' | 'memory';
 
 /** Called once a request is done: an error, or the bytes it transferred. */
 export type Transferred = (err: DiskError | null, bytes: number) => void;

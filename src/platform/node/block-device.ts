@@ -10,12 +10,17 @@
 // (page cache instead). Where O_DIRECT is refused (a filesystem without it, a file whose size is
 // not a multiple of the alignment) the disk runs through the page cache, and `ioMode` says why.
 //
+// A file in memory (tmpfs) is read and written on the event loop instead (block-device-memory.ts
+// says why), without O_DIRECT, which a copy within memory has no use for.
+//
 // FUA is a RWF_DSYNC (O_DSYNC) write of that request only; FLUSH is fdatasync of the disk.
 // Write-zeroes deallocates or zeroes in place (fallocate ZERO_RANGE, then PUNCH_HOLE; on a
 // block device ZERO_RANGE is BLKZEROOUT) and writes zeros where neither exists.
 import { close as fsClose, constants, open as fsOpen } from 'node:fs';
+import { stat as statP, statfs as statfsP } from 'node:fs/promises';
 import type { BlockDevice } from '../../engine/platform.js';
 import { assert } from '../../lib/assert.js';
+import { isMemoryFilesystem, MemoryFileDisk } from './block-device-memory.js';
 import { ThreadpoolDisk } from './block-device-threadpool.js';
 import { UringDisk } from './block-device-uring.js';
 import { diskError, fsDiskError, FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE, type DiskError, type IoEngine, type RawDisk } from './block-device-raw.js';
@@ -24,7 +29,8 @@ import { misalignment, openFile, Ring, type OpenedFile, type OpenError } from '.
 export type { IoEngine } from './block-device-raw.js';
 
 export interface OpenBlockDeviceOptions {
-  /** 'io_uring' (the default) or 'threadpool' (fs.read/fs.write: the baseline) */
+  /** 'io_uring' (the default), 'threadpool' (fs.read/fs.write: the baseline), or 'memory'
+   *  (the default for a file on tmpfs or ramfs) */
   engine?: IoEngine;
   /** false: through the page cache even where O_DIRECT works (default true) */
   direct?: boolean;
@@ -38,22 +44,28 @@ const BUFFER_ALIGN = 4096;
 const ZERO_CHUNK = 1024 * 1024;
 
 export async function openBlockDevice(path: string, opts: OpenBlockDeviceOptions = {}): Promise<BlockDevice> {
-  const engine = opts.engine ?? 'io_uring';
-  if (engine === 'io_uring') Ring.get(); // a missing addon or a kernel without io_uring fails before the open
-  const wantDirect = opts.direct ?? true;
+  const engine = opts.engine ?? (await inMemory(path) ? 'memory' : 'io_uring');
+  if (engine !== 'threadpool') Ring.get(); // a missing addon or a kernel without io_uring fails before the open
+  const wantDirect = engine !== 'memory' && (opts.direct ?? true);
   let file = await openOffLoop(path, wantDirect);
-  const why = !wantDirect ? 'O_DIRECT off' : file.direct ? unusableDirect(file) : 'O_DIRECT refused by the filesystem';
+  const why = engine === 'memory' ? 'a file in memory' : !wantDirect ? 'O_DIRECT off' : file.direct ? unusableDirect(file) : 'O_DIRECT refused by the filesystem';
   if (file.direct && why) {
     await closeOffLoop(path, file.fd);
     file = await openOffLoop(path, false);
   }
   const align = file.direct ? directAlign(file) : 0;
-  const raw = engine === 'io_uring' ? new UringDisk(path, file.fd) : await threadpoolDisk(path, file);
+  const raw = engine === 'io_uring' ? new UringDisk(path, file.fd) : engine === 'memory' ? new MemoryFileDisk(path, file.fd) : await threadpoolDisk(path, file);
   const ioMode = `${engine} ${file.direct ? 'O_DIRECT' : `page cache (${why})`}`;
   return new Disk(raw, {
     path, sizeBytes: file.sizeBytes, ioMode, isBlockDevice: file.isBlockDevice, logicalBlockSize: file.logicalBlockSize,
     align, memAlign: file.dioMemAlign || align,
   });
+}
+
+/** A regular file on tmpfs or ramfs (a block device's node on devtmpfs is not: its data is on the device). */
+async function inMemory(path: string): Promise<boolean> {
+  const [fs, st] = await Promise.all([statfsP(path).catch(() => null), statP(path).catch(() => null)]);
+  return fs !== null && st !== null && st.isFile() && isMemoryFilesystem(fs.type);
 }
 
 function openOffLoop(path: string, direct: boolean): Promise<OpenedFile> {

@@ -28,7 +28,7 @@ async function nbdkit(t: Test, dir: string, args: string[]): Promise<string> {
 t.test('ENOSPC: a sparse file larger than its full tmpfs; what was written stays readable', async (t) => {
   const dir = await mountScratch(t, 'tmpfs', 'size=1m');
   const file = sparseFile(join(dir, 'disk.img'), 8 * MiB);
-  for (const engine of ['io_uring', 'threadpool'] as IoEngine[]) {
+  for (const engine of ['memory', 'io_uring', 'threadpool'] as IoEngine[]) {
     const dev = await openBlockDevice(file, { engine });
     const first = Buffer.alloc(256 * 1024, 7);
     await dev.write(0, first, false);

@@ -70,18 +70,28 @@ t.test('ramfs refuses O_DIRECT: the page cache, and ioMode says why', async (t) 
   const dir = await mountScratch(t, 'ramfs');
   const file = sparseFile(join(dir, 'disk.img'), 4 * MiB);
   t.notOk(takesDirect(file), 'ramfs refuses an O_DIRECT open');
-  const dev = await open(t, file);
+  const dev = await open(t, file, { engine: 'io_uring' });
   t.equal(dev.ioMode, 'io_uring page cache (O_DIRECT refused by the filesystem)');
   await integrity(t, dev, file, [16], 500);
 });
 
-t.test('tmpfs: O_DIRECT when the kernel takes it there (Linux 6.6 and later), else the page cache', async (t) => {
+t.test('tmpfs through io_uring: O_DIRECT when the kernel takes it there (Linux 6.6 and later), else the page cache', async (t) => {
   const dir = await mountScratch(t, 'tmpfs', 'size=64m');
   const file = sparseFile(join(dir, 'disk.img'), 4 * MiB);
-  const dev = await open(t, file);
+  const dev = await open(t, file, { engine: 'io_uring' });
   t.equal(dev.ioMode, takesDirect(file) ? 'io_uring O_DIRECT' : 'io_uring page cache (O_DIRECT refused by the filesystem)');
   await integrity(t, dev, file, [16], 500);
 });
+
+for (const fs of ['tmpfs', 'ramfs'] as const) {
+  t.test(`a file on ${fs} is a file in memory by default: copied on the event loop, same data`, async (t) => {
+    const dir = await mountScratch(t, fs, fs === 'tmpfs' ? 'size=64m' : '');
+    const file = sparseFile(join(dir, 'disk.img'), 4 * MiB);
+    const dev = await open(t, file);
+    t.equal(dev.ioMode, 'memory page cache (a file in memory)');
+    await integrity(t, dev, file, [1, 16], 500);
+  });
+}
 
 t.test('a file whose size is not a multiple of the alignment: the page cache, and the last partial block works', async (t) => {
   const size = 4 * MiB + 100;
