@@ -95,7 +95,20 @@ export function handshakeVolume(peer: Peer, index: number, pv: PeerVolume): void
     peer.refuse(`volume ${index} size differs: local ${volume.meta.sizeBytes} bytes, peer ${view.sizeBytes} bytes`);
     return;
   }
-  act(peer, volume, pv, adjustForDiskStates(resolveByDiscard(decide(peer, volume, view), peer, view), volume, view));
+  act(peer, volume, pv, adjustForDiskStates(resolveByLostQuorum(resolveByDiscard(decide(peer, volume, view), peer, view), volume, view), volume, view));
+}
+
+/**
+ * A split brain where exactly one side lost quorum as Primary (DRBD's PRIMARY_LOST_QUORUM): what
+ * it wrote after that was never acknowledged, and what it wrote before reached the peers it still
+ * had; the other side's data wins, and the bits both keep for each other cover every difference.
+ */
+function resolveByLostQuorum(d: SyncDecision, volume: Volume, view: VolumeView): SyncDecision {
+  if (d.kind !== 'split-brain') return d;
+  const local = volume.meta!.flags.primaryLostQuorum;
+  if (local && !view.flags.primaryLostQuorum) return { kind: 'target', full: false, rule: `${d.rule}; this node lost quorum as Primary, so nothing it wrote since was acknowledged` };
+  if (view.flags.primaryLostQuorum && !local) return { kind: 'source', full: false, rule: `${d.rule}; the peer lost quorum as Primary, so nothing it wrote since was acknowledged` };
+  return d;
 }
 
 /** A split brain where exactly one side volunteered to discard its data becomes a bitmap resync. */

@@ -12,6 +12,9 @@ export interface MetaFlags {
   wasUpToDate: boolean;
   primary: boolean;
   crashedPrimary: boolean;
+  /** was Primary when it lost quorum, and has not since been promoted with quorum or resynced:
+   *  nothing it wrote after that was acknowledged (DRBD's PRIMARY_LOST_QUORUM) */
+  primaryLostQuorum: boolean;
 }
 
 /** Where generation changes are reported (the resource's log and event bus). */
@@ -21,7 +24,7 @@ export interface GenerationSink {
 
 const fromMeta = (g: bigint): bigint => (g === 0n ? UUID_JUST_CREATED : g);
 const toMeta = (g: bigint): bigint => (g === UUID_JUST_CREATED ? 0n : g);
-const FLAG_NAMES: Record<keyof MetaFlags, DeviceFlag> = { consistent: 'CONSISTENT', wasUpToDate: 'WAS_UP_TO_DATE', primary: 'PRIMARY_IND', crashedPrimary: 'CRASHED_PRIMARY' };
+const FLAG_NAMES: Record<keyof MetaFlags, DeviceFlag> = { consistent: 'CONSISTENT', wasUpToDate: 'WAS_UP_TO_DATE', primary: 'PRIMARY_IND', crashedPrimary: 'CRASHED_PRIMARY', primaryLostQuorum: 'PRIMARY_LOST_QUORUM' };
 
 export class VolumeMeta {
   readonly flags: MetaFlags;
@@ -38,6 +41,7 @@ export class VolumeMeta {
       wasUpToDate: md.hasDeviceFlag('WAS_UP_TO_DATE'),
       primary: md.hasDeviceFlag('PRIMARY_IND'),
       crashedPrimary: md.recovery.crashed && md.hasDeviceFlag('PRIMARY_IND'),
+      primaryLostQuorum: md.hasDeviceFlag('PRIMARY_LOST_QUORUM'),
     };
     // The Primary indicator becomes "crashed as Primary", which lasts until the node is resynced or
     // promoted; left set, any later crash (as Secondary) would count as a Primary's.

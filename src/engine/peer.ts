@@ -294,6 +294,7 @@ function volumeView(peer: Peer, v: Volume): VolumeView {
       discardMyData: r.discardMyData,
       newDataGeneration: false,
       survivedPrimaryLoss: r.reconcileRanges.has(v.index),
+      primaryLostQuorum: v.meta?.flags.primaryLostQuorum ?? false,
     },
     outOfSyncBits: Math.ceil((bitmap?.outOfSyncBytes(peer.node.id) ?? 0) / 4096),
     reconcile: ranges.slice(0, 8192),

@@ -518,7 +518,7 @@ export class Resource {
       v.meta.newCurrent(this.freshGeneration(), absent, force ? 'promoted with --force' : 'promoted while some peers are away');
       for (const id of absent) if (force && v.diskState !== 'UpToDate') v.meta.markAllOutOfSync(id);
     }
-    v.meta.setFlags({ consistent: true, wasUpToDate: true, primary: true, crashedPrimary: false }); // a new crash sets it again
+    v.meta.setFlags({ consistent: true, wasUpToDate: true, primary: true, crashedPrimary: false, primaryLostQuorum: false }); // a new crash sets it again
     if (v.diskState !== 'UpToDate') {
       v.diskState = 'UpToDate';
       this.emit('disk', { volume: v.index, diskState: v.diskState });
@@ -695,7 +695,7 @@ export class Resource {
     assert(sameGeneration(meta.current(), current), 'a SyncTarget that finished holds the source\'s generation before it claims UpToDate');
     if (meta.bitmapGeneration(peer.node.id) !== 0n) meta.setBitmapGeneration(peer.node.id, 0n);
     // the writes it may have had alone as a crashed Primary are gone now: it holds the source's data
-    meta.setFlags({ consistent: true, wasUpToDate: true, crashedPrimary: false });
+    meta.setFlags({ consistent: true, wasUpToDate: true, crashedPrimary: false, primaryLostQuorum: false });
     volume.diskState = 'UpToDate';
     pv.replicationState = 'Established';
     volume.syncSource = null;
@@ -734,9 +734,23 @@ export class Resource {
     this.quorate = quorate;
     this.log[quorate ? 'info' : 'warn'](quorate ? 'quorum regained' : 'quorum lost', { reachable: this.reachableNodes() });
     this.emit('quorum', { quorum: quorate, reachable: this.reachableNodes() });
+    if (!quorate && this.role === 'Primary') this.markPrimaryLostQuorum();
     if (quorate) this.resume(NO_QUORUM);
     else if (this.role === 'Primary' && this.config.onNoQuorum === 'suspend-io') this.suspend(NO_QUORUM);
     if (!quorate && this.role === 'Primary') this.fencing.quorumLost();
+  }
+
+  /**
+   * A Primary without quorum acknowledges no write (they fail or stay frozen until it is demoted),
+   * while the majority may promote another node. Persisted first, so that when this node meets that
+   * one again, its divergent generation is known to hold nothing acknowledged: it becomes the
+   * SyncTarget instead of a split brain (generation-handshake.ts, resolveByLostQuorum). Cleared
+   * only by a promotion or a finished resync: regaining quorum while still Primary does not clear
+   * it, since the majority may have promoted another node meanwhile, and the flag is consulted only
+   * when the two meet as a split brain.
+   */
+  private markPrimaryLostQuorum(): void {
+    for (const v of this.volumes) if (v.meta && !v.meta.flags.primaryLostQuorum) v.meta.setFlags({ primaryLostQuorum: true });
   }
 
   // ---- queries --------------------------------------------------------------------------------

@@ -52,8 +52,9 @@ const volumeState = struct({
   /** the sender's bitmap generation for the receiver (0: none) */
   bitmapForReceiver: u64,
   history: arrayOf(u64, { max: HISTORY_MAX }),
-  /** survivedPrimaryLoss: the sender stayed up when its Primary vanished and holds all it acknowledged */
-  flags: bitsOf(16, ['crashedPrimary', 'wasUpToDate', 'consistent', 'discardMyData', 'newDataGeneration', 'survivedPrimaryLoss']),
+  /** survivedPrimaryLoss: the sender stayed up when its Primary vanished and holds all it acknowledged;
+   *  primaryLostQuorum: it lost quorum as Primary and wrote nothing acknowledged since */
+  flags: bitsOf(16, ['crashedPrimary', 'wasUpToDate', 'consistent', 'discardMyData', 'newDataGeneration', 'survivedPrimaryLoss', 'primaryLostQuorum']),
   outOfSyncBits: safe,
   reconcile: arrayOf(range, { max: RANGES_MAX }),
 });
