@@ -30,10 +30,7 @@ t.test('a file system fails over under five faults, losing no acknowledged file'
     if (fault !== 'kill -9 tandemd') t.not(o.to, o.from, `${fault}: mounted on another node`);
     t.equal(o.damaged, '', `${fault}: all ${o.acked} acknowledged files intact on ${o.to}`);
     t.equal(o.fsckExit, 0, `${fault}: e2fsck -fn clean after unmount`, { output: o.fsckOutput });
-    // known engine defect (F-FE1 in the lead's notes): the Primary cut off from the majority starts
-    // a new data generation after it lost quorum, so it meets the new Primary as a split brain
-    const knownDefect = fault === 'cut replication link' ? { todo: 'engine: a Primary that lost quorum starts a new generation; it rejoins only after split-brain resolve' } : {};
-    t.equal(o.backProblem, null, `${fault}: the node came back, every node Connected and UpToDate`, knownDefect);
+    t.equal(o.backProblem, null, `${fault}: the node came back, every node Connected and UpToDate`);
     if (o.backProblem !== null) t.equal(o.afterResolve, null, `${fault}: back after split-brain resolve --keep ${o.to}`);
     t.same(o.constraintsLeft, [], `${fault}: no tandem-fence constraint left once every node is back`);
     t.same(o.cloneRunningOn, tc.names, `${fault}: the clone runs on every node again (no ban)`);
