@@ -208,10 +208,25 @@ export class Resource {
     // Consistent, not UpToDate, until a handshake with a peer says so (DRBD's disk_state_from_md).
     if (v.diskState === 'UpToDate' && meta.crashed && [...this.peers.values()].some((p) => p.diskful)) v.diskState = 'Consistent';
     // A Primary that went on through its peers since this disk failed may have written past it:
-    // the disk serves again only once a handshake says it is current (source, or equal).
-    if (v.diskState === 'UpToDate' && this.role === 'Primary' && v.exposed.length > 0) v.diskState = 'Consistent';
+    // the disk serves again only once a handshake says it is current (source, or equal). If it
+    // wrote nothing since (the disk was the only copy, and every write failed), the disk is still
+    // the newest data: it takes the generation the Primary started meanwhile, and serves at once.
+    if (v.diskState === 'UpToDate' && this.role === 'Primary' && v.exposed.length > 0) {
+      if (!v.wroteWithoutDisk && v.exposed.length > 1 && sameGeneration(v.exposed[1], meta.current())) this.resumeOwnDisk(v, meta);
+      else v.diskState = 'Consistent';
+    }
     this.log.info('disk attached', { volume: v.index, diskState: v.diskState, io: disk.ioMode });
     this.emit('disk', { volume: v.index, diskState: v.diskState });
+  }
+
+  /** The re-attached disk of a Primary that wrote nothing without it: current again, in the generation it exposed. */
+  private resumeOwnDisk(v: Volume, meta: VolumeMeta): void {
+    meta.followCurrent(v.exposed[0], 'the disk is attached again; nothing was written without it');
+    v.exposed = [];
+    v.followers.clear();
+    v.wroteWithoutDisk = false;
+    this.log.info('disk attached again to a Primary that wrote nothing without it: it serves at once', { volume: v.index });
+    for (const p of this.peers.values()) p.sendState();
   }
 
   private openMeta(v: Volume): VolumeMeta {
@@ -308,7 +323,10 @@ export class Resource {
     for (const peer of this.peers.values()) peer.stopResync(v.index);
     this.emit('disk', { volume: v.index, diskState: 'Failed', errno });
     // a Primary that was already writing through its peers (a SyncTarget) keeps its generation
-    if (this.role === 'Primary' && (own || v.exposed.length === 0)) exposeGeneration(this, v, () => this.freshGeneration(), true, own);
+    if (this.role === 'Primary' && (own || v.exposed.length === 0)) {
+      v.wroteWithoutDisk = false;
+      exposeGeneration(this, v, () => this.freshGeneration(), true, own);
+    }
     void this.detachVolume(v).then(() => { for (const p of this.peers.values()) p.sendState(); }, (e) => this.fail(e));
     for (const p of this.peers.values()) p.sendState();
   }
@@ -562,6 +580,7 @@ export class Resource {
       v.export = null;
       v.exposed = [];
       v.followers.clear();
+      v.wroteWithoutDisk = false;
       if (v.disk) await v.disk.flush().catch((err) => this.localDiskFailed(v, err, null));
       v.meta?.setFlags({ primary: false });
     }
@@ -647,6 +666,7 @@ export class Resource {
     volume.diskState = 'UpToDate';
     volume.exposed = []; // a Primary's re-attached disk serves again: it writes its own generation
     volume.followers.clear();
+    volume.wroteWithoutDisk = false;
     this.log.info('disk confirmed UpToDate', { volume: volume.index, reason });
     this.emit('disk', { volume: volume.index, diskState: 'UpToDate', reason });
     dropStaleBits(this.peers.values(), volume);
@@ -701,6 +721,7 @@ export class Resource {
     volume.syncSource = null;
     volume.exposed = []; // a Primary that re-attached its disk writes it again, in the generation it adopted
     volume.followers.clear();
+    volume.wroteWithoutDisk = false;
     this.reconcileRanges.delete(volume.index);
     this.emit('disk', { volume: volume.index, diskState: 'UpToDate' });
     this.log.info('resync finished as SyncTarget', { peer: peer.node.name, volume: volume.index });

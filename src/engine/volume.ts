@@ -44,6 +44,11 @@ export class Volume {
    * while one is on its way may not hold it, so finishResyncAsTarget writes them to the disk.
    */
   readonly writesOffDisk = new Set<OffDiskWrite>();
+  /**
+   * A Primary whose disk stopped serving has sent writes to its peers since: the disk, when it is
+   * attached again, may be behind them. False again once the disk serves.
+   */
+  wroteWithoutDisk = false;
   /** requests using the disk or pinning the AL (a detach waits for them before closing either) */
   private activity = 0;
   private idleWaiters: Array<() => void> = [];

@@ -114,6 +114,7 @@ export class WritePipeline {
       const targets = await this.waitForRoom(c.length);
       this.checkWritable(); // the role or the disk may have changed while waiting
       if (meta !== (this.volume.usable ? this.volume.meta : null)) throw ioError('EIO', `volume ${this.volume.index} of ${r.name} changed its disk while the write waited`);
+      if (!meta && targets.length > 0) this.volume.wroteWithoutDisk = true;
       return { range, meta, targets };
     } catch (err) {
       if (pinned) meta!.endWrite(c.offset, c.length);

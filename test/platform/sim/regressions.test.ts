@@ -137,6 +137,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-9026-acked-before-fencing', seed: 9026, open: 'lazy new generation (a split brain is now reported instead)', checker: 'false-split-brain',
     found: 'promotion-data (fixed): under resource-and-stonith a Primary answered writes its lost peer never stored before the fence-peer handler ran; it was killed, the peer promoted without them. Now the answer waits for the fencing. What remains: the Primary\'s new generation at the loss (its in-flight writes were written locally) makes its return a split brain where DRBD, creating the generation at the first new write, would resync it',
   },
+  {
+    file: 'seed-20093-reattached-only-copy-never-serves', seed: 20093, open: null, checker: 'convergence',
+    found: 'convergence: a Primary whose disk failed while it held the only copy (every write failed meanwhile) re-attached it as Consistent and waited forever for a handshake no diskless peer could give',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
