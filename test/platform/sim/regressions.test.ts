@@ -141,6 +141,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20093-reattached-only-copy-never-serves', seed: 20093, open: null, checker: 'convergence',
     found: 'convergence: a Primary whose disk failed while it held the only copy (every write failed meanwhile) re-attached it as Consistent and waited forever for a handshake no diskless peer could give',
   },
+  {
+    file: 'seed-20097-primary-lost-quorum-split-brain', seed: 20097, open: null, checker: 'false-split-brain',
+    found: 'false-split-brain (F-FE1): a Primary cut off from the majority started new generations as it lost its peers, acknowledged nothing after losing quorum, and met the node the majority promoted as a split brain; now it carries PRIMARY_LOST_QUORUM and becomes SyncTarget',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
