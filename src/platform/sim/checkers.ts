@@ -17,7 +17,8 @@
 //   bits-in-sync        at a quiet moment, two diskful nodes whose generations would let a
 //                       handshake do a bitmap resync (or none) differ in a block that neither's
 //                       bitmap for the other (nor a dirty activity log) marks out of sync
-//   resync-per-reconnect  more than one resync of a volume over one connection (ResyncDone twice)
+//   resync-per-reconnect  more than one resync of a volume over one connection (ResyncDone twice),
+//                       an operator's verb or a promotion (which reconciles) aside
 //   generation-duplicate  a node's current generation and history hold the same generation twice
 //   convergence         after faults heal and writes stop, some diskful node is not UpToDate and
 //                       Established with every peer within the bound
@@ -113,6 +114,7 @@ export class Checkers {
   promoted(node: SimNode, forced: boolean): void {
     const w = this.w;
     this.checkSinglePrimary(node, 'promotion');
+    this.newResyncEpoch(node);
     const model = w.modelOf(node.name);
     if (forced) {
       w.forcedPromotions++;
@@ -198,6 +200,19 @@ export class Checkers {
       const [, dir] = key.split(':');
       const [from, to] = dir.split('>').map(Number);
       if (from === node.id || to === node.id) this.resyncDone.delete(key);
+    }
+  }
+
+  /**
+   * A promotion starts resyncs of its own over connections that may have had theirs: a node that
+   * survived its Primary's loss resyncs that Primary's activity-log extents to every peer once it
+   * is promoted (the survivors may hold different subsets of its last writes; DRBD 9 reconciles
+   * them the same way), and a forced promotion resyncs everything to peers it now leads.
+   */
+  private newResyncEpoch(node: SimNode): void {
+    for (const key of [...this.resyncDone.keys()]) {
+      const [, dir] = key.split(':');
+      if (Number(dir.split('>')[0]) === node.id) this.resyncDone.delete(key);
     }
   }
 
