@@ -134,6 +134,10 @@ export const REGRESSIONS: Regression[] = [
     found: 'convergence: the only diskful node (the Primary; its peer is diskless) fails a flush; its disk was marked Inconsistent although it held the only copy, and nothing could ever resync it',
   },
   {
+    file: 'seed-20011-crashed-secondary-confirmed-uptodate', seed: 20011, open: null, checker: 'promotion-data',
+    found: 'promotion-data: a Secondary loses power with an acknowledged write in its disk cache (its activity log marks the extent), comes back Consistent, meets an UpToDate Secondary in the same generation and calls itself UpToDate without a resync; promoted later, it resyncs its stale extent over the only copy',
+  },
+  {
     file: 'seed-9026-acked-before-fencing', seed: 9026, open: 'lazy new generation (a split brain is now reported instead)', checker: 'false-split-brain',
     found: 'promotion-data (fixed): under resource-and-stonith a Primary answered writes its lost peer never stored before the fence-peer handler ran; it was killed, the peer promoted without them. Now the answer waits for the fencing. What remains: the Primary\'s new generation at the loss (its in-flight writes were written locally) makes its return a split brain where DRBD, creating the generation at the first new write, would resync it',
   },
