@@ -138,6 +138,10 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data: a Secondary loses power with an acknowledged write in its disk cache (its activity log marks the extent), comes back Consistent, meets an UpToDate Secondary in the same generation and calls itself UpToDate without a resync; promoted later, it resyncs its stale extent over the only copy',
   },
   {
+    file: 'seed-20852-unfenced-by-stale-peers', seed: 20852, open: null, checker: 'promotion-data',
+    found: 'promotion-data: an isolated Primary fences its peers (resource-only), acknowledges a write, then its disk fails (the only copy of its generation); healed, it reconnects as a diskless Primary to peers UpToDate in an older generation, counts them UpToDate and lifts the constraint; killed, a peer without the write is promoted',
+  },
+  {
     file: 'seed-9026-acked-before-fencing', seed: 9026, open: 'lazy new generation (a split brain is now reported instead)', checker: 'false-split-brain',
     found: 'promotion-data (fixed): under resource-and-stonith a Primary answered writes its lost peer never stored before the fence-peer handler ran; it was killed, the peer promoted without them. Now the answer waits for the fencing. What remains: the Primary\'s new generation at the loss (its in-flight writes were written locally) makes its return a split brain where DRBD, creating the generation at the first new write, would resync it',
   },
