@@ -68,3 +68,23 @@ t.test('a whole-cluster power loss excuses the unflushed writes the crashed Prim
   const r = await runSeed({ seed: stored.seed, scenario: killed, factory });
   t.ok(r.violations.some((v) => v.checker === 'promotion-data'), `promotion-data fires: ${r.violations.map((v) => v.checker).join(', ')}`);
 });
+
+// Seed 20571, shrunk: protocol B, 2 nodes. The Primary n0 acknowledges unflushed writes and loses
+// power; n1, which received them, stays up, and loses power too just as n0 comes back (during
+// their handshake). Every diskful node has lost power since those writes were acknowledged, none
+// was ever flushed: where no running node with usable data holds them any more, they are excused
+// (the power losses need not overlap). Where n0, running again, still holds one, it is not; and
+// when n1 is only killed (its cache survives), nothing is excused.
+t.test('writes never made durable are excused once every diskful node lost power since, and only then', async (t) => {
+  const stored = JSON.parse(readFileSync(new URL('./fixtures/every-node-lost-power.json', import.meta.url), 'utf8')) as Scenario;
+  const factory = (c: ConstructorParameters<typeof Resource>[0], n: string, p: ConstructorParameters<typeof Resource>[2]) => new Resource(c, n, p);
+  const note = 'every diskful node lost power since';
+
+  const asPlayed = await runSeed({ seed: stored.seed, scenario: stored, factory, traceKeep: Infinity });
+  t.ok(asPlayed.trace.some((line) => line.includes(note)), 'the excuse applies at n1\'s power loss');
+
+  const killed: Scenario = { ...stored, actions: stored.actions.map((a, i) => (i === 8 && a.kind === 'crash' ? { ...a, how: 'killed' } : a)) };
+  t.equal(killed.actions[8].kind === 'crash' && killed.actions[8].how, 'killed');
+  const r = await runSeed({ seed: stored.seed, scenario: killed, factory, traceKeep: Infinity });
+  t.notOk(r.trace.some((line) => line.includes(note)), 'no excuse while a node never lost power');
+});
