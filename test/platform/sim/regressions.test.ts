@@ -142,6 +142,14 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data: an isolated Primary fences its peers (resource-only), acknowledges a write, then its disk fails (the only copy of its generation); healed, it reconnects as a diskless Primary to peers UpToDate in an older generation, counts them UpToDate and lifts the constraint; killed, a peer without the write is promoted',
   },
   {
+    file: 'seed-20493-survivor-lost-power-in-handshake', seed: 20493, open: null, checker: 'promotion-data',
+    found: 'promotion-data: the Primary loses power; the Secondary that stayed up is chosen as SyncSource when the old Primary comes back, and loses power in that handshake; the old Primary, SyncTarget without a single block received, stays Inconsistent, and the restarted Secondary (its cache lost) fully resyncs it, overwriting writes only the old Primary still held (protocol B, 3 nodes)',
+  },
+  {
+    file: 'seed-20571-survivor-lost-power-in-handshake-b', seed: 20571, open: null, checker: 'promotion-data',
+    found: 'promotion-data: as seed 20493, with 2 nodes and fencing resource-only',
+  },
+  {
     file: 'seed-9026-acked-before-fencing', seed: 9026, open: 'lazy new generation (a split brain is now reported instead)', checker: 'false-split-brain',
     found: 'promotion-data (fixed): under resource-and-stonith a Primary answered writes its lost peer never stored before the fence-peer handler ran; it was killed, the peer promoted without them. Now the answer waits for the fencing. What remains: the Primary\'s new generation at the loss (its in-flight writes were written locally) makes its return a split brain where DRBD, creating the generation at the first new write, would resync it',
   },
