@@ -14,6 +14,7 @@
 // A Secondary that loses its Primary runs primary-lost (Pacemaker re-probes that node at once, if
 // it closed the link: TANDEM_LOST_REASON); a Primary that loses its quorum runs quorum-lost (its
 // promotion score is withdrawn at once).
+import { isServer } from './exposed-generation.js';
 import type { Peer } from './peer.js';
 import type { Resource } from './resource.js';
 
@@ -95,9 +96,9 @@ export class Fencing {
    */
   reconcile(): void {
     const r = this.resource;
-    for (const peer of r.peers.values()) if (peer.connected && peer.peerUpToDate()) r.resume(`fencing ${peer.node.name}`);
+    for (const peer of r.peers.values()) if (holdsOurData(r, peer)) r.resume(`fencing ${peer.node.name}`);
     if (this.held.size === 0 || this.running) return;
-    const all = [...r.peers.values()].filter((p) => p.diskful).every((p) => p.connected && p.peerUpToDate());
+    const all = [...r.peers.values()].filter((p) => p.diskful).every((p) => holdsOurData(r, p));
     if (!all) return;
     this.running = this.runHandler('tandem-unfence-peer', null).then((code) => {
       r.log.info('unfence-peer handler finished', { exitCode: code });
@@ -127,7 +128,7 @@ export class Fencing {
 
   private async runHandler(name: string, peer: Peer | null, extra: Record<string, string> = {}): Promise<number> {
     const r = this.resource;
-    const upToDate = [r.local, ...[...r.peers.values()].filter((p) => p.connected && p.peerUpToDate()).map((p) => p.node)];
+    const upToDate = [r.local, ...[...r.peers.values()].filter((p) => holdsOurData(r, p)).map((p) => p.node)];
     const mask = upToDate.reduce((m, n) => m | (1 << n.id), 0);
     const env: Record<string, string> = {
       DRBD_RESOURCE: r.name,
@@ -147,4 +148,16 @@ export class Fencing {
     if (result.stderr) r.log.warn(`${name} said`, { output: result.stderr.slice(0, 2000) });
     return result.exitCode;
   }
+}
+
+/**
+ * The peer is connected and UpToDate with this node's data on every volume. Where this node has a
+ * usable disk, the handshake compared the two and Established + UpToDate says so. Where it writes
+ * without one (its disk failed or was detached), no handshake compared them: an UpToDate peer in
+ * an older generation lacks what this node's own disk held, so it counts only if it is in the
+ * generation this node writes (isServer).
+ */
+function holdsOurData(r: Resource, peer: Peer): boolean {
+  if (!peer.connected) return false;
+  return r.volumes.every((v) => (v.usable ? peer.peerUpToDate(v.index) : isServer(peer, v)));
 }

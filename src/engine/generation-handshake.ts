@@ -174,7 +174,14 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: Decision): void {
     case 'no-sync':
       pv.replicationState = 'Established';
       if (volume.diskState === 'Consistent' && pv.view!.diskState === 'UpToDate' && sameGeneration(meta.current(), pv.view!.current)) {
-        r.confirmUpToDate(volume, `same data generation as ${peer.node.name}, which is UpToDate`, pv.view!.current);
+        if (r.role !== 'Primary' && meta.outOfSyncBytes(peer.node.id) > 0) {
+          // Back from a crash, its activity log marked blocks its lost disk cache may have held:
+          // the generation is the peer's, the data there may not be. It stays Consistent (not a
+          // promotion candidate) until a Primary resyncs those blocks (mergeAndResync).
+          r.log.info('disk stays Consistent: blocks marked out of sync since the crash wait for a resync', { peer: peer.node.name, volume: volume.index, outOfSyncBytes: meta.outOfSyncBytes(peer.node.id) });
+        } else {
+          r.confirmUpToDate(volume, `same data generation as ${peer.node.name}, which is UpToDate`, pv.view!.current);
+        }
       }
       forgetStaleBits(peer, volume, pv.view!);
       if (r.role === 'Primary') mergeAndResync(peer, volume, pv.view!.reconcile);

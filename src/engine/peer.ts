@@ -129,6 +129,10 @@ export class Peer {
     // would start one otherwise)
     const replicated = [...this.volumes.values()].some((pv) => pv.replicationState === 'Established');
     const unconfirmed = this.transfer.failAll();
+    for (const [index, pv] of this.volumes) {
+      const volume = this.resource.volume(index);
+      if (pv.replicationState === 'SyncTarget' && volume) this.resource.sourceLostBeforeData(this, volume);
+    }
     for (const pv of this.volumes.values()) {
       pv.resync?.stop();
       pv.resync = null;

@@ -682,12 +682,34 @@ export class Resource {
 
   /** Decided (or found by its data) to take resync data from this peer; its first data sets syncSource. */
   becomeSyncTarget(peer: Peer, volume: Volume): void {
-    peer.volumes.get(volume.index)!.replicationState = 'SyncTarget';
-    volume.meta!.setFlags({ consistent: false, wasUpToDate: false });
+    const pv = peer.volumes.get(volume.index)!;
+    const sameData = (volume.diskState === 'Consistent' || volume.diskState === 'UpToDate') && pv.view !== null && sameGeneration(volume.meta!.current(), pv.view.current);
+    volume.untouchedTarget = sameData ? { source: peer.node.id, wasUpToDate: volume.meta!.flags.wasUpToDate } : null;
+    pv.replicationState = 'SyncTarget';
+    // in our own generation the disk is unchanged until the first block arrives: the metadata says
+    // Inconsistent from then on (applyResyncData), so a crash before it leaves the data weighable
+    if (!sameData) volume.meta!.setFlags({ consistent: false, wasUpToDate: false });
     if (volume.diskState !== 'Inconsistent') {
       volume.diskState = 'Inconsistent';
       this.emit('disk', { volume: volume.index, diskState: volume.diskState });
     }
+  }
+
+  /**
+   * The source of a resync decided in our own generation went away before it sent a block: the
+   * disk holds what it held when the handshake ran (a crashed Primary's data, say, whose survivor
+   * lost power just then), and its metadata still says so. It is Consistent again, so the next
+   * handshake weighs that data (the crashed-Primary rule) instead of taking a peer's as if this
+   * disk had been overwritten.
+   */
+  sourceLostBeforeData(peer: Peer, volume: Volume): void {
+    const untouched = volume.untouchedTarget;
+    if (!untouched || untouched.source !== peer.node.id || !volume.meta) return;
+    volume.untouchedTarget = null;
+    volume.meta.setFlags({ consistent: true, wasUpToDate: untouched.wasUpToDate });
+    volume.diskState = 'Consistent';
+    this.log.info('disk Consistent again: its resync source went away before sending any data', { peer: peer.node.name, volume: volume.index });
+    this.emit('disk', { volume: volume.index, diskState: volume.diskState, reason: `${peer.node.name} went away before the resync sent any data` });
   }
 
   /** The source sent and saw acknowledged every block: take its generation; UpToDate now. */
@@ -719,6 +741,7 @@ export class Resource {
     volume.diskState = 'UpToDate';
     pv.replicationState = 'Established';
     volume.syncSource = null;
+    volume.untouchedTarget = null;
     volume.exposed = []; // a Primary that re-attached its disk writes it again, in the generation it adopted
     volume.followers.clear();
     volume.wroteWithoutDisk = false;

@@ -147,6 +147,10 @@ async function applyResyncData(peer: Peer, volume: Volume, msg: MessageOf<'Resyn
   }
   volume.syncSource = peer.node.id;
   if (peer.volumes.get(volume.index)!.replicationState !== 'SyncTarget') r.becomeSyncTarget(peer, volume);
+  if (volume.untouchedTarget) { // the disk changes from here on
+    volume.untouchedTarget = null;
+    volume.meta?.setFlags({ consistent: false, wasUpToDate: false });
+  }
   volume.beginActivity();
   try {
     await volume.disk!.write(msg.offset, msg.data, false);

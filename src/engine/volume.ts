@@ -36,6 +36,12 @@ export class Volume {
   exposed: bigint[] = [];
   /** the peer whose resync data this node is taking now (node id; set by its first ResyncData), one at a time */
   syncSource: number | null = null;
+  /**
+   * SyncTarget of `source` in the generation this disk already had, no resync data taken yet: the
+   * disk still holds what it held (wasUpToDate: its flag then). If the source goes away first,
+   * the disk is Consistent again, not Inconsistent (Resource.sourceLostBeforeData).
+   */
+  untouchedTarget: { source: number; wasUpToDate: boolean } | null = null;
   /** peers that were in the generation a diskless Primary just replaced and follow it (link kept) */
   readonly followers = new Set<number>();
   /**

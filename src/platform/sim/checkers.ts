@@ -45,6 +45,16 @@
 //     Inconsistent disk does not count, the next resync overwrites it);
 //   * protocol A: the unflushed writes a Primary acknowledged, once it lost power (they were
 //     acknowledged from its volatile cache and send buffer; the peers may or may not have them).
+//   * writes never made durable, once every diskful node has lost power since the write was
+//     acknowledged and no running node with usable data holds it (the power losses need not
+//     overlap: a survivor that loses power before its copy reached anyone else's disk had it in
+//     a volatile cache too; which node's older data comes back is then the engine's choice);
+//   * after a whole-cluster power loss (the last running diskful node lost power), the unflushed
+//     writes the crashed Primary's own disk lost, when the rules make that Primary the sync source
+//     of every other node (DRBD's "both off" rule: a crashed Primary is the source of its
+//     activity-log extents). No node that stayed up holds them, and a copy that happened to
+//     survive in another node's volatile cache is one nobody can tell from a stale one: the
+//     replicated device lost power as a whole, and a volatile cache may lose what was not flushed.
 // A write acknowledged durable (FUA, or before a completed flush of its volume) is never excused.
 // Protocol B: a write acknowledged on receipt reaches the peer's disk unless the peer crashes, so
 // B is held to C's rule at promotions and to byte-identity at quiescence; at acknowledgement
@@ -78,6 +88,8 @@ export class Checkers {
   /** write id → nodes some frame of it was delivered to */
   private readonly deliveredTo = new Map<number, Set<string>>();
   private readonly resyncDone = new Map<string, number>();
+  /** node → time of its last power loss */
+  private readonly lastPowerLoss = new Map<string, number>();
   readonly splitBrains: Array<{ node: string; peer: string; time: number }> = [];
   private readonly reportedDuplicates = new Set<string>();
   /** nodes already reported for a split brain no operator caused */
@@ -138,7 +150,10 @@ export class Checkers {
   crashed(node: SimNode, how: CrashKind, lost: Map<number, Map<number, Buffer>>): void {
     if (how !== 'power') return;
     const w = this.w;
+    this.lastPowerLoss.set(node.name, w.now());
     if (w.config.protocol === 'A') this.excuseVolatileWritesOf(node);
+    if (!w.nodes.some((n) => n.diskful && n.running)) this.excuseAfterWholeClusterPowerLoss();
+    this.excuseWhereEveryNodeLostPower();
     let reported = false;
     for (const [v, blocks] of lost) {
       const model = w.modelOf(node.name);
@@ -318,6 +333,88 @@ export class Checkers {
       const vm = model.volumes[rec.volume];
       forSectors(rec, (s) => { if (vm.floor[s] === rec.id) model.lowerFloor(rec.volume, s, vm.durable[s]); });
     }
+  }
+
+  /**
+   * Every diskful node is down, the last one by a power loss. When the rules make a crashed
+   * Primary the sync source of every other node that keeps consistent data (equal generations:
+   * DRBD's "both off" rule), its disk is what the cluster comes back with: its unflushed
+   * acknowledged writes that its power loss took are gone, whoever else may still hold a copy.
+   * A durable write (FUA, or flushed) is never excused: only floors above the durable mark drop,
+   * and never below it.
+   */
+  private excuseAfterWholeClusterPowerLoss(): void {
+    const diskful = this.w.nodes.filter((n) => n.diskful);
+    const volumes = this.w.config.nodes[0].volumes.length;
+    for (let v = 0; v < volumes; v++) {
+      const source = diskful.find((p) => this.crashedPrimarySourceOfAll(p, diskful, v));
+      if (!source) continue;
+      const model = this.w.modelOf(source.name);
+      const vm = model.volumes[v];
+      const disk = source.disk(v)!;
+      let excused = 0;
+      for (let s = 0; s < vm.floor.length; s++) {
+        if (vm.floor[s] === vm.durable[s]) continue;
+        const c = this.contentAt(disk, s);
+        if (model.check(v, s, c) === null) continue;
+        const to = c.kind === 'data' ? c.id : c.kind === 'zero' ? vm.zeroSince[s] : -1;
+        if (to < vm.durable[s] || !this.coversSector(model, v, s, c)) continue;
+        model.lowerFloor(v, s, to);
+        excused++;
+      }
+      if (excused > 0) this.w.note(`whole-cluster power loss: crashed Primary ${source.name} will be the sync source; ${excused} sectors of volume ${v} with unflushed writes it lost are excused`);
+    }
+  }
+
+  /**
+   * Writes never made durable whose every diskful node has lost power since they were
+   * acknowledged, and that no running node with usable data holds: each copy sat in a volatile
+   * cache at its node's power loss (or never reached that node's disk), so block-device semantics
+   * let any of them be gone. The floor drops to the durable mark, never below it.
+   */
+  private excuseWhereEveryNodeLostPower(): void {
+    const w = this.w;
+    const diskful = w.nodes.filter((n) => n.diskful);
+    const lostPowerSince = (t: number): boolean => diskful.every((n) => (this.lastPowerLoss.get(n.name) ?? -1) > t);
+    const models = new Set(diskful.map((n) => w.modelOf(n.name)));
+    for (const model of models) {
+      model.volumes.forEach((vm, v) => {
+        let excused = 0;
+        for (let s = 0; s < vm.floor.length; s++) {
+          if (vm.floor[s] === vm.durable[s]) continue;
+          const rec = model.writes.get(vm.floor[s]);
+          if (!rec || rec.ackedAt === null || !lostPowerSince(rec.ackedAt) || this.someoneRunningHolds(v, s, model)) continue;
+          model.lowerFloor(v, s, vm.durable[s]);
+          excused++;
+        }
+        if (excused > 0) w.note(`every diskful node lost power since: ${excused} sectors of volume ${v} with writes never made durable are excused`);
+      });
+    }
+  }
+
+  /** Does a running node with usable data hold an acceptable copy of sector s? */
+  private someoneRunningHolds(v: number, s: number, model: DataModel): boolean {
+    return this.w.nodes.some((n) => n.running && n.disk(v) !== null && this.usable(n, v) && model.check(v, s, this.contentAt(n.disk(v)!, s)) === null);
+  }
+
+  /** Would the handshake make `p`, a crashed Primary, the source of every other node with consistent data? */
+  private crashedPrimarySourceOfAll(p: SimNode, diskful: SimNode[], v: number): boolean {
+    const mp = metaView(p, v);
+    if (!mp?.consistent || !mp.view(p.id).crashedPrimary) return false;
+    return diskful.every((q) => {
+      if (q === p) return true;
+      const mq = metaView(q, v);
+      if (!mq?.consistent) return true;
+      return decideSync(mp.view(q.id), mq.view(p.id), p.id < q.id, this.w.config.protocol).kind === 'source';
+    });
+  }
+
+  /** Is `c` zeros, or the data of a write that covered sector s of volume v (not garbage)? */
+  private coversSector(model: DataModel, v: number, s: number, c: SectorContent): boolean {
+    if (c.kind === 'zero') return true;
+    if (c.kind !== 'data') return false;
+    const w = model.writes.get(c.id);
+    return !!w && w.kind === 'data' && w.volume === v && s * SECTOR >= w.offset && s * SECTOR < w.offset + w.length;
   }
 
   /** An operator said this node's data is the truth (primary --force): the model follows it. */

@@ -1,7 +1,9 @@
 // The checkers can fail: a small engine with one planted mistake is caught by the checker meant
 // for it, and the same run without the mistake passes (so the checker does not simply fire).
 // The runs are fault-free I/O schedules: whatever fires comes from the planted mistake.
+import { readFileSync } from 'node:fs';
 import t from 'tap';
+import { Resource } from '../../../src/engine/resource.js';
 import { runSeed } from '../../../src/platform/sim/runner.js';
 import { generateScenario, type Scenario } from '../../../src/platform/sim/workload.js';
 import { MirrorEngine, type MirrorBugs } from './fixtures/mirror-engine.js';
@@ -45,4 +47,44 @@ t.test('the same seed replays the same trace; another seed does not', async (t) 
   t.equal(a.r.traceHash, b.r.traceHash);
   t.equal(a.r.events, b.r.events);
   t.not(a.r.traceHash, c.r.traceHash);
+});
+
+// Seed 20133, shrunk: protocol C, the Primary n0 acknowledges an unflushed write (on n0's volatile
+// cache and n1's), loses power; then n1 loses power too. Both come back, and n0, the crashed
+// Primary, is the source of its activity-log extents (DRBD's "both off" rule): the write is gone,
+// although a copy of it happened to survive in n1's cache. The replicated device lost power as a
+// whole and the write was never flushed: promotion-data accepts that. When n1 is only killed (its
+// disk cache survives, it was not a power loss of the whole cluster), the same loss still fires.
+t.test('a whole-cluster power loss excuses the unflushed writes the crashed Primary lost, and nothing else', async (t) => {
+  const stored = JSON.parse(readFileSync(new URL('./fixtures/whole-cluster-power-loss.json', import.meta.url), 'utf8')) as Scenario;
+  const factory = (c: ConstructorParameters<typeof Resource>[0], n: string, p: ConstructorParameters<typeof Resource>[2]) => new Resource(c, n, p);
+
+  const asPlayed = await runSeed({ seed: stored.seed, scenario: stored, factory, traceKeep: Infinity });
+  t.same(asPlayed.violations.map((v) => `${v.checker}: ${v.message}`), [], 'no checker fires');
+  t.ok(asPlayed.trace.some((line) => line.includes('whole-cluster power loss: crashed Primary n0')), 'the excuse is what let it pass');
+
+  const killed: Scenario = { ...stored, actions: stored.actions.map((a, i) => (i === 3 && a.kind === 'crash' ? { ...a, how: 'killed' } : a)) };
+  t.equal(killed.actions[3].kind === 'crash' && killed.actions[3].how, 'killed');
+  const r = await runSeed({ seed: stored.seed, scenario: killed, factory });
+  t.ok(r.violations.some((v) => v.checker === 'promotion-data'), `promotion-data fires: ${r.violations.map((v) => v.checker).join(', ')}`);
+});
+
+// Seed 20571, shrunk: protocol B, 2 nodes. The Primary n0 acknowledges unflushed writes and loses
+// power; n1, which received them, stays up, and loses power too just as n0 comes back (during
+// their handshake). Every diskful node has lost power since those writes were acknowledged, none
+// was ever flushed: where no running node with usable data holds them any more, they are excused
+// (the power losses need not overlap). Where n0, running again, still holds one, it is not; and
+// when n1 is only killed (its cache survives), nothing is excused.
+t.test('writes never made durable are excused once every diskful node lost power since, and only then', async (t) => {
+  const stored = JSON.parse(readFileSync(new URL('./fixtures/every-node-lost-power.json', import.meta.url), 'utf8')) as Scenario;
+  const factory = (c: ConstructorParameters<typeof Resource>[0], n: string, p: ConstructorParameters<typeof Resource>[2]) => new Resource(c, n, p);
+  const note = 'every diskful node lost power since';
+
+  const asPlayed = await runSeed({ seed: stored.seed, scenario: stored, factory, traceKeep: Infinity });
+  t.ok(asPlayed.trace.some((line) => line.includes(note)), 'the excuse applies at n1\'s power loss');
+
+  const killed: Scenario = { ...stored, actions: stored.actions.map((a, i) => (i === 8 && a.kind === 'crash' ? { ...a, how: 'killed' } : a)) };
+  t.equal(killed.actions[8].kind === 'crash' && killed.actions[8].how, 'killed');
+  const r = await runSeed({ seed: stored.seed, scenario: killed, factory, traceKeep: Infinity });
+  t.notOk(r.trace.some((line) => line.includes(note)), 'no excuse while a node never lost power');
 });

@@ -134,6 +134,22 @@ export const REGRESSIONS: Regression[] = [
     found: 'convergence: the only diskful node (the Primary; its peer is diskless) fails a flush; its disk was marked Inconsistent although it held the only copy, and nothing could ever resync it',
   },
   {
+    file: 'seed-20011-crashed-secondary-confirmed-uptodate', seed: 20011, open: null, checker: 'promotion-data',
+    found: 'promotion-data: a Secondary loses power with an acknowledged write in its disk cache (its activity log marks the extent), comes back Consistent, meets an UpToDate Secondary in the same generation and calls itself UpToDate without a resync; promoted later, it resyncs its stale extent over the only copy',
+  },
+  {
+    file: 'seed-20852-unfenced-by-stale-peers', seed: 20852, open: null, checker: 'promotion-data',
+    found: 'promotion-data: an isolated Primary fences its peers (resource-only), acknowledges a write, then its disk fails (the only copy of its generation); healed, it reconnects as a diskless Primary to peers UpToDate in an older generation, counts them UpToDate and lifts the constraint; killed, a peer without the write is promoted',
+  },
+  {
+    file: 'seed-20493-survivor-lost-power-in-handshake', seed: 20493, open: null, checker: 'promotion-data',
+    found: 'promotion-data: the Primary loses power; the Secondary that stayed up is chosen as SyncSource when the old Primary comes back, and loses power in that handshake; the old Primary, SyncTarget without a single block received, stays Inconsistent, and the restarted Secondary (its cache lost) fully resyncs it, overwriting writes only the old Primary still held (protocol B, 3 nodes)',
+  },
+  {
+    file: 'seed-20571-survivor-lost-power-in-handshake-b', seed: 20571, open: null, checker: 'promotion-data',
+    found: 'promotion-data: as seed 20493, with 2 nodes and fencing resource-only',
+  },
+  {
     file: 'seed-9026-acked-before-fencing', seed: 9026, open: 'lazy new generation (a split brain is now reported instead)', checker: 'false-split-brain',
     found: 'promotion-data (fixed): under resource-and-stonith a Primary answered writes its lost peer never stored before the fence-peer handler ran; it was killed, the peer promoted without them. Now the answer waits for the fencing. What remains: the Primary\'s new generation at the loss (its in-flight writes were written locally) makes its return a split brain where DRBD, creating the generation at the first new write, would resync it',
   },
