@@ -8,7 +8,7 @@ const node = (name: string, id: number, host: string, port: number): NodeConfig 
 
 const resource = {
   name: 'r0', file: '/etc/tandem/r0.res', secret: 's3cret', previousSecret: '', pingIntervalMs: 10_000, pingTimeoutMs: 500,
-  transportSecurity: 'tls', dataIntegrityAlg: 'none', tlsCert: null, tlsKey: null, tlsCa: null,
+  transportSecurity: 'tls', dataIntegrityAlg: 'none', csumsAlg: 'none', tlsCert: null, tlsKey: null, tlsCa: null,
   nodes: [node('alpha', 0, '10.0.0.1', 7789), node('bravo', 1, 'fd00::2', 7790), node('charlie', 2, '10.0.0.3', 7791)],
 } as unknown as ResourceConfig;
 

@@ -116,6 +116,7 @@ export function generateScenario(seed: number, opts: ScenarioOptions = {}): Scen
     transportSecurity: 'none',
     previousSecret: '',
     dataIntegrityAlg: 'none',
+    csumsAlg: 'none',
     tlsCert: null,
     tlsKey: null,
     tlsCa: null,
