@@ -116,7 +116,8 @@ export function generateScenario(seed: number, opts: ScenarioOptions = {}): Scen
     transportSecurity: 'none',
     previousSecret: '',
     dataIntegrityAlg: 'none',
-    csumsAlg: 'none',
+    // checksum-based resync in half the scenarios (a stream of its own: the other draws stay as they were)
+    csumsAlg: rnd.fork('csums-alg').chance(0.5) ? 'sha256' : 'none',
     tlsCert: null,
     tlsKey: null,
     tlsCa: null,
