@@ -90,14 +90,12 @@ export class ResyncSource {
 
   /** The target stored the block we sent (acknowledged data is what the rate limit counts). */
   onAck(msg: Answer): void {
-    if (!this.settle(msg, 'data')) return;
-    this.transferredBytes += msg.length;
-    this.linkMeter.add(msg.length);
+    this.settle(msg, 'data');
   }
 
   /** csums: the target's block has our digest; it cleared its bits for us, we clear ours. */
   onInSync(msg: Answer): void {
-    if (this.settle(msg, 'checksum')) this.sameBytes += msg.length;
+    this.settle(msg, 'checksum');
   }
 
   /** csums: the target's block differs from our digest: send the block, read again under the lock. */
@@ -116,16 +114,21 @@ export class ResyncSource {
   }
 
   /** The block is the same on the target now: its bits are cleared unless it changed meanwhile. */
-  private settle(msg: Answer, phase: Sent['phase']): boolean {
+  private settle(msg: Answer, phase: Sent['phase']): void {
     const sent = this.answered(msg, phase);
-    if (!sent) return false;
+    if (!sent) return;
     this.inFlight.delete(msg.requestId);
     if (!sent.stale) this.volume.meta!.markInSync(this.peer.node.id, sent.offset, sent.length);
     this.doneBytes += sent.length;
     this.meter.add(sent.length);
+    if (phase === 'data') {
+      this.transferredBytes += sent.length;
+      this.linkMeter.add(sent.length);
+    } else {
+      this.sameBytes += sent.length;
+    }
     this.reportProgress();
-    this.pump();
-    return true;
+    this.pump(); // may finish the resync: the counts above are final by then
   }
 
   /** Blocks were marked out of sync again (a write the target misses): resend them, do not clear them. */
