@@ -1,0 +1,155 @@
+// Checksum-based resync (csums-alg = sha256) between two real daemons: the SyncTarget already
+// holds a copy of the data that differs from the source in a few known ranges (a seeded DR copy).
+// Only the ranges that differ travel over the link; every other block is verified by digest.
+// Each node dials its peer through a counting TCP proxy, so the bytes on the wire are measured,
+// not taken from the daemon's own counters. Also: writes through the Primary's export while blocks
+// are being verified, kill -9 of the SyncSource mid-resync, and a peer with another csums-alg
+// (refused with its own code, both digests named).
+import t, { type Test } from 'tap';
+import { execa } from 'execa';
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TestCluster } from '../helpers/daemons.js';
+import { logLines, logMark, printLogsOnFailure } from '../helpers/daemon-log.js';
+import { checkRecovered, flushExport, restartAndUp, writeInBackground } from '../helpers/crash-recovery.js';
+import { writeResource, type ResourceFiles } from '../helpers/resource-config.js';
+import { bringUp, must } from '../helpers/scenario.js';
+import { TcpProxy } from '../helpers/tcp-proxy.js';
+import { peersUpToDate, sha256File, status, waitFor } from '../helpers/wait.js';
+
+const MiB = 1024 * 1024;
+const KiB = 1024;
+
+/** Counts every byte it forwards, both directions, every connection. */
+class CountingProxy extends TcpProxy {
+  bytes = 0;
+  protected direction(from: Socket, to: Socket): void {
+    from.on('data', (chunk: Buffer) => {
+      this.bytes += chunk.length;
+      if (!to.write(chunk)) { from.pause(); to.once('drain', () => from.resume()); }
+    });
+  }
+}
+
+/** The same pseudo-random content on both backing files, then `differ` ranges changed on b only. */
+function seed(files: ResourceFiles, size: number, differ: Array<[number, number]>): void {
+  const base = randomBytes(size);
+  for (const node of ['a', 'b']) {
+    const fd = openSync(files.disk(node), 'r+');
+    try {
+      writeSync(fd, base, 0, size, 0);
+      if (node === 'b') for (const [offset, length] of differ) writeSync(fd, randomBytes(length), 0, length, offset);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** Each node reaches its peer through a counting proxy (its own configuration directory says so). */
+async function throughProxies(t: Test, cluster: TestCluster, res: string, edit: (node: string, text: string) => string = (_n, text) => text): Promise<CountingProxy[]> {
+  const text = readFileSync(`${cluster.configDir}/${res}.ini`, 'utf8');
+  const [portA, portB] = [...text.matchAll(/^address = 127\.0\.0\.1:(\d+)$/gm)].map((m) => Number(m[1]));
+  const proxies = [new CountingProxy(portB), new CountingProxy(portA)];
+  t.teardown(async () => { for (const p of proxies) await p.stop(); });
+  const [toB, toA] = [await proxies[0].start(), await proxies[1].start()];
+  cluster.writeNodeConfig('a', `${res}.ini`, edit('a', text.replace(`address = 127.0.0.1:${portB}`, `address = 127.0.0.1:${toB}`)));
+  cluster.writeNodeConfig('b', `${res}.ini`, edit('b', text.replace(`address = 127.0.0.1:${portA}`, `address = 127.0.0.1:${toA}`)));
+  return proxies;
+}
+
+function finishedAsSource(cluster: TestCluster): { csumsAlg: string; sameBytes: number; transferredBytes: number; bytes: number } {
+  const lines = logLines(cluster, 'a', /^resync finished as SyncSource/);
+  if (lines.length === 0) throw new Error('a never logged the end of its resync');
+  return lines[lines.length - 1] as unknown as { csumsAlg: string; sameBytes: number; transferredBytes: number; bytes: number };
+}
+
+t.test('a target that holds a copy: only the ranges that differ cross the link, the rest is verified', async (t) => {
+  const cluster = new TestCluster('tandem-csums-');
+  t.teardown(() => cluster.destroy());
+  printLogsOnFailure(t, cluster);
+  const SIZE = 64 * MiB;
+  const files = await writeResource(cluster, { name: 'cs', nodes: ['a', 'b'], sizeBytes: SIZE, extra: ['csums-alg = sha256'] });
+  // 1 MiB, a 256 KiB run, and one 4 KiB block inside an otherwise equal 256 KiB run
+  const differ: Array<[number, number]> = [[8 * MiB, MiB], [30 * MiB, 256 * KiB], [50 * MiB + 12 * KiB, 4 * KiB]];
+  seed(files, SIZE, differ);
+  t.not(sha256File(files.disk('a')), sha256File(files.disk('b')), 'the copies differ before the resync');
+  const proxies = await throughProxies(t, cluster, 'cs');
+
+  await bringUp(cluster, 'cs', ['a', 'b']);
+  const before = proxies.reduce((sum, p) => sum + p.bytes, 0);
+  await must(cluster, 'a', ['primary', 'cs', '--force']);
+  await waitFor(cluster, 'a', 'cs', 'b UpToDate after the checksum-based initial sync', peersUpToDate(['b']), 120_000);
+
+  t.equal(sha256File(files.disk('a')), sha256File(files.disk('b')), 'both disks are identical after the resync');
+  const done = finishedAsSource(cluster);
+  const differing = differ.reduce((sum, [, length]) => sum + length, 0);
+  // a run that differs anywhere is sent whole: at most one 256 KiB run per differing range here
+  const sentAtMost = MiB + 256 * KiB + 256 * KiB;
+  t.equal(done.csumsAlg, 'sha256');
+  t.equal(done.sameBytes + done.transferredBytes, SIZE, 'every block was either verified equal or sent');
+  t.ok(done.transferredBytes >= differing && done.transferredBytes <= sentAtMost,
+    `sent ${done.transferredBytes} bytes of data: the differing ranges (${differing}) rounded to resync runs (at most ${sentAtMost})`);
+  const wire = proxies.reduce((sum, p) => sum + p.bytes, 0) - before;
+  t.ok(wire < sentAtMost + 2 * MiB, `${(wire / MiB).toFixed(2)} MiB crossed the link for a 64 MiB full sync (digests, acks, TLS and the data that differs)`);
+  t.ok(wire >= differing, `the link carried at least the differing bytes (${wire} ≥ ${differing})`);
+});
+
+t.test('writes through the export while blocks are verified, then kill -9 of the SyncSource mid-resync: ends equal, no acknowledged write lost', async (t) => {
+  const cluster = new TestCluster('tandem-csums-w-');
+  t.teardown(() => cluster.destroy());
+  printLogsOnFailure(t, cluster);
+  const SIZE = 128 * MiB;
+  // 1 MiB of every 4 MiB differs: 32 MiB to send at 4 MiB/s (about 8 s), the rest verified
+  const files = await writeResource(cluster, { name: 'cw', nodes: ['a', 'b'], sizeBytes: SIZE, extra: ['csums-alg = sha256', 'resync-rate = 4M'] });
+  const differ: Array<[number, number]> = Array.from({ length: 32 }, (_, i) => [i * 4 * MiB + 2 * MiB, MiB]);
+  seed(files, SIZE, differ);
+  await bringUp(cluster, 'cw', ['a', 'b']);
+  await must(cluster, 'a', ['primary', 'cw', '--force']);
+  const writes = writeInBackground(files.socket('a'), SIZE);
+  // and writes right into ranges that differ (being verified or sent now or soon)
+  for (const [offset] of differ.slice(0, 8)) {
+    const io = await execa('qemu-io', ['-f', 'raw', '-c', `write -P 0x5c ${offset + 64 * KiB} 64k`, `nbd:unix:${files.socket('a')}`], { reject: false });
+    t.equal(io.exitCode, 0, `a write into the differing range at ${offset} during the resync is acknowledged`);
+  }
+  const mid = await waitFor(cluster, 'a', 'cw', 'resync 20 % done', (s) => (s.connections[0].volumes[0].resync?.percent ?? 0) >= 20, 60_000);
+  const progress = mid.connections[0].volumes[0].resync!;
+  t.equal(progress.csumsAlg, 'sha256', 'status shows the digest in use');
+  t.ok(progress.sameBytes > 0 && progress.transferredBytes > 0, `status counts verified (${progress.sameBytes}) and sent (${progress.transferredBytes}) bytes`);
+  t.ok(progress.rateBytesPerSec > 0 && progress.etaSeconds !== null, `rate ${progress.rateBytesPerSec} B/s and ETA ${progress.etaSeconds} s`);
+  const human = await cluster.cli('a', ['status', 'cw']);
+  t.match(String(human.stdout), /replication:SyncSource .* csums:sha256 same:\S+ sent:\S+/, 'tandem status shows csums, same and sent');
+
+  // kill -9 of the SyncSource (the Primary, the only UpToDate node) in the middle
+  const mark = logMark(cluster);
+  await cluster.kill('a');
+  const written = await writes.stop();
+  t.ok(written.ok > 0, `${written.ok} writes acknowledged before the crash`);
+  t.equal((await status(cluster, 'b', 'cw')).volumes[0].diskState, 'Inconsistent', 'b, cut off mid-resync, stays Inconsistent');
+  await sleep(1000);
+  const upAt = await restartAndUp(cluster, 'a', 'cw');
+  await checkRecovered(t, { cluster, res: 'cw', files, nodes: ['a', 'b'], upAt, mark, acked: writes.acked });
+  const resumed = finishedAsSource(cluster);
+  t.equal(resumed.csumsAlg, 'sha256', `the resumed resync compared digests too (verified ${resumed.sameBytes}, sent ${resumed.transferredBytes})`);
+  await flushExport(files.socket('a')).catch(() => undefined);
+});
+
+t.test('a peer with another csums-alg is refused on both sides with code csums-alg, naming both', async (t) => {
+  const cluster = new TestCluster('tandem-csums-x-');
+  t.teardown(() => cluster.destroy());
+  printLogsOnFailure(t, cluster);
+  await writeResource(cluster, { name: 'cx', nodes: ['a', 'b'], sizeBytes: 16 * MiB, extra: ['csums-alg = sha256'] });
+  await throughProxies(t, cluster, 'cx', (node, text) => (node === 'b' ? text.replace('csums-alg = sha256', 'csums-alg = none') : text));
+  await bringUp(cluster, 'cx', ['a', 'b']);
+  const refused = async (node: string): Promise<string[]> => logLines(cluster, node, /^peer connection refused/)
+    .filter((l) => l.code === 'csums-alg').map((l) => String(l.reason));
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && ((await refused('a')).length === 0 || (await refused('b')).length === 0)) await sleep(200);
+  const reasons = [...await refused('a'), ...await refused('b')].join('\n');
+  t.match(reasons, /csums-alg differs: node [01] uses (sha256|none), node [01] uses (none|sha256); both ends must agree/, 'the reason names both settings');
+  for (const n of ['a', 'b']) {
+    t.ok((await refused(n)).length > 0, `${n} logged the refusal with code csums-alg`);
+    t.not((await status(cluster, n, 'cx')).connections[0].connectionState, 'Connected', `${n} is not connected`);
+  }
+});
