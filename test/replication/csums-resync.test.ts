@@ -4,18 +4,20 @@
 // Each node dials its peer through a counting TCP proxy, so the bytes on the wire are measured,
 // not taken from the daemon's own counters. Also: writes through the Primary's export while blocks
 // are being verified, kill -9 of the SyncSource mid-resync, and a peer with another csums-alg
-// (refused with its own code, both digests named).
+// (refused with its own code, both digests named); malformed checksums drop the connection.
 import t, { type Test } from 'tap';
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { MessageOf, WireMessage } from '../../src/wire/messages.js';
 import { TestCluster } from '../helpers/daemons.js';
 import { logLines, logMark, printLogsOnFailure } from '../helpers/daemon-log.js';
 import { checkRecovered, flushExport, restartAndUp, writeInBackground } from '../helpers/crash-recovery.js';
 import { writeResource, type ResourceFiles } from '../helpers/resource-config.js';
 import { bringUp, must } from '../helpers/scenario.js';
+import { RewritingProxy } from '../helpers/rewriting-proxy.js';
 import { TcpProxy } from '../helpers/tcp-proxy.js';
 import { peersUpToDate, sha256File, status, waitFor } from '../helpers/wait.js';
 
@@ -152,4 +154,47 @@ t.test('a peer with another csums-alg is refused on both sides with code csums-a
     t.ok((await refused(n)).length > 0, `${n} logged the refusal with code csums-alg`);
     t.not((await status(cluster, n, 'cx')).connections[0].connectionState, 'Connected', `${n} is not connected`);
   }
+});
+
+t.test('malformed resync checksums (a digest of the wrong length, a range above 1 MiB) drop the connection and change no data', async (t) => {
+  const cluster = new TestCluster('tandem-csums-m-');
+  t.teardown(() => cluster.destroy());
+  printLogsOnFailure(t, cluster);
+  const SIZE = 16 * MiB;
+  // in clear, so a proxy can decode and re-encode a frame (the codec refuses what is malformed in
+  // form: this is malformed in meaning, as only a broken or hostile peer would send it)
+  const files = await writeResource(cluster, { name: 'cm', nodes: ['a', 'b'], sizeBytes: SIZE, extra: ['csums-alg = sha256', 'transport-security = none'] });
+  seed(files, SIZE, [[4 * MiB, 512 * KiB]]);
+  const bBefore = sha256File(files.disk('b'));
+  const rewrites = [
+    (m: MessageOf<'ResyncChecksum'>): WireMessage => ({ ...m, digest: m.digest.subarray(0, 31) }),
+    (m: MessageOf<'ResyncChecksum'>): WireMessage => ({ ...m, length: 2 * MiB }),
+  ];
+  const done: string[] = [];
+  // the first checksum of each resync (a new one after each reconnect): one bad message per connection
+  const rewrite = (m: MessageOf<'ResyncChecksum'>): WireMessage | null => {
+    const next = rewrites[done.length];
+    if (!next || m.requestId !== 1) return null;
+    done.push(`${m.offset}+${m.length}`);
+    return next(m);
+  };
+  const text = readFileSync(`${cluster.configDir}/cm.ini`, 'utf8');
+  const [portA, portB] = [...text.matchAll(/^address = 127\.0\.0\.1:(\d+)$/gm)].map((m) => Number(m[1]));
+  const proxies = [new RewritingProxy(portB, 'ResyncChecksum', rewrite), new RewritingProxy(portA, 'ResyncChecksum', rewrite)];
+  t.teardown(async () => { for (const p of proxies) await p.stop(); });
+  const [toB, toA] = [await proxies[0].start(), await proxies[1].start()];
+  cluster.writeNodeConfig('a', 'cm.ini', text.replace(`address = 127.0.0.1:${portB}`, `address = 127.0.0.1:${toB}`));
+  cluster.writeNodeConfig('b', 'cm.ini', text.replace(`address = 127.0.0.1:${portA}`, `address = 127.0.0.1:${toA}`));
+  await bringUp(cluster, 'cm', ['a', 'b']);
+  await must(cluster, 'a', ['primary', 'cm', '--force']);
+  await waitFor(cluster, 'a', 'cm', 'b UpToDate after two dropped connections', peersUpToDate(['b']), 120_000);
+
+  t.equal(done.length, 2, `two checksums were rewritten (${done.join(', ')})`);
+  const errors = logLines(cluster, 'b', /^peer protocol error/).map((l) => String(l.message));
+  t.match(errors.join('\n'), /a resync checksum of 31 bytes: sha256 digests have 32/, 'b named the short digest');
+  t.match(errors.join('\n'), /a resync checksum over 2097152 bytes: 1 to 1048576/, 'b named the range above one ResyncData');
+  t.not(bBefore, sha256File(files.disk('a')), 'b differed from a before');
+  t.equal(sha256File(files.disk('a')), sha256File(files.disk('b')), 'after the reconnects the resync finished and the disks are identical');
+  const last = finishedAsSource(cluster);
+  t.ok(last.transferredBytes >= 512 * KiB && last.transferredBytes < 2 * MiB, `the resync that finished sent only what differs (${last.transferredBytes} bytes)`);
 });
