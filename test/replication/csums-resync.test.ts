@@ -6,6 +6,7 @@
 // are being verified, kill -9 of the SyncSource mid-resync, and a peer with another csums-alg
 // (refused with its own code, both digests named); malformed checksums drop the connection.
 import t, { type Test } from 'tap';
+import { Ajv } from 'ajv';
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
@@ -120,6 +121,10 @@ t.test('writes through the export while blocks are verified, then kill -9 of the
   t.equal(progress.csumsAlg, 'sha256', 'status shows the digest in use');
   t.ok(progress.sameBytes > 0 && progress.transferredBytes > 0, `status counts verified (${progress.sameBytes}) and sent (${progress.transferredBytes}) bytes`);
   t.ok(progress.rateBytesPerSec > 0 && progress.etaSeconds !== null, `rate ${progress.rateBytesPerSec} B/s and ETA ${progress.etaSeconds} s`);
+  const schema = JSON.parse(readFileSync(new URL('../../src/engine/status.schema.json', import.meta.url), 'utf8'));
+  const validate = new Ajv({ allErrors: true }).compile(schema);
+  const { json } = await cluster.cliJson('a', ['status', 'cw']);
+  t.ok(validate(json), `status --json during a checksum-based resync follows the schema ${JSON.stringify(validate.errors)}`);
   const human = await cluster.cli('a', ['status', 'cw']);
   t.match(String(human.stdout), /replication:SyncSource .* csums:sha256 same:\S+ sent:\S+/, 'tandem status shows csums, same and sent');
 
