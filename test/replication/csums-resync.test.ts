@@ -99,6 +99,37 @@ t.test('a target that holds a copy: only the ranges that differ cross the link, 
   t.ok(wire >= differing, `the link carried at least the differing bytes (${wire} ≥ ${differing})`);
 });
 
+t.test('writes through the export into blocks being verified and sent: the resync ends with identical disks and every acknowledged write', async (t) => {
+  const cluster = new TestCluster('tandem-csums-b-');
+  t.teardown(() => cluster.destroy());
+  printLogsOnFailure(t, cluster);
+  const SIZE = 64 * MiB;
+  // 1 MiB of every 4 MiB differs: 16 MiB to send at 4 MiB/s, so writes land while runs are compared
+  const files = await writeResource(cluster, { name: 'cb', nodes: ['a', 'b'], sizeBytes: SIZE, extra: ['csums-alg = sha256', 'resync-rate = 4M'] });
+  const differ: Array<[number, number]> = Array.from({ length: 16 }, (_, i) => [i * 4 * MiB + MiB, MiB]);
+  seed(files, SIZE, differ);
+  await bringUp(cluster, 'cb', ['a', 'b']);
+  await must(cluster, 'a', ['primary', 'cb', '--force']);
+  const writes = writeInBackground(files.socket('a'), SIZE);
+  // into runs that differ and runs that are equal, each one write straddling a run boundary
+  for (let i = 0; i < 16; i += 2) {
+    for (const offset of [i * 4 * MiB + MiB - 32 * KiB, i * 4 * MiB + 3 * MiB]) {
+      const io = await execa('qemu-io', ['-f', 'raw', '-c', `write -P 0x${(0x30 + i).toString(16)} ${offset} 64k`, `nbd:unix:${files.socket('a')}`], { reject: false });
+      t.equal(io.exitCode, 0, `write at ${offset} during the resync acknowledged`);
+    }
+  }
+  const during = await status(cluster, 'a', 'cb');
+  t.equal(during.connections[0].volumes[0].replicationState, 'SyncSource', 'the writes went in while the resync ran');
+  await waitFor(cluster, 'a', 'cb', 'b UpToDate', peersUpToDate(['b']), 120_000);
+  const written = await writes.stop();
+  t.equal(written.error, null, `${written.ok} background writes acknowledged, none failed`);
+  await flushExport(files.socket('a'));
+  t.equal(sha256File(files.disk('a')), sha256File(files.disk('b')), 'both disks identical');
+  for (const n of ['a', 'b']) t.same(writes.acked.lostInFile(files.disk(n)).slice(0, 10), [], `no acknowledged write lost on ${n}`);
+  const done = finishedAsSource(cluster);
+  t.ok(done.sameBytes > 0 && done.transferredBytes >= 16 * MiB, `verified ${done.sameBytes}, sent ${done.transferredBytes}`);
+});
+
 t.test('writes through the export while blocks are verified, then kill -9 of the SyncSource mid-resync: ends equal, no acknowledged write lost', async (t) => {
   const cluster = new TestCluster('tandem-csums-w-');
   t.teardown(() => cluster.destroy());
