@@ -191,7 +191,7 @@ t.test('a peer with another csums-alg is refused on both sides with code csums-a
   }
 });
 
-t.test('malformed resync checksums (a digest of the wrong length, a range above 1 MiB) drop the connection and change no data', async (t) => {
+t.test('malformed resync checksums (a digest of the wrong length, a range above 1 MiB, an empty one) drop the connection and change no data', async (t) => {
   const cluster = new TestCluster('tandem-csums-m-');
   t.teardown(() => cluster.destroy());
   printLogsOnFailure(t, cluster);
@@ -204,6 +204,7 @@ t.test('malformed resync checksums (a digest of the wrong length, a range above 
   const rewrites = [
     (m: MessageOf<'ResyncChecksum'>): WireMessage => ({ ...m, digest: m.digest.subarray(0, 31) }),
     (m: MessageOf<'ResyncChecksum'>): WireMessage => ({ ...m, length: 2 * MiB }),
+    (m: MessageOf<'ResyncChecksum'>): WireMessage => ({ ...m, length: 0 }),
   ];
   const done: string[] = [];
   // the first checksum of each resync (a new one after each reconnect): one bad message per connection
@@ -224,10 +225,11 @@ t.test('malformed resync checksums (a digest of the wrong length, a range above 
   await must(cluster, 'a', ['primary', 'cm', '--force']);
   await waitFor(cluster, 'a', 'cm', 'b UpToDate after two dropped connections', peersUpToDate(['b']), 120_000);
 
-  t.equal(done.length, 2, `two checksums were rewritten (${done.join(', ')})`);
+  t.equal(done.length, 3, `three checksums were rewritten (${done.join(', ')})`);
   const errors = logLines(cluster, 'b', /^peer protocol error/).map((l) => String(l.message));
   t.match(errors.join('\n'), /a resync checksum of 31 bytes: sha256 digests have 32/, 'b named the short digest');
   t.match(errors.join('\n'), /a resync checksum over 2097152 bytes: 1 to 1048576/, 'b named the range above one ResyncData');
+  t.match(errors.join('\n'), /a resync checksum over 0 bytes: 1 to 1048576/, 'b named the empty range');
   t.not(bBefore, sha256File(files.disk('a')), 'b differed from a before');
   t.equal(sha256File(files.disk('a')), sha256File(files.disk('b')), 'after the reconnects the resync finished and the disks are identical');
   const last = finishedAsSource(cluster);
