@@ -2,10 +2,11 @@
 // covering every site in order (the Primary's first), the data copy (a new file system and a
 // file copy where the old one was vxfs, a block copy otherwise), the DR copies seeded from their
 // own VVR Secondary volumes where the copy was a block copy, the initial sync with its duration
-// (verified by digest for the seeded peers), the hand-over to Pacemaker and booth, and a rollback that works after the file
-// system changed.
+// (verified by digest for the seeded peers), the hand-over to Pacemaker and booth, and a rollback
+// that works after the file system changed.
 import { formatSize } from '../../lib/units.js';
 import { deviceOf } from '../../cluster/pacemaker-model/replica.js';
+import { RESYNC_CHUNK, RESYNC_WINDOW } from '../../engine/resync-source.js';
 import { BOOTH_AUTHFILE } from './booth.js';
 import { siteDir, type MigrationPlan, type MountMove, type TandemNode, type TandemResource } from '../map/plan.js';
 
@@ -71,7 +72,7 @@ export function cutover(plan: MigrationPlan): string[] {
   const seeded = plan.tandem.filter((t) => t.seed);
   if (seeded.length > 0) {
     add('Seed the copies at the other sites from their own VxVM volumes (a local copy: nothing crosses the link)', seeded.flatMap((t) => seed(t, onlineHost)),
-      'at every seeded node the checksum of each backing LV equals the one step 5 printed for the VxVM volume. The VxVM volumes are only read. A volume not seeded (or seeded wrong) is still correct after the next step: it is verified and sent in full.');
+      'at every seeded node the checksum of each backing LV equals the one step 5 printed for the VxVM volume. The VxVM volumes are only read. A volume not seeded (or seeded wrong) still ends correct after the next step: every block is compared, and what differs is sent.');
   }
 
   add('Initial sync of the other nodes from the Primary', plan.tandem.flatMap((t) => initialSync(t, plan)), `every peer UpToDate in \`tandem status\`; \`sha256sum\` of each backing LV equal at every node.${seeded.length > 0
@@ -179,9 +180,8 @@ function seed(t: TandemResource, onlineHost: (t: TandemResource, n: TandemNode) 
   return out;
 }
 
-/** Bytes a checksum-based resync sends per 256 KiB run found equal: a digest frame and its answer. */
+/** Bytes on the link per run found equal: a ResyncChecksum frame (74 with a SHA-256) and its ResyncInSync (38). */
 const DIGEST_WIRE_BYTES = 112;
-const RESYNC_RUN = 256 * 1024;
 
 function initialSync(t: TandemResource, plan: MigrationPlan): string[] {
   const out = [`# ${t.name}: ${syncEstimate(t, plan)}`];
@@ -198,9 +198,9 @@ function initialSync(t: TandemResource, plan: MigrationPlan): string[] {
 
 /**
  * How long the initial sync takes. A full sync moves every byte at the link rate. A seeded peer
- * moves digests only for the blocks that are equal (about 112 bytes per 256 KiB), but both disks
- * are read in full: that part runs at the slower disk's read rate, which the inputs do not give,
- * and at most 32 runs (8 MiB) are compared per round trip. Blocks that differ still cross at the
+ * moves digests only for the blocks that are equal (about 112 bytes per 256 KiB run), but both
+ * disks are read in full: that part runs at the slower disk's read rate, which the inputs do not
+ * give, and at most a resync window of runs (32 × 256 KiB) is compared per round trip. Blocks that differ still cross at the
  * link rate; after step 5's equal checksums, none should.
  */
 function syncEstimate(t: TandemResource, plan: MigrationPlan): string {
@@ -212,11 +212,12 @@ function syncEstimate(t: TandemResource, plan: MigrationPlan): string {
     : `${formatSize(total)}; duration unknown: give --link-rate (e.g. --link-rate 1Gbit) for an estimate`;
   if (!t.seed) return full;
   const seededBytes = t.volumes.filter((v) => t.seed!.volumes.includes(v.index)).reduce((n, v) => n + v.sizeBytes!, 0);
-  const digests = Math.ceil(seededBytes / RESYNC_RUN) * DIGEST_WIRE_BYTES;
+  const digests = Math.ceil(seededBytes / RESYNC_CHUNK) * DIGEST_WIRE_BYTES;
+  const perRoundTrip = formatSize(RESYNC_WINDOW * RESYNC_CHUNK);
   const rest = total - seededBytes;
   const atLink = (bytes: number): string => (rate ? ` (${shortDuration(bytes, rate.bytesPerSec)} at ${formatSize(rate.bytesPerSec)}/s)` : '');
   return `seeded peers (${t.seed.peers.join(', ')}): ${formatSize(seededBytes)} of seeded volumes read and compared on both sides, at the slower disk's read rate `
-    + `(e.g. about ${duration(seededBytes, 200 * 1024 * 1024)} at 200 MiB/s) and at most 8 MiB per network round trip, not at the link rate; `
+    + `(e.g. about ${duration(seededBytes, 200 * 1024 * 1024)} at 200 MiB/s) and at most ${perRoundTrip} per network round trip, not at the link rate; `
     + `the link carries about ${formatSize(digests)} of digests${atLink(digests)}, plus any block that differs, at the link rate`
     + `${rest > 0 ? `; the ${formatSize(rest)} of file-copied volumes cross the link in full${atLink(rest)}` : ''}. `
     + `Without the seed, or to peers not seeded: ${full}`;
