@@ -29,6 +29,8 @@ function renderConnection(c: ConnectionStatus): string[] {
     if (v.resync) {
       const eta = v.resync.etaSeconds === null ? '?' : `${Math.ceil(v.resync.etaSeconds)}s`;
       line += ` done:${v.resync.percent.toFixed(1)}% rate:${formatSize(v.resync.rateBytesPerSec)}/s eta:${eta}`;
+      // checksum-based: how much was verified equal (not sent) and how much travelled as data
+      if (v.resync.csumsAlg !== 'none') line += ` csums:${v.resync.csumsAlg} same:${formatSize(v.resync.sameBytes)} sent:${formatSize(v.resync.transferredBytes)}`;
     }
     lines.push(line);
   }

@@ -15,6 +15,8 @@ export type AfterSb1Pri = 'disconnect' | 'consensus' | 'discard-secondary' | 'ca
 export type AfterSb2Pri = 'disconnect' | 'call-pri-lost-after-sb' | 'violently-as0p';
 export type TransportSecurity = 'tls' | 'integrity' | 'none';
 export type DataIntegrityAlg = 'none' | 'crc32c';
+/** csums-alg: the digest a resync compares blocks by before sending them ('none': every block is sent) */
+export type CsumsAlg = 'none' | 'sha256';
 
 /** Where a value came from, for `tandem config explain`. */
 export interface Origin {
@@ -80,6 +82,8 @@ export interface ResourceConfig {
   /** the old secret, accepted while the secret is rotated ('' when not set) */
   previousSecret: string;
   dataIntegrityAlg: DataIntegrityAlg;
+  /** checksum-based resync (csums-alg): blocks whose digests are equal on both sides are not sent */
+  csumsAlg: CsumsAlg;
   /** TLS certificate files (PEM); all three or none */
   tlsCert: string | null;
   tlsKey: string | null;

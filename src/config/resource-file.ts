@@ -55,7 +55,7 @@ function assemble(file: string, res: Settings<typeof RESOURCE_KEYS>, volumes: Se
     afterSb1pri: value('after-sb-1pri'), afterSb2pri: value('after-sb-2pri'), alExtents: value('al-extents'),
     resyncRate: value('resync-rate'), pingIntervalMs: value('ping-interval'), pingTimeoutMs: value('ping-timeout'),
     standalone: value('standalone'), discardNode: value('after-sb-0pri').node,
-    transportSecurity: value('transport-security'), previousSecret: value('previous-secret'), dataIntegrityAlg: value('data-integrity-alg'),
+    transportSecurity: value('transport-security'), previousSecret: value('previous-secret'), dataIntegrityAlg: value('data-integrity-alg'), csumsAlg: value('csums-alg'),
     tlsCert: value('tls-cert'), tlsKey: value('tls-key'), tlsCa: value('tls-ca'), exportTlsPsk: value('export-tls-psk'), exportInsecure: value('export-insecure'),
     frontend: value('frontend'),
     nodes: nodes.map((n) => n.node), origins,

@@ -1,7 +1,7 @@
 // The one declarative schema of a resource file: every section, every key, its type, default,
 // required-ness and a one-line description (shown by `tandem config explain`). The loader
 // validates against this table and nothing else; adding a key means adding a line here.
-import type { AfterSb0Pri, AfterSb1Pri, AfterSb2Pri, DataIntegrityAlg, Fencing, Frontend, OnIoError, OnNoQuorum, Protocol, ResourceConfig, TransportSecurity } from './model.js';
+import type { AfterSb0Pri, AfterSb1Pri, AfterSb2Pri, CsumsAlg, DataIntegrityAlg, Fencing, Frontend, OnIoError, OnNoQuorum, Protocol, ResourceConfig, TransportSecurity } from './model.js';
 import * as v from './values.js';
 import { assert } from '../lib/assert.js';
 
@@ -33,6 +33,21 @@ const afterSb0pri: v.ValueType<AfterSb0PriSetting> = {
   format: (s) => (s.node === null ? s.policy : `discard-node-${s.node}`),
 };
 
+/**
+ * csums-alg: only a cryptographic digest may call two blocks equal without comparing them (a
+ * resync then skips the block). CRC32C catches accidents on a wire, not two different blocks
+ * that happen to share 32 bits, so it is refused here with that reason.
+ */
+const csumsAlg: v.ValueType<CsumsAlg> = {
+  allowed: 'none, sha256 (a strong digest: blocks with equal digests are taken as equal and not sent; crc32c is too weak for that)',
+  parse(text) {
+    if (text === 'none' || text === 'sha256') return { ok: true, value: text };
+    if (/^crc/i.test(text)) return { ok: false, problem: `is too weak for csums-alg: equal ${text} values do not show two blocks are equal (${text} suits data-integrity-alg, which only detects damage)` };
+    return { ok: false, problem: text.toLowerCase().replace('-', '') === 'sha256' ? "is not a csums algorithm (did you mean 'sha256'?)" : 'is not a csums algorithm' };
+  },
+  format: (a) => a,
+};
+
 export const RESOURCE_KEYS = {
   name: { type: v.resourceName, required: true, description: 'resource name, unique across the configuration directory' },
   protocol: { type: v.enumOf<Protocol>('a replication protocol', ['A', 'B', 'C']), default: 'C', description: 'when a write is acknowledged: A sent, B received by peers, C written by peers' },
@@ -52,6 +67,7 @@ export const RESOURCE_KEYS = {
   'transport-security': { type: v.enumOf<TransportSecurity>('a transport security', ['tls', 'integrity', 'none']), default: 'tls', description: 'how peer links are protected: tls (TLS 1.3, encrypted and authenticated), integrity (in clear, every frame authenticated), none (in clear, only the handshake authenticated); the same on every node' },
   'previous-secret': { type: v.text, default: '', description: 'while rotating the secret one node at a time: the old secret, still accepted from peers that do not have the new one yet' },
   'data-integrity-alg': { type: v.enumOf<DataIntegrityAlg>('a data integrity algorithm', ['none', 'crc32c']), default: 'none', description: 'checksum on every replicated write and resync block, checked before it is written (a mismatch drops the connection and the range is resynced); the same on every node' },
+  'csums-alg': { type: csumsAlg, default: 'none', description: 'checksum-based resync (DRBD csums-alg): for each out-of-sync block the SyncSource sends a digest first and only blocks that differ travel over the link, the others are verified and marked in sync; both disks are read in full, so it pays when the target already holds most of the data (a seeded DR copy, a crash); the same on every node' },
   'tls-cert': { type: v.optionalPath, default: '', description: "this node's TLS certificate (PEM, naming the node or its address); with tls-key and tls-ca, TLS authenticates with certificates instead of the secret, and TCP exports use it" },
   'tls-key': { type: v.optionalPath, default: '', description: 'the private key of tls-cert (PEM)' },
   'tls-ca': { type: v.optionalPath, default: '', description: "the CA certificate (PEM) that signed every node's tls-cert (and the NBD clients' certificates)" },
@@ -102,6 +118,7 @@ export const RESOURCE_FIELDS: { [K in ResourceKey]: (r: ResourceConfig) => unkno
   'transport-security': (r) => r.transportSecurity,
   'previous-secret': (r) => r.previousSecret,
   'data-integrity-alg': (r) => r.dataIntegrityAlg,
+  'csums-alg': (r) => r.csumsAlg,
   'tls-cert': (r) => r.tlsCert,
   'tls-key': (r) => r.tlsKey,
   'tls-ca': (r) => r.tlsCa,

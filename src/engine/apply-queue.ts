@@ -1,6 +1,6 @@
 // What a peer sends on its data stream, applied in the order it arrived, with bounded memory.
 //
-// Writes, write-zeroes, resync data and read requests run concurrently, each holding the range
+// Writes, write-zeroes, resync data and checksums, and read requests run concurrently, each holding the range
 // lock of its blocks (taken in arrival order, so overlapping ones apply in the Primary's order).
 // Everything else (State, Flush, ResyncDone, OutOfSync) is a barrier: it waits until every
 // message before it has completed, and the ones after it wait for it. A Flush therefore covers
@@ -123,5 +123,6 @@ export class ApplyQueue {
 /** Payload bytes a message holds in memory while it waits (small messages count a little). */
 function sizeOf(msg: WireMessage): number {
   if (msg.type === 'Write' || msg.type === 'ResyncData') return msg.data.length + 64;
+  if (msg.type === 'ResyncChecksum') return msg.length + 64; // the block it reads to compare
   return 64;
 }

@@ -207,13 +207,15 @@ export class Peer {
       case 'NegAck': return this.onNegAck(msg);
       case 'FlushAck': return this.transfer.onFlushAck(msg.id);
       case 'ResyncAck': return this.volumes.get(msg.volume)?.resync?.onAck(msg);
+      case 'ResyncInSync': return this.volumes.get(msg.volume)?.resync?.onInSync(msg);
+      case 'ResyncRequest': return this.volumes.get(msg.volume)?.resync?.onDataRequest(msg);
       case 'ReadReply': return this.resource.reads.onReply(this, msg);
       case 'Disconnect': return this.refuse(`peer disconnected: ${msg.reason}`);
       case 'Write': case 'WriteZeroes':
         // protocol B: received is when it arrived, not when it is applied
         if (this.resource.config.protocol === 'B') this.sendControl({ type: 'RecvAck', volume: msg.volume, seq: msg.seq });
         return queue.push(msg);
-      case 'State': case 'OutOfSync': case 'Flush': case 'ResyncData': case 'ResyncDone': case 'ReadRequest':
+      case 'State': case 'OutOfSync': case 'Flush': case 'ResyncData': case 'ResyncChecksum': case 'ResyncDone': case 'ReadRequest':
         return queue.push(msg);
       default:
         return this.resource.protocolError(this, `unexpected ${msg.type} message after the handshake`);

@@ -9,11 +9,14 @@
 //   src/platform/sim/   the deterministic simulator: one seeded scheduler orders every message
 //                       delivery, disk completion and timer, with faults injected on purpose.
 // A test (test/engine/no-io.test.ts) fails if an engine file reaches around this interface.
-import type { ExportAddress, ResourceConfig, VolumeConfig } from '../config/model.js';
+import type { CsumsAlg, ExportAddress, ResourceConfig, VolumeConfig } from '../config/model.js';
 import type { Logger } from '../lib/log.js';
 import type { VolumeMetadata } from '../meta/volume-metadata.js';
 import type { NbdBackend } from '../nbd/backend.js';
 import type { WireMessage } from '../wire/messages.js';
+
+/** The digests a platform computes: every csums-alg but none. */
+export type DigestAlg = Exclude<CsumsAlg, 'none'>;
 
 export interface TimerHandle {
   cancel(): void;
@@ -104,6 +107,11 @@ export interface Platform {
   defer(fn: () => void): void;
   /** 64 random bits (generation identifiers) */
   randomU64(): bigint;
+  /**
+   * The digest of a block (csums-alg: a resync compares blocks by it). Asynchronous: hashing a
+   * block costs about as much as reading it, so the real platform does it off the event loop.
+   */
+  digest(alg: DigestAlg, data: Buffer): Promise<Buffer>;
   readonly log: Logger;
   /** a state change for `tandem events` (the bus adds the time) */
   emit(event: { kind: string; resource: string; [field: string]: unknown }): void;

@@ -5,15 +5,16 @@
 import type { MessageOf, WireMessage } from '../wire/messages.js';
 import { MAX_DATA_BYTES } from '../wire/version.js';
 import type { Peer } from './peer.js';
+import { DIGEST_BYTES } from './resync-source.js';
 import type { Volume } from './volume.js';
 
-type Applied = Extract<WireMessage, { type: 'Write' | 'WriteZeroes' | 'OutOfSync' | 'Flush' | 'ResyncData' | 'ResyncDone' | 'ReadRequest' | 'State' }>;
+type Applied = Extract<WireMessage, { type: 'Write' | 'WriteZeroes' | 'OutOfSync' | 'Flush' | 'ResyncData' | 'ResyncChecksum' | 'ResyncDone' | 'ReadRequest' | 'State' }>;
 
 /** The range lock a message needs while it runs; null for the messages that are barriers. */
 export function lockedRange(peer: Peer, msg: WireMessage): { lock: Volume['locks']; offset: number; length: number } | null {
   switch (msg.type) {
     case 'Write': case 'ResyncData': return lockOf(peer, msg.volume, msg.offset, msg.data.length);
-    case 'WriteZeroes': case 'ReadRequest': return lockOf(peer, msg.volume, msg.offset, msg.length);
+    case 'WriteZeroes': case 'ReadRequest': case 'ResyncChecksum': return lockOf(peer, msg.volume, msg.offset, msg.length);
     default: return null;
   }
 }
@@ -36,6 +37,7 @@ export function applyMessage(peer: Peer, msg: WireMessage, late = false): void |
     case 'WriteZeroes': return applyWrite(peer, volume, { seq: m.seq, offset: m.offset, length: m.length, fua: m.flags.fua || m.flags.flush, missing: m.missing, data: null, late });
     case 'OutOfSync': return applyOutOfSync(peer, volume, m);
     case 'ResyncData': return applyResyncData(peer, volume, m);
+    case 'ResyncChecksum': return compareResyncChecksum(peer, volume, m);
     case 'ResyncDone': return peer.resource.finishResyncAsTarget(peer, volume, m.current, m.history);
     case 'ReadRequest': return serveRead(peer, volume, m);
   }
@@ -133,21 +135,28 @@ async function flushAll(peer: Peer, id: number): Promise<void> {
   peer.sendControl({ type: 'FlushAck', id });
 }
 
-async function applyResyncData(peer: Peer, volume: Volume, msg: MessageOf<'ResyncData'>): Promise<void> {
+/** May this node take resync blocks for this range from this peer now? Becomes its SyncTarget if so. */
+function takesResyncFrom(peer: Peer, volume: Volume, offset: number, length: number): boolean {
   const r = peer.resource;
   // a Primary takes resync data only into a disk it does not serve from (re-attached after a
   // failure: its writes go to its peers until the resync finishes, finishResyncAsTarget)
-  if (!volume.attached || (r.role === 'Primary' && volume.usable)) return r.protocolError(peer, 'resync data sent to a node that cannot be SyncTarget');
-  if (msg.offset + msg.data.length > volume.sizeBytes) return r.protocolError(peer, 'resync data beyond the end of the volume');
+  if (!volume.attached || (r.role === 'Primary' && volume.usable)) { r.protocolError(peer, 'resync data sent to a node that cannot be SyncTarget'); return false; }
+  if (offset + length > volume.sizeBytes) { r.protocolError(peer, 'resync data beyond the end of the volume'); return false; }
   if (r.syncingFromAnother(volume, peer)) {
     // two sources at once (several Secondaries of a diskless Primary): their blocks could cross.
     // This one comes back later, when the first is done and the generations tell what is left.
     peer.closeLink(`volume ${volume.index} is already resyncing from node ${volume.syncSource}`);
-    return;
+    return false;
   }
   volume.syncSource = peer.node.id;
   if (peer.volumes.get(volume.index)!.replicationState !== 'SyncTarget') r.becomeSyncTarget(peer, volume);
-  if (volume.untouchedTarget) { // the disk changes from here on
+  return true;
+}
+
+async function applyResyncData(peer: Peer, volume: Volume, msg: MessageOf<'ResyncData'>): Promise<void> {
+  const r = peer.resource;
+  if (!takesResyncFrom(peer, volume, msg.offset, msg.data.length)) return;
+  if (volume.untouchedTarget) { // the disk changes from here on (a block found equal by its digest does not change it)
     volume.untouchedTarget = null;
     volume.meta?.setFlags({ consistent: false, wasUpToDate: false });
   }
@@ -163,6 +172,39 @@ async function applyResyncData(peer: Peer, volume: Volume, msg: MessageOf<'Resyn
   // the block now equals the source's: our own bit for the source is resolved too
   volume.meta?.markInSync(peer.node.id, msg.offset, msg.data.length);
   peer.sendControl({ type: 'ResyncAck', volume: volume.index, requestId: msg.requestId, offset: msg.offset, length: msg.data.length });
+}
+
+/**
+ * csums-alg: the source's digest of a block, compared with our block here, at the place in the
+ * stream (and under the range lock) where its data would be written. Equal: our bit for the
+ * source is resolved as if the data had come, and we say so (ResyncInSync). Different: we ask for
+ * the data (ResyncRequest); the source reads it again and it comes later in the stream.
+ */
+async function compareResyncChecksum(peer: Peer, volume: Volume, msg: MessageOf<'ResyncChecksum'>): Promise<void> {
+  const r = peer.resource;
+  const alg = r.config.csumsAlg;
+  if (alg === 'none') return r.protocolError(peer, 'a resync checksum arrived, but csums-alg is none here');
+  if (msg.digest.length !== DIGEST_BYTES[alg]) return r.protocolError(peer, `a resync checksum of ${msg.digest.length} bytes: ${alg} digests have ${DIGEST_BYTES[alg]}`);
+  if (msg.length === 0 || msg.length > MAX_DATA_BYTES) return r.protocolError(peer, `a resync checksum over ${msg.length} bytes: 1 to ${MAX_DATA_BYTES} (what one ResyncData carries)`);
+  if (!takesResyncFrom(peer, volume, msg.offset, msg.length)) return;
+  const link = peer.link; // the answer is for this link's source only
+  let ours: Buffer;
+  volume.beginActivity();
+  try {
+    ours = await volume.disk!.read(msg.offset, msg.length);
+  } catch (err) {
+    r.localDiskFailed(volume, err, null);
+    return;
+  } finally {
+    volume.endActivity();
+  }
+  const same = (await r.platform.digest(alg, ours)).equals(msg.digest);
+  if (peer.link !== link || !volume.meta) return;
+  const range = { volume: volume.index, requestId: msg.requestId, offset: msg.offset, length: msg.length };
+  if (!same) { peer.sendControl({ type: 'ResyncRequest', ...range }); return; }
+  // the block equals the source's: our own bit for the source is resolved, as for resync data
+  volume.meta.markInSync(peer.node.id, msg.offset, msg.length);
+  peer.sendControl({ type: 'ResyncInSync', ...range });
 }
 
 async function serveRead(peer: Peer, volume: Volume, msg: MessageOf<'ReadRequest'>): Promise<void> {

@@ -20,6 +20,12 @@ export interface ResyncProgress {
   percent: number;
   rateBytesPerSec: number;
   etaSeconds: number | null;
+  /** the digest blocks are compared by before sending (csums-alg); 'none': every block is sent */
+  csumsAlg: 'none' | 'sha256';
+  /** of doneBytes: found equal by digest and not sent (DRBD's "same csum") */
+  sameBytes: number;
+  /** of doneBytes: sent over the link as data */
+  transferredBytes: number;
 }
 
 export interface VolumeStatus {

@@ -23,6 +23,7 @@ export function tcpTransportOptions(resource: ResourceConfig, localNode: string)
       dataIntegrity: resource.dataIntegrityAlg,
       certificates: resource.tlsCert && resource.tlsKey && resource.tlsCa ? { cert: resource.tlsCert, key: resource.tlsKey, ca: resource.tlsCa } : null,
     },
+    csumsAlg: resource.csumsAlg,
     listen: formatHostPort(self.address),
     peers: resource.nodes.filter((n) => n !== self).map((n) => ({ nodeId: n.id, address: formatHostPort(n.address), name: n.name })),
     pingIntervalMs: resource.pingIntervalMs,

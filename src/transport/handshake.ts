@@ -26,7 +26,7 @@ import { TandemError } from '../lib/errors.js';
 import { encodeFrame } from '../wire/codec.js';
 import { FrameOpener, FrameSealer } from '../wire/frame-seal.js';
 import type { MessageOf, WireMessage } from '../wire/messages.js';
-import { fitText, HANDSHAKE_MESSAGES, type REFUSE_CODES, type SOCKET_ROLES } from '../wire/messages.js';
+import { fitText, HANDSHAKE_MESSAGES, type CSUMS_ALGS, type REFUSE_CODES, type SOCKET_ROLES } from '../wire/messages.js';
 import { MAX_PAYLOAD_BYTES, negotiateVersion, type VersionRange } from '../wire/version.js';
 import type { Clock } from './clock.js';
 import type { FramedSocket } from './framed-socket.js';
@@ -35,6 +35,7 @@ import { certificateNames, nameMismatch, tlsClient, tlsServer, type LinkSecurity
 
 export type RefuseCode = (typeof REFUSE_CODES)[number];
 export type SocketRole = (typeof SOCKET_ROLES)[number];
+export type CsumsAlg = (typeof CSUMS_ALGS)[number];
 
 const MAC_LABEL = Buffer.from('tandem-peer-auth-v2');
 
@@ -45,6 +46,8 @@ export interface LocalIdentity {
   secrets: PeerSecret[];
   versions: VersionRange;
   security: LinkSecurity;
+  /** csums-alg: both ends of a link resync with the same digest (checked with the security settings) */
+  csumsAlg: CsumsAlg;
   /** names a peer's certificate may carry (its node name, its address): certificate checks */
   peerNames(peerNodeId: number): string[];
 }
@@ -70,6 +73,7 @@ function hintFor(code: RefuseCode | 'closed'): string {
   switch (code) {
     case 'auth': return "set the same 'secret' in [resource] on both nodes (during a rotation: the old one as 'previous-secret')";
     case 'security': return "set the same transport-security, data-integrity-alg and TLS authentication (tls-cert/tls-key/tls-ca, or none of them) on every node of the resource";
+    case 'csums-alg': return 'set the same csums-alg on every node of the resource (tandem config explain <res> shows it), then tandem down and tandem up the resource where the file changed';
     case 'version': return 'upgrade the older node so both speak a common protocol version';
     case 'resource': case 'node-id': return "check the [node.*] sections (ids and addresses) on both nodes";
     default: return 'the transport retries by itself';
@@ -145,7 +149,7 @@ function helloFor(local: LocalIdentity, peerNodeId: number, role: SocketRole, no
 
 function securityOf(local: LocalIdentity, keyIds: Buffer[]): Security {
   const { mode, dataIntegrity, certificates } = local.security;
-  return { type: 'Security', mode, tlsAuth: certificates ? 'certificate' : 'psk', dataIntegrity, keyIds };
+  return { type: 'Security', mode, tlsAuth: certificates ? 'certificate' : 'psk', dataIntegrity, keyIds, csumsAlg: local.csumsAlg };
 }
 
 /** What an acceptor checks in any Hello before admission. */
@@ -172,7 +176,7 @@ function checkReply(hello: MessageOf<'Hello'>, local: LocalIdentity, params: Dia
   return null;
 }
 
-/** Both ends must protect the link the same way: a difference is refused, naming both settings. */
+/** Both ends must protect the link (and compare resync blocks) the same way: a difference is refused, naming both settings. */
 function checkSecurity(local: LocalIdentity, theirs: Security, peerNodeId: number): { code: RefuseCode; reason: string } | null {
   const mine = securityOf(local, []);
   const differs = (what: string, a: string, b: string): { code: RefuseCode; reason: string } => ({
@@ -184,6 +188,8 @@ function checkSecurity(local: LocalIdentity, theirs: Security, peerNodeId: numbe
     return differs('TLS authentication', what(mine.tlsAuth), what(theirs.tlsAuth));
   }
   if (theirs.dataIntegrity !== mine.dataIntegrity) return differs('data-integrity-alg', mine.dataIntegrity, theirs.dataIntegrity);
+  // a resync compares blocks by the source's digest: both ends must compute the same one
+  if (theirs.csumsAlg !== mine.csumsAlg) return { ...differs('csums-alg', mine.csumsAlg, theirs.csumsAlg), code: 'csums-alg' };
   return null;
 }
 

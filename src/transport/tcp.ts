@@ -34,7 +34,7 @@ import type { MessageOf } from '../wire/messages.js';
 import { MAX_HANDSHAKE_PAYLOAD_BYTES, PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN, type VersionRange } from '../wire/version.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { FramedSocket } from './framed-socket.js';
-import { accept, dial, HandshakeFailure, type HandshakeResult, type LocalIdentity, type RefuseCode, type SocketRole } from './handshake.js';
+import { accept, dial, HandshakeFailure, type CsumsAlg, type HandshakeResult, type LocalIdentity, type RefuseCode, type SocketRole } from './handshake.js';
 import { peerSecrets } from './secrets.js';
 import { DEFAULT_SECURITY, loadLinkSecurity, type SecuritySettings } from './security.js';
 import { TcpLink } from './tcp-link.js';
@@ -56,6 +56,8 @@ export interface TcpTransportOptions {
   previousSecret?: string;
   /** how links are protected (default: TLS with a key derived from the secret, no payload checksum) */
   security?: SecuritySettings;
+  /** the resource's csums-alg: peers must state the same one (default none) */
+  csumsAlg?: CsumsAlg;
   /** host:port to listen on (port 0: any free port, see address()) */
   listen: string;
   peers: TcpPeer[];
@@ -92,7 +94,7 @@ const DEFAULTS = {
 const UNIDENTIFIED_SOCKETS_MAX = 16;
 const JITTER = 0.25;
 /** Failures that say something about configuration or the peer, worth an event and a warning. */
-const REPORTED_CODES: ReadonlySet<string> = new Set<RefuseCode>(['version', 'resource', 'node-id', 'auth', 'busy', 'protocol', 'security']);
+const REPORTED_CODES: ReadonlySet<string> = new Set<RefuseCode>(['version', 'resource', 'node-id', 'auth', 'busy', 'protocol', 'security', 'csums-alg']);
 
 interface Attempt {
   readonly direction: 'outgoing' | 'incoming';
@@ -118,7 +120,7 @@ interface PeerSlot {
 }
 
 export class TcpTransport extends EventEmitter<TransportEvents> implements Transport {
-  private readonly options: Required<Omit<TcpTransportOptions, 'versions' | 'secret' | 'previousSecret' | 'security'>>;
+  private readonly options: Required<Omit<TcpTransportOptions, 'versions' | 'secret' | 'previousSecret' | 'security' | 'csumsAlg'>>;
   private readonly local: LocalIdentity;
   private readonly settings: SecuritySettings;
   private readonly slots = new Map<number, PeerSlot>();
@@ -130,14 +132,14 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
   constructor(options: TcpTransportOptions) {
     super();
     // the secrets go into `local` as keys only: nothing else here holds them (nor could log them)
-    const { secret: _secret, previousSecret: _previous, security: _security, versions: _versions, ...timings } = options;
+    const { secret: _secret, previousSecret: _previous, security: _security, versions: _versions, csumsAlg: _csums, ...timings } = options;
     this.options = {
       ...DEFAULTS,
       clock: systemClock,
       random: Math.random,
       logger: createLogger({ component: 'transport', resource: options.resource, nodeId: options.nodeId }),
       ...withoutUndefined(timings),
-    } as Required<Omit<TcpTransportOptions, 'versions' | 'secret' | 'previousSecret' | 'security'>>;
+    } as Required<Omit<TcpTransportOptions, 'versions' | 'secret' | 'previousSecret' | 'security' | 'csumsAlg'>>;
     this.log = this.options.logger;
     assert(options.secret.length > 0, 'a resource secret is configured');
     this.settings = options.security ?? DEFAULT_SECURITY;
@@ -149,6 +151,7 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
       versions: options.versions ?? { min: PROTOCOL_VERSION_MIN, max: PROTOCOL_VERSION_MAX },
       // certificates are loaded in start(); until then no attempt runs
       security: { mode: this.settings.mode, dataIntegrity: this.settings.dataIntegrity, certificates: null },
+      csumsAlg: options.csumsAlg ?? 'none',
       peerNames: (id) => names.get(id) ?? [],
     };
     for (const peer of options.peers) {
@@ -177,7 +180,7 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
     this.log.info('listening', {
       address: this.options.listen, port: this.address().port, transportSecurity: this.settings.mode,
       tlsAuth: this.settings.mode === 'tls' ? (this.settings.certificates ? 'certificate' : 'psk') : undefined,
-      dataIntegrityAlg: this.settings.dataIntegrity, keyIds: this.local.secrets.map((s) => `${s.label} ${s.id.toString('hex')}`),
+      dataIntegrityAlg: this.settings.dataIntegrity, csumsAlg: this.local.csumsAlg, keyIds: this.local.secrets.map((s) => `${s.label} ${s.id.toString('hex')}`),
     });
     if (this.options.connectOnStart) for (const slot of this.slots.values()) this.connect(slot.nodeId);
   }

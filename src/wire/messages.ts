@@ -21,6 +21,8 @@ export const REFUSE_CODES = [
   'version', 'resource', 'node-id', 'auth', 'busy', 'race', 'timeout', 'protocol',
   // protocol 2
   'security',
+  // protocol 3
+  'csums-alg',
 ] as const;
 /** transport-security: how a link is protected after the handshake (src/transport/security.ts) */
 export const TRANSPORT_SECURITY_MODES = ['none', 'integrity', 'tls'] as const;
@@ -28,6 +30,8 @@ export const TRANSPORT_SECURITY_MODES = ['none', 'integrity', 'tls'] as const;
 export const TLS_AUTH_METHODS = ['psk', 'certificate'] as const;
 /** data-integrity-alg: the checksum every frame with bulk data carries */
 export const DATA_INTEGRITY_ALGS = ['none', 'crc32c'] as const;
+/** csums-alg: the digest a checksum-based resync compares blocks by ('none': every block is sent) */
+export const CSUMS_ALGS = ['none', 'sha256'] as const;
 /** a secret's public identifier (src/transport/secrets.ts) */
 export const KEY_ID_BYTES = 8;
 
@@ -40,7 +44,8 @@ const HISTORY_MAX = 32;
 /** Ranges a node may hold differently after its Primary vanished: bounded by the AL size. */
 const RANGES_MAX = 8192;
 const VOLUMES_MAX = 256;
-const DIGEST_MAX = 64;
+/** the largest digest a message carries (SHA-512 size; sha256 uses 32) */
+export const DIGEST_MAX = 64;
 
 const range = struct({ offset: safe, length: safe });
 
@@ -145,6 +150,10 @@ export const MESSAGES = {
       payload: tail(MAX_DATA_BYTES),
     },
   },
+  /**
+   * SyncTarget → SyncSource (control): send the data of this range. With csums-alg, the answer
+   * to a ResyncChecksum whose digest differs from the target's block (DRBD's P_RS_DATA_REQUEST).
+   */
   ResyncRequest: { id: 0x41, fields: { volume: u16, requestId: u32, offset: safe, length: u32 } },
   ResyncData: { id: 0x42, fields: { volume: u16, requestId: u32, offset: safe, data: tail(MAX_DATA_BYTES) } },
   ResyncAck: { id: 0x43, fields: { volume: u16, requestId: u32, offset: safe, length: u32 } },
@@ -167,6 +176,8 @@ export const MESSAGES = {
    * state the same mode, TLS authentication and data-integrity-alg, or the acceptor refuses
    * ('security'). keyIds: the dialer lists the secrets it holds (current first, then a previous
    * one during a rotation); the acceptor answers with the one id both hold.
+   * Protocol 3: csumsAlg, the digest the sender's resyncs compare blocks by; a different one is
+   * refused ('csums-alg').
    */
   Security: {
     id: 0x07,
@@ -175,8 +186,22 @@ export const MESSAGES = {
       tlsAuth: enumOf(TLS_AUTH_METHODS),
       dataIntegrity: enumOf(DATA_INTEGRITY_ALGS),
       keyIds: arrayOf(fixed(KEY_ID_BYTES), { min: 1, max: 2 }),
+      csumsAlg: enumOf(CSUMS_ALGS),
     },
   },
+
+  // --- protocol 3: checksum-based resync (csums-alg) ---
+  /**
+   * SyncSource → SyncTarget (data stream, ordered with writes): the digest of the source's block
+   * as read under its range lock. The target compares it with its own block at the same place in
+   * the stream and answers ResyncInSync (equal) or ResyncRequest (differs: send the data).
+   */
+  ResyncChecksum: {
+    id: 0x49,
+    fields: { volume: u16, requestId: u32, offset: safe, length: u32, digest: bytes(DIGEST_MAX) },
+  },
+  /** SyncTarget → SyncSource (control): the range's digests were equal; the target cleared its bits (DRBD's P_RS_IS_IN_SYNC) */
+  ResyncInSync: { id: 0x4a, fields: { volume: u16, requestId: u32, offset: safe, length: u32 } },
 } as const;
 
 export type MessageName = keyof typeof MESSAGES;

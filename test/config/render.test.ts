@@ -30,7 +30,7 @@ t.test('every non-default setting, overrides, a diskless node, TCP and IPv6 surv
   const text = withLine(6, [
     'protocol = A', 'quorum = 2', 'on-no-quorum = io-error', 'after-sb-0pri = discard-node-bravo', 'after-sb-1pri = consensus',
     'after-sb-2pri = call-pri-lost-after-sb', 'al-extents = 4000', 'resync-rate = 40M', 'ping-interval = 1500ms', 'ping-timeout = 1s',
-    'transport-security = integrity', 'previous-secret = old-secret-1', 'data-integrity-alg = crc32c', 'tls-cert = /etc/tandem/n.crt',
+    'transport-security = integrity', 'previous-secret = old-secret-1', 'data-integrity-alg = crc32c', 'csums-alg = sha256', 'tls-cert = /etc/tandem/n.crt',
     'tls-key = /etc/tandem/n.key', 'tls-ca = /etc/tandem/ca.crt', 'export-tls-psk = /etc/tandem/r0.psk', 'export-insecure = yes',
   ].join('\n'), TWO_NODES.replace('secret = correct-horse-battery', 'secret = " a;b#c=d "').replace('protocol = C', '').replace('export = /run/tandem/r0-0.nbd', 'export = tcp:[::1]:10809\nsize = 8GiB'))
     .replace('address = 10.0.0.2:7789', 'address = [fd00::2]:7789\nvolume.0.disk = none') + '[node.charlie]\nid = 5\naddress = charlie:7789\nvolume.0.meta = block:/dev/sdc1\nvolume.0.export = /run/c.nbd\n';
@@ -39,6 +39,7 @@ t.test('every non-default setting, overrides, a diskless node, TCP and IPv6 surv
   t.equal(again.secret, ' a;b#c=d ');
   t.equal(again.nodes[1].volumes[0].disk, null);
   t.match(rendered, /\nresync-rate = 40MiB\/s\n/);
+  t.match(rendered, /\ncsums-alg = sha256\n/);
   t.match(rendered, /\[volume\.0\]\nsize = 8GiB\n/);
   t.match(rendered, /\[node\.bravo\]\nid = 1\naddress = "\[fd00::2\]:7789"\nvolume\.0\.disk = none\nvolume\.0\.export = tcp:\[::1\]:10809\n/, 'no meta for the diskless node');
   t.match(rendered, /\[node\.charlie\]\nid = 5\naddress = charlie:7789\nvolume\.0\.disk = \/dev\/vg0\/r0\nvolume\.0\.meta = block:\/dev\/sdc1\nvolume\.0\.export = \/run\/c\.nbd\n/);

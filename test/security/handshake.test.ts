@@ -78,6 +78,14 @@ t.test('different data-integrity-alg is refused the same way', async (t) => {
   t.match(await refusedBoth(t, a, b, 'security'), /data-integrity-alg differs: node [12] uses (crc32c|none), node [12] uses (none|crc32c)/);
 });
 
+t.test('different csums-alg is refused on both sides with its own code, naming both digests', async (t) => {
+  const [a, b] = await pair(t, { csumsAlg: 'sha256' }, {});
+  t.match(await refusedBoth(t, a, b, 'csums-alg'), /csums-alg differs: node [12] uses (sha256|none), node [12] uses (none|sha256); both ends must agree/);
+  const [c, d] = await pair(t, { csumsAlg: 'sha256' }, { csumsAlg: 'sha256' });
+  await linked(c, d);
+  t.pass('the same csums-alg on both ends links');
+});
+
 t.test('every mode links with itself, with and without payload checksums', async (t) => {
   for (const mode of ['tls', 'integrity', 'none'] as const) {
     for (const dataIntegrity of ['none', 'crc32c'] as const) {

@@ -8,23 +8,23 @@ const node = (name: string, id: number, host: string, port: number): NodeConfig 
 
 const resource = {
   name: 'r0', file: '/etc/tandem/r0.res', secret: 's3cret', previousSecret: '', pingIntervalMs: 10_000, pingTimeoutMs: 500,
-  transportSecurity: 'tls', dataIntegrityAlg: 'none', tlsCert: null, tlsKey: null, tlsCa: null,
+  transportSecurity: 'tls', dataIntegrityAlg: 'none', csumsAlg: 'none', tlsCert: null, tlsKey: null, tlsCa: null,
   nodes: [node('alpha', 0, '10.0.0.1', 7789), node('bravo', 1, 'fd00::2', 7790), node('charlie', 2, '10.0.0.3', 7791)],
 } as unknown as ResourceConfig;
 
 t.test('listen on the own address, dial the others', async (t) => {
   t.same(tcpTransportOptions(resource, 'bravo'), {
     resource: 'r0', nodeId: 1, secret: 's3cret', listen: '[fd00::2]:7790', pingIntervalMs: 10_000, pingTimeoutMs: 500,
-    security: { mode: 'tls', dataIntegrity: 'none', certificates: null },
+    security: { mode: 'tls', dataIntegrity: 'none', certificates: null }, csumsAlg: 'none',
     peers: [{ nodeId: 0, address: '10.0.0.1:7789', name: 'alpha' }, { nodeId: 2, address: '10.0.0.3:7791', name: 'charlie' }],
   });
   t.same(parseAddress('[fd00::2]:7790'), { host: 'fd00::2', port: 7790 }, 'IPv6 addresses round-trip');
 });
 
 t.test('transport security, certificates and the previous secret come from the resource', async (t) => {
-  const rotating = { ...resource, previousSecret: 'old', transportSecurity: 'integrity', dataIntegrityAlg: 'crc32c', tlsCert: '/c', tlsKey: '/k', tlsCa: '/ca' } as ResourceConfig;
+  const rotating = { ...resource, previousSecret: 'old', transportSecurity: 'integrity', dataIntegrityAlg: 'crc32c', csumsAlg: 'sha256', tlsCert: '/c', tlsKey: '/k', tlsCa: '/ca' } as ResourceConfig;
   t.match(tcpTransportOptions(rotating, 'alpha'), {
-    secret: 's3cret', previousSecret: 'old',
+    secret: 's3cret', previousSecret: 'old', csumsAlg: 'sha256',
     security: { mode: 'integrity', dataIntegrity: 'crc32c', certificates: { cert: '/c', key: '/k', ca: '/ca' } },
   });
 });

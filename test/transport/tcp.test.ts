@@ -62,7 +62,7 @@ t.test('handshake and authentication, then data out and acks back on the control
   await until('local link', () => links.length === 1);
   const link = links[0];
   t.equal(link.peerNodeId, 2);
-  t.equal(link.protocolVersion, 2);
+  t.equal(link.protocolVersion, 3);
   t.equal(remote.connectionId, link.stats().connectionId, 'both ends use the same pair of sockets');
   const acks: number[] = [];
   link.on('message', (msg, stream) => {
@@ -95,11 +95,11 @@ t.test('a wrong secret is refused on both sides; no data message is delivered', 
 });
 
 t.test('no common protocol version is refused with the versions named, on both sides', async (t) => {
-  const { child, links, refusals } = await pair(t, { child: { versions: { min: 3, max: 4 } } });
+  const { child, links, refusals } = await pair(t, { child: { versions: { min: 4, max: 5 } } });
   await until('local refusal', () => refusals.some((r) => r.code === 'version'));
   const childRefusal = await child.wait('child refusal', (e) => e.event === 'refused' && e.code === 'version');
   const all = [...refusals.map((r) => r.reason), String(childRefusal.reason)].join('\n');
-  t.match(all, /this node speaks 2\.\.2, node 2 speaks 3\.\.4|this node speaks 3\.\.4, node 1 speaks 2\.\.2/);
+  t.match(all, /this node speaks 3\.\.3, node 2 speaks 4\.\.5|this node speaks 4\.\.5, node 1 speaks 3\.\.3/);
   t.equal(links.length, 0);
   t.equal(child.of('link').length, 0);
 });

@@ -121,6 +121,12 @@ t.test('malformed fields are refused with TANDEM_E_PROTOCOL', async (t) => {
     ['string not UTF-8', 0x01, mutate(hello, helloResourceAt + 2, [0xff]), /Hello\.resource: not valid UTF-8/],
     ['fixed field truncated', 0x02, payloadOf('AuthChallenge').subarray(0, 31), /AuthChallenge\.nonce: needs 32 bytes/],
     ['bytes longer than its max', 0x45, mutate(payloadOf('ChecksumRequest'), 18, [0, 0, 0, 65]), /digest: 65 bytes, at most 64/],
+    // ResyncChecksum: volume u16, requestId u32, offset 8, length u32, then the digest's u32 length at 18
+    ['resync checksum digest above 64 bytes', 0x49, mutate(payloadOf('ResyncChecksum'), 18, [0, 0, 0, 65]), /ResyncChecksum\.digest: 65 bytes, at most 64/],
+    ['resync checksum digest truncated', 0x49, payloadOf('ResyncChecksum').subarray(0, 22 + 31), /ResyncChecksum\.digest/],
+    ['resync checksum offset above 2^53', 0x49, mutate(payloadOf('ResyncChecksum'), 6, [0x00, 0x20]), /ResyncChecksum\.offset: .* above 2\^53-1/],
+    ['resync in-sync answer truncated', 0x4a, payloadOf('ResyncInSync').subarray(0, 17), /ResyncInSync\.length/],
+    ['security with an unknown csums-alg', 0x07, mutate(payloadOf('Security'), payloadOf('Security').length - 1, [2]), /Security\.csumsAlg: value 2/],
     ['array count above max', 0x10, mutate(state, 1, [0xff, 0xff]), /State\.volumes: 65535 items, allowed 0\.\.256/],
     ['array count beyond payload', 0x10, mutate(state, 1, [0x00, 0x03]), /State\.volumes\[2\]/],
     ['undefined flag bits', 0x20, mutate(write, 22, [0x80]), /Write\.flags: undefined flag bits 0x80/],

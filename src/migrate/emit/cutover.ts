@@ -1,10 +1,12 @@
 // The cut-over plan of report.md: numbered steps with the commands and the check after each,
 // covering every site in order (the Primary's first), the data copy (a new file system and a
-// file copy where the old one was vxfs, a block copy otherwise), the initial sync with its
-// duration, the hand-over to Pacemaker and booth, and a rollback that works after the file
-// system changed.
+// file copy where the old one was vxfs, a block copy otherwise), the DR copies seeded from their
+// own VVR Secondary volumes where the copy was a block copy, the initial sync with its duration
+// (verified by digest for the seeded peers), the hand-over to Pacemaker and booth, and a rollback
+// that works after the file system changed.
 import { formatSize } from '../../lib/units.js';
 import { deviceOf } from '../../cluster/pacemaker-model/replica.js';
+import { RESYNC_CHUNK, RESYNC_WINDOW } from '../../engine/resync-source.js';
 import { BOOTH_AUTHFILE } from './booth.js';
 import { siteDir, type MigrationPlan, type MountMove, type TandemNode, type TandemResource } from '../map/plan.js';
 
@@ -67,7 +69,15 @@ export function cutover(plan: MigrationPlan): string[] {
   add(`Copy the data into the Tandem volumes at ${primarySite} (the Primary)`, plan.tandem.flatMap((t) => load(t, plan.mounts.filter((m) => m.resource === t.name), onlineHost)),
     'for file copies the checking rsync lists nothing; for block copies the two checksums are equal. The old VxVM volumes are only read.');
 
-  add('Initial sync of the other nodes from the Primary', plan.tandem.flatMap((t) => initialSync(t, plan)), `every peer UpToDate in \`tandem status\`; \`sha256sum\` of each backing LV equal at every node. Tandem cannot yet seed a peer from a copy made elsewhere (it has no equivalent of DRBD's new-current-uuid --clear-bitmap): a new resource always fully syncs, over the link, in the time estimated above.`);
+  const seeded = plan.tandem.filter((t) => t.seed);
+  if (seeded.length > 0) {
+    add('Seed the copies at the other sites from their own VxVM volumes (a local copy: nothing crosses the link)', seeded.flatMap((t) => seed(t, onlineHost)),
+      'at every seeded node the checksum of each backing LV equals the one step 5 printed for the VxVM volume. The VxVM volumes are only read. A volume not seeded (or seeded wrong) still ends correct after the next step: every block is compared, and what differs is sent.');
+  }
+
+  add('Initial sync of the other nodes from the Primary', plan.tandem.flatMap((t) => initialSync(t, plan)), `every peer UpToDate in \`tandem status\`; \`sha256sum\` of each backing LV equal at every node.${seeded.length > 0
+    ? ' For a seeded peer, `tandem status` shows `csums:sha256 same:<verified> sent:<data>` while it runs: `sent` stays near zero; if it grows, the copy was not the same, and the resync is sending it (correct, only slower).'
+    : ''}`);
 
   add('Hand over to Pacemaker (and booth) at every site', handover(plan, sites, primarySite),
     `\`crm_mon -1\` at ${primarySite} shows one Promoted instance of ${plan.tandem.map((t) => t.cloneId).join(', ') || 'each replica clone'} and ${primaryApps.map((a) => a.target).join(', ') || 'the applications'} started on that node${dr.length > 0 ? `; at ${dr.map((s) => s.cluster).join(', ')} the replica runs Unpromoted and the applications are stopped` : ''}${plan.booth ? '; `booth list` shows every ticket granted to the Primary site' : ''}.`);
@@ -149,23 +159,72 @@ function load(t: TandemResource, mounts: MountMove[], onlineHost: (t: TandemReso
   return out;
 }
 
+/** The DR copies: each seeded node block-copies its own VxVM volumes into its Tandem LVs. */
+function seed(t: TandemResource, onlineHost: (t: TandemResource, n: TandemNode) => string | undefined): string[] {
+  const out: string[] = [];
+  for (const n of t.nodes.filter((x) => t.seed!.peers.includes(x.name))) {
+    out.push(
+      `# ${t.name}: ${where(n, onlineHost(t, n))}; the resource is not up here yet, so nothing else writes these LVs`,
+      ...(n.sharedStorage ? [`vgchange -ay ${t.diskGroup}`] : []),
+      `vxdg import ${t.diskGroup} && vxvol -g ${t.diskGroup} startall    # its VVR Secondary volumes, stopped clean in step 4: only read`,
+    );
+    for (const v of t.volumes.filter((x) => t.seed!.volumes.includes(x.index))) {
+      const vx = `/dev/vx/rdsk/${t.diskGroup}/${v.vxvmVolume}`;
+      out.push(
+        `dd if=${vx} of=${v.disk} bs=4M oflag=direct status=progress    # volume ${v.index}${v.sizeBytes === undefined ? '' : ` (${formatSize(v.sizeBytes)})`}: at this site's disk speed`,
+        `head -c $(blockdev --getsize64 ${vx}) ${v.disk} | sha256sum    # check: the checksum step 5 printed for ${t.diskGroup}/${v.vxvmVolume}`,
+      );
+    }
+    out.push(`vxvol -g ${t.diskGroup} stopall && vxdg deport ${t.diskGroup}    # the VxVM copy stays as it was, for a rollback`);
+  }
+  return out;
+}
+
+/** Bytes on the link per run found equal: a ResyncChecksum frame (74 with a SHA-256) and its ResyncInSync (38). */
+const DIGEST_WIRE_BYTES = 112;
+
 function initialSync(t: TandemResource, plan: MigrationPlan): string[] {
+  const out = [`# ${t.name}: ${syncEstimate(t, plan)}`];
+  for (const n of t.nodes.filter((x) => x.name !== t.primary)) {
+    const seeded = t.seed?.peers.includes(n.name) ?? false;
+    if (n.sharedStorage && !seeded) out.push(`vgchange -ay ${t.diskGroup}    # ${where(n)}`);
+    out.push(seeded
+      ? `tandem up ${t.name}${asNode(n)}    # ${where(n)}: sync from ${t.primary} starts, verifying the seeded copy (csums-alg = sha256)`
+      : `tandem up ${t.name}${asNode(n)}    # ${where(n)}: full sync from ${t.primary} starts`);
+  }
+  out.push(`tandem status ${t.name} --watch    # on the Primary: resync progress, rate and ETA${t.seed ? '; for seeded peers also same (verified) and sent' : ''}`);
+  return out;
+}
+
+/**
+ * How long the initial sync takes. A full sync moves every byte at the link rate. A seeded peer
+ * moves digests only for the blocks that are equal (about 112 bytes per 256 KiB run), but both
+ * disks are read in full: that part runs at the slower disk's read rate, which the inputs do not
+ * give, and at most a resync window of runs (32 × 256 KiB) is compared per round trip. Blocks that differ still cross at the
+ * link rate; after step 5's equal checksums, none should.
+ */
+function syncEstimate(t: TandemResource, plan: MigrationPlan): string {
   const total = t.volumes.reduce((n, v) => n + (v.sizeBytes ?? 0), 0);
-  const unknownSize = t.volumes.some((v) => v.sizeBytes === undefined);
+  if (total === 0 || t.volumes.some((v) => v.sizeBytes === undefined)) return 'duration unknown: volume sizes unknown (give --printvol)';
   const rate = plan.linkRate;
-  const estimate = total === 0 || unknownSize
-    ? 'duration unknown: volume sizes unknown (give --printvol)'
-    : rate
-      ? `${formatSize(total)} at ${formatSize(rate.bytesPerSec)}/s (${rate.source}): about ${duration(total, rate.bytesPerSec)} per peer`
-      : `${formatSize(total)}; duration unknown: give --link-rate (e.g. --link-rate 1Gbit) for an estimate`;
-  return [
-    `# ${t.name}: ${estimate}`,
-    ...t.nodes.filter((n) => n.name !== t.primary).flatMap((n) => [
-      ...(n.sharedStorage ? [`vgchange -ay ${t.diskGroup}    # ${where(n)}`] : []),
-      `tandem up ${t.name}${asNode(n)}    # ${where(n)}: full sync from ${t.primary} starts`,
-    ]),
-    `tandem status ${t.name} --watch    # on the Primary: resync progress, rate and ETA`,
-  ];
+  const full = rate
+    ? `${formatSize(total)} at ${formatSize(rate.bytesPerSec)}/s (${rate.source}): about ${duration(total, rate.bytesPerSec)} per peer`
+    : `${formatSize(total)}; duration unknown: give --link-rate (e.g. --link-rate 1Gbit) for an estimate`;
+  if (!t.seed) return full;
+  const seededBytes = t.volumes.filter((v) => t.seed!.volumes.includes(v.index)).reduce((n, v) => n + v.sizeBytes!, 0);
+  const digests = Math.ceil(seededBytes / RESYNC_CHUNK) * DIGEST_WIRE_BYTES;
+  const perRoundTrip = formatSize(RESYNC_WINDOW * RESYNC_CHUNK);
+  const rest = total - seededBytes;
+  const atLink = (bytes: number): string => (rate ? ` (${shortDuration(bytes, rate.bytesPerSec)} at ${formatSize(rate.bytesPerSec)}/s)` : '');
+  return `seeded peers (${t.seed.peers.join(', ')}): ${formatSize(seededBytes)} of seeded volumes read and compared on both sides, at the slower disk's read rate `
+    + `(e.g. about ${duration(seededBytes, 200 * 1024 * 1024)} at 200 MiB/s) and at most ${perRoundTrip} per network round trip, not at the link rate; `
+    + `the link carries about ${formatSize(digests)} of digests${atLink(digests)}, plus any block that differs, at the link rate`
+    + `${rest > 0 ? `; the ${formatSize(rest)} of file-copied volumes cross the link in full${atLink(rest)}` : ''}. `
+    + `Without the seed, or to peers not seeded: ${full}`;
+}
+
+function shortDuration(bytes: number, bytesPerSec: number): string {
+  return bytes / bytesPerSec < 60 ? 'under a minute' : `about ${duration(bytes, bytesPerSec)}`;
 }
 
 function handover(plan: MigrationPlan, sites: MigrationPlan['sites'], primarySite: string | undefined): string[] {

@@ -21,6 +21,10 @@ export function emitIni(res: TandemResource): string {
     'after-sb-2pri = disconnect',
   ];
   if (res.resyncRate) lines.push(`resync-rate = ${res.resyncRate}`);
+  if (res.seed) {
+    const who = `${res.seed.peers.join(', ')} ${res.seed.peers.length === 1 ? 'starts' : 'start'}`;
+    lines.push(`csums-alg = sha256    ; ${who} from a copy of its VVR Secondary volumes: resyncs compare every block by digest and send only those that differ`);
+  }
   for (const v of res.volumes) {
     const metaNote = v.meta.startsWith('block:')
       ? `    ; CHECK: an LV of ${v.metaBytes === undefined ? 'tandem md size bytes' : `${v.metaBytes} bytes (${formatSize(v.metaBytes)})`} in the same VG, so it moves with the disks`

@@ -37,6 +37,7 @@ export function mapVcs(inputs: MigrationInputs, warnings: Warnings): MigrationPl
   const mappings: Mapping[] = [];
   const mounts: MountMove[] = [];
   const results = inputs.sites.map((site) => mapSite(site, perSite.get(site)!, mounts, mappings, warnings, inputs.sites.length > 1));
+  for (const t of tandem) seedFromSecondaries(t, mounts);
   const boothSites = results.flatMap((r) => (r.booth ? [r.booth] : []));
   const tickets = dedupeTickets(results.flatMap((r) => r.tickets));
   const global = boothSites.length > 0 || tickets.length > 0;
@@ -56,6 +57,18 @@ export function mapVcs(inputs: MigrationInputs, warnings: Warnings): MigrationPl
     mappings,
     warnings: warnings.list,
   };
+}
+
+/**
+ * A VVR Secondary holds a copy of the data volumes (a bunker holds only the SRL): once
+ * replication stopped clean, each such peer can start from a local copy of its own volumes, which
+ * the initial sync then verifies block by block (csums-alg) instead of sending it over the link.
+ */
+function seedFromSecondaries(t: TandemResource, mounts: MountMove[]): void {
+  const peers = t.connections.filter((c) => !c.bunker && c.to !== t.primary).map((c) => c.to);
+  const fileCopied = (v: number): boolean => mounts.some((m) => m.resource === t.name && m.volume === v && m.copy === 'files');
+  const volumes = t.volumes.map((v) => v.index).filter((v) => !fileCopied(v));
+  if (peers.length > 0 && volumes.length > 0) t.seed = { peers, volumes };
 }
 
 /** RVG resources grouped by the RVG they replicate (the same names at every site of a GCO). */

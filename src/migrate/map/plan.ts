@@ -69,6 +69,13 @@ export interface TandemResource {
   volumes: TandemVolume[];
   /** the promotable clone that runs it (the same id at every site) */
   cloneId: string;
+  /**
+   * Peers that start from their own VVR Secondary copy (a local block copy of their data
+   * volumes) instead of a full sync over the link: the resource resyncs with csums-alg = sha256,
+   * so every block is verified and only blocks that differ are sent. Only volumes copied as
+   * blocks: a file copy into a new file system on the Primary has another layout than the old one.
+   */
+  seed?: { peers: string[]; volumes: number[] };
   /** facts that explain a value, written as INI comments */
   notes: string[];
 }

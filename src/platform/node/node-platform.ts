@@ -1,9 +1,9 @@
-// The Platform of the real daemon: the system clock, setImmediate, crypto randomness, TCP peer
-// links, backing disks with asynchronous I/O, PMEM/block metadata, the NBD server with the
+// The Platform of the real daemon: the system clock, setImmediate, crypto randomness and digests
+// (WebCrypto, hashed on libuv's thread pool, not on the event loop), TCP peer links, backing disks with asynchronous I/O, PMEM/block metadata, the NBD server with the
 // block-device frontends (/dev/tandem/<res>/<vol>), execa for handlers, and the settings taken from the environment (the engine reads none itself).
-import { randomBytes } from 'node:crypto';
+import { randomBytes, subtle } from 'node:crypto';
 import { join } from 'node:path';
-import type { BlockDevice, Platform, PlatformSettings } from '../../engine/platform.js';
+import type { BlockDevice, DigestAlg, Platform, PlatformSettings } from '../../engine/platform.js';
 import type { VolumeConfig } from '../../config/model.js';
 import { frontendDirs, type TandemEnv } from '../../lib/env.js';
 import type { Logger } from '../../lib/log.js';
@@ -39,6 +39,13 @@ async function openDisk(volume: VolumeConfig): Promise<BlockDevice> {
   }
 }
 
+const WEBCRYPTO_NAMES: Record<DigestAlg, string> = { sha256: 'SHA-256' };
+
+/** WebCrypto's digest runs as a job on the thread pool: a 256 KiB block never holds the event loop. */
+async function digest(alg: DigestAlg, data: Buffer): Promise<Buffer> {
+  return Buffer.from(await subtle.digest(WEBCRYPTO_NAMES[alg], data));
+}
+
 export function nodePlatform(opts: NodePlatformOptions): Platform {
   const settings: PlatformSettings = {
     configDir: opts.env.TANDEM_CONFIG_DIR ?? '/etc/tandem',
@@ -49,6 +56,7 @@ export function nodePlatform(opts: NodePlatformOptions): Platform {
     clock: systemClock,
     defer: (fn) => { setImmediate(fn); },
     randomU64: () => randomBytes(8).readBigUInt64LE(0),
+    digest,
     log: opts.log,
     emit: opts.emit,
     openDisk: (volume) => openDisk(volume),

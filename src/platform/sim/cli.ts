@@ -22,7 +22,7 @@ import { randomInt } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Worker, parentPort, workerData } from 'node:worker_threads';
 import type { EngineFactory } from './engine.js';
-import type { Scenario } from './workload.js';
+import { parseStoredScenario, type Scenario } from './workload.js';
 import { describeScenario, formatRanges, parseRanges, runSeed, shrink, type RunResult } from './runner.js';
 
 interface CliOptions {
@@ -73,7 +73,7 @@ export function parseArgs(argv: string[]): CliOptions {
       case '--save-shrunk': opts.saveShrunk = argv[++i]; break;
       case '--scenario':
         opts.scenarioFile = argv[++i] ?? '';
-        opts.scenario = JSON.parse(readFileSync(opts.scenarioFile, 'utf8')) as Scenario;
+        opts.scenario = parseStoredScenario(readFileSync(opts.scenarioFile, 'utf8'));
         break;
       default: throw new Error(`unknown argument '${argv[i]}' (see src/platform/sim/cli.ts for the options)`);
     }

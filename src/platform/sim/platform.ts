@@ -2,9 +2,10 @@
 // simulated world. Time, timers and deferred calls are events of the shared scheduler owned by
 // the incarnation (a crash drops them); disks, metadata, links and handlers are the simulated
 // ones; an export hands the engine's NbdBackend to the workload instead of serving NBD.
+import { createHash } from 'node:crypto';
 import type { ExportAddress, ResourceConfig, VolumeConfig } from '../../config/model.js';
 import type {
-  BlockDevice, Clock, ExportPort, ExportRequest, HandlerRunner, PeerConnectorPort, Platform, PlatformSettings,
+  BlockDevice, Clock, DigestAlg, ExportPort, ExportRequest, HandlerRunner, PeerConnectorPort, Platform, PlatformSettings,
 } from '../../engine/platform.js';
 import type { Logger } from '../../lib/log.js';
 import { VolumeMetadata } from '../../meta/volume-metadata.js';
@@ -24,6 +25,8 @@ export class SimPlatform implements Platform {
   readonly log: Logger;
   readonly handlers: HandlerRunner;
   readonly settings: PlatformSettings = { configDir: '/sim/etc/tandem', skipMetadataUpdates: false };
+  /** digest latencies: a stream of its own, so runs without csums-alg draw the same numbers as before */
+  private readonly digestRandom: Random;
 
   constructor(
     private readonly node: SimNode,
@@ -33,6 +36,7 @@ export class SimPlatform implements Platform {
     handlers: HandlerRunner,
   ) {
     this.handlers = handlers;
+    this.digestRandom = random.fork('digest');
     this.clock = {
       now: () => scheduler.now(),
       setTimer: (delayMs, fire) => scheduler.after(delayMs, owner, 'timer', '', fire),
@@ -46,6 +50,16 @@ export class SimPlatform implements Platform {
 
   randomU64(): bigint {
     return this.random.u64();
+  }
+
+  /**
+   * The real digest (deterministic), delivered as an event of this incarnation after a random
+   * latency like a disk read: other events interleave with it, and a crash drops it.
+   */
+  digest(alg: DigestAlg, data: Buffer): Promise<Buffer> {
+    const value = createHash(alg).update(data).digest();
+    const latencyMs = this.digestRandom.real(0.01, 0.3);
+    return new Promise((resolve) => { this.scheduler.after(latencyMs, this.owner, 'digest', `${data.length} bytes`, () => resolve(value)); });
   }
 
   emit(event: EngineEvent): void {

@@ -57,6 +57,15 @@ export interface Scenario {
   activeMs: number;
 }
 
+/**
+ * A scenario stored by --save (a regression's JSON), with the settings added to the
+ * configuration since it was saved at their defaults: it replays as it played then.
+ */
+export function parseStoredScenario(text: string): Scenario {
+  const stored = JSON.parse(text) as Scenario;
+  return { ...stored, config: { ...stored.config, csumsAlg: stored.config.csumsAlg ?? 'none' } };
+}
+
 export interface ScenarioOptions {
   /** exact number of nodes (2–5); otherwise drawn from the seed */
   nodes?: number;
@@ -116,6 +125,8 @@ export function generateScenario(seed: number, opts: ScenarioOptions = {}): Scen
     transportSecurity: 'none',
     previousSecret: '',
     dataIntegrityAlg: 'none',
+    // checksum-based resync in half the scenarios (a stream of its own: the other draws stay as they were)
+    csumsAlg: rnd.fork('csums-alg').chance(0.5) ? 'sha256' : 'none',
     tlsCert: null,
     tlsKey: null,
     tlsCa: null,

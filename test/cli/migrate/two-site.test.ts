@@ -139,6 +139,7 @@ t.test('the cut-over plan covers both sites in order, with the file copy, the sy
   at('mount -t vxfs -o ro /dev/vx/dsk/paydg/pay_data /mnt/vcs-pay_data_mnt');
   at('rsync -aHAXSn --numeric-ids --checksum --delete --itemize-changes /mnt/vcs-pay_data_mnt/ /mnt/tandem-pay_data_mnt/    # check: prints nothing');
   t.notOk(/dd if=\/dev\/vx\/rdsk\/paydg\/pay_data of=/.test(plan), 'no block copy of a vxfs image');
+  t.notOk(plan.includes('Seed the copies'), 'a volume copied file by file into a new file system is not seeded from the DR site\'s vxfs copy: another layout');
   t.ok(at('250GiB at 119.21MiB/s (--link-rate): about 36 min per peer') < at('tandem up pay_rvg --node lon_clu    # on lon1'), 'the DR site syncs after the load, with an estimate');
   at('booth grant -s 10.10.0.50 ticket-pay-app');
   at('booth revoke ticket-pay-app; booth grant -s 10.20.0.50 ticket-pay-app');

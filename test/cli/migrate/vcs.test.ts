@@ -40,7 +40,7 @@ t.test('one cluster, every report: every output written, --json summary', async 
   const text = readFileSync(join(out, 'tandem', 'ledger_rvg.ini'), 'utf8');
   t.equal(statSync(join(out, 'tandem', 'ledger_rvg.ini')).mode & 0o777, 0o600);
   const cfg = ini.parse(text);
-  t.match(cfg.resource, { name: 'ledger_rvg', protocol: 'C', fencing: 'resource-only', quorum: 'off', 'resync-rate': '4882K' });
+  t.match(cfg.resource, { name: 'ledger_rvg', protocol: 'C', fencing: 'resource-only', quorum: 'off', 'resync-rate': '4882K', 'csums-alg': 'sha256' });
   t.match(cfg.resource.secret, /^[A-Za-z0-9_-]{24}$/);
   t.same(cfg.volume['0'], { disk: '/dev/ledgerdg/ledger_data', meta: 'pmem:/mnt/pmem0/tandem/ledger_rvg-0.meta', export: '/run/tandem/ledger_rvg-0.nbd' });
   t.same(cfg.volume['1'].export, '/run/tandem/ledger_rvg-1.nbd');
@@ -52,8 +52,19 @@ t.test('one cluster, every report: every output written, --json summary', async 
   t.match(report, /\| ledger_rvg_res \(RVG ledger_rvg\) \| RVG \| Tandem resource ledger_rvg/);
   json.warnings.forEach((w, i) => t.ok(report.includes(`| W${i + 1} | ${w.code} | ${w.subject.replace(/\|/g, '\\|')} |`), `warning ${w.subject} in the report`));
   const steps = [...report.matchAll(/^(\d+)\. \*\*(.+)\*\*$/gm)].map((m) => Number(m[1]));
-  t.same(steps, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-  t.equal((report.match(/^ {3}Check: /gm) ?? []).length, 11, 'a check after every step');
+  t.same(steps, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  t.equal((report.match(/^ {3}Check: /gm) ?? []).length, 12, 'a check after every step');
+  // bravo (the VVR Secondary) starts from its own volumes, copied locally, verified by digest
+  const plan = report.slice(report.indexOf('## Cut-over plan'));
+  const at = (s: string): number => { const i = plan.indexOf(s); t.ok(i >= 0, `plan has: ${s}`); return i; };
+  t.ok(at('**Seed the copies at the other sites from their own VxVM volumes') > at('tandem primary ledger_rvg --force'), 'the DR copy is seeded after the Primary is loaded');
+  // volume 0 (vxfs → xfs) is a file copy: a new file system whose layout the old copy does not share
+  t.notOk(/dd if=\/dev\/vx\/rdsk\/ledgerdg\/ledger_data of=\/dev\/ledgerdg\/ledger_data/.test(plan), 'a file-copied volume is not seeded');
+  t.ok(at('dd if=/dev/vx/rdsk/ledgerdg/ledger_logs of=/dev/ledgerdg/ledger_logs bs=4M oflag=direct status=progress') < at('tandem up ledger_rvg    # on bravo: sync from alpha starts, verifying the seeded copy (csums-alg = sha256)'),
+    'the copy is made before the resource comes up there');
+  at('vxvol -g ledgerdg stopall && vxdg deport ledgerdg    # the VxVM copy stays as it was, for a rollback');
+  t.match(plan, /# ledger_rvg: seeded peers \(bravo\): 2GiB of seeded volumes read and compared on both sides, at the slower disk's read rate .* not at the link rate; the link carries about 896KiB of digests \(under a minute at 4\.77MiB\/s\), plus any block that differs, at the link rate; the 20GiB of file-copied volumes cross the link in full \(about 1 h 12 min at 4\.77MiB\/s\)\. Without the seed, or to peers not seeded: 22GiB at 4\.77MiB\/s/, 'the estimate says what bounds a verified sync');
+  t.match(plan, /Without the seed, or to peers not seeded: /, 'and what a full sync would take');
   for (const cmd of ['# ledger_rvg: on alpha', 'vradmin -g ledgerdg stoprep ledger_rvg', 'sha256sum /dev/vx/rdsk/ledgerdg/ledger_data', 'tandem primary ledger_rvg --force', 'pcs resource move tandem-ledger_rvg-clone bravo --promoted', 'vradmin -g ledgerdg -a startrep ledger_rvg']) {
     t.ok(report.includes(cmd), `plan runs ${cmd}`);
   }
@@ -73,7 +84,7 @@ t.test('the emitted INI passes tandem config check and loads into the expected m
   }
   const cfg = loadConfig(join(out, 'tandem'), { node: 'alpha' });
   const r = cfg.resources[0];
-  t.match(r, { name: 'ledger_rvg', protocol: 'C', fencing: 'resource-only', quorum: 'off', resyncRate: 4882 * 1024 });
+  t.match(r, { name: 'ledger_rvg', protocol: 'C', fencing: 'resource-only', quorum: 'off', resyncRate: 4882 * 1024, csumsAlg: 'sha256' });
   t.same(r.nodes.map((n) => [n.name, n.id, n.address.host, n.address.port]), [['alpha', 0, '192.168.50.11', 7789], ['bravo', 1, '192.168.50.12', 7789]]);
   t.same(r.nodes[0].volumes.map((v) => [v.index, v.disk, v.meta?.kind, v.meta?.path]), [[0, '/dev/ledgerdg/ledger_data', 'pmem', '/mnt/pmem0/tandem/ledger_rvg-0.meta'], [1, '/dev/ledgerdg/ledger_logs', 'pmem', '/mnt/pmem0/tandem/ledger_rvg-1.meta']]);
 

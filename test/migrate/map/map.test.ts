@@ -198,6 +198,7 @@ flags:    write enabled attached consistent connected
   }
   t.ok(plan.warnings.some((w) => w.subject === 'rv n1→bunker-rep (RLINK rlk_bunker_rv)' && /was a bunker \(bunker_target\)/.test(w.message)));
   t.equal(r.resyncRate, '12207K', 'resync limited like the only limited link (100m)');
+  t.same(r.seed?.peers, ['dr-rep'], 'the DR Secondary starts from its own copy (csums-alg); the bunker, which held only the SRL, does not');
 
   // a synchronous bunker and an asynchronous DR link: Tandem has one protocol per resource today
   const mixed = cf.write('mixed-vx.txt', readFileSync(vx, 'utf8').replace('synchronous=fail', 'synchronous=off'));

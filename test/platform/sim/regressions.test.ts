@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { Resource } from '../../../src/engine/resource.js';
 import { runSeed } from '../../../src/platform/sim/runner.js';
-import type { Scenario } from '../../../src/platform/sim/workload.js';
+import { parseStoredScenario } from '../../../src/platform/sim/workload.js';
 
 interface Regression {
   /** regressions/<file>.json: the scenario as played (--save) */
@@ -167,7 +167,7 @@ const engine = (config: ConstructorParameters<typeof Resource>[0], node: string,
 
 for (const r of REGRESSIONS) {
   t.test(`seed ${r.seed}${r.open ? ` (open: ${r.open}${r.blockedBy ? `, behind ${r.blockedBy}` : ''})` : ''}: ${r.found}`, async (t) => {
-    const scenario = JSON.parse(readFileSync(new URL(`./regressions/${r.file}.json`, import.meta.url), 'utf8')) as Scenario;
+    const scenario = parseStoredScenario(readFileSync(new URL(`./regressions/${r.file}.json`, import.meta.url), 'utf8'));
     const result = await runSeed({ seed: r.seed, scenario, factory: engine });
     const fired = result.violations.map((v) => `${v.checker}: ${v.message}`);
     if (r.blockedBy) {
