@@ -124,6 +124,7 @@ export function generateScenario(seed: number, opts: ScenarioOptions = {}): Scen
     frontend: 'none', // the simulated client drives the export's backend: no block device on top
     discardNode: null,
     nodes,
+    connections: [],
     origins: {},
   };
   const activeMs = rnd.between(2000, 12000);
