@@ -127,7 +127,7 @@ function decide(peer: Peer, volume: Volume, view: VolumeView): SyncDecision {
     { current: meta.current(), bitmapForPeer: meta.bitmapGeneration(peer.node.id), history: meta.history(), crashedPrimary: meta.flags.crashedPrimary, survivedPrimaryLoss: r.reconcileRanges.has(volume.index) },
     { current: view.current, bitmapForPeer: view.bitmapForReceiver, history: view.history, crashedPrimary: view.flags.crashedPrimary, survivedPrimaryLoss: view.flags.survivedPrimaryLoss },
     r.local.id < peer.node.id,
-    r.config.protocol,
+    peer.protocol,
   );
 }
 
