@@ -21,7 +21,11 @@ export const REFUSE_CODES = [
   'version', 'resource', 'node-id', 'auth', 'busy', 'race', 'timeout', 'protocol',
   // protocol 2
   'security',
+  // protocol 3
+  'replication-protocol',
 ] as const;
+/** DRBD's protocols A, B, C: what a Primary waits for from the peer of one connection */
+export const REPLICATION_PROTOCOLS = ['A', 'B', 'C'] as const;
 /** transport-security: how a link is protected after the handshake (src/transport/security.ts) */
 export const TRANSPORT_SECURITY_MODES = ['none', 'integrity', 'tls'] as const;
 /** how TLS authenticates the two ends: a key derived from the secret, or certificates */
@@ -167,6 +171,8 @@ export const MESSAGES = {
    * state the same mode, TLS authentication and data-integrity-alg, or the acceptor refuses
    * ('security'). keyIds: the dialer lists the secrets it holds (current first, then a previous
    * one during a rotation); the acceptor answers with the one id both hold.
+   * replicationProtocol (protocol 3): the sender's protocol for this connection; both ends must
+   * state the same one, or the receiver refuses ('replication-protocol').
    */
   Security: {
     id: 0x07,
@@ -174,6 +180,7 @@ export const MESSAGES = {
       mode: enumOf(TRANSPORT_SECURITY_MODES),
       tlsAuth: enumOf(TLS_AUTH_METHODS),
       dataIntegrity: enumOf(DATA_INTEGRITY_ALGS),
+      replicationProtocol: enumOf(REPLICATION_PROTOCOLS),
       keyIds: arrayOf(fixed(KEY_ID_BYTES), { min: 1, max: 2 }),
     },
   },

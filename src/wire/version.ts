@@ -12,12 +12,15 @@
 //   2  transport security: Security after Hello, the 'security' refusal, frame flags for a
 //      payload checksum and a per-frame MAC (codec.ts). Version 1 is no longer spoken: a node of
 //      version 1 cannot protect the link, so it is refused with both version ranges named.
+//   3  per-connection replication protocol: Security states the sender's protocol (A, B, C) for
+//      the connection, the 'replication-protocol' refusal. Version 2 is no longer spoken: its
+//      Security has no protocol to compare, so it is refused with both version ranges named.
 
 export const FRAME_MAGIC = 0x54_41_4e_44; // "TAND"
 export const FRAME_FORMAT = 1;
 
-export const PROTOCOL_VERSION_MIN = 2;
-export const PROTOCOL_VERSION_MAX = 2;
+export const PROTOCOL_VERSION_MIN = 3;
+export const PROTOCOL_VERSION_MAX = 3;
 
 /** Largest block of data one message carries (a Write, ResyncData, ReadReply). */
 export const MAX_DATA_BYTES = 1024 * 1024;

@@ -40,12 +40,12 @@ async function stranger(port: number, bytes: Buffer[]): Promise<{ messages: Wire
 }
 
 const hello = (over: Partial<Extract<WireMessage, { type: 'Hello' }>> = {}): Buffer[] => encodeFrame({
-  type: 'Hello', versionMin: 2, versionMax: 2, resource: 'r-adm', senderNodeId: 2, peerNodeId: 1, socketRole: 'data',
+  type: 'Hello', versionMin: 3, versionMax: 3, resource: 'r-adm', senderNodeId: 2, peerNodeId: 1, socketRole: 'data',
   connectionNonce: Buffer.alloc(16, 3), ...over,
 });
 /** Security as a node of the default settings says it, holding the secret 'pw' (its key id is public). */
 const security = (over: Partial<Extract<WireMessage, { type: 'Security' }>> = {}): Buffer[] => encodeFrame({
-  type: 'Security', mode: 'tls', tlsAuth: 'psk', dataIntegrity: 'none', keyIds: [keyId(Buffer.from('pw'), 'r-adm')], ...over,
+  type: 'Security', mode: 'tls', tlsAuth: 'psk', dataIntegrity: 'none', replicationProtocol: 'C', keyIds: [keyId(Buffer.from('pw'), 'r-adm')], ...over,
 });
 
 t.test('strangers and bad Hellos are refused, nothing reaches a link', async (t) => {
@@ -70,7 +70,9 @@ t.test('strangers and bad Hellos are refused, nothing reaches a link', async (t)
   const wrongResource = await stranger(port, hello({ resource: 'other' }));
   t.match(wrongResource.messages, [{ type: 'Refuse', code: 'resource', text: /resource 'other' is not configured here/ }]);
   const oldVersion = await stranger(port, hello({ versionMin: 1, versionMax: 1 }));
-  t.match(oldVersion.messages, [{ type: 'Refuse', code: 'version', text: /this node speaks 2\.\.2, node 2 speaks 1\.\.1/ }], 'a version-1 node (no transport security) is refused');
+  t.match(oldVersion.messages, [{ type: 'Refuse', code: 'version', text: /this node speaks 3\.\.3, node 2 speaks 1\.\.1/ }], 'a version-1 node (no transport security) is refused');
+  const version2 = await stranger(port, hello({ versionMin: 2, versionMax: 2 }));
+  t.match(version2.messages, [{ type: 'Refuse', code: 'version', text: /this node speaks 3\.\.3, node 2 speaks 2\.\.2/ }], 'a version-2 node (no per-connection protocol in Security) is refused');
   const unknownNode = await stranger(port, [...hello({ senderNodeId: 7 }), ...security()]);
   t.match(unknownNode.messages, [{ type: 'Refuse', code: 'node-id', text: /node 7 is not a peer/ }]);
   const wrongTarget = await stranger(port, hello({ peerNodeId: 5 }));

@@ -51,5 +51,5 @@ export const SAMPLES: { [N in MessageName]: Extract<WireMessage, { type: N }> } 
   ChecksumReply: { type: 'ChecksumReply', volume: 0, requestId: 2, offset: 0, length: 4096, digest: Buffer.alloc(0) },
   ReadRequest: { type: 'ReadRequest', volume: 0, requestId: 3, offset: 512, length: 512 },
   ReadReply: { type: 'ReadReply', volume: 0, requestId: 3, errno: 0, data: Buffer.alloc(0) },
-  Security: { type: 'Security', mode: 'tls', tlsAuth: 'certificate', dataIntegrity: 'crc32c', keyIds: [Buffer.alloc(8, 0x11), Buffer.alloc(8, 0xee)] },
+  Security: { type: 'Security', mode: 'tls', tlsAuth: 'certificate', dataIntegrity: 'crc32c', replicationProtocol: 'A', keyIds: [Buffer.alloc(8, 0x11), Buffer.alloc(8, 0xee)] },
 };
