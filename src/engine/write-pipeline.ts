@@ -228,8 +228,9 @@ class ReplicatedWrite {
    * Each peer counts toward the answer per its connection's protocol: A not at all, B when it
    * has the data in memory (RecvAck), C when it has stored it. A peer lost before then never got
    * it: it still counts toward the answer (it will never send one), but not as a copy; a write no
-   * B or C peer received fails when the Primary has no disk of its own. The settlement is booked
-   * first, so that the answer sees a peer that did not store it (missed) and the copies made.
+   * B or C peer received fails when the Primary has no disk of its own. A C peer counts once its
+   * settlement is booked (the answer sees whether it stored it); a B peer's WriteAck without a
+   * RecvAck counts as its arrival, before the booking, as it always has.
    */
   peerCallbacks(peer: Peer): { received?: () => void; settled: (stored: boolean) => void } {
     const protocol = this.protocolOf(peer);
@@ -243,8 +244,9 @@ class ReplicatedWrite {
     return {
       received: protocol === 'B' ? () => count(true) : undefined,
       settled: (stored) => {
+        if (protocol === 'B') count(stored); // a WriteAck without RecvAck: it arrived
         this.settled(peer, stored, protocol);
-        if (protocol !== 'A') count(stored); // B: a WriteAck without RecvAck, it arrived; C: stored
+        if (protocol === 'C') count(stored);
       },
     };
   }
