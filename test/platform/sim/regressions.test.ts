@@ -129,6 +129,17 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-7088-detached-secondary-promoted-alone', seed: 7088, open: null, checker: 'promotion-data',
     found: 'promotion-data: a Secondary detached by the operator keeps UpToDate flags in its metadata; after a kill and a restart alone it attached UpToDate and was promoted without the writes the Primary made meanwhile',
   },
+  // Found once the checkers read the protocol per connection (mixed protocols: a C connection in a
+  // B or A resource). Neither comes from the mix: the same schedules with protocol C everywhere
+  // fire the same checkers (replayed with config.protocol = 'C', connections = []).
+  {
+    file: 'seed-136-claim-after-enospc-mixed-protocols', seed: 136, open: 'a NegAck (ENOSPC) on a C peer and the UpToDate claim at acknowledgement', checker: 'claim-up-to-date',
+    found: 'claim-up-to-date: protocol B, n0-n1 on C; a Secondary\'s disk fails with ENOSPC, the next write is acknowledged while the Primary still reports that C peer UpToDate, and it holds zeros there',
+  },
+  {
+    file: 'seed-200-power-lost-primary-promoted-mixed-protocols', seed: 200, open: 'a crashed Primary confirmed UpToDate as the SyncSource of an older peer', checker: 'promotion-data',
+    found: 'promotion-data: protocol A, n0-n1 on C; the Primary loses power (its unflushed writes, acknowledged with n1 holding them, go), returns, becomes SyncSource of a node with older data, is confirmed UpToDate by that and promoted without them',
+  },
   {
     file: 'seed-5088-only-diskful-node-disk-failed', seed: 5088, open: null, checker: 'convergence',
     found: 'convergence: the only diskful node (the Primary; its peer is diskless) fails a flush; its disk was marked Inconsistent although it held the only copy, and nothing could ever resync it',
