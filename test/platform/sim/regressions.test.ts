@@ -129,6 +129,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-7088-detached-secondary-promoted-alone', seed: 7088, open: null, checker: 'promotion-data',
     found: 'promotion-data: a Secondary detached by the operator keeps UpToDate flags in its metadata; after a kill and a restart alone it attached UpToDate and was promoted without the writes the Primary made meanwhile',
   },
+  {
+    file: 'seed-496-crashed-primary-source-over-a-with-c-peer', seed: 496, open: null, checker: 'bits-in-sync',
+    found: 'bits-in-sync, replicas-differ, quiescent-data: protocol A, n0-n2 and n1-n2 on C; the Primary n0 loses power and comes back; on its A connection the crashed-Primary rule made it the SyncSource of its AL extents for n1, with data older than what n2 (C) holds: n1 UpToDate without an acknowledged write, differing from n2 with no bit set',
+  },
   // Found once the checkers read the protocol per connection (mixed protocols: a C connection in a
   // B or A resource). Neither comes from the mix: the same schedules with protocol C everywhere
   // fire the same checkers (replayed with config.protocol = 'C', connections = []).
