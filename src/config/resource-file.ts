@@ -1,8 +1,8 @@
 // One resource file → one ResourceConfig, checked against the schema: sections, keys, values,
-// volume numbering, nodes, per-node volume overrides and per-connection settings. Every problem is recorded (not thrown)
-// so that one run of `tandem config check` shows them all.
+// volume numbering, nodes, per-node volume overrides and per-connection settings. Every problem
+// is recorded (not thrown) so that one run of `tandem config check` shows them all.
 import type { IniFile, IniSection } from './ini-file.js';
-import { joins } from './connections.js';
+import { connectionKey, joins } from './connections.js';
 import type { ConnectionConfig, NodeConfig, Origin, ResourceConfig, VolumeConfig } from './model.js';
 import { badValue, problemAt, type ConfigProblem, type Place } from './problems.js';
 import { CONNECTION_KEYS, MAX_NODES, MAX_VOLUMES, NODE_KEYS, NODE_OVERRIDE_KEYS, RESOURCE_KEYS, VOLUME_KEYS, type KeySpec, type OverrideKey } from './schema.js';
@@ -226,9 +226,10 @@ function readConnections(file: string, sections: Sections, problems: ConfigProbl
       continue;
     }
     seen.push({ pair, section: s });
+    const connection: ConnectionConfig = { nodes: pair, protocol: settings.protocol?.value ?? null };
     const origins: Record<string, Origin> = {};
-    for (const [k, setting] of Object.entries(settings)) origins[`connection.${pair[0]}.${pair[1]}.${k}`] = setting!.origin;
-    out.push({ connection: { nodes: pair, protocol: settings.protocol?.value ?? null }, origins });
+    for (const [k, setting] of Object.entries(settings)) origins[connectionKey(connection, k)] = setting!.origin;
+    out.push({ connection, origins });
   }
   return out;
 }
