@@ -22,7 +22,7 @@ export function renderResource(r: ResourceStatus): string {
 }
 
 function renderConnection(c: ConnectionStatus): string[] {
-  const lines = [`  ${c.peer} connection:${c.connectionState}${c.connectionState === 'Connected' ? ` role:${c.peerRole}` : ''}`];
+  const lines = [`  ${c.peer} connection:${c.connectionState}${c.connectionState === 'Connected' ? ` role:${c.peerRole}` : ''} protocol:${c.protocol}`];
   for (const v of c.volumes) {
     let line = `    volume:${v.volume} replication:${v.replicationState} peer-disk:${v.peerDiskState}`;
     if (v.outOfSyncBytes > 0) line += ` out-of-sync:${formatSize(v.outOfSyncBytes)}`;

@@ -20,7 +20,8 @@ export type CsumsAlg = 'none' | 'sha256';
 
 /** Where a value came from, for `tandem config explain`. */
 export interface Origin {
-  source: 'default' | 'file' | 'node-override';
+  /** 'resource': a connection without its own value takes the [resource] one (file, line: where that is set) */
+  source: 'default' | 'file' | 'node-override' | 'resource';
   file?: string;
   line?: number;
 }
@@ -55,10 +56,22 @@ export interface NodeConfig {
   volumes: VolumeConfig[];
 }
 
+/**
+ * A [connection.<a>.<b>] section: what one connection sets for itself (DRBD 9's per-connection
+ * net options). Only what the section sets; everything else comes from [resource].
+ */
+export interface ConnectionConfig {
+  /** the two nodes, as the section names them (the order does not matter) */
+  nodes: [string, string];
+  /** the replication protocol of this connection; null: the resource's protocol */
+  protocol: Protocol | null;
+}
+
 export interface ResourceConfig {
   name: string;
   /** the file it came from */
   file: string;
+  /** the protocol of every connection without one of its own (src/config/connections.ts) */
   protocol: Protocol;
   secret: string;
   fencing: Fencing;
@@ -97,8 +110,11 @@ export interface ResourceConfig {
   /** the node named by after-sb-0pri = discard-node-<name>; null otherwise */
   discardNode: string | null;
   nodes: NodeConfig[];
+  /** the [connection.<a>.<b>] sections, in file order */
+  connections: ConnectionConfig[];
   /** effective value origins, keyed by 'resource.<key>', 'volume.<n>.<key>' (the [volume.N] value),
-   *  'node.<name>.id' / '.address' and 'node.<name>.volume.<n>.<key>' (what that node uses) */
+   *  'node.<name>.id' / '.address', 'node.<name>.volume.<n>.<key>' (what that node uses) and
+   *  'connection.<a>.<b>.<key>' (what a [connection.<a>.<b>] section sets) */
   origins: Record<string, Origin>;
 }
 

@@ -1,9 +1,10 @@
 // ResourceConfig → INI text that loads back into the same configuration: for generators (the
 // VCS migration) and for round-trip tests. Values every node shares go into [volume.N]; values
-// that differ become volume.N.<key> overrides in [node.X]. Defaults are left out.
+// that differ become volume.N.<key> overrides in [node.X]; [connection.A.B] sections follow the
+// nodes. Defaults are left out.
 import ini from 'ini';
 import type { NodeConfig, ResourceConfig, VolumeConfig } from './model.js';
-import { NODE_KEYS, NODE_OVERRIDE_KEYS, RESOURCE_FIELDS, RESOURCE_KEYS, VOLUME_KEYS, type KeySpec, type OverrideKey, type ResourceKey } from './schema.js';
+import { CONNECTION_KEYS, NODE_KEYS, NODE_OVERRIDE_KEYS, RESOURCE_FIELDS, RESOURCE_KEYS, VOLUME_KEYS, type KeySpec, type OverrideKey, type ResourceKey } from './schema.js';
 
 function format(spec: KeySpec, value: unknown): string {
   return (spec as KeySpec<unknown>).type.format(value);
@@ -61,6 +62,10 @@ export function renderResourceIni(r: ResourceConfig): string {
         if (text !== undefined && shared[i].get(k) === undefined) lines.push(setting(`volume.${i}.${k}`, text));
       }
     });
+  }
+  for (const c of r.connections) {
+    lines.push('', `[connection.${c.nodes[0]}.${c.nodes[1]}]`);
+    if (c.protocol !== null) lines.push(setting('protocol', format(CONNECTION_KEYS.protocol, c.protocol)));
   }
   return lines.join('\n') + '\n';
 }

@@ -1,10 +1,11 @@
 // One resource file → one ResourceConfig, checked against the schema: sections, keys, values,
-// volume numbering, nodes and per-node volume overrides. Every problem is recorded (not thrown)
-// so that one run of `tandem config check` shows them all.
+// volume numbering, nodes, per-node volume overrides and per-connection settings. Every problem
+// is recorded (not thrown) so that one run of `tandem config check` shows them all.
 import type { IniFile, IniSection } from './ini-file.js';
-import type { NodeConfig, Origin, ResourceConfig, VolumeConfig } from './model.js';
+import { connectionKey, joins } from './connections.js';
+import type { ConnectionConfig, NodeConfig, Origin, ResourceConfig, VolumeConfig } from './model.js';
 import { badValue, problemAt, type ConfigProblem, type Place } from './problems.js';
-import { MAX_NODES, MAX_VOLUMES, NODE_KEYS, NODE_OVERRIDE_KEYS, RESOURCE_KEYS, VOLUME_KEYS, type KeySpec, type OverrideKey } from './schema.js';
+import { CONNECTION_KEYS, MAX_NODES, MAX_VOLUMES, NODE_KEYS, NODE_OVERRIDE_KEYS, RESOURCE_KEYS, VOLUME_KEYS, type KeySpec, type OverrideKey } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { NODE_NAME_ALLOWED, formatHostPort, isNodeName } from './values.js';
 import { assert } from '../lib/assert.js';
@@ -17,7 +18,11 @@ interface Sections {
   resource: IniSection | null;
   volumes: Map<number, IniSection>;
   nodes: Map<string, IniSection>;
+  connections: IniSection[];
 }
+
+/** The sections a resource file may have, as "allowed:" names them. */
+const SECTIONS_ALLOWED = '[resource], [volume.N], [node.NAME], [connection.NAME.NAME]';
 
 const OVERRIDE_KEY = /^volume\.(\d+)\.([a-z-]+)$/;
 
@@ -31,15 +36,16 @@ export function readResourceFile(doc: IniFile, problems: ConfigProblem[]): Resou
   const res = readSection(doc.file, sections.resource, RESOURCE_KEYS, problems);
   const volumeSettings = readVolumes(doc.file, sections.volumes, problems);
   const nodes = readNodes(doc.file, sections, volumeSettings, problems);
+  const connections = readConnections(doc.file, sections, problems);
   if (problems.length > before) return null;
 
-  const config = assemble(doc.file, res, volumeSettings, nodes);
+  const config = assemble(doc.file, res, volumeSettings, nodes, connections);
   checkResource(config, sections, problems);
   return problems.length > before ? null : config;
 }
 
 /** The ResourceConfig of a file whose sections all read without problems. */
-function assemble(file: string, res: Settings<typeof RESOURCE_KEYS>, volumes: Settings<typeof VOLUME_KEYS>[], nodes: NodeRead[]): ResourceConfig {
+function assemble(file: string, res: Settings<typeof RESOURCE_KEYS>, volumes: Settings<typeof VOLUME_KEYS>[], nodes: NodeRead[], connections: ConnectionRead[]): ResourceConfig {
   const value = <K extends keyof typeof RESOURCE_KEYS>(k: K) => {
     const setting = res[k];
     assert(setting !== undefined, `resource key '${k}' has a value or a default once read without problems`);
@@ -49,6 +55,7 @@ function assemble(file: string, res: Settings<typeof RESOURCE_KEYS>, volumes: Se
   for (const [k, s] of Object.entries(res)) origins[`resource.${k}`] = s!.origin;
   volumes.forEach((vs, i) => { for (const [k, s] of Object.entries(vs)) origins[`volume.${i}.${k}`] = s!.origin; });
   for (const n of nodes) Object.assign(origins, n.origins);
+  for (const c of connections) Object.assign(origins, c.origins);
   return {
     name: value('name'), file, protocol: value('protocol'), secret: value('secret'), fencing: value('fencing'),
     quorum: value('quorum'), onNoQuorum: value('on-no-quorum'), onIoError: value('on-io-error'), afterSb0pri: value('after-sb-0pri').policy,
@@ -58,12 +65,12 @@ function assemble(file: string, res: Settings<typeof RESOURCE_KEYS>, volumes: Se
     transportSecurity: value('transport-security'), previousSecret: value('previous-secret'), dataIntegrityAlg: value('data-integrity-alg'), csumsAlg: value('csums-alg'),
     tlsCert: value('tls-cert'), tlsKey: value('tls-key'), tlsCa: value('tls-ca'), exportTlsPsk: value('export-tls-psk'), exportInsecure: value('export-insecure'),
     frontend: value('frontend'),
-    nodes: nodes.map((n) => n.node), origins,
+    nodes: nodes.map((n) => n.node), connections: connections.map((c) => c.connection), origins,
   };
 }
 
 function classify(doc: IniFile, problems: ConfigProblem[]): Sections {
-  const out: Sections = { resource: null, volumes: new Map(), nodes: new Map() };
+  const out: Sections = { resource: null, volumes: new Map(), nodes: new Map(), connections: [] };
   for (const s of doc.sections) {
     const place = { file: doc.file, line: s.line, section: s.name };
     const volume = /^volume\.(.*)$/.exec(s.name);
@@ -85,10 +92,12 @@ function classify(doc: IniFile, problems: ConfigProblem[]): Sections {
       } else {
         out.nodes.set(node[1], s);
       }
+    } else if (s.name.startsWith('connection.')) {
+      out.connections.push(s);
     } else {
       const rest = s.name.includes('.') ? s.name.slice(s.name.indexOf('.') + 1) : '<name>';
-      const hint = didYouMean(s.name, ['resource', `volume.${/^\d+$/.test(rest) ? rest : 0}`, `node.${rest}`]);
-      problems.push(problemAt(place, `unknown section [${s.name}];${hint} allowed: [resource], [volume.N], [node.NAME]`, { value: s.name, allowed: '[resource], [volume.N], [node.NAME]' }));
+      const hint = didYouMean(s.name, ['resource', `volume.${/^\d+$/.test(rest) ? rest : 0}`, `node.${rest}`, `connection.${rest}`]);
+      problems.push(problemAt(place, `unknown section [${s.name}];${hint} allowed: ${SECTIONS_ALLOWED}`, { value: s.name, allowed: SECTIONS_ALLOWED }));
     }
   }
   return out;
@@ -175,6 +184,53 @@ function readNodes(file: string, sections: Sections, volumes: Settings<typeof VO
     out.push({ node: { name, id: own.id.value, address: own.address.value, volumes: effective }, origins });
   }
   checkNodeIdentity(file, nodes, out, problems);
+  return out;
+}
+
+interface ConnectionRead {
+  connection: ConnectionConfig;
+  origins: Record<string, Origin>;
+}
+
+/**
+ * [connection.<a>.<b>] sections: two different nodes of this resource, each pair once (in either
+ * order), with the keys of CONNECTION_KEYS.
+ */
+function readConnections(file: string, sections: Sections, problems: ConfigProblem[]): ConnectionRead[] {
+  const names = [...sections.nodes.keys()];
+  const allowed = `[connection.<node>.<node>] naming two different nodes of this resource: ${names.length === 0 ? '(none defined)' : names.join(', ')}`;
+  const out: ConnectionRead[] = [];
+  const seen: Array<{ pair: [string, string]; section: IniSection }> = [];
+  for (const s of sections.connections) {
+    const place = { file, line: s.line, section: s.name };
+    const parts = s.name.slice('connection.'.length).split('.');
+    const settings = readSection(file, s, CONNECTION_KEYS, problems);
+    if (parts.length !== 2) {
+      problems.push(problemAt(place, `section [${s.name}]: '${parts.join('.')}' is not two node names; allowed: ${allowed}`, { value: s.name, allowed }));
+      continue;
+    }
+    const unknown = parts.filter((p) => !sections.nodes.has(p));
+    if (unknown.length > 0) {
+      const hint = didYouMean(unknown[0], names);
+      problems.push(problemAt(place, `section [${s.name}]: no node ${unknown.map((u) => `'${u}'`).join(' or ')} in this resource;${hint} allowed: ${allowed}`, { value: unknown[0], allowed }));
+      continue;
+    }
+    const pair = parts as [string, string];
+    if (pair[0] === pair[1]) {
+      problems.push(problemAt(place, `section [${s.name}]: node '${pair[0]}' is paired with itself; allowed: ${allowed}`, { value: s.name, allowed }));
+      continue;
+    }
+    const earlier = seen.find((e) => joins({ nodes: e.pair, protocol: null }, ...pair));
+    if (earlier) {
+      problems.push(problemAt(place, `section [${s.name}]: the connection between ${pair[0]} and ${pair[1]} is already set in [${earlier.section.name}] (line ${earlier.section.line}); allowed: one [connection] section per pair of nodes, in either order`, { value: s.name, allowed: 'one [connection] section per pair of nodes' }));
+      continue;
+    }
+    seen.push({ pair, section: s });
+    const connection: ConnectionConfig = { nodes: pair, protocol: settings.protocol?.value ?? null };
+    const origins: Record<string, Origin> = {};
+    for (const [k, setting] of Object.entries(settings)) origins[connectionKey(connection, k)] = setting!.origin;
+    out.push({ connection, origins });
+  }
   return out;
 }
 

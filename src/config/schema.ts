@@ -47,10 +47,11 @@ const csumsAlg: v.ValueType<CsumsAlg> = {
   },
   format: (a) => a,
 };
+const PROTOCOL = v.enumOf<Protocol>('a replication protocol', ['A', 'B', 'C']);
 
 export const RESOURCE_KEYS = {
   name: { type: v.resourceName, required: true, description: 'resource name, unique across the configuration directory' },
-  protocol: { type: v.enumOf<Protocol>('a replication protocol', ['A', 'B', 'C']), default: 'C', description: 'when a write is acknowledged: A sent, B received by peers, C written by peers' },
+  protocol: { type: PROTOCOL, default: 'C', description: 'when a write is acknowledged: A sent, B received by peers, C written by peers; the protocol of every connection without its own in [connection.<node>.<node>]' },
   secret: { type: v.text, default: '', description: 'shared secret peers authenticate with (HMAC challenge-response)' },
   fencing: { type: v.enumOf<Fencing>('a fencing policy', ['dont-care', 'resource-only', 'resource-and-stonith']), default: 'dont-care', description: 'what a Primary does when it loses a peer: nothing, fence-peer handler, or freeze I/O until the handler answers' },
   quorum: { type: v.quorum, default: 'off', description: 'nodes that must be reachable for I/O: off, majority, all or a number' },
@@ -86,6 +87,11 @@ export const VOLUME_KEYS = {
 export const NODE_KEYS = {
   id: { type: v.integer(0, 31), required: true, description: 'node id, unique in the resource, 0..31' },
   address: { type: v.address, required: true, description: 'address and port peers connect to' },
+} satisfies Record<string, KeySpec>;
+
+/** Keys of a [connection.<a>.<b>] section: what one connection sets for itself (none is required). */
+export const CONNECTION_KEYS = {
+  protocol: { type: PROTOCOL, description: "this connection's replication protocol (DRBD's per-connection net { protocol }): a write is acknowledged once every peer has what its own connection's protocol asks; without it, the resource's protocol" },
 } satisfies Record<string, KeySpec>;
 
 /** Volume keys a [node.X] section may override as volume.N.<key>. */
@@ -128,7 +134,7 @@ export const RESOURCE_FIELDS: { [K in ResourceKey]: (r: ResourceConfig) => unkno
 };
 
 /** The schema checks itself when loaded: every default must be a valid value of its own type. */
-for (const table of [RESOURCE_KEYS, VOLUME_KEYS, NODE_KEYS] as Array<Record<string, KeySpec>>) {
+for (const table of [RESOURCE_KEYS, VOLUME_KEYS, NODE_KEYS, CONNECTION_KEYS] as Array<Record<string, KeySpec>>) {
   for (const [key, spec] of Object.entries(table)) {
     assert(spec.default === undefined || spec.type.parse(spec.default).ok, `schema default of '${key}' is valid`);
     assert(!(spec.required && spec.default !== undefined), `schema key '${key}' is not both required and defaulted`);

@@ -2,6 +2,7 @@
 // a stable code and says what can go wrong; warnings never fail `tandem config check`.
 import { realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { connectionKey, effectiveConnections } from './connections.js';
 import type { ClusterConfig, ResourceConfig, Warning } from './model.js';
 
 type Check = (r: ResourceConfig) => Warning[];
@@ -9,7 +10,7 @@ type Check = (r: ResourceConfig) => Warning[];
 function at(r: ResourceConfig, key: string, code: string, message: string, node?: string): Warning {
   const origin = r.origins[key];
   const line = origin?.source === 'default' ? undefined : origin?.line;
-  return { code, file: r.file, ...(line === undefined ? {} : { line }), key: key.replace(/^resource\./, '').replace(/^node\.[^.]+\./, ''), resource: r.name, ...(node ? { node } : {}), message };
+  return { code, file: r.file, ...(line === undefined ? {} : { line }), key: key.replace(/^resource\./, '').replace(/^node\.[^.]+\./, '').replace(/^connection\.[^.]+\.[^.]+\./, ''), resource: r.name, ...(node ? { node } : {}), message };
 }
 
 const fencingDontCare: Check = (r) =>
@@ -40,10 +41,20 @@ const afterSbManual: Check = (r) => {
     + `tandemd detects the split brain, refuses the connection and waits for an operator ('tandem connect ${r.name} --discard-my-data' on the node whose writes are to go), as with disconnect`)];
 };
 
-const asyncWithStonith: Check = (r) =>
-  r.protocol !== 'C' && r.fencing === 'resource-and-stonith'
-    ? [at(r, 'resource.protocol', 'TANDEM_W_ASYNC_FENCING', `resource '${r.name}': protocol ${r.protocol} with fencing = resource-and-stonith: a write is acknowledged before the peer has it on disk, so after STONITH and failover the new Primary lacks acknowledged writes; use protocol C`)]
-    : [];
+/** Per connection: a peer reached under A or B may be promoted after STONITH without acknowledged writes. */
+const asyncWithStonith: Check = (r) => {
+  if (r.fencing !== 'resource-and-stonith') return [];
+  const out: Warning[] = [];
+  if (r.protocol !== 'C' && effectiveConnections(r).some((c) => c.origin.source === 'resource')) {
+    out.push(at(r, 'resource.protocol', 'TANDEM_W_ASYNC_FENCING', `resource '${r.name}': protocol ${r.protocol} with fencing = resource-and-stonith: a write is acknowledged before the peer has it on disk, so after STONITH and failover the new Primary lacks acknowledged writes; use protocol C`));
+  }
+  for (const c of r.connections) {
+    if (c.protocol === null || c.protocol === 'C') continue;
+    out.push(at(r, connectionKey(c, 'protocol'), 'TANDEM_W_ASYNC_FENCING', `resource '${r.name}': connection ${c.nodes[0]} - ${c.nodes[1]} uses protocol ${c.protocol} with fencing = resource-and-stonith: `
+      + `a write is acknowledged before the other end has it on disk, so a failover from one of them to the other after STONITH lacks acknowledged writes; promote a node reached under protocol C, or use protocol C on this connection`));
+  }
+  return out;
+};
 
 const quorum: Check = (r) => {
   const n = r.nodes.length;

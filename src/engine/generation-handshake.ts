@@ -9,6 +9,7 @@
 // data arrives (secondary.ts), so neither side reports them again: one resync per reconnect.
 import type { MessageOf } from '../wire/messages.js';
 import { hasDisk, type Peer, type PeerVolume } from './peer.js';
+import { waitForSynchronousCopy } from './mixed-protocols.js';
 import { decideSync, sameGeneration, UUID_JUST_CREATED, type SyncDecision } from './sync-decision.js';
 import type { DiskState, Role } from './states.js';
 import type { Volume } from './volume.js';
@@ -95,7 +96,8 @@ export function handshakeVolume(peer: Peer, index: number, pv: PeerVolume): void
     peer.refuse(`volume ${index} size differs: local ${volume.meta.sizeBytes} bytes, peer ${view.sizeBytes} bytes`);
     return;
   }
-  act(peer, volume, pv, adjustForDiskStates(resolveByLostQuorum(resolveByDiscard(decide(peer, volume, view), peer, view), volume, view), volume, view));
+  const owed = waitForSynchronousCopy(peer, volume, view); // protocols mixed per connection
+  act(peer, volume, pv, owed ? { kind: 'wait', rule: owed } : adjustForDiskStates(resolveByLostQuorum(resolveByDiscard(decide(peer, volume, view), peer, view), volume, view), volume, view));
 }
 
 /**
@@ -127,7 +129,7 @@ function decide(peer: Peer, volume: Volume, view: VolumeView): SyncDecision {
     { current: meta.current(), bitmapForPeer: meta.bitmapGeneration(peer.node.id), history: meta.history(), crashedPrimary: meta.flags.crashedPrimary, survivedPrimaryLoss: r.reconcileRanges.has(volume.index) },
     { current: view.current, bitmapForPeer: view.bitmapForReceiver, history: view.history, crashedPrimary: view.flags.crashedPrimary, survivedPrimaryLoss: view.flags.survivedPrimaryLoss },
     r.local.id < peer.node.id,
-    r.config.protocol,
+    peer.protocol,
   );
 }
 

@@ -2,7 +2,8 @@
 // replication state per volume, the writes sent to it that it has not confirmed (transfer log),
 // and the queue that applies what it sends. Bulk sends respect the link's byte bound: a sender
 // checks canSend and waits with whenCanSend, it never overfills the link.
-import type { NodeConfig } from '../config/model.js';
+import { connectionProtocol } from '../config/connections.js';
+import type { NodeConfig, Protocol } from '../config/model.js';
 import type { MessageOf, WireMessage } from '../wire/messages.js';
 import { ApplyQueue } from './apply-queue.js';
 import { onPeerState, type VolumeView } from './generation-handshake.js';
@@ -35,6 +36,8 @@ export class Peer {
   peerRole: Role | 'Unknown' = 'Unknown';
   readonly volumes = new Map<number, PeerVolume>();
   readonly transfer = new TransferLog();
+  /** the replication protocol of this connection ([connection.<a>.<b>], else the resource's) */
+  readonly protocol: Protocol;
   /** the peer was Primary when its link broke: its last writes may differ between survivors */
   lostWhilePrimary = false;
   /** sendData returned false: bulk senders wait for the link's drain */
@@ -43,6 +46,7 @@ export class Peer {
   private applyQueue: ApplyQueue | null = null;
 
   constructor(readonly resource: Resource, readonly node: NodeConfig) {
+    this.protocol = connectionProtocol(resource.config, resource.local.name, node.name);
     for (const v of node.volumes) this.volumes.set(v.index, { replicationState: 'Off', peerDiskState: 'DUnknown', view: null, resync: null, syncEnding: false });
   }
 
@@ -213,7 +217,7 @@ export class Peer {
       case 'Disconnect': return this.refuse(`peer disconnected: ${msg.reason}`);
       case 'Write': case 'WriteZeroes':
         // protocol B: received is when it arrived, not when it is applied
-        if (this.resource.config.protocol === 'B') this.sendControl({ type: 'RecvAck', volume: msg.volume, seq: msg.seq });
+        if (this.protocol === 'B') this.sendControl({ type: 'RecvAck', volume: msg.volume, seq: msg.seq });
         return queue.push(msg);
       case 'State': case 'OutOfSync': case 'Flush': case 'ResyncData': case 'ResyncChecksum': case 'ResyncDone': case 'ReadRequest':
         return queue.push(msg);
@@ -263,6 +267,7 @@ export class Peer {
       peer: this.node.name,
       nodeId: this.node.id,
       connectionState: this.connectionState,
+      protocol: this.protocol,
       peerRole: this.peerRole,
       volumes: [...this.volumes.entries()].map(([volume, pv]) => ({
         volume,

@@ -66,17 +66,20 @@ export class PrimaryBackend implements NbdBackend {
   /**
    * FLUSH makes every acknowledged write durable somewhere: on the local disk when it is usable
    * (every write is on it), otherwise on every peer that gets the writes. A peer lost before its
-   * FlushAck leaves that unknown, so without a usable local disk the flush fails (EIO).
+   * FlushAck leaves that unknown, so without a usable local disk the flush fails (EIO). Every peer
+   * is sent the Flush; with a usable local disk the answer waits for the peers on protocol B or C
+   * only: a connection on A acknowledges once sent, a flush as much as a write (else every fsync
+   * of the application would wait for the DR link).
    */
   private async flushAll(): Promise<void> {
     const v = this.volume;
+    const disk = v.usable ? v.disk : null;
     const waits: Array<Promise<boolean>> = [];
     for (const peer of this.pipeline.targets()) {
       const flush = peer.transfer.addFlush();
       peer.sendData({ type: 'Flush', id: flush.id });
-      waits.push(flush.done);
+      if (!disk || peer.protocol !== 'A') waits.push(flush.done);
     }
-    const disk = v.usable ? v.disk : null;
     if (disk) {
       v.beginActivity();
       try {

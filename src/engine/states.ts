@@ -54,6 +54,8 @@ export interface ConnectionStatus {
   peer: string;
   nodeId: number;
   connectionState: ConnectionState;
+  /** this connection's replication protocol (both ends agree on it: the transport checks) */
+  protocol: 'A' | 'B' | 'C';
   peerRole: Role | 'Unknown';
   volumes: PeerVolumeStatus[];
 }

@@ -7,8 +7,9 @@
 //   4. wait until every peer that gets it has room (link bound, transfer-log bound in bytes);
 //   5. send it to those peers and submit the local write in parallel; diskful peers that do not
 //      get it have its blocks set out of sync (and are named in the Write's `missing` mask);
-//   6. answer the client per protocol once the local write is done (A: sent; B: received;
-//      C: written by every peer); a peer that fails to store it keeps the blocks out of sync;
+//   6. answer the client once the local write is done and every peer has what its own
+//      connection's protocol asks (A: sent; B: received; C: written); a peer that fails to
+//      store it keeps the blocks out of sync;
 //   7. drop the AL reference once every peer has settled the write (stored, or bits set).
 // A local write error detaches the disk (on-io-error = detach): the range stays out of sync for
 // every peer and the volume goes on through its peers.
@@ -149,7 +150,7 @@ export class WritePipeline {
     // pair assertion: what enters a transfer log is covered by a pinned AL extent until it settles
     if (a.meta) assert(a.meta.isPinned(c.offset, c.length), 'a write sent to peers is covered by a pinned AL extent');
     // FUA without a local disk is durable only once a peer has stored it: protocol C's answer
-    const write = new ReplicatedWrite(r, v, c, a, c.fua && !a.meta ? 'C' : r.config.protocol);
+    const write = new ReplicatedWrite(r, v, c, a, c.fua && !a.meta);
     if (!a.meta && v.attached) write.trackOffDisk(seq);
     const flags = { fua: c.fua, flush: false };
     for (const peer of a.targets) {
@@ -193,12 +194,12 @@ class ReplicatedWrite {
   private localError: unknown = null;
   private unsettled: number;
   private stored = 0;
-  /** peers that stored it and were UpToDate: a copy that can stand in for a failed local write */
+  /** protocol-C peers that stored it and were UpToDate: a copy that can stand in for a failed local write */
   private storedUpToDate = 0;
-  /** peer acks the client waits for: 0 with protocol A */
+  /** peers the client waits for: those on protocol B or C (A answers once sent) */
   private clientWaits: number;
   private answered = false;
-  /** protocol B: peers that got the data (RecvAck, or stored) */
+  /** protocol B and C peers that got the data (RecvAck, or stored) */
   private receivedBy = 0;
   /** drops this write from Volume.writesOffDisk once every peer settled it */
   private offDisk: (() => void) | null = null;
@@ -210,19 +211,29 @@ class ReplicatedWrite {
     private readonly volume: Volume,
     private readonly chunk: Chunk,
     private readonly admitted: Admitted,
-    private readonly protocol: 'A' | 'B' | 'C',
+    /** every peer is held to protocol C (a FUA write without a local disk) */
+    private readonly allC: boolean,
   ) {
     this.unsettled = admitted.targets.length;
-    this.clientWaits = protocol === 'A' ? 0 : admitted.targets.length;
+    this.clientWaits = admitted.targets.filter((p) => this.protocolOf(p) !== 'A').length;
     this.done = new Promise((resolve, reject) => { this.resolve = resolve; this.reject = reject; });
   }
 
+  /** What the answer waits for from this peer: its connection's protocol. */
+  private protocolOf(peer: Peer): 'A' | 'B' | 'C' {
+    return this.allC ? 'C' : peer.protocol;
+  }
+
   /**
-   * Protocol B answers the client when each peer has the data in memory (RecvAck). A peer lost
-   * before its RecvAck never got it: it still counts toward the answer (it will never send one),
-   * but not as a copy; a write no peer received fails when the Primary has no disk of its own.
+   * Each peer counts toward the answer per its connection's protocol: A not at all, B when it
+   * has the data in memory (RecvAck), C when it has stored it. A peer lost before then never got
+   * it: it still counts toward the answer (it will never send one), but not as a copy; a write no
+   * B or C peer received fails when the Primary has no disk of its own. A C peer counts once its
+   * settlement is booked (the answer sees whether it stored it); a B peer's WriteAck without a
+   * RecvAck counts as its arrival, before the booking, as it always has.
    */
   peerCallbacks(peer: Peer): { received?: () => void; settled: (stored: boolean) => void } {
+    const protocol = this.protocolOf(peer);
     let counted = false;
     const count = (arrived: boolean): void => {
       if (counted) return;
@@ -231,10 +242,11 @@ class ReplicatedWrite {
       this.clientStep();
     };
     return {
-      received: this.protocol === 'B' ? () => count(true) : undefined,
+      received: protocol === 'B' ? () => count(true) : undefined,
       settled: (stored) => {
-        if (this.protocol === 'B') count(stored); // a WriteAck without RecvAck: it arrived
-        this.settled(peer, stored);
+        if (protocol === 'B') count(stored); // a WriteAck without RecvAck: it arrived
+        this.settled(peer, stored, protocol);
+        if (protocol === 'C') count(stored);
       },
     };
   }
@@ -268,11 +280,11 @@ class ReplicatedWrite {
     this.maybeRelease();
   }
 
-  private settled(peer: Peer, stored: boolean): void {
+  private settled(peer: Peer, stored: boolean, protocol: 'A' | 'B' | 'C'): void {
     if (!stored && this.missed === 'no') this.missed = 'yes';
     if (stored) {
       this.stored++;
-      if (peer.volumes.get(this.volume.index)?.peerDiskState === 'UpToDate') this.storedUpToDate++;
+      if (protocol === 'C' && peer.volumes.get(this.volume.index)?.peerDiskState === 'UpToDate') this.storedUpToDate++;
     } else if (this.admitted.meta) {
       // the write still pins its AL extents: persisted before they can leave the AL
       this.admitted.meta.markOutOfSync(peer.node.id, this.chunk.offset, this.chunk.length, true);
@@ -282,7 +294,6 @@ class ReplicatedWrite {
     this.unsettled--;
     assert(this.unsettled >= 0, 'a write settles once per peer');
     if (this.unsettled === 0) this.offDisk?.();
-    if (this.protocol === 'C') this.clientStep();
     this.maybeAnswer();
     this.maybeRelease();
   }
@@ -305,18 +316,22 @@ class ReplicatedWrite {
     }
     if (this.missed === 'checking') return;
     this.answered = true;
-    // on-io-error = detach masks a local write error once an UpToDate peer has written the data
-    // (protocol C: every target settled), as DRBD does: the disk detaches, the client never sees
-    // the error. A copy on an Inconsistent peer (a SyncTarget) is no good data: the write fails.
-    if (this.localError !== null && !(this.protocol === 'C' && this.storedUpToDate > 0)) {
+    // on-io-error = detach masks a local write error once an UpToDate peer on protocol C has
+    // written the data (the answer waited for it), as DRBD does: the disk detaches, the client
+    // never sees the error. A copy on an Inconsistent peer (a SyncTarget) is no good data: the
+    // write fails.
+    if (this.localError !== null && this.storedUpToDate === 0) {
       this.reject(ioError('EIO', `local write to volume ${this.volume.index} of ${this.resource.name} failed: ${String(this.localError)}`));
-    } else if (!this.admitted.meta && this.protocol === 'C' && this.stored === 0) {
-      this.reject(ioError('EIO', `no peer stored the write to volume ${this.volume.index} of ${this.resource.name}`));
-    } else if (!this.admitted.meta && this.protocol === 'B' && this.receivedBy === 0) {
-      this.reject(ioError('EIO', `no peer received the write to volume ${this.volume.index} of ${this.resource.name}`));
+    } else if (!this.admitted.meta && this.waitsForPeers && this.stored === 0 && this.receivedBy === 0) {
+      this.reject(ioError('EIO', `no peer ${this.allC || this.admitted.targets.every((p) => p.protocol === 'C') ? 'stored' : 'received'} the write to volume ${this.volume.index} of ${this.resource.name}`));
     } else {
       this.resolve();
     }
+  }
+
+  /** Some peer is on protocol B or C: without a local disk, the answer needs one of their copies. */
+  private get waitsForPeers(): boolean {
+    return this.admitted.targets.some((p) => this.protocolOf(p) !== 'A');
   }
 
   private afterPeerMissed(): void {

@@ -22,7 +22,8 @@ export interface MigrateSummary {
   clusters: string[];
   out: string;
   files: string[];
-  tandemResources: { name: string; rvg: string; protocol: string; volumes: number; nodes: string[]; primary: string; clone: string }[];
+  /** protocol: the resource's; connections: the pairs with a protocol of their own ([connection.<a>.<b>]) */
+  tandemResources: { name: string; rvg: string; protocol: string; connections: { nodes: [string, string]; protocol: string }[]; volumes: number; nodes: string[]; primary: string; clone: string }[];
   pacemaker: { cluster: string; dir: string; primitives: number; groups: number; clones: number; constraints: number }[];
   mappings: Mapping[];
   warnings: MigrationWarning[];
@@ -67,7 +68,7 @@ function summarize(plan: MigrationPlan, out: string, files: string[]): MigrateSu
     clusters: plan.sites.map((s) => s.cluster),
     out,
     files,
-    tandemResources: plan.tandem.map((t) => ({ name: t.name, rvg: t.rvg, protocol: t.protocol, volumes: t.volumes.length, nodes: t.nodes.map((n) => n.name), primary: t.primary, clone: t.cloneId })),
+    tandemResources: plan.tandem.map((t) => ({ name: t.name, rvg: t.rvg, protocol: t.protocol, connections: t.pairs, volumes: t.volumes.length, nodes: t.nodes.map((n) => n.name), primary: t.primary, clone: t.cloneId })),
     pacemaker: plan.sites.map((s) => ({ cluster: s.cluster, dir: siteDir(plan, s) || '.', primitives: s.pcmk.primitives.length, groups: s.pcmk.groups.length, clones: s.pcmk.clones.length, constraints: s.pcmk.constraints.length })),
     mappings: plan.mappings,
     warnings: plan.warnings,

@@ -1,7 +1,9 @@
 // The TCP transport's settings for one node of a resource, taken from the effective
 // configuration: its own [node.*] address to listen on, the other nodes as peers, the secret
-// (and the previous one during a rotation), transport security and DRBD-style ping timings.
+// (and the previous one during a rotation), transport security, each connection's replication
+// protocol (checked against the peer's at the handshake) and DRBD-style ping timings.
 import { TandemError } from '../lib/errors.js';
+import { connectionProtocol } from '../config/connections.js';
 import type { HostPort, ResourceConfig } from '../config/model.js';
 import type { TcpTransportOptions } from './tcp.js';
 
@@ -25,7 +27,7 @@ export function tcpTransportOptions(resource: ResourceConfig, localNode: string)
     },
     csumsAlg: resource.csumsAlg,
     listen: formatHostPort(self.address),
-    peers: resource.nodes.filter((n) => n !== self).map((n) => ({ nodeId: n.id, address: formatHostPort(n.address), name: n.name })),
+    peers: resource.nodes.filter((n) => n !== self).map((n) => ({ nodeId: n.id, address: formatHostPort(n.address), name: n.name, protocol: connectionProtocol(resource, self.name, n.name) })),
     pingIntervalMs: resource.pingIntervalMs,
     pingTimeoutMs: resource.pingTimeoutMs,
   };

@@ -5,7 +5,8 @@
 //
 //   dialer                                      acceptor
 //   Hello(versions, ids, role, nonce)   ───▶
-//   Security(mode, tls auth, alg, key ids) ──▶  checks resource, ids, versions, security, admission
+//   Security(mode, tls auth, alg, protocol, key ids) ─▶  checks resource, ids, versions, security,
+//                                               the connection's replication protocol, admission
 //                                        ◀───   Hello, Security(…, the key id both hold)  (or Refuse)
 //   ── transport-security = tls: TLS 1.3 from here on (dialer = client; PSK or certificates) ──
 //   AuthChallenge(Cd)                   ───▶    ◀─── AuthChallenge(Ca)
@@ -26,7 +27,7 @@ import { TandemError } from '../lib/errors.js';
 import { encodeFrame } from '../wire/codec.js';
 import { FrameOpener, FrameSealer } from '../wire/frame-seal.js';
 import type { MessageOf, WireMessage } from '../wire/messages.js';
-import { fitText, HANDSHAKE_MESSAGES, type CSUMS_ALGS, type REFUSE_CODES, type SOCKET_ROLES } from '../wire/messages.js';
+import { fitText, HANDSHAKE_MESSAGES, type CSUMS_ALGS, type REFUSE_CODES, type REPLICATION_PROTOCOLS, type SOCKET_ROLES } from '../wire/messages.js';
 import { MAX_PAYLOAD_BYTES, negotiateVersion, type VersionRange } from '../wire/version.js';
 import type { Clock } from './clock.js';
 import type { FramedSocket } from './framed-socket.js';
@@ -36,6 +37,7 @@ import { certificateNames, nameMismatch, tlsClient, tlsServer, type LinkSecurity
 export type RefuseCode = (typeof REFUSE_CODES)[number];
 export type SocketRole = (typeof SOCKET_ROLES)[number];
 export type CsumsAlg = (typeof CSUMS_ALGS)[number];
+export type ReplicationProtocol = (typeof REPLICATION_PROTOCOLS)[number];
 
 const MAC_LABEL = Buffer.from('tandem-peer-auth-v2');
 
@@ -50,6 +52,8 @@ export interface LocalIdentity {
   csumsAlg: CsumsAlg;
   /** names a peer's certificate may carry (its node name, its address): certificate checks */
   peerNames(peerNodeId: number): string[];
+  /** this node's replication protocol for its connection to a peer (both ends must agree) */
+  replicationProtocol(peerNodeId: number): ReplicationProtocol;
 }
 
 export interface HandshakeResult {
@@ -74,6 +78,7 @@ function hintFor(code: RefuseCode | 'closed'): string {
     case 'auth': return "set the same 'secret' in [resource] on both nodes (during a rotation: the old one as 'previous-secret')";
     case 'security': return "set the same transport-security, data-integrity-alg and TLS authentication (tls-cert/tls-key/tls-ca, or none of them) on every node of the resource";
     case 'csums-alg': return 'set the same csums-alg on every node of the resource (tandem config explain <res> shows it), then tandem down and tandem up the resource where the file changed';
+    case 'replication-protocol': return "give both nodes the same resource file: the connection's protocol is [connection.<a>.<b>] protocol, else [resource] protocol ('tandem config explain <res>' shows it per connection)";
     case 'version': return 'upgrade the older node so both speak a common protocol version';
     case 'resource': case 'node-id': return "check the [node.*] sections (ids and addresses) on both nodes";
     default: return 'the transport retries by itself';
@@ -94,7 +99,7 @@ type Security = MessageOf<'Security'>;
 export async function dial(sock: FramedSocket, local: LocalIdentity, params: DialParams, clock: Clock, timeoutMs: number): Promise<HandshakeResult> {
   return withDeadline(sock, clock, timeoutMs, params.peerNodeId, async () => {
     const myHello = helloFor(local, params.peerNodeId, params.role, params.connectionNonce);
-    const myOffer = securityOf(local, local.secrets.map((s) => s.id));
+    const myOffer = securityOf(local, local.secrets.map((s) => s.id), params.peerNodeId);
     sock.send(myHello);
     sock.send(myOffer);
     const hello = await expect(sock, 'Hello', params.peerNodeId);
@@ -102,7 +107,7 @@ export async function dial(sock: FramedSocket, local: LocalIdentity, params: Dia
     if (mismatch) refuse(sock, mismatch.code, mismatch.reason, params.peerNodeId);
     const version = agreeVersion(sock, local, hello);
     const answer = await expect(sock, 'Security', params.peerNodeId);
-    const problem = checkSecurity(local, answer, params.peerNodeId);
+    const problem = checkSecurity(local, answer, params.peerNodeId) ?? checkReplicationProtocol(local, answer, params.peerNodeId);
     if (problem) refuse(sock, problem.code, problem.reason, params.peerNodeId);
     const secret = local.secrets.find((s) => s.id.equals(answer.keyIds[0]));
     if (answer.keyIds.length !== 1 || !secret) refuse(sock, 'protocol', 'the peer chose a secret this node did not offer', params.peerNodeId);
@@ -121,7 +126,7 @@ export async function accept(sock: FramedSocket, local: LocalIdentity, admit: Ad
     if (problem) refuse(sock, problem.code, problem.reason, hello.senderNodeId);
     const version = agreeVersion(sock, local, hello);
     const offer = await expect(sock, 'Security', hello.senderNodeId);
-    const mismatch = checkSecurity(local, offer, hello.senderNodeId);
+    const mismatch = checkSecurity(local, offer, hello.senderNodeId) ?? checkReplicationProtocol(local, offer, hello.senderNodeId);
     if (mismatch) refuse(sock, mismatch.code, mismatch.reason, hello.senderNodeId);
     const secret = commonSecret(sock, local, offer, hello.senderNodeId);
     // Admission last: it may give up our own outgoing attempt, so only for a Hello we can accept.
@@ -129,7 +134,7 @@ export async function accept(sock: FramedSocket, local: LocalIdentity, admit: Ad
     if (verdict) refuse(sock, verdict.code, verdict.reason, hello.senderNodeId);
     peerNodeId = hello.senderNodeId;
     const myHello = helloFor(local, hello.senderNodeId, hello.socketRole, hello.connectionNonce);
-    const myAnswer = securityOf(local, [secret.id]);
+    const myAnswer = securityOf(local, [secret.id], hello.senderNodeId);
     sock.send(myHello);
     sock.send(myAnswer);
     const transcript = transcriptOf(hello, offer, myHello, myAnswer);
@@ -147,9 +152,9 @@ function helloFor(local: LocalIdentity, peerNodeId: number, role: SocketRole, no
   };
 }
 
-function securityOf(local: LocalIdentity, keyIds: Buffer[]): Security {
+function securityOf(local: LocalIdentity, keyIds: Buffer[], peerNodeId: number): Security {
   const { mode, dataIntegrity, certificates } = local.security;
-  return { type: 'Security', mode, tlsAuth: certificates ? 'certificate' : 'psk', dataIntegrity, keyIds, csumsAlg: local.csumsAlg };
+  return { type: 'Security', mode, tlsAuth: certificates ? 'certificate' : 'psk', dataIntegrity, replicationProtocol: local.replicationProtocol(peerNodeId), keyIds, csumsAlg: local.csumsAlg };
 }
 
 /** What an acceptor checks in any Hello before admission. */
@@ -178,7 +183,7 @@ function checkReply(hello: MessageOf<'Hello'>, local: LocalIdentity, params: Dia
 
 /** Both ends must protect the link (and compare resync blocks) the same way: a difference is refused, naming both settings. */
 function checkSecurity(local: LocalIdentity, theirs: Security, peerNodeId: number): { code: RefuseCode; reason: string } | null {
-  const mine = securityOf(local, []);
+  const mine = securityOf(local, [], peerNodeId);
   const differs = (what: string, a: string, b: string): { code: RefuseCode; reason: string } => ({
     code: 'security', reason: `${what} differs: node ${local.nodeId} uses ${a}, node ${peerNodeId} uses ${b}; both ends must agree`,
   });
@@ -191,6 +196,20 @@ function checkSecurity(local: LocalIdentity, theirs: Security, peerNodeId: numbe
   // a resync compares blocks by the source's digest: both ends must compute the same one
   if (theirs.csumsAlg !== mine.csumsAlg) return { ...differs('csums-alg', mine.csumsAlg, theirs.csumsAlg), code: 'csums-alg' };
   return null;
+}
+
+/**
+ * Both ends of a connection must wait for the same thing (DRBD refuses differing net options
+ * too): one end on A while the other believes C would leave each wrong about what a peer holds
+ * after a failover.
+ */
+function checkReplicationProtocol(local: LocalIdentity, theirs: Security, peerNodeId: number): { code: RefuseCode; reason: string } | null {
+  const mine = local.replicationProtocol(peerNodeId);
+  if (theirs.replicationProtocol === mine) return null;
+  return {
+    code: 'replication-protocol',
+    reason: `the replication protocol of the connection between node ${local.nodeId} and node ${peerNodeId} differs: node ${local.nodeId} uses ${mine}, node ${peerNodeId} uses ${theirs.replicationProtocol}; both ends must agree`,
+  };
 }
 
 /** The first of the dialer's secrets (newest first) that this node holds too. */

@@ -34,7 +34,7 @@ import type { MessageOf } from '../wire/messages.js';
 import { MAX_HANDSHAKE_PAYLOAD_BYTES, PROTOCOL_VERSION_MAX, PROTOCOL_VERSION_MIN, type VersionRange } from '../wire/version.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import { FramedSocket } from './framed-socket.js';
-import { accept, dial, HandshakeFailure, type CsumsAlg, type HandshakeResult, type LocalIdentity, type RefuseCode, type SocketRole } from './handshake.js';
+import { accept, dial, HandshakeFailure, type CsumsAlg, type HandshakeResult, type LocalIdentity, type RefuseCode, type ReplicationProtocol, type SocketRole } from './handshake.js';
 import { peerSecrets } from './secrets.js';
 import { DEFAULT_SECURITY, loadLinkSecurity, type SecuritySettings } from './security.js';
 import { TcpLink } from './tcp-link.js';
@@ -46,6 +46,8 @@ export interface TcpPeer {
   address: string;
   /** the node's name ([node.NAME]): a name its TLS certificate may carry, besides its address */
   name?: string;
+  /** the replication protocol of the connection to it (default C); the peer must state the same */
+  protocol?: ReplicationProtocol;
 }
 
 export interface TcpTransportOptions {
@@ -94,7 +96,7 @@ const DEFAULTS = {
 const UNIDENTIFIED_SOCKETS_MAX = 16;
 const JITTER = 0.25;
 /** Failures that say something about configuration or the peer, worth an event and a warning. */
-const REPORTED_CODES: ReadonlySet<string> = new Set<RefuseCode>(['version', 'resource', 'node-id', 'auth', 'busy', 'protocol', 'security', 'csums-alg']);
+const REPORTED_CODES: ReadonlySet<string> = new Set<RefuseCode>(['version', 'resource', 'node-id', 'auth', 'busy', 'protocol', 'security', 'csums-alg', 'replication-protocol']);
 
 interface Attempt {
   readonly direction: 'outgoing' | 'incoming';
@@ -144,6 +146,7 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
     assert(options.secret.length > 0, 'a resource secret is configured');
     this.settings = options.security ?? DEFAULT_SECURITY;
     const names = new Map(options.peers.map((p) => [p.nodeId, [p.name, parseAddress(p.address).host].filter((n): n is string => !!n)]));
+    const protocols = new Map(options.peers.map((p) => [p.nodeId, p.protocol ?? 'C']));
     this.local = {
       resource: options.resource,
       nodeId: options.nodeId,
@@ -153,6 +156,7 @@ export class TcpTransport extends EventEmitter<TransportEvents> implements Trans
       security: { mode: this.settings.mode, dataIntegrity: this.settings.dataIntegrity, certificates: null },
       csumsAlg: options.csumsAlg ?? 'none',
       peerNames: (id) => names.get(id) ?? [],
+      replicationProtocol: (id) => protocols.get(id) ?? 'C',
     };
     for (const peer of options.peers) {
       assert(peer.nodeId !== options.nodeId && !this.slots.has(peer.nodeId), 'peer node ids are distinct');

@@ -23,7 +23,10 @@ export const REFUSE_CODES = [
   'security',
   // protocol 3
   'csums-alg',
+  'replication-protocol',
 ] as const;
+/** DRBD's protocols A, B, C: what a Primary waits for from the peer of one connection */
+export const REPLICATION_PROTOCOLS = ['A', 'B', 'C'] as const;
 /** transport-security: how a link is protected after the handshake (src/transport/security.ts) */
 export const TRANSPORT_SECURITY_MODES = ['none', 'integrity', 'tls'] as const;
 /** how TLS authenticates the two ends: a key derived from the secret, or certificates */
@@ -178,6 +181,8 @@ export const MESSAGES = {
    * one during a rotation); the acceptor answers with the one id both hold.
    * Protocol 3: csumsAlg, the digest the sender's resyncs compare blocks by; a different one is
    * refused ('csums-alg').
+   * replicationProtocol (protocol 3): the sender's protocol for this connection; both ends must
+   * state the same one, or the receiver refuses ('replication-protocol').
    */
   Security: {
     id: 0x07,
@@ -185,6 +190,7 @@ export const MESSAGES = {
       mode: enumOf(TRANSPORT_SECURITY_MODES),
       tlsAuth: enumOf(TLS_AUTH_METHODS),
       dataIntegrity: enumOf(DATA_INTEGRITY_ALGS),
+      replicationProtocol: enumOf(REPLICATION_PROTOCOLS),
       keyIds: arrayOf(fixed(KEY_ID_BYTES), { min: 1, max: 2 }),
       csumsAlg: enumOf(CSUMS_ALGS),
     },

@@ -12,10 +12,12 @@
 //   2  transport security: Security after Hello, the 'security' refusal, frame flags for a
 //      payload checksum and a per-frame MAC (codec.ts). Version 1 is no longer spoken: a node of
 //      version 1 cannot protect the link, so it is refused with both version ranges named.
-//   3  checksum-based resync: Security states csums-alg (both ends must agree, else the
-//      'csums-alg' refusal), ResyncChecksum and ResyncInSync, ResyncRequest answers a digest that
-//      differs. Security's layout changed, so version 2 is no longer spoken (refused with both
-//      version ranges named, before either side reads the other's Security).
+//   3  checksum-based resync and a replication protocol per connection: Security states
+//      csums-alg and the sender's protocol (A, B, C) for the connection; both ends must agree,
+//      else the 'csums-alg' or 'replication-protocol' refusal. ResyncChecksum and ResyncInSync,
+//      ResyncRequest answers a digest that differs. Security's layout changed, so version 2 is no
+//      longer spoken (refused with both version ranges named, before either side reads the
+//      other's Security).
 
 export const FRAME_MAGIC = 0x54_41_4e_44; // "TAND"
 export const FRAME_FORMAT = 1;

@@ -60,7 +60,7 @@ const CASES: Array<[string, string, (F: string) => string[]]> = [
   ['misspelt key', withLine(3, 'protocl = C'), (F) => [`${F}:3: unknown key 'protocl' in [resource]; did you mean 'protocol'? allowed: ${RESOURCE_KEYS}`]],
   ['misspelt section', withLine(7, '[volumes.0]'), (F) => [
     `${F}: no [volume.N] section; allowed: volumes [volume.0], [volume.1], … numbered from 0`,
-    `${F}:7: unknown section [volumes.0]; did you mean 'volume.0'? allowed: [resource], [volume.N], [node.NAME]`]],
+    `${F}:7: unknown section [volumes.0]; did you mean 'volume.0'? allowed: [resource], [volume.N], [node.NAME], [connection.NAME.NAME]`]],
   ['bad volume number', withLine(7, '[volume.x]'), (F) => [
     `${F}: no [volume.N] section; allowed: volumes [volume.0], [volume.1], … numbered from 0`,
     `${F}:7: section [volume.x]: 'x' is not a volume number; allowed: 0..63`]],

@@ -45,7 +45,7 @@ const hello = (over: Partial<Extract<WireMessage, { type: 'Hello' }>> = {}): Buf
 });
 /** Security as a node of the default settings says it, holding the secret 'pw' (its key id is public). */
 const security = (over: Partial<Extract<WireMessage, { type: 'Security' }>> = {}): Buffer[] => encodeFrame({
-  type: 'Security', mode: 'tls', tlsAuth: 'psk', dataIntegrity: 'none', keyIds: [keyId(Buffer.from('pw'), 'r-adm')], csumsAlg: 'none', ...over,
+  type: 'Security', mode: 'tls', tlsAuth: 'psk', dataIntegrity: 'none', replicationProtocol: 'C', keyIds: [keyId(Buffer.from('pw'), 'r-adm')], csumsAlg: 'none', ...over,
 });
 
 t.test('strangers and bad Hellos are refused, nothing reaches a link', async (t) => {
@@ -72,7 +72,7 @@ t.test('strangers and bad Hellos are refused, nothing reaches a link', async (t)
   const oldVersion = await stranger(port, hello({ versionMin: 1, versionMax: 1 }));
   t.match(oldVersion.messages, [{ type: 'Refuse', code: 'version', text: /this node speaks 3\.\.3, node 2 speaks 1\.\.1/ }], 'a version-1 node (no transport security) is refused');
   const version2 = await stranger(port, hello({ versionMin: 2, versionMax: 2 }));
-  t.match(version2.messages, [{ type: 'Refuse', code: 'version', text: /this node speaks 3\.\.3, node 2 speaks 2\.\.2/ }], 'a version-2 node (Security without csums-alg) is refused before its Security is read');
+  t.match(version2.messages, [{ type: 'Refuse', code: 'version', text: /this node speaks 3\.\.3, node 2 speaks 2\.\.2/ }], 'a version-2 node (Security without csums-alg or the per-connection protocol) is refused before its Security is read');
   const unknownNode = await stranger(port, [...hello({ senderNodeId: 7 }), ...security()]);
   t.match(unknownNode.messages, [{ type: 'Refuse', code: 'node-id', text: /node 7 is not a peer/ }]);
   const wrongTarget = await stranger(port, hello({ peerNodeId: 5 }));

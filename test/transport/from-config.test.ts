@@ -9,15 +9,18 @@ const node = (name: string, id: number, host: string, port: number): NodeConfig 
 const resource = {
   name: 'r0', file: '/etc/tandem/r0.res', secret: 's3cret', previousSecret: '', pingIntervalMs: 10_000, pingTimeoutMs: 500,
   transportSecurity: 'tls', dataIntegrityAlg: 'none', csumsAlg: 'none', tlsCert: null, tlsKey: null, tlsCa: null,
+  protocol: 'C', origins: {},
   nodes: [node('alpha', 0, '10.0.0.1', 7789), node('bravo', 1, 'fd00::2', 7790), node('charlie', 2, '10.0.0.3', 7791)],
+  connections: [{ nodes: ['charlie', 'bravo'], protocol: 'A' }],
 } as unknown as ResourceConfig;
 
-t.test('listen on the own address, dial the others', async (t) => {
+t.test('listen on the own address, dial the others, each connection with its protocol', async (t) => {
   t.same(tcpTransportOptions(resource, 'bravo'), {
     resource: 'r0', nodeId: 1, secret: 's3cret', listen: '[fd00::2]:7790', pingIntervalMs: 10_000, pingTimeoutMs: 500,
     security: { mode: 'tls', dataIntegrity: 'none', certificates: null }, csumsAlg: 'none',
-    peers: [{ nodeId: 0, address: '10.0.0.1:7789', name: 'alpha' }, { nodeId: 2, address: '10.0.0.3:7791', name: 'charlie' }],
+    peers: [{ nodeId: 0, address: '10.0.0.1:7789', name: 'alpha', protocol: 'C' }, { nodeId: 2, address: '10.0.0.3:7791', name: 'charlie', protocol: 'A' }],
   });
+  t.same(tcpTransportOptions(resource, 'charlie').peers.map((p) => [p.name, p.protocol]), [['alpha', 'C'], ['bravo', 'A']], 'the same connection, seen from its other end');
   t.same(parseAddress('[fd00::2]:7790'), { host: 'fd00::2', port: 7790 }, 'IPv6 addresses round-trip');
 });
 

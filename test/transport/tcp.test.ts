@@ -5,6 +5,7 @@ import t, { type Test } from 'tap';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createLogger } from '../../src/lib/log.js';
+import type { ReplicationProtocol } from '../../src/transport/handshake.js';
 import { TcpTransport, type TcpTransportOptions } from '../../src/transport/tcp.js';
 import type { PeerLink, Refusal } from '../../src/transport/transport.js';
 import type { WireMessage } from '../../src/wire/messages.js';
@@ -20,12 +21,13 @@ interface Pair {
   refusals: Refusal[];
 }
 
-async function pair(t: Test, overrides: { local?: Partial<TcpTransportOptions>; child?: Partial<TcpTransportOptions> } = {}): Promise<Pair & { spawnChild(): Promise<PeerProcess> }> {
+/** overrides.protocols: each end's replication protocol for the connection (default C) */
+async function pair(t: Test, overrides: { local?: Partial<TcpTransportOptions>; child?: Partial<TcpTransportOptions>; protocols?: { local: ReplicationProtocol; child: ReplicationProtocol } } = {}): Promise<Pair & { spawnChild(): Promise<PeerProcess> }> {
   const [localPort, childPort] = [await freePort(), await freePort()];
   const base = { resource: RESOURCE, secret: 'shared-secret', reconnectMinMs: 50, reconnectMaxMs: 400 };
   const spawnChild = async (): Promise<PeerProcess> => {
     const child = new PeerProcess({
-      ...base, nodeId: 2, listen: `127.0.0.1:${childPort}`, peers: [{ nodeId: 1, address: `127.0.0.1:${localPort}` }], ...overrides.child,
+      ...base, nodeId: 2, listen: `127.0.0.1:${childPort}`, peers: [{ nodeId: 1, address: `127.0.0.1:${localPort}`, protocol: overrides.protocols?.child }], ...overrides.child,
     });
     t.teardown(() => child.stop());
     await child.wait('child listening', (e) => e.event === 'listening');
@@ -33,7 +35,7 @@ async function pair(t: Test, overrides: { local?: Partial<TcpTransportOptions>; 
   };
   const child = await spawnChild();
   const local = new TcpTransport({
-    ...base, nodeId: 1, listen: `127.0.0.1:${localPort}`, peers: [{ nodeId: 2, address: `127.0.0.1:${childPort}` }], logger: quiet, ...overrides.local,
+    ...base, nodeId: 1, listen: `127.0.0.1:${localPort}`, peers: [{ nodeId: 2, address: `127.0.0.1:${childPort}`, protocol: overrides.protocols?.local }], logger: quiet, ...overrides.local,
   });
   t.teardown(() => local.stop());
   const links: PeerLink[] = [];
@@ -102,6 +104,25 @@ t.test('no common protocol version is refused with the versions named, on both s
   t.match(all, /this node speaks 3\.\.3, node 2 speaks 4\.\.5|this node speaks 4\.\.5, node 1 speaks 3\.\.3/);
   t.equal(links.length, 0);
   t.equal(child.of('link').length, 0);
+});
+
+t.test('a connection whose two ends state different replication protocols is refused on both sides (replication-protocol)', async (t) => {
+  const { child, links, refusals } = await pair(t, { protocols: { local: 'C', child: 'A' } });
+  await until('local refusal', () => refusals.some((r) => r.code === 'replication-protocol'));
+  const childRefusal = await child.wait('child refusal', (e) => e.event === 'refused' && e.code === 'replication-protocol');
+  const all = [...refusals.map((r) => r.reason), String(childRefusal.reason)].join('\n');
+  t.match(all, /the replication protocol of the connection between node 1 and node 2 differs: node 1 uses C, node 2 uses A; both ends must agree/);
+  t.match(all, /the replication protocol of the connection between node 2 and node 1 differs: node 2 uses A, node 1 uses C; both ends must agree/);
+  await sleep(500);
+  t.equal(links.length, 0, 'no link here');
+  t.equal(child.of('link').length, 0, 'no link there');
+});
+
+t.test('the same protocol other than C at both ends connects', async (t) => {
+  const { child, links } = await pair(t, { protocols: { local: 'A', child: 'A' } });
+  await until('local link', () => links.length === 1);
+  await child.wait('child link', (e) => e.event === 'link');
+  t.equal(links[0].protocolVersion, 3);
 });
 
 t.test('acks and pings overtake megabytes of queued bulk data', async (t) => {

@@ -51,7 +51,7 @@ export const SAMPLES: { [N in MessageName]: Extract<WireMessage, { type: N }> } 
   ChecksumReply: { type: 'ChecksumReply', volume: 0, requestId: 2, offset: 0, length: 4096, digest: Buffer.alloc(0) },
   ReadRequest: { type: 'ReadRequest', volume: 0, requestId: 3, offset: 512, length: 512 },
   ReadReply: { type: 'ReadReply', volume: 0, requestId: 3, errno: 0, data: Buffer.alloc(0) },
-  Security: { type: 'Security', mode: 'tls', tlsAuth: 'certificate', dataIntegrity: 'crc32c', keyIds: [Buffer.alloc(8, 0x11), Buffer.alloc(8, 0xee)], csumsAlg: 'sha256' },
+  Security: { type: 'Security', mode: 'tls', tlsAuth: 'certificate', dataIntegrity: 'crc32c', replicationProtocol: 'A', keyIds: [Buffer.alloc(8, 0x11), Buffer.alloc(8, 0xee)], csumsAlg: 'sha256' },
   ResyncChecksum: { type: 'ResyncChecksum', volume: 65535, requestId: 0xffff_ffff, offset: maxSafe, length: 1 << 20, digest: Buffer.alloc(64, 0xc3) },
   ResyncInSync: { type: 'ResyncInSync', volume: 0, requestId: 7, offset: 1 << 30, length: 256 * 1024 },
 };

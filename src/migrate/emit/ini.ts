@@ -41,7 +41,21 @@ export function emitIni(res: TandemResource): string {
   for (const n of res.nodes) {
     lines.push('', ...nodeComment(n), `[node.${n.name}]`, `id = ${n.id}`, `address = ${n.address}${n.placeholder ? '    ; CHECK: placeholder, no replication address was known' : ''}`);
   }
+  for (const p of res.pairs) {
+    lines.push('', `; ${connectionComment(res, p.nodes)}`, `[connection.${p.nodes[0]}.${p.nodes[1]}]`, `protocol = ${p.protocol}`);
+  }
   return `${lines.join('\n')}\n`;
+}
+
+/** Why a connection has its own protocol: the RLINK it replaces, or the two links it lies between. */
+function connectionComment(res: TandemResource, nodes: [string, string]): string {
+  const other = nodes[0] === res.primary ? nodes[1] : nodes[1] === res.primary ? nodes[0] : null;
+  const link = (to: string) => res.connections.find((c) => c.to === to);
+  if (other !== null) {
+    const c = link(other);
+    return `replaces RLINK ${c?.rlink ?? `to ${other}`} (${c?.bunker ? 'bunker' : `synchronous=${c?.synchronous ?? 'off, assumed'}`})`;
+  }
+  return `between two Secondaries (used once one is promoted): C only when both links from ${res.primary} are synchronous`;
 }
 
 function nodeComment(n: TandemNode): string[] {

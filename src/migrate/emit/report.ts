@@ -58,8 +58,9 @@ function tandemSection(t: TandemResource): string[] {
     '',
     '| link | VVR | Tandem | what differs |',
     '|---|---|---|---|',
-    ...t.connections.map((c) => `| ${t.primary} → ${c.to}${c.rlink ? ` (${c.rlink})` : ''} | ${vvrText(c)} | protocol ${t.protocol}${t.protocol !== c.protocol ? ` (this link alone: ${c.protocol})` : ''}, TCP | ${differs(c, t)} |`),
+    ...t.connections.map((c) => `| ${t.primary} → ${c.to}${c.rlink ? ` (${c.rlink})` : ''} | ${vvrText(c)} | protocol ${c.protocol}${t.protocol !== c.protocol ? ` ([connection.${t.primary}.${c.to}])` : ''}, TCP | ${differs(c, t)} |`),
     '',
+    ...secondaryPairs(t),
   ];
 }
 
@@ -84,6 +85,14 @@ function differs(c: Connection, t: TandemResource): string {
   if (c.bandwidth) d.push(`only resync is limited (resync-rate ${t.resyncRate ?? '-'})`);
   if (c.compression) d.push('no compression');
   if (c.bunker) d.push('a full copy instead of an SRL-only bunker');
-  if (t.protocol !== c.protocol) d.push(`protocol ${t.protocol} for every peer (one protocol per resource)`);
   return d.join('; ') || 'nothing';
+}
+
+/** Connections between Secondaries have no RLINK: say what they get. */
+function secondaryPairs(t: TandemResource): string[] {
+  const peers = t.nodes.map((n) => n.name).filter((n) => n !== t.primary);
+  if (peers.length < 2) return [];
+  const protocolOf = (a: string, b: string) => t.pairs.find((p) => p.nodes.includes(a) && p.nodes.includes(b))?.protocol ?? t.protocol;
+  const lines = peers.flatMap((a, i) => peers.slice(i + 1).map((b) => `${a} - ${b}: protocol ${protocolOf(a, b)}`));
+  return [`Connections between Secondaries (VVR had no link there; used once one of them is promoted; C only when both links from ${t.primary} are synchronous): ${lines.join('; ')}.`, ''];
 }

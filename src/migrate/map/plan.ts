@@ -66,6 +66,11 @@ export interface TandemResource {
   /** the node that is VVR Primary today (id 0) */
   primary: string;
   connections: Connection[];
+  /**
+   * [connection.<a>.<b>] sections: every pair of nodes whose protocol differs from `protocol`
+   * (the Primary's links as VVR had them; between two Secondaries, C only if both links are C)
+   */
+  pairs: { nodes: [string, string]; protocol: 'A' | 'C' }[];
   volumes: TandemVolume[];
   /** the promotable clone that runs it (the same id at every site) */
   cloneId: string;

@@ -25,7 +25,7 @@ export function tandemResourceFor(topo: Topology, index: number, reports: VvrRep
   for (const n of topo.notes) warnings.add('replication', `${name}.nodes`, n);
   ensurePeer(topo, name, warnings);
   const connections = topo.links.map((l) => connectionOf(l, topo.rvg, topo.primary, warnings));
-  const protocol = protocolOf(connections, name, warnings, notes);
+  const { protocol, pairs } = protocolsOf(topo.primary.name, topo.peers.map((p) => p.name), connections, notes);
   const nodes = topo.peers.map((p, id) => nodeOf(p, id, index, name, warnings));
   const res: TandemResource = {
     name,
@@ -39,6 +39,7 @@ export function tandemResourceFor(topo: Topology, index: number, reports: VvrRep
     nodes,
     primary: topo.primary.name,
     connections,
+    pairs,
     volumes: volumesOf(topo, name, nodes.length, reports, warnings),
     cloneId: `tandem-${name}-clone`,
     notes,
@@ -159,17 +160,31 @@ function latencyWarning(subject: string, latencyprot: string | undefined, attrs:
     : `latencyprot=${latencyprot} (${marks}): VVR stalled writes at the high mark until the backlog fell to the low mark. Tandem keeps ${WINDOW}, which acts as a fixed high mark (there is no separate low mark); when the peer is unreachable there is no limit (the bitmap takes over), as with override`);
 }
 
-function protocolOf(connections: Connection[], name: string, warnings: Warnings, notes: string[]): 'A' | 'C' {
-  const protocols = new Set(connections.map((c) => c.protocol));
-  const describe = connections.map((c) => `${c.to}: ${c.protocol} (${c.bunker ? 'bunker' : `synchronous=${c.synchronous ?? 'off, assumed'}`})`).join(', ');
-  if (protocols.size <= 1) {
-    const p = connections[0]?.protocol ?? 'A';
-    notes.push(`protocol ${p}: ${describe || 'no link facts'}`);
-    return p;
+/**
+ * Each RLINK keeps its protocol as the protocol of its connection (DRBD 9 style). A pair of
+ * Secondaries (a bunker and the DR site, two DR hosts) replicates only after one of them is
+ * promoted: C only when both were synchronous to the Primary (close to it, so to each other),
+ * else A. The resource's protocol is the one most connections use (C on a tie); the others get a
+ * [connection.<a>.<b>] section.
+ */
+function protocolsOf(primary: string, peers: string[], connections: Connection[], notes: string[]): Pick<TandemResource, 'protocol' | 'pairs'> {
+  const linkProtocol = (node: string): 'A' | 'C' => connections.find((c) => c.to === node)?.protocol ?? 'A';
+  const all: TandemResource['pairs'] = [];
+  for (let i = 0; i < peers.length; i++) {
+    for (let j = i + 1; j < peers.length; j++) {
+      const [a, b] = [peers[i], peers[j]];
+      const protocol = a === primary ? linkProtocol(b) : b === primary ? linkProtocol(a) : linkProtocol(a) === 'C' && linkProtocol(b) === 'C' ? 'C' : 'A';
+      all.push({ nodes: [a, b], protocol });
+    }
   }
-  notes.push(`protocol C for every peer; VVR had ${describe}`);
-  warnings.add('replication', `${name}.protocol`, `the links differ (${describe}) but Tandem has one protocol per resource today: C is written, so the synchronous copies keep every acknowledged write; the asynchronous peers now also acknowledge each write before it completes (a WAN round trip per write). If that latency is too much, set protocol = A and accept that the synchronous copies may lag`);
-  return 'C';
+  const countA = all.filter((p) => p.protocol === 'A').length;
+  const protocol = countA > all.length - countA ? 'A' : 'C';
+  const pairs = all.filter((p) => p.protocol !== protocol);
+  const describe = connections.map((c) => `${c.to}: ${c.protocol} (${c.bunker ? 'bunker' : `synchronous=${c.synchronous ?? 'off, assumed'}`})`).join(', ');
+  notes.push(pairs.length === 0
+    ? `protocol ${protocol}: ${describe || 'no link facts'}`
+    : `protocol ${protocol}, per connection as VVR's links: ${describe}; ${pairs.map((p) => `${p.nodes.join(' - ')} ${p.protocol}`).join(', ')} in [connection] sections`);
+  return { protocol, pairs };
 }
 
 function srlWarning(rvg: string, reports: VvrReports, warnings: Warnings): void {

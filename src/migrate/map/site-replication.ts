@@ -22,7 +22,7 @@ export function replicationGroup(st: SiteState, g: Group): void {
     st.resourceIds.set(rvgRes.name, clone.id);
     if (!st.groupTargets.has(g.name)) st.groupTargets.set(g.name, clone.id);
     warnLeftovers(st, rvgRes, ['RVG', 'DiskGroup']);
-    st.mapping({ vcs: `${rvgRes.name} (RVG ${res.rvg})`, vcsKind: 'RVG', target: `Tandem resource ${res.name} (tandem/${res.name}.ini) + promotable clone ${clone.id} of ocf:tandem:replica`, note: `${res.volumes.length} volume(s), protocol ${res.protocol}${sr.shared ? `; Tandem node ${sr.peers[0]} = this site (${st.nodes.join(', ')} share its disks)` : ''}` });
+    st.mapping({ vcs: `${rvgRes.name} (RVG ${res.rvg})`, vcsKind: 'RVG', target: `Tandem resource ${res.name} (tandem/${res.name}.ini) + promotable clone ${clone.id} of ocf:tandem:replica`, note: `${res.volumes.length} volume(s), protocol ${res.protocol}${res.pairs.map((c) => `, ${c.nodes.join('-')} ${c.protocol}`).join('')}${sr.shared ? `; Tandem node ${sr.peers[0]} = this site (${st.nodes.join(', ')} share its disks)` : ''}` });
     if (sr.shared) siteStorage(st, g, clone.id, sr.peers[0]);
     else {
       st.pcmk.constraints.push(...locations(clone.id, g, st.nodes, st.ids));

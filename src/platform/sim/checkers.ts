@@ -4,9 +4,10 @@
 //
 //   read                a read through the Primary's export returned data the model forbids
 //                       (stale, zeros where data was acknowledged, garbage, another sector's)
-//   claim-up-to-date    protocol C: when a write is acknowledged, every node the Primary reports
-//                       as UpToDate (a connected peer whose peerDiskState is UpToDate), and the
-//                       Primary itself if diskful, holds it
+//   claim-up-to-date    when a write is acknowledged, every node the Primary reports as UpToDate
+//                       (a connected peer whose peerDiskState is UpToDate) over a protocol-C
+//                       connection, and the Primary itself if diskful and with such a connection,
+//                       holds it
 //   promotion-data      a node promoted without --force (by the cluster manager, on the agent's
 //                       score) does not hold every acknowledged write the rules require (below)
 //   two-primaries       a write was acknowledged, or a promotion succeeded, while another running
@@ -33,18 +34,23 @@
 //                       failed, it threw out of an event, or it broke the BlockDevice contract
 //
 // What "the rules require" of a promoted node (promotion-data), and of every UpToDate node at
-// quiescence, per protocol and fencing:
+// quiescence, per protocol and fencing. The protocol is the one of the connection the write
+// travelled (between the node that acknowledged it and the node in question): a resource may mix
+// them ([connection.<a>.<b>]), and a write acknowledged under A toward one peer may be missing
+// there while a C peer must hold it.
 //   every acknowledged write, except
-//   * protocol A: writes of the previous Primary that never reached the promoted node (they sat
-//     in the send buffer: DRBD's "the most recent updates may be lost"; the data stays a prefix);
+//   * protocol A: writes of the previous Primary that never reached the promoted node over an A
+//     connection (they sat in the send buffer: DRBD's "the most recent updates may be lost"; the
+//     data stays a prefix);
 //   * fencing = resource-only: writes acknowledged while the Primary had no link to the promoted
 //     node and no fence constraint forbade promoting it yet (the window resource-only leaves open;
 //     resource-and-stonith closes it by freezing I/O, and quorum by refusing it);
 //   * writes whose every usable physical copy vanished in power losses before being made
 //     durable (a volatile write cache loses unflushed writes: block-device semantics; a copy on an
 //     Inconsistent disk does not count, the next resync overwrites it);
-//   * protocol A: the unflushed writes a Primary acknowledged, once it lost power (they were
-//     acknowledged from its volatile cache and send buffer; the peers may or may not have them).
+//   * protocol A on every connection of a Primary to a diskful node: the unflushed writes it
+//     acknowledged, once it lost power (they were acknowledged from its volatile cache and send
+//     buffer; the peers may or may not have them). With a B or C connection, a peer had them.
 //   * writes never made durable, once every diskful node has lost power since the write was
 //     acknowledged and no running node with usable data holds it (the power losses need not
 //     overlap: a survivor that loses power before its copy reached anyone else's disk had it in
@@ -59,6 +65,7 @@
 // Protocol B: a write acknowledged on receipt reaches the peer's disk unless the peer crashes, so
 // B is held to C's rule at promotions and to byte-identity at quiescence; at acknowledgement
 // only C's peers are checked.
+import { connectionProtocol } from '../../config/connections.js';
 import { UUID_JUST_CREATED, decideSync, type GenerationView } from '../../engine/sync-decision.js';
 import { NO_NODE } from '../../meta/layout.js';
 import { VolumeMetadata } from '../../meta/volume-metadata.js';
@@ -115,7 +122,7 @@ export class Checkers {
       }
       if (unprotectedFor.size > 0) this.ackContext.set(rec.id, { unprotectedFor });
     }
-    if (w.config.protocol === 'C' && rec.kind !== 'trim') this.checkClaims(node, rec);
+    if (rec.kind !== 'trim') this.checkClaims(node, rec);
   }
 
   readChecked(node: string, volume: number, offset: number, problems: string[]): void {
@@ -141,7 +148,7 @@ export class Checkers {
     for (let v = 0; v < model.volumes.length; v++) {
       const problems = this.compareWithModel(node.disk(v)!, v, model);
       if (problems.length > 0) {
-        w.violation('promotion-data', `${node.name} was promoted (${w.config.protocol}, fencing ${w.config.fencing}) without volume ${v}'s acknowledged data: ${problems.join('; ')}`);
+        w.violation('promotion-data', `${node.name} was promoted (${this.protocolsOf(node)}, fencing ${w.config.fencing}) without volume ${v}'s acknowledged data: ${problems.join('; ')}`);
       }
     }
   }
@@ -151,7 +158,7 @@ export class Checkers {
     if (how !== 'power') return;
     const w = this.w;
     this.lastPowerLoss.set(node.name, w.now());
-    if (w.config.protocol === 'A') this.excuseVolatileWritesOf(node);
+    if (this.asyncOnly(node)) this.excuseVolatileWritesOf(node);
     if (!w.nodes.some((n) => n.diskful && n.running)) this.excuseAfterWholeClusterPowerLoss();
     this.excuseWhereEveryNodeLostPower();
     let reported = false;
@@ -273,14 +280,35 @@ export class Checkers {
     }
   }
 
-  /** Protocol C: the Primary's claims that peers are UpToDate, checked against their disks. */
+  /** The protocol of the connection between two nodes. */
+  private protocol(a: string, b: string): 'A' | 'B' | 'C' {
+    return connectionProtocol(this.w.config, a, b);
+  }
+
+  /** A node's connections to diskful nodes are all on protocol A. */
+  private asyncOnly(node: SimNode): boolean {
+    return this.w.nodes.every((other) => other === node || !other.diskful || this.protocol(node.name, other.name) === 'A');
+  }
+
+  /** For messages: the resource's protocol, and the connections of this node that differ. */
+  private protocolsOf(node: SimNode): string {
+    const own = this.w.nodes.filter((o) => o !== node && this.protocol(node.name, o.name) !== this.w.config.protocol).map((o) => `${o.name} ${this.protocol(node.name, o.name)}`);
+    return own.length === 0 ? this.w.config.protocol : `${this.w.config.protocol}; to ${own.join(', ')}`;
+  }
+
+  /**
+   * Protocol C connections: the Primary's claims that peers are UpToDate, checked against their
+   * disks (and its own, when it has such a peer).
+   */
   private checkClaims(node: SimNode, rec: WriteRecord): void {
     const status = node.status();
     if (!status) return;
     const model = this.w.modelOf(node.name);
     const claimed: SimNode[] = [];
+    const synchronous = status.connections.filter((c) => this.protocol(node.name, c.peer) === 'C');
+    if (synchronous.length === 0) return;
     if (node.diskful && status.volumes[rec.volume]?.diskState === 'UpToDate') claimed.push(node);
-    for (const c of status.connections) {
+    for (const c of synchronous) {
       if (c.connectionState !== 'Connected' || c.volumes.find((v) => v.volume === rec.volume)?.peerDiskState !== 'UpToDate') continue;
       // a peer that died meanwhile lost its volatile cache legitimately; the Primary cannot know yet
       const peer = this.w.node(c.peer);
@@ -296,7 +324,7 @@ export class Checkers {
         at = s;
       });
       if (problem !== null) {
-        this.w.violation('claim-up-to-date', `write ${rec.id} (${model.describe(rec.id)}) was acknowledged by ${node.name} under protocol C while it reports `
+        this.w.violation('claim-up-to-date', `write ${rec.id} (${model.describe(rec.id)}) was acknowledged by ${node.name} (protocol C to ${holder === node ? 'its peers' : holder.name}) while it reports `
           + `${holder === node ? 'itself' : holder.name} UpToDate, but ${holder.name} holds at sector ${at}: ${problem}`);
       }
     }
@@ -307,7 +335,7 @@ export class Checkers {
     const w = this.w;
     for (const rec of model.writes.values()) {
       if (rec.state !== 'acked' || rec.kind === 'trim' || rec.node === node.name) continue;
-      const notReceived = w.config.protocol === 'A' && !(this.deliveredTo.get(rec.id)?.has(node.name) ?? false);
+      const notReceived = this.protocol(rec.node, node.name) === 'A' && !(this.deliveredTo.get(rec.id)?.has(node.name) ?? false);
       const unfenced = this.ackContext.get(rec.id)?.unprotectedFor.has(node.name) ?? false;
       if (!notReceived && !unfenced) continue;
       const vm = model.volumes[rec.volume];

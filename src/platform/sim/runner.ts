@@ -56,7 +56,7 @@ function listenForUnhandledRejections(): void {
 
 export async function runSeed(opts: RunOptions): Promise<RunResult> {
   listenForUnhandledRejections();
-  const scenario = opts.scenario ?? generateScenario(opts.seed, { nodes: opts.nodes });
+  const scenario = opts.scenario ? storedScenario(opts.scenario) : generateScenario(opts.seed, { nodes: opts.nodes });
   const indexes = selectedActions(scenario.actions.length, opts);
   const actions = indexes.map((i) => scenario.actions[i]);
   const world = new SimWorld(scenario, opts.factory, { traceKeep: opts.traceKeep });
@@ -281,10 +281,16 @@ export function parseRanges(text: string): number[] {
   return out;
 }
 
+/** A scenario saved before a field existed plays as it did then: scenarios from before per-connection protocols have none. */
+function storedScenario(s: Scenario): Scenario {
+  return s.config.connections ? s : { ...s, config: { ...s.config, connections: [] } };
+}
+
 export function describeScenario(s: Scenario): string {
   const c = s.config;
   const diskless = c.nodes.filter((n) => n.volumes.every((v) => v.disk === null)).map((n) => n.name);
-  return `${c.nodes.length} nodes${diskless.length > 0 ? ` (diskless ${diskless.join(',')})` : ''}, protocol ${c.protocol}, fencing ${c.fencing}, `
+  const own = c.connections.filter((x) => x.protocol !== null).map((x) => `${x.nodes.join('-')} ${x.protocol}`).join(', ');
+  return `${c.nodes.length} nodes${diskless.length > 0 ? ` (diskless ${diskless.join(',')})` : ''}, protocol ${c.protocol}${own ? ` (connections ${own})` : ''}, fencing ${c.fencing}, `
     + `quorum ${c.quorum}/${c.onNoQuorum}, ${c.nodes[0].volumes.map((v) => `${v.size! / 1048576} MiB`).join('+')}, al-extents ${c.alExtents}, `
     + `meta ${Object.entries(s.metaKinds).map(([n, k]) => `${n}:${k}`).join(',')}, auto_resync ${s.autoResync}`;
 }

@@ -5,7 +5,7 @@
 // can be shrunk by cutting it (runner.ts); what an action does is decided when it runs, from the
 // state then and the action's own random stream (its `pick` seed), so a cut changes nothing
 // before the cut.
-import type { NodeConfig, ResourceConfig, VolumeConfig } from '../../config/model.js';
+import type { ConnectionConfig, NodeConfig, Protocol, ResourceConfig, VolumeConfig } from '../../config/model.js';
 import { Random } from './random.js';
 
 export type IoOp = 'write' | 'zero' | 'trim' | 'flush' | 'read';
@@ -135,11 +135,31 @@ export function generateScenario(seed: number, opts: ScenarioOptions = {}): Scen
     frontend: 'none', // the simulated client drives the export's backend: no block device on top
     discardNode: null,
     nodes,
+    connections: [],
     origins: {},
   };
+  // from a stream of its own, so that the draws above (and every seed's schedule) stay as they were
+  config.connections = connectionProtocols(new Random(seed).fork('connections'), names, config.protocol);
   const activeMs = rnd.between(2000, 12000);
   const actions = schedule(rnd.fork('schedule'), { sizes, nodeCount, diskfulCount, activeMs, quorum: quorum !== 'off' });
   return { seed, config, metaKinds, initialSync: rnd.chance(0.2), autoResync: rnd.chance(0.8), autoTakeover: true, actions, activeMs };
+}
+
+/**
+ * Some clusters of 3+ nodes mix protocols per connection, as a Primary with a synchronous local
+ * peer and an asynchronous DR peer does: each pair may get its own protocol.
+ */
+function connectionProtocols(rnd: Random, names: string[], resourceProtocol: Protocol): ConnectionConfig[] {
+  if (names.length < 3 || !rnd.chance(0.4)) return [];
+  const out: ConnectionConfig[] = [];
+  for (let i = 0; i < names.length; i++) {
+    for (let j = i + 1; j < names.length; j++) {
+      if (!rnd.chance(0.5)) continue;
+      const protocol = rnd.weighted<Protocol>({ C: 3, B: 1, A: 2 });
+      if (protocol !== resourceProtocol) out.push({ nodes: [names[i], names[j]], protocol });
+    }
+  }
+  return out;
 }
 
 interface Shape {

@@ -2,6 +2,11 @@
 // one behaviour each. The defects of issue 12 each have a test named after their number.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
+import { effectiveConnections } from '../../../src/config/connections.js';
+import { loadConfig } from '../../../src/config/load.js';
+import { emitIni } from '../../../src/migrate/emit/ini.js';
+import { emitReport } from '../../../src/migrate/emit/report.js';
+import { configDir } from '../../fixtures/config/ini.js';
 import { planFor, ONE_CLUSTER_REPORTS, GCO_MAIN, GCO_REPORTS, codes, site, constraintsOf, scratchCf } from '../helpers.js';
 
 const cf = scratchCf('migrate-map');
@@ -200,12 +205,26 @@ flags:    write enabled attached consistent connected
   t.equal(r.resyncRate, '12207K', 'resync limited like the only limited link (100m)');
   t.same(r.seed?.peers, ['dr-rep'], 'the DR Secondary starts from its own copy (csums-alg); the bunker, which held only the SRL, does not');
 
-  // a synchronous bunker and an asynchronous DR link: Tandem has one protocol per resource today
+  t.equal(r.protocol, 'C', 'both links synchronous: C for the resource');
+  t.same(r.pairs, [], 'and no connection of its own');
+
+  // a synchronous bunker and an asynchronous DR link: each link keeps its protocol, as its connection's
   const mixed = cf.write('mixed-vx.txt', readFileSync(vx, 'utf8').replace('synchronous=fail', 'synchronous=off'));
   const m = planFor(path, { vxprint: [mixed] });
-  t.same(m.tandem[0].connections.map((c) => c.protocol), ['C', 'A']);
-  t.equal(m.tandem[0].protocol, 'C');
-  t.match(m.warnings.find((w) => w.subject === 'rv.protocol')?.message, /the links differ \(bunker-rep: C \(bunker\), dr-rep: A \(synchronous=off\)\) but Tandem has one protocol per resource today: C is written/);
+  const rm = m.tandem[0];
+  t.same(rm.connections.map((c) => c.protocol), ['C', 'A']);
+  t.equal(rm.protocol, 'A', 'two of the three connections are asynchronous (n1 - dr-rep, and bunker-rep - dr-rep): A is the default');
+  t.same(rm.pairs, [{ nodes: ['n1', 'bunker-rep'], protocol: 'C' }], 'the bunker link keeps C in a connection of its own');
+  t.notOk(m.warnings.some((w) => w.subject === 'rv.protocol'), 'no warning that links were collapsed into one protocol');
+  t.ok(rm.notes.some((n) => /protocol A, per connection as VVR's links: bunker-rep: C \(bunker\), dr-rep: A \(synchronous=off\); n1 - bunker-rep C in \[connection\] sections/.test(n)));
+  const ini = emitIni(rm);
+  t.match(ini, /\n; replaces RLINK rlk_bunker_rv \(bunker\)\n\[connection\.n1\.bunker-rep\]\nprotocol = C\n/);
+  const loaded = loadConfig(configDir(t, { 'rv.ini': ini })).resources[0];
+  t.same(effectiveConnections(loaded).map((c) => [c.nodes.join('-'), c.protocol]), [['n1-bunker-rep', 'C'], ['n1-dr-rep', 'A'], ['bunker-rep-dr-rep', 'A']], 'the INI loads with each connection\'s protocol');
+  const report = emitReport(m, ['tandem/rv.ini']);
+  t.match(report, /\| n1 → bunker-rep \(rlk_bunker_rv\) \| bunker, synchronous=override, srlprot=autodcm, latencyprot=off, TCP\/IP \| protocol C \(\[connection\.n1\.bunker-rep\]\), TCP \|/);
+  t.match(report, /\| n1 → dr-rep \(rlk_dr_rv\) \| synchronous=off, srlprot=override, latencyprot=override, UDP\/IP, bandwidth 100m \| protocol A, TCP \| no SRL/);
+  t.match(report, /Connections between Secondaries \(VVR had no link there; used once one of them is promoted; C only when both links from n1 are synchronous\): bunker-rep - dr-rep: protocol A\./);
 });
 
 t.test('Oracle, Netlsnr, Sybase and Db2udb map to ocf:heartbeat:oracle, oralsnr, sybaseASE and db2 where their attributes carry over', async (t) => {

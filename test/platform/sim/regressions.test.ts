@@ -130,6 +130,23 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data: a Secondary detached by the operator keeps UpToDate flags in its metadata; after a kill and a restart alone it attached UpToDate and was promoted without the writes the Primary made meanwhile',
   },
   {
+    file: 'seed-496-crashed-primary-source-over-a-with-c-peer', seed: 496, open: null, checker: 'bits-in-sync',
+    found: 'bits-in-sync, replicas-differ, quiescent-data: protocol A, n0-n2 and n1-n2 on C; the Primary n0 loses power and comes back; on its A connection the crashed-Primary rule made it the SyncSource of its AL extents for n1, with data older than what n2 (C) holds: n1 UpToDate without an acknowledged write, differing from n2 with no bit set',
+  },
+  // Found once the checkers read the protocol per connection (mixed protocols: a C connection in a
+  // B or A resource). Neither comes from the mix itself: replayed with protocol C everywhere
+  // (config.protocol = 'C', connections = []), seed 136 fires the same checker, and seed 200 loses
+  // acknowledged data too (false-split-brain, convergence, replicas-differ, quiescent-data). With A
+  // everywhere the loss was excused as protocol A's.
+  {
+    file: 'seed-136-claim-after-enospc-mixed-protocols', seed: 136, open: 'a NegAck (ENOSPC) on a C peer and the UpToDate claim at acknowledgement', checker: 'claim-up-to-date',
+    found: 'claim-up-to-date: protocol B, n0-n1 on C; a Secondary\'s disk fails with ENOSPC, the next write is acknowledged while the Primary still reports that C peer UpToDate, and it holds zeros there',
+  },
+  {
+    file: 'seed-200-power-lost-primary-promoted-mixed-protocols', seed: 200, open: 'a crashed Primary confirmed UpToDate as the SyncSource of an older peer', checker: 'promotion-data',
+    found: 'promotion-data: protocol A, n0-n1 on C; the Primary n0 loses power (its unflushed writes, acknowledged with n1 holding them, go); n1 is promoted and killed; n0 returns, becomes SyncSource of n2 (older data), is confirmed UpToDate by that and promoted without the writes n1 holds',
+  },
+  {
     file: 'seed-5088-only-diskful-node-disk-failed', seed: 5088, open: null, checker: 'convergence',
     found: 'convergence: the only diskful node (the Primary; its peer is diskless) fails a flush; its disk was marked Inconsistent although it held the only copy, and nothing could ever resync it',
   },

@@ -35,7 +35,7 @@ export default class MigrateVcs extends TandemCommand {
     }, (line) => process.stderr.write(`${line}\n`));
     for (const p of summary.pacemaker) this.say(`cluster ${p.cluster}: ${p.primitives} primitive(s), ${p.constraints} constraint(s) in ${p.dir === '.' ? '' : p.dir}pcs.sh, crm.txt, cib.xml`);
     this.say(`${summary.tandemResources.length} replicated resource(s)`);
-    for (const t of summary.tandemResources) this.say(`  ${t.name}.ini  RVG ${t.rvg}, protocol ${t.protocol}, ${t.volumes} volume(s), nodes ${t.nodes.join(' ')} (Primary ${t.primary}), clone ${t.clone}`);
+    for (const t of summary.tandemResources) this.say(`  ${t.name}.ini  RVG ${t.rvg}, protocol ${t.protocol}${t.connections.map((c) => `, ${c.nodes.join('-')} ${c.protocol}`).join('')}, ${t.volumes} volume(s), nodes ${t.nodes.join(' ')} (Primary ${t.primary}), clone ${t.clone}`);
     this.say(`wrote ${summary.files.join(', ')} to ${summary.out}`);
     this.say(`${summary.warnings.length} warning(s); read report.md before the cut-over`);
     for (const w of summary.warnings) this.say(`  warning [${w.code}] ${w.subject}: ${w.message}`);
