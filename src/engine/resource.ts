@@ -403,7 +403,11 @@ export class Resource {
   }
 
   private async attachAll(): Promise<void> {
-    for (const v of this.volumes) if (v.diskful && !v.attached && v.diskState !== 'Failed') await this.attachVolume(v);
+    const detached = this.volumes.filter((v) => v.diskful && !v.attached && v.diskState !== 'Failed');
+    for (const v of detached) await this.attachVolume(v);
+    // attaching what is attached already changes nothing: a renegotiation then would set every
+    // peer Off, and a peer whose view of this node did not change never answers (sim seed 12)
+    if (detached.length === 0) return;
     for (const peer of this.peers.values()) this.renegotiate(peer);
   }
 
