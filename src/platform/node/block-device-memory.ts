@@ -20,22 +20,21 @@ export class MemoryFileDisk implements RawDisk {
   }
 
   read(buffer: Buffer, offset: number, done: Transferred): void {
-    let n: number;
-    try {
-      n = readSync(this.fd, buffer, 0, buffer.length, offset);
-    } catch (err) {
-      return done(fsDiskError(err as NodeJS.ErrnoException, 'read', this.path, `at ${offset} (+${buffer.length})`), 0);
-    }
-    done(null, n);
+    this.transfer(() => readSync(this.fd, buffer, 0, buffer.length, offset), 'read', buffer, offset, done);
   }
 
   /** dsync needs nothing more: memory is as durable as a file in memory gets. */
   write(buffer: Buffer, offset: number, _dsync: boolean, done: Transferred): void {
+    this.transfer(() => writeSync(this.fd, buffer, 0, buffer.length, offset), 'write', buffer, offset, done);
+  }
+
+  /** One copy now; its error (ENOSPC, say) reaches `done` as a DiskError. */
+  private transfer(copy: () => number, syscall: string, buffer: Buffer, offset: number, done: Transferred): void {
     let n: number;
     try {
-      n = writeSync(this.fd, buffer, 0, buffer.length, offset);
+      n = copy();
     } catch (err) {
-      return done(fsDiskError(err as NodeJS.ErrnoException, 'write', this.path, `at ${offset} (+${buffer.length})`), 0);
+      return done(fsDiskError(err as NodeJS.ErrnoException, syscall, this.path, `at ${offset} (+${buffer.length})`), 0);
     }
     done(null, n);
   }
