@@ -25,10 +25,12 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
   peer.peerRole = role;
   const before = [...peer.volumes.values()].map((pv) => pv.replicationState);
   let diskReturned = false;
+  let pausedByPeer = false;
   for (const view of views) {
     const pv = peer.volumes.get(view.volume)!;
     const previous = pv.view;
     pv.view = view;
+    if (view.resyncPauses > pv.pausesSeen) { pv.pausesSeen = view.resyncPauses; pausedByPeer = true; } // echoed in our next State
     if (view.diskState === 'UpToDate' || !hasDisk(view.diskState as DiskState)) pv.syncEnding = false;
     pv.peerDiskState = reportedDiskState(pv, view.diskState as DiskState);
     if (diskCameBack(previous, view, pv)) { // a peer that attached again: a new handshake, on both sides
@@ -50,10 +52,11 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
   // (and a new Primary must learn what this node may hold differently since the old one vanished)
   const changed = [...peer.volumes.values()].some((pv, i) => pv.replicationState !== before[i]);
   // (and a peer whose disk came back waits for our State to run its side, even if ours is unchanged)
-  if (changed || diskReturned || (becamePrimary && r.reconcileRanges.size > 0)) peer.sendState();
+  // (and a peer that paused us learns we read it, so it can tell our older resync blocks from newer ones)
+  if (changed || diskReturned || pausedByPeer || (becamePrimary && r.reconcileRanges.size > 0)) peer.sendState();
   for (const other of r.peers.values()) {
     if (other === peer || !other.connected) continue;
-    for (const [index, opv] of other.volumes) if (opv.replicationState === 'Off' && opv.view) handshakeVolume(other, index, opv);
+    for (const [index, opv] of other.volumes) if ((opv.replicationState === 'Off' || opv.replicationState === 'PausedSyncT') && opv.view) handshakeVolume(other, index, opv);
   }
   r.fencing.reconcile();
   r.emit('replication', { peer: peer.node.name, role, volumes: [...peer.volumes.entries()].map(([v, pv]) => ({ volume: v, replicationState: pv.replicationState, peerDiskState: pv.peerDiskState })) });
@@ -78,14 +81,44 @@ function diskWentAway(previous: VolumeView | null, view: VolumeView): boolean {
 }
 
 export function handshakeVolume(peer: Peer, index: number, pv: PeerVolume): void {
+  const paused = pv.replicationState === 'PausedSyncT';
+  decideVolume(peer, index, pv);
+  // the flag in our State (resyncPaused) tells that source to hold, or to go on
+  if (paused !== (pv.replicationState === 'PausedSyncT') && peer.connected) peer.sendState();
+}
+
+/**
+ * One source at a time (DRBD pauses the others): a target that takes resync data from another
+ * node says so in its State, and this node, its source too, stops sending and keeps its bits. The
+ * target's next State without the flag (its resync ended, or that source went away) starts a new
+ * handshake here.
+ */
+function pauseForTarget(peer: Peer, volume: Volume, pv: PeerVolume): void {
+  pv.resync?.stop();
+  pv.resync = null;
+  pv.replicationState = 'PausedSyncS';
+  peer.resource.log.info('resync paused: the peer takes resync data from another node first', { peer: peer.node.name, volume: volume.index, outOfSyncBytes: volume.meta?.outOfSyncBytes(peer.node.id) ?? 0 });
+}
+
+function decideVolume(peer: Peer, index: number, pv: PeerVolume): void {
   const volume = peer.resource.volume(index);
   const view = pv.view!;
   if (!volume) return;
+  if (pv.replicationState === 'SyncSource' && view.flags.resyncPaused) {
+    pauseForTarget(peer, volume, pv);
+    return;
+  }
   if (pv.replicationState === 'Established' || pv.replicationState === 'SyncSource') {
     followPeer(peer, volume, view, pv);
     return;
   }
-  if (pv.replicationState === 'SyncTarget') return; // the source drives it to the end
+  if (pv.replicationState === 'SyncTarget') {
+    if (hasDisk(view.diskState as DiskState)) return; // the source drives it to the end
+    // the source lost its disk mid-resync: the rest comes from another node (paused ones decide again)
+    peer.resource.sourceLostBeforeData(peer, volume);
+    if (volume.syncSource === peer.node.id) volume.syncSource = null;
+    pv.replicationState = 'Off';
+  }
   if (!volume.meta || !hasDisk(view.diskState as DiskState)) {
     pv.replicationState = 'Established'; // a diskless side has nothing to sync
     if (!volume.diskful && view.sizeBytes > 0) volume.sizeBytes = view.sizeBytes;
@@ -134,7 +167,7 @@ function decide(peer: Peer, volume: Volume, view: VolumeView): SyncDecision {
 }
 
 /** What the handshake does: a sync decision, or wait (no sync, link kept) until either side's data changes. */
-type Decision = SyncDecision | { kind: 'wait'; rule: string };
+type Decision = SyncDecision | { kind: 'wait'; rule: string; peerNewer?: boolean };
 
 /**
  * Disk states can override generations: Inconsistent data never serves as a source. But an
@@ -152,7 +185,7 @@ function adjustForDiskStates(d: SyncDecision, volume: Volume, view: VolumeView):
     return { kind: 'wait', rule: `local disk is Inconsistent and its generation is newer than the peer's (${d.rule}): waiting for a node that holds it` };
   }
   if (remote === 'Inconsistent' && d.kind === 'target' && newer) {
-    return { kind: 'wait', rule: `the peer's disk is Inconsistent and its generation is newer (${d.rule}): waiting for a node that holds it` };
+    return { kind: 'wait', rule: `the peer's disk is Inconsistent and its generation is newer (${d.rule}): waiting for a node that holds it`, peerNewer: true };
   }
   if ((local === 'UpToDate' || local === 'Consistent') && (remote === 'Inconsistent' || remote === 'Outdated') && d.kind !== 'source') {
     return { kind: 'source', full: remote === 'Inconsistent' && d.kind !== 'no-sync', rule: `peer is ${remote}` };
@@ -171,7 +204,7 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: Decision): void {
   switch (d.kind) {
     case 'wait':
       pv.replicationState = 'Off'; // decided again when either side's State changes
-      if (view.diskState === 'Inconsistent') outdateBehind(peer, volume);
+      if (d.peerNewer) outdateBehind(peer, volume); // not for other waits: an Inconsistent peer is not newer by itself
       return;
     case 'no-sync':
       pv.replicationState = 'Established';
@@ -189,8 +222,8 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: Decision): void {
       if (r.role === 'Primary') mergeAndResync(peer, volume, pv.view!.reconcile);
       return;
     case 'source':
-      if (r.role !== 'Primary' && [...r.peers.values()].some((p) => p !== peer && p.connected && p.peerRole === 'Primary' && !p.isDisklessFor(volume.index))) {
-        pv.replicationState = 'PausedSyncS'; // the Primary is the one to resync it (unless it has no disk)
+      if (r.role !== 'Primary' && [...r.peers.values()].some((p) => p !== peer && p.connected && p.peerRole === 'Primary' && p.volumes.get(volume.index)?.peerDiskState === 'UpToDate')) {
+        pv.replicationState = 'PausedSyncS'; // the Primary is the one to resync it (unless its disk cannot)
         return;
       }
       if (r.role !== 'Primary' && [...r.peers.values()].some((p) => p !== peer && p.connected && !p.volumes.get(volume.index)?.view)) {
@@ -202,12 +235,13 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: Decision): void {
       if (volume.diskState === 'Consistent') r.confirmUpToDate(volume, `the handshake with ${peer.node.name} makes this node the SyncSource (${d.rule})`);
       if (d.full) meta.markAllOutOfSync(peer.node.id);
       for (const range of pv.view?.reconcile ?? []) meta.markOutOfSync(peer.node.id, range.offset, range.length);
+      if (view.flags.resyncPaused) { pauseForTarget(peer, volume, pv); return; }
       peer.startResync(volume);
       return;
     case 'target':
       // a Primary may take resync data only into a disk it does not serve from (re-attached after a failure)
       if (r.role === 'Primary' && volume.usable) { peer.refuse(`this node is Primary and would have to become SyncTarget of ${peer.node.name} (${d.rule})`); return; }
-      if (r.syncingFromAnother(volume, peer)) { pv.replicationState = 'PausedSyncT'; return; } // one source at a time
+      if (r.syncingFromAnother(volume, peer)) { peer.pauseAsSource(volume.index); return; } // one source at a time (our State tells it)
       if (d.full) meta.markAllOutOfSync(peer.node.id); // reported in our State: the source sends every block
       r.becomeSyncTarget(peer, volume);
       return;
@@ -320,7 +354,8 @@ export function reevaluatePeers(peers: Iterable<Peer>): void {
     for (const [index, pv] of peer.volumes) {
       if (!pv.view) continue;
       if (pv.replicationState === 'PausedSyncS') pv.replicationState = 'Off';
-      if (pv.replicationState === 'Off' || pv.replicationState === 'Established' || pv.replicationState === 'SyncSource') handshakeVolume(peer, index, pv);
+      // a paused target decides again too: the source it waited for may be gone
+      if (pv.replicationState === 'Off' || pv.replicationState === 'PausedSyncT' || pv.replicationState === 'Established' || pv.replicationState === 'SyncSource') handshakeVolume(peer, index, pv);
     }
   }
 }

@@ -28,6 +28,14 @@ export interface PeerVolume {
   resync: ResyncSource | null;
   /** we sent ResyncDone and the peer has not yet said UpToDate: its States until then are stale */
   syncEnding: boolean;
+  /**
+   * One source at a time, exactly: how often we paused this peer as our source on this link
+   * (resyncPauses in our State), and the peer's count that we last read. The peer echoes what it
+   * read (resyncPausesSeen): while our count is ahead of its echo, a resync block from it was sent
+   * before it read our pause, and we drop it.
+   */
+  pausesSent: number;
+  pausesSeen: number;
 }
 
 export class Peer {
@@ -40,6 +48,9 @@ export class Peer {
   readonly protocol: Protocol;
   /** the peer was Primary when its link broke: its last writes may differ between survivors */
   lostWhilePrimary = false;
+  /** resync request ids, unique across the resyncs of this peer: a late answer to a paused or
+   *  stopped resync never matches a block of the next one */
+  private resyncRequestId = 0;
   /** sendData returned false: bulk senders wait for the link's drain */
   private saturated = false;
   private drainWaiters: Array<() => void> = [];
@@ -47,7 +58,7 @@ export class Peer {
 
   constructor(readonly resource: Resource, readonly node: NodeConfig) {
     this.protocol = connectionProtocol(resource.config, resource.local.name, node.name);
-    for (const v of node.volumes) this.volumes.set(v.index, { replicationState: 'Off', peerDiskState: 'DUnknown', view: null, resync: null, syncEnding: false });
+    for (const v of node.volumes) this.volumes.set(v.index, { replicationState: 'Off', peerDiskState: 'DUnknown', view: null, resync: null, syncEnding: false, pausesSent: 0, pausesSeen: 0 });
   }
 
   get connected(): boolean {
@@ -144,6 +155,8 @@ export class Peer {
       pv.peerDiskState = 'DUnknown';
       pv.view = null;
       pv.syncEnding = false;
+      pv.pausesSent = 0;
+      pv.pausesSeen = 0;
     }
     for (const v of this.resource.volumes) if (v.syncSource === this.node.id) v.syncSource = null;
     this.peerRole = 'Unknown';
@@ -234,12 +247,31 @@ export class Peer {
     this.transfer.onWriteAck(msg.seq, false);
   }
 
+  nextResyncRequestId(): number {
+    this.resyncRequestId = (this.resyncRequestId + 1) >>> 0 || 1; // u32 on the wire; 0 is never used
+    return this.resyncRequestId;
+  }
+
+  /** Take no resync data from this peer for now: another node's resync to us runs (our State tells it). */
+  pauseAsSource(volume: number): void {
+    const pv = this.volumes.get(volume)!;
+    if (pv.replicationState === 'PausedSyncT') return;
+    pv.replicationState = 'PausedSyncT';
+    pv.pausesSent++;
+  }
+
+  /** Resync blocks from this peer were sent before it read our State that paused it (see PeerVolume). */
+  sendsStaleResync(volume: number): boolean {
+    const pv = this.volumes.get(volume);
+    return pv !== undefined && (pv.replicationState === 'PausedSyncT' || pv.pausesSent > (pv.view?.resyncPausesSeen ?? 0));
+  }
+
   /** Become SyncSource for a volume if this peer has out-of-sync blocks and is not syncing yet. */
   startResync(volume: Volume): void {
     const pv = this.volumes.get(volume.index);
     if (!pv || !this.connected || pv.resync || !volume.meta || volume.diskState !== 'UpToDate') return;
     if (pv.replicationState !== 'Established' && pv.replicationState !== 'Off' && pv.replicationState !== 'PausedSyncS') return;
-    if (!hasDisk(pv.peerDiskState)) return;
+    if (!hasDisk(pv.peerDiskState) || pv.view?.flags.resyncPaused) return; // paused: its State clears the flag when it can take our data
     // Remember which generation of the peer the bits refer to: an interrupted resync resumes.
     if (pv.view && volume.meta.bitmapGeneration(this.node.id) === 0n) volume.meta.setBitmapGeneration(this.node.id, pv.view.current);
     pv.replicationState = 'SyncSource';
@@ -306,7 +338,10 @@ function volumeView(peer: Peer, v: Volume): VolumeView {
       newDataGeneration: false,
       survivedPrimaryLoss: r.reconcileRanges.has(v.index),
       primaryLostQuorum: v.meta?.flags.primaryLostQuorum ?? false,
+      resyncPaused: peer.volumes.get(v.index)?.replicationState === 'PausedSyncT',
     },
+    resyncPauses: peer.volumes.get(v.index)?.pausesSent ?? 0,
+    resyncPausesSeen: peer.volumes.get(v.index)?.pausesSeen ?? 0,
     outOfSyncBits: Math.ceil((bitmap?.outOfSyncBytes(peer.node.id) ?? 0) / 4096),
     reconcile: ranges.slice(0, 8192),
   };

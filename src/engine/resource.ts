@@ -696,6 +696,8 @@ export class Resource {
     if (volume.diskState !== 'Inconsistent') {
       volume.diskState = 'Inconsistent';
       this.emit('disk', { volume: volume.index, diskState: volume.diskState });
+      // every peer learns it: a Primary resyncs a node behind it, whichever source this one chose
+      for (const p of this.peers.values()) if (p !== peer) p.sendState();
     }
   }
 
@@ -754,12 +756,11 @@ export class Resource {
     this.log.info('resync finished as SyncTarget', { peer: peer.node.name, volume: volume.index });
     for (const other of this.peers.values()) {
       const opv = other.volumes.get(volume.index);
-      if (other !== peer && (opv?.replicationState === 'SyncTarget' || opv?.replicationState === 'PausedSyncT')) { // decided, never started: decide again
-        opv.replicationState = 'Off';
-        if (opv.view && other.connected) handshakeVolume(other, volume.index, opv);
-      }
-      other.sendState();
+      if (other !== peer && opv?.replicationState === 'SyncTarget') opv.replicationState = 'Off'; // decided, never started: decide again
     }
+    // with an UpToDate disk every decision may differ: paused sources, peers behind us (as Primary)
+    reevaluatePeers(this.peers.values());
+    for (const other of this.peers.values()) other.sendState();
     dropStaleBits(this.peers.values(), volume);
     this.fencing.reconcile(); // the source is Established and UpToDate now: a freeze for it ends
   }

@@ -39,7 +39,6 @@ type Answer = { requestId: number; offset: number; length: number };
 export class ResyncSource {
   private cursor = 0;
   private readonly inFlight = new Map<number, Sent>();
-  private nextId = 1;
   private stopped = false;
   private totalBytes = 0;
   private doneBytes = 0;
@@ -81,7 +80,7 @@ export class ResyncSource {
       if (this.overRate()) return;
       const run = this.nextRun();
       if (!run) { this.maybeFinish(); return; }
-      const id = this.nextId++;
+      const id = this.peer.nextResyncRequestId();
       const phase = this.csums ? 'checksum' : 'data';
       this.inFlight.set(id, { offset: run.offset, length: run.length, phase });
       void this.send(id, run.offset, run.length, phase);

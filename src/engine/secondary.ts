@@ -38,7 +38,7 @@ export function applyMessage(peer: Peer, msg: WireMessage, late = false): void |
     case 'OutOfSync': return applyOutOfSync(peer, volume, m);
     case 'ResyncData': return applyResyncData(peer, volume, m);
     case 'ResyncChecksum': return compareResyncChecksum(peer, volume, m);
-    case 'ResyncDone': return peer.resource.finishResyncAsTarget(peer, volume, m.current, m.history);
+    case 'ResyncDone': return endResync(peer, volume, m);
     case 'ReadRequest': return serveRead(peer, volume, m);
   }
 }
@@ -142,15 +142,35 @@ function takesResyncFrom(peer: Peer, volume: Volume, offset: number, length: num
   // failure: its writes go to its peers until the resync finishes, finishResyncAsTarget)
   if (!volume.attached || (r.role === 'Primary' && volume.usable)) { r.protocolError(peer, 'resync data sent to a node that cannot be SyncTarget'); return false; }
   if (offset + length > volume.sizeBytes) { r.protocolError(peer, 'resync data beyond the end of the volume'); return false; }
+  const pv = peer.volumes.get(volume.index)!;
+  if (peer.sendsStaleResync(volume.index)) return false; // sent before it read our State that paused it
   if (r.syncingFromAnother(volume, peer)) {
-    // two sources at once (several Secondaries of a diskless Primary): their blocks could cross.
-    // This one comes back later, when the first is done and the generations tell what is left.
-    peer.closeLink(`volume ${volume.index} is already resyncing from node ${volume.syncSource}`);
+    // two sources at once (several Secondaries of a diskless Primary, or a rejoining node that two
+    // peers found behind): their blocks could cross. This one pauses, told by our State, and its
+    // bits stay; when the first is done the generations tell what is left (handshakeVolume).
+    peer.pauseAsSource(volume.index);
+    r.log.info('resync paused: resync data comes from another node first', { peer: peer.node.name, volume: volume.index, source: volume.syncSource });
+    peer.sendState();
     return false;
   }
   volume.syncSource = peer.node.id;
-  if (peer.volumes.get(volume.index)!.replicationState !== 'SyncTarget') r.becomeSyncTarget(peer, volume);
+  if (pv.replicationState !== 'SyncTarget') r.becomeSyncTarget(peer, volume);
   return true;
+}
+
+/**
+ * The source sent everything. A resync with nothing to send never made this node its SyncTarget by
+ * its data (and a decision here may have named another source that defers to the Primary): the
+ * ResyncDone does, on the same terms as a first block, so an empty resync ends like any other.
+ */
+async function endResync(peer: Peer, volume: Volume, msg: MessageOf<'ResyncDone'>): Promise<void> {
+  const r = peer.resource;
+  const pv = peer.volumes.get(volume.index)!;
+  if (pv.replicationState !== 'SyncTarget') {
+    if (r.role === 'Primary' && volume.usable) return; // never a target: the source's decision was made on an older State
+    if (!takesResyncFrom(peer, volume, 0, 0)) return;
+  }
+  await r.finishResyncAsTarget(peer, volume, msg.current, msg.history);
 }
 
 async function applyResyncData(peer: Peer, volume: Volume, msg: MessageOf<'ResyncData'>): Promise<void> {

@@ -61,10 +61,15 @@ const volumeState = struct({
   bitmapForReceiver: u64,
   history: arrayOf(u64, { max: HISTORY_MAX }),
   /** survivedPrimaryLoss: the sender stayed up when its Primary vanished and holds all it acknowledged;
-   *  primaryLostQuorum: it lost quorum as Primary and wrote nothing acknowledged since */
-  flags: bitsOf(16, ['crashedPrimary', 'wasUpToDate', 'consistent', 'discardMyData', 'newDataGeneration', 'survivedPrimaryLoss', 'primaryLostQuorum']),
+   *  primaryLostQuorum: it lost quorum as Primary and wrote nothing acknowledged since;
+   *  resyncPaused: the sender takes resync data from another node first, and the receiver sends it none until this clears */
+  flags: bitsOf(16, ['crashedPrimary', 'wasUpToDate', 'consistent', 'discardMyData', 'newDataGeneration', 'survivedPrimaryLoss', 'primaryLostQuorum', 'resyncPaused']),
   outOfSyncBits: safe,
   reconcile: arrayOf(range, { max: RANGES_MAX }),
+  /** how often the sender paused the receiver as its resync source on this link, and the
+   *  receiver's count of that the sender last read (see PeerVolume in engine/peer.ts) */
+  resyncPauses: u32,
+  resyncPausesSeen: u32,
 });
 
 const writeFlags = bitsOf(8, ['fua', 'flush']);

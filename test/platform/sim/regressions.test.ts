@@ -143,8 +143,9 @@ export const REGRESSIONS: Regression[] = [
     found: 'claim-up-to-date: protocol B, n0-n1 on C; a Secondary\'s disk fails with ENOSPC, the next write is acknowledged while the Primary still reports that C peer UpToDate, and it holds zeros there',
   },
   {
-    file: 'seed-200-power-lost-primary-promoted-mixed-protocols', seed: 200, open: 'a crashed Primary confirmed UpToDate as the SyncSource of an older peer', checker: 'promotion-data',
-    found: 'promotion-data: protocol A, n0-n1 on C; the Primary n0 loses power (its unflushed writes, acknowledged with n1 holding them, go); n1 is promoted and killed; n0 returns, becomes SyncSource of n2 (older data), is confirmed UpToDate by that and promoted without the writes n1 holds',
+    file: 'seed-200-power-lost-primary-promoted-mixed-protocols', seed: 200, open: 'a crashed Primary confirmed UpToDate as the SyncSource of an older peer', checker: 'quiescent-data',
+    found: 'promotion-data: protocol A, n0-n1 on C; the Primary n0 loses power (its unflushed writes, acknowledged with n1 holding them, go); n1 is promoted and killed; n0 returns, becomes SyncSource of n2 (older data), is confirmed UpToDate by that and promoted without the writes n1 holds. '
+      + 'Since one source at a time (resyncPaused), n0 is no longer promoted in this schedule, but it still calls itself UpToDate without them (quiescent-data)',
   },
   {
     file: 'seed-5088-only-diskful-node-disk-failed', seed: 5088, open: null, checker: 'convergence',
@@ -177,6 +178,11 @@ export const REGRESSIONS: Regression[] = [
   {
     file: 'seed-20097-primary-lost-quorum-split-brain', seed: 20097, open: null, checker: 'false-split-brain',
     found: 'false-split-brain (F-FE1): a Primary cut off from the majority started new generations as it lost its peers, acknowledged nothing after losing quorum, and met the node the majority promoted as a split brain; now it carries PRIMARY_LOST_QUORUM and becomes SyncTarget',
+  },
+  {
+    file: 'seed-20229-outdated-by-waiting-crashed-primary', seed: 20229, open: null, checker: 'resync-per-reconnect',
+    found: 'resync-per-reconnect, convergence: mixed protocols; Secondaries that wait for a crashed Primary to be resynced from its C peer outdated themselves because it was Inconsistent (not newer), so the Primary resynced them again; '
+      + 'one then chose a Secondary as its source that deferred to the Primary, and the Primary\'s empty resync never made it SyncTarget',
   },
 ];
 
