@@ -11,7 +11,17 @@ import type { Volume } from './volume.js';
 export function isServer(peer: Peer, volume: Volume): boolean {
   const view = peer.volumes.get(volume.index)?.view;
   if (!peer.connected || !peer.peerUpToDate(volume.index) || !view) return false;
-  return volume.exposed.length === 0 || sameGeneration(view.current, volume.exposed[0]) || volume.followers.has(peer.node.id);
+  return !missesWrites(peer, volume, view.current);
+}
+
+/**
+ * A diskless Primary's writes in exposed[0] never reached this diskful peer, whose generation is
+ * `current`: it is neither in exposed[0] nor one of the followers of exposed[1], unless nothing
+ * was written in exposed[0] yet (a peer lost and back before any write misses nothing).
+ */
+export function missesWrites(peer: Peer, volume: Volume, current: bigint): boolean {
+  if (volume.exposed.length === 0 || sameGeneration(current, volume.exposed[0]) || volume.followers.has(peer.node.id)) return false;
+  return volume.wroteInExposed || volume.exposed.length < 2 || !sameGeneration(current, volume.exposed[1]);
 }
 
 export function servers(resource: Resource, volume: Volume): Peer[] {
@@ -26,6 +36,7 @@ export function rotateExposedGeneration(resource: Resource, volume: Volume, fres
   if (volume.meta || volume.exposed.length === 0) return;
   const following = servers(resource, volume);
   volume.exposed = [fresh, ...volume.exposed].slice(0, 32);
+  volume.wroteInExposed = false;
   volume.followers.clear();
   for (const p of following) volume.followers.add(p.node.id);
   resource.generationChanged(volume, { generation: fresh, previous: volume.exposed[1], reason: 'a diskful peer was lost (diskless Primary)' });
@@ -62,6 +73,8 @@ export function ownData(resource: Resource, volume: Volume): OwnData | null {
  */
 export function exposeGeneration(resource: Resource, volume: Volume, fresh: () => bigint, selfMisses: boolean, own: OwnData | null = null): void {
   volume.exposed = own ? [fresh(), own.generation] : chooseExposedGeneration(resource, volume, fresh, selfMisses);
+  // a Primary whose own disk failed under writes: what that disk alone held is data no peer has
+  volume.wroteInExposed = own !== null;
   volume.followers.clear();
   if (volume.exposed.length < 2) return;
   for (const p of resource.peers.values()) {

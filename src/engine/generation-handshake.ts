@@ -123,6 +123,7 @@ function decideVolume(peer: Peer, index: number, pv: PeerVolume): void {
     pv.replicationState = 'Established'; // a diskless side has nothing to sync
     if (!volume.diskful && view.sizeBytes > 0) volume.sizeBytes = view.sizeBytes;
     if (volume.meta && peer.resource.role === 'Primary') followPeer(peer, volume, view, pv);
+    if (volume.meta && missedDisklessWrites(peer, volume, view)) outdateBehind(peer, volume);
     return;
   }
   if (volume.meta.sizeBytes !== view.sizeBytes && view.sizeBytes > 0) {
@@ -181,8 +182,11 @@ function adjustForDiskStates(d: SyncDecision, volume: Volume, view: VolumeView):
   if (d.kind === 'split-brain' || d.kind === 'unrelated') return d;
   if (local === 'Inconsistent' && remote === 'Inconsistent') return { kind: 'no-sync', rule: 'both Inconsistent: waiting for a primary --force' };
   const newer = !sameGeneration(volume.meta!.current(), view.current) && view.current !== UUID_JUST_CREATED && volume.meta!.current() !== UUID_JUST_CREATED;
-  if (local === 'Inconsistent' && d.kind === 'source' && newer) {
-    return { kind: 'wait', rule: `local disk is Inconsistent and its generation is newer than the peer's (${d.rule}): waiting for a node that holds it` };
+  if ((local === 'Inconsistent' || local === 'Outdated') && d.kind === 'source' && newer) {
+    return { kind: 'wait', rule: `local disk is ${local} and its generation is newer than the peer's (${d.rule}): waiting for a node that holds it` };
+  }
+  if (remote === 'Outdated' && d.kind === 'target' && newer) {
+    return { kind: 'wait', rule: `the peer's disk is Outdated and its generation is newer (${d.rule}): waiting for a node that holds it` };
   }
   if (remote === 'Inconsistent' && d.kind === 'target' && newer) {
     return { kind: 'wait', rule: `the peer's disk is Inconsistent and its generation is newer (${d.rule}): waiting for a node that holds it`, peerNewer: true };
@@ -312,6 +316,7 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
   const meta = volume.meta;
   if (!meta) return;
   const r = peer.resource;
+  if (missedDisklessWrites(peer, volume, view)) outdateBehind(peer, volume);
   if (peer.peerRole === 'Primary' && volume.diskState === 'UpToDate' && followsPrimary(meta, view)) {
     meta.followCurrent(view.current, `following ${peer.node.name}, the Primary${view.diskState === 'Diskless' ? ' (diskless)' : ''}`);
     if (view.diskState === 'Diskless') for (const p of r.peers.values()) p.sendState();
@@ -327,6 +332,15 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
     return;
   }
   mergeAndResync(peer, volume, view.reconcile);
+}
+
+/**
+ * A diskless Primary in a newer generation says its writes there miss us (bitmapForReceiver, see
+ * disklessBitmapFor in peer.ts): we are behind, and only its diskful peers can resync us.
+ */
+function missedDisklessWrites(peer: Peer, volume: Volume, view: VolumeView): boolean {
+  return peer.peerRole === 'Primary' && !hasDisk(view.diskState as DiskState) && view.bitmapForReceiver !== 0n
+    && volume.meta !== null && !sameGeneration(view.current, volume.meta.current());
 }
 
 /**

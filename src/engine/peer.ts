@@ -6,6 +6,7 @@ import { connectionProtocol } from '../config/connections.js';
 import type { NodeConfig, Protocol } from '../config/model.js';
 import type { MessageOf, WireMessage } from '../wire/messages.js';
 import { ApplyQueue } from './apply-queue.js';
+import { missesWrites } from './exposed-generation.js';
 import { onPeerState, type VolumeView } from './generation-handshake.js';
 import type { PeerLinkPort } from './platform.js';
 import type { Resource } from './resource.js';
@@ -252,6 +253,13 @@ export class Peer {
     return this.resyncRequestId;
   }
 
+  /** As this node knows it: a diskless Primary's writes that miss an UpToDate peer make it Outdated. */
+  private knownDiskState(volume: number, pv: PeerVolume): DiskState {
+    const v = this.resource.volume(volume);
+    if (pv.peerDiskState !== 'UpToDate' || !v || v.meta || this.resource.role !== 'Primary' || !pv.view) return pv.peerDiskState;
+    return missesWrites(this, v, pv.view.current) ? 'Outdated' : pv.peerDiskState;
+  }
+
   /** Take no resync data from this peer for now: another node's resync to us runs (our State tells it). */
   pauseAsSource(volume: number): void {
     const pv = this.volumes.get(volume)!;
@@ -304,7 +312,7 @@ export class Peer {
       volumes: [...this.volumes.entries()].map(([volume, pv]) => ({
         volume,
         replicationState: pv.replicationState,
-        peerDiskState: pv.peerDiskState,
+        peerDiskState: this.knownDiskState(volume, pv),
         outOfSyncBytes: this.bitmapOf(this.resource.volume(volume))?.outOfSyncBytes(this.node.id) ?? 0,
         resync: pv.resync?.progress() ?? null,
       })),
@@ -315,6 +323,17 @@ export class Peer {
 /** A disk state in which a peer stores data (it gets writes or resync data). */
 export function hasDisk(state: DiskState): boolean {
   return state !== 'Diskless' && state !== 'Failed' && state !== 'DUnknown' && state !== 'Attaching';
+}
+
+/**
+ * A diskless Primary keeps no bitmap, but knows whom its writes miss (exposed-generation.ts): to
+ * such a peer it names the peer's own generation as the one its "bitmap" starts from, so the peer
+ * does not follow our newer generation as if it had the writes (sim seeds 20089, 20951).
+ */
+function disklessBitmapFor(peer: Peer, v: Volume): bigint {
+  const view = peer.volumes.get(v.index)?.view;
+  if (peer.resource.role !== 'Primary' || v.meta || !peer.diskful || !view || !hasDisk(view.diskState as DiskState)) return 0n;
+  return missesWrites(peer, v, view.current) ? view.current : 0n;
 }
 
 function volumeView(peer: Peer, v: Volume): VolumeView {
@@ -328,7 +347,7 @@ function volumeView(peer: Peer, v: Volume): VolumeView {
     diskState: v.diskState,
     sizeBytes: v.sizeBytes,
     current: v.meta?.current() ?? v.exposed[0] ?? 0n, // a diskless Primary tells the generation it writes
-    bitmapForReceiver: bitmap?.bitmapGeneration(peer.node.id) ?? 0n,
+    bitmapForReceiver: bitmap?.bitmapGeneration(peer.node.id) ?? disklessBitmapFor(peer, v),
     history: v.meta?.history() ?? v.exposed.slice(1, 33),
     flags: {
       crashedPrimary: v.meta?.flags.crashedPrimary ?? false,

@@ -11,7 +11,7 @@ import { assert } from '../lib/assert.js';
 import { TandemError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { WireMessage } from '../wire/messages.js';
-import { exposeGeneration, isServer, ownData, rotateExposedGeneration } from './exposed-generation.js';
+import { exposeGeneration, isServer, ownData, rotateExposedGeneration, servers } from './exposed-generation.js';
 import { Fencing } from './fencing.js';
 import { dropStaleBits, handshakeVolume, reevaluatePeers } from './generation-handshake.js';
 import { GENERATION_PRIMARY, sameGeneration } from './sync-decision.js';
@@ -617,8 +617,15 @@ export class Resource {
     this.updateQuorum();
     if (this.role === 'Primary' && peer.diskful && lost.replicated) {
       for (const v of this.volumes) {
-        if (v.meta) v.meta.newCurrent(this.freshGeneration(), [peer.node.id], `lost the connection to ${peer.node.name}`);
-        else rotateExposedGeneration(this, v, this.freshGeneration());
+        if (v.meta) {
+          v.meta.newCurrent(this.freshGeneration(), [peer.node.id], `lost the connection to ${peer.node.name}`);
+        } else {
+          rotateExposedGeneration(this, v, this.freshGeneration());
+          // writes it never confirmed that another server stored: it lacks them, and may not serve
+          // again in the new generation (with no other server they reached nobody: nothing is lost)
+          const unconfirmedHere = unconfirmed.some((w) => w.volume === v.index) || this.unconfirmed.some((u) => u.volume === v.index);
+          if (unconfirmedHere && servers(this, v).length > 0) v.wroteInExposed = true;
+        }
       }
       for (const other of this.peers.values()) other.sendState();
       // after the new generation, so the bits get the right bitmap id

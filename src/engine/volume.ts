@@ -45,6 +45,12 @@ export class Volume {
   /** peers that were in the generation a diskless Primary just replaced and follow it (link kept) */
   readonly followers = new Set<number>();
   /**
+   * Diskless Primary: data changed in exposed[0] (a write went out in it, or writes a lost peer
+   * never confirmed were in flight when it began). Until then a peer still in exposed[1] misses
+   * nothing and may serve again (exposed-generation.ts, isServer).
+   */
+  wroteInExposed = false;
+  /**
    * Primary with an attached disk it does not serve from (re-attached, resyncing as SyncTarget):
    * its writes that went to the peers only, until every peer settled them. A resync that ends
    * while one is on its way may not hold it, so finishResyncAsTarget writes them to the disk.

@@ -150,6 +150,7 @@ export class WritePipeline {
     // pair assertion: what enters a transfer log is covered by a pinned AL extent until it settles
     if (a.meta) assert(a.meta.isPinned(c.offset, c.length), 'a write sent to peers is covered by a pinned AL extent');
     // FUA without a local disk is durable only once a peer has stored it: protocol C's answer
+    if (!a.meta) v.wroteInExposed = true; // a diskless Primary's data changes in the generation it exposes
     const write = new ReplicatedWrite(r, v, c, a, c.fua && !a.meta);
     if (!a.meta && v.attached) write.trackOffDisk(seq);
     const flags = { fua: c.fua, flush: false };

@@ -139,8 +139,8 @@ export const REGRESSIONS: Regression[] = [
   // acknowledged data too (false-split-brain, convergence, replicas-differ, quiescent-data). With A
   // everywhere the loss was excused as protocol A's.
   {
-    file: 'seed-136-claim-after-enospc-mixed-protocols', seed: 136, open: 'a NegAck (ENOSPC) on a C peer and the UpToDate claim at acknowledgement', checker: 'claim-up-to-date',
-    found: 'claim-up-to-date: protocol B, n0-n1 on C; a Secondary\'s disk fails with ENOSPC, the next write is acknowledged while the Primary still reports that C peer UpToDate, and it holds zeros there',
+    file: 'seed-136-claim-after-enospc-mixed-protocols', seed: 136, open: null, checker: 'claim-up-to-date',
+    found: 'claim-up-to-date: protocol B, n0-n1 on C; the Primary\'s disk fails with ENOSPC and it goes on diskless; its next write is acknowledged without a peer it does not write to, which it still reports UpToDate (and which followed its new generation): fixed with the diskless Primary\'s bitmapForReceiver',
   },
   {
     file: 'seed-200-power-lost-primary-promoted-mixed-protocols', seed: 200, open: 'a crashed Primary confirmed UpToDate as the SyncSource of an older peer', checker: 'quiescent-data',
@@ -178,6 +178,15 @@ export const REGRESSIONS: Regression[] = [
   {
     file: 'seed-20097-primary-lost-quorum-split-brain', seed: 20097, open: null, checker: 'false-split-brain',
     found: 'false-split-brain (F-FE1): a Primary cut off from the majority started new generations as it lost its peers, acknowledged nothing after losing quorum, and met the node the majority promoted as a split brain; now it carries PRIMARY_LOST_QUORUM and becomes SyncTarget',
+  },
+  {
+    file: 'seed-20089-rejoined-diskless-primary-followed', seed: 20089, open: 'a Consistent node confirmed UpToDate as the SyncSource of a peer behind it (the class of seed 200)', checker: 'quiescent-data',
+    found: 'promotion-data: a Secondary cut off from a diskless Primary came back and followed the generation the Primary had started when it lost it, as if it had the writes made meanwhile; promoted later without them. The diskless Primary now names, in bitmapForReceiver, the generation a peer it does not write to is behind from, and that peer is Outdated: '
+      + 'promotion-data no longer fires here, but this shrunk schedule then has a node back from a crash confirmed UpToDate as a SyncSource without those writes (quiescent-data)',
+  },
+  {
+    file: 'seed-20951-diskless-primary-claims-non-server', seed: 20951, open: null, checker: 'claim-up-to-date',
+    found: 'claim-up-to-date: a Primary whose disk failed (ENOSPC) writes through the one peer that held all its data and acknowledges writes while it reports the other peer, to which it does not write, UpToDate',
   },
   {
     file: 'seed-20229-outdated-by-waiting-crashed-primary', seed: 20229, open: null, checker: 'resync-per-reconnect',
