@@ -49,7 +49,7 @@ export class Peer {
   readonly protocol: Protocol;
   /** the peer was Primary when its link broke: its last writes may differ between survivors */
   lostWhilePrimary = false;
-  /** resync request ids, unique across the resyncs of this peer: a late answer to a paused or
+  /** resync request ids, unique across the resyncs on one link: a late answer to a paused or
    *  stopped resync never matches a block of the next one */
   private resyncRequestId = 0;
   /** sendData returned false: bulk senders wait for the link's drain */
@@ -101,6 +101,7 @@ export class Peer {
     this.connectionState = 'Connected';
     this.lostWhilePrimary = false;
     this.saturated = false;
+    this.resyncRequestId = 0; // an answer never outlives its link
     const queue = new ApplyQueue(link, (msg, late) => applyMessage(this, msg, late), (msg) => lockedRange(this, msg), (err, msg) => this.resource.onApplyError(this, msg, err));
     this.applyQueue = queue;
     link.onMessage((msg) => this.resource.guard(() => this.onMessage(msg, queue)));
