@@ -180,9 +180,13 @@ export class SimNetwork {
     return link !== undefined && !link.closed;
   }
 
-  /** No message is travelling, stalled or held on any open link. */
+  /**
+   * No message is travelling, stalled or held on any open link, and no open link has lost its
+   * other end unnoticed: what was sent on such a link may never arrive, and its sender settles it
+   * (bits out of sync for the peer, ranges to reconcile) only when it sees the link close.
+   */
   quiet(): boolean {
-    for (const c of this.connectors.values()) for (const l of c.allLinks()) if (l.busy) return false;
+    for (const c of this.connectors.values()) for (const l of c.allLinks()) if (l.busy || l.halfOpen) return false;
     return true;
   }
 
@@ -422,6 +426,11 @@ export class SimLink implements PeerLinkPort {
     receiver.inTransit++;
     this.network.scheduler.at(at, receiver.owner, 'net', `${this.peerNodeId}<${this.localNodeId} ${describe(msg)}`, () => receiver.arrive({ frame, stream }));
     return stream === 'data' ? frame.length : 0;
+  }
+
+  /** Open here, closed (or gone with its process) at the other end: this side has not noticed yet. */
+  get halfOpen(): boolean {
+    return !this.closed && this.other !== null && this.other.closed;
   }
 
   get busy(): boolean {

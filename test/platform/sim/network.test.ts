@@ -117,6 +117,16 @@ t.test("a crashed node's peer sees its link close: at once if killed, by ping ti
   }
 });
 
+t.test('a link whose other end is gone is not quiet until this end sees it close', async (t) => {
+  const { s, network, b } = await net();
+  t.ok(network.quiet(), 'an idle link is quiet');
+  network.nodeDied(0, 'power');
+  t.notOk(network.quiet(), 'the survivor has not noticed: what it sent may be lost, and it has settled nothing');
+  await s.run(s.now() + 2000);
+  t.match(b.closed, [/ping timeout/]);
+  t.ok(network.quiet(), 'quiet once the survivor closed its end');
+});
+
 t.test('a reset closes both ends now', async (t) => {
   const { s, network, a, b } = await net();
   network.reset(0, 1);
