@@ -26,8 +26,10 @@
 //   replicas-differ     at quiescence, two UpToDate replicas are not byte-identical
 //   quiescent-data      at quiescence, an UpToDate replica does not hold the model's data
 //   false-split-brain   a split brain was reported although no operator forced a second Primary
-//   split-brain-undetected  both sides of a forced split acknowledged writes, and the nodes
-//                       connected and replicated again without a split brain being reported
+//   split-brain-undetected  both sides of a forced split acknowledged writes, and diskful nodes of
+//                       the two sides connected (met in a handshake) without a split brain being
+//                       reported (nodes held StandAlone for the operator, auto_resync = false,
+//                       never meet: nothing to detect)
 //   split-brain-discarded   before the operator chose, one side's acknowledged writes were held
 //                       by none of its nodes any more
 //   engine-assertion / engine-exception / disk-overlap / disk-range: the engine's own assertions
@@ -103,6 +105,8 @@ export class Checkers {
   readonly falseSplitsReported = new Set<string>();
   /** acknowledged writes per side since the sides forked */
   readonly sideWrites = new Map<string, number>();
+  /** diskful nodes of two sides connected (a handshake between them ran) */
+  sidesMet = false;
 
   constructor(private readonly w: SimWorld) {}
 
@@ -188,6 +192,7 @@ export class Checkers {
       const peer = String(event.peer ?? '?');
       this.splitBrains.push({ node: node.name, peer, time: this.w.now() });
     }
+    if (event.kind === 'connection' && event.connectionState === 'Connected') this.noteMeeting(node, String(event.peer ?? ''));
     this.checkGenerations(node); // after any change an engine reports (a retired bitmap id has no event of its own)
   }
 
@@ -236,6 +241,11 @@ export class Checkers {
       const [, dir] = key.split(':');
       if (Number(dir.split('>')[0]) === node.id) this.resyncDone.delete(key);
     }
+  }
+
+  private noteMeeting(node: SimNode, peerName: string): void {
+    const peer = this.w.nodes.find((n) => n.name === peerName);
+    if (peer?.diskful && node.diskful && this.w.sideOf.get(node.name) !== this.w.sideOf.get(peer.name)) this.sidesMet = true;
   }
 
   // ---- quiet moments --------------------------------------------------------------------------

@@ -130,7 +130,7 @@ async function settleSplit(w: SimWorld): Promise<void> {
   await w.runUntil(() => false, SPLIT_SETTLE_MS, 250);
   const sides = [...w.models.keys()];
   const bothWrote = sides.every((s) => (w.checkers.sideWrites.get(s) ?? 0) > 0);
-  if (bothWrote && w.checkers.splitBrains.length === 0) {
+  if (bothWrote && w.checkers.sidesMet && w.checkers.splitBrains.length === 0) {
     w.violation('split-brain-undetected', `both sides of the takeover acknowledged writes (${sides.map((s) => `${s}: ${w.checkers.sideWrites.get(s)}`).join(', ')}) `
       + `and no split brain was reported once they met: ${w.nodes.map((n) => n.describe()).join(' | ')}`);
   }
