@@ -26,6 +26,8 @@
 //   replicas-differ     at quiescence, two UpToDate replicas are not byte-identical
 //   quiescent-data      at quiescence, an UpToDate replica does not hold the model's data
 //   false-split-brain   a split brain was reported although no operator forced a second Primary
+//                       (and no promotion used resource-only fencing's window, below: the data
+//                       then diverged as after a takeover, and a split brain is the right report)
 //   split-brain-undetected  both sides of a forced split acknowledged writes, and diskful nodes of
 //                       the two sides connected (met in a handshake) without a split brain being
 //                       reported (nodes held StandAlone for the operator, auto_resync = false,
@@ -107,6 +109,11 @@ export class Checkers {
   readonly sideWrites = new Map<string, number>();
   /** diskful nodes of two sides connected (a handshake between them ran) */
   sidesMet = false;
+  /**
+   * A promotion without --force left behind writes another node acknowledged in resource-only
+   * fencing's window (excused below): both may now write, as after a takeover.
+   */
+  unfencedFork = false;
 
   constructor(private readonly w: SimWorld) {}
 
@@ -353,6 +360,10 @@ export class Checkers {
       forSectors(rec, (s) => {
         if (vm.floor[s] !== rec.id) return;
         const c = this.contentAt(disk, s);
+        if (unfenced && model.check(rec.volume, s, c) !== null && !this.unfencedFork) {
+          this.unfencedFork = true;
+          w.note(`${node.name} promoted without write ${rec.id} that ${rec.node} acknowledged in resource-only fencing's window: the data may fork`);
+        }
         if (c.kind === 'data') model.lowerFloor(rec.volume, s, c.id);
         else if (c.kind === 'zero') model.lowerFloor(rec.volume, s, vm.zeroSince[s]);
       });

@@ -201,6 +201,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20492-held-standalone-never-met', seed: 20492, open: null, checker: 'split-brain-undetected',
     found: 'split-brain-undetected (a checker mistake): after a DR takeover the old Primary crashed and, with auto_resync = false, came back held StandAlone for the operator; the sides never connected, yet the runner reported the split brain as undetected. It now requires that diskful nodes of the two sides met',
   },
+  {
+    file: 'seed-20902-resource-only-window-fork', seed: 20902, open: null, checker: 'false-split-brain',
+    found: 'false-split-brain (a checker mistake): fencing resource-only; the isolated Primary acknowledges a write before any constraint exists, the cluster manager promotes the other node (the window resource-only leaves open, which promotion-data already excuses); both write, and the split brain reported when they meet is right, not false. The operator now resolves it (keeping a node with the data the model accepted)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
