@@ -97,6 +97,7 @@ function pauseForTarget(peer: Peer, volume: Volume, pv: PeerVolume): void {
   pv.resync?.stop();
   pv.resync = null;
   pv.replicationState = 'PausedSyncS';
+  pv.resyncWasPaused = true;
   peer.resource.log.info('resync paused: the peer takes resync data from another node first', { peer: peer.node.name, volume: volume.index, outOfSyncBytes: volume.meta?.outOfSyncBytes(peer.node.id) ?? 0 });
 }
 

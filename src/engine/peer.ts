@@ -37,6 +37,8 @@ export interface PeerVolume {
    */
   pausesSent: number;
   pausesSeen: number;
+  /** our resync to this peer was paused on this link: the next one resumes it (logged as such) */
+  resyncWasPaused: boolean;
 }
 
 export class Peer {
@@ -59,7 +61,7 @@ export class Peer {
 
   constructor(readonly resource: Resource, readonly node: NodeConfig) {
     this.protocol = connectionProtocol(resource.config, resource.local.name, node.name);
-    for (const v of node.volumes) this.volumes.set(v.index, { replicationState: 'Off', peerDiskState: 'DUnknown', view: null, resync: null, syncEnding: false, pausesSent: 0, pausesSeen: 0 });
+    for (const v of node.volumes) this.volumes.set(v.index, { replicationState: 'Off', peerDiskState: 'DUnknown', view: null, resync: null, syncEnding: false, pausesSent: 0, pausesSeen: 0, resyncWasPaused: false });
   }
 
   get connected(): boolean {
@@ -159,6 +161,7 @@ export class Peer {
       pv.syncEnding = false;
       pv.pausesSent = 0;
       pv.pausesSeen = 0;
+      pv.resyncWasPaused = false;
     }
     for (const v of this.resource.volumes) if (v.syncSource === this.node.id) v.syncSource = null;
     this.peerRole = 'Unknown';
@@ -286,7 +289,8 @@ export class Peer {
     pv.replicationState = 'SyncSource';
     if (pv.peerDiskState === 'UpToDate') pv.peerDiskState = 'Inconsistent'; // our SyncTarget until it says it finished
     pv.resync = new ResyncSource(this, volume, pv);
-    pv.resync.start();
+    pv.resync.start(pv.resyncWasPaused);
+    pv.resyncWasPaused = false;
   }
 
   /** Our disk for this volume is going away: a resync from it ends (the peer keeps its bits). */

@@ -61,9 +61,10 @@ export class ResyncSource {
     this.csums = alg === 'none' ? null : alg;
   }
 
-  start(): void {
+  /** resumed: a resync paused on this link goes on (PausedSyncS → SyncSource), not a new one */
+  start(resumed: boolean): void {
     this.totalBytes = this.volume.meta!.outOfSyncBytes(this.peer.node.id);
-    this.peer.resource.log.info('resync started as SyncSource', { peer: this.peer.node.name, volume: this.volume.index, bytes: this.totalBytes, csumsAlg: this.csums ?? 'none' });
+    this.peer.resource.log.info(resumed ? 'resync resumed as SyncSource' : 'resync started as SyncSource', { peer: this.peer.node.name, volume: this.volume.index, bytes: this.totalBytes, csumsAlg: this.csums ?? 'none' });
     this.peer.sendState(); // lets the target switch to SyncTarget before the data arrives
     this.pump();
   }

@@ -60,7 +60,7 @@ export async function waitConverged(cluster: TestCluster, res: string, nodes: st
 
 /**
  * After convergence: for `ms`, every node stays converged (sampled every 500 ms) and no node logs
- * `resync started as SyncSource`. Returns what broke the quiet, or null.
+ * `resync started as SyncSource` (or `resumed`). Returns what broke the quiet, or null.
  */
 export async function disturbedWithin(cluster: TestCluster, res: string, nodes: string[], ms: number): Promise<string | null> {
   const mark = logMark(cluster);
@@ -74,7 +74,7 @@ export async function disturbedWithin(cluster: TestCluster, res: string, nodes: 
     }
     await sleep(500);
   }
-  const resyncs = resyncStartsSince(cluster, mark);
+  const resyncs = resyncStartsSince(cluster, mark, /^resync (started|resumed) as SyncSource/);
   if (resyncs.size > 0) return `resyncs started while quiet: ${[...resyncs].map(([k, v]) => `${k} ×${v}`).join(', ')}`;
   return null;
 }

@@ -7,7 +7,7 @@ import type { Test } from 'tap';
 import { execa } from 'execa';
 import { AckedWrites } from '../cluster-scenarios/acked-writes.js';
 import type { TestCluster } from './daemons.js';
-import { resyncStartsSince } from './daemon-log.js';
+import { RESYNC_RESUMED_AS_SOURCE, resyncStartsSince } from './daemon-log.js';
 import { waitConverged } from './convergence.js';
 import { must } from './scenario.js';
 import type { ResourceFiles } from './resource-config.js';
@@ -98,6 +98,8 @@ export async function checkRecovered(t: Test, e: RecoveryExpectation): Promise<v
   }
   const resyncs = resyncStartsSince(e.cluster, e.mark);
   const tooMany = [...resyncs].filter(([pair, n]) => n > (e.reconnects?.[pair] ?? 1)).map(([pair, n]) => `${pair} ×${n}`);
-  t.same(tooMany, [], `at most one resync per reconnect (resyncs started: ${[...resyncs].map(([p, n]) => `${p} ×${n}`).join(', ') || 'none'})`,
+  const resumed = [...resyncStartsSince(e.cluster, e.mark, RESYNC_RESUMED_AS_SOURCE)].map(([p, n]) => `${p} ×${n}`);
+  t.same(tooMany, [], `at most one resync per reconnect (resyncs started: ${[...resyncs].map(([p, n]) => `${p} ×${n}`).join(', ') || 'none'}`
+    + `${resumed.length > 0 ? `; resumed after a pause: ${resumed.join(', ')}` : ''})`,
     e.resyncCountOpen ? { todo: e.resyncCountOpen } : {});
 }

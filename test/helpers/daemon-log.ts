@@ -43,12 +43,14 @@ export function logLinesSince(cluster: TestCluster, mark: Map<string, number>, n
 }
 
 export const RESYNC_STARTED_AS_SOURCE = /^resync started as SyncSource/;
+/** a resync paused for another source (one source at a time) goes on: not a new resync */
+export const RESYNC_RESUMED_AS_SOURCE = /^resync resumed as SyncSource/;
 
-/** `resync started as SyncSource` lines logged by each node since `mark`, counted per peer: "a→b" → n. */
-export function resyncStartsSince(cluster: TestCluster, mark: Map<string, number>): Map<string, number> {
+/** `resync started as SyncSource` lines (or those `msg` matches) logged by each node since `mark`, counted per peer: "a→b" → n. */
+export function resyncStartsSince(cluster: TestCluster, mark: Map<string, number>, msg = RESYNC_STARTED_AS_SOURCE): Map<string, number> {
   const counts = new Map<string, number>();
   for (const node of cluster.logHistory.keys()) {
-    for (const l of logLinesSince(cluster, mark, node, RESYNC_STARTED_AS_SOURCE)) {
+    for (const l of logLinesSince(cluster, mark, node, msg)) {
       const key = `${node}→${l.peer ?? '?'}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }

@@ -17,7 +17,7 @@ import type { status } from './wait.js';
 
 type ResourceStatus = Awaited<ReturnType<typeof status>>;
 
-const DISTURBANCE = /^(resync started as SyncSource|peer connection lost)/;
+const DISTURBANCE = /^(resync (started|resumed) as SyncSource|peer connection lost)/;
 const RESYNCING = new Set(['SyncSource', 'SyncTarget', 'PausedSyncS', 'PausedSyncT']);
 
 export class UpToDateClaims {
