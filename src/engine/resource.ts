@@ -194,7 +194,7 @@ export class Resource {
       // empty it, a later power loss would): durable first, since the metadata's bits and the
       // resyncs this node serves from now on take the disk's contents as they read them.
       await disk.flush();
-      meta = this.openMeta(v);
+      meta = this.openMeta(v, disk);
     } catch (err) {
       await disk.close();
       v.diskState = 'Diskless';
@@ -229,8 +229,13 @@ export class Resource {
     for (const p of this.peers.values()) p.sendState();
   }
 
-  private openMeta(v: Volume): VolumeMeta {
+  private openMeta(v: Volume, disk: BlockDevice): VolumeMeta {
     const md = this.platform.openMetadata(v.config);
+    // an extent leaves the AL only once its writes are durable (M2): a failed flush is a failed disk
+    md.flushDataDiskWith(() => disk.flush().catch((err: unknown) => {
+      this.localDiskFailed(v, err, null);
+      throw err;
+    }));
     if (md.superblock.nodeId !== this.local.id) {
       md.close();
       throw new TandemError('TANDEM_E_META', `metadata of volume ${v.index} belongs to node id ${md.superblock.nodeId}, this node is ${this.local.id}`, {
@@ -261,6 +266,7 @@ export class Resource {
     const disk = v.disk;
     v.meta = null;
     v.disk = null;
+    v.resyncDurability.drop();
     if (meta || disk) await v.whenIdle();
     if (meta && disk) {
       try {
@@ -737,7 +743,7 @@ export class Resource {
     volume.beginActivity();
     try {
       await writeCrossingWrites(volume, disk);
-      await disk.flush(); // resynced data is durable before the disk claims UpToDate
+      await volume.resyncDurability.settle(disk); // resynced data is durable (and its bits cleared) before the disk claims UpToDate
     } catch (err) {
       this.localDiskFailed(volume, err, null);
       return;

@@ -189,8 +189,8 @@ async function applyResyncData(peer: Peer, volume: Volume, msg: MessageOf<'Resyn
   } finally {
     volume.endActivity();
   }
-  // the block now equals the source's: our own bit for the source is resolved too
-  volume.meta?.markInSync(peer.node.id, msg.offset, msg.data.length);
+  // the block now equals the source's: our own bit for the source is resolved too, once durable
+  resolvedByResync(peer, volume, msg.offset, msg.data.length);
   peer.sendControl({ type: 'ResyncAck', volume: volume.index, requestId: msg.requestId, offset: msg.offset, length: msg.data.length });
 }
 
@@ -223,8 +223,22 @@ async function compareResyncChecksum(peer: Peer, volume: Volume, msg: MessageOf<
   const range = { volume: volume.index, requestId: msg.requestId, offset: msg.offset, length: msg.length };
   if (!same) { peer.sendControl({ type: 'ResyncRequest', ...range }); return; }
   // the block equals the source's: our own bit for the source is resolved, as for resync data
-  volume.meta.markInSync(peer.node.id, msg.offset, msg.length);
+  resolvedByResync(peer, volume, msg.offset, msg.length);
   peer.sendControl({ type: 'ResyncInSync', ...range });
+}
+
+/** Our block equals the source's: its bit is cleared once a flush made it durable (resync-durability.ts). */
+function resolvedByResync(peer: Peer, volume: Volume, offset: number, length: number): void {
+  const meta = volume.meta;
+  const disk = volume.disk;
+  if (!meta || !disk) return;
+  const pending = volume.resyncDurability;
+  pending.add(meta, peer, offset, length);
+  if (!pending.due) return;
+  volume.beginActivity(); // a detach waits for the flush
+  pending.settle(disk)
+    .catch((err: unknown) => peer.resource.localDiskFailed(volume, err, null))
+    .finally(() => volume.endActivity());
 }
 
 async function serveRead(peer: Peer, volume: Volume, msg: MessageOf<'ReadRequest'>): Promise<void> {

@@ -6,6 +6,7 @@ import { assert } from '../lib/assert.js';
 import type { VolumeMeta } from './metadata.js';
 import type { BlockDevice, ExportPort } from './platform.js';
 import { RangeLock } from './range-lock.js';
+import { ResyncDurability } from './resync-durability.js';
 import type { DiskState } from './states.js';
 
 /** A Primary's write that went to its peers but not to its own (attached, not yet UpToDate) disk. */
@@ -61,11 +62,15 @@ export class Volume {
    * attached again, may be behind them. False again once the disk serves.
    */
   wroteWithoutDisk = false;
+  /** SyncTarget: resync data written, its bits cleared once a flush made it durable */
+  readonly resyncDurability: ResyncDurability;
   /** requests using the disk or pinning the AL (a detach waits for them before closing either) */
   private activity = 0;
   private idleWaiters: Array<() => void> = [];
 
-  constructor(readonly config: VolumeConfig) {}
+  constructor(readonly config: VolumeConfig) {
+    this.resyncDurability = new ResyncDurability(config.index);
+  }
 
   get index(): number {
     return this.config.index;

@@ -1,7 +1,8 @@
 // The activity log: the hot set of 4 MiB extents that may have writes in flight (invariant M1,
 // docs/ARCHITECTURE.md §3). An LRU of AL-extents slots; an extent is recorded and persisted before
 // activate() reports it durable, and an idle extent is evicted only after the caller's beforeEvict
-// hook has set and persisted its bitmap bits (invariant M2).
+// hook has set and persisted its bitmap bits, and the writes on it are durable on the data disk
+// (flushData; invariant M2).
 //
 // Two on-media journals (layout.ts): PmemSlotTable (one 8-byte store, carrying its own check,
 // + persist per change, done inline) and BlockRing (4 KiB CRC-checked transactions; all
@@ -279,6 +280,14 @@ interface Waiter { extent: number; resolve: () => void; reject: (err: unknown) =
 export interface ActivityLogHooks {
   /** Set and persist the bitmap bits of extents about to leave the AL. */
   beforeEvict(extents: readonly number[]): void;
+  /**
+   * Flush the data disk's volatile cache. Given, an extent leaves the AL only once every write
+   * completed on it is durable there (DRBD's preflush of an AL transaction): a power loss may drop
+   * writes the disk acknowledged from its cache, and only the AL says where after the crash.
+   */
+  flushData?(): Promise<void>;
+  /** Run after this tick: the block journal writes one transaction for all of its activations. */
+  defer(fn: () => void): void;
 }
 
 export class ActivityLog {
@@ -290,6 +299,12 @@ export class ActivityLog {
   private readonly waiters: Waiter[] = [];
   private batch: { updates: SlotUpdate[]; evicted: number[]; extents: Set<number>; done: Promise<void> } | undefined;
   private failure: unknown;
+  /** hot extents → sequence number of the last write completed on them (none: durable) */
+  private readonly lastWrite = new Map<number, number>();
+  private writeSeq = 0;
+  /** writes up to this sequence number are durable on the data disk */
+  private durableSeq = 0;
+  private flushing: Promise<void> | undefined;
 
   constructor(private readonly journal: AlJournal, table: Uint32Array, private readonly hooks: ActivityLogHooks) {
     this.table = table;
@@ -320,7 +335,11 @@ export class ActivityLog {
       return true;
     }
     const target = this.takeSlot();
-    if (target === undefined) return this.wait(extent);
+    if (target === undefined) {
+      const waiting = this.wait(extent);
+      this.flushIfThatFreesASlot();
+      return waiting;
+    }
     this.pin(extent);
     return this.place(extent, target.slot, target.evicted);
   }
@@ -329,6 +348,7 @@ export class ActivityLog {
   complete(extent: number): void {
     const n = this.pins.get(extent);
     assert(n !== undefined && n > 0, 'complete() matches an activate()');
+    if (this.hooks.flushData) this.lastWrite.set(extent, ++this.writeSeq);
     if (n === 1) this.pins.delete(extent); else this.pins.set(extent, n - 1);
     if (n === 1) this.serveWaiters();
   }
@@ -342,8 +362,9 @@ export class ActivityLog {
     const free = this.freeSlots.pop();
     if (free !== undefined) return { slot: free };
     for (const [extent, slot] of this.lru) {
-      if (this.pins.has(extent) || this.batch?.extents.has(extent)) continue;
+      if (!this.evictable(extent)) continue;
       this.lru.delete(extent);
+      this.lastWrite.delete(extent);
       return { slot, evicted: extent };
     }
     return undefined;
@@ -372,7 +393,7 @@ export class ActivityLog {
     const done = new Promise<void>((resolve, reject) => { settle = { resolve, reject }; });
     const batch = { updates: [] as SlotUpdate[], evicted: [] as number[], extents: new Set<number>(), done };
     this.batch = batch;
-    setImmediate(() => {
+    this.hooks.defer(() => {
       this.batch = undefined;
       try {
         this.guard(() => {
@@ -413,7 +434,10 @@ export class ActivityLog {
       const w = this.waiters[0];
       let result: true | Promise<void>;
       try {
-        if (!this.lru.has(w.extent) && !this.hasIdle()) return;
+        if (!this.lru.has(w.extent) && !this.hasIdle()) {
+          this.flushIfThatFreesASlot();
+          return;
+        }
         result = this.activate(w.extent);
       } catch (err) {
         this.waiters.shift();
@@ -427,7 +451,37 @@ export class ActivityLog {
 
   private hasIdle(): boolean {
     if (this.freeSlots.length > 0) return true;
-    for (const extent of this.lru.keys()) if (!this.pins.has(extent) && !this.batch?.extents.has(extent)) return true;
+    for (const extent of this.lru.keys()) if (this.evictable(extent)) return true;
     return false;
+  }
+
+  /** Idle, not in a transaction being written, and its writes durable on the data disk. */
+  private evictable(extent: number): boolean {
+    if (this.pins.has(extent) || this.batch?.extents.has(extent)) return false;
+    return (this.lastWrite.get(extent) ?? 0) <= this.durableSeq;
+  }
+
+  /** Every slot is taken and some idle extent waits only for the data disk: flush it (one at a time). */
+  private flushIfThatFreesASlot(): void {
+    const flushData = this.hooks.flushData;
+    if (!flushData || this.flushing || this.failure) return;
+    const idle = [...this.lru.keys()].some((e) => !this.pins.has(e) && !this.batch?.extents.has(e));
+    if (!idle) return;
+    const upTo = this.writeSeq;
+    this.flushing = flushData().then(
+      () => { this.durableSeq = Math.max(this.durableSeq, upTo); },
+      (err: unknown) => this.failAll(new TandemError('TANDEM_E_IO', `data disk flush before an activity-log eviction failed: ${(err as Error).message}`, {
+        hint: 'the data disk failed; detach the volume and check the device', cause: err,
+      })),
+    ).finally(() => {
+      this.flushing = undefined;
+      this.serveWaiters();
+    });
+  }
+
+  /** The AL cannot go on safely: every waiting and later activation fails with `err`. */
+  private failAll(err: TandemError): void {
+    this.failure = err;
+    for (const w of this.waiters.splice(0)) w.reject(err);
   }
 }

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { TandemError } from '../lib/errors.js';
 import { assert } from '../lib/assert.js';
-import { ActivityLog, BlockRing, PmemSlotTable, type AlDamage, type AlJournal } from './activity-log.js';
+import { ActivityLog, BlockRing, PmemSlotTable, type ActivityLogHooks, type AlDamage, type AlJournal } from './activity-log.js';
 import { Bitmap, type DamagedPage } from './bitmap.js';
 import { adoptGeneration, randomGeneration, retireBitmapGeneration, startGeneration } from './generations.js';
 import {
@@ -30,6 +30,8 @@ export interface OpenOptions {
   readOnly?: boolean;
   /** Source of new generation ids (tests inject a deterministic one); random by default. */
   newGenerationId?: (primary: boolean) => bigint;
+  /** Where the block AL writes one tick's activations (setImmediate by default; the simulator's scheduler there). */
+  defer?: (fn: () => void) => void;
 }
 
 export interface Recovery {
@@ -70,6 +72,7 @@ export class VolumeMetadata {
   readonly bitmap: Bitmap;
   readonly recovery: Recovery;
   private readonly al: ActivityLog;
+  private readonly alHooks: ActivityLogHooks = { beforeEvict: (evicted) => this.markEvicted(evicted), defer: (fn) => (this.opts.defer ?? setImmediate)(fn) };
   /** Peers (node ids) currently known to be in sync: their bits need not be set on eviction. */
   private readonly inSync = new Set<number>();
 
@@ -130,7 +133,15 @@ export class VolumeMetadata {
     this.recovery = { crashed: dirty, extents: dirty ? extents : [], damage };
     if (!opts.readOnly) this.recover(journal, dirty, extents, damage);
     // after recover() the table is the new epoch's (empty) when the AL was re-initialised
-    this.al = new ActivityLog(journal, opts.readOnly ? loaded.table : journal.load().table, { beforeEvict: (evicted) => this.markEvicted(evicted) });
+    this.al = new ActivityLog(journal, opts.readOnly ? loaded.table : journal.load().table, this.alHooks);
+  }
+
+  /**
+   * The data disk these metadata describe: its volatile cache is flushed before an extent with
+   * writes since the last flush leaves the AL (invariant M2, docs/ARCHITECTURE.md).
+   */
+  flushDataDiskWith(flush: () => Promise<void>): void {
+    this.alHooks.flushData = flush;
   }
 
   /** The current superblock; frozen, so it is handed out without a copy (callers read it often). */

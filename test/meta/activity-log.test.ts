@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BlockRing, decodeTransaction, encodeTransaction, PmemSlotTable, slotCheck } from '../../src/meta/activity-log.js';
 import { BlockStore } from '../../src/meta/block.js';
 import { PmemStore } from '../../src/meta/pmem.js';
-import { AL_OFFSET, AL_RING_BLOCKS, BLOCK, CONTEXT_PER_TRANSACTION, FREE_EXTENT } from '../../src/meta/layout.js';
+import { AL_OFFSET, AL_RING_BLOCKS, BLOCK, CONTEXT_PER_TRANSACTION, FREE_EXTENT, MIN_AL_EXTENTS } from '../../src/meta/layout.js';
 import { VolumeMetadata } from '../../src/meta/volume-metadata.js';
 import { GiB, tempDir } from './fixtures/helpers.js';
 
@@ -122,4 +122,55 @@ t.test('bitmap generation of a peer round-trips (resumable resync)', async (t) =
   const again = VolumeMetadata.open(`pmem:${path}`);
   t.equal(again.superblock.peers[again.peerSlot(3)].bitmapGeneration, 0xabcn);
   again.close();
+});
+
+t.test('an extent leaves the AL only once its writes are durable on the data disk (one flush frees the hot set)', async (t) => {
+  const md = VolumeMetadata.create(`pmem:${join(tempDir(t), 'md')}`, { volumeSize: GiB, maxPeers: 1, nodeId: 0, alExtents: MIN_AL_EXTENTS });
+  t.teardown(() => md.close());
+  const flushes: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  md.flushDataDiskWith(() => new Promise((resolve, reject) => flushes.push({ resolve, reject })));
+  for (let e = 0; e < MIN_AL_EXTENTS; e++) {
+    t.equal(md.activate(e), true, 'free slots need no flush');
+    md.complete(e);
+  }
+  const waiting = md.activate(MIN_AL_EXTENTS);
+  t.ok(waiting instanceof Promise, 'every idle extent has writes not yet flushed: the activation waits');
+  t.equal(flushes.length, 1, 'one data-disk flush was asked for');
+  let done = false;
+  void (waiting as Promise<void>).then(() => { done = true; });
+  t.equal(md.activate(1), true, 'a hot extent is written again while the flush runs');
+  md.complete(1); // completed after the flush began: not covered by it
+  await new Promise((r) => setImmediate(r));
+  t.notOk(done, 'no extent left the AL before the flush completed');
+  t.ok(md.hotExtents().includes(0), 'the oldest extent is still hot');
+  flushes[0].resolve();
+  await waiting;
+  t.notOk(md.hotExtents().includes(0), 'after the flush the oldest extent left');
+  md.complete(MIN_AL_EXTENTS);
+  // extents 2 .. MIN-1 were flushed: they leave without another flush
+  for (let e = MIN_AL_EXTENTS + 1; e < 2 * MIN_AL_EXTENTS - 1; e++) {
+    t.equal(md.activate(e), true, `extent ${e} takes a flushed extent's slot without a flush`);
+    md.complete(e);
+  }
+  t.equal(flushes.length, 1, 'still one flush');
+  t.ok(md.hotExtents().includes(1), 'extent 1, written during the flush, stayed');
+  const next = md.activate(2 * MIN_AL_EXTENTS);
+  t.ok(next instanceof Promise, 'nothing flushed is left: the next eviction waits for a second flush');
+  t.equal(flushes.length, 2);
+  flushes[1].resolve();
+  await next;
+  md.complete(2 * MIN_AL_EXTENTS);
+});
+
+t.test('a failed data-disk flush fails the waiting activation and every later one (the AL cannot go on safely)', async (t) => {
+  const md = VolumeMetadata.create(`pmem:${join(tempDir(t), 'md')}`, { volumeSize: GiB, maxPeers: 1, nodeId: 0, alExtents: MIN_AL_EXTENTS });
+  t.teardown(() => md.close());
+  md.flushDataDiskWith(() => Promise.reject(Object.assign(new Error('EIO: flush failed'), { code: 'EIO' })));
+  for (let e = 0; e < MIN_AL_EXTENTS; e++) {
+    md.activate(e);
+    md.complete(e);
+  }
+  await t.rejects(md.activate(MIN_AL_EXTENTS) as Promise<void>, { code: 'TANDEM_E_IO', message: /data disk flush before an activity-log eviction failed: EIO: flush failed/ });
+  t.throws(() => md.activate(MIN_AL_EXTENTS + 1), { code: 'TANDEM_E_IO' });
+  t.ok(md.hotExtents().includes(0), 'nothing left the AL');
 });

@@ -78,7 +78,7 @@ export class SimPlatform implements Platform {
     const medium = this.node.metaMedium(volume.index);
     if (!medium) throw Object.assign(new Error(`node ${this.node.name} has no metadata for volume ${volume.index}`), { code: 'ENOENT' });
     const store = medium.open(() => this.owner.alive);
-    const meta = VolumeMetadata.open(store, { newGenerationId: (primary) => generationId(this.random, primary) });
+    const meta = VolumeMetadata.open(store, { newGenerationId: (primary) => generationId(this.random, primary), defer: (fn) => this.defer(fn) });
     this.node.metadataOpened(volume.index, meta, store);
     return meta;
   }

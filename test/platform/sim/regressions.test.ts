@@ -205,6 +205,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20902-resource-only-window-fork', seed: 20902, open: null, checker: 'false-split-brain',
     found: 'false-split-brain (a checker mistake): fencing resource-only; the isolated Primary acknowledges a write before any constraint exists, the cluster manager promotes the other node (the window resource-only leaves open, which promotion-data already excuses); both write, and the split brain reported when they meet is right, not false. The operator now resolves it (keeping a node with the data the model accepted)',
   },
+  {
+    file: 'seed-20754-al-eviction-before-data-flush', seed: 20754, open: null, checker: 'promotion-data',
+    found: 'promotion-data, bits-in-sync: an AL extent left the AL while a write to it sat in the data disk\'s volatile cache; a power loss dropped the write with nothing marking its blocks, and the node was later promoted without it. The AL now flushes the data disk before evicting an extent with unflushed writes (invariant M2)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
