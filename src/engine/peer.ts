@@ -260,8 +260,7 @@ export class Peer {
   /** As this node knows it: a diskless Primary's writes that miss an UpToDate peer make it Outdated. */
   private knownDiskState(volume: number, pv: PeerVolume): DiskState {
     const v = this.resource.volume(volume);
-    if (pv.peerDiskState !== 'UpToDate' || !v || v.meta || this.resource.role !== 'Primary' || !pv.view) return pv.peerDiskState;
-    return missesWrites(this, v, pv.view.current) ? 'Outdated' : pv.peerDiskState;
+    return pv.peerDiskState === 'UpToDate' && v && missesOurDisklessWrites(this, v) ? 'Outdated' : pv.peerDiskState;
   }
 
   /** Take no resync data from this peer for now: another node's resync to us runs (our State tells it). */
@@ -330,15 +329,20 @@ export function hasDisk(state: DiskState): boolean {
   return state !== 'Diskless' && state !== 'Failed' && state !== 'DUnknown' && state !== 'Attaching';
 }
 
+/** This node is a Primary without a usable disk, and its writes miss this diskful peer (exposed-generation.ts). */
+function missesOurDisklessWrites(peer: Peer, v: Volume): boolean {
+  const view = peer.volumes.get(v.index)?.view;
+  if (peer.resource.role !== 'Primary' || v.meta || !peer.diskful || !view || !hasDisk(view.diskState as DiskState)) return false;
+  return missesWrites(peer, v, view.current);
+}
+
 /**
- * A diskless Primary keeps no bitmap, but knows whom its writes miss (exposed-generation.ts): to
- * such a peer it names the peer's own generation as the one its "bitmap" starts from, so the peer
- * does not follow our newer generation as if it had the writes (sim seeds 20089, 20951).
+ * A diskless Primary keeps no bitmap, but knows whom its writes miss: to such a peer it names the
+ * peer's own generation as the one its "bitmap" starts from, so the peer does not follow our newer
+ * generation as if it had the writes (sim seeds 20089, 20951).
  */
 function disklessBitmapFor(peer: Peer, v: Volume): bigint {
-  const view = peer.volumes.get(v.index)?.view;
-  if (peer.resource.role !== 'Primary' || v.meta || !peer.diskful || !view || !hasDisk(view.diskState as DiskState)) return 0n;
-  return missesWrites(peer, v, view.current) ? view.current : 0n;
+  return missesOurDisklessWrites(peer, v) ? peer.volumes.get(v.index)!.view!.current : 0n;
 }
 
 function volumeView(peer: Peer, v: Volume): VolumeView {

@@ -222,9 +222,7 @@ export class Resource {
   /** The re-attached disk of a Primary that wrote nothing without it: current again, in the generation it exposed. */
   private resumeOwnDisk(v: Volume, meta: VolumeMeta): void {
     meta.followCurrent(v.exposed[0], 'the disk is attached again; nothing was written without it');
-    v.exposed = [];
-    v.followers.clear();
-    v.wroteWithoutDisk = false;
+    v.servesOwnDisk();
     this.log.info('disk attached again to a Primary that wrote nothing without it: it serves at once', { volume: v.index });
     for (const p of this.peers.values()) p.sendState();
   }
@@ -588,9 +586,7 @@ export class Resource {
     for (const v of this.volumes) {
       await v.export?.close();
       v.export = null;
-      v.exposed = [];
-      v.followers.clear();
-      v.wroteWithoutDisk = false;
+      v.servesOwnDisk(); // a Secondary exposes nothing
       if (v.disk) await v.disk.flush().catch((err) => this.localDiskFailed(v, err, null));
       v.meta?.setFlags({ primary: false });
     }
@@ -681,9 +677,7 @@ export class Resource {
     if (peerGeneration !== undefined) assert(volume.meta !== null && sameGeneration(volume.meta.current(), peerGeneration), 'a disk confirmed UpToDate by a peer shares its generation');
     volume.meta?.setFlags({ consistent: true, wasUpToDate: true });
     volume.diskState = 'UpToDate';
-    volume.exposed = []; // a Primary's re-attached disk serves again: it writes its own generation
-    volume.followers.clear();
-    volume.wroteWithoutDisk = false;
+    volume.servesOwnDisk(); // a Primary's re-attached disk serves again: it writes its own generation
     this.log.info('disk confirmed UpToDate', { volume: volume.index, reason });
     this.emit('disk', { volume: volume.index, diskState: 'UpToDate', reason });
     dropStaleBits(this.peers.values(), volume);
@@ -761,9 +755,7 @@ export class Resource {
     pv.replicationState = 'Established';
     volume.syncSource = null;
     volume.untouchedTarget = null;
-    volume.exposed = []; // a Primary that re-attached its disk writes it again, in the generation it adopted
-    volume.followers.clear();
-    volume.wroteWithoutDisk = false;
+    volume.servesOwnDisk(); // a Primary that re-attached its disk writes it again, in the generation it adopted
     this.reconcileRanges.delete(volume.index);
     this.emit('disk', { volume: volume.index, diskState: 'UpToDate' });
     this.log.info('resync finished as SyncTarget', { peer: peer.node.name, volume: volume.index });

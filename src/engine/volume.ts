@@ -91,6 +91,14 @@ export class Volume {
     return this.attached && this.diskState === 'UpToDate';
   }
 
+  /** The local disk serves this Primary's writes (again): no exposed generation, nothing written past the disk. */
+  servesOwnDisk(): void {
+    this.exposed = [];
+    this.followers.clear();
+    this.wroteWithoutDisk = false;
+    this.wroteInExposed = false;
+  }
+
   beginActivity(): void {
     this.activity++;
   }
