@@ -559,6 +559,9 @@ export class Resource {
       for (const peer of this.peers.values()) {
         if (!peer.diskful) continue;
         for (const r of own) v.meta.markOutOfSync(peer.node.id, r.offset, r.length);
+        // nothing to send (our AL was empty): an empty resync would only cross the peer's State,
+        // whose own ranges start the one resync this link needs (seed 20341)
+        if (v.meta.outOfSyncBytes(peer.node.id) === 0) continue;
         if (peer.replicatingTo(v.index) && peer.volumes.get(v.index)?.replicationState === 'Established') peer.startResync(v);
       }
       this.reconcileRanges.delete(v.index);

@@ -209,6 +209,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20754-al-eviction-before-data-flush', seed: 20754, open: null, checker: 'promotion-data',
     found: 'promotion-data, bits-in-sync: an AL extent left the AL while a write to it sat in the data disk\'s volatile cache; a power loss dropped the write with nothing marking its blocks, and the node was later promoted without it. The AL now flushes the data disk before evicting an extent with unflushed writes (invariant M2)',
   },
+  {
+    file: 'seed-20341-empty-reconcile-resync', seed: 20341, open: null, checker: 'resync-per-reconnect',
+    found: 'resync-per-reconnect: a survivor of its Primary\'s loss is promoted with an empty activity log; it started an empty reconcile resync to each peer, whose ResyncDone crossed the peer\'s State carrying the peer\'s own reconcile ranges, and those started a second resync over the same connection. A survivor now starts a reconcile resync only when it has something to send',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
