@@ -637,6 +637,11 @@ export class Resource {
       this.tellUnconfirmed(peer.node.id, unconfirmed);
       this.tellUnconfirmedDiskless();
       void this.fencing.peerLost(peer);
+    } else if (this.role === 'Primary' && peer.diskful) {
+      // a SyncTarget needs no new generation, but it took our writes too: the others learn which
+      // it did not confirm, or a survivor promoted later would never resync them to it (seed 20996)
+      this.tellUnconfirmed(peer.node.id, unconfirmed);
+      this.tellUnconfirmedDiskless();
     }
     if (wasPrimary && this.role === 'Secondary') {
       this.fencing.recheckPrimary(peer, lost.reason);

@@ -213,6 +213,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20341-empty-reconcile-resync', seed: 20341, open: null, checker: 'resync-per-reconnect',
     found: 'resync-per-reconnect: a survivor of its Primary\'s loss is promoted with an empty activity log; it started an empty reconcile resync to each peer, whose ResyncDone crossed the peer\'s State carrying the peer\'s own reconcile ranges, and those started a second resync over the same connection. A survivor now starts a reconcile resync only when it has something to send',
   },
+  {
+    file: 'seed-20996-lost-synctarget-unconfirmed', seed: 20996, open: null, checker: 'bits-in-sync',
+    found: 'bits-in-sync: the Primary was SyncSource of a node that lost power during the handshake; until the ping timeout it sent that node writes, and when the link closed it marked them in its own bitmap only: losing a SyncTarget (no new generation needed) skipped telling the other survivors which writes the lost node did not confirm, so their bitmaps missed them. The Primary now tells them whenever it loses a diskful peer it wrote to',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
