@@ -149,9 +149,10 @@ export class WritePipeline {
     if (a.meta) for (const peer of r.peers.values()) if (peer.diskful && !a.targets.includes(peer)) a.meta.markOutOfSync(peer.node.id, c.offset, c.length, true);
     // pair assertion: what enters a transfer log is covered by a pinned AL extent until it settles
     if (a.meta) assert(a.meta.isPinned(c.offset, c.length), 'a write sent to peers is covered by a pinned AL extent');
-    // FUA without a local disk is durable only once a peer has stored it: protocol C's answer
     if (!a.meta) v.wroteInExposed = true; // a diskless Primary's data changes in the generation it exposes
-    const write = new ReplicatedWrite(r, v, c, a, c.fua && !a.meta);
+    // Without a local disk a write exists only once a peer has stored it: protocol C's answer,
+    // whatever the connection's protocol (A and B rest on the Primary's own copy; seed 20792)
+    const write = new ReplicatedWrite(r, v, c, a, !a.meta);
     if (!a.meta && v.attached) write.trackOffDisk(seq);
     const flags = { fua: c.fua, flush: false };
     for (const peer of a.targets) {
@@ -212,7 +213,7 @@ class ReplicatedWrite {
     private readonly volume: Volume,
     private readonly chunk: Chunk,
     private readonly admitted: Admitted,
-    /** every peer is held to protocol C (a FUA write without a local disk) */
+    /** every peer is held to protocol C (a write without a local disk) */
     private readonly allC: boolean,
   ) {
     this.unsettled = admitted.targets.length;

@@ -217,6 +217,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20996-lost-synctarget-unconfirmed', seed: 20996, open: null, checker: 'bits-in-sync',
     found: 'bits-in-sync: the Primary was SyncSource of a node that lost power during the handshake; until the ping timeout it sent that node writes, and when the link closed it marked them in its own bitmap only: losing a SyncTarget (no new generation needed) skipped telling the other survivors which writes the lost node did not confirm, so their bitmaps missed them. The Primary now tells them whenever it loses a diskful peer it wrote to',
   },
+  {
+    file: 'seed-20792-diskless-protocol-a-acked-unstored', seed: 20792, open: null, checker: 'quiescent-data',
+    found: 'quiescent-data: protocol A; the Primary\'s disk failed and it went on without one, through its peer; its writes were acknowledged when sent, into a partition, and lost when the link timed out, with no node failing. A write without a local disk is now answered only once a peer stored it (protocol C), whatever the connection\'s protocol',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
