@@ -107,13 +107,17 @@ export class Resource {
   }
 
   /** A client request: an I/O error goes back to the client; a bug stops the resource. */
-  async guardAsync<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.failed) throw new TandemError('TANDEM_E_STATE', `${this.name} is stopped on this node: ${this.failed}`, { details: { errno: 'ESHUTDOWN' } });
-    try {
-      return await fn();
-    } catch (err) {
+  guardAsync<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.failed) return Promise.reject(new TandemError('TANDEM_E_STATE', `${this.name} is stopped on this node: ${this.failed}`, { details: { errno: 'ESHUTDOWN' } }));
+    // not an async function: this runs once per client request, and each await layer costs a promise
+    const onError = (err: unknown): never => {
       if (isBug(err)) this.fail(err);
       throw err;
+    };
+    try {
+      return fn().catch(onError);
+    } catch (err) {
+      return Promise.reject(err).catch(onError);
     }
   }
 
