@@ -244,6 +244,14 @@ export class SimDisk {
   }
 }
 
+/**
+ * What a request of a dead incarnation gets. A crash in the middle of an event (an injected fault
+ * fires from inside the engine) lets the rest of that event's code and its Promises run on; a dead
+ * process submits nothing, so its requests never reach the medium (they would sit in flight for
+ * ever, and land at the next crash over newer data) and never settle.
+ */
+const NEVER: Promise<never> = new Promise(() => undefined);
+
 export class SimBlockDevice implements BlockDevice {
   readonly ioMode = 'sim';
   private closed = false;
@@ -259,6 +267,7 @@ export class SimBlockDevice implements BlockDevice {
   }
 
   read(offset: number, length: number): Promise<Buffer> {
+    if (!this.owner.alive) return NEVER;
     const bad = this.refuse(offset, length, 'read');
     if (bad) return bad;
     const w = this.disk.begin(offset, length, null);
@@ -280,6 +289,7 @@ export class SimBlockDevice implements BlockDevice {
   }
 
   flush(): Promise<void> {
+    if (!this.owner.alive) return NEVER;
     if (this.closed) return Promise.reject(errno('EBADF', `${this.disk.path} is closed`));
     const upTo = this.disk.nextStamp();
     return new Promise((resolve, reject) => {
@@ -296,6 +306,7 @@ export class SimBlockDevice implements BlockDevice {
   }
 
   private submitWrite(offset: number, length: number, data: Buffer | null, fua: boolean, what: string): Promise<void> {
+    if (!this.owner.alive) return NEVER;
     const bad = this.refuse(offset, length, what);
     if (bad) return bad;
     const w = this.disk.begin(offset, length, { offset, length, data });

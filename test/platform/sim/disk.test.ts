@@ -72,6 +72,26 @@ t.test('a killed process loses nothing: writes in flight and in the cache land',
   t.same(disk.read(0, 8192), Buffer.concat([block(4), block(5)]));
 });
 
+t.test('a dead incarnation submits nothing: its requests never reach the disk and never settle', async (t) => {
+  const { s, disk, dev, owner, violations } = setup();
+  owner.alive = false; // crashed in the middle of an event: its remaining code still runs
+  disk.powerLoss();
+  let settled = 0;
+  const count = () => { settled++; };
+  dev.write(0, block(6), true).then(count, count);
+  dev.writeZeroes(8192, 4096, false).then(count, count);
+  dev.read(0, 4096).then(count, count);
+  dev.flush().then(count, count);
+  await s.run(s.now() + 10);
+  t.equal(settled, 0, 'no request of the dead process completes or fails');
+  t.notOk(disk.busy, 'nothing is in flight on the medium');
+  const next = disk.open(s, new Owner('n0#2'));
+  t.same(await readAt(s, next, 0, 4096), block(0), 'the next incarnation does not see the write');
+  disk.processKilled();
+  t.same(disk.read(0, 4096), block(0), 'nor does a later crash land it');
+  t.same(violations, [], 'the next incarnation reads the block without an overlap');
+});
+
 t.test('a flush covers only writes completed before it was submitted', async (t) => {
   const { s, disk, dev } = setup(3);
   void dev.write(0, block(1), false);
