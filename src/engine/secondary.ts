@@ -180,6 +180,7 @@ async function applyResyncData(peer: Peer, volume: Volume, msg: MessageOf<'Resyn
     volume.untouchedTarget = null;
     volume.meta?.setFlags({ consistent: false, wasUpToDate: false });
   }
+  markOthersOutOfSync(peer, volume, msg.offset, msg.data.length);
   volume.beginActivity();
   try {
     await volume.disk!.write(msg.offset, msg.data, false);
@@ -225,6 +226,22 @@ async function compareResyncChecksum(peer: Peer, volume: Volume, msg: MessageOf<
   // the block equals the source's: our own bit for the source is resolved, as for resync data
   resolvedByResync(peer, volume, msg.offset, msg.length);
   peer.sendControl({ type: 'ResyncInSync', ...range });
+}
+
+/**
+ * A resync block changes our disk, so every other diskful peer may now differ from us there: its
+ * bits are set (durably, before the write), as DRBD's SyncTarget sets all peers out of sync for a
+ * resync write. Without it a third node's missed blocks are lost: we take the source's data but
+ * keep our old bits for that node, and meeting it later the handshake resyncs only those (seed
+ * 20420). A node that holds the source's data too loses these bits once both sides are UpToDate
+ * in one generation (dropStaleBits). A block found equal by its digest does not change: no bits.
+ */
+function markOthersOutOfSync(source: Peer, volume: Volume, offset: number, length: number): void {
+  const meta = volume.meta;
+  if (!meta) return;
+  for (const other of source.resource.peers.values()) {
+    if (other !== source && other.diskful) meta.markOutOfSync(other.node.id, offset, length);
+  }
 }
 
 /** Our block equals the source's: its bit is cleared once a flush made it durable (resync-durability.ts). */

@@ -225,6 +225,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20768-dead-incarnation-disk-writes', seed: 20768, open: null, checker: 'disk-overlap',
     found: 'disk-overlap (a simulator mistake): a crash injected during a handshake fired inside the event in which the node regained quorum and resumed its suspended writes; the dead incarnation\'s code ran on and its writes reached the simulated disk, where they stayed in flight for ever (their completions died with it) and would have landed at a later crash. The restarted node\'s resync reads then overlapped them. A dead incarnation\'s requests now never reach the disk',
   },
+  {
+    file: 'seed-20420-resync-bits-for-third-node', seed: 20420, open: null, checker: 'bits-in-sync',
+    found: 'bits-in-sync: n2 was disconnected while the Primary n0 wrote; n1, partitioned from n0 meanwhile, came back as SyncTarget and took those blocks, but kept only its old bits for n2, so n1 and n2 differed with neither marking it (the next handshake would resync too little). A SyncTarget now sets every other diskful peer out of sync for each resync block it writes, as DRBD does',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
