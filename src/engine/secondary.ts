@@ -6,6 +6,7 @@ import type { MessageOf, WireMessage } from '../wire/messages.js';
 import { MAX_DATA_BYTES } from '../wire/version.js';
 import type { Peer } from './peer.js';
 import { DIGEST_BYTES } from './resync-source.js';
+import { sameGeneration } from './sync-decision.js';
 import type { Volume } from './volume.js';
 
 type Applied = Extract<WireMessage, { type: 'Write' | 'WriteZeroes' | 'OutOfSync' | 'Flush' | 'ResyncData' | 'ResyncChecksum' | 'ResyncDone' | 'ReadRequest' | 'State' }>;
@@ -229,18 +230,25 @@ async function compareResyncChecksum(peer: Peer, volume: Volume, msg: MessageOf<
 }
 
 /**
- * A resync block changes our disk, so every other diskful peer may now differ from us there: its
- * bits are set (durably, before the write), as DRBD's SyncTarget sets all peers out of sync for a
- * resync write. Without it a third node's missed blocks are lost: we take the source's data but
- * keep our old bits for that node, and meeting it later the handshake resyncs only those (seed
- * 20420). A node that holds the source's data too loses these bits once both sides are UpToDate
- * in one generation (dropStaleBits). A block found equal by its digest does not change: no bits.
+ * A resync block changes our disk, so another diskful peer may now differ from us there: its bits
+ * are set (durably, before the write), as DRBD's SyncTarget sets peers out of sync for a resync
+ * write. Without it a third node's missed blocks are lost: we take the source's data but keep our
+ * old bits for that node, and meeting it later the handshake resyncs only those (seed 20420). A
+ * peer Established with us, UpToDate in the source's generation, follows the same data and holds
+ * the block already (DRBD learns that from the source's P_PEERS_IN_SYNC): no bits for it, which
+ * would otherwise stay while it is a survivor of a lost Primary. A block found equal by its
+ * digest does not change: no bits.
  */
 function markOthersOutOfSync(source: Peer, volume: Volume, offset: number, length: number): void {
   const meta = volume.meta;
   if (!meta) return;
+  const sourceCurrent = source.volumes.get(volume.index)?.view?.current;
   for (const other of source.resource.peers.values()) {
-    if (other !== source && other.diskful) meta.markOutOfSync(other.node.id, offset, length);
+    if (other === source || !other.diskful) continue;
+    const opv = other.volumes.get(volume.index);
+    const holdsIt = other.connected && opv?.replicationState === 'Established' && opv.peerDiskState === 'UpToDate' &&
+      sourceCurrent !== undefined && opv.view !== null && sameGeneration(opv.view.current, sourceCurrent);
+    if (!holdsIt) meta.markOutOfSync(other.node.id, offset, length);
   }
 }
 
