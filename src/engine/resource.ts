@@ -555,6 +555,21 @@ export class Resource {
     }
   }
 
+  /**
+   * The first write since a peer was lost starts the new data generation (Volume.pendingNewGeneration):
+   * the peers still away keep the old one as their bitmap generation, the others follow on our
+   * State, which reaches each link before the write does. Nobody away any more: none is needed.
+   */
+  startPendingGeneration(v: Volume): void {
+    const reasons = v.pendingNewGeneration;
+    if (reasons.length === 0 || !v.meta) return;
+    v.pendingNewGeneration = [];
+    const absent = [...this.peers.values()].filter((p) => p.diskful && !p.replicatingTo(v.index)).map((p) => p.node.id);
+    if (absent.length === 0) return;
+    v.meta.newCurrent(this.freshGeneration(), absent, `first write after: ${reasons.join('; ')}`);
+    for (const peer of this.peers.values()) peer.sendState();
+  }
+
   /** The AL ranges kept since our Primary vanished may differ on the survivors: resync them to everyone. */
   private reconcileAfterPrimaryLoss(): void {
     for (const v of this.volumes) {
@@ -584,6 +599,7 @@ export class Resource {
       }
     }
     this.role = 'Secondary';
+    for (const v of this.volumes) v.pendingNewGeneration = []; // nothing written since: the peers' generation stands
     // every freeze ends (no quorum, a fencing that did not succeed): the writes waiting in it fail
     // now (ESHUTDOWN), since this node no longer takes writes; a Secondary is never suspended
     const frozen = [...this.suspended];
@@ -627,7 +643,10 @@ export class Resource {
     if (this.role === 'Primary' && peer.diskful && lost.replicated) {
       for (const v of this.volumes) {
         if (v.meta) {
-          v.meta.newCurrent(this.freshGeneration(), [peer.node.id], `lost the connection to ${peer.node.name}`);
+          // With writes it may lack, the lost peer's data has diverged already: a new generation
+          // now. Otherwise at the next write (Volume.pendingNewGeneration).
+          if (unconfirmed.some((w) => w.volume === v.index)) v.meta.newCurrent(this.freshGeneration(), [peer.node.id], `lost the connection to ${peer.node.name}`);
+          else v.pendingNewGeneration.push(`lost the connection to ${peer.node.name}`);
         } else {
           rotateExposedGeneration(this, v, this.freshGeneration());
           // writes it never confirmed that another server stored: it lacks them, and may not serve

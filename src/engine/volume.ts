@@ -62,6 +62,14 @@ export class Volume {
    * attached again, may be behind them. False again once the disk serves.
    */
   wroteWithoutDisk = false;
+  /**
+   * Primary: a peer it replicated to was lost with nothing unconfirmed, so the data has not moved
+   * on yet; the new data generation starts with the next write (write-pipeline.ts), as DRBD makes
+   * its new current UUID lazily. A Primary that crashes or is demoted before writing again keeps
+   * the generation its peers know, and meeting them later is no split brain. The reasons, for the
+   * generation event.
+   */
+  pendingNewGeneration: string[] = [];
   /** SyncTarget: resync data written, its bits cleared once a flush made it durable */
   readonly resyncDurability: ResyncDurability;
   /** requests using the disk or pinning the AL (a detach waits for them before closing either) */

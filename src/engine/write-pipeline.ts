@@ -148,6 +148,7 @@ export class WritePipeline {
       v.locks.release(a.range);
       return Promise.reject(ioError('EIO', `volume ${v.index} of ${r.name}: every peer that would store this write was lost before it was sent`));
     }
+    if (a.meta) r.startPendingGeneration(v); // before the first write after a peer loss (its State goes first)
     const seq = r.nextSeq();
     const missing = missingMask(r, v, a.targets);
     if (a.meta) for (const peer of r.peers.values()) if (peer.diskful && !a.targets.includes(peer)) a.meta.markOutOfSync(peer.node.id, c.offset, c.length, true);

@@ -1,0 +1,48 @@
+// A Primary that loses a peer and dies before it writes again has changed nothing since: its
+// peers' generation still describes its data. DRBD makes the new current UUID lazily, at the
+// first write after the loss, so the returning node is a plain SyncTarget of whoever took over;
+// a new generation made at the loss itself made it look like a split brain (simulator seed 20519).
+// Two nodes (with a third, a node that followed a's new generation would pass it on to b and
+// hide the fault): a is Primary; b is disconnected, a is killed with nothing written since; b is
+// promoted (the failover) and writes 4 MiB; a comes back: it must take b's data, both end
+// UpToDate and identical, with no split brain reported.
+import t from 'tap';
+import { execa } from 'execa';
+import { TestCluster } from '../helpers/daemons.js';
+import { logMark, printLogsOnFailure } from '../helpers/daemon-log.js';
+import { waitConverged } from '../helpers/convergence.js';
+import { restartAndUp } from '../helpers/crash-recovery.js';
+import { writeResource } from '../helpers/resource-config.js';
+import { bringUp, must, promoteAndSync } from '../helpers/scenario.js';
+import { readRange, sha256File, waitFor } from '../helpers/wait.js';
+
+const MiB = 1024 * 1024;
+const SIZE = 32 * MiB;
+const nodes = ['a', 'b'];
+
+t.test('a Primary that lost its peer and crashed before writing again rejoins without a split brain', async (t) => {
+  const cluster = new TestCluster('tandem-lostpeer-');
+  t.teardown(() => cluster.destroy());
+  printLogsOnFailure(t, cluster);
+  const files = await writeResource(cluster, { name: 'lp', nodes, sizeBytes: SIZE });
+  await bringUp(cluster, 'lp', nodes);
+  await promoteAndSync(cluster, 'lp', 'a', ['b']);
+  const qemu = (socket: string, cmd: string) => execa('qemu-io', ['-f', 'raw', '-c', cmd, '-c', 'flush', `nbd:unix:${socket}`], { reject: false });
+  t.equal((await qemu(files.socket('a'), `write -P 0x31 0 ${4 * MiB}`)).exitCode, 0, 'a wrote 4 MiB while all were connected');
+
+  await must(cluster, 'b', ['disconnect', 'lp']);
+  await waitFor(cluster, 'a', 'lp', 'a lost b', (s) => s.connections.find((x) => x.peer === 'b')!.connectionState !== 'Connected', 20_000);
+  await cluster.kill('a');
+
+  await must(cluster, 'b', ['connect', 'lp']);
+  await must(cluster, 'b', ['primary', 'lp']);
+  t.equal((await qemu(files.socket('b'), `write -P 0x32 ${8 * MiB} ${4 * MiB}`)).exitCode, 0, 'b, promoted, wrote 4 MiB');
+
+  const mark = logMark(cluster);
+  await restartAndUp(cluster, 'a', 'lp');
+  await waitConverged(cluster, 'lp', nodes, 60_000);
+  const splitBrain = nodes.flatMap((n) => (cluster.logHistory.get(n) ?? []).slice(mark.get(n) ?? 0)).filter((l) => /split brain/.test(l));
+  t.same(splitBrain, [], 'no split brain reported');
+  t.same(readRange(files.disk('a'), 8 * MiB, 4 * MiB), Buffer.alloc(4 * MiB, 0x32), "a holds b's write");
+  t.equal(sha256File(files.disk('a')), sha256File(files.disk('b')), 'a and b are identical');
+});
