@@ -11,7 +11,7 @@ import { assert } from '../lib/assert.js';
 import { TandemError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { WireMessage } from '../wire/messages.js';
-import { exposeGeneration, isServer, ownData, rotateExposedGeneration, servers } from './exposed-generation.js';
+import { exposeGeneration, isServer, ownData, rotateExposedGeneration, servers, type OwnData } from './exposed-generation.js';
 import { Fencing } from './fencing.js';
 import { dropStaleBits, handshakeVolume, reevaluatePeers } from './generation-handshake.js';
 import { GENERATION_PRIMARY, sameGeneration } from './sync-decision.js';
@@ -318,9 +318,9 @@ export class Resource {
       else meta.markAllOutOfSync(peer.node.id);
     }
     // The disk is resynced from its peers when attached again, unless it is the only copy of the
-    // newest data (a Primary that wrote while its peers were away): then it stays UpToDate in its
-    // metadata, the Primary's I/O fails until it is back, and it becomes their source again.
-    const onlyCopy = own !== null && own.peersWithIt.size === 0 && this.role === 'Primary';
+    // newest data: then it stays UpToDate in its metadata, the Primary's I/O fails until it is
+    // back, and it becomes the others' source again.
+    const onlyCopy = this.holdsOnlyCopy(v, own);
     if (!onlyCopy) meta.setFlags({ consistent: false, wasUpToDate: false });
     else this.log.error('the failed disk holds the only copy of the newest data: I/O fails until it is attached again', { volume: v.index });
     v.diskState = 'Failed';
@@ -333,6 +333,23 @@ export class Resource {
     }
     void this.detachVolume(v).then(() => { for (const p of this.peers.values()) p.sendState(); }, (e) => this.fail(e));
     for (const p of this.peers.values()) p.sendState();
+  }
+
+  /**
+   * The newest data exists on this disk only: a Primary's disk that no peer held all of (it wrote
+   * while they were away), or a Secondary's UpToDate disk while every diskful peer is connected and
+   * none holds UpToDate (or maybe-UpToDate, Consistent) data: a diskless Primary wrote through this
+   * node alone (sim seed 20991). A write it fails is answered EIO, since without a usable
+   * disk of its own the Primary answers only what a peer stored; everything answered is on it.
+   * A diskful peer out of reach may be UpToDate: then the disk is not known to be the only copy.
+   */
+  private holdsOnlyCopy(v: Volume, own: OwnData | null): boolean {
+    if (this.role === 'Primary') return own !== null && own.peersWithIt.size === 0;
+    if (v.diskState !== 'UpToDate') return false;
+    return [...this.peers.values()].filter((p) => p.diskful).every((p) => {
+      const pv = p.volumes.get(v.index);
+      return p.connected && pv !== undefined && pv.view !== null && pv.peerDiskState !== 'UpToDate' && pv.peerDiskState !== 'Consistent';
+    });
   }
 
   /** A peer's disk went away (Failed, detached) while connected: as if that peer were lost, for that volume. */

@@ -221,6 +221,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20792-diskless-protocol-a-acked-unstored', seed: 20792, open: null, checker: 'quiescent-data',
     found: 'quiescent-data: protocol A; the Primary\'s disk failed and it went on without one, through its peer; its writes were acknowledged when sent, into a partition, and lost when the link timed out, with no node failing. A write without a local disk is now answered only once a peer stored it (protocol C), whatever the connection\'s protocol',
   },
+  {
+    file: 'seed-20991-secondary-only-copy-disk-failed', seed: 20991, open: null, checker: 'convergence',
+    found: 'convergence: a diskless Primary wrote through one Secondary, the other diskful node connected but Inconsistent; that Secondary\'s disk failed (EIO) and cleared its UpToDate flags, the "only copy" rule being a Primary\'s, so every diskful node came back Inconsistent for good. A Secondary whose every diskful peer is connected and none UpToDate (or Consistent) now keeps them',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
