@@ -36,10 +36,28 @@ export function rotateExposedGeneration(resource: Resource, volume: Volume, fres
   if (volume.meta || volume.exposed.length === 0) return;
   const following = servers(resource, volume);
   volume.exposed = [fresh, ...volume.exposed].slice(0, 32);
+  volume.unwrittenBefore = volume.wroteInExposed ? 0 : volume.unwrittenBefore + 1;
   volume.wroteInExposed = false;
   volume.followers.clear();
   for (const p of following) volume.followers.add(p.node.id);
   resource.generationChanged(volume, { generation: fresh, previous: volume.exposed[1], reason: 'a diskful peer was lost (diskless Primary)' });
+}
+
+/**
+ * A diskful peer whose generation this Primary replaced more than once without writing since
+ * (exposed[i], i >= 2, a peer lost twice before any write, seed 20991) holds all of its data:
+ * the unwritten generations after it are dropped, so that its generation is the one exposed[0]
+ * replaced, and it serves and follows as such a peer does (missesWrites, the peer's followCurrent).
+ * A peer still in a dropped generation has the same data, but counts as missing writes: it is
+ * resynced, which costs time and loses nothing. True when the generations changed.
+ */
+export function adoptUnwrittenSince(volume: Volume, current: bigint): boolean {
+  if (volume.wroteInExposed) return false;
+  const index = volume.exposed.findIndex((g) => sameGeneration(g, current));
+  if (index < 2 || index - 1 > volume.unwrittenBefore) return false;
+  volume.exposed = [volume.exposed[0], ...volume.exposed.slice(index)];
+  volume.unwrittenBefore = 0;
+  return true;
 }
 
 /**
@@ -75,6 +93,7 @@ export function exposeGeneration(resource: Resource, volume: Volume, fresh: () =
   volume.exposed = own ? [fresh(), own.generation] : chooseExposedGeneration(resource, volume, fresh, selfMisses);
   // a Primary whose own disk failed under writes: what that disk alone held is data no peer has
   volume.wroteInExposed = own !== null;
+  volume.unwrittenBefore = 0;
   volume.followers.clear();
   if (volume.exposed.length < 2) return;
   for (const p of resource.peers.values()) {

@@ -9,6 +9,7 @@
 // data arrives (secondary.ts), so neither side reports them again: one resync per reconnect.
 import type { MessageOf } from '../wire/messages.js';
 import { hasDisk, type Peer, type PeerVolume } from './peer.js';
+import { adoptUnwrittenSince } from './exposed-generation.js';
 import { waitForSynchronousCopy } from './mixed-protocols.js';
 import { decideSync, sameGeneration, UUID_JUST_CREATED, type SyncDecision } from './sync-decision.js';
 import type { DiskState, Role } from './states.js';
@@ -123,6 +124,10 @@ function decideVolume(peer: Peer, index: number, pv: PeerVolume): void {
   if (!volume.meta || !hasDisk(view.diskState as DiskState)) {
     pv.replicationState = 'Established'; // a diskless side has nothing to sync
     if (!volume.diskful && view.sizeBytes > 0) volume.sizeBytes = view.sizeBytes;
+    if (!volume.meta && peer.resource.role === 'Primary' && view.diskState === 'UpToDate' && adoptUnwrittenSince(volume, view.current)) {
+      peer.resource.log.info('generations replaced without a write dropped: the peer holds all of the data', { peer: peer.node.name, volume: index });
+      for (const p of peer.resource.peers.values()) p.sendState(); // it follows our generation as any server does
+    }
     if (volume.meta && peer.resource.role === 'Primary') followPeer(peer, volume, view, pv);
     if (volume.meta && missedDisklessWrites(peer, volume, view)) outdateBehind(peer, volume);
     return;

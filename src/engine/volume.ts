@@ -52,6 +52,12 @@ export class Volume {
    */
   wroteInExposed = false;
   /**
+   * Diskless Primary: how many of the generations it replaced after exposed[0] saw no write either
+   * (exposed[1..n]: a diskful peer lost twice before any write makes two). A peer still in one of
+   * them, or in the one below them, misses nothing while wroteInExposed is false.
+   */
+  unwrittenBefore = 0;
+  /**
    * Primary with an attached disk it does not serve from (re-attached, resyncing as SyncTarget):
    * its writes that went to the peers only, until every peer settled them. A resync that ends
    * while one is on its way may not hold it, so finishResyncAsTarget writes them to the disk.
@@ -97,6 +103,7 @@ export class Volume {
     this.followers.clear();
     this.wroteWithoutDisk = false;
     this.wroteInExposed = false;
+    this.unwrittenBefore = 0;
   }
 
   beginActivity(): void {

@@ -225,6 +225,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20991-secondary-only-copy-disk-failed', seed: 20991, open: null, checker: 'convergence',
     found: 'convergence: a diskless Primary wrote through one Secondary, the other diskful node connected but Inconsistent; that Secondary\'s disk failed (EIO) and cleared its UpToDate flags, the "only copy" rule being a Primary\'s, so every diskful node came back Inconsistent for good. A Secondary whose every diskful peer is connected and none UpToDate (or Consistent) now keeps them',
   },
+  {
+    file: 'seed-20991-diskless-primary-unwritten-generations', seed: 20991, open: null, checker: 'convergence',
+    found: 'convergence (the first 268 actions of seed 20991, after its only-copy fix): the diskless Primary replaced its generation twice without a write when its only server lost its disk and then the link (d324 -> e191 -> fc81); the server, attached again in d324 with every write, was taken for a node that missed writes (only a peer in exposed[1] could serve again) and outdated itself, and nobody held fc81. The Primary now drops generations replaced without a write when a peer in an older one comes back UpToDate',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
