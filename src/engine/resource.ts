@@ -489,6 +489,14 @@ export class Resource {
    */
   private invalidate(): void {
     if (this.role === 'Primary') throw new TandemError('TANDEM_E_STATE', 'a Primary cannot invalidate its own data', { hint: 'demote it first' });
+    // Never the only good copy (sim seed 20856: the only server of a diskless Primary): the full
+    // sync needs a source, and without one every node would be left without the data.
+    const only = this.volumes.filter((v) => v.meta && (v.diskState === 'UpToDate' || v.diskState === 'Consistent') && !this.hasUpToDatePeer(v.index));
+    if (only.length > 0) {
+      throw new TandemError('TANDEM_E_STATE', `cannot invalidate ${this.name}: no connected peer has UpToDate data of volume ${only.map((v) => v.index).join(', ')} to resync it from, and this node's ${only[0].diskState} data may be the only good copy`, {
+        hint: `connect a peer whose volume is UpToDate first ('tandem status ${this.name}' shows each peer's disk state)`,
+      });
+    }
     for (const v of this.volumes) {
       if (!v.meta) continue;
       for (const peer of this.peers.values()) if (peer.diskful) v.meta.markAllOutOfSync(peer.node.id);

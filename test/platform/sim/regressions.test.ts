@@ -229,6 +229,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20991-diskless-primary-unwritten-generations', seed: 20991, open: null, checker: 'convergence',
     found: 'convergence (the first 268 actions of seed 20991, after its only-copy fix): the diskless Primary replaced its generation twice without a write when its only server lost its disk and then the link (d324 -> e191 -> fc81); the server, attached again in d324 with every write, was taken for a node that missed writes (only a peer in exposed[1] could serve again) and outdated itself, and nobody held fc81. The Primary now drops generations replaced without a write when a peer in an older one comes back UpToDate',
   },
+  {
+    file: 'seed-20856-invalidate-only-copy', seed: 20856, open: null, checker: 'convergence',
+    found: 'convergence: the Primary\'s disk failed and it went on through its one diskful peer; tandem invalidate on that peer threw away the only copy (the workload allows invalidate where a Primary is connected, and this one held no data of its own), leaving every diskful node Inconsistent. invalidate now refuses while no connected peer has UpToDate data to resync from',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
