@@ -233,6 +233,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20856-invalidate-only-copy', seed: 20856, open: null, checker: 'convergence',
     found: 'convergence: the Primary\'s disk failed and it went on through its one diskful peer; tandem invalidate on that peer threw away the only copy (the workload allows invalidate where a Primary is connected, and this one held no data of its own), leaving every diskful node Inconsistent. invalidate now refuses while no connected peer has UpToDate data to resync from',
   },
+  {
+    file: 'seed-20160-outdate-only-copy', seed: 20160, open: null, checker: 'convergence',
+    found: 'convergence (a workload fault, not the engine\'s): the Primary\'s disk failed (read EIO) and it wrote through its one diskful peer; the Primary was isolated and the workload\'s operator outdated that peer "by hand", as if the Primary held newer data. It held none, so the operator\'s word outdated the only copy, which the workload promises never to do. It now outdates a node only when the running Primary has the data without it',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
