@@ -68,6 +68,13 @@ export class Volume {
    * attached again, may be behind them. False again once the disk serves.
    */
   wroteWithoutDisk = false;
+  /**
+   * The local disk failed and the requests it took are settling (Resource.localDiskFailed): a
+   * Primary's new writes wait for this, since the peers it may go on through are known only then.
+   */
+  failing: Promise<void> | null = null;
+  /** peers that did not store a write the failed disk had taken: they lack data it may hold alone */
+  readonly failedDiskMissedBy = new Set<number>();
   /** SyncTarget: resync data written, its bits cleared once a flush made it durable */
   readonly resyncDurability: ResyncDurability;
   /** requests using the disk or pinning the AL (a detach waits for them before closing either) */

@@ -101,6 +101,7 @@ export class WritePipeline {
   private async admit(c: Chunk): Promise<Admitted> {
     const r = this.resource;
     while (r.isSuspended) await r.whenResumed();
+    while (this.volume.failing) await this.volume.failing; // the peers it goes on through are decided then
     this.checkWritable();
     const lock = this.volume.locks.acquire(c.offset, c.length);
     const range = lock instanceof Promise ? await lock : lock;
@@ -290,6 +291,8 @@ class ReplicatedWrite {
     } else if (this.admitted.meta) {
       // the write still pins its AL extents: persisted before they can leave the AL
       this.admitted.meta.markOutOfSync(peer.node.id, this.chunk.offset, this.chunk.length, true);
+      // the disk failed since: this peer lacks a write it may hold alone (Resource.settleFailedDisk)
+      if (this.volume.meta !== this.admitted.meta) this.volume.failedDiskMissedBy.add(peer.node.id);
     } else {
       this.resource.unconfirmedByPeer(peer, this.volume.index, this.chunk.offset, this.chunk.length);
     }

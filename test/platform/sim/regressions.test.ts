@@ -237,6 +237,18 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20160-outdate-only-copy', seed: 20160, open: null, checker: 'convergence',
     found: 'convergence (a workload fault, not the engine\'s): the Primary\'s disk failed (read EIO) and it wrote through its one diskful peer; the Primary was isolated and the workload\'s operator outdated that peer "by hand", as if the Primary held newer data. It held none, so the operator\'s word outdated the only copy, which the workload promises never to do. It now outdates a node only when the running Primary has the data without it',
   },
+  {
+    file: 'seed-20304-primary-disk-failed-writes-in-flight', seed: 20304, open: null, checker: 'convergence',
+    found: 'convergence: the Primary was isolated, then its disk failed (EIO); its peer, still connected in its view, had every write it had confirmed and no bits out of sync, so the disk was declared replaceable (Inconsistent) and the Primary went on through the peer. The writes in flight into the isolation never arrived, the peer was outdated by fence-peer, and no copy was left UpToDate. The Primary now chooses the peers it goes on through once the writes the failed disk had taken have settled; with none left, the disk is kept as the only copy',
+  },
+  {
+    file: 'seed-20351-primary-disk-failed-protocol-a-unconfirmed', seed: 20351, open: null, checker: 'convergence',
+    found: 'convergence: protocol A; writes acknowledged when sent into a partition, then the Primary\'s disk failed (ENOSPC) and was declared replaceable while its peer (still connected in its view) never got them; every node ended Inconsistent or Outdated. Fixed with seed 20304',
+  },
+  {
+    file: 'seed-20130-primary-disk-failed-peer-lost-after', seed: 20130, open: null, checker: 'quiescent-data',
+    found: 'quiescent-data: the Secondary lost power unnoticed, a protocol C write completed on the Primary\'s disk, the disk then failed and was declared replaceable, and the Primary went on through the lost peer; at the ping timeout the write was answered from the failed disk alone, whose data was then resynced over. Fixed with seed 20304',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
