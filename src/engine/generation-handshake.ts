@@ -34,12 +34,17 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
     if (view.resyncPauses > pv.pausesSeen) { pv.pausesSeen = view.resyncPauses; pausedByPeer = true; } // echoed in our next State
     if (view.diskState === 'UpToDate' || !hasDisk(view.diskState as DiskState)) pv.syncEnding = false;
     pv.peerDiskState = reportedDiskState(pv, view.diskState as DiskState);
+    const volume = r.volume(view.volume);
+    if (volume && diskWentAway(previous, view)) {
+      // a resync to a disk that is gone never hears back for what it has in flight: it ends here
+      // (those blocks keep their bits), or it would hold the next one off when the disk returns
+      peer.stopResync(view.volume);
+      r.peerDiskLost(peer, volume);
+    }
     if (diskCameBack(previous, view, pv)) { // a peer that attached again: a new handshake, on both sides
       pv.replicationState = 'Off';
       diskReturned = true;
     }
-    const volume = r.volume(view.volume);
-    if (volume && diskWentAway(previous, view)) r.peerDiskLost(peer, volume);
     handshakeVolume(peer, view.volume, pv);
     if (peer.connectionState === 'StandAlone') return;
   }

@@ -249,6 +249,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20130-primary-disk-failed-peer-lost-after', seed: 20130, open: null, checker: 'quiescent-data',
     found: 'quiescent-data: the Secondary lost power unnoticed, a protocol C write completed on the Primary\'s disk, the disk then failed and was declared replaceable, and the Primary went on through the lost peer; at the ping timeout the write was answered from the failed disk alone, whose data was then resynced over. Fixed with seed 20304',
   },
+  {
+    file: 'seed-20991-resync-to-failed-disk', seed: 20991, open: null, checker: 'convergence',
+    found: 'convergence (seed 20991 as the shrinker left it, 8 actions): the Primary was SyncSource of a Secondary whose disk failed mid-resync; the resync blocks in flight were never acknowledged, and the stale resync kept the Primary from starting a new one when the disk came back: the peer stayed Inconsistent (SyncTarget on its side, Off on the Primary\'s). A resync now ends when its target\'s disk goes away',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
