@@ -129,7 +129,7 @@ function decideVolume(peer: Peer, index: number, pv: PeerVolume): void {
   if (!volume.meta || !hasDisk(view.diskState as DiskState)) {
     pv.replicationState = 'Established'; // a diskless side has nothing to sync
     if (!volume.diskful && view.sizeBytes > 0) volume.sizeBytes = view.sizeBytes;
-    if (!volume.meta && peer.resource.role === 'Primary' && view.diskState === 'UpToDate' && adoptUnwrittenSince(volume, view.current)) {
+    if (!volume.meta && peer.resource.role === 'Primary' && view.diskState === 'UpToDate' && adoptUnwrittenSince(volume, peer, view.current)) {
       peer.resource.log.info('generations replaced without a write dropped: the peer holds all of the data', { peer: peer.node.name, volume: index });
       for (const p of peer.resource.peers.values()) p.sendState(); // it follows our generation as any server does
     }

@@ -673,7 +673,7 @@ export class Resource {
           // writes it never confirmed that another server stored: it lacks them, and may not serve
           // again in the new generation (with no other server they reached nobody: nothing is lost)
           const unconfirmedHere = unconfirmed.some((w) => w.volume === v.index) || this.unconfirmed.some((u) => u.volume === v.index);
-          if (unconfirmedHere && servers(this, v).length > 0) v.wroteInExposed = true;
+          if (unconfirmedHere) for (const s of servers(this, v)) v.exposedData[0]?.writers.add(s.node.id);
         }
       }
       for (const other of this.peers.values()) other.sendState();

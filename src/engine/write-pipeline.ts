@@ -150,7 +150,7 @@ export class WritePipeline {
     if (a.meta) for (const peer of r.peers.values()) if (peer.diskful && !a.targets.includes(peer)) a.meta.markOutOfSync(peer.node.id, c.offset, c.length, true);
     // pair assertion: what enters a transfer log is covered by a pinned AL extent until it settles
     if (a.meta) assert(a.meta.isPinned(c.offset, c.length), 'a write sent to peers is covered by a pinned AL extent');
-    if (!a.meta) v.wroteInExposed = true; // a diskless Primary's data changes in the generation it exposes
+    if (!a.meta) for (const p of a.targets) v.exposedData[0]?.writers.add(p.node.id); // they may hold data of the generation it exposes
     // Without a local disk a write exists only once a peer has stored it: protocol C's answer,
     // whatever the connection's protocol (A and B rest on the Primary's own copy; seed 20792)
     const write = new ReplicatedWrite(r, v, c, a, !a.meta);

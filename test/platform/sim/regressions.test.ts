@@ -253,6 +253,14 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20991-resync-to-failed-disk', seed: 20991, open: null, checker: 'convergence',
     found: 'convergence (seed 20991 as the shrinker left it, 8 actions): the Primary was SyncSource of a Secondary whose disk failed mid-resync; the resync blocks in flight were never acknowledged, and the stale resync kept the Primary from starting a new one when the disk came back: the peer stayed Inconsistent (SyncTarget on its side, Off on the Primary\'s). A resync now ends when its target\'s disk goes away',
   },
+  {
+    file: 'seed-20275-diskless-primary-only-server-outdated', seed: 20275, open: null, checker: 'convergence',
+    found: 'convergence (new with the previous commits\' timing): the Primary\'s disk failed and it wrote through its only server; the server lost power and came back in an older generation than the one the Primary had moved to, and was outdated because "a write went out" since, though every write since had gone to it alone; with the Primary\'s disk Inconsistent nobody was UpToDate. A diskless Primary now records per generation which nodes may hold its data, and a peer misses writes only if another node may hold some',
+  },
+  {
+    file: 'seed-20278-diskless-primary-follower-lost-power', seed: 20278, open: null, checker: 'convergence',
+    found: 'convergence (new with the previous commits\' timing, protocol A): the Primary\'s disk failed while its only peer, holding everything, was about to lose power; the peer never learnt the new generation, came back in the failed disk\'s, and was outdated as lacking what that disk held, which it did hold. Fixed with seed 20275: the failed disk\'s data counts as held by the peers that had all of it',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
