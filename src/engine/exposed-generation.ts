@@ -15,13 +15,21 @@ export function isServer(peer: Peer, volume: Volume): boolean {
 }
 
 /**
- * A diskless Primary's writes in exposed[0] never reached this diskful peer, whose generation is
- * `current`: it is neither in exposed[0] nor one of the followers of exposed[1], unless nothing
- * was written in exposed[0] yet (a peer lost and back before any write misses nothing).
+ * A diskless Primary's writes since this diskful peer's generation (`current`) may be held by
+ * another node: it is neither in exposed[0] nor one of the followers of exposed[1], and some node
+ * other than itself may hold data written in a newer generation. Writes that went to nobody, or
+ * to this peer alone, leave it the best copy there is (a peer lost and back before any write,
+ * or the only server lost twice, seeds 20275, 20278, 20991).
  */
 export function missesWrites(peer: Peer, volume: Volume, current: bigint): boolean {
   if (volume.exposed.length === 0 || sameGeneration(current, volume.exposed[0]) || volume.followers.has(peer.node.id)) return false;
-  return volume.wroteInExposed || volume.exposed.length < 2 || !sameGeneration(current, volume.exposed[1]);
+  const index = volume.exposed.findIndex((g) => sameGeneration(g, current));
+  return index < 1 || writtenElsewhere(volume, index, peer.node.id);
+}
+
+/** Some node other than `nodeId` may hold data written in exposed[0..index-1] that it lacks. */
+function writtenElsewhere(volume: Volume, index: number, nodeId: number): boolean {
+  return volume.exposedData.slice(0, index).some((d) => [...d.writers].some((id) => id !== nodeId) || (d.ownDiskWith !== null && !d.ownDiskWith.has(nodeId)));
 }
 
 export function servers(resource: Resource, volume: Volume): Peer[] {
@@ -36,10 +44,30 @@ export function rotateExposedGeneration(resource: Resource, volume: Volume, fres
   if (volume.meta || volume.exposed.length === 0) return;
   const following = servers(resource, volume);
   volume.exposed = [fresh, ...volume.exposed].slice(0, 32);
-  volume.wroteInExposed = false;
+  volume.exposedData = [{ writers: new Set<number>(), ownDiskWith: null }, ...volume.exposedData].slice(0, 32);
   volume.followers.clear();
   for (const p of following) volume.followers.add(p.node.id);
   resource.generationChanged(volume, { generation: fresh, previous: volume.exposed[1], reason: 'a diskful peer was lost (diskless Primary)' });
+}
+
+/**
+ * A diskful peer whose generation this Primary replaced more than once, with nothing written
+ * since that another node may hold (exposed[i], i >= 2: its only server lost twice, seed 20991),
+ * holds all of the data there is: the generations after it are dropped, so that its generation
+ * is the one exposed[0] replaced, and it serves and follows as such a peer does (missesWrites,
+ * the peer's followCurrent). A peer still in a dropped generation counts as missing writes: it
+ * is resynced, which costs time and loses nothing. True when the generations changed.
+ */
+export function adoptUnwrittenSince(volume: Volume, peer: Peer, current: bigint): boolean {
+  const index = volume.exposed.findIndex((g) => sameGeneration(g, current));
+  if (index < 2 || writtenElsewhere(volume, index, peer.node.id)) return false;
+  const since = volume.exposedData.slice(0, index);
+  const writers = new Set(since.flatMap((d) => [...d.writers]));
+  // a peer lacks the merged generations' data if it lacks any one's
+  const ownDiskWith = since.reduce<ReadonlySet<number> | null>((acc, d) => (d.ownDiskWith === null ? acc : acc === null ? d.ownDiskWith : new Set([...acc].filter((id) => d.ownDiskWith!.has(id)))), null);
+  volume.exposed = [volume.exposed[0], ...volume.exposed.slice(index)];
+  volume.exposedData = [{ writers, ownDiskWith }, ...volume.exposedData.slice(index)];
+  return true;
 }
 
 /**
@@ -73,8 +101,8 @@ export function ownData(resource: Resource, volume: Volume): OwnData | null {
  */
 export function exposeGeneration(resource: Resource, volume: Volume, fresh: () => bigint, selfMisses: boolean, own: OwnData | null = null): void {
   volume.exposed = own ? [fresh(), own.generation] : chooseExposedGeneration(resource, volume, fresh, selfMisses);
-  // a Primary whose own disk failed under writes: what that disk alone held is data no peer has
-  volume.wroteInExposed = own !== null;
+  // a Primary whose own disk failed under writes: what that disk held, only the peers with it have
+  volume.exposedData = volume.exposed.map((_, i) => ({ writers: new Set<number>(), ownDiskWith: own && i === 0 ? own.peersWithIt : null }));
   volume.followers.clear();
   if (volume.exposed.length < 2) return;
   for (const p of resource.peers.values()) {

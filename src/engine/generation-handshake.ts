@@ -9,6 +9,7 @@
 // data arrives (secondary.ts), so neither side reports them again: one resync per reconnect.
 import type { MessageOf } from '../wire/messages.js';
 import { hasDisk, type Peer, type PeerVolume } from './peer.js';
+import { adoptUnwrittenSince } from './exposed-generation.js';
 import { waitForSynchronousCopy } from './mixed-protocols.js';
 import { decideSync, sameGeneration, UUID_JUST_CREATED, type SyncDecision } from './sync-decision.js';
 import type { DiskState, Role } from './states.js';
@@ -33,12 +34,17 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
     if (view.resyncPauses > pv.pausesSeen) { pv.pausesSeen = view.resyncPauses; pausedByPeer = true; } // echoed in our next State
     if (view.diskState === 'UpToDate' || !hasDisk(view.diskState as DiskState)) pv.syncEnding = false;
     pv.peerDiskState = reportedDiskState(pv, view.diskState as DiskState);
+    const volume = r.volume(view.volume);
+    if (volume && diskWentAway(previous, view)) {
+      // a resync to a disk that is gone never hears back for what it has in flight: it ends here
+      // (those blocks keep their bits), or it would hold the next one off when the disk returns
+      peer.stopResync(view.volume);
+      r.peerDiskLost(peer, volume);
+    }
     if (diskCameBack(previous, view, pv)) { // a peer that attached again: a new handshake, on both sides
       pv.replicationState = 'Off';
       diskReturned = true;
     }
-    const volume = r.volume(view.volume);
-    if (volume && diskWentAway(previous, view)) r.peerDiskLost(peer, volume);
     handshakeVolume(peer, view.volume, pv);
     if (peer.connectionState === 'StandAlone') return;
   }
@@ -123,6 +129,10 @@ function decideVolume(peer: Peer, index: number, pv: PeerVolume): void {
   if (!volume.meta || !hasDisk(view.diskState as DiskState)) {
     pv.replicationState = 'Established'; // a diskless side has nothing to sync
     if (!volume.diskful && view.sizeBytes > 0) volume.sizeBytes = view.sizeBytes;
+    if (!volume.meta && peer.resource.role === 'Primary' && view.diskState === 'UpToDate' && adoptUnwrittenSince(volume, peer, view.current)) {
+      peer.resource.log.info('generations replaced without a write dropped: the peer holds all of the data', { peer: peer.node.name, volume: index });
+      for (const p of peer.resource.peers.values()) p.sendState(); // it follows our generation as any server does
+    }
     if (volume.meta && peer.resource.role === 'Primary') followPeer(peer, volume, view, pv);
     if (volume.meta && missedDisklessWrites(peer, volume, view)) outdateBehind(peer, volume);
     return;

@@ -11,7 +11,7 @@ import { assert } from '../lib/assert.js';
 import { TandemError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { WireMessage } from '../wire/messages.js';
-import { exposeGeneration, isServer, ownData, rotateExposedGeneration, servers } from './exposed-generation.js';
+import { exposeGeneration, isServer, ownData, rotateExposedGeneration, servers, type OwnData } from './exposed-generation.js';
 import { Fencing } from './fencing.js';
 import { dropStaleBits, handshakeVolume, reevaluatePeers } from './generation-handshake.js';
 import { GENERATION_PRIMARY, sameGeneration } from './sync-decision.js';
@@ -263,13 +263,14 @@ export class Resource {
    * replay after a crash) is only true once every write the AL covered is durable: the disk is
    * flushed first, and if it cannot be, every block counts as out of sync for every peer.
    */
-  private async detachVolume(v: Volume): Promise<void> {
+  private async detachVolume(v: Volume, onIdle?: (meta: VolumeMeta) => void): Promise<void> {
     const meta = v.meta;
     const disk = v.disk;
     v.meta = null;
     v.disk = null;
     v.resyncDurability.drop();
     if (meta || disk) await v.whenIdle();
+    if (meta && onIdle) onIdle(meta);
     if (meta && disk) {
       try {
         await disk.flush();
@@ -316,27 +317,62 @@ export class Resource {
     const errno = (err as { code?: unknown } | null)?.code ?? 'EIO';
     this.log.error('local disk failed: detaching it (on-io-error = detach)', { volume: v.index, errno, error: String(err), range });
     const own = ownData(this, v); // before its blocks are marked out of sync for every peer
+    const primary = this.role === 'Primary';
+    const secondaryOnlyCopy = !primary && this.secondaryHoldsOnlyCopy(v);
     for (const peer of this.peers.values()) {
       if (!peer.diskful) continue;
       if (range) meta.markOutOfSync(peer.node.id, range.offset, range.length);
       else meta.markAllOutOfSync(peer.node.id);
     }
-    // The disk is resynced from its peers when attached again, unless it is the only copy of the
-    // newest data (a Primary that wrote while its peers were away): then it stays UpToDate in its
-    // metadata, the Primary's I/O fails until it is back, and it becomes their source again.
-    const onlyCopy = own !== null && own.peersWithIt.size === 0 && this.role === 'Primary';
-    if (!onlyCopy) meta.setFlags({ consistent: false, wasUpToDate: false });
-    else this.log.error('the failed disk holds the only copy of the newest data: I/O fails until it is attached again', { volume: v.index });
     v.diskState = 'Failed';
     for (const peer of this.peers.values()) peer.stopResync(v.index);
     this.emit('disk', { volume: v.index, diskState: 'Failed', errno });
-    // a Primary that was already writing through its peers (a SyncTarget) keeps its generation
-    if (this.role === 'Primary' && (own || v.exposed.length === 0)) {
-      v.wroteWithoutDisk = false;
-      exposeGeneration(this, v, () => this.freshGeneration(), true, own);
-    }
-    void this.detachVolume(v).then(() => { for (const p of this.peers.values()) p.sendState(); }, (e) => this.fail(e));
+    // Writes the disk took may still be on their way to peers, and a peer lost before it stores
+    // one lacks data only this disk has: what the disk alone holds is known once every request
+    // on it settled, which the detach waits for. A Primary's new writes wait until then.
+    v.failedDiskMissedBy.clear();
+    v.failing = this.detachVolume(v, (m) => this.settleFailedDisk(v, m, primary ? own : null, secondaryOnlyCopy))
+      .then(() => { for (const p of this.peers.values()) p.sendState(); }, (e) => this.fail(e))
+      .finally(() => { v.failing = null; });
     for (const p of this.peers.values()) p.sendState();
+  }
+
+  /**
+   * Every request the failed disk took has settled. The disk is resynced from its peers when
+   * attached again, unless it is the only copy of the newest data: then it stays UpToDate in its
+   * metadata, the Primary's I/O fails until it is back, and it becomes the others' source again.
+   * A Primary goes on through the peers that held all of its data (connected, UpToDate, same
+   * generation, no bits out of sync when the disk failed) and stored every write it had taken
+   * since (sim seeds 20304, 20351: a partition swallowed writes the failed disk had).
+   */
+  private settleFailedDisk(v: Volume, meta: VolumeMeta, own: OwnData | null, secondaryOnlyCopy: boolean): void {
+    const missed = new Set(v.failedDiskMissedBy);
+    v.failedDiskMissedBy.clear();
+    const held = own && { generation: own.generation, peersWithIt: new Set([...own.peersWithIt].filter((id) => !missed.has(id) && this.peers.get(id)?.connected)) };
+    const onlyCopy = (held !== null && held.peersWithIt.size === 0) || secondaryOnlyCopy;
+    if (!onlyCopy) meta.setFlags({ consistent: false, wasUpToDate: false });
+    else this.log.error('the failed disk holds the only copy of the newest data: I/O fails until it is attached again', { volume: v.index });
+    // a Primary that was already writing through its peers (a SyncTarget) keeps its generation
+    if (this.role === 'Primary' && (held || v.exposed.length === 0)) {
+      v.wroteWithoutDisk = false;
+      exposeGeneration(this, v, () => this.freshGeneration(), true, held);
+    }
+  }
+
+  /**
+   * A Secondary's UpToDate disk is the only copy of the newest data while every diskful peer is
+   * connected and none holds UpToDate (or maybe-UpToDate, Consistent) data: a diskless Primary
+   * wrote through this node alone (sim seed 20991). A write it fails is answered EIO, since
+   * without a usable disk of its own the Primary answers only what a peer stored; everything
+   * answered is on it. A diskful peer out of reach may be UpToDate: then the disk is not known to
+   * be the only copy.
+   */
+  private secondaryHoldsOnlyCopy(v: Volume): boolean {
+    if (v.diskState !== 'UpToDate') return false;
+    return [...this.peers.values()].filter((p) => p.diskful).every((p) => {
+      const pv = p.volumes.get(v.index);
+      return p.connected && pv !== undefined && pv.view !== null && pv.peerDiskState !== 'UpToDate' && pv.peerDiskState !== 'Consistent';
+    });
   }
 
   /** A peer's disk went away (Failed, detached) while connected: as if that peer were lost, for that volume. */
@@ -476,6 +512,14 @@ export class Resource {
    */
   private invalidate(): void {
     if (this.role === 'Primary') throw new TandemError('TANDEM_E_STATE', 'a Primary cannot invalidate its own data', { hint: 'demote it first' });
+    // Never the only good copy (sim seed 20856: the only server of a diskless Primary): the full
+    // sync needs a source, and without one every node would be left without the data.
+    const only = this.volumes.filter((v) => v.meta && (v.diskState === 'UpToDate' || v.diskState === 'Consistent') && !this.hasUpToDatePeer(v.index));
+    if (only.length > 0) {
+      throw new TandemError('TANDEM_E_STATE', `cannot invalidate ${this.name}: no connected peer has UpToDate data of volume ${only.map((v) => v.index).join(', ')} to resync it from, and this node's ${only[0].diskState} data may be the only good copy`, {
+        hint: `connect a peer whose volume is UpToDate first ('tandem status ${this.name}' shows each peer's disk state)`,
+      });
+    }
     for (const v of this.volumes) {
       if (!v.meta) continue;
       for (const peer of this.peers.values()) if (peer.diskful) v.meta.markAllOutOfSync(peer.node.id);
@@ -652,7 +696,7 @@ export class Resource {
           // writes it never confirmed that another server stored: it lacks them, and may not serve
           // again in the new generation (with no other server they reached nobody: nothing is lost)
           const unconfirmedHere = unconfirmed.some((w) => w.volume === v.index) || this.unconfirmed.some((u) => u.volume === v.index);
-          if (unconfirmedHere && servers(this, v).length > 0) v.wroteInExposed = true;
+          if (unconfirmedHere) for (const s of servers(this, v)) v.exposedData[0]?.writers.add(s.node.id);
         }
       }
       for (const other of this.peers.values()) other.sendState();

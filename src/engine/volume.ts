@@ -20,6 +20,17 @@ export interface OffDiskWrite {
   readonly settled: Promise<void>;
 }
 
+/** Who may hold the data a diskless Primary wrote in one of its exposed generations. */
+export interface ExposedData {
+  /** peers it sent writes to, and peers that stored writes a lost peer never confirmed */
+  readonly writers: Set<number>;
+  /**
+   * The generation began when the Primary's own disk failed: that disk held data only these
+   * peers held too (every other peer in the generation before lacks it). null otherwise.
+   */
+  readonly ownDiskWith: ReadonlySet<number> | null;
+}
+
 export class Volume {
   diskState: DiskState = 'Diskless';
   disk: BlockDevice | null = null;
@@ -46,11 +57,11 @@ export class Volume {
   /** peers that were in the generation a diskless Primary just replaced and follow it (link kept) */
   readonly followers = new Set<number>();
   /**
-   * Diskless Primary: data changed in exposed[0] (a write went out in it, or writes a lost peer
-   * never confirmed were in flight when it began). Until then a peer still in exposed[1] misses
-   * nothing and may serve again (exposed-generation.ts, isServer).
+   * Diskless Primary, one entry per generation of `exposed`: who may hold data written in it. A
+   * peer in an older generation misses writes only if another node may hold data written since
+   * (exposed-generation.ts, missesWrites).
    */
-  wroteInExposed = false;
+  exposedData: ExposedData[] = [];
   /**
    * Primary with an attached disk it does not serve from (re-attached, resyncing as SyncTarget):
    * its writes that went to the peers only, until every peer settled them. A resync that ends
@@ -70,6 +81,13 @@ export class Volume {
    * generation event.
    */
   pendingNewGeneration: string[] = [];
+  /**
+   * The local disk failed and the requests it took are settling (Resource.localDiskFailed): a
+   * Primary's new writes wait for this, since the peers it may go on through are known only then.
+   */
+  failing: Promise<void> | null = null;
+  /** peers that did not store a write the failed disk had taken: they lack data it may hold alone */
+  readonly failedDiskMissedBy = new Set<number>();
   /** SyncTarget: resync data written, its bits cleared once a flush made it durable */
   readonly resyncDurability: ResyncDurability;
   /** requests using the disk or pinning the AL (a detach waits for them before closing either) */
@@ -104,7 +122,7 @@ export class Volume {
     this.exposed = [];
     this.followers.clear();
     this.wroteWithoutDisk = false;
-    this.wroteInExposed = false;
+    this.exposedData = [];
   }
 
   beginActivity(): void {

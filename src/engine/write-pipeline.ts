@@ -105,6 +105,7 @@ export class WritePipeline {
   private async admit(c: Chunk): Promise<Admitted> {
     const r = this.resource;
     while (r.isSuspended) await r.whenResumed();
+    while (this.volume.failing) await this.volume.failing; // the peers it goes on through are decided then
     this.checkWritable();
     const lock = this.volume.locks.acquire(c.offset, c.length);
     const range = lock instanceof Promise ? await lock : lock;
@@ -154,7 +155,7 @@ export class WritePipeline {
     if (a.meta) for (const peer of r.peers.values()) if (peer.diskful && !a.targets.includes(peer)) a.meta.markOutOfSync(peer.node.id, c.offset, c.length, true);
     // pair assertion: what enters a transfer log is covered by a pinned AL extent until it settles
     if (a.meta) assert(a.meta.isPinned(c.offset, c.length), 'a write sent to peers is covered by a pinned AL extent');
-    if (!a.meta) v.wroteInExposed = true; // a diskless Primary's data changes in the generation it exposes
+    if (!a.meta) for (const p of a.targets) v.exposedData[0]?.writers.add(p.node.id); // they may hold data of the generation it exposes
     // Without a local disk a write exists only once a peer has stored it: protocol C's answer,
     // whatever the connection's protocol (A and B rest on the Primary's own copy; seed 20792)
     const write = new ReplicatedWrite(r, v, c, a, !a.meta);
@@ -297,6 +298,8 @@ class ReplicatedWrite {
     } else if (this.admitted.meta) {
       // the write still pins its AL extents: persisted before they can leave the AL
       this.admitted.meta.markOutOfSync(peer.node.id, this.chunk.offset, this.chunk.length, true);
+      // the disk failed since: this peer lacks a write it may hold alone (Resource.settleFailedDisk)
+      if (this.volume.meta !== this.admitted.meta) this.volume.failedDiskMissedBy.add(peer.node.id);
     } else {
       this.resource.unconfirmedByPeer(peer, this.volume.index, this.chunk.offset, this.chunk.length);
     }

@@ -188,7 +188,9 @@ export class Faults {
    * The operator verbs this workload uses the way an administrator would, never to throw away the
    * last good copy (that is discarding data on the operator's word, which the checkers would have
    * to accept): invalidate and detach only where a connected Primary holds the data; outdate
-   * only a Secondary cut off from a running Primary (fencing by hand).
+   * only a Secondary cut off from a running Primary that has the data without it (fencing by
+   * hand: a Primary whose disk failed and that wrote through this node alone has nothing newer,
+   * seed 20160).
    */
   private sensible(node: SimNode, op: string): boolean {
     const status = node.status();
@@ -196,7 +198,7 @@ export class Faults {
     const primaryConnected = status.connections.some((c) => c.peerRole === 'Primary' && c.connectionState === 'Connected');
     switch (op) {
       case 'invalidate': case 'detach': return primaryConnected;
-      case 'outdate': return !primaryConnected && this.w.nodes.some((n) => n !== node && n.status()?.role === 'Primary');
+      case 'outdate': return !primaryConnected && this.w.nodes.some((n) => n !== node && holdsDataWithout(n, node));
       default: return true;
     }
   }
@@ -280,4 +282,12 @@ export function isQuiet(w: SimWorld): boolean {
     if (s && s.connections.some((c) => c.volumes.some((pv) => pv.replicationState.startsWith('Sync') || pv.replicationState.startsWith('PausedSync')))) return false;
   }
   return true;
+}
+
+/** A running Primary whose every volume is UpToDate on its own disk or on a connected peer other than `node`. */
+function holdsDataWithout(primary: SimNode, node: SimNode): boolean {
+  const s = primary.status();
+  if (!s || s.role !== 'Primary') return false;
+  return s.volumes.every((v) => v.diskState === 'UpToDate' || s.connections.some((c) => c.peer !== node.name && c.connectionState === 'Connected'
+    && c.volumes.some((pv) => pv.volume === v.volume && pv.replicationState === 'Established' && pv.peerDiskState === 'UpToDate')));
 }

@@ -232,6 +232,44 @@ export const REGRESSIONS: Regression[] = [
   {
     file: 'seed-20519-lazy-new-generation', seed: 20519, open: null, checker: 'false-split-brain',
     found: 'false-split-brain: the Primary n0 lost its link to n1 and was killed a moment later, before writing again; its new generation (made at the loss) and the one n1 started when promoted in its place shared a parent, so n0 returning looked like one side of a split brain. The new generation now waits for the next write, as DRBD makes its new current UUID lazily',
+    file: 'seed-20991-secondary-only-copy-disk-failed', seed: 20991, open: null, checker: 'convergence',
+    found: 'convergence: a diskless Primary wrote through one Secondary, the other diskful node connected but Inconsistent; that Secondary\'s disk failed (EIO) and cleared its UpToDate flags, the "only copy" rule being a Primary\'s, so every diskful node came back Inconsistent for good. A Secondary whose every diskful peer is connected and none UpToDate (or Consistent) now keeps them',
+  },
+  {
+    file: 'seed-20991-diskless-primary-unwritten-generations', seed: 20991, open: null, checker: 'convergence',
+    found: 'convergence (the first 268 actions of seed 20991, after its only-copy fix): the diskless Primary replaced its generation twice without a write when its only server lost its disk and then the link (d324 -> e191 -> fc81); the server, attached again in d324 with every write, was taken for a node that missed writes (only a peer in exposed[1] could serve again) and outdated itself, and nobody held fc81. The Primary now drops generations replaced without a write when a peer in an older one comes back UpToDate',
+  },
+  {
+    file: 'seed-20856-invalidate-only-copy', seed: 20856, open: null, checker: 'convergence',
+    found: 'convergence: the Primary\'s disk failed and it went on through its one diskful peer; tandem invalidate on that peer threw away the only copy (the workload allows invalidate where a Primary is connected, and this one held no data of its own), leaving every diskful node Inconsistent. invalidate now refuses while no connected peer has UpToDate data to resync from',
+  },
+  {
+    file: 'seed-20160-outdate-only-copy', seed: 20160, open: null, checker: 'convergence',
+    found: 'convergence (a workload fault, not the engine\'s): the Primary\'s disk failed (read EIO) and it wrote through its one diskful peer; the Primary was isolated and the workload\'s operator outdated that peer "by hand", as if the Primary held newer data. It held none, so the operator\'s word outdated the only copy, which the workload promises never to do. It now outdates a node only when the running Primary has the data without it',
+  },
+  {
+    file: 'seed-20304-primary-disk-failed-writes-in-flight', seed: 20304, open: null, checker: 'convergence',
+    found: 'convergence: the Primary was isolated, then its disk failed (EIO); its peer, still connected in its view, had every write it had confirmed and no bits out of sync, so the disk was declared replaceable (Inconsistent) and the Primary went on through the peer. The writes in flight into the isolation never arrived, the peer was outdated by fence-peer, and no copy was left UpToDate. The Primary now chooses the peers it goes on through once the writes the failed disk had taken have settled; with none left, the disk is kept as the only copy',
+  },
+  {
+    file: 'seed-20351-primary-disk-failed-protocol-a-unconfirmed', seed: 20351, open: null, checker: 'convergence',
+    found: 'convergence: protocol A; writes acknowledged when sent into a partition, then the Primary\'s disk failed (ENOSPC) and was declared replaceable while its peer (still connected in its view) never got them; every node ended Inconsistent or Outdated. Fixed with seed 20304',
+  },
+  {
+    file: 'seed-20130-primary-disk-failed-peer-lost-after', seed: 20130, open: null, checker: 'quiescent-data',
+    found: 'quiescent-data: the Secondary lost power unnoticed, a protocol C write completed on the Primary\'s disk, the disk then failed and was declared replaceable, and the Primary went on through the lost peer; at the ping timeout the write was answered from the failed disk alone, whose data was then resynced over. Fixed with seed 20304',
+  },
+  {
+    file: 'seed-20991-resync-to-failed-disk', seed: 20991, open: null, checker: 'convergence',
+    found: 'convergence (seed 20991 as the shrinker left it, 8 actions): the Primary was SyncSource of a Secondary whose disk failed mid-resync; the resync blocks in flight were never acknowledged, and the stale resync kept the Primary from starting a new one when the disk came back: the peer stayed Inconsistent (SyncTarget on its side, Off on the Primary\'s). A resync now ends when its target\'s disk goes away',
+  },
+  {
+    file: 'seed-20275-diskless-primary-only-server-outdated', seed: 20275, open: null, checker: 'convergence',
+    found: 'convergence (new with the previous commits\' timing): the Primary\'s disk failed and it wrote through its only server; the server lost power and came back in an older generation than the one the Primary had moved to, and was outdated because "a write went out" since, though every write since had gone to it alone; with the Primary\'s disk Inconsistent nobody was UpToDate. A diskless Primary now records per generation which nodes may hold its data, and a peer misses writes only if another node may hold some',
+  },
+  {
+    file: 'seed-20278-diskless-primary-follower-lost-power', seed: 20278, open: null, checker: 'convergence',
+    found: 'convergence (new with the previous commits\' timing, protocol A): the Primary\'s disk failed while its only peer, holding everything, was about to lose power; the peer never learnt the new generation, came back in the failed disk\'s, and was outdated as lacking what that disk held, which it did hold. Fixed with seed 20275: the failed disk\'s data counts as held by the peers that had all of it',
   },
 ];
 

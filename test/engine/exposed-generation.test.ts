@@ -1,0 +1,82 @@
+// A diskless Primary names the generation it writes (exposed[0]) and the ones it replaced, with
+// the nodes that may hold data written in each. A diskful peer in a generation it replaced misses
+// writes only if another node may hold data written since: also when the Primary replaced
+// generations twice (a peer lost twice), which adoptUnwrittenSince recognises and collapses, and
+// when its writes since went to that peer alone (sim seeds 20275, 20278, 20991).
+import t from 'tap';
+import { adoptUnwrittenSince, missesWrites, rotateExposedGeneration } from '../../src/engine/exposed-generation.js';
+import type { Peer } from '../../src/engine/peer.js';
+import type { Resource } from '../../src/engine/resource.js';
+import { Volume } from '../../src/engine/volume.js';
+
+/** A Primary with no connected peer: rotations keep no server. */
+const resource = { peers: new Map(), generationChanged: () => undefined } as unknown as Resource;
+const peer1 = { node: { id: 1 } } as unknown as Peer;
+const peer2 = { node: { id: 2 } } as unknown as Peer;
+
+/** Writes 0x10 (sent to `writers`), replaced 0x08. */
+function disklessPrimaryVolume(writers: number[]): Volume {
+  const v = new Volume({ index: 0, disk: null, meta: null, export: null, size: null });
+  v.exposed = [0x10n, 0x08n];
+  v.exposedData = [{ writers: new Set(writers), ownDiskWith: null }, { writers: new Set(), ownDiskWith: null }];
+  return v;
+}
+
+t.test('two replacements without a write: a peer in the older generation misses nothing, and is adopted', async (t) => {
+  const v = disklessPrimaryVolume([2]);
+  rotateExposedGeneration(resource, v, 0x20n); // a diskful peer lost, nothing written in 0x20
+  rotateExposedGeneration(resource, v, 0x30n); // another loss, nothing written in 0x30 yet
+  t.same(v.exposed, [0x30n, 0x20n, 0x10n, 0x08n]);
+  t.notOk(missesWrites(peer1, v, 0x10n), 'nothing written since 0x10');
+  t.ok(missesWrites(peer1, v, 0x08n), 'peer 2 may hold what was written in 0x10');
+  t.ok(adoptUnwrittenSince(v, peer1, 0x10n), 'the peer in 0x10 is adopted');
+  t.same(v.exposed, [0x30n, 0x10n, 0x08n], 'the unwritten 0x20 is dropped: 0x10 is the replaced generation, which it follows');
+  t.ok(missesWrites(peer1, v, 0x20n), 'a peer still in the dropped 0x20 counts as missing writes (resynced, nothing lost)');
+});
+
+t.test('a write to another node since the peer\'s generation: it misses it, nothing is adopted', async (t) => {
+  const v = disklessPrimaryVolume([1]);
+  rotateExposedGeneration(resource, v, 0x20n);
+  v.exposedData[0].writers.add(2); // a write went to peer 2 in 0x20
+  rotateExposedGeneration(resource, v, 0x30n);
+  t.ok(missesWrites(peer1, v, 0x10n), 'peer 2 may hold data peer 1 lacks');
+  t.notOk(adoptUnwrittenSince(v, peer1, 0x10n));
+  t.same(v.exposed, [0x30n, 0x20n, 0x10n, 0x08n], 'generations unchanged');
+  t.notOk(missesWrites(peer2, v, 0x10n), 'peer 2 itself got everything written since 0x10');
+  t.notOk(missesWrites(peer1, v, 0x20n), 'a peer in 0x20 (replaced, nothing written in 0x30 yet) misses nothing');
+});
+
+t.test('writes since its generation that went to this peer alone: it misses nothing (it was the only server)', async (t) => {
+  const v = disklessPrimaryVolume([]);
+  rotateExposedGeneration(resource, v, 0x20n);
+  v.exposedData[0].writers.add(1);
+  rotateExposedGeneration(resource, v, 0x30n);
+  v.exposedData[0].writers.add(1);
+  t.notOk(missesWrites(peer1, v, 0x10n));
+  t.ok(missesWrites(peer2, v, 0x10n), 'another peer in 0x10 lacks them');
+  t.ok(adoptUnwrittenSince(v, peer1, 0x10n));
+  t.same([...v.exposedData[0].writers], [1], 'what was written since stays recorded');
+  t.ok(missesWrites(peer2, v, 0x10n), 'and still counts for the other peer');
+});
+
+t.test('only generations older than exposed[1] are adopted; unknown ones miss writes', async (t) => {
+  const v = disklessPrimaryVolume([]);
+  rotateExposedGeneration(resource, v, 0x20n);
+  rotateExposedGeneration(resource, v, 0x30n);
+  t.notOk(adoptUnwrittenSince(v, peer1, 0x20n), 'exposed[1] already serves as it is');
+  t.notOk(adoptUnwrittenSince(v, peer1, 0x99n), 'an unknown generation');
+  t.ok(missesWrites(peer1, v, 0x99n));
+  t.same(v.exposed, [0x30n, 0x20n, 0x10n, 0x08n]);
+});
+
+t.test('a generation begun when the Primary\'s own disk failed: only the peers that held its data miss nothing', async (t) => {
+  const v = new Volume({ index: 0, disk: null, meta: null, export: null, size: null });
+  v.exposed = [0x10n, 0x08n]; // 0x08: the failed disk's generation
+  v.exposedData = [{ writers: new Set([1]), ownDiskWith: new Set([1]) }, { writers: new Set(), ownDiskWith: null }];
+  rotateExposedGeneration(resource, v, 0x20n); // peer 1 lost before it persisted 0x10 (a power loss)
+  t.notOk(missesWrites(peer1, v, 0x08n), 'peer 1 held all the failed disk had, and got every write since');
+  t.ok(missesWrites(peer2, v, 0x08n), 'peer 2 did not hold what the failed disk had');
+  t.ok(adoptUnwrittenSince(v, peer1, 0x08n));
+  t.same(v.exposed, [0x20n, 0x08n]);
+  t.ok(missesWrites(peer2, v, 0x08n), 'after the merge, peer 2 still lacks it');
+});
