@@ -684,7 +684,8 @@ export class Resource {
     this.reads.failPeer(peer);
     for (const v of this.volumes) v.followers.delete(peer.node.id);
     this.updateQuorum();
-    if (this.role === 'Primary' && peer.diskful && lost.replicated) {
+    const primaryLostDisk = this.role === 'Primary' && peer.diskful;
+    if (primaryLostDisk && lost.replicated) {
       for (const v of this.volumes) {
         if (v.meta) {
           // With writes it may lack, the lost peer's data has diverged already: a new generation
@@ -700,15 +701,14 @@ export class Resource {
         }
       }
       for (const other of this.peers.values()) other.sendState();
-      // after the new generation, so the bits get the right bitmap id
+    }
+    if (primaryLostDisk) {
+      // After any new generation, so the bits get the right bitmap id. A SyncTarget needs no new
+      // generation, but it took our writes too: the others learn which it did not confirm, or a
+      // survivor promoted later would never resync them to it (seed 20996).
       this.tellUnconfirmed(peer.node.id, unconfirmed);
       this.tellUnconfirmedDiskless();
-      void this.fencing.peerLost(peer);
-    } else if (this.role === 'Primary' && peer.diskful) {
-      // a SyncTarget needs no new generation, but it took our writes too: the others learn which
-      // it did not confirm, or a survivor promoted later would never resync them to it (seed 20996)
-      this.tellUnconfirmed(peer.node.id, unconfirmed);
-      this.tellUnconfirmedDiskless();
+      if (lost.replicated) void this.fencing.peerLost(peer);
     }
     if (wasPrimary && this.role === 'Secondary') {
       this.fencing.recheckPrimary(peer, lost.reason);

@@ -465,8 +465,7 @@ export class ActivityLog {
   private flushIfThatFreesASlot(): void {
     const flushData = this.hooks.flushData;
     if (!flushData || this.flushing || this.failure) return;
-    const idle = [...this.lru.keys()].some((e) => !this.pins.has(e) && !this.batch?.extents.has(e));
-    if (!idle) return;
+    if (!this.hasUnpinned()) return;
     const upTo = this.writeSeq;
     this.flushing = flushData().then(
       () => { this.durableSeq = Math.max(this.durableSeq, upTo); },
@@ -477,6 +476,12 @@ export class ActivityLog {
       this.flushing = undefined;
       this.serveWaiters();
     });
+  }
+
+  /** Some extent is neither pinned nor in a transaction being written (a flush may free it). */
+  private hasUnpinned(): boolean {
+    for (const e of this.lru.keys()) if (!this.pins.has(e) && !this.batch?.extents.has(e)) return true;
+    return false;
   }
 
   /** The AL cannot go on safely: every waiting and later activation fails with `err`. */
