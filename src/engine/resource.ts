@@ -325,6 +325,9 @@ export class Resource {
       else meta.markAllOutOfSync(peer.node.id);
     }
     v.diskState = 'Failed';
+    // nothing written since a lost peer went: the generations of a Primary going on without its
+    // disk are the exposed ones (exposeGeneration), from the one its peers know
+    v.pendingNewGeneration = [];
     for (const peer of this.peers.values()) peer.stopResync(v.index);
     this.emit('disk', { volume: v.index, diskState: 'Failed', errno });
     // Writes the disk took may still be on their way to peers, and a peer lost before it stores
