@@ -19,7 +19,8 @@
 //                       handshake do a bitmap resync (or none) differ in a block that neither's
 //                       bitmap for the other (nor a dirty activity log) marks out of sync
 //   resync-per-reconnect  more than one resync of a volume over one connection (ResyncDone twice),
-//                       an operator's verb or a promotion (which reconciles) aside
+//                       an operator's verb, a promotion (which reconciles) or a new divergence
+//                       (a write the Primary sent without the target) aside
 //   generation-duplicate  a node's current generation and history hold the same generation twice
 //   convergence         after faults heal and writes stop, some diskful node is not UpToDate and
 //                       Established with every peer within the bound
@@ -215,6 +216,7 @@ export class Checkers {
         set.add(target.name);
       }
     }
+    if ((msg.type === 'Write' || msg.type === 'WriteZeroes' || msg.type === 'OutOfSync') && msg.missing !== 0) this.newDivergence(msg.volume, msg.missing);
     if (msg.type === 'ResyncDone') {
       const key = `${linkId}:${from}>${to}:v${msg.volume}`;
       const n = (this.resyncDone.get(key) ?? 0) + 1;
@@ -234,6 +236,19 @@ export class Checkers {
       const [, dir] = key.split(':');
       const [from, to] = dir.split('>').map(Number);
       if (from === node.id || to === node.id) this.resyncDone.delete(key);
+    }
+  }
+
+  /**
+   * A write the Primary could not send to some nodes (its `missing` mask) is a new divergence
+   * that arose after their last resync: resyncing it again over a connection that already had
+   * one is not a repeat of the same resync (a diskless Primary's peers resync it between
+   * themselves while Established: secondary.ts markMissing).
+   */
+  private newDivergence(volume: number, missing: number): void {
+    for (const key of [...this.resyncDone.keys()]) {
+      const [, dir, v] = key.split(':');
+      if (v === `v${volume}` && (missing & (1 << Number(dir.split('>')[1]))) !== 0) this.resyncDone.delete(key);
     }
   }
 

@@ -4,8 +4,11 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { Resource } from '../../../src/engine/resource.js';
+import { Checkers } from '../../../src/platform/sim/checkers.js';
 import { runSeed } from '../../../src/platform/sim/runner.js';
 import { generateScenario, type Scenario } from '../../../src/platform/sim/workload.js';
+import type { SimWorld } from '../../../src/platform/sim/world.js';
+import type { WireMessage } from '../../../src/wire/messages.js';
 import { MirrorEngine, type MirrorBugs } from './fixtures/mirror-engine.js';
 
 function ioOnly(seed: number, protocol: 'A' | 'B' | 'C'): Scenario {
@@ -87,4 +90,19 @@ t.test('writes never made durable are excused once every diskful node lost power
   t.equal(killed.actions[8].kind === 'crash' && killed.actions[8].how, 'killed');
   const r = await runSeed({ seed: stored.seed, scenario: killed, factory, traceKeep: Infinity });
   t.notOk(r.trace.some((line) => line.includes(note)), 'no excuse while a node never lost power');
+});
+
+t.test('resync-per-reconnect fires on a second resync over one connection, unless a write missed the target in between', (t) => {
+  const fired: string[] = [];
+  const world = { nodeById: (id: number) => ({ id, name: `n${id}` }), violation: (checker: string) => fired.push(checker) } as unknown as SimWorld;
+  const checkers = new Checkers(world);
+  const done: WireMessage = { type: 'ResyncDone', volume: 0, current: 7n, history: [] };
+  const missingN2: WireMessage = { type: 'OutOfSync', volume: 0, offset: 0, length: 4096, missing: 1 << 2 };
+  checkers.delivered(0, 2, done, 'data', 'sim-3');
+  checkers.delivered(0, 1, missingN2, 'data', 'sim-1'); // a write n2 did not get: new divergence
+  checkers.delivered(0, 2, done, 'data', 'sim-3');
+  t.same(fired, [], 'the second resync carried a new divergence');
+  checkers.delivered(0, 2, done, 'data', 'sim-3');
+  t.same(fired, ['resync-per-reconnect'], 'a third with nothing new in between is a repeat');
+  t.end();
 });
