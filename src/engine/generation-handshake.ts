@@ -257,6 +257,7 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: Decision): void {
       // a Primary may take resync data only into a disk it does not serve from (re-attached after a failure)
       if (r.role === 'Primary' && volume.usable) { peer.refuse(`this node is Primary and would have to become SyncTarget of ${peer.node.name} (${d.rule})`); return; }
       if (r.syncingFromAnother(volume, peer)) { peer.pauseAsSource(volume.index); return; } // one source at a time (our State tells it)
+      if (replicatesFromPrimary(peer, volume)) { peer.pauseAsSource(volume.index); return; }
       if (d.full) meta.markAllOutOfSync(peer.node.id); // reported in our State: the source sends every block
       r.becomeSyncTarget(peer, volume);
       return;
@@ -270,6 +271,22 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: Decision): void {
         + 'These nodes never shared data, or their metadata was re-created; check which node holds the data to keep before any full sync (tandem md show)');
       return;
   }
+}
+
+/**
+ * A Secondary that replicates from an UpToDate Primary takes a newer generation from that Primary
+ * (its State, or its resync if this node is behind it), never from another Secondary: the other
+ * Secondary may only have heard of the Primary's new generation first (a slow link to the Primary),
+ * and a resync from it would throw away a disk that is in sync. The mirror of the source side's
+ * rule ('the Primary is the one to resync it'); the paused link decides again on the next State.
+ */
+function replicatesFromPrimary(peer: Peer, volume: Volume): boolean {
+  for (const p of peer.resource.peers.values()) {
+    if (p === peer || !p.connected || p.peerRole !== 'Primary') continue;
+    const pv = p.volumes.get(volume.index);
+    if (pv?.peerDiskState === 'UpToDate' && (pv.replicationState === 'Established' || pv.replicationState === 'SyncTarget')) return true;
+  }
+  return false;
 }
 
 /**

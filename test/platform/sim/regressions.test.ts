@@ -271,6 +271,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20278-diskless-primary-follower-lost-power', seed: 20278, open: null, checker: 'convergence',
     found: 'convergence (new with the previous commits\' timing, protocol A): the Primary\'s disk failed while its only peer, holding everything, was about to lose power; the peer never learnt the new generation, came back in the failed disk\'s, and was outdated as lacking what that disk held, which it did hold. Fixed with seed 20275: the failed disk\'s data counts as held by the peers that had all of it',
   },
+  {
+    file: 'seed-20213-secondary-resynced-by-secondary-ahead-of-primary', seed: 20213, open: null, checker: 'resync-per-reconnect',
+    found: 'resync-per-reconnect: a Secondary with a slow link to its Primary heard of the Primary\'s new generation first from another Secondary that had just finished its resync, took itself for behind, and became that Secondary\'s SyncTarget; the Primary then resynced it in full a second time over their connection. A Secondary that replicates from an UpToDate Primary now takes a newer generation only from that Primary',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
