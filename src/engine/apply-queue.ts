@@ -21,7 +21,8 @@ export type LockOf = (msg: WireMessage) => { lock: RangeLock; offset: number; le
 interface Entry {
   msg: WireMessage;
   bytes: number;
-  barrier: boolean;
+  /** the range lock it runs under; null: a barrier */
+  need: ReturnType<LockOf>;
 }
 
 export class ApplyQueue {
@@ -46,7 +47,7 @@ export class ApplyQueue {
   push(msg: WireMessage): void {
     if (this.abandoned) return;
     const bytes = sizeOf(msg);
-    this.pending.push({ msg, bytes, barrier: this.lockOf(msg) === null });
+    this.pending.push({ msg, bytes, need: this.lockOf(msg) });
     this.bytes += bytes;
     if (!this.paused && this.bytes > APPLY_QUEUE_BYTES) {
       this.paused = true;
@@ -73,7 +74,7 @@ export class ApplyQueue {
   private pump(): void {
     while (this.pending.length > 0 && !this.barrierRunning) {
       const next = this.pending[0];
-      if (next.barrier && this.running > 0) return; // a barrier waits for everything before it
+      if (next.need === null && this.running > 0) return; // a barrier waits for everything before it
       this.pending.shift();
       this.start(next);
     }
@@ -81,18 +82,18 @@ export class ApplyQueue {
 
   private start(entry: Entry): void {
     this.running++;
-    if (entry.barrier) this.barrierRunning = true;
-    const need = entry.barrier ? null : this.lockOf(entry.msg);
+    const need = entry.need;
     if (need === null) {
+      this.barrierRunning = true;
       this.run(entry, null);
       return;
     }
     const locked = need.lock.acquire(need.offset, need.length);
-    if (locked instanceof Promise) void locked.then((range) => this.run(entry, range, need.lock));
-    else this.run(entry, locked, need.lock);
+    if (locked instanceof Promise) void locked.then((range) => this.run(entry, range));
+    else this.run(entry, locked);
   }
 
-  private run(entry: Entry, range: LockedRange | null, lock?: RangeLock): void {
+  private run(entry: Entry, range: LockedRange | null): void {
     let result: void | Promise<void>;
     try {
       result = this.apply(entry.msg, this.abandoned);
@@ -101,16 +102,22 @@ export class ApplyQueue {
       result = undefined;
     }
     if (result instanceof Promise) {
-      result.catch((err) => this.onError(err, entry.msg)).finally(() => this.done(entry, range, lock));
+      result.then(() => this.done(entry, range), (err) => {
+        try {
+          this.onError(err, entry.msg);
+        } finally {
+          this.done(entry, range);
+        }
+      });
     } else {
-      this.done(entry, range, lock);
+      this.done(entry, range);
     }
   }
 
-  private done(entry: Entry, range: LockedRange | null, lock: RangeLock | undefined): void {
-    if (range && lock) lock.release(range);
+  private done(entry: Entry, range: LockedRange | null): void {
+    if (range) entry.need!.lock.release(range);
     this.running--;
-    if (entry.barrier) this.barrierRunning = false;
+    if (entry.need === null) this.barrierRunning = false;
     this.bytes -= entry.bytes;
     if (this.paused && this.bytes < APPLY_QUEUE_BYTES / 2 && !this.abandoned) {
       this.paused = false;

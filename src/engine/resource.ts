@@ -109,17 +109,18 @@ export class Resource {
   /** A client request: an I/O error goes back to the client; a bug stops the resource. */
   guardAsync<T>(fn: () => Promise<T>): Promise<T> {
     if (this.failed) return Promise.reject(new TandemError('TANDEM_E_STATE', `${this.name} is stopped on this node: ${this.failed}`, { details: { errno: 'ESHUTDOWN' } }));
-    // not an async function: this runs once per client request, and each await layer costs a promise
-    const onError = (err: unknown): never => {
-      if (isBug(err)) this.fail(err);
-      throw err;
-    };
+    // not an async function, no closure per call: this runs once per client request
     try {
-      return fn().catch(onError);
+      return fn().catch(this.onClientError);
     } catch (err) {
-      return Promise.reject(err).catch(onError);
+      return Promise.reject(err).catch(this.onClientError);
     }
   }
+
+  private readonly onClientError = (err: unknown): never => {
+    if (isBug(err)) this.fail(err);
+    throw err;
+  };
 
   /** A message from a peer failed to apply. */
   onApplyError(peer: Peer, msg: WireMessage, err: unknown): void {

@@ -4,7 +4,9 @@
 // is detached (on-io-error): the Primary keeps the blocks out of sync for us.
 import type { MessageOf, WireMessage } from '../wire/messages.js';
 import { MAX_DATA_BYTES } from '../wire/version.js';
+import type { VolumeMeta } from './metadata.js';
 import type { Peer } from './peer.js';
+import type { BlockDevice } from './platform.js';
 import { DIGEST_BYTES } from './resync-source.js';
 import { sameGeneration } from './sync-decision.js';
 import type { Volume } from './volume.js';
@@ -56,9 +58,8 @@ interface ReplicatedWriteMsg {
   late: boolean;
 }
 
-async function applyWrite(peer: Peer, volume: Volume, w: ReplicatedWriteMsg): Promise<void> {
+function applyWrite(peer: Peer, volume: Volume, w: ReplicatedWriteMsg): void | Promise<void> {
   const r = peer.resource;
-  const answer = (msg: Parameters<Peer['sendControl']>[0]): void => { if (!w.late) peer.sendControl(msg); };
   if (r.role === 'Primary') {
     if (w.late) return; // promoted since: the old Primary keeps this write's blocks out of sync for us
     return r.protocolError(peer, 'received a replicated write while Primary');
@@ -69,26 +70,57 @@ async function applyWrite(peer: Peer, volume: Volume, w: ReplicatedWriteMsg): Pr
   }
   const meta = volume.meta;
   const disk = volume.disk;
-  if (!meta || !disk) { answer({ type: 'NegAck', volume: volume.index, seq: w.seq, errno: 5 }); return; }
+  if (!meta || !disk) { answerWrite(peer, w, { type: 'NegAck', volume: volume.index, seq: w.seq, errno: 5 }); return; }
   volume.beginActivity();
+  let al: Promise<void> | null;
   try {
-    const al = meta.beginWrite(w.offset, w.length);
-    if (al) await al;
+    al = meta.beginWrite(w.offset, w.length);
+  } catch (err) {
+    volume.endActivity();
+    throw err;
+  }
+  // no async frame: a replicated write is the Secondary's hot path
+  if (al === null) return storeWrite(peer, volume, meta, disk, w);
+  return al.then(() => storeWrite(peer, volume, meta, disk, w), (err) => {
+    volume.endActivity();
+    throw err;
+  });
+}
+
+/** The AL covers the range: write it, then answer (WriteAck, or NegAck and detach). */
+function storeWrite(peer: Peer, volume: Volume, meta: VolumeMeta, disk: BlockDevice, w: ReplicatedWriteMsg): Promise<void> {
+  let io: Promise<void>;
+  try {
+    io = w.data ? disk.write(w.offset, w.data, w.fua) : disk.writeZeroes(w.offset, w.length, w.fua);
+  } catch (err) {
+    io = Promise.reject(err);
+  }
+  return io.then(() => {
+    settleWrite(peer, volume, meta, w);
+    answerWrite(peer, w, { type: 'WriteAck', volume: volume.index, seq: w.seq });
+  }, (err) => {
+    answerWrite(peer, w, { type: 'NegAck', volume: volume.index, seq: w.seq, errno: errnoOf(err) });
     try {
-      if (w.data) await disk.write(w.offset, w.data, w.fua);
-      else await disk.writeZeroes(w.offset, w.length, w.fua);
-    } catch (err) {
-      answer({ type: 'NegAck', volume: volume.index, seq: w.seq, errno: errnoOf(err) });
-      r.localDiskFailed(volume, err, { offset: w.offset, length: w.length }, meta);
-      return;
+      peer.resource.localDiskFailed(volume, err, { offset: w.offset, length: w.length }, meta);
     } finally {
-      if (w.missing !== 0) markMissing(peer, volume, w.missing, w.offset, w.length, true);
-      meta.endWrite(w.offset, w.length);
+      settleWrite(peer, volume, meta, w);
     }
+  });
+}
+
+/** Stored or failed: the nodes it names as missing keep it out of sync; the AL pin and activity end. */
+function settleWrite(peer: Peer, volume: Volume, meta: VolumeMeta, w: ReplicatedWriteMsg): void {
+  try {
+    if (w.missing !== 0) markMissing(peer, volume, w.missing, w.offset, w.length, true);
+    meta.endWrite(w.offset, w.length);
   } finally {
     volume.endActivity();
   }
-  answer({ type: 'WriteAck', volume: volume.index, seq: w.seq });
+}
+
+/** A write that came on a link now gone is never answered (a new link gets the acks). */
+function answerWrite(peer: Peer, w: ReplicatedWriteMsg, msg: Parameters<Peer['sendControl']>[0]): void {
+  if (!w.late) peer.sendControl(msg);
 }
 
 function applyOutOfSync(peer: Peer, volume: Volume, m: MessageOf<'OutOfSync'>): void {

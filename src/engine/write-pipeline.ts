@@ -47,25 +47,39 @@ export class WritePipeline {
   constructor(private readonly resource: Resource, private readonly volume: Volume) {}
 
   write(offset: number, data: Buffer, fua: boolean): Promise<void> {
-    return this.run(chunks(offset, data.length, WRITE_CHUNK_BYTES, (o, l) => ({ offset: o, length: l, data: data.subarray(o - offset, o - offset + l), fua })));
+    // most requests fit one chunk: no list, no closure, no subarray
+    if (Math.floor(offset / WRITE_CHUNK_BYTES) === Math.floor((offset + data.length - 1) / WRITE_CHUNK_BYTES)) return this.start({ offset, length: data.length, data, fua });
+    return this.runAll(chunks(offset, data.length, WRITE_CHUNK_BYTES, (o, l) => ({ offset: o, length: l, data: data.subarray(o - offset, o - offset + l), fua })));
   }
 
   writeZeroes(offset: number, length: number, fua: boolean): Promise<void> {
-    return this.run(chunks(offset, length, ZEROES_CHUNK_BYTES, (o, l) => ({ offset: o, length: l, data: null, fua })));
+    const list = chunks(offset, length, ZEROES_CHUNK_BYTES, (o, l) => ({ offset: o, length: l, data: null, fua }));
+    return list.length === 1 ? this.start(list[0]) : this.runAll(list);
+  }
+
+  /**
+   * One chunk, start to answer. A write that needs to wait for nothing (no suspension, its blocks
+   * free, its AL extents active, room on every link: most writes) is admitted and sent in this
+   * turn without an async frame; one that must wait takes the async path.
+   */
+  private start(c: Chunk): Promise<void> {
+    let a: Admitted | Promise<Admitted>;
+    try {
+      a = this.admit(c);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!(a instanceof Promise)) return this.submit(c, a); // admit checked the room in this turn
+    return this.submitWhenRoom(c, a).then((s) => s.done);
   }
 
   /** Chunks are admitted one after another (in order), then complete in parallel. */
-  private run(list: Chunk[]): Promise<void> {
-    if (list.length === 1) return this.admitAndSubmit(list[0]).then((s) => s.done); // most requests: one layer less
-    return this.runAll(list);
-  }
-
   private async runAll(list: Chunk[]): Promise<void> {
     const completions: Array<Promise<void>> = [];
     let failure: unknown = null;
     for (const chunk of list) {
       try {
-        completions.push((await this.admitAndSubmit(chunk)).done);
+        completions.push((await this.submitWhenRoom(chunk, this.admit(chunk))).done);
       } catch (err) {
         failure = err;
         break;
@@ -77,12 +91,12 @@ export class WritePipeline {
   }
 
   /**
-   * Admit, then send: the room seen in admit may have been taken meanwhile by another request
+   * Send once admitted: the room seen in admit may have been taken meanwhile by another request
    * admitted in the same turn, so it is checked again with nothing awaited between that check and
    * the sends (the link's queue bound holds however many requests are in flight).
    */
-  private async admitAndSubmit(c: Chunk): Promise<{ done: Promise<void> }> {
-    const a = await this.admit(c);
+  private async submitWhenRoom(c: Chunk, admitting: Admitted | Promise<Admitted>): Promise<{ done: Promise<void> }> {
+    const a = await admitting;
     for (;;) {
       const blocked = a.targets.find((p) => p.connected && (!p.canSend || !p.transfer.hasRoom(c.length)));
       if (!blocked) return { done: this.submit(c, a) };
@@ -91,49 +105,84 @@ export class WritePipeline {
         this.checkWritable(); // the role or the disk may have changed while waiting
         if (a.meta !== (this.volume.usable ? this.volume.meta : null)) throw ioError('EIO', `volume ${this.volume.index} of ${this.resource.name} changed its disk while the write waited`);
       } catch (err) {
-        if (a.meta) {
-          a.meta.endWrite(c.offset, c.length);
-          this.volume.endActivity();
-        }
-        this.volume.locks.release(a.range);
+        this.unadmit(c, a.range, a.meta, a.meta !== null);
         throw err;
       }
     }
   }
 
-  /** Steps 1 to 4: everything that may wait, before anything is written or sent. */
-  private async admit(c: Chunk): Promise<Admitted> {
-    const r = this.resource;
-    while (r.isSuspended) await r.whenResumed();
-    while (this.volume.failing) await this.volume.failing; // the peers it goes on through are decided then
+  /**
+   * Steps 1 to 4: everything that may wait, before anything is written or sent. Synchronous
+   * (no promise) when nothing had to wait; a throw before anything was taken.
+   */
+  private admit(c: Chunk): Admitted | Promise<Admitted> {
+    if (this.resource.isSuspended || this.volume.failing) return this.admitAfterWaiting(c);
     this.checkWritable();
     const lock = this.volume.locks.acquire(c.offset, c.length);
-    const range = lock instanceof Promise ? await lock : lock;
+    return lock instanceof Promise ? lock.then((range) => this.admitLocked(c, range)) : this.admitLocked(c, lock);
+  }
+
+  private async admitAfterWaiting(c: Chunk): Promise<Admitted> {
+    while (this.resource.isSuspended) await this.resource.whenResumed();
+    while (this.volume.failing) await this.volume.failing; // the peers it goes on through are decided then
+    return this.admit(c);
+  }
+
+  /** The blocks are locked: pin the AL extents (durably), then wait for room on every link. */
+  private admitLocked(c: Chunk, range: LockedRange): Admitted | Promise<Admitted> {
     // the metadata is used from here until the AL reference is dropped (maybeRelease): a detach waits
     const meta = this.volume.usable ? this.volume.meta : null;
-    let pinned = false;
     if (meta) this.volume.beginActivity();
+    let al: Promise<void> | null;
     try {
-      const al = meta?.beginWrite(c.offset, c.length);
-      pinned = meta !== null;
-      if (al) await al;
-      const targets = await this.waitForRoom(c.length);
-      this.checkWritable(); // the role or the disk may have changed while waiting
-      if (meta !== (this.volume.usable ? this.volume.meta : null)) throw ioError('EIO', `volume ${this.volume.index} of ${r.name} changed its disk while the write waited`);
-      if (!meta && targets.length > 0) this.volume.wroteWithoutDisk = true;
-      return { range, meta, targets };
+      al = meta ? meta.beginWrite(c.offset, c.length) : null;
     } catch (err) {
-      if (pinned) meta!.endWrite(c.offset, c.length);
-      if (meta) this.volume.endActivity();
-      this.volume.locks.release(range);
+      this.unadmit(c, range, meta, false);
       throw err;
     }
+    if (al === null) {
+      const targets = this.targets();
+      if (blockedTarget(targets, c.length) === null) return this.admitted(c, range, meta, targets);
+    }
+    return this.admitWhenReady(c, range, meta, al);
+  }
+
+  private async admitWhenReady(c: Chunk, range: LockedRange, meta: VolumeMeta | null, al: Promise<void> | null): Promise<Admitted> {
+    let targets: Peer[];
+    try {
+      if (al) await al;
+      targets = await this.waitForRoom(c.length);
+    } catch (err) {
+      this.unadmit(c, range, meta, meta !== null);
+      throw err;
+    }
+    return this.admitted(c, range, meta, targets);
+  }
+
+  /** The last checks, in the turn the write is admitted; a throw undoes the admission first. */
+  private admitted(c: Chunk, range: LockedRange, meta: VolumeMeta | null, targets: Peer[]): Admitted {
+    try {
+      this.checkWritable(); // the role or the disk may have changed while waiting
+      if (meta !== (this.volume.usable ? this.volume.meta : null)) throw ioError('EIO', `volume ${this.volume.index} of ${this.resource.name} changed its disk while the write waited`);
+    } catch (err) {
+      this.unadmit(c, range, meta, meta !== null);
+      throw err;
+    }
+    if (!meta && targets.length > 0) this.volume.wroteWithoutDisk = true;
+    return { range, meta, targets };
+  }
+
+  /** Undoes an admission that failed: the AL pin (if taken), the activity, the lock. */
+  private unadmit(c: Chunk, range: LockedRange, meta: VolumeMeta | null, pinned: boolean): void {
+    if (pinned) meta!.endWrite(c.offset, c.length);
+    if (meta) this.volume.endActivity();
+    this.volume.locks.release(range);
   }
 
   private async waitForRoom(length: number): Promise<Peer[]> {
     for (;;) {
       const targets = this.targets();
-      const blocked = targets.find((p) => !p.canSend || !p.transfer.hasRoom(length));
+      const blocked = blockedTarget(targets, length);
       if (!blocked) return targets;
       await (blocked.canSend ? blocked.transfer.waitForRoom() : blocked.whenCanSend());
     }
@@ -143,7 +192,7 @@ export class WritePipeline {
   private submit(c: Chunk, a: Admitted): Promise<void> {
     const r = this.resource;
     const v = this.volume;
-    a.targets = a.targets.filter((p) => p.connected); // a link lost since admission: it misses this one
+    if (!a.targets.every(isConnected)) a.targets = a.targets.filter(isConnected); // a link lost since admission: it misses this one
     if (!a.meta && a.targets.length === 0) {
       // no local disk and every peer that would store it is gone: answering (A, B) would lie
       v.locks.release(a.range);
@@ -160,7 +209,7 @@ export class WritePipeline {
     // whatever the connection's protocol (A and B rest on the Primary's own copy; seed 20792)
     const write = new ReplicatedWrite(r, v, c, a, !a.meta);
     if (!a.meta && v.attached) write.trackOffDisk(seq);
-    const flags = { fua: c.fua, flush: false };
+    const flags = c.fua ? FUA : NO_FLAGS;
     for (const peer of a.targets) {
       peer.transfer.add(seq, { volume: v.index, offset: c.offset, length: c.length }, write.peerCallbacks(peer));
       if (c.data) peer.sendData({ type: 'Write', volume: v.index, seq, epoch: 0, offset: c.offset, flags, missing, data: c.data });
@@ -225,7 +274,8 @@ class ReplicatedWrite {
     private readonly allC: boolean,
   ) {
     this.unsettled = admitted.targets.length;
-    this.clientWaits = admitted.targets.filter((p) => this.protocolOf(p) !== 'A').length;
+    this.clientWaits = 0;
+    for (const p of admitted.targets) if (this.protocolOf(p) !== 'A') this.clientWaits++;
     this.done = new Promise((resolve, reject) => { this.resolve = resolve; this.reject = reject; });
   }
 
@@ -365,6 +415,18 @@ class ReplicatedWrite {
     this.admitted.meta.endWrite(this.chunk.offset, this.chunk.length);
     this.volume.endActivity();
   }
+}
+
+const isConnected = (p: Peer): boolean => p.connected;
+
+/** A Write's flags; shared, never changed */
+const FUA = Object.freeze({ fua: true, flush: false });
+const NO_FLAGS = Object.freeze({ fua: false, flush: false });
+
+/** The first peer that cannot take a chunk of `length` bytes now (a loop: no closure per write). */
+function blockedTarget(targets: Peer[], length: number): Peer | null {
+  for (const p of targets) if (!p.canSend || !p.transfer.hasRoom(length)) return p;
+  return null;
 }
 
 /** [offset, offset+length) cut at multiples of `size`. */
