@@ -11,6 +11,7 @@ import type { MessageOf } from '../wire/messages.js';
 import { hasDisk, type Peer, type PeerVolume } from './peer.js';
 import { adoptUnwrittenSince } from './exposed-generation.js';
 import { waitForSynchronousCopy } from './mixed-protocols.js';
+import type { Resource } from './resource.js';
 import { decideSync, sameGeneration, UUID_JUST_CREATED, type SyncDecision } from './sync-decision.js';
 import type { DiskState, Role } from './states.js';
 import type { Volume } from './volume.js';
@@ -235,6 +236,7 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: Decision): void {
       }
       forgetStaleBits(peer, volume, pv.view!);
       if (r.role === 'Primary') mergeAndResync(peer, volume, pv.view!.reconcile);
+      else leadConsistentPeers(peer.resource, volume);
       return;
     case 'source':
       if (r.role !== 'Primary' && [...r.peers.values()].some((p) => p !== peer && p.connected && p.peerRole === 'Primary' && p.volumes.get(volume.index)?.peerDiskState === 'UpToDate')) {
@@ -271,6 +273,31 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: Decision): void {
         + 'These nodes never shared data, or their metadata was re-created; check which node holds the data to keep before any full sync (tandem md show)');
       return;
   }
+}
+
+/**
+ * Every diskful node of the volume is Consistent in one generation, none is Primary, none crashed
+ * as one, and all are connected: the cluster restarted as a whole (power loss) with no Primary
+ * running. No node's data is better than another's, and each may have lost its disk cache in its
+ * activity-log extents. Without a rule nobody could ever be promoted (Pacemaker promotes only an
+ * UpToDate node). The lowest node id becomes UpToDate and resyncs to each peer the blocks either
+ * side marked, so they end identical; the others wait for that resync.
+ */
+function leadConsistentPeers(r: Resource, volume: Volume): void {
+  const meta = volume.meta;
+  if (!meta || r.role === 'Primary' || volume.diskState !== 'Consistent' || meta.flags.crashedPrimary) return;
+  const peers: Peer[] = [];
+  for (const p of r.peers.values()) {
+    if (!p.node.volumes.find((v) => v.index === volume.index)?.disk) continue; // a diskless client
+    const pv = p.volumes.get(volume.index);
+    const view = pv?.view;
+    if (!p.connected || !view || pv.replicationState !== 'Established' || p.peerRole === 'Primary' || p.node.id < r.local.id) return;
+    if (view.diskState !== 'Consistent' || view.flags.crashedPrimary || !sameGeneration(view.current, meta.current())) return;
+    peers.push(p);
+  }
+  if (peers.length === 0) return;
+  r.confirmUpToDate(volume, 'every diskful node is Consistent in one generation and none is Primary: the lowest node id is the source');
+  for (const p of peers) mergeAndResync(p, volume, p.volumes.get(volume.index)!.view!.reconcile);
 }
 
 /**
@@ -351,7 +378,13 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
   }
   // a peer that became UpToDate while Established (its resync from another node ended, or it was
   // confirmed after a crash) in our generation: bits we kept for it are stale, as at a handshake
-  if (pv.replicationState === 'Established' && !pv.resync && !pv.syncEnding) forgetStaleBits(peer, volume, view);
+  if (pv.replicationState === 'Established' && !pv.resync && !pv.syncEnding) {
+    forgetStaleBits(peer, volume, view);
+    // as at a handshake: Consistent, the peer UpToDate in our generation, nothing marked between us
+    if (volume.diskState === 'Consistent' && view.diskState === 'UpToDate' && sameGeneration(meta.current(), view.current) && meta.outOfSyncBytes(peer.node.id) === 0) {
+      r.confirmUpToDate(volume, `same data generation as ${peer.node.name}, which became UpToDate`, view.current);
+    }
+  }
   if (r.role !== 'Primary' || !hasDisk(view.diskState as DiskState) || pv.replicationState !== 'Established' || pv.resync || pv.syncEnding) return;
   if (volume.diskState === 'UpToDate' && (view.diskState === 'Inconsistent' || view.diskState === 'Outdated')) {
     // behind while Established (the first sync after primary --force, say): decide as on a new connection

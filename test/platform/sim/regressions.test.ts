@@ -275,6 +275,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20213-secondary-resynced-by-secondary-ahead-of-primary', seed: 20213, open: null, checker: 'resync-per-reconnect',
     found: 'resync-per-reconnect: a Secondary with a slow link to its Primary heard of the Primary\'s new generation first from another Secondary that had just finished its resync, took itself for behind, and became that Secondary\'s SyncTarget; the Primary then resynced it in full a second time over their connection. A Secondary that replicates from an UpToDate Primary now takes a newer generation only from that Primary',
   },
+  {
+    file: 'seed-20577-all-consistent-no-primary', seed: 20577, open: null, checker: 'convergence',
+    found: 'convergence (3 actions as shrunk): the Primary was demoted, then both nodes of a 2-node cluster lost power; both came back Consistent in one generation, neither UpToDate, and stayed so (nobody could be promoted). When every diskful node is Consistent in one generation, connected, none Primary and none a crashed Primary, the lowest node id now becomes UpToDate and resyncs the blocks either side marked',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
