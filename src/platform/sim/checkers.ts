@@ -29,8 +29,9 @@
 //   false-split-brain   a split brain was reported although no operator forced a second Primary
 //                       (and no promotion used resource-only fencing's window, below: the data
 //                       then diverged as after a takeover, and a split brain is the right report)
-//   split-brain-undetected  both sides of a forced split acknowledged writes, and diskful nodes of
-//                       the two sides connected (met in a handshake) without a split brain being
+//   split-brain-undetected  both sides of a forced split acknowledged writes, and nodes of
+//                       the two sides, each with a disk attached, connected (met in a handshake
+//                       that compared their generations) without a split brain being
 //                       reported (nodes held StandAlone for the operator, auto_resync = false,
 //                       never meet: nothing to detect)
 //   split-brain-discarded   before the operator chose, one side's acknowledged writes were held
@@ -201,6 +202,7 @@ export class Checkers {
       this.splitBrains.push({ node: node.name, peer, time: this.w.now() });
     }
     if (event.kind === 'connection' && event.connectionState === 'Connected') this.noteMeeting(node, String(event.peer ?? ''));
+    if (event.kind === 'disk' && DATA_STATES.has(String(event.diskState))) this.noteMeetingsOf(node);
     this.checkGenerations(node); // after any change an engine reports (a retired bitmap id has no event of its own)
   }
 
@@ -265,9 +267,20 @@ export class Checkers {
     }
   }
 
+  /**
+   * Two sides meet when nodes of each, both with a disk attached, are connected: only then does a
+   * handshake compare their data generations (a diskless node, or one whose disk failed, has none
+   * to compare; it meets the other side when its disk is attached again while connected).
+   */
   private noteMeeting(node: SimNode, peerName: string): void {
     const peer = this.w.nodes.find((n) => n.name === peerName);
-    if (peer?.diskful && node.diskful && this.w.sideOf.get(node.name) !== this.w.sideOf.get(peer.name)) this.sidesMet = true;
+    if (!peer || this.w.sideOf.get(node.name) === this.w.sideOf.get(peer.name)) return;
+    if (holdsData(node) && holdsData(peer)) this.sidesMet = true;
+  }
+
+  /** A disk attached: the node meets every peer it is connected to. */
+  private noteMeetingsOf(node: SimNode): void {
+    for (const c of node.status()?.connections ?? []) if (c.connectionState === 'Connected') this.noteMeeting(node, c.peer);
   }
 
   // ---- quiet moments --------------------------------------------------------------------------
@@ -625,6 +638,14 @@ function metaView(node: SimNode, v: number) {
         + ` bitmap gens [${sb.peers.filter((p) => p.nodeId !== NO_NODE).map((p) => `${p.nodeId}:${p.bitmapGeneration.toString(16)}`).join(',')}]`;
     },
   };
+}
+
+/** Disk states that hold data a handshake compares. */
+const DATA_STATES = new Set(['UpToDate', 'Consistent', 'Outdated', 'Inconsistent']);
+
+/** A disk with data attached on some volume (a diskless client, or a failed disk, has none). */
+function holdsData(node: SimNode): boolean {
+  return node.diskful && (node.status()?.volumes.some((v) => DATA_STATES.has(v.diskState)) ?? false);
 }
 
 /** The first 4 KiB block where two disks differ (null: identical). */
