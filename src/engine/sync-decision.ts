@@ -63,6 +63,12 @@ export function decideSync(local: GenerationView, peer: GenerationView, localIsL
   if (lb !== 0n && lb === strip(peer.bitmapForPeer)) {
     return { kind: 'split-brain', autoRecoverable: true, rule: 'both changed data from the same generation' };
   }
+  // One side kept its bits against a volume just created (its initial sync of the other had not
+  // finished) and both have moved on since, each without the other: a split brain (a takeover
+  // forced on the half-synced node), not data that was never shared (sim seed 20926)
+  if (lb === UUID_JUST_CREATED || strip(peer.bitmapForPeer) === UUID_JUST_CREATED) {
+    return { kind: 'split-brain', autoRecoverable: false, rule: 'both changed data since the initial sync between them' };
+  }
   const shared = local.history.some((h) => h !== 0n && peer.history.some((p) => strip(p) === strip(h)));
   if (shared) return { kind: 'split-brain', autoRecoverable: false, rule: 'shared history, ambiguous ancestry' };
   return { kind: 'unrelated', rule: 'no common generation' };

@@ -45,3 +45,11 @@ t.test('split brain when both sides moved on from the same generation', async (t
 t.test('unrelated data is refused', async (t) => {
   t.match(decideSync(view(A), view(B), true), { kind: 'unrelated' });
 });
+
+t.test('both moved on during the initial sync between them: a split brain, not unrelated data', async (t) => {
+  // A was syncing the other from a new volume (its bits for it are against JUST_CREATED); the
+  // other, half-synced, was promoted with --force (a takeover) and wrote in a generation of its own
+  t.match(decideSync(view(B, UUID_JUST_CREATED, [A]), view(C), true), { kind: 'split-brain', autoRecoverable: false });
+  t.match(decideSync(view(C), view(B, UUID_JUST_CREATED, [A]), false), { kind: 'split-brain', autoRecoverable: false });
+  t.match(decideSync(view(A), view(B), true), { kind: 'unrelated' }, 'without that bitmap, still unrelated');
+});

@@ -283,6 +283,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20648-takeover-disk-failed-before-meeting', seed: 20648, open: null, checker: 'split-brain-undetected',
     found: 'split-brain-undetected (a checker mistake): after a forced takeover the new Primary\'s disk failed and it went on diskless; it then connected to the old Primary, and the checker counted that as the two sides meeting, though no handshake could compare generations (one side had no disk attached). Sides now meet only when both have a disk attached while connected (at connect, or at a later attach)',
   },
+  {
+    file: 'seed-20926-takeover-during-initial-sync', seed: 20926, open: null, checker: 'split-brain-undetected',
+    found: 'split-brain-undetected, convergence: a takeover was forced on a node whose initial sync of a volume had not finished (its generation still the new volume\'s); when the sides met, the handshake found no shared generation and refused them as unrelated data, so the operator\'s split-brain resolution (--discard-my-data) could never apply. A side whose bits are against a volume just created, facing a peer that moved on too, is now a split brain. Stored unshrunk: the shrunk run (5 actions) then stops at a second finding, left open: the takeover node\'s other volume, never written by the old Primary, is merely ahead, so --discard-my-data (which, as in DRBD, resolves split brains only) does not make it a target and the Primary refuses to become one',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
