@@ -106,3 +106,28 @@ t.test('apart by a cut network link, both Primary and written: a split brain, re
     await net.heal('b');
     await checkReportedAndResolve(t, cluster, 'sn', files, events, 'b');
   });
+
+// Sim seed 20926: the takeover is forced on a node whose initial sync had not finished. Its bits
+// on the old Primary are still against the new volume's generation and its own history is empty:
+// this was refused as "unrelated data" (the resolution could never apply), though it is the same
+// split brain as above.
+t.test('a takeover forced during the initial sync, both written: a split brain, resolved keeping a', async (t) => {
+  const cluster = new TestCluster('tandem-sbinit-');
+  t.teardown(() => cluster.destroy());
+  printLogsOnFailure(t, cluster);
+  const files = await writeResource(cluster, { name: 'si', nodes, sizeBytes: 64 * MiB, extra: ['resync-rate = 4M'] });
+  await bringUp(cluster, 'si', nodes);
+  const events = { a: await new EventLog(controlSocketOf(cluster, 'a')).open(), b: await new EventLog(controlSocketOf(cluster, 'b')).open() };
+  t.teardown(() => { events.a.stop(); events.b.stop(); });
+  await must(cluster, 'a', ['primary', 'si', '--force']);
+  await waitFor(cluster, 'a', 'si', 'the initial sync under way', (s) => (s.connections[0]?.volumes[0]?.resync?.doneBytes ?? 0) > 0, 20_000);
+
+  for (const n of nodes) await must(cluster, n, ['disconnect', 'si']);
+  const b = await status(cluster, 'b', 'si');
+  t.equal(b.volumes[0].diskState, 'Inconsistent', 'b is cut off halfway through its initial sync');
+  await writeApart(files, 'a');
+  await must(cluster, 'b', ['primary', 'si', '--force']);
+  await writeApart(files, 'b');
+  for (const n of nodes) await must(cluster, n, ['connect', 'si']);
+  await checkReportedAndResolve(t, cluster, 'si', files, events, 'a');
+});
