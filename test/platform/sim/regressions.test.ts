@@ -271,6 +271,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20278-diskless-primary-follower-lost-power', seed: 20278, open: null, checker: 'convergence',
     found: 'convergence (new with the previous commits\' timing, protocol A): the Primary\'s disk failed while its only peer, holding everything, was about to lose power; the peer never learnt the new generation, came back in the failed disk\'s, and was outdated as lacking what that disk held, which it did hold. Fixed with seed 20275: the failed disk\'s data counts as held by the peers that had all of it',
   },
+  {
+    file: 'seed-20457-failed-disk-follower-state-in-flight', seed: 20457, open: null, checker: 'quiescent-data',
+    found: 'quiescent-data: protocol C, one Secondary away; the Primary\'s disk failed (ENOSPC) at the first write after that loss, which started a new generation, before the connected Secondary\'s State following it came back. Its view still named the replaced generation, so no peer "held all of the disk\'s data": the failed disk was kept as the only copy, the Secondary (which stored the write) was outdated, and the disk, attached again without the write, served at once and was resynced over everyone. A peer in the replaced generation with no bitmap id kept for it follows the new one, and now counts',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
