@@ -84,12 +84,17 @@ export class WritePipeline {
   private async admitAndSubmit(c: Chunk): Promise<{ done: Promise<void> }> {
     const a = await this.admit(c);
     for (;;) {
-      const blocked = a.targets.find((p) => p.connected && (!p.canSend || !p.transfer.hasRoom(c.length)));
-      if (!blocked) return { done: this.submit(c, a) };
-      await (blocked.canSend ? blocked.transfer.waitForRoom() : blocked.whenCanSend());
+      // the first write after a lost peer starts the new generation (Resource.newGenerationDurable)
+      const generation = a.meta !== null && this.volume.pendingNewGeneration.length > 0;
+      const wait = generation ? this.resource.newGenerationDurable(this.volume) : this.roomFor(c, a);
+      if (!wait) return { done: this.submit(c, a) };
+      await wait;
       try {
         this.checkWritable(); // the role or the disk may have changed while waiting
         if (a.meta !== (this.volume.usable ? this.volume.meta : null)) throw ioError('EIO', `volume ${this.volume.index} of ${this.resource.name} changed its disk while the write waited`);
+        // a peer that began replicating during the flush gets the write, or it would be called
+        // UpToDate without it (seed 20420); its room is checked next
+        if (generation) a.targets = this.targets();
       } catch (err) {
         if (a.meta) {
           a.meta.endWrite(c.offset, c.length);
@@ -130,6 +135,13 @@ export class WritePipeline {
     }
   }
 
+  /** Room on every link the chunk goes to, or what to wait for first. */
+  private roomFor(c: Chunk, a: Admitted): Promise<void> | null {
+    const blocked = a.targets.find((p) => p.connected && (!p.canSend || !p.transfer.hasRoom(c.length)));
+    if (!blocked) return null;
+    return blocked.canSend ? blocked.transfer.waitForRoom() : blocked.whenCanSend();
+  }
+
   private async waitForRoom(length: number): Promise<Peer[]> {
     for (;;) {
       const targets = this.targets();
@@ -149,7 +161,6 @@ export class WritePipeline {
       v.locks.release(a.range);
       return Promise.reject(ioError('EIO', `volume ${v.index} of ${r.name}: every peer that would store this write was lost before it was sent`));
     }
-    if (a.meta) r.startPendingGeneration(v); // before the first write after a peer loss (its State goes first)
     const seq = r.nextSeq();
     const missing = missingMask(r, v, a.targets);
     if (a.meta) for (const peer of r.peers.values()) if (peer.diskful && !a.targets.includes(peer)) a.meta.markOutOfSync(peer.node.id, c.offset, c.length, true);
@@ -171,7 +182,8 @@ export class WritePipeline {
       write.localDone(null);
     } else {
       const local = c.data ? v.disk.write(c.offset, c.data, c.fua) : v.disk.writeZeroes(c.offset, c.length, c.fua);
-      void local.then(() => write.localDone(null), (err) => write.localDone(err));
+      v.beginLocalWrite();
+      void local.then(() => { v.endLocalWrite(); write.localDone(null); }, (err) => { v.endLocalWrite(); write.localDone(err); });
     }
     return write.done;
   }

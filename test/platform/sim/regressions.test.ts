@@ -275,6 +275,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20457-failed-disk-follower-state-in-flight', seed: 20457, open: null, checker: 'quiescent-data',
     found: 'quiescent-data: protocol C, one Secondary away; the Primary\'s disk failed (ENOSPC) at the first write after that loss, which started a new generation, before the connected Secondary\'s State following it came back. Its view still named the replaced generation, so no peer "held all of the disk\'s data": the failed disk was kept as the only copy, the Secondary (which stored the write) was outdated, and the disk, attached again without the write, served at once and was resynced over everyone. A peer in the replaced generation with no bitmap id kept for it follows the new one, and now counts',
   },
+  {
+    file: 'seed-20007-new-generation-before-flush', seed: 20007, open: null, checker: 'quiescent-data',
+    found: 'quiescent-data: protocol B, n0 Primary, n1 its only diskful peer; a write reached both disks unflushed, n1 was disconnected, and n0\'s next write started a new generation, persisted while the earlier write sat in n0\'s disk cache. n0 lost power: back in the newer generation it was n1\'s SyncSource for its activity-log extents and resynced the zeros its cache left over n1\'s copy. The new generation now starts once the writes the disk took before it are flushed (DRBD writes its new current UUID with a flush before it); seed 20279 had the same first cause',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
