@@ -279,6 +279,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20007-new-generation-before-flush', seed: 20007, open: null, checker: 'quiescent-data',
     found: 'quiescent-data: protocol B, n0 Primary, n1 its only diskful peer; a write reached both disks unflushed, n1 was disconnected, and n0\'s next write started a new generation, persisted while the earlier write sat in n0\'s disk cache. n0 lost power: back in the newer generation it was n1\'s SyncSource for its activity-log extents and resynced the zeros its cache left over n1\'s copy. The new generation now starts once the writes the disk took before it are flushed (DRBD writes its new current UUID with a flush before it); seed 20279 had the same first cause',
   },
+  {
+    file: 'seed-20279-crashed-primary-source-of-older-peer', seed: 20279, open: null, checker: 'promotion-data',
+    found: 'promotion-data: protocol B; n2 left, n0 (Primary) wrote a new generation that n1 followed, then lost power with acknowledged writes in its disk cache that n1 held. Back, n0 met only n2 (older): it became n2\'s SyncSource and so UpToDate, and was promoted without them; later it was the source of its activity-log extents for n2 (the crashed-Primary rule) after n2 had taken n1\'s data. (Its first cause, the new generation persisted before a flush, is seed 20007\'s.) A crashed node is now no source while a peer that shared its generation on B or C is unheard',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
