@@ -84,11 +84,22 @@ export function ownData(resource: Resource, volume: Volume): OwnData | null {
   const meta = volume.meta;
   if (!meta || !volume.usable) return null;
   const peersWithIt = new Set<number>();
-  for (const p of resource.peers.values()) {
-    const view = p.volumes.get(volume.index)?.view;
-    if (p.connected && p.peerUpToDate(volume.index) && view && sameGeneration(view.current, meta.current()) && meta.outOfSyncBytes(p.node.id) === 0) peersWithIt.add(p.node.id);
-  }
+  for (const p of resource.peers.values()) if (holdsOwnData(p, volume, meta)) peersWithIt.add(p.node.id);
   return { generation: meta.current(), peersWithIt };
+}
+
+/**
+ * Connected, UpToDate, no blocks out of sync, and in our generation, or about to be: our State
+ * with a generation started while it was connected (no bitmap id kept for it) reaches it before
+ * any write of that generation, and it follows from the one that generation replaced. Its own
+ * State saying so may not be back yet when the disk fails at that first write (seed 20457).
+ */
+function holdsOwnData(peer: Peer, volume: Volume, meta: NonNullable<Volume['meta']>): boolean {
+  const view = peer.volumes.get(volume.index)?.view;
+  if (!peer.connected || !peer.peerUpToDate(volume.index) || !view || meta.outOfSyncBytes(peer.node.id) !== 0) return false;
+  if (sameGeneration(view.current, meta.current())) return true;
+  const replaced = meta.history()[0];
+  return replaced !== undefined && sameGeneration(view.current, replaced) && meta.bitmapGeneration(peer.node.id) === 0n;
 }
 
 /**
@@ -107,8 +118,9 @@ export function exposeGeneration(resource: Resource, volume: Volume, fresh: () =
   if (volume.exposed.length < 2) return;
   for (const p of resource.peers.values()) {
     const view = p.volumes.get(volume.index)?.view;
-    if (own && !own.peersWithIt.has(p.node.id)) continue;
-    if (p.connected && p.peerUpToDate(volume.index) && view && sameGeneration(view.current, volume.exposed[1])) volume.followers.add(p.node.id);
+    // the peers that held all of the failed disk's data are in its generation, or following it
+    const inReplaced = own ? own.peersWithIt.has(p.node.id) : view !== null && view !== undefined && sameGeneration(view.current, volume.exposed[1]);
+    if (p.connected && p.peerUpToDate(volume.index) && inReplaced) volume.followers.add(p.node.id);
   }
   resource.generationChanged(volume, { generation: volume.exposed[0], previous: volume.exposed[1], reason: 'a Primary without a local disk writes a new generation' });
 }

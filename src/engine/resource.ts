@@ -329,6 +329,7 @@ export class Resource {
     // nothing written since a lost peer went: the generations of a Primary going on without its
     // disk are the exposed ones (exposeGeneration), from the one its peers know
     v.pendingNewGeneration = [];
+    v.newGenerationUrgent = false;
     for (const peer of this.peers.values()) peer.stopResync(v.index);
     this.emit('disk', { volume: v.index, diskState: 'Failed', errno });
     // Writes the disk took may still be on their way to peers, and a peer lost before it stores
@@ -604,17 +605,44 @@ export class Resource {
   }
 
   /**
-   * The first write since a peer was lost starts the new data generation (Volume.pendingNewGeneration):
-   * the peers still away keep the old one as their bitmap generation, the others follow on our
-   * State, which reaches each link before the write does. Nobody away any more: none is needed.
+   * The new generation a lost peer calls for (Volume.pendingNewGeneration) starts once every write
+   * the disk took before it is durable: the lost peer may hold them, and a power loss here after
+   * the new generation was persisted would make this disk, newer, the source of blocks its cache
+   * lost, over that peer's copy (seeds 20007, 20279). DRBD writes a new current UUID with a flush
+   * before it. Writes wait for this before they are sent (write-pipeline.ts).
    */
-  startPendingGeneration(v: Volume): void {
+  newGenerationDurable(v: Volume): Promise<void> {
+    v.newGenerationReady ??= this.flushThenStartGeneration(v).finally(() => { v.newGenerationReady = null; });
+    return v.newGenerationReady;
+  }
+
+  private async flushThenStartGeneration(v: Volume): Promise<void> {
+    const disk = v.disk;
+    await v.whenLocalWritesDone();
+    if (!disk || v.disk !== disk || !v.usable) return; // the disk failed meanwhile: its detach decides what comes next
+    try {
+      await disk.flush();
+    } catch (err) {
+      this.localDiskFailed(v, err, null);
+      return;
+    }
+    if (v.disk === disk && v.usable) this.guard(() => this.startPendingGeneration(v)); // never rejects: writes wait on it
+  }
+
+  /**
+   * The new data generation starts (Volume.pendingNewGeneration): the peers still away keep the
+   * old one as their bitmap generation, the others follow on our State, which reaches each link
+   * before the next write does. Nobody away any more: none is needed.
+   */
+  private startPendingGeneration(v: Volume): void {
     const reasons = v.pendingNewGeneration;
     if (reasons.length === 0 || !v.meta) return;
+    const reason = v.newGenerationUrgent ? reasons.join('; ') : `first write after: ${reasons.join('; ')}`;
     v.pendingNewGeneration = [];
+    v.newGenerationUrgent = false;
     const absent = [...this.peers.values()].filter((p) => p.diskful && !p.replicatingTo(v.index)).map((p) => p.node.id);
     if (absent.length === 0) return;
-    v.meta.newCurrent(this.freshGeneration(), absent, `first write after: ${reasons.join('; ')}`);
+    v.meta.newCurrent(this.freshGeneration(), absent, reason);
     for (const peer of this.peers.values()) peer.sendState();
   }
 
@@ -647,7 +675,8 @@ export class Resource {
       }
     }
     this.role = 'Secondary';
-    for (const v of this.volumes) v.pendingNewGeneration = []; // nothing written since: the peers' generation stands
+    // nothing written since: the peers' generation stands, unless a lost peer lacks writes already
+    for (const v of this.volumes) if (!v.newGenerationUrgent) v.pendingNewGeneration = [];
     // every freeze ends (no quorum, a fencing that did not succeed): the writes waiting in it fail
     // now (ESHUTDOWN), since this node no longer takes writes; a Secondary is never suspended
     const frozen = [...this.suspended];
@@ -689,13 +718,17 @@ export class Resource {
     for (const v of this.volumes) v.followers.delete(peer.node.id);
     this.updateQuorum();
     const primaryLostDisk = this.role === 'Primary' && peer.diskful;
+    const generations: Array<Promise<void>> = [];
     if (primaryLostDisk && lost.replicated) {
       for (const v of this.volumes) {
         if (v.meta) {
           // With writes it may lack, the lost peer's data has diverged already: a new generation
-          // now. Otherwise at the next write (Volume.pendingNewGeneration).
-          if (unconfirmed.some((w) => w.volume === v.index)) v.meta.newCurrent(this.freshGeneration(), [peer.node.id], `lost the connection to ${peer.node.name}`);
-          else v.pendingNewGeneration.push(`lost the connection to ${peer.node.name}`);
+          // as soon as the disk is flushed. Otherwise at the next write (Volume.pendingNewGeneration).
+          v.pendingNewGeneration.push(`lost the connection to ${peer.node.name}`);
+          if (unconfirmed.some((w) => w.volume === v.index)) {
+            v.newGenerationUrgent = true;
+            generations.push(this.newGenerationDurable(v));
+          }
         } else {
           rotateExposedGeneration(this, v, this.freshGeneration());
           // writes it never confirmed that another server stored: it lacks them, and may not serve
@@ -710,7 +743,8 @@ export class Resource {
       // After any new generation, so the bits get the right bitmap id. A SyncTarget needs no new
       // generation, but it took our writes too: the others learn which it did not confirm, or a
       // survivor promoted later would never resync them to it (seed 20996).
-      this.tellUnconfirmed(peer.node.id, unconfirmed);
+      if (generations.length === 0) this.tellUnconfirmed(peer.node.id, unconfirmed);
+      else void Promise.all(generations).then(() => this.guard(() => this.tellUnconfirmed(peer.node.id, unconfirmed)));
       this.tellUnconfirmedDiskless();
       if (lost.replicated) void this.fencing.peerLost(peer);
     }

@@ -82,6 +82,13 @@ export class Volume {
    */
   pendingNewGeneration: string[] = [];
   /**
+   * The lost peer may lack writes already (some were unconfirmed): its new generation starts as
+   * soon as the flush before it is done, with no write needed, and a demotion does not cancel it.
+   */
+  newGenerationUrgent = false;
+  /** Primary: the flush the pending new generation waits for (Resource.newGenerationDurable), while it runs */
+  newGenerationReady: Promise<void> | null = null;
+  /**
    * The local disk failed and the requests it took are settling (Resource.localDiskFailed): a
    * Primary's new writes wait for this, since the peers it may go on through are known only then.
    */
@@ -93,6 +100,9 @@ export class Volume {
   /** requests using the disk or pinning the AL (a detach waits for them before closing either) */
   private activity = 0;
   private idleWaiters: Array<() => void> = [];
+  /** a Primary's writes submitted to the local disk and not completed yet */
+  private localWrites = 0;
+  private localWritesWaiters: Array<() => void> = [];
 
   constructor(readonly config: VolumeConfig) {
     this.resyncDurability = new ResyncDurability(config.index);
@@ -135,6 +145,24 @@ export class Volume {
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();
+  }
+
+  beginLocalWrite(): void {
+    this.localWrites++;
+  }
+
+  endLocalWrite(): void {
+    assert(this.localWrites > 0, 'a local write ends once per begin');
+    if (--this.localWrites > 0) return;
+    const waiters = this.localWritesWaiters;
+    this.localWritesWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Every local write submitted until now has completed (a flush then covers them). */
+  whenLocalWritesDone(): Promise<void> {
+    if (this.localWrites === 0) return Promise.resolve();
+    return new Promise((resolve) => this.localWritesWaiters.push(resolve));
   }
 
   whenIdle(): Promise<void> {

@@ -69,7 +69,8 @@ export class WritePipeline {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (!(a instanceof Promise)) return this.submit(c, a); // admit checked the room in this turn
+    // admit checked the room in this turn; the first write of a new generation waits for its flush
+    if (!(a instanceof Promise) && !this.startsGeneration(a)) return this.submit(c, a);
     return this.submitWhenRoom(c, a).then((s) => s.done);
   }
 
@@ -98,12 +99,17 @@ export class WritePipeline {
   private async submitWhenRoom(c: Chunk, admitting: Admitted | Promise<Admitted>): Promise<{ done: Promise<void> }> {
     const a = await admitting;
     for (;;) {
-      const blocked = a.targets.find((p) => p.connected && (!p.canSend || !p.transfer.hasRoom(c.length)));
-      if (!blocked) return { done: this.submit(c, a) };
-      await (blocked.canSend ? blocked.transfer.waitForRoom() : blocked.whenCanSend());
+      // the first write after a lost peer starts the new generation (Resource.newGenerationDurable)
+      const generation = this.startsGeneration(a);
+      const wait = generation ? this.resource.newGenerationDurable(this.volume) : this.roomFor(c, a);
+      if (!wait) return { done: this.submit(c, a) };
+      await wait;
       try {
         this.checkWritable(); // the role or the disk may have changed while waiting
         if (a.meta !== (this.volume.usable ? this.volume.meta : null)) throw ioError('EIO', `volume ${this.volume.index} of ${this.resource.name} changed its disk while the write waited`);
+        // a peer that began replicating during the flush gets the write, or it would be called
+        // UpToDate without it (seed 20420); its room is checked next
+        if (generation) a.targets = this.targets();
       } catch (err) {
         this.unadmit(c, a.range, a.meta, a.meta !== null);
         throw err;
@@ -179,6 +185,18 @@ export class WritePipeline {
     this.volume.locks.release(range);
   }
 
+  /** A write with the local disk after a lost peer: it starts the new data generation first. */
+  private startsGeneration(a: Admitted): boolean {
+    return a.meta !== null && this.volume.pendingNewGeneration.length > 0;
+  }
+
+  /** Room on every link the chunk goes to, or what to wait for first. */
+  private roomFor(c: Chunk, a: Admitted): Promise<void> | null {
+    const blocked = a.targets.find((p) => p.connected && (!p.canSend || !p.transfer.hasRoom(c.length)));
+    if (!blocked) return null;
+    return blocked.canSend ? blocked.transfer.waitForRoom() : blocked.whenCanSend();
+  }
+
   private async waitForRoom(length: number): Promise<Peer[]> {
     for (;;) {
       const targets = this.targets();
@@ -198,7 +216,6 @@ export class WritePipeline {
       v.locks.release(a.range);
       return Promise.reject(ioError('EIO', `volume ${v.index} of ${r.name}: every peer that would store this write was lost before it was sent`));
     }
-    if (a.meta) r.startPendingGeneration(v); // before the first write after a peer loss (its State goes first)
     const seq = r.nextSeq();
     const missing = missingMask(r, v, a.targets);
     if (a.meta) for (const peer of r.peers.values()) if (peer.diskful && !a.targets.includes(peer)) a.meta.markOutOfSync(peer.node.id, c.offset, c.length, true);
@@ -220,7 +237,8 @@ export class WritePipeline {
       write.localDone(null);
     } else {
       const local = c.data ? v.disk.write(c.offset, c.data, c.fua) : v.disk.writeZeroes(c.offset, c.length, c.fua);
-      void local.then(() => write.localDone(null), (err) => write.localDone(err));
+      v.beginLocalWrite();
+      void local.then(() => { v.endLocalWrite(); write.localDone(null); }, (err) => { v.endLocalWrite(); write.localDone(err); });
     }
     return write.done;
   }

@@ -4,7 +4,7 @@
 // generations twice (a peer lost twice), which adoptUnwrittenSince recognises and collapses, and
 // when its writes since went to that peer alone (sim seeds 20275, 20278, 20991).
 import t from 'tap';
-import { adoptUnwrittenSince, missesWrites, rotateExposedGeneration } from '../../src/engine/exposed-generation.js';
+import { adoptUnwrittenSince, exposeGeneration, missesWrites, ownData, rotateExposedGeneration } from '../../src/engine/exposed-generation.js';
 import type { Peer } from '../../src/engine/peer.js';
 import type { Resource } from '../../src/engine/resource.js';
 import { Volume } from '../../src/engine/volume.js';
@@ -79,4 +79,27 @@ t.test('a generation begun when the Primary\'s own disk failed: only the peers t
   t.ok(adoptUnwrittenSince(v, peer1, 0x08n));
   t.same(v.exposed, [0x20n, 0x08n]);
   t.ok(missesWrites(peer2, v, 0x08n), 'after the merge, peer 2 still lacks it');
+});
+
+/** A connected peer as ownData sees it: UpToDate and Established, in generation `current`. */
+function connectedPeer(id: number, current: bigint): Peer {
+  const view = { current, history: [], bitmapForReceiver: 0n };
+  return { node: { id }, connected: true, peerUpToDate: () => true, volumes: new Map([[0, { view }]]) } as unknown as Peer;
+}
+
+t.test('a Primary\'s disk fails at the first write of a new generation: a peer whose State still names the replaced one holds its data', async (t) => {
+  // seed 20457: the new generation 0x20 (peer 3 away) went out in our State before the write, and
+  // the disk failed before peer 1 answered; peer 2 was away when 0x10 began, so it keeps a bitmap id
+  const bitmapIds = new Map([[2, 0x08n], [3, 0x10n]]);
+  const meta = { current: () => 0x20n, history: () => [0x10n, 0x08n], outOfSyncBytes: () => 0, bitmapGeneration: (id: number) => bitmapIds.get(id) ?? 0n };
+  const v = new Volume({ index: 0, disk: '/dev/x', meta: null, export: null, size: null } as unknown as ConstructorParameters<typeof Volume>[0]);
+  Object.assign(v, { meta, disk: {}, diskState: 'UpToDate' });
+  const peers = [connectedPeer(1, 0x10n), connectedPeer(2, 0x10n), connectedPeer(4, 0x20n), connectedPeer(5, 0x08n)];
+  const own = ownData({ peers: new Map(peers.map((p) => [p.node.id, p])) } as unknown as Resource, v);
+  t.same([...own!.peersWithIt].sort(), [1, 4], 'peer 1 (following 0x20, its State not back yet) and peer 4 (in 0x20) hold it; peer 2 (bitmap id kept) and peer 5 (older) do not');
+  Object.assign(v, { meta: null, disk: null, diskState: 'Failed' });
+  exposeGeneration({ peers: new Map(peers.map((p) => [p.node.id, p])), generationChanged: () => undefined } as unknown as Resource, v, () => 0x30n, true, own);
+  t.same(v.exposed, [0x30n, 0x20n]);
+  t.same([...v.followers].sort(), [1, 4], 'both serve the diskless Primary\'s new generation');
+  t.notOk(missesWrites(peers[0], v, 0x10n), 'peer 1 misses nothing');
 });
