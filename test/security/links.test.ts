@@ -38,10 +38,23 @@ interface Setup {
   acks: number;
 }
 
+/**
+ * Two listen ports and the two proxies between them. A proxy listens on an ephemeral port, which
+ * the kernel may hand out again right after freePort() released it: then the transport's listen
+ * fails with EADDRINUSE (seen once in CI), so such a draw is thrown back.
+ */
+async function portsAndProxies(): Promise<{ p1: number; p2: number; proxies: RecordingProxy[]; to1: number; to2: number }> {
+  for (;;) {
+    const [p1, p2] = [await freePort(), await freePort()];
+    const proxies = [new RecordingProxy(p2), new RecordingProxy(p1)];
+    const [to2, to1] = [await proxies[0].start(), await proxies[1].start()];
+    if (p1 !== p2 && ![to1, to2].some((p) => p === p1 || p === p2)) return { p1, p2, proxies, to1, to2 };
+    for (const p of proxies) await p.stop();
+  }
+}
+
 async function setup(t: Test, security: SecuritySettings, pingIntervalMs?: number): Promise<Setup> {
-  const [p1, p2] = [await freePort(), await freePort()];
-  const proxies = [new RecordingProxy(p2), new RecordingProxy(p1)];
-  const [to2, to1] = [await proxies[0].start(), await proxies[1].start()];
+  const { p1, p2, proxies, to1, to2 } = await portsAndProxies();
   const common = { resource: 'r-sec', secret: 'a-long-shared-secret', security, reconnectMinMs: 50, reconnectMaxMs: 200, logger: quiet, pingIntervalMs };
   const sender = new TcpTransport({ ...common, nodeId: 1, listen: `127.0.0.1:${p1}`, peers: [{ nodeId: 2, address: `127.0.0.1:${to2}` }] });
   const receiver = new TcpTransport({ ...common, nodeId: 2, listen: `127.0.0.1:${p2}`, peers: [{ nodeId: 1, address: `127.0.0.1:${to1}` }] });
