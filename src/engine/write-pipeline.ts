@@ -4,7 +4,10 @@
 //   1. wait while I/O is suspended (fencing, no quorum); check the node may write;
 //   2. lock the chunk's blocks (overlapping writes in flight are ordered: range-lock.ts);
 //   3. the AL covers the range, durably, before anything is written (M1, docs/ARCHITECTURE.md);
-//   4. wait until every peer that gets it has room (link bound, transfer-log bound in bytes);
+//   4. wait until every peer that gets it has room (link bound, transfer-log bound in bytes); the
+//      first write after a lost peer also waits for the data disk's flush and starts the new
+//      generation (Resource.newGenerationDurable); a write that waits for nothing is admitted
+//      and sent in the turn it arrived;
 //   5. send it to those peers and submit the local write in parallel; diskful peers that do not
 //      get it have its blocks set out of sync (and are named in the Write's `missing` mask);
 //   6. answer the client once the local write is done and every peer has what its own
