@@ -98,11 +98,9 @@ export class Volume {
   /** SyncTarget: resync data written, its bits cleared once a flush made it durable */
   readonly resyncDurability: ResyncDurability;
   /** requests using the disk or pinning the AL (a detach waits for them before closing either) */
-  private activity = 0;
-  private idleWaiters: Array<() => void> = [];
+  private readonly activity = new InFlight('volume activity ends once per begin');
   /** a Primary's writes submitted to the local disk and not completed yet */
-  private localWrites = 0;
-  private localWritesWaiters: Array<() => void> = [];
+  private readonly localWrites = new InFlight('a local write ends once per begin');
 
   constructor(readonly config: VolumeConfig) {
     this.resyncDurability = new ResyncDurability(config.index);
@@ -136,43 +134,58 @@ export class Volume {
   }
 
   beginActivity(): void {
-    this.activity++;
+    this.activity.begin();
   }
 
   endActivity(): void {
-    assert(this.activity > 0, 'volume activity ends once per begin');
-    if (--this.activity > 0) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const w of waiters) w();
+    this.activity.end();
   }
 
   beginLocalWrite(): void {
-    this.localWrites++;
+    this.localWrites.begin();
   }
 
   endLocalWrite(): void {
-    assert(this.localWrites > 0, 'a local write ends once per begin');
-    if (--this.localWrites > 0) return;
-    const waiters = this.localWritesWaiters;
-    this.localWritesWaiters = [];
-    for (const w of waiters) w();
+    this.localWrites.end();
   }
 
   /** Every local write submitted until now has completed (a flush then covers them). */
   whenLocalWritesDone(): Promise<void> {
-    if (this.localWrites === 0) return Promise.resolve();
-    return new Promise((resolve) => this.localWritesWaiters.push(resolve));
+    return this.localWrites.whenNone();
   }
 
   whenIdle(): Promise<void> {
-    if (this.activity === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.activity.whenNone();
   }
 
   /** Disk state derived from the metadata flags at attach (DRBD's disk_state_from_md). */
   static diskStateFromFlags(flags: { consistent: boolean; wasUpToDate: boolean }): DiskState {
     if (!flags.consistent) return 'Inconsistent';
     return flags.wasUpToDate ? 'UpToDate' : 'Outdated';
+  }
+}
+
+/** A count of things in flight, and who waits for it to reach zero. */
+class InFlight {
+  private count = 0;
+  private waiters: Array<() => void> = [];
+
+  constructor(private readonly unbalanced: string) {}
+
+  begin(): void {
+    this.count++;
+  }
+
+  end(): void {
+    assert(this.count > 0, this.unbalanced);
+    if (--this.count > 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  whenNone(): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 }
