@@ -299,11 +299,15 @@ export class ActivityLog {
   private readonly waiters: Waiter[] = [];
   private batch: { updates: SlotUpdate[]; evicted: number[]; extents: Set<number>; done: Promise<void> } | undefined;
   private failure: unknown;
-  /** hot extents → sequence number of the last write completed on them (none: durable) */
-  private readonly lastWrite = new Map<number, number>();
+  /**
+   * The evictable extents → slot, in the order they became so (idle, writes durable): an AL miss
+   * takes the first in O(1). Scanning the LRU instead cost a full pass per miss and per completed
+   * write while writes waited for a flush (the random-write case: every write misses).
+   */
+  private readonly ready = new Map<number, number>();
+  /** Idle extents whose last write is not yet known durable → its sequence number (ascending). */
+  private readonly undurable = new Map<number, number>();
   private writeSeq = 0;
-  /** writes up to this sequence number are durable on the data disk */
-  private durableSeq = 0;
   private flushing: Promise<void> | undefined;
 
   constructor(private readonly journal: AlJournal, table: Uint32Array, private readonly hooks: ActivityLogHooks) {
@@ -312,6 +316,8 @@ export class ActivityLog {
       if (this.table[slot] === FREE_EXTENT) this.freeSlots.push(slot);
       else this.lru.set(this.table[slot], slot);
     }
+    // what the last run left hot is idle now, and durable: recovery resynced or kept it
+    for (const [extent, slot] of this.lru) this.ready.set(extent, slot);
   }
 
   /** Extents in the AL, least recently used first. */
@@ -329,6 +335,8 @@ export class ActivityLog {
     const slot = this.lru.get(extent);
     if (slot !== undefined) {
       this.pin(extent);
+      this.ready.delete(extent);
+      this.undurable.delete(extent);
       this.lru.delete(extent);
       this.lru.set(extent, slot);
       if (this.batch?.extents.has(extent)) return this.batch.done;
@@ -348,9 +356,16 @@ export class ActivityLog {
   complete(extent: number): void {
     const n = this.pins.get(extent);
     assert(n !== undefined && n > 0, 'complete() matches an activate()');
-    if (this.hooks.flushData) this.lastWrite.set(extent, ++this.writeSeq);
-    if (n === 1) this.pins.delete(extent); else this.pins.set(extent, n - 1);
-    if (n === 1) this.serveWaiters();
+    const seq = ++this.writeSeq;
+    if (n > 1) {
+      this.pins.set(extent, n - 1);
+      return;
+    }
+    this.pins.delete(extent);
+    // Without a volatile data-disk cache a completed write is durable: the extent may go at once.
+    if (this.hooks.flushData) this.undurable.set(extent, seq);
+    else this.ready.set(extent, this.lru.get(extent)!);
+    this.serveWaiters();
   }
 
   private pin(extent: number): void {
@@ -361,10 +376,10 @@ export class ActivityLog {
   private takeSlot(): { slot: number; evicted?: number } | undefined {
     const free = this.freeSlots.pop();
     if (free !== undefined) return { slot: free };
-    for (const [extent, slot] of this.lru) {
-      if (!this.evictable(extent)) continue;
+    for (const [extent, slot] of this.ready) {
+      assert(!this.pins.has(extent) && !this.batch?.extents.has(extent) && !this.undurable.has(extent), 'a ready extent is idle and durable');
+      this.ready.delete(extent);
       this.lru.delete(extent);
-      this.lastWrite.delete(extent);
       return { slot, evicted: extent };
     }
     return undefined;
@@ -450,25 +465,17 @@ export class ActivityLog {
   }
 
   private hasIdle(): boolean {
-    if (this.freeSlots.length > 0) return true;
-    for (const extent of this.lru.keys()) if (this.evictable(extent)) return true;
-    return false;
-  }
-
-  /** Idle, not in a transaction being written, and its writes durable on the data disk. */
-  private evictable(extent: number): boolean {
-    if (this.pins.has(extent) || this.batch?.extents.has(extent)) return false;
-    return (this.lastWrite.get(extent) ?? 0) <= this.durableSeq;
+    return this.freeSlots.length > 0 || this.ready.size > 0;
   }
 
   /** Every slot is taken and some idle extent waits only for the data disk: flush it (one at a time). */
   private flushIfThatFreesASlot(): void {
     const flushData = this.hooks.flushData;
     if (!flushData || this.flushing || this.failure) return;
-    if (!this.hasUnpinned()) return;
+    if (this.undurable.size === 0) return;
     const upTo = this.writeSeq;
     this.flushing = flushData().then(
-      () => { this.durableSeq = Math.max(this.durableSeq, upTo); },
+      () => this.becameDurable(upTo),
       (err: unknown) => this.failAll(new TandemError('TANDEM_E_IO', `data disk flush before an activity-log eviction failed: ${(err as Error).message}`, {
         hint: 'the data disk failed; detach the volume and check the device', cause: err,
       })),
@@ -478,10 +485,13 @@ export class ActivityLog {
     });
   }
 
-  /** Some extent is neither pinned nor in a transaction being written (a flush may free it). */
-  private hasUnpinned(): boolean {
-    for (const e of this.lru.keys()) if (!this.pins.has(e) && !this.batch?.extents.has(e)) return true;
-    return false;
+  /** Every write completed up to `seq` is on stable media: the extents idle since are evictable. */
+  private becameDurable(seq: number): void {
+    for (const [extent, last] of this.undurable) {
+      if (last > seq) break;
+      this.undurable.delete(extent);
+      this.ready.set(extent, this.lru.get(extent)!);
+    }
   }
 
   /** The AL cannot go on safely: every waiting and later activation fails with `err`. */
