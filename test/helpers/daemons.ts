@@ -2,7 +2,6 @@
 // machine, sharing one configuration directory, exactly as the demo and an administrator would.
 import { execa, type ResultPromise } from 'execa';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { releaseFrontends } from '../../src/platform/node/frontend/attach.js';

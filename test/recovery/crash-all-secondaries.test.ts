@@ -5,23 +5,16 @@
 // The lowest node id becomes UpToDate and resyncs the marked blocks: both UpToDate within 60 s,
 // identical, with every write acknowledged before the demotion.
 import t from 'tap';
-import { TestCluster } from '../helpers/daemons.js';
-import { logLinesSince, logMark, printLogsOnFailure } from '../helpers/daemon-log.js';
+import { logLinesSince, logMark } from '../helpers/daemon-log.js';
 import { checkRecovered, flushExport, restartAndUp, writeInBackground } from '../helpers/crash-recovery.js';
-import { writeResource } from '../helpers/resource-config.js';
-import { bringUp, must, promoteAndSync } from '../helpers/scenario.js';
+import { must, openCluster } from '../helpers/scenario.js';
 import { status } from '../helpers/wait.js';
 
 const SIZE = 32 * 1024 * 1024;
 const nodes = ['a', 'b'];
 
 t.test('kill -9 of every node while all are Secondary, restart all, up: UpToDate again without an operator', async (t) => {
-  const cluster = new TestCluster('tandem-crashsec-');
-  t.teardown(() => cluster.destroy());
-  printLogsOnFailure(t, cluster);
-  const files = await writeResource(cluster, { name: 'ks', nodes, sizeBytes: SIZE });
-  await bringUp(cluster, 'ks', nodes);
-  await promoteAndSync(cluster, 'ks', 'a', ['b']);
+  const { cluster, files } = await openCluster(t, 'tandem-crashsec-', { name: 'ks', nodes, sizeBytes: SIZE, primary: 'a', peers: ['b'] });
   const writes = writeInBackground(files.socket('a'), SIZE);
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const written = await writes.stop();

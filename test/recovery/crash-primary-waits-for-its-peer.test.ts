@@ -10,12 +10,9 @@
 import t from 'tap';
 import { execa } from 'execa';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TestCluster } from '../helpers/daemons.js';
-import { printLogsOnFailure } from '../helpers/daemon-log.js';
 import { waitConverged } from '../helpers/convergence.js';
 import { restartAndUp } from '../helpers/crash-recovery.js';
-import { writeResource } from '../helpers/resource-config.js';
-import { bringUp, must, promoteAndSync } from '../helpers/scenario.js';
+import { must, openCluster } from '../helpers/scenario.js';
 import { readRange, sha256File, status, waitFor } from '../helpers/wait.js';
 
 const MiB = 1024 * 1024;
@@ -24,12 +21,7 @@ const nodes = ['a', 'b', 'c'];
 const W = 8 * MiB;
 
 t.test('a crashed Primary that meets only an older peer waits for the peer of its generation', async (t) => {
-  const cluster = new TestCluster('tandem-crashwait-');
-  t.teardown(() => cluster.destroy());
-  printLogsOnFailure(t, cluster);
-  const files = await writeResource(cluster, { name: 'cw', nodes, sizeBytes: SIZE });
-  await bringUp(cluster, 'cw', nodes);
-  await promoteAndSync(cluster, 'cw', 'a', ['b', 'c']);
+  const { cluster, files } = await openCluster(t, 'tandem-crashwait-', { name: 'cw', nodes, sizeBytes: SIZE, primary: 'a', peers: ['b', 'c'] });
 
   await must(cluster, 'c', ['disconnect', 'cw']);
   await waitFor(cluster, 'a', 'cw', 'a lost c', (s) => s.connections.find((x) => x.peer === 'c')!.connectionState !== 'Connected', 20_000);

@@ -5,22 +5,15 @@
 // `up`, identical, with every acknowledged write on every disk.
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TestCluster } from '../helpers/daemons.js';
-import { logMark, printLogsOnFailure } from '../helpers/daemon-log.js';
+import { logMark } from '../helpers/daemon-log.js';
 import { checkRecovered, restartAndUp, writeInBackground } from '../helpers/crash-recovery.js';
-import { writeResource } from '../helpers/resource-config.js';
-import { bringUp, promoteAndSync } from '../helpers/scenario.js';
+import { openCluster } from '../helpers/scenario.js';
 
 const SIZE = 64 * 1024 * 1024;
 const nodes = ['a', 'b', 'c'];
 
 t.test('kill -9 of all nodes during writes, restart all, up', async (t) => {
-  const cluster = new TestCluster('tandem-crashall-');
-  t.teardown(() => cluster.destroy());
-  printLogsOnFailure(t, cluster);
-  const files = await writeResource(cluster, { name: 'ka', nodes, sizeBytes: SIZE });
-  await bringUp(cluster, 'ka', nodes);
-  await promoteAndSync(cluster, 'ka', 'a', ['b', 'c']);
+  const { cluster, files } = await openCluster(t, 'tandem-crashall-', { name: 'ka', nodes, sizeBytes: SIZE, primary: 'a', peers: ['b', 'c'] });
 
   const mark = logMark(cluster);
   const writes = writeInBackground(files.socket('a'), SIZE);

@@ -8,12 +8,10 @@
 // UpToDate and identical, with no split brain reported.
 import t from 'tap';
 import { execa } from 'execa';
-import { TestCluster } from '../helpers/daemons.js';
-import { logMark, printLogsOnFailure } from '../helpers/daemon-log.js';
+import { logMark } from '../helpers/daemon-log.js';
 import { waitConverged } from '../helpers/convergence.js';
 import { restartAndUp } from '../helpers/crash-recovery.js';
-import { writeResource } from '../helpers/resource-config.js';
-import { bringUp, must, promoteAndSync } from '../helpers/scenario.js';
+import { must, openCluster } from '../helpers/scenario.js';
 import { readRange, sha256File, waitFor } from '../helpers/wait.js';
 
 const MiB = 1024 * 1024;
@@ -21,12 +19,7 @@ const SIZE = 32 * MiB;
 const nodes = ['a', 'b'];
 
 t.test('a Primary that lost its peer and crashed before writing again rejoins without a split brain', async (t) => {
-  const cluster = new TestCluster('tandem-lostpeer-');
-  t.teardown(() => cluster.destroy());
-  printLogsOnFailure(t, cluster);
-  const files = await writeResource(cluster, { name: 'lp', nodes, sizeBytes: SIZE });
-  await bringUp(cluster, 'lp', nodes);
-  await promoteAndSync(cluster, 'lp', 'a', ['b']);
+  const { cluster, files } = await openCluster(t, 'tandem-lostpeer-', { name: 'lp', nodes, sizeBytes: SIZE, primary: 'a', peers: ['b'] });
   const qemu = (socket: string, cmd: string) => execa('qemu-io', ['-f', 'raw', '-c', cmd, '-c', 'flush', `nbd:unix:${socket}`], { reject: false });
   t.equal((await qemu(files.socket('a'), `write -P 0x31 0 ${4 * MiB}`)).exitCode, 0, 'a wrote 4 MiB while all were connected');
 

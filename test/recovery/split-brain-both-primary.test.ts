@@ -21,7 +21,7 @@ import { controlSocketOf } from '../helpers/control-socket.js';
 
 import { TestNetwork } from '../helpers/netns.js';
 import { writeResource, type ResourceFiles } from '../helpers/resource-config.js';
-import { bringUp, promoteAndSync, must } from '../helpers/scenario.js';
+import { bringUp, promoteAndSync, must, openCluster } from '../helpers/scenario.js';
 import { sha256File, status, waitFor } from '../helpers/wait.js';
 
 const MiB = 1024 * 1024;
@@ -66,12 +66,7 @@ async function checkReportedAndResolve(t: Test, cluster: TestCluster, res: strin
 }
 
 t.test('apart by tandem disconnect, both Primary and written: a split brain, resolved keeping a', async (t) => {
-  const cluster = new TestCluster('tandem-sbdisc-');
-  t.teardown(() => cluster.destroy());
-  printLogsOnFailure(t, cluster);
-  const files = await writeResource(cluster, { name: 'sd', nodes, sizeBytes: 16 * MiB });
-  await bringUp(cluster, 'sd', nodes);
-  await promoteAndSync(cluster, 'sd', 'a', ['b']);
+  const { cluster, files } = await openCluster(t, 'tandem-sbdisc-', { name: 'sd', nodes, sizeBytes: 16 * MiB, primary: 'a', peers: ['b'] });
   const events = { a: await new EventLog(controlSocketOf(cluster, 'a')).open(), b: await new EventLog(controlSocketOf(cluster, 'b')).open() };
   t.teardown(() => { events.a.stop(); events.b.stop(); });
 

@@ -6,10 +6,7 @@
 // without a and must end UpToDate with identical disks, R1 and R2 on both.
 import t from 'tap';
 import { execa } from 'execa';
-import { TestCluster } from '../helpers/daemons.js';
-import { printLogsOnFailure } from '../helpers/daemon-log.js';
-import { writeResource } from '../helpers/resource-config.js';
-import { bringUp, must, promoteAndSync } from '../helpers/scenario.js';
+import { must, openCluster } from '../helpers/scenario.js';
 import { readRange, sha256File, status, waitFor } from '../helpers/wait.js';
 
 const MiB = 1024 * 1024;
@@ -20,12 +17,7 @@ const R2 = 24 * MiB;
 const LENGTH = 4 * MiB;
 
 t.test('blocks a SyncTarget took from the Primary reach a third node it meets later', async (t) => {
-  const cluster = new TestCluster('tandem-thirdbits-');
-  t.teardown(() => cluster.destroy());
-  printLogsOnFailure(t, cluster);
-  const files = await writeResource(cluster, { name: 'tb', nodes, sizeBytes: SIZE });
-  await bringUp(cluster, 'tb', nodes);
-  await promoteAndSync(cluster, 'tb', 'a', ['b', 'c']);
+  const { cluster, files } = await openCluster(t, 'tandem-thirdbits-', { name: 'tb', nodes, sizeBytes: SIZE, primary: 'a', peers: ['b', 'c'] });
   const write = async (offset: number, pattern: number) => {
     const r = await execa('qemu-io', ['-f', 'raw', '-c', `write -P ${pattern} ${offset} ${LENGTH}`, '-c', 'flush', `nbd:unix:${files.socket('a')}`], { reject: false });
     t.equal(r.exitCode, 0, `a wrote ${LENGTH / MiB} MiB of pattern ${pattern} at ${offset / MiB} MiB`);
