@@ -57,10 +57,12 @@
 //   * protocol A on every connection of a Primary to a diskful node: the unflushed writes it
 //     acknowledged, once it lost power (they were acknowledged from its volatile cache and send
 //     buffer; the peers may or may not have them). With a B or C connection, a peer had them.
-//   * writes never made durable, once every diskful node has lost power since the write was
-//     acknowledged and no running node with usable data holds it (the power losses need not
-//     overlap: a survivor that loses power before its copy reached anyone else's disk had it in
-//     a volatile cache too; which node's older data comes back is then the engine's choice);
+//   * writes never made durable, once every node that may hold one (the node that took it, and
+//     any node that received data for the sector since it was issued) has lost power since it
+//     was acknowledged and got it, and no running node with usable data holds it (the power
+//     losses need not overlap: a survivor that loses power before its copy reached anyone else's
+//     disk had it in a volatile cache too; which node's older data comes back is then the
+//     engine's choice; never-written zeros are no copy of a write-zeroes);
 //   * after a whole-cluster power loss (the last running diskful node lost power), the unflushed
 //     writes the crashed Primary's own disk lost, when the rules make that Primary the sync source
 //     of every other node (DRBD's "both off" rule: a crashed Primary is the source of its
@@ -100,6 +102,8 @@ export class Checkers {
   private readonly ackContext = new Map<number, AckContext>();
   /** write id → nodes some frame of it was delivered to */
   private readonly deliveredTo = new Map<number, Set<string>>();
+  /** node → volume → per sector, the last time data for it reached that node (any write or resync) */
+  private readonly lastReceived = new Map<string, Float64Array[]>();
   private readonly resyncDone = new Map<string, number>();
   /** node → time of its last power loss */
   private readonly lastPowerLoss = new Map<string, number>();
@@ -218,6 +222,8 @@ export class Checkers {
         set.add(target.name);
       }
     }
+    if (msg.type === 'Write' || msg.type === 'ResyncData') this.noteReceived(target, msg.volume, msg.offset, msg.data.length);
+    if (msg.type === 'WriteZeroes' || msg.type === 'Trim') this.noteReceived(target, msg.volume, msg.offset, msg.length);
     if ((msg.type === 'Write' || msg.type === 'WriteZeroes' || msg.type === 'OutOfSync') && msg.missing !== 0) this.newDivergence(msg.volume, msg.missing);
     if (msg.type === 'ResyncDone') {
       const key = `${linkId}:${from}>${to}:v${msg.volume}`;
@@ -227,6 +233,15 @@ export class Checkers {
         this.w.violation('resync-per-reconnect', `volume ${msg.volume} was resynced twice from node ${from} to node ${to} over one connection (${linkId})`);
       }
     }
+  }
+
+  /** Data for a range of `volume` reached `target` now: whatever it holds there may be a copy. */
+  private noteReceived(target: SimNode, volume: number, offset: number, length: number): void {
+    let volumes = this.lastReceived.get(target.name);
+    if (!volumes) this.lastReceived.set(target.name, (volumes = []));
+    const sectors = this.w.modelOf(target.name).volumes[volume].floor.length;
+    const times = volumes[volume] ?? (volumes[volume] = new Float64Array(sectors).fill(-1));
+    times.fill(this.w.now(), offset / SECTOR, Math.min(sectors, (offset + length) / SECTOR));
   }
 
   /**
@@ -444,15 +459,23 @@ export class Checkers {
   }
 
   /**
-   * Writes never made durable whose every diskful node has lost power since they were
-   * acknowledged, and that no running node with usable data holds: each copy sat in a volatile
-   * cache at its node's power loss (or never reached that node's disk), so block-device semantics
-   * let any of them be gone. The floor drops to the durable mark, never below it.
+   * Writes never made durable whose every holder has lost power since it got them (and since
+   * they were acknowledged), and that no running node with usable data holds: each copy sat in a
+   * volatile cache at its node's power loss, so block-device semantics let any of them be gone.
+   * A node that received nothing for the sector since the write was issued cannot hold it (n2
+   * outdated while n0 and n1, which had it, lose power: seed 20661); any data received for the
+   * sector since counts as a possible copy, so the set of holders is never too small. The floor
+   * drops to the durable mark, never below it.
    */
   private excuseWhereEveryNodeLostPower(): void {
     const w = this.w;
     const diskful = w.nodes.filter((n) => n.diskful);
-    const lostPowerSince = (t: number): boolean => diskful.every((n) => (this.lastPowerLoss.get(n.name) ?? -1) > t);
+    const lostPowerSince = (n: SimNode, t: number): boolean => (this.lastPowerLoss.get(n.name) ?? -1) > t;
+    const holdersLostPower = (rec: WriteRecord, v: number, s: number): boolean => diskful.every((n) => {
+      const received = this.lastReceived.get(n.name)?.[v]?.[s] ?? -1;
+      const got = Math.max(n.name === rec.node ? rec.ackedAt! : -1, received >= rec.issuedAt ? received : -1);
+      return got < 0 || lostPowerSince(n, Math.max(got, rec.ackedAt!));
+    });
     const models = new Set(diskful.map((n) => w.modelOf(n.name)));
     for (const model of models) {
       model.volumes.forEach((vm, v) => {
@@ -460,18 +483,18 @@ export class Checkers {
         for (let s = 0; s < vm.floor.length; s++) {
           if (vm.floor[s] === vm.durable[s]) continue;
           const rec = model.writes.get(vm.floor[s]);
-          if (!rec || rec.ackedAt === null || !lostPowerSince(rec.ackedAt) || this.someoneRunningHolds(v, s, model)) continue;
+          if (!rec || rec.ackedAt === null || !holdersLostPower(rec, v, s) || this.someoneRunningHolds(v, s, model)) continue;
           model.lowerFloor(v, s, vm.durable[s]);
           excused++;
         }
-        if (excused > 0) w.note(`every diskful node lost power since: ${excused} sectors of volume ${v} with writes never made durable are excused`);
+        if (excused > 0) w.note(`every node that may hold them lost power since: ${excused} sectors of volume ${v} with writes never made durable are excused`);
       });
     }
   }
 
   /** Does a running node with usable data hold an acceptable copy of sector s? */
   private someoneRunningHolds(v: number, s: number, model: DataModel): boolean {
-    return this.w.nodes.some((n) => n.running && n.disk(v) !== null && this.usable(n, v) && model.check(v, s, this.contentAt(n.disk(v)!, s)) === null);
+    return this.w.nodes.some((n) => n.running && this.holdsCopy(n, v, s, model));
   }
 
   /** Would the handshake make `p`, a crashed Primary, the source of every other node with consistent data? */
@@ -513,12 +536,24 @@ export class Checkers {
    * Inconsistent disk does not count: its blocks are overwritten by the next resync, by design.
    */
   private someoneHolds(v: number, s: number, model: DataModel): boolean {
-    for (const n of this.w.nodes) {
-      const disk = n.disk(v);
-      if (!disk || !this.usable(n, v)) continue;
-      if (model.check(v, s, this.contentAt(disk, s)) === null) return true;
-    }
-    return false;
+    return this.w.nodes.some((n) => this.holdsCopy(n, v, s, model));
+  }
+
+  /**
+   * Does `n`, with usable data, hold what the model requires at sector s? Zeros count only on a
+   * node that took the required write or received data for the sector since it was issued:
+   * never-written zeros are no copy of a lost write-zeroes (seed 20335), and such a node is no
+   * source the cluster would resync from for that write.
+   */
+  private holdsCopy(n: SimNode, v: number, s: number, model: DataModel): boolean {
+    const disk = n.disk(v);
+    if (!disk || !this.usable(n, v)) return false;
+    const c = this.contentAt(disk, s);
+    if (model.check(v, s, c) !== null) return false;
+    if (c.kind !== 'zero') return true;
+    const rec = model.writes.get(model.volumes[v].floor[s]);
+    if (!rec || rec.node === n.name) return true;
+    return (this.lastReceived.get(n.name)?.[v]?.[s] ?? -1) >= rec.issuedAt;
   }
 
   private usable(node: SimNode, v: number): boolean {

@@ -286,6 +286,8 @@ export const REGRESSIONS: Regression[] = [
   {
     file: 'seed-20926-takeover-during-initial-sync', seed: 20926, open: null, checker: 'split-brain-undetected',
     found: 'split-brain-undetected, convergence: a takeover was forced on a node whose initial sync of a volume had not finished (its generation still the new volume\'s); when the sides met, the handshake found no shared generation and refused them as unrelated data, so the operator\'s split-brain resolution (--discard-my-data) could never apply. A side whose bits are against a volume just created, facing a peer that moved on too, is now a split brain. Stored unshrunk: the shrunk run (5 actions) then stops at a second finding, left open: the takeover node\'s other volume, never written by the old Primary, is merely ahead, so --discard-my-data (which, as in DRBD, resolves split brains only) does not make it a target and the Primary refuses to become one',
+  },
+  {
     file: 'seed-20457-failed-disk-follower-state-in-flight', seed: 20457, open: null, checker: 'quiescent-data',
     found: 'quiescent-data: protocol C, one Secondary away; the Primary\'s disk failed (ENOSPC) at the first write after that loss, which started a new generation, before the connected Secondary\'s State following it came back. Its view still named the replaced generation, so no peer "held all of the disk\'s data": the failed disk was kept as the only copy, the Secondary (which stored the write) was outdated, and the disk, attached again without the write, served at once and was resynced over everyone. A peer in the replaced generation with no bitmap id kept for it follows the new one, and now counts',
   },
@@ -298,9 +300,8 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data: protocol B; n2 left, n0 (Primary) wrote a new generation that n1 followed, then lost power with acknowledged writes in its disk cache that n1 held. Back, n0 met only n2 (older): it became n2\'s SyncSource and so UpToDate, and was promoted without them; later it was the source of its activity-log extents for n2 (the crashed-Primary rule) after n2 had taken n1\'s data. (Its first cause, the new generation persisted before a flush, is seed 20007\'s.) A crashed node is now no source while a peer that shared its generation on B or C is unheard',
   },
   {
-    file: 'seed-20234-crashed-survivor-power-lost', seed: 20234, checker: 'promotion-data',
-    open: 'a survivor of its Primary\'s loss keeps that fact only in memory',
-    found: 'promotion-data: protocol C; the Primary n0 lost power with an acknowledged write n2 held; n2 stayed up (it was about to be n0\'s source: "this node stayed up") but lost power during that handshake, and came back without the survivor flag; the crashed-Primary rule then made n0 the source of its activity-log extents over n2\'s copy',
+    file: 'seed-20234-crashed-survivor-power-lost', seed: 20234, open: null, checker: 'promotion-data',
+    found: 'promotion-data (a checker mistake): protocol C; the Primary n0 lost power with an acknowledged, never flushed write n2 held; n2 stayed up (it was about to be n0\'s source) but lost power during that handshake; the crashed-Primary rule then made n0 the source of its activity-log extents over n2\'s copy. Both nodes that ever held the write lost power with it in a volatile cache, so it may be gone; the checker required n1, which never received it, to lose power too. Power losses now excuse a write once every node that may hold it (took it, or received data for the sector since it was issued) lost power since',
   },
   {
     file: 'seed-20493-crashed-primary-source-over-killed-peer', seed: 20493, checker: 'promotion-data',
@@ -313,14 +314,12 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data (after false-split-brain): n0, Primary, isolated, started a new generation at its first write after losing n2; that write and the next reached no peer and failed when n0 was demoted (switchover). n1 was promoted elsewhere; healed, n0 and n1 both changed data from one generation: a split brain, though nothing n0 wrote in it was acknowledged. Then n0 was promoted without n1\'s writes',
   },
   {
-    file: 'seed-20335-stale-zeros-as-copy', seed: 20335, checker: 'promotion-data',
-    open: 'checker: a never-written (zero) block counts as a copy of a lost unflushed write-zeroes',
-    found: 'promotion-data (unmasked by the flush before a new generation changing the schedule): n0, Primary, isolated, wrote zeros over a durable write only it had and lost power before a flush; back, it holds the durable write there. The checker finds zeros on n1 and n2, which never got either write, takes them for copies of the lost write-zeroes, and so does not excuse it',
+    file: 'seed-20335-stale-zeros-as-copy', seed: 20335, open: null, checker: 'promotion-data',
+    found: 'promotion-data (a checker mistake, unmasked by the flush before a new generation changing the schedule): n0, Primary, isolated, wrote zeros over a durable write only it had and lost power before a flush; back, it holds the durable write there. The checker finds zeros on n1 and n2, which never got either write, takes them for copies of the lost write-zeroes, and so does not excuse it. Zeros now count as a copy only on the node that took the write or one that received data for the sector since it was issued',
   },
   {
-    file: 'seed-20661-crashed-primary-and-secondary-power', seed: 20661, checker: 'quiescent-data',
-    open: 'checker: power losses excuse a write only once every diskful node lost power, even nodes that never held it',
-    found: 'quiescent-data: protocol C; a write reached n0 (Primary) and n1 unflushed, n2 missing it (outdated); n0 lost power, then n1. Both came back in one generation, the crashed-Primary rule made n0 (which lost the write) the source over n1 (whose cache happened to keep it). Every node that held the write lost power since it was acknowledged, but n2, which never held it, did not, so the checker requires it',
+    file: 'seed-20661-crashed-primary-and-secondary-power', seed: 20661, open: null, checker: 'quiescent-data',
+    found: 'quiescent-data (a checker mistake): protocol C; a write reached n0 (Primary) and n1 unflushed, n2 missing it (outdated); n0 lost power, then n1. Both came back in one generation, the crashed-Primary rule made n0 (which lost the write) the source over n1 (whose cache happened to keep it). Every node that held the write lost power since it was acknowledged, but n2, which never held it, did not, so the checker required it. Only nodes that may hold the write must have lost power now',
   },
   {
     file: 'seed-20037-unconfirmed-not-told-to-gone-secondary', seed: 20037, checker: 'bits-in-sync',
