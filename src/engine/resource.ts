@@ -380,17 +380,26 @@ export class Resource {
     });
   }
 
-  /** A peer's disk went away (Failed, detached) while connected: as if that peer were lost, for that volume. */
+  /**
+   * A peer's disk went away (Failed, detached) while connected: as if that peer were lost, for
+   * that volume. As for a lost link (onPeerLost), the new generation starts at the next write, or
+   * once our disk is flushed when writes to that disk were unconfirmed (it may lack them): made at
+   * once, a crash right after left survivors that had not followed it and this node in a
+   * generation nothing was written in, which looked like a split brain (sim seed 20426).
+   */
   peerDiskLost(peer: Peer, v: Volume): void {
     if (this.role !== 'Primary' || !peer.diskful) return;
     this.log.warn('peer lost its disk: its blocks are kept out of sync for it from now on', { peer: peer.node.name, volume: v.index });
-    if (v.meta) {
-      v.meta.newCurrent(this.freshGeneration(), [peer.node.id], `${peer.node.name} lost its disk`);
-      v.meta.setPeerConnected(peer.node.id, true);
-    } else {
+    if (!v.meta) {
       rotateExposedGeneration(this, v, this.freshGeneration());
+      for (const p of this.peers.values()) if (p !== peer) p.sendState();
+      return;
     }
-    for (const p of this.peers.values()) if (p !== peer) p.sendState();
+    v.pendingNewGeneration.push(`${peer.node.name} lost its disk`);
+    if (peer.transfer.hasUnconfirmed(v.index)) {
+      v.newGenerationUrgent = true;
+      void this.newGenerationDurable(v);
+    }
   }
 
   // ---- control operations ---------------------------------------------------------------------
@@ -640,9 +649,11 @@ export class Resource {
     const reason = v.newGenerationUrgent ? reasons.join('; ') : `first write after: ${reasons.join('; ')}`;
     v.pendingNewGeneration = [];
     v.newGenerationUrgent = false;
-    const absent = [...this.peers.values()].filter((p) => p.diskful && !p.replicatingTo(v.index)).map((p) => p.node.id);
+    const absent = [...this.peers.values()].filter((p) => p.diskful && !p.replicatingTo(v.index));
     if (absent.length === 0) return;
-    v.meta.newCurrent(this.freshGeneration(), absent, reason);
+    v.meta.newCurrent(this.freshGeneration(), absent.map((p) => p.node.id), reason);
+    // a connected peer without its disk keeps the old generation as its bitmap id, and its link
+    for (const p of absent) if (p.connected) v.meta.setPeerConnected(p.node.id, true);
     for (const peer of this.peers.values()) peer.sendState();
   }
 

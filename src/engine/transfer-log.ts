@@ -57,6 +57,12 @@ export class TransferLog {
     this.bytes += write.length;
   }
 
+  /** Some write of `volume` is unconfirmed (bounded: the log holds TRANSFER_LOG_ENTRIES at most). */
+  hasUnconfirmed(volume: number): boolean {
+    for (const entry of this.writes.values()) if (entry.volume === volume) return true;
+    return false;
+  }
+
   /** A flush sent to the peer: resolved true on its FlushAck, false when the link is lost first. */
   addFlush(): { id: number; done: Promise<boolean> } {
     const id = this.nextFlushId++;

@@ -39,3 +39,27 @@ t.test('a Primary that lost its peer and crashed before writing again rejoins wi
   t.same(readRange(files.disk('a'), 8 * MiB, 4 * MiB), Buffer.alloc(4 * MiB, 0x32), "a holds b's write");
   t.equal(sha256File(files.disk('a')), sha256File(files.disk('b')), 'a and b are identical');
 });
+
+// The same with a peer's disk instead of its link (simulator seed 20426): b detaches its disk
+// while connected, a is killed with nothing written since, b attaches again and takes over.
+t.test("a Primary whose peer detached its disk and that crashed before writing again rejoins without a split brain", async (t) => {
+  const { cluster, files } = await openCluster(t, 'tandem-lostdisk-', { name: 'ld', nodes, sizeBytes: SIZE, primary: 'a', peers: ['b'] });
+  const qemu = (socket: string, cmd: string) => execa('qemu-io', ['-f', 'raw', '-c', cmd, '-c', 'flush', `nbd:unix:${socket}`], { reject: false });
+  t.equal((await qemu(files.socket('a'), `write -P 0x41 0 ${4 * MiB}`)).exitCode, 0, 'a wrote 4 MiB while all were connected');
+
+  await must(cluster, 'b', ['detach', 'ld']);
+  await waitFor(cluster, 'a', 'ld', "a sees b's disk gone", (s) => s.connections.find((x) => x.peer === 'b')?.volumes[0].peerDiskState === 'Diskless', 20_000);
+  await cluster.kill('a');
+
+  await must(cluster, 'b', ['attach', 'ld']);
+  await must(cluster, 'b', ['primary', 'ld', '--force']);
+  t.equal((await qemu(files.socket('b'), `write -P 0x42 ${8 * MiB} ${4 * MiB}`)).exitCode, 0, 'b, promoted, wrote 4 MiB');
+
+  const mark = logMark(cluster);
+  await restartAndUp(cluster, 'a', 'ld');
+  await waitConverged(cluster, 'ld', nodes, 60_000);
+  const splitBrain = nodes.flatMap((n) => (cluster.logHistory.get(n) ?? []).slice(mark.get(n) ?? 0)).filter((l) => /split brain/.test(l));
+  t.same(splitBrain, [], 'no split brain reported');
+  t.same(readRange(files.disk('a'), 8 * MiB, 4 * MiB), Buffer.alloc(4 * MiB, 0x42), "a holds b's write");
+  t.equal(sha256File(files.disk('a')), sha256File(files.disk('b')), 'a and b are identical');
+});

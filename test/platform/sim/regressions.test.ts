@@ -326,6 +326,10 @@ export const REGRESSIONS: Regression[] = [
     open: 'survivors of a Primary loss do not reconcile among themselves',
     found: 'bits-in-sync (fails at d831d25 too): a write reached n1 and n2, not n3 (isolated, still connected in n0\'s view); n1 disconnected, then n0 lost n3 and told only n2 that n3 lacks the write. n1 and n3, both in the old generation, differ with no bit marking it',
   },
+  {
+    file: 'seed-20426-peer-detach-then-crash', seed: 20426, open: null, checker: 'false-split-brain',
+    found: 'false-split-brain, convergence: n1 detached its disks while n0 was Primary; n0 started a new generation on each volume at once and was killed before its State for the second volume reached n2. n2, promoted, started its own generation from the old one; n0, back, had moved on from that old one too, with nothing written: a split brain. As for a lost link, a peer\'s lost disk now starts the new generation at the next write (at once only when writes to that disk were unconfirmed)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
