@@ -38,11 +38,16 @@ export class Fencing {
     return `tandem-fence-${this.resource.name}`;
   }
 
+  /** Losing a peer now freezes I/O until the fence-peer handler settles it (resource-and-stonith). */
+  get freezes(): boolean {
+    return this.resource.role === 'Primary' && this.resource.config.fencing === 'resource-and-stonith';
+  }
+
   /** Called when a Primary lost `peer`. Resolves once the question is settled. */
   async peerLost(peer: Peer): Promise<void> {
     const r = this.resource;
     if (r.config.fencing === 'dont-care' || r.role !== 'Primary') return;
-    const freeze = r.config.fencing === 'resource-and-stonith';
+    const freeze = this.freezes;
     // one freeze per lost peer: I/O resumes only once every running handler has answered
     const reason = `fencing ${peer.node.name}`;
     if (freeze) r.suspend(reason);

@@ -738,7 +738,10 @@ export class Resource {
           v.pendingNewGeneration.push(`lost the connection to ${peer.node.name}`);
           if (unconfirmed.some((w) => w.volume === v.index)) {
             v.newGenerationUrgent = true;
-            generations.push(this.newGenerationDurable(v));
+            // Frozen for fencing (below), it starts when I/O resumes, as DRBD's new current UUID
+            // waits for susp-fen to end: a Primary cut off that never resumes changed nothing its
+            // peers must call a split brain (sim seed 20434).
+            if (!this.fencing.freezes) generations.push(this.newGenerationDurable(v));
           }
         } else {
           rotateExposedGeneration(this, v, this.freshGeneration());
@@ -761,7 +764,9 @@ export class Resource {
     }
     if (wasPrimary && this.role === 'Secondary') {
       this.fencing.recheckPrimary(peer, lost.reason);
-      for (const v of this.volumes) if (v.meta) this.reconcileRanges.set(v.index, v.meta.activeExtents());
+      // only a disk in sync with that Primary when it vanished holds what it acknowledged: one
+      // back from its own crash, still waiting for its resync, survived nothing (sim seed 20359)
+      for (const v of this.volumes) if (v.meta && v.diskState === 'UpToDate') this.reconcileRanges.set(v.index, v.meta.activeExtents());
     }
     reevaluatePeers(this.peers.values()); // a paused resync may have lost the Primary that kept it paused
   }
@@ -951,6 +956,8 @@ export class Resource {
     const was = this.suspended.delete(reason);
     if (this.isSuspended) return;
     if (was) this.emit('suspended', { suspended: false, reason });
+    // a lost peer's urgent generation held back by a fencing freeze starts now (before any write)
+    if (this.role === 'Primary') for (const v of this.volumes) if (v.newGenerationUrgent) void this.newGenerationDurable(v);
     const waiters = this.resumeWaiters;
     this.resumeWaiters = [];
     for (const w of waiters) w();

@@ -168,8 +168,8 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data: as seed 20493, with 2 nodes and fencing resource-only',
   },
   {
-    file: 'seed-9026-acked-before-fencing', seed: 9026, open: 'lazy new generation (a split brain is now reported instead)', checker: 'false-split-brain',
-    found: 'promotion-data (fixed): under resource-and-stonith a Primary answered writes its lost peer never stored before the fence-peer handler ran; it was killed, the peer promoted without them. Now the answer waits for the fencing. What remains: the Primary\'s new generation at the loss (its in-flight writes were written locally) makes its return a split brain where DRBD, creating the generation at the first new write, would resync it',
+    file: 'seed-9026-acked-before-fencing', seed: 9026, open: null, checker: 'false-split-brain',
+    found: 'promotion-data (fixed): under resource-and-stonith a Primary answered writes its lost peer never stored before the fence-peer handler ran; it was killed, the peer promoted without them. Now the answer waits for the fencing. What remains: the Primary\'s new generation at the loss (its in-flight writes were written locally) makes its return a split brain where DRBD, creating the generation at the first new write, would resync it. Fixed too: the new generation of a Primary frozen for fencing now waits for I/O to resume, as DRBD\'s NEW_CUR_UUID waits for susp-fen to clear (seed 20434)',
   },
   {
     file: 'seed-20093-reattached-only-copy-never-serves', seed: 20093, open: null, checker: 'convergence',
@@ -329,6 +329,14 @@ export const REGRESSIONS: Regression[] = [
   {
     file: 'seed-20426-peer-detach-then-crash', seed: 20426, open: null, checker: 'false-split-brain',
     found: 'false-split-brain, convergence: n1 detached its disks while n0 was Primary; n0 started a new generation on each volume at once and was killed before its State for the second volume reached n2. n2, promoted, started its own generation from the old one; n0, back, had moved on from that old one too, with nothing written: a split brain. As for a lost link, a peer\'s lost disk now starts the new generation at the next write (at once only when writes to that disk were unconfirmed)',
+  },
+  {
+    file: 'seed-20434-fenced-primary-new-generation', seed: 20434, open: null, checker: 'false-split-brain',
+    found: 'false-split-brain, convergence (resource-and-stonith): n0, Primary, isolated, lost n2 with a write n2 never confirmed and started a new generation at once, though its I/O was frozen for fencing; it never resumed, died, and n1, promoted, started its own from the old one: n0 back was one side of a split brain with nothing acknowledged in its generation. As DRBD\'s new current UUID waits for susp-fen to end, the new generation of a frozen Primary now starts when I/O resumes. (The full seed fails later on another path: a node that followed the isolated Primary\'s generations after fencing succeeded for it)',
+  },
+  {
+    file: 'seed-20359-restarted-secondary-not-survivor', seed: 20359, open: null, checker: 'promotion-data',
+    found: 'promotion-data, read (found with the frozen-Primary change): n1 lost power with a write in its cache, restarted Consistent and connected to n0 (Primary, frozen for fencing), which started resyncing it and lost power. n1 took that loss as "survived its Primary" and, by the crashed-Primary rule, became the source over n0\'s durable copy. Only a disk UpToDate when its Primary vanishes survives it now',
   },
 ];
 
