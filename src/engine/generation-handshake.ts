@@ -13,6 +13,7 @@ import { adoptUnwrittenSince } from './exposed-generation.js';
 import { waitForSynchronousCopy } from './mixed-protocols.js';
 import { decideSync, sameGeneration, UUID_JUST_CREATED, type SyncDecision } from './sync-decision.js';
 import type { DiskState, Role } from './states.js';
+import { reconcileSurvivor, reconcileSurvivors } from './survivors.js';
 import type { Volume } from './volume.js';
 
 export type VolumeView = MessageOf<'State'>['volumes'][number];
@@ -60,6 +61,9 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
   // (and a peer whose disk came back waits for our State to run its side, even if ours is unchanged)
   // (and a peer that paused us learns we read it, so it can tell our older resync blocks from newer ones)
   if (changed || diskReturned || pausedByPeer || (becamePrimary && r.reconcileRanges.size > 0)) peer.sendState();
+  // a survivor of a lost Primary leads the reconciling only once it has heard every survivor it
+  // reaches: this State may have been the last one it waited for (survivors.ts)
+  if (r.reconcileRanges.size > 0 && r.role !== 'Primary') reconcileSurvivors(r.peers.values(), peer);
   for (const other of r.peers.values()) {
     if (other === peer || !other.connected) continue;
     for (const [index, opv] of other.volumes) if ((opv.replicationState === 'Off' || opv.replicationState === 'PausedSyncT') && opv.view) handshakeVolume(other, index, opv);
@@ -235,6 +239,7 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: Decision): void {
       }
       forgetStaleBits(peer, volume, pv.view!);
       if (r.role === 'Primary') mergeAndResync(peer, volume, pv.view!.reconcile);
+      else reconcileSurvivor(peer, volume, pv); // both survived our Primary's loss: the leader resyncs
       return;
     case 'source':
       if (r.role !== 'Primary' && [...r.peers.values()].some((p) => p !== peer && p.connected && p.peerRole === 'Primary' && p.volumes.get(volume.index)?.peerDiskState === 'UpToDate')) {
@@ -335,6 +340,7 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
   // a peer that became UpToDate while Established (its resync from another node ended, or it was
   // confirmed after a crash) in our generation: bits we kept for it are stale, as at a handshake
   if (pv.replicationState === 'Established' && !pv.resync && !pv.syncEnding) forgetStaleBits(peer, volume, view);
+  if (r.role !== 'Primary' && reconcileSurvivor(peer, volume, pv)) return; // fellow survivors of a lost Primary
   if (r.role !== 'Primary' || !hasDisk(view.diskState as DiskState) || pv.replicationState !== 'Established' || pv.resync || pv.syncEnding) return;
   if (volume.diskState === 'UpToDate' && (view.diskState === 'Inconsistent' || view.diskState === 'Outdated')) {
     // behind while Established (the first sync after primary --force, say): decide as on a new connection

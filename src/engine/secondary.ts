@@ -7,6 +7,7 @@ import { MAX_DATA_BYTES } from '../wire/version.js';
 import type { Peer } from './peer.js';
 import { DIGEST_BYTES } from './resync-source.js';
 import { sameGeneration } from './sync-decision.js';
+import { lateWriteOfLostPrimary } from './survivors.js';
 import type { Volume } from './volume.js';
 
 type Applied = Extract<WireMessage, { type: 'Write' | 'WriteZeroes' | 'OutOfSync' | 'Flush' | 'ResyncData' | 'ResyncChecksum' | 'ResyncDone' | 'ReadRequest' | 'State' }>;
@@ -88,6 +89,7 @@ async function applyWrite(peer: Peer, volume: Volume, w: ReplicatedWriteMsg): Pr
   } finally {
     volume.endActivity();
   }
+  if (w.late && peer.lostWhilePrimary) lateWriteOfLostPrimary(peer, volume, w.offset, w.length);
   answer({ type: 'WriteAck', volume: volume.index, seq: w.seq });
 }
 
