@@ -302,12 +302,13 @@ function describeGenerations(meta: NonNullable<Volume['meta']>, view: VolumeView
  * Both UpToDate in the same generation: whatever bits this node still keeps for the peer are stale
  * (another node resynced it meanwhile, say), and its bitmap generation is retired. The peer's
  * State lists its own bits for us among `reconcile` too: those are its to drop, so only a
- * survivor's ranges of a lost Primary (survivedPrimaryLoss) keep ours.
+ * survivor's ranges of a lost Primary (survivedPrimaryLoss, on either side) keep ours.
  */
 function forgetStaleBits(peer: Peer, volume: Volume, view: VolumeView): void {
   const meta = volume.meta!;
   if (volume.diskState !== 'UpToDate' || view.diskState !== 'UpToDate' || !sameGeneration(meta.current(), view.current)) return;
-  if (peer.resource.role === 'Primary' || view.flags.survivedPrimaryLoss) return; // ranges to reconcile are not stale
+  // ranges to reconcile are not stale, ours (marked when we lost our Primary, survivors.ts) or the peer's
+  if (peer.resource.role === 'Primary' || view.flags.survivedPrimaryLoss || peer.resource.reconcileRanges.has(volume.index)) return;
   if (meta.outOfSyncBytes(peer.node.id) === 0 && meta.bitmapGeneration(peer.node.id) === 0n) return;
   meta.markInSync(peer.node.id, 0, meta.sizeBytes);
   meta.setBitmapGeneration(peer.node.id, 0n);
