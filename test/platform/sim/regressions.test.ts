@@ -271,6 +271,18 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20278-diskless-primary-follower-lost-power', seed: 20278, open: null, checker: 'convergence',
     found: 'convergence (new with the previous commits\' timing, protocol A): the Primary\'s disk failed while its only peer, holding everything, was about to lose power; the peer never learnt the new generation, came back in the failed disk\'s, and was outdated as lacking what that disk held, which it did hold. Fixed with seed 20275: the failed disk\'s data counts as held by the peers that had all of it',
   },
+  {
+    file: 'seed-20726-survivors-differ-after-primary-loss', seed: 20726, open: null, checker: 'bits-in-sync',
+    found: 'bits-in-sync / replicas-differ (sim issue 9): the Primary (protocol C to n1, A to n2) died with writes n2 had and n1 did not; the two Secondaries stayed Established in one generation, different, with no bit set until one was promoted. Survivors of a lost Primary now mark their AL extents out of sync for each other and the leader (B/C over A, then the lower node id) resyncs the union (engine/survivors.ts)',
+  },
+  {
+    file: 'seed-20698-survivors-differ-after-primary-loss', seed: 20698, open: null, checker: 'bits-in-sync',
+    found: 'bits-in-sync / replicas-differ (sim issue 9, 5 nodes, protocol C): the survivors of a lost Primary held different subsets of its last writes and no bitmap said so. Fixed with seed 20726',
+  },
+  {
+    file: 'seed-20870-survivors-differ-after-primary-loss', seed: 20870, open: null, checker: 'bits-in-sync',
+    found: 'bits-in-sync (sim issue 9, protocol B, 5 nodes with a diskless one): the survivors of a lost Primary differed on its last writes with no bit set. Fixed with seed 20726',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
