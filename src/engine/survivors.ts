@@ -61,8 +61,10 @@ export function lateWriteOfLostPrimary(from: Peer, volume: Volume, offset: numbe
   const r = from.resource;
   const ranges = r.reconcileRanges.get(volume.index);
   if (!volume.meta || !ranges || r.reconcileFrom !== from.node.id) return;
-  if (!ranges.some((x) => x.offset <= offset && offset + length <= x.offset + x.length)) ranges.push({ offset, length });
   for (const other of r.peers.values()) if (other !== from && other.diskful) volume.meta.markOutOfSync(other.node.id, offset, length);
+  if (ranges.some((x) => x.offset <= offset && offset + length <= x.offset + x.length)) return;
+  ranges.push({ offset, length });
+  for (const other of r.peers.values()) if (other !== from) other.sendState(); // a leader merges the ranges our State lists
 }
 
 /** Does node a lead node b in reconciling the writes of lost Primary `lost` (see the header)? */
