@@ -349,7 +349,20 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
     handshakeVolume(peer, volume.index, pv);
     return;
   }
+  const idle = !pv.resync;
   mergeAndResync(peer, volume, view.reconcile);
+  if (idle && pv.resync && view.flags.survivedPrimaryLoss && !pv.reconciled) lateSurvivorReconciled(peer, volume, pv);
+}
+
+/**
+ * A Secondary that noticed the loss of its old Primary only now (its link to it was half open)
+ * reports the ranges it may hold differently; we, the new Primary, may have resynced it already,
+ * without them. This resync is a new one on the link, once: those blocks may differ (survivors.ts).
+ */
+function lateSurvivorReconciled(peer: Peer, volume: Volume, pv: PeerVolume): void {
+  pv.reconciled = true;
+  peer.resource.log.info('reconciling the ranges a survivor of the old Primary reported', { peer: peer.node.name, volume: volume.index });
+  peer.resource.emit('reconcile', { peer: peer.node.name, volume: volume.index });
 }
 
 /**
