@@ -338,6 +338,7 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
     meta.followCurrent(view.current, `following ${peer.node.name}, the Primary${view.diskState === 'Diskless' ? ' (diskless)' : ''}`);
     if (view.diskState === 'Diskless') for (const p of r.peers.values()) p.sendState();
   }
+  if (peer.peerRole === 'Primary' && pv.replicationState === 'Established') endReconciledSurvival(r, volume);
   // a peer that became UpToDate while Established (its resync from another node ended, or it was
   // confirmed after a crash) in our generation: bits we kept for it are stale, as at a handshake
   if (pv.replicationState === 'Established' && !pv.resync && !pv.syncEnding) forgetStaleBits(peer, volume, view);
@@ -363,6 +364,18 @@ function lateSurvivorReconciled(peer: Peer, volume: Volume, pv: PeerVolume): voi
   pv.reconciled = true;
   peer.resource.log.info('reconciling the ranges a survivor of the old Primary reported', { peer: peer.node.name, volume: volume.index });
   peer.resource.emit('reconcile', { peer: peer.node.name, volume: volume.index });
+}
+
+/**
+ * A survivor whose ranges a fellow survivor reconciled keeps its flag only to weigh as one against
+ * the crashed Primary (survivors.ts); a new Primary we replicate from carries the data from here on
+ * (its promotion started a new generation if the old one was away). The flag would otherwise keep
+ * every bit for or from us from ever being dropped as stale.
+ */
+function endReconciledSurvival(r: Peer['resource'], volume: Volume): void {
+  if (r.reconcileRanges.get(volume.index)?.length !== 0) return;
+  r.reconcileRanges.delete(volume.index);
+  for (const p of r.peers.values()) p.sendState();
 }
 
 /**

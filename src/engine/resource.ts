@@ -626,7 +626,8 @@ export class Resource {
       const own = this.reconcileRanges.get(v.index);
       if (!own || !v.meta) continue;
       for (const peer of this.peers.values()) {
-        if (!peer.diskful) continue;
+        // a fellow survivor we reconciled on this link holds our ranges already (survivors.ts)
+        if (!peer.diskful || peer.volumes.get(v.index)?.reconciled) continue;
         for (const r of own) v.meta.markOutOfSync(peer.node.id, r.offset, r.length);
         // nothing to send (our AL was empty): an empty resync would only cross the peer's State,
         // whose own ranges start the one resync this link needs (seed 20341)
@@ -841,7 +842,10 @@ export class Resource {
     volume.servesOwnDisk(); // a Primary that re-attached its disk writes it again, in the generation it adopted
     // Resynced by a survivor of the same lost Primary (survivors.ts): we still hold every write it
     // acknowledged (the leader did), so we keep weighing as a survivor; anything else ends that.
-    if (!fromSurvivor) this.reconcileRanges.delete(volume.index);
+    // Its ranges are reconciled now (the leader resynced them with its own): none left to report,
+    // or a Primary would resync them once more.
+    if (fromSurvivor) this.reconcileRanges.set(volume.index, []);
+    else this.reconcileRanges.delete(volume.index);
     this.emit('disk', { volume: volume.index, diskState: 'UpToDate' });
     this.log.info('resync finished as SyncTarget', { peer: peer.node.name, volume: volume.index });
     for (const other of this.peers.values()) {

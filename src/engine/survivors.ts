@@ -111,7 +111,7 @@ export function reconcileSurvivor(peer: Peer, volume: Volume, pv: PeerVolume): b
   }
   for (const range of own) meta.markOutOfSync(peer.node.id, range.offset, range.length);
   for (const range of pv.view?.reconcile ?? []) meta.markOutOfSync(peer.node.id, range.offset, range.length);
-  pv.reconciled = true; // once per link: the peer keeps its flag (it still holds every acknowledged write)
+  pv.reconciled = true; // once per link: the peer keeps its flag (it still holds every acknowledged write), with no ranges left
   if (meta.outOfSyncBytes(peer.node.id) === 0) return false;
   const lostName = r.config.nodes.find((n) => n.id === lost)?.name ?? String(lost);
   r.log.info('reconciling with a survivor of the lost Primary', { peer: peer.node.name, volume: volume.index, lostPrimary: lostName, outOfSyncBytes: meta.outOfSyncBytes(peer.node.id) });
