@@ -338,7 +338,7 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
     meta.followCurrent(view.current, `following ${peer.node.name}, the Primary${view.diskState === 'Diskless' ? ' (diskless)' : ''}`);
     if (view.diskState === 'Diskless') for (const p of r.peers.values()) p.sendState();
   }
-  if (peer.peerRole === 'Primary' && pv.replicationState === 'Established') endReconciledSurvival(r, volume);
+  if (peer.peerRole === 'Primary' && pv.replicationState === 'Established') endReconciledSurvival(peer, volume);
   // a peer that became UpToDate while Established (its resync from another node ended, or it was
   // confirmed after a crash) in our generation: bits we kept for it are stale, as at a handshake
   if (pv.replicationState === 'Established' && !pv.resync && !pv.syncEnding) forgetStaleBits(peer, volume, view);
@@ -372,8 +372,12 @@ function lateSurvivorReconciled(peer: Peer, volume: Volume, pv: PeerVolume): voi
  * (its promotion started a new generation if the old one was away). The flag would otherwise keep
  * every bit for or from us from ever being dropped as stale.
  */
-function endReconciledSurvival(r: Peer['resource'], volume: Volume): void {
+function endReconciledSurvival(primary: Peer, volume: Volume): void {
+  const r = primary.resource;
   if (r.reconcileRanges.get(volume.index)?.length !== 0) return;
+  // bits we hold for the Primary (another survivor led us, and a block differs from its copy) go
+  // in our State first: it resyncs them, and that ends the flag (finishResyncAsTarget)
+  if ((volume.meta?.outOfSyncBytes(primary.node.id) ?? 0) > 0) return;
   r.reconcileRanges.delete(volume.index);
   for (const p of r.peers.values()) p.sendState();
 }

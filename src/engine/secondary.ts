@@ -244,11 +244,15 @@ async function compareResyncChecksum(peer: Peer, volume: Volume, msg: MessageOf<
 function markOthersOutOfSync(source: Peer, volume: Volume, offset: number, length: number): void {
   const meta = volume.meta;
   if (!meta) return;
-  const sourceCurrent = source.volumes.get(volume.index)?.view?.current;
+  const sourceView = source.volumes.get(volume.index)?.view;
+  const sourceCurrent = sourceView?.current;
+  // survivors of a lost Primary differ within one generation: a reconcile block says nothing of
+  // what a third node in that generation holds (survivors.ts)
+  const reconciling = sourceView?.flags.survivedPrimaryLoss === true && source.resource.reconcileRanges.has(volume.index);
   for (const other of source.resource.peers.values()) {
     if (other === source || !other.diskful) continue;
     const opv = other.volumes.get(volume.index);
-    const holdsIt = other.connected && opv?.replicationState === 'Established' && opv.peerDiskState === 'UpToDate' &&
+    const holdsIt = !reconciling && other.connected && opv?.replicationState === 'Established' && opv.peerDiskState === 'UpToDate' &&
       sourceCurrent !== undefined && opv.view !== null && sameGeneration(opv.view.current, sourceCurrent);
     if (!holdsIt) meta.markOutOfSync(other.node.id, offset, length);
   }

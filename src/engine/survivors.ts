@@ -85,9 +85,13 @@ function holdsAcknowledged(r: Resource, lost: number, node: number): boolean {
 
 /** A peer that also lost its Primary and still has ranges to reconcile, in our generation, UpToDate. */
 function unreconciledSurvivor(peer: Peer, volume: Volume): boolean {
-  const pv = peer.volumes.get(volume.index);
-  const view = pv?.view;
-  return peer.connected && peer.peerRole !== 'Primary' && view !== null && view !== undefined && view.flags.survivedPrimaryLoss
+  return fellowSecondary(peer, volume) && peer.volumes.get(volume.index)!.view!.flags.survivedPrimaryLoss;
+}
+
+/** A connected Secondary UpToDate in our generation: a survivor of our Primary, or about to say it is one. */
+function fellowSecondary(peer: Peer, volume: Volume): boolean {
+  const view = peer.volumes.get(volume.index)?.view;
+  return peer.connected && peer.peerRole !== 'Primary' && view !== null && view !== undefined
     && view.diskState === 'UpToDate' && volume.meta !== null && sameGeneration(volume.meta.current(), view.current);
 }
 
@@ -106,8 +110,10 @@ export function reconcileSurvivor(peer: Peer, volume: Volume, pv: PeerVolume): b
   if ([...r.peers.values()].some((p) => p.connected && p.diskful && !p.volumes.get(volume.index)?.view)) return false; // heard every survivor first
   if (!holdsAcknowledged(r, lost, r.local.id) && !holdsAcknowledged(r, lost, peer.node.id)) return false; // A and A: see the header
   if (!leads(r, lost, r.local.id, peer.node.id)) return false;
+  // the better one leads, also one whose State saying it lost the Primary too may still be on its
+  // way (both noticed at once): two leaders could hand a third node data that differs
   for (const other of r.peers.values()) {
-    if (other !== peer && unreconciledSurvivor(other, volume) && leads(r, lost, other.node.id, r.local.id)) return false; // the better one leads
+    if (other !== peer && fellowSecondary(other, volume) && leads(r, lost, other.node.id, r.local.id)) return false;
   }
   for (const range of own) meta.markOutOfSync(peer.node.id, range.offset, range.length);
   for (const range of pv.view?.reconcile ?? []) meta.markOutOfSync(peer.node.id, range.offset, range.length);
