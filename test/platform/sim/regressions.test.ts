@@ -286,6 +286,8 @@ export const REGRESSIONS: Regression[] = [
   {
     file: 'seed-20926-takeover-during-initial-sync', seed: 20926, open: null, checker: 'split-brain-undetected',
     found: 'split-brain-undetected, convergence: a takeover was forced on a node whose initial sync of a volume had not finished (its generation still the new volume\'s); when the sides met, the handshake found no shared generation and refused them as unrelated data, so the operator\'s split-brain resolution (--discard-my-data) could never apply. A side whose bits are against a volume just created, facing a peer that moved on too, is now a split brain. Stored unshrunk: the shrunk run (5 actions) then stops at a second finding, left open: the takeover node\'s other volume, never written by the old Primary, is merely ahead, so --discard-my-data (which, as in DRBD, resolves split brains only) does not make it a target and the Primary refuses to become one',
+  },
+  {
     file: 'seed-20457-failed-disk-follower-state-in-flight', seed: 20457, open: null, checker: 'quiescent-data',
     found: 'quiescent-data: protocol C, one Secondary away; the Primary\'s disk failed (ENOSPC) at the first write after that loss, which started a new generation, before the connected Secondary\'s State following it came back. Its view still named the replaced generation, so no peer "held all of the disk\'s data": the failed disk was kept as the only copy, the Secondary (which stored the write) was outdated, and the disk, attached again without the write, served at once and was resynced over everyone. A peer in the replaced generation with no bitmap id kept for it follows the new one, and now counts',
   },
@@ -326,6 +328,18 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20037-unconfirmed-not-told-to-gone-secondary', seed: 20037, checker: 'bits-in-sync',
     open: 'survivors of a Primary loss do not reconcile among themselves',
     found: 'bits-in-sync (fails at d831d25 too): a write reached n1 and n2, not n3 (isolated, still connected in n0\'s view); n1 disconnected, then n0 lost n3 and told only n2 that n3 lacks the write. n1 and n3, both in the old generation, differ with no bit marking it',
+  },
+  {
+    file: 'seed-20726-survivors-differ-after-primary-loss', seed: 20726, open: null, checker: 'bits-in-sync',
+    found: 'bits-in-sync / replicas-differ (sim issue 9): the Primary (protocol C to n1, A to n2) died with writes n2 had and n1 did not; the two Secondaries stayed Established in one generation, different, with no bit set until one was promoted. Survivors of a lost Primary now mark their AL extents out of sync for each other and the leader (B/C over A, then the lower node id) resyncs the union (engine/survivors.ts)',
+  },
+  {
+    file: 'seed-20698-survivors-differ-after-primary-loss', seed: 20698, open: null, checker: 'bits-in-sync',
+    found: 'bits-in-sync / replicas-differ (sim issue 9, 5 nodes, protocol C): the survivors of a lost Primary held different subsets of its last writes and no bitmap said so. Fixed with seed 20726',
+  },
+  {
+    file: 'seed-20870-survivors-differ-after-primary-loss', seed: 20870, open: null, checker: 'bits-in-sync',
+    found: 'bits-in-sync (sim issue 9, protocol B, 5 nodes with a diskless one): the survivors of a lost Primary differed on its last writes with no bit set. Fixed with seed 20726',
   },
 ];
 
