@@ -41,8 +41,10 @@ import type { Volume } from './volume.js';
  */
 export function survivedPrimaryLoss(r: Resource, lost: Peer): void {
   r.reconcileFrom = lost.node.id;
+  let kept = false;
   for (const v of r.volumes) {
     if (!v.meta) continue;
+    kept = true;
     const ranges = v.meta.activeExtents();
     r.reconcileRanges.set(v.index, ranges);
     for (const other of r.peers.values()) {
@@ -50,6 +52,9 @@ export function survivedPrimaryLoss(r: Resource, lost: Peer): void {
       for (const range of ranges) v.meta.markOutOfSync(other.node.id, range.offset, range.length);
     }
   }
+  // a node with no disk attached keeps no ranges: its State says nothing new, and an extra
+  // message would only shift when the others' messages arrive
+  if (!kept) return;
   for (const other of r.peers.values()) if (other !== lost) other.sendState();
 }
 
