@@ -157,6 +157,7 @@ export const REGRESSIONS: Regression[] = [
   },
   {
     file: 'seed-20852-unfenced-by-stale-peers', seed: 20852, open: null, checker: 'promotion-data',
+    blockedBy: 'seed 20852: a failed disk comes back UpToDate after a kill (the survivors\' reconciling shifted this scenario onto that path)',
     found: 'promotion-data: an isolated Primary fences its peers (resource-only), acknowledges a write, then its disk fails (the only copy of its generation); healed, it reconnects as a diskless Primary to peers UpToDate in an older generation, counts them UpToDate and lifts the constraint; killed, a peer without the write is promoted',
   },
   {
@@ -302,7 +303,7 @@ export const REGRESSIONS: Regression[] = [
   {
     file: 'seed-20234-crashed-survivor-power-lost', seed: 20234, checker: 'promotion-data',
     open: 'a survivor of its Primary\'s loss keeps that fact only in memory',
-    found: 'promotion-data: protocol C; the Primary n0 lost power with an acknowledged write n2 held; n2 stayed up (it was about to be n0\'s source: "this node stayed up") but lost power during that handshake, and came back without the survivor flag; the crashed-Primary rule then made n0 the source of its activity-log extents over n2\'s copy',
+    found: 'promotion-data: protocol C; the Primary n0 lost power with an acknowledged write n2 held; n2 stayed up (it was about to be n0\'s source: "this node stayed up") but lost power during that handshake, and came back without the survivor flag; the crashed-Primary rule then made n0 the source of its activity-log extents over n2\'s copy. Re-shrunk from the same seed when the survivors\' reconciling (s7-survivors) shifted the schedule so that the first stored scenario no longer reached it (n0\'s cache happened to keep the write); the new one fails the same way with and without that branch',
   },
   {
     file: 'seed-20493-crashed-primary-source-over-killed-peer', seed: 20493, checker: 'promotion-data',
@@ -317,7 +318,7 @@ export const REGRESSIONS: Regression[] = [
   {
     file: 'seed-20335-stale-zeros-as-copy', seed: 20335, checker: 'promotion-data',
     open: 'checker: a never-written (zero) block counts as a copy of a lost unflushed write-zeroes',
-    found: 'promotion-data (unmasked by the flush before a new generation changing the schedule): n0, Primary, isolated, wrote zeros over a durable write only it had and lost power before a flush; back, it holds the durable write there. The checker finds zeros on n1 and n2, which never got either write, takes them for copies of the lost write-zeroes, and so does not excuse it',
+    found: 'promotion-data (unmasked by the flush before a new generation changing the schedule): n0, Primary, isolated, wrote zeros over a durable write only it had and lost power before a flush; back, it holds the durable write there. The checker finds zeros on n1 and n2, which never got either write, takes them for copies of the lost write-zeroes, and so does not excuse it. Re-shrunk from the same seed when the survivors\' reconciling shifted the schedule so that the first stored scenario no longer reached it; the new one fails the same way with and without that branch',
   },
   {
     file: 'seed-20661-crashed-primary-and-secondary-power', seed: 20661, checker: 'quiescent-data',
@@ -326,8 +327,8 @@ export const REGRESSIONS: Regression[] = [
   },
   {
     file: 'seed-20037-unconfirmed-not-told-to-gone-secondary', seed: 20037, checker: 'bits-in-sync',
-    open: 'survivors of a Primary loss do not reconcile among themselves',
-    found: 'bits-in-sync (fails at d831d25 too): a write reached n1 and n2, not n3 (isolated, still connected in n0\'s view); n1 disconnected, then n0 lost n3 and told only n2 that n3 lacks the write. n1 and n3, both in the old generation, differ with no bit marking it',
+    open: null,
+    found: 'bits-in-sync (fails at d831d25 too): a write reached n1 and n2, not n3 (isolated, still connected in n0\'s view); n1 disconnected, then n0 lost n3 and told only n2 that n3 lacks the write. n1 and n3, both in the old generation, differ with no bit marking it. Fixed with seed 20726: each survivor marks its activity-log extents out of sync for the others when it loses its Primary, and n1 (lower node id, protocol C) resyncs them to n3 when they meet',
   },
   {
     file: 'seed-20726-survivors-differ-after-primary-loss', seed: 20726, open: null, checker: 'bits-in-sync',
@@ -340,6 +341,11 @@ export const REGRESSIONS: Regression[] = [
   {
     file: 'seed-20870-survivors-differ-after-primary-loss', seed: 20870, open: null, checker: 'bits-in-sync',
     found: 'bits-in-sync (sim issue 9, protocol B, 5 nodes with a diskless one): the survivors of a lost Primary differed on its last writes with no bit set. Fixed with seed 20726',
+  },
+  {
+    file: 'seed-20852-failed-disk-back-up-to-date', seed: 20852, checker: 'quiescent-data',
+    open: 'a Primary\'s failed disk comes back UpToDate after a kill, and a peer whose resync from it had just ended is outdated',
+    found: 'quiescent-data (the scenario of the fixed 20852 entry, which the survivors\' reconciling moved onto this path; main passes it by timing only): n0, Primary, resource-only fencing; n3 reconnected and took a 4 KiB resync from n0; n0\'s next write reached n3 but failed with EIO on n0\'s own disk, so n0 went on diskless and acknowledged it through n3. n3\'s State saying its resync ended had not reached n0 yet, so the diskless new generation left n3 out and outdated it, though it held everything. n0 was killed; back, its failed disk (without the write) attached UpToDate and became the source of every peer, n3 included: the acknowledged write is gone everywhere',
   },
 ];
 
