@@ -14,6 +14,7 @@ import { waitForSynchronousCopy } from './mixed-protocols.js';
 import type { Resource } from './resource.js';
 import { decideSync, sameGeneration, UUID_JUST_CREATED, type SyncDecision } from './sync-decision.js';
 import type { DiskState, Role } from './states.js';
+import { reconcileSurvivor, reconcileSurvivors } from './survivors.js';
 import type { Volume } from './volume.js';
 
 export type VolumeView = MessageOf<'State'>['volumes'][number];
@@ -61,6 +62,9 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
   // (and a peer whose disk came back waits for our State to run its side, even if ours is unchanged)
   // (and a peer that paused us learns we read it, so it can tell our older resync blocks from newer ones)
   if (changed || diskReturned || pausedByPeer || (becamePrimary && r.reconcileRanges.size > 0)) peer.sendState();
+  // a survivor of a lost Primary leads the reconciling only once it has heard every survivor it
+  // reaches: this State may have been the last one it waited for (survivors.ts)
+  if (r.reconcileRanges.size > 0 && r.role !== 'Primary') reconcileSurvivors(r.peers.values(), peer);
   for (const other of r.peers.values()) {
     if (other === peer || !other.connected) continue;
     for (const [index, opv] of other.volumes) if ((opv.replicationState === 'Off' || opv.replicationState === 'PausedSyncT') && opv.view) handshakeVolume(other, index, opv);
@@ -236,7 +240,8 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: Decision): void {
       }
       forgetStaleBits(peer, volume, pv.view!);
       if (r.role === 'Primary') mergeAndResync(peer, volume, pv.view!.reconcile);
-      else leadConsistentPeers(peer.resource, volume);
+      else if (volume.diskState === 'Consistent') leadConsistentPeers(peer.resource, volume);
+      else reconcileSurvivor(peer, volume, pv); // both survived our Primary's loss: the leader resyncs
       return;
     case 'source':
       if (r.role !== 'Primary' && [...r.peers.values()].some((p) => p !== peer && p.connected && p.peerRole === 'Primary' && p.volumes.get(volume.index)?.peerDiskState === 'UpToDate')) {
@@ -367,12 +372,13 @@ function describeGenerations(meta: NonNullable<Volume['meta']>, view: VolumeView
  * Both UpToDate in the same generation: whatever bits this node still keeps for the peer are stale
  * (another node resynced it meanwhile, say), and its bitmap generation is retired. The peer's
  * State lists its own bits for us among `reconcile` too: those are its to drop, so only a
- * survivor's ranges of a lost Primary (survivedPrimaryLoss) keep ours.
+ * survivor's ranges of a lost Primary (survivedPrimaryLoss, on either side) keep ours.
  */
 function forgetStaleBits(peer: Peer, volume: Volume, view: VolumeView): void {
   const meta = volume.meta!;
   if (volume.diskState !== 'UpToDate' || view.diskState !== 'UpToDate' || !sameGeneration(meta.current(), view.current)) return;
-  if (peer.resource.role === 'Primary' || view.flags.survivedPrimaryLoss) return; // ranges to reconcile are not stale
+  // ranges to reconcile are not stale, ours (marked when we lost our Primary, survivors.ts) or the peer's
+  if (peer.resource.role === 'Primary' || view.flags.survivedPrimaryLoss || peer.resource.reconcileRanges.has(volume.index)) return;
   if (meta.outOfSyncBytes(peer.node.id) === 0 && meta.bitmapGeneration(peer.node.id) === 0n) return;
   meta.markInSync(peer.node.id, 0, meta.sizeBytes);
   meta.setBitmapGeneration(peer.node.id, 0n);
@@ -402,6 +408,7 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
     meta.followCurrent(view.current, `following ${peer.node.name}, the Primary${view.diskState === 'Diskless' ? ' (diskless)' : ''}`);
     if (view.diskState === 'Diskless') for (const p of r.peers.values()) p.sendState();
   }
+  if (peer.peerRole === 'Primary' && pv.replicationState === 'Established') endReconciledSurvival(peer, volume);
   // a peer that became UpToDate while Established (its resync from another node ended, or it was
   // confirmed after a crash) in our generation: bits we kept for it are stale, as at a handshake
   if (pv.replicationState === 'Established' && !pv.resync && !pv.syncEnding) {
@@ -411,6 +418,7 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
       r.confirmUpToDate(volume, `same data generation as ${peer.node.name}, which became UpToDate`, view.current);
     }
   }
+  if (r.role !== 'Primary' && reconcileSurvivor(peer, volume, pv)) return; // fellow survivors of a lost Primary
   if (r.role !== 'Primary' || !hasDisk(view.diskState as DiskState) || pv.replicationState !== 'Established' || pv.resync || pv.syncEnding) return;
   if (volume.diskState === 'UpToDate' && (view.diskState === 'Inconsistent' || view.diskState === 'Outdated')) {
     // behind while Established (the first sync after primary --force, say): decide as on a new connection
@@ -418,7 +426,36 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
     handshakeVolume(peer, volume.index, pv);
     return;
   }
+  const idle = !pv.resync;
   mergeAndResync(peer, volume, view.reconcile);
+  if (idle && pv.resync && view.flags.survivedPrimaryLoss && !pv.reconciled) lateSurvivorReconciled(peer, volume, pv);
+}
+
+/**
+ * A Secondary that noticed the loss of its old Primary only now (its link to it was half open)
+ * reports the ranges it may hold differently; we, the new Primary, may have resynced it already,
+ * without them. This resync is a new one on the link, once: those blocks may differ (survivors.ts).
+ */
+function lateSurvivorReconciled(peer: Peer, volume: Volume, pv: PeerVolume): void {
+  pv.reconciled = true;
+  peer.resource.log.info('reconciling the ranges a survivor of the old Primary reported', { peer: peer.node.name, volume: volume.index });
+  peer.resource.emit('reconcile', { peer: peer.node.name, volume: volume.index });
+}
+
+/**
+ * A survivor whose ranges a fellow survivor reconciled keeps its flag only to weigh as one against
+ * the crashed Primary (survivors.ts); a new Primary we replicate from carries the data from here on
+ * (its promotion started a new generation if the old one was away). The flag would otherwise keep
+ * every bit for or from us from ever being dropped as stale.
+ */
+function endReconciledSurvival(primary: Peer, volume: Volume): void {
+  const r = primary.resource;
+  if (r.reconcileRanges.get(volume.index)?.length !== 0) return;
+  // bits we hold for the Primary (another survivor led us, and a block differs from its copy) go
+  // in our State first: it resyncs them, and that ends the flag (finishResyncAsTarget)
+  if ((volume.meta?.outOfSyncBytes(primary.node.id) ?? 0) > 0) return;
+  r.reconcileRanges.delete(volume.index);
+  for (const p of r.peers.values()) p.sendState();
 }
 
 /**

@@ -39,6 +39,8 @@ export interface PeerVolume {
   pausesSeen: number;
   /** our resync to this peer was paused on this link: the next one resumes it (logged as such) */
   resyncWasPaused: boolean;
+  /** we resynced the ranges of our lost Primary to this fellow survivor on this link (survivors.ts) */
+  reconciled: boolean;
 }
 
 export class Peer {
@@ -61,7 +63,7 @@ export class Peer {
 
   constructor(readonly resource: Resource, readonly node: NodeConfig) {
     this.protocol = connectionProtocol(resource.config, resource.local.name, node.name);
-    for (const v of node.volumes) this.volumes.set(v.index, { replicationState: 'Off', peerDiskState: 'DUnknown', view: null, resync: null, syncEnding: false, pausesSent: 0, pausesSeen: 0, resyncWasPaused: false });
+    for (const v of node.volumes) this.volumes.set(v.index, { replicationState: 'Off', peerDiskState: 'DUnknown', view: null, resync: null, syncEnding: false, pausesSent: 0, pausesSeen: 0, resyncWasPaused: false, reconciled: false });
   }
 
   get connected(): boolean {
@@ -162,6 +164,7 @@ export class Peer {
       pv.pausesSent = 0;
       pv.pausesSeen = 0;
       pv.resyncWasPaused = false;
+      pv.reconciled = false;
     }
     for (const v of this.resource.volumes) if (v.syncSource === this.node.id) v.syncSource = null;
     this.peerRole = 'Unknown';

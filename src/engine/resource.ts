@@ -21,6 +21,7 @@ import { hasDisk, Peer } from './peer.js';
 import { PeerReads } from './peer-reads.js';
 import type { BlockDevice, PeerConnectorPort, PeerLinkPort, Platform } from './platform.js';
 import { PrimaryBackend } from './primary-backend.js';
+import { survivedPrimaryLoss } from './survivors.js';
 import { hasQuorum, quorumNeeded } from './quorum.js';
 import type { ResourceStatus, Role } from './states.js';
 import { Volume } from './volume.js';
@@ -38,6 +39,8 @@ export class Resource {
   readonly reads: PeerReads;
   /** AL-covered ranges per volume, kept since a Primary peer vanished, until resynced */
   readonly reconcileRanges = new Map<number, Array<{ offset: number; length: number }>>();
+  /** the Primary whose loss left those ranges (survivors.ts weighs each survivor's link to it) */
+  reconcileFrom: number | null = null;
   /** the next split brain is resolved by resyncing this node from the peer (connect --discard-my-data) */
   discardMyData = false;
   /** the invariant that stopped this resource on this node (null while it runs) */
@@ -663,7 +666,8 @@ export class Resource {
       const own = this.reconcileRanges.get(v.index);
       if (!own || !v.meta) continue;
       for (const peer of this.peers.values()) {
-        if (!peer.diskful) continue;
+        // a fellow survivor we reconciled on this link holds our ranges already (survivors.ts)
+        if (!peer.diskful || peer.volumes.get(v.index)?.reconciled) continue;
         for (const r of own) v.meta.markOutOfSync(peer.node.id, r.offset, r.length);
         // nothing to send (our AL was empty): an empty resync would only cross the peer's State,
         // whose own ranges start the one resync this link needs (seed 20341)
@@ -672,6 +676,7 @@ export class Resource {
       }
       this.reconcileRanges.delete(v.index);
     }
+    this.reconcileFrom = null;
   }
 
   async demote(): Promise<void> {
@@ -764,9 +769,7 @@ export class Resource {
     }
     if (wasPrimary && this.role === 'Secondary') {
       this.fencing.recheckPrimary(peer, lost.reason);
-      // only a disk in sync with that Primary when it vanished holds what it acknowledged: one
-      // back from its own crash, still waiting for its resync, survived nothing (sim seed 20359)
-      for (const v of this.volumes) if (v.meta && v.diskState === 'UpToDate') this.reconcileRanges.set(v.index, v.meta.activeExtents());
+      survivedPrimaryLoss(this, peer); // the survivors reconcile among themselves (survivors.ts)
     }
     reevaluatePeers(this.peers.values()); // a paused resync may have lost the Primary that kept it paused
   }
@@ -875,6 +878,7 @@ export class Resource {
       volume.locks.release(whole);
     }
     if (volume.meta !== meta || !peer.connected || pv.replicationState !== 'SyncTarget') return;
+    const fromSurvivor = pv.view?.flags.survivedPrimaryLoss === true && this.reconcileRanges.has(volume.index) && sameGeneration(meta.current(), current);
     meta.adoptAfterResync(current, history, `resync from ${peer.node.name} finished`);
     assert(sameGeneration(meta.current(), current), 'a SyncTarget that finished holds the source\'s generation before it claims UpToDate');
     if (meta.bitmapGeneration(peer.node.id) !== 0n) meta.setBitmapGeneration(peer.node.id, 0n);
@@ -885,7 +889,12 @@ export class Resource {
     volume.syncSource = null;
     volume.untouchedTarget = null;
     volume.servesOwnDisk(); // a Primary that re-attached its disk writes it again, in the generation it adopted
-    this.reconcileRanges.delete(volume.index);
+    // Resynced by a survivor of the same lost Primary (survivors.ts): we still hold every write it
+    // acknowledged (the leader did), so we keep weighing as a survivor; anything else ends that.
+    // Its ranges are reconciled now (the leader resynced them with its own): none left to report,
+    // or a Primary would resync them once more.
+    if (fromSurvivor) this.reconcileRanges.set(volume.index, []);
+    else this.reconcileRanges.delete(volume.index);
     this.emit('disk', { volume: volume.index, diskState: 'UpToDate' });
     this.log.info('resync finished as SyncTarget', { peer: peer.node.name, volume: volume.index });
     for (const other of this.peers.values()) {

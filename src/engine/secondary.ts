@@ -9,6 +9,7 @@ import type { Peer } from './peer.js';
 import type { BlockDevice } from './platform.js';
 import { DIGEST_BYTES } from './resync-source.js';
 import { sameGeneration } from './sync-decision.js';
+import { lateWriteOfLostPrimary } from './survivors.js';
 import type { Volume } from './volume.js';
 
 type Applied = Extract<WireMessage, { type: 'Write' | 'WriteZeroes' | 'OutOfSync' | 'Flush' | 'ResyncData' | 'ResyncChecksum' | 'ResyncDone' | 'ReadRequest' | 'State' }>;
@@ -97,6 +98,8 @@ function storeWrite(peer: Peer, volume: Volume, meta: VolumeMeta, disk: BlockDev
   }
   return io.then(() => {
     settleWrite(peer, volume, meta, w);
+    // stored after our Primary was lost: the other survivors may lack it (survivors.ts)
+    if (w.late && peer.lostWhilePrimary) lateWriteOfLostPrimary(peer, volume, w.offset, w.length);
     answerWrite(peer, w, { type: 'WriteAck', volume: volume.index, seq: w.seq });
   }, (err) => {
     answerWrite(peer, w, { type: 'NegAck', volume: volume.index, seq: w.seq, errno: errnoOf(err) });
@@ -274,11 +277,15 @@ async function compareResyncChecksum(peer: Peer, volume: Volume, msg: MessageOf<
 function markOthersOutOfSync(source: Peer, volume: Volume, offset: number, length: number): void {
   const meta = volume.meta;
   if (!meta) return;
-  const sourceCurrent = source.volumes.get(volume.index)?.view?.current;
+  const sourceView = source.volumes.get(volume.index)?.view;
+  const sourceCurrent = sourceView?.current;
+  // survivors of a lost Primary differ within one generation: a reconcile block says nothing of
+  // what a third node in that generation holds (survivors.ts)
+  const reconciling = sourceView?.flags.survivedPrimaryLoss === true && source.resource.reconcileRanges.has(volume.index);
   for (const other of source.resource.peers.values()) {
     if (other === source || !other.diskful) continue;
     const opv = other.volumes.get(volume.index);
-    const holdsIt = other.connected && opv?.replicationState === 'Established' && opv.peerDiskState === 'UpToDate' &&
+    const holdsIt = !reconciling && other.connected && opv?.replicationState === 'Established' && opv.peerDiskState === 'UpToDate' &&
       sourceCurrent !== undefined && opv.view !== null && sameGeneration(opv.view.current, sourceCurrent);
     if (!holdsIt) meta.markOutOfSync(other.node.id, offset, length);
   }

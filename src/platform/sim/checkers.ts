@@ -19,8 +19,9 @@
 //                       handshake do a bitmap resync (or none) differ in a block that neither's
 //                       bitmap for the other (nor a dirty activity log) marks out of sync
 //   resync-per-reconnect  more than one resync of a volume over one connection (ResyncDone twice),
-//                       an operator's verb, a promotion (which reconciles) or a new divergence
-//                       (a write the Primary sent without the target) aside
+//                       an operator's verb, a promotion (which reconciles), a new divergence
+//                       (a write the Primary sent without the target) or the survivors' own
+//                       reconciling after their Primary vanished (the leader's 'reconcile' event) aside
 //   generation-duplicate  a node's current generation and history hold the same generation twice
 //   convergence         after faults heal and writes stop, some diskful node is not UpToDate and
 //                       Established with every peer within the bound
@@ -207,6 +208,7 @@ export class Checkers {
     }
     if (event.kind === 'connection' && event.connectionState === 'Connected') this.noteMeeting(node, String(event.peer ?? ''));
     if (event.kind === 'disk' && DATA_STATES.has(String(event.diskState))) this.noteMeetingsOf(node);
+    if (event.kind === 'reconcile') this.reconcileEpoch(node, String(event.peer ?? ''));
     this.checkGenerations(node); // after any change an engine reports (a retired bitmap id has no event of its own)
   }
 
@@ -279,6 +281,21 @@ export class Checkers {
     for (const key of [...this.resyncDone.keys()]) {
       const [, dir] = key.split(':');
       if (Number(dir.split('>')[0]) === node.id) this.resyncDone.delete(key);
+    }
+  }
+
+  /**
+   * Survivors of a lost Primary that stayed Established resync its last writes among themselves
+   * (engine/survivors.ts): a new resync over a connection that may have had its own, as a
+   * promotion's is.
+   */
+  private reconcileEpoch(node: SimNode, peerName: string): void {
+    const peer = this.w.nodes.find((n) => n.name === peerName);
+    if (!peer) return;
+    for (const key of [...this.resyncDone.keys()]) {
+      const [, dir] = key.split(':');
+      const [from, to] = dir.split('>').map(Number);
+      if (from === node.id && to === peer.id) this.resyncDone.delete(key);
     }
   }
 

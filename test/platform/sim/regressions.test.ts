@@ -157,6 +157,7 @@ export const REGRESSIONS: Regression[] = [
   },
   {
     file: 'seed-20852-unfenced-by-stale-peers', seed: 20852, open: null, checker: 'promotion-data',
+    blockedBy: 'seed 20852: a failed disk comes back UpToDate after a kill (the survivors\' reconciling shifted this scenario onto that path)',
     found: 'promotion-data: an isolated Primary fences its peers (resource-only), acknowledges a write, then its disk fails (the only copy of its generation); healed, it reconnects as a diskless Primary to peers UpToDate in an older generation, counts them UpToDate and lifts the constraint; killed, a peer without the write is promoted',
   },
   {
@@ -323,8 +324,25 @@ export const REGRESSIONS: Regression[] = [
   },
   {
     file: 'seed-20037-unconfirmed-not-told-to-gone-secondary', seed: 20037, checker: 'bits-in-sync',
-    open: 'survivors of a Primary loss do not reconcile among themselves',
-    found: 'bits-in-sync (fails at d831d25 too): a write reached n1 and n2, not n3 (isolated, still connected in n0\'s view); n1 disconnected, then n0 lost n3 and told only n2 that n3 lacks the write. n1 and n3, both in the old generation, differ with no bit marking it',
+    open: null,
+    found: 'bits-in-sync (fails at d831d25 too): a write reached n1 and n2, not n3 (isolated, still connected in n0\'s view); n1 disconnected, then n0 lost n3 and told only n2 that n3 lacks the write. n1 and n3, both in the old generation, differ with no bit marking it. Fixed with seed 20726: each survivor marks its activity-log extents out of sync for the others when it loses its Primary, and n1 (lower node id, protocol C) resyncs them to n3 when they meet',
+  },
+  {
+    file: 'seed-20726-survivors-differ-after-primary-loss', seed: 20726, open: null, checker: 'bits-in-sync',
+    found: 'bits-in-sync / replicas-differ (sim issue 9): the Primary (protocol C to n1, A to n2) died with writes n2 had and n1 did not; the two Secondaries stayed Established in one generation, different, with no bit set until one was promoted. Survivors of a lost Primary now mark their AL extents out of sync for each other and the leader (B/C over A, then the lower node id) resyncs the union (engine/survivors.ts)',
+  },
+  {
+    file: 'seed-20698-survivors-differ-after-primary-loss', seed: 20698, open: null, checker: 'bits-in-sync',
+    found: 'bits-in-sync / replicas-differ (sim issue 9, 5 nodes, protocol C): the survivors of a lost Primary held different subsets of its last writes and no bitmap said so. Fixed with seed 20726',
+  },
+  {
+    file: 'seed-20870-survivors-differ-after-primary-loss', seed: 20870, open: null, checker: 'bits-in-sync',
+    found: 'bits-in-sync (sim issue 9, protocol B, 5 nodes with a diskless one): the survivors of a lost Primary differed on its last writes with no bit set. Fixed with seed 20726',
+  },
+  {
+    file: 'seed-20852-failed-disk-back-up-to-date', seed: 20852, checker: 'quiescent-data',
+    open: 'a Primary\'s failed disk comes back UpToDate after a kill, and a peer whose resync from it had just ended is outdated',
+    found: 'quiescent-data (the scenario of the fixed 20852 entry, which the survivors\' reconciling moved onto this path; main passes it by timing only): n0, Primary, resource-only fencing; n3 reconnected and took a 4 KiB resync from n0; n0\'s next write reached n3 but failed with EIO on n0\'s own disk, so n0 went on diskless and acknowledged it through n3. n3\'s State saying its resync ended had not reached n0 yet, so the diskless new generation left n3 out and outdated it, though it held everything. n0 was killed; back, its failed disk (without the write) attached UpToDate and became the source of every peer, n3 included: the acknowledged write is gone everywhere',
   },
   {
     file: 'seed-20426-peer-detach-then-crash', seed: 20426, open: null, checker: 'false-split-brain',
