@@ -28,8 +28,10 @@
 //   replicas-differ     at quiescence, two UpToDate replicas are not byte-identical
 //   quiescent-data      at quiescence, an UpToDate replica does not hold the model's data
 //   false-split-brain   a split brain was reported although no operator forced a second Primary
-//                       (and no promotion used resource-only fencing's window, below: the data
-//                       then diverged as after a takeover, and a split brain is the right report)
+//                       (and no promotion left behind writes another node acknowledged, in
+//                       resource-only fencing's window or over a protocol A link that never
+//                       delivered them, below: the data then diverged as after a takeover, and a
+//                       split brain is the right report)
 //   split-brain-undetected  both sides of a forced split acknowledged writes, and nodes of
 //                       the two sides, each with a disk attached, connected (met in a handshake
 //                       that compared their generations) without a split brain being
@@ -117,10 +119,11 @@ export class Checkers {
   /** diskful nodes of two sides connected (a handshake between them ran) */
   sidesMet = false;
   /**
-   * A promotion without --force left behind writes another node acknowledged in resource-only
-   * fencing's window (excused below): both may now write, as after a takeover.
+   * A promotion without --force left behind writes another node acknowledged, in resource-only
+   * fencing's window or over a protocol A link that never delivered them (excused below): both
+   * may now write, as after a takeover.
    */
-  unfencedFork = false;
+  promotionForked = false;
 
   constructor(private readonly w: SimWorld) {}
 
@@ -418,12 +421,15 @@ export class Checkers {
       const vm = model.volumes[rec.volume];
       const disk = node.disk(rec.volume)!;
       forSectors(rec, (s) => {
-        if (vm.floor[s] !== rec.id) return;
         const c = this.contentAt(disk, s);
-        if (unfenced && model.check(rec.volume, s, c) !== null && !this.unfencedFork) {
-          this.unfencedFork = true;
-          w.note(`${node.name} promoted without write ${rec.id} that ${rec.node} acknowledged in resource-only fencing's window: the data may fork`);
+        // a fork whether or not a power loss excused the write since: its node moved on with it
+        // (it may have started a new generation, seed 20280), the promoted one moves on without
+        const lacks = vm.floor[s] === rec.id ? model.check(rec.volume, s, c) !== null : rec.kind === 'data' && !(c.kind === 'data' && c.id >= rec.id);
+        if (lacks && !this.promotionForked) {
+          this.promotionForked = true;
+          w.note(`${node.name} promoted without write ${rec.id} that ${rec.node} acknowledged ${unfenced ? "in resource-only fencing's window" : 'over protocol A, never delivered'}: the data may fork`);
         }
+        if (vm.floor[s] !== rec.id) return;
         if (c.kind === 'data') model.lowerFloor(rec.volume, s, c.id);
         else if (c.kind === 'zero') model.lowerFloor(rec.volume, s, vm.zeroSince[s]);
       });

@@ -177,7 +177,7 @@ function operatorFixes(w: SimWorld, act: (key: string, fn: () => void) => void):
     const standAlone = s.connections.filter((c) => c.connectionState === 'StandAlone');
     if (standAlone.length === 0) continue;
     const reported = w.checkers.splitBrains.some((sb) => sb.node === n.name && standAlone.some((c) => c.peer === sb.peer));
-    if (reported && w.checkers.unfencedFork) { resolveUnfencedFork(w, act); continue; }
+    if (reported && w.checkers.promotionForked) { resolvePromotionFork(w, act); continue; }
     if (reported && !w.everSplit && !w.checkers.falseSplitsReported.has(n.name)) {
       w.checkers.falseSplitsReported.add(n.name);
       act(`${n.name}:false-split-brain`, () => w.violation('false-split-brain', `${n.name} reports a split brain with ${standAlone.map((c) => c.peer).join(', ')} `
@@ -188,19 +188,19 @@ function operatorFixes(w: SimWorld, act: (key: string, fn: () => void) => void):
 }
 
 /**
- * resource-only fencing let the cluster manager promote a node without writes another node had
- * acknowledged (Checkers.unfencedFork): the data forked as after a takeover, and the split brain
+ * The cluster manager promoted a node without writes another node had acknowledged (resource-only
+ * fencing's window, or protocol A; Checkers.promotionForked): the data forked as after a takeover, and the split brain
  * reported is the operator's to resolve. The operator keeps a node that holds the data the model
  * accepted at that promotion (split-brain resolve --keep: the others demote and reconnect with
  * --discard-my-data), and bans the others from promotion meanwhile.
  */
-function resolveUnfencedFork(w: SimWorld, act: (key: string, fn: () => void) => void): void {
+function resolvePromotionFork(w: SimWorld, act: (key: string, fn: () => void) => void): void {
   const holdsModel = (n: SimNode): boolean => n.diskful && n.running && (n.status()?.volumes.every((v) => v.diskState === 'UpToDate' || v.diskState === 'Consistent') ?? false)
     && [...Array(w.config.nodes[0].volumes.length).keys()].every((v) => w.checkers.compareWithModel(n.disk(v)!, v, w.modelOf(n.name)).length === 0);
   const keeper = w.nodes.find(holdsModel);
   if (!keeper) return;
-  act('resolve-unfenced-fork', () => {
-    w.note(`operator: split-brain resolve --keep ${keeper.name} on every node (resource-only fencing let the data fork)`);
+  act('resolve-promotion-fork', () => {
+    w.note(`operator: split-brain resolve --keep ${keeper.name} on every node (a promotion left acknowledged writes behind: the data forked)`);
     w.cib.constraints.set(`operator-ban-${w.config.name}`, { resource: w.config.name, allowed: [keeper.name] });
     for (const n of w.nodes) {
       if (n === keeper || !n.running) continue;

@@ -356,6 +356,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20359-restarted-secondary-not-survivor', seed: 20359, open: null, checker: 'promotion-data',
     found: 'promotion-data, read (found with the frozen-Primary change): n1 lost power with a write in its cache, restarted Consistent and connected to n0 (Primary, frozen for fencing), which started resyncing it and lost power. n1 took that loss as "survived its Primary" and, by the crashed-Primary rule, became the source over n0\'s durable copy. Only a disk UpToDate when its Primary vanishes survives it now',
   },
+  {
+    file: 'seed-20280-protocol-a-write-started-generation', seed: 20280, open: null, checker: 'false-split-brain',
+    found: 'false-split-brain (a checker mistake): n0 (Primary, protocol A to n1) had a new generation pending since n2 lost its disk; a partition from n1, not yet noticed, took the State and the write that started it; n0 acknowledged that write (A) and lost power; n1, promoted, started its own generation. The data forked as after a takeover (the write is excused by protocol A), and DRBD reports the split brain too. A promotion that leaves behind a write acknowledged over an A link that never delivered it now counts as a fork, as one in resource-only fencing\'s window did, and the operator resolves it',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
