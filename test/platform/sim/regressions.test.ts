@@ -286,6 +286,8 @@ export const REGRESSIONS: Regression[] = [
   {
     file: 'seed-20926-takeover-during-initial-sync', seed: 20926, open: null, checker: 'split-brain-undetected',
     found: 'split-brain-undetected, convergence: a takeover was forced on a node whose initial sync of a volume had not finished (its generation still the new volume\'s); when the sides met, the handshake found no shared generation and refused them as unrelated data, so the operator\'s split-brain resolution (--discard-my-data) could never apply. A side whose bits are against a volume just created, facing a peer that moved on too, is now a split brain. Stored unshrunk: the shrunk run (5 actions) then stops at a second finding, left open: the takeover node\'s other volume, never written by the old Primary, is merely ahead, so --discard-my-data (which, as in DRBD, resolves split brains only) does not make it a target and the Primary refuses to become one',
+  },
+  {
     file: 'seed-20457-failed-disk-follower-state-in-flight', seed: 20457, open: null, checker: 'quiescent-data',
     found: 'quiescent-data: protocol C, one Secondary away; the Primary\'s disk failed (ENOSPC) at the first write after that loss, which started a new generation, before the connected Secondary\'s State following it came back. Its view still named the replaced generation, so no peer "held all of the disk\'s data": the failed disk was kept as the only copy, the Secondary (which stored the write) was outdated, and the disk, attached again without the write, served at once and was resynced over everyone. A peer in the replaced generation with no bitmap id kept for it follows the new one, and now counts',
   },
