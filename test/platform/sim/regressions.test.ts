@@ -300,6 +300,14 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data: protocol B; n2 left, n0 (Primary) wrote a new generation that n1 followed, then lost power with acknowledged writes in its disk cache that n1 held. Back, n0 met only n2 (older): it became n2\'s SyncSource and so UpToDate, and was promoted without them; later it was the source of its activity-log extents for n2 (the crashed-Primary rule) after n2 had taken n1\'s data. (Its first cause, the new generation persisted before a flush, is seed 20007\'s.) A crashed node is now no source while a peer that shared its generation on B or C is unheard',
   },
   {
+    file: 'seed-20068-failed-only-copy-marked-inconsistent', seed: 20068, open: null, checker: 'convergence',
+    found: 'convergence: protocol B, 5 nodes; n1, promoted while n0 and n2 were away, lost its disk to read errors at once and kept it as the only copy; attached again (demoted meanwhile) it became the SyncSource of n0 and n3, and its disk failed again. With n2 disconnected (out of reach) it was not known to be the only copy and was marked Inconsistent: n0 and n3 were interrupted SyncTargets, n2 older, and nobody held n1\'s generation again. A Secondary\'s failed disk not known to be the only copy now keeps its flags and comes back Consistent (DISK_FAILED): the handshake made it their source',
+  },
+  {
+    file: 'seed-20457-failed-server-marked-inconsistent', seed: 20457, open: null, checker: 'convergence',
+    found: 'convergence (20457\'s second cause): protocol C; n1 disconnected (fenced, Outdated); the Primary n0 lost its disk (ENOSPC) and went on through n2, whose disk then failed on a read. With n1 out of reach n2 was not known to be the only copy and was marked Inconsistent, as was n0\'s disk: nobody was UpToDate again. Fixed with seed 20068: n2 comes back Consistent and is everyone\'s source; the Primary\'s failed disk, which its peers went on without, is Outdated',
+  },
+  {
     file: 'seed-20234-crashed-survivor-power-lost', seed: 20234, checker: 'promotion-data',
     open: 'a survivor of its Primary\'s loss keeps that fact only in memory',
     found: 'promotion-data: protocol C; the Primary n0 lost power with an acknowledged write n2 held; n2 stayed up (it was about to be n0\'s source: "this node stayed up") but lost power during that handshake, and came back without the survivor flag; the crashed-Primary rule then made n0 the source of its activity-log extents over n2\'s copy',
