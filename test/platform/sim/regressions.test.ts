@@ -308,6 +308,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'convergence (20457\'s second cause): protocol C; n1 disconnected (fenced, Outdated); the Primary n0 lost its disk (ENOSPC) and went on through n2, whose disk then failed on a read. With n1 out of reach n2 was not known to be the only copy and was marked Inconsistent, as was n0\'s disk: nobody was UpToDate again. Fixed with seed 20068: n2 comes back Consistent and is everyone\'s source; the Primary\'s failed disk, which its peers went on without, is Outdated',
   },
   {
+    file: 'seed-20280-crashed-primary-source-of-its-synchronous-peer', seed: 20280, checker: 'convergence',
+    open: 'a crashed Primary that becomes the source of its synchronous peer keeps its crash flag, and its A connection waits for ever',
+    found: 'convergence (passes at a7ef719 by timing; stored unshrunk, the shrunk run tells another story): protocol C, n0-n1 on A. n0, Primary, lost power; back Consistent, it was confirmed UpToDate as the SyncSource of n2 (C, behind it), which keeps its crashed-Primary flag (cleared only by a resync as target or a promotion). n1 then took n0\'s generation from n2 (--discard-my-data), and n0-n1, equal generations over A, wait "until n0 is resynced from" n2 (mixed-protocols.ts), which never happens: n0 is n2\'s source. With failed disks Consistent (seed 20068), n2\'s resync of n1 ran through instead of being refused as a split brain, which is what exposed it',
+  },
+  {
     file: 'seed-20234-crashed-survivor-power-lost', seed: 20234, checker: 'promotion-data',
     open: 'a survivor of its Primary\'s loss keeps that fact only in memory',
     found: 'promotion-data: protocol C; the Primary n0 lost power with an acknowledged write n2 held; n2 stayed up (it was about to be n0\'s source: "this node stayed up") but lost power during that handshake, and came back without the survivor flag; the crashed-Primary rule then made n0 the source of its activity-log extents over n2\'s copy',
