@@ -258,7 +258,7 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: Decision): void {
         const holder = mayHoldWhatTheCrashLost(peer, volume);
         if (holder) {
           pv.replicationState = 'Off'; // decided again once that peer is heard (onPeerState)
-          r.log.info('disk stays Consistent: a peer of its generation, not heard since the crash, may hold writes this disk lost', { peer: peer.node.name, volume: volume.index, waitingFor: holder.node.name });
+          r.log.info('disk stays Consistent: a peer of its generation, not heard since the crash or disk failure, may hold writes this disk lost', { peer: peer.node.name, volume: volume.index, waitingFor: holder.node.name });
           return;
         }
         r.confirmUpToDate(volume, `the handshake with ${peer.node.name} makes this node the SyncSource (${d.rule})`);
@@ -266,6 +266,9 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: Decision): void {
       if (d.full) meta.markAllOutOfSync(peer.node.id);
       for (const range of pv.view?.reconcile ?? []) meta.markOutOfSync(peer.node.id, range.offset, range.length);
       if (view.flags.resyncPaused) { pauseForTarget(peer, volume, pv); return; }
+      // a source this node paused while another resynced it, and now behind it: no longer paused
+      // (our State says so), or the resync never starts and both sides wait for ever
+      if (pv.replicationState === 'PausedSyncT') pv.replicationState = 'Off';
       peer.startResync(volume);
       return;
     case 'target':
@@ -330,19 +333,21 @@ function replicatesFromPrimary(peer: Peer, volume: Volume): boolean {
 }
 
 /**
- * Back from a crash, this disk's cache may have lost writes it had acknowledged or received.
- * Being the source of a peer in an older generation shows only that this data is newer than that
- * peer's, and being the source of a crashed peer in ours (the crashed-Primary rule) that the
- * peer's copy is no better: a diskful peer that shared our generation (no bitmap id kept for it),
- * on protocol B or C, may hold writes this disk lost, and it has not been heard since. It decides
- * first (the handshake with it makes this node UpToDate or its target); until then this node is
- * no source, or the target would take the lost blocks for current, and neither is it a promotion
- * candidate (seeds 20279, 200: a crashed Primary confirmed UpToDate by an older peer, promoted
- * without the writes its Secondary held).
+ * Back from a crash, this disk's cache may have lost writes it had acknowledged or received; a
+ * disk that failed (DISK_FAILED) may lack writes it could not store, which the Primary then
+ * acknowledged through other peers of this generation. Being the source of a peer in an older
+ * generation shows only that this data is newer than that peer's, and being the source of a
+ * crashed peer in ours (the crashed-Primary rule) that the peer's copy is no better: a diskful
+ * peer that shared our generation (no bitmap id kept for it), on protocol B or C, may hold writes
+ * this disk lost, and it has not been heard since. It decides first (the handshake with it makes
+ * this node UpToDate or its target); until then this node is no source, or the target would take
+ * the lost blocks for current, and neither is it a promotion candidate (seeds 20279, 200: a
+ * crashed Primary confirmed UpToDate by an older peer, promoted without the writes its Secondary
+ * held).
  */
 function mayHoldWhatTheCrashLost(target: Peer, volume: Volume): Peer | undefined {
   const meta = volume.meta!;
-  if (!meta.crashed) return undefined;
+  if (!meta.crashed && !meta.flags.diskFailed) return undefined;
   return [...target.resource.peers.values()].find((p) => p !== target && p.diskful && p.protocol !== 'A'
     && meta.bitmapGeneration(p.node.id) === 0n && !(p.connected && p.volumes.get(volume.index)?.view));
 }

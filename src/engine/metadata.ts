@@ -15,6 +15,9 @@ export interface MetaFlags {
   /** was Primary when it lost quorum, and has not since been promoted with quorum or resynced:
    *  nothing it wrote after that was acknowledged (DRBD's PRIMARY_LOST_QUORUM) */
   primaryLostQuorum: boolean;
+  /** detached after an I/O error, not known to be the only copy: attached again it is Consistent,
+   *  not UpToDate, until a handshake decides (Volume.diskStateFromFlags) */
+  diskFailed: boolean;
 }
 
 /** Where generation changes are reported (the resource's log and event bus). */
@@ -24,7 +27,7 @@ export interface GenerationSink {
 
 const fromMeta = (g: bigint): bigint => (g === 0n ? UUID_JUST_CREATED : g);
 const toMeta = (g: bigint): bigint => (g === UUID_JUST_CREATED ? 0n : g);
-const FLAG_NAMES: Record<keyof MetaFlags, DeviceFlag> = { consistent: 'CONSISTENT', wasUpToDate: 'WAS_UP_TO_DATE', primary: 'PRIMARY_IND', crashedPrimary: 'CRASHED_PRIMARY', primaryLostQuorum: 'PRIMARY_LOST_QUORUM' };
+const FLAG_NAMES: Record<keyof MetaFlags, DeviceFlag> = { consistent: 'CONSISTENT', wasUpToDate: 'WAS_UP_TO_DATE', primary: 'PRIMARY_IND', crashedPrimary: 'CRASHED_PRIMARY', primaryLostQuorum: 'PRIMARY_LOST_QUORUM', diskFailed: 'DISK_FAILED' };
 
 export class VolumeMeta {
   readonly flags: MetaFlags;
@@ -42,6 +45,7 @@ export class VolumeMeta {
       primary: md.hasDeviceFlag('PRIMARY_IND'),
       crashedPrimary: md.recovery.crashed && md.hasDeviceFlag('PRIMARY_IND'),
       primaryLostQuorum: md.hasDeviceFlag('PRIMARY_LOST_QUORUM'),
+      diskFailed: md.hasDeviceFlag('DISK_FAILED'),
     };
     // The Primary indicator becomes "crashed as Primary", which lasts until the node is resynced or
     // promoted; left set, any later crash (as Secondary) would count as a Primary's.

@@ -346,20 +346,30 @@ export class Resource {
   }
 
   /**
-   * Every request the failed disk took has settled. The disk is resynced from its peers when
-   * attached again, unless it is the only copy of the newest data: then it stays UpToDate in its
-   * metadata, the Primary's I/O fails until it is back, and it becomes the others' source again.
-   * A Primary goes on through the peers that held all of its data (connected, UpToDate, same
-   * generation, no bits out of sync when the disk failed) and stored every write it had taken
-   * since (sim seeds 20304, 20351: a partition swallowed writes the failed disk had).
+   * Every request the failed disk took has settled. A Primary goes on through the peers that held
+   * all of its data (connected, UpToDate, same generation, no bits out of sync when the disk
+   * failed) and stored every write it had taken since (sim seeds 20304, 20351: a partition
+   * swallowed writes the failed disk had). The blocks the disk may lack or hold wrongly are out of
+   * sync for every peer already (localDiskFailed), so the metadata keeps what it may honestly
+   * claim of the rest, as DRBD leaves a disk detached on an I/O error (an interrupted resync
+   * target stays Inconsistent in every case):
+   * - the only copy of the newest data stays UpToDate: the Primary's I/O fails until it is back,
+   *   and it becomes the others' source again;
+   * - a Primary's disk its peers go on without is behind them from now on: Outdated, as after
+   *   `tandem detach` on a Primary;
+   * - a Secondary's disk that a peer out of reach may or may not have overtaken is Consistent
+   *   when attached again (DISK_FAILED), and the generation handshake decides. Marked
+   *   Inconsistent, it lost the data whenever it was the only good copy after all: nobody was
+   *   UpToDate again (sim seeds 20068, 20457).
    */
   private settleFailedDisk(v: Volume, meta: VolumeMeta, own: OwnData | null, secondaryOnlyCopy: boolean): void {
     const missed = new Set(v.failedDiskMissedBy);
     v.failedDiskMissedBy.clear();
     const held = own && { generation: own.generation, peersWithIt: new Set([...own.peersWithIt].filter((id) => !missed.has(id) && this.peers.get(id)?.connected)) };
     const onlyCopy = (held !== null && held.peersWithIt.size === 0) || secondaryOnlyCopy;
-    if (!onlyCopy) meta.setFlags({ consistent: false, wasUpToDate: false });
-    else this.log.error('the failed disk holds the only copy of the newest data: I/O fails until it is attached again', { volume: v.index });
+    if (onlyCopy) this.log.error('the failed disk holds the only copy of the newest data: I/O fails until it is attached again', { volume: v.index });
+    else if (this.role === 'Primary') meta.setFlags({ wasUpToDate: false });
+    else meta.setFlags({ diskFailed: true });
     // a Primary that was already writing through its peers (a SyncTarget) keeps its generation
     if (this.role === 'Primary' && (held || v.exposed.length === 0)) {
       v.wroteWithoutDisk = false;
@@ -609,7 +619,7 @@ export class Resource {
       v.meta.newCurrent(this.freshGeneration(), absent, force ? 'promoted with --force' : 'promoted while some peers are away');
       for (const id of absent) if (force && v.diskState !== 'UpToDate') v.meta.markAllOutOfSync(id);
     }
-    v.meta.setFlags({ consistent: true, wasUpToDate: true, primary: true, crashedPrimary: false, primaryLostQuorum: false }); // a new crash sets it again
+    v.meta.setFlags({ consistent: true, wasUpToDate: true, primary: true, crashedPrimary: false, primaryLostQuorum: false, diskFailed: false }); // a new crash sets it again
     if (v.diskState !== 'UpToDate') {
       v.diskState = 'UpToDate';
       this.emit('disk', { volume: v.index, diskState: v.diskState });
@@ -807,7 +817,7 @@ export class Resource {
   confirmUpToDate(volume: Volume, reason: string, peerGeneration?: bigint): void {
     // pair assertion: an UpToDate claim made against a peer's data is made in the same generation
     if (peerGeneration !== undefined) assert(volume.meta !== null && sameGeneration(volume.meta.current(), peerGeneration), 'a disk confirmed UpToDate by a peer shares its generation');
-    volume.meta?.setFlags({ consistent: true, wasUpToDate: true });
+    volume.meta?.setFlags({ consistent: true, wasUpToDate: true, diskFailed: false });
     volume.diskState = 'UpToDate';
     volume.servesOwnDisk(); // a Primary's re-attached disk serves again: it writes its own generation
     this.log.info('disk confirmed UpToDate', { volume: volume.index, reason });
@@ -883,7 +893,7 @@ export class Resource {
     assert(sameGeneration(meta.current(), current), 'a SyncTarget that finished holds the source\'s generation before it claims UpToDate');
     if (meta.bitmapGeneration(peer.node.id) !== 0n) meta.setBitmapGeneration(peer.node.id, 0n);
     // the writes it may have had alone as a crashed Primary are gone now: it holds the source's data
-    meta.setFlags({ consistent: true, wasUpToDate: true, crashedPrimary: false, primaryLostQuorum: false });
+    meta.setFlags({ consistent: true, wasUpToDate: true, crashedPrimary: false, primaryLostQuorum: false, diskFailed: false });
     volume.diskState = 'UpToDate';
     pv.replicationState = 'Established';
     volume.syncSource = null;

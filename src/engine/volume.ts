@@ -158,10 +158,15 @@ export class Volume {
     return this.activity.whenNone();
   }
 
-  /** Disk state derived from the metadata flags at attach (DRBD's disk_state_from_md). */
-  static diskStateFromFlags(flags: { consistent: boolean; wasUpToDate: boolean }): DiskState {
+  /**
+   * Disk state derived from the metadata flags at attach (DRBD's disk_state_from_md). A disk that
+   * failed without being known the only copy holds what it held (Consistent), but peers may have
+   * gone on without it, or hold what it failed to write: a handshake decides whether it is current.
+   */
+  static diskStateFromFlags(flags: { consistent: boolean; wasUpToDate: boolean; diskFailed: boolean }): DiskState {
     if (!flags.consistent) return 'Inconsistent';
-    return flags.wasUpToDate ? 'UpToDate' : 'Outdated';
+    if (!flags.wasUpToDate) return 'Outdated';
+    return flags.diskFailed ? 'Consistent' : 'UpToDate';
   }
 }
 

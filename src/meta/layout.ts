@@ -106,6 +106,11 @@ export const DEVICE_FLAGS = {
   AL_DISABLED: 1 << 8,
   PRIMARY_LOST_QUORUM: 1 << 9,
   HAVE_QUORUM: 1 << 10,
+  /** Tandem's own: detached after an I/O error while not known to hold the only copy of the data
+   *  (docs/ARCHITECTURE.md §9). Attached again, data the other flags call UpToDate is Consistent
+   *  until a handshake decides; cleared once the disk is UpToDate again. Bit 11 is left to the
+   *  survivor claim of the unmerged wip/s6-survived branch. */
+  DISK_FAILED: 1 << 12,
 } as const;
 export type DeviceFlag = keyof typeof DEVICE_FLAGS;
 

@@ -305,6 +305,20 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data (a checker mistake): protocol C; the Primary n0 lost power with an acknowledged, never flushed write n2 held; n2 stayed up (it was about to be n0\'s source) but lost power during that handshake; the crashed-Primary rule then made n0 the source of its activity-log extents over n2\'s copy. Both nodes that ever held the write lost power with it in a volatile cache, so it may be gone; the checker required n1, which never received it, to lose power too. Power losses now excuse a write once every node that may hold it (took it, or received data for the sector since it was issued) lost power since',
   },
   {
+    file: 'seed-20068-failed-only-copy-marked-inconsistent', seed: 20068, open: null, checker: 'convergence',
+    found: 'convergence: protocol B, 5 nodes; n1, promoted while n0 and n2 were away, lost its disk to read errors at once and kept it as the only copy; attached again (demoted meanwhile) it became the SyncSource of n0 and n3, and its disk failed again. With n2 disconnected (out of reach) it was not known to be the only copy and was marked Inconsistent: n0 and n3 were interrupted SyncTargets, n2 older, and nobody held n1\'s generation again. A Secondary\'s failed disk not known to be the only copy now keeps its flags and comes back Consistent (DISK_FAILED): the handshake made it their source',
+  },
+  {
+    file: 'seed-20457-failed-server-marked-inconsistent', seed: 20457, open: null, checker: 'convergence',
+    found: 'convergence (20457\'s second cause): protocol C; n1 disconnected (fenced, Outdated); the Primary n0 lost its disk (ENOSPC) and went on through n2, whose disk then failed on a read. With n1 out of reach n2 was not known to be the only copy and was marked Inconsistent, as was n0\'s disk: nobody was UpToDate again. Fixed with seed 20068: n2 comes back Consistent and is everyone\'s source; the Primary\'s failed disk, which its peers went on without, is Outdated',
+  },
+  {
+    file: 'seed-20280-crashed-primary-source-of-its-synchronous-peer', seed: 20280, checker: 'convergence',
+    open: 'a crashed Primary that becomes the source of its synchronous peer keeps its crash flag, and its A connection waits for ever',
+    blockedBy: 'the schedule after the survivors and fencing-freeze merges no longer reaches it (the scenario converges); the cause is not fixed',
+    found: 'convergence (passes at a7ef719 by timing; stored unshrunk, the shrunk run tells another story): protocol C, n0-n1 on A. n0, Primary, lost power; back Consistent, it was confirmed UpToDate as the SyncSource of n2 (C, behind it), which keeps its crashed-Primary flag (cleared only by a resync as target or a promotion). n1 then took n0\'s generation from n2 (--discard-my-data), and n0-n1, equal generations over A, wait "until n0 is resynced from" n2 (mixed-protocols.ts), which never happens: n0 is n2\'s source. With failed disks Consistent (seed 20068), n2\'s resync of n1 ran through instead of being refused as a split brain, which is what exposed it',
+  },
+  {
     file: 'seed-20493-crashed-primary-source-over-killed-peer', seed: 20493, checker: 'promotion-data',
     open: 'a restart cannot tell a kill (disk cache intact) from a power loss',
     found: 'promotion-data: n0 (Primary, C to n1) lost power with an acknowledged write in its disk cache; n1 was killed 0.2 s later, before it noticed, so its disk kept the write. Both came back Consistent in one generation and the crashed-Primary rule made n0 the source over n1\'s copy. Only a record of whether the machine rebooted (boot id) would tell n1\'s intact copy from a cache a power loss took',
