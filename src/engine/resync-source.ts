@@ -131,7 +131,10 @@ export class ResyncSource {
     this.pump(); // may finish the resync: the counts above are final by then
   }
 
-  /** Blocks were marked out of sync again (a write the target misses): resend them, do not clear them. */
+  /**
+   * The range changed here after blocks of it were read (a write the target misses, or one it
+   * gets from the Primary on another link): those in flight keep their bits and are sent again.
+   */
   noteDirtied(offset: number, length: number): void {
     for (const sent of this.inFlight.values()) {
       if (sent.offset < offset + length && offset < sent.offset + sent.length) sent.stale = true;

@@ -98,6 +98,7 @@ function storeWrite(peer: Peer, volume: Volume, meta: VolumeMeta, disk: BlockDev
   }
   return io.then(() => {
     settleWrite(peer, volume, meta, w);
+    staleResyncBlocks(peer, volume, w.offset, w.length);
     // stored after our Primary was lost: the other survivors may lack it (survivors.ts)
     if (w.late && peer.lostWhilePrimary) lateWriteOfLostPrimary(peer, volume, w.offset, w.length);
     answerWrite(peer, w, { type: 'WriteAck', volume: volume.index, seq: w.seq });
@@ -118,6 +119,18 @@ function settleWrite(peer: Peer, volume: Volume, meta: VolumeMeta, w: Replicated
     meta.endWrite(w.offset, w.length);
   } finally {
     volume.endActivity();
+  }
+}
+
+/**
+ * This node, a resync source, may have read a block before the write and not sent it yet (or the
+ * target not stored it yet): the target gets the write straight from the Primary, on another
+ * link, and the older resync data may land after it. Such blocks keep their bits when
+ * acknowledged and go again, read afresh (seed 20559: a full resync overwrote a write).
+ */
+function staleResyncBlocks(from: Peer, volume: Volume, offset: number, length: number): void {
+  for (const other of from.resource.peers.values()) {
+    if (other !== from) other.volumes.get(volume.index)?.resync?.noteDirtied(offset, length);
   }
 }
 

@@ -374,6 +374,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20280-protocol-a-write-started-generation', seed: 20280, open: null, checker: 'false-split-brain',
     found: 'false-split-brain (a checker mistake): n0 (Primary, protocol A to n1) had a new generation pending since n2 lost its disk; a partition from n1, not yet noticed, took the State and the write that started it; n0 acknowledged that write (A) and lost power; n1, promoted, started its own generation. The data forked as after a takeover (the write is excused by protocol A), and DRBD reports the split brain too. A promotion that leaves behind a write acknowledged over an A link that never delivered it now counts as a fork, as one in resource-only fencing\'s window did, and the operator resolves it',
   },
+  {
+    file: 'seed-20559-stale-resync-block-over-write', seed: 20559, open: null, checker: 'replicas-differ',
+    found: 'replicas-differ, quiescent-data, bits-in-sync: n2, Primary, read a block for n3\'s full resync and could not send it yet (the link was full); it was demoted, n0 promoted, and n0\'s write to that block reached n3 directly and n2 as a Secondary. n2\'s older resync data then landed on n3 over the write, and its bits were cleared on the ack. A write a resync source stores now keeps the bits of the blocks it has in flight over it, so they go again, read afresh. (The full seed fails later on another path: n2, missing a write, became n3\'s source after n3 had resynced it)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
