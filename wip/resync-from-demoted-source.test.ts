@@ -5,10 +5,11 @@
 //
 // NOT in test/ yet: it fails at the seventh session's HEAD (and before), on convergence, before
 // the data comparison runs. After c's resync from a ends, b (the
-// Primary) resumes its paused full resync of c in the same generation (a second 1 GiB resync), and
-// c keeps 1 GiB of bits for a for ever: a Primary never drops its bits for a peer as stale, and
-// nothing tells the others that the SyncTarget's blocks now match theirs (DRBD's
-// P_PEERS_IN_SYNC). Move it to test/recovery/ with that fix. Imports are relative to test/recovery/.
+// Primary) resumes its paused full resync of c in the same generation (a second 1 GiB resync: a
+// Primary never drops its bits for a peer as stale, and nothing tells it that the SyncTarget's
+// blocks now match, as DRBD's P_PEERS_IN_SYNC does), and c ends with 1 GiB of bits for a that
+// nothing clears (cause not established: likely the second resync's blocks setting a out of sync).
+// Move it to test/recovery/ with the fix. Imports are relative to test/recovery/.
 import t from 'tap';
 import { execa } from 'execa';
 import { logLinesSince, logMark } from '../helpers/daemon-log.js';
