@@ -700,6 +700,10 @@ export class Resource {
         });
       }
     }
+    // A lost peer's urgent generation that a fencing freeze held back: this disk holds writes that
+    // peer lacks, so it starts before the demotion, as without the freeze (equal generations
+    // would later drop the bits that say so as stale).
+    for (const v of this.volumes) if (v.newGenerationUrgent && v.meta) await this.newGenerationDurable(v);
     this.role = 'Secondary';
     // nothing written since: the peers' generation stands, unless a lost peer lacks writes already
     for (const v of this.volumes) if (!v.newGenerationUrgent) v.pendingNewGeneration = [];

@@ -62,3 +62,37 @@ exit 4
   t.same(readRange(files.disk('a'), 8 * MiB, 4 * MiB), Buffer.alloc(4 * MiB, 0x53), "a holds b's write");
   t.equal(sha256File(files.disk('a')), sha256File(files.disk('b')), 'a and b are identical');
 });
+
+// Demoted while frozen instead: the disk holds the write b never confirmed, so the new generation
+// starts before the demotion (as it would have without the freeze). Without it the two meet in
+// one generation, the bits for that write are dropped as stale, and they differ there for ever.
+t.test('a Primary demoted while frozen for fencing starts its new generation first; b, back, takes the unconfirmed write', async (t) => {
+  const handlers = join('/dev/shm', `tandem-fenceddemote-handlers-${process.pid}`);
+  mkdirSync(handlers, { recursive: true });
+  t.teardown(() => rmSync(handlers, { recursive: true, force: true }));
+  writeFileSync(join(handlers, 'tandem-fence-peer'), `#!/bin/sh
+while [ -d ${handlers} ]; do sleep 0.05; done
+exit 4
+`, { mode: 0o755 });
+  writeFileSync(join(handlers, 'tandem-unfence-peer'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  process.env.TANDEM_HANDLER_DIR = handlers;
+  t.teardown(() => { delete process.env.TANDEM_HANDLER_DIR; });
+
+  const { cluster, files } = await openCluster(t, 'tandem-fenceddemote-', { name: 'fd', nodes, sizeBytes: SIZE, fencing: 'resource-and-stonith', primary: 'a', peers: ['b'] });
+  const client = await NbdClient.open(files.socket('a'));
+  t.teardown(() => client.close());
+  await client.write(0, Buffer.alloc(MiB, 0x61));
+
+  const mark = logMark(cluster);
+  const b = cluster.nodes.get('b')!;
+  b.process!.kill('SIGSTOP');
+  const pending = client.write(4 * MiB, Buffer.alloc(MiB, 0x62)).then(() => 'acknowledged', () => 'failed');
+  await waitFor(cluster, 'a', 'fd', 'a lost b and froze', (s) => s.suspended && s.connections.find((x) => x.peer === 'b')!.connectionState !== 'Connected', 30_000);
+  await must(cluster, 'a', ['secondary', 'fd']);
+  t.equal(await pending, 'failed', 'the frozen write failed at the demotion');
+  t.equal(logLinesSince(cluster, mark, 'a', /new data generation/).length, 1, 'a started its new generation before the demotion');
+
+  b.process!.kill('SIGCONT');
+  await waitConverged(cluster, 'fd', nodes, 60_000);
+  t.equal(sha256File(files.disk('a')), sha256File(files.disk('b')), 'a and b are identical');
+});
