@@ -5,7 +5,7 @@
 // (SIGSTOP) while a writes, so the write is unconfirmed when a declares b lost; a's fence-peer
 // for b never answers; a is killed; b resumes, is promoted (its fence-peer for a answers at once)
 // and writes; a comes back: it must be b's SyncTarget, with no split brain, and end identical.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,34 +21,45 @@ const MiB = 1024 * 1024;
 const SIZE = 32 * MiB;
 const nodes = ['a', 'b'];
 
-t.test('a Primary frozen for fencing starts no new generation until the freeze ends; killed frozen, it rejoins as a SyncTarget', async (t) => {
-  const handlers = join('/dev/shm', `tandem-fencedcrash-handlers-${process.pid}`);
+/**
+ * Fence-peer handlers for the daemons started next: fencing b (node id 1) never answers (until
+ * the test ends and removes the directory); fencing a answers "peer outdated" at once.
+ */
+function handlersWhereFencingBHangs(t: Test, name: string): void {
+  const handlers = join('/dev/shm', `tandem-${name}-handlers-${process.pid}`);
   mkdirSync(handlers, { recursive: true });
-  t.teardown(() => rmSync(handlers, { recursive: true, force: true })); // also ends the handler a's kill orphaned
-  // fencing b (node id 1) never answers; fencing a (node id 0) answers "peer outdated" at once
+  t.teardown(() => rmSync(handlers, { recursive: true, force: true })); // also ends a handler a kill orphaned
   writeFileSync(join(handlers, 'tandem-fence-peer'), `#!/bin/sh
 if [ "$DRBD_PEER_NODE_ID" = 1 ]; then while [ -d ${handlers} ]; do sleep 0.05; done; fi
 exit 4
 `, { mode: 0o755 });
   writeFileSync(join(handlers, 'tandem-unfence-peer'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
-  process.env.TANDEM_HANDLER_DIR = handlers; // inherited by the daemons started below
+  process.env.TANDEM_HANDLER_DIR = handlers; // inherited by the daemons started next
   t.teardown(() => { delete process.env.TANDEM_HANDLER_DIR; });
+}
 
-  const { cluster, files } = await openCluster(t, 'tandem-fencedcrash-', { name: 'fc', nodes, sizeBytes: SIZE, fencing: 'resource-and-stonith', primary: 'a', peers: ['b'] });
+/** a Primary of a and b; b stopped (SIGSTOP) while a writes, so a loses b with that write unconfirmed and freezes. */
+async function frozenWithUnconfirmedWrite(t: Test, name: string, res: string) {
+  handlersWhereFencingBHangs(t, name);
+  const { cluster, files } = await openCluster(t, `tandem-${name}-`, { name: res, nodes, sizeBytes: SIZE, fencing: 'resource-and-stonith', primary: 'a', peers: ['b'] });
   const client = await NbdClient.open(files.socket('a'));
   t.teardown(() => client.close());
   await client.write(0, Buffer.alloc(MiB, 0x51));
-
   const mark = logMark(cluster);
   const b = cluster.nodes.get('b')!;
   b.process!.kill('SIGSTOP');
-  const pending = client.write(4 * MiB, Buffer.alloc(MiB, 0x52)).catch(() => undefined); // b never confirms it
-  await waitFor(cluster, 'a', 'fc', 'a lost b and froze', (s) => s.suspended && s.connections.find((x) => x.peer === 'b')!.connectionState !== 'Connected', 30_000);
+  const pending = client.write(4 * MiB, Buffer.alloc(MiB, 0x52)).then(() => 'acknowledged', () => 'failed'); // b never confirms it
+  await waitFor(cluster, 'a', res, 'a lost b and froze', (s) => s.suspended && s.connections.find((x) => x.peer === 'b')!.connectionState !== 'Connected', 30_000);
+  return { cluster, files, mark, b, pending };
+}
+
+t.test('a Primary frozen for fencing starts no new generation until the freeze ends; killed frozen, it rejoins as a SyncTarget', async (t) => {
+  const { cluster, files, mark, b, pending } = await frozenWithUnconfirmedWrite(t, 'fencedcrash', 'fc');
   await sleep(1000);
   t.same(logLinesSince(cluster, mark, 'a', /new data generation/), [], 'no new generation while frozen for fencing');
 
   await cluster.kill('a');
-  void pending;
+  void pending; // never answered: a is gone
   b.process!.kill('SIGCONT');
   await waitFor(cluster, 'b', 'fc', 'b lost a', (s) => s.connections.find((x) => x.peer === 'a')!.connectionState !== 'Connected', 30_000);
   await must(cluster, 'b', ['primary', 'fc']);
@@ -67,27 +78,7 @@ exit 4
 // starts before the demotion (as it would have without the freeze). Without it the two meet in
 // one generation, the bits for that write are dropped as stale, and they differ there for ever.
 t.test('a Primary demoted while frozen for fencing starts its new generation first; b, back, takes the unconfirmed write', async (t) => {
-  const handlers = join('/dev/shm', `tandem-fenceddemote-handlers-${process.pid}`);
-  mkdirSync(handlers, { recursive: true });
-  t.teardown(() => rmSync(handlers, { recursive: true, force: true }));
-  writeFileSync(join(handlers, 'tandem-fence-peer'), `#!/bin/sh
-while [ -d ${handlers} ]; do sleep 0.05; done
-exit 4
-`, { mode: 0o755 });
-  writeFileSync(join(handlers, 'tandem-unfence-peer'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
-  process.env.TANDEM_HANDLER_DIR = handlers;
-  t.teardown(() => { delete process.env.TANDEM_HANDLER_DIR; });
-
-  const { cluster, files } = await openCluster(t, 'tandem-fenceddemote-', { name: 'fd', nodes, sizeBytes: SIZE, fencing: 'resource-and-stonith', primary: 'a', peers: ['b'] });
-  const client = await NbdClient.open(files.socket('a'));
-  t.teardown(() => client.close());
-  await client.write(0, Buffer.alloc(MiB, 0x61));
-
-  const mark = logMark(cluster);
-  const b = cluster.nodes.get('b')!;
-  b.process!.kill('SIGSTOP');
-  const pending = client.write(4 * MiB, Buffer.alloc(MiB, 0x62)).then(() => 'acknowledged', () => 'failed');
-  await waitFor(cluster, 'a', 'fd', 'a lost b and froze', (s) => s.suspended && s.connections.find((x) => x.peer === 'b')!.connectionState !== 'Connected', 30_000);
+  const { cluster, files, mark, b, pending } = await frozenWithUnconfirmedWrite(t, 'fenceddemote', 'fd');
   await must(cluster, 'a', ['secondary', 'fd']);
   t.equal(await pending, 'failed', 'the frozen write failed at the demotion');
   t.equal(logLinesSince(cluster, mark, 'a', /new data generation/).length, 1, 'a started its new generation before the demotion');
