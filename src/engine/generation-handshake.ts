@@ -263,9 +263,13 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: Decision): void {
         }
         r.confirmUpToDate(volume, `the handshake with ${peer.node.name} makes this node the SyncSource (${d.rule})`);
       }
+      // The peer takes resync data from another node first: its bits are marked here only when this
+      // resync really starts (the handshake after that one ends, or if it is cut short). Marked
+      // now, a Primary, which never drops its bits as stale, would resync in full a peer that the
+      // other source just made identical (a switchover during a full sync).
+      if (view.flags.resyncPaused) { pauseForTarget(peer, volume, pv); return; }
       if (d.full) meta.markAllOutOfSync(peer.node.id);
       for (const range of pv.view?.reconcile ?? []) meta.markOutOfSync(peer.node.id, range.offset, range.length);
-      if (view.flags.resyncPaused) { pauseForTarget(peer, volume, pv); return; }
       // a source this node paused while another resynced it, and now behind it: no longer paused
       // (our State says so), or the resync never starts and both sides wait for ever
       if (pv.replicationState === 'PausedSyncT') pv.replicationState = 'Off';

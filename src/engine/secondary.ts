@@ -215,10 +215,11 @@ function takesResyncFrom(peer: Peer, volume: Volume, offset: number, length: num
 async function endResync(peer: Peer, volume: Volume, msg: MessageOf<'ResyncDone'>): Promise<void> {
   const r = peer.resource;
   const pv = peer.volumes.get(volume.index)!;
-  if (pv.replicationState !== 'SyncTarget') {
-    if (r.role === 'Primary' && volume.usable) return; // never a target: the source's decision was made on an older State
-    if (!takesResyncFrom(peer, volume, 0, 0)) return;
-  }
+  if (pv.replicationState !== 'SyncTarget' && r.role === 'Primary' && volume.usable) return; // never a target: the source's decision was made on an older State
+  // Even as its SyncTarget: a target decided on a peer that then deferred to the Primary, while
+  // another source's data arrived, must not end by this peer's (empty) resync. Its bits for this
+  // peer were never reported (a target does not report them to its source) and nothing was sent.
+  if (!takesResyncFrom(peer, volume, 0, 0)) return;
   await r.finishResyncAsTarget(peer, volume, msg.current, msg.history);
 }
 
