@@ -116,7 +116,10 @@ function decideVolume(peer: Peer, index: number, pv: PeerVolume): void {
   const volume = peer.resource.volume(index);
   const view = pv.view!;
   if (!volume) return;
-  if (pv.replicationState === 'SyncSource' && view.flags.resyncPaused) {
+  // Established too: an empty resync of ours ended while the peer took another source's data, and
+  // it paused us at our ResyncDone. Its disk is not ours: a Primary keeps bits for the writes that
+  // miss it instead of sending them (its other source's older block could land after one).
+  if ((pv.replicationState === 'SyncSource' || pv.replicationState === 'Established') && view.flags.resyncPaused && volume.meta) {
     pauseForTarget(peer, volume, pv);
     return;
   }

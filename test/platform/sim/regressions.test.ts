@@ -376,7 +376,11 @@ export const REGRESSIONS: Regression[] = [
   },
   {
     file: 'seed-20559-stale-resync-block-over-write', seed: 20559, open: null, checker: 'replicas-differ',
-    found: 'replicas-differ, quiescent-data, bits-in-sync: n2, Primary, read a block for n3\'s full resync and could not send it yet (the link was full); it was demoted, n0 promoted, and n0\'s write to that block reached n3 directly and n2 as a Secondary. n2\'s older resync data then landed on n3 over the write, and its bits were cleared on the ack. A write a resync source stores now keeps the bits of the blocks it has in flight over it, so they go again, read afresh. (The full seed fails later on another path: n2, missing a write, became n3\'s source after n3 had resynced it)',
+    found: 'replicas-differ, quiescent-data, bits-in-sync: n2, Primary, read a block for n3\'s full resync and could not send it yet (the link was full); it was demoted, n0 promoted, and n0\'s write to that block reached n3 directly and n2 as a Secondary. n2\'s older resync data then landed on n3 over the write, and its bits were cleared on the ack. A write a resync source stores now keeps the bits of the blocks it has in flight over it, so they go again, read afresh. (The full seed failed later on another path: seed-20559-primary-replicated-to-paused-target)',
+  },
+  {
+    file: 'seed-20559-primary-replicated-to-paused-target', seed: 20559, open: null, checker: 'replicas-differ',
+    found: 'replicas-differ, quiescent-data, bits-in-sync (the full seed\'s second cause): n3 took resync data from n2 and paused n0, the Primary, as a second source; n0 was Established with n3 and went on replicating its writes to it. Write 111 reached n3 from n0, then n2\'s block read before the write reached n2 landed over it, and n2, acknowledged, cleared its bit. A Primary whose peer\'s State says it paused us now pauses too (PausedSyncS) and keeps bits for the writes that miss that peer instead of sending them',
   },
 ];
 
