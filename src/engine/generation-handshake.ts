@@ -99,6 +99,20 @@ export function handshakeVolume(peer: Peer, index: number, pv: PeerVolume): void
 }
 
 /**
+ * A Primary takes no resync data into the disk it serves (takesResyncFrom refuses it), and with an
+ * UpToDate disk it is the one to resync the others (one re-attached after a failure is a target). A resync this Secondary started toward a node whose promotion
+ * crossed the decision (a survivor reconciling a fellow survivor just as that one was promoted:
+ * seed 20559) stops here: kept running, it went on past that Primary's demotion and overwrote a
+ * write the next Primary had sent there. Our bits for it stay, and our State lists them: the
+ * Primary merges them into its own resync of us (mergeAndResync).
+ */
+function stopResyncToPrimary(peer: Peer, volume: Volume): void {
+  peer.stopResync(volume.index);
+  peer.resource.log.info('resync stopped: the peer is Primary now and resyncs this node itself', { peer: peer.node.name, volume: volume.index, outOfSyncBytes: volume.meta?.outOfSyncBytes(peer.node.id) ?? 0 });
+  peer.sendState();
+}
+
+/**
  * One source at a time (DRBD pauses the others): a target that takes resync data from another
  * node says so in its State, and this node, its source too, stops sending and keeps its bits. The
  * target's next State without the flag (its resync ended, or that source went away) starts a new
@@ -120,6 +134,7 @@ function decideVolume(peer: Peer, index: number, pv: PeerVolume): void {
     pauseForTarget(peer, volume, pv);
     return;
   }
+  if (pv.replicationState === 'SyncSource' && pv.resync && peer.peerRole === 'Primary' && view.diskState === 'UpToDate' && peer.resource.role !== 'Primary') stopResyncToPrimary(peer, volume);
   if (pv.replicationState === 'Established' || pv.replicationState === 'SyncSource') {
     followPeer(peer, volume, view, pv);
     return;

@@ -193,6 +193,10 @@ function takesResyncFrom(peer: Peer, volume: Volume, offset: number, length: num
   if (offset + length > volume.sizeBytes) { r.protocolError(peer, 'resync data beyond the end of the volume'); return false; }
   const pv = peer.volumes.get(volume.index)!;
   if (peer.sendsStaleResync(volume.index)) return false; // sent before it read our State that paused it
+  // never our own target's target: these blocks were sent on a decision that crossed ours (a
+  // survivor reconciling this node as it was promoted, which stops on our State as Primary: seed
+  // 20559); taken, they would land, older, over what our resync and the next Primary gave it
+  if (pv.replicationState === 'SyncSource') return false;
   if (r.syncingFromAnother(volume, peer)) {
     // two sources at once (several Secondaries of a diskless Primary, or a rejoining node that two
     // peers found behind): their blocks could cross. This one pauses, told by our State, and its

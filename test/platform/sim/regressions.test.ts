@@ -378,6 +378,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20559-stale-resync-block-over-write', seed: 20559, open: null, checker: 'replicas-differ',
     found: 'replicas-differ, quiescent-data, bits-in-sync: n2, Primary, read a block for n3\'s full resync and could not send it yet (the link was full); it was demoted, n0 promoted, and n0\'s write to that block reached n3 directly and n2 as a Secondary. n2\'s older resync data then landed on n3 over the write, and its bits were cleared on the ack. A write a resync source stores now keeps the bits of the blocks it has in flight over it, so they go again, read afresh. (The full seed fails later on another path: n2, missing a write, became n3\'s source after n3 had resynced it)',
   },
+  {
+    file: 'seed-20559-survivor-resyncs-new-primary', seed: 20559, open: null, checker: 'replicas-differ',
+    found: 'replicas-differ, quiescent-data, bits-in-sync (20559\'s second cause): 4 diskful nodes, protocol C. After n0\'s loss, n2 decided to reconcile n3 as the fellow survivor it leads just as n3 was promoted (their States crossed), and kept resyncing it after reading n3\'s State as Primary. n3, as Primary, resynced n2 at the same time; its blocks from n2 waited in the link until n3 was demoted, and n3 then took them, became n2\'s target while n2 was its own, and n2\'s older blocks (without write 111 of the next Primary n0, which n2, a SyncTarget, never got) landed over n3\'s copy. A Secondary now stops its resync to a peer once that peer is Primary (its bits stay, for the Primary to merge), and a node never takes resync data from a peer it is resyncing itself',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
