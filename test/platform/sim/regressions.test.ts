@@ -382,6 +382,11 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20559-survivor-resyncs-new-primary', seed: 20559, open: null, checker: 'replicas-differ',
     found: 'replicas-differ, quiescent-data, bits-in-sync (20559\'s second cause): 4 diskful nodes, protocol C. After n0\'s loss, n2 decided to reconcile n3 as the fellow survivor it leads just as n3 was promoted (their States crossed), and kept resyncing it after reading n3\'s State as Primary. n3, as Primary, resynced n2 at the same time; its blocks from n2 waited in the link until n3 was demoted, and n3 then took them, became n2\'s target while n2 was its own, and n2\'s older blocks (without write 111 of the next Primary n0, which n2, a SyncTarget, never got) landed over n3\'s copy. A Secondary now stops its resync to a peer once that peer is Primary (its bits stay, for the Primary to merge), and a node never takes resync data from a peer it is resyncing itself',
   },
+  {
+    file: 'seed-20873-lost-same-generation-target', seed: 20873, checker: 'promotion-data',
+    open: 'a crashed Primary counts its synchronous peer as heard while that peer\'s disk is detached; the peer, detached after the crash it had not yet noticed, is Outdated though it holds every write acknowledged',
+    found: 'promotion-data, quiescent-data (3 nodes, A with n1-n2 on C): n0, a crashed Primary, resynced n2 and was isolated; n2, promoted while n0 still looked connected, resynced n0 in their shared generation (n0 never saw it) and lost it before any block arrived. A SyncTarget started no new generation, so n2 wrote in the generation n0 still held as UpToDate; both later came back as crashed Primaries and "lower node id wins" made n0 the source over n2\'s write 36. A Primary now starts a new generation after losing its SyncTarget in its own generation (test/recovery/lost-sync-target-new-generation.test.ts). The scenario then fails on another path: n2 loses power as Primary with writes 68 and 71 that n1 (C) stored; n1 is detached before it notices, so Outdated; n2 back treats n1 connected without a disk as heard, becomes UpToDate without them and is promoted',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
