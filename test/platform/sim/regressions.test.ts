@@ -391,6 +391,11 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20861-target-cache-lost-after-ack', seed: 20861, open: null, checker: 'bits-in-sync',
     found: 'bits-in-sync, replicas-differ, quiescent-data (csums-alg sha256, block metadata): n1, SyncTarget of n0 in a bitmap resync, wrote a resync block into its disk cache; n0 lost power before n1 flushed, and n1 stayed up without a flush. Resyncing again, n0 sent that block\'s digest, n1 found it equal (in its cache) and answered ResyncInSync, so n0 cleared its bit; n1 lost power 1 s later and the block went back to its old content. The bits of a bitmap resync lived only on the source, cleared at the target\'s answer: no bit anywhere marked the block, and both ended UpToDate and different. A SyncTarget now sets its own bit for the source before it writes a resync block or answers that one is equal, and clears it only after a flush',
   },
+  {
+    file: 'seed-20189-crashed-primary-bits-dropped', seed: 20189, checker: 'bits-in-sync',
+    open: 'a crashed Primary resynced by a survivor of its loss drops its crash bits for a peer it has not met since as stale, and nobody resyncs a same-generation node that did not survive the loss while no Primary is promoted',
+    found: 'bits-in-sync, replicas-differ (4 nodes, protocol B): n3 lost power unnoticed (its links half-open); n1 was promoted believing n3 connected, so no new generation, and its write 57 reached n0 and n2 only (never acknowledged: B waited for n3); n1 lost power. n3, back Consistent, was confirmed UpToDate by n2, which had no bits for it (n1\'s Write named nobody missing) and still took n1 for its Primary. n1, back, was resynced by n0 (B survivor), which cleared its crashed-Primary flag and its survivor standing; meeting n3 at equal generations it dropped the activity-log bits its crash had set for n3 as stale: n1 says in sync with n3, and they differ. n0 and n2 keep honest bits for n3 (survivor ranges), but only a Primary resyncs a non-survivor, and the one promotion at quiescence was refused (n2 still saw n1 as Primary); the sim then counts the cluster converged with UpToDate replicas that differ',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
