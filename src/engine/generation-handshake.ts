@@ -100,8 +100,8 @@ export function handshakeVolume(peer: Peer, index: number, pv: PeerVolume): void
 
 /**
  * A Primary takes no resync data into the disk it serves (takesResyncFrom refuses it), and with an
- * UpToDate disk it is the one to resync the others (one re-attached after a failure is a target). A resync this Secondary started toward a node whose promotion
- * crossed the decision (a survivor reconciling a fellow survivor just as that one was promoted:
+ * UpToDate disk it is the one to resync the others (one re-attached after a failure is a target).
+ * A resync this Secondary started toward a node whose promotion crossed the decision (a survivor reconciling a fellow survivor just as that one was promoted:
  * seed 20559) stops here: kept running, it went on past that Primary's demotion and overwrote a
  * write the next Primary had sent there. Our bits for it stay, and our State lists them: the
  * Primary merges them into its own resync of us (mergeAndResync).
