@@ -365,13 +365,19 @@ function replicatesFromPrimary(peer: Peer, volume: Volume): boolean {
  * this node UpToDate or its target); until then this node is no source, or the target would take
  * the lost blocks for current, and neither is it a promotion candidate (seeds 20279, 200: a
  * crashed Primary confirmed UpToDate by an older peer, promoted without the writes its Secondary
- * held).
+ * held). A peer connected with its disk detached is not heard: the writes are on that disk.
  */
 function mayHoldWhatTheCrashLost(target: Peer, volume: Volume): Peer | undefined {
   const meta = volume.meta!;
   if (!meta.crashed && !meta.flags.diskFailed) return undefined;
   return [...target.resource.peers.values()].find((p) => p !== target && p.diskful && p.protocol !== 'A'
-    && meta.bitmapGeneration(p.node.id) === 0n && !(p.connected && p.volumes.get(volume.index)?.view));
+    && meta.bitmapGeneration(p.node.id) === 0n && !heardWithDisk(p, volume));
+}
+
+/** The peer's State came since it connected, from an attached disk: a detached peer's data says nothing (seed 20873). */
+function heardWithDisk(peer: Peer, volume: Volume): boolean {
+  const view = peer.connected ? peer.volumes.get(volume.index)?.view : undefined;
+  return !!view && hasDisk(view.diskState as DiskState);
 }
 
 /**
