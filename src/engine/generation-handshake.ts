@@ -193,9 +193,10 @@ function resolveByDiscard(d: SyncDecision, peer: Peer, view: VolumeView): SyncDe
 function decide(peer: Peer, volume: Volume, view: VolumeView): SyncDecision {
   const meta = volume.meta!;
   const r = peer.resource;
+  const kept = (diskState: string, crashed: boolean): boolean => !crashed && (diskState === 'UpToDate' || diskState === 'Outdated');
   return decideSync(
-    { current: meta.current(), bitmapForPeer: meta.bitmapGeneration(peer.node.id), history: meta.history(), crashedPrimary: meta.flags.crashedPrimary, survivedPrimaryLoss: r.reconcileRanges.has(volume.index) },
-    { current: view.current, bitmapForPeer: view.bitmapForReceiver, history: view.history, crashedPrimary: view.flags.crashedPrimary, survivedPrimaryLoss: view.flags.survivedPrimaryLoss },
+    { current: meta.current(), bitmapForPeer: meta.bitmapGeneration(peer.node.id), history: meta.history(), crashedPrimary: meta.flags.crashedPrimary, survivedPrimaryLoss: r.reconcileRanges.has(volume.index), keptItsWrites: kept(volume.diskState, meta.crashed) },
+    { current: view.current, bitmapForPeer: view.bitmapForReceiver, history: view.history, crashedPrimary: view.flags.crashedPrimary, survivedPrimaryLoss: view.flags.survivedPrimaryLoss, keptItsWrites: kept(view.diskState, view.flags.diskCrashed) },
     r.local.id < peer.node.id,
     peer.protocol,
   );
@@ -214,6 +215,7 @@ function adjustForDiskStates(d: SyncDecision, volume: Volume, view: VolumeView):
   const local = volume.diskState;
   const remote = view.diskState;
   if (d.kind === 'split-brain' || d.kind === 'unrelated') return d;
+  if ((d.kind === 'source' || d.kind === 'target') && d.overOutdated) return d; // the Outdated side holds the generation (sync-decision.ts)
   if (local === 'Inconsistent' && remote === 'Inconsistent') return { kind: 'no-sync', rule: 'both Inconsistent: waiting for a primary --force' };
   const newer = !sameGeneration(volume.meta!.current(), view.current) && view.current !== UUID_JUST_CREATED && volume.meta!.current() !== UUID_JUST_CREATED;
   if ((local === 'Inconsistent' || local === 'Outdated') && d.kind === 'source' && newer) {
@@ -280,6 +282,10 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: Decision): void {
           return;
         }
         r.confirmUpToDate(volume, `the handshake with ${peer.node.name} makes this node the SyncSource (${d.rule})`);
+      } else if (volume.diskState === 'Outdated' && d.overOutdated) {
+        // detached after its Primary was lost, before it noticed: it holds every write of the
+        // generation, which the crashed Primary's cache may have lost
+        r.confirmUpToDate(volume, `the handshake with ${peer.node.name}, a crashed Primary of this generation, makes this node the SyncSource (${d.rule})`, view.current);
       }
       // The peer takes resync data from another node first: its bits are marked here only when this
       // resync really starts (the handshake after that one ends, or if it is cut short). Marked

@@ -380,6 +380,7 @@ function volumeView(peer: Peer, v: Volume): VolumeView {
       survivedPrimaryLoss: r.reconcileRanges.has(v.index),
       primaryLostQuorum: v.meta?.flags.primaryLostQuorum ?? false,
       resyncPaused: peer.volumes.get(v.index)?.replicationState === 'PausedSyncT',
+      diskCrashed: v.meta?.crashed ?? false,
     },
     resyncPauses: peer.volumes.get(v.index)?.pausesSent ?? 0,
     resyncPausesSeen: peer.volumes.get(v.index)?.pausesSeen ?? 0,

@@ -22,12 +22,19 @@ export interface GenerationView {
   /** stayed up when its Primary vanished, and has not been resynced since (it holds every
    *  write it acknowledged; its disk cache was never lost) */
   survivedPrimaryLoss?: boolean;
+  /** UpToDate or Outdated on a disk that never lost its cache since it was attached: it holds
+   *  every write it stored. In the crashed Primary's generation, with no bitmap id kept for it
+   *  there, on B or C, that is every write the Primary acknowledged (a write a peer missed is
+   *  answered only once a newer generation records that peer: write-pipeline.ts) */
+  keptItsWrites?: boolean;
 }
 
 export type SyncDecision =
   | { kind: 'no-sync'; rule: string }
-  | { kind: 'source'; full: boolean; rule: string } // local side sends
-  | { kind: 'target'; full: boolean; rule: string } // local side receives
+  // local side sends / receives; `overOutdated`: the direction stands even if a side is Outdated
+  // (that side holds every write of the generation: keptItsWrites)
+  | { kind: 'source'; full: boolean; rule: string; overOutdated?: true }
+  | { kind: 'target'; full: boolean; rule: string; overOutdated?: true }
   | { kind: 'split-brain'; autoRecoverable: boolean; rule: string }
   | { kind: 'unrelated'; rule: string };
 
@@ -79,17 +86,21 @@ export function decideSync(local: GenerationView, peer: GenerationView, localIsL
  * the SyncSource of its AL extents. That is right under protocol A (acknowledged writes may exist
  * only there). Under B and C every acknowledged write reached the peer, while the crashed
  * Primary's own disk cache may have lost some of them: when the peer stayed up (it saw its Primary
- * vanish and still holds all it acknowledged), the peer is the source. When both went down, the
- * crashed Primary is, as in DRBD.
+ * vanish and still holds all it acknowledged), the peer is the source. So it is when the peer
+ * shared the whole generation and its disk never lost its cache (keptItsWrites), even if it is
+ * Outdated because it was detached before it noticed the loss (seed 20873). When both went down,
+ * the crashed Primary is, as in DRBD.
  */
 function equalGenerations(local: GenerationView, peer: GenerationView, localIsLowerNodeId: boolean, protocol: 'A' | 'B' | 'C'): SyncDecision {
   if (strip(local.current) === UUID_JUST_CREATED) return { kind: 'no-sync', rule: 'both just created' };
   if (local.crashedPrimary && !peer.crashedPrimary) {
     if (protocol !== 'A' && peer.survivedPrimaryLoss) return { kind: 'target', full: false, rule: `equal generations, local crashed as Primary, the peer stayed up (protocol ${protocol}: it holds every acknowledged write)` };
+    if (protocol !== 'A' && holdsTheGeneration(peer, local)) return { kind: 'target', full: false, overOutdated: true, rule: `equal generations, local crashed as Primary, the peer's disk kept all it stored of this generation (protocol ${protocol}: every acknowledged write)` };
     return { kind: 'source', full: false, rule: 'equal generations, local crashed as Primary' };
   }
   if (peer.crashedPrimary && !local.crashedPrimary) {
     if (protocol !== 'A' && local.survivedPrimaryLoss) return { kind: 'source', full: false, rule: `equal generations, the peer crashed as Primary, this node stayed up (protocol ${protocol}: it holds every acknowledged write)` };
+    if (protocol !== 'A' && holdsTheGeneration(local, peer)) return { kind: 'source', full: false, overOutdated: true, rule: `equal generations, the peer crashed as Primary, this disk kept all it stored of this generation (protocol ${protocol}: every acknowledged write)` };
     return { kind: 'target', full: false, rule: 'equal generations, peer crashed as Primary' };
   }
   if (local.crashedPrimary && peer.crashedPrimary) {
@@ -98,4 +109,9 @@ function equalGenerations(local: GenerationView, peer: GenerationView, localIsLo
       : { kind: 'target', full: false, rule: 'both crashed as Primary, lower node id wins' };
   }
   return { kind: 'no-sync', rule: 'equal generations' };
+}
+
+/** `holder` got every write of the crashed Primary's current generation and kept them (keptItsWrites). */
+function holdsTheGeneration(holder: GenerationView, crashed: GenerationView): boolean {
+  return holder.keptItsWrites === true && strip(crashed.bitmapForPeer) === 0n;
 }

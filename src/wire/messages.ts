@@ -62,8 +62,9 @@ const volumeState = struct({
   history: arrayOf(u64, { max: HISTORY_MAX }),
   /** survivedPrimaryLoss: the sender stayed up when its Primary vanished and holds all it acknowledged;
    *  primaryLostQuorum: it lost quorum as Primary and wrote nothing acknowledged since;
-   *  resyncPaused: the sender takes resync data from another node first, and the receiver sends it none until this clears */
-  flags: bitsOf(16, ['crashedPrimary', 'wasUpToDate', 'consistent', 'discardMyData', 'newDataGeneration', 'survivedPrimaryLoss', 'primaryLostQuorum', 'resyncPaused']),
+   *  resyncPaused: the sender takes resync data from another node first, and the receiver sends it none until this clears;
+   *  diskCrashed: the sender's disk was attached after an unclean shutdown (kill, power loss): its cache may have lost writes it had acknowledged */
+  flags: bitsOf(16, ['crashedPrimary', 'wasUpToDate', 'consistent', 'discardMyData', 'newDataGeneration', 'survivedPrimaryLoss', 'primaryLostQuorum', 'resyncPaused', 'diskCrashed']),
   outOfSyncBits: safe,
   reconcile: arrayOf(range, { max: RANGES_MAX }),
   /** how often the sender paused the receiver as its resync source on this link, and the

@@ -26,6 +26,23 @@ t.test('equal generations: no sync, unless one side crashed as Primary', async (
   t.match(decideSync(view(A, 0n, [], true), view(A, 0n, [], true), false), { kind: 'target' });
 });
 
+t.test('a crashed Primary against a peer that holds every write it acknowledged (B or C)', async (t) => {
+  const crashed = (bitmapForPeer = 0n): GenerationView => ({ ...view(A, bitmapForPeer, [], true) });
+  const survivor: GenerationView = { ...view(A), survivedPrimaryLoss: true };
+  const kept: GenerationView = { ...view(A), keptItsWrites: true };
+  for (const protocol of ['B', 'C'] as const) {
+    t.match(decideSync(crashed(), survivor, true, protocol), { kind: 'target' }, `${protocol}: a peer that stayed up is the source`);
+    t.match(decideSync(survivor, crashed(), true, protocol), { kind: 'source' }, `${protocol}: the same from the survivor's side`);
+    t.match(decideSync(crashed(), kept, true, protocol), { kind: 'target', overOutdated: true }, `${protocol}: a peer whose disk kept the whole generation is the source, Outdated or not`);
+    t.match(decideSync(kept, crashed(), true, protocol), { kind: 'source', overOutdated: true }, `${protocol}: the same from that peer's side`);
+    t.match(decideSync(crashed(B), kept, true, protocol), { kind: 'source' }, `${protocol}: a peer that left the generation (a bitmap id kept for it) holds nothing the crash lost`);
+    t.match(decideSync(kept, crashed(B), true, protocol), { kind: 'target' }, `${protocol}: the same from that peer's side`);
+  }
+  t.match(decideSync(crashed(), kept, true, 'A'), { kind: 'source' }, 'A: acknowledged writes may exist only on the crashed Primary');
+  t.match(decideSync(crashed(), survivor, true, 'A'), { kind: 'source' }, 'A: even against a peer that stayed up');
+  t.match(decideSync(crashed(), view(A), true, 'C'), { kind: 'source' }, 'C: a peer that may have lost its own cache is no better');
+});
+
 t.test('bitmap-based resync when one side kept a bitmap since the other left', async (t) => {
   // Primary moved from A to B while the peer (still at A) was away: Primary's bitmap id for it is A.
   t.match(decideSync(view(B, A, [A]), view(A), true), { kind: 'source', full: false });

@@ -1,7 +1,8 @@
 // A TCP proxy that forwards both directions until it is told to stall: then it holds what it has
 // read and reads no more (TCP back-pressure reaches the sender), until resumed, when the held bytes
 // go on in order. A replication link through it stays up (nothing is closed): a stalled peer is a
-// slow peer, not a lost one, as long as no ping times out.
+// slow peer, not a lost one, as long as no ping times out. A side that closes while stalled is
+// closed on the other side only at resume or stop (a peer killed behind a partition).
 import type { Socket } from 'node:net';
 import { TcpProxy } from './tcp-proxy.js';
 
@@ -16,6 +17,11 @@ export class StallProxy extends TcpProxy {
   resume(): void {
     this.stalled = false;
     for (const go of this.waiting.splice(0)) go();
+  }
+
+  protected closed(closeBoth: () => void): void {
+    if (this.stalled) this.waiting.push(closeBoth);
+    else closeBoth();
   }
 
   protected direction(from: Socket, to: Socket): void {

@@ -22,6 +22,11 @@ export abstract class TcpProxy {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
+  /** One side closed: close the other (a subclass may hold that back). */
+  protected closed(closeBoth: () => void): void {
+    closeBoth();
+  }
+
   /** Forward `from`'s bytes to `to`; `fromDialer`: `from` is the side that dialled the proxy. */
   protected abstract direction(from: Socket, to: Socket, fromDialer: boolean): void;
 
@@ -30,7 +35,7 @@ export abstract class TcpProxy {
     for (const s of [client, upstream]) {
       this.sockets.add(s);
       s.on('error', () => undefined);
-      s.on('close', () => { this.sockets.delete(s); client.destroy(); upstream.destroy(); });
+      s.on('close', () => { this.sockets.delete(s); this.closed(() => { client.destroy(); upstream.destroy(); }); });
     }
     this.direction(client, upstream, true);
     this.direction(upstream, client, false);
