@@ -12,7 +12,7 @@ import { hasDisk, type Peer, type PeerVolume } from './peer.js';
 import { adoptUnwrittenSince } from './exposed-generation.js';
 import { waitForSynchronousCopy } from './mixed-protocols.js';
 import type { Resource } from './resource.js';
-import { decideSync, sameGeneration, UUID_JUST_CREATED, type SyncDecision } from './sync-decision.js';
+import { changedOnlyUnacknowledged, decideSync, sameGeneration, UUID_JUST_CREATED, type SyncDecision } from './sync-decision.js';
 import type { DiskState, Role } from './states.js';
 import { reconcileSurvivor, reconcileSurvivors } from './survivors.js';
 import type { Volume } from './volume.js';
@@ -165,7 +165,30 @@ function decideVolume(peer: Peer, index: number, pv: PeerVolume): void {
     return;
   }
   const owed = waitForSynchronousCopy(peer, volume, view); // protocols mixed per connection
-  act(peer, volume, pv, owed ? { kind: 'wait', rule: owed } : adjustForDiskStates(resolveByLostQuorum(resolveByDiscard(decide(peer, volume, view), peer, view), volume, view), volume, view));
+  const resolved = resolveByLostQuorum(resolveByUnacknowledged(resolveByDiscard(decide(peer, volume, view), peer, view), peer, volume, view), volume, view);
+  act(peer, volume, pv, owed ? { kind: 'wait', rule: owed } : adjustForDiskStates(resolved, volume, view));
+}
+
+/**
+ * A split brain where one side acknowledged nothing since the two last shared data
+ * (changedOnlyUnacknowledged): a Primary cut off from a peer started its new generation at its
+ * next write, and those writes failed (demoted, or crashed, before any peer stored them); the
+ * other side promoted meanwhile. That side becomes the bitmap SyncTarget, as with the lost-quorum
+ * flag: its changes were never acknowledged. Both sides so: whichever keeps its data loses nothing
+ * acknowledged; the Primary keeps its own, or else the lower node id.
+ */
+function resolveByUnacknowledged(d: SyncDecision, peer: Peer, volume: Volume, view: VolumeView): SyncDecision {
+  if (d.kind !== 'split-brain') return d;
+  const meta = volume.meta!;
+  const local = changedOnlyUnacknowledged({ current: meta.current(), history: meta.history(), unacknowledgedSince: meta.unacknowledgedSince() }, view.bitmapForReceiver);
+  const remote = changedOnlyUnacknowledged({ current: view.current, history: view.history, unacknowledgedSince: view.unacknowledgedSince === 0n ? null : view.unacknowledgedSince }, meta.bitmapGeneration(peer.node.id));
+  if (!local && !remote) return d;
+  const r = peer.resource;
+  const keepLocal = local && remote
+    ? (r.role === 'Primary') !== (peer.peerRole === 'Primary') ? r.role === 'Primary' : r.local.id < peer.node.id
+    : remote;
+  const why = local && remote ? 'neither side acknowledged a write since they diverged' : local ? 'this node acknowledged no write since they diverged' : 'the peer acknowledged no write since they diverged';
+  return keepLocal ? { kind: 'source', full: false, rule: `${d.rule}; ${why}` } : { kind: 'target', full: false, rule: `${d.rule}; ${why}` };
 }
 
 /**

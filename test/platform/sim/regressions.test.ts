@@ -324,9 +324,9 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data: n0 (Primary, C to n1) lost power with an acknowledged write in its disk cache; n1 was killed 0.2 s later, before it noticed, so its disk kept the write. Both came back Consistent in one generation and the crashed-Primary rule made n0 the source over n1\'s copy. Only a record of whether the machine rebooted (boot id) would tell n1\'s intact copy from a cache a power loss took',
   },
   {
-    file: 'seed-20458-demoted-primary-unacked-generation', seed: 20458, checker: 'promotion-data',
-    open: 'a Primary that acknowledged nothing in its last generation meets the next Primary as a split brain',
-    found: 'promotion-data (after false-split-brain): n0, Primary, isolated, started a new generation at its first write after losing n2; that write and the next reached no peer and failed when n0 was demoted (switchover). n1 was promoted elsewhere; healed, n0 and n1 both changed data from one generation: a split brain, though nothing n0 wrote in it was acknowledged. Then n0 was promoted without n1\'s writes',
+    file: 'seed-20458-demoted-primary-unacked-generation', seed: 20458, open: null, checker: 'promotion-data',
+    found: 'promotion-data (after false-split-brain): n0, Primary, isolated, started a new generation at its first write after losing n2; that write and the next reached no peer and failed when n0 was demoted (switchover). n1 was promoted elsewhere; healed, n0 and n1 both changed data from one generation: a split brain, though nothing n0 wrote in it was acknowledged. Then n0 was promoted without n1\'s writes. '
+      + 'A generation a Primary starts now claims in its metadata that nothing was acknowledged since the one it left (cleared durably before the first answer in it); the handshake makes the claiming side the bitmap SyncTarget',
   },
   {
     file: 'seed-20335-stale-zeros-as-copy', seed: 20335, open: null, checker: 'promotion-data',
@@ -399,6 +399,16 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20189-crashed-primary-bits-dropped', seed: 20189, checker: 'bits-in-sync',
     open: 'a crashed Primary resynced by a survivor of its loss drops its crash bits for a peer it has not met since as stale, and nobody resyncs a same-generation node that did not survive the loss while no Primary is promoted',
     found: 'bits-in-sync, replicas-differ (4 nodes, protocol B): n3 lost power unnoticed (its links half-open); n1 was promoted believing n3 connected, so no new generation, and its write 57 reached n0 and n2 only (never acknowledged: B waited for n3); n1 lost power. n3, back Consistent, was confirmed UpToDate by n2, which had no bits for it (n1\'s Write named nobody missing) and still took n1 for its Primary. n1, back, was resynced by n0 (B survivor), which cleared its crashed-Primary flag and its survivor standing; meeting n3 at equal generations it dropped the activity-log bits its crash had set for n3 as stale: n1 says in sync with n3, and they differ. n0 and n2 keep honest bits for n3 (survivor ranges), but only a Primary resyncs a non-survivor, and the one promotion at quiescence was refused (n2 still saw n1 as Primary); the sim then counts the cluster converged with UpToDate replicas that differ',
+  },
+  {
+    file: 'seed-20434-unacknowledged-generations-split-brain', seed: 20434, open: null, checker: 'false-split-brain',
+    found: 'false-split-brain (the whole seed; 4 nodes, resource-and-stonith): n0, Primary, isolated, lost n2 then n3 with writes they never confirmed, and started two new generations (each after fence-peer), acknowledging nothing; it lost power resyncing n3. n1, promoted meanwhile, resynced n3; n0 back met n1, n2 as a split brain. '
+      + 'The claim that nothing was acknowledged runs over both generations (it names the one before the first), so n0 becomes the SyncTarget of n1 and n2',
+  },
+  {
+    file: 'seed-20434-target-without-bitmap-id-split-brain', seed: 20434, checker: 'false-split-brain',
+    open: 'a node that finished a full resync as target keeps no bitmap id for a peer that was away (its bits for it are all set), so the claim of that peer, which acknowledged nothing since, cannot be checked against it',
+    found: 'false-split-brain (20434 shrunk): as the whole seed, but n0 back meets n3 first, which took a full resync from n1 after n0\'s crash and keeps bitmap id 0 for n0: n0\'s claim (nothing acknowledged since 9389…) has no generation of the peer\'s to be checked against, and the two refuse each other until n0 has been resynced from n1',
   },
 ];
 
