@@ -175,18 +175,17 @@ function decideVolume(peer: Peer, index: number, pv: PeerVolume): void {
  * next write, and those writes failed (demoted, or crashed, before any peer stored them); the
  * other side promoted meanwhile. That side becomes the bitmap SyncTarget, as with the lost-quorum
  * flag: its changes were never acknowledged. Both sides so: whichever keeps its data loses nothing
- * acknowledged; the Primary keeps its own, or else the lower node id.
+ * acknowledged; the lower node id keeps its own. Never for a side that is Primary now.
  */
 function resolveByUnacknowledged(d: SyncDecision, peer: Peer, volume: Volume, view: VolumeView): SyncDecision {
   if (d.kind !== 'split-brain') return d;
   const meta = volume.meta!;
-  const local = changedOnlyUnacknowledged({ current: meta.current(), history: meta.history(), unacknowledgedSince: meta.unacknowledgedSince() }, view.bitmapForReceiver);
-  const remote = changedOnlyUnacknowledged({ current: view.current, history: view.history, unacknowledgedSince: view.unacknowledgedSince === 0n ? null : view.unacknowledgedSince }, meta.bitmapGeneration(peer.node.id));
-  if (!local && !remote) return d;
   const r = peer.resource;
-  const keepLocal = local && remote
-    ? (r.role === 'Primary') !== (peer.peerRole === 'Primary') ? r.role === 'Primary' : r.local.id < peer.node.id
-    : remote;
+  // a Primary serves its disk and cannot become a SyncTarget: with it, the operator decides (seed 20902)
+  const local = r.role !== 'Primary' && changedOnlyUnacknowledged({ current: meta.current(), history: meta.history(), unacknowledgedSince: meta.unacknowledgedSince() }, view.bitmapForReceiver);
+  const remote = peer.peerRole !== 'Primary' && changedOnlyUnacknowledged({ current: view.current, history: view.history, unacknowledgedSince: view.unacknowledgedSince === 0n ? null : view.unacknowledgedSince }, meta.bitmapGeneration(peer.node.id));
+  if (!local && !remote) return d;
+  const keepLocal = local && remote ? r.local.id < peer.node.id : remote;
   const why = local && remote ? 'neither side acknowledged a write since they diverged' : local ? 'this node acknowledged no write since they diverged' : 'the peer acknowledged no write since they diverged';
   return keepLocal ? { kind: 'source', full: false, rule: `${d.rule}; ${why}` } : { kind: 'target', full: false, rule: `${d.rule}; ${why}` };
 }
