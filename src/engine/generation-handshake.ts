@@ -12,7 +12,7 @@ import { hasDisk, type Peer, type PeerVolume } from './peer.js';
 import { adoptUnwrittenSince } from './exposed-generation.js';
 import { waitForSynchronousCopy } from './mixed-protocols.js';
 import type { Resource } from './resource.js';
-import { decideSync, sameGeneration, UUID_JUST_CREATED, type SyncDecision } from './sync-decision.js';
+import { changedOnlyUnacknowledged, decideSync, sameGeneration, UUID_JUST_CREATED, type SyncDecision } from './sync-decision.js';
 import type { DiskState, Role } from './states.js';
 import { reconcileSurvivor, reconcileSurvivors } from './survivors.js';
 import type { Volume } from './volume.js';
@@ -165,7 +165,29 @@ function decideVolume(peer: Peer, index: number, pv: PeerVolume): void {
     return;
   }
   const owed = waitForSynchronousCopy(peer, volume, view); // protocols mixed per connection
-  act(peer, volume, pv, owed ? { kind: 'wait', rule: owed } : adjustForDiskStates(resolveByLostQuorum(resolveByDiscard(decide(peer, volume, view), peer, view), volume, view), volume, view));
+  const resolved = resolveByLostQuorum(resolveByUnacknowledged(resolveByDiscard(decide(peer, volume, view), peer, view), peer, volume, view), volume, view);
+  act(peer, volume, pv, owed ? { kind: 'wait', rule: owed } : adjustForDiskStates(resolved, volume, view));
+}
+
+/**
+ * A split brain where one side acknowledged nothing since the two last shared data
+ * (changedOnlyUnacknowledged): a Primary cut off from a peer started its new generation at its
+ * next write, and those writes failed (demoted, or crashed, before any peer stored them); the
+ * other side promoted meanwhile. That side becomes the bitmap SyncTarget, as with the lost-quorum
+ * flag: its changes were never acknowledged. Both sides so: whichever keeps its data loses nothing
+ * acknowledged; the lower node id keeps its own. Never for a side that is Primary now.
+ */
+function resolveByUnacknowledged(d: SyncDecision, peer: Peer, volume: Volume, view: VolumeView): SyncDecision {
+  if (d.kind !== 'split-brain') return d;
+  const meta = volume.meta!;
+  const r = peer.resource;
+  // a Primary serves its disk and cannot become a SyncTarget: with it, the operator decides (seed 20902)
+  const local = r.role !== 'Primary' && changedOnlyUnacknowledged({ current: meta.current(), history: meta.history(), unacknowledgedSince: meta.unacknowledgedSince() }, view.bitmapForReceiver);
+  const remote = peer.peerRole !== 'Primary' && changedOnlyUnacknowledged({ current: view.current, history: view.history, unacknowledgedSince: view.unacknowledgedSince === 0n ? null : view.unacknowledgedSince }, meta.bitmapGeneration(peer.node.id));
+  if (!local && !remote) return d;
+  const keepLocal = local && remote ? r.local.id < peer.node.id : remote;
+  const why = local && remote ? 'neither side acknowledged a write since they diverged' : local ? 'this node acknowledged no write since they diverged' : 'the peer acknowledged no write since they diverged';
+  return keepLocal ? { kind: 'source', full: false, rule: `${d.rule}; ${why}` } : { kind: 'target', full: false, rule: `${d.rule}; ${why}` };
 }
 
 /**

@@ -187,10 +187,31 @@ export class VolumeMeta {
   /**
    * Start a new data generation `fresh` (persisted on return, before any write of it is
    * acknowledged: M3, docs/ARCHITECTURE.md); absent peers keep the old one as their bitmap id.
+   * `unacknowledged`: this Primary acknowledged no write since the generation it leaves (nor since
+   * an older claim still standing), and the new one claims so until its first acknowledgement.
    */
-  newCurrent(fresh: bigint, absentPeers: number[], reason: string): void {
+  newCurrent(fresh: bigint, absentPeers: number[], reason: string, unacknowledged: boolean): void {
     for (const id of absentPeers) this.setPeerConnected(id, false);
-    this.change(() => this.md.followGeneration(fresh), reason);
+    const since = unacknowledged ? (this.md.unacknowledgedSince || toMeta(this.current())) : 0n;
+    this.change(() => this.md.followGeneration(fresh, since), reason);
+  }
+
+  /**
+   * The generation of our lineage since which this node acknowledged no write, having started every
+   * generation after it as Primary (null: no such claim). The generation handshake discards such
+   * a node's changes since then rather than calling a split brain (generation-handshake.ts).
+   */
+  unacknowledgedSince(): bigint | null {
+    const g = this.md.unacknowledgedSince;
+    return g === 0n ? null : g;
+  }
+
+  /**
+   * Before a write is acknowledged, or another node's data enters this disk: the claim above ends,
+   * durably (the superblock is written once per claim: a check of a field on every other write).
+   */
+  endUnacknowledged(): void {
+    if (this.md.unacknowledgedSince !== 0n) this.md.clearUnacknowledged();
   }
 
   /** Take a Primary's new generation as if started here (history and absent peers' bitmap ids). */

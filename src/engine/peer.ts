@@ -385,6 +385,7 @@ function volumeView(peer: Peer, v: Volume): VolumeView {
     resyncPauses: peer.volumes.get(v.index)?.pausesSent ?? 0,
     resyncPausesSeen: peer.volumes.get(v.index)?.pausesSeen ?? 0,
     outOfSyncBits: Math.ceil((bitmap?.outOfSyncBytes(peer.node.id) ?? 0) / 4096),
+    unacknowledgedSince: v.meta?.unacknowledgedSince() ?? 0n,
     reconcile: ranges.slice(0, 8192),
   };
 }

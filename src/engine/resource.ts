@@ -333,6 +333,7 @@ export class Resource {
     // disk are the exposed ones (exposeGeneration), from the one its peers know
     v.pendingNewGeneration = [];
     v.newGenerationUrgent = false;
+    v.acknowledgedBeforeNewGeneration = false;
     for (const peer of this.peers.values()) peer.stopResync(v.index);
     this.emit('disk', { volume: v.index, diskState: 'Failed', errno });
     // Writes the disk took may still be on their way to peers, and a peer lost before it stores
@@ -409,6 +410,7 @@ export class Resource {
       return;
     }
     v.pendingNewGeneration.push(`${peer.node.name} lost its disk`);
+    if (peer.protocol !== 'C' && peer.transfer.hasUnconfirmed(v.index)) v.acknowledgedBeforeNewGeneration = true; // as onPeerLost
     if (peer.transfer.hasUnconfirmed(v.index)) {
       v.newGenerationUrgent = true;
       void this.newGenerationDurable(v);
@@ -616,7 +618,8 @@ export class Resource {
     }
     const absent = [...this.peers.values()].filter((p) => p.diskful && !p.replicatingTo(v.index)).map((p) => p.node.id);
     if (absent.length > 0 || force || v.diskState !== 'UpToDate') {
-      v.meta.newCurrent(this.freshGeneration(), absent, force ? 'promoted with --force' : 'promoted while some peers are away');
+      // nothing is acknowledged in it yet: the claim stands until the first answer (endUnacknowledged)
+      v.meta.newCurrent(this.freshGeneration(), absent, force ? 'promoted with --force' : 'promoted while some peers are away', true);
       for (const id of absent) if (force && v.diskState !== 'UpToDate') v.meta.markAllOutOfSync(id);
     }
     v.meta.setFlags({ consistent: true, wasUpToDate: true, primary: true, crashedPrimary: false, primaryLostQuorum: false, diskFailed: false }); // a new crash sets it again
@@ -660,11 +663,13 @@ export class Resource {
     const reasons = v.pendingNewGeneration;
     if (reasons.length === 0 || !v.meta) return;
     const reason = v.newGenerationUrgent ? reasons.join('; ') : `first write after: ${reasons.join('; ')}`;
+    const acknowledged = v.acknowledgedBeforeNewGeneration;
     v.pendingNewGeneration = [];
     v.newGenerationUrgent = false;
+    v.acknowledgedBeforeNewGeneration = false;
     const absent = [...this.peers.values()].filter((p) => p.diskful && !p.replicatingTo(v.index));
     if (absent.length === 0) return;
-    v.meta.newCurrent(this.freshGeneration(), absent.map((p) => p.node.id), reason);
+    v.meta.newCurrent(this.freshGeneration(), absent.map((p) => p.node.id), reason, !acknowledged);
     // a connected peer without its disk keeps the old generation as its bitmap id, and its link
     for (const p of absent) if (p.connected) v.meta.setPeerConnected(p.node.id, true);
     for (const peer of this.peers.values()) peer.sendState();
@@ -706,7 +711,7 @@ export class Resource {
     for (const v of this.volumes) if (v.newGenerationUrgent && v.meta) await this.newGenerationDurable(v);
     this.role = 'Secondary';
     // nothing written since: the peers' generation stands, unless a lost peer lacks writes already
-    for (const v of this.volumes) if (!v.newGenerationUrgent) v.pendingNewGeneration = [];
+    for (const v of this.volumes) if (!v.newGenerationUrgent) { v.pendingNewGeneration = []; v.acknowledgedBeforeNewGeneration = false; }
     // every freeze ends (no quorum, a fencing that did not succeed): the writes waiting in it fail
     // now (ESHUTDOWN), since this node no longer takes writes; a Secondary is never suspended
     const frozen = [...this.suspended];
@@ -755,6 +760,8 @@ export class Resource {
           // With writes it may lack, the lost peer's data has diverged already: a new generation
           // as soon as the disk is flushed. Otherwise at the next write (Volume.pendingNewGeneration).
           v.pendingNewGeneration.push(`lost the connection to ${peer.node.name}`);
+          // on A or B, writes it never confirmed may have been answered already
+          if (peer.protocol !== 'C' && unconfirmed.some((w) => w.volume === v.index)) v.acknowledgedBeforeNewGeneration = true;
           if (unconfirmed.some((w) => w.volume === v.index)) {
             v.newGenerationUrgent = true;
             // Frozen for fencing (below), it starts when I/O resumes, as DRBD's new current UUID

@@ -72,6 +72,7 @@ function applyWrite(peer: Peer, volume: Volume, w: ReplicatedWriteMsg): void | P
   const meta = volume.meta;
   const disk = volume.disk;
   if (!meta || !disk) { answerWrite(peer, w, { type: 'NegAck', volume: volume.index, seq: w.seq, errno: 5 }); return; }
+  meta.endUnacknowledged(); // another Primary writes here, and may acknowledge it (once per claim)
   volume.beginActivity();
   let al: Promise<void> | null;
   try {
@@ -234,6 +235,7 @@ async function applyResyncData(peer: Peer, volume: Volume, msg: MessageOf<'Resyn
     volume.untouchedTarget = null;
     volume.meta?.setFlags({ consistent: false, wasUpToDate: false });
   }
+  volume.meta?.endUnacknowledged(); // another node's data, which may hold acknowledged writes
   markOthersOutOfSync(peer, volume, msg.offset, msg.data.length);
   pendingUntilDurable(peer, volume, msg.offset, msg.data.length);
   volume.beginActivity();

@@ -82,6 +82,23 @@ export function decideSync(local: GenerationView, peer: GenerationView, localIsL
 }
 
 /**
+ * One side of a split brain acknowledged none of its changes since the two last shared data: it
+ * claims (`unacknowledgedSince`, persisted in its metadata) that it started every generation after
+ * `since` as Primary and answered no write since, and the other side last shared data with it in
+ * `since` or a later generation of its lineage (`sharedAt`: the other side's bitmap id for it, to
+ * which the other's bits refer). Its changes since are writes that failed or were never answered
+ * (demoted, crashed, or cut off before a peer stored them): discarding them loses nothing
+ * acknowledged, and the bits both sides keep for each other cover every difference.
+ */
+export function changedOnlyUnacknowledged(side: { current: bigint; history: bigint[]; unacknowledgedSince: bigint | null }, sharedAt: bigint): boolean {
+  if (side.unacknowledgedSince === null || strip(sharedAt) === 0n) return false;
+  const lineage = [side.current, ...side.history].map(strip);
+  const since = lineage.indexOf(strip(side.unacknowledgedSince));
+  const shared = lineage.indexOf(strip(sharedAt));
+  return since > 0 && shared > 0 && shared <= since;
+}
+
+/**
  * Equal generations. A Primary that crashed may hold writes its peer never got, and DRBD makes it
  * the SyncSource of its AL extents. That is right under protocol A (acknowledged writes may exist
  * only there). Under B and C every acknowledged write reached the peer, while the crashed

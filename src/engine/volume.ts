@@ -86,6 +86,13 @@ export class Volume {
    * soon as the flush before it is done, with no write needed, and a demotion does not cancel it.
    */
   newGenerationUrgent = false;
+  /**
+   * A write was acknowledged that a lost peer lacks, in the generation that peer shared: one
+   * answered while its new generation was pending, or one it never confirmed on protocol A or B.
+   * The new generation then claims nothing (VolumeMeta.newCurrent): that peer's data is no longer
+   * all that was acknowledged up to it.
+   */
+  acknowledgedBeforeNewGeneration = false;
   /** Primary: the flush the pending new generation waits for (Resource.newGenerationDurable), while it runs */
   newGenerationReady: Promise<void> | null = null;
   /**

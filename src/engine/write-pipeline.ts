@@ -408,8 +408,23 @@ class ReplicatedWrite {
     } else if (!this.admitted.meta && this.waitsForPeers && this.stored === 0 && this.receivedBy === 0) {
       this.reject(ioError('EIO', `no peer ${this.allC || this.admitted.targets.every((p) => p.protocol === 'C') ? 'stored' : 'received'} the write to volume ${this.volume.index} of ${this.resource.name}`));
     } else {
+      this.beforeAcknowledging();
       this.resolve();
     }
+  }
+
+  /**
+   * A generation this Primary started claims that nothing was acknowledged since (the generation
+   * handshake discards such changes instead of calling a split brain): the claim ends, durably,
+   * before the first answer in it. One superblock write per claim; a field test on every other
+   * write. An answer while a lost peer's new generation is pending is one that peer lacks, in
+   * the generation it shared: the new one then claims nothing.
+   */
+  private beforeAcknowledging(): void {
+    const meta = this.admitted.meta;
+    if (!meta || meta !== this.volume.meta) return; // the disk failed since: it claims nothing new
+    meta.endUnacknowledged();
+    if (this.volume.pendingNewGeneration.length > 0) this.volume.acknowledgedBeforeNewGeneration = true;
   }
 
   /** Some peer is on protocol B or C: without a local disk, the answer needs one of their copies. */

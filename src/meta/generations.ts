@@ -63,12 +63,20 @@ export function mergeHistory(newer: readonly bigint[], older: readonly bigint[])
 /**
  * A resync target that finished takes the source's data generation (DRBD's resync-finished):
  * the source's history is the lineage of the data it now holds; its own old current id follows.
- * Bitmap ids of peers that now share the new current id are retired.
+ * Bitmap ids of peers that now share the new current id are retired. A peer away that had no
+ * bitmap id gets the old current id, as when a generation starts: the resync changed this disk
+ * since then, and the bits of every block it wrote were set for that peer (DRBD sets the bitmap
+ * UUID to the one the resync started from). Without it nothing tied those bits to a generation,
+ * and the two could meet as unrelated lineages (sim seed 20434, shrunk).
  */
 export function adoptGeneration(sb: Superblock, current: bigint, sourceHistory: readonly bigint[]): Superblock {
   const old = sb.currentGeneration;
   const history = mergeHistory([...sourceHistory, old], sb.history).filter((h) => (h & ~GENERATION_PRIMARY) !== (current & ~GENERATION_PRIMARY));
-  const peers = sb.peers.map((p) => ((p.bitmapGeneration & ~GENERATION_PRIMARY) === (current & ~GENERATION_PRIMARY) ? { ...p, bitmapGeneration: 0n } : p));
+  const peers = sb.peers.map((p) => {
+    if ((p.bitmapGeneration & ~GENERATION_PRIMARY) === (current & ~GENERATION_PRIMARY)) return { ...p, bitmapGeneration: 0n };
+    const absent = p.nodeId !== NO_NODE && (p.flags & PEER_FLAGS.PEER_CONNECTED) === 0;
+    return absent && p.bitmapGeneration === 0n && old !== 0n && (old & ~GENERATION_PRIMARY) !== (current & ~GENERATION_PRIMARY) ? { ...p, bitmapGeneration: old } : p;
+  });
   return { ...sb, currentGeneration: current, peers, history: mergeHistory(history, []) };
 }
 

@@ -21,7 +21,9 @@
  *  64 u32 AL epoch (bumped whenever the AL is re-initialised; older AL content is ignored)
  *  68 u32 AL format (1 = pmem slot table, 2 = block transaction ring)
  *  72 u64 AL offset   80 u64 AL length   88 u64 bitmap offset   96 u64 bitmap length
- * 104 u64 current generation id   112 u64 device uuid (identity of this area)   120 reserved
+ * 104 u64 current generation id   112 u64 device uuid (identity of this area)
+ * 120 u64 unacknowledged since: a generation id of the lineage; this node, as Primary, started
+ *     every generation after it and acknowledged no write since (0 = no such claim; was reserved)
  * 128 peer slots[31] × 32 B: u32 node id (NO_NODE = free), u32 peer flags (PEER_FLAGS),
  *     u64 bitmap generation id, u32 bitmap index (== slot), u32 reserved, u64 reserved
  * 1120 u64 history generation ids[32], newest first

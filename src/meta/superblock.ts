@@ -35,6 +35,9 @@ export interface Superblock {
   bmCrcLength: number;
   currentGeneration: bigint;
   deviceUuid: bigint;
+  /** Nonzero: this node, as Primary, started every generation after this one in its lineage and
+   *  acknowledged no write since (0: no such claim). See VolumeMetadata.followGeneration. */
+  unacknowledgedSince: bigint;
   /** One per bitmap slot (maxPeers of them); slot i owns bitmap index i. */
   peers: PeerSlot[];
   /** Newest first, HISTORY_LENGTH entries, 0 = empty. */
@@ -68,6 +71,7 @@ export function encodeSuperblock(sb: Superblock): Uint8Array {
   v.setBigUint64(96, BigInt(sb.bmLength), true);
   v.setBigUint64(104, sb.currentGeneration, true);
   v.setBigUint64(112, sb.deviceUuid, true);
+  v.setBigUint64(120, sb.unacknowledgedSince, true);
   for (let i = 0; i < MAX_PEERS; i++) {
     const p = sb.peers[i];
     const at = PEERS_OFFSET + i * PEER_SIZE;
@@ -104,6 +108,7 @@ export function decodeSuperblock(bytes: Uint8Array, seq: number): Superblock {
     bmCrcOffset: u64(BM_CRC_OFFSET), bmCrcLength: u64(BM_CRC_OFFSET + 8),
     currentGeneration: v.getBigUint64(104, true),
     deviceUuid: v.getBigUint64(112, true),
+    unacknowledgedSince: v.getBigUint64(120, true), // reserved (zero) in metadata written before it: no claim
     peers: [],
     history: [],
   };

@@ -255,7 +255,7 @@ export class VolumeMetadata {
   newCurrentGeneration(opts: { primary: boolean }): bigint {
     this.checkWritable();
     const next = (this.opts.newGenerationId ?? randomGeneration)(opts.primary);
-    this.sb = startGeneration(this.sb, next);
+    this.sb = { ...startGeneration(this.sb, next), unacknowledgedSince: 0n };
     this.persistSuperblock();
     return next;
   }
@@ -263,22 +263,34 @@ export class VolumeMetadata {
   /**
    * Take a generation another node started (a diskless Primary's), as if started here: the old
    * current id goes to the history and absent peers keep it as their bitmap id. Persisted on return.
+   * `unacknowledgedSince` (0: none) is the claim that goes with it, in the same superblock write:
+   * a generation this node starts as Primary before it acknowledges anything in it claims that no
+   * write was acknowledged since that id; any other generation claims nothing.
    */
-  followGeneration(id: bigint): void {
+  followGeneration(id: bigint, unacknowledgedSince = 0n): void {
     this.checkWritable();
-    this.sb = startGeneration(this.sb, id);
+    this.sb = { ...startGeneration(this.sb, id), unacknowledgedSince };
     this.persistSuperblock();
   }
 
   /** As a resync target that finished: the source's generation and its history (adoptGeneration). */
   adoptGeneration(id: bigint, sourceHistory: readonly bigint[]): void {
     this.checkWritable();
-    this.sb = adoptGeneration(this.sb, id, sourceHistory);
+    this.sb = { ...adoptGeneration(this.sb, id, sourceHistory), unacknowledgedSince: 0n };
     this.persistSuperblock();
   }
 
+  get unacknowledgedSince(): bigint {
+    return this.sb.unacknowledgedSince;
+  }
+
+  /** The claim ends, durably on return: a write is about to be acknowledged, or another node's data arrives. */
+  clearUnacknowledged(): void {
+    if (this.sb.unacknowledgedSince !== 0n) this.update({ unacknowledgedSince: 0n });
+  }
+
   setCurrentGeneration(id: bigint): void {
-    this.update({ currentGeneration: id });
+    this.update({ currentGeneration: id, unacknowledgedSince: 0n });
   }
 
   retireBitmapGeneration(nodeId: number): void {
@@ -430,7 +442,7 @@ function format(store: MetaStore, g: Geometry, nodeId: number): void {
     deviceFlags: DEVICE_FLAGS.AL_CLEAN, bytesPerBit: BYTES_PER_BIT, alExtentShift: AL_EXTENT_SHIFT, alExtents: g.alExtents,
     alEpoch: 1, alFormat: store.kind, alOffset: g.alOffset, alLength: g.alLength, bmOffset: g.bmOffset, bmLength: g.bmLength,
     bmCrcOffset: g.bmCrcOffset, bmCrcLength: g.bmCrcLength,
-    currentGeneration: 0n, deviceUuid: randomBytes(8).readBigUInt64LE(0),
+    currentGeneration: 0n, deviceUuid: randomBytes(8).readBigUInt64LE(0), unacknowledgedSince: 0n,
     peers: Array.from({ length: g.maxPeers }, () => ({ nodeId: NO_NODE, flags: 0, bitmapGeneration: 0n, bitmapIndex: NO_NODE })),
     history: new Array<bigint>(HISTORY_LENGTH).fill(0n),
   };

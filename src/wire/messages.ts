@@ -66,6 +66,9 @@ const volumeState = struct({
    *  diskCrashed: the sender's disk was attached after an unclean shutdown (kill, power loss): its cache may have lost writes it had acknowledged */
   flags: bitsOf(16, ['crashedPrimary', 'wasUpToDate', 'consistent', 'discardMyData', 'newDataGeneration', 'survivedPrimaryLoss', 'primaryLostQuorum', 'resyncPaused', 'diskCrashed']),
   outOfSyncBits: safe,
+  /** a generation of the sender's lineage since which it acknowledged no write, having started every
+   *  generation after it as Primary (0: no such claim; generation-handshake.ts) */
+  unacknowledgedSince: u64,
   reconcile: arrayOf(range, { max: RANGES_MAX }),
   /** how often the sender paused the receiver as its resync source on this link, and the
    *  receiver's count of that the sender last read (see PeerVolume in engine/peer.ts) */

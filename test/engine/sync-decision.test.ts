@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decideSync, UUID_JUST_CREATED, type GenerationView } from '../../src/engine/sync-decision.js';
+import { changedOnlyUnacknowledged, decideSync, UUID_JUST_CREATED, type GenerationView } from '../../src/engine/sync-decision.js';
 
 const view = (current: bigint, bitmapForPeer = 0n, history: bigint[] = [], crashedPrimary = false): GenerationView =>
   ({ current, bitmapForPeer, history, crashedPrimary });
@@ -69,4 +69,18 @@ t.test('both moved on during the initial sync between them: a split brain, not u
   t.match(decideSync(view(B, UUID_JUST_CREATED, [A]), view(C), true), { kind: 'split-brain', autoRecoverable: false });
   t.match(decideSync(view(C), view(B, UUID_JUST_CREATED, [A]), false), { kind: 'split-brain', autoRecoverable: false });
   t.match(decideSync(view(A), view(B), true), { kind: 'unrelated' }, 'without that bitmap, still unrelated');
+});
+
+t.test('a side that acknowledged nothing since the two last shared data may be discarded', async (t) => {
+  const E = 0xe000n;
+  // A Primary in A lost its peer, started B at its next write, and answered nothing since (claim: A)
+  const side = { current: B, history: [A, D], unacknowledgedSince: A };
+  t.ok(changedOnlyUnacknowledged(side, A), 'the other left it in A, the claimed one');
+  t.ok(changedOnlyUnacknowledged({ current: C, history: [B, A, D], unacknowledgedSince: A }, A), 'a claim over two generations (seed 20434)');
+  t.ok(changedOnlyUnacknowledged({ current: C, history: [B, A, D], unacknowledgedSince: A }, B | 1n), 'the other left it later, in B (the Primary bit aside)');
+  t.notOk(changedOnlyUnacknowledged({ current: C, history: [B, A, D], unacknowledgedSince: B }, A), 'it may have answered writes in B that the other, left in A, lacks');
+  t.notOk(changedOnlyUnacknowledged({ ...side, unacknowledgedSince: null }, A), 'no claim');
+  t.notOk(changedOnlyUnacknowledged(side, 0n), 'the other keeps no bitmap id for it: nothing ties its bits to a generation');
+  t.notOk(changedOnlyUnacknowledged(side, E), 'a generation not in its lineage');
+  t.notOk(changedOnlyUnacknowledged(side, B), 'its current generation (a plain bitmap resync, never a split brain)');
 });

@@ -1,6 +1,7 @@
 // Network namespaces as separate hosts for tests: each node gets its own namespace with a veth
 // into a bridge, an address in a private /24 that exists only inside this machine, and the
-// ability to have its link cut (ip link set down) or blackholed (nftables drop).
+// ability to have its link cut (ip link set down), or its traffic with one peer blackholed
+// (nftables drop).
 import { execa } from 'execa';
 import { randomInt } from 'node:crypto';
 
@@ -48,6 +49,29 @@ export class TestNetwork {
     await sh('ip', ['-n', this.host(name).ns, 'link', 'set', 'eth0', 'up']);
   }
 
+  /**
+   * Drop every packet between `name` and `peer` (nftables in `name`'s namespace, both ways): their
+   * connections stay open and go silent, so each side finds the other lost only at its ping
+   * timeout, while `name` still reaches every other host.
+   */
+  async block(name: string, peer: string): Promise<void> {
+    const { ns } = this.host(name);
+    const address = this.host(peer).address;
+    await sh('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], [
+      'table inet tandemtest {',
+      '  chain in { type filter hook input priority 0; }',
+      '  chain out { type filter hook output priority 0; }',
+      '}',
+      `add rule inet tandemtest in ip saddr ${address} drop`,
+      `add rule inet tandemtest out ip daddr ${address} drop`,
+    ].join('\n'));
+  }
+
+  /** Every block() of `name` ends. */
+  async unblock(name: string): Promise<void> {
+    await sh('ip', ['netns', 'exec', this.host(name).ns, 'nft', 'delete', 'table', 'inet', 'tandemtest']).catch(() => undefined);
+  }
+
   async destroy(): Promise<void> {
     for (const h of this.hosts.values()) await sh('ip', ['netns', 'del', h.ns]).catch(() => undefined);
     await sh('ip', ['link', 'del', this.bridge]).catch(() => undefined);
@@ -61,6 +85,6 @@ export class TestNetwork {
   }
 }
 
-async function sh(cmd: string, args: string[]): Promise<void> {
-  await execa(cmd, args, { stdin: 'ignore' });
+async function sh(cmd: string, args: string[], input?: string): Promise<void> {
+  await execa(cmd, args, input === undefined ? { stdin: 'ignore' } : { input });
 }

@@ -34,6 +34,10 @@ interface Model {
   /** Explicitly set bit ranges per peer, keyed by extent. */
   ranges: Array<{ peer: number; extent: number; first: number; end: number }>;
   generation: bigint;
+  /** the claim that nothing was acknowledged written with that generation, or since cleared (0: none) */
+  claim: bigint;
+  /** a claiming generation being written: the claim must land with it */
+  next?: { generation: bigint; claim: bigint };
   /** An operation that was under way when the crash hit (its effect may or may not be durable). */
   inProgress?: string;
 }
@@ -83,9 +87,26 @@ async function workload(store: CrashStore, shape: Shape, rnd: () => number, m: M
       md.setInSync(peer, extent * 4 * MiB, 4 * MiB);
     } else if (r < 0.8) {
       m.inProgress = 'generation';
-      const id = md.newCurrentGeneration({ primary: true });
+      if (rnd() < 0.5) {
+        m.next = undefined;
+        m.generation = md.newCurrentGeneration({ primary: true });
+        m.claim = 0n;
+      } else {
+        // a Primary's generation claiming that nothing was acknowledged since (engine/metadata.ts)
+        const id = (BigInt(step + 1) << 40n) | (BigInt(Math.floor(rnd() * 2 ** 30)) << 1n) | 1n;
+        const since = md.superblock.unacknowledgedSince || md.superblock.currentGeneration;
+        m.next = { generation: id, claim: since };
+        md.followGeneration(id, since);
+        m.generation = id;
+        m.claim = since;
+      }
       m.inProgress = undefined;
-      m.generation = id;
+    } else if (r < 0.83) {
+      // before the first acknowledgement in it: once returned, no crash image shows the claim
+      m.inProgress = 'claim';
+      md.clearUnacknowledged();
+      m.inProgress = undefined;
+      m.claim = 0n;
     } else if (r < 0.9) {
       md.setPeerInSync(1, rnd() < 0.5);
     } else if (r < 0.95) {
@@ -122,6 +143,14 @@ function verify(md: VolumeMetadata, m: Model): string[] {
   // A generation returned is durable (invariant M3), unless a newer one was being written.
   if (md.superblock.currentGeneration !== m.generation && m.inProgress !== 'generation') {
     problems.push(`current generation ${md.superblock.currentGeneration} instead of ${m.generation}`);
+  }
+  // The claim that nothing was acknowledged lands in the same write as its generation, and a
+  // cleared claim stays cleared (the engine clears it before the first acknowledgement).
+  const sb = md.superblock;
+  if (m.inProgress === 'generation' && m.next && sb.currentGeneration === m.next.generation) {
+    if (sb.unacknowledgedSince !== m.next.claim) problems.push(`generation ${sb.currentGeneration} without its claim ${m.next.claim}`);
+  } else if (m.inProgress !== 'claim' && sb.currentGeneration === m.generation && sb.unacknowledgedSince !== m.claim) {
+    problems.push(`claim ${sb.unacknowledgedSince} instead of ${m.claim}`);
   }
   return problems;
 }
@@ -189,7 +218,7 @@ async function crashRun(kind: 'pmem' | 'block', shape: Shape, dir: string, seed:
   const store = new CrashStore(inner, prng(seed ^ 0x5eed));
   store.crashAt = 1 + Math.floor(rnd() * 400);
   const prefilled = Array.from({ length: shape.prefill }, (_, e) => e);
-  const m: Model = { activated: new Map([[1, new Set()], [2, new Set(prefilled)]]), pinned: new Map(), ranges: [], generation: firstGen };
+  const m: Model = { activated: new Map([[1, new Set()], [2, new Set(prefilled)]]), pinned: new Map(), ranges: [], generation: firstGen, claim: 0n };
   try {
     await workload(store, shape, rnd, m);
   } catch (err) {

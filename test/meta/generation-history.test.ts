@@ -52,3 +52,16 @@ t.test('adoptGeneration: the source lineage first, then the old current; bitmap 
   t.equal(after.peers[0].bitmapGeneration, 0n, 'a bitmap id equal to the adopted current is retired');
   t.equal(after.peers[1].bitmapGeneration, 0x50n, 'others are kept');
 });
+
+t.test('adoptGeneration: a peer away without a bitmap id gets the generation the resync started from', async (t) => {
+  // sim seed 20434 (shrunk): n3, in 0x50 and behind n0 (away), takes a full resync from n1 (0x61)
+  const target = sb(0x50n, [0x40n], [{ nodeId: 0, bitmap: 0n, connected: false }, { nodeId: 1, bitmap: 0n, connected: true }, { nodeId: 2, bitmap: 0x40n, connected: false }]);
+  const after = adoptGeneration(target, 0x61n, [0x40n]);
+  t.equal(after.peers[0].bitmapGeneration, 0x50n, 'its bits for the peer away count from the generation this disk held (DRBD: rs_start_uuid)');
+  t.equal(after.peers[1].bitmapGeneration, 0n, 'a connected peer gets none');
+  t.equal(after.peers[2].bitmapGeneration, 0x40n, 'a bitmap id already kept stays');
+  const again = adoptGeneration(sb(0x61n, [0x40n], [{ nodeId: 0, bitmap: 0n, connected: false }]), 0x61n | P, [0x40n]);
+  t.equal(again.peers[0].bitmapGeneration, 0n, 'nothing when the generation does not change');
+  const fresh = adoptGeneration(sb(0n, [], [{ nodeId: 0, bitmap: 0n, connected: false }]), 0x61n, [0x40n]);
+  t.equal(fresh.peers[0].bitmapGeneration, 0n, 'nor after an initial sync of a volume just created');
+});

@@ -15,7 +15,7 @@ function sample(seq = 5): Superblock {
     deviceFlags: DEVICE_FLAGS.CONSISTENT | DEVICE_FLAGS.WAS_UP_TO_DATE, bytesPerBit: 4096, alExtentShift: 22, alExtents: 61,
     alEpoch: 9, alFormat: 'pmem', alOffset: g.alOffset, alLength: g.alLength, bmOffset: g.bmOffset, bmLength: g.bmLength,
     bmCrcOffset: g.bmCrcOffset, bmCrcLength: g.bmCrcLength,
-    currentGeneration: 0xdeadbeefcafef00dn, deviceUuid: 0x0123456789abcdefn,
+    currentGeneration: 0xdeadbeefcafef00dn, deviceUuid: 0x0123456789abcdefn, unacknowledgedSince: 0x0badc0ffee000001n,
     peers: [
       { nodeId: 1, flags: PEER_FLAGS.PEER_CONNECTED | PEER_FLAGS.NODE_EXISTS, bitmapGeneration: 0x1111n, bitmapIndex: 0 },
       { nodeId: NO_NODE, flags: 0, bitmapGeneration: 0n, bitmapIndex: NO_NODE },

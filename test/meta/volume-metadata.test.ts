@@ -177,6 +177,30 @@ for (const kind of KINDS) {
     t.equal(md.superblock.history.length, 32, 'history bounded at 32');
     md.close();
   });
+
+  t.test(`${kind}: the claim that nothing was acknowledged is written with its generation and cleared durably`, async (t) => {
+    const path = join(tempDir(t, base), 'md');
+    const md = VolumeMetadata.create(`${kind}:${path}`, { volumeSize: GiB, maxPeers: 2, nodeId: 0 });
+    const g1 = md.newCurrentGeneration({ primary: true });
+    t.equal(peek(kind, path).superblock.unacknowledgedSince, 0n, 'a new volume claims nothing');
+    md.followGeneration(0x2001n, g1);
+    t.equal(peek(kind, path).superblock.unacknowledgedSince, g1, 'on media with the generation');
+    md.followGeneration(0x3001n, md.unacknowledgedSince);
+    t.equal(afterCrash(kind, path).superblock.unacknowledgedSince, g1, 'a claim running over two generations keeps naming the first one left');
+    md.clearUnacknowledged();
+    t.equal(peek(kind, path).superblock.unacknowledgedSince, 0n, 'cleared on media when it returns');
+    md.followGeneration(0x4001n, g1);
+    md.followGeneration(0x5000n);
+    t.equal(peek(kind, path).superblock.unacknowledgedSince, 0n, 'a generation followed from another node claims nothing');
+    md.followGeneration(0x6001n, 0x5000n);
+    md.adoptGeneration(0x7000n, [0x6001n]);
+    t.equal(md.unacknowledgedSince, 0n, 'nor one adopted after a resync');
+    md.followGeneration(0x8001n, 0x7000n);
+    md.newCurrentGeneration({ primary: true });
+    t.equal(md.unacknowledgedSince, 0n, 'nor one made without a claim');
+    md.close();
+    t.equal(VolumeMetadata.open(`${kind}:${path}`).superblock.unacknowledgedSince, 0n);
+  });
 }
 
 t.test('pmem: a placement opened with the other kind than it was created for is refused', async (t) => {

@@ -133,7 +133,9 @@ export class Checkers {
     const w = this.w;
     const node = w.node(nodeName);
     const side = w.sideOf.get(nodeName)!;
-    this.sideWrites.set(side, (this.sideWrites.get(side) ?? 0) + 1);
+    // a trim is advisory (model.ts) and the engine answers it without writing: a side whose only
+    // answered requests are trims changed no data, and discarding it is no undetected split brain
+    if (rec.kind !== 'trim') this.sideWrites.set(side, (this.sideWrites.get(side) ?? 0) + 1);
     this.checkSinglePrimary(node, `write ${rec.id} acknowledged`);
     if (w.config.fencing === 'resource-only') {
       const unprotectedFor = new Set<string>();

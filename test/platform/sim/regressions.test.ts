@@ -324,9 +324,9 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data: n0 (Primary, C to n1) lost power with an acknowledged write in its disk cache; n1 was killed 0.2 s later, before it noticed, so its disk kept the write. Both came back Consistent in one generation and the crashed-Primary rule made n0 the source over n1\'s copy. Only a record of whether the machine rebooted (boot id) would tell n1\'s intact copy from a cache a power loss took',
   },
   {
-    file: 'seed-20458-demoted-primary-unacked-generation', seed: 20458, checker: 'promotion-data',
-    open: 'a Primary that acknowledged nothing in its last generation meets the next Primary as a split brain',
-    found: 'promotion-data (after false-split-brain): n0, Primary, isolated, started a new generation at its first write after losing n2; that write and the next reached no peer and failed when n0 was demoted (switchover). n1 was promoted elsewhere; healed, n0 and n1 both changed data from one generation: a split brain, though nothing n0 wrote in it was acknowledged. Then n0 was promoted without n1\'s writes',
+    file: 'seed-20458-demoted-primary-unacked-generation', seed: 20458, open: null, checker: 'promotion-data',
+    found: 'promotion-data (after false-split-brain): n0, Primary, isolated, started a new generation at its first write after losing n2; that write and the next reached no peer and failed when n0 was demoted (switchover). n1 was promoted elsewhere; healed, n0 and n1 both changed data from one generation: a split brain, though nothing n0 wrote in it was acknowledged. Then n0 was promoted without n1\'s writes. '
+      + 'A generation a Primary starts now claims in its metadata that nothing was acknowledged since the one it left (cleared durably before the first answer in it); the handshake makes the claiming side the bitmap SyncTarget',
   },
   {
     file: 'seed-20335-stale-zeros-as-copy', seed: 20335, open: null, checker: 'promotion-data',
@@ -405,6 +405,16 @@ export const REGRESSIONS: Regression[] = [
   {
     file: 'crafted-fua-write-answered-before-new-generation', seed: 20873, open: null, checker: 'promotion-data',
     found: 'promotion-data, quiescent-data (a scenario written by hand, not a seed\'s: 2 nodes, protocol C, n0 Primary with a slow disk): a FUA write is in flight to n1 when their link is reset; n0 answered it (its local write durable) while the new generation that records n1 as behind still waited for the disk flush, and lost power in that window. Back in the old generation as a crashed Primary, it met n1, which stayed up (C: "it holds every acknowledged write"), and became its SyncTarget: the durable, acknowledged write was resynced away. A write a peer missed is now answered only once that new generation is durable (write-pipeline.ts, afterPeerMissed)',
+  },
+  {
+    file: 'seed-20434-unacknowledged-generations-split-brain', seed: 20434, open: null, checker: 'false-split-brain',
+    found: 'false-split-brain (the whole seed; 4 nodes, resource-and-stonith): n0, Primary, isolated, lost n2 then n3 with writes they never confirmed, and started two new generations (each after fence-peer), acknowledging nothing; it lost power resyncing n3. n1, promoted meanwhile, resynced n3; n0 back met n1, n2 as a split brain. '
+      + 'The claim that nothing was acknowledged runs over both generations (it names the one before the first), so n0 becomes the SyncTarget of n1 and n2',
+  },
+  {
+    file: 'seed-20434-target-without-bitmap-id-split-brain', seed: 20434, open: null, checker: 'false-split-brain',
+    found: 'false-split-brain (20434 shrunk): as the whole seed, but n0 back meets n3 first, which took a full resync from n1 after n0\'s crash and kept bitmap id 0 for n0: n0\'s claim (nothing acknowledged since 9389…) had no generation of the peer\'s to be checked against, and the two refused each other until n0 had been resynced from n1. '
+      + 'A resync target that finishes now gives a peer away without a bitmap id the generation the resync started from (DRBD\'s rs_start_uuid), as a new generation does',
   },
 ];
 
