@@ -10,6 +10,7 @@ import { missesWrites } from './exposed-generation.js';
 import { onPeerState, type VolumeView } from './generation-handshake.js';
 import type { PeerLinkPort } from './platform.js';
 import type { Resource } from './resource.js';
+import { holdsAcknowledgedWrites } from './restart.js';
 import { ResyncSource } from './resync-source.js';
 import { applyMessage, lockedRange } from './secondary.js';
 import { TransferLog } from './transfer-log.js';
@@ -367,7 +368,7 @@ function volumeView(peer: Peer, v: Volume): VolumeView {
       consistent: v.meta?.flags.consistent ?? false,
       discardMyData: r.discardMyData,
       newDataGeneration: false,
-      survivedPrimaryLoss: r.reconcileRanges.has(v.index),
+      survivedPrimaryLoss: holdsAcknowledgedWrites(r, v, peer),
       primaryLostQuorum: v.meta?.flags.primaryLostQuorum ?? false,
       resyncPaused: peer.volumes.get(v.index)?.replicationState === 'PausedSyncT',
     },

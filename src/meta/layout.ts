@@ -26,6 +26,10 @@
  *     u64 bitmap generation id, u32 bitmap index (== slot), u32 reserved, u64 reserved
  * 1120 u64 history generation ids[32], newest first
  * 1376 u64 bitmap checksum offset   1384 u64 bitmap checksum length
+ * 1392 u8[16] boot id: the machine boot (Linux boot_id) in which the data disk was last known to
+ *     hold every write issued to it; all zeros = unknown. Added within version 2: older metadata
+ *     has zeros there (unknown, the conservative reading), and an older tandem rewriting the
+ *     superblock zeroes it again (docs/ARCHITECTURE.md §5, "Kill or power loss").
  *
  * Activity log, pmem format: an in-place table of AL-extents slots of 8 bytes each, one aligned
  * 8-byte store + persist per change: u32 extent number (FREE_EXTENT = free), u16 tag = low 16
