@@ -320,8 +320,8 @@ export const REGRESSIONS: Regression[] = [
   },
   {
     file: 'seed-20493-crashed-primary-source-over-killed-peer', seed: 20493, checker: 'promotion-data',
-    open: 'a restart cannot tell a kill (disk cache intact) from a power loss',
-    found: 'promotion-data: n0 (Primary, C to n1) lost power with an acknowledged write in its disk cache; n1 was killed 0.2 s later, before it noticed, so its disk kept the write. Both came back Consistent in one generation and the crashed-Primary rule made n0 the source over n1\'s copy. Only a record of whether the machine rebooted (boot id) would tell n1\'s intact copy from a cache a power loss took',
+    open: null,
+    found: 'promotion-data: n0 (Primary, C to n1) lost power with an acknowledged write in its disk cache; n1 was killed 0.2 s later, before it noticed, so its disk kept the write. Both came back Consistent in one generation and the crashed-Primary rule made n0 the source over n1\'s copy. Only a record of whether the machine rebooted (boot id) would tell n1\'s intact copy from a cache a power loss took. Fixed by the boot id in the metadata (seed 20542): n1, back in the same boot over a C link, is the source',
   },
   {
     file: 'seed-20458-demoted-primary-unacked-generation', seed: 20458, checker: 'promotion-data',
@@ -377,6 +377,15 @@ export const REGRESSIONS: Regression[] = [
   {
     file: 'seed-20559-stale-resync-block-over-write', seed: 20559, open: null, checker: 'replicas-differ',
     found: 'replicas-differ, quiescent-data, bits-in-sync: n2, Primary, read a block for n3\'s full resync and could not send it yet (the link was full); it was demoted, n0 promoted, and n0\'s write to that block reached n3 directly and n2 as a Secondary. n2\'s older resync data then landed on n3 over the write, and its bits were cleared on the ack. A write a resync source stores now keeps the bits of the blocks it has in flight over it, so they go again, read afresh. (The full seed fails later on another path: n2, missing a write, became n3\'s source after n3 had resynced it)',
+  },
+  {
+    file: 'seed-20542-secondary-killed-before-it-noticed', seed: 20542, open: null, checker: 'quiescent-data',
+    found: 'quiescent-data: protocol C, the Primary n0 acknowledged a write n1 had stored (unflushed) and lost power; n1 was killed 373 ms later, before its ping timeout showed the loss, so it never knew it survived. Both came back from a crash and, by the "both went down" rule, the crashed Primary was the source of its activity log and pushed the zeros its power loss left over n1\'s copy. '
+      + 'The metadata now records the boot id: n1, back in the same boot, holds every write it stored (the page cache outlived the kill) and claims what a survivor claims, so it is the source',
+  },
+  {
+    file: 'seed-20271-killed-survivor-among-power-losses', seed: 20271, open: null, checker: 'promotion-data',
+    found: 'promotion-data, quiescent-data (5 nodes, C): n0, Primary, lost power; n2 was killed, n3 lost power; all came back Consistent in one generation, n0 crashed as Primary became the source of n2 and n3 and was promoted without a write only n2 still held. Fixed by the boot id (seed 20542): n2, back in the same boot, is n0\'s source; n3, back from a power loss, claims nothing',
   },
 ];
 
