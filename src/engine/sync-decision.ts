@@ -19,8 +19,9 @@ export interface GenerationView {
   history: bigint[];
   /** was Primary when it went down uncleanly (may hold writes the other never got) */
   crashedPrimary: boolean;
-  /** stayed up when its Primary vanished, and has not been resynced since (it holds every
-   *  write it acknowledged; its disk cache was never lost) */
+  /** stayed up when its Primary vanished, or only its process restarted (same boot: restart.ts),
+   *  and has not been resynced since (it holds every write it acknowledged; its disk cache was
+   *  never lost) */
   survivedPrimaryLoss?: boolean;
 }
 
@@ -85,11 +86,11 @@ export function decideSync(local: GenerationView, peer: GenerationView, localIsL
 function equalGenerations(local: GenerationView, peer: GenerationView, localIsLowerNodeId: boolean, protocol: 'A' | 'B' | 'C'): SyncDecision {
   if (strip(local.current) === UUID_JUST_CREATED) return { kind: 'no-sync', rule: 'both just created' };
   if (local.crashedPrimary && !peer.crashedPrimary) {
-    if (protocol !== 'A' && peer.survivedPrimaryLoss) return { kind: 'target', full: false, rule: `equal generations, local crashed as Primary, the peer stayed up (protocol ${protocol}: it holds every acknowledged write)` };
+    if (protocol !== 'A' && peer.survivedPrimaryLoss) return { kind: 'target', full: false, rule: `equal generations, local crashed as Primary, the peer stayed up or only its process restarted (protocol ${protocol}: it holds every acknowledged write)` };
     return { kind: 'source', full: false, rule: 'equal generations, local crashed as Primary' };
   }
   if (peer.crashedPrimary && !local.crashedPrimary) {
-    if (protocol !== 'A' && local.survivedPrimaryLoss) return { kind: 'source', full: false, rule: `equal generations, the peer crashed as Primary, this node stayed up (protocol ${protocol}: it holds every acknowledged write)` };
+    if (protocol !== 'A' && local.survivedPrimaryLoss) return { kind: 'source', full: false, rule: `equal generations, the peer crashed as Primary, this node stayed up or only its process restarted (protocol ${protocol}: it holds every acknowledged write)` };
     return { kind: 'target', full: false, rule: 'equal generations, peer crashed as Primary' };
   }
   if (local.crashedPrimary && peer.crashedPrimary) {
