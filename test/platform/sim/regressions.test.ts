@@ -384,6 +384,16 @@ export const REGRESSIONS: Regression[] = [
       + 'The metadata now records the boot id: n1, back in the same boot, holds every write it stored (the page cache outlived the kill) and claims what a survivor claims, so it is the source',
   },
   {
+    file: 'seed-20955-killed-survivor-unshrunk', seed: 20955, open: null, checker: 'quiescent-data',
+    found: 'quiescent-data (stored unshrunk: the shrinker, on 23b57de, kept only the path of the next entry): 4 nodes, C; the Primary n0 lost power; n1 noticed the loss (a survivor) and was killed during a handshake; back, it had forgotten it survived, and n0, crashed as Primary, was its source and pushed the blocks its power loss emptied over an acknowledged write. '
+      + 'Fixed by the boot id (seed 20542): n1, back in the same boot, holds what it acknowledged and is the source',
+  },
+  {
+    file: 'seed-20955-power-lost-survivor-source-of-older-peer', seed: 20955, open: null, checker: 'quiescent-data',
+    found: 'quiescent-data, replicas-differ, bits-in-sync: 4 nodes, C; the Primary n0 lost power, n3 noticed and then lost power too (its cache took an acknowledged write). Back Consistent with its activity log marked for every peer, n3 met the survivor n1 and the resynced n0 (UpToDate, same generation: no-sync, n3 stays Consistent waiting for a Primary\'s resync) '
+      + 'and then, having heard every peer of its generation, was confirmed UpToDate as the source of n2 (older generation) and handed it the lost blocks; its bits for n0 were then dropped as stale. A Consistent disk is now no source while an UpToDate peer of its generation holds blocks it marked since the crash',
+  },
+  {
     file: 'seed-20271-killed-survivor-among-power-losses', seed: 20271, open: null, checker: 'promotion-data',
     found: 'promotion-data, quiescent-data (5 nodes, C): n0, Primary, lost power; n2 was killed, n3 lost power; all came back Consistent in one generation, n0 crashed as Primary became the source of n2 and n3 and was promoted without a write only n2 still held. Fixed by the boot id (seed 20542): n2, back in the same boot, is n0\'s source; n3, back from a power loss, claims nothing',
   },
