@@ -143,9 +143,10 @@ export const REGRESSIONS: Regression[] = [
     found: 'claim-up-to-date: protocol B, n0-n1 on C; the Primary\'s disk fails with ENOSPC and it goes on diskless; its next write is acknowledged without a peer it does not write to, which it still reports UpToDate (and which followed its new generation): fixed with the diskless Primary\'s bitmapForReceiver',
   },
   {
-    file: 'seed-200-power-lost-primary-promoted-mixed-protocols', seed: 200, open: 'a crashed Primary confirmed UpToDate as the SyncSource of an older peer', checker: 'quiescent-data',
+    file: 'seed-200-power-lost-primary-promoted-mixed-protocols', seed: 200, open: null, checker: 'quiescent-data',
     found: 'promotion-data: protocol A, n0-n1 on C; the Primary n0 loses power (its unflushed writes, acknowledged with n1 holding them, go); n1 is promoted and killed; n0 returns, becomes SyncSource of n2 (older data), is confirmed UpToDate by that and promoted without the writes n1 holds. '
-      + 'Since one source at a time (resyncPaused), n0 is no longer promoted in this schedule, but it still calls itself UpToDate without them (quiescent-data)',
+      + 'Since one source at a time (resyncPaused), n0 is no longer promoted in this schedule, but it still calls itself UpToDate without them (quiescent-data). '
+      + 'Fixed with seed 20955: n0, back Consistent, heard n2 (UpToDate in its generation, where n0 marked blocks since the crash) and is no source until a Primary resyncs it',
   },
   {
     file: 'seed-5088-only-diskful-node-disk-failed', seed: 5088, open: null, checker: 'convergence',
