@@ -13,7 +13,7 @@
 // handshake or a resync, a promotion), and cleared by an attach after a crash in another (or an
 // unknown) boot: that disk may lack writes its flags do not show, and a later kill in the same
 // boot must not turn it into one that holds everything.
-import { normalizeBootId } from '../meta/superblock.js';
+import { normalizeBootId } from '../meta/layout.js';
 import type { Peer } from './peer.js';
 import type { Resource } from './resource.js';
 import type { VolumeMeta } from './metadata.js';

@@ -118,6 +118,16 @@ export const DEVICE_FLAGS = {
 } as const;
 export type DeviceFlag = keyof typeof DEVICE_FLAGS;
 
+/**
+ * A boot id as the superblock stores it: 16 bytes, from a UUID in text form (dashes allowed, as in
+ * /proc/sys/kernel/random/boot_id). null for anything else: an id it cannot store is unknown.
+ */
+export function normalizeBootId(text: string | null): string | null {
+  if (text === null) return null;
+  const hex = text.trim().toLowerCase().replace(/-/g, '');
+  return /^[0-9a-f]{32}$/.test(hex) && !/^0+$/.test(hex) ? hex : null;
+}
+
 export const PEER_FLAGS = {
   PEER_CONNECTED: 1 << 0,
   PEER_OUTDATED: 1 << 1,

@@ -4,8 +4,10 @@ import { TandemError } from '../lib/errors.js';
 import { readDualCopy, writeDualCopy, type CopyReport } from './dual-copy.js';
 import {
   AL_EXTENT_SHIFT, AL_FORMAT, BLOCK, BYTES_PER_BIT, FORMAT_VERSION, HISTORY_LENGTH, MAGIC, MAX_PEERS, MIN_FORMAT_VERSION, NO_NODE,
-  SUPERBLOCK_COPIES, geometry, type AlFormat, type Geometry,
+  SUPERBLOCK_COPIES, geometry, normalizeBootId, type AlFormat, type Geometry,
 } from './layout.js';
+
+export { normalizeBootId };
 import type { MetaStore } from './store.js';
 
 export interface PeerSlot {
@@ -129,16 +131,6 @@ export function decodeSuperblock(bytes: Uint8Array, seq: number): Superblock {
   for (let i = 0; i < HISTORY_LENGTH; i++) sb.history.push(v.getBigUint64(HISTORY_OFFSET + i * 8, true));
   if (alFormat === undefined) throw inconsistent(`unknown activity-log format ${alFormatCode}`);
   return sb;
-}
-
-/**
- * A boot id as the superblock stores it: 16 bytes, from a UUID in text form (dashes allowed, as in
- * /proc/sys/kernel/random/boot_id). null for anything else: an id it cannot store is unknown.
- */
-export function normalizeBootId(text: string | null): string | null {
-  if (text === null) return null;
-  const hex = text.trim().toLowerCase().replace(/-/g, '');
-  return /^[0-9a-f]{32}$/.test(hex) && !/^0+$/.test(hex) ? hex : null;
 }
 
 function checkBootId(id: string): string {
