@@ -238,7 +238,8 @@ export class Resource {
       this.log.info('back from a process crash in the same boot: the disk holds every write issued to it', { volume: v.index, claimsAcknowledged: v.intactRestart !== null });
       return;
     }
-    this.log.warn(`back from a crash ${how === 'other-boot' ? 'in another boot (power loss)' : 'in an unknown boot'}: writes not yet flushed may be lost`, { volume: v.index });
+    const why = how === 'other-boot' ? 'in another boot (a power loss)' : 'with no boot on record (the boot id is unreadable, the metadata predates the record, or an earlier power loss is not yet resolved)';
+    this.log.warn(`back from a crash ${why}: writes not yet flushed may be lost`, { volume: v.index });
   }
 
   /** The re-attached disk of a Primary that wrote nothing without it: current again, in the generation it exposed. */

@@ -38,9 +38,8 @@ export function classifyAttach(r: Resource, v: Volume, meta: VolumeMeta, bootId:
   }
   meta.recordBoot(bootId);
   const f = meta.flags;
-  // only data that was UpToDate (flags as DRBD derives the disk state) held what it acknowledged;
-  // a crashed Primary has its own rule (the source of its activity log), which is now sound too
-  if (f.consistent && f.wasUpToDate && !f.diskFailed && !f.crashedPrimary && [...r.peers.values()].some((p) => p.diskful)) v.intactRestart = meta.current();
+  // only data that was UpToDate (flags as DRBD derives the disk state) held what it acknowledged
+  if (f.consistent && f.wasUpToDate && !f.diskFailed && [...r.peers.values()].some((p) => p.diskful)) v.intactRestart = meta.current();
   return 'same-boot';
 }
 
@@ -54,11 +53,13 @@ export function diskVouchedFor(r: Resource, v: Volume): void {
  * current generation? A survivor that stayed up when its Primary vanished does (survivors.ts); so
  * does a Secondary back from a process crash in the same boot, over protocol C: it stored each
  * write before its WriteAck, and the page cache kept it. Not over B: a RecvAck comes before the
- * write is issued, and a killed process never issues it (a survivor that stays up does).
+ * write is issued, and a killed process never issues it (a survivor that stays up does). A crashed
+ * Primary back in the same boot says so too, over any protocol: it holds every write it made, and
+ * stays the source of its activity log (sync-decision.ts), as in DRBD.
  */
 export function holdsAcknowledgedWrites(r: Resource, v: Volume, peer: Peer): boolean {
   if (r.reconcileRanges.has(v.index)) return true;
   const meta = v.meta;
-  if (v.intactRestart === null || meta === null || peer.protocol !== 'C' || meta.flags.crashedPrimary) return false;
+  if (v.intactRestart === null || meta === null || (peer.protocol !== 'C' && !meta.flags.crashedPrimary)) return false;
   return (v.diskState === 'Consistent' || v.diskState === 'UpToDate') && sameGeneration(meta.current(), v.intactRestart);
 }

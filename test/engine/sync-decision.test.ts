@@ -53,3 +53,20 @@ t.test('both moved on during the initial sync between them: a split brain, not u
   t.match(decideSync(view(C), view(B, UUID_JUST_CREATED, [A]), false), { kind: 'split-brain', autoRecoverable: false });
   t.match(decideSync(view(A), view(B), true), { kind: 'unrelated' }, 'without that bitmap, still unrelated');
 });
+
+t.test('equal generations, a crashed Primary: who holds every acknowledged write (stayed up, or a restart in the same boot)', async (t) => {
+  const crashed = (claims: boolean): GenerationView => ({ ...view(A, 0n, [], true), survivedPrimaryLoss: claims });
+  const secondary = (claims: boolean): GenerationView => ({ ...view(A), survivedPrimaryLoss: claims });
+  // the crashed Primary may have lost power: a Secondary that holds what it acknowledged leads on B and C, not on A
+  t.match(decideSync(secondary(true), crashed(false), false, 'C'), { kind: 'source', rule: /this node stayed up or only its process restarted \(protocol C/ });
+  t.match(decideSync(crashed(false), secondary(true), true, 'C'), { kind: 'target' });
+  t.match(decideSync(secondary(true), crashed(false), false, 'B'), { kind: 'source' });
+  t.match(decideSync(secondary(true), crashed(false), false, 'A'), { kind: 'target' }, 'on A the crashed Primary may hold acknowledged writes the peer lacks');
+  t.match(decideSync(secondary(false), crashed(false), false, 'C'), { kind: 'target', rule: 'equal generations, peer crashed as Primary' }, "a restart after a power loss claims nothing: DRBD's rule");
+  // the crashed Primary only lost its process (same boot): it lost nothing and stays the source, whatever the peer claims
+  for (const protocol of ['A', 'B', 'C'] as const) {
+    t.match(decideSync(crashed(true), secondary(true), true, protocol), { kind: 'source', rule: /only its process/ }, `protocol ${protocol}`);
+    t.match(decideSync(secondary(true), crashed(true), false, protocol), { kind: 'target', rule: /only its process/ }, `protocol ${protocol}, the other side`);
+  }
+  t.match(decideSync(crashed(true), crashed(false), false, 'C'), { kind: 'target', rule: /both crashed as Primary, lower node id wins/ }, 'both crashed as Primary: unchanged');
+});

@@ -1,14 +1,19 @@
 // Kill or power loss (docs/ARCHITECTURE.md §5): kill -9 of the Primary and its Secondary while
-// writes are in flight and unflushed, both restarted on the same machine boot. The page cache kept
-// every write each daemon issued, and the boot id in the metadata says so: the Secondary comes back
-// claiming what it acknowledged (protocol C), so it is the source of the crashed Primary's
-// activity log rather than its target (the source DRBD would pick). Both end UpToDate, identical,
-// with every acknowledged write. (A power loss cannot be made here; the simulator covers it.)
-import t from 'tap';
-import { readFileSync } from 'node:fs';
+// writes are in flight and unflushed. The boot id in the metadata tells a restart of the daemon
+// alone (the page cache kept every write it issued) from a machine that rebooted.
+//  1. Both back in the same boot: each says its disk holds what it wrote; the crashed Primary is
+//     the source of its activity log (DRBD's rule, sound since it lost nothing).
+//  2. The Primary back "in another boot" (its daemon sees another boot id through a bind mount
+//     over /proc/sys/kernel/random/boot_id in its own mount namespace: as after a power loss, it
+//     must assume unflushed writes are gone), the Secondary in the same boot: the Secondary claims
+//     what it acknowledged (protocol C) and is the source of the crashed Primary.
+// Either way both end UpToDate, identical, with every acknowledged write.
+import t, { type Test } from 'tap';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { summarize } from '../../src/meta/inspect.js';
-import { normalizeBootId } from '../../src/meta/superblock.js';
+import { normalizeBootId } from '../../src/meta/layout.js';
 import { logLinesSince, logMark } from '../helpers/daemon-log.js';
 import { checkRecovered, restartAndUp, writeInBackground } from '../helpers/crash-recovery.js';
 import { openCluster } from '../helpers/scenario.js';
@@ -16,28 +21,52 @@ import { openCluster } from '../helpers/scenario.js';
 const SIZE = 64 * 1024 * 1024;
 const nodes = ['a', 'b'];
 const BOOT_ID = '/proc/sys/kernel/random/boot_id';
+const OTHER_BOOT = '11111111-2222-4333-8444-555555555555';
 
-t.test('kill -9 of Primary and Secondary during unflushed writes, same boot: the Secondary claims its data', async (t) => {
-  const { cluster, files } = await openCluster(t, 'tandem-sameboot-', { name: 'sb', nodes, sizeBytes: SIZE, primary: 'a', peers: ['b'] });
-  const boot = normalizeBootId(readFileSync(BOOT_ID, 'utf8'));
-  t.ok(boot, `this machine has a boot id (${BOOT_ID})`);
-
+/** Both daemons killed during unflushed writes, then restarted (a with `wrapA`) and brought up. */
+async function killBothAndRestart(t: Test, prefix: string, res: string, wrapA: (root: string) => string[]) {
+  const { cluster, files } = await openCluster(t, prefix, { name: res, nodes, sizeBytes: SIZE, primary: 'a', peers: ['b'] });
   const mark = logMark(cluster);
   const writes = writeInBackground(files.socket('a'), SIZE);
   await sleep(1500);
   await Promise.all(nodes.map((n) => cluster.kill(n))); // no FLUSH since the writes began
   const written = await writes.stop();
   t.ok(written.ok > 100, `${written.ok} writes acknowledged before the kill, none flushed`);
-  let upAt = 0;
-  for (const n of nodes) upAt = await restartAndUp(cluster, n, 'sb');
+  await restartAndUp(cluster, 'a', res, wrapA(cluster.root));
+  const upAt = await restartAndUp(cluster, 'b', res);
+  const handshake = (n: string, peer: string) => logLinesSince(cluster, mark, n, /^handshake$/).find((l) => l.peer === peer);
+  const restarted = (n: string, how: RegExp) => logLinesSince(cluster, mark, n, how);
+  return { cluster, files, mark, upAt, acked: writes.acked, handshake, restarted };
+}
 
-  const restarted = (n: string) => logLinesSince(cluster, mark, n, /^back from a process crash in the same boot/);
-  t.match(restarted('b'), [{ volume: 0, claimsAcknowledged: true }], 'b: same boot, it holds what it acknowledged');
-  t.match(restarted('a'), [{ volume: 0, claimsAcknowledged: false }], 'a: same boot; as the crashed Primary it keeps its own rule');
-  t.same(logLinesSince(cluster, mark, 'b', /^back from a crash in another boot/), [], 'no power loss is assumed');
-  await checkRecovered(t, { cluster, res: 'sb', files, nodes, upAt, mark, acked: writes.acked });
-  const handshakes = logLinesSince(cluster, mark, 'b', /^handshake$/).filter((l) => l.peer === 'a');
-  t.match(handshakes[0], { decision: 'source', rule: /the peer crashed as Primary, this node stayed up or only its process restarted \(protocol C/ },
+const SAME_BOOT = /^back from a process crash in the same boot/;
+const OTHER = /^back from a crash in another boot/;
+
+t.test('same boot: both claim their data, the crashed Primary is the source', async (t) => {
+  const boot = normalizeBootId(readFileSync(BOOT_ID, 'utf8'));
+  t.ok(boot, `this machine has a boot id (${BOOT_ID})`);
+  const run = await killBothAndRestart(t, 'tandem-sameboot-', 'sb', () => []);
+  t.match(run.restarted('a', SAME_BOOT), [{ volume: 0, claimsAcknowledged: true }], 'a: same boot, its disk holds every write it made');
+  t.match(run.restarted('b', SAME_BOOT), [{ volume: 0, claimsAcknowledged: true }], 'b: same boot, it holds what it acknowledged');
+  t.same([...run.restarted('a', OTHER), ...run.restarted('b', OTHER)], [], 'no power loss is assumed');
+  await checkRecovered(t, { cluster: run.cluster, res: 'sb', files: run.files, nodes, upAt: run.upAt, mark: run.mark, acked: run.acked });
+  t.match(run.handshake('a', 'b'), { decision: 'source', rule: /local crashed as Primary, only its process/ }, 'a is the source');
+  for (const n of nodes) t.equal(summarize(`pmem:${run.files.meta(n)}`).bootId, boot, `${n}'s metadata records this boot (md show)`);
+});
+
+t.test('the Primary back in another boot, the Secondary in the same: the Secondary is the source', async (t) => {
+  const boot = normalizeBootId(readFileSync(BOOT_ID, 'utf8'));
+  const otherBoot = (root: string): string[] => {
+    const file = join(root, 'other-boot-id');
+    writeFileSync(file, `${OTHER_BOOT}\n`);
+    return ['unshare', '-m', '--propagation', 'private', 'sh', '-c', `mount --bind ${file} ${BOOT_ID} && exec "$@"`, 'sh'];
+  };
+  const run = await killBothAndRestart(t, 'tandem-otherboot-', 'ob', otherBoot);
+  t.match(run.restarted('a', OTHER), [{ volume: 0 }], 'a: another boot, unflushed writes may be lost');
+  t.match(run.restarted('b', SAME_BOOT), [{ volume: 0, claimsAcknowledged: true }], 'b: same boot, it holds what it acknowledged');
+  await checkRecovered(t, { cluster: run.cluster, res: 'ob', files: run.files, nodes, upAt: run.upAt, mark: run.mark, acked: run.acked });
+  t.match(run.handshake('b', 'a'), { decision: 'source', rule: /the peer crashed as Primary, this node stayed up or only its process restarted \(protocol C/ },
     'b is the source of the crashed Primary');
-  for (const n of nodes) t.equal(summarize(`pmem:${files.meta(n)}`).bootId, boot, `${n}'s metadata records this boot (md show)`);
+  t.equal(summarize(`pmem:${run.files.meta('b')}`).bootId, boot, "b's metadata records this boot");
+  t.equal(summarize(`pmem:${run.files.meta('a')}`).bootId, normalizeBootId(OTHER_BOOT), "a's records its new boot once the resync vouched for its disk");
 });
