@@ -349,6 +349,7 @@ function replicatesFromPrimary(peer: Peer, volume: Volume): boolean {
 function mayHoldWhatTheCrashLost(target: Peer, volume: Volume): Peer | undefined {
   const meta = volume.meta!;
   if (!meta.crashed && !meta.flags.diskFailed) return undefined;
+  if (volume.intactRestart !== null && !meta.flags.diskFailed) return undefined; // only the process went down: the disk lost nothing (restart.ts)
   return [...target.resource.peers.values()].find((p) => p !== target && p.diskful && meta.bitmapGeneration(p.node.id) === 0n
     && ((p.protocol !== 'A' && !(p.connected && p.volumes.get(volume.index)?.view)) || leftUsConsistent(p, volume)));
 }

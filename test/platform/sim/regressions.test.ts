@@ -395,6 +395,11 @@ export const REGRESSIONS: Regression[] = [
       + 'and then, having heard every peer of its generation, was confirmed UpToDate as the source of n2 (older generation) and handed it the lost blocks; its bits for n0 were then dropped as stale. A Consistent disk is now no source while an UpToDate peer of its generation holds blocks it marked since the crash',
   },
   {
+    file: 'seed-20341-intact-crashed-primary-and-protocol-a-peer', seed: 20341, open: null, checker: 'convergence',
+    found: 'convergence (found on this branch, between two of its commits: main passes it): n1, crashed as Primary and back in the same boot, was the source of its C peers n2 and n3 (it lost nothing), so it was never resynced from them, while n0, its A peer (UpToDate in its generation, with n1\'s crash bits), waits for exactly that (mixed-protocols.ts) and n1 stayed Consistent waiting for n0. '
+      + 'A disk back from a process crash lost nothing: no peer may hold what its crash lost (mayHoldWhatTheCrashLost)',
+  },
+  {
     file: 'seed-20271-killed-survivor-among-power-losses', seed: 20271, open: null, checker: 'promotion-data',
     found: 'promotion-data, quiescent-data (5 nodes, C): n0, Primary, lost power; n2 was killed, n3 lost power; all came back Consistent in one generation, n0 crashed as Primary became the source of n2 and n3 and was promoted without a write only n2 still held. Fixed by the boot id (seed 20542): n2, back in the same boot, is n0\'s source; n3, back from a power loss, claims nothing',
   },
