@@ -259,7 +259,7 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: Decision): void {
         const holder = mayHoldWhatTheCrashLost(peer, volume);
         if (holder) {
           pv.replicationState = 'Off'; // decided again once that peer is heard (onPeerState)
-          r.log.info('disk stays Consistent: a peer of its generation, not heard since the crash or disk failure (or UpToDate where this disk marked blocks since), may hold writes this disk lost', { peer: peer.node.name, volume: volume.index, waitingFor: holder.node.name });
+          r.log.info('disk stays Consistent: a peer of its generation, not heard since the crash or disk failure, may hold writes this disk lost', { peer: peer.node.name, volume: volume.index, waitingFor: holder.node.name });
           return;
         }
         r.confirmUpToDate(volume, `the handshake with ${peer.node.name} makes this node the SyncSource (${d.rule})`);
@@ -349,23 +349,12 @@ function replicatesFromPrimary(peer: Peer, volume: Volume): boolean {
 function mayHoldWhatTheCrashLost(target: Peer, volume: Volume): Peer | undefined {
   const meta = volume.meta!;
   if (!meta.crashed && !meta.flags.diskFailed) return undefined;
-  if (volume.intactRestart !== null && !meta.flags.diskFailed) return undefined; // only the process went down: the disk lost nothing (restart.ts)
-  return [...target.resource.peers.values()].find((p) => p !== target && p.diskful && meta.bitmapGeneration(p.node.id) === 0n
-    && ((p.protocol !== 'A' && !(p.connected && p.volumes.get(volume.index)?.view)) || leftUsConsistent(p, volume)));
-}
-
-/**
- * Heard, but it decided nothing for us: UpToDate in our generation, while we keep bits for it
- * since the crash (the handshake's no-sync left this disk Consistent: those blocks wait for a
- * Primary's resync). It holds the data there that this disk may have lost, so this disk is no
- * source yet either (sim seed 20955: a survivor that lost power after its Primary, confirmed by
- * being the source of an older peer, handed it the blocks its cache had lost, and the stale bits
- * between it and the UpToDate survivors were then dropped).
- */
-function leftUsConsistent(p: Peer, volume: Volume): boolean {
-  const view = p.volumes.get(volume.index)?.view;
-  return p.connected && view !== null && view !== undefined && view.diskState === 'UpToDate'
-    && sameGeneration(view.current, volume.meta!.current()) && volume.meta!.outOfSyncBytes(p.node.id) > 0;
+  // a crashed Primary whose process alone went down lost nothing it wrote, and it acknowledged
+  // nothing it had not written (restart.ts); a Secondary's process may have died between a RecvAck
+  // and the write (protocol B), so it waits as before
+  if (volume.intactRestart !== null && meta.flags.crashedPrimary && !meta.flags.diskFailed) return undefined;
+  return [...target.resource.peers.values()].find((p) => p !== target && p.diskful && p.protocol !== 'A'
+    && meta.bitmapGeneration(p.node.id) === 0n && !(p.connected && p.volumes.get(volume.index)?.view));
 }
 
 /**

@@ -143,10 +143,10 @@ export const REGRESSIONS: Regression[] = [
     found: 'claim-up-to-date: protocol B, n0-n1 on C; the Primary\'s disk fails with ENOSPC and it goes on diskless; its next write is acknowledged without a peer it does not write to, which it still reports UpToDate (and which followed its new generation): fixed with the diskless Primary\'s bitmapForReceiver',
   },
   {
-    file: 'seed-200-power-lost-primary-promoted-mixed-protocols', seed: 200, open: null, checker: 'quiescent-data',
+    file: 'seed-200-power-lost-primary-promoted-mixed-protocols', seed: 200, open: 'a crashed Primary confirmed UpToDate as the SyncSource of an older peer', checker: 'quiescent-data',
     found: 'promotion-data: protocol A, n0-n1 on C; the Primary n0 loses power (its unflushed writes, acknowledged with n1 holding them, go); n1 is promoted and killed; n0 returns, becomes SyncSource of n2 (older data), is confirmed UpToDate by that and promoted without the writes n1 holds. '
       + 'Since one source at a time (resyncPaused), n0 is no longer promoted in this schedule, but it still calls itself UpToDate without them (quiescent-data). '
-      + 'Fixed with seed 20955: n0, back Consistent, heard n2 (UpToDate in its generation, where n0 marked blocks since the crash) and is no source until a Primary resyncs it',
+      + 'Passes with the rule that a Consistent disk is no source while an UpToDate peer of its generation holds blocks it marked since the crash (branch s8-bootid, reverted: it left a SyncTarget waiting for ever on a source that deferred, seed 20929)',
   },
   {
     file: 'seed-5088-only-diskful-node-disk-failed', seed: 5088, open: null, checker: 'convergence',
@@ -390,14 +390,20 @@ export const REGRESSIONS: Regression[] = [
       + 'Fixed by the boot id (seed 20542): n1, back in the same boot, holds what it acknowledged and is the source',
   },
   {
-    file: 'seed-20955-power-lost-survivor-source-of-older-peer', seed: 20955, open: null, checker: 'quiescent-data',
+    file: 'seed-20955-power-lost-survivor-source-of-older-peer', seed: 20955, open: 'a Consistent disk back from a power loss is confirmed UpToDate as the source of an older peer after heard peers of its generation left it Consistent', checker: 'quiescent-data',
     found: 'quiescent-data, replicas-differ, bits-in-sync: 4 nodes, C; the Primary n0 lost power, n3 noticed and then lost power too (its cache took an acknowledged write). Back Consistent with its activity log marked for every peer, n3 met the survivor n1 and the resynced n0 (UpToDate, same generation: no-sync, n3 stays Consistent waiting for a Primary\'s resync) '
-      + 'and then, having heard every peer of its generation, was confirmed UpToDate as the source of n2 (older generation) and handed it the lost blocks; its bits for n0 were then dropped as stale. A Consistent disk is now no source while an UpToDate peer of its generation holds blocks it marked since the crash',
+      + 'and then, having heard every peer of its generation, was confirmed UpToDate as the source of n2 (older generation) and handed it the lost blocks; its bits for n0 were then dropped as stale. '
+      + 'Making such a disk no source while an UpToDate peer of its generation holds blocks it marked since the crash fixes it, but that source then defers after its target has turned Inconsistent, and the target waits for ever (seed 20929): not merged',
   },
   {
     file: 'seed-20341-intact-crashed-primary-and-protocol-a-peer', seed: 20341, open: null, checker: 'convergence',
     found: 'convergence (found on this branch, between two of its commits: main passes it): n1, crashed as Primary and back in the same boot, was the source of its C peers n2 and n3 (it lost nothing), so it was never resynced from them, while n0, its A peer (UpToDate in its generation, with n1\'s crash bits), waits for exactly that (mixed-protocols.ts) and n1 stayed Consistent waiting for n0. '
       + 'A disk back from a process crash lost nothing: no peer may hold what its crash lost (mayHoldWhatTheCrashLost)',
+  },
+  {
+    file: 'seed-20929-killed-secondary-still-waits', seed: 20929, open: null, checker: 'convergence',
+    found: 'convergence (found on this branch, main passes it): protocol B; n2, a Secondary back from a kill in the same boot, skipped the wait for the crashed Primary n0 (unheard) and became n1\'s source; n1, resynced, then took n0 for its source (crashed Primary, same generation) while n0 deferred, waiting for n2, and n1 stayed SyncTarget of a source that never came. '
+      + 'A Secondary\'s killed process may have lost a write it acknowledged on receipt (B): only a crashed Primary back in the same boot skips that wait now',
   },
   {
     file: 'seed-20271-killed-survivor-among-power-losses', seed: 20271, open: null, checker: 'promotion-data',
