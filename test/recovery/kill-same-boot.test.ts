@@ -9,19 +9,17 @@
 //     what it acknowledged (protocol C) and is the source of the crashed Primary.
 // Either way both end UpToDate, identical, with every acknowledged write.
 import t, { type Test } from 'tap';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { summarize } from '../../src/meta/inspect.js';
 import { normalizeBootId } from '../../src/meta/layout.js';
+import { anotherBoot, BOOT_ID_FILE as BOOT_ID, OTHER_BOOT } from '../helpers/boot-id.js';
 import { logLinesSince, logMark } from '../helpers/daemon-log.js';
 import { checkRecovered, restartAndUp, writeInBackground } from '../helpers/crash-recovery.js';
 import { openCluster } from '../helpers/scenario.js';
 
 const SIZE = 64 * 1024 * 1024;
 const nodes = ['a', 'b'];
-const BOOT_ID = '/proc/sys/kernel/random/boot_id';
-const OTHER_BOOT = '11111111-2222-4333-8444-555555555555';
 
 /** Both daemons killed during unflushed writes, then restarted (a with `wrapA`) and brought up. */
 async function killBothAndRestart(t: Test, prefix: string, res: string, wrapA: (root: string) => string[]) {
@@ -56,12 +54,7 @@ t.test('same boot: both claim their data, the crashed Primary is the source', as
 
 t.test('the Primary back in another boot, the Secondary in the same: the Secondary is the source', async (t) => {
   const boot = normalizeBootId(readFileSync(BOOT_ID, 'utf8'));
-  const otherBoot = (root: string): string[] => {
-    const file = join(root, 'other-boot-id');
-    writeFileSync(file, `${OTHER_BOOT}\n`);
-    return ['unshare', '-m', '--propagation', 'private', 'sh', '-c', `mount --bind ${file} ${BOOT_ID} && exec "$@"`, 'sh'];
-  };
-  const run = await killBothAndRestart(t, 'tandem-otherboot-', 'ob', otherBoot);
+  const run = await killBothAndRestart(t, 'tandem-otherboot-', 'ob', (root) => anotherBoot(root));
   t.match(run.restarted('a', OTHER), [{ volume: 0 }], 'a: another boot, unflushed writes may be lost');
   t.match(run.restarted('b', SAME_BOOT), [{ volume: 0, claimsAcknowledged: true }], 'b: same boot, it holds what it acknowledged');
   await checkRecovered(t, { cluster: run.cluster, res: 'ob', files: run.files, nodes, upAt: run.upAt, mark: run.mark, acked: run.acked });
