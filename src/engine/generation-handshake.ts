@@ -100,6 +100,20 @@ export function handshakeVolume(peer: Peer, index: number, pv: PeerVolume): void
 }
 
 /**
+ * A Primary takes no resync data into the disk it serves (takesResyncFrom refuses it), and with an
+ * UpToDate disk it is the one to resync the others (one re-attached after a failure is a target).
+ * A resync this Secondary started toward a node whose promotion crossed the decision (a survivor reconciling a fellow survivor just as that one was promoted:
+ * seed 20559) stops here: kept running, it went on past that Primary's demotion and overwrote a
+ * write the next Primary had sent there. Our bits for it stay, and our State lists them: the
+ * Primary merges them into its own resync of us (mergeAndResync).
+ */
+function stopResyncToPrimary(peer: Peer, volume: Volume): void {
+  peer.stopResync(volume.index);
+  peer.resource.log.info('resync stopped: the peer is Primary now and resyncs this node itself', { peer: peer.node.name, volume: volume.index, outOfSyncBytes: volume.meta?.outOfSyncBytes(peer.node.id) ?? 0 });
+  peer.sendState();
+}
+
+/**
  * One source at a time (DRBD pauses the others): a target that takes resync data from another
  * node says so in its State, and this node, its source too, stops sending and keeps its bits. The
  * target's next State without the flag (its resync ended, or that source went away) starts a new
@@ -117,10 +131,14 @@ function decideVolume(peer: Peer, index: number, pv: PeerVolume): void {
   const volume = peer.resource.volume(index);
   const view = pv.view!;
   if (!volume) return;
-  if (pv.replicationState === 'SyncSource' && view.flags.resyncPaused) {
+  // Established too: an empty resync of ours ended while the peer took another source's data, and
+  // it paused us at our ResyncDone. Its disk is not ours: a Primary keeps bits for the writes that
+  // miss it instead of sending them (its other source's older block could land after one).
+  if ((pv.replicationState === 'SyncSource' || pv.replicationState === 'Established') && view.flags.resyncPaused && volume.meta) {
     pauseForTarget(peer, volume, pv);
     return;
   }
+  if (pv.replicationState === 'SyncSource' && pv.resync && peer.peerRole === 'Primary' && view.diskState === 'UpToDate' && peer.resource.role !== 'Primary') stopResyncToPrimary(peer, volume);
   if (pv.replicationState === 'Established' || pv.replicationState === 'SyncSource') {
     followPeer(peer, volume, view, pv);
     return;
@@ -264,9 +282,13 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: Decision): void {
         }
         r.confirmUpToDate(volume, `the handshake with ${peer.node.name} makes this node the SyncSource (${d.rule})`);
       }
+      // The peer takes resync data from another node first: its bits are marked here only when this
+      // resync really starts (the handshake after that one ends, or if it is cut short). Marked
+      // now, a Primary, which never drops its bits as stale, would resync in full a peer that the
+      // other source just made identical (a switchover during a full sync).
+      if (view.flags.resyncPaused) { pauseForTarget(peer, volume, pv); return; }
       if (d.full) meta.markAllOutOfSync(peer.node.id);
       for (const range of pv.view?.reconcile ?? []) meta.markOutOfSync(peer.node.id, range.offset, range.length);
-      if (view.flags.resyncPaused) { pauseForTarget(peer, volume, pv); return; }
       // a source this node paused while another resynced it, and now behind it: no longer paused
       // (our State says so), or the resync never starts and both sides wait for ever
       if (pv.replicationState === 'PausedSyncT') pv.replicationState = 'Off';
@@ -419,6 +441,7 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
     if (view.diskState === 'Diskless') for (const p of r.peers.values()) p.sendState();
   }
   if (peer.peerRole === 'Primary' && pv.replicationState === 'Established') endReconciledSurvival(peer, volume);
+  if (peer.peerRole === 'Primary' && pv.replicationState === 'Established') endCrashedPrimary(peer, volume, view);
   // a peer that became UpToDate while Established (its resync from another node ended, or it was
   // confirmed after a crash) in our generation: bits we kept for it are stale, as at a handshake
   if (pv.replicationState === 'Established' && !pv.resync && !pv.syncEnding) {
@@ -466,6 +489,25 @@ function endReconciledSurvival(primary: Peer, volume: Volume): void {
   if ((volume.meta?.outOfSyncBytes(primary.node.id) ?? 0) > 0) return;
   r.reconcileRanges.delete(volume.index);
   for (const p of r.peers.values()) p.sendState();
+}
+
+/**
+ * The crashed-Primary flag weighs this node as the last writer of its generation (rule 1 of the
+ * handshake). Established with a Primary in that generation, UpToDate, it no longer is: that
+ * Primary was promoted while we were Established with it (or it would have started a new
+ * generation), so it holds what our crash left, and it writes the generation now. Kept, the flag
+ * would outweigh that Primary's own after both crashed ("both crashed, lower node id wins") and
+ * hand its acknowledged writes to our older copy. DRBD clears the flag as soon as this node and one
+ * peer are both UpToDate; here that would be too early: equal generations drop a peer's bits as
+ * stale (forgetStaleBits), so a third node we have not yet resynced would never get the writes our
+ * crash may have left only with us. A resync as target or a promotion clears it too.
+ */
+function endCrashedPrimary(primary: Peer, volume: Volume, view: VolumeView): void {
+  const meta = volume.meta;
+  if (!meta?.flags.crashedPrimary || volume.diskState !== 'UpToDate' || !sameGeneration(meta.current(), view.current)) return;
+  meta.setFlags({ crashedPrimary: false });
+  primary.resource.log.info('crashed-Primary flag cleared: a Primary writes this generation now', { peer: primary.node.name, volume: volume.index });
+  for (const p of primary.resource.peers.values()) p.sendState(); // our State carries the flag
 }
 
 /**

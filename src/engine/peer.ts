@@ -12,6 +12,7 @@ import type { PeerLinkPort } from './platform.js';
 import type { Resource } from './resource.js';
 import { holdsAcknowledgedWrites } from './restart.js';
 import { ResyncSource } from './resync-source.js';
+import { sameGeneration } from './sync-decision.js';
 import { applyMessage, lockedRange } from './secondary.js';
 import { TransferLog } from './transfer-log.js';
 import type { Volume } from './volume.js';
@@ -145,11 +146,14 @@ export class Peer {
     this.applyQueue?.abandon();
     this.applyQueue = null;
     const wasPrimary = this.peerRole === 'Primary';
-    // Only a peer that was Established shares our current generation and could be promoted with it;
-    // losing one that never got past the handshake, or a SyncTarget (Inconsistent, its bitmap id
-    // set when its resync began), needs no new generation (every round of a refused reconnect
-    // would start one otherwise)
-    const replicated = [...this.volumes.values()].some((pv) => pv.replicationState === 'Established');
+    // Only a peer that shares our current generation could be promoted with it: one Established, or
+    // our SyncTarget in our own generation (its disk says so until our first block reaches it, and
+    // a link lost before that leaves it claiming our generation without the writes we take next:
+    // seed 20873). Losing one that never got past the handshake, or a SyncTarget in an older
+    // generation (Inconsistent, its bitmap id set when its resync began), needs no new generation
+    // (every round of a refused reconnect would start one otherwise). DRBD starts one for any
+    // peer disk it loses from Inconsistent up.
+    const replicated = [...this.volumes].some(([index, pv]) => pv.replicationState === 'Established' || this.sameGenerationTarget(index, pv));
     const unconfirmed = this.transfer.failAll();
     for (const [index, pv] of this.volumes) {
       const volume = this.resource.volume(index);
@@ -180,6 +184,12 @@ export class Peer {
     this.resource.log.warn('peer connection lost', { peer: this.node.name, reason });
     this.resource.emit('connection', { peer: this.node.name, connectionState: this.connectionState, reason });
     this.resource.onPeerLost(this, { wasPrimary, replicated, unconfirmed, reason });
+  }
+
+  /** Our SyncTarget whose last State named our current generation (a resync within one generation). */
+  private sameGenerationTarget(index: number, pv: PeerVolume): boolean {
+    const meta = this.resource.volume(index)?.meta;
+    return pv.replicationState === 'SyncSource' && pv.view !== null && meta !== null && meta !== undefined && sameGeneration(pv.view.current, meta.current());
   }
 
   // ---- sending --------------------------------------------------------------------------------

@@ -913,6 +913,11 @@ export class Resource {
     const fromSurvivor = pv.view?.flags.survivedPrimaryLoss === true && this.reconcileRanges.has(volume.index) && sameGeneration(meta.current(), current);
     meta.adoptAfterResync(current, history, `resync from ${peer.node.name} finished`);
     assert(sameGeneration(meta.current(), current), 'a SyncTarget that finished holds the source\'s generation before it claims UpToDate');
+    // The source's ResyncDone names its generation now; a Secondary source that followed a new
+    // Primary's generation meanwhile sent no State to say so. Kept in its view, or the next
+    // resync's blocks (from the Primary) mark this source out of sync as if it lacked them, and the
+    // bits are never dropped as stale: the view would say another generation for ever.
+    if (pv.view) pv.view = { ...pv.view, current, history, diskState: 'UpToDate' };
     if (meta.bitmapGeneration(peer.node.id) !== 0n) meta.setBitmapGeneration(peer.node.id, 0n);
     // the writes it may have had alone as a crashed Primary are gone now: it holds the source's data
     meta.setFlags({ consistent: true, wasUpToDate: true, crashedPrimary: false, primaryLostQuorum: false, diskFailed: false });

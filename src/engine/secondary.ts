@@ -193,6 +193,10 @@ function takesResyncFrom(peer: Peer, volume: Volume, offset: number, length: num
   if (offset + length > volume.sizeBytes) { r.protocolError(peer, 'resync data beyond the end of the volume'); return false; }
   const pv = peer.volumes.get(volume.index)!;
   if (peer.sendsStaleResync(volume.index)) return false; // sent before it read our State that paused it
+  // never our own target's target: these blocks were sent on a decision that crossed ours (a
+  // survivor reconciling this node as it was promoted, which stops on our State as Primary: seed
+  // 20559); taken, they would land, older, over what our resync and the next Primary gave it
+  if (pv.replicationState === 'SyncSource') return false;
   if (r.syncingFromAnother(volume, peer)) {
     // two sources at once (several Secondaries of a diskless Primary, or a rejoining node that two
     // peers found behind): their blocks could cross. This one pauses, told by our State, and its
@@ -215,10 +219,11 @@ function takesResyncFrom(peer: Peer, volume: Volume, offset: number, length: num
 async function endResync(peer: Peer, volume: Volume, msg: MessageOf<'ResyncDone'>): Promise<void> {
   const r = peer.resource;
   const pv = peer.volumes.get(volume.index)!;
-  if (pv.replicationState !== 'SyncTarget') {
-    if (r.role === 'Primary' && volume.usable) return; // never a target: the source's decision was made on an older State
-    if (!takesResyncFrom(peer, volume, 0, 0)) return;
-  }
+  if (pv.replicationState !== 'SyncTarget' && r.role === 'Primary' && volume.usable) return; // never a target: the source's decision was made on an older State
+  // Even as its SyncTarget: a target decided on a peer that then deferred to the Primary, while
+  // another source's data arrived, must not end by this peer's (empty) resync. Its bits for this
+  // peer were never reported (a target does not report them to its source) and nothing was sent.
+  if (!takesResyncFrom(peer, volume, 0, 0)) return;
   await r.finishResyncAsTarget(peer, volume, msg.current, msg.history);
 }
 
@@ -230,6 +235,7 @@ async function applyResyncData(peer: Peer, volume: Volume, msg: MessageOf<'Resyn
     volume.meta?.setFlags({ consistent: false, wasUpToDate: false });
   }
   markOthersOutOfSync(peer, volume, msg.offset, msg.data.length);
+  pendingUntilDurable(peer, volume, msg.offset, msg.data.length);
   volume.beginActivity();
   try {
     await volume.disk!.write(msg.offset, msg.data, false);
@@ -272,7 +278,9 @@ async function compareResyncChecksum(peer: Peer, volume: Volume, msg: MessageOf<
   if (peer.link !== link || !volume.meta) return;
   const range = { volume: volume.index, requestId: msg.requestId, offset: msg.offset, length: msg.length };
   if (!same) { peer.sendControl({ type: 'ResyncRequest', ...range }); return; }
-  // the block equals the source's: our own bit for the source is resolved, as for resync data
+  // the block equals the source's (maybe only in our disk's cache): our own bit for the source is
+  // resolved once that is durable, as for resync data
+  pendingUntilDurable(peer, volume, msg.offset, msg.length);
   resolvedByResync(peer, volume, msg.offset, msg.length);
   peer.sendControl({ type: 'ResyncInSync', ...range });
 }
@@ -302,6 +310,20 @@ function markOthersOutOfSync(source: Peer, volume: Volume, offset: number, lengt
       sourceCurrent !== undefined && opv.view !== null && sameGeneration(opv.view.current, sourceCurrent);
     if (!holdsIt) meta.markOutOfSync(other.node.id, offset, length);
   }
+}
+
+/**
+ * Our answer (ResyncAck, ResyncInSync) makes the source clear its bit for us at once, while what
+ * we hold there may still sit in our disk's volatile cache: our own bit for the source is set
+ * first (durably), and cleared only after a flush (resolvedByResync). A power loss in between
+ * keeps it, and the next handshake reports it, so the source sends the block again. Without it the
+ * source's bits were the only record of the blocks of a bitmap resync: one acknowledged from the
+ * cache and lost with it was never sent again (seed 20861: equal by its digest to resync data an
+ * earlier, interrupted resync had left unflushed). DRBD's SyncTarget holds the union of both
+ * bitmaps in its own for the same reason.
+ */
+function pendingUntilDurable(source: Peer, volume: Volume, offset: number, length: number): void {
+  volume.meta?.markOutOfSync(source.node.id, offset, length);
 }
 
 /** Our block equals the source's: its bit is cleared once a flush made it durable (resync-durability.ts). */
