@@ -12,7 +12,7 @@ import { hasDisk, type Peer, type PeerVolume } from './peer.js';
 import { adoptUnwrittenSince } from './exposed-generation.js';
 import { waitForSynchronousCopy } from './mixed-protocols.js';
 import type { Resource } from './resource.js';
-import { holdsAcknowledgedWrites } from './restart.js';
+import { holdsAcknowledgedWrites, intactCrashedPrimary } from './restart.js';
 import { decideSync, sameGeneration, UUID_JUST_CREATED, type SyncDecision } from './sync-decision.js';
 import type { DiskState, Role } from './states.js';
 import { reconcileSurvivor, reconcileSurvivors } from './survivors.js';
@@ -195,8 +195,8 @@ function decide(peer: Peer, volume: Volume, view: VolumeView): SyncDecision {
   const meta = volume.meta!;
   const r = peer.resource;
   return decideSync(
-    { current: meta.current(), bitmapForPeer: meta.bitmapGeneration(peer.node.id), history: meta.history(), crashedPrimary: meta.flags.crashedPrimary, survivedPrimaryLoss: holdsAcknowledgedWrites(r, volume, peer) },
-    { current: view.current, bitmapForPeer: view.bitmapForReceiver, history: view.history, crashedPrimary: view.flags.crashedPrimary, survivedPrimaryLoss: view.flags.survivedPrimaryLoss },
+    { current: meta.current(), bitmapForPeer: meta.bitmapGeneration(peer.node.id), history: meta.history(), crashedPrimary: meta.flags.crashedPrimary, survivedPrimaryLoss: holdsAcknowledgedWrites(r, volume, peer), crashedPrimaryIntact: intactCrashedPrimary(volume) },
+    { current: view.current, bitmapForPeer: view.bitmapForReceiver, history: view.history, crashedPrimary: view.flags.crashedPrimary, survivedPrimaryLoss: view.flags.survivedPrimaryLoss, crashedPrimaryIntact: view.flags.crashedPrimaryIntact },
     r.local.id < peer.node.id,
     peer.protocol,
   );

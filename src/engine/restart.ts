@@ -54,12 +54,28 @@ export function diskVouchedFor(r: Resource, v: Volume): void {
  * does a Secondary back from a process crash in the same boot, over protocol C: it stored each
  * write before its WriteAck, and the page cache kept it. Not over B: a RecvAck comes before the
  * write is issued, and a killed process never issues it (a survivor that stays up does). A crashed
- * Primary back in the same boot says so too, over any protocol: it holds every write it made, and
- * stays the source of its activity log (sync-decision.ts), as in DRBD.
+ * Primary back in the same boot claims something else (intactCrashedPrimary): it survived no
+ * Primary, and a peer must never weigh it as a fellow survivor.
  */
 export function holdsAcknowledgedWrites(r: Resource, v: Volume, peer: Peer): boolean {
   if (r.reconcileRanges.has(v.index)) return true;
+  return peer.protocol === 'C' && intactRestartHolds(v) && !v.meta!.flags.crashedPrimary;
+}
+
+/**
+ * A crashed Primary back from a process crash in the same boot (over any protocol): it holds every
+ * write it made, so it stays the source of its activity log (sync-decision.ts), as in DRBD. Sent
+ * as a flag of its own (crashedPrimaryIntact): a receiver reading it as a survivor's claim kept an
+ * empty survivor claim after its resync from it, which kept stale bits toward a third node for ever
+ * (test/recovery/crash-rejoin-source).
+ */
+export function intactCrashedPrimary(v: Volume): boolean {
+  return intactRestartHolds(v) && v.meta!.flags.crashedPrimary;
+}
+
+/** The disk back from a process crash in the same boot still holds the data of that restart. */
+function intactRestartHolds(v: Volume): boolean {
   const meta = v.meta;
-  if (v.intactRestart === null || meta === null || (peer.protocol !== 'C' && !meta.flags.crashedPrimary)) return false;
+  if (v.intactRestart === null || meta === null) return false;
   return (v.diskState === 'Consistent' || v.diskState === 'UpToDate') && sameGeneration(meta.current(), v.intactRestart);
 }

@@ -19,11 +19,14 @@ export interface GenerationView {
   history: bigint[];
   /** was Primary when it went down uncleanly (may hold writes the other never got) */
   crashedPrimary: boolean;
-  /** stayed up when its Primary vanished, or only its process restarted (same boot: restart.ts),
-   *  and has not been resynced since (it holds every write it acknowledged; its disk cache was
-   *  never lost). With crashedPrimary: only the crashed Primary's process died, its disk holds
-   *  every write it made, and DRBD's rule (it is the source) is sound */
+  /** stayed up when its Primary vanished, or was a Secondary whose process alone restarted (same
+   *  boot: restart.ts), and has not been resynced since (it holds every write it acknowledged; its
+   *  disk cache was never lost) */
   survivedPrimaryLoss?: boolean;
+  /** with crashedPrimary: only the crashed Primary's process died (same boot), its disk holds
+   *  every write it made, and DRBD's rule (it is the source) is sound. A claim of its own: this
+   *  node survived no Primary, and a survivor's claim means more to a receiver (survivors.ts) */
+  crashedPrimaryIntact?: boolean;
 }
 
 export type SyncDecision =
@@ -82,19 +85,19 @@ export function decideSync(local: GenerationView, peer: GenerationView, localIsL
  * only there). Under B and C every acknowledged write reached the peer, while the crashed
  * Primary's own disk cache may have lost some of them: when the peer stayed up (it saw its Primary
  * vanish and still holds all it acknowledged), the peer is the source. When both went down, the
- * crashed Primary is, as in DRBD. A crashed Primary whose process alone died (same boot: it says
- * survivedPrimaryLoss too) lost nothing and is the source, as in DRBD, whatever the peer holds:
+ * crashed Primary is, as in DRBD. A crashed Primary whose process alone died (same boot:
+ * crashedPrimaryIntact) lost nothing and is the source, as in DRBD, whatever the peer holds:
  * with several peers that claim, each then takes the same data from it.
  */
 function equalGenerations(local: GenerationView, peer: GenerationView, localIsLowerNodeId: boolean, protocol: 'A' | 'B' | 'C'): SyncDecision {
   if (strip(local.current) === UUID_JUST_CREATED) return { kind: 'no-sync', rule: 'both just created' };
   if (local.crashedPrimary && !peer.crashedPrimary) {
-    if (local.survivedPrimaryLoss) return { kind: 'source', full: false, rule: 'equal generations, local crashed as Primary, only its process (its disk holds every write it made)' };
+    if (local.crashedPrimaryIntact) return { kind: 'source', full: false, rule: 'equal generations, local crashed as Primary, only its process (its disk holds every write it made)' };
     if (protocol !== 'A' && peer.survivedPrimaryLoss) return { kind: 'target', full: false, rule: `equal generations, local crashed as Primary, the peer stayed up or only its process restarted (protocol ${protocol}: it holds every acknowledged write)` };
     return { kind: 'source', full: false, rule: 'equal generations, local crashed as Primary' };
   }
   if (peer.crashedPrimary && !local.crashedPrimary) {
-    if (peer.survivedPrimaryLoss) return { kind: 'target', full: false, rule: 'equal generations, the peer crashed as Primary, only its process (its disk holds every write it made)' };
+    if (peer.crashedPrimaryIntact) return { kind: 'target', full: false, rule: 'equal generations, the peer crashed as Primary, only its process (its disk holds every write it made)' };
     if (protocol !== 'A' && local.survivedPrimaryLoss) return { kind: 'source', full: false, rule: `equal generations, the peer crashed as Primary, this node stayed up or only its process restarted (protocol ${protocol}: it holds every acknowledged write)` };
     return { kind: 'target', full: false, rule: 'equal generations, peer crashed as Primary' };
   }

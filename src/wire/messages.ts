@@ -60,10 +60,11 @@ const volumeState = struct({
   /** the sender's bitmap generation for the receiver (0: none) */
   bitmapForReceiver: u64,
   history: arrayOf(u64, { max: HISTORY_MAX }),
-  /** survivedPrimaryLoss: the sender stayed up when its Primary vanished (or only its process restarted, in the same boot: engine/restart.ts) and holds all it acknowledged;
+  /** survivedPrimaryLoss: the sender stayed up when its Primary vanished (or, a Secondary, only its process restarted, in the same boot: engine/restart.ts) and holds all it acknowledged;
    *  primaryLostQuorum: it lost quorum as Primary and wrote nothing acknowledged since;
-   *  resyncPaused: the sender takes resync data from another node first, and the receiver sends it none until this clears */
-  flags: bitsOf(16, ['crashedPrimary', 'wasUpToDate', 'consistent', 'discardMyData', 'newDataGeneration', 'survivedPrimaryLoss', 'primaryLostQuorum', 'resyncPaused']),
+   *  resyncPaused: the sender takes resync data from another node first, and the receiver sends it none until this clears;
+   *  crashedPrimaryIntact: with crashedPrimary, only the sender's process died (same boot: engine/restart.ts), its disk holds every write it made */
+  flags: bitsOf(16, ['crashedPrimary', 'wasUpToDate', 'consistent', 'discardMyData', 'newDataGeneration', 'survivedPrimaryLoss', 'primaryLostQuorum', 'resyncPaused', 'crashedPrimaryIntact']),
   outOfSyncBits: safe,
   reconcile: arrayOf(range, { max: RANGES_MAX }),
   /** how often the sender paused the receiver as its resync source on this link, and the

@@ -55,7 +55,7 @@ t.test('both moved on during the initial sync between them: a split brain, not u
 });
 
 t.test('equal generations, a crashed Primary: who holds every acknowledged write (stayed up, or a restart in the same boot)', async (t) => {
-  const crashed = (claims: boolean): GenerationView => ({ ...view(A, 0n, [], true), survivedPrimaryLoss: claims });
+  const crashed = (intact: boolean): GenerationView => ({ ...view(A, 0n, [], true), crashedPrimaryIntact: intact });
   const secondary = (claims: boolean): GenerationView => ({ ...view(A), survivedPrimaryLoss: claims });
   // the crashed Primary may have lost power: a Secondary that holds what it acknowledged leads on B and C, not on A
   t.match(decideSync(secondary(true), crashed(false), false, 'C'), { kind: 'source', rule: /this node stayed up or only its process restarted \(protocol C/ });
@@ -69,4 +69,6 @@ t.test('equal generations, a crashed Primary: who holds every acknowledged write
     t.match(decideSync(secondary(true), crashed(true), false, protocol), { kind: 'target', rule: /only its process/ }, `protocol ${protocol}, the other side`);
   }
   t.match(decideSync(crashed(true), crashed(false), false, 'C'), { kind: 'target', rule: /both crashed as Primary, lower node id wins/ }, 'both crashed as Primary: unchanged');
+  // a survivor's claim is no intact crash: a crashed Primary that says survivedPrimaryLoss (its ranges of a lost Primary) is not made the source by it
+  t.match(decideSync({ ...crashed(false), survivedPrimaryLoss: true }, secondary(true), true, 'C'), { kind: 'target', rule: /the peer stayed up/ });
 });
