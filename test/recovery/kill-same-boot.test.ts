@@ -7,7 +7,8 @@
 //     over /proc/sys/kernel/random/boot_id in its own mount namespace: as after a power loss, it
 //     must assume unflushed writes are gone), the Secondary in the same boot: the Secondary claims
 //     what it acknowledged (protocol C) and is the source of the crashed Primary.
-// Either way both end UpToDate, identical, with every acknowledged write.
+// Either way both end UpToDate, identical, with every acknowledged write. And with three nodes (3,
+// below), the Primary alone killed: both survivors take its activity log and end converged.
 import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,6 +18,7 @@ import { anotherBoot, BOOT_ID_FILE as BOOT_ID, OTHER_BOOT } from '../helpers/boo
 import { logLinesSince, logMark } from '../helpers/daemon-log.js';
 import { checkRecovered, restartAndUp, writeInBackground } from '../helpers/crash-recovery.js';
 import { openCluster } from '../helpers/scenario.js';
+import { waitFor } from '../helpers/wait.js';
 
 const SIZE = 64 * 1024 * 1024;
 const nodes = ['a', 'b'];
@@ -62,4 +64,27 @@ t.test('the Primary back in another boot, the Secondary in the same: the Seconda
     'b is the source of the crashed Primary');
   t.equal(summarize(`pmem:${run.files.meta('b')}`).bootId, boot, "b's metadata records this boot");
   t.equal(summarize(`pmem:${run.files.meta('a')}`).bootId, normalizeBootId(OTHER_BOOT), "a's records its new boot once the resync vouched for its disk");
+});
+
+// 3. Three nodes: the Primary killed, its two Secondaries stay up (survivors: they reconcile with
+//    each other), the Primary back in the same boot. It is the source of both; neither may take
+//    its claim for a survivor's (it survived no Primary): each would keep weighing as a survivor
+//    after its resync, and the bits each marked for the other during it would never be dropped as
+//    stale, nor resynced (no Primary): never converged (seen as crash-rejoin-source's hang).
+t.test('the Primary alone killed, back in the same boot: the source of both survivors, who end with nothing out of sync', async (t) => {
+  const three = ['a', 'b', 'c'];
+  const { cluster, files } = await openCluster(t, 'tandem-sameboot3-', { name: 's3', nodes: three, sizeBytes: SIZE / 2, primary: 'a', peers: ['b', 'c'] });
+  const mark = logMark(cluster);
+  const writes = writeInBackground(files.socket('a'), SIZE / 2);
+  await sleep(1000);
+  await cluster.kill('a');
+  const written = await writes.stop();
+  t.ok(written.ok > 50, `${written.ok} writes acknowledged before the kill`);
+  await waitFor(cluster, 'b', 's3', 'b saw a go', (s) => s.connections.find((x) => x.peer === 'a')!.connectionState !== 'Connected', 20_000);
+  const upAt = await restartAndUp(cluster, 'a', 's3');
+  t.match(logLinesSince(cluster, mark, 'a', SAME_BOOT), [{ volume: 0, claimsAcknowledged: true }], 'a: same boot');
+  await checkRecovered(t, { cluster, res: 's3', files, nodes: three, upAt, mark, acked: writes.acked });
+  for (const n of ['b', 'c']) {
+    t.match(logLinesSince(cluster, mark, n, /^handshake$/).find((l) => l.peer === 'a'), { decision: 'target', rule: /the peer crashed as Primary, only its process/ }, `${n} takes a's activity log`);
+  }
 });
