@@ -8,7 +8,8 @@
 //     must assume unflushed writes are gone), the Secondary in the same boot: the Secondary claims
 //     what it acknowledged (protocol C) and is the source of the crashed Primary.
 // Either way both end UpToDate, identical, with every acknowledged write. And with three nodes (3,
-// below), the Primary alone killed: both survivors take its activity log and end converged.
+// below), the Primary alone killed: both survivors take its activity log and end converged; and
+// (4) a survivor back from a power loss is resynced by the other.
 import t, { type Test } from 'tap';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,7 +19,7 @@ import { anotherBoot, BOOT_ID_FILE as BOOT_ID, OTHER_BOOT } from '../helpers/boo
 import { logLinesSince, logMark } from '../helpers/daemon-log.js';
 import { checkRecovered, restartAndUp, writeInBackground } from '../helpers/crash-recovery.js';
 import { openCluster } from '../helpers/scenario.js';
-import { waitFor } from '../helpers/wait.js';
+import { sha256File, waitFor } from '../helpers/wait.js';
 
 const SIZE = 64 * 1024 * 1024;
 const nodes = ['a', 'b'];
@@ -87,4 +88,32 @@ t.test('the Primary alone killed, back in the same boot: the source of both surv
   for (const n of ['b', 'c']) {
     t.match(logLinesSince(cluster, mark, n, /^handshake$/).find((l) => l.peer === 'a'), { decision: 'target', rule: /the peer crashed as Primary, only its process/ }, `${n} takes a's activity log`);
   }
+});
+
+// 4. No Primary left: a killed (and not restarted), then the survivor c loses power (another boot
+//    id), so it comes back Consistent with its activity log marked toward every peer. The survivor
+//    b is UpToDate in that generation: it resyncs those blocks to c, which ends UpToDate, identical
+//    to b, with every acknowledged write (it waited for a Primary's resync before, and was no
+//    source either).
+t.test('no Primary: a survivor back from a power loss is resynced by the UpToDate survivor', async (t) => {
+  const three = ['a', 'b', 'c'];
+  const { cluster, files } = await openCluster(t, 'tandem-powersurv-', { name: 'ps', nodes: three, sizeBytes: SIZE / 2, primary: 'a', peers: ['b', 'c'] });
+  const writes = writeInBackground(files.socket('a'), SIZE / 2);
+  await sleep(1000);
+  await cluster.kill('a');
+  const written = await writes.stop();
+  t.ok(written.ok > 50, `${written.ok} writes acknowledged before a was killed`);
+  const settled = (s: Awaited<ReturnType<typeof waitFor>>) => s.volumes[0].diskState === 'UpToDate'
+    && s.connections.some((x) => x.peer === 'b' && x.volumes[0].replicationState === 'Established' && x.volumes[0].outOfSyncBytes === 0);
+  await waitFor(cluster, 'c', 'ps', 'c saw a go, reconciled with b', (s) => s.connections.find((x) => x.peer === 'a')!.connectionState !== 'Connected' && settled(s), 20_000);
+  await cluster.kill('c');
+  const mark = logMark(cluster);
+  await restartAndUp(cluster, 'c', 'ps', anotherBoot(cluster.root));
+  t.match(logLinesSince(cluster, mark, 'c', OTHER), [{ volume: 0 }], 'c: another boot, unflushed writes may be lost');
+  await waitFor(cluster, 'c', 'ps', 'c UpToDate, nothing out of sync with b', settled, 30_000);
+  t.match(logLinesSince(cluster, mark, 'b', /^resync started as SyncSource$/), [{ peer: 'c' }], 'b resynced c');
+  const stopped = await Promise.all(['b', 'c'].map((n) => cluster.cli(n, ['down', 'ps']))); // flushed, closed: the files are final
+  t.same(stopped.map((r) => r.exitCode), [0, 0], 'b and c down');
+  t.equal(sha256File(files.disk('c')), sha256File(files.disk('b')), "c's disk is identical to b's");
+  t.same(writes.acked.lostInFile(files.disk('c')).slice(0, 10), [], 'no acknowledged write lost on c');
 });
