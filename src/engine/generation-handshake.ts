@@ -366,7 +366,7 @@ function replicatesFromPrimary(peer: Peer, volume: Volume): boolean {
  * this node UpToDate or its target); until then this node is no source, or the target would take
  * the lost blocks for current, and neither is it a promotion candidate (seeds 20279, 200: a
  * crashed Primary confirmed UpToDate by an older peer, promoted without the writes its Secondary
- * held).
+ * held). A peer connected with its disk detached is not heard: the writes are on that disk.
  */
 function mayHoldWhatTheCrashLost(target: Peer, volume: Volume): Peer | undefined {
   const meta = volume.meta!;
@@ -376,7 +376,13 @@ function mayHoldWhatTheCrashLost(target: Peer, volume: Volume): Peer | undefined
   // and the write (protocol B), so it waits as before
   if (volume.intactRestart !== null && meta.flags.crashedPrimary && !meta.flags.diskFailed) return undefined;
   return [...target.resource.peers.values()].find((p) => p !== target && p.diskful && meta.bitmapGeneration(p.node.id) === 0n
-    && ((p.protocol !== 'A' && !(p.connected && p.volumes.get(volume.index)?.view)) || leftUsConsistent(p, volume)));
+    && ((p.protocol !== 'A' && !heardWithDisk(p, volume)) || leftUsConsistent(p, volume)));
+}
+
+/** The peer's State came since it connected, from an attached disk: a detached peer's data says nothing (seed 20873). */
+function heardWithDisk(peer: Peer, volume: Volume): boolean {
+  const view = peer.connected ? peer.volumes.get(volume.index)?.view : undefined;
+  return !!view && hasDisk(view.diskState as DiskState);
 }
 
 /**

@@ -420,13 +420,22 @@ class ReplicatedWrite {
   private afterPeerMissed(): void {
     const r = this.resource;
     if (r.isSuspended) { void r.whenResumed().then(() => r.guard(() => this.afterPeerMissed())); return; }
-    this.missed = 'checked';
     if (r.role !== 'Primary' || r.failsWritesWithoutQuorum) {
+      this.missed = 'checked';
       this.answered = true;
       const why = r.role !== 'Primary' ? `${r.name} was demoted` : `${r.name} lost quorum (on-no-quorum = io-error)`;
       this.reject(ioError(r.role !== 'Primary' ? 'ESHUTDOWN' : 'EIO', `${why} while a peer had not stored the write to volume ${this.volume.index}`));
       return;
     }
+    // The peer that lacks it keeps this generation until a new one records it as behind: answered
+    // before that is durable, a crash here would leave an acknowledged write that a peer of the
+    // same generation lacks, and that peer could no longer be trusted to hold every write of it
+    // (the crashed-Primary rule in sync-decision.ts relies on this).
+    if (this.admitted.meta && this.volume.meta === this.admitted.meta && this.volume.usable && this.volume.pendingNewGeneration.length > 0) {
+      void r.newGenerationDurable(this.volume).then(() => r.guard(() => this.afterPeerMissed()));
+      return;
+    }
+    this.missed = 'checked';
     this.maybeAnswer();
   }
 

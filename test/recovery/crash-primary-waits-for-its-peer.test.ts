@@ -50,3 +50,34 @@ t.test('a crashed Primary that meets only an older peer waits for the peer of it
   t.equal(sha256File(files.disk('a')), sha256File(files.disk('b')), 'a and b are identical');
   t.equal(sha256File(files.disk('c')), sha256File(files.disk('b')), 'c and b are identical');
 });
+
+// The same wait when the peer of its generation is connected but detached (simulator seed 20873):
+// b's State then carries no data, and the writes it acknowledged are on its detached disk. Before
+// the fix a took b's State for "heard", became UpToDate and c's SyncSource with b diskless.
+t.test('a crashed Primary does not count a peer connected without its disk as heard', async (t) => {
+  const { cluster, files } = await openCluster(t, 'tandem-crashwait-dl-', { name: 'cd', nodes, sizeBytes: SIZE, primary: 'a', peers: ['b', 'c'] });
+
+  await must(cluster, 'c', ['disconnect', 'cd']);
+  await waitFor(cluster, 'a', 'cd', 'a lost c', (s) => s.connections.find((x) => x.peer === 'c')!.connectionState !== 'Connected', 20_000);
+  const w = await execa('qemu-io', ['-f', 'raw', '-c', `write -P 0x5d ${W} 1M`, `nbd:unix:${files.socket('a')}`], { reject: false });
+  t.equal(w.exitCode, 0, 'a wrote W while c was away (b holds it)');
+  await must(cluster, 'b', ['detach', 'cd']); // b's disk leaves; a writes nothing more
+  await waitFor(cluster, 'a', 'cd', 'a saw b detach', (s) => s.connections.find((x) => x.peer === 'b')!.volumes[0].peerDiskState === 'Diskless', 20_000);
+  await cluster.kill('a');
+
+  await restartAndUp(cluster, 'a', 'cd');
+  await must(cluster, 'c', ['connect', 'cd']);
+  await waitFor(cluster, 'a', 'cd', 'a connected to b and c', (s) => s.connections.every((x) => x.connectionState === 'Connected'), 30_000);
+  await sleep(3000); // time for the handshakes, and a resync of 1 MiB, many times over
+  const a = await status(cluster, 'a', 'cd');
+  t.equal(a.volumes[0].diskState, 'Consistent', 'a stays Consistent while b, connected, has no disk');
+  t.not(a.connections.find((x) => x.peer === 'c')!.volumes[0].replicationState, 'SyncSource', 'a is not c\'s SyncSource');
+
+  await must(cluster, 'b', ['attach', 'cd']);
+  await waitConverged(cluster, 'cd', nodes, 60_000).then(
+    () => t.pass('a, b and c UpToDate and Established once b has its disk'),
+    (err: Error) => t.fail(`converged within 60 s: ${err.message}`));
+  for (const n of nodes) t.same(readRange(files.disk(n), W, MiB), Buffer.alloc(MiB, 0x5d), `${n} holds W`);
+  t.equal(sha256File(files.disk('c')), sha256File(files.disk('b')), 'c and b are identical');
+  t.equal(sha256File(files.disk('a')), sha256File(files.disk('b')), 'a and b are identical');
+});

@@ -56,6 +56,11 @@ export class ClusterManager {
     return out;
   }
 
+  /** Some running node may be promoted now (a score, no constraint against it), as evaluate() sees it. */
+  hasCandidate(): boolean {
+    return this.scores().some((s) => s.score !== null && this.cib.allows(s.node.name));
+  }
+
   /** Promote the best node if nobody is Promoted. */
   async evaluate(): Promise<void> {
     this.refreshPromoted();

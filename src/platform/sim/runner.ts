@@ -240,10 +240,15 @@ function isConverged(w: SimWorld): boolean {
       for (const pv of c.volumes) {
         if (pv.replicationState !== 'Established') return false;
         if (pv.peerDiskState !== (peer.diskful ? 'UpToDate' : 'Diskless')) return false;
+        // a Primary's bits for a peer are a resync it still owes that peer
+        if (s.role === 'Primary' && pv.outOfSyncBytes > 0) return false;
       }
     }
   }
-  return true;
+  // Pacemaker's steady state has a Promoted node whenever one may be promoted: a run does not end
+  // between a refused promotion and the next (seed 20189: bits for a non-survivor that only a
+  // Primary resyncs)
+  return w.nodes.some((n) => n.status()?.role === 'Primary') || !w.crm.hasCandidate();
 }
 
 function selectedActions(total: number, opts: RunOptions): number[] {
