@@ -12,6 +12,7 @@ import { hasDisk, type Peer, type PeerVolume } from './peer.js';
 import { adoptUnwrittenSince } from './exposed-generation.js';
 import { waitForSynchronousCopy } from './mixed-protocols.js';
 import type { Resource } from './resource.js';
+import { holdsAcknowledgedWrites, intactCrashedPrimary } from './restart.js';
 import { changedOnlyUnacknowledged, decideSync, sameGeneration, UUID_JUST_CREATED, type SyncDecision } from './sync-decision.js';
 import type { DiskState, Role } from './states.js';
 import { reconcileSurvivor, reconcileSurvivors } from './survivors.js';
@@ -217,8 +218,8 @@ function decide(peer: Peer, volume: Volume, view: VolumeView): SyncDecision {
   const r = peer.resource;
   const kept = (diskState: string, crashed: boolean): boolean => !crashed && (diskState === 'UpToDate' || diskState === 'Outdated');
   return decideSync(
-    { current: meta.current(), bitmapForPeer: meta.bitmapGeneration(peer.node.id), history: meta.history(), crashedPrimary: meta.flags.crashedPrimary, survivedPrimaryLoss: r.reconcileRanges.has(volume.index), keptItsWrites: kept(volume.diskState, meta.crashed) },
-    { current: view.current, bitmapForPeer: view.bitmapForReceiver, history: view.history, crashedPrimary: view.flags.crashedPrimary, survivedPrimaryLoss: view.flags.survivedPrimaryLoss, keptItsWrites: kept(view.diskState, view.flags.diskCrashed) },
+    { current: meta.current(), bitmapForPeer: meta.bitmapGeneration(peer.node.id), history: meta.history(), crashedPrimary: meta.flags.crashedPrimary, survivedPrimaryLoss: holdsAcknowledgedWrites(r, volume, peer), crashedPrimaryIntact: intactCrashedPrimary(volume), keptItsWrites: kept(volume.diskState, meta.crashed) },
+    { current: view.current, bitmapForPeer: view.bitmapForReceiver, history: view.history, crashedPrimary: view.flags.crashedPrimary, survivedPrimaryLoss: view.flags.survivedPrimaryLoss, crashedPrimaryIntact: view.flags.crashedPrimaryIntact, keptItsWrites: kept(view.diskState, view.flags.diskCrashed) },
     r.local.id < peer.node.id,
     peer.protocol,
   );
@@ -283,7 +284,7 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: Decision): void {
       forgetStaleBits(peer, volume, pv.view!);
       if (r.role === 'Primary') mergeAndResync(peer, volume, pv.view!.reconcile);
       else if (volume.diskState === 'Consistent') leadConsistentPeers(peer.resource, volume);
-      else reconcileSurvivor(peer, volume, pv); // both survived our Primary's loss: the leader resyncs
+      else if (!reconcileSurvivor(peer, volume, pv)) resyncCrashMarked(peer, volume, pv.view!, pv); // both survived our Primary's loss: the leader resyncs
       return;
     case 'source':
       if (r.role !== 'Primary' && [...r.peers.values()].some((p) => p !== peer && p.connected && p.peerRole === 'Primary' && p.volumes.get(volume.index)?.peerDiskState === 'UpToDate')) {
@@ -300,7 +301,7 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: Decision): void {
         const holder = mayHoldWhatTheCrashLost(peer, volume);
         if (holder) {
           pv.replicationState = 'Off'; // decided again once that peer is heard (onPeerState)
-          r.log.info('disk stays Consistent: a peer of its generation, not heard since the crash or disk failure, may hold writes this disk lost', { peer: peer.node.name, volume: volume.index, waitingFor: holder.node.name });
+          r.log.info('disk stays Consistent: a peer of its generation, not heard since the crash or disk failure (or UpToDate where this disk marked blocks since), may hold writes this disk lost', { peer: peer.node.name, volume: volume.index, waitingFor: holder.node.name });
           return;
         }
         r.confirmUpToDate(volume, `the handshake with ${peer.node.name} makes this node the SyncSource (${d.rule})`);
@@ -398,14 +399,55 @@ function replicatesFromPrimary(peer: Peer, volume: Volume): boolean {
 function mayHoldWhatTheCrashLost(target: Peer, volume: Volume): Peer | undefined {
   const meta = volume.meta!;
   if (!meta.crashed && !meta.flags.diskFailed) return undefined;
-  return [...target.resource.peers.values()].find((p) => p !== target && p.diskful && p.protocol !== 'A'
-    && meta.bitmapGeneration(p.node.id) === 0n && !heardWithDisk(p, volume));
+  // a crashed Primary whose process alone went down lost nothing it wrote, and it acknowledged
+  // nothing it had not written (restart.ts); a Secondary's process may have died between a RecvAck
+  // and the write (protocol B), so it waits as before
+  if (volume.intactRestart !== null && meta.flags.crashedPrimary && !meta.flags.diskFailed) return undefined;
+  return [...target.resource.peers.values()].find((p) => p !== target && p.diskful && meta.bitmapGeneration(p.node.id) === 0n
+    && ((p.protocol !== 'A' && !heardWithDisk(p, volume)) || leftUsConsistent(p, volume)));
 }
 
 /** The peer's State came since it connected, from an attached disk: a detached peer's data says nothing (seed 20873). */
 function heardWithDisk(peer: Peer, volume: Volume): boolean {
   const view = peer.connected ? peer.volumes.get(volume.index)?.view : undefined;
   return !!view && hasDisk(view.diskState as DiskState);
+}
+
+/**
+ * Heard, but it decided nothing for us: UpToDate in our generation, while we keep bits for it
+ * since the crash (the handshake's no-sync left this disk Consistent). It holds the data there
+ * that this disk may have lost, and it resyncs those blocks to us (resyncCrashMarked), so this
+ * disk is no source before that either (sim seed 20955: a survivor that lost power after its
+ * Primary, confirmed by being the source of an older peer, handed it the blocks its cache had
+ * lost, and the bits between it and the UpToDate survivors were then dropped as stale). Not for a
+ * crashed Primary (the crashed-Primary rule decides between it and such a peer, never no-sync),
+ * nor for a disk back from a process crash (it lost nothing: restart.ts).
+ */
+function leftUsConsistent(p: Peer, volume: Volume): boolean {
+  const meta = volume.meta!;
+  const view = p.volumes.get(volume.index)?.view;
+  return !meta.flags.crashedPrimary && volume.intactRestart === null && p.connected && view !== null && view !== undefined && view.diskState === 'UpToDate'
+    && sameGeneration(view.current, meta.current()) && meta.outOfSyncBytes(p.node.id) > 0;
+}
+
+/**
+ * A peer back from a crash, Consistent in our generation, reports blocks it marked since (its
+ * activity log, its bits for us): it stays Consistent, and no source (leftUsConsistent), until
+ * someone resyncs them. A Primary does (mergeAndResync); without one, an UpToDate Secondary of
+ * that generation does, or the blocks would wait for a promotion, and an older peer that only this
+ * node can resync with them (a peer's newer data may be its only copy) would wait with them (sim
+ * seed 20929: a target left waiting for a source that deferred).
+ */
+function resyncCrashMarked(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume): void {
+  const r = peer.resource;
+  const meta = volume.meta;
+  if (!meta || r.role === 'Primary' || volume.diskState !== 'UpToDate' || view.diskState !== 'Consistent') return;
+  if (view.flags.crashedPrimary || view.flags.survivedPrimaryLoss) return; // its own rules weigh it (sync-decision.ts, survivors.ts)
+  if (!sameGeneration(meta.current(), view.current) || view.reconcile.length === 0) return;
+  if (pv.replicationState !== 'Established' || pv.resync || pv.syncEnding) return;
+  if ([...r.peers.values()].some((p) => p.connected && p.peerRole === 'Primary')) return; // the Primary resyncs it
+  r.log.info('resyncing the blocks a Consistent peer marked since its crash (no Primary to do it)', { peer: peer.node.name, volume: volume.index });
+  mergeAndResync(peer, volume, view.reconcile);
 }
 
 /**
@@ -481,6 +523,7 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
     }
   }
   if (r.role !== 'Primary' && reconcileSurvivor(peer, volume, pv)) return; // fellow survivors of a lost Primary
+  resyncCrashMarked(peer, volume, view, pv);
   if (r.role !== 'Primary' || !hasDisk(view.diskState as DiskState) || pv.replicationState !== 'Established' || pv.resync || pv.syncEnding) return;
   if (volume.diskState === 'UpToDate' && (view.diskState === 'Inconsistent' || view.diskState === 'Outdated')) {
     // behind while Established (the first sync after primary --force, say): decide as on a new connection

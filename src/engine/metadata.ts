@@ -66,6 +66,16 @@ export class VolumeMeta {
     return this.md.recovery.crashed;
   }
 
+  /** The boot in which the data disk was last known to hold every write issued to it (null: unknown). */
+  get bootId(): string | null {
+    return this.md.superblock.bootId;
+  }
+
+  /** Persist the boot in which the data disk holds every write issued to it (null: no longer known). */
+  recordBoot(bootId: string | null): void {
+    this.md.setBootId(bootId);
+  }
+
   /** The metadata was not closed cleanly: the AL extents were set out of sync for every peer. */
   get recoveredExtents(): number {
     return this.md.recovery.crashed ? this.md.recovery.extents.length : 0;

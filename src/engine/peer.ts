@@ -10,6 +10,7 @@ import { missesWrites } from './exposed-generation.js';
 import { onPeerState, type VolumeView } from './generation-handshake.js';
 import type { PeerLinkPort } from './platform.js';
 import type { Resource } from './resource.js';
+import { holdsAcknowledgedWrites, intactCrashedPrimary } from './restart.js';
 import { ResyncSource } from './resync-source.js';
 import { sameGeneration } from './sync-decision.js';
 import { applyMessage, lockedRange } from './secondary.js';
@@ -377,10 +378,11 @@ function volumeView(peer: Peer, v: Volume): VolumeView {
       consistent: v.meta?.flags.consistent ?? false,
       discardMyData: r.discardMyData,
       newDataGeneration: false,
-      survivedPrimaryLoss: r.reconcileRanges.has(v.index),
+      survivedPrimaryLoss: holdsAcknowledgedWrites(r, v, peer),
       primaryLostQuorum: v.meta?.flags.primaryLostQuorum ?? false,
       resyncPaused: peer.volumes.get(v.index)?.replicationState === 'PausedSyncT',
       diskCrashed: v.meta?.crashed ?? false,
+      crashedPrimaryIntact: intactCrashedPrimary(v),
     },
     resyncPauses: peer.volumes.get(v.index)?.pausesSent ?? 0,
     resyncPausesSeen: peer.volumes.get(v.index)?.pausesSeen ?? 0,

@@ -112,6 +112,13 @@ export interface Platform {
    * block costs about as much as reading it, so the real platform does it off the event loop.
    */
   digest(alg: DigestAlg, data: Buffer): Promise<Buffer>;
+  /**
+   * The machine's boot identifier (a UUID in text form; Linux: /proc/sys/kernel/random/boot_id),
+   * read without blocking; null where the OS offers none. It changes when the machine restarts
+   * (a power loss empties the disks' volatile caches) and not when only tandemd restarts (kill -9:
+   * the OS page cache keeps every write tandemd issued). Resource.attachVolume tells the two apart.
+   */
+  bootId(): Promise<string | null>;
   readonly log: Logger;
   /** a state change for `tandem events` (the bus adds the time) */
   emit(event: { kind: string; resource: string; [field: string]: unknown }): void;

@@ -21,6 +21,7 @@ import { hasDisk, Peer } from './peer.js';
 import { PeerReads } from './peer-reads.js';
 import type { BlockDevice, PeerConnectorPort, PeerLinkPort, Platform } from './platform.js';
 import { PrimaryBackend } from './primary-backend.js';
+import { classifyAttach, diskVouchedFor } from './restart.js';
 import { survivedPrimaryLoss } from './survivors.js';
 import { hasQuorum, quorumNeeded } from './quorum.js';
 import type { ResourceStatus, Role } from './states.js';
@@ -43,6 +44,8 @@ export class Resource {
   reconcileFrom: number | null = null;
   /** the next split brain is resolved by resyncing this node from the peer (connect --discard-my-data) */
   discardMyData = false;
+  /** the machine's boot id, read at the first attach (restart.ts); null: unknown */
+  bootId: string | null = null;
   /** the invariant that stopped this resource on this node (null while it runs) */
   private failed: string | null = null;
   /** resource-wide write sequence: one order across all volumes */
@@ -201,8 +204,10 @@ export class Resource {
       // What an earlier run wrote may still sit in the disk's volatile cache (a kill -9 does not
       // empty it, a later power loss would): durable first, since the metadata's bits and the
       // resyncs this node serves from now on take the disk's contents as they read them.
-      await disk.flush();
+      const [, bootId] = await Promise.all([disk.flush(), this.platform.bootId()]);
+      this.bootId = bootId;
       meta = this.openMeta(v, disk);
+      this.logRestart(v, classifyAttach(this, v, meta, bootId));
     } catch (err) {
       await disk.close();
       v.diskState = 'Diskless';
@@ -225,6 +230,16 @@ export class Resource {
     }
     this.log.info('disk attached', { volume: v.index, diskState: v.diskState, io: disk.ioMode });
     this.emit('disk', { volume: v.index, diskState: v.diskState });
+  }
+
+  private logRestart(v: Volume, how: ReturnType<typeof classifyAttach>): void {
+    if (how === 'clean') return;
+    if (how === 'same-boot') {
+      this.log.info('back from a process crash in the same boot: the disk holds every write issued to it', { volume: v.index, claimsAcknowledged: v.intactRestart !== null });
+      return;
+    }
+    const why = how === 'other-boot' ? 'in another boot (a power loss)' : 'with no boot on record (the boot id is unreadable, the metadata predates the record, or an earlier power loss is not yet resolved)';
+    this.log.warn(`back from a crash ${why}: writes not yet flushed may be lost`, { volume: v.index });
   }
 
   /** The re-attached disk of a Primary that wrote nothing without it: current again, in the generation it exposed. */
@@ -623,6 +638,8 @@ export class Resource {
       for (const id of absent) if (force && v.diskState !== 'UpToDate') v.meta.markAllOutOfSync(id);
     }
     v.meta.setFlags({ consistent: true, wasUpToDate: true, primary: true, crashedPrimary: false, primaryLostQuorum: false, diskFailed: false }); // a new crash sets it again
+    v.intactRestart = null; // what it writes as Primary is its own rule's (crashedPrimary)
+    diskVouchedFor(this, v);
     if (v.diskState !== 'UpToDate') {
       v.diskState = 'UpToDate';
       this.emit('disk', { volume: v.index, diskState: v.diskState });
@@ -829,6 +846,7 @@ export class Resource {
     // pair assertion: an UpToDate claim made against a peer's data is made in the same generation
     if (peerGeneration !== undefined) assert(volume.meta !== null && sameGeneration(volume.meta.current(), peerGeneration), 'a disk confirmed UpToDate by a peer shares its generation');
     volume.meta?.setFlags({ consistent: true, wasUpToDate: true, diskFailed: false });
+    diskVouchedFor(this, volume);
     volume.diskState = 'UpToDate';
     volume.servesOwnDisk(); // a Primary's re-attached disk serves again: it writes its own generation
     this.log.info('disk confirmed UpToDate', { volume: volume.index, reason });
@@ -910,6 +928,8 @@ export class Resource {
     if (meta.bitmapGeneration(peer.node.id) !== 0n) meta.setBitmapGeneration(peer.node.id, 0n);
     // the writes it may have had alone as a crashed Primary are gone now: it holds the source's data
     meta.setFlags({ consistent: true, wasUpToDate: true, crashedPrimary: false, primaryLostQuorum: false, diskFailed: false });
+    diskVouchedFor(this, volume);
+    volume.intactRestart = null; // it holds the source's data now, not what it acknowledged itself
     volume.diskState = 'UpToDate';
     pv.replicationState = 'Established';
     volume.syncSource = null;

@@ -302,9 +302,11 @@ function markOthersOutOfSync(source: Peer, volume: Volume, offset: number, lengt
   if (!meta) return;
   const sourceView = source.volumes.get(volume.index)?.view;
   const sourceCurrent = sourceView?.current;
-  // survivors of a lost Primary differ within one generation: a reconcile block says nothing of
-  // what a third node in that generation holds (survivors.ts)
-  const reconciling = sourceView?.flags.survivedPrimaryLoss === true && source.resource.reconcileRanges.has(volume.index);
+  // survivors of a lost Primary differ within one generation: a block from a fellow survivor, or
+  // from the lost Primary back intact (the source of its activity log), says nothing of what a
+  // third node in that generation holds (survivors.ts)
+  const fromLostOrSurvivor = sourceView?.flags.survivedPrimaryLoss === true || sourceView?.flags.crashedPrimaryIntact === true;
+  const reconciling = fromLostOrSurvivor && source.resource.reconcileRanges.has(volume.index);
   for (const other of source.resource.peers.values()) {
     if (other === source || !other.diskful) continue;
     const opv = other.volumes.get(volume.index);

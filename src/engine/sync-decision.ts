@@ -19,14 +19,19 @@ export interface GenerationView {
   history: bigint[];
   /** was Primary when it went down uncleanly (may hold writes the other never got) */
   crashedPrimary: boolean;
-  /** stayed up when its Primary vanished, and has not been resynced since (it holds every
-   *  write it acknowledged; its disk cache was never lost) */
+  /** stayed up when its Primary vanished, or was a Secondary whose process alone restarted (same
+   *  boot: restart.ts), and has not been resynced since (it holds every write it acknowledged; its
+   *  disk cache was never lost) */
   survivedPrimaryLoss?: boolean;
   /** UpToDate or Outdated on a disk that never lost its cache since it was attached: it holds
    *  every write it stored. In the crashed Primary's generation, with no bitmap id kept for it
    *  there, on B or C, that is every write the Primary acknowledged (a write a peer missed is
    *  answered only once a newer generation records that peer: write-pipeline.ts) */
   keptItsWrites?: boolean;
+  /** with crashedPrimary: only the crashed Primary's process died (same boot), its disk holds
+   *  every write it made, and DRBD's rule (it is the source) is sound. A claim of its own: this
+   *  node survived no Primary, and a survivor's claim means more to a receiver (survivors.ts) */
+  crashedPrimaryIntact?: boolean;
 }
 
 export type SyncDecision =
@@ -106,17 +111,21 @@ export function changedOnlyUnacknowledged(side: { current: bigint; history: bigi
  * vanish and still holds all it acknowledged), the peer is the source. So it is when the peer
  * shared the whole generation and its disk never lost its cache (keptItsWrites), even if it is
  * Outdated because it was detached before it noticed the loss (seed 20873). When both went down,
- * the crashed Primary is, as in DRBD.
+ * the crashed Primary is, as in DRBD. A crashed Primary whose process alone died (same boot:
+ * crashedPrimaryIntact) lost nothing and is the source, as in DRBD, whatever the peer holds:
+ * with several peers that claim, each then takes the same data from it.
  */
 function equalGenerations(local: GenerationView, peer: GenerationView, localIsLowerNodeId: boolean, protocol: 'A' | 'B' | 'C'): SyncDecision {
   if (strip(local.current) === UUID_JUST_CREATED) return { kind: 'no-sync', rule: 'both just created' };
   if (local.crashedPrimary && !peer.crashedPrimary) {
-    if (protocol !== 'A' && peer.survivedPrimaryLoss) return { kind: 'target', full: false, rule: `equal generations, local crashed as Primary, the peer stayed up (protocol ${protocol}: it holds every acknowledged write)` };
+    if (local.crashedPrimaryIntact) return { kind: 'source', full: false, rule: 'equal generations, local crashed as Primary, only its process (its disk holds every write it made)' };
+    if (protocol !== 'A' && peer.survivedPrimaryLoss) return { kind: 'target', full: false, rule: `equal generations, local crashed as Primary, the peer stayed up or only its process restarted (protocol ${protocol}: it holds every acknowledged write)` };
     if (protocol !== 'A' && holdsTheGeneration(peer, local)) return { kind: 'target', full: false, overOutdated: true, rule: `equal generations, local crashed as Primary, the peer's disk kept all it stored of this generation (protocol ${protocol}: every acknowledged write)` };
     return { kind: 'source', full: false, rule: 'equal generations, local crashed as Primary' };
   }
   if (peer.crashedPrimary && !local.crashedPrimary) {
-    if (protocol !== 'A' && local.survivedPrimaryLoss) return { kind: 'source', full: false, rule: `equal generations, the peer crashed as Primary, this node stayed up (protocol ${protocol}: it holds every acknowledged write)` };
+    if (peer.crashedPrimaryIntact) return { kind: 'target', full: false, rule: 'equal generations, the peer crashed as Primary, only its process (its disk holds every write it made)' };
+    if (protocol !== 'A' && local.survivedPrimaryLoss) return { kind: 'source', full: false, rule: `equal generations, the peer crashed as Primary, this node stayed up or only its process restarted (protocol ${protocol}: it holds every acknowledged write)` };
     if (protocol !== 'A' && holdsTheGeneration(local, peer)) return { kind: 'source', full: false, overOutdated: true, rule: `equal generations, the peer crashed as Primary, this disk kept all it stored of this generation (protocol ${protocol}: every acknowledged write)` };
     return { kind: 'target', full: false, rule: 'equal generations, peer crashed as Primary' };
   }

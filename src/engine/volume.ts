@@ -46,6 +46,12 @@ export class Volume {
    * are "missing".
    */
   exposed: bigint[] = [];
+  /**
+   * Back from a process crash in the same boot with data that was UpToDate: the disk holds every
+   * write it stored, so it holds what it acknowledged in this generation (restart.ts). Set at
+   * attach; ends with the generation, a resync as target or a promotion.
+   */
+  intactRestart: bigint | null = null;
   /** the peer whose resync data this node is taking now (node id; set by its first ResyncData), one at a time */
   syncSource: number | null = null;
   /**

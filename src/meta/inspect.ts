@@ -32,6 +32,8 @@ export interface MetaSummary {
   deviceFlags: string[];
   currentGeneration: string;
   history: string[];
+  /** boot id in which the data disk was last known to hold every write issued to it (null: unknown) */
+  bootId: string | null;
   peers: PeerReport[];
   activityLog: { format: 'pmem' | 'block'; extents: number; epoch: number; clean: boolean; hotExtents: number };
   /** Checksum failures (md check says what each one is). */
@@ -166,6 +168,7 @@ function summary(placement: string, md: VolumeMetadata, store: MetaStore): MetaS
     deviceFlags: flagNames(DEVICE_FLAGS, sb.deviceFlags),
     currentGeneration: formatGeneration(sb.currentGeneration),
     history: sb.history.filter((h) => h !== 0n).map(formatGeneration),
+    bootId: sb.bootId,
     peers: sb.peers.map((p, slot) => ({
       slot,
       nodeId: p.nodeId === NO_NODE ? null : p.nodeId,

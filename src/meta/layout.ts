@@ -28,6 +28,10 @@
  *     u64 bitmap generation id, u32 bitmap index (== slot), u32 reserved, u64 reserved
  * 1120 u64 history generation ids[32], newest first
  * 1376 u64 bitmap checksum offset   1384 u64 bitmap checksum length
+ * 1392 u8[16] boot id: the machine boot (Linux boot_id) in which the data disk was last known to
+ *     hold every write issued to it; all zeros = unknown. Added within version 2: older metadata
+ *     has zeros there (unknown, the conservative reading), and an older tandem rewriting the
+ *     superblock zeroes it again (docs/ARCHITECTURE.md §5, "Kill or power loss").
  *
  * Activity log, pmem format: an in-place table of AL-extents slots of 8 bytes each, one aligned
  * 8-byte store + persist per change: u32 extent number (FREE_EXTENT = free), u16 tag = low 16
@@ -115,6 +119,16 @@ export const DEVICE_FLAGS = {
   DISK_FAILED: 1 << 12,
 } as const;
 export type DeviceFlag = keyof typeof DEVICE_FLAGS;
+
+/**
+ * A boot id as the superblock stores it: 16 bytes, from a UUID in text form (dashes allowed, as in
+ * /proc/sys/kernel/random/boot_id). null for anything else: an id it cannot store is unknown.
+ */
+export function normalizeBootId(text: string | null): string | null {
+  if (text === null) return null;
+  const hex = text.trim().toLowerCase().replace(/-/g, '');
+  return /^[0-9a-f]{32}$/.test(hex) && !/^0+$/.test(hex) ? hex : null;
+}
 
 export const PEER_FLAGS = {
   PEER_CONNECTED: 1 << 0,

@@ -4,8 +4,10 @@ import { TandemError } from '../lib/errors.js';
 import { readDualCopy, writeDualCopy, type CopyReport } from './dual-copy.js';
 import {
   AL_EXTENT_SHIFT, AL_FORMAT, BLOCK, BYTES_PER_BIT, FORMAT_VERSION, HISTORY_LENGTH, MAGIC, MAX_PEERS, MIN_FORMAT_VERSION, NO_NODE,
-  SUPERBLOCK_COPIES, geometry, type AlFormat, type Geometry,
+  SUPERBLOCK_COPIES, geometry, normalizeBootId, type AlFormat, type Geometry,
 } from './layout.js';
+
+export { normalizeBootId };
 import type { MetaStore } from './store.js';
 
 export interface PeerSlot {
@@ -42,6 +44,12 @@ export interface Superblock {
   peers: PeerSlot[];
   /** Newest first, HISTORY_LENGTH entries, 0 = empty. */
   history: bigint[];
+  /**
+   * The machine boot (Linux boot_id, 32 lowercase hex digits) in which this disk was last known to
+   * hold every write issued to it; null = unknown (all zeros: metadata written before the field
+   * existed reads so). Engine use: Resource.attachVolume.
+   */
+  bootId: string | null;
 }
 
 export const SUPERBLOCK_OFFSETS = Array.from({ length: SUPERBLOCK_COPIES }, (_, i) => i * BLOCK);
@@ -49,6 +57,8 @@ const PEERS_OFFSET = 128;
 const PEER_SIZE = 32;
 const HISTORY_OFFSET = PEERS_OFFSET + MAX_PEERS * PEER_SIZE;
 const BM_CRC_OFFSET = HISTORY_OFFSET + HISTORY_LENGTH * 8;
+const BOOT_ID_OFFSET = BM_CRC_OFFSET + 16;
+const BOOT_ID_BYTES = 16;
 
 export function encodeSuperblock(sb: Superblock): Uint8Array {
   const bytes = new Uint8Array(BLOCK);
@@ -83,6 +93,7 @@ export function encodeSuperblock(sb: Superblock): Uint8Array {
   for (let i = 0; i < HISTORY_LENGTH; i++) v.setBigUint64(HISTORY_OFFSET + i * 8, sb.history[i] ?? 0n, true);
   v.setBigUint64(BM_CRC_OFFSET, BigInt(sb.bmCrcOffset), true);
   v.setBigUint64(BM_CRC_OFFSET + 8, BigInt(sb.bmCrcLength), true);
+  if (sb.bootId !== null) bytes.set(Buffer.from(checkBootId(sb.bootId), 'hex'), BOOT_ID_OFFSET);
   return bytes;
 }
 
@@ -111,6 +122,7 @@ export function decodeSuperblock(bytes: Uint8Array, seq: number): Superblock {
     unacknowledgedSince: v.getBigUint64(120, true), // reserved (zero) in metadata written before it: no claim
     peers: [],
     history: [],
+    bootId: decodeBootId(bytes.subarray(BOOT_ID_OFFSET, BOOT_ID_OFFSET + BOOT_ID_BYTES)),
   };
   for (let i = 0; i < Math.min(maxPeers, MAX_PEERS); i++) {
     const at = PEERS_OFFSET + i * PEER_SIZE;
@@ -124,6 +136,15 @@ export function decodeSuperblock(bytes: Uint8Array, seq: number): Superblock {
   for (let i = 0; i < HISTORY_LENGTH; i++) sb.history.push(v.getBigUint64(HISTORY_OFFSET + i * 8, true));
   if (alFormat === undefined) throw inconsistent(`unknown activity-log format ${alFormatCode}`);
   return sb;
+}
+
+function checkBootId(id: string): string {
+  if (normalizeBootId(id) !== id) throw new TandemError('TANDEM_E_META', `invalid boot id ${JSON.stringify(id)}`, { hint: 'a boot id is 32 hex digits (normalizeBootId)' });
+  return id;
+}
+
+function decodeBootId(bytes: Uint8Array): string | null {
+  return bytes.every((b) => b === 0) ? null : Buffer.from(bytes).toString('hex');
 }
 
 export interface SuperblockRead {

@@ -13,7 +13,7 @@ import {
   NO_NODE, PEER_FLAGS, extentCount, geometry, type DeviceFlag, type Geometry, type PeerFlag,
 } from './layout.js';
 import { createPlacement, openPlacement, parsePlacement, type CreateOptions, type Placement } from './placement.js';
-import { readSuperblock, writeSuperblock, type Superblock } from './superblock.js';
+import { normalizeBootId, readSuperblock, writeSuperblock, type Superblock } from './superblock.js';
 import type { MetaStore } from './store.js';
 
 export interface CreateMetadataOptions extends CreateOptions, Omit<OpenOptions, 'readOnly'> {
@@ -305,6 +305,13 @@ export class VolumeMetadata {
     this.update({ peers: this.sb.peers.map((p, i) => (i === slot ? { ...p, bitmapGeneration: id } : p)) });
   }
 
+  /** Record the boot in which the data disk holds every write issued to it (null: unknown). */
+  setBootId(bootId: string | null): void {
+    const id = normalizeBootId(bootId);
+    if (id === this.sb.bootId) return;
+    this.update({ bootId: id });
+  }
+
   setDeviceFlags(set: DeviceFlag[], clear: DeviceFlag[] = []): void {
     let flags = this.sb.deviceFlags;
     for (const f of set) flags |= DEVICE_FLAGS[f];
@@ -445,6 +452,7 @@ function format(store: MetaStore, g: Geometry, nodeId: number): void {
     currentGeneration: 0n, deviceUuid: randomBytes(8).readBigUInt64LE(0), unacknowledgedSince: 0n,
     peers: Array.from({ length: g.maxPeers }, () => ({ nodeId: NO_NODE, flags: 0, bitmapGeneration: 0n, bitmapIndex: NO_NODE })),
     history: new Array<bigint>(HISTORY_LENGTH).fill(0n),
+    bootId: null,
   };
   // Both copies: neither may keep an older, higher-sequence superblock of previous metadata.
   writeSuperblock(store, sb, 1);

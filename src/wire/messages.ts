@@ -60,11 +60,12 @@ const volumeState = struct({
   /** the sender's bitmap generation for the receiver (0: none) */
   bitmapForReceiver: u64,
   history: arrayOf(u64, { max: HISTORY_MAX }),
-  /** survivedPrimaryLoss: the sender stayed up when its Primary vanished and holds all it acknowledged;
+  /** survivedPrimaryLoss: the sender stayed up when its Primary vanished (or, a Secondary, only its process restarted, in the same boot: engine/restart.ts) and holds all it acknowledged;
    *  primaryLostQuorum: it lost quorum as Primary and wrote nothing acknowledged since;
    *  resyncPaused: the sender takes resync data from another node first, and the receiver sends it none until this clears;
-   *  diskCrashed: the sender's disk was attached after an unclean shutdown (kill, power loss): its cache may have lost writes it had acknowledged */
-  flags: bitsOf(16, ['crashedPrimary', 'wasUpToDate', 'consistent', 'discardMyData', 'newDataGeneration', 'survivedPrimaryLoss', 'primaryLostQuorum', 'resyncPaused', 'diskCrashed']),
+   *  diskCrashed: the sender's disk was attached after an unclean shutdown (kill, power loss): its cache may have lost writes it had acknowledged;
+   *  crashedPrimaryIntact: with crashedPrimary, only the sender's process died (same boot: engine/restart.ts), its disk holds every write it made */
+  flags: bitsOf(16, ['crashedPrimary', 'wasUpToDate', 'consistent', 'discardMyData', 'newDataGeneration', 'survivedPrimaryLoss', 'primaryLostQuorum', 'resyncPaused', 'diskCrashed', 'crashedPrimaryIntact']),
   outOfSyncBits: safe,
   /** a generation of the sender's lineage since which it acknowledged no write, having started every
    *  generation after it as Primary (0: no such claim; generation-handshake.ts) */

@@ -84,3 +84,22 @@ t.test('a side that acknowledged nothing since the two last shared data may be d
   t.notOk(changedOnlyUnacknowledged(side, E), 'a generation not in its lineage');
   t.notOk(changedOnlyUnacknowledged(side, B), 'its current generation (a plain bitmap resync, never a split brain)');
 });
+
+t.test('equal generations, a crashed Primary: who holds every acknowledged write (stayed up, or a restart in the same boot)', async (t) => {
+  const crashed = (intact: boolean): GenerationView => ({ ...view(A, 0n, [], true), crashedPrimaryIntact: intact });
+  const secondary = (claims: boolean): GenerationView => ({ ...view(A), survivedPrimaryLoss: claims });
+  // the crashed Primary may have lost power: a Secondary that holds what it acknowledged leads on B and C, not on A
+  t.match(decideSync(secondary(true), crashed(false), false, 'C'), { kind: 'source', rule: /this node stayed up or only its process restarted \(protocol C/ });
+  t.match(decideSync(crashed(false), secondary(true), true, 'C'), { kind: 'target' });
+  t.match(decideSync(secondary(true), crashed(false), false, 'B'), { kind: 'source' });
+  t.match(decideSync(secondary(true), crashed(false), false, 'A'), { kind: 'target' }, 'on A the crashed Primary may hold acknowledged writes the peer lacks');
+  t.match(decideSync(secondary(false), crashed(false), false, 'C'), { kind: 'target', rule: 'equal generations, peer crashed as Primary' }, "a restart after a power loss claims nothing: DRBD's rule");
+  // the crashed Primary only lost its process (same boot): it lost nothing and stays the source, whatever the peer claims
+  for (const protocol of ['A', 'B', 'C'] as const) {
+    t.match(decideSync(crashed(true), secondary(true), true, protocol), { kind: 'source', rule: /only its process/ }, `protocol ${protocol}`);
+    t.match(decideSync(secondary(true), crashed(true), false, protocol), { kind: 'target', rule: /only its process/ }, `protocol ${protocol}, the other side`);
+  }
+  t.match(decideSync(crashed(true), crashed(false), false, 'C'), { kind: 'target', rule: /both crashed as Primary, lower node id wins/ }, 'both crashed as Primary: unchanged');
+  // a survivor's claim is no intact crash: a crashed Primary that says survivedPrimaryLoss (its ranges of a lost Primary) is not made the source by it
+  t.match(decideSync({ ...crashed(false), survivedPrimaryLoss: true }, secondary(true), true, 'C'), { kind: 'target', rule: /the peer stayed up/ });
+});

@@ -21,6 +21,7 @@ function sample(seq = 5): Superblock {
       { nodeId: NO_NODE, flags: 0, bitmapGeneration: 0n, bitmapIndex: NO_NODE },
     ],
     history: Array.from({ length: HISTORY_LENGTH }, (_, i) => BigInt(i * 3)),
+    bootId: null,
   };
 }
 

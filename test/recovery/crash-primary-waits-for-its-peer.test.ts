@@ -2,8 +2,9 @@
 // generation has been heard (simulator seeds 20279, 200). a is Primary with b and c (protocol C);
 // c leaves, a writes W (a new generation that b follows), then a and b are killed. a comes back
 // and meets c alone: its data is newer than c's, but its disk cache may have lost writes that b,
-// on protocol C, holds (a power loss would take them; the restart cannot tell one from a kill).
-// So a stays Consistent (no promotion candidate) and c is not resynced from it, until b is back:
+// on protocol C, holds (a power loss would take them). a's daemon is restarted seeing another boot
+// id (helpers/boot-id.ts): as after a power loss, it cannot claim its disk lost nothing (after a
+// kill in the same boot it could, and would rightly be c's source at once). So a stays Consistent (no promotion candidate) and c is not resynced from it, until b is back:
 // then the three converge, W on every disk. Before the fix the handshake with c alone made a
 // UpToDate and c's SyncSource, which after a power loss resyncs a's lost blocks over c, and lets
 // the cluster promote a without the writes b holds.
@@ -11,6 +12,7 @@ import t from 'tap';
 import { execa } from 'execa';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitConverged } from '../helpers/convergence.js';
+import { anotherBoot } from '../helpers/boot-id.js';
 import { restartAndUp } from '../helpers/crash-recovery.js';
 import { must, openCluster } from '../helpers/scenario.js';
 import { readRange, sha256File, status, waitFor } from '../helpers/wait.js';
@@ -30,7 +32,7 @@ t.test('a crashed Primary that meets only an older peer waits for the peer of it
   await cluster.kill('a');
   await cluster.kill('b');
 
-  await restartAndUp(cluster, 'a', 'cw');
+  await restartAndUp(cluster, 'a', 'cw', anotherBoot(cluster.root));
   await must(cluster, 'c', ['connect', 'cw']);
   await waitFor(cluster, 'a', 'cw', 'a connected to c', (s) => s.connections.find((x) => x.peer === 'c')!.connectionState === 'Connected', 30_000);
   await sleep(3000); // time for a handshake, and a resync of 1 MiB, many times over
@@ -51,7 +53,8 @@ t.test('a crashed Primary that meets only an older peer waits for the peer of it
 
 // The same wait when the peer of its generation is connected but detached (simulator seed 20873):
 // b's State then carries no data, and the writes it acknowledged are on its detached disk. Before
-// the fix a took b's State for "heard", became UpToDate and c's SyncSource with b diskless.
+// the fix a took b's State for "heard", became UpToDate and c's SyncSource with b diskless. a
+// restarts seeing another boot id, as the first test does.
 t.test('a crashed Primary does not count a peer connected without its disk as heard', async (t) => {
   const { cluster, files } = await openCluster(t, 'tandem-crashwait-dl-', { name: 'cd', nodes, sizeBytes: SIZE, primary: 'a', peers: ['b', 'c'] });
 
@@ -63,7 +66,7 @@ t.test('a crashed Primary does not count a peer connected without its disk as he
   await waitFor(cluster, 'a', 'cd', 'a saw b detach', (s) => s.connections.find((x) => x.peer === 'b')!.volumes[0].peerDiskState === 'Diskless', 20_000);
   await cluster.kill('a');
 
-  await restartAndUp(cluster, 'a', 'cd');
+  await restartAndUp(cluster, 'a', 'cd', anotherBoot(cluster.root)); // as after a power loss: back in the same boot it lost nothing and waits for no one (restart.ts)
   await must(cluster, 'c', ['connect', 'cd']);
   await waitFor(cluster, 'a', 'cd', 'a connected to b and c', (s) => s.connections.every((x) => x.connectionState === 'Connected'), 30_000);
   await sleep(3000); // time for the handshakes, and a resync of 1 MiB, many times over

@@ -2,6 +2,7 @@
 // (WebCrypto, hashed on libuv's thread pool, not on the event loop), TCP peer links, backing disks with asynchronous I/O, PMEM/block metadata, the NBD server with the
 // block-device frontends (/dev/tandem/<res>/<vol>), execa for handlers, and the settings taken from the environment (the engine reads none itself).
 import { randomBytes, subtle } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlockDevice, DigestAlg, Platform, PlatformSettings } from '../../engine/platform.js';
 import type { VolumeConfig } from '../../config/model.js';
@@ -46,6 +47,17 @@ async function digest(alg: DigestAlg, data: Buffer): Promise<Buffer> {
   return Buffer.from(await subtle.digest(WEBCRYPTO_NAMES[alg], data));
 }
 
+const BOOT_ID_FILE = '/proc/sys/kernel/random/boot_id';
+
+/** Read through libuv's thread pool, never on the event loop; null off Linux or when unreadable. */
+async function bootId(): Promise<string | null> {
+  try {
+    return (await readFile(BOOT_ID_FILE, 'utf8')).trim();
+  } catch {
+    return null;
+  }
+}
+
 export function nodePlatform(opts: NodePlatformOptions): Platform {
   const settings: PlatformSettings = {
     configDir: opts.env.TANDEM_CONFIG_DIR ?? '/etc/tandem',
@@ -57,6 +69,7 @@ export function nodePlatform(opts: NodePlatformOptions): Platform {
     defer: (fn) => { setImmediate(fn); },
     randomU64: () => randomBytes(8).readBigUInt64LE(0),
     digest,
+    bootId,
     log: opts.log,
     emit: opts.emit,
     openDisk: (volume) => openDisk(volume),

@@ -39,6 +39,8 @@ export interface NodeHooks {
 export class SimNode {
   incarnation: Incarnation | null = null;
   private generation = 0;
+  /** machine boots so far: a power loss is a new boot, a killed process is not */
+  private boots = 1;
 
   constructor(
     readonly config: ResourceConfig,
@@ -56,6 +58,12 @@ export class SimNode {
 
   get diskful(): boolean {
     return this.disks.some((d) => d !== null);
+  }
+
+  /** This machine's boot id as Linux shows it (a UUID): new after every power loss. */
+  get bootId(): string {
+    const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
+    return `${hex(this.id + 1, 8)}-0000-4000-8000-${hex(this.boots, 12)}`;
   }
 
   get running(): boolean {
@@ -116,6 +124,7 @@ export class SimNode {
       else d.processKilled();
     });
     if (how === 'power') for (const m of this.metas) m?.powerLoss();
+    if (how === 'power') this.boots++;
     for (const v of inc.exports.keys()) this.hooks.exportChanged(this, v, null);
     this.cib.members.set(this.name, { up: false, expectedDown: true });
     this.hooks.crashed(this, how, lost);

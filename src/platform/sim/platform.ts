@@ -62,6 +62,11 @@ export class SimPlatform implements Platform {
     return new Promise((resolve) => { this.scheduler.after(latencyMs, this.owner, 'digest', `${data.length} bytes`, () => resolve(value)); });
   }
 
+  /** The machine's boot: a power loss starts a new one, a kill does not (SimNode.bootId). */
+  bootId(): Promise<string | null> {
+    return Promise.resolve(this.node.bootId);
+  }
+
   emit(event: EngineEvent): void {
     if (!this.owner.alive) return;
     this.scheduler.trace.note(this.scheduler.now(), this.owner.name, `event ${stringify(event)}`);

@@ -57,7 +57,9 @@ t.test('the same seed replays the same trace; another seed does not', async (t) 
 // Primary, is the source of its activity-log extents (DRBD's "both off" rule): the write is gone,
 // although a copy of it happened to survive in n1's cache. The replicated device lost power as a
 // whole and the write was never flushed: promotion-data accepts that. When n1 is only killed (its
-// disk cache survives, it was not a power loss of the whole cluster), the same loss still fires.
+// disk cache survives, it was not a power loss of the whole cluster), n1 back in the same boot is
+// the source and nothing is lost; an engine that cannot read the boot id (null: unknown, so it
+// assumes a power loss) loses the write as before, and the excuse does not cover it: it fires.
 t.test('a whole-cluster power loss excuses the unflushed writes the crashed Primary lost, and nothing else', async (t) => {
   const stored = JSON.parse(readFileSync(new URL('./fixtures/whole-cluster-power-loss.json', import.meta.url), 'utf8')) as Scenario;
   const factory = (c: ConstructorParameters<typeof Resource>[0], n: string, p: ConstructorParameters<typeof Resource>[2]) => new Resource(c, n, p);
@@ -68,7 +70,15 @@ t.test('a whole-cluster power loss excuses the unflushed writes the crashed Prim
 
   const killed: Scenario = { ...stored, actions: stored.actions.map((a, i) => (i === 3 && a.kind === 'crash' ? { ...a, how: 'killed' } : a)) };
   t.equal(killed.actions[3].kind === 'crash' && killed.actions[3].how, 'killed');
-  const r = await runSeed({ seed: stored.seed, scenario: killed, factory });
+  const kept = await runSeed({ seed: stored.seed, scenario: killed, factory, traceKeep: Infinity });
+  t.same(kept.violations.map((v) => `${v.checker}: ${v.message}`), [], 'n1 killed, back in the same boot: the write is kept');
+  t.notOk(kept.trace.some((line) => line.includes('whole-cluster power loss')), 'without the excuse');
+  const noBootId = (c: ConstructorParameters<typeof Resource>[0], n: string, p: ConstructorParameters<typeof Resource>[2]) => {
+    const blind = Object.create(p) as typeof p; // the simulator's platform, but no boot id
+    blind.bootId = () => Promise.resolve(null);
+    return new Resource(c, n, blind);
+  };
+  const r = await runSeed({ seed: stored.seed, scenario: killed, factory: noBootId });
   t.ok(r.violations.some((v) => v.checker === 'promotion-data'), `promotion-data fires: ${r.violations.map((v) => v.checker).join(', ')}`);
 });
 

@@ -145,7 +145,8 @@ export const REGRESSIONS: Regression[] = [
   {
     file: 'seed-200-power-lost-primary-promoted-mixed-protocols', seed: 200, open: 'a crashed Primary confirmed UpToDate as the SyncSource of an older peer', checker: 'quiescent-data',
     found: 'promotion-data: protocol A, n0-n1 on C; the Primary n0 loses power (its unflushed writes, acknowledged with n1 holding them, go); n1 is promoted and killed; n0 returns, becomes SyncSource of n2 (older data), is confirmed UpToDate by that and promoted without the writes n1 holds. '
-      + 'Since one source at a time (resyncPaused), n0 is no longer promoted in this schedule, but it still calls itself UpToDate without them (quiescent-data)',
+      + 'Since one source at a time (resyncPaused), n0 is no longer promoted in this schedule, but it still calls itself UpToDate without them (quiescent-data). '
+      + 'Passes with the rule that a Consistent disk is no source while an UpToDate peer of its generation holds blocks it marked since the crash (branch s8-bootid, reverted: it left a SyncTarget waiting for ever on a source that deferred, seed 20929)',
   },
   {
     file: 'seed-5088-only-diskful-node-disk-failed', seed: 5088, open: null, checker: 'convergence',
@@ -320,8 +321,8 @@ export const REGRESSIONS: Regression[] = [
   },
   {
     file: 'seed-20493-crashed-primary-source-over-killed-peer', seed: 20493, checker: 'promotion-data',
-    open: 'a restart cannot tell a kill (disk cache intact) from a power loss',
-    found: 'promotion-data: n0 (Primary, C to n1) lost power with an acknowledged write in its disk cache; n1 was killed 0.2 s later, before it noticed, so its disk kept the write. Both came back Consistent in one generation and the crashed-Primary rule made n0 the source over n1\'s copy. Only a record of whether the machine rebooted (boot id) would tell n1\'s intact copy from a cache a power loss took',
+    open: null,
+    found: 'promotion-data: n0 (Primary, C to n1) lost power with an acknowledged write in its disk cache; n1 was killed 0.2 s later, before it noticed, so its disk kept the write. Both came back Consistent in one generation and the crashed-Primary rule made n0 the source over n1\'s copy. Only a record of whether the machine rebooted (boot id) would tell n1\'s intact copy from a cache a power loss took. Fixed by the boot id in the metadata (seed 20542): n1, back in the same boot over a C link, is the source',
   },
   {
     file: 'seed-20458-demoted-primary-unacked-generation', seed: 20458, open: null, checker: 'promotion-data',
@@ -399,7 +400,8 @@ export const REGRESSIONS: Regression[] = [
     found: 'bits-in-sync, replicas-differ, quiescent-data (csums-alg sha256, block metadata): n1, SyncTarget of n0 in a bitmap resync, wrote a resync block into its disk cache; n0 lost power before n1 flushed, and n1 stayed up without a flush. Resyncing again, n0 sent that block\'s digest, n1 found it equal (in its cache) and answered ResyncInSync, so n0 cleared its bit; n1 lost power 1 s later and the block went back to its old content. The bits of a bitmap resync lived only on the source, cleared at the target\'s answer: no bit anywhere marked the block, and both ended UpToDate and different. A SyncTarget now sets its own bit for the source before it writes a resync block or answers that one is equal, and clears it only after a flush',
   },
   {
-    file: 'seed-20189-crashed-primary-bits-dropped', seed: 20189, open: null, checker: 'bits-in-sync',
+    file: 'seed-20189-crashed-primary-bits-dropped', seed: 20189, checker: 'bits-in-sync',
+    open: 'on the boot-id branch the shrunk schedule takes another path: its crashed Primary (n0 in the replay) was killed, so back in the same boot it is the source of the survivors instead of being resynced by one (main\'s fix, 846ec00, covers that path); n3, back from a power loss it had not been noticed in, is then confirmed UpToDate by n0 with no bits between them, and they differ (write 57): bits-in-sync, replicas-differ at quiescence. The full seed 20189 passes',
     found: 'bits-in-sync, replicas-differ (4 nodes, protocol B): n3 lost power unnoticed (its links half-open); n1 was promoted believing n3 connected, so no new generation, and its write 57 reached n0 and n2 only (never acknowledged: B waited for n3); n1 lost power. n3, back Consistent, was confirmed UpToDate by n2, which had no bits for it (n1\'s Write named nobody missing) and still took n1 for its Primary. n1, back, was resynced by n0 (B survivor), which cleared its crashed-Primary flag and its survivor standing; meeting n3 at equal generations it dropped the activity-log bits its crash had set for n3 as stale: n1 says in sync with n3, and they differ. n0 and n2 keep honest bits for n3 (survivor ranges), but only a Primary resyncs a non-survivor, and the one promotion at quiescence was refused (n2 still saw n1 as Primary); the sim then counted the cluster converged with UpToDate replicas that differ, in the second before the cluster manager tried again. Converged now also means no link marks a block out of sync (docs/ARCHITECTURE.md, the simulator): the next promotion resyncs n3',
   },
   {
@@ -415,6 +417,36 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20434-target-without-bitmap-id-split-brain', seed: 20434, open: null, checker: 'false-split-brain',
     found: 'false-split-brain (20434 shrunk): as the whole seed, but n0 back meets n3 first, which took a full resync from n1 after n0\'s crash and kept bitmap id 0 for n0: n0\'s claim (nothing acknowledged since 9389…) had no generation of the peer\'s to be checked against, and the two refused each other until n0 had been resynced from n1. '
       + 'A resync target that finishes now gives a peer away without a bitmap id the generation the resync started from (DRBD\'s rs_start_uuid), as a new generation does',
+  },
+  {
+    file: 'seed-20542-secondary-killed-before-it-noticed', seed: 20542, open: null, checker: 'quiescent-data',
+    found: 'quiescent-data: protocol C, the Primary n0 acknowledged a write n1 had stored (unflushed) and lost power; n1 was killed 373 ms later, before its ping timeout showed the loss, so it never knew it survived. Both came back from a crash and, by the "both went down" rule, the crashed Primary was the source of its activity log and pushed the zeros its power loss left over n1\'s copy. '
+      + 'The metadata now records the boot id: n1, back in the same boot, holds every write it stored (the page cache outlived the kill) and claims what a survivor claims, so it is the source',
+  },
+  {
+    file: 'seed-20955-killed-survivor-unshrunk', seed: 20955, open: null, checker: 'quiescent-data',
+    found: 'quiescent-data (stored unshrunk: the shrinker, on 23b57de, kept only the path of the next entry): 4 nodes, C; the Primary n0 lost power; n1 noticed the loss (a survivor) and was killed during a handshake; back, it had forgotten it survived, and n0, crashed as Primary, was its source and pushed the blocks its power loss emptied over an acknowledged write. '
+      + 'Fixed by the boot id (seed 20542): n1, back in the same boot, holds what it acknowledged and is the source',
+  },
+  {
+    file: 'seed-20955-power-lost-survivor-source-of-older-peer', seed: 20955, open: null, checker: 'quiescent-data',
+    found: 'quiescent-data, replicas-differ, bits-in-sync: 4 nodes, C; the Primary n0 lost power, n3 noticed and then lost power too (its cache took an acknowledged write). Back Consistent with its activity log marked for every peer, n3 met the survivor n1 and the resynced n0 (UpToDate, same generation: no-sync, n3 stays Consistent waiting for a Primary\'s resync) '
+      + 'and then, having heard every peer of its generation, was confirmed UpToDate as the source of n2 (older generation) and handed it the lost blocks; its bits for n0 were then dropped as stale. '
+      + 'Such a disk is no source now while an UpToDate peer of its generation holds blocks it marked since the crash, and that peer, with no Primary around, resyncs those blocks to it (without that resync the deferring source left its Inconsistent target waiting for ever: seed 20929)',
+  },
+  {
+    file: 'seed-20341-intact-crashed-primary-and-protocol-a-peer', seed: 20341, open: null, checker: 'convergence',
+    found: 'convergence (found on this branch, between two of its commits: main passes it): n1, crashed as Primary and back in the same boot, was the source of its C peers n2 and n3 (it lost nothing), so it was never resynced from them, while n0, its A peer (UpToDate in its generation, with n1\'s crash bits), waits for exactly that (mixed-protocols.ts) and n1 stayed Consistent waiting for n0. '
+      + 'A disk back from a process crash lost nothing: no peer may hold what its crash lost (mayHoldWhatTheCrashLost)',
+  },
+  {
+    file: 'seed-20929-killed-secondary-still-waits', seed: 20929, open: null, checker: 'convergence',
+    found: 'convergence (found on this branch, main passes it): protocol B; n2, a Secondary back from a kill in the same boot, skipped the wait for the crashed Primary n0 (unheard) and became n1\'s source; n1, resynced, then took n0 for its source (crashed Primary, same generation) while n0 deferred, waiting for n2, and n1 stayed SyncTarget of a source that never came. '
+      + 'A Secondary\'s killed process may have lost a write it acknowledged on receipt (B): only a crashed Primary back in the same boot skips that wait now',
+  },
+  {
+    file: 'seed-20271-killed-survivor-among-power-losses', seed: 20271, open: null, checker: 'promotion-data',
+    found: 'promotion-data, quiescent-data (5 nodes, C): n0, Primary, lost power; n2 was killed, n3 lost power; all came back Consistent in one generation, n0 crashed as Primary became the source of n2 and n3 and was promoted without a write only n2 still held. Fixed by the boot id (seed 20542): n2, back in the same boot, is n0\'s source; n3, back from a power loss, claims nothing',
   },
 ];
 

@@ -33,6 +33,7 @@ export function render(s: MetaSummary): string {
     `  flags             ${s.deviceFlags.join(' ') || '-'}`,
     `  current gen       ${s.currentGeneration}`,
     `  history           ${s.history.slice(0, 4).join(' ') || '-'}${s.history.length > 4 ? ` (+${s.history.length - 4})` : ''}`,
+    `  boot id           ${s.bootId ?? 'unknown'}`,
     `  activity log      ${s.activityLog.format}, ${s.activityLog.extents} extents, ${s.activityLog.hotExtents} hot, ${s.activityLog.clean ? 'clean' : 'NOT clean'}`,
   ];
   if (s.damage.bitmapPages > 0 || s.damage.activityLog > 0) {
