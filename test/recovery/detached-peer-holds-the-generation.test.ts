@@ -4,7 +4,9 @@
 // flushed; with the link stalled (b notices nothing) a is killed and b detached: b's disk, flushed
 // at the detach, holds W, and b is Outdated as any detached Secondary. a's lost disk cache is
 // played by writing the old block back into its backing file (a power loss may drop an unflushed
-// write; kill -9 alone keeps the page cache). a back is a crashed Primary, b attached again.
+// write; kill -9 alone keeps the page cache), and a restarts seeing another boot id (back in the
+// same boot it would rightly trust its disk: restart.ts). a back is a crashed Primary, b attached
+// again.
 // Expected: b is the source of the blocks a's crash marked, W is on both disks, they are identical.
 // Before the fix "equal generations, local crashed as Primary" made a the source over b's copy.
 import t from 'tap';
@@ -12,6 +14,7 @@ import { execa } from 'execa';
 import { openSync, closeSync, readFileSync, writeSync } from 'node:fs';
 import { TestCluster } from '../helpers/daemons.js';
 import { printLogsOnFailure } from '../helpers/daemon-log.js';
+import { anotherBoot } from '../helpers/boot-id.js';
 import { restartAndUp } from '../helpers/crash-recovery.js';
 import { writeResource } from '../helpers/resource-config.js';
 import { must, promoteAndSync } from '../helpers/scenario.js';
@@ -69,7 +72,7 @@ t.test('a Secondary detached before it noticed its Primary\'s loss is that crash
   cluster.writeNodeConfig('a', 'dh.ini', text);
   cluster.writeNodeConfig('b', 'dh.ini', text);
   await must(cluster, 'b', ['down', 'dh']); // the direct link's configuration, read at up
-  await restartAndUp(cluster, 'a', 'dh');
+  await restartAndUp(cluster, 'a', 'dh', anotherBoot(cluster.root)); // as after the power loss played above
   await must(cluster, 'b', ['up', 'dh']);
   t.equal((await status(cluster, 'b', 'dh')).volumes[0].diskState !== 'Diskless', true, 'b attached again');
   await waitFor(cluster, 'a', 'dh', 'a UpToDate, in sync with b', settled, 60_000);
