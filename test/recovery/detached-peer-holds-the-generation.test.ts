@@ -11,72 +11,53 @@
 // Before the fix "equal generations, local crashed as Primary" made a the source over b's copy.
 import t from 'tap';
 import { execa } from 'execa';
-import { openSync, closeSync, readFileSync, writeSync } from 'node:fs';
+import { openSync, closeSync, writeSync } from 'node:fs';
 import { TestCluster } from '../helpers/daemons.js';
 import { printLogsOnFailure } from '../helpers/daemon-log.js';
 import { anotherBoot } from '../helpers/boot-id.js';
 import { restartAndUp } from '../helpers/crash-recovery.js';
 import { writeResource } from '../helpers/resource-config.js';
-import { must, promoteAndSync } from '../helpers/scenario.js';
-import { StallProxy } from '../helpers/stall-proxy.js';
+import { bringUp, must, promoteAndSync } from '../helpers/scenario.js';
+import { PATIENT_PINGS, settledWithPeer, stallableLink } from '../helpers/stallable-link.js';
 import { readRange, sha256File, status, waitFor } from '../helpers/wait.js';
 
 const MiB = 1024 * 1024;
 const SIZE = 16 * MiB;
 const OFFSET = 8 * MiB;
 const LENGTH = 64 * 1024;
-/** pings far apart and patient: the stalled link stays up while a is dead */
-const PATIENT = ['ping-interval = 120s', 'ping-timeout = 30s'];
 
-type Status = Awaited<ReturnType<typeof status>>;
-const settled = (s: Status): boolean => s.volumes[0].diskState === 'UpToDate' && s.connections[0].connectionState === 'Connected'
-  && s.connections[0].volumes[0].replicationState === 'Established' && s.connections[0].volumes[0].peerDiskState === 'UpToDate'
-  && s.connections[0].volumes[0].outOfSyncBytes === 0;
 
 t.test('a Secondary detached before it noticed its Primary\'s loss is that crashed Primary\'s source', async (t) => {
   const cluster = new TestCluster('tandem-detachheld-');
   t.teardown(() => cluster.destroy());
   printLogsOnFailure(t, cluster, 60);
-  await writeResource(cluster, { name: 'dh', nodes: ['a', 'b'], protocol: 'C', sizeBytes: SIZE, extra: PATIENT });
-  const text = readFileSync(`${cluster.configDir}/dh.ini`, 'utf8');
-  const files = { disk: (n: string) => `${cluster.root}/dh-${n}-0.img`, socket: (n: string) => `${cluster.root}/dh-${n}-0.nbd` };
-  const port = (n: string): number => Number(new RegExp(`\\[node\\.${n}\\]\\nid = \\d+\\naddress = 127\\.0\\.0\\.1:(\\d+)`).exec(text)![1]);
-  const proxies = [new StallProxy(port('b')), new StallProxy(port('a'))];
-  t.teardown(async () => { for (const p of proxies) { p.resume(); await p.stop(); } });
-  const [toB, toA] = [await proxies[0].start(), await proxies[1].start()];
-  const address = (n: string, p: number) => (s: string) => s.replace(`address = 127.0.0.1:${port(n)}`, `address = 127.0.0.1:${p}`);
-  cluster.writeNodeConfig('a', 'dh.ini', address('b', toB)(text));
-  cluster.writeNodeConfig('b', 'dh.ini', address('a', toA)(text));
-  for (const n of ['a', 'b']) {
-    await must(cluster, n, ['md', 'create', 'dh']);
-    await cluster.start(n);
-    await must(cluster, n, ['up', 'dh']);
-  }
+  const files = await writeResource(cluster, { name: 'dh', nodes: ['a', 'b'], protocol: 'C', sizeBytes: SIZE, extra: PATIENT_PINGS });
+  const link = await stallableLink(t, cluster, 'dh', ['a', 'b'], 'a', 'b');
+  await bringUp(cluster, 'dh', ['a', 'b']);
   await promoteAndSync(cluster, 'dh', 'a', ['b']);
   const old = await execa('qemu-io', ['-f', 'raw', '-c', `write -P 0x11 ${OFFSET} ${LENGTH}`, '-c', 'flush', `nbd:unix:${files.socket('a')}`], { reject: false });
   t.equal(old.exitCode, 0, 'a wrote and flushed the old block');
   const w = await execa('qemu-io', ['-f', 'raw', '-c', `write -P 0x22 ${OFFSET} ${LENGTH}`, `nbd:unix:${files.socket('a')}`], { reject: false });
   t.equal(w.exitCode, 0, 'a acknowledged W (protocol C: b stored it)');
 
-  for (const p of proxies) p.stall();
+  link.stall();
   await cluster.kill('a');
   await must(cluster, 'b', ['detach', 'dh']);
   const b = await status(cluster, 'b', 'dh');
   t.equal(b.connections[0].connectionState, 'Connected', 'b detached before it noticed a\'s loss');
-  for (const p of proxies) await p.stop(); // b learns of the loss now, detached
+  await link.stop(); // b learns of the loss now, detached
   // a power loss drops a's unflushed W: the old block back in its backing file
   const fd = openSync(files.disk('a'), 'r+');
   writeSync(fd, Buffer.alloc(LENGTH, 0x11), 0, LENGTH, OFFSET);
   closeSync(fd);
 
-  cluster.writeNodeConfig('a', 'dh.ini', text);
-  cluster.writeNodeConfig('b', 'dh.ini', text);
+  link.direct();
   await must(cluster, 'b', ['down', 'dh']); // the direct link's configuration, read at up
   await restartAndUp(cluster, 'a', 'dh', anotherBoot(cluster.root)); // as after the power loss played above
   await must(cluster, 'b', ['up', 'dh']);
   t.equal((await status(cluster, 'b', 'dh')).volumes[0].diskState !== 'Diskless', true, 'b attached again');
-  await waitFor(cluster, 'a', 'dh', 'a UpToDate, in sync with b', settled, 60_000);
-  await waitFor(cluster, 'b', 'dh', 'b UpToDate, in sync with a', settled, 60_000);
+  await waitFor(cluster, 'a', 'dh', 'a UpToDate, in sync with b', settledWithPeer, 60_000);
+  await waitFor(cluster, 'b', 'dh', 'b UpToDate, in sync with a', settledWithPeer, 60_000);
   const pattern = Buffer.alloc(LENGTH, 0x22);
   t.ok(readRange(files.disk('b'), OFFSET, LENGTH).equals(pattern), 'b kept W');
   t.ok(readRange(files.disk('a'), OFFSET, LENGTH).equals(pattern), 'a took W from b');
