@@ -59,6 +59,8 @@ export class SimDisk {
   private readonly completions: Array<[number, number]> = [];
   private completionsHead = 0;
   private readonly inFlight = new Set<InFlight>();
+  /** flushes submitted and not completed: writes an engine orders behind them are not submitted yet */
+  private flushesInFlight = 0;
   private stamp = 0;
   faults: DiskFaults = { writeError: null, readError: false, slowness: 1 };
 
@@ -122,18 +124,20 @@ export class SimDisk {
       for (const [block, data] of this.contentsOf(w.write)) if (this.random.chance(0.5)) this.durable.set(block, data);
     }
     this.inFlight.clear();
+    this.flushesInFlight = 0;
     return lost;
   }
 
   /** Requests submitted and not completed. */
   get busy(): boolean {
-    return this.inFlight.size > 0;
+    return this.inFlight.size > 0 || this.flushesInFlight > 0;
   }
 
   /** The process died, the machine did not: what the kernel has lands. */
   processKilled(): void {
     for (const w of this.inFlight) if (w.write) this.landInCache(this.contentsOf(w.write));
     this.inFlight.clear();
+    this.flushesInFlight = 0;
   }
 
   /** Open for one incarnation: its requests complete as events it owns. */
@@ -214,6 +218,14 @@ export class SimDisk {
     return this.stamp;
   }
 
+  flushBegun(): void {
+    this.flushesInFlight++;
+  }
+
+  flushEnded(): void {
+    if (this.flushesInFlight > 0) this.flushesInFlight--; // 0 already when a crash settled it
+  }
+
   /** Everything completed before stamp `upTo` was taken is durable now. */
   flushed(upTo: number): void {
     const log = this.completions;
@@ -292,8 +304,10 @@ export class SimBlockDevice implements BlockDevice {
     if (!this.owner.alive) return NEVER;
     if (this.closed) return Promise.reject(errno('EBADF', `${this.disk.path} is closed`));
     const upTo = this.disk.nextStamp();
+    this.disk.flushBegun();
     return new Promise((resolve, reject) => {
       this.scheduler.after(this.disk.latencyOf('flushMs'), this.owner, 'disk', `${this.disk.path} flush`, () => {
+        this.disk.flushEnded();
         if (this.disk.faults.writeError === 'EIO') { reject(errno('EIO', `flush of ${this.disk.path} failed (injected)`)); return; }
         this.disk.flushed(upTo);
         resolve();

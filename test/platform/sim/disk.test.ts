@@ -149,3 +149,21 @@ async function readAt(s: Scheduler, dev: ReturnType<SimDisk['open']>, offset: nu
   await s.run(s.now() + 10);
   return p;
 }
+
+// The simulator's quiet moments (faults.ts isQuiet) wait for the disks: an engine orders the
+// writes after a flush behind it, so a disk with a flush in flight is not quiet (seed 30928: a
+// checkpoint compared bitmaps with data while a Secondary's writes waited for its slow flush).
+t.test('a flush in flight keeps the disk busy until it completes, or a crash settles it', async (t) => {
+  const { s, disk, dev, owner } = setup();
+  const flushed = dev.flush();
+  t.ok(disk.busy, 'busy while the flush is in flight');
+  await s.run(s.now() + 10);
+  await flushed;
+  t.notOk(disk.busy, 'not busy once it completed');
+  void dev.flush();
+  owner.alive = false;
+  disk.powerLoss();
+  t.notOk(disk.busy, 'a power loss settles it: the dead process never sees it complete');
+  await s.run(s.now() + 10);
+  t.notOk(disk.busy);
+});
