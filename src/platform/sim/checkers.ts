@@ -392,9 +392,12 @@ export class Checkers {
     if (node.diskful && status.volumes[rec.volume]?.diskState === 'UpToDate') claimed.push(node);
     for (const c of synchronous) {
       if (c.connectionState !== 'Connected' || c.volumes.find((v) => v.volume === rec.volume)?.peerDiskState !== 'UpToDate') continue;
-      // a peer that died meanwhile lost its volatile cache legitimately; the Primary cannot know yet
+      // a peer that died meanwhile lost its volatile cache legitimately; the Primary cannot know
+      // yet, even when the peer is running again: the link may still carry the acknowledgements
+      // of its last incarnation (seed 30845)
       const peer = this.w.node(c.peer);
-      if (peer?.diskful && peer.running) claimed.push(peer);
+      const lostPowerSinceIssued = (this.lastPowerLoss.get(c.peer) ?? -1) > rec.issuedAt;
+      if (peer?.diskful && peer.running && !lostPowerSinceIssued) claimed.push(peer);
     }
     for (const holder of claimed) {
       const disk = holder.disk(rec.volume)!;
@@ -491,12 +494,19 @@ export class Checkers {
    * outdated while n0 and n1, which had it, lose power: seed 20661); any data received for the
    * sector since counts as a possible copy, so the set of holders is never too small. The floor
    * drops to the durable mark, never below it.
+   * A copy on a peer the write's Primary reaches over protocol A does not count: the write was
+   * acknowledged before it got there, as under protocol A alone (where the Primary's power loss
+   * excuses its unflushed writes: excuseVolatileWritesOf), and the crashed Primary's AL extents
+   * are resynced to that peer (seed 30845: n0 Primary, C to n1 and A to n2; n1 loses power, then
+   * n0; n2 holds the writes, and n0 becomes everyone's source, as DRBD's rule makes it).
    */
   private excuseWhereEveryNodeLostPower(): void {
     const w = this.w;
     const diskful = w.nodes.filter((n) => n.diskful);
     const lostPowerSince = (n: SimNode, t: number): boolean => (this.lastPowerLoss.get(n.name) ?? -1) > t;
+    const asyncPeer = (rec: WriteRecord, n: SimNode): boolean => n.name !== rec.node && this.protocol(rec.node, n.name) === 'A';
     const holdersLostPower = (rec: WriteRecord, v: number, s: number): boolean => diskful.every((n) => {
+      if (asyncPeer(rec, n)) return true;
       const received = this.lastReceived.get(n.name)?.[v]?.[s] ?? -1;
       const got = Math.max(n.name === rec.node ? rec.ackedAt! : -1, received >= rec.issuedAt ? received : -1);
       return got < 0 || lostPowerSince(n, Math.max(got, rec.ackedAt!));
@@ -508,7 +518,7 @@ export class Checkers {
         for (let s = 0; s < vm.floor.length; s++) {
           if (vm.floor[s] === vm.durable[s]) continue;
           const rec = model.writes.get(vm.floor[s]);
-          if (!rec || rec.ackedAt === null || !holdersLostPower(rec, v, s) || this.someoneRunningHolds(v, s, model)) continue;
+          if (!rec || rec.ackedAt === null || !holdersLostPower(rec, v, s) || this.someoneRunningHolds(v, s, model, (n) => asyncPeer(rec, n))) continue;
           model.lowerFloor(v, s, vm.durable[s]);
           excused++;
         }
@@ -518,8 +528,8 @@ export class Checkers {
   }
 
   /** Does a running node with usable data hold an acceptable copy of sector s? */
-  private someoneRunningHolds(v: number, s: number, model: DataModel): boolean {
-    return this.w.nodes.some((n) => n.running && this.holdsCopy(n, v, s, model));
+  private someoneRunningHolds(v: number, s: number, model: DataModel, ignore: (n: SimNode) => boolean = () => false): boolean {
+    return this.w.nodes.some((n) => n.running && !ignore(n) && this.holdsCopy(n, v, s, model));
   }
 
   /** Would the handshake make `p`, a crashed Primary, the source of every other node with consistent data? */

@@ -102,6 +102,39 @@ t.test('writes never made durable are excused once every node that may hold them
   t.notOk(r.trace.some((line) => line.includes(note)), 'no excuse while a node that received them never lost power');
 });
 
+// Seed 30845, shrunk: n0 Primary, protocol C to n1 and A to n2. n0 acknowledges unflushed
+// writes; n1 loses power (action 47), then n0 (in the quiescence that follows). Both copies the
+// acknowledgement promised were in volatile caches that are gone; n2 may or may not have them
+// (A), and the crashed Primary n0 is resynced to everyone (DRBD's rule): they are excused, as they
+// are under protocol A alone: n2's copy does not count. When n1 is only killed (its cache
+// survives), they are not excused.
+t.test('a copy on an A peer does not keep writes the Primary and its C peer lost in power losses', async (t) => {
+  const stored = JSON.parse(readFileSync(new URL('./fixtures/primary-and-c-peer-lost-power.json', import.meta.url), 'utf8')) as Scenario;
+  const factory = (c: ConstructorParameters<typeof Resource>[0], n: string, p: ConstructorParameters<typeof Resource>[2]) => new Resource(c, n, p);
+  const note = 'every node that may hold them lost power since';
+
+  const asPlayed = await runSeed({ seed: stored.seed, scenario: stored, factory, traceKeep: Infinity });
+  t.same(asPlayed.violations.map((v) => `${v.checker}: ${v.message}`), [], 'no checker fires');
+  t.ok(asPlayed.trace.some((line) => line.includes(note)), 'the excuse is what let it pass');
+
+  const killed: Scenario = { ...stored, actions: stored.actions.map((a, i) => (i === 47 && a.kind === 'crash' ? { ...a, how: 'killed' } : a)) };
+  t.equal(killed.actions[47].kind === 'crash' && killed.actions[47].how, 'killed');
+  const r = await runSeed({ seed: stored.seed, scenario: killed, factory, traceKeep: Infinity });
+  t.notOk(r.trace.some((line) => line.includes(note)), 'no excuse while the C peer kept its cache');
+});
+
+// Seed 30845 as generated: n1 acknowledges two writes under protocol C and loses power; a
+// partition holds its WriteAcks, and they reach the Primary after n1 has restarted. The Primary
+// answers the writes still reporting n1 UpToDate over the old link: n1's new incarnation lacks
+// them (its cache is gone), which is the power loss's doing, not a false claim.
+t.test('claim-up-to-date does not hold a peer to writes acknowledged by an incarnation that lost power', async (t) => {
+  const stored = JSON.parse(readFileSync(new URL('./fixtures/acks-of-a-dead-incarnation.json', import.meta.url), 'utf8')) as Scenario;
+  const factory = (c: ConstructorParameters<typeof Resource>[0], n: string, p: ConstructorParameters<typeof Resource>[2]) => new Resource(c, n, p);
+  const r = await runSeed({ seed: stored.seed, scenario: stored, factory, traceKeep: Infinity });
+  t.same(r.violations.map((v) => `${v.checker}: ${v.message}`), [], 'no checker fires');
+  t.ok(r.trace.some((line) => line.includes('n1#2 | start')), 'n1 restarted after its power loss');
+});
+
 t.test('resync-per-reconnect fires on a second resync over one connection, unless a write missed the target in between', (t) => {
   const fired: string[] = [];
   const world = { nodeById: (id: number) => ({ id, name: `n${id}` }), violation: (checker: string) => fired.push(checker) } as unknown as SimWorld;
