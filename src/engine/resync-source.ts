@@ -11,6 +11,7 @@
 // ResyncRequest) the data, read again under the lock as any resync block. A target whose block
 // is equal answers ResyncInSync and both sides clear the bits as for transferred data. So each
 // block is compared, never assumed, at the same place in the stream as the data path.
+import { BYTES_PER_BIT } from '../meta/layout.js';
 import type { MessageOf, WireMessage } from '../wire/messages.js';
 import type { Peer, PeerVolume } from './peer.js';
 import type { DigestAlg, TimerHandle } from './platform.js';
@@ -179,7 +180,7 @@ export class ResyncSource {
       return;
     }
     try {
-      if (data && phase === 'data') msg = { type: 'ResyncData', volume: volume.index, requestId: id, offset, data };
+      if (data && phase === 'data') msg = { type: 'ResyncData', volume: volume.index, requestId: id, offset, missing: this.othersMissing(offset, length), data };
       if (data && phase === 'checksum') {
         const digest = await this.peer.resource.platform.digest(this.csums!, data);
         msg = { type: 'ResyncChecksum', volume: volume.index, requestId: id, offset, length, digest };
@@ -191,6 +192,23 @@ export class ResyncSource {
     while (!this.stopped && this.peer.link && !this.peer.canSend) await this.peer.whenCanSend();
     if (this.stopped || msg === null || !this.inFlight.has(id)) return;
     this.peer.sendData(msg);
+  }
+
+  /**
+   * The diskful nodes other than the target this node keeps the range out of sync for: they lack
+   * what it sends, whatever their generation (seed 30948: the Primary, back from a partition with
+   * a write only it holds, resyncs n1, whose fellow n2 is in the same generation but lacks it).
+   */
+  private othersMissing(offset: number, length: number): number {
+    const meta = this.volume.meta!;
+    let missing = 0;
+    for (const other of this.peer.resource.peers.values()) {
+      if (other === this.peer || !other.diskful) continue;
+      for (let at = offset - (offset % BYTES_PER_BIT); at < offset + length; at += BYTES_PER_BIT) {
+        if (meta.isOutOfSync(other.node.id, at)) { missing |= 1 << other.node.id; break; }
+      }
+    }
+    return missing >>> 0;
   }
 
   /** The next out-of-sync run not already in flight: from the cursor on, then from the start. */

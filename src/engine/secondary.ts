@@ -236,7 +236,7 @@ async function applyResyncData(peer: Peer, volume: Volume, msg: MessageOf<'Resyn
     volume.meta?.setFlags({ consistent: false, wasUpToDate: false });
   }
   volume.meta?.endUnacknowledged(); // another node's data, which may hold acknowledged writes
-  markOthersOutOfSync(peer, volume, msg.offset, msg.data.length);
+  markOthersOutOfSync(peer, volume, msg.offset, msg.data.length, msg.missing);
   pendingUntilDurable(peer, volume, msg.offset, msg.data.length);
   volume.beginActivity();
   try {
@@ -297,7 +297,7 @@ async function compareResyncChecksum(peer: Peer, volume: Volume, msg: MessageOf<
  * would otherwise stay while it is a survivor of a lost Primary. A block found equal by its
  * digest does not change: no bits.
  */
-function markOthersOutOfSync(source: Peer, volume: Volume, offset: number, length: number): void {
+function markOthersOutOfSync(source: Peer, volume: Volume, offset: number, length: number, missing: number): void {
   const meta = volume.meta;
   if (!meta) return;
   const sourceView = source.volumes.get(volume.index)?.view;
@@ -311,7 +311,8 @@ function markOthersOutOfSync(source: Peer, volume: Volume, offset: number, lengt
     if (other === source || !other.diskful) continue;
     const opv = other.volumes.get(volume.index);
     const holdsIt = !reconciling && other.connected && opv?.replicationState === 'Established' && opv.peerDiskState === 'UpToDate' &&
-      sourceCurrent !== undefined && opv.view !== null && sameGeneration(opv.view.current, sourceCurrent);
+      sourceCurrent !== undefined && opv.view !== null && sameGeneration(opv.view.current, sourceCurrent)
+      && ((missing >>> other.node.id) & 1) === 0; // the source keeps it out of sync for that node
     if (!holdsIt) meta.markOutOfSync(other.node.id, offset, length);
   }
 }

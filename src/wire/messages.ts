@@ -168,7 +168,10 @@ export const MESSAGES = {
    * to a ResyncChecksum whose digest differs from the target's block (DRBD's P_RS_DATA_REQUEST).
    */
   ResyncRequest: { id: 0x41, fields: { volume: u16, requestId: u32, offset: safe, length: u32 } },
-  ResyncData: { id: 0x42, fields: { volume: u16, requestId: u32, offset: safe, data: tail(MAX_DATA_BYTES) } },
+  // missing: node ids (bit n = node n) of diskful nodes the source keeps this range out of sync
+  // for: they do not hold what the source sends, even in its generation (the target keeps the
+  // range out of sync for them too)
+  ResyncData: { id: 0x42, fields: { volume: u16, requestId: u32, offset: safe, missing: u32, data: tail(MAX_DATA_BYTES) } },
   ResyncAck: { id: 0x43, fields: { volume: u16, requestId: u32, offset: safe, length: u32 } },
   /** every out-of-sync block was sent and acknowledged: the target takes these generations */
   ResyncDone: { id: 0x44, fields: { volume: u16, current: u64, history: arrayOf(u64, { max: HISTORY_MAX }) } },

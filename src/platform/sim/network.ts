@@ -482,7 +482,7 @@ export function describe(msg: WireMessage): string {
   switch (msg.type) {
     case 'Write': return `Write v${msg.volume} #${msg.seq} ${msg.offset}+${msg.data.length}${msg.flags.fua ? ' fua' : ''}${msg.missing ? ` missing=${msg.missing}` : ''}`;
     case 'WriteZeroes': return `WriteZeroes v${msg.volume} #${msg.seq} ${msg.offset}+${msg.length}`;
-    case 'ResyncData': return `ResyncData v${msg.volume} r${msg.requestId} ${msg.offset}+${msg.data.length}`;
+    case 'ResyncData': return `ResyncData v${msg.volume} r${msg.requestId} ${msg.offset}+${msg.data.length}${msg.missing ? ` missing=${msg.missing}` : ''}`;
     case 'ResyncAck': return `ResyncAck v${msg.volume} r${msg.requestId} ${msg.offset}+${msg.length}`;
     case 'ReadReply': return `ReadReply v${msg.volume} r${msg.requestId} errno=${msg.errno} ${msg.data.length}`;
     case 'RecvAck': case 'WriteAck': return `${msg.type} #${msg.seq}`;

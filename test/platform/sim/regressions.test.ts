@@ -448,6 +448,11 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20271-killed-survivor-among-power-losses', seed: 20271, open: null, checker: 'promotion-data',
     found: 'promotion-data, quiescent-data (5 nodes, C): n0, Primary, lost power; n2 was killed, n3 lost power; all came back Consistent in one generation, n0 crashed as Primary became the source of n2 and n3 and was promoted without a write only n2 still held. Fixed by the boot id (seed 20542): n2, back in the same boot, is n0\'s source; n3, back from a power loss, claims nothing',
   },
+  {
+    file: 'seed-30948-resync-source-bits-for-a-third-node', seed: 30948, open: null, checker: 'bits-in-sync',
+    found: 'bits-in-sync (3 nodes, C): the Primary n0, cut off, kept a write only it holds (bits for n1 and n2); back, it resynced n1, which took n0\'s blocks without marking them for n2, in n0\'s generation and so taken to hold them. '
+      + 'n1 then followed n0\'s new generation with a bitmap for n2 that lacked the block: they differed with no bit. ResyncData now names the nodes the source keeps the range out of sync for (missing), and the target marks it for them',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
