@@ -403,7 +403,12 @@ class ReplicatedWrite {
     // written the data (the answer waited for it), as DRBD does: the disk detaches, the client
     // never sees the error. A copy on an Inconsistent peer (a SyncTarget) is no good data: the
     // write fails.
-    if (this.localError !== null && this.storedUpToDate === 0) {
+    if (this.resource.role !== 'Primary') {
+      // demoted while the write was in flight (a peer's answer was slow): a Secondary answers no
+      // write, and another node may be Primary by now (sim seed 30462); the write may or may not
+      // have landed, as for any write that fails
+      this.reject(ioError('ESHUTDOWN', `${this.resource.name} was demoted before the write to volume ${this.volume.index} completed`));
+    } else if (this.localError !== null && this.storedUpToDate === 0) {
       this.reject(ioError('EIO', `local write to volume ${this.volume.index} of ${this.resource.name} failed: ${String(this.localError)}`));
     } else if (!this.admitted.meta && this.waitsForPeers && this.stored === 0 && this.receivedBy === 0) {
       this.reject(ioError('EIO', `no peer ${this.allC || this.admitted.targets.every((p) => p.protocol === 'C') ? 'stored' : 'received'} the write to volume ${this.volume.index} of ${this.resource.name}`));

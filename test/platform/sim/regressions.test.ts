@@ -453,6 +453,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'bits-in-sync (3 nodes, C): the Primary n0, cut off, kept a write only it holds (bits for n1 and n2); back, it resynced n1, which took n0\'s blocks without marking them for n2, in n0\'s generation and so taken to hold them. '
       + 'n1 then followed n0\'s new generation with a bitmap for n2 that lacked the block: they differed with no bit. ResyncData now names the nodes the source keeps the range out of sync for (missing), and the target marks it for them',
   },
+  {
+    file: 'seed-30462-answered-after-demotion', seed: 30462, open: null, checker: 'two-primaries',
+    found: 'two-primaries (3 nodes, n0 a diskless Primary after ENOSPC, A to n1): a write waited for n1\'s answer behind a one-way partition; the operator demoted n0 and n1 was promoted; the answer came after the heal and n0, a Secondary, acknowledged the write while n1 was Primary. '
+      + 'A write answered after its node was demoted fails now (ESHUTDOWN), as the writes a fencing freeze held do',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
