@@ -195,13 +195,25 @@ function resolveByUnacknowledged(d: SyncDecision, peer: Peer, volume: Volume, vi
  * A split brain where exactly one side lost quorum as Primary (DRBD's PRIMARY_LOST_QUORUM): what
  * it wrote after that was never acknowledged, and what it wrote before reached the peers it still
  * had; the other side's data wins, and the bits both keep for each other cover every difference.
+ * Only against a side that descends from the generation the lost-quorum side left (the one its
+ * current replaced): a node that never held it was none of the peers it still had, and lacks
+ * what it acknowledged before (sim seed 30881: n1, promoted while n0 was down, wrote, lost
+ * quorum; n0, back, was made its source and the acknowledged writes were resynced away).
  */
 function resolveByLostQuorum(d: SyncDecision, volume: Volume, view: VolumeView): SyncDecision {
   if (d.kind !== 'split-brain') return d;
-  const local = volume.meta!.flags.primaryLostQuorum;
+  const meta = volume.meta!;
+  const local = meta.flags.primaryLostQuorum && descendsFrom(view.current, view.history, meta.history()[0]);
+  const remote = view.flags.primaryLostQuorum && descendsFrom(meta.current(), meta.history(), view.history[0]);
   if (local && !view.flags.primaryLostQuorum) return { kind: 'target', full: false, rule: `${d.rule}; this node lost quorum as Primary, so nothing it wrote since was acknowledged` };
-  if (view.flags.primaryLostQuorum && !local) return { kind: 'source', full: false, rule: `${d.rule}; the peer lost quorum as Primary, so nothing it wrote since was acknowledged` };
+  if (remote && !meta.flags.primaryLostQuorum) return { kind: 'source', full: false, rule: `${d.rule}; the peer lost quorum as Primary, so nothing it wrote since was acknowledged` };
   return d;
+}
+
+/** `ancestor` is this lineage's current generation or in its history. */
+function descendsFrom(current: bigint, history: readonly bigint[], ancestor: bigint | undefined): boolean {
+  if (ancestor === undefined || ancestor === 0n) return false;
+  return sameGeneration(current, ancestor) || history.some((h) => sameGeneration(h, ancestor));
 }
 
 /** A split brain where exactly one side volunteered to discard its data becomes a bitmap resync. */

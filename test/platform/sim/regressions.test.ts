@@ -458,6 +458,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'two-primaries (3 nodes, n0 a diskless Primary after ENOSPC, A to n1): a write waited for n1\'s answer behind a one-way partition; the operator demoted n0 and n1 was promoted; the answer came after the heal and n0, a Secondary, acknowledged the write while n1 was Primary. '
       + 'A write answered after its node was demoted fails now (ESHUTDOWN), as the writes a fencing freeze held do',
   },
+  {
+    file: 'seed-30881-lost-quorum-rule-against-a-stranger', seed: 30881, open: null, checker: 'quiescent-data',
+    found: 'quiescent-data (3 nodes, A, quorum majority): n1, promoted while n0 was down, acknowledged writes, then lost quorum as Primary; n0, back with its own divergent generation, met n1 as a split brain, and the lost-quorum rule made n0 the source: the writes n1 acknowledged before its quorum loss were resynced away. '
+      + 'The rule holds only against a side that descends from the generation the lost-quorum side left (it was one of the peers it still had). Stored unshrunk: the shrunk schedule then ends in a resync pause between the two other nodes after the operator\'s resolution (left open)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
