@@ -371,6 +371,7 @@ class ReplicatedWrite {
       this.admitted.meta.markOutOfSync(peer.node.id, this.chunk.offset, this.chunk.length, true);
       // the disk failed since: this peer lacks a write it may hold alone (Resource.settleFailedDisk)
       if (this.volume.meta !== this.admitted.meta) this.volume.failedDiskMissedBy.add(peer.node.id);
+      if (peer.connected) this.tellOthersMissedBy(peer);
     } else {
       this.resource.unconfirmedByPeer(peer, this.volume.index, this.chunk.offset, this.chunk.length);
     }
@@ -379,6 +380,19 @@ class ReplicatedWrite {
     if (this.unsettled === 0) this.offDisk?.();
     this.maybeAnswer();
     this.maybeRelease();
+  }
+
+  /**
+   * A peer failed to store the write (NegAck: its disk failed) while the others that got it did:
+   * they keep its blocks out of sync for that peer too (DRBD's peer-ack mask), or whichever of
+   * them it meets next, with this Primary gone, would resync it without them (sim seed 30384). A
+   * lost link tells them from the transfer log instead (Resource.tellUnconfirmed).
+   */
+  private tellOthersMissedBy(peer: Peer): void {
+    for (const other of this.admitted.targets) {
+      if (other === peer || !other.connected) continue;
+      other.sendData({ type: 'OutOfSync', volume: this.volume.index, offset: this.chunk.offset, length: this.chunk.length, missing: (1 << peer.node.id) >>> 0 });
+    }
   }
 
   private clientStep(): void {

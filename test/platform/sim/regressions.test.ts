@@ -463,6 +463,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'quiescent-data (3 nodes, A, quorum majority): n1, promoted while n0 was down, acknowledged writes, then lost quorum as Primary; n0, back with its own divergent generation, met n1 as a split brain, and the lost-quorum rule made n0 the source: the writes n1 acknowledged before its quorum loss were resynced away. '
       + 'The rule holds only against a side that descends from the generation the lost-quorum side left (it was one of the peers it still had). Stored unshrunk: the shrunk schedule then ends in a resync pause between the two other nodes after the operator\'s resolution (left open)',
   },
+  {
+    file: 'seed-30384-negack-not-told-to-others', seed: 30384, open: null, checker: 'bits-in-sync',
+    found: 'bits-in-sync (5 nodes, C): writes held by a partition reached n3 after the heal, its disk failed on them (ENOSPC) and it answered NegAck; the Primary kept their blocks out of sync for n3, but n1 and n2, which stored them, did not: met next without the Primary, either would have resynced n3 without them. '
+      + 'A NegAck now makes the Primary send OutOfSync naming that peer to the others that got the write, as a lost link does from the transfer log',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
