@@ -85,3 +85,37 @@ t.test('a Secondary whose disk is full: detached, tracked, reattached', async (t
   t.equal(sha256File(files.disk('b')), sha256File(files.disk('a')), 'b is identical to a after the resync');
   t.same(writes.acked.lostInFile(files.disk('b')).slice(0, 10), [], 'every acknowledged write reached b');
 });
+
+// The writes b failed to store (NegAck) were stored by c: the Primary tells c to keep them out of
+// sync for b too, so once the Primary is gone, b attached again and resynced from c alone holds
+// every acknowledged write. Without that, c's bits for b start after b's failure (the writes
+// that named b missing) and the NegAck'd ones are never resynced to b (sim seed 30384).
+t.test('the writes a full Secondary failed are resynced to it by another Secondary, the Primary gone', async (t) => {
+  const cluster = new TestCluster('tandem-diskfull3-');
+  t.teardown(() => cluster.destroy());
+  printLogsOnFailure(t, cluster);
+  const small = await mountSmallTmpfs(t, join(cluster.root, 'small'), SIZE + 16 * MiB);
+  const files = await writeResource(cluster, { name: 'df', nodes: ['a', 'b', 'c'], sizeBytes: SIZE, diskDirs: { b: small.dir } });
+  await bringUp(cluster, 'df', ['a', 'b', 'c']);
+  await promoteAndSync(cluster, 'df', 'a', ['b', 'c']);
+  await execa('fallocate', ['--punch-hole', '--offset', '0', '--length', String(SIZE), files.disk('b')]);
+  await small.fillLeaving(1 * MiB);
+
+  const writes = writeInBackground(files.socket('a'), SIZE);
+  const until = Date.now() + 10_000;
+  while (Date.now() < until && (await status(cluster, 'b', 'df')).volumes[0].diskState !== 'Diskless') await sleep(100);
+  const written = await writes.stop();
+  t.equal(written.error, null, `a acknowledged ${written.ok} writes, none failed`);
+  t.equal((await status(cluster, 'b', 'df')).volumes[0].diskState, 'Diskless', "b's disk filled and detached under the writes");
+  await flushExport(files.socket('a'));
+
+  await must(cluster, 'a', ['secondary', 'df']);
+  await cluster.stop('a');
+  small.free();
+  await must(cluster, 'b', ['attach', 'df']);
+  await waitConverged(cluster, 'df', ['b', 'c'], 60_000).then(
+    () => t.pass('b UpToDate, resynced from c'),
+    (err: Error) => t.fail(`b UpToDate within 60 s of attach: ${err.message}`));
+  t.same(writes.acked.lostInFile(files.disk('b')).slice(0, 10), [], 'every acknowledged write reached b');
+  t.equal(sha256File(files.disk('b')), sha256File(files.disk('c')), 'b is identical to c');
+});
