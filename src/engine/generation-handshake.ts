@@ -203,11 +203,26 @@ function resolveByUnacknowledged(d: SyncDecision, peer: Peer, volume: Volume, vi
 function resolveByLostQuorum(d: SyncDecision, volume: Volume, view: VolumeView): SyncDecision {
   if (d.kind !== 'split-brain') return d;
   const meta = volume.meta!;
-  const local = meta.flags.primaryLostQuorum && descendsFrom(view.current, view.history, meta.history()[0]);
-  const remote = view.flags.primaryLostQuorum && descendsFrom(meta.current(), meta.history(), view.history[0]);
+  const ownClaim = meta.unacknowledgedSince();
+  const peerClaim = view.unacknowledgedSince === 0n ? null : view.unacknowledgedSince;
+  const local = meta.flags.primaryLostQuorum && descendsFrom(view.current, view.history, lastAcknowledged(meta.current(), meta.history(), ownClaim));
+  const remote = view.flags.primaryLostQuorum && descendsFrom(meta.current(), meta.history(), lastAcknowledged(view.current, view.history, peerClaim));
   if (local && !view.flags.primaryLostQuorum) return { kind: 'target', full: false, rule: `${d.rule}; this node lost quorum as Primary, so nothing it wrote since was acknowledged` };
   if (remote && !meta.flags.primaryLostQuorum) return { kind: 'source', full: false, rule: `${d.rule}; the peer lost quorum as Primary, so nothing it wrote since was acknowledged` };
   return d;
+}
+
+/**
+ * The newest generation of a lost-quorum side's lineage that may hold writes it acknowledged:
+ * the one before its claim of "nothing acknowledged since" (unacknowledgedSince), or without a
+ * claim the one its current replaced (it loses quorum as it starts one: seed 20314 started three
+ * after its last acknowledgement, one per lost peer, and claimed the later ones).
+ */
+function lastAcknowledged(current: bigint, history: readonly bigint[], claim: bigint | null): bigint | undefined {
+  const lineage = [current, ...history];
+  if (claim === null) return history[0];
+  const at = lineage.findIndex((g) => sameGeneration(g, claim));
+  return at < 0 ? history[0] : lineage[at + 1];
 }
 
 /** `ancestor` is this lineage's current generation or in its history. */
