@@ -20,25 +20,32 @@ interface Waiter extends LockedRange {
 }
 
 export class RangeLock {
-  private readonly held = new Set<LockedRange>();
+  /**
+   * Unordered, dense. Not a Set: ranges leave in about the order they came, and a Set emptied
+   * from the front is walked over its deleted entries on every conflict check until it regrows.
+   */
+  private readonly held: LockedRange[] = [];
   private waiters: Waiter[] = [];
 
   get size(): number {
-    return this.held.size;
+    return this.held.length;
   }
 
   /** The range, locked; a Promise only when it must wait (no allocation on the fast path). */
   acquire(offset: number, length: number): LockedRange | Promise<LockedRange> {
     const range = rounded(offset, length);
     if (!this.conflicts(range, this.waiters.length)) {
-      this.held.add(range);
+      this.held.push(range);
       return range;
     }
     return new Promise((grant) => this.waiters.push({ ...range, grant }));
   }
 
   release(range: LockedRange): void {
-    assert(this.held.delete(range), 'a released range was held');
+    const i = this.held.indexOf(range);
+    assert(i >= 0, 'a released range was held');
+    const last = this.held.pop()!;
+    if (i < this.held.length) this.held[i] = last;
     if (this.waiters.length > 0) this.grantWaiters();
   }
 
@@ -50,7 +57,7 @@ export class RangeLock {
         continue;
       }
       const range: LockedRange = { start: w.start, end: w.end };
-      this.held.add(range);
+      this.held.push(range);
       w.grant(range);
     }
     this.waiters = still;
@@ -58,7 +65,7 @@ export class RangeLock {
 
   /** Overlaps a held range, or one of the first `waiting` waiters. */
   private conflicts(range: LockedRange, waiting: number): boolean {
-    for (const h of this.held) if (overlaps(h, range)) return true;
+    for (let i = 0; i < this.held.length; i++) if (overlaps(this.held[i], range)) return true;
     for (let i = 0; i < waiting; i++) if (overlaps(this.waiters[i], range)) return true;
     return false;
   }

@@ -9,10 +9,13 @@ import { assert } from '../lib/assert.js';
 export const TRANSFER_LOG_BYTES = 64 * 1024 * 1024;
 export const TRANSFER_LOG_ENTRIES = 4096;
 
-/** RecvAck: `received`; WriteAck: `settled(true)`; NegAck or link lost: `settled(false)`. Each at most once. */
+/**
+ * RecvAck: `received`; WriteAck: `settled(true)`; NegAck or link lost: `settled(false)`. Each at
+ * most once, `received` never after `settled`; called as methods of the object given to add().
+ */
 export interface WriteCallbacks {
-  received?: () => void;
-  settled: (stored: boolean) => void;
+  received?(): void;
+  settled(stored: boolean): void;
 }
 
 export interface LoggedWrite {
@@ -21,7 +24,11 @@ export interface LoggedWrite {
   length: number;
 }
 
-interface Entry extends LoggedWrite, WriteCallbacks {}
+interface Entry extends LoggedWrite {
+  callbacks: WriteCallbacks;
+  /** `received` may still be called */
+  open: boolean;
+}
 
 export class TransferLog {
   private readonly writes = new Map<number, Entry>();
@@ -53,7 +60,7 @@ export class TransferLog {
     assert(!this.writes.has(seq), 'sequence numbers are unique per resource');
     assert(this.hasRoom(write.length), 'the transfer log has room for what is added (the sender waited)');
     // fields spelled out, not spread: one entry per replicated write, on the hot path
-    this.writes.set(seq, { volume: write.volume, offset: write.offset, length: write.length, received: callbacks.received, settled: callbacks.settled });
+    this.writes.set(seq, { volume: write.volume, offset: write.offset, length: write.length, callbacks, open: true });
     this.bytes += write.length;
   }
 
@@ -114,13 +121,13 @@ export class TransferLog {
 }
 
 function received(entry: Entry): void {
-  const fn = entry.received;
-  entry.received = undefined;
-  fn?.();
+  if (!entry.open) return;
+  entry.open = false;
+  entry.callbacks.received?.();
 }
 
 /** Settled: no `received` after this (whether it arrived is the caller's to judge from `stored`). */
 function settle(entry: Entry, stored: boolean): void {
-  entry.received = undefined;
-  entry.settled(stored);
+  entry.open = false;
+  entry.callbacks.settled(stored);
 }

@@ -24,6 +24,7 @@ import { ioError } from './io-error.js';
 import type { VolumeMeta } from './metadata.js';
 import type { Peer } from './peer.js';
 import type { LockedRange } from './range-lock.js';
+import type { WriteCallbacks } from './transfer-log.js';
 import type { Resource } from './resource.js';
 import type { Volume } from './volume.js';
 
@@ -231,7 +232,7 @@ export class WritePipeline {
     if (!a.meta && v.attached) write.trackOffDisk(seq);
     const flags = c.fua ? FUA : NO_FLAGS;
     for (const peer of a.targets) {
-      peer.transfer.add(seq, { volume: v.index, offset: c.offset, length: c.length }, write.peerCallbacks(peer));
+      peer.transfer.add(seq, { volume: v.index, offset: c.offset, length: c.length }, write.share(peer));
       if (c.data) peer.sendData({ type: 'Write', volume: v.index, seq, epoch: 0, offset: c.offset, flags, missing, data: c.data });
       else peer.sendData({ type: 'WriteZeroes', volume: v.index, seq, epoch: 0, offset: c.offset, length: c.length, flags, missing });
     }
@@ -313,23 +314,22 @@ class ReplicatedWrite {
    * settlement is booked (the answer sees whether it stored it); a B peer's WriteAck without a
    * RecvAck counts as its arrival, before the booking, as it always has.
    */
-  peerCallbacks(peer: Peer): { received?: () => void; settled: (stored: boolean) => void } {
-    const protocol = this.protocolOf(peer);
-    let counted = false;
-    const count = (arrived: boolean): void => {
-      if (counted) return;
-      counted = true;
-      if (arrived) this.receivedBy++;
-      this.clientStep();
-    };
-    return {
-      received: protocol === 'B' ? () => count(true) : undefined,
-      settled: (stored) => {
-        if (protocol === 'B') count(stored); // a WriteAck without RecvAck: it arrived
-        this.settled(peer, stored, protocol);
-        if (protocol === 'C') count(stored);
-      },
-    };
+  share(peer: Peer): PeerShare {
+    return new PeerShare(this, peer, this.protocolOf(peer));
+  }
+
+  /** The peer's first count toward the answer (RecvAck or settlement); later ones change nothing. */
+  count(share: PeerShare, arrived: boolean): void {
+    if (share.counted) return;
+    share.counted = true;
+    if (arrived) this.receivedBy++;
+    this.clientStep();
+  }
+
+  peerSettled(share: PeerShare, stored: boolean): void {
+    if (share.protocol === 'B') this.count(share, stored); // a WriteAck without RecvAck: it arrived
+    this.settled(share.peer, stored, share.protocol);
+    if (share.protocol === 'C') this.count(share, stored);
   }
 
   sent(): void {
@@ -478,6 +478,25 @@ class ReplicatedWrite {
     if (this.localPending || this.unsettled > 0 || !this.admitted.meta) return;
     this.admitted.meta.endWrite(this.chunk.offset, this.chunk.length);
     this.volume.endActivity();
+  }
+}
+
+/**
+ * One peer's acks of one write, as the transfer log reports them: an object with methods, not
+ * closures (one allocation per peer and write instead of four).
+ */
+class PeerShare implements WriteCallbacks {
+  counted = false;
+
+  constructor(private readonly write: ReplicatedWrite, readonly peer: Peer, readonly protocol: 'A' | 'B' | 'C') {}
+
+  /** RecvAck: counts only on protocol B. */
+  received(): void {
+    if (this.protocol === 'B') this.write.count(this, true);
+  }
+
+  settled(stored: boolean): void {
+    this.write.peerSettled(this, stored);
   }
 }
 

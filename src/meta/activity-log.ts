@@ -390,10 +390,13 @@ export class ActivityLog {
     this.lru.set(extent, slot);
     const update = { slot, extent };
     if (this.journal.inline) {
-      this.guard(() => {
+      // most writes of a scattered workload come here: no closure (guard's) per activation
+      try {
         if (evicted !== undefined) this.hooks.beforeEvict([evicted]);
         this.journal.record([update], this.table);
-      });
+      } catch (err) {
+        throw this.failedWith(err);
+      }
       return true;
     }
     const batch = this.batch ?? this.openBatch();
@@ -428,11 +431,16 @@ export class ActivityLog {
     try {
       action();
     } catch (err) {
-      this.failure = err instanceof TandemError ? err : new TandemError('TANDEM_E_IO', `activity-log update failed: ${(err as Error).message}`, {
-        hint: 'the metadata device failed; detach the volume and check the device', cause: err,
-      });
-      throw this.failure;
+      throw this.failedWith(err);
     }
+  }
+
+  /** Records a failed metadata write as the AL's failure, and returns it (to throw). */
+  private failedWith(err: unknown): unknown {
+    this.failure = err instanceof TandemError ? err : new TandemError('TANDEM_E_IO', `activity-log update failed: ${(err as Error).message}`, {
+      hint: 'the metadata device failed; detach the volume and check the device', cause: err,
+    });
+    return this.failure;
   }
 
   private wait(extent: number): Promise<void> {

@@ -127,6 +127,8 @@ export class Bitmap {
    * patching would cost more (a whole extent marked for a peer).
    */
   writeBack(extents: readonly number[]): void {
+    // every AL eviction calls this, and with every peer connected nothing is held: allocate nothing then
+    if (this.held.size === 0) return;
     const changes: Array<{ at: number; words: Uint32Array; onMedia: Uint32Array }> = [];
     const changedBits = new Map<number, number>(); // page → bits changed in it, over all extents
     for (const e of extents) {

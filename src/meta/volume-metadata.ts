@@ -390,9 +390,14 @@ export class VolumeMetadata {
    * with us, so the handshake asks for a full sync anyway.
    */
   private markEvicted(extents: readonly number[]): void {
-    const slots = this.sb.peers.map((p, slot) => ({ p, slot }))
-      .filter(({ p }) => p.nodeId !== NO_NODE && !this.inSync.has(p.nodeId)).map(({ slot }) => slot);
-    if (slots.length > 0) for (const e of extents) this.bitmap.hold(slots, ...this.extentBits(e));
+    // every AL eviction runs this (most writes of a scattered workload): no arrays while every peer is in sync
+    let slots: number[] | null = null;
+    const peers = this.sb.peers;
+    for (let slot = 0; slot < peers.length; slot++) {
+      const id = peers[slot].nodeId;
+      if (id !== NO_NODE && !this.inSync.has(id)) (slots ??= []).push(slot);
+    }
+    if (slots) for (const e of extents) this.bitmap.hold(slots, ...this.extentBits(e));
     this.bitmap.writeBack(extents); // with the bits held for writes in flight: one persist for all
   }
 

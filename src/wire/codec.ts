@@ -70,15 +70,15 @@ export const DATA_MESSAGES: ReadonlySet<MessageName> = new Set(
  * trailers the caller appends (frame-seal.ts); the payload is the same whatever they are.
  */
 export function encodeFrame(msg: WireMessage, flags = 0): Buffer[] {
-  const fields = MESSAGES[msg.type].fields as Fields;
+  const layout = layoutOf(MESSAGES[msg.type].fields as Fields);
   const record = msg as unknown as Record<string, unknown>;
-  const tailBuffer = tailOf(fields, record);
-  const fieldBytes = sizeOfFields(fields, record, msg.type);
+  const tailBuffer = layout.tail === null ? null : tailOf(layout.tail, record);
+  const fieldBytes = layout.fixedBytes ?? sizeOfFields(layout, record, msg.type);
   const payloadBytes = fieldBytes + (tailBuffer?.length ?? 0);
   if (payloadBytes > MAX_PAYLOAD_BYTES) fail(`${msg.type} frame of ${payloadBytes} bytes fits the frame limit`);
   const head = Buffer.allocUnsafe(HEADER_BYTES + fieldBytes);
   writeHeader(head, MESSAGES[msg.type].id, payloadBytes, flags);
-  const end = writeFields(head, HEADER_BYTES, fields, record, msg.type);
+  const end = writeFields(head, HEADER_BYTES, layout, record, msg.type);
   assert(end === head.length, 'encoded size matches the computed size');
   return tailBuffer && tailBuffer.length > 0 ? [head, tailBuffer] : [head];
 }
@@ -88,15 +88,46 @@ export function encodeFrame(msg: WireMessage, flags = 0): Buffer[] {
 
 interface Entry { readonly name: string; readonly field: Field }
 
-const ENTRIES = new WeakMap<Fields, readonly Entry[]>();
+/** A field list as the codec walks it: computed once per declaration (loops by index, no iterator per frame). */
+interface Layout {
+  /** every field, in order (decoding) */
+  readonly all: readonly Entry[];
+  /** the fields before the bulk data (encoding) */
+  readonly entries: readonly Entry[];
+  /** the bulk data field, when the last field is one (never part of `entries`) */
+  readonly tail: Entry | null;
+  /** bytes of the fields when none has a variable size (most messages on the data path), else null */
+  readonly fixedBytes: number | null;
+}
 
-function entriesOf(fields: Fields): readonly Entry[] {
-  let entries = ENTRIES.get(fields);
-  if (entries === undefined) {
-    entries = Object.entries(fields).map(([name, field]) => ({ name, field }));
-    ENTRIES.set(fields, entries);
+const LAYOUTS = new WeakMap<Fields, Layout>();
+
+function layoutOf(fields: Fields): Layout {
+  let layout = LAYOUTS.get(fields);
+  if (layout === undefined) {
+    const all = Object.entries(fields).map(([name, field]) => ({ name, field }));
+    const last = all[all.length - 1];
+    const tail = last !== undefined && last.field.kind === 'tail' ? last : null;
+    const entries = all.filter((e) => e.field.kind !== 'tail');
+    const sizes = entries.map((e) => fixedSizeOf(e.field));
+    layout = { all, entries, tail, fixedBytes: sizes.every((n) => n !== null) ? sizes.reduce<number>((a, n) => a + n!, 0) : null };
+    LAYOUTS.set(fields, layout);
   }
-  return entries;
+  return layout;
+}
+
+/** The encoded size of a field whatever its value, or null when it depends on the value. */
+function fixedSizeOf(field: Field): number | null {
+  switch (field.kind) {
+    case 'u8': case 'bool': case 'enum': return 1;
+    case 'u16': return 2;
+    case 'u32': return 4;
+    case 'u64': case 'safe': return 8;
+    case 'bits': return field.width / 8;
+    case 'fixed': return field.length;
+    case 'struct': return layoutOf(field.fields).fixedBytes;
+    default: return null;
+  }
 }
 
 /** The path of a field for messages: `parent.name`, or `parent[i]` for an array item. */
@@ -137,23 +168,19 @@ function writeHeader(buf: Buffer, typeId: number, payloadBytes: number, flags: n
   buf.writeUInt32BE(headerCrc(buf), 16);
 }
 
-function tailOf(fields: Fields, record: Record<string, unknown>): Buffer | null {
-  const entries = entriesOf(fields);
-  const last = entries[entries.length - 1];
-  if (last === undefined || last.field.kind !== 'tail') return null;
+function tailOf(last: Entry, record: Record<string, unknown>): Buffer {
   const value = record[last.name];
   if (!Buffer.isBuffer(value)) fail(`tail field ${last.name} is a Buffer`);
   // the encoder checks what the decoder checks: a frame the peer would refuse is never sent
-  if (value.length > last.field.max) fail(`tail field ${last.name} of ${value.length} bytes is at most ${last.field.max} bytes`);
+  if (last.field.kind === 'tail' && value.length > last.field.max) fail(`tail field ${last.name} of ${value.length} bytes is at most ${last.field.max} bytes`);
   return value;
 }
 
-function sizeOfFields(fields: Fields, record: Record<string, unknown>, path: string): number {
+function sizeOfFields(layout: Layout, record: Record<string, unknown>, path: string): number {
+  if (layout.fixedBytes !== null) return layout.fixedBytes;
   let total = 0;
-  for (const { name, field } of entriesOf(fields)) {
-    if (field.kind === 'tail') continue;
-    total += sizeOf(field, record[name], path, name);
-  }
+  const entries = layout.entries;
+  for (let i = 0; i < entries.length; i++) total += sizeOf(entries[i].field, record[entries[i].name], path, entries[i].name);
   return total;
 }
 
@@ -173,17 +200,15 @@ function sizeOf(field: Field, value: unknown, parent: string, name: string): num
       if (!Array.isArray(items)) fail(`${path} is an array`);
       return items.reduce<number>((n, item, i) => n + sizeOf(field.item, item, path, `[${i}]`), 2);
     }
-    case 'struct': return sizeOfFields(field.fields, value as Record<string, unknown>, pathOf(parent, name));
+    case 'struct': return sizeOfFields(layoutOf(field.fields), value as Record<string, unknown>, pathOf(parent, name));
     case 'tail': return 0;
   }
 }
 
-function writeFields(buf: Buffer, at: number, fields: Fields, record: Record<string, unknown>, path: string): number {
+function writeFields(buf: Buffer, at: number, layout: Layout, record: Record<string, unknown>, path: string): number {
   let offset = at;
-  for (const { name, field } of entriesOf(fields)) {
-    if (field.kind === 'tail') continue;
-    offset = writeField(buf, offset, field, record[name], path, name);
-  }
+  const entries = layout.entries;
+  for (let i = 0; i < entries.length; i++) offset = writeField(buf, offset, entries[i].field, record[entries[i].name], path, entries[i].name);
   return offset;
 }
 
@@ -227,7 +252,7 @@ function writeField(buf: Buffer, at: number, field: Field, value: unknown, paren
       items.forEach((item, i) => { offset = writeField(buf, offset, field.item, item, path, `[${i}]`); });
       return offset;
     }
-    case 'struct': return writeFields(buf, at, field.fields, value as Record<string, unknown>, pathOf(parent, name));
+    case 'struct': return writeFields(buf, at, layoutOf(field.fields), value as Record<string, unknown>, pathOf(parent, name));
     case 'tail': return at;
   }
 }
@@ -331,7 +356,8 @@ class Cursor {
 }
 
 function readFields(cursor: Cursor, fields: Fields, path: string, record: Record<string, unknown> = {}): Record<string, unknown> {
-  for (const { name, field } of entriesOf(fields)) record[name] = readField(cursor, field, path, name);
+  const all = layoutOf(fields).all;
+  for (let i = 0; i < all.length; i++) record[all[i].name] = readField(cursor, all[i].field, path, all[i].name);
   return record;
 }
 

@@ -1,7 +1,7 @@
 // The range lock orders overlapping requests first come, first served, per 4 KiB block, and lets
 // requests on other blocks run together.
 import t from 'tap';
-import { RangeLock, type LockedRange } from '../../src/engine/range-lock.js';
+import { LOCK_BLOCK, RangeLock, type LockedRange } from '../../src/engine/range-lock.js';
 
 async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await Promise.resolve();
@@ -52,4 +52,14 @@ t.test('a release grants every waiter that no longer conflicts', async (t) => {
   await settle();
   t.equal(granted, 3, 'three disjoint waiters are granted together');
   t.throws(() => lock.release({ start: 0, end: 4096 }), /a released range was held/, 'releasing a range that is not held is a bug');
+});
+
+t.test('releasing a range from the middle of many keeps every other one held', async (t) => {
+  const locks = new RangeLock();
+  const held = [0, 1, 2, 3, 4].map((b) => locks.acquire(b * LOCK_BLOCK, LOCK_BLOCK) as LockedRange);
+  locks.release(held[1]); // the last one takes its place
+  t.equal(locks.size, 4);
+  for (const b of [0, 2, 3, 4]) t.ok(locks.acquire(b * LOCK_BLOCK, LOCK_BLOCK) instanceof Promise, `block ${b} is still held`);
+  const again = locks.acquire(LOCK_BLOCK, LOCK_BLOCK);
+  t.notOk(again instanceof Promise, 'the released block is free');
 });

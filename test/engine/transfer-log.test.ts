@@ -54,3 +54,23 @@ t.test('a lost link returns every unconfirmed write, settles them as not stored 
   t.same(calls, ['1:false', '2:false'], 'a write lost with the link was not received: no RecvAck is made up (protocol B would answer its client)');
   t.equal(log.size, 0);
 });
+
+t.test('callbacks are methods of the object given: called on it, received at most once and never after settled', async (t) => {
+  const log = new TransferLog();
+  class Share {
+    calls: string[] = [];
+    received(): void { this.calls.push('received'); }
+    settled(stored: boolean): void { this.calls.push(`settled:${stored}`); }
+  }
+  const a = new Share();
+  const b = new Share();
+  log.add(1, { volume: 0, offset: 0, length: 4096 }, a);
+  log.add(2, { volume: 0, offset: 4096, length: 4096 }, b);
+  log.onRecvAck(1);
+  log.onRecvAck(1); // a duplicate RecvAck
+  log.onWriteAck(1, true);
+  log.onWriteAck(2, true); // a WriteAck without RecvAck (protocol B's arrival is judged by its caller)
+  log.onRecvAck(2); // late: the write left the log
+  t.same(a.calls, ['received', 'settled:true']);
+  t.same(b.calls, ['settled:true']);
+});

@@ -8,7 +8,7 @@
 // 2026-12-06). A copy within memory never waits for a device, which is what the rule "no
 // synchronous disk call on the event loop" protects against; a file in memory has no device.
 import { readSync, writeSync } from 'node:fs';
-import { fsDiskError, type RawDisk, type Transferred } from './block-device-raw.js';
+import { type DiskError, fsDiskError, type RawDisk, type Transferred } from './block-device-raw.js';
 import { UringDisk } from './block-device-uring.js';
 
 export class MemoryFileDisk implements RawDisk {
@@ -19,24 +19,31 @@ export class MemoryFileDisk implements RawDisk {
     this.ring = new UringDisk(path, fd);
   }
 
+  // One copy now; its error (ENOSPC, say) reaches `done` as a DiskError. No closure per request:
+  // these run for every read and write.
   read(buffer: Buffer, offset: number, done: Transferred): void {
-    this.transfer(() => readSync(this.fd, buffer, 0, buffer.length, offset), 'read', buffer, offset, done);
+    let n: number;
+    try {
+      n = readSync(this.fd, buffer, 0, buffer.length, offset);
+    } catch (err) {
+      return done(this.failed(err, 'read', buffer, offset), 0);
+    }
+    done(null, n);
   }
 
   /** dsync needs nothing more: memory is as durable as a file in memory gets. */
   write(buffer: Buffer, offset: number, _dsync: boolean, done: Transferred): void {
-    this.transfer(() => writeSync(this.fd, buffer, 0, buffer.length, offset), 'write', buffer, offset, done);
-  }
-
-  /** One copy now; its error (ENOSPC, say) reaches `done` as a DiskError. */
-  private transfer(copy: () => number, syscall: string, buffer: Buffer, offset: number, done: Transferred): void {
     let n: number;
     try {
-      n = copy();
+      n = writeSync(this.fd, buffer, 0, buffer.length, offset);
     } catch (err) {
-      return done(fsDiskError(err as NodeJS.ErrnoException, syscall, this.path, `at ${offset} (+${buffer.length})`), 0);
+      return done(this.failed(err, 'write', buffer, offset), 0);
     }
     done(null, n);
+  }
+
+  private failed(err: unknown, syscall: string, buffer: Buffer, offset: number): DiskError {
+    return fsDiskError(err as NodeJS.ErrnoException, syscall, this.path, `at ${offset} (+${buffer.length})`);
   }
 
   fdatasync(): Promise<void> {

@@ -250,6 +250,8 @@ class Disk implements BlockDevice {
 
   /** Writes `data` at `offset`: as it is when it can be, else an aligned copy merged with the edge blocks on disk. */
   private writeRange(offset: number, data: Buffer, dsync: boolean, ended: Ended): void {
+    // page cache (a file in memory, say): no alignment to work out, no object for it, per write
+    if (this.align === 0) return this.writeFully(data, offset, dsync, 0, ended);
     const { start, end } = this.aligned(offset, data.length);
     if (start === offset && end === offset + data.length) {
       if (this.align === 0 || misalignment(data, this.memAlign) === 0) return this.writeFully(data, start, dsync, 0, ended);
