@@ -100,8 +100,12 @@ export class WritePipeline {
    * the sends (the link's queue bound holds however many requests are in flight).
    */
   private async submitWhenRoom(c: Chunk, admitting: Admitted | Promise<Admitted>): Promise<{ done: Promise<void> }> {
-    const a = await admitting;
+    let a = await admitting;
     for (;;) {
+      if (this.resource.isSuspended) {
+        a = await this.readmitWhenResumed(c, a);
+        continue;
+      }
       // the first write after a lost peer starts the new generation (Resource.newGenerationDurable)
       const generation = this.startsGeneration(a);
       const wait = generation ? this.resource.newGenerationDurable(this.volume) : this.roomFor(c, a);
@@ -118,6 +122,19 @@ export class WritePipeline {
         throw err;
       }
     }
+  }
+
+  /**
+   * I/O froze while this write waited at step 3 or 4 (room on a link that then broke, its AL
+   * extent): a peer lost meanwhile lacks it, and sent now it would be answered before fence-peer
+   * settled that peer (and would start the lost peer's new generation, which a Primary that dies
+   * frozen must not have started). As DRBD pushes such a request back (RQ_POSTPONED) and retries
+   * it once I/O resumes, the admission is undone (lock, AL pin: an unbounded freeze holds
+   * nothing) and the write starts again at step 1 (seed 30115).
+   */
+  private readmitWhenResumed(c: Chunk, a: Admitted): Promise<Admitted> {
+    this.unadmit(c, a.range, a.meta, a.meta !== null);
+    return Promise.resolve(this.admit(c));
   }
 
   /**

@@ -448,6 +448,11 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-20271-killed-survivor-among-power-losses', seed: 20271, open: null, checker: 'promotion-data',
     found: 'promotion-data, quiescent-data (5 nodes, C): n0, Primary, lost power; n2 was killed, n3 lost power; all came back Consistent in one generation, n0 crashed as Primary became the source of n2 and n3 and was promoted without a write only n2 still held. Fixed by the boot id (seed 20542): n2, back in the same boot, is n0\'s source; n3, back from a power loss, claims nothing',
   },
+  {
+    file: 'seed-30115-write-sent-while-frozen', seed: 30115, open: null, checker: 'promotion-data',
+    found: 'promotion-data (C, resource-and-stonith): writes admitted while the link to n1 was stalled waited for room on it; n1 was lost, I/O froze for fence-peer, and the waiting writes went on without n1: they started the lost peer\'s new generation, were written locally and answered while frozen. n0 was killed before the handler answered, n1 was promoted without them. '
+      + 'A write that finds I/O frozen after its admission is now admitted again once I/O resumes (DRBD\'s RQ_POSTPONED)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
