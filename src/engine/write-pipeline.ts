@@ -326,9 +326,11 @@ class ReplicatedWrite {
    * Each peer counts toward the answer per its connection's protocol: A not at all, B when it
    * has the data in memory (RecvAck), C when it has stored it. A peer lost before then never got
    * it: it still counts toward the answer (it will never send one), but not as a copy; a write no
-   * B or C peer received fails when the Primary has no disk of its own. A C peer counts once its
-   * settlement is booked (the answer sees whether it stored it); a B peer's WriteAck without a
-   * RecvAck counts as its arrival, before the booking, as it always has.
+   * B or C peer received fails when the Primary has no disk of its own. A peer counts once its
+   * settlement is booked, so the answer sees whether it stored it: a B peer lost before its
+   * RecvAck, counted first, let the answer go before the miss was booked, so before fence-peer
+   * ran under resource-and-stonith (seed 30801). A B peer's WriteAck without a RecvAck counts as
+   * its arrival.
    */
   peerCallbacks(peer: Peer): { received?: () => void; settled: (stored: boolean) => void } {
     const protocol = this.protocolOf(peer);
@@ -342,9 +344,8 @@ class ReplicatedWrite {
     return {
       received: protocol === 'B' ? () => count(true) : undefined,
       settled: (stored) => {
-        if (protocol === 'B') count(stored); // a WriteAck without RecvAck: it arrived
         this.settled(peer, stored, protocol);
-        if (protocol === 'C') count(stored);
+        if (protocol !== 'A') count(stored); // B: a WriteAck without RecvAck says it arrived
       },
     };
   }

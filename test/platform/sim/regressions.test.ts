@@ -453,6 +453,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data (C, resource-and-stonith): writes admitted while the link to n1 was stalled waited for room on it; n1 was lost, I/O froze for fence-peer, and the waiting writes went on without n1: they started the lost peer\'s new generation, were written locally and answered while frozen. n0 was killed before the handler answered, n1 was promoted without them. '
       + 'A write that finds I/O frozen after its admission is now admitted again once I/O resumes (DRBD\'s RQ_POSTPONED)',
   },
+  {
+    file: 'seed-30801-protocol-b-answered-before-fencing', seed: 30801, open: null, checker: 'promotion-data',
+    found: 'promotion-data (B, resource-and-stonith): n0 isolated, its write never reached n1; when n0 declared n1 lost, the B peer\'s settlement counted toward the answer before the miss was booked, so the write was answered at once, before fence-peer ran. n0 lost power frozen, n1 was promoted without it. '
+      + 'A peer\'s loss is booked before it counts now, so the answer waits for the fencing as on C (also fixed 30047, 30778, 30620)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
