@@ -458,6 +458,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data (B, resource-and-stonith): n0 isolated, its write never reached n1; when n0 declared n1 lost, the B peer\'s settlement counted toward the answer before the miss was booked, so the write was answered at once, before fence-peer ran. n0 lost power frozen, n1 was promoted without it. '
       + 'A peer\'s loss is booked before it counts now, so the answer waits for the fencing as on C (also fixed 30047, 30778, 30620)',
   },
+  {
+    file: 'seed-30723-promoted-without-flush', seed: 30723, open: null, checker: 'promotion-data',
+    found: 'promotion-data, quiescent-data (C, resource-only): n1 stored a write from n0 (not flushed); n0 lost power, came back Consistent with part of the write; n1 was promoted while n0 was away, its new generation persisted with the write still in its disk cache, and lost power. Back, n1 (newer) resynced its zeros over n0\'s copy and n0 was promoted without the write. '
+      + 'A promotion that starts a generation flushes the data disks first, as before a lost peer\'s new generation',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
