@@ -463,6 +463,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data, quiescent-data (C, resource-only): n1 stored a write from n0 (not flushed); n0 lost power, came back Consistent with part of the write; n1 was promoted while n0 was away, its new generation persisted with the write still in its disk cache, and lost power. Back, n1 (newer) resynced its zeros over n0\'s copy and n0 was promoted without the write. '
       + 'A promotion that starts a generation flushes the data disks first, as before a lost peer\'s new generation',
   },
+  {
+    file: 'seed-30449-diskless-primary-resync-without-crash-bits', seed: 30449, open: null, checker: 'read',
+    found: 'read, promotion-data, quiescent-data (C, resource-only): n1 lost power with unflushed writes and came back Consistent, its activity log marked for every peer; it met n2 (no-sync, same generation: it waits for a resync). n0, the Primary, lost its disk and, diskless, lost n1: its writes missed n1, and n2 resynced n1 with only its own bits, not the ones n1 reported. '
+      + 'At the end n1 was UpToDate, dropped its crash bits as stale, and kept the stale blocks its cache had lost; n0 read them through it. The resync for a diskless Primary now merges the ranges the peer reported, as a Primary\'s does',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
