@@ -40,6 +40,8 @@ export class SimWorld {
   private readonly firstGeneration: bigint;
   /** operator promotions with --force so far (the first makes the new cluster's data) */
   forcedPromotions = 0;
+  /** nodes whose promotion is under way (name → --force), for what the engine persists meanwhile */
+  readonly promoting = new Map<string, boolean>();
   /** an operator's takeover made two sides at some point */
   everSplit = false;
 
@@ -160,6 +162,7 @@ export class SimWorld {
     const inc = node.incarnation;
     if (!inc?.ready) return false;
     this.note(`${why}: ${node.name} primary${force ? ' --force' : ''}`);
+    this.promoting.set(node.name, force);
     try {
       await inc.engine.control('primary', force ? { force: true } : {});
     } catch (err) {
@@ -167,6 +170,8 @@ export class SimWorld {
       this.note(`${node.name} refused primary: ${String((err as Error)?.message ?? err)}`);
       if ((err as { code?: string })?.code === 'TANDEM_E_INTERNAL') this.engineError(err, `${node.name} primary`);
       return false;
+    } finally {
+      this.promoting.delete(node.name);
     }
     if (!inc.owner.alive || node.status()?.role !== 'Primary') return false;
     this.checkers.promoted(node, force);

@@ -468,6 +468,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'read, promotion-data, quiescent-data (C, resource-only): n1 lost power with unflushed writes and came back Consistent, its activity log marked for every peer; it met n2 (no-sync, same generation: it waits for a resync). n0, the Primary, lost its disk and, diskless, lost n1: its writes missed n1, and n2 resynced n1 with only its own bits, not the ones n1 reported. '
       + 'At the end n1 was UpToDate, dropped its crash bits as stale, and kept the stale blocks its cache had lost; n0 read them through it. The resync for a diskless Primary now merges the ranges the peer reported, as a Primary\'s does',
   },
+  {
+    file: 'seed-30302-crash-in-promotion-generation', seed: 30302, open: null, checker: 'promotion-data',
+    found: 'promotion-data, quiescent-data (checker, A, resource-only): n0 isolated acknowledged a write over A that never reached n1, and was killed; the cluster manager promoted n1, which lost power in the very superblock write of its promotion\'s new generation, before the role change. '
+      + 'Back, n1\'s newer generation resynced n0 and the A write was gone, as A allows at a failover to n1; but the checker granted that excuse only at the role change. It now grants it once the promotion\'s generation is persisted (also 30810)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
