@@ -42,6 +42,8 @@ export class SimWorld {
   forcedPromotions = 0;
   /** nodes whose promotion is under way (name → --force), for what the engine persists meanwhile */
   readonly promoting = new Map<string, boolean>();
+  /** ends a promotion under way when its node dies (the engine's promise never settles then) */
+  private readonly promotionAborts = new Map<string, () => void>();
   /** an operator's takeover made two sides at some point */
   everSplit = false;
 
@@ -152,6 +154,7 @@ export class SimWorld {
 
   private crashed(node: SimNode, how: CrashKind, lost: Map<number, Map<number, Buffer>>): void {
     this.client.nodeDied(node.name);
+    this.promotionAborts.get(node.name)?.();
     this.checkers.crashed(node, how, lost);
     this.crm.crashed(node);
     this.scheduler.after(this.random.real(500, 2000), WORLD, 'crm', `notices ${node.name} is gone`, () => this.crm.noticed(node));
@@ -163,8 +166,12 @@ export class SimWorld {
     if (!inc?.ready) return false;
     this.note(`${why}: ${node.name} primary${force ? ' --force' : ''}`);
     this.promoting.set(node.name, force);
+    // A node that dies during its promotion (in the promotion's flush, say) never answers: the
+    // promote action fails, as Pacemaker's does when its node is lost, so the cluster manager
+    // goes on promoting (it held the cluster without a Primary for ever: seed 30255)
+    const died = new Promise<never>((_, reject) => this.promotionAborts.set(node.name, () => reject(new Error(`${node.name} died during its promotion`))));
     try {
-      await inc.engine.control('primary', force ? { force: true } : {});
+      await Promise.race([inc.engine.control('primary', force ? { force: true } : {}), died]);
     } catch (err) {
       if (!inc.owner.alive) return false;
       this.note(`${node.name} refused primary: ${String((err as Error)?.message ?? err)}`);
@@ -172,6 +179,7 @@ export class SimWorld {
       return false;
     } finally {
       this.promoting.delete(node.name);
+      this.promotionAborts.delete(node.name);
     }
     if (!inc.owner.alive || node.status()?.role !== 'Primary') return false;
     this.checkers.promoted(node, force);

@@ -473,6 +473,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data, quiescent-data (checker, A, resource-only): n0 isolated acknowledged a write over A that never reached n1, and was killed; the cluster manager promoted n1, which lost power in the very superblock write of its promotion\'s new generation, before the role change. '
       + 'Back, n1\'s newer generation resynced n0 and the A write was gone, as A allows at a failover to n1; but the checker granted that excuse only at the role change. It now grants it once the promotion\'s generation is persisted (also 30810)',
   },
+  {
+    file: 'seed-30255-node-died-in-its-promotion', seed: 30255, open: null, checker: 'convergence',
+    found: 'convergence (simulator): the cluster manager promoted n1, which lost power while its promotion flushed the disk (17b20df); the engine\'s answer never came, the cluster manager kept waiting for it, and promoted nobody again: both nodes ended UpToDate with no Primary. '
+      + 'A promotion whose node dies now fails, as Pacemaker\'s promote action does when its node is lost',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
