@@ -483,6 +483,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data, quiescent-data (simulator): n0 isolated; its writes to n1 stalled in the partition. A write sent just before the heal, over a slow link, arrived before the stalled ones, which the heal rescheduled on their own: an older write to the same blocks landed after it on n1, which was promoted with the stale data. '
       + 'TCP keeps a stream in order: what arrives while stalled messages are being released queues behind them',
   },
+  {
+    file: 'seed-30029-promoted-on-a-stale-link', seed: 30029, open: null, checker: 'promotion-data',
+    found: 'promotion-data, quiescent-data, false-split-brain, convergence (C, dont-care, quorum majority): n2 was isolated; n0, the Primary, lost n2 and wrote on with n1 in a new generation, and was demoted (switchover). n2 had not timed out its links yet: it still saw n0 and n1 Connected, counted a quorum, scored uptodate-peers-known, and was promoted without the writes. '
+      + 'A promotion now runs a liveness round trip with every connected peer first (DRBD 9: a cluster-wide state change): a peer that does not answer is lost before the checks',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
