@@ -65,12 +65,6 @@ export interface PeerLinkPort {
   onDrain(handler: () => void): void;
   onClose(handler: (reason: string) => void): void;
   close(reason: string): void;
-  /**
-   * A liveness round trip now (the transport's Ping): resolves at the peer's answer; without one
-   * within the link's ping timeout the link closes (onClose) and this rejects, as it does on a
-   * link that closes meanwhile.
-   */
-  ping(): Promise<void>;
 }
 
 /** Listens for and dials the peers of one resource; hands over each link once authenticated. */

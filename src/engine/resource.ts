@@ -579,10 +579,10 @@ export class Resource {
   async promote(force: boolean): Promise<void> {
     if (this.role === 'Primary') return;
     this.checkPromotable(force);
-    await this.hearFromConnectedPeers();
-    await this.flushBeforePromotionGenerations(force);
-    if ((this.role as Role) === 'Primary') return; // a concurrent promotion won (the role changed during the awaits)
-    this.checkPromotable(force); // peers lost, disks failed, quorum changed meanwhile
+    if (await this.flushBeforePromotionGenerations(force)) {
+      if ((this.role as Role) === 'Primary') return; // a concurrent promotion won (the role changed during the await)
+      this.checkPromotable(force); // things may have changed during the flush
+    }
     this.role = 'Primary';
     for (const v of this.volumes) this.promoteVolume(v, force);
     this.reconcileAfterPrimaryLoss();
@@ -626,20 +626,6 @@ export class Resource {
   }
 
   /**
-   * A liveness round trip with every connected peer before the promotion decides: a link that
-   * looks Connected may be cut already (the peer's side timed out; ours has not yet), and promoted
-   * on that view this node counted a quorum it no longer had and started no generation for peers
-   * that went on without it (sim seed 30029: isolated, it was promoted while the old Primary,
-   * demoted, had written on without it). A peer that does not answer within the ping timeout is
-   * lost first (its link closes), so the checks see it away. DRBD 9 makes a promotion a
-   * cluster-wide state change that every connected peer must answer.
-   */
-  private async hearFromConnectedPeers(): Promise<void> {
-    const links = [...this.peers.values()].filter((p) => p.connected).map((p) => p.link!);
-    await Promise.all(links.map((link) => link.ping().catch(() => undefined))); // a lost link is handled by its close
-  }
-
-  /**
    * A generation the promotion starts (a diskful peer away, --force) makes this disk the source,
    * from then on, of every block that peer may differ in, its copies included: writes this node
    * stored as a Secondary but that its disk cache still holds, a power loss here would lose, and
@@ -647,14 +633,15 @@ export class Resource {
    * write (sim seed 30723: n1, promoted without a flush while n0 was away, lost power and its
    * zeros replaced n0's copy). So the disks are flushed first, as before a lost peer's new
    * generation (newGenerationDurable) and as DRBD writes a new current UUID with a flush before
-   * it.
+   * it. Says whether it flushed (the caller then checks again what may have changed meanwhile).
    */
-  private async flushBeforePromotionGenerations(force: boolean): Promise<void> {
+  private async flushBeforePromotionGenerations(force: boolean): Promise<boolean> {
     const disks = this.volumes.filter((v) => this.promotionStartsGeneration(v, force) && v.disk);
     await Promise.all(disks.map((v) => {
       const disk = v.disk!;
       return disk.flush().catch((err) => { if (v.disk === disk) this.localDiskFailed(v, err, null); });
     }));
+    return disks.length > 0;
   }
 
   /** Does promoting this volume start a new generation (promoteVolume)? */

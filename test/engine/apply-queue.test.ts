@@ -12,7 +12,7 @@ function fakeLink(): PeerLinkPort & { paused: number; resumed: number } {
     peerNodeId: 1, paused: 0, resumed: 0,
     sendData: () => true, sendControl: () => undefined,
     pauseData() { this.paused++; }, resumeData() { this.resumed++; },
-    onMessage: () => undefined, onDrain: () => undefined, onClose: () => undefined, close: () => undefined, ping: () => Promise.resolve(),
+    onMessage: () => undefined, onDrain: () => undefined, onClose: () => undefined, close: () => undefined,
   };
 }
 

@@ -76,8 +76,4 @@ class TcpLinkPort implements PeerLinkPort {
   close(reason: string): void {
     if (!this.link.closed) this.link.close(reason);
   }
-
-  ping(): Promise<void> {
-    return this.link.ping().then(() => undefined);
-  }
 }

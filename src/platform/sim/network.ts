@@ -218,27 +218,6 @@ export class SimNetwork {
     ca.adopt(la);
   }
 
-  /**
-   * A liveness round trip on `side` now (PeerLinkPort.ping): answered after the way there and
-   * back while both directions are open and the other end is alive; otherwise the link drops at
-   * the ping timeout, unless the partition healed by then.
-   */
-  ping(side: SimLink): Promise<void> {
-    const cut = (): boolean => side.halfOpen || this.blocked.has(dir(side.localNodeId, side.peerNodeId)) || this.blocked.has(dir(side.peerNodeId, side.localNodeId));
-    const what = `${side.localNodeId}-${side.peerNodeId} ping`;
-    return new Promise((resolve, reject) => {
-      const settle = (): void => (side.closed ? reject(new Error(`link ${side.id} closed`)) : resolve());
-      if (!cut()) {
-        this.scheduler.after(this.latency(side.localNodeId, side.peerNodeId) + this.latency(side.peerNodeId, side.localNodeId), side.owner, 'net', `${what} answered`, settle);
-        return;
-      }
-      this.scheduler.after(this.liveness.pingTimeoutMs, side.owner, 'net', `${what} check`, () => {
-        if (cut() && !side.closed) side.drop(`ping timeout: no PingAck from node ${side.peerNodeId} within ${this.liveness.pingTimeoutMs} ms`);
-        settle();
-      });
-    });
-  }
-
   private pingTimeoutDelay(): number {
     const { pingIntervalMs, pingTimeoutMs } = this.liveness;
     return pingTimeoutMs + this.random.real(0, pingIntervalMs);
@@ -404,10 +383,6 @@ export class SimLink implements PeerLinkPort {
 
   onClose(handler: (reason: string) => void): void {
     this.closeHandlers.push(handler);
-  }
-
-  ping(): Promise<void> {
-    return this.closed ? Promise.reject(new Error(`link ${this.id} closed`)) : this.network.ping(this);
   }
 
   /** Close with a goodbye: the peer closes too when our Disconnect reaches it. */

@@ -484,11 +484,6 @@ export const REGRESSIONS: Regression[] = [
       + 'TCP keeps a stream in order: what arrives while stalled messages are being released queues behind them',
   },
   {
-    file: 'seed-30029-promoted-on-a-stale-link', seed: 30029, open: null, checker: 'promotion-data',
-    found: 'promotion-data, quiescent-data, false-split-brain, convergence (C, dont-care, quorum majority): n2 was isolated; n0, the Primary, lost n2 and wrote on with n1 in a new generation, and was demoted (switchover). n2 had not timed out its links yet: it still saw n0 and n1 Connected, counted a quorum, scored uptodate-peers-known, and was promoted without the writes. '
-      + 'A promotion now runs a liveness round trip with every connected peer first (DRBD 9: a cluster-wide state change): a peer that does not answer is lost before the checks',
-  },
-  {
     file: 'seed-30489-survivor-left-behind', seed: 30489, open: null, checker: 'promotion-data',
     found: 'promotion-data, quiescent-data (A, n0-n1 C, dont-care): n1 lost the Primary n0 first (partition); n0 went on with n2 in a new generation, then was killed. n1 and n2 stayed Established in different generations, n1 UpToDate in its own view: promoted, it resynced its older data over n2 and lacked n0\'s acknowledged write. '
       + 'A Secondary that sees a connected Secondary\'s generation descend from its own, with no Primary connected, is Outdated (and refuses a promotion without --force); a Secondary that follows a Primary\'s new generation tells its other peers (also 30555)',
