@@ -486,7 +486,7 @@ export const REGRESSIONS: Regression[] = [
   {
     file: 'seed-30489-survivor-left-behind', seed: 30489, open: null, checker: 'promotion-data',
     found: 'promotion-data, quiescent-data (A, n0-n1 C, dont-care): n1 lost the Primary n0 first (partition); n0 went on with n2 in a new generation, then was killed. n1 and n2 stayed Established in different generations, n1 UpToDate in its own view: promoted, it resynced its older data over n2 and lacked n0\'s acknowledged write. '
-      + 'A Secondary that sees a connected Secondary\'s generation descend from its own, with no Primary connected, is Outdated (and refuses a promotion without --force)',
+      + 'A Secondary that sees a connected Secondary\'s generation descend from its own, with no Primary connected, is Outdated (and refuses a promotion without --force); a Secondary that follows a Primary\'s new generation tells its other peers (also 30555)',
   },
   {
     file: 'seed-30237-claim-on-a-restarted-peer-unshrunk', seed: 30237, open: null, checker: 'claim-up-to-date',
