@@ -510,7 +510,9 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
   if (!primaryConnected(r)) outdateIfBehind(peer, volume);
   if (peer.peerRole === 'Primary' && volume.diskState === 'UpToDate' && followsPrimary(meta, view)) {
     meta.followCurrent(view.current, `following ${peer.node.name}, the Primary${view.diskState === 'Diskless' ? ' (diskless)' : ''}`);
-    if (view.diskState === 'Diskless') for (const p of r.peers.values()) p.sendState();
+    // the other peers learn it too (DRBD sends its new UUIDs to every peer): a fellow Secondary
+    // cut off from the Primary knows then that it is behind (outdateIfBehind, seed 30555)
+    for (const p of r.peers.values()) if (p !== peer || view.diskState === 'Diskless') p.sendState();
   }
   if (peer.peerRole === 'Primary' && pv.replicationState === 'Established') endReconciledSurvival(peer, volume);
   if (peer.peerRole === 'Primary' && pv.replicationState === 'Established') endCrashedPrimary(peer, volume, view);
@@ -598,7 +600,7 @@ function missedDisklessWrites(peer: Peer, volume: Volume, view: VolumeView): boo
  * already: a survivor left behind, its link to the Primary cut), and no Primary will bring us
  * along. This node is behind: Outdated, so it is no candidate for promotion until a node with the
  * newer data resyncs it. Left UpToDate it was promoted, and its older data resynced over the
- * peer's (sim seed 30489). Checked while no Primary is connected (a Secondary may announce
+ * peer's (sim seeds 30489, 30555). Checked while no Primary is connected (a Secondary may announce
  * the Primary's new generation before the Primary's own State arrives: seed 20213), when the
  * Primary is lost, and at a promotion. True if this node is behind that peer.
  */
