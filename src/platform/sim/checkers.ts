@@ -408,11 +408,9 @@ export class Checkers {
     if (node.diskful && status.volumes[rec.volume]?.diskState === 'UpToDate') claimed.push(node);
     for (const c of synchronous) {
       if (c.connectionState !== 'Connected' || c.volumes.find((v) => v.volume === rec.volume)?.peerDiskState !== 'UpToDate') continue;
-      // a peer that died meanwhile lost its volatile cache legitimately; the Primary cannot know yet,
-      // also once the peer runs again before the Primary noticed (its status is of the old link:
-      // seed 30237, n2 lost power after storing the write and was back 13 ms later)
+      // a peer that died meanwhile lost its volatile cache legitimately; the Primary cannot know yet
       const peer = this.w.node(c.peer);
-      if (peer?.diskful && peer.running && !((this.lastPowerLoss.get(peer.name) ?? -1) > rec.issuedAt)) claimed.push(peer);
+      if (peer?.diskful && peer.running) claimed.push(peer);
     }
     for (const holder of claimed) {
       const disk = holder.disk(rec.volume)!;

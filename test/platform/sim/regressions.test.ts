@@ -488,11 +488,6 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data, quiescent-data (A, n0-n1 C, dont-care): n1 lost the Primary n0 first (partition); n0 went on with n2 in a new generation, then was killed. n1 and n2 stayed Established in different generations, n1 UpToDate in its own view: promoted, it resynced its older data over n2 and lacked n0\'s acknowledged write. '
       + 'A Secondary that sees a connected Secondary\'s generation descend from its own, with no Primary connected, is Outdated (and refuses a promotion without --force); a Secondary that follows a Primary\'s new generation tells its other peers (also 30555)',
   },
-  {
-    file: 'seed-30237-claim-on-a-restarted-peer-unshrunk', seed: 30237, open: null, checker: 'claim-up-to-date',
-    found: 'claim-up-to-date (checker; stored unshrunk): n2 stored a write of n0 (protocol C), lost power 9 ms later and was running again 13 ms after that; n0, not yet aware, acknowledged the write once n1 had stored it too, still reporting n2 UpToDate over the old link. '
-      + 'The checker exempted a claimed peer that had died, as its volatile cache is lost legitimately, but not one already restarted: a peer that lost power since the write was issued is exempt now',
-  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
