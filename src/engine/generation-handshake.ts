@@ -507,12 +507,9 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
   if (!meta) return;
   const r = peer.resource;
   if (missedDisklessWrites(peer, volume, view)) outdateBehind(peer, volume);
-  if (!primaryConnected(r)) outdateIfBehind(peer, volume);
   if (peer.peerRole === 'Primary' && volume.diskState === 'UpToDate' && followsPrimary(meta, view)) {
     meta.followCurrent(view.current, `following ${peer.node.name}, the Primary${view.diskState === 'Diskless' ? ' (diskless)' : ''}`);
-    // the other peers learn it too (DRBD sends its new UUIDs to every peer): a fellow Secondary
-    // cut off from the Primary knows then that it is behind (outdateIfBehind, seed 30555)
-    for (const p of r.peers.values()) if (p !== peer || view.diskState === 'Diskless') p.sendState();
+    if (view.diskState === 'Diskless') for (const p of r.peers.values()) p.sendState();
   }
   if (peer.peerRole === 'Primary' && pv.replicationState === 'Established') endReconciledSurvival(peer, volume);
   if (peer.peerRole === 'Primary' && pv.replicationState === 'Established') endCrashedPrimary(peer, volume, view);
@@ -592,30 +589,6 @@ function endCrashedPrimary(primary: Peer, volume: Volume, view: VolumeView): voi
 function missedDisklessWrites(peer: Peer, volume: Volume, view: VolumeView): boolean {
   return peer.peerRole === 'Primary' && !hasDisk(view.diskState as DiskState) && view.bitmapForReceiver !== 0n
     && volume.meta !== null && !sameGeneration(view.current, volume.meta.current());
-}
-
-/**
- * A connected Secondary peer holds a generation that descends from ours (ours is in its history):
- * it followed a Primary's new generation that this node never got (it had lost that Primary
- * already: a survivor left behind, its link to the Primary cut), and no Primary will bring us
- * along. This node is behind: Outdated, so it is no candidate for promotion until a node with the
- * newer data resyncs it. Left UpToDate it was promoted, and its older data resynced over the
- * peer's (sim seeds 30489, 30555). Checked while no Primary is connected (a Secondary may announce
- * the Primary's new generation before the Primary's own State arrives: seed 20213), when the
- * Primary is lost, and at a promotion. True if this node is behind that peer.
- */
-export function outdateIfBehind(peer: Peer, volume: Volume): boolean {
-  const meta = volume.meta;
-  const view = peer.volumes.get(volume.index)?.view;
-  if (!meta || !view || !peer.connected || peer.peerRole === 'Primary' || peer.resource.role === 'Primary') return false;
-  if (!hasDisk(view.diskState as DiskState) || view.diskState === 'Inconsistent' || sameGeneration(meta.current(), view.current)) return false;
-  if (!view.history.some((g) => sameGeneration(g, meta.current()))) return false;
-  if (volume.diskState === 'UpToDate' || volume.diskState === 'Consistent') outdateBehind(peer, volume);
-  return true;
-}
-
-function primaryConnected(r: Resource): boolean {
-  return [...r.peers.values()].some((p) => p.connected && p.peerRole === 'Primary');
 }
 
 /**

@@ -13,7 +13,7 @@ import type { Logger } from '../lib/log.js';
 import type { WireMessage } from '../wire/messages.js';
 import { exposeGeneration, isServer, ownData, rotateExposedGeneration, servers, type OwnData } from './exposed-generation.js';
 import { Fencing } from './fencing.js';
-import { dropStaleBits, handshakeVolume, outdateIfBehind, reevaluatePeers } from './generation-handshake.js';
+import { dropStaleBits, handshakeVolume, reevaluatePeers } from './generation-handshake.js';
 import { GENERATION_PRIMARY, sameGeneration } from './sync-decision.js';
 import type { LoggedWrite } from './transfer-log.js';
 import { VolumeMeta } from './metadata.js';
@@ -609,20 +609,7 @@ export class Resource {
       });
     }
     this.checkQuorum();
-    if (!force) this.checkNotBehindAPeer();
     this.checkPromotableDisks(force);
-  }
-
-  /** A connected peer holds newer data than ours (outdateIfBehind): not without --force. */
-  private checkNotBehindAPeer(): void {
-    for (const v of this.volumes) {
-      const ahead = [...this.peers.values()].find((p) => outdateIfBehind(p, v));
-      if (!ahead) continue;
-      throw new TandemError('TANDEM_E_STATE', `cannot promote ${this.name}: ${ahead.node.name} holds newer data of volume ${v.index} (its generation follows ours)`, {
-        hint: `promote ${ahead.node.name}, or connect it to a Primary that resyncs this node`,
-        details: { volume: v.index, peer: ahead.node.name },
-      });
-    }
   }
 
   /**
@@ -858,7 +845,6 @@ export class Resource {
     if (wasPrimary && this.role === 'Secondary') {
       this.fencing.recheckPrimary(peer, lost.reason);
       survivedPrimaryLoss(this, peer); // the survivors reconcile among themselves (survivors.ts)
-      for (const other of this.peers.values()) for (const v of this.volumes) outdateIfBehind(other, v); // left behind by a fellow Secondary
     }
     reevaluatePeers(this.peers.values()); // a paused resync may have lost the Primary that kept it paused
   }

@@ -483,11 +483,6 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data, quiescent-data (simulator): n0 isolated; its writes to n1 stalled in the partition. A write sent just before the heal, over a slow link, arrived before the stalled ones, which the heal rescheduled on their own: an older write to the same blocks landed after it on n1, which was promoted with the stale data. '
       + 'TCP keeps a stream in order: what arrives while stalled messages are being released queues behind them',
   },
-  {
-    file: 'seed-30489-survivor-left-behind', seed: 30489, open: null, checker: 'promotion-data',
-    found: 'promotion-data, quiescent-data (A, n0-n1 C, dont-care): n1 lost the Primary n0 first (partition); n0 went on with n2 in a new generation, then was killed. n1 and n2 stayed Established in different generations, n1 UpToDate in its own view: promoted, it resynced its older data over n2 and lacked n0\'s acknowledged write. '
-      + 'A Secondary that sees a connected Secondary\'s generation descend from its own, with no Primary connected, is Outdated (and refuses a promotion without --force); a Secondary that follows a Primary\'s new generation tells its other peers (also 30555)',
-  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
