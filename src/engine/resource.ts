@@ -578,14 +578,11 @@ export class Resource {
 
   async promote(force: boolean): Promise<void> {
     if (this.role === 'Primary') return;
-    const otherPrimary = [...this.peers.values()].find((p) => p.connected && p.peerRole === 'Primary');
-    if (otherPrimary) {
-      throw new TandemError('TANDEM_E_STATE', `cannot promote ${this.name}: ${otherPrimary.node.name} is Primary`, {
-        hint: `demote it first with 'tandem secondary ${this.name}' on ${otherPrimary.node.name}`,
-      });
+    this.checkPromotable(force);
+    if (await this.flushBeforePromotionGenerations(force)) {
+      if ((this.role as Role) === 'Primary') return; // a concurrent promotion won (the role changed during the await)
+      this.checkPromotable(force); // things may have changed during the flush
     }
-    this.checkQuorum();
-    this.checkPromotableDisks(force);
     this.role = 'Primary';
     for (const v of this.volumes) this.promoteVolume(v, force);
     this.reconcileAfterPrimaryLoss();
@@ -602,6 +599,46 @@ export class Resource {
     for (const peer of this.peers.values()) if (peer.diskful && !peer.connected) void this.fencing.peerLost(peer);
     this.emit('role', { role: this.role });
     this.log.info('promoted', { force });
+  }
+
+  private checkPromotable(force: boolean): void {
+    const otherPrimary = [...this.peers.values()].find((p) => p.connected && p.peerRole === 'Primary');
+    if (otherPrimary) {
+      throw new TandemError('TANDEM_E_STATE', `cannot promote ${this.name}: ${otherPrimary.node.name} is Primary`, {
+        hint: `demote it first with 'tandem secondary ${this.name}' on ${otherPrimary.node.name}`,
+      });
+    }
+    this.checkQuorum();
+    this.checkPromotableDisks(force);
+  }
+
+  /**
+   * A generation the promotion starts (a diskful peer away, --force) makes this disk the source,
+   * from then on, of every block that peer may differ in, its copies included: writes this node
+   * stored as a Secondary but that its disk cache still holds, a power loss here would lose, and
+   * this disk, newer, would then be resynced over the absent peer's copy of an acknowledged
+   * write (sim seed 30723: n1, promoted without a flush while n0 was away, lost power and its
+   * zeros replaced n0's copy). So the disks are flushed first, as before a lost peer's new
+   * generation (newGenerationDurable) and as DRBD writes a new current UUID with a flush before
+   * it. Says whether it flushed (the caller then checks again what may have changed meanwhile).
+   */
+  private async flushBeforePromotionGenerations(force: boolean): Promise<boolean> {
+    const disks = this.volumes.filter((v) => this.promotionStartsGeneration(v, force) && v.disk);
+    await Promise.all(disks.map((v) => {
+      const disk = v.disk!;
+      return disk.flush().catch((err) => { if (v.disk === disk) this.localDiskFailed(v, err, null); });
+    }));
+    return disks.length > 0;
+  }
+
+  /** Does promoting this volume start a new generation (promoteVolume)? */
+  private promotionStartsGeneration(v: Volume, force: boolean): boolean {
+    if (!v.meta || (!v.usable && !force)) return false;
+    return force || v.diskState !== 'UpToDate' || this.absentAtPromotion(v).length > 0;
+  }
+
+  private absentAtPromotion(v: Volume): number[] {
+    return [...this.peers.values()].filter((p) => p.diskful && !p.replicatingTo(v.index)).map((p) => p.node.id);
   }
 
   /** Even --force does not override quorum: it is the one guard a partitioned minority has. */
@@ -631,8 +668,8 @@ export class Resource {
       exposeGeneration(this, v, () => this.freshGeneration(), v.diskful);
       return;
     }
-    const absent = [...this.peers.values()].filter((p) => p.diskful && !p.replicatingTo(v.index)).map((p) => p.node.id);
-    if (absent.length > 0 || force || v.diskState !== 'UpToDate') {
+    const absent = this.absentAtPromotion(v);
+    if (this.promotionStartsGeneration(v, force)) {
       // nothing is acknowledged in it yet: the claim stands until the first answer (endUnacknowledged)
       v.meta.newCurrent(this.freshGeneration(), absent, force ? 'promoted with --force' : 'promoted while some peers are away', true);
       for (const id of absent) if (force && v.diskState !== 'UpToDate') v.meta.markAllOutOfSync(id);

@@ -165,8 +165,20 @@ function markMissing(from: Peer, volume: Volume, missing: number, offset: number
     pv?.resync?.noteDirtied(offset, length);
     pv?.resync?.pump(); // a source that had nothing left to send would not look again
     const primaryDiskless = from.peerRole === 'Primary' && from.isDisklessFor(volume.index);
-    if (primaryDiskless && other !== from && other.connected && volume.diskState === 'UpToDate' && pv?.replicationState === 'Established') other.startResync(volume);
+    if (primaryDiskless && other !== from && other.connected && volume.diskState === 'UpToDate' && pv?.replicationState === 'Established') resyncForDisklessPrimary(other, volume, meta);
   }
+}
+
+/**
+ * A diskless Primary's write missed `other`, which this node resyncs instead. The resync covers
+ * what `other` reported too (its State's ranges: blocks it marked since a crash of its own, say),
+ * as a Primary's does (mergeAndResync): `other` drops its bits for us as stale once it is UpToDate
+ * in our generation, so blocks its lost disk cache held were otherwise never resynced (seed 30449).
+ */
+function resyncForDisklessPrimary(other: Peer, volume: Volume, meta: NonNullable<Volume['meta']>): void {
+  const pv = other.volumes.get(volume.index);
+  if (!pv?.resync) for (const range of pv?.view?.reconcile ?? []) meta.markOutOfSync(other.node.id, range.offset, range.length);
+  other.startResync(volume);
 }
 
 async function flushAll(peer: Peer, id: number): Promise<void> {

@@ -101,8 +101,12 @@ export class WritePipeline {
    * the sends (the link's queue bound holds however many requests are in flight).
    */
   private async submitWhenRoom(c: Chunk, admitting: Admitted | Promise<Admitted>): Promise<{ done: Promise<void> }> {
-    const a = await admitting;
+    let a = await admitting;
     for (;;) {
+      if (this.resource.isSuspended) {
+        a = await this.readmitWhenResumed(c, a);
+        continue;
+      }
       // the first write after a lost peer starts the new generation (Resource.newGenerationDurable)
       const generation = this.startsGeneration(a);
       const wait = generation ? this.resource.newGenerationDurable(this.volume) : this.roomFor(c, a);
@@ -119,6 +123,19 @@ export class WritePipeline {
         throw err;
       }
     }
+  }
+
+  /**
+   * I/O froze while this write waited at step 3 or 4 (room on a link that then broke, its AL
+   * extent): a peer lost meanwhile lacks it, and sent now it would be answered before fence-peer
+   * settled that peer (and would start the lost peer's new generation, which a Primary that dies
+   * frozen must not have started). As DRBD pushes such a request back (RQ_POSTPONED) and retries
+   * it once I/O resumes, the admission is undone (lock, AL pin: an unbounded freeze holds
+   * nothing) and the write starts again at step 1 (seed 30115).
+   */
+  private readmitWhenResumed(c: Chunk, a: Admitted): Promise<Admitted> {
+    this.unadmit(c, a.range, a.meta, a.meta !== null);
+    return Promise.resolve(this.admit(c));
   }
 
   /**
@@ -310,9 +327,11 @@ class ReplicatedWrite {
    * Each peer counts toward the answer per its connection's protocol: A not at all, B when it
    * has the data in memory (RecvAck), C when it has stored it. A peer lost before then never got
    * it: it still counts toward the answer (it will never send one), but not as a copy; a write no
-   * B or C peer received fails when the Primary has no disk of its own. A C peer counts once its
-   * settlement is booked (the answer sees whether it stored it); a B peer's WriteAck without a
-   * RecvAck counts as its arrival, before the booking, as it always has.
+   * B or C peer received fails when the Primary has no disk of its own. A peer counts once its
+   * settlement is booked, so the answer sees whether it stored it: a B peer lost before its
+   * RecvAck, counted first, let the answer go before the miss was booked, so before fence-peer
+   * ran under resource-and-stonith (seed 30801). A B peer's WriteAck without a RecvAck counts as
+   * its arrival.
    */
   share(peer: Peer): PeerShare {
     return new PeerShare(this, peer, this.protocolOf(peer));
@@ -326,10 +345,10 @@ class ReplicatedWrite {
     this.clientStep();
   }
 
+  /** Booked first, then counted (seed 30801); B: a WriteAck without RecvAck says it arrived. */
   peerSettled(share: PeerShare, stored: boolean): void {
-    if (share.protocol === 'B') this.count(share, stored); // a WriteAck without RecvAck: it arrived
     this.settled(share.peer, stored, share.protocol);
-    if (share.protocol === 'C') this.count(share, stored);
+    if (share.protocol !== 'A') this.count(share, stored);
   }
 
   sent(): void {

@@ -5,6 +5,7 @@
 // (SIGSTOP) while a writes, so the write is unconfirmed when a declares b lost; a's fence-peer
 // for b never answers; a is killed; b resumes, is promoted (its fence-peer for a answers at once)
 // and writes; a comes back: it must be b's SyncTarget, with no split brain, and end identical.
+// The same freeze holds the answer to that write, on protocol B too (the last test).
 import t, { type Test } from 'tap';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -39,9 +40,9 @@ exit 4
 }
 
 /** a Primary of a and b; b stopped (SIGSTOP) while a writes, so a loses b with that write unconfirmed and freezes. */
-async function frozenWithUnconfirmedWrite(t: Test, name: string, res: string) {
+async function frozenWithUnconfirmedWrite(t: Test, name: string, res: string, protocol: 'B' | 'C' = 'C') {
   handlersWhereFencingBHangs(t, name);
-  const { cluster, files } = await openCluster(t, `tandem-${name}-`, { name: res, nodes, sizeBytes: SIZE, fencing: 'resource-and-stonith', primary: 'a', peers: ['b'] });
+  const { cluster, files } = await openCluster(t, `tandem-${name}-`, { name: res, nodes, protocol, sizeBytes: SIZE, fencing: 'resource-and-stonith', primary: 'a', peers: ['b'] });
   const client = await NbdClient.open(files.socket('a'));
   t.teardown(() => client.close());
   await client.write(0, Buffer.alloc(MiB, 0x51));
@@ -86,4 +87,16 @@ t.test('a Primary demoted while frozen for fencing starts its new generation fir
   b.process!.kill('SIGCONT');
   await waitConverged(cluster, 'fd', nodes, 60_000);
   t.equal(sha256File(files.disk('a')), sha256File(files.disk('b')), 'a and b are identical');
+});
+
+// Protocol B: b, stopped, never sends the RecvAck, so the write is one b may lack. Its answer
+// waits for fence-peer like C's: counted before the loss was booked, it went out the moment a
+// declared b lost, before the handler ran (sim seed 30801), and b, promoted, lacked it.
+t.test('protocol B: a write its peer never received is not answered while fence-peer runs', async (t) => {
+  const { cluster, b, pending } = await frozenWithUnconfirmedWrite(t, 'fencedb', 'fb', 'B');
+  const early = await Promise.race([pending, sleep(500).then(() => 'waiting')]);
+  t.equal(early, 'waiting', 'the write is not answered while a is frozen for fencing b');
+  await must(cluster, 'a', ['secondary', 'fb']);
+  t.equal(await pending, 'failed', 'the frozen write failed at the demotion');
+  b.process!.kill('SIGCONT');
 });

@@ -214,7 +214,23 @@ export class Checkers {
     if (event.kind === 'connection' && event.connectionState === 'Connected') this.noteMeeting(node, String(event.peer ?? ''));
     if (event.kind === 'disk' && DATA_STATES.has(String(event.diskState))) this.noteMeetingsOf(node);
     if (event.kind === 'reconcile') this.reconcileEpoch(node, String(event.peer ?? ''));
+    // the promotion's own generation (promoteVolume's reason), not one adopted meanwhile (a resync's end)
+    if (event.kind === 'generation' && this.w.promoting.get(node.name) === false && String(event.reason).startsWith('promoted')) this.promotionGenerationPersisted(node);
     this.checkGenerations(node); // after any change an engine reports (a retired bitmap id has no event of its own)
+  }
+
+  /**
+   * A promotion by the cluster manager started its new generation (a peer away): from here on
+   * this node's data is the newer one, and every handshake with the old Primary's generation
+   * resyncs from it, whether or not the role change completes. The losses the configuration
+   * allows at that failover (an A write never delivered here, resource-only's window) are
+   * therefore allowed now, as at the promotion (applyExcuses): a crash between this metadata
+   * write and the role change leaves the same data as a crash right after the role change, which
+   * is excused (seed 30302: n1 lost power in the promotion's own superblock write; back, its
+   * newer generation resynced n0, which then lacked the A write n1 never received).
+   */
+  private promotionGenerationPersisted(node: SimNode): void {
+    if (node.diskful) this.applyExcuses(node, this.w.modelOf(node.name));
   }
 
   /** A message reached an engine (network observer). */

@@ -333,6 +333,10 @@ export class SimLink implements PeerLinkPort {
   private readonly held: Queued[] = [];
   /** messages that arrived while the direction was partitioned: TCP delivers them after a heal */
   private readonly stalled: Queued[] = [];
+  /** bumped at every heal: release events of an earlier one are void */
+  private releaseRound = 0;
+  /** when the last release event is due: releases never overtake one another */
+  private releasedUntil = 0;
   /** data bytes sent and not yet consumed by the receiver */
   private unconsumed = 0;
   /** messages sent to this end that have not arrived yet */
@@ -406,15 +410,30 @@ export class SimLink implements PeerLinkPort {
     this.markClosed();
   }
 
-  /** The partition healed: what stalled arrives now, in order. */
+  /**
+   * The partition healed: what stalled arrives now, in order. Each release event delivers the head
+   * of the queue, and whatever arrives meanwhile (sent before the heal, on its way) queues behind
+   * it, as TCP delivers a stream in order: rescheduled on their own, the stalled messages came
+   * after a later one already in flight, and an older write landed over a newer one on the
+   * Secondary (seed 30540). A release of an earlier heal (a partition came back since) does nothing.
+   */
   releaseStalled(): void {
-    const pending = this.stalled.splice(0);
-    for (const item of pending) {
-      const at = Math.max(this.network.scheduler.now() + this.network.latency(this.peerNodeId, this.localNodeId), this.lastArrival[item.stream]);
-      this.lastArrival[item.stream] = at;
-      this.inTransit++;
-      this.network.scheduler.at(at, this.owner, 'net', `${this.localNodeId}<${this.peerNodeId} (after heal)`, () => this.arrive(item));
-    }
+    this.releaseRound++;
+    for (const item of this.stalled) this.scheduleRelease(item.stream);
+  }
+
+  private scheduleRelease(stream: 'data' | 'control'): void {
+    const round = this.releaseRound;
+    const at = Math.max(this.network.scheduler.now() + this.network.latency(this.peerNodeId, this.localNodeId), this.lastArrival[stream], this.releasedUntil);
+    this.lastArrival[stream] = at;
+    this.releasedUntil = at;
+    this.inTransit++;
+    this.network.scheduler.at(at, this.owner, 'net', `${this.localNodeId}<${this.peerNodeId} (after heal)`, () => {
+      this.inTransit--;
+      if (round !== this.releaseRound || this.closed || this.network.isBlocked(this.peerNodeId, this.localNodeId)) return;
+      const item = this.stalled.shift();
+      if (item) this.deliver(item);
+    });
   }
 
   private transmit(msg: WireMessage, stream: 'data' | 'control'): number {
@@ -441,10 +460,19 @@ export class SimLink implements PeerLinkPort {
   private arrive(item: Queued): void {
     this.inTransit--;
     if (this.closed) return;
-    if (this.network.isBlocked(this.peerNodeId, this.localNodeId) || this.stalled.length > 0) {
+    if (this.network.isBlocked(this.peerNodeId, this.localNodeId)) {
       this.stalled.push(item);
       return;
     }
+    if (this.stalled.length > 0) { // behind what stalled, which is being released
+      this.stalled.push(item);
+      this.scheduleRelease(item.stream);
+      return;
+    }
+    this.deliver(item);
+  }
+
+  private deliver(item: Queued): void {
     const msg = decodeFrame(item.frame);
     if (msg.type === 'Disconnect') {
       this.drop(`node ${this.peerNodeId} disconnected: ${msg.reason}`);

@@ -40,6 +40,10 @@ export class SimWorld {
   private readonly firstGeneration: bigint;
   /** operator promotions with --force so far (the first makes the new cluster's data) */
   forcedPromotions = 0;
+  /** nodes whose promotion is under way (name → --force), for what the engine persists meanwhile */
+  readonly promoting = new Map<string, boolean>();
+  /** ends a promotion under way when its node dies (the engine's promise never settles then) */
+  private readonly promotionAborts = new Map<string, () => void>();
   /** an operator's takeover made two sides at some point */
   everSplit = false;
 
@@ -150,6 +154,7 @@ export class SimWorld {
 
   private crashed(node: SimNode, how: CrashKind, lost: Map<number, Map<number, Buffer>>): void {
     this.client.nodeDied(node.name);
+    this.promotionAborts.get(node.name)?.();
     this.checkers.crashed(node, how, lost);
     this.crm.crashed(node);
     this.scheduler.after(this.random.real(500, 2000), WORLD, 'crm', `notices ${node.name} is gone`, () => this.crm.noticed(node));
@@ -160,13 +165,21 @@ export class SimWorld {
     const inc = node.incarnation;
     if (!inc?.ready) return false;
     this.note(`${why}: ${node.name} primary${force ? ' --force' : ''}`);
+    this.promoting.set(node.name, force);
+    // A node that dies during its promotion (in the promotion's flush, say) never answers: the
+    // promote action fails, as Pacemaker's does when its node is lost, so the cluster manager
+    // goes on promoting (it held the cluster without a Primary for ever: seed 30255)
+    const died = new Promise<never>((_, reject) => this.promotionAborts.set(node.name, () => reject(new Error(`${node.name} died during its promotion`))));
     try {
-      await inc.engine.control('primary', force ? { force: true } : {});
+      await Promise.race([inc.engine.control('primary', force ? { force: true } : {}), died]);
     } catch (err) {
       if (!inc.owner.alive) return false;
       this.note(`${node.name} refused primary: ${String((err as Error)?.message ?? err)}`);
       if ((err as { code?: string })?.code === 'TANDEM_E_INTERNAL') this.engineError(err, `${node.name} primary`);
       return false;
+    } finally {
+      this.promoting.delete(node.name);
+      this.promotionAborts.delete(node.name);
     }
     if (!inc.owner.alive || node.status()?.role !== 'Primary') return false;
     this.checkers.promoted(node, force);

@@ -91,6 +91,22 @@ t.test('a partition stalls traffic; a short one delivers it after the heal, a lo
   t.equal(a.links.length, 2, 'the link forms again after the heal');
 });
 
+// TCP delivers a stream in order: a message already on its way when the partition heals arrives
+// after those that stalled, though its own flight ends first (seed 30540: an older write landed
+// over a newer one on the Secondary).
+t.test('after a heal, what stalled arrives before what was on its way', async (t) => {
+  const { s, network, a, b } = await net();
+  network.setProfile(0, 1, { latencyMs: [50, 50], bytesPerMs: 1e6 });
+  network.block(0, 1);
+  a.links[0].sendData(write(1));
+  await s.run(s.now() + 100);
+  a.links[0].sendData(write(2)); // arrives 10 ms after the heal; W1 is released 50 ms after it
+  await s.run(s.now() + 40);
+  network.unblock(0, 1);
+  await s.run(s.now() + 200);
+  t.same(b.got.map((g) => (g.msg.type === 'Write' ? g.msg.seq : g.msg.type)), [1, 2], 'in the order sent');
+});
+
 t.test('closing says goodbye: the other side closes with the reason; disconnect stops redialing', async (t) => {
   const { s, a, b } = await net();
   a.links[0].close('refused: split brain');

@@ -468,6 +468,41 @@ export const REGRESSIONS: Regression[] = [
     found: 'bits-in-sync (5 nodes, C): writes held by a partition reached n3 after the heal, its disk failed on them (ENOSPC) and it answered NegAck; the Primary kept their blocks out of sync for n3, but n1 and n2, which stored them, did not: met next without the Primary, either would have resynced n3 without them. '
       + 'A NegAck now makes the Primary send OutOfSync naming that peer to the others that got the write, as a lost link does from the transfer log',
   },
+  {
+    file: 'seed-30115-write-sent-while-frozen', seed: 30115, open: null, checker: 'promotion-data',
+    found: 'promotion-data (C, resource-and-stonith): writes admitted while the link to n1 was stalled waited for room on it; n1 was lost, I/O froze for fence-peer, and the waiting writes went on without n1: they started the lost peer\'s new generation, were written locally and answered while frozen. n0 was killed before the handler answered, n1 was promoted without them. '
+      + 'A write that finds I/O frozen after its admission is now admitted again once I/O resumes (DRBD\'s RQ_POSTPONED)',
+  },
+  {
+    file: 'seed-30801-protocol-b-answered-before-fencing', seed: 30801, open: null, checker: 'promotion-data',
+    found: 'promotion-data (B, resource-and-stonith): n0 isolated, its write never reached n1; when n0 declared n1 lost, the B peer\'s settlement counted toward the answer before the miss was booked, so the write was answered at once, before fence-peer ran. n0 lost power frozen, n1 was promoted without it. '
+      + 'A peer\'s loss is booked before it counts now, so the answer waits for the fencing as on C (also fixed 30047, 30778, 30620)',
+  },
+  {
+    file: 'seed-30723-promoted-without-flush', seed: 30723, open: null, checker: 'promotion-data',
+    found: 'promotion-data, quiescent-data (C, resource-only): n1 stored a write from n0 (not flushed); n0 lost power, came back Consistent with part of the write; n1 was promoted while n0 was away, its new generation persisted with the write still in its disk cache, and lost power. Back, n1 (newer) resynced its zeros over n0\'s copy and n0 was promoted without the write. '
+      + 'A promotion that starts a generation flushes the data disks first, as before a lost peer\'s new generation',
+  },
+  {
+    file: 'seed-30449-diskless-primary-resync-without-crash-bits', seed: 30449, open: null, checker: 'read',
+    found: 'read, promotion-data, quiescent-data (C, resource-only): n1 lost power with unflushed writes and came back Consistent, its activity log marked for every peer; it met n2 (no-sync, same generation: it waits for a resync). n0, the Primary, lost its disk and, diskless, lost n1: its writes missed n1, and n2 resynced n1 with only its own bits, not the ones n1 reported. '
+      + 'At the end n1 was UpToDate, dropped its crash bits as stale, and kept the stale blocks its cache had lost; n0 read them through it. The resync for a diskless Primary now merges the ranges the peer reported, as a Primary\'s does',
+  },
+  {
+    file: 'seed-30302-crash-in-promotion-generation', seed: 30302, open: null, checker: 'promotion-data',
+    found: 'promotion-data, quiescent-data (checker, A, resource-only): n0 isolated acknowledged a write over A that never reached n1, and was killed; the cluster manager promoted n1, which lost power in the very superblock write of its promotion\'s new generation, before the role change. '
+      + 'Back, n1\'s newer generation resynced n0 and the A write was gone, as A allows at a failover to n1; but the checker granted that excuse only at the role change. It now grants it once the promotion\'s generation is persisted (also 30810)',
+  },
+  {
+    file: 'seed-30255-node-died-in-its-promotion', seed: 30255, open: null, checker: 'convergence',
+    found: 'convergence (simulator): the cluster manager promoted n1, which lost power while its promotion flushed the disk (17b20df); the engine\'s answer never came, the cluster manager kept waiting for it, and promoted nobody again: both nodes ended UpToDate with no Primary. '
+      + 'A promotion whose node dies now fails, as Pacemaker\'s promote action does when its node is lost',
+  },
+  {
+    file: 'seed-30540-stalled-write-overtaken', seed: 30540, open: null, checker: 'promotion-data',
+    found: 'promotion-data, quiescent-data (simulator): n0 isolated; its writes to n1 stalled in the partition. A write sent just before the heal, over a slow link, arrived before the stalled ones, which the heal rescheduled on their own: an older write to the same blocks landed after it on n1, which was promoted with the stale data. '
+      + 'TCP keeps a stream in order: what arrives while stalled messages are being released queues behind them',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
