@@ -185,13 +185,9 @@ function sizeOfFields(layout: Layout, record: Record<string, unknown>, path: str
 }
 
 function sizeOf(field: Field, value: unknown, parent: string, name: string): number {
+  const fixed = fixedSizeOf(field);
+  if (fixed !== null) return fixed;
   switch (field.kind) {
-    case 'u8': case 'bool': case 'enum': return 1;
-    case 'u16': return 2;
-    case 'u32': return 4;
-    case 'u64': case 'safe': return 8;
-    case 'bits': return field.width / 8;
-    case 'fixed': return field.length;
     case 'bytes': return 4 + (value as Buffer).length;
     case 'string': return 2 + Buffer.byteLength(value as string, 'utf8');
     case 'array': {
@@ -202,6 +198,7 @@ function sizeOf(field: Field, value: unknown, parent: string, name: string): num
     }
     case 'struct': return sizeOfFields(layoutOf(field.fields), value as Record<string, unknown>, pathOf(parent, name));
     case 'tail': return 0;
+    default: return fail(`${pathOf(parent, name)} has a size of its own (fixedSizeOf)`);
   }
 }
 
