@@ -383,6 +383,8 @@ function volumeView(peer: Peer, v: Volume): VolumeView {
       resyncPaused: peer.volumes.get(v.index)?.replicationState === 'PausedSyncT',
       diskCrashed: v.meta?.crashed ?? false,
       crashedPrimaryIntact: intactCrashedPrimary(v),
+      stable: r.dataStable(),
+      syncTargetOfReceiver: peer.volumes.get(v.index)?.replicationState === 'SyncTarget',
     },
     resyncPauses: peer.volumes.get(v.index)?.pausesSent ?? 0,
     resyncPausesSeen: peer.volumes.get(v.index)?.pausesSeen ?? 0,

@@ -505,6 +505,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data, quiescent-data (simulator): n0 isolated; its writes to n1 stalled in the partition. A write sent just before the heal, over a slow link, arrived before the stalled ones, which the heal rescheduled on their own: an older write to the same blocks landed after it on n1, which was promoted with the stale data. '
       + 'TCP keeps a stream in order: what arrives while stalled messages are being released queues behind them',
   },
+  {
+    file: 'seed-30489-behind-fellow-secondary', seed: 30489, open: null, checker: 'promotion-data',
+    found: 'promotion-data, quiescent-data (3 nodes, A, n0-n1 C): n1, partitioned from the Primary n0 only, stayed Established with n2; n0\'s writes went on to n2 in a new generation that n2 followed; n0 was killed. n1 and n2, both UpToDate, neither with a Primary, sat in generations one of which descends from the other, and nobody brought n1 along: '
+      + 'promoted, it resynced its older blocks over n2\'s. Two stable nodes (no Primary writes to them: the State\'s new stable flag) in different generations of one lineage now decide again as on a new connection, the older side first (DRBD\'s resync after unstable; also 30216, 30029, 30341 and 30193 of that sweep)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
