@@ -64,7 +64,11 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
   const changed = [...peer.volumes.values()].some((pv, i) => pv.replicationState !== before[i]);
   // (and a peer whose disk came back waits for our State to run its side, even if ours is unchanged)
   // (and a peer that paused us learns we read it, so it can tell our older resync blocks from newer ones)
-  if (changed || diskReturned || pausedByPeer || (becamePrimary && r.reconcileRanges.size > 0)) peer.sendState();
+  // (and a peer that still knows an older generation of ours, since we followed a Primary without
+  // telling it, hears the new one when it speaks to us: it may have judged us behind and paused
+  // as our source until the Primary brought us along, for good: sim seed 20940. DRBD announces
+  // new UUIDs to every peer at once; here only a peer that speaks hears them, which shifts less.)
+  if (changed || diskReturned || pausedByPeer || (becamePrimary && r.reconcileRanges.size > 0) || peer.toldOldGeneration()) peer.sendState();
   // a survivor of a lost Primary leads the reconciling only once it has heard every survivor it
   // reaches: this State may have been the last one it waited for (survivors.ts)
   if (r.reconcileRanges.size > 0 && r.role !== 'Primary') reconcileSurvivors(r.peers.values(), peer);
