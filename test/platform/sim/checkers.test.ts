@@ -149,3 +149,31 @@ t.test('resync-per-reconnect fires on a second resync over one connection, unles
   t.same(fired, ['resync-per-reconnect'], 'a third with nothing new in between is a repeat');
   t.end();
 });
+
+// Seed 1476445202, shrunk (B, resource-only): n0, Primary, is isolated; the operator promotes n1
+// with --force, both sides write, n0 is killed and n1 loses power; at quiescence they meet and
+// both report the split brain. As played nothing is discarded before the operator chooses. A node
+// that volunteers as the split brain's victim on its own (discard-my-data set in its engine at
+// restart, no operator asked) loses its side's acknowledged writes: split-brain-discarded names
+// that side, whichever it is.
+t.test('split-brain-discarded fires when a side\'s writes are discarded before the operator chose, and only then', async (t) => {
+  const stored = JSON.parse(readFileSync(new URL('./regressions/seed-1476445202-fork-inherits-volatile-write.json', import.meta.url), 'utf8')) as Scenario;
+  const victimAtRestart = (victim: string | null) => {
+    const starts = new Map<string, number>();
+    return (c: ConstructorParameters<typeof Resource>[0], n: string, p: ConstructorParameters<typeof Resource>[2]) => {
+      const r = new Resource(c, n, p);
+      starts.set(n, (starts.get(n) ?? 0) + 1);
+      if (n === victim && starts.get(n)! > 1) r.discardMyData = true;
+      return r;
+    };
+  };
+  const asPlayed = await runSeed({ seed: stored.seed, scenario: stored, factory: victimAtRestart(null), traceKeep: Infinity });
+  t.same(asPlayed.violations.map((v) => `${v.checker}: ${v.message}`), [], 'no checker fires');
+  t.ok(asPlayed.trace.some((line) => line.includes('"decision":"split-brain"')), 'the sides met and reported the split brain');
+  for (const [victim, side] of [['n1', 'split1'], ['n0', 'main']]) {
+    const r = await runSeed({ seed: stored.seed, scenario: stored, factory: victimAtRestart(victim), traceKeep: Infinity });
+    const fired = r.violations.filter((v) => v.checker === 'split-brain-discarded').map((v) => v.message);
+    t.ok(r.trace.some((line) => line.includes('local data discarded (connect --discard-my-data)')), `${victim} discarded its data at the handshake`);
+    t.ok(fired.some((m) => m.startsWith(`side ${side}'s acknowledged writes are held by none of its nodes (${victim})`)), `fires for side ${side}: ${fired.join(' / ') || 'nothing'}`);
+  }
+});

@@ -505,6 +505,16 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data, quiescent-data (simulator): n0 isolated; its writes to n1 stalled in the partition. A write sent just before the heal, over a slow link, arrived before the stalled ones, which the heal rescheduled on their own: an older write to the same blocks landed after it on n1, which was promoted with the stale data. '
       + 'TCP keeps a stream in order: what arrives while stalled messages are being released queues behind them',
   },
+  {
+    file: 'seed-1476445202-fork-inherits-volatile-write', seed: 1476445202, open: null, checker: 'split-brain-discarded',
+    found: 'split-brain-discarded (checker, B, resource-only; CI\'s budget run): n0, Primary, isolated, acknowledged write 3 (unflushed) that n1 never received; the operator\'s takeover forked the model, n1 --force, and the fork lowered the floor to what n1 held but kept write 3 among its unflushed writes. '
+      + 'A flush on n1 then marked write 3 durable in side split1, above the floor; n1 lost power with a later unflushed write over it, and the excuse lowered the floor to the durable mark: split1 was held to a write it never had. A flush now makes durable only what the model still requires (test/platform/sim/model.test.ts)',
+  },
+  {
+    file: 'seed-1476445202-other-side-data-as-copy', seed: 1476445202, open: null, checker: 'split-brain-discarded',
+    found: 'split-brain-discarded, quiescent-data, promotion-data (checker; the shrinker\'s path from the seed above): after the takeover n0 (side main) acknowledged an unflushed 4 MiB write, then lost power; it was its only holder. n1 (side split1) had written a later sector there, and the model, whose forks share every write record, took that newer id for a copy, so the power loss excused nothing. '
+      + 'A side now accepts only its own lineage: the writes issued before the fork and by its own nodes since',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
