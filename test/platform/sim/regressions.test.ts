@@ -515,6 +515,16 @@ export const REGRESSIONS: Regression[] = [
     found: 'split-brain-discarded, quiescent-data, promotion-data (checker; the shrinker\'s path from the seed above): after the takeover n0 (side main) acknowledged an unflushed 4 MiB write, then lost power; it was its only holder. n1 (side split1) had written a later sector there, and the model, whose forks share every write record, took that newer id for a copy, so the power loss excused nothing. '
       + 'A side now accepts only its own lineage: the writes issued before the fork and by its own nodes since',
   },
+  {
+    file: 'seed-1448114171-detached-last-server-of-diskless-primary', seed: 1448114171, open: null, checker: 'durable-write-lost',
+    found: 'durable-write-lost, convergence (2 nodes, C, CI budget run): n0, Primary, lost its disk and wrote through n1 alone (a flush made its write durable there); the operator detached n1, which marked its disk Outdated, and n0 started a generation nobody held, then lost power. '
+      + 'Both disks came back Outdated and waited for a node holding the newer data for ever. A detach that would leave a Primary without UpToDate data is refused now, as DRBD refuses it (SS_NO_UP_TO_DATE_DISK)',
+  },
+  {
+    file: 'seed-1570545562-failed-only-copy-at-rest', seed: 1570545562, open: null, checker: 'durable-write-lost',
+    found: 'durable-write-lost (checker, 3 nodes, A, CI budget run): n0, Primary, had the only copy of a flushed write when its disk failed on a read; it kept its UpToDate flags as the only copy (section 9) and went Diskless. n1 then lost power, and the checker, which judged n0\'s detached disk by its live Diskless state, called the write lost, '
+      + 'although n0 attached it again at quiescence and was everyone\'s source with the write. A disk at rest on a running node (detached, or failed and Diskless) is judged by its stored metadata now, as a down node\'s is',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
