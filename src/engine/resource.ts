@@ -505,6 +505,7 @@ export class Resource {
         hint: 'demote it first, or wait until a peer is UpToDate',
       });
     }
+    this.checkNotLastDataOfPrimary();
     for (const v of this.volumes) {
       if (this.role === 'Primary' && v.meta) {
         const own = ownData(this, v);
@@ -518,6 +519,39 @@ export class Resource {
       await this.detachVolume(v);
     }
     for (const peer of this.peers.values()) peer.sendState();
+  }
+
+  /**
+   * DRBD refuses a detach that would leave a Primary without access to UpToDate data (the detach
+   * is a cluster-wide state change, and the Primary answers SS_NO_UP_TO_DATE_DISK, "Need access
+   * to UpToDate data"). A Primary whose own disk is not UpToDate (diskless, failed, a SyncTarget)
+   * reads and writes through its UpToDate peers: when this node is the only one it reaches, its
+   * disk holds the only copy of what the Primary acknowledged, durable writes included. Detached,
+   * that copy is Outdated and the Primary starts a generation nobody holds (sim seed 1448114171:
+   * the Primary then lost power, both disks came back Outdated, and the acknowledged data was on
+   * none that counted). Judged from this node: another peer of ours UpToDate and Established
+   * serves the Primary too only if it is connected to it, which we cannot see; a peer in the
+   * Primary's current generation that is UpToDate for us is one it has not lost (it rotates its
+   * generation when it loses a server), so that is the test.
+   */
+  private checkNotLastDataOfPrimary(): void {
+    const primary = [...this.peers.values()].find((p) => p.connected && p.peerRole === 'Primary');
+    if (!primary) return;
+    for (const v of this.volumes) {
+      if (!v.meta || v.diskState !== 'UpToDate') continue;
+      const pv = primary.volumes.get(v.index);
+      if (!pv || pv.peerDiskState === 'UpToDate') continue;
+      const current = v.meta.current();
+      const otherServer = [...this.peers.values()].some((p) => {
+        const view = p.volumes.get(v.index)?.view;
+        return p !== primary && p.diskful && p.connected && p.peerUpToDate(v.index) && !!view && sameGeneration(view.current, current);
+      });
+      if (otherServer) continue;
+      throw new TandemError('TANDEM_E_STATE', `cannot detach ${this.name}: volume ${v.index} is the only UpToDate data that ${primary.node.name}, the Primary (its disk ${pv.peerDiskState}), reaches`, {
+        hint: `demote ${primary.node.name} first, or connect another node whose volume ${v.index} is UpToDate ('tandem status ${this.name}' shows each peer's disk state)`,
+        details: { volume: v.index, primary: primary.node.name, primaryDiskState: pv.peerDiskState },
+      });
+    }
   }
 
   /** Run the handshake again with this peer for every volume (after attach or invalidate). */

@@ -59,6 +59,14 @@ t.test('a diskful peer away while the diskless Primary writes: recorded, resynce
   const recorded = (await status(cluster, 'a', 'd0')).connections.find((c) => c.peer === 'b')!.volumes[0].outOfSyncBytes;
   t.ok(recorded > 0, `a recorded ${recorded} bytes out of sync for b`);
 
+  // a is now the only UpToDate data c reaches: detached, its disk would be Outdated and c's data
+  // on no disk that counts (sim seed 1448114171). DRBD refuses it (SS_NO_UP_TO_DATE_DISK).
+  const refused = await cluster.cli('a', ['detach', 'd0']);
+  t.not(refused.exitCode, 0, 'detaching the last UpToDate disk of a diskless Primary is refused');
+  t.match(`${refused.stdout}${refused.stderr}`, /TANDEM_E_STATE[^]*only UpToDate data that c, the Primary/, 'with its code, saying why');
+  t.equal((await status(cluster, 'a', 'd0')).volumes[0].diskState, 'UpToDate', 'a keeps its disk');
+  t.ok(await writeUntil(sleep(200)) > 0, 'c still writes through a');
+
   // b returns while c keeps writing
   const back = (async () => {
     await cluster.start('b');
@@ -89,6 +97,10 @@ t.test('two diskful Secondaries could both resync the returning peer: it takes o
   };
   await run('a', ['secondary', 'd1']);
   await run('c', ['primary', 'd1']);
+  // a and b serve c too: d may detach (only the last UpToDate disk c reaches may not)
+  await run('d', ['detach', 'd1']);
+  await run('d', ['attach', 'd1']);
+  await waitFor(four, 'c', 'd1', 'd attached and in sync again', peersUpToDate(['a', 'b', 'd']), 30_000);
   await four.kill('b');
   await waitFor(four, 'a', 'd1', 'b lost', (s) => s.connections.some((c) => c.peer === 'b' && c.connectionState !== 'Connected'));
   const client = await NbdClient.open(f.socket('c'));

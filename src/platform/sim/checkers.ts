@@ -625,10 +625,22 @@ export class Checkers {
     return (this.lastReceived.get(n.name)?.[v]?.[s] ?? -1) >= rec.issuedAt;
   }
 
+  /**
+   * A disk at rest is judged by its stored metadata, as the engine judges it when it attaches
+   * it: a down node's, and a running node's whose disk is detached (`tandem detach`, or a failed
+   * disk once Diskless). The detach flushed the disk (or marked every block out of sync), closed
+   * the metadata, and the operator attaches it again, as a restart does. Judged by its live
+   * `Diskless`, a detached copy counted for nothing while the same disk of a node that was down
+   * counted (seed 1448114171: n1's detached Consistent disk held a durable write, the diskless
+   * Primary lost power, and the write was reported lost; n1 attached it again and was the
+   * source that brought it back).
+   */
   private usable(node: SimNode, v: number): boolean {
     const status = node.status();
-    if (status) return !['Inconsistent', 'Failed', 'Diskless', 'Attaching'].includes(status.volumes[v]?.diskState ?? 'Diskless');
-    return metaView(node, v)?.consistent ?? false;
+    const state = status?.volumes[v]?.diskState ?? 'Diskless';
+    const atRest = status === null || (state === 'Diskless' && node.disk(v) !== null);
+    if (!atRest) return !['Inconsistent', 'Failed', 'Attaching'].includes(state);
+    return metaView(node, v, status !== null)?.consistent ?? false;
   }
 
   /** Up to MAX_REPORTED sectors of the disk the model does not allow (whole volume). */
@@ -703,8 +715,9 @@ export class Checkers {
 }
 
 /** A node's metadata as a handshake would see it: live (its incarnation's) or as left on the medium. */
-function metaView(node: SimNode, v: number) {
-  let meta = node.incarnation?.metadata.get(v);
+/** `stored`: read the metadata medium even while the node runs (its disk detached). */
+function metaView(node: SimNode, v: number, stored = false) {
+  let meta = stored ? undefined : node.incarnation?.metadata.get(v);
   let afterCrash = false;
   if (!meta) {
     const medium = node.metaMedium(v);

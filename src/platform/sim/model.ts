@@ -13,7 +13,9 @@
 //   * the floor only ever drops where a checker proves a loss is allowed: the physical copies of
 //     a volatile write vanished in power losses, or the protocol or fencing mode allows it (see
 //     checkers.ts); nothing else lowers it.
-// A split brain forks the model: each side has its own floors until an operator keeps one.
+// A split brain forks the model: each side has its own floors until an operator keeps one. A
+// side's model knows only its own lineage: the writes issued before the fork and those its own
+// nodes took since. The other side's data is never a copy of its writes, however new its id.
 import type { SectorContent } from './content.js';
 import { SECTOR } from './content.js';
 
@@ -51,6 +53,8 @@ export class DataModel {
   readonly volumes: VolumeModel[];
   /** acknowledged writes not yet known durable, in acknowledgement order */
   private volatileAcked: WriteRecord[] = [];
+  /** the ids of the writes issued in this model or, before its fork, in the model it came from */
+  private readonly lineage: Set<number>;
 
   constructor(
     sizes: number[],
@@ -60,6 +64,7 @@ export class DataModel {
   ) {
     this.volumes = sizes.map((size, v) => new VolumeModel(size, from?.volumes[v]));
     if (from) this.volatileAcked = [...from.volatileAcked];
+    this.lineage = new Set(from?.lineage);
   }
 
   /** A copy that goes its own way from now on (one side of a split brain). */
@@ -70,6 +75,7 @@ export class DataModel {
   /** A write leaves the client: from now on its data (or zeros) may be seen. */
   issued(w: WriteRecord): void {
     this.writes.set(w.id, w);
+    this.lineage.add(w.id);
     if (w.kind === 'data') return;
     const vm = this.volumes[w.volume];
     forSectors(w, (s) => { vm.zeroSince[s] = w.id; });
@@ -114,6 +120,7 @@ export class DataModel {
         if (!w || w.kind !== 'data' || w.volume !== volume || sector * SECTOR < w.offset || sector * SECTOR >= w.offset + w.length) {
           return `data of write ${content.id}, which never covered this sector`;
         }
+        if (!this.lineage.has(content.id)) return `data of write ${content.id} (${this.describe(content.id)}), issued on the other side of a split brain`;
         if (content.id >= floor) return null;
         return `stale data of write ${content.id} (${this.describe(content.id)}), but write ${floor} (${this.describe(floor)}) is acknowledged there`;
       }
@@ -137,10 +144,21 @@ export class DataModel {
     return `${w.kind} ${w.offset}+${w.length} on ${w.node} at ${w.issuedAt.toFixed(3)} ms, ${w.state}${w.fua ? ', fua' : ''}${w.durable ? ', durable' : ''}`;
   }
 
+  /**
+   * A flush (or FUA) made `w` durable wherever this model still requires it. Where its floor was
+   * lowered below `w` (a loss the rules allowed, or the data a node holds at a forced takeover),
+   * `w` is no longer this model's data: a later flush on this side's disks says nothing of it,
+   * and a durable mark above the floor would make a later excuse lower the floor back up to a
+   * write these nodes never held (seed 1476445202: a fork inherited the other side's volatile
+   * write 30, its node's flush marked it durable, and a power loss "excused" its sector to 30).
+   */
   private madeDurable(w: WriteRecord): void {
-    w.durable = true;
     const vm = this.volumes[w.volume];
-    forSectors(w, (s) => { if (vm.durable[s] < w.id) vm.durable[s] = w.id; });
+    forSectors(w, (s) => {
+      if (vm.floor[s] < w.id) return;
+      w.durable = true;
+      if (vm.durable[s] < w.id) vm.durable[s] = w.id;
+    });
   }
 }
 

@@ -135,6 +135,31 @@ t.test('claim-up-to-date does not hold a peer to writes acknowledged by an incar
   t.ok(r.trace.some((line) => line.includes('n1#2 | start')), 'n1 restarted after its power loss');
 });
 
+// Seed 1448114171, shrunk after the detach fix: n0, Primary, lost its disk and wrote through n1,
+// which made write 1 durable (a flush); n1 lost power and came back Consistent (older than n0's
+// generation, so n0 cannot use it), the operator detached n1's disk, and n0 lost power. n1's disk,
+// detached and consistent, holds the write: attached again at quiescence it is the source, and the
+// write is on every replica. durable-write-lost once judged the detached disk by n1's live
+// Diskless state and fired. Planted mistake: a detach that leaves the metadata Inconsistent (the
+// next resync overwrites such a disk by design): then the copy counts for nothing and it fires.
+t.test('a detached disk at rest is judged by its metadata, as a down node\'s: a consistent one keeps a durable write', async (t) => {
+  const stored = JSON.parse(readFileSync(new URL('./fixtures/detached-consistent-copy.json', import.meta.url), 'utf8')) as Scenario;
+  const factory = (c: ConstructorParameters<typeof Resource>[0], n: string, p: ConstructorParameters<typeof Resource>[2]) => new Resource(c, n, p);
+  const asPlayed = await runSeed({ seed: stored.seed, scenario: stored, factory, traceKeep: Infinity });
+  t.same(asPlayed.violations.map((v) => `${v.checker}: ${v.message}`), [], 'no checker fires: the write is kept, quiescent-data included');
+  t.ok(asPlayed.trace.some((line) => line.includes('n0#1 | CRASH (power)')), 'n0 lost power');
+  t.ok(asPlayed.trace.some((line) => line.includes('operator: n1 detach')) && !asPlayed.trace.some((line) => line.includes('n1 refused detach')), 'while n1\'s disk was detached');
+
+  class DetachDropsConsistency extends Resource {
+    override async control(op: string, args: Record<string, unknown>): Promise<unknown> {
+      if (op === 'detach') for (const v of this.volumes) v.meta?.setFlags({ consistent: false, wasUpToDate: false });
+      return super.control(op, args);
+    }
+  }
+  const planted = await runSeed({ seed: stored.seed, scenario: stored, factory: (c, n, p) => new DetachDropsConsistency(c, n, p) });
+  t.ok(planted.violations.some((v) => v.checker === 'durable-write-lost'), `an Inconsistent detached disk keeps nothing: ${planted.violations.map((v) => v.checker).join(', ')}`);
+});
+
 t.test('resync-per-reconnect fires on a second resync over one connection, unless a write missed the target in between', (t) => {
   const fired: string[] = [];
   const world = { nodeById: (id: number) => ({ id, name: `n${id}` }), violation: (checker: string) => fired.push(checker) } as unknown as SimWorld;
@@ -148,4 +173,32 @@ t.test('resync-per-reconnect fires on a second resync over one connection, unles
   checkers.delivered(0, 2, done, 'data', 'sim-3');
   t.same(fired, ['resync-per-reconnect'], 'a third with nothing new in between is a repeat');
   t.end();
+});
+
+// Seed 1476445202, shrunk (B, resource-only): n0, Primary, is isolated; the operator promotes n1
+// with --force, both sides write, n0 is killed and n1 loses power; at quiescence they meet and
+// both report the split brain. As played nothing is discarded before the operator chooses. A node
+// that volunteers as the split brain's victim on its own (discard-my-data set in its engine at
+// restart, no operator asked) loses its side's acknowledged writes: split-brain-discarded names
+// that side, whichever it is.
+t.test('split-brain-discarded fires when a side\'s writes are discarded before the operator chose, and only then', async (t) => {
+  const stored = JSON.parse(readFileSync(new URL('./regressions/seed-1476445202-fork-inherits-volatile-write.json', import.meta.url), 'utf8')) as Scenario;
+  const victimAtRestart = (victim: string | null) => {
+    const starts = new Map<string, number>();
+    return (c: ConstructorParameters<typeof Resource>[0], n: string, p: ConstructorParameters<typeof Resource>[2]) => {
+      const r = new Resource(c, n, p);
+      starts.set(n, (starts.get(n) ?? 0) + 1);
+      if (n === victim && starts.get(n)! > 1) r.discardMyData = true;
+      return r;
+    };
+  };
+  const asPlayed = await runSeed({ seed: stored.seed, scenario: stored, factory: victimAtRestart(null), traceKeep: Infinity });
+  t.same(asPlayed.violations.map((v) => `${v.checker}: ${v.message}`), [], 'no checker fires');
+  t.ok(asPlayed.trace.some((line) => line.includes('"decision":"split-brain"')), 'the sides met and reported the split brain');
+  for (const [victim, side] of [['n1', 'split1'], ['n0', 'main']]) {
+    const r = await runSeed({ seed: stored.seed, scenario: stored, factory: victimAtRestart(victim), traceKeep: Infinity });
+    const fired = r.violations.filter((v) => v.checker === 'split-brain-discarded').map((v) => v.message);
+    t.ok(r.trace.some((line) => line.includes('local data discarded (connect --discard-my-data)')), `${victim} discarded its data at the handshake`);
+    t.ok(fired.some((m) => m.startsWith(`side ${side}'s acknowledged writes are held by none of its nodes (${victim})`)), `fires for side ${side}: ${fired.join(' / ') || 'nothing'}`);
+  }
 });

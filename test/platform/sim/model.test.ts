@@ -96,3 +96,53 @@ t.test('a fork goes its own way; lowering a floor accepts older data', async (t)
   side.lowerFloor(0, 0, w.id);
   t.equal(side.check(0, 0, data(w.id)), null);
 });
+
+// Seed 1476445202: the forks of a split brain share the records of every write, so a side must
+// tell its own lineage from the other side's by more than the id: the other side's newer write is
+// no copy of this side's data, whatever its id (before, it passed as "issued after the floor").
+t.test('a side accepts its own lineage only: the other side\'s newer data is no copy of its writes', async (t) => {
+  const main = new DataModel([1 << 20]);
+  const before = rec(0, 512);
+  main.issued(before); main.acked(before, 1);
+  const side = main.fork();
+  const mine = rec(0, 512);
+  main.issued(mine); main.acked(mine, 2);
+  const theirs = rec(0, 512);
+  side.issued(theirs); side.acked(theirs, 3);
+  t.ok(theirs.id > mine.id);
+  t.match(main.check(0, 0, data(theirs.id)), /issued on the other side of a split brain/);
+  t.equal(side.check(0, 0, data(theirs.id)), null, 'its own write');
+  t.match(side.check(0, 0, data(mine.id)), /issued on the other side of a split brain/);
+  t.equal(main.check(0, 0, data(mine.id)), null);
+  side.lowerFloor(0, 0, before.id);
+  t.equal(side.check(0, 0, data(before.id)), null, 'a write from before the fork is both sides\' data');
+  const pending = rec(4096, 512);
+  main.issued(pending);
+  t.match(side.check(0, 8, data(pending.id)), /other side/, 'nor may the other side\'s pending write have landed here');
+});
+
+// Seed 1476445202: a fork inherits the writes its parent acknowledged and had not yet seen
+// flushed; where the side's node never held one, its floor is lowered at the takeover. A flush on
+// that side then says nothing of it: marked durable there, the mark sat above the floor, and a
+// later power-loss excuse lowered the floor "down" to it: the side was held to a write of the
+// other side's node that it never had.
+t.test('a flush makes durable only what the model still requires', async (t) => {
+  const main = new DataModel([1 << 20]);
+  const w = rec(0, 4096);
+  main.issued(w); main.acked(w, 1);
+  const kept = rec(8192, 4096);
+  main.issued(kept); main.acked(kept, 1);
+  const side = main.fork();
+  for (let s = 0; s < 8; s++) side.lowerFloor(0, s, 0); // the takeover node never had w
+  side.flushAcked(side.flushIssued(0));
+  t.equal(side.volumes[0].durable[0], 0, 'w is not this side\'s data: no durable mark');
+  t.equal(side.volumes[0].durable[16], kept.id, 'a write the side still requires is made durable');
+  t.notOk(w.durable, 'nor is w called durable');
+  const later = rec(0, 4096);
+  side.issued(later); side.acked(later, 2);
+  side.lowerFloor(0, 0, side.volumes[0].durable[0]); // the excuse of a power loss: down to the durable mark
+  t.equal(side.check(0, 0, zero), null, 'zeros are what the side held before the lost write');
+  main.flushAcked(main.flushIssued(0));
+  t.ok(w.durable, 'on its own side a flush does make w durable');
+  t.equal(main.volumes[0].durable[0], w.id);
+});

@@ -504,6 +504,26 @@ export const REGRESSIONS: Regression[] = [
       + 'TCP keeps a stream in order: what arrives while stalled messages are being released queues behind them',
   },
   {
+    file: 'seed-1476445202-fork-inherits-volatile-write', seed: 1476445202, open: null, checker: 'split-brain-discarded',
+    found: 'split-brain-discarded (checker, B, resource-only; CI\'s budget run): n0, Primary, isolated, acknowledged write 3 (unflushed) that n1 never received; the operator\'s takeover forked the model, n1 --force, and the fork lowered the floor to what n1 held but kept write 3 among its unflushed writes. '
+      + 'A flush on n1 then marked write 3 durable in side split1, above the floor; n1 lost power with a later unflushed write over it, and the excuse lowered the floor to the durable mark: split1 was held to a write it never had. A flush now makes durable only what the model still requires (test/platform/sim/model.test.ts)',
+  },
+  {
+    file: 'seed-1476445202-other-side-data-as-copy', seed: 1476445202, open: null, checker: 'split-brain-discarded',
+    found: 'split-brain-discarded, quiescent-data, promotion-data (checker; the shrinker\'s path from the seed above): after the takeover n0 (side main) acknowledged an unflushed 4 MiB write, then lost power; it was its only holder. n1 (side split1) had written a later sector there, and the model, whose forks share every write record, took that newer id for a copy, so the power loss excused nothing. '
+      + 'A side now accepts only its own lineage: the writes issued before the fork and by its own nodes since',
+  },
+  {
+    file: 'seed-1448114171-detached-last-server-of-diskless-primary', seed: 1448114171, open: null, checker: 'durable-write-lost',
+    found: 'durable-write-lost, convergence (2 nodes, C, CI budget run): n0, Primary, lost its disk and wrote through n1 alone (a flush made its write durable there); the operator detached n1, which marked its disk Outdated, and n0 started a generation nobody held, then lost power. '
+      + 'Both disks came back Outdated and waited for a node holding the newer data for ever. A detach that would leave a Primary without UpToDate data is refused now, as DRBD refuses it (SS_NO_UP_TO_DATE_DISK)',
+  },
+  {
+    file: 'seed-1570545562-failed-only-copy-at-rest', seed: 1570545562, open: null, checker: 'durable-write-lost',
+    found: 'durable-write-lost (checker, 3 nodes, A, CI budget run): n0, Primary, had the only copy of a flushed write when its disk failed on a read; it kept its UpToDate flags as the only copy (section 9) and went Diskless. n1 then lost power, and the checker, which judged n0\'s detached disk by its live Diskless state, called the write lost, '
+      + 'although n0 attached it again at quiescence and was everyone\'s source with the write. A disk at rest on a running node (detached, or failed and Diskless) is judged by its stored metadata now, as a down node\'s is',
+  },
+  {
     file: 'seed-30489-behind-fellow-secondary', seed: 30489, open: null, checker: 'promotion-data',
     found: 'promotion-data, quiescent-data (3 nodes, A, n0-n1 C): n1, partitioned from the Primary n0 only, stayed Established with n2; n0\'s writes went on to n2 in a new generation that n2 followed; n0 was killed. n1 and n2, both UpToDate, neither with a Primary, sat in generations one of which descends from the other, and nobody brought n1 along: '
       + 'promoted, it resynced its older blocks over n2\'s. Two stable nodes (no Primary writes to them: the State\'s new stable flag) in different generations of one lineage now decide again as on a new connection, the older side first (DRBD\'s resync after unstable; also 30216, 30029, 30341 and 30193 of that sweep)',
