@@ -407,7 +407,7 @@ function leadConsistentPeers(r: Resource, volume: Volume): void {
  * and a resync from it would throw away a disk that is in sync. The mirror of the source side's
  * rule ('the Primary is the one to resync it'); the paused link decides again on the next State.
  */
-function replicatesFromPrimary(peer: Peer, volume: Volume): boolean {
+export function replicatesFromPrimary(peer: Peer, volume: Volume): boolean {
   for (const p of peer.resource.peers.values()) {
     if (p === peer || !p.connected || p.peerRole !== 'Primary') continue;
     const pv = p.volumes.get(volume.index);

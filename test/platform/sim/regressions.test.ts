@@ -528,6 +528,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data, quiescent-data (3 nodes, A, n0-n1 C): n1, partitioned from the Primary n0 only, stayed Established with n2; n0\'s writes went on to n2 in a new generation that n2 followed; n0 was killed. n1 and n2, both UpToDate, neither with a Primary, sat in generations one of which descends from the other, and nobody brought n1 along: '
       + 'promoted, it resynced its older blocks over n2\'s. Two stable nodes (no Primary writes to them: the State\'s new stable flag) in different generations of one lineage now decide again as on a new connection, the older side first (DRBD\'s resync after unstable; also 30216, 30029, 30341 and 30193 of that sweep)',
   },
+  {
+    file: 'seed-30215-late-resync-under-primary', seed: 30215, open: null, checker: 'claim-up-to-date',
+    found: 'claim-up-to-date, replicas-differ, quiescent-data (3 nodes, C, two volumes; stored unshrunk): n0, back from a crash, began resyncing the blocks n2 (Consistent) had marked since its own crash, over a slow link; meanwhile n1 resynced n2 in full, n2 became UpToDate and n1 was promoted. '
+      + 'n0\'s checksums and blocks, sent on a decision made on n2\'s older State, still arrived: n2 took them as n0\'s SyncTarget, older blocks under the Primary\'s writes, which n1 had acknowledged as stored on n2. A node that replicates from an UpToDate Primary now takes no resync data from a Secondary: the source pauses, as at its own decision (found as a timing shift of s11-stable)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
