@@ -515,6 +515,15 @@ export const REGRESSIONS: Regression[] = [
     found: 'split-brain-discarded, quiescent-data, promotion-data (checker; the shrinker\'s path from the seed above): after the takeover n0 (side main) acknowledged an unflushed 4 MiB write, then lost power; it was its only holder. n1 (side split1) had written a later sector there, and the model, whose forks share every write record, took that newer id for a copy, so the power loss excused nothing. '
       + 'A side now accepts only its own lineage: the writes issued before the fork and by its own nodes since',
   },
+  {
+    file: 'seed-30341-diskless-primary-unconfirmed-failed', seed: 30341, open: null, checker: 'convergence',
+    found: 'convergence (4 nodes, C, quorum majority/io-error): n0, Primary, diskless since its disk failed, was isolated with two writes in flight to n1, n2 and n3; losing n3, then n2, it started a new exposed generation each time and marked the servers left (n1, n2) as holding the unconfirmed writes that the lost peer lacked. Losing n1 too, it failed both writes (no quorum). '
+      + 'The marks stayed: back, every peer counted as missing writes another one might hold, none served, n0 outdated them all and nobody held the newest generation. Such a mark is provisional now while its write is unanswered: firm once the write is acknowledged, dropped when it fails (a failed write promised nothing)',
+  },
+  {
+    file: 'seed-30341-diskless-primary-sent-failed', seed: 30341, open: null, checker: 'convergence',
+    found: 'convergence (the shrinker\'s path from seed 30341 with only the fix above): as above, but the writes that kept the marks were sent after n3\'s loss, in the new generation, to n1 and n2, and failed when n0 lost them too. A write sent is now a provisional mark on its targets as well, until it is answered',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
