@@ -234,6 +234,8 @@ export const REGRESSIONS: Regression[] = [
   {
     file: 'seed-20519-lazy-new-generation', seed: 20519, open: null, checker: 'false-split-brain',
     found: 'false-split-brain: the Primary n0 lost its link to n1 and was killed a moment later, before writing again; its new generation (made at the loss) and the one n1 started when promoted in its place shared a parent, so n0 returning looked like one side of a split brain. The new generation now waits for the next write, as DRBD makes its new current UUID lazily',
+  },
+  {
     file: 'seed-20991-secondary-only-copy-disk-failed', seed: 20991, open: null, checker: 'convergence',
     found: 'convergence: a diskless Primary wrote through one Secondary, the other diskful node connected but Inconsistent; that Secondary\'s disk failed (EIO) and cleared its UpToDate flags, the "only copy" rule being a Primary\'s, so every diskful node came back Inconsistent for good. A Secondary whose every diskful peer is connected and none UpToDate (or Consistent) now keeps them',
   },
