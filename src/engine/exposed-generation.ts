@@ -5,7 +5,8 @@
 import type { Peer } from './peer.js';
 import type { Resource } from './resource.js';
 import { sameGeneration } from './sync-decision.js';
-import type { Volume } from './volume.js';
+import type { LoggedWrite } from './transfer-log.js';
+import type { ExposedData, Volume } from './volume.js';
 
 /** Does this peer get a disk-less Primary's writes for the volume (and serve its reads)? */
 export function isServer(peer: Peer, volume: Volume): boolean {
@@ -30,6 +31,59 @@ export function missesWrites(peer: Peer, volume: Volume, current: bigint): boole
 /** Some node other than `nodeId` may hold data written in exposed[0..index-1] that it lacks. */
 function writtenElsewhere(volume: Volume, index: number, nodeId: number): boolean {
   return volume.exposedData.slice(0, index).some((d) => [...d.writers].some((id) => id !== nodeId) || (d.ownDiskWith !== null && !d.ownDiskWith.has(nodeId)));
+}
+
+/** A peer may hold data of this generation that others lack: a firm mark (a write went to it, or was acknowledged). */
+export function markWriter(data: ExposedData | undefined, id: number): void {
+  if (!data) return;
+  data.writers.add(id);
+  data.provisional?.delete(id);
+}
+
+/**
+ * The answer to a diskless Primary's write that a lost peer did not confirm. While it is
+ * unknown, the servers that may hold the write are marked provisionally as holding data the lost
+ * peer lacks: firm once the write is acknowledged, dropped once it fails. A failed write promised
+ * nothing (the blocks may keep either content; survivors of the Primary reconcile them among
+ * themselves), and its marks kept would have a Primary cut off from every peer count each of
+ * them as missing writes that nobody holds: none serves again, the cluster never converges (sim
+ * seed 30341).
+ */
+export class WriteOutcome {
+  private marks: Array<{ data: ExposedData; id: number }> = [];
+
+  constructor(private state: 'pending' | 'acknowledged' | 'failed') {}
+
+  mark(data: ExposedData | undefined, id: number): void {
+    if (!data || this.state === 'failed') return;
+    if (this.state === 'acknowledged' || (data.writers.has(id) && !data.provisional?.has(id))) {
+      markWriter(data, id);
+      return;
+    }
+    data.provisional ??= new Map();
+    data.provisional.set(id, (data.provisional.get(id) ?? 0) + 1);
+    data.writers.add(id);
+    this.marks.push({ data, id });
+  }
+
+  answered(acknowledged: boolean): void {
+    if (this.state !== 'pending') return;
+    this.state = acknowledged ? 'acknowledged' : 'failed';
+    for (const { data, id } of this.marks) {
+      const count = data.provisional?.get(id);
+      if (count === undefined) continue; // made firm since
+      if (acknowledged || count === 1) data.provisional!.delete(id);
+      else data.provisional!.set(id, count - 1);
+      if (!acknowledged && count === 1) data.writers.delete(id);
+    }
+    this.marks = [];
+  }
+}
+
+/** Server `id` may hold `write`, which a lost peer did not confirm: firm, or as its outcome says. */
+export function markUnconfirmed(data: ExposedData | undefined, id: number, write: LoggedWrite): void {
+  if (write.outcome) write.outcome.mark(data, id);
+  else markWriter(data, id); // a write admitted while the disk served: no answer to wait for here
 }
 
 export function servers(resource: Resource, volume: Volume): Peer[] {

@@ -407,7 +407,7 @@ function leadConsistentPeers(r: Resource, volume: Volume): void {
  * and a resync from it would throw away a disk that is in sync. The mirror of the source side's
  * rule ('the Primary is the one to resync it'); the paused link decides again on the next State.
  */
-function replicatesFromPrimary(peer: Peer, volume: Volume): boolean {
+export function replicatesFromPrimary(peer: Peer, volume: Volume): boolean {
   for (const p of peer.resource.peers.values()) {
     if (p === peer || !p.connected || p.peerRole !== 'Primary') continue;
     const pv = p.volumes.get(volume.index);
@@ -645,8 +645,9 @@ function endReconciledSurvival(primary: Peer, volume: Volume): void {
   const r = primary.resource;
   if (r.reconcileRanges.get(volume.index)?.length !== 0) return;
   // bits we hold for the Primary (another survivor led us, and a block differs from its copy) go
-  // in our State first: it resyncs them, and that ends the flag (finishResyncAsTarget)
-  if ((volume.meta?.outOfSyncBytes(primary.node.id) ?? 0) > 0) return;
+  // in our State first: it resyncs them, and that ends the flag (finishResyncAsTarget). A diskless
+  // Primary has no bitmap slot here: asking for one failed every State it sent (TANDEM_E_META_SPACE)
+  if ((primary.bitmapOf(volume)?.outOfSyncBytes(primary.node.id) ?? 0) > 0) return;
   r.reconcileRanges.delete(volume.index);
   for (const p of r.peers.values()) p.sendState();
 }

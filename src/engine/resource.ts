@@ -11,7 +11,7 @@ import { assert } from '../lib/assert.js';
 import { TandemError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { WireMessage } from '../wire/messages.js';
-import { exposeGeneration, isServer, ownData, rotateExposedGeneration, servers, type OwnData } from './exposed-generation.js';
+import { exposeGeneration, isServer, markUnconfirmed, ownData, rotateExposedGeneration, servers, type OwnData } from './exposed-generation.js';
 import { Fencing } from './fencing.js';
 import { dropStaleBits, handshakeVolume, reevaluatePeers } from './generation-handshake.js';
 import { GENERATION_PRIMARY, sameGeneration } from './sync-decision.js';
@@ -860,9 +860,10 @@ export class Resource {
         } else {
           rotateExposedGeneration(this, v, this.freshGeneration());
           // writes it never confirmed that another server stored: it lacks them, and may not serve
-          // again in the new generation (with no other server they reached nobody: nothing is lost)
-          const unconfirmedHere = unconfirmed.some((w) => w.volume === v.index) || this.unconfirmed.some((u) => u.volume === v.index);
-          if (unconfirmedHere) for (const s of servers(this, v)) v.exposedData[0]?.writers.add(s.node.id);
+          // again in the new generation (with no other server they reached nobody: nothing is
+          // lost). Provisional while a write is unanswered: one that fails holds nothing promised.
+          const here = [...unconfirmed, ...this.unconfirmed].filter((w) => w.volume === v.index);
+          for (const s of servers(this, v)) for (const w of here) markUnconfirmed(v.exposedData[0], s.node.id, w);
         }
       }
       for (const other of this.peers.values()) other.sendState();
@@ -900,8 +901,8 @@ export class Resource {
   }
 
   /** A write without a local disk that a peer did not confirm (link lost, or a NegAck). */
-  unconfirmedByPeer(peer: Peer, volume: number, offset: number, length: number): void {
-    this.unconfirmed.push({ nodeId: peer.node.id, volume, offset, length });
+  unconfirmedByPeer(peer: Peer, write: LoggedWrite): void {
+    this.unconfirmed.push({ nodeId: peer.node.id, ...write });
     // a NegAck: the peer stays out until resynced; closed outside the ack handler that called us
     if (peer.connected) this.platform.defer(() => this.guard(() => peer.closeLink('a replicated write failed on the peer')));
   }

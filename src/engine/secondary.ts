@@ -6,6 +6,7 @@ import type { MessageOf, WireMessage } from '../wire/messages.js';
 import { MAX_DATA_BYTES } from '../wire/version.js';
 import type { VolumeMeta } from './metadata.js';
 import type { Peer } from './peer.js';
+import { replicatesFromPrimary } from './generation-handshake.js';
 import type { BlockDevice } from './platform.js';
 import { DIGEST_BYTES } from './resync-source.js';
 import { sameGeneration } from './sync-decision.js';
@@ -210,18 +211,31 @@ function takesResyncFrom(peer: Peer, volume: Volume, offset: number, length: num
   // survivor reconciling this node as it was promoted, which stops on our State as Primary: seed
   // 20559); taken, they would land, older, over what our resync and the next Primary gave it
   if (pv.replicationState === 'SyncSource') return false;
+  // A Secondary's blocks while an UpToDate Primary replicates to us were sent on a decision made
+  // before the Primary brought us along (the source decided on our older State over a slow link:
+  // sim seed 30215); taken, they land, older, under the Primary's writes. The source defers to the
+  // Primary at its own decision ('source' in act); here the late ones pause it the same way.
+  if (peer.peerRole !== 'Primary' && replicatesFromPrimary(peer, volume)) {
+    pauseLateSource(peer, volume, 'a Primary replicates to this node and resyncs it itself');
+    return false;
+  }
   if (r.syncingFromAnother(volume, peer)) {
     // two sources at once (several Secondaries of a diskless Primary, or a rejoining node that two
     // peers found behind): their blocks could cross. This one pauses, told by our State, and its
     // bits stay; when the first is done the generations tell what is left (handshakeVolume).
-    peer.pauseAsSource(volume.index);
-    r.log.info('resync paused: resync data comes from another node first', { peer: peer.node.name, volume: volume.index, source: volume.syncSource });
-    peer.sendState();
+    pauseLateSource(peer, volume, 'resync data comes from another node first');
     return false;
   }
   volume.syncSource = peer.node.id;
   if (pv.replicationState !== 'SyncTarget') r.becomeSyncTarget(peer, volume);
   return true;
+}
+
+/** Its blocks are not taken now: it stops sending (our State tells it) and keeps its bits. */
+function pauseLateSource(peer: Peer, volume: Volume, why: string): void {
+  peer.pauseAsSource(volume.index);
+  peer.resource.log.info(`resync paused: ${why}`, { peer: peer.node.name, volume: volume.index, source: volume.syncSource });
+  peer.sendState();
 }
 
 /**

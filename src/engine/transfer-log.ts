@@ -4,6 +4,7 @@
 // bounded in bytes and in entries: the write pipeline waits for room (back-pressure), it never
 // overfills the log.
 import { assert } from '../lib/assert.js';
+import type { WriteOutcome } from './exposed-generation.js';
 
 /** Bytes of unconfirmed writes to one peer before new writes wait (DRBD's max-buffers, roughly). */
 export const TRANSFER_LOG_BYTES = 64 * 1024 * 1024;
@@ -16,12 +17,16 @@ export const TRANSFER_LOG_ENTRIES = 4096;
 export interface WriteCallbacks {
   received?(): void;
   settled(stored: boolean): void;
+  /** a diskless Primary's write: its answer, still to come or given (exposed-generation.ts) */
+  outcome?(): WriteOutcome | null;
 }
 
 export interface LoggedWrite {
   volume: number;
   offset: number;
   length: number;
+  /** set for a diskless Primary's write (failAll) */
+  outcome?: WriteOutcome | null;
 }
 
 interface Entry extends LoggedWrite {
@@ -103,7 +108,7 @@ export class TransferLog {
     for (const done of this.flushes.values()) done(false);
     this.flushes.clear();
     this.wakeRoomWaiters();
-    return lost.map(({ volume, offset, length }) => ({ volume, offset, length }));
+    return lost.map(({ volume, offset, length, callbacks }) => ({ volume, offset, length, outcome: callbacks.outcome?.() ?? null }));
   }
 
   private remove(seq: number, entry: Entry): void {

@@ -25,6 +25,12 @@ export interface ExposedData {
   /** peers it sent writes to, and peers that stored writes a lost peer never confirmed */
   readonly writers: Set<number>;
   /**
+   * Marks in `writers` that only unanswered writes justify (a lost peer did not confirm them,
+   * another server may hold them): per peer, how many. A write that then fails held nothing
+   * anyone was promised, so its marks go (exposed-generation.ts, WriteOutcome). Absent: all firm.
+   */
+  provisional?: Map<number, number>;
+  /**
    * The generation began when the Primary's own disk failed: that disk held data only these
    * peers held too (every other peer in the generation before lacks it). null otherwise.
    */

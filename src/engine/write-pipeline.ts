@@ -19,14 +19,14 @@
 import { assert } from '../lib/assert.js';
 import { AL_EXTENT_BYTES } from '../meta/layout.js';
 import { MAX_DATA_BYTES } from '../wire/version.js';
-import { isServer, missingMask } from './exposed-generation.js';
+import { isServer, missingMask, WriteOutcome } from './exposed-generation.js';
 import { ioError } from './io-error.js';
 import type { VolumeMeta } from './metadata.js';
 import type { Peer } from './peer.js';
 import type { LockedRange } from './range-lock.js';
 import type { WriteCallbacks } from './transfer-log.js';
 import type { Resource } from './resource.js';
-import type { Volume } from './volume.js';
+import type { ExposedData, Volume } from './volume.js';
 
 /** One Write frame's data; chunks are aligned to it, so a chunk stays inside one AL extent. */
 export const WRITE_CHUNK_BYTES = MAX_DATA_BYTES;
@@ -242,10 +242,10 @@ export class WritePipeline {
     if (a.meta) for (const peer of r.peers.values()) if (peer.diskful && !a.targets.includes(peer)) a.meta.markOutOfSync(peer.node.id, c.offset, c.length, true);
     // pair assertion: what enters a transfer log is covered by a pinned AL extent until it settles
     if (a.meta) assert(a.meta.isPinned(c.offset, c.length), 'a write sent to peers is covered by a pinned AL extent');
-    if (!a.meta) for (const p of a.targets) v.exposedData[0]?.writers.add(p.node.id); // they may hold data of the generation it exposes
     // Without a local disk a write exists only once a peer has stored it: protocol C's answer,
     // whatever the connection's protocol (A and B rest on the Primary's own copy; seed 20792)
     const write = new ReplicatedWrite(r, v, c, a, !a.meta);
+    if (!a.meta) markTargets(v.exposedData[0], a.targets, write); // they may hold data of the generation it exposes
     if (!a.meta && v.attached) write.trackOffDisk(seq);
     const flags = c.fua ? FUA : NO_FLAGS;
     for (const peer of a.targets) {
@@ -283,6 +283,16 @@ export class WritePipeline {
   }
 }
 
+/**
+ * A diskless Primary's write makes its targets hold data of the exposed generation that others
+ * lack, once it is acknowledged; a write that fails holds nothing promised (seed 30341). Peers
+ * marked firm already cost nothing more.
+ */
+function markTargets(data: ExposedData | undefined, targets: Peer[], write: ReplicatedWrite): void {
+  if (!data) return;
+  for (const p of targets) if (!data.writers.has(p.node.id) || data.provisional?.has(p.node.id)) write.outcome()?.mark(data, p.node.id);
+}
+
 /** Bookkeeping of one chunk: when to answer the client, when to release the AL and the lock. */
 class ReplicatedWrite {
   readonly done: Promise<void>;
@@ -303,6 +313,10 @@ class ReplicatedWrite {
   private offDisk: (() => void) | null = null;
   /** a peer did not store it: the answer waits until that loss is handled (quorum, fencing) */
   private missed: 'no' | 'yes' | 'checking' | 'checked' = 'no';
+  /** how it was answered, once it was */
+  private acknowledged: boolean | null = null;
+  /** made when a peer failed to confirm it (diskless Primary only): see WriteOutcome */
+  private answerOutcome: WriteOutcome | null = null;
 
   constructor(
     private readonly resource: Resource,
@@ -316,6 +330,25 @@ class ReplicatedWrite {
     this.clientWaits = 0;
     for (const p of admitted.targets) if (this.protocolOf(p) !== 'A') this.clientWaits++;
     this.done = new Promise((resolve, reject) => { this.resolve = resolve; this.reject = reject; });
+  }
+
+  /** Without a local disk: the outcome the marks of the peers that may hold it follow. */
+  outcome(): WriteOutcome | null {
+    if (this.admitted.meta) return null;
+    this.answerOutcome ??= new WriteOutcome(this.acknowledged === null ? 'pending' : this.acknowledged ? 'acknowledged' : 'failed');
+    return this.answerOutcome;
+  }
+
+  private fail(err: unknown): void {
+    this.acknowledged = false;
+    this.answerOutcome?.answered(false);
+    this.reject(err);
+  }
+
+  private succeed(): void {
+    this.acknowledged = true;
+    this.answerOutcome?.answered(true);
+    this.resolve();
   }
 
   /** What the answer waits for from this peer: its connection's protocol. */
@@ -392,7 +425,7 @@ class ReplicatedWrite {
       if (this.volume.meta !== this.admitted.meta) this.volume.failedDiskMissedBy.add(peer.node.id);
       if (peer.connected) this.tellOthersMissedBy(peer);
     } else {
-      this.resource.unconfirmedByPeer(peer, this.volume.index, this.chunk.offset, this.chunk.length);
+      this.resource.unconfirmedByPeer(peer, { volume: this.volume.index, offset: this.chunk.offset, length: this.chunk.length, outcome: this.outcome() });
     }
     this.unsettled--;
     assert(this.unsettled >= 0, 'a write settles once per peer');
@@ -440,14 +473,14 @@ class ReplicatedWrite {
       // demoted while the write was in flight (a peer's answer was slow): a Secondary answers no
       // write, and another node may be Primary by now (sim seed 30462); the write may or may not
       // have landed, as for any write that fails
-      this.reject(ioError('ESHUTDOWN', `${this.resource.name} was demoted before the write to volume ${this.volume.index} completed`));
+      this.fail(ioError('ESHUTDOWN', `${this.resource.name} was demoted before the write to volume ${this.volume.index} completed`));
     } else if (this.localError !== null && this.storedUpToDate === 0) {
-      this.reject(ioError('EIO', `local write to volume ${this.volume.index} of ${this.resource.name} failed: ${String(this.localError)}`));
+      this.fail(ioError('EIO', `local write to volume ${this.volume.index} of ${this.resource.name} failed: ${String(this.localError)}`));
     } else if (!this.admitted.meta && this.waitsForPeers && this.stored === 0 && this.receivedBy === 0) {
-      this.reject(ioError('EIO', `no peer ${this.allC || this.admitted.targets.every((p) => p.protocol === 'C') ? 'stored' : 'received'} the write to volume ${this.volume.index} of ${this.resource.name}`));
+      this.fail(ioError('EIO', `no peer ${this.allC || this.admitted.targets.every((p) => p.protocol === 'C') ? 'stored' : 'received'} the write to volume ${this.volume.index} of ${this.resource.name}`));
     } else {
       this.beforeAcknowledging();
-      this.resolve();
+      this.succeed();
     }
   }
 
@@ -477,7 +510,7 @@ class ReplicatedWrite {
       this.missed = 'checked';
       this.answered = true;
       const why = r.role !== 'Primary' ? `${r.name} was demoted` : `${r.name} lost quorum (on-no-quorum = io-error)`;
-      this.reject(ioError(r.role !== 'Primary' ? 'ESHUTDOWN' : 'EIO', `${why} while a peer had not stored the write to volume ${this.volume.index}`));
+      this.fail(ioError(r.role !== 'Primary' ? 'ESHUTDOWN' : 'EIO', `${why} while a peer had not stored the write to volume ${this.volume.index}`));
       return;
     }
     // The peer that lacks it keeps this generation until a new one records it as behind: answered
@@ -516,6 +549,10 @@ class PeerShare implements WriteCallbacks {
 
   settled(stored: boolean): void {
     this.write.peerSettled(this, stored);
+  }
+
+  outcome(): WriteOutcome | null {
+    return this.write.outcome();
   }
 }
 

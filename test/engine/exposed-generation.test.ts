@@ -2,9 +2,10 @@
 // the nodes that may hold data written in each. A diskful peer in a generation it replaced misses
 // writes only if another node may hold data written since: also when the Primary replaced
 // generations twice (a peer lost twice), which adoptUnwrittenSince recognises and collapses, and
-// when its writes since went to that peer alone (sim seeds 20275, 20278, 20991).
+// when its writes since went to that peer alone (sim seeds 20275, 20278, 20991). A write still
+// unanswered marks its holders provisionally: a failed one marks nobody (seed 30341).
 import t from 'tap';
-import { adoptUnwrittenSince, exposeGeneration, missesWrites, ownData, rotateExposedGeneration } from '../../src/engine/exposed-generation.js';
+import { adoptUnwrittenSince, exposeGeneration, markWriter, missesWrites, ownData, rotateExposedGeneration, WriteOutcome } from '../../src/engine/exposed-generation.js';
 import type { Peer } from '../../src/engine/peer.js';
 import type { Resource } from '../../src/engine/resource.js';
 import { Volume } from '../../src/engine/volume.js';
@@ -102,4 +103,49 @@ t.test('a Primary\'s disk fails at the first write of a new generation: a peer w
   t.same(v.exposed, [0x30n, 0x20n]);
   t.same([...v.followers].sort(), [1, 4], 'both serve the diskless Primary\'s new generation');
   t.notOk(missesWrites(peers[0], v, 0x10n), 'peer 1 misses nothing');
+});
+
+t.test('writes that failed mark nobody: a peer cut off with them misses nothing (seed 30341)', async (t) => {
+  const v = disklessPrimaryVolume([]);
+  rotateExposedGeneration(resource, v, 0x20n); // peer 3 lost with writes in flight to 1 and 2
+  const inFlight = new WriteOutcome('pending');
+  inFlight.mark(v.exposedData[0], 1);
+  inFlight.mark(v.exposedData[0], 2);
+  const sentSince = new WriteOutcome('pending');
+  sentSince.mark(v.exposedData[0], 1);
+  t.ok(missesWrites(peer1, v, 0x10n), 'unanswered, peer 2 may hold a write peer 1 lacks');
+  inFlight.answered(false);
+  t.same([...v.exposedData[0].writers], [1], 'peer 1 still may hold the write sent since');
+  t.ok(missesWrites(peer2, v, 0x10n));
+  sentSince.answered(false);
+  t.same([...v.exposedData[0].writers], [], 'both failed: no node holds anything promised');
+  t.notOk(missesWrites(peer1, v, 0x10n));
+  t.notOk(missesWrites(peer2, v, 0x10n));
+});
+
+t.test('an acknowledged write keeps its marks, whatever others fail later', async (t) => {
+  const v = disklessPrimaryVolume([]);
+  rotateExposedGeneration(resource, v, 0x20n);
+  const acked = new WriteOutcome('pending');
+  const failed = new WriteOutcome('pending');
+  acked.mark(v.exposedData[0], 2);
+  failed.mark(v.exposedData[0], 2);
+  acked.answered(true);
+  failed.answered(false);
+  t.same([...v.exposedData[0].writers], [2], 'the acknowledged write is on peer 2');
+  t.ok(missesWrites(peer1, v, 0x10n));
+  new WriteOutcome('failed').mark(v.exposedData[0], 1);
+  t.same([...v.exposedData[0].writers], [2], 'a write failed already marks nobody');
+  new WriteOutcome('acknowledged').mark(v.exposedData[0], 1);
+  t.same([...v.exposedData[0].writers].sort(), [1, 2], 'one acknowledged already marks at once');
+});
+
+t.test('a firm mark (a write acknowledged through the peer) outlives a provisional one that fails', async (t) => {
+  const v = disklessPrimaryVolume([]);
+  rotateExposedGeneration(resource, v, 0x20n);
+  const pending = new WriteOutcome('pending');
+  pending.mark(v.exposedData[0], 2);
+  markWriter(v.exposedData[0], 2); // an unconfirmed write answered earlier, or one made firm
+  pending.answered(false);
+  t.same([...v.exposedData[0].writers], [2]);
 });

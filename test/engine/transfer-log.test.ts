@@ -50,7 +50,7 @@ t.test('a lost link returns every unconfirmed write, settles them as not stored 
   const flush = log.addFlush();
   const lost = log.failAll();
   t.equal(await flush.done, false, 'the flush did not happen on the peer');
-  t.same(lost, [{ volume: 0, offset: 0, length: 4096 }, { volume: 1, offset: 8192, length: 512 }]);
+  t.same(lost, [{ volume: 0, offset: 0, length: 4096, outcome: null }, { volume: 1, offset: 8192, length: 512, outcome: null }], 'callbacks without an outcome (not a diskless Primary\'s write): none');
   t.same(calls, ['1:false', '2:false'], 'a write lost with the link was not received: no RecvAck is made up (protocol B would answer its client)');
   t.equal(log.size, 0);
 });

@@ -234,6 +234,8 @@ export const REGRESSIONS: Regression[] = [
   {
     file: 'seed-20519-lazy-new-generation', seed: 20519, open: null, checker: 'false-split-brain',
     found: 'false-split-brain: the Primary n0 lost its link to n1 and was killed a moment later, before writing again; its new generation (made at the loss) and the one n1 started when promoted in its place shared a parent, so n0 returning looked like one side of a split brain. The new generation now waits for the next write, as DRBD makes its new current UUID lazily',
+  },
+  {
     file: 'seed-20991-secondary-only-copy-disk-failed', seed: 20991, open: null, checker: 'convergence',
     found: 'convergence: a diskless Primary wrote through one Secondary, the other diskful node connected but Inconsistent; that Secondary\'s disk failed (EIO) and cleared its UpToDate flags, the "only copy" rule being a Primary\'s, so every diskful node came back Inconsistent for good. A Secondary whose every diskful peer is connected and none UpToDate (or Consistent) now keeps them',
   },
@@ -527,6 +529,20 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-30489-behind-fellow-secondary', seed: 30489, open: null, checker: 'promotion-data',
     found: 'promotion-data, quiescent-data (3 nodes, A, n0-n1 C): n1, partitioned from the Primary n0 only, stayed Established with n2; n0\'s writes went on to n2 in a new generation that n2 followed; n0 was killed. n1 and n2, both UpToDate, neither with a Primary, sat in generations one of which descends from the other, and nobody brought n1 along: '
       + 'promoted, it resynced its older blocks over n2\'s. Two stable nodes (no Primary writes to them: the State\'s new stable flag) in different generations of one lineage now decide again as on a new connection, the older side first (DRBD\'s resync after unstable; also 30216, 30029, 30341 and 30193 of that sweep)',
+  },
+  {
+    file: 'seed-30215-late-resync-under-primary', seed: 30215, open: null, checker: 'claim-up-to-date',
+    found: 'claim-up-to-date, replicas-differ, quiescent-data (3 nodes, C, two volumes; stored unshrunk): n0, back from a crash, began resyncing the blocks n2 (Consistent) had marked since its own crash, over a slow link; meanwhile n1 resynced n2 in full, n2 became UpToDate and n1 was promoted. '
+      + 'n0\'s checksums and blocks, sent on a decision made on n2\'s older State, still arrived: n2 took them as n0\'s SyncTarget, older blocks under the Primary\'s writes, which n1 had acknowledged as stored on n2. A node that replicates from an UpToDate Primary now takes no resync data from a Secondary: the source pauses, as at its own decision (found as a timing shift of s11-stable)',
+  },
+  {
+    file: 'seed-30341-diskless-primary-unconfirmed-failed', seed: 30341, open: null, checker: 'convergence',
+    found: 'convergence (4 nodes, C, quorum majority/io-error): n0, Primary, diskless since its disk failed, was isolated with two writes in flight to n1, n2 and n3; losing n3, then n2, it started a new exposed generation each time and marked the servers left (n1, n2) as holding the unconfirmed writes that the lost peer lacked. Losing n1 too, it failed both writes (no quorum). '
+      + 'The marks stayed: back, every peer counted as missing writes another one might hold, none served, n0 outdated them all and nobody held the newest generation. Such a mark is provisional now while its write is unanswered: firm once the write is acknowledged, dropped when it fails (a failed write promised nothing)',
+  },
+  {
+    file: 'seed-30341-diskless-primary-sent-failed', seed: 30341, open: null, checker: 'convergence',
+    found: 'convergence (the shrinker\'s path from seed 30341 with only the fix above): as above, but the writes that kept the marks were sent after n3\'s loss, in the new generation, to n1 and n2, and failed when n0 lost them too. A write sent is now a provisional mark on its targets as well, until it is answered',
   },
 ];
 
