@@ -26,9 +26,7 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
   for (const view of views) {
     if (!peer.volumes.has(view.volume)) { peer.refuse(`the peer has volume ${view.volume}, this node does not`); return; }
   }
-  const wasStable = r.dataStable();
   peer.peerRole = role;
-  if (wasStable !== r.dataStable()) announceStability(r, peer);
   const before = [...peer.volumes.values()].map((pv) => pv.replicationState);
   let diskReturned = false;
   let pausedByPeer = false;
@@ -64,11 +62,7 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
   const changed = [...peer.volumes.values()].some((pv, i) => pv.replicationState !== before[i]);
   // (and a peer whose disk came back waits for our State to run its side, even if ours is unchanged)
   // (and a peer that paused us learns we read it, so it can tell our older resync blocks from newer ones)
-  // (and a peer that still knows an older generation of ours, since we followed a Primary without
-  // telling it, hears the new one when it speaks to us: it may have judged us behind and paused
-  // as our source until the Primary brought us along, for good: sim seed 20940. DRBD announces
-  // new UUIDs to every peer at once; here only a peer that speaks hears them, which shifts less.)
-  if (changed || diskReturned || pausedByPeer || (becamePrimary && r.reconcileRanges.size > 0) || peer.toldOldGeneration()) peer.sendState();
+  if (changed || diskReturned || pausedByPeer || (becamePrimary && r.reconcileRanges.size > 0)) peer.sendState();
   // a survivor of a lost Primary leads the reconciling only once it has heard every survivor it
   // reaches: this State may have been the last one it waited for (survivors.ts)
   if (r.reconcileRanges.size > 0 && r.role !== 'Primary') reconcileSurvivors(r.peers.values(), peer);
@@ -539,10 +533,6 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
   const meta = volume.meta;
   if (!meta) return;
   const r = peer.resource;
-  if (stableGenerationsDiffer(peer, volume, view, pv)) {
-    resyncAfterUnstable(peer, volume, pv);
-    return;
-  }
   if (missedDisklessWrites(peer, volume, view)) outdateBehind(peer, volume);
   if (peer.peerRole === 'Primary' && volume.diskState === 'UpToDate' && followsPrimary(meta, view)) {
     meta.followCurrent(view.current, `following ${peer.node.name}, the Primary${view.diskState === 'Diskless' ? ' (diskless)' : ''}`);
@@ -571,57 +561,6 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
   const idle = !pv.resync;
   mergeAndResync(peer, volume, view.reconcile);
   if (idle && pv.resync && view.flags.survivedPrimaryLoss && !pv.reconciled) lateSurvivorReconciled(peer, volume, pv);
-}
-
-/**
- * Two Established nodes, neither Primary nor replicating from one (both stable: DRBD's stable UUID
- * flag), in different generations of one lineage: one followed a Primary's new generation that
- * the other never got (its link to that Primary was cut), and that Primary is gone. Nobody brings
- * the older one along now, and left UpToDate it could be promoted and its older blocks resynced
- * over the newer ones (sim seeds 30216, 30489). They decide again as on a new connection.
- *
- * The older side decides first, from its own stability and the newer side's State: only it knows
- * for sure that no Primary writes to it, and a resync data block it takes before it decided would
- * land in a disk a Primary still replicates to. The newer side follows once the older one's State
- * says it took us for its source (syncTargetOfReceiver), not merely that it is Inconsistent: a
- * node Inconsistent from another resync, its State crossing ours, would be taken for our target
- * while it takes us for its own (sim seed 20861). With a Primary of its own the newer side pauses
- * (act: 'source').
- */
-function stableGenerationsDiffer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume): boolean {
-  const meta = volume.meta;
-  if (!meta || pv.replicationState !== 'Established' || pv.resync || pv.syncEnding) return false;
-  if (peer.resource.role === 'Primary' || peer.peerRole === 'Primary' || !view.flags.stable) return false;
-  if (sameGeneration(meta.current(), view.current) || view.current === 0n) return false;
-  const peerNewer = view.history.some((g) => sameGeneration(g, meta.current()));
-  const localNewer = meta.history().some((g) => sameGeneration(g, view.current));
-  if (peerNewer === localNewer) return false; // unrelated, or diverged: a new connection decides that
-  if (peerNewer) return peer.resource.dataStable() && view.diskState === 'UpToDate' && (volume.diskState === 'UpToDate' || volume.diskState === 'Outdated');
-  return volume.diskState === 'UpToDate' && view.flags.syncTargetOfReceiver;
-}
-
-/**
- * A Primary came or went: our State's stable flag changed. Only a peer in another generation than
- * ours weighs it (stableGenerationsDiffer), and only that one hears it now: a peer in ours sees
- * the flag with the next generation we send it. (Extra States elsewhere only shift timing.)
- */
-function announceStability(r: Peer['resource'], from: Peer): void {
-  for (const other of r.peers.values()) {
-    if (other === from || !other.connected) continue;
-    const differs = [...other.volumes].some(([index, pv]) => {
-      const meta = r.volume(index)?.meta;
-      if (!pv.view || !meta || !hasDisk(pv.view.diskState as DiskState) || pv.view.current === 0n) return false; // a diskless peer never resyncs
-      return !sameGeneration(pv.view.current, meta.current());
-    });
-    if (differs) other.sendState();
-  }
-}
-
-/** Decide as on a new connection (DRBD's resync after unstable): the newer side becomes the SyncSource. */
-function resyncAfterUnstable(peer: Peer, volume: Volume, pv: PeerVolume): void {
-  peer.resource.log.info('deciding again: neither node replicates from a Primary, and their data generations differ', { peer: peer.node.name, volume: volume.index });
-  pv.replicationState = 'Off';
-  decideVolume(peer, volume.index, pv);
 }
 
 /**

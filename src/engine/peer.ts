@@ -60,8 +60,6 @@ export class Peer {
   private resyncRequestId = 0;
   /** sendData returned false: bulk senders wait for the link's drain */
   private saturated = false;
-  /** the current generation of each volume our last State on this link carried */
-  private sentGenerations: bigint[] = [];
   private drainWaiters: Array<() => void> = [];
   private applyQueue: ApplyQueue | null = null;
 
@@ -233,13 +231,7 @@ export class Peer {
     if (!this.link) return;
     const r = this.resource;
     const volumes = r.volumes.map((v) => volumeView(this, v));
-    this.sentGenerations = volumes.map((v) => v.current);
     if (!this.link.sendData({ type: 'State', role: r.role, volumes })) this.saturated = true;
-  }
-
-  /** Our last State on this link told a current generation we have since left (followed a Primary). */
-  toldOldGeneration(): boolean {
-    return this.resource.volumes.some((v, i) => v.meta !== null && this.sentGenerations[i] !== undefined && this.sentGenerations[i] !== v.meta.current());
   }
 
   // ---- receiving ------------------------------------------------------------------------------
@@ -391,8 +383,6 @@ function volumeView(peer: Peer, v: Volume): VolumeView {
       resyncPaused: peer.volumes.get(v.index)?.replicationState === 'PausedSyncT',
       diskCrashed: v.meta?.crashed ?? false,
       crashedPrimaryIntact: intactCrashedPrimary(v),
-      stable: r.dataStable(),
-      syncTargetOfReceiver: peer.volumes.get(v.index)?.replicationState === 'SyncTarget',
     },
     resyncPauses: peer.volumes.get(v.index)?.pausesSent ?? 0,
     resyncPausesSeen: peer.volumes.get(v.index)?.pausesSeen ?? 0,

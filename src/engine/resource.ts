@@ -927,15 +927,6 @@ export class Resource {
     for (const p of this.peers.values()) p.sendState(); // every peer learns it, not only the one that confirmed it
   }
 
-  /**
-   * No Primary writes to this node's data (it is no Primary and has none connected): only a resync
-   * changes it. DRBD's stable UUID flag: two stable nodes in different generations of one lineage
-   * decide again which one resyncs the other (generation-handshake.ts, stableGenerationsDiffer).
-   */
-  dataStable(): boolean {
-    return this.role !== 'Primary' && ![...this.peers.values()].some((p) => p.connected && p.peerRole === 'Primary');
-  }
-
   /** Another connected peer is sending us resync data for this volume now (one source at a time). */
   syncingFromAnother(volume: Volume, peer: Peer): boolean {
     if (volume.syncSource === null || volume.syncSource === peer.node.id) return false;

@@ -64,10 +64,8 @@ const volumeState = struct({
    *  primaryLostQuorum: it lost quorum as Primary and wrote nothing acknowledged since;
    *  resyncPaused: the sender takes resync data from another node first, and the receiver sends it none until this clears;
    *  diskCrashed: the sender's disk was attached after an unclean shutdown (kill, power loss): its cache may have lost writes it had acknowledged;
-   *  crashedPrimaryIntact: with crashedPrimary, only the sender's process died (same boot: engine/restart.ts), its disk holds every write it made;
-   *  stable: the sender is no Primary and replicates from none, so only a resync changes its data (DRBD's stable UUID flag);
-   *  syncTargetOfReceiver: the sender decided to take resync data from the receiver (it is the receiver's SyncTarget) */
-  flags: bitsOf(16, ['crashedPrimary', 'wasUpToDate', 'consistent', 'discardMyData', 'newDataGeneration', 'survivedPrimaryLoss', 'primaryLostQuorum', 'resyncPaused', 'diskCrashed', 'crashedPrimaryIntact', 'stable', 'syncTargetOfReceiver']),
+   *  crashedPrimaryIntact: with crashedPrimary, only the sender's process died (same boot: engine/restart.ts), its disk holds every write it made */
+  flags: bitsOf(16, ['crashedPrimary', 'wasUpToDate', 'consistent', 'discardMyData', 'newDataGeneration', 'survivedPrimaryLoss', 'primaryLostQuorum', 'resyncPaused', 'diskCrashed', 'crashedPrimaryIntact']),
   outOfSyncBits: safe,
   /** a generation of the sender's lineage since which it acknowledged no write, having started every
    *  generation after it as Primary (0: no such claim; generation-handshake.ts) */

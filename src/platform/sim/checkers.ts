@@ -21,8 +21,7 @@
 //   resync-per-reconnect  more than one resync of a volume over one connection (ResyncDone twice),
 //                       an operator's verb, a promotion (which reconciles), a new divergence
 //                       (a write the Primary sent without the target) or the survivors' own
-//                       reconciling after their Primary vanished (the leader's 'reconcile' event)
-//                       or resync data the target took from another node since aside
+//                       reconciling after their Primary vanished (the leader's 'reconcile' event) aside
 //   generation-duplicate  a node's current generation and history hold the same generation twice
 //   convergence         after faults heal and writes stop, some diskful node is not UpToDate and
 //                       Established with every peer within the bound
@@ -249,7 +248,6 @@ export class Checkers {
     if (msg.type === 'Write' || msg.type === 'ResyncData') this.noteReceived(target, msg.volume, msg.offset, msg.data.length);
     if (msg.type === 'WriteZeroes' || msg.type === 'Trim') this.noteReceived(target, msg.volume, msg.offset, msg.length);
     if ((msg.type === 'Write' || msg.type === 'WriteZeroes' || msg.type === 'OutOfSync') && msg.missing !== 0) this.newDivergence(msg.volume, msg.missing);
-    if (msg.type === 'ResyncData') this.tookAnotherSource(from, to, msg.volume);
     if (msg.type === 'ResyncDone') {
       const key = `${linkId}:${from}>${to}:v${msg.volume}`;
       const n = (this.resyncDone.get(key) ?? 0) + 1;
@@ -291,22 +289,6 @@ export class Checkers {
     for (const key of [...this.resyncDone.keys()]) {
       const [, dir, v] = key.split(':');
       if (v === `v${volume}` && (missing & (1 << Number(dir.split('>')[1]))) !== 0) this.resyncDone.delete(key);
-    }
-  }
-
-  /**
-   * Resync data from `source` reached `target`: its data changed under every other link's last
-   * resync into it (a resync it cut short, its source lost, leaves it Inconsistent, for whoever
-   * holds the data to resync again), and it may now hold blocks newer than those it resynced to
-   * its own targets before (stable Secondaries pass on what they took: resyncAfterUnstable). A
-   * repeat over one link with no other resync into either end between (the endless resync of a
-   * reconnect) still counts twice.
-   */
-  private tookAnotherSource(source: number, target: number, volume: number): void {
-    for (const key of [...this.resyncDone.keys()]) {
-      const [, dir, v] = key.split(':');
-      const [from, to] = dir.split('>').map(Number);
-      if (v === `v${volume}` && ((to === target && from !== source) || from === target)) this.resyncDone.delete(key);
     }
   }
 
