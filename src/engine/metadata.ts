@@ -83,15 +83,28 @@ export class VolumeMeta {
 
   // ---- activity log ---------------------------------------------------------------------------
 
-  /** Make the AL cover [offset, offset+length), durably. null: already covered (no Promise). */
+  /**
+   * Make the AL cover [offset, offset+length), durably. null: already covered (no Promise). Pins
+   * the whole range whenever it returns, even when the Promise later rejects: the caller owes one
+   * endWrite either way. A throw pins nothing (what was pinned before it is released here), or a
+   * failed write would hold its AL slots forever (seed 284886405 ended a pin that was never taken).
+   */
   beginWrite(offset: number, length: number): Promise<void> | null {
     if (this.skipUpdates) return null;
-    let wait: Promise<void> | null = null;
-    for (let e = firstExtent(offset); e <= lastExtent(offset, length); e++) {
-      const r = this.md.activate(e);
-      if (r !== true) wait = wait ? wait.then(() => r) : r;
+    const first = firstExtent(offset);
+    const waits: Array<Promise<void>> = [];
+    for (let e = first; e <= lastExtent(offset, length); e++) {
+      let r: true | Promise<void>;
+      try {
+        r = this.md.activate(e);
+      } catch (err) {
+        for (let done = first; done < e; done++) this.md.complete(done);
+        throw err;
+      }
+      if (r !== true) waits.push(r);
     }
-    return wait;
+    if (waits.length === 0) return null;
+    return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => undefined);
   }
 
   /** The write on that range is settled locally and for every peer it went to. */

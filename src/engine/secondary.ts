@@ -85,6 +85,7 @@ function applyWrite(peer: Peer, volume: Volume, w: ReplicatedWriteMsg): void | P
   // no async frame: a replicated write is the Secondary's hot path
   if (al === null) return storeWrite(peer, volume, meta, disk, w);
   return al.then(() => storeWrite(peer, volume, meta, disk, w), (err) => {
+    meta.endWrite(w.offset, w.length); // beginWrite pinned the range even though it failed
     volume.endActivity();
     throw err;
   });

@@ -329,12 +329,22 @@ export class ActivityLog {
     return this.pins.get(extent) ?? 0;
   }
 
-  /** `true` when the extent is durable in the AL now; a Promise when it will be. Pins the extent. */
+  /**
+   * `true` when the extent is durable in the AL now; a Promise when it will be. Pins the extent
+   * whenever it returns (even when the Promise later rejects), so each return is matched by exactly
+   * one complete(); a throw pins nothing.
+   */
   activate(extent: number): true | Promise<void> {
     if (this.failure) throw this.failure;
+    const result = this.acquire(extent);
+    this.pin(extent);
+    return result;
+  }
+
+  /** activate() without the pin: the caller's pin is already counted (a served waiter). */
+  private acquire(extent: number): true | Promise<void> {
     const slot = this.lru.get(extent);
     if (slot !== undefined) {
-      this.pin(extent);
       this.ready.delete(extent);
       this.undurable.delete(extent);
       this.lru.delete(extent);
@@ -348,7 +358,6 @@ export class ActivityLog {
       this.flushIfThatFreesASlot();
       return waiting;
     }
-    this.pin(extent);
     return this.place(extent, target.slot, target.evicted);
   }
 
@@ -362,6 +371,8 @@ export class ActivityLog {
       return;
     }
     this.pins.delete(extent);
+    // an activation that waited for a slot and failed (the AL failed) never entered the AL
+    if (!this.lru.has(extent)) return;
     // Without a volatile data-disk cache a completed write is durable: the extent may go at once.
     if (this.hooks.flushData) this.undurable.set(extent, seq);
     else this.ready.set(extent, this.lru.get(extent)!);
@@ -461,7 +472,8 @@ export class ActivityLog {
           this.flushIfThatFreesASlot();
           return;
         }
-        result = this.activate(w.extent);
+        if (this.failure) throw this.failure;
+        result = this.acquire(w.extent);
       } catch (err) {
         this.waiters.shift();
         w.reject(err);

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { BlockRing, decodeTransaction, encodeTransaction, PmemSlotTable, slotCheck } from '../../src/meta/activity-log.js';
 import { BlockStore } from '../../src/meta/block.js';
 import { PmemStore } from '../../src/meta/pmem.js';
-import { AL_OFFSET, AL_RING_BLOCKS, BLOCK, CONTEXT_PER_TRANSACTION, FREE_EXTENT, MIN_AL_EXTENTS } from '../../src/meta/layout.js';
+import { AL_EXTENT_BYTES, AL_OFFSET, AL_RING_BLOCKS, BLOCK, CONTEXT_PER_TRANSACTION, FREE_EXTENT, MIN_AL_EXTENTS } from '../../src/meta/layout.js';
 import { VolumeMetadata } from '../../src/meta/volume-metadata.js';
+import { VolumeMeta } from '../../src/engine/metadata.js';
 import { GiB, tempDir } from './fixtures/helpers.js';
 
 t.test('a block transaction round-trips; a flipped bit or a foreign block is refused', async (t) => {
@@ -173,4 +174,31 @@ t.test('a failed data-disk flush fails the waiting activation and every later on
   await t.rejects(md.activate(MIN_AL_EXTENTS) as Promise<void>, { code: 'TANDEM_E_IO', message: /data disk flush before an activity-log eviction failed: EIO: flush failed/ });
   t.throws(() => md.activate(MIN_AL_EXTENTS + 1), { code: 'TANDEM_E_IO' });
   t.ok(md.hotExtents().includes(0), 'nothing left the AL');
+  // the write whose activation failed still ends it (seed 284886405 stopped the resource here)
+  t.doesNotThrow(() => md.complete(MIN_AL_EXTENTS), 'a failed activation was pinned: its complete() matches');
+  t.equal(md.pinned(MIN_AL_EXTENTS), 0);
+  t.notOk(md.hotExtents().includes(MIN_AL_EXTENTS), 'it never entered the AL');
+});
+
+t.test('a range whose activation throws part-way pins nothing (a full waiter queue holds no slot forever)', async (t) => {
+  const md = VolumeMetadata.create(`pmem:${join(tempDir(t), 'md')}`, { volumeSize: GiB, maxPeers: 1, nodeId: 0, alExtents: MIN_AL_EXTENTS });
+  t.teardown(() => md.close());
+  const meta = new VolumeMeta(md, { generationChanged() {} });
+  for (let e = 0; e < MIN_AL_EXTENTS; e++) t.equal(md.activate(e), true); // every slot pinned by a write in flight
+  const waiting: Array<Promise<void>> = [];
+  for (;;) {
+    try {
+      waiting.push(md.activate(MIN_AL_EXTENTS) as Promise<void>);
+    } catch (err) {
+      t.match(err, { code: 'TANDEM_E_STATE', message: /writes wait for an activity-log slot/ }, 'the waiter queue is bounded');
+      break;
+    }
+  }
+  const last = MIN_AL_EXTENTS - 1;
+  t.throws(() => meta.beginWrite(last * AL_EXTENT_BYTES, 2 * AL_EXTENT_BYTES), { code: 'TANDEM_E_STATE' }, 'a write over a hot extent and a new one');
+  t.equal(md.pinned(last), 1, 'the hot extent activated before the throw was released (only its first write holds it)');
+  for (let e = 0; e < MIN_AL_EXTENTS; e++) md.complete(e);
+  await Promise.all(waiting);
+  t.equal(md.pinned(MIN_AL_EXTENTS), waiting.length, 'the waiters got their slot');
+  for (let i = 0; i < waiting.length; i++) md.complete(MIN_AL_EXTENTS);
 });

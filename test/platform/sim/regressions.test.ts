@@ -541,6 +541,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-30341-diskless-primary-sent-failed', seed: 30341, open: null, checker: 'convergence',
     found: 'convergence (the shrinker\'s path from seed 30341 with only the fix above): as above, but the writes that kept the marks were sent after n3\'s loss, in the new generation, to n1 and n2, and failed when n0 lost them too. A write sent is now a provisional mark on its targets as well, until it is answered',
   },
+  {
+    file: 'seed-284886405-al-waiter-failed-flush', seed: 284886405, open: null, checker: 'engine-assertion',
+    found: 'engine-assertion: every AL slot waits for a data-disk flush that fails (EIO); the write whose activation waited is undone and ends an AL pin its failed activation never took ("complete() matches an activate()"), stopping the resource',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
