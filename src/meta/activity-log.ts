@@ -397,6 +397,25 @@ export class ActivityLog {
   }
 
   private place(extent: number, slot: number, evicted: number | undefined): true | Promise<void> {
+    const result = this.record(extent, slot, evicted);
+    // Waiters pin their extent before it has a slot. One whose extent comes in by another write
+    // is answered now: left queued, behind a waiter that needs a slot only its pin holds, both
+    // would wait for ever (seed 20263).
+    if (this.waiters.some((w) => w.extent === extent)) this.answerWaitersFor(extent, result);
+    return result;
+  }
+
+  private answerWaitersFor(extent: number, result: true | Promise<void>): void {
+    let kept = 0;
+    for (const w of this.waiters) {
+      if (w.extent !== extent) this.waiters[kept++] = w;
+      else if (result === true) w.resolve();
+      else result.then(w.resolve, w.reject);
+    }
+    this.waiters.length = kept;
+  }
+
+  private record(extent: number, slot: number, evicted: number | undefined): true | Promise<void> {
     this.table[slot] = extent;
     this.lru.set(extent, slot);
     const update = { slot, extent };
@@ -466,20 +485,19 @@ export class ActivityLog {
   private serveWaiters(): void {
     while (this.waiters.length > 0) {
       const w = this.waiters[0];
+      if (!this.lru.has(w.extent) && !this.hasIdle()) {
+        this.flushIfThatFreesASlot();
+        return;
+      }
+      this.waiters.shift(); // before acquire: placing its extent answers the other waiters for it
       let result: true | Promise<void>;
       try {
-        if (!this.lru.has(w.extent) && !this.hasIdle()) {
-          this.flushIfThatFreesASlot();
-          return;
-        }
         if (this.failure) throw this.failure;
         result = this.acquire(w.extent);
       } catch (err) {
-        this.waiters.shift();
         w.reject(err);
         continue;
       }
-      this.waiters.shift();
       if (result === true) w.resolve(); else result.then(w.resolve, w.reject);
     }
   }

@@ -545,6 +545,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-284886405-al-waiter-failed-flush', seed: 284886405, open: null, checker: 'engine-assertion',
     found: 'engine-assertion: every AL slot waits for a data-disk flush that fails (EIO); the write whose activation waited is undone and ends an AL pin its failed activation never took ("complete() matches an activate()"), stopping the resource',
   },
+  {
+    file: 'seed-20263-al-waiter-behind-its-own-pin', seed: 20263, open: null, checker: 'convergence',
+    found: 'convergence (client requests in flight for ever; found on the commit that made a waiting activation pin its extent): a write waiting for an activity-log slot pinned an extent that another write then brought into the log; queued behind a waiter that needed a slot only that pin held, both waited for ever. A waiter is now answered when its extent enters the log',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
