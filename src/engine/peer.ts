@@ -43,6 +43,11 @@ export interface PeerVolume {
   resyncWasPaused: boolean;
   /** we resynced the ranges of our lost Primary to this fellow survivor on this link (survivors.ts) */
   reconciled: boolean;
+  /**
+   * SyncTarget of this peer, and nothing of its resync heard yet: our State still lists our bits
+   * for it, since the source may decide on that State and must resync them too (seed 2040857690)
+   */
+  sourceNotStarted: boolean;
 }
 
 export class Peer {
@@ -65,7 +70,7 @@ export class Peer {
 
   constructor(readonly resource: Resource, readonly node: NodeConfig) {
     this.protocol = connectionProtocol(resource.config, resource.local.name, node.name);
-    for (const v of node.volumes) this.volumes.set(v.index, { replicationState: 'Off', peerDiskState: 'DUnknown', view: null, resync: null, syncEnding: false, pausesSent: 0, pausesSeen: 0, resyncWasPaused: false, reconciled: false });
+    for (const v of node.volumes) this.volumes.set(v.index, { replicationState: 'Off', peerDiskState: 'DUnknown', view: null, resync: null, syncEnding: false, pausesSent: 0, pausesSeen: 0, resyncWasPaused: false, reconciled: false, sourceNotStarted: false });
   }
 
   get connected(): boolean {
@@ -170,6 +175,7 @@ export class Peer {
       pv.pausesSeen = 0;
       pv.resyncWasPaused = false;
       pv.reconciled = false;
+      pv.sourceNotStarted = false;
     }
     for (const v of this.resource.volumes) if (v.syncSource === this.node.id) v.syncSource = null;
     this.peerRole = 'Unknown';
@@ -362,8 +368,11 @@ function disklessBitmapFor(peer: Peer, v: Volume): bigint {
 function volumeView(peer: Peer, v: Volume): VolumeView {
   const r = peer.resource;
   const bitmap = peer.bitmapOf(v);
-  // while taking resync data from this peer, our bits for it are being resolved: do not report them
-  const syncingFromIt = peer.volumes.get(v.index)?.replicationState === 'SyncTarget';
+  // while taking resync data from this peer, our bits for it are being resolved: do not report
+  // them (a Primary would merge them again after they were resynced). Until its first resync
+  // message they are reported: the source may decide on this State, and resyncs only what it lists.
+  const pv = peer.volumes.get(v.index);
+  const syncingFromIt = pv?.replicationState === 'SyncTarget' && !pv.sourceNotStarted;
   const ranges = syncingFromIt ? [] : [...(r.reconcileRanges.get(v.index) ?? []), ...(bitmap?.outOfSyncRanges(peer.node.id, MAX_REPORTED_RANGES) ?? [])];
   return {
     volume: v.index,

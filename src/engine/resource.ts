@@ -940,6 +940,7 @@ export class Resource {
     const sameData = (volume.diskState === 'Consistent' || volume.diskState === 'UpToDate') && pv.view !== null && sameGeneration(volume.meta!.current(), pv.view.current);
     volume.untouchedTarget = sameData ? { source: peer.node.id, wasUpToDate: volume.meta!.flags.wasUpToDate } : null;
     pv.replicationState = 'SyncTarget';
+    pv.sourceNotStarted = true;
     // in our own generation the disk is unchanged until the first block arrives: the metadata says
     // Inconsistent from then on (applyResyncData), so a crash before it leaves the data weighable
     if (!sameData) volume.meta!.setFlags({ consistent: false, wasUpToDate: false });

@@ -41,11 +41,17 @@ export function applyMessage(peer: Peer, msg: WireMessage, late = false): void |
     case 'Write': return applyWrite(peer, volume, { seq: m.seq, offset: m.offset, length: m.data.length, fua: m.flags.fua || m.flags.flush, missing: m.missing, data: m.data, late });
     case 'WriteZeroes': return applyWrite(peer, volume, { seq: m.seq, offset: m.offset, length: m.length, fua: m.flags.fua || m.flags.flush, missing: m.missing, data: null, late });
     case 'OutOfSync': return applyOutOfSync(peer, volume, m);
-    case 'ResyncData': return applyResyncData(peer, volume, m);
-    case 'ResyncChecksum': return compareResyncChecksum(peer, volume, m);
-    case 'ResyncDone': return endResync(peer, volume, m);
+    case 'ResyncData': sourceStarted(peer, m.volume); return applyResyncData(peer, volume, m);
+    case 'ResyncChecksum': sourceStarted(peer, m.volume); return compareResyncChecksum(peer, volume, m);
+    case 'ResyncDone': sourceStarted(peer, m.volume); return endResync(peer, volume, m);
     case 'ReadRequest': return serveRead(peer, volume, m);
   }
+}
+
+/** The source's resync reached us: it decided on a State listing our bits, our States stop listing them. */
+function sourceStarted(peer: Peer, volume: number): void {
+  const pv = peer.volumes.get(volume);
+  if (pv) pv.sourceNotStarted = false;
 }
 
 interface ReplicatedWriteMsg {

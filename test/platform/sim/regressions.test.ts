@@ -391,8 +391,8 @@ export const REGRESSIONS: Regression[] = [
   },
   {
     file: 'seed-20873-lost-same-generation-target', seed: 20873, checker: 'quiescent-data',
-    open: 'since 17b20df (a promotion flushes its disks before its new generation) the schedule takes another path and ends with n2 UpToDate without its acknowledged write 58, differing from n0 and n1 in one generation with no bits; bits between them were dropped as stale just before (the forgetStaleBits class, ARCHITECTURE §10; not established)',
-    found: 'promotion-data, quiescent-data (3 nodes, A with n1-n2 on C): n0, a crashed Primary, resynced n2 and was isolated; n2, promoted while n0 still looked connected, resynced n0 in their shared generation (n0 never saw it) and lost it before any block arrived. A SyncTarget started no new generation, so n2 wrote in the generation n0 still held as UpToDate; both later came back as crashed Primaries and "lower node id wins" made n0 the source over n2\'s write 36. A Primary now starts a new generation after losing its SyncTarget in its own generation (test/recovery/lost-sync-target-new-generation.test.ts). The scenario then fails on another path: n2 loses power as Primary with writes 68 and 71 that n1 (C) stored; n1 is detached before it notices, so Outdated; n2 back treated n1 connected without a disk as heard, became UpToDate without them and was promoted. A peer without its disk is not heard now (test/recovery/crash-primary-waits-for-its-peer.test.ts, second case): n2 waits. Since quiescence waits for a Primary (seed 20189), this scenario then ends with n0 promoted over a protocol-A write (a fork the checker accepts); the detached peer\'s path is the open entry that follows',
+    open: null,
+    found: 'promotion-data, quiescent-data (3 nodes, A with n1-n2 on C): n0, a crashed Primary, resynced n2 and was isolated; n2, promoted while n0 still looked connected, resynced n0 in their shared generation (n0 never saw it) and lost it before any block arrived. A SyncTarget started no new generation, so n2 wrote in the generation n0 still held as UpToDate; both later came back as crashed Primaries and "lower node id wins" made n0 the source over n2\'s write 36. A Primary now starts a new generation after losing its SyncTarget in its own generation (test/recovery/lost-sync-target-new-generation.test.ts). The scenario then fails on another path: n2 loses power as Primary with writes 68 and 71 that n1 (C) stored; n1 is detached before it notices, so Outdated; n2 back treated n1 connected without a disk as heard, became UpToDate without them and was promoted. A peer without its disk is not heard now (test/recovery/crash-primary-waits-for-its-peer.test.ts, second case): n2 waits. Since quiescence waits for a Primary (seed 20189), this scenario then ends with n0 promoted over a protocol-A write (a fork the checker accepts); the detached peer\'s path is the open entry that follows Then (since 17b20df) it ended with n2 UpToDate without its acknowledged write 58, its bits dropped as stale: n2, Outdated and SyncTarget, no longer listed its bits in the State its source decided on. A SyncTarget lists them until the source\'s first resync message (seed 2040857690)',
   },
   {
     file: 'seed-20873-detached-peer-resynced-from-crashed-primary', seed: 20873, open: null, checker: 'promotion-data',
@@ -544,6 +544,10 @@ export const REGRESSIONS: Regression[] = [
   {
     file: 'seed-284886405-al-waiter-failed-flush', seed: 284886405, open: null, checker: 'engine-assertion',
     found: 'engine-assertion: every AL slot waits for a data-disk flush that fails (EIO); the write whose activation waited is undone and ends an AL pin its failed activation never took ("complete() matches an activate()"), stopping the resource',
+  },
+  {
+    file: 'seed-2040857690-target-bits-unreported', seed: 2040857690, open: null, checker: 'replicas-differ',
+    found: 'replicas-differ: an Outdated node back from a power loss became SyncTarget and stopped listing its bits for the source (the crash marks of a write its cache lost) in its State; the source decided on that State, resynced only its own bits, and both ended UpToDate with the target\'s bits dropped as stale',
   },
   {
     file: 'seed-20263-al-waiter-behind-its-own-pin', seed: 20263, open: null, checker: 'convergence',
