@@ -217,6 +217,10 @@ export class Faults {
       && n.status()!.connections.find((c) => c.peer === primary.name)?.connectionState !== 'Connected');
     if (!other) return;
     const side = `split${++this.splits}`;
+    // a side's writes count from the fork: before it, every write is in both models (seed
+    // 1987529405: a diskless Primary's earlier writes, held only by the node that took over,
+    // made its side look like one whose writes were discarded)
+    w.checkers.sideWrites.clear();
     w.models.set(side, w.modelOf(other.name).fork());
     w.sideOf.set(other.name, side);
     w.note(`operator: DR takeover on ${other.name} while ${primary.name} is cut off and still Primary (sides ${MAIN_SIDE} / ${side})`);
