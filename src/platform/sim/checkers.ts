@@ -249,6 +249,7 @@ export class Checkers {
     if (msg.type === 'WriteZeroes' || msg.type === 'Trim') this.noteReceived(target, msg.volume, msg.offset, msg.length);
     if ((msg.type === 'Write' || msg.type === 'WriteZeroes' || msg.type === 'OutOfSync') && msg.missing !== 0) this.newDivergence(msg.volume, msg.missing);
     if (msg.type === 'ResyncDone') {
+      this.adoptSourceSide(from, to);
       const key = `${linkId}:${from}>${to}:v${msg.volume}`;
       const n = (this.resyncDone.get(key) ?? 0) + 1;
       this.resyncDone.set(key, n);
@@ -256,6 +257,25 @@ export class Checkers {
         this.w.violation('resync-per-reconnect', `volume ${msg.volume} was resynced twice from node ${from} to node ${to} over one connection (${linkId})`);
       }
     }
+  }
+
+  /**
+   * A node of a side that acknowledged nothing since the fork took a resync from a node of the
+   * other side: the engine resolved that split brain itself, as DRBD's discard-zero-changes does
+   * (nothing acknowledged is lost), and the node's data is now the source side's (seed
+   * 1595339176: the node that took over had every write frozen until its demotion). A side with
+   * acknowledged writes is left as it is: losing them is for the split-brain checks to judge.
+   */
+  private adoptSourceSide(from: number, to: number): void {
+    const w = this.w;
+    const source = w.nodeById(from);
+    const target = w.nodeById(to);
+    if (!source || !target) return;
+    const sourceSide = w.sideOf.get(source.name);
+    const targetSide = w.sideOf.get(target.name);
+    if (!sourceSide || !targetSide || sourceSide === targetSide || (this.sideWrites.get(targetSide) ?? 0) > 0) return;
+    w.note(`checker: ${target.name} (side ${targetSide}, no write acknowledged since the fork) took a resync from ${source.name}: it is on side ${sourceSide} now`);
+    w.sideOf.set(target.name, sourceSide);
   }
 
   /** Data for a range of `volume` reached `target` now: whatever it holds there may be a copy. */

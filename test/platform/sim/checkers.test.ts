@@ -162,7 +162,7 @@ t.test('a detached disk at rest is judged by its metadata, as a down node\'s: a 
 
 t.test('resync-per-reconnect fires on a second resync over one connection, unless a write missed the target in between', (t) => {
   const fired: string[] = [];
-  const world = { nodeById: (id: number) => ({ id, name: `n${id}` }), violation: (checker: string) => fired.push(checker) } as unknown as SimWorld;
+  const world = { nodeById: (id: number) => ({ id, name: `n${id}` }), sideOf: new Map(), violation: (checker: string) => fired.push(checker) } as unknown as SimWorld;
   const checkers = new Checkers(world);
   const done: WireMessage = { type: 'ResyncDone', volume: 0, current: 7n, history: [] };
   const missingN2: WireMessage = { type: 'OutOfSync', volume: 0, offset: 0, length: 4096, missing: 1 << 2 };

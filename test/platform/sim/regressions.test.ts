@@ -557,6 +557,10 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-1987529405-side-writes-before-fork', seed: 1987529405, open: null, checker: 'split-brain-discarded',
     found: 'split-brain-discarded (a checker error): a DR takeover forked the model while the Primary, diskless since its disk failed, acknowledged nothing more; writes acknowledged before the fork still counted as its side\'s, so its side looked discarded (its only node holds no disk) although every one of them is on the node that took over. Side writes now count from the fork',
   },
+  {
+    file: 'seed-1595339176-zero-changes-side-merged', seed: 1595339176, open: null, checker: 'promotion-data',
+    found: 'promotion-data, split-brain-undetected (a checker error; 2 nodes, A): the node that took over (DR takeover) had every write frozen by a refused fence-peer until its demotion, so it acknowledged nothing; meeting the old Primary, the engine made it SyncTarget ("the peer acknowledged no write since they diverged", as DRBD\'s discard-zero-changes). The model kept it on its own side, so every later write looked like the other side\'s. A node of a side with no acknowledged write since the fork now joins its resync source\'s side',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
