@@ -1014,6 +1014,10 @@ export class Resource {
     // or a Primary would resync them once more.
     if (fromSurvivor) this.reconcileRanges.set(volume.index, []);
     else this.reconcileRanges.delete(volume.index);
+    // its data was discarded for the source's: an operator's connect --discard-my-data is used up
+    // (the rule in onPeerState sees a SyncTarget only if a State arrives during the resync; seed
+    // 30881: still set, it made this node defer to an Inconsistent peer and outdate itself)
+    this.discardMyData = false;
     this.emit('disk', { volume: volume.index, diskState: 'UpToDate' });
     this.log.info('resync finished as SyncTarget', { peer: peer.node.name, volume: volume.index });
     for (const other of this.peers.values()) {
