@@ -478,6 +478,33 @@ function resyncCrashMarked(peer: Peer, volume: Volume, view: VolumeView, pv: Pee
 }
 
 /**
+ * A fellow Secondary, UpToDate in a generation that descends from ours, while no Primary reaches
+ * us: it followed a Primary we lost, whose writes since are there only (sim seed 30489: promoted,
+ * this node resynced its older blocks over them). With a Primary connected we follow that one:
+ * the fellow's State may just have overtaken the Primary's.
+ */
+function behindFellow(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume): boolean {
+  const r = peer.resource;
+  const meta = volume.meta!;
+  if (r.role === 'Primary' || peer.peerRole === 'Primary' || pv.replicationState !== 'Established' || pv.resync || pv.syncEnding) return false;
+  if (volume.diskState !== 'UpToDate' || view.diskState !== 'UpToDate') return false;
+  if (sameGeneration(view.current, meta.current()) || !view.history.some((g) => sameGeneration(g, meta.current()))) return false;
+  return ![...r.peers.values()].some((p) => p.connected && p.peerRole === 'Primary');
+}
+
+/**
+ * Behind a fellow: Outdated (no promotion candidate), and the link to it starts again, so the
+ * handshake of a new connection makes this node its SyncTarget (DRBD resyncs after a Primary's
+ * loss too). Deciding again on this link instead crossed decisions both sides had made on older
+ * States (the reverted s11-stable: each ended SyncSource of the other).
+ */
+function catchUpWithFellow(peer: Peer, volume: Volume): void {
+  outdateBehind(peer, volume);
+  peer.resource.log.info('behind a fellow Secondary\'s newer generation with no Primary: reconnecting to resync from it', { peer: peer.node.name, volume: volume.index });
+  peer.closeLink(`behind ${peer.node.name}'s newer generation: reconnecting to resync from it`);
+}
+
+/**
  * A peer holds a newer generation (it is Inconsistent only because its resync was cut short):
  * this node's data is known to be behind, so it is Outdated, and no longer a candidate for
  * promotion without --force, until a node with the newer data resyncs it.
@@ -534,6 +561,7 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
   if (!meta) return;
   const r = peer.resource;
   if (missedDisklessWrites(peer, volume, view)) outdateBehind(peer, volume);
+  if (behindFellow(peer, volume, view, pv)) { catchUpWithFellow(peer, volume); return; }
   if (peer.peerRole === 'Primary' && volume.diskState === 'UpToDate' && followsPrimary(meta, view)) {
     meta.followCurrent(view.current, `following ${peer.node.name}, the Primary${view.diskState === 'Diskless' ? ' (diskless)' : ''}`);
     if (view.diskState === 'Diskless') for (const p of r.peers.values()) p.sendState();

@@ -561,6 +561,11 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-1595339176-zero-changes-side-merged', seed: 1595339176, open: null, checker: 'promotion-data',
     found: 'promotion-data, split-brain-undetected (a checker error; 2 nodes, A): the node that took over (DR takeover) had every write frozen by a refused fence-peer until its demotion, so it acknowledged nothing; meeting the old Primary, the engine made it SyncTarget ("the peer acknowledged no write since they diverged", as DRBD\'s discard-zero-changes). The model kept it on its own side, so every later write looked like the other side\'s. A node of a side with no acknowledged write since the fork now joins its resync source\'s side',
   },
+  {
+    file: 'seed-30489-behind-fellow-secondary', seed: 30489, open: null, checker: 'promotion-data',
+    found: 'promotion-data, quiescent-data (3 nodes, A, n0-n1 C): n1, partitioned from the Primary n0 only, stayed Established with n2; n0\'s writes went on to n2 in a new generation that n2 followed; n0 was killed. n1 and n2, both UpToDate, neither with a Primary, sat in generations one of which descends from the other, and nobody brought n1 along: '
+      + 'promoted, it resynced its older blocks over n2\'s. A Secondary with no Primary that hears a fellow UpToDate in a generation descending from its own now outdates itself and reconnects to it: the new connection\'s handshake makes it the fellow\'s SyncTarget (real-daemon test test/recovery/behind-fellow-secondary)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
