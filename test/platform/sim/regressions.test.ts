@@ -545,6 +545,15 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-284886405-al-waiter-failed-flush', seed: 284886405, open: null, checker: 'engine-assertion',
     found: 'engine-assertion: every AL slot waits for a data-disk flush that fails (EIO); the write whose activation waited is undone and ends an AL pin its failed activation never took ("complete() matches an activate()"), stopping the resource',
   },
+  {
+    file: 'seed-453808767-b-secondary-killed-overwritten', seed: 453808767, open: null, checker: 'promotion-data',
+    found: 'promotion-data (2 nodes, protocol B): the Primary lost power with an acknowledged write in its cache; its Secondary, which had issued that write to its disk, was killed (kill -9, same boot) a second later. Back, the crashed-Primary rule made the Primary the SyncSource (a same-boot Secondary was trusted on C only: its RecvAck went out on arrival, before the write was issued) and the resync overwrote the only copy. '
+      + 'The RecvAck now follows the write\'s issue, so a same-boot B Secondary holds what it acknowledged and is the source',
+  },
+  {
+    file: 'seed-392883198-b-secondary-killed-mixed-c', seed: 392883198, open: null, checker: 'promotion-data',
+    found: 'promotion-data (3 nodes, diskless n2 on C, n0-n1 on B): as seed 453808767, with the B connection among mixed protocols: n0 (Primary) lost power, n1 (B) was killed after issuing the writes n0 lost; n0 was the SyncSource of n1 and was promoted without them',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
