@@ -554,6 +554,15 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-392883198-b-secondary-killed-mixed-c', seed: 392883198, open: null, checker: 'promotion-data',
     found: 'promotion-data (3 nodes, diskless n2 on C, n0-n1 on B): as seed 453808767, with the B connection among mixed protocols: n0 (Primary) lost power, n1 (B) was killed after issuing the writes n0 lost; n0 was the SyncSource of n1 and was promoted without them',
   },
+  {
+    file: 'seed-30719-read-failed-survivor-loses-claim', seed: 30719, open: 'a survivor whose disk failed on a read loses its claim', checker: 'promotion-data',
+    found: 'promotion-data (3 nodes, B; fails the same with the protocol set to C): n1, then the Primary n0 lost power; n2 stayed up with the only copy of write 85 and is rightly made the source of n0 (as a survivor, then, back from a kill, as a disk that kept the generation: keptItsWrites). Its resync reads fail (injected read EIO): the disk is detached, the second time marked DISK_FAILED (n1 out of reach, so not known the only copy). '
+      + 'Attached again it is Consistent and claims nothing (no intactRestart, no keptItsWrites), so the crashed-Primary rule makes n0, which lost the write, the source, and n0 is promoted. A read failure lost no write: the disk still holds all it acknowledged',
+  },
+  {
+    file: 'seed-872646400-interrupted-target-overwritten', seed: 872646400, open: 'an interrupted SyncTarget\'s blocks outside its bits are overwritten by a crashed Primary', checker: 'quiescent-data',
+    found: 'quiescent-data (4 nodes, B): write 21 (volume 1) reached n1, n2, n3, never flushed; n3 and n2 lost power; n0 (Primary) starts a resync to n1 (its bits from n0\'s isolation, not write 21\'s blocks), n1 goes Inconsistent, and n0 loses power two ms later. n1, never down, holds the only copy of write 21. Back, n0 is the source of everyone (crashed-Primary rule; n1 "peer is Inconsistent") and its AL extents overwrite n1\'s copy with the zeros n0\'s cache lost. Not specific to B (n1 had stored the write)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
