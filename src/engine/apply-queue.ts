@@ -57,9 +57,9 @@ export class ApplyQueue {
   }
 
   /**
-   * The link is gone. Writes that arrived are still applied, in their order: under protocol B the
-   * Primary answered its client when they arrived (DRBD's receiver has submitted them by then), and
-   * a diskless Primary has no other copy. Everything else that has not started is dropped (the
+   * The link is gone. Writes that arrived are still applied, in their order: the Primary may have
+   * answered its client for the ones already issued (protocol B's RecvAck, C's WriteAck) and a
+   * diskless Primary has no other copy; one not issued yet is still newer data than ours. Everything else that has not started is dropped (the
    * sender resyncs what it did not see acknowledged).
    */
   abandon(): void {

@@ -427,8 +427,8 @@ function mayHoldWhatTheCrashLost(target: Peer, volume: Volume): Peer | undefined
   const meta = volume.meta!;
   if (!meta.crashed && !meta.flags.diskFailed) return undefined;
   // a crashed Primary whose process alone went down lost nothing it wrote, and it acknowledged
-  // nothing it had not written (restart.ts); a Secondary's process may have died between a RecvAck
-  // and the write (protocol B), so it waits as before
+  // nothing it had not written (restart.ts); a Secondary back so waits as before (kept
+  // conservative: since its RecvAck follows the write's issue it too holds all it acknowledged)
   if (volume.intactRestart !== null && meta.flags.crashedPrimary && !meta.flags.diskFailed) return undefined;
   return [...target.resource.peers.values()].find((p) => p !== target && p.diskful && meta.bitmapGeneration(p.node.id) === 0n
     && ((p.protocol !== 'A' && !heardWithDisk(p, volume)) || leftUsConsistent(p, volume)));

@@ -253,11 +253,8 @@ export class Peer {
       case 'ResyncRequest': return this.volumes.get(msg.volume)?.resync?.onDataRequest(msg);
       case 'ReadReply': return this.resource.reads.onReply(this, msg);
       case 'Disconnect': return this.refuse(`peer disconnected: ${msg.reason}`);
-      case 'Write': case 'WriteZeroes':
-        // protocol B: received is when it arrived, not when it is applied
-        if (this.protocol === 'B') this.sendControl({ type: 'RecvAck', volume: msg.volume, seq: msg.seq });
-        return queue.push(msg);
-      case 'State': case 'OutOfSync': case 'Flush': case 'ResyncData': case 'ResyncChecksum': case 'ResyncDone': case 'ReadRequest':
+      // a Write's RecvAck (protocol B) goes once it is issued to our disk (secondary.ts, storeWrite)
+      case 'Write': case 'WriteZeroes': case 'State': case 'OutOfSync': case 'Flush': case 'ResyncData': case 'ResyncChecksum': case 'ResyncDone': case 'ReadRequest':
         return queue.push(msg);
       default:
         return this.resource.protocolError(this, `unexpected ${msg.type} message after the handshake`);

@@ -51,15 +51,15 @@ export function diskVouchedFor(r: Resource, v: Volume): void {
 /**
  * Does this node hold every write it acknowledged to `peer` (as that peer's Secondary) in its
  * current generation? A survivor that stayed up when its Primary vanished does (survivors.ts); so
- * does a Secondary back from a process crash in the same boot, over protocol C: it stored each
- * write before its WriteAck, and the page cache kept it. Not over B: a RecvAck comes before the
- * write is issued, and a killed process never issues it (a survivor that stays up does). A crashed
- * Primary back in the same boot claims something else (intactCrashedPrimary): it survived no
- * Primary, and a peer must never weigh it as a fellow survivor.
+ * does a Secondary back from a process crash in the same boot, over protocol B or C: it issued
+ * each write to its disk before its RecvAck (B, secondary.ts) or stored it before its WriteAck
+ * (C), and the page cache kept it. Not over A: nothing was acknowledged. A crashed Primary back in
+ * the same boot claims something else (intactCrashedPrimary): it survived no Primary, and a peer
+ * must never weigh it as a fellow survivor.
  */
 export function holdsAcknowledgedWrites(r: Resource, v: Volume, peer: Peer): boolean {
   if (r.reconcileRanges.has(v.index)) return true;
-  return peer.protocol === 'C' && intactRestartHolds(v) && !v.meta!.flags.crashedPrimary;
+  return peer.protocol !== 'A' && intactRestartHolds(v) && !v.meta!.flags.crashedPrimary;
 }
 
 /**

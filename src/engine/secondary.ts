@@ -97,11 +97,19 @@ function applyWrite(peer: Peer, volume: Volume, w: ReplicatedWriteMsg): void | P
   });
 }
 
-/** The AL covers the range: write it, then answer (WriteAck, or NegAck and detach). */
+/**
+ * The AL covers the range: write it, then answer (WriteAck, or NegAck and detach). Protocol B's
+ * RecvAck goes once the write is issued, not on arrival: the kernel has it then, so a kill of this
+ * process loses none of it, and a Secondary back in the same boot holds every write it
+ * acknowledged on B as on C (restart.ts, holdsAcknowledgedWrites; sim seed 453808767: a RecvAck
+ * on arrival made the B peer no source against its Primary that lost power, and the resync from
+ * that Primary overwrote the only copy of an acknowledged write).
+ */
 function storeWrite(peer: Peer, volume: Volume, meta: VolumeMeta, disk: BlockDevice, w: ReplicatedWriteMsg): Promise<void> {
   let io: Promise<void>;
   try {
     io = w.data ? disk.write(w.offset, w.data, w.fua) : disk.writeZeroes(w.offset, w.length, w.fua);
+    if (peer.protocol === 'B') answerWrite(peer, w, { type: 'RecvAck', volume: volume.index, seq: w.seq });
   } catch (err) {
     io = Promise.reject(err);
   }

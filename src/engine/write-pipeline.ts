@@ -358,9 +358,10 @@ class ReplicatedWrite {
 
   /**
    * Each peer counts toward the answer per its connection's protocol: A not at all, B when it
-   * has the data in memory (RecvAck), C when it has stored it. A peer lost before then never got
-   * it: it still counts toward the answer (it will never send one), but not as a copy; a write no
-   * B or C peer received fails when the Primary has no disk of its own. A peer counts once its
+   * has issued the write to its disk (RecvAck: a kill of its process then loses none of it), C
+   * when it has stored it. A peer lost before then never got it: it still counts toward the
+   * answer (it will never send one), but not as a copy; a write no B or C peer received fails
+   * when the Primary has no disk of its own. A peer counts once its
    * settlement is booked, so the answer sees whether it stored it: a B peer lost before its
    * RecvAck, counted first, let the answer go before the miss was booked, so before fence-peer
    * ran under resource-and-stonith (seed 30801). A B peer's WriteAck without a RecvAck counts as

@@ -73,9 +73,10 @@
 //     survive in another node's volatile cache is one nobody can tell from a stale one: the
 //     replicated device lost power as a whole, and a volatile cache may lose what was not flushed.
 // A write acknowledged durable (FUA, or before a completed flush of its volume) is never excused.
-// Protocol B: a write acknowledged on receipt reaches the peer's disk unless the peer crashes, so
-// B is held to C's rule at promotions and to byte-identity at quiescence; at acknowledgement
-// only C's peers are checked.
+// Protocol B: a write is acknowledged (RecvAck) once issued to the peer's disk, so it is there
+// unless the peer's machine loses power, and B is held to C's rule at promotions and to
+// byte-identity at quiescence; at acknowledgement only C's peers are checked (a B peer's write
+// may still be in flight).
 import { connectionProtocol } from '../../config/connections.js';
 import { UUID_JUST_CREATED, decideSync, type GenerationView } from '../../engine/sync-decision.js';
 import { NO_NODE } from '../../meta/layout.js';

@@ -566,6 +566,24 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data, quiescent-data (3 nodes, A, n0-n1 C): n1, partitioned from the Primary n0 only, stayed Established with n2; n0\'s writes went on to n2 in a new generation that n2 followed; n0 was killed. n1 and n2, both UpToDate, neither with a Primary, sat in generations one of which descends from the other, and nobody brought n1 along: '
       + 'promoted, it resynced its older blocks over n2\'s. A Secondary with no Primary that hears a fellow UpToDate in a generation descending from its own now outdates itself and reconnects to it: the new connection\'s handshake makes it the fellow\'s SyncTarget (real-daemon test test/recovery/behind-fellow-secondary)',
   },
+  {
+    file: 'seed-453808767-b-secondary-killed-overwritten', seed: 453808767, open: null, checker: 'promotion-data',
+    found: 'promotion-data (2 nodes, protocol B): the Primary lost power with an acknowledged write in its cache; its Secondary, which had issued that write to its disk, was killed (kill -9, same boot) a second later. Back, the crashed-Primary rule made the Primary the SyncSource (a same-boot Secondary was trusted on C only: its RecvAck went out on arrival, before the write was issued) and the resync overwrote the only copy. '
+      + 'The RecvAck now follows the write\'s issue, so a same-boot B Secondary holds what it acknowledged and is the source',
+  },
+  {
+    file: 'seed-392883198-b-secondary-killed-mixed-c', seed: 392883198, open: null, checker: 'promotion-data',
+    found: 'promotion-data (3 nodes, diskless n2 on C, n0-n1 on B): as seed 453808767, with the B connection among mixed protocols: n0 (Primary) lost power, n1 (B) was killed after issuing the writes n0 lost; n0 was the SyncSource of n1 and was promoted without them',
+  },
+  {
+    file: 'seed-30719-read-failed-survivor-loses-claim', seed: 30719, open: 'a survivor whose disk failed on a read loses its claim', checker: 'promotion-data',
+    found: 'promotion-data (3 nodes, B; fails the same with the protocol set to C): n1, then the Primary n0 lost power; n2 stayed up with the only copy of write 85 and is rightly made the source of n0 (as a survivor, then, back from a kill, as a disk that kept the generation: keptItsWrites). Its resync reads fail (injected read EIO): the disk is detached, the second time marked DISK_FAILED (n1 out of reach, so not known the only copy). '
+      + 'Attached again it is Consistent and claims nothing (no intactRestart, no keptItsWrites), so the crashed-Primary rule makes n0, which lost the write, the source, and n0 is promoted. A read failure lost no write: the disk still holds all it acknowledged',
+  },
+  {
+    file: 'seed-872646400-interrupted-target-overwritten', seed: 872646400, open: 'an interrupted SyncTarget\'s blocks outside its bits are overwritten by a crashed Primary', checker: 'quiescent-data',
+    found: 'quiescent-data (4 nodes, B): write 21 (volume 1) reached n1, n2, n3, never flushed; n3 and n2 lost power; n0 (Primary) starts a resync to n1 (its bits from n0\'s isolation, not write 21\'s blocks), n1 goes Inconsistent, and n0 loses power two ms later. n1, never down, holds the only copy of write 21. Back, n0 is the source of everyone (crashed-Primary rule; n1 "peer is Inconsistent") and its AL extents overwrite n1\'s copy with the zeros n0\'s cache lost. Not specific to B (n1 had stored the write)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
