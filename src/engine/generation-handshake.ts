@@ -10,7 +10,7 @@
 import type { MessageOf } from '../wire/messages.js';
 import { hasDisk, type Peer, type PeerVolume } from './peer.js';
 import { adoptUnwrittenSince } from './exposed-generation.js';
-import { waitForSynchronousCopy } from './mixed-protocols.js';
+import { mayHoldAcknowledgedWrites, waitForSynchronousCopy } from './mixed-protocols.js';
 import type { Resource } from './resource.js';
 import { holdsAcknowledgedWrites, intactCrashedPrimary } from './restart.js';
 import { changedOnlyUnacknowledged, decideSync, sameGeneration, UUID_JUST_CREATED, type SyncDecision } from './sync-decision.js';
@@ -416,8 +416,8 @@ export function replicatesFromPrimary(peer: Peer, volume: Volume): boolean {
  * acknowledged through other peers of this generation. Being the source of a peer in an older
  * generation shows only that this data is newer than that peer's, and being the source of a
  * crashed peer in ours (the crashed-Primary rule) that the peer's copy is no better: a diskful
- * peer that shared our generation (no bitmap id kept for it), on protocol B or C, may hold writes
- * this disk lost, and it has not been heard since. It decides first (the handshake with it makes
+ * peer that shared our generation (no bitmap id kept for it), with a B or C connection (to us, or
+ * to whichever node was Primary), may hold writes this disk lost, and it has not been heard since. It decides first (the handshake with it makes
  * this node UpToDate or its target); until then this node is no source, or the target would take
  * the lost blocks for current, and neither is it a promotion candidate (seeds 20279, 200: a
  * crashed Primary confirmed UpToDate by an older peer, promoted without the writes its Secondary
@@ -431,7 +431,7 @@ function mayHoldWhatTheCrashLost(target: Peer, volume: Volume): Peer | undefined
   // conservative: since its RecvAck follows the write's issue it too holds all it acknowledged)
   if (volume.intactRestart !== null && meta.flags.crashedPrimary && !meta.flags.diskFailed) return undefined;
   return [...target.resource.peers.values()].find((p) => p !== target && p.diskful && meta.bitmapGeneration(p.node.id) === 0n
-    && ((p.protocol !== 'A' && !heardWithDisk(p, volume)) || leftUsConsistent(p, volume)));
+    && ((mayHoldAcknowledgedWrites(p) && !heardWithDisk(p, volume)) || leftUsConsistent(p, volume)));
 }
 
 /** The peer's State came since it connected, from an attached disk: a detached peer's data says nothing (seed 20873). */

@@ -38,3 +38,15 @@ export function waitForSynchronousCopy(peer: Peer, volume: Volume, view: VolumeV
     + `(on ${synchronous.map((n) => connectionProtocol(r.config, crashed, n.name)).join(', ')}) holds every write it acknowledged: `
     + `waiting until ${crashed} is resynced from there`;
 }
+
+/**
+ * The peer may hold writes a Primary acknowledged: some connection of it (to any node that may
+ * have been Primary) is on B or C. The protocol of our own link to it says nothing when we were a
+ * Secondary: the writes reached it from the Primary (sim seed 30216: a Secondary back from a power
+ * loss, on A to a peer that was on C to the Primary, was confirmed UpToDate as another node's
+ * source without hearing that peer, and spread the blocks its cache had lost).
+ */
+export function mayHoldAcknowledgedWrites(peer: Peer): boolean {
+  const config = peer.resource.config;
+  return config.nodes.some((n) => n.name !== peer.node.name && connectionProtocol(config, peer.node.name, n.name) !== 'A');
+}

@@ -584,6 +584,11 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-872646400-interrupted-target-overwritten', seed: 872646400, open: 'an interrupted SyncTarget\'s blocks outside its bits are overwritten by a crashed Primary', checker: 'quiescent-data',
     found: 'quiescent-data (4 nodes, B): write 21 (volume 1) reached n1, n2, n3, never flushed; n3 and n2 lost power; n0 (Primary) starts a resync to n1 (its bits from n0\'s isolation, not write 21\'s blocks), n1 goes Inconsistent, and n0 loses power two ms later. n1, never down, holds the only copy of write 21. Back, n0 is the source of everyone (crashed-Primary rule; n1 "peer is Inconsistent") and its AL extents overwrite n1\'s copy with the zeros n0\'s cache lost. Not specific to B (n1 had stored the write)',
   },
+  {
+    file: 'seed-30216-crashed-secondary-source-unheard-c-peer', seed: 30216, open: null, checker: 'bits-in-sync',
+    found: 'bits-in-sync (5 nodes, A with n0-n1, n0-n3, n0-n4 on C): n2, a Secondary, lost power with write 38 in its cache; back, it met n4 (which had missed the write) and became its source, confirmed UpToDate, although n1, which held the write over its C link to the Primary, had not been heard: the rule waited only for peers on B or C to us, and n1-n2 is on A. '
+      + 'n4 took the stale blocks; n1 dropped its bits for n4 as stale (both UpToDate, one generation) and three replicas differed with no bit. A crashed node now waits for every unheard peer of its generation that has a B or C connection to anyone',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
