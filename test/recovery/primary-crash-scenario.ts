@@ -36,6 +36,8 @@ export function primaryCrashScenario(t: Test, protocol: 'A' | 'B' | 'C'): void {
     const mark = logMark(cluster);
     const before = writeInBackground(files.socket('a'), SIZE, { acked });
     await sleep(1500);
+    // on a loaded machine 1.5 s may hold fewer writes: the kill comes once there are enough
+    await waitFor(cluster, 'a', res, 'more than 100 writes acknowledged', () => acked.acked.size > 100, 20_000);
     await cluster.kill('a');
     const onA = await before.stop();
     t.ok(onA.ok > 100, `${onA.ok} writes acknowledged by a before it crashed`);
