@@ -939,6 +939,7 @@ export class Resource {
     const pv = peer.volumes.get(volume.index)!;
     const sameData = (volume.diskState === 'Consistent' || volume.diskState === 'UpToDate') && pv.view !== null && sameGeneration(volume.meta!.current(), pv.view.current);
     volume.untouchedTarget = sameData ? { source: peer.node.id, wasUpToDate: volume.meta!.flags.wasUpToDate } : null;
+    volume.wroteByPrimaryAsTarget = false;
     pv.replicationState = 'SyncTarget';
     // in our own generation the disk is unchanged until the first block arrives: the metadata says
     // Inconsistent from then on (applyResyncData), so a crash before it leaves the data weighable
@@ -968,8 +969,15 @@ export class Resource {
     this.emit('disk', { volume: volume.index, diskState: volume.diskState, reason: `${peer.node.name} went away before the resync sent any data` });
   }
 
-  /** The source sent and saw acknowledged every block: take its generation; UpToDate now. */
-  async finishResyncAsTarget(peer: Peer, volume: Volume, current: bigint, history: bigint[]): Promise<void> {
+  /**
+   * The source sent and saw acknowledged every block: take its generation; UpToDate now. The disk
+   * holds the source's data, so the source's claim that none of it since `unacknowledgedSince` was
+   * acknowledged (a Primary cut off, whose writes all failed) holds of it too: it goes with the
+   * generation, or the two sides of a promotion meet as a split brain through this node (sim seed
+   * 1621432225). Not when the disk holds more: a Primary's writes since it became SyncTarget, or
+   * its own as Primary.
+   */
+  async finishResyncAsTarget(peer: Peer, volume: Volume, current: bigint, history: bigint[], unacknowledgedSince: bigint): Promise<void> {
     const pv = peer.volumes.get(volume.index)!;
     const meta = volume.meta;
     const disk = volume.disk;
@@ -990,7 +998,8 @@ export class Resource {
     }
     if (volume.meta !== meta || !peer.connected || pv.replicationState !== 'SyncTarget') return;
     const fromSurvivor = pv.view?.flags.survivedPrimaryLoss === true && this.reconcileRanges.has(volume.index) && sameGeneration(meta.current(), current);
-    meta.adoptAfterResync(current, history, `resync from ${peer.node.name} finished`);
+    const claim = this.role !== 'Primary' && !volume.wroteByPrimaryAsTarget ? unacknowledgedSince : 0n;
+    meta.adoptAfterResync(current, history, claim, `resync from ${peer.node.name} finished`);
     assert(sameGeneration(meta.current(), current), 'a SyncTarget that finished holds the source\'s generation before it claims UpToDate');
     // The source's ResyncDone names its generation now; a Secondary source that followed a new
     // Primary's generation meanwhile sent no State to say so. Kept in its view, or the next

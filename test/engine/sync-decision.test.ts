@@ -85,6 +85,16 @@ t.test('a side that acknowledged nothing since the two last shared data may be d
   t.notOk(changedOnlyUnacknowledged(side, B), 'its current generation (a plain bitmap resync, never a split brain)');
 });
 
+t.test('a resync target that adopted a claimer\'s generations carries its claim (seed 1621432225)', async (t) => {
+  // n0, Primary in A, cut off, started B, D, C and answered nothing (claim: A); n2 resynced from
+  // it and adopted C with n0's history; n3 followed the Primary promoted meanwhile (E from A)
+  const E = 0xe000n;
+  const n2 = { current: C, history: [B, D, A], unacknowledgedSince: A };
+  t.match(decideSync(view(E, A, [A]), view(C, 0n, [B, D, A]), true), { kind: 'split-brain', autoRecoverable: false }, 'the generations alone: a split brain');
+  t.ok(changedOnlyUnacknowledged(n2, A), 'with the claim, n2\'s changes since A are discarded');
+  t.notOk(changedOnlyUnacknowledged({ ...n2, unacknowledgedSince: null }, A), 'without it (main before the fix), the split brain stands');
+});
+
 t.test('equal generations, a crashed Primary: who holds every acknowledged write (stayed up, or a restart in the same boot)', async (t) => {
   const crashed = (intact: boolean): GenerationView => ({ ...view(A, 0n, [], true), crashedPrimaryIntact: intact });
   const secondary = (claims: boolean): GenerationView => ({ ...view(A), survivedPrimaryLoss: claims });

@@ -545,6 +545,11 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-284886405-al-waiter-failed-flush', seed: 284886405, open: null, checker: 'engine-assertion',
     found: 'engine-assertion: every AL slot waits for a data-disk flush that fails (EIO); the write whose activation waited is undone and ends an AL pin its failed activation never took ("complete() matches an activate()"), stopping the resource',
   },
+  {
+    file: 'seed-1621432225-claim-lost-in-resync', seed: 1621432225, open: null, checker: 'false-split-brain',
+    found: 'false-split-brain (4 nodes, C, quorum majority; stored unshrunk): n0, Primary, isolated, started three generations as it lost its peers and answered nothing (its claim: nothing acknowledged since 86d6); n1 was promoted from 86d6 by the majority. n2, Inconsistent, resynced from n0 before meeting n1 or n3 and adopted n0\'s generation but not its claim, '
+      + 'so n3 (n1\'s follower) and n2 met as a split brain by their generations alone, although only n1 had written anything acknowledged. ResyncDone now carries the source\'s claim and the target keeps it with the generation (not when a Primary\'s writes reached it meanwhile, nor as Primary)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
