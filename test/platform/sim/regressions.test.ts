@@ -462,10 +462,10 @@ export const REGRESSIONS: Regression[] = [
       + 'A write answered after its node was demoted fails now (ESHUTDOWN), as the writes a fencing freeze held do',
   },
   {
-    file: 'seed-30881-lost-quorum-rule-against-a-stranger', seed: 30881, checker: 'resync-per-reconnect',
-    open: 'fixed on its branch (c741c29); merged with 17b20df the schedule ends, after the fix, with a second, empty resync of volume 1 from n0 to n2 over one connection (the crossing class of seed 30193); the quiescent-data finding no longer fires',
+    file: 'seed-30881-lost-quorum-rule-against-a-stranger', seed: 30881, checker: 'resync-per-reconnect', open: null,
     found: 'quiescent-data (3 nodes, A, quorum majority): n1, promoted while n0 was down, acknowledged writes, then lost quorum as Primary; n0, back with its own divergent generation, met n1 as a split brain, and the lost-quorum rule made n0 the source: the writes n1 acknowledged before its quorum loss were resynced away. '
-      + 'The rule holds only against a side that descends from the generation the lost-quorum side left (it was one of the peers it still had). Stored unshrunk: the shrunk schedule then ends in a resync pause between the two other nodes after the operator\'s resolution (left open)',
+      + 'The rule holds only against a side that descends from the generation the lost-quorum side left (it was one of the peers it still had). Stored unshrunk: the shrunk schedule then ends in a resync pause between the two other nodes after the operator\'s resolution (left open). '
+      + 'Merged with 17b20df the schedule then ended with a second, empty resync of volume 1 from n0 to n2 over one connection (the crossing class of seed 30193), after n1, Inconsistent during the operator\'s resolution, met n2 as a second split brain. With the Inconsistent-side rule (seed 81634270) n1 is n2\'s full SyncTarget instead, and the schedule passes every checker: the crossing is not reached, not fixed',
   },
   {
     file: 'seed-30384-negack-not-told-to-others', seed: 30384, open: null, checker: 'bits-in-sync',
@@ -549,6 +549,16 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-1621432225-claim-lost-in-resync', seed: 1621432225, open: null, checker: 'false-split-brain',
     found: 'false-split-brain (4 nodes, C, quorum majority; stored unshrunk): n0, Primary, isolated, started three generations as it lost its peers and answered nothing (its claim: nothing acknowledged since 86d6); n1 was promoted from 86d6 by the majority. n2, Inconsistent, resynced from n0 before meeting n1 or n3 and adopted n0\'s generation but not its claim, '
       + 'so n3 (n1\'s follower) and n2 met as a split brain by their generations alone, although only n1 had written anything acknowledged. ResyncDone now carries the source\'s claim and the target keeps it with the generation (not when a Primary\'s writes reached it meanwhile, nor as Primary)',
+  },
+  {
+    file: 'seed-1621432225-inconsistent-side-split-brain', seed: 1621432225, open: null, checker: 'false-split-brain',
+    found: 'false-split-brain (the shrinker\'s path from seed 1621432225): n0, Primary, isolated, started generations that held nothing acknowledged, then lost power; n2 was promoted from 86d6. Back, n0 became n2\'s SyncTarget (its own claim ended as the first block arrived) and, Inconsistent in the middle of that resync, '
+      + 'met n1 and n3, which called it a split brain by the generations. DRBD makes the Inconsistent side the SyncTarget first ("due to disk states"): now so, with the bits both keep when their bitmaps share a generation, else in full',
+  },
+  {
+    file: 'seed-81634270-mutual-sync-source', seed: 81634270, open: 'n1 and n4 stay SyncSource of each other, each seeing the other Inconsistent, after n4 restarts (not investigated)', checker: 'convergence',
+    found: 'false-split-brain, then convergence (5 nodes, C, fencing dont-care; shrunk): n2, a former Primary whose last generation held nothing acknowledged, was an interrupted SyncTarget (Inconsistent, still in that generation) when it met n1, which called it a split brain (fixed with the Inconsistent-side rule above). '
+      + 'Also on 353f94d: n1 stays SyncSource of n4 since a survivor reconcile, n4 restarted becomes SyncSource of n1, and both stay so, UpToDate, each seeing the other Inconsistent with 32 MiB out of sync',
   },
 ];
 
