@@ -15,7 +15,7 @@ import { exposeGeneration, isServer, markUnconfirmed, ownData, rotateExposedGene
 import { Fencing } from './fencing.js';
 import { dropStaleBits, handshakeVolume, reevaluatePeers } from './generation-handshake.js';
 import { GENERATION_PRIMARY, sameGeneration } from './sync-decision.js';
-import type { LoggedWrite } from './transfer-log.js';
+import { mayHaveBeenAnswered, type LoggedWrite } from './transfer-log.js';
 import { VolumeMeta } from './metadata.js';
 import { hasDisk, Peer } from './peer.js';
 import { PeerReads } from './peer-reads.js';
@@ -425,7 +425,7 @@ export class Resource {
       return;
     }
     v.pendingNewGeneration.push(`${peer.node.name} lost its disk`);
-    if (peer.protocol !== 'C' && peer.transfer.hasUnconfirmed(v.index)) v.acknowledgedBeforeNewGeneration = true; // as onPeerLost
+    if (mayHaveBeenAnswered(peer.protocol, peer.transfer.unconfirmedOf(v.index))) v.acknowledgedBeforeNewGeneration = true; // as onPeerLost
     if (peer.transfer.hasUnconfirmed(v.index)) {
       v.newGenerationUrgent = true;
       void this.newGenerationDurable(v);
@@ -848,8 +848,7 @@ export class Resource {
           // With writes it may lack, the lost peer's data has diverged already: a new generation
           // as soon as the disk is flushed. Otherwise at the next write (Volume.pendingNewGeneration).
           v.pendingNewGeneration.push(`lost the connection to ${peer.node.name}`);
-          // on A or B, writes it never confirmed may have been answered already
-          if (peer.protocol !== 'C' && unconfirmed.some((w) => w.volume === v.index)) v.acknowledgedBeforeNewGeneration = true;
+          if (mayHaveBeenAnswered(peer.protocol, unconfirmed.filter((w) => w.volume === v.index))) v.acknowledgedBeforeNewGeneration = true;
           if (unconfirmed.some((w) => w.volume === v.index)) {
             v.newGenerationUrgent = true;
             // Frozen for fencing (below), it starts when I/O resumes, as DRBD's new current UUID

@@ -560,6 +560,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'false-split-brain, then convergence (5 nodes, C, fencing dont-care; shrunk): n2, a former Primary whose last generation held nothing acknowledged, was an interrupted SyncTarget (Inconsistent, still in that generation) when it met n1, which called it a split brain (fixed with the Inconsistent-side rule above). '
       + 'Also on 353f94d: n1 stays SyncSource of n4 since a survivor reconcile, n4 restarted becomes SyncSource of n1, and both stay so, UpToDate, each seeing the other Inconsistent with 32 MiB out of sync',
   },
+  {
+    file: 'seed-840395993-b-unreceived-write-claim', seed: 840395993, open: null, checker: 'false-split-brain',
+    found: 'false-split-brain (5 nodes with a diskless one, protocol B; shrunk, 4 actions): n0, Primary, isolated with one write in flight, lost n1, n2 and n3 one by one (n4 still looked connected, so the write waited for it and was never answered) and started a generation at each loss, claiming nothing: '
+      + 'a lost B peer\'s unconfirmed write counted as possibly answered. n0 was killed; n2 was promoted, and n0 back met everyone as a split brain. Only a write the lost peer had received (RecvAck) may have been answered on B; one it never received waits for it, and its answer, if ever, ends the claim itself',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
