@@ -13,7 +13,7 @@ import { adoptUnwrittenSince } from './exposed-generation.js';
 import { mayHoldAcknowledgedWrites, waitForSynchronousCopy } from './mixed-protocols.js';
 import type { Resource } from './resource.js';
 import { holdsAcknowledgedWrites, intactCrashedPrimary } from './restart.js';
-import { changedOnlyUnacknowledged, decideSync, sameGeneration, UUID_JUST_CREATED, type SyncDecision } from './sync-decision.js';
+import { changedOnlyUnacknowledged, decideSync, inconsistentSideTakes, sameGeneration, UUID_JUST_CREATED, type SyncDecision } from './sync-decision.js';
 import type { DiskState, Role } from './states.js';
 import { reconcileSurvivor, reconcileSurvivors } from './survivors.js';
 import type { Volume } from './volume.js';
@@ -166,7 +166,8 @@ function decideVolume(peer: Peer, index: number, pv: PeerVolume): void {
     return;
   }
   const owed = waitForSynchronousCopy(peer, volume, view); // protocols mixed per connection
-  const resolved = resolveByLostQuorum(resolveByUnacknowledged(resolveByDiscard(decide(peer, volume, view), peer, view), peer, volume, view), volume, view);
+  const decided = resolveByInconsistentSide(decide(peer, volume, view), peer, volume, view);
+  const resolved = resolveByLostQuorum(resolveByUnacknowledged(resolveByDiscard(decided, peer, view), peer, volume, view), volume, view);
   act(peer, volume, pv, owed ? { kind: 'wait', rule: owed } : adjustForDiskStates(resolved, volume, view));
 }
 
@@ -229,6 +230,11 @@ function lastAcknowledged(current: bigint, history: readonly bigint[], claim: bi
 function descendsFrom(current: bigint, history: readonly bigint[], ancestor: bigint | undefined): boolean {
   if (ancestor === undefined || ancestor === 0n) return false;
   return sameGeneration(current, ancestor) || history.some((h) => sameGeneration(h, ancestor));
+}
+
+/** A split brain with exactly one Inconsistent side, not Primary: a resync to it (inconsistentSideTakes). */
+function resolveByInconsistentSide(d: SyncDecision, peer: Peer, volume: Volume, view: VolumeView): SyncDecision {
+  return inconsistentSideTakes(d, { diskState: volume.diskState, primary: peer.resource.role === 'Primary' }, { diskState: view.diskState, primary: peer.peerRole === 'Primary' });
 }
 
 /** A split brain where exactly one side volunteered to discard its data becomes a bitmap resync. */

@@ -243,9 +243,9 @@ export class VolumeMeta {
     this.change(() => this.md.followGeneration(toMeta(generation)), reason);
   }
 
-  /** As a resync target that finished: the source's generation and history. */
-  adoptAfterResync(generation: bigint, sourceHistory: bigint[], reason: string): void {
-    this.change(() => this.md.adoptGeneration(toMeta(generation), sourceHistory.map(toMeta)), reason);
+  /** As a resync target that finished: the source's generation, history and claim (0n: none; unacknowledgedSince). */
+  adoptAfterResync(generation: bigint, sourceHistory: bigint[], claim: bigint, reason: string): void {
+    this.change(() => this.md.adoptGeneration(toMeta(generation), sourceHistory.map(toMeta), toMeta(claim)), reason);
   }
 
   setBitmapGeneration(peer: number, generation: bigint): void {

@@ -15,7 +15,7 @@ import { exposeGeneration, isServer, markUnconfirmed, ownData, rotateExposedGene
 import { Fencing } from './fencing.js';
 import { dropStaleBits, handshakeVolume, reevaluatePeers } from './generation-handshake.js';
 import { GENERATION_PRIMARY, sameGeneration } from './sync-decision.js';
-import type { LoggedWrite } from './transfer-log.js';
+import { mayHaveBeenAnswered, type LoggedWrite } from './transfer-log.js';
 import { VolumeMeta } from './metadata.js';
 import { hasDisk, Peer } from './peer.js';
 import { PeerReads } from './peer-reads.js';
@@ -425,7 +425,7 @@ export class Resource {
       return;
     }
     v.pendingNewGeneration.push(`${peer.node.name} lost its disk`);
-    if (peer.protocol !== 'C' && peer.transfer.hasUnconfirmed(v.index)) v.acknowledgedBeforeNewGeneration = true; // as onPeerLost
+    if (mayHaveBeenAnswered(peer.protocol, peer.transfer.unconfirmedOf(v.index))) v.acknowledgedBeforeNewGeneration = true; // as onPeerLost
     if (peer.transfer.hasUnconfirmed(v.index)) {
       v.newGenerationUrgent = true;
       void this.newGenerationDurable(v);
@@ -848,8 +848,7 @@ export class Resource {
           // With writes it may lack, the lost peer's data has diverged already: a new generation
           // as soon as the disk is flushed. Otherwise at the next write (Volume.pendingNewGeneration).
           v.pendingNewGeneration.push(`lost the connection to ${peer.node.name}`);
-          // on A or B, writes it never confirmed may have been answered already
-          if (peer.protocol !== 'C' && unconfirmed.some((w) => w.volume === v.index)) v.acknowledgedBeforeNewGeneration = true;
+          if (mayHaveBeenAnswered(peer.protocol, unconfirmed.filter((w) => w.volume === v.index))) v.acknowledgedBeforeNewGeneration = true;
           if (unconfirmed.some((w) => w.volume === v.index)) {
             v.newGenerationUrgent = true;
             // Frozen for fencing (below), it starts when I/O resumes, as DRBD's new current UUID
@@ -939,6 +938,7 @@ export class Resource {
     const pv = peer.volumes.get(volume.index)!;
     const sameData = (volume.diskState === 'Consistent' || volume.diskState === 'UpToDate') && pv.view !== null && sameGeneration(volume.meta!.current(), pv.view.current);
     volume.untouchedTarget = sameData ? { source: peer.node.id, wasUpToDate: volume.meta!.flags.wasUpToDate } : null;
+    volume.wroteByPrimaryAsTarget = false;
     pv.replicationState = 'SyncTarget';
     pv.sourceNotStarted = true;
     // in our own generation the disk is unchanged until the first block arrives: the metadata says
@@ -969,8 +969,15 @@ export class Resource {
     this.emit('disk', { volume: volume.index, diskState: volume.diskState, reason: `${peer.node.name} went away before the resync sent any data` });
   }
 
-  /** The source sent and saw acknowledged every block: take its generation; UpToDate now. */
-  async finishResyncAsTarget(peer: Peer, volume: Volume, current: bigint, history: bigint[]): Promise<void> {
+  /**
+   * The source sent and saw acknowledged every block: take its generation; UpToDate now. The disk
+   * holds the source's data, so the source's claim that none of it since `unacknowledgedSince` was
+   * acknowledged (a Primary cut off, whose writes all failed) holds of it too: it goes with the
+   * generation, or the two sides of a promotion meet as a split brain through this node (sim seed
+   * 1621432225). Not when the disk holds more: a Primary's writes since it became SyncTarget, or
+   * its own as Primary.
+   */
+  async finishResyncAsTarget(peer: Peer, volume: Volume, current: bigint, history: bigint[], unacknowledgedSince: bigint): Promise<void> {
     const pv = peer.volumes.get(volume.index)!;
     const meta = volume.meta;
     const disk = volume.disk;
@@ -991,7 +998,8 @@ export class Resource {
     }
     if (volume.meta !== meta || !peer.connected || pv.replicationState !== 'SyncTarget') return;
     const fromSurvivor = pv.view?.flags.survivedPrimaryLoss === true && this.reconcileRanges.has(volume.index) && sameGeneration(meta.current(), current);
-    meta.adoptAfterResync(current, history, `resync from ${peer.node.name} finished`);
+    const claim = this.role !== 'Primary' && !volume.wroteByPrimaryAsTarget ? unacknowledgedSince : 0n;
+    meta.adoptAfterResync(current, history, claim, `resync from ${peer.node.name} finished`);
     assert(sameGeneration(meta.current(), current), 'a SyncTarget that finished holds the source\'s generation before it claims UpToDate');
     // The source's ResyncDone names its generation now; a Secondary source that followed a new
     // Primary's generation meanwhile sent no State to say so. Kept in its view, or the next

@@ -236,7 +236,7 @@ export class ResyncSource {
     if (meta.outOfSyncBytes(this.peer.node.id) > 0) return; // set again meanwhile: the next ack pumps
     this.stopped = true;
     meta.setBitmapGeneration(this.peer.node.id, 0n);
-    this.peer.sendData({ type: 'ResyncDone', volume: this.volume.index, current: meta.current(), history: meta.history().slice(0, 32) });
+    this.peer.sendData({ type: 'ResyncDone', volume: this.volume.index, current: meta.current(), history: meta.history().slice(0, 32), unacknowledgedSince: meta.unacknowledgedSince() ?? 0n });
     // the peer's disk stays as it last said (Inconsistent) until its own State says UpToDate
     this.pv.replicationState = 'Established';
     this.pv.resync = null;

@@ -80,6 +80,7 @@ function applyWrite(peer: Peer, volume: Volume, w: ReplicatedWriteMsg): void | P
   const disk = volume.disk;
   if (!meta || !disk) { answerWrite(peer, w, { type: 'NegAck', volume: volume.index, seq: w.seq, errno: 5 }); return; }
   meta.endUnacknowledged(); // another Primary writes here, and may acknowledge it (once per claim)
+  volume.wroteByPrimaryAsTarget = true; // nor may a resync source's claim cover it (finishResyncAsTarget)
   volume.beginActivity();
   let al: Promise<void> | null;
   try {
@@ -266,7 +267,7 @@ async function endResync(peer: Peer, volume: Volume, msg: MessageOf<'ResyncDone'
   // another source's data arrived, must not end by this peer's (empty) resync. Its bits for this
   // peer were never reported (a target does not report them to its source) and nothing was sent.
   if (!takesResyncFrom(peer, volume, 0, 0)) return;
-  await r.finishResyncAsTarget(peer, volume, msg.current, msg.history);
+  await r.finishResyncAsTarget(peer, volume, msg.current, msg.history, msg.unacknowledgedSince);
 }
 
 async function applyResyncData(peer: Peer, volume: Volume, msg: MessageOf<'ResyncData'>): Promise<void> {

@@ -86,6 +86,32 @@ export function decideSync(local: GenerationView, peer: GenerationView, localIsL
   return { kind: 'unrelated', rule: 'no common generation' };
 }
 
+/** A side of the handshake as the split-brain rules after decideSync see it. */
+export interface HandshakeSide {
+  diskState: string;
+  /** Primary now */
+  primary: boolean;
+}
+
+/**
+ * A split brain where exactly one side is Inconsistent: that side becomes the SyncTarget, before
+ * any split-brain policy (DRBD's "Becoming sync target due to disk states"). Its disk holds no
+ * data to keep: an interrupted SyncTarget still in the generation it had diverged into (sim seed
+ * 81634270: a former Primary's unacknowledged generation, whose resync from the Primary that took
+ * over was cut short). With bitmaps kept since the same generation, the bits both keep cover
+ * every difference; otherwise the whole volume. Not against an Outdated side (it may lack writes),
+ * nor for a side that is Primary now (it serves its disk); unrelated data stays refused.
+ */
+export function inconsistentSideTakes(d: SyncDecision, local: HandshakeSide, peer: HandshakeSide): SyncDecision {
+  if (d.kind !== 'split-brain') return d;
+  const holdsData = (s: string): boolean => s === 'UpToDate' || s === 'Consistent';
+  const localTakes = local.diskState === 'Inconsistent' && holdsData(peer.diskState) && !local.primary;
+  const peerTakes = peer.diskState === 'Inconsistent' && holdsData(local.diskState) && !peer.primary;
+  if (!localTakes && !peerTakes) return d;
+  const rule = `${d.rule}; ${localTakes ? 'local disk' : 'the peer\'s disk'} is Inconsistent`;
+  return { kind: localTakes ? 'target' : 'source', full: !d.autoRecoverable, rule };
+}
+
 /**
  * One side of a split brain acknowledged none of its changes since the two last shared data: it
  * claims (`unacknowledgedSince`, persisted in its metadata) that it started every generation after

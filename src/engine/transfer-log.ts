@@ -27,6 +27,8 @@ export interface LoggedWrite {
   length: number;
   /** set for a diskless Primary's write (failAll) */
   outcome?: WriteOutcome | null;
+  /** failAll: the peer had said it received the write (RecvAck), so a protocol B answer may have counted it */
+  received?: boolean;
 }
 
 interface Entry extends LoggedWrite {
@@ -69,6 +71,13 @@ export class TransferLog {
     this.bytes += write.length;
   }
 
+  /** The unconfirmed writes of `volume`, each with whether the peer said it received it (RecvAck). */
+  unconfirmedOf(volume: number): LoggedWrite[] {
+    const out: LoggedWrite[] = [];
+    for (const entry of this.writes.values()) if (entry.volume === volume) out.push({ volume, offset: entry.offset, length: entry.length, received: !entry.open });
+    return out;
+  }
+
   /** Some write of `volume` is unconfirmed (bounded: the log holds TRANSFER_LOG_ENTRIES at most). */
   hasUnconfirmed(volume: number): boolean {
     for (const entry of this.writes.values()) if (entry.volume === volume) return true;
@@ -102,13 +111,14 @@ export class TransferLog {
   /** The link is gone: every unconfirmed write is returned (to be resynced), nothing waits any more. */
   failAll(): LoggedWrite[] {
     const lost = [...this.writes.values()];
+    const receivedBefore = lost.map((entry) => !entry.open);
     this.writes.clear();
     this.bytes = 0;
     for (const entry of lost) settle(entry, false);
     for (const done of this.flushes.values()) done(false);
     this.flushes.clear();
     this.wakeRoomWaiters();
-    return lost.map(({ volume, offset, length, callbacks }) => ({ volume, offset, length, outcome: callbacks.outcome?.() ?? null }));
+    return lost.map(({ volume, offset, length, callbacks }, i) => ({ volume, offset, length, outcome: callbacks.outcome?.() ?? null, received: receivedBefore[i] }));
   }
 
   private remove(seq: number, entry: Entry): void {
@@ -123,6 +133,20 @@ export class TransferLog {
     this.roomWaiters = [];
     for (const w of waiters) w();
   }
+}
+
+/**
+ * Writes a peer never confirmed that may have been answered already, to the peer's protocol: on
+ * A any (the answer does not wait for the peer), on B those it said it received (its RecvAck
+ * counts toward the answer), on C none (the answer waits until it stored them). Any other is
+ * answered, if ever, after the peer was lost, and that answer ends the claim of the new
+ * generation itself (WritePipeline's beforeAcknowledging). Counted as answered, the new
+ * generation claims nothing: a Primary cut off whose writes all failed met the node promoted
+ * meanwhile as a split brain (sim seed 840395993: protocol B, isolated, no write answered).
+ */
+export function mayHaveBeenAnswered(protocol: 'A' | 'B' | 'C', unconfirmed: readonly LoggedWrite[]): boolean {
+  if (protocol === 'A') return unconfirmed.length > 0;
+  return protocol === 'B' && unconfirmed.some((w) => w.received === true);
 }
 
 function received(entry: Entry): void {

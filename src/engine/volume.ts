@@ -66,6 +66,12 @@ export class Volume {
    * the disk is Consistent again, not Inconsistent (Resource.sourceLostBeforeData).
    */
   untouchedTarget: { source: number; wasUpToDate: boolean } | null = null;
+  /**
+   * SyncTarget: a Primary's replicated write reached this disk since it became one. The disk then
+   * holds more than its source's data, and does not take the source's claim that nothing was
+   * acknowledged in its generations (Resource.finishResyncAsTarget).
+   */
+  wroteByPrimaryAsTarget = false;
   /** peers that were in the generation a diskless Primary just replaced and follow it (link kept) */
   readonly followers = new Set<number>();
   /**

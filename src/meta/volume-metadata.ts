@@ -273,10 +273,13 @@ export class VolumeMetadata {
     this.persistSuperblock();
   }
 
-  /** As a resync target that finished: the source's generation and its history (adoptGeneration). */
-  adoptGeneration(id: bigint, sourceHistory: readonly bigint[]): void {
+  /**
+   * As a resync target that finished: the source's generation and its history (adoptGeneration),
+   * and the source's claim (`unacknowledgedSince`, 0: none), which its data brings along.
+   */
+  adoptGeneration(id: bigint, sourceHistory: readonly bigint[], unacknowledgedSince = 0n): void {
     this.checkWritable();
-    this.sb = { ...adoptGeneration(this.sb, id, sourceHistory), unacknowledgedSince: 0n };
+    this.sb = { ...adoptGeneration(this.sb, id, sourceHistory), unacknowledgedSince };
     this.persistSuperblock();
   }
 

@@ -173,8 +173,10 @@ export const MESSAGES = {
   // range out of sync for them too)
   ResyncData: { id: 0x42, fields: { volume: u16, requestId: u32, offset: safe, missing: u32, data: tail(MAX_DATA_BYTES) } },
   ResyncAck: { id: 0x43, fields: { volume: u16, requestId: u32, offset: safe, length: u32 } },
-  /** every out-of-sync block was sent and acknowledged: the target takes these generations */
-  ResyncDone: { id: 0x44, fields: { volume: u16, current: u64, history: arrayOf(u64, { max: HISTORY_MAX }) } },
+  /** every out-of-sync block was sent and acknowledged: the target takes these generations, and
+   *  the source's claim that no write was acknowledged since `unacknowledgedSince` (0: none; see
+   *  State), which holds of the target's data too once it equals the source's */
+  ResyncDone: { id: 0x44, fields: { volume: u16, current: u64, history: arrayOf(u64, { max: HISTORY_MAX }), unacknowledgedSince: u64 } },
   ChecksumRequest: {
     id: 0x45,
     fields: { volume: u16, requestId: u32, offset: safe, length: u32, digest: bytes(DIGEST_MAX) },

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { changedOnlyUnacknowledged, decideSync, UUID_JUST_CREATED, type GenerationView } from '../../src/engine/sync-decision.js';
+import { changedOnlyUnacknowledged, decideSync, inconsistentSideTakes, UUID_JUST_CREATED, type GenerationView, type SyncDecision } from '../../src/engine/sync-decision.js';
 
 const view = (current: bigint, bitmapForPeer = 0n, history: bigint[] = [], crashedPrimary = false): GenerationView =>
   ({ current, bitmapForPeer, history, crashedPrimary });
@@ -83,6 +83,36 @@ t.test('a side that acknowledged nothing since the two last shared data may be d
   t.notOk(changedOnlyUnacknowledged(side, 0n), 'the other keeps no bitmap id for it: nothing ties its bits to a generation');
   t.notOk(changedOnlyUnacknowledged(side, E), 'a generation not in its lineage');
   t.notOk(changedOnlyUnacknowledged(side, B), 'its current generation (a plain bitmap resync, never a split brain)');
+});
+
+t.test('a resync target that adopted a claimer\'s generations carries its claim (seed 1621432225)', async (t) => {
+  // n0, Primary in A, cut off, started B, D, C and answered nothing (claim: A); n2 resynced from
+  // it and adopted C with n0's history; n3 followed the Primary promoted meanwhile (E from A)
+  const E = 0xe000n;
+  const n2 = { current: C, history: [B, D, A], unacknowledgedSince: A };
+  t.match(decideSync(view(E, A, [A]), view(C, 0n, [B, D, A]), true), { kind: 'split-brain', autoRecoverable: false }, 'the generations alone: a split brain');
+  t.ok(changedOnlyUnacknowledged(n2, A), 'with the claim, n2\'s changes since A are discarded');
+  t.notOk(changedOnlyUnacknowledged({ ...n2, unacknowledgedSince: null }, A), 'without it (main before the fix), the split brain stands');
+});
+
+t.test('a split brain with one Inconsistent side: it becomes the SyncTarget (DRBD: due to disk states; seed 81634270)', async (t) => {
+  const auto: SyncDecision = { kind: 'split-brain', autoRecoverable: true, rule: 'both changed data from the same generation' };
+  const ambiguous: SyncDecision = { kind: 'split-brain', autoRecoverable: false, rule: 'shared history, ambiguous ancestry' };
+  const inconsistent = { diskState: 'Inconsistent', primary: false };
+  const upToDate = { diskState: 'UpToDate', primary: false };
+  t.match(inconsistentSideTakes(auto, inconsistent, upToDate), { kind: 'target', full: false, rule: /local disk is Inconsistent/ }, 'bitmaps since the same generation: the bits both keep');
+  t.match(inconsistentSideTakes(auto, upToDate, inconsistent), { kind: 'source', full: false, rule: /the peer's disk is Inconsistent/ });
+  t.match(inconsistentSideTakes(ambiguous, inconsistent, { diskState: 'Consistent', primary: false }), { kind: 'target', full: true }, 'no common bitmap: the whole volume');
+  t.match(inconsistentSideTakes(ambiguous, upToDate, { diskState: 'Inconsistent', primary: false }), { kind: 'source', full: true });
+  t.same(inconsistentSideTakes(auto, upToDate, upToDate), auto, 'both hold data: still a split brain');
+  t.same(inconsistentSideTakes(auto, inconsistent, inconsistent), auto, 'both Inconsistent: no source');
+  t.same(inconsistentSideTakes(auto, inconsistent, { diskState: 'Outdated', primary: false }), auto, 'an Outdated side may lack writes: not a source');
+  t.same(inconsistentSideTakes(auto, { diskState: 'Inconsistent', primary: true }, upToDate), auto, 'a Primary serves its disk: the operator decides');
+  t.same(inconsistentSideTakes(auto, upToDate, { diskState: 'Inconsistent', primary: true }), auto);
+  const unrelated: SyncDecision = { kind: 'unrelated', rule: 'no common generation' };
+  t.same(inconsistentSideTakes(unrelated, inconsistent, upToDate), unrelated, 'unrelated data stays refused');
+  const target: SyncDecision = { kind: 'target', full: false, rule: 'x' };
+  t.same(inconsistentSideTakes(target, inconsistent, upToDate), target, 'any other decision is left alone');
 });
 
 t.test('equal generations, a crashed Primary: who holds every acknowledged write (stayed up, or a restart in the same boot)', async (t) => {

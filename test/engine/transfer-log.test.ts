@@ -1,7 +1,7 @@
 // The transfer log is bounded in bytes and entries; a write leaves it on WriteAck or NegAck, and a
 // lost link returns every unconfirmed write (to be resynced) and wakes whoever waits for room.
 import t from 'tap';
-import { TRANSFER_LOG_BYTES, TRANSFER_LOG_ENTRIES, TransferLog } from '../../src/engine/transfer-log.js';
+import { mayHaveBeenAnswered, TRANSFER_LOG_BYTES, TRANSFER_LOG_ENTRIES, TransferLog } from '../../src/engine/transfer-log.js';
 
 const MiB = 1024 * 1024;
 
@@ -50,7 +50,7 @@ t.test('a lost link returns every unconfirmed write, settles them as not stored 
   const flush = log.addFlush();
   const lost = log.failAll();
   t.equal(await flush.done, false, 'the flush did not happen on the peer');
-  t.same(lost, [{ volume: 0, offset: 0, length: 4096, outcome: null }, { volume: 1, offset: 8192, length: 512, outcome: null }], 'callbacks without an outcome (not a diskless Primary\'s write): none');
+  t.same(lost, [{ volume: 0, offset: 0, length: 4096, outcome: null, received: false }, { volume: 1, offset: 8192, length: 512, outcome: null, received: false }], 'callbacks without an outcome (not a diskless Primary\'s write): none');
   t.same(calls, ['1:false', '2:false'], 'a write lost with the link was not received: no RecvAck is made up (protocol B would answer its client)');
   t.equal(log.size, 0);
 });
@@ -73,4 +73,23 @@ t.test('callbacks are methods of the object given: called on it, received at mos
   log.onRecvAck(2); // late: the write left the log
   t.same(a.calls, ['received', 'settled:true']);
   t.same(b.calls, ['settled:true']);
+});
+
+t.test('which unconfirmed writes may have been answered: A any, B those received, C none (seed 840395993)', async (t) => {
+  const log = new TransferLog();
+  log.add(1, { volume: 0, offset: 0, length: 4096 }, { settled: () => undefined });
+  log.add(2, { volume: 0, offset: 4096, length: 4096 }, { settled: () => undefined });
+  log.add(3, { volume: 1, offset: 0, length: 4096 }, { settled: () => undefined });
+  t.same(log.unconfirmedOf(0).map((w) => w.received), [false, false], 'nothing received yet');
+  t.notOk(mayHaveBeenAnswered('B', log.unconfirmedOf(0)), 'B: a write the peer never said it received waits for it (answered, if ever, after the loss)');
+  t.ok(mayHaveBeenAnswered('A', log.unconfirmedOf(0)), 'A: the answer never waits for the peer');
+  log.onRecvAck(3);
+  t.notOk(mayHaveBeenAnswered('B', log.unconfirmedOf(0)), 'per volume');
+  log.onRecvAck(2);
+  t.ok(mayHaveBeenAnswered('B', log.unconfirmedOf(0)), 'B: received (RecvAck) counted toward the answer, not yet stored there');
+  t.notOk(mayHaveBeenAnswered('C', log.unconfirmedOf(0)), 'C: the answer waits until it is stored');
+  const lost = log.failAll();
+  t.same(lost.map((w) => w.received), [false, true, true], 'a lost link says which were received');
+  t.ok(mayHaveBeenAnswered('B', lost.filter((w) => w.volume === 0)));
+  t.notOk(mayHaveBeenAnswered('B', lost.slice(0, 1)));
 });

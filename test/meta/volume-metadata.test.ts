@@ -194,7 +194,11 @@ for (const kind of KINDS) {
     t.equal(peek(kind, path).superblock.unacknowledgedSince, 0n, 'a generation followed from another node claims nothing');
     md.followGeneration(0x6001n, 0x5000n);
     md.adoptGeneration(0x7000n, [0x6001n]);
-    t.equal(md.unacknowledgedSince, 0n, 'nor one adopted after a resync');
+    t.equal(md.unacknowledgedSince, 0n, 'nor one adopted after a resync from a source without a claim');
+    md.adoptGeneration(0x7101n, [0x7001n, 0x7000n], 0x7000n);
+    t.equal(afterCrash(kind, path).superblock.unacknowledgedSince, 0x7000n, 'one adopted from a source with a claim takes the claim, on media with the generation (seed 1621432225)');
+    md.followGeneration(0x7200n);
+    t.equal(md.unacknowledgedSince, 0n, 'which ends with the next generation followed');
     md.followGeneration(0x8001n, 0x7000n);
     md.newCurrentGeneration({ primary: true });
     t.equal(md.unacknowledgedSince, 0n, 'nor one made without a claim');

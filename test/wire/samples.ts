@@ -46,7 +46,7 @@ export const SAMPLES: { [N in MessageName]: Extract<WireMessage, { type: N }> } 
   ResyncRequest: { type: 'ResyncRequest', volume: 0, requestId: 1, offset: 1 << 30, length: 1 << 20 },
   ResyncData: { type: 'ResyncData', volume: 0, requestId: 1, offset: 1 << 30, missing: 0b101, data: Buffer.alloc(1 << 20, 0x5a) },
   ResyncAck: { type: 'ResyncAck', volume: 0, requestId: 1, offset: 1 << 30, length: 1 << 20 },
-  ResyncDone: { type: 'ResyncDone', volume: 0, current: 99n, history: [98n, 97n] },
+  ResyncDone: { type: 'ResyncDone', volume: 0, current: 99n, history: [98n, 97n], unacknowledgedSince: 97n },
   ChecksumRequest: { type: 'ChecksumRequest', volume: 0, requestId: 2, offset: 0, length: 4096, digest: Buffer.alloc(32, 1) },
   ChecksumReply: { type: 'ChecksumReply', volume: 0, requestId: 2, offset: 0, length: 4096, digest: Buffer.alloc(0) },
   ReadRequest: { type: 'ReadRequest', volume: 0, requestId: 3, offset: 512, length: 512 },

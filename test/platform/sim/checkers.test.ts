@@ -164,7 +164,7 @@ t.test('resync-per-reconnect fires on a second resync over one connection, unles
   const fired: string[] = [];
   const world = { nodeById: (id: number) => ({ id, name: `n${id}` }), sideOf: new Map(), violation: (checker: string) => fired.push(checker) } as unknown as SimWorld;
   const checkers = new Checkers(world);
-  const done: WireMessage = { type: 'ResyncDone', volume: 0, current: 7n, history: [] };
+  const done: WireMessage = { type: 'ResyncDone', volume: 0, current: 7n, history: [], unacknowledgedSince: 0n };
   const missingN2: WireMessage = { type: 'OutOfSync', volume: 0, offset: 0, length: 4096, missing: 1 << 2 };
   checkers.delivered(0, 2, done, 'data', 'sim-3');
   checkers.delivered(0, 1, missingN2, 'data', 'sim-1'); // a write n2 did not get: new divergence

@@ -465,7 +465,8 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-30881-lost-quorum-rule-against-a-stranger', seed: 30881, checker: 'resync-per-reconnect',
     open: null,
     found: 'quiescent-data (3 nodes, A, quorum majority): n1, promoted while n0 was down, acknowledged writes, then lost quorum as Primary; n0, back with its own divergent generation, met n1 as a split brain, and the lost-quorum rule made n0 the source: the writes n1 acknowledged before its quorum loss were resynced away. '
-      + 'The rule holds only against a side that descends from the generation the lost-quorum side left (it was one of the peers it still had). Stored unshrunk: the shrunk schedule then ends in a resync pause between the two other nodes after the operator\'s resolution (left open). Then, merged with 17b20df, it ended with a second, empty resync of volume 1 from n0 to n2 over one connection: split-brain resolve ran connect --discard-my-data on n2 while n2 was already SyncTarget of n0; no State reached it during that resync, so the flag outlived it, and meeting n1 (Inconsistent in a generation the flag made look newer) n2 outdated itself. The flag is now used up when a resync as SyncTarget finishes',
+      + 'The rule holds only against a side that descends from the generation the lost-quorum side left (it was one of the peers it still had). Stored unshrunk: the shrunk schedule then ends in a resync pause between the two other nodes after the operator\'s resolution (left open). Then, merged with 17b20df, it ended with a second, empty resync of volume 1 from n0 to n2 over one connection: split-brain resolve ran connect --discard-my-data on n2 while n2 was already SyncTarget of n0; no State reached it during that resync, so the flag outlived it, and meeting n1 (Inconsistent in a generation the flag made look newer) n2 outdated itself. The flag is now used up when a resync as SyncTarget finishes (the fix in resource.ts).'
+      + ' Independently (s12-falsesb), the Inconsistent-side rule changed the path that led there: the schedule had ended with a second, empty resync of volume 1 from n0 to n2 over one connection (the crossing class of seed 30193), after n1, Inconsistent during the operator\'s resolution, met n2 as a second split brain. With the Inconsistent-side rule (seed 81634270) n1 is n2\'s full SyncTarget instead, and the schedule passes every checker: the crossing is not reached, not fixed',
   },
   {
     file: 'seed-30384-negack-not-told-to-others', seed: 30384, open: null, checker: 'bits-in-sync',
@@ -588,6 +589,26 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-30216-crashed-secondary-source-unheard-c-peer', seed: 30216, open: null, checker: 'bits-in-sync',
     found: 'bits-in-sync (5 nodes, A with n0-n1, n0-n3, n0-n4 on C): n2, a Secondary, lost power with write 38 in its cache; back, it met n4 (which had missed the write) and became its source, confirmed UpToDate, although n1, which held the write over its C link to the Primary, had not been heard: the rule waited only for peers on B or C to us, and n1-n2 is on A. '
       + 'n4 took the stale blocks; n1 dropped its bits for n4 as stale (both UpToDate, one generation) and three replicas differed with no bit. A crashed node now waits for every unheard peer of its generation that has a B or C connection to anyone',
+  },
+  {
+    file: 'seed-1621432225-claim-lost-in-resync', seed: 1621432225, open: null, checker: 'false-split-brain',
+    found: 'false-split-brain (4 nodes, C, quorum majority; stored unshrunk): n0, Primary, isolated, started three generations as it lost its peers and answered nothing (its claim: nothing acknowledged since 86d6); n1 was promoted from 86d6 by the majority. n2, Inconsistent, resynced from n0 before meeting n1 or n3 and adopted n0\'s generation but not its claim, '
+      + 'so n3 (n1\'s follower) and n2 met as a split brain by their generations alone, although only n1 had written anything acknowledged. ResyncDone now carries the source\'s claim and the target keeps it with the generation (not when a Primary\'s writes reached it meanwhile, nor as Primary)',
+  },
+  {
+    file: 'seed-1621432225-inconsistent-side-split-brain', seed: 1621432225, open: null, checker: 'false-split-brain',
+    found: 'false-split-brain (the shrinker\'s path from seed 1621432225): n0, Primary, isolated, started generations that held nothing acknowledged, then lost power; n2 was promoted from 86d6. Back, n0 became n2\'s SyncTarget (its own claim ended as the first block arrived) and, Inconsistent in the middle of that resync, '
+      + 'met n1 and n3, which called it a split brain by the generations. DRBD makes the Inconsistent side the SyncTarget first ("due to disk states"): now so, with the bits both keep when their bitmaps share a generation, else in full',
+  },
+  {
+    file: 'seed-81634270-mutual-sync-source', seed: 81634270, open: 'n1 and n4 stay SyncSource of each other, each seeing the other Inconsistent, after n4 restarts (not investigated)', checker: 'convergence',
+    found: 'false-split-brain, then convergence (5 nodes, C, fencing dont-care; shrunk): n2, a former Primary whose last generation held nothing acknowledged, was an interrupted SyncTarget (Inconsistent, still in that generation) when it met n1, which called it a split brain (fixed with the Inconsistent-side rule above). '
+      + 'Also on 353f94d: n1 stays SyncSource of n4 since a survivor reconcile, n4 restarted becomes SyncSource of n1, and both stay so, UpToDate, each seeing the other Inconsistent with 32 MiB out of sync',
+  },
+  {
+    file: 'seed-840395993-b-unreceived-write-claim', seed: 840395993, open: null, checker: 'false-split-brain',
+    found: 'false-split-brain (5 nodes with a diskless one, protocol B; shrunk, 4 actions): n0, Primary, isolated with one write in flight, lost n1, n2 and n3 one by one (n4 still looked connected, so the write waited for it and was never answered) and started a generation at each loss, claiming nothing: '
+      + 'a lost B peer\'s unconfirmed write counted as possibly answered. n0 was killed; n2 was promoted, and n0 back met everyone as a split brain. Only a write the lost peer had received (RecvAck) may have been answered on B; one it never received waits for it, and its answer, if ever, ends the claim itself',
   },
 ];
 
