@@ -487,7 +487,10 @@ function resyncCrashMarked(peer: Peer, volume: Volume, view: VolumeView, pv: Pee
  * A fellow Secondary, UpToDate in a generation that descends from ours, while no Primary reaches
  * us: it followed a Primary we lost, whose writes since are there only (sim seed 30489: promoted,
  * this node resynced its older blocks over them). With a Primary connected we follow that one:
- * the fellow's State may just have overtaken the Primary's.
+ * the fellow's State may just have overtaken the Primary's. Not when the fellow claims nothing was
+ * acknowledged since our generation (its Primary lost quorum, say): we lack nothing anyone was
+ * promised, and outdating ourselves would take a majority's candidates away for a minority's
+ * unanswered writes (seed 30438: three of five nodes outdated themselves).
  */
 function behindFellow(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume): boolean {
   const r = peer.resource;
@@ -495,6 +498,8 @@ function behindFellow(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolu
   if (r.role === 'Primary' || peer.peerRole === 'Primary' || pv.replicationState !== 'Established' || pv.resync || pv.syncEnding) return false;
   if (volume.diskState !== 'UpToDate' || view.diskState !== 'UpToDate') return false;
   if (sameGeneration(view.current, meta.current()) || !view.history.some((g) => sameGeneration(g, meta.current()))) return false;
+  const claim = view.unacknowledgedSince === 0n ? null : view.unacknowledgedSince;
+  if (changedOnlyUnacknowledged({ current: view.current, history: view.history, unacknowledgedSince: claim }, meta.current())) return false;
   return ![...r.peers.values()].some((p) => p.connected && p.peerRole === 'Primary');
 }
 

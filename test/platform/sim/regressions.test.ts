@@ -610,6 +610,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'false-split-brain (5 nodes with a diskless one, protocol B; shrunk, 4 actions): n0, Primary, isolated with one write in flight, lost n1, n2 and n3 one by one (n4 still looked connected, so the write waited for it and was never answered) and started a generation at each loss, claiming nothing: '
       + 'a lost B peer\'s unconfirmed write counted as possibly answered. n0 was killed; n2 was promoted, and n0 back met everyone as a split brain. Only a write the lost peer had received (RecvAck) may have been answered on B; one it never received waits for it, and its answer, if ever, ends the claim itself',
   },
+  {
+    file: 'seed-30438-majority-outdated-by-unanswered-generation', seed: 30438, open: null, checker: 'replicas-differ',
+    found: 'false-split-brain, then (after the s12-falsesb merge) replicas-differ (5 nodes, B, quorum majority; found on the behind-fellow commit d25448d): n2 took, by a resync from the Primary n0 that had lost quorum, a generation holding no acknowledged write (its claim said so); n1, n3 and n4, a majority with no Primary, each heard n2 newer, outdated themselves and reconnected to it, '
+      + 'and n2, which still saw n0 as Primary, paused as their source: the majority lost its candidates for a minority\'s unanswered writes and the schedule ended with replicas differing. A fellow that claims nothing was acknowledged since our generation no longer makes us behind',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
