@@ -504,6 +504,20 @@ function behindFellow(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolu
 }
 
 /**
+ * Acted on a ping timeout later, if it still holds: the fellow may have followed a Primary just
+ * promoted, whose State to us is still on its way on another link (sim seed 20390: a node
+ * outdated itself and dropped its link one State before it learned of the new Primary).
+ */
+function checkBehindLater(peer: Peer, volume: Volume, pv: PeerVolume): void {
+  if (pv.behindCheck) return;
+  const r = peer.resource;
+  pv.behindCheck = r.platform.clock.setTimer(r.config.pingTimeoutMs, () => r.guard(() => {
+    pv.behindCheck = null;
+    if (peer.connected && pv.view && volume.meta && behindFellow(peer, volume, pv.view, pv)) catchUpWithFellow(peer, volume);
+  }));
+}
+
+/**
  * Behind a fellow: Outdated (no promotion candidate), and the link to it starts again, so the
  * handshake of a new connection makes this node its SyncTarget (DRBD resyncs after a Primary's
  * loss too). Deciding again on this link instead crossed decisions both sides had made on older
@@ -572,7 +586,7 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
   if (!meta) return;
   const r = peer.resource;
   if (missedDisklessWrites(peer, volume, view)) outdateBehind(peer, volume);
-  if (behindFellow(peer, volume, view, pv)) { catchUpWithFellow(peer, volume); return; }
+  if (behindFellow(peer, volume, view, pv)) checkBehindLater(peer, volume, pv);
   if (peer.peerRole === 'Primary' && volume.diskState === 'UpToDate' && followsPrimary(meta, view)) {
     meta.followCurrent(view.current, `following ${peer.node.name}, the Primary${view.diskState === 'Diskless' ? ' (diskless)' : ''}`);
     if (view.diskState === 'Diskless') for (const p of r.peers.values()) p.sendState();

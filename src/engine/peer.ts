@@ -8,7 +8,7 @@ import type { MessageOf, WireMessage } from '../wire/messages.js';
 import { ApplyQueue } from './apply-queue.js';
 import { missesWrites } from './exposed-generation.js';
 import { onPeerState, type VolumeView } from './generation-handshake.js';
-import type { PeerLinkPort } from './platform.js';
+import type { PeerLinkPort, TimerHandle } from './platform.js';
 import type { Resource } from './resource.js';
 import { holdsAcknowledgedWrites, intactCrashedPrimary } from './restart.js';
 import { ResyncSource } from './resync-source.js';
@@ -48,6 +48,8 @@ export interface PeerVolume {
    * for it, since the source may decide on that State and must resync them too (seed 2040857690)
    */
   sourceNotStarted: boolean;
+  /** this peer looked newer than us with no Primary around: checked again after a ping timeout */
+  behindCheck: TimerHandle | null;
 }
 
 export class Peer {
@@ -70,7 +72,7 @@ export class Peer {
 
   constructor(readonly resource: Resource, readonly node: NodeConfig) {
     this.protocol = connectionProtocol(resource.config, resource.local.name, node.name);
-    for (const v of node.volumes) this.volumes.set(v.index, { replicationState: 'Off', peerDiskState: 'DUnknown', view: null, resync: null, syncEnding: false, pausesSent: 0, pausesSeen: 0, resyncWasPaused: false, reconciled: false, sourceNotStarted: false });
+    for (const v of node.volumes) this.volumes.set(v.index, { replicationState: 'Off', peerDiskState: 'DUnknown', view: null, resync: null, syncEnding: false, pausesSent: 0, pausesSeen: 0, resyncWasPaused: false, reconciled: false, sourceNotStarted: false, behindCheck: null });
   }
 
   get connected(): boolean {
@@ -176,6 +178,8 @@ export class Peer {
       pv.resyncWasPaused = false;
       pv.reconciled = false;
       pv.sourceNotStarted = false;
+      pv.behindCheck?.cancel();
+      pv.behindCheck = null;
     }
     for (const v of this.resource.volumes) if (v.syncSource === this.node.id) v.syncSource = null;
     this.peerRole = 'Unknown';

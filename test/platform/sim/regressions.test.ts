@@ -615,6 +615,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'false-split-brain, then (after the s12-falsesb merge) replicas-differ (5 nodes, B, quorum majority; found on the behind-fellow commit d25448d): n2 took, by a resync from the Primary n0 that had lost quorum, a generation holding no acknowledged write (its claim said so); n1, n3 and n4, a majority with no Primary, each heard n2 newer, outdated themselves and reconnected to it, '
       + 'and n2, which still saw n0 as Primary, paused as their source: the majority lost its candidates for a minority\'s unanswered writes and the schedule ended with replicas differing. A fellow that claims nothing was acknowledged since our generation no longer makes us behind',
   },
+  {
+    file: 'seed-20390-fellow-state-before-primary-state', seed: 20390, open: null, checker: 'convergence',
+    found: 'convergence (5 nodes, C with two A links; found on the behind-fellow commit d25448d): n1 was promoted; n3 followed its new generation and its State reached n2 before n1\'s own State did, so n2, which still saw no Primary, outdated itself and dropped its link to n3. n1\'s disk then failed, and everyone ended Outdated under a diskless Primary. '
+      + 'A node that looks behind a fellow now acts only if it still does a ping timeout later',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
