@@ -13,7 +13,7 @@ import { adoptUnwrittenSince } from './exposed-generation.js';
 import { mayHoldAcknowledgedWrites, waitForSynchronousCopy } from './mixed-protocols.js';
 import type { Resource } from './resource.js';
 import { holdsAcknowledgedWrites, intactCrashedPrimary } from './restart.js';
-import { changedOnlyUnacknowledged, decideSync, inconsistentSideTakes, sameGeneration, UUID_JUST_CREATED, type SyncDecision } from './sync-decision.js';
+import { changedOnlyUnacknowledged, decideSync, inconsistentSideTakes, keptItsWrites, sameGeneration, UUID_JUST_CREATED, type SyncDecision } from './sync-decision.js';
 import type { DiskState, Role } from './states.js';
 import { reconcileSurvivor, reconcileSurvivors } from './survivors.js';
 import type { Volume } from './volume.js';
@@ -249,10 +249,11 @@ function resolveByDiscard(d: SyncDecision, peer: Peer, view: VolumeView): SyncDe
 function decide(peer: Peer, volume: Volume, view: VolumeView): SyncDecision {
   const meta = volume.meta!;
   const r = peer.resource;
-  const kept = (diskState: string, crashed: boolean): boolean => !crashed && (diskState === 'UpToDate' || diskState === 'Outdated');
+  const localKept = keptItsWrites({ diskState: volume.diskState, crashed: meta.crashed, readErrorsOnly: meta.flags.readErrorsOnly });
+  const peerKept = keptItsWrites({ diskState: view.diskState, crashed: view.flags.diskCrashed, readErrorsOnly: view.flags.readErrorsOnly });
   return decideSync(
-    { current: meta.current(), bitmapForPeer: meta.bitmapGeneration(peer.node.id), history: meta.history(), crashedPrimary: meta.flags.crashedPrimary, survivedPrimaryLoss: holdsAcknowledgedWrites(r, volume, peer), crashedPrimaryIntact: intactCrashedPrimary(volume), keptItsWrites: kept(volume.diskState, meta.crashed) },
-    { current: view.current, bitmapForPeer: view.bitmapForReceiver, history: view.history, crashedPrimary: view.flags.crashedPrimary, survivedPrimaryLoss: view.flags.survivedPrimaryLoss, crashedPrimaryIntact: view.flags.crashedPrimaryIntact, keptItsWrites: kept(view.diskState, view.flags.diskCrashed) },
+    { current: meta.current(), bitmapForPeer: meta.bitmapGeneration(peer.node.id), history: meta.history(), crashedPrimary: meta.flags.crashedPrimary, survivedPrimaryLoss: holdsAcknowledgedWrites(r, volume, peer), crashedPrimaryIntact: intactCrashedPrimary(volume), keptItsWrites: localKept },
+    { current: view.current, bitmapForPeer: view.bitmapForReceiver, history: view.history, crashedPrimary: view.flags.crashedPrimary, survivedPrimaryLoss: view.flags.survivedPrimaryLoss, crashedPrimaryIntact: view.flags.crashedPrimaryIntact, keptItsWrites: peerKept },
     r.local.id < peer.node.id,
     peer.protocol,
   );

@@ -18,6 +18,9 @@ export interface MetaFlags {
   /** detached after an I/O error, not known to be the only copy: attached again it is Consistent,
    *  not UpToDate, until a handshake decides (Volume.diskStateFromFlags) */
   diskFailed: boolean;
+  /** with diskFailed: the failure was on reads alone, on a disk that held every write it stored,
+   *  and it lost none (Resource.settleFailedDisk): it may claim to hold them, as one never detached */
+  readErrorsOnly: boolean;
 }
 
 /** Where generation changes are reported (the resource's log and event bus). */
@@ -27,7 +30,7 @@ export interface GenerationSink {
 
 const fromMeta = (g: bigint): bigint => (g === 0n ? UUID_JUST_CREATED : g);
 const toMeta = (g: bigint): bigint => (g === UUID_JUST_CREATED ? 0n : g);
-const FLAG_NAMES: Record<keyof MetaFlags, DeviceFlag> = { consistent: 'CONSISTENT', wasUpToDate: 'WAS_UP_TO_DATE', primary: 'PRIMARY_IND', crashedPrimary: 'CRASHED_PRIMARY', primaryLostQuorum: 'PRIMARY_LOST_QUORUM', diskFailed: 'DISK_FAILED' };
+const FLAG_NAMES: Record<keyof MetaFlags, DeviceFlag> = { consistent: 'CONSISTENT', wasUpToDate: 'WAS_UP_TO_DATE', primary: 'PRIMARY_IND', crashedPrimary: 'CRASHED_PRIMARY', primaryLostQuorum: 'PRIMARY_LOST_QUORUM', diskFailed: 'DISK_FAILED', readErrorsOnly: 'READ_ERRORS_ONLY' };
 
 export class VolumeMeta {
   readonly flags: MetaFlags;
@@ -46,6 +49,7 @@ export class VolumeMeta {
       crashedPrimary: md.recovery.crashed && md.hasDeviceFlag('PRIMARY_IND'),
       primaryLostQuorum: md.hasDeviceFlag('PRIMARY_LOST_QUORUM'),
       diskFailed: md.hasDeviceFlag('DISK_FAILED'),
+      readErrorsOnly: md.hasDeviceFlag('READ_ERRORS_ONLY'),
     };
     // The Primary indicator becomes "crashed as Primary", which lasts until the node is resynced or
     // promoted; left set, any later crash (as Secondary) would count as a Primary's.
@@ -264,6 +268,7 @@ export class VolumeMeta {
   // ---- flags ----------------------------------------------------------------------------------
 
   setFlags(flags: Partial<MetaFlags>): void {
+    if (flags.diskFailed === false) flags = { ...flags, readErrorsOnly: false }; // it qualifies the failure, and goes with it
     const set: DeviceFlag[] = [];
     const clear: DeviceFlag[] = [];
     for (const [k, v] of Object.entries(flags) as Array<[keyof MetaFlags, boolean]>) {

@@ -393,6 +393,7 @@ function volumeView(peer: Peer, v: Volume): VolumeView {
       resyncPaused: peer.volumes.get(v.index)?.replicationState === 'PausedSyncT',
       diskCrashed: v.meta?.crashed ?? false,
       crashedPrimaryIntact: intactCrashedPrimary(v),
+      readErrorsOnly: v.meta?.flags.readErrorsOnly ?? false,
     },
     resyncPauses: peer.volumes.get(v.index)?.pausesSent ?? 0,
     resyncPausesSeen: peer.volumes.get(v.index)?.pausesSeen ?? 0,

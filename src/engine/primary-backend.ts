@@ -53,7 +53,7 @@ export class PrimaryBackend implements NbdBackend {
       try {
         return await disk.read(offset, length);
       } catch (err) {
-        this.resource.localDiskFailed(v, err, null); // and read it from a peer
+        this.resource.localDiskFailed(v, 'read', err, null); // and read it from a peer
       } finally {
         v.endActivity();
       }
@@ -85,7 +85,7 @@ export class PrimaryBackend implements NbdBackend {
       try {
         await disk.flush();
       } catch (err) {
-        this.resource.localDiskFailed(v, err, null);
+        this.resource.localDiskFailed(v, 'flush', err, null);
         throw ioError('EIO', `flush of volume ${v.index} of ${this.resource.name} failed on the local disk: ${String(err)}`);
       } finally {
         v.endActivity();

@@ -14,7 +14,8 @@ import type { WireMessage } from '../wire/messages.js';
 import { exposeGeneration, isServer, markUnconfirmed, ownData, rotateExposedGeneration, servers, type OwnData } from './exposed-generation.js';
 import { Fencing } from './fencing.js';
 import { dropStaleBits, handshakeVolume, reevaluatePeers } from './generation-handshake.js';
-import { GENERATION_PRIMARY, sameGeneration } from './sync-decision.js';
+import { GENERATION_PRIMARY, keptItsWrites, sameGeneration } from './sync-decision.js';
+import type { DiskOp } from './io-error.js';
 import { mayHaveBeenAnswered, type LoggedWrite } from './transfer-log.js';
 import { VolumeMeta } from './metadata.js';
 import { hasDisk, Peer } from './peer.js';
@@ -254,7 +255,7 @@ export class Resource {
     const md = this.platform.openMetadata(v.config);
     // an extent leaves the AL only once its writes are durable (M2): a failed flush is a failed disk
     md.flushDataDiskWith(() => disk.flush().catch((err: unknown) => {
-      this.localDiskFailed(v, err, null);
+      this.localDiskFailed(v, 'flush', err, null);
       throw err;
     }));
     if (md.superblock.nodeId !== this.local.id) {
@@ -296,6 +297,8 @@ export class Resource {
       } catch (err) {
         this.log.warn('the disk could not be flushed before detach: every block is kept out of sync for every peer', { volume: v.index, error: String(err) });
         for (const peer of this.peers.values()) if (peer.diskful) meta.markAllOutOfSync(peer.node.id);
+        meta.setFlags({ readErrorsOnly: false }); // writes not yet durable may be lost
+        v.failureLostNoWrite = false;
       }
     }
     meta?.close();
@@ -322,7 +325,8 @@ export class Resource {
    * every peer (the failed range; everything when what is on the disk is unknown), so it is
    * resynced when attached again; a Primary goes on through its UpToDate peers.
    */
-  localDiskFailed(v: Volume, err: unknown, range: { offset: number; length: number } | null, pinned: VolumeMeta | null = null): void {
+  localDiskFailed(v: Volume, op: DiskOp, err: unknown, range: { offset: number; length: number } | null, pinned: VolumeMeta | null = null): void {
+    if (op !== 'read') v.failureLostNoWrite = false; // a write or flush that failed while detaching, too
     // a request that failed while the detach was under way still holds the metadata it pinned
     // (the detach waits for it): its range is marked there
     const meta = v.meta ?? pinned;
@@ -338,6 +342,8 @@ export class Resource {
     const own = ownData(this, v); // before its blocks are marked out of sync for every peer
     const primary = this.role === 'Primary';
     const secondaryOnlyCopy = !primary && this.secondaryHoldsOnlyCopy(v);
+    // a failed read changes nothing on the disk: one that held every write it stored still does
+    v.failureLostNoWrite = op === 'read' && keptItsWrites({ diskState: v.diskState, crashed: meta.crashed, readErrorsOnly: meta.flags.readErrorsOnly });
     for (const peer of this.peers.values()) {
       if (!peer.diskful) continue;
       if (range) meta.markOutOfSync(peer.node.id, range.offset, range.length);
@@ -383,9 +389,13 @@ export class Resource {
     v.failedDiskMissedBy.clear();
     const held = own && { generation: own.generation, peersWithIt: new Set([...own.peersWithIt].filter((id) => !missed.has(id) && this.peers.get(id)?.connected)) };
     const onlyCopy = (held !== null && held.peersWithIt.size === 0) || secondaryOnlyCopy;
+    if (!v.failureLostNoWrite) meta.setFlags({ readErrorsOnly: false }); // a claim left by an earlier failure ends
     if (onlyCopy) this.log.error('the failed disk holds the only copy of the newest data: I/O fails until it is attached again', { volume: v.index });
     else if (this.role === 'Primary') meta.setFlags({ wasUpToDate: false });
-    else meta.setFlags({ diskFailed: true });
+    else {
+      meta.setFlags({ diskFailed: true, readErrorsOnly: v.failureLostNoWrite });
+      if (v.failureLostNoWrite) this.log.info('the failed disk lost no write: only reads failed, on data that held every write it stored', { volume: v.index });
+    }
     // a Primary that was already writing through its peers (a SyncTarget) keeps its generation
     if (this.role === 'Primary' && (held || v.exposed.length === 0)) {
       v.wroteWithoutDisk = false;
@@ -660,7 +670,7 @@ export class Resource {
     const disks = this.volumes.filter((v) => this.promotionStartsGeneration(v, force) && v.disk);
     await Promise.all(disks.map((v) => {
       const disk = v.disk!;
-      return disk.flush().catch((err) => { if (v.disk === disk) this.localDiskFailed(v, err, null); });
+      return disk.flush().catch((err) => { if (v.disk === disk) this.localDiskFailed(v, 'flush', err, null); });
     }));
     return disks.length > 0;
   }
@@ -736,7 +746,7 @@ export class Resource {
     try {
       await disk.flush();
     } catch (err) {
-      this.localDiskFailed(v, err, null);
+      this.localDiskFailed(v, 'flush', err, null);
       return;
     }
     if (v.disk === disk && v.usable) this.guard(() => this.startPendingGeneration(v)); // never rejects: writes wait on it
@@ -810,7 +820,7 @@ export class Resource {
       await v.export?.close();
       v.export = null;
       v.servesOwnDisk(); // a Secondary exposes nothing
-      if (v.disk) await v.disk.flush().catch((err) => this.localDiskFailed(v, err, null));
+      if (v.disk) await v.disk.flush().catch((err) => this.localDiskFailed(v, 'flush', err, null));
       v.meta?.setFlags({ primary: false });
     }
     for (const peer of this.peers.values()) peer.sendState();
@@ -990,7 +1000,7 @@ export class Resource {
       await writeCrossingWrites(volume, disk);
       await volume.resyncDurability.settle(disk); // resynced data is durable (and its bits cleared) before the disk claims UpToDate
     } catch (err) {
-      this.localDiskFailed(volume, err, null);
+      this.localDiskFailed(volume, 'write', err, null); // a write or the flush after them
       return;
     } finally {
       volume.endActivity();

@@ -176,7 +176,7 @@ export class ResyncSource {
       volume.endActivity();
       volume.locks.release(range);
       this.stop();
-      this.peer.resource.localDiskFailed(volume, err, null);
+      this.peer.resource.localDiskFailed(volume, 'read', err, null);
       return;
     }
     try {

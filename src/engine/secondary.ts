@@ -123,7 +123,7 @@ function storeWrite(peer: Peer, volume: Volume, meta: VolumeMeta, disk: BlockDev
   }, (err) => {
     answerWrite(peer, w, { type: 'NegAck', volume: volume.index, seq: w.seq, errno: errnoOf(err) });
     try {
-      peer.resource.localDiskFailed(volume, err, { offset: w.offset, length: w.length }, meta);
+      peer.resource.localDiskFailed(volume, 'write', err, { offset: w.offset, length: w.length }, meta);
     } finally {
       settleWrite(peer, volume, meta, w);
     }
@@ -206,7 +206,7 @@ async function flushAll(peer: Peer, id: number): Promise<void> {
       await v.disk.flush();
     } catch (err) {
       // what this disk holds is unknown now: it detaches and is resynced in full
-      peer.resource.localDiskFailed(v, err, null);
+      peer.resource.localDiskFailed(v, 'flush', err, null);
     } finally {
       v.endActivity();
     }
@@ -284,7 +284,7 @@ async function applyResyncData(peer: Peer, volume: Volume, msg: MessageOf<'Resyn
   try {
     await volume.disk!.write(msg.offset, msg.data, false);
   } catch (err) {
-    r.localDiskFailed(volume, err, { offset: msg.offset, length: msg.data.length });
+    r.localDiskFailed(volume, 'write', err, { offset: msg.offset, length: msg.data.length });
     return;
   } finally {
     volume.endActivity();
@@ -313,7 +313,7 @@ async function compareResyncChecksum(peer: Peer, volume: Volume, msg: MessageOf<
   try {
     ours = await volume.disk!.read(msg.offset, msg.length);
   } catch (err) {
-    r.localDiskFailed(volume, err, null);
+    r.localDiskFailed(volume, 'read', err, null);
     return;
   } finally {
     volume.endActivity();
@@ -383,7 +383,7 @@ function resolvedByResync(peer: Peer, volume: Volume, offset: number, length: nu
   if (!pending.due) return;
   volume.beginActivity(); // a detach waits for the flush
   pending.settle(disk)
-    .catch((err: unknown) => peer.resource.localDiskFailed(volume, err, null))
+    .catch((err: unknown) => peer.resource.localDiskFailed(volume, 'flush', err, null))
     .finally(() => volume.endActivity());
 }
 
@@ -398,7 +398,7 @@ async function serveRead(peer: Peer, volume: Volume, msg: MessageOf<'ReadRequest
       data = await volume.disk!.read(msg.offset, msg.length);
     } catch (err) {
       errno = errnoOf(err);
-      peer.resource.localDiskFailed(volume, err, null);
+      peer.resource.localDiskFailed(volume, 'read', err, null);
     } finally {
       volume.endActivity();
     }

@@ -23,8 +23,8 @@ export interface GenerationView {
    *  boot: restart.ts), and has not been resynced since (it holds every write it acknowledged; its
    *  disk cache was never lost) */
   survivedPrimaryLoss?: boolean;
-  /** UpToDate or Outdated on a disk that never lost its cache since it was attached: it holds
-   *  every write it stored. In the crashed Primary's generation, with no bitmap id kept for it
+  /** UpToDate or Outdated on a disk that never lost its cache since it was attached (or back from
+   *  a failure on reads alone: keptItsWrites below): it holds every write it stored. In the crashed Primary's generation, with no bitmap id kept for it
    *  there, on B or C, that is every write the Primary acknowledged (a write a peer missed is
    *  answered only once a newer generation records that peer: write-pipeline.ts) */
   keptItsWrites?: boolean;
@@ -161,6 +161,21 @@ function equalGenerations(local: GenerationView, peer: GenerationView, localIsLo
       : { kind: 'target', full: false, rule: 'both crashed as Primary, lower node id wins' };
   }
   return { kind: 'no-sync', rule: 'equal generations' };
+}
+
+/**
+ * Does this disk hold every write it stored (GenerationView.keptItsWrites)? UpToDate or Outdated,
+ * and its cache never lost since it was attached (no crash before the attach). A disk back from a
+ * detach after read errors alone holds them too (readErrorsOnly: it held them when its reads
+ * failed, and a read changes nothing on the disk), though it is Consistent until a handshake says
+ * it is current. DRBD keeps no such record: it notes a read error only while detaching (to ask for
+ * a full sync if the bitmap cannot be written), and its handshake weighs a failed disk as any
+ * other. Not a disk that failed on a write or a flush: a failed write leaves its range undefined,
+ * a failed flush may have lost writes not yet durable.
+ */
+export function keptItsWrites(disk: { diskState: string; crashed: boolean; readErrorsOnly: boolean }): boolean {
+  if (disk.crashed) return false;
+  return disk.diskState === 'UpToDate' || disk.diskState === 'Outdated' || (disk.diskState === 'Consistent' && disk.readErrorsOnly);
 }
 
 /** `holder` got every write of the crashed Primary's current generation and kept them (keptItsWrites). */

@@ -118,6 +118,11 @@ export class Volume {
    * Primary's new writes wait for this, since the peers it may go on through are known only then.
    */
   failing: Promise<void> | null = null;
+  /**
+   * While the failed disk detaches: it held every write it stored when it failed, and every error
+   * since was a read, so it lost none (Resource.localDiskFailed; READ_ERRORS_ONLY in its metadata).
+   */
+  failureLostNoWrite = false;
   /** peers that did not store a write the failed disk had taken: they lack data it may hold alone */
   readonly failedDiskMissedBy = new Set<number>();
   /** SyncTarget: resync data written, its bits cleared once a flush made it durable */

@@ -408,7 +408,7 @@ class ReplicatedWrite {
     if (err) {
       this.localError = err;
       // our disk may now differ from every peer on this range: detach, keep the range out of sync
-      this.resource.localDiskFailed(this.volume, err, { offset: this.chunk.offset, length: this.chunk.length }, this.admitted.meta);
+      this.resource.localDiskFailed(this.volume, 'write', err, { offset: this.chunk.offset, length: this.chunk.length }, this.admitted.meta);
     }
     this.maybeAnswer();
     this.maybeRelease();

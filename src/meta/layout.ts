@@ -117,6 +117,10 @@ export const DEVICE_FLAGS = {
    *  until a handshake decides; cleared once the disk is UpToDate again. Bit 11 is left to the
    *  survivor claim of the unmerged wip/s6-survived branch. */
   DISK_FAILED: 1 << 12,
+  /** Tandem's own, with DISK_FAILED: that failure was on reads alone, on a disk that held every
+   *  write it had stored (UpToDate or Outdated, not back from a crash), and the flush at its detach
+   *  succeeded. A failed read changes nothing on the disk: it lost no write (docs/ARCHITECTURE.md §9). */
+  READ_ERRORS_ONLY: 1 << 13,
 } as const;
 export type DeviceFlag = keyof typeof DEVICE_FLAGS;
 

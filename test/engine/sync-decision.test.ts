@@ -1,5 +1,5 @@
 import t from 'tap';
-import { changedOnlyUnacknowledged, decideSync, inconsistentSideTakes, UUID_JUST_CREATED, type GenerationView, type SyncDecision } from '../../src/engine/sync-decision.js';
+import { changedOnlyUnacknowledged, decideSync, inconsistentSideTakes, keptItsWrites, UUID_JUST_CREATED, type GenerationView, type SyncDecision } from '../../src/engine/sync-decision.js';
 
 const view = (current: bigint, bitmapForPeer = 0n, history: bigint[] = [], crashedPrimary = false): GenerationView =>
   ({ current, bitmapForPeer, history, crashedPrimary });
@@ -41,6 +41,24 @@ t.test('a crashed Primary against a peer that holds every write it acknowledged 
   t.match(decideSync(crashed(), kept, true, 'A'), { kind: 'source' }, 'A: acknowledged writes may exist only on the crashed Primary');
   t.match(decideSync(crashed(), survivor, true, 'A'), { kind: 'source' }, 'A: even against a peer that stayed up');
   t.match(decideSync(crashed(), view(A), true, 'C'), { kind: 'source' }, 'C: a peer that may have lost its own cache is no better');
+});
+
+// Sim seed 30719: the survivor holding the only copy of an acknowledged write failed on reads as
+// the crashed Primary's SyncSource; back Consistent (DISK_FAILED), it claimed nothing, and the
+// crashed Primary, which had lost the write, became its source.
+t.test('a disk kept its writes: UpToDate or Outdated, not back from a crash, or back from a failure on reads alone', async (t) => {
+  const kept = (diskState: string, crashed = false, readErrorsOnly = false) => keptItsWrites({ diskState, crashed, readErrorsOnly });
+  t.ok(kept('UpToDate'));
+  t.ok(kept('Outdated'), 'detached (or outdated) before it noticed its Primary\'s loss');
+  t.notOk(kept('UpToDate', true), 'back from a crash: its cache may have lost writes');
+  t.notOk(kept('Consistent'), 'Consistent for another reason (a failed write or flush, a Primary\'s re-attached disk)');
+  t.ok(kept('Consistent', false, true), 'back from a failure on reads alone: a read changes nothing on the disk');
+  t.notOk(kept('Consistent', true, true), 'a crash since the failure may have lost writes');
+  t.notOk(kept('Inconsistent', false, true), 'a resync target since: no longer the data it held');
+  t.notOk(kept('Diskless'));
+  const readFailed: GenerationView = { ...view(A), keptItsWrites: kept('Consistent', false, true) };
+  t.match(decideSync(view(A, 0n, [], true), readFailed, true, 'B'), { kind: 'target', overOutdated: true }, 'the crashed Primary is its target');
+  t.match(decideSync(readFailed, view(A, 0n, [], true), true, 'C'), { kind: 'source', overOutdated: true }, 'the same from the failed disk\'s side');
 });
 
 t.test('bitmap-based resync when one side kept a bitmap since the other left', async (t) => {

@@ -2,7 +2,8 @@
 // metadata keeps what it may honestly claim, as DRBD leaves it. A Secondary's disk not known to
 // hold the only copy is Consistent (DISK_FAILED), never UpToDate without a handshake and never
 // Inconsistent (sim seeds 20068, 20457: the only good copy marked Inconsistent left nobody
-// UpToDate); a Primary's disk that its peers went on without is Outdated.
+// UpToDate); a Primary's disk that its peers went on without is Outdated. One that failed on
+// reads alone lost no write (READ_ERRORS_ONLY), and weighs as a disk that kept them (seed 30719).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -37,6 +38,38 @@ t.test('DISK_FAILED is persisted, and cleared with the next UpToDate claim', (t)
   failed.close();
   t.equal(Volume.diskStateFromFlags(new VolumeMeta(VolumeMetadata.open(path), sink).flags), 'UpToDate');
   t.end();
+});
+
+t.test('READ_ERRORS_ONLY is persisted, and goes with DISK_FAILED', (t) => {
+  const path = `pmem:${join(tempDir(t), 'md')}`;
+  const sink = { generationChanged: () => undefined };
+  const meta = new VolumeMeta(VolumeMetadata.create(path, { volumeSize: 8 * MiB, maxPeers: 2, nodeId: 0 }), sink);
+  meta.setFlags({ consistent: true, wasUpToDate: true });
+  meta.setFlags({ diskFailed: true, readErrorsOnly: true });
+  meta.close();
+  const failed = new VolumeMeta(VolumeMetadata.open(path), sink);
+  t.same([failed.flags.diskFailed, failed.flags.readErrorsOnly], [true, true], 'after a restart too');
+  t.equal(Volume.diskStateFromFlags(failed.flags), 'Consistent', 'still Consistent until a handshake: its peers may have gone on without it');
+  failed.setFlags({ consistent: true, wasUpToDate: true, diskFailed: false }); // what confirmUpToDate writes
+  failed.close();
+  t.equal(new VolumeMeta(VolumeMetadata.open(path), sink).flags.readErrorsOnly, false, 'the next UpToDate claim clears it with DISK_FAILED');
+  t.end();
+});
+
+// Sim seed 30719 (protocol B, 3 nodes): n2 holds the only copy of write 85 when the Primary n0 and
+// n1 lose power. As n0's SyncSource its reads fail (injected read EIO); the second time n1 is out
+// of reach, so n2's disk is not known to be the only copy: DISK_FAILED, on reads alone. Attached
+// again at quiescence it is Consistent and still the source of the crashed Primary.
+t.test('a Secondary disk that failed on reads alone comes back Consistent and is the crashed Primary\'s source', async (t) => {
+  const scenario = parseStoredScenario(readFileSync(new URL('./regressions/seed-30719-read-failed-survivor-loses-claim.json', import.meta.url), 'utf8'));
+  const factory = (c: ConstructorParameters<typeof Resource>[0], n: string, p: ConstructorParameters<typeof Resource>[2]) => new Resource(c, n, p);
+  const r = await runSeed({ seed: 30719, scenario, factory, traceKeep: Infinity });
+  const line = (re: RegExp) => r.trace.find((l) => re.test(l));
+  t.ok(line(/n2#2 \| error local disk failed.*read of/), 'a read failed on n2');
+  t.ok(line(/n2#2 \| info the failed disk lost no write/), 'n2 records that it lost no write');
+  t.ok(line(/n2#2 \| info disk attached .*"diskState":"Consistent"/), 'back Consistent');
+  t.ok(line(/n0#2 \| info handshake .*"peer":"n2".*"decision":"target".*the peer's disk kept all it stored/), 'the crashed Primary n0 is its target');
+  t.same(r.violations.map((v) => `${v.checker}: ${v.message}`), [], 'no checker fires: write 85 survives');
 });
 
 // Protocol C, 3 nodes. The Primary n0's disk fails (ENOSPC) and it goes on through n1 and n2. A

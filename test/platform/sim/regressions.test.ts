@@ -577,9 +577,10 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data (3 nodes, diskless n2 on C, n0-n1 on B): as seed 453808767, with the B connection among mixed protocols: n0 (Primary) lost power, n1 (B) was killed after issuing the writes n0 lost; n0 was the SyncSource of n1 and was promoted without them',
   },
   {
-    file: 'seed-30719-read-failed-survivor-loses-claim', seed: 30719, open: 'a survivor whose disk failed on a read loses its claim', checker: 'promotion-data',
+    file: 'seed-30719-read-failed-survivor-loses-claim', seed: 30719, open: null, checker: 'promotion-data',
     found: 'promotion-data (3 nodes, B; fails the same with the protocol set to C): n1, then the Primary n0 lost power; n2 stayed up with the only copy of write 85 and is rightly made the source of n0 (as a survivor, then, back from a kill, as a disk that kept the generation: keptItsWrites). Its resync reads fail (injected read EIO): the disk is detached, the second time marked DISK_FAILED (n1 out of reach, so not known the only copy). '
-      + 'Attached again it is Consistent and claims nothing (no intactRestart, no keptItsWrites), so the crashed-Primary rule makes n0, which lost the write, the source, and n0 is promoted. A read failure lost no write: the disk still holds all it acknowledged',
+      + 'Attached again it is Consistent and claims nothing (no intactRestart, no keptItsWrites), so the crashed-Primary rule makes n0, which lost the write, the source, and n0 is promoted. A read failure lost no write: the disk still holds all it acknowledged. '
+      + 'The metadata now records a failure on reads alone, of a disk that held every write it stored, with a successful flush at its detach (READ_ERRORS_ONLY); the State says so, and such a disk, back Consistent, kept its writes: it is the crashed Primary\'s source again (test/engine/sync-decision.test.ts, test/platform/sim/failed-disk.test.ts)',
   },
   {
     file: 'seed-872646400-interrupted-target-overwritten', seed: 872646400, open: 'an interrupted SyncTarget\'s blocks outside its bits are overwritten by a crashed Primary', checker: 'quiescent-data',
