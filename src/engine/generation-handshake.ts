@@ -13,7 +13,7 @@ import { adoptUnwrittenSince } from './exposed-generation.js';
 import { mayHoldAcknowledgedWrites, waitForSynchronousCopy } from './mixed-protocols.js';
 import type { Resource } from './resource.js';
 import { holdsAcknowledgedWrites, intactCrashedPrimary } from './restart.js';
-import { changedOnlyUnacknowledged, decideSync, inconsistentSideTakes, keptItsWrites, sameGeneration, UUID_JUST_CREATED, type SyncDecision } from './sync-decision.js';
+import { changedOnlyUnacknowledged, decideSync, inconsistentSideTakes, keptItsWrites, neitherHoldsData, sameGeneration, UUID_JUST_CREATED, type SyncDecision } from './sync-decision.js';
 import type { DiskState, Role } from './states.js';
 import { reconcileSurvivor, reconcileSurvivors } from './survivors.js';
 import type { Volume } from './volume.js';
@@ -166,7 +166,12 @@ function decideVolume(peer: Peer, index: number, pv: PeerVolume): void {
     return;
   }
   const owed = waitForSynchronousCopy(peer, volume, view); // protocols mixed per connection
-  const decided = resolveByInconsistentSide(decide(peer, volume, view), peer, volume, view);
+  const compared = decide(peer, volume, view);
+  if (!owed && neitherHoldsData(compared, { diskState: volume.diskState, primary: peer.resource.role === 'Primary' }, { diskState: view.diskState, primary: peer.peerRole === 'Primary' })) {
+    act(peer, volume, pv, { kind: 'wait', rule: `${compared.rule}; both disks are Inconsistent: waiting for either to hold data` });
+    return;
+  }
+  const decided = resolveByInconsistentSide(compared, peer, volume, view);
   const resolved = resolveByLostQuorum(resolveByUnacknowledged(resolveByDiscard(decided, peer, view), peer, volume, view), volume, view);
   act(peer, volume, pv, owed ? { kind: 'wait', rule: owed } : adjustForDiskStates(resolved, volume, view));
 }

@@ -113,6 +113,17 @@ export function inconsistentSideTakes(d: SyncDecision, local: HandshakeSide, pee
 }
 
 /**
+ * A split brain between two Inconsistent disks, neither Primary: neither holds data to keep (each
+ * is a SyncTarget, or was cut off as one, its old changes already given up by the handshake that
+ * made it one), so there is no split brain to refuse. Both wait: once either holds data again, the
+ * next handshake resyncs the other (inconsistentSideTakes). Sim seed 81634270: a crashed former
+ * Primary and a node that had followed the new one, both being resynced by that new Primary, met.
+ */
+export function neitherHoldsData(d: SyncDecision, local: HandshakeSide, peer: HandshakeSide): boolean {
+  return d.kind === 'split-brain' && local.diskState === 'Inconsistent' && peer.diskState === 'Inconsistent' && !local.primary && !peer.primary;
+}
+
+/**
  * One side of a split brain acknowledged none of its changes since the two last shared data: it
  * claims (`unacknowledgedSince`, persisted in its metadata) that it started every generation after
  * `since` as Primary and answered no write since, and the other side last shared data with it in

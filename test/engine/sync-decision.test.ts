@@ -1,5 +1,5 @@
 import t from 'tap';
-import { changedOnlyUnacknowledged, decideSync, inconsistentSideTakes, keptItsWrites, UUID_JUST_CREATED, type GenerationView, type SyncDecision } from '../../src/engine/sync-decision.js';
+import { changedOnlyUnacknowledged, decideSync, inconsistentSideTakes, keptItsWrites, neitherHoldsData, UUID_JUST_CREATED, type GenerationView, type SyncDecision } from '../../src/engine/sync-decision.js';
 
 const view = (current: bigint, bitmapForPeer = 0n, history: bigint[] = [], crashedPrimary = false): GenerationView =>
   ({ current, bitmapForPeer, history, crashedPrimary });
@@ -131,6 +131,17 @@ t.test('a split brain with one Inconsistent side: it becomes the SyncTarget (DRB
   t.same(inconsistentSideTakes(unrelated, inconsistent, upToDate), unrelated, 'unrelated data stays refused');
   const target: SyncDecision = { kind: 'target', full: false, rule: 'x' };
   t.same(inconsistentSideTakes(target, inconsistent, upToDate), target, 'any other decision is left alone');
+});
+
+t.test('a split brain between two Inconsistent disks: neither holds data to keep, both wait (seed 81634270)', async (t) => {
+  const auto: SyncDecision = { kind: 'split-brain', autoRecoverable: true, rule: 'both changed data from the same generation' };
+  const inconsistent = { diskState: 'Inconsistent', primary: false };
+  t.ok(neitherHoldsData(auto, inconsistent, inconsistent), 'two SyncTargets of one Primary, in diverged generations');
+  t.notOk(neitherHoldsData(auto, inconsistent, { diskState: 'UpToDate', primary: false }), 'one holds data: inconsistentSideTakes resyncs the other');
+  t.notOk(neitherHoldsData(auto, inconsistent, { diskState: 'Outdated', primary: false }), 'an Outdated disk holds data: still a split brain');
+  t.notOk(neitherHoldsData(auto, inconsistent, { diskState: 'Inconsistent', primary: true }), 'a Primary serves its disk: the operator decides');
+  t.notOk(neitherHoldsData({ kind: 'unrelated', rule: 'no common generation' }, inconsistent, inconsistent), 'unrelated data stays refused');
+  t.notOk(neitherHoldsData({ kind: 'no-sync', rule: 'equal generations' }, inconsistent, inconsistent), 'not a split brain: adjustForDiskStates decides');
 });
 
 t.test('equal generations, a crashed Primary: who holds every acknowledged write (stayed up, or a restart in the same boot)', async (t) => {

@@ -602,9 +602,11 @@ export const REGRESSIONS: Regression[] = [
       + 'met n1 and n3, which called it a split brain by the generations. DRBD makes the Inconsistent side the SyncTarget first ("due to disk states"): now so, with the bits both keep when their bitmaps share a generation, else in full',
   },
   {
-    file: 'seed-81634270-mutual-sync-source', seed: 81634270, open: 'n1 and n4 stay SyncSource of each other, each seeing the other Inconsistent, after n4 restarts (not investigated)', checker: 'convergence',
+    file: 'seed-81634270-mutual-sync-source', seed: 81634270, open: null, checker: 'convergence',
     found: 'false-split-brain, then convergence (5 nodes, C, fencing dont-care; shrunk): n2, a former Primary whose last generation held nothing acknowledged, was an interrupted SyncTarget (Inconsistent, still in that generation) when it met n1, which called it a split brain (fixed with the Inconsistent-side rule above). '
-      + 'Also on 353f94d: n1 stays SyncSource of n4 since a survivor reconcile, n4 restarted becomes SyncSource of n1, and both stay so, UpToDate, each seeing the other Inconsistent with 32 MiB out of sync',
+      + 'Then n1 and n4 stayed SyncSource of each other, both UpToDate, each seeing the other Inconsistent with 32 MiB out of sync. A slow link n1->n4 held 8 s of n1\'s States behind resync blocks: n1 reconciled n4 as a survivor (SyncSource), while n4, reading at once the States n1 had sent since, '
+      + 'decided on one where n1 was an Inconsistent SyncTarget in an older generation, and became its SyncSource in full; each then dropped the other\'s blocks (never our own target\'s target). Resync data from a peer we resync, neither Primary, now closes the link: the new connection decides once, on fresh States. '
+      + 'After that, n4 and n2 (a crashed former Primary), both Inconsistent SyncTargets of the new Primary in diverged generations, met as a split brain: two Inconsistent disks now wait instead',
   },
   {
     file: 'seed-840395993-b-unreceived-write-claim', seed: 840395993, open: null, checker: 'false-split-brain',
