@@ -212,7 +212,9 @@ export class SimNetwork {
     lb.lastArrival.data = lb.lastArrival.control = this.scheduler.now() + lag;
     // queued before anything a's engine sends on the new link, so b has it when that arrives
     this.scheduler.after(lag, cb.owner, 'net', `${cb.nodeId}<${ca.nodeId} link ${id}`, () => {
-      if (la.closed) { lb.markClosed(); return; }
+      // a died since, even if la never made it into its links (seed 1206983951: a's engine
+      // crashed while dropping the half-dead link la replaced, so nodeDied did not see la)
+      if (la.closed || this.connectors.get(ca.nodeId) !== ca) { la.vanish(); lb.markClosed(); return; }
       cb.adopt(lb);
     });
     ca.adopt(la);

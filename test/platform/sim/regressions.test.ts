@@ -623,6 +623,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'convergence (5 nodes, C with two A links; found on the behind-fellow commit d25448d): n1 was promoted; n3 followed its new generation and its State reached n2 before n1\'s own State did, so n2, which still saw no Primary, outdated itself and dropped its link to n3. n1\'s disk then failed, and everyone ended Outdated under a diskless Primary. '
       + 'A node that looks behind a fellow now acts only if it still does a ping timeout later',
   },
+  {
+    file: 'seed-1206983951-link-to-dead-node', seed: 1206983951, open: null, checker: 'convergence',
+    found: 'convergence (a simulator error; 3 nodes, C): n1 dialled n0 again while its old link to n0 was half dead; dropping that old link ran n1\'s engine into a metadata update where it lost power, before the new link was among its links, so the crash did not close it. '
+      + 'n0 adopted its end a moment later and kept a link to a dead node Connected for ever, with no State and no ping timeout (the TCP transport pings from a link\'s first byte). A link whose dialling node died before the other end learns of it is now never adopted',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
