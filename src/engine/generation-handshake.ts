@@ -176,6 +176,11 @@ function decideVolume(peer: Peer, index: number, pv: PeerVolume): void {
   act(peer, volume, pv, owed ? { kind: 'wait', rule: owed } : adjustForDiskStates(resolved, volume, view));
 }
 
+/** The peer's lineage and claim as the sync rules read them: on the wire, 0n means no claim. */
+function peerLineage(view: VolumeView): { current: bigint; history: bigint[]; unacknowledgedSince: bigint | null } {
+  return { current: view.current, history: view.history, unacknowledgedSince: view.unacknowledgedSince === 0n ? null : view.unacknowledgedSince };
+}
+
 /**
  * A split brain where one side acknowledged nothing since the two last shared data
  * (changedOnlyUnacknowledged): a Primary cut off from a peer started its new generation at its
@@ -190,7 +195,7 @@ function resolveByUnacknowledged(d: SyncDecision, peer: Peer, volume: Volume, vi
   const r = peer.resource;
   // a Primary serves its disk and cannot become a SyncTarget: with it, the operator decides (seed 20902)
   const local = r.role !== 'Primary' && changedOnlyUnacknowledged({ current: meta.current(), history: meta.history(), unacknowledgedSince: meta.unacknowledgedSince() }, view.bitmapForReceiver);
-  const remote = peer.peerRole !== 'Primary' && changedOnlyUnacknowledged({ current: view.current, history: view.history, unacknowledgedSince: view.unacknowledgedSince === 0n ? null : view.unacknowledgedSince }, meta.bitmapGeneration(peer.node.id));
+  const remote = peer.peerRole !== 'Primary' && changedOnlyUnacknowledged(peerLineage(view), meta.bitmapGeneration(peer.node.id));
   if (!local && !remote) return d;
   const keepLocal = local && remote ? r.local.id < peer.node.id : remote;
   const why = local && remote ? 'neither side acknowledged a write since they diverged' : local ? 'this node acknowledged no write since they diverged' : 'the peer acknowledged no write since they diverged';
@@ -210,9 +215,8 @@ function resolveByLostQuorum(d: SyncDecision, volume: Volume, view: VolumeView):
   if (d.kind !== 'split-brain') return d;
   const meta = volume.meta!;
   const ownClaim = meta.unacknowledgedSince();
-  const peerClaim = view.unacknowledgedSince === 0n ? null : view.unacknowledgedSince;
   const local = meta.flags.primaryLostQuorum && descendsFrom(view.current, view.history, lastAcknowledged(meta.current(), meta.history(), ownClaim));
-  const remote = view.flags.primaryLostQuorum && descendsFrom(meta.current(), meta.history(), lastAcknowledged(view.current, view.history, peerClaim));
+  const remote = view.flags.primaryLostQuorum && descendsFrom(meta.current(), meta.history(), lastAcknowledged(view.current, view.history, peerLineage(view).unacknowledgedSince));
   if (local && !view.flags.primaryLostQuorum) return { kind: 'target', full: false, rule: `${d.rule}; this node lost quorum as Primary, so nothing it wrote since was acknowledged` };
   if (remote && !meta.flags.primaryLostQuorum) return { kind: 'source', full: false, rule: `${d.rule}; the peer lost quorum as Primary, so nothing it wrote since was acknowledged` };
   return d;
@@ -504,8 +508,7 @@ function behindFellow(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolu
   if (r.role === 'Primary' || peer.peerRole === 'Primary' || pv.replicationState !== 'Established' || pv.resync || pv.syncEnding) return false;
   if (volume.diskState !== 'UpToDate' || view.diskState !== 'UpToDate') return false;
   if (sameGeneration(view.current, meta.current()) || !view.history.some((g) => sameGeneration(g, meta.current()))) return false;
-  const claim = view.unacknowledgedSince === 0n ? null : view.unacknowledgedSince;
-  if (changedOnlyUnacknowledged({ current: view.current, history: view.history, unacknowledgedSince: claim }, meta.current())) return false;
+  if (changedOnlyUnacknowledged(peerLineage(view), meta.current())) return false;
   return ![...r.peers.values()].some((p) => p.connected && p.peerRole === 'Primary');
 }
 
@@ -531,8 +534,7 @@ function checkBehindLater(peer: Peer, volume: Volume, pv: PeerVolume): void {
  */
 function catchUpWithFellow(peer: Peer, volume: Volume): void {
   outdateBehind(peer, volume);
-  peer.resource.log.info('behind a fellow Secondary\'s newer generation with no Primary: reconnecting to resync from it', { peer: peer.node.name, volume: volume.index });
-  peer.closeLink(`behind ${peer.node.name}'s newer generation: reconnecting to resync from it`);
+  peer.reconnectToDecideAgain(volume.index, `behind ${peer.node.name}'s newer generation, with no Primary`);
 }
 
 /**

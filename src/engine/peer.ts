@@ -134,6 +134,16 @@ export class Peer {
   }
 
   /**
+   * What this link decided was made on States that are no longer true (they crossed, or a fellow
+   * moved on): deciding again on the open link would cross again, so close it and let the next
+   * connection's handshake decide once, on fresh States from both sides.
+   */
+  reconnectToDecideAgain(volume: number, why: string): void {
+    this.resource.log.warn(`${why}: reconnecting to decide again on fresh States`, { peer: this.node.name, volume });
+    this.closeLink(`${why}: reconnecting`);
+  }
+
+  /**
    * Stop talking to this peer until the administrator connects again. The peer is told, and goes
    * StandAlone too (as both DRBD nodes do after a split brain): our Disconnect can overtake our
    * State on the other socket, so it may not have reached the same verdict by itself.

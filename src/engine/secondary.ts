@@ -227,7 +227,11 @@ function takesResyncFrom(peer: Peer, volume: Volume, offset: number, length: num
   // survivor reconciling this node as it was promoted, which stops on our State as Primary: seed
   // 20559); taken, they would land, older, over what our resync and the next Primary gave it
   if (pv.replicationState === 'SyncSource') {
-    if (r.role !== 'Primary' && peer.peerRole !== 'Primary') reconnectCrossedSources(peer, volume);
+    // Neither Primary, each resyncs the other: each decided on a State of the other older than the
+    // other's own decision (a slow link delivered seconds of States at once: sim seed 81634270),
+    // and neither can tell here whose was made on newer data; our bits for the peer stay. With a
+    // Primary on either side it ends by itself (stopResyncToPrimary; a Primary takes no resync).
+    if (r.role !== 'Primary' && peer.peerRole !== 'Primary') peer.reconnectToDecideAgain(volume.index, `this node and ${peer.node.name} each resync the other (their decisions crossed on older States)`);
     return false;
   }
   // A Secondary's blocks while an UpToDate Primary replicates to us were sent on a decision made
@@ -248,21 +252,6 @@ function takesResyncFrom(peer: Peer, volume: Volume, offset: number, length: num
   volume.syncSource = peer.node.id;
   if (pv.replicationState !== 'SyncTarget') r.becomeSyncTarget(peer, volume);
   return true;
-}
-
-/**
- * Resync data (not stale by the pause count) from a peer we resync ourselves, neither of us
- * Primary: each decided to be the other's source on a State of the other older than the other's
- * own decision (a slow link delivered seconds of States at once: sim seed 81634270), and each
- * drops the other's blocks for ever. Neither can tell on this link which decision was made on the
- * newer data: each side's view of the other is old in its own way. A new connection decides once,
- * as DRBD does, on the States both sides exchange at its start, so both weigh the same inputs; our
- * bits for the peer stay. With a Primary on either side it ends by itself: the Secondary stops at
- * the Primary's State (stopResyncToPrimary), and a Primary takes no resync data.
- */
-function reconnectCrossedSources(peer: Peer, volume: Volume): void {
-  peer.resource.log.warn('this node and the peer each resync the other: their decisions crossed on older States; reconnecting to decide on fresh ones', { peer: peer.node.name, volume: volume.index });
-  peer.closeLink(`${peer.node.name} and this node each resync the other: reconnecting to decide the direction once`);
 }
 
 /** Its blocks are not taken now: it stops sending (our State tells it) and keeps its bits. */

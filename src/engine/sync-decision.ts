@@ -24,9 +24,10 @@ export interface GenerationView {
    *  disk cache was never lost) */
   survivedPrimaryLoss?: boolean;
   /** UpToDate or Outdated on a disk that never lost its cache since it was attached (or back from
-   *  a failure on reads alone: keptItsWrites below): it holds every write it stored. In the crashed Primary's generation, with no bitmap id kept for it
-   *  there, on B or C, that is every write the Primary acknowledged (a write a peer missed is
-   *  answered only once a newer generation records that peer: write-pipeline.ts) */
+   *  a failure on reads alone: keptItsWrites below): it holds every write it stored. In the
+   *  crashed Primary's generation, with no bitmap id kept for it there, on B or C, that is every
+   *  write the Primary acknowledged (a write a peer missed is answered only once a newer
+   *  generation records that peer: write-pipeline.ts) */
   keptItsWrites?: boolean;
   /** with crashedPrimary: only the crashed Primary's process died (same boot), its disk holds
    *  every write it made, and DRBD's rule (it is the source) is sound. A claim of its own: this

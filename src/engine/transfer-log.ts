@@ -74,7 +74,7 @@ export class TransferLog {
   /** The unconfirmed writes of `volume`, each with whether the peer said it received it (RecvAck). */
   unconfirmedOf(volume: number): LoggedWrite[] {
     const out: LoggedWrite[] = [];
-    for (const entry of this.writes.values()) if (entry.volume === volume) out.push({ volume, offset: entry.offset, length: entry.length, received: !entry.open });
+    for (const entry of this.writes.values()) if (entry.volume === volume) out.push(logged(entry));
     return out;
   }
 
@@ -111,14 +111,14 @@ export class TransferLog {
   /** The link is gone: every unconfirmed write is returned (to be resynced), nothing waits any more. */
   failAll(): LoggedWrite[] {
     const lost = [...this.writes.values()];
-    const receivedBefore = lost.map((entry) => !entry.open);
+    const logs = lost.map(logged); // before settle(), which ends `received`
     this.writes.clear();
     this.bytes = 0;
     for (const entry of lost) settle(entry, false);
     for (const done of this.flushes.values()) done(false);
     this.flushes.clear();
     this.wakeRoomWaiters();
-    return lost.map(({ volume, offset, length, callbacks }, i) => ({ volume, offset, length, outcome: callbacks.outcome?.() ?? null, received: receivedBefore[i] }));
+    return lost.map((entry, i) => ({ ...logs[i], outcome: entry.callbacks.outcome?.() ?? null }));
   }
 
   private remove(seq: number, entry: Entry): void {
@@ -147,6 +147,11 @@ export class TransferLog {
 export function mayHaveBeenAnswered(protocol: 'A' | 'B' | 'C', unconfirmed: readonly LoggedWrite[]): boolean {
   if (protocol === 'A') return unconfirmed.length > 0;
   return protocol === 'B' && unconfirmed.some((w) => w.received === true);
+}
+
+/** An entry as callers see it: `received` if the peer's RecvAck came (no more may come). */
+function logged(entry: Entry): LoggedWrite {
+  return { volume: entry.volume, offset: entry.offset, length: entry.length, received: !entry.open };
 }
 
 function received(entry: Entry): void {
