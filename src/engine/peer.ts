@@ -201,6 +201,7 @@ export class Peer {
     }
     for (const v of this.resource.volumes) this.bitmapOf(v)?.setPeerConnected(this.node.id, false);
     if (this.connectionState !== 'StandAlone') this.connectionState = 'Connecting';
+    this.resource.stateChanges.onPeerGone(this);
     this.resource.log.warn('peer connection lost', { peer: this.node.name, reason });
     this.resource.emit('connection', { peer: this.node.name, connectionState: this.connectionState, reason });
     this.resource.onPeerLost(this, { wasPrimary, replicated, unconfirmed, reason });
@@ -269,6 +270,7 @@ export class Peer {
       case 'Disconnect': return this.refuse(`peer disconnected: ${msg.reason}`);
       // a Write's RecvAck (protocol B) goes once it is issued to our disk (secondary.ts, storeWrite)
       case 'Write': case 'WriteZeroes': case 'State': case 'OutOfSync': case 'Flush': case 'ResyncData': case 'ResyncChecksum': case 'ResyncDone': case 'ReadRequest':
+      case 'StateChangeRequest': case 'StateChangeReply': // answered, and read, behind the States before them
         return queue.push(msg);
       default:
         return this.resource.protocolError(this, `unexpected ${msg.type} message after the handshake`);

@@ -24,6 +24,7 @@ import type { BlockDevice, PeerConnectorPort, PeerLinkPort, Platform } from './p
 import { PrimaryBackend } from './primary-backend.js';
 import { classifyAttach, diskVouchedFor } from './restart.js';
 import { survivedPrimaryLoss } from './survivors.js';
+import { StateChanges } from './state-change.js';
 import { hasQuorum, quorumNeeded } from './quorum.js';
 import type { ResourceStatus, Role } from './states.js';
 import { Volume } from './volume.js';
@@ -39,6 +40,8 @@ export class Resource {
   readonly log: Logger;
   readonly fencing = new Fencing(this);
   readonly reads: PeerReads;
+  /** round trips to every connected peer before a promotion or an invalidate (state-change.ts) */
+  readonly stateChanges = new StateChanges(this);
   /** AL-covered ranges per volume, kept since a Primary peer vanished, until resynced */
   readonly reconcileRanges = new Map<number, Array<{ offset: number; length: number }>>();
   /** the Primary whose loss left those ranges (survivors.ts weighs each survivor's link to it) */
@@ -458,7 +461,7 @@ export class Resource {
       case 'attach': await this.attachAll(); break;
       case 'detach': await this.detachAll(); break;
       case 'outdate': this.outdate(); break;
-      case 'invalidate': this.invalidate(); break;
+      case 'invalidate': await this.invalidate(); break;
       case 'resume-io': this.resumeIo(); break;
       default:
         throw new TandemError('TANDEM_E_USAGE', `'${op}' is not supported yet by this daemon`, {
@@ -598,16 +601,11 @@ export class Resource {
    * diskful peer (a full sync whoever the source is), and the connections start again, so the
    * handshake that follows sees it.
    */
-  private invalidate(): void {
-    if (this.role === 'Primary') throw new TandemError('TANDEM_E_STATE', 'a Primary cannot invalidate its own data', { hint: 'demote it first' });
-    // Never the only good copy (sim seed 20856: the only server of a diskless Primary): the full
-    // sync needs a source, and without one every node would be left without the data.
-    const only = this.volumes.filter((v) => v.meta && (v.diskState === 'UpToDate' || v.diskState === 'Consistent') && !this.hasUpToDatePeer(v.index));
-    if (only.length > 0) {
-      throw new TandemError('TANDEM_E_STATE', `cannot invalidate ${this.name}: no connected peer has UpToDate data of volume ${only.map((v) => v.index).join(', ')} to resync it from, and this node's ${only[0].diskState} data may be the only good copy`, {
-        hint: `connect a peer whose volume is UpToDate first ('tandem status ${this.name}' shows each peer's disk state)`,
-      });
-    }
+  private async invalidate(): Promise<void> {
+    this.checkInvalidatable();
+    // the UpToDate peer it counts on must still answer (sim seed 40218: one that had lost power)
+    await this.stateChanges.ask('invalidate');
+    this.checkInvalidatable();
     for (const v of this.volumes) {
       if (!v.meta) continue;
       for (const peer of this.peers.values()) if (peer.diskful) v.meta.markAllOutOfSync(peer.node.id);
@@ -618,10 +616,26 @@ export class Resource {
     for (const peer of this.peers.values()) peer.closeLink('invalidated: reconnecting for a full sync');
   }
 
+  private checkInvalidatable(): void {
+    if (this.role === 'Primary') throw new TandemError('TANDEM_E_STATE', 'a Primary cannot invalidate its own data', { hint: 'demote it first' });
+    // Never the only good copy (sim seed 20856: the only server of a diskless Primary): the full
+    // sync needs a source, and without one every node would be left without the data.
+    const only = this.volumes.filter((v) => v.meta && (v.diskState === 'UpToDate' || v.diskState === 'Consistent') && !this.hasUpToDatePeer(v.index));
+    if (only.length > 0) {
+      throw new TandemError('TANDEM_E_STATE', `cannot invalidate ${this.name}: no connected peer has UpToDate data of volume ${only.map((v) => v.index).join(', ')} to resync it from, and this node's ${only[0].diskState} data may be the only good copy`, {
+        hint: `connect a peer whose volume is UpToDate first ('tandem status ${this.name}' shows each peer's disk state)`,
+      });
+    }
+  }
+
   // ---- roles ----------------------------------------------------------------------------------
 
   async promote(force: boolean): Promise<void> {
     if (this.role === 'Primary') return;
+    this.checkPromotable(force);
+    // decided again on States no older than this moment, without peers that no longer answer
+    await this.stateChanges.ask('promote');
+    if ((this.role as Role) === 'Primary') return;
     this.checkPromotable(force);
     if (await this.flushBeforePromotionGenerations(force)) {
       if ((this.role as Role) === 'Primary') return; // a concurrent promotion won (the role changed during the await)

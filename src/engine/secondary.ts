@@ -9,11 +9,12 @@ import type { Peer } from './peer.js';
 import { replicatesFromPrimary } from './generation-handshake.js';
 import type { BlockDevice } from './platform.js';
 import { DIGEST_BYTES } from './resync-source.js';
+import { answerStateChange } from './state-change.js';
 import { sameGeneration } from './sync-decision.js';
 import { lateWriteOfLostPrimary } from './survivors.js';
 import type { Volume } from './volume.js';
 
-type Applied = Extract<WireMessage, { type: 'Write' | 'WriteZeroes' | 'OutOfSync' | 'Flush' | 'ResyncData' | 'ResyncChecksum' | 'ResyncDone' | 'ReadRequest' | 'State' }>;
+type Applied = Extract<WireMessage, { type: 'Write' | 'WriteZeroes' | 'OutOfSync' | 'Flush' | 'ResyncData' | 'ResyncChecksum' | 'ResyncDone' | 'ReadRequest' | 'State' | 'StateChangeRequest' | 'StateChangeReply' }>;
 
 /** The range lock a message needs while it runs; null for the messages that are barriers. */
 export function lockedRange(peer: Peer, msg: WireMessage): { lock: Volume['locks']; offset: number; length: number } | null {
@@ -35,6 +36,8 @@ export function applyMessage(peer: Peer, msg: WireMessage, late = false): void |
   const m = msg as Applied;
   if (m.type === 'State') return peer.onState(m);
   if (m.type === 'Flush') return flushAll(peer, m.id);
+  if (m.type === 'StateChangeRequest') return late ? undefined : answerStateChange(peer, m);
+  if (m.type === 'StateChangeReply') return peer.resource.stateChanges.onReply(peer, m);
   const volume = peer.resource.volume(m.volume);
   if (!volume) return peer.resource.protocolError(peer, `message for unknown volume ${m.volume}`);
   switch (m.type) {

@@ -116,7 +116,7 @@ export const MESSAGES = {
       /** bit n set: node n takes part in the transaction */
       nodeMask: u32,
       phase: enumOf(['prepare', 'commit', 'abort'] as const),
-      change: enumOf(['promote', 'demote', 'outdate', 'detach', 'disconnect'] as const),
+      change: enumOf(['promote', 'demote', 'outdate', 'detach', 'disconnect', 'invalidate'] as const),
       volume: u16,
     },
   },

@@ -1,7 +1,7 @@
 // `tandem invalidate` discards this node's data for a full sync from a peer. It never discards the
 // only good copy (sim seed 20856): while no connected peer has UpToDate data it is refused with
-// TANDEM_E_STATE and the disk stays as it was; connected to an UpToDate peer it resyncs in full,
-// to identical data.
+// TANDEM_E_STATE and the disk stays as it was (also when the peer's link looks up but the peer
+// no longer answers); connected to an UpToDate peer it resyncs in full, to identical data.
 import t from 'tap';
 import { execa } from 'execa';
 import { TestCluster } from '../helpers/daemons.js';
@@ -32,4 +32,16 @@ t.test('invalidate: refused without an UpToDate peer in reach, a full sync with 
   await waitFor(cluster, 'a', 'iv', 'b resynced in full', peersUpToDate(['b']));
   await cluster.cli('a', ['secondary', 'iv']);
   t.equal(sha256File(files.disk('b')), sha256File(files.disk('a')), 'identical after the full sync');
+
+  // An UpToDate peer whose link still looks up but that answers nothing (stopped, as a machine
+  // that hangs or lost power; sim seed 40218): invalidate asks it first, its link closes at
+  // ping-timeout, and the refusal follows; without the question, b discarded its data at once.
+  const a = cluster.nodes.get('a')!.process!;
+  a.kill('SIGSTOP');
+  t.teardown(() => { a.kill('SIGCONT'); });
+  const unanswered = await cluster.cli('b', ['invalidate', 'iv']);
+  a.kill('SIGCONT');
+  t.not(unanswered.exitCode, 0, 'invalidate counting on a peer that does not answer fails');
+  t.match(`${unanswered.stdout}${unanswered.stderr}`, /no connected peer has UpToDate data of volume 0/, 'and says why');
+  t.equal((await status(cluster, 'b', 'iv')).volumes[0].diskState, 'UpToDate', 'b keeps its data');
 });

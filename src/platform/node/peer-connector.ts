@@ -76,4 +76,9 @@ class TcpLinkPort implements PeerLinkPort {
   close(reason: string): void {
     if (!this.link.closed) this.link.close(reason);
   }
+
+  probe(): void {
+    // the transport closes the link itself when the PingAck misses its deadline
+    if (!this.link.closed) this.link.ping().catch(() => undefined);
+  }
 }

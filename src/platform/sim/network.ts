@@ -225,6 +225,18 @@ export class SimNetwork {
     return pingTimeoutMs + this.random.real(0, pingIntervalMs);
   }
 
+  /**
+   * A Ping sent now on `side` (PeerLinkPort.probe): unanswered (the link is cut either way, or the
+   * peer's end is gone) it closes this side at its deadline, as the TCP transport's ping() does.
+   */
+  probe(side: SimLink): void {
+    const { pingTimeoutMs } = this.liveness;
+    this.scheduler.after(pingTimeoutMs, side.owner, 'net', `${side.localNodeId}-${side.peerNodeId} probe`, () => {
+      const cut = this.blocked.has(dir(side.localNodeId, side.peerNodeId)) || this.blocked.has(dir(side.peerNodeId, side.localNodeId));
+      if (!side.closed && (cut || side.other === null || side.other.closed)) side.drop(`ping timeout: no PingAck from node ${side.peerNodeId} within ${pingTimeoutMs} ms`);
+    });
+  }
+
   /** A partition that outlasts the ping timeout closes the link, each side on its own. */
   private scheduleLivenessTimeout(link: SimLink): void {
     for (const side of [link, link.other]) {
@@ -405,6 +417,10 @@ export class SimLink implements PeerLinkPort {
     this.closed = true;
     this.held.length = 0;
     this.stalled.length = 0;
+  }
+
+  probe(): void {
+    if (!this.closed) this.network.probe(this);
   }
 
   /** The owning incarnation died: no callbacks, nothing more is sent or received. */

@@ -628,6 +628,16 @@ export const REGRESSIONS: Regression[] = [
     found: 'convergence (a simulator error; 3 nodes, C): n1 dialled n0 again while its old link to n0 was half dead; dropping that old link ran n1\'s engine into a metadata update where it lost power, before the new link was among its links, so the crash did not close it. '
       + 'n0 adopted its end a moment later and kept a link to a dead node Connected for ever, with no State and no ping timeout (the TCP transport pings from a link\'s first byte). A link whose dialling node died before the other end learns of it is now never adopted',
   },
+  {
+    file: 'seed-30029-promoted-on-links-it-believed-up', seed: 30029, open: null, checker: 'promotion-data',
+    found: 'promotion-data, then false split brains and replicas-differ (3 nodes, C, quorum majority): n2, isolated 0.8 s earlier, still saw its links to n0 and n1 up (no ping had timed out), so it counted them for quorum and was promoted by the cluster manager without the writes n0 had acknowledged since. '
+      + 'A promotion now asks every connected peer first (DRBD\'s two-phase state change) with a Ping beside the question: a peer that cannot answer loses its link at ping-timeout, and the promotion is decided again without it (state-change.ts)',
+  },
+  {
+    file: 'seed-40218-invalidate-for-dead-peer', seed: 40218, open: null, checker: 'promotion-data',
+    found: 'promotion-data, quiescent-data (2 nodes, C): the Primary n0 lost power; n1, which held its last acknowledged write (never flushed on n0), still saw n0 UpToDate over a link that had not timed out, and the operator\'s invalidate on n1 was accepted: n1 discarded the only copy, and n0, back, resynced everyone from its disk. '
+      + 'invalidate now asks its peers first, as a promotion does, and is refused once the dead peer\'s link closes (real-daemon case in test/replication/invalidate: a stopped peer)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
