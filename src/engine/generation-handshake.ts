@@ -504,12 +504,21 @@ function resyncCrashMarked(peer: Peer, volume: Volume, view: VolumeView, pv: Pee
  */
 function behindFellow(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume): boolean {
   const r = peer.resource;
-  const meta = volume.meta!;
   if (r.role === 'Primary' || peer.peerRole === 'Primary' || pv.replicationState !== 'Established' || pv.resync || pv.syncEnding) return false;
-  if (volume.diskState !== 'UpToDate' || view.diskState !== 'UpToDate') return false;
-  if (sameGeneration(view.current, meta.current()) || !view.history.some((g) => sameGeneration(g, meta.current()))) return false;
-  if (changedOnlyUnacknowledged(peerLineage(view), meta.current())) return false;
+  if (!holdsNewerData(volume, view)) return false;
   return ![...r.peers.values()].some((p) => p.connected && p.peerRole === 'Primary');
+}
+
+/**
+ * Both UpToDate, and the peer's generation descends from ours and may hold an acknowledged write
+ * we lack: our data is behind it. A promotion is refused then (resource.ts), even before the
+ * behind-fellow check above outdates this node a ping timeout later (sim seed 30555).
+ */
+export function holdsNewerData(volume: Volume, view: VolumeView): boolean {
+  const meta = volume.meta;
+  if (!meta || volume.diskState !== 'UpToDate' || view.diskState !== 'UpToDate') return false;
+  if (sameGeneration(view.current, meta.current()) || !view.history.some((g) => sameGeneration(g, meta.current()))) return false;
+  return !changedOnlyUnacknowledged(peerLineage(view), meta.current());
 }
 
 /**

@@ -13,7 +13,7 @@ import type { Logger } from '../lib/log.js';
 import type { WireMessage } from '../wire/messages.js';
 import { exposeGeneration, isServer, markUnconfirmed, ownData, rotateExposedGeneration, servers, type OwnData } from './exposed-generation.js';
 import { Fencing } from './fencing.js';
-import { dropStaleBits, handshakeVolume, reevaluatePeers } from './generation-handshake.js';
+import { dropStaleBits, handshakeVolume, holdsNewerData, reevaluatePeers } from './generation-handshake.js';
 import { GENERATION_PRIMARY, keptItsWrites, sameGeneration } from './sync-decision.js';
 import type { DiskOp } from './io-error.js';
 import { mayHaveBeenAnswered, type LoggedWrite } from './transfer-log.js';
@@ -668,6 +668,19 @@ export class Resource {
     }
     this.checkQuorum();
     this.checkPromotableDisks(force);
+    if (!force) this.checkNotBehind();
+  }
+
+  /** A connected peer UpToDate in a newer generation of ours holds writes this node lacks. */
+  private checkNotBehind(): void {
+    for (const v of this.volumes) {
+      const ahead = [...this.peers.values()].find((p) => p.connected && p.volumes.get(v.index)?.view && holdsNewerData(v, p.volumes.get(v.index)!.view!));
+      if (!ahead) continue;
+      throw new TandemError('TANDEM_E_STATE', `cannot promote ${this.name}: ${ahead.node.name} holds a newer data generation of volume ${v.index}, with writes this node lacks`, {
+        hint: `promote ${ahead.node.name} instead, or wait until it has resynced this node ('tandem status ${this.name}')`,
+        details: { volume: v.index, peer: ahead.node.name },
+      });
+    }
   }
 
   /**

@@ -638,6 +638,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data, quiescent-data (2 nodes, C): the Primary n0 lost power; n1, which held its last acknowledged write (never flushed on n0), still saw n0 UpToDate over a link that had not timed out, and the operator\'s invalidate on n1 was accepted: n1 discarded the only copy, and n0, back, resynced everyone from its disk. '
       + 'invalidate now asks its peers first, as a promotion does, and is refused once the dead peer\'s link closes (real-daemon case in test/replication/invalidate: a stopped peer)',
   },
+  {
+    file: 'seed-30555-promoted-behind-a-fellow', seed: 30555, open: null, checker: 'promotion-data',
+    found: 'promotion-data (4 nodes with a diskless one, C, quorum majority; found on the state-change commit): n0 was promoted while n1 was cut off from it, started a generation without n1, and wrote to n2. n0 was demoted; n1, UpToDate in the older generation and still quorate with n2 and n3, was promoted by the cluster manager although n2\'s State named the newer generation: '
+      + 'the behind-fellow rule outdates such a node only a ping timeout later. A promotion is now refused while a connected peer is UpToDate in a newer generation of ours that may hold an acknowledged write (--force overrides)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
