@@ -12,14 +12,15 @@
 //
 // The answer is always yes: the asking node decides on the States, with the rules it applies
 // anyway (one promotion rule, in resource.ts). A peer that neither answers nor loses its link
-// within STATE_CHANGE_TIMEOUT_MS (DRBD's twopc-timeout) fails the operation instead.
+// within STATE_CHANGE_TIMEOUT_MS (as DRBD's twopc-timeout) fails the operation instead.
 import { TandemError } from '../lib/errors.js';
 import type { MessageOf } from '../wire/messages.js';
 import type { Peer } from './peer.js';
 import type { TimerHandle } from './platform.js';
 import type { Resource } from './resource.js';
 
-export const STATE_CHANGE_TIMEOUT_MS = 30_000;
+/** under the CLI's default deadline (30 s), so the operator reads which peer did not answer */
+export const STATE_CHANGE_TIMEOUT_MS = 20_000;
 
 export type StateChangeKind = MessageOf<'StateChangeRequest'>['change'];
 
