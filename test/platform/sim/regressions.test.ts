@@ -623,6 +623,17 @@ export const REGRESSIONS: Regression[] = [
     found: 'convergence (5 nodes, C with two A links; found on the behind-fellow commit d25448d): n1 was promoted; n3 followed its new generation and its State reached n2 before n1\'s own State did, so n2, which still saw no Primary, outdated itself and dropped its link to n3. n1\'s disk then failed, and everyone ended Outdated under a diskless Primary. '
       + 'A node that looks behind a fellow now acts only if it still does a ping timeout later',
   },
+  {
+    file: 'seed-1642067477-inconsistent-copy-after-power-losses', seed: 1642067477, open: null, checker: 'promotion-data',
+    found: 'promotion-data, a checker error (3 nodes, B, resource-only; CI seed at db8ad20): n0, Primary, acknowledged write 56 (never flushed) with n2 storing it over B; n0 lost power while resyncing n1 in full, whose Inconsistent disk got the block in a resync block; n2 lost power too. '
+      + 'n0 back, the crashed Primary, was the source of all (DRBD\'s rule; n2 had not stayed up), so the write was gone, as block-device semantics allow once every holder lost power. The checker counted n1\'s copy as a holder that kept power; a copy that reached a node only in a resync, on an Inconsistent disk that marks the block for every peer, was never part of the write\'s promise and is rewritten by whichever resync makes the disk usable: it no longer counts',
+  },
+  {
+    file: 'seed-794144222-invalidated-copy-after-power-losses', seed: 794144222, open: 'an interrupted SyncTarget\'s blocks outside its bits are overwritten by a crashed Primary', checker: 'promotion-data',
+    found: 'promotion-data (5 nodes, diskless n4, C with n1-n3 on A, dont-care, quorum majority; CI seed at db8ad20): write 18, acknowledged by the Primary n0 and never flushed, reached n1, n2 and n3 over C; n0 and n3 lost power, n2 was invalidated, and a checksum resync from n1 found n2\'s blocks of the write equal (bits cleared) before n1 lost power too: '
+      + 'n2, never down, held the only copy, and went back to Consistent (its source had sent no data). n1, back Consistent without the write, met n2 (no-sync, equal generations) and, once n3 was heard, was confirmed UpToDate as the source of the Inconsistent n0: first wrong step, since n2, a heard peer of its generation that stayed up and stored the write, was only Consistent (the rule waits for unheard peers and for UpToDate ones). '
+      + 'n2 was then confirmed UpToDate next to n1 in one generation, the crash bits between them went as stale (the known weak point), and n0, promoted, reconciled n2 with its own data. The class of seed 872646400',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
