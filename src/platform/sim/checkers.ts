@@ -50,7 +50,8 @@
 //   every acknowledged write, except
 //   * protocol A: writes of the previous Primary that never reached the promoted node over an A
 //     connection (they sat in the send buffer: DRBD's "the most recent updates may be lost"; the
-//     data stays a prefix);
+//     data stays a prefix), or reached it and sat in its volatile cache when it lost power (the
+//     answer did not wait for that copy, nor did a FLUSH: it was never part of the promise);
 //   * fencing = resource-only: writes acknowledged while the Primary had no link to the promoted
 //     node and no fence constraint forbade promoting it yet (the window resource-only leaves open;
 //     resource-and-stonith closes it by freezing I/O, and quorum by refusing it);
@@ -187,6 +188,7 @@ export class Checkers {
     if (this.asyncOnly(node)) this.excuseVolatileWritesOf(node);
     if (!w.nodes.some((n) => n.diskful && n.running)) this.excuseAfterWholeClusterPowerLoss();
     this.excuseWhereEveryNodeLostPower();
+    this.forgetAsyncDeliveriesLost(node, lost);
     let reported = false;
     for (const [v, blocks] of lost) {
       const model = w.modelOf(node.name);
@@ -202,6 +204,28 @@ export class Checkers {
             w.violation('durable-write-lost', `${node.name} lost power and with it the last copy of write ${vm.floor[s]} (${model.describe(vm.floor[s])}) at sector ${s} of volume ${v}, acknowledged as durable`);
           }
           model.lowerFloor(v, s, vm.durable[s]);
+        }
+      }
+    }
+  }
+
+  /**
+   * A write that reached `node` over protocol A and sat in its volatile cache when it lost power
+   * counts as never delivered: the Primary acknowledged it before it got there (a FLUSH does not
+   * wait for an A peer either), so the peer's copy was never part of the promise, and losing it
+   * from the cache is the same as never receiving it (DRBD: "the most recent updates may be
+   * lost" when the A peer takes over; seed 1566480747).
+   */
+  private forgetAsyncDeliveriesLost(node: SimNode, lost: Map<number, Map<number, Buffer>>): void {
+    for (const [v, blocks] of lost) {
+      const model = this.w.modelOf(node.name);
+      for (const [block, before] of blocks) {
+        for (let i = 0; i < BLOCK / SECTOR; i++) {
+          const c = sectorContent(before, i * SECTOR, block * (BLOCK / SECTOR) + i);
+          if (c.kind !== 'data') continue;
+          const rec = model.writes.get(c.id);
+          if (!rec || rec.volume !== v || rec.node === node.name || this.protocol(rec.node, node.name) !== 'A') continue;
+          this.deliveredTo.get(rec.id)?.delete(node.name);
         }
       }
     }
