@@ -640,6 +640,17 @@ export const REGRESSIONS: Regression[] = [
       + 'n2 back, SyncSource (so UpToDate) of the older n0, was promoted with quorum while n1 was down, without the write. Protocol A promises an acknowledged write only on the Primary (neither the answer nor a FLUSH waits for an A peer): a copy the A peer lost from its cache is as good as one it never received, '
       + 'which the checker already excused. Such a delivery now counts as none',
   },
+  {
+    file: 'seed-1783081870-tiebreaker-grants-quorum-to-stale-node', seed: 1783081870, open: null, checker: 'promotion-data',
+    found: 'promotion-data (3 nodes, diskless n2, C, dont-care, quorum majority; CI seed at db8ad20): n0, Primary, was isolated and demoted; n1 was promoted with the diskless n2\'s vote and acknowledged writes, then was killed. '
+      + 'n0 met n2 again and counted 2 of 3 nodes: quorum, and the cluster manager promoted it on its own older generation while n1 came back. A diskless tie-breaker now keeps quorum but never grants it (DRBD\'s calc_quorum): a node without quorum regains it only with a majority of the diskful nodes',
+  },
+  {
+    file: 'seed-919419611-tiebreaker-grants-quorum-after-invalidate', seed: 919419611, open: null, checker: 'promotion-data',
+    found: 'promotion-data (3 nodes, diskless n2, C, dont-care; CI seed at db8ad20): n0, Primary, partitioned from n1, wrote on with n2 in a new generation; n1 kept quorum through n2 (a tie-breaker keeps it, as in DRBD). n0 lost power; an invalidate on n2 dropped its links, so n1 lost quorum, '
+      + 'and regained it by reconnecting to n2 alone: it was promoted on the older generation, and met n0 as a split brain. With the tie-breaker no longer granting quorum, n1 waits for n0. '
+      + 'Left open: had n1 kept its link to n2, it would have kept quorum and been promoted all the same (DRBD outdates such a weakly connected node through its cluster-wide state change)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
