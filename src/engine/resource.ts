@@ -25,7 +25,7 @@ import { PrimaryBackend } from './primary-backend.js';
 import { classifyAttach, diskVouchedFor } from './restart.js';
 import { survivedPrimaryLoss } from './survivors.js';
 import { StateChanges } from './state-change.js';
-import { hasQuorum, quorumNeeded } from './quorum.js';
+import { diskfulNeededToRegain, hasQuorum, quorumNeeded, type Reach } from './quorum.js';
 import type { ResourceStatus, Role } from './states.js';
 import { Volume } from './volume.js';
 
@@ -716,9 +716,12 @@ export class Resource {
   private checkQuorum(): void {
     if (this.quorate) return;
     const needed = quorumNeeded(this.config.quorum, this.config.nodes.length);
-    throw new TandemError('TANDEM_E_STATE', `cannot promote ${this.name}: no quorum (reaches ${this.reachableNodes()} of ${this.config.nodes.length} nodes, needs ${needed})`, {
+    const diskfulNeeded = diskfulNeededToRegain(this.config.quorum, this.config.nodes.length, this.diskfulNodes());
+    const { reachable, reachableDiskful } = this.reach();
+    const diskful = diskfulNeeded > 0 ? `; regaining it needs ${diskfulNeeded} nodes with a disk, reaches ${reachableDiskful}` : '';
+    throw new TandemError('TANDEM_E_STATE', `cannot promote ${this.name}: no quorum (reaches ${reachable} of ${this.config.nodes.length} nodes, needs ${needed}${diskful})`, {
       hint: 'reconnect the other nodes; only if they are known to be down, lower quorum in the configuration and run tandem down/up',
-      details: { reachable: this.reachableNodes(), needed },
+      details: { reachable, reachableDiskful, needed, diskfulNeeded },
     });
   }
 
@@ -1084,16 +1087,31 @@ export class Resource {
   }
 
   private reachableNodes(): number {
-    return 1 + [...this.peers.values()].filter((p) => p.connected).length;
+    return this.reach().reachable;
   }
 
-  /** Re-count after every link change; a Primary that lost quorum freezes or fails its writes. */
+  /** This node and its connected peers, and how many of them are configured with a disk. */
+  private reach(): Reach {
+    const connected = [...this.peers.values()].filter((p) => p.connected);
+    const selfDiskful = this.volumes.some((v) => v.diskful) ? 1 : 0;
+    return { reachable: 1 + connected.length, reachableDiskful: selfDiskful + connected.filter((p) => p.diskful).length };
+  }
+
+  private diskfulNodes(): number {
+    return this.config.nodes.filter((n) => n.volumes.some((v) => v.disk !== null)).length;
+  }
+
+  /**
+   * Re-count after every link change; a Primary that lost quorum freezes or fails its writes. A
+   * diskless tie-breaker keeps quorum but does not give it back (quorum.ts).
+   */
   private updateQuorum(): void {
-    const quorate = hasQuorum(this.config.quorum, this.config.nodes.length, this.reachableNodes());
+    const reach = this.reach();
+    const quorate = hasQuorum(this.config.quorum, this.config.nodes.length, this.diskfulNodes(), reach, this.quorate);
     if (quorate === this.quorate) return;
     this.quorate = quorate;
-    this.log[quorate ? 'info' : 'warn'](quorate ? 'quorum regained' : 'quorum lost', { reachable: this.reachableNodes() });
-    this.emit('quorum', { quorum: quorate, reachable: this.reachableNodes() });
+    this.log[quorate ? 'info' : 'warn'](quorate ? 'quorum regained' : 'quorum lost', { reachable: reach.reachable });
+    this.emit('quorum', { quorum: quorate, reachable: reach.reachable });
     if (!quorate && this.role === 'Primary') this.markPrimaryLostQuorum();
     if (quorate) this.resume(NO_QUORUM);
     else if (this.role === 'Primary' && this.config.onNoQuorum === 'suspend-io') this.suspend(NO_QUORUM);

@@ -50,7 +50,8 @@
 //   every acknowledged write, except
 //   * protocol A: writes of the previous Primary that never reached the promoted node over an A
 //     connection (they sat in the send buffer: DRBD's "the most recent updates may be lost"; the
-//     data stays a prefix);
+//     data stays a prefix), or reached it and sat in its volatile cache when it lost power (the
+//     answer did not wait for that copy, nor did a FLUSH: it was never part of the promise);
 //   * fencing = resource-only: writes acknowledged while the Primary had no link to the promoted
 //     node and no fence constraint forbade promoting it yet (the window resource-only leaves open;
 //     resource-and-stonith closes it by freezing I/O, and quorum by refusing it);
@@ -61,7 +62,9 @@
 //     acknowledged, once it lost power (they were acknowledged from its volatile cache and send
 //     buffer; the peers may or may not have them). With a B or C connection, a peer had them.
 //   * writes never made durable, once every node that may hold one (the node that took it, and
-//     any node that received data for the sector since it was issued) has lost power since it
+//     any node that received data for the sector since it was issued; not a node that got it only
+//     in a resync, onto an Inconsistent disk that marks the block for every peer: the write's
+//     promise never rested on it, and any resync into it rewrites that copy) has lost power since it
 //     was acknowledged and got it, and no running node with usable data holds it (the power
 //     losses need not overlap: a survivor that loses power before its copy reached anyone else's
 //     disk had it in a volatile cache too; which node's older data comes back is then the
@@ -185,6 +188,7 @@ export class Checkers {
     if (this.asyncOnly(node)) this.excuseVolatileWritesOf(node);
     if (!w.nodes.some((n) => n.diskful && n.running)) this.excuseAfterWholeClusterPowerLoss();
     this.excuseWhereEveryNodeLostPower();
+    this.forgetAsyncDeliveriesLost(node, lost);
     let reported = false;
     for (const [v, blocks] of lost) {
       const model = w.modelOf(node.name);
@@ -200,6 +204,28 @@ export class Checkers {
             w.violation('durable-write-lost', `${node.name} lost power and with it the last copy of write ${vm.floor[s]} (${model.describe(vm.floor[s])}) at sector ${s} of volume ${v}, acknowledged as durable`);
           }
           model.lowerFloor(v, s, vm.durable[s]);
+        }
+      }
+    }
+  }
+
+  /**
+   * A write that reached `node` over protocol A and sat in its volatile cache when it lost power
+   * counts as never delivered: the Primary acknowledged it before it got there (a FLUSH does not
+   * wait for an A peer either), so the peer's copy was never part of the promise, and losing it
+   * from the cache is the same as never receiving it (DRBD: "the most recent updates may be
+   * lost" when the A peer takes over; seed 1566480747).
+   */
+  private forgetAsyncDeliveriesLost(node: SimNode, lost: Map<number, Map<number, Buffer>>): void {
+    for (const [v, blocks] of lost) {
+      const model = this.w.modelOf(node.name);
+      for (const [block, before] of blocks) {
+        for (let i = 0; i < BLOCK / SECTOR; i++) {
+          const c = sectorContent(before, i * SECTOR, block * (BLOCK / SECTOR) + i);
+          if (c.kind !== 'data') continue;
+          const rec = model.writes.get(c.id);
+          if (!rec || rec.volume !== v || rec.node === node.name || this.protocol(rec.node, node.name) !== 'A') continue;
+          this.deliveredTo.get(rec.id)?.delete(node.name);
         }
       }
     }
@@ -536,14 +562,29 @@ export class Checkers {
    * excuses its unflushed writes: excuseVolatileWritesOf), and the crashed Primary's AL extents
    * are resynced to that peer (seed 30845: n0 Primary, C to n1 and A to n2; n1 loses power, then
    * n0; n2 holds the writes, and n0 becomes everyone's source, as DRBD's rule makes it).
+   * Nor does a copy that reached a node only in a resync, not as the write itself, while its disk
+   * is Inconsistent and marks the block out of sync for every peer: the write's promise rests on
+   * the Primary and the peers that stored it, this disk serves nothing until a resync, and that
+   * resync rewrites the block whoever its source (seed 1642067477: n1, a SyncTarget of the Primary
+   * n0, got the write in a resync block just before n0 lost power, then n2, the B peer that stored
+   * it, lost power too). A peer that stored the write itself still counts, Inconsistent or not
+   * (seeds 872646400, 794144222, open: the engine may not drop its copy).
    */
   private excuseWhereEveryNodeLostPower(): void {
     const w = this.w;
     const diskful = w.nodes.filter((n) => n.diskful);
     const lostPowerSince = (n: SimNode, t: number): boolean => (this.lastPowerLoss.get(n.name) ?? -1) > t;
     const asyncPeer = (rec: WriteRecord, n: SimNode): boolean => n.name !== rec.node && this.protocol(rec.node, n.name) === 'A';
+    const rewrites = new Map<string, ((block: number) => boolean) | null>();
+    const rewrittenOn = (n: SimNode, v: number, s: number): boolean => {
+      const key = `${n.name}/${v}`;
+      if (!rewrites.has(key)) rewrites.set(key, this.resyncRewrites(n, v));
+      return rewrites.get(key)?.(Math.floor((s * SECTOR) / BLOCK)) ?? false;
+    };
     const holdersLostPower = (rec: WriteRecord, v: number, s: number): boolean => diskful.every((n) => {
       if (asyncPeer(rec, n)) return true;
+      const storedIt = n.name === rec.node || (this.deliveredTo.get(rec.id)?.has(n.name) ?? false);
+      if (!storedIt && rewrittenOn(n, v, s)) return true;
       const received = this.lastReceived.get(n.name)?.[v]?.[s] ?? -1;
       const got = Math.max(n.name === rec.node ? rec.ackedAt! : -1, received >= rec.issuedAt ? received : -1);
       return got < 0 || lostPowerSince(n, Math.max(got, rec.ackedAt!));
@@ -644,6 +685,23 @@ export class Checkers {
     const atRest = status === null || (state === 'Diskless' && node.disk(v) !== null);
     if (!atRest) return !['Inconsistent', 'Failed', 'Attaching'].includes(state);
     return metaView(node, v, status !== null)?.consistent ?? false;
+  }
+
+  /**
+   * When `node`'s data of volume v is Inconsistent (live, or in its stored metadata when at rest):
+   * the blocks a resync into it rewrites, whoever its source, those it marks out of sync for every
+   * peer (a resync sends the union of both sides' bits). Such a disk serves nothing until that
+   * resync is done, so a copy there keeps nothing for the cluster; a block it does not mark keeps
+   * what it holds through the resync (seed 872646400, open). Null when the data is not Inconsistent.
+   */
+  private resyncRewrites(node: SimNode, v: number): ((block: number) => boolean) | null {
+    const status = node.status();
+    const state = status?.volumes[v]?.diskState ?? 'Diskless';
+    const atRest = status === null || (state === 'Diskless' && node.disk(v) !== null);
+    if (!atRest && state !== 'Inconsistent') return null;
+    const meta = metaView(node, v, atRest && status !== null);
+    if (!meta || (atRest && meta.consistent)) return null;
+    return (block) => meta.markedForEveryPeer(block);
   }
 
   /** Up to MAX_REPORTED sectors of the disk the model does not allow (whole volume). */
@@ -752,6 +810,11 @@ function metaView(node: SimNode, v: number, stored = false) {
       const perExtent = (4 * 1024 * 1024) / BLOCK;
       for (const e of dirtyExtents) for (let b = e * perExtent; b < (e + 1) * perExtent; b++) out.push(b);
       return out;
+    },
+    /** Is the 4 KiB block marked for every peer (or in a crashed node's activity log)? */
+    markedForEveryPeer(block: number): boolean {
+      if (dirtyExtents.includes(Math.floor((block * BLOCK) / (4 * 1024 * 1024)))) return true;
+      return sb.peers.every((p, slot) => p.nodeId === NO_NODE || m.bitmap.test(slot, block));
     },
     describe(): string {
       return `current ${sb.currentGeneration.toString(16)} history [${sb.history.filter((h) => h !== 0n).map((h) => h.toString(16)).join(',')}]`

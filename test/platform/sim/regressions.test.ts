@@ -646,6 +646,34 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data (4 nodes with a diskless one, C, quorum majority; found on the state-change commit): n0 was promoted while n1 was cut off from it, started a generation without n1, and wrote to n2. n0 was demoted; n1, UpToDate in the older generation and still quorate with n2 and n3, was promoted by the cluster manager although n2\'s State named the newer generation: '
       + 'the behind-fellow rule outdates such a node only a ping timeout later. A promotion is now refused while a connected peer is UpToDate in a newer generation of ours that may hold an acknowledged write (--force overrides)',
   },
+  {
+    file: 'seed-1642067477-inconsistent-copy-after-power-losses', seed: 1642067477, open: null, checker: 'promotion-data',
+    found: 'promotion-data, a checker error (3 nodes, B, resource-only; CI seed at db8ad20): n0, Primary, acknowledged write 56 (never flushed) with n2 storing it over B; n0 lost power while resyncing n1 in full, whose Inconsistent disk got the block in a resync block; n2 lost power too. '
+      + 'n0 back, the crashed Primary, was the source of all (DRBD\'s rule; n2 had not stayed up), so the write was gone, as block-device semantics allow once every holder lost power. The checker counted n1\'s copy as a holder that kept power; a copy that reached a node only in a resync, on an Inconsistent disk that marks the block for every peer, was never part of the write\'s promise and is rewritten by whichever resync makes the disk usable: it no longer counts',
+  },
+  {
+    file: 'seed-794144222-invalidated-copy-after-power-losses', seed: 794144222, open: 'an interrupted SyncTarget\'s blocks outside its bits are overwritten by a crashed Primary', checker: 'promotion-data',
+    found: 'promotion-data (5 nodes, diskless n4, C with n1-n3 on A, dont-care, quorum majority; CI seed at db8ad20): write 18, acknowledged by the Primary n0 and never flushed, reached n1, n2 and n3 over C; n0 and n3 lost power, n2 was invalidated, and a checksum resync from n1 found n2\'s blocks of the write equal (bits cleared) before n1 lost power too: '
+      + 'n2, never down, held the only copy, and went back to Consistent (its source had sent no data). n1, back Consistent without the write, met n2 (no-sync, equal generations) and, once n3 was heard, was confirmed UpToDate as the source of the Inconsistent n0: first wrong step, since n2, a heard peer of its generation that stayed up and stored the write, was only Consistent (the rule waits for unheard peers and for UpToDate ones). '
+      + 'n2 was then confirmed UpToDate next to n1 in one generation, the crash bits between them went as stale (the known weak point), and n0, promoted, reconciled n2 with its own data. The class of seed 872646400',
+  },
+  {
+    file: 'seed-1566480747-async-copy-lost-in-power-loss', seed: 1566480747, open: null, checker: 'promotion-data',
+    found: 'promotion-data, a checker error (3 nodes, protocol A, resource-and-stonith; CI seed at db8ad20): n1, Primary, acknowledged write 104 (durable on its own disk); n2 got it over A and lost power before any flush on it, then n1 lost power as well. '
+      + 'n2 back, SyncSource (so UpToDate) of the older n0, was promoted with quorum while n1 was down, without the write. Protocol A promises an acknowledged write only on the Primary (neither the answer nor a FLUSH waits for an A peer): a copy the A peer lost from its cache is as good as one it never received, '
+      + 'which the checker already excused. Such a delivery now counts as none',
+  },
+  {
+    file: 'seed-1783081870-tiebreaker-grants-quorum-to-stale-node', seed: 1783081870, open: null, checker: 'promotion-data',
+    found: 'promotion-data (3 nodes, diskless n2, C, dont-care, quorum majority; CI seed at db8ad20): n0, Primary, was isolated and demoted; n1 was promoted with the diskless n2\'s vote and acknowledged writes, then was killed. '
+      + 'n0 met n2 again and counted 2 of 3 nodes: quorum, and the cluster manager promoted it on its own older generation while n1 came back. A diskless tie-breaker now keeps quorum but never grants it (DRBD\'s calc_quorum): a node without quorum regains it only with a majority of the diskful nodes',
+  },
+  {
+    file: 'seed-919419611-tiebreaker-grants-quorum-after-invalidate', seed: 919419611, open: null, checker: 'promotion-data',
+    found: 'promotion-data (3 nodes, diskless n2, C, dont-care; CI seed at db8ad20): n0, Primary, partitioned from n1, wrote on with n2 in a new generation; n1 kept quorum through n2 (a tie-breaker keeps it, as in DRBD). n0 lost power; an invalidate on n2 dropped its links, so n1 lost quorum, '
+      + 'and regained it by reconnecting to n2 alone: it was promoted on the older generation, and met n0 as a split brain. With the tie-breaker no longer granting quorum, n1 waits for n0. '
+      + 'Left open: had n1 kept its link to n2, it would have kept quorum and been promoted all the same (DRBD outdates such a weakly connected node through its cluster-wide state change)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
