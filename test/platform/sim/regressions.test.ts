@@ -623,6 +623,12 @@ export const REGRESSIONS: Regression[] = [
     found: 'convergence (5 nodes, C with two A links; found on the behind-fellow commit d25448d): n1 was promoted; n3 followed its new generation and its State reached n2 before n1\'s own State did, so n2, which still saw no Primary, outdated itself and dropped its link to n3. n1\'s disk then failed, and everyone ended Outdated under a diskless Primary. '
       + 'A node that looks behind a fellow now acts only if it still does a ping timeout later',
   },
+  {
+    file: 'seed-2095156034-follower-taken-for-behind-at-disk-failure', seed: 2095156034, open: null, checker: 'quiescent-data',
+    found: 'quiescent-data (5 nodes, diskless n3/n4, C, resource-only; CI budget run at db8ad20): the Primary n0 started several generations while n1 stayed Established and followed each (a follower sends no State for that); '
+      + 'its disk then failed a write (ENOSPC) that n1 stored, and n0, still seeing n1 in the generation of its last State, took its failed disk for the only copy: n1 was outdated, the failed disk came back as everyone\'s source and the acknowledged write was gone. '
+      + 'A peer Established since its last State, with no bitmap id kept for it, is in our generation whichever of our history its State names',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
