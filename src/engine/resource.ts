@@ -289,6 +289,10 @@ export class Resource {
     v.meta = null;
     v.disk = null;
     v.resyncDurability.drop();
+    // a resync into this disk ends with it (the source's link may stay up): kept, the attach after
+    // took that source for one still sending, and paused the Primary for it (seed 1787497266)
+    v.syncSource = null;
+    v.untouchedTarget = null;
     if (meta || disk) await v.whenIdle();
     if (meta && onIdle) onIdle(meta);
     if (meta && disk) {

@@ -629,6 +629,11 @@ export const REGRESSIONS: Regression[] = [
       + 'its disk then failed a write (ENOSPC) that n1 stored, and n0, still seeing n1 in the generation of its last State, took its failed disk for the only copy: n1 was outdated, the failed disk came back as everyone\'s source and the acknowledged write was gone. '
       + 'A peer Established since its last State, with no bitmap id kept for it, is in our generation whichever of our history its State names',
   },
+  {
+    file: 'seed-1787497266-sync-source-kept-after-detach', seed: 1787497266, open: null, checker: 'convergence',
+    found: 'convergence (4 nodes, diskless n3, B, resource-and-stonith; CI budget run at db8ad20): n2, SyncTarget of the Secondary n1, had its disk fail in the flush that ends the resync; its link to n1 stayed up and the volume kept n1 as the source whose data it was taking. '
+      + 'Attached again, n2 decided on n1 first and then paused the Primary n0 as a second source, while n1 deferred to the Primary: n2 stayed Inconsistent for ever. A detach ends the resync into the disk',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
