@@ -955,6 +955,10 @@ export class Resource {
     volume.wroteByPrimaryAsTarget = false;
     pv.replicationState = 'SyncTarget';
     pv.sourceNotStarted = true;
+    // a resync we run as source would go on from a disk the other source's blocks now change: an
+    // older block read before one of them landed, acknowledged after it, cleared the bit that block
+    // set, and the finished target called data identical that was not (seed 1074553336)
+    for (const other of this.peers.values()) if (other !== peer) other.pauseAsSourceWhileTarget(volume.index);
     // in our own generation the disk is unchanged until the first block arrives: the metadata says
     // Inconsistent from then on (applyResyncData), so a crash before it leaves the data weighable
     if (!sameData) volume.meta!.setFlags({ consistent: false, wasUpToDate: false });

@@ -634,6 +634,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'convergence (4 nodes, diskless n3, B, resource-and-stonith; CI budget run at db8ad20): n2, SyncTarget of the Secondary n1, had its disk fail in the flush that ends the resync; its link to n1 stayed up and the volume kept n1 as the source whose data it was taking. '
       + 'Attached again, n2 decided on n1 first and then paused the Primary n0 as a second source, while n1 deferred to the Primary: n2 stayed Inconsistent for ever. A detach ends the resync into the disk',
   },
+  {
+    file: 'seed-1074553336-source-while-target', seed: 1074553336, open: null, checker: 'bits-in-sync',
+    found: 'bits-in-sync (5 nodes, diskless n4, A with B and C connections, quorum majority; CI budget run at db8ad20): n3 had just started a resync to n1 when its handshake with n2, a crashed Primary back, made it n2\'s SyncTarget; its resync to n1 went on from the disk n2\'s blocks were changing. '
+      + 'A block n3 read before n2\'s block landed was acknowledged by n1 after, clearing the bit that n2\'s block had set for n1, and n1 finished UpToDate in n3\'s generation with the older block: equal generations, no bit. A node that becomes SyncTarget pauses the resyncs it runs as source',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
