@@ -143,17 +143,20 @@ export function ownData(resource: Resource, volume: Volume): OwnData | null {
 }
 
 /**
- * Connected, UpToDate, no blocks out of sync, and in our generation, or about to be: our State
- * with a generation started while it was connected (no bitmap id kept for it) reaches it before
- * any write of that generation, and it follows from the one that generation replaced. Its own
- * State saying so may not be back yet when the disk fails at that first write (seed 20457).
+ * Connected, UpToDate, no blocks out of sync, and in our generation, or about to be: each State
+ * of ours with a generation started while it was connected (no bitmap id kept for it) reaches it
+ * before any write of that generation, and it follows from the one that generation replaced. A
+ * Secondary sends no State when it follows a Primary with a disk, so its last one may name any
+ * generation of our history since it connected: several, when we started more than one while it
+ * stayed Established (seed 2095156034: taken for behind, it left the failed disk the only copy,
+ * which came back as everyone's source without the write only the peer had stored). At the first
+ * write of a new one its State may not be back yet either (seed 20457).
  */
 function holdsOwnData(peer: Peer, volume: Volume, meta: NonNullable<Volume['meta']>): boolean {
   const view = peer.volumes.get(volume.index)?.view;
   if (!peer.connected || !peer.peerUpToDate(volume.index) || !view || meta.outOfSyncBytes(peer.node.id) !== 0) return false;
   if (sameGeneration(view.current, meta.current())) return true;
-  const replaced = meta.history()[0];
-  return replaced !== undefined && sameGeneration(view.current, replaced) && meta.bitmapGeneration(peer.node.id) === 0n;
+  return meta.bitmapGeneration(peer.node.id) === 0n && meta.history().some((h) => sameGeneration(h, view.current));
 }
 
 /**

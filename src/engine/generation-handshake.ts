@@ -144,7 +144,9 @@ function decideVolume(peer: Peer, index: number, pv: PeerVolume): void {
     return;
   }
   if (pv.replicationState === 'SyncTarget') {
-    if (hasDisk(view.diskState as DiskState)) return; // the source drives it to the end
+    // the source drives it to the end, unless it became another node's SyncTarget: it paused its
+    // resync to us then (Peer.pauseAsSourceWhileTarget), and a source we paused for it waits on us
+    if (hasDisk(view.diskState as DiskState) && view.diskState !== 'Inconsistent') return;
     // the source lost its disk mid-resync: the rest comes from another node (paused ones decide again)
     peer.resource.sourceLostBeforeData(peer, volume);
     if (volume.syncSource === peer.node.id) volume.syncSource = null;

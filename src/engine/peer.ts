@@ -325,6 +325,22 @@ export class Peer {
     pv.resyncWasPaused = false;
   }
 
+  /**
+   * Our disk takes another node's resync now: it is no source until that ends (DRBD pauses a
+   * SyncSource while its device is another peer's SyncTarget, resync-susp-other-c). The resync
+   * to this peer waits as PausedSyncS with its bits, acknowledgements of blocks already sent
+   * clear none of them, and the handshake after our resync (reevaluatePeers) starts it again.
+   */
+  pauseAsSourceWhileTarget(volume: number): void {
+    const pv = this.volumes.get(volume);
+    if (!pv?.resync) return;
+    pv.resync.stop();
+    pv.resync = null;
+    pv.replicationState = 'PausedSyncS';
+    pv.resyncWasPaused = true;
+    this.resource.log.info('resync paused: this node takes resync data from another node', { peer: this.node.name, volume, outOfSyncBytes: this.resource.volume(volume)?.meta?.outOfSyncBytes(this.node.id) ?? 0 });
+  }
+
   /** Our disk for this volume is going away: a resync from it ends (the peer keeps its bits). */
   stopResync(volume: number): void {
     const pv = this.volumes.get(volume);

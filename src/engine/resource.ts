@@ -292,6 +292,10 @@ export class Resource {
     v.meta = null;
     v.disk = null;
     v.resyncDurability.drop();
+    // a resync into this disk ends with it (the source's link may stay up): kept, the attach after
+    // took that source for one still sending, and paused the Primary for it (seed 1787497266)
+    v.syncSource = null;
+    v.untouchedTarget = null;
     if (meta || disk) await v.whenIdle();
     if (meta && onIdle) onIdle(meta);
     if (meta && disk) {
@@ -981,6 +985,10 @@ export class Resource {
     volume.wroteByPrimaryAsTarget = false;
     pv.replicationState = 'SyncTarget';
     pv.sourceNotStarted = true;
+    // a resync we run as source would go on from a disk the other source's blocks now change: an
+    // older block read before one of them landed, acknowledged after it, cleared the bit that block
+    // set, and the finished target called data identical that was not (seed 1074553336)
+    for (const other of this.peers.values()) if (other !== peer) other.pauseAsSourceWhileTarget(volume.index);
     // in our own generation the disk is unchanged until the first block arrives: the metadata says
     // Inconsistent from then on (applyResyncData), so a crash before it leaves the data weighable
     if (!sameData) volume.meta!.setFlags({ consistent: false, wasUpToDate: false });

@@ -23,6 +23,7 @@ import { isServer, missingMask, WriteOutcome } from './exposed-generation.js';
 import { ioError } from './io-error.js';
 import type { VolumeMeta } from './metadata.js';
 import type { Peer } from './peer.js';
+import type { PeerLinkPort } from './platform.js';
 import type { LockedRange } from './range-lock.js';
 import type { WriteCallbacks } from './transfer-log.js';
 import type { Resource } from './resource.js';
@@ -309,6 +310,8 @@ class ReplicatedWrite {
   private answered = false;
   /** protocol B and C peers that got the data (RecvAck, or stored) */
   private receivedBy = 0;
+  /** without a local disk: the peers that got it, with the link it reached each over */
+  private readonly copies: Array<{ peer: Peer; link: PeerLinkPort | null }> = [];
   /** drops this write from Volume.writesOffDisk once every peer settled it */
   private offDisk: (() => void) | null = null;
   /** a peer did not store it: the answer waits until that loss is handled (quorum, fencing) */
@@ -376,6 +379,7 @@ class ReplicatedWrite {
     if (share.counted) return;
     share.counted = true;
     if (arrived) this.receivedBy++;
+    if (arrived && !this.admitted.meta) this.copies.push({ peer: share.peer, link: share.peer.link });
     this.clientStep();
   }
 
@@ -479,6 +483,8 @@ class ReplicatedWrite {
       this.fail(ioError('EIO', `local write to volume ${this.volume.index} of ${this.resource.name} failed: ${String(this.localError)}`));
     } else if (!this.admitted.meta && this.waitsForPeers && this.stored === 0 && this.receivedBy === 0) {
       this.fail(ioError('EIO', `no peer ${this.allC || this.admitted.targets.every((p) => p.protocol === 'C') ? 'stored' : 'received'} the write to volume ${this.volume.index} of ${this.resource.name}`));
+    } else if (this.copiesLost()) {
+      this.fail(ioError('EIO', `every peer that stored the write to volume ${this.volume.index} of ${this.resource.name} was lost before it could be answered`));
     } else {
       this.beforeAcknowledging();
       this.succeed();
@@ -497,6 +503,18 @@ class ReplicatedWrite {
     if (!meta || meta !== this.volume.meta) return; // the disk failed since: it claims nothing new
     meta.endUnacknowledged();
     if (this.volume.pendingNewGeneration.length > 0) this.volume.acknowledgedBeforeNewGeneration = true;
+  }
+
+  /**
+   * Without a local disk the answer stands on the peers' copies. One held back (a frozen Primary
+   * waiting for fence-peer) past the loss of the link each copy arrived over may stand on nothing:
+   * a peer back from a power loss, or gone, may have lost an unflushed write from its cache, and
+   * answered then, the write was acknowledged after every copy had vanished (seed 1823246734: both
+   * peers that stored it lost power while the Primary was frozen, and it answered 2 s later). It
+   * fails instead, as a flush does when a peer holding the writes is lost before its FlushAck.
+   */
+  private copiesLost(): boolean {
+    return this.copies.length > 0 && this.copies.every((c) => c.peer.link !== c.link);
   }
 
   /** Some peer is on protocol B or C: without a local disk, the answer needs one of their copies. */

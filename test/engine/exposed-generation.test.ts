@@ -95,14 +95,26 @@ t.test('a Primary\'s disk fails at the first write of a new generation: a peer w
   const meta = { current: () => 0x20n, history: () => [0x10n, 0x08n], outOfSyncBytes: () => 0, bitmapGeneration: (id: number) => bitmapIds.get(id) ?? 0n };
   const v = new Volume({ index: 0, disk: '/dev/x', meta: null, export: null, size: null } as unknown as ConstructorParameters<typeof Volume>[0]);
   Object.assign(v, { meta, disk: {}, diskState: 'UpToDate' });
-  const peers = [connectedPeer(1, 0x10n), connectedPeer(2, 0x10n), connectedPeer(4, 0x20n), connectedPeer(5, 0x08n)];
+  const peers = [connectedPeer(1, 0x10n), connectedPeer(2, 0x10n), connectedPeer(4, 0x20n), connectedPeer(5, 0x04n)];
   const own = ownData({ peers: new Map(peers.map((p) => [p.node.id, p])) } as unknown as Resource, v);
-  t.same([...own!.peersWithIt].sort(), [1, 4], 'peer 1 (following 0x20, its State not back yet) and peer 4 (in 0x20) hold it; peer 2 (bitmap id kept) and peer 5 (older) do not');
+  t.same([...own!.peersWithIt].sort(), [1, 4], 'peer 1 (following 0x20, its State not back yet) and peer 4 (in 0x20) hold it; peer 2 (bitmap id kept) and peer 5 (in no generation of ours) do not');
   Object.assign(v, { meta: null, disk: null, diskState: 'Failed' });
   exposeGeneration({ peers: new Map(peers.map((p) => [p.node.id, p])), generationChanged: () => undefined } as unknown as Resource, v, () => 0x30n, true, own);
   t.same(v.exposed, [0x30n, 0x20n]);
   t.same([...v.followers].sort(), [1, 4], 'both serve the diskless Primary\'s new generation');
   t.notOk(missesWrites(peers[0], v, 0x10n), 'peer 1 misses nothing');
+});
+
+t.test('a peer Established through several of our generations holds our data, though its last State names the oldest (seed 2095156034)', async (t) => {
+  // a Secondary sends no State when it follows a Primary with a disk: peer 1 followed 0x10 and
+  // 0x20 on our States; peer 2 was away when 0x20 began, so it keeps a bitmap id
+  const bitmapIds = new Map([[2, 0x10n]]);
+  const meta = { current: () => 0x20n, history: () => [0x10n, 0x08n], outOfSyncBytes: () => 0, bitmapGeneration: (id: number) => bitmapIds.get(id) ?? 0n };
+  const v = new Volume({ index: 0, disk: '/dev/x', meta: null, export: null, size: null } as unknown as ConstructorParameters<typeof Volume>[0]);
+  Object.assign(v, { meta, disk: {}, diskState: 'UpToDate' });
+  const peers = [connectedPeer(1, 0x08n), connectedPeer(2, 0x08n)];
+  const own = ownData({ peers: new Map(peers.map((p) => [p.node.id, p])) } as unknown as Resource, v);
+  t.same([...own!.peersWithIt], [1], 'peer 1 holds it; peer 2, which missed 0x20, does not');
 });
 
 t.test('writes that failed mark nobody: a peer cut off with them misses nothing (seed 30341)', async (t) => {

@@ -277,6 +277,7 @@ export class Checkers {
     if ((msg.type === 'Write' || msg.type === 'WriteZeroes' || msg.type === 'OutOfSync') && msg.missing !== 0) this.newDivergence(msg.volume, msg.missing);
     if (msg.type === 'ResyncDone') {
       this.adoptSourceSide(from, to);
+      if (this.targetPausedSource(target, from, msg.volume)) return;
       const key = `${linkId}:${from}>${to}:v${msg.volume}`;
       const n = (this.resyncDone.get(key) ?? 0) + 1;
       this.resyncDone.set(key, n);
@@ -303,6 +304,19 @@ export class Checkers {
     if (!sourceSide || !targetSide || sourceSide === targetSide || (this.sideWrites.get(targetSide) ?? 0) > 0) return;
     w.note(`checker: ${target.name} (side ${targetSide}, no write acknowledged since the fork) took a resync from ${source.name}: it is on side ${sourceSide} now`);
     w.sideOf.set(target.name, sourceSide);
+  }
+
+  /**
+   * The target had paused this source (PausedSyncT) when its ResyncDone arrived: the source sent it
+   * before it read the pause, and the target drops it as it drops such a source's blocks (Peer.
+   * sendsStaleResync; docs/ARCHITECTURE.md section 4, "One source at a time": it ends nothing).
+   * No resync ended on the link, so it is no first of two (seed 24004870: an empty resync a
+   * Secondary ran on the target's first State, crossing the target's pause; the real one followed
+   * once the target's other source was gone).
+   */
+  private targetPausedSource(target: SimNode, from: number, volume: number): boolean {
+    const peer = target.status()?.connections.find((c) => c.nodeId === from);
+    return peer?.volumes.find((v) => v.volume === volume)?.replicationState === 'PausedSyncT';
   }
 
   /** Data for a range of `volume` reached `target` now: whatever it holds there may be a copy. */

@@ -169,7 +169,7 @@ t.test('a detached disk at rest is judged by its metadata, as a down node\'s: a 
 
 t.test('resync-per-reconnect fires on a second resync over one connection, unless a write missed the target in between', (t) => {
   const fired: string[] = [];
-  const world = { nodeById: (id: number) => ({ id, name: `n${id}` }), sideOf: new Map(), violation: (checker: string) => fired.push(checker) } as unknown as SimWorld;
+  const world = { nodeById: (id: number) => ({ id, name: `n${id}`, status: () => null }), sideOf: new Map(), violation: (checker: string) => fired.push(checker) } as unknown as SimWorld;
   const checkers = new Checkers(world);
   const done: WireMessage = { type: 'ResyncDone', volume: 0, current: 7n, history: [], unacknowledgedSince: 0n };
   const missingN2: WireMessage = { type: 'OutOfSync', volume: 0, offset: 0, length: 4096, missing: 1 << 2 };
@@ -179,6 +179,22 @@ t.test('resync-per-reconnect fires on a second resync over one connection, unles
   t.same(fired, [], 'the second resync carried a new divergence');
   checkers.delivered(0, 2, done, 'data', 'sim-3');
   t.same(fired, ['resync-per-reconnect'], 'a third with nothing new in between is a repeat');
+  t.end();
+});
+
+t.test('resync-per-reconnect: a ResyncDone that reaches a target that paused its source ended nothing (seed 24004870)', (t) => {
+  const fired: string[] = [];
+  let state = 'PausedSyncT';
+  const status = () => ({ connections: [{ nodeId: 1, volumes: [{ volume: 0, replicationState: state }] }] });
+  const world = { nodeById: (id: number) => ({ id, name: `n${id}`, status }), sideOf: new Map(), violation: (checker: string) => fired.push(checker) } as unknown as SimWorld;
+  const checkers = new Checkers(world);
+  const done: WireMessage = { type: 'ResyncDone', volume: 0, current: 7n, history: [], unacknowledgedSince: 0n };
+  checkers.delivered(1, 2, done, 'data', 'sim-6'); // sent before n1 read n2's pause: dropped
+  state = 'SyncTarget';
+  checkers.delivered(1, 2, done, 'data', 'sim-6');
+  t.same(fired, [], 'the one resync n2 took is the first');
+  checkers.delivered(1, 2, done, 'data', 'sim-6');
+  t.same(fired, ['resync-per-reconnect'], 'another one taken is a repeat');
   t.end();
 });
 

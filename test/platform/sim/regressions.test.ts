@@ -674,6 +674,32 @@ export const REGRESSIONS: Regression[] = [
       + 'and regained it by reconnecting to n2 alone: it was promoted on the older generation, and met n0 as a split brain. With the tie-breaker no longer granting quorum, n1 waits for n0. '
       + 'Left open: had n1 kept its link to n2, it would have kept quorum and been promoted all the same (DRBD outdates such a weakly connected node through its cluster-wide state change)',
   },
+  {
+    file: 'seed-2095156034-follower-taken-for-behind-at-disk-failure', seed: 2095156034, open: null, checker: 'quiescent-data',
+    found: 'quiescent-data (5 nodes, diskless n3/n4, C, resource-only; CI budget run at db8ad20): the Primary n0 started several generations while n1 stayed Established and followed each (a follower sends no State for that); '
+      + 'its disk then failed a write (ENOSPC) that n1 stored, and n0, still seeing n1 in the generation of its last State, took its failed disk for the only copy: n1 was outdated, the failed disk came back as everyone\'s source and the acknowledged write was gone. '
+      + 'A peer Established since its last State, with no bitmap id kept for it, is in our generation whichever of our history its State names',
+  },
+  {
+    file: 'seed-1787497266-sync-source-kept-after-detach', seed: 1787497266, open: null, checker: 'convergence',
+    found: 'convergence (4 nodes, diskless n3, B, resource-and-stonith; CI budget run at db8ad20): n2, SyncTarget of the Secondary n1, had its disk fail in the flush that ends the resync; its link to n1 stayed up and the volume kept n1 as the source whose data it was taking. '
+      + 'Attached again, n2 decided on n1 first and then paused the Primary n0 as a second source, while n1 deferred to the Primary: n2 stayed Inconsistent for ever. A detach ends the resync into the disk',
+  },
+  {
+    file: 'seed-1074553336-source-while-target', seed: 1074553336, open: null, checker: 'bits-in-sync',
+    found: 'bits-in-sync (5 nodes, diskless n4, A with B and C connections, quorum majority; CI budget run at db8ad20): n3 had just started a resync to n1 when its handshake with n2, a crashed Primary back, made it n2\'s SyncTarget; its resync to n1 went on from the disk n2\'s blocks were changing. '
+      + 'A block n3 read before n2\'s block landed was acknowledged by n1 after, clearing the bit that n2\'s block had set for n1, and n1 finished UpToDate in n3\'s generation with the older block: equal generations, no bit. A node that becomes SyncTarget pauses the resyncs it runs as source',
+  },
+  {
+    file: 'seed-1823246734-frozen-diskless-write-answered-after-copies-lost', seed: 1823246734, open: null, checker: 'quiescent-data',
+    found: 'quiescent-data (4 nodes, B, resource-and-stonith with fence-peer timing out; CI budget run at db8ad20): the diskless Primary n0 sent two writes that n1 and n3 stored; n2, down unnoticed, missed them, so their answers waited for its loss to be handled, and I/O then stayed frozen for 2 s. '
+      + 'Meanwhile n1 and n3 lost power before any flush, and the writes were answered once the freeze lifted, when no node held them. A write answered without a local disk now fails when every peer that stored it was lost before the answer',
+  },
+  {
+    file: 'seed-24004870-dropped-resync-done-counted', seed: 24004870, open: null, checker: 'resync-per-reconnect',
+    found: 'resync-per-reconnect, a checker error (3 nodes, B, resource-and-stonith; CI budget run at db8ad20): n2, SyncTarget of the Primary n0 that had just lost power, met n1, which ran an empty resync on n2\'s first State while n2 paused it for n0; n2 dropped that ResyncDone as sent before the pause, and n1\'s real resync followed once n0 was gone. '
+      + 'The checker counted the dropped ResyncDone as a first resync; a ResyncDone that reaches a target that paused its source ends nothing and is not counted',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
