@@ -605,7 +605,8 @@ export const REGRESSIONS: Regression[] = [
       + 'met n1 and n3, which called it a split brain by the generations. DRBD makes the Inconsistent side the SyncTarget first ("due to disk states"): now so, with the bits both keep when their bitmaps share a generation, else in full',
   },
   {
-    file: 'seed-81634270-mutual-sync-source', seed: 81634270, open: null, checker: 'convergence',
+    file: 'seed-81634270-mutual-sync-source', seed: 81634270, checker: 'convergence',
+    open: 'since the s13-data merge onto the promotion round trip (9623a1c) this stored schedule ends otherwise: n2, Primary, loses power after a new generation; n0, promoted meanwhile from the generation before, meets it as a split brain (shared history, ambiguous ancestry) and the cluster does not converge. Not analysed yet; the whole seed 81634270 and the 30000-30999 sweep pass',
     found: 'false-split-brain, then convergence (5 nodes, C, fencing dont-care; shrunk): n2, a former Primary whose last generation held nothing acknowledged, was an interrupted SyncTarget (Inconsistent, still in that generation) when it met n1, which called it a split brain (fixed with the Inconsistent-side rule above). '
       + 'Then n1 and n4 stayed SyncSource of each other, both UpToDate, each seeing the other Inconsistent with 32 MiB out of sync. A slow link n1->n4 held 8 s of n1\'s States behind resync blocks: n1 reconciled n4 as a survivor (SyncSource), while n4, reading at once the States n1 had sent since, '
       + 'decided on one where n1 was an Inconsistent SyncTarget in an older generation, and became its SyncSource in full; each then dropped the other\'s blocks (never our own target\'s target). Resync data from a peer we resync, neither Primary, now closes the link: the new connection decides once, on fresh States. '
@@ -653,6 +654,7 @@ export const REGRESSIONS: Regression[] = [
   },
   {
     file: 'seed-794144222-invalidated-copy-after-power-losses', seed: 794144222, open: 'an interrupted SyncTarget\'s blocks outside its bits are overwritten by a crashed Primary', checker: 'promotion-data',
+    blockedBy: 'since the promotion round trip (state-change.ts) the stored schedule no longer reaches it (the scenario converges; so does the whole seed); the cause is not fixed',
     found: 'promotion-data (5 nodes, diskless n4, C with n1-n3 on A, dont-care, quorum majority; CI seed at db8ad20): write 18, acknowledged by the Primary n0 and never flushed, reached n1, n2 and n3 over C; n0 and n3 lost power, n2 was invalidated, and a checksum resync from n1 found n2\'s blocks of the write equal (bits cleared) before n1 lost power too: '
       + 'n2, never down, held the only copy, and went back to Consistent (its source had sent no data). n1, back Consistent without the write, met n2 (no-sync, equal generations) and, once n3 was heard, was confirmed UpToDate as the source of the Inconsistent n0: first wrong step, since n2, a heard peer of its generation that stayed up and stored the write, was only Consistent (the rule waits for unheard peers and for UpToDate ones). '
       + 'n2 was then confirmed UpToDate next to n1 in one generation, the crash bits between them went as stale (the known weak point), and n0, promoted, reconciled n2 with its own data. The class of seed 872646400',
