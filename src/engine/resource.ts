@@ -14,7 +14,7 @@ import type { WireMessage } from '../wire/messages.js';
 import { exposeGeneration, isServer, markUnconfirmed, ownData, rotateExposedGeneration, servers, type OwnData } from './exposed-generation.js';
 import { Fencing } from './fencing.js';
 import { dropStaleBits, handshakeVolume, holdsNewerData, reevaluatePeers } from './generation-handshake.js';
-import { GENERATION_PRIMARY, keptItsWrites, sameGeneration } from './sync-decision.js';
+import { GENERATION_PRIMARY, keptItsWrites, sameGeneration, UUID_JUST_CREATED } from './sync-decision.js';
 import type { DiskOp } from './io-error.js';
 import { mayHaveBeenAnswered, type LoggedWrite } from './transfer-log.js';
 import { VolumeMeta } from './metadata.js';
@@ -748,9 +748,10 @@ export class Resource {
     }
     const absent = this.absentAtPromotion(v);
     if (this.promotionStartsGeneration(v, force)) {
+      const justCreated = v.meta.current() === UUID_JUST_CREATED;
       // nothing is acknowledged in it yet: the claim stands until the first answer (endUnacknowledged)
       v.meta.newCurrent(this.freshGeneration(), absent, force ? 'promoted with --force' : 'promoted while some peers are away', true);
-      for (const id of absent) if (force && v.diskState !== 'UpToDate') v.meta.markAllOutOfSync(id);
+      if (force && v.diskState !== 'UpToDate') for (const id of absent) forcedOverUnknownData(v.meta, id, justCreated);
     }
     v.meta.setFlags({ consistent: true, wasUpToDate: true, primary: true, crashedPrimary: false, primaryLostQuorum: false, diskFailed: false }); // a new crash sets it again
     v.intactRestart = null; // what it writes as Primary is its own rule's (crashedPrimary)
@@ -1209,4 +1210,17 @@ async function writeCrossingWrites(volume: Volume, disk: BlockDevice): Promise<v
   const crossing = [...volume.writesOffDisk].sort((a, b) => a.seq - b.seq);
   await Promise.all(crossing.map((w) => w.settled));
   for (const w of crossing) await (w.data ? disk.write(w.offset, w.data, false) : disk.writeZeroes(w.offset, w.length, false));
+}
+
+/**
+ * A disk promoted with --force while not UpToDate differs from an absent peer anywhere: every bit
+ * is set for it. A disk never synced (just created; its initial sync cut short) has no generation
+ * to tie those bits to, so it names JUST_CREATED, as the source of an initial sync does. Without
+ * it the forced lineage started from nothing, and the peer that went on as Primary was refused
+ * for ever as unrelated data, even after the operator chose which side to keep (sim seed
+ * 444575552: a DR takeover on a node whose initial sync's ResyncDone never arrived).
+ */
+function forcedOverUnknownData(meta: VolumeMeta, peer: number, justCreated: boolean): void {
+  meta.markAllOutOfSync(peer);
+  if (justCreated && meta.bitmapGeneration(peer) === 0n) meta.setBitmapGeneration(peer, UUID_JUST_CREATED);
 }
