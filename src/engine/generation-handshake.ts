@@ -684,11 +684,16 @@ function endCrashedPrimary(primary: Peer, volume: Volume, view: VolumeView): voi
 
 /**
  * A diskless Primary in a newer generation says its writes there miss us (bitmapForReceiver, see
- * disklessBitmapFor in peer.ts): we are behind, and only its diskful peers can resync us.
+ * disklessBitmapFor in peer.ts): we are behind, and only its diskful peers can resync us. Newer
+ * means descended from ours: a Primary whose lineage left ours (a split brain: a takeover forced
+ * on it, whose disk failed since) says the same of us, but we hold writes it never had, maybe the
+ * only copy of acknowledged ones. Outdated for it, this node was refused as the data to keep once
+ * the operator chose it (sim seed 483220267).
  */
 function missedDisklessWrites(peer: Peer, volume: Volume, view: VolumeView): boolean {
+  const meta = volume.meta;
   return peer.peerRole === 'Primary' && !hasDisk(view.diskState as DiskState) && view.bitmapForReceiver !== 0n
-    && volume.meta !== null && !sameGeneration(view.current, volume.meta.current());
+    && meta !== null && !sameGeneration(view.current, meta.current()) && view.history.some((g) => sameGeneration(g, meta.current()));
 }
 
 /**

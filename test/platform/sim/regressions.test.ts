@@ -712,6 +712,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'convergence (3 nodes, diskless n2, A, resource-and-stonith; CI budget run at eea4507): the initial sync n0 -> n1 was cut by an isolation before its ResyncDone reached n1, which stayed just created; a DR takeover forced n1 Primary while n0 went on. '
       + 'n1\'s forced generation recorded no ancestor (the just-created id is no history entry) and no bitmap id for n0, so after the operator chose n0\'s data the two were refused as unrelated for ever. A forced promotion from a just-created disk now keeps JUST_CREATED as the absent peers\' bitmap id (its bits are all set): the handshake calls the split brain, and the resolve resyncs n1',
   },
+  {
+    file: 'seed-483220267-diverged-diskless-primary-outdates', seed: 483220267, open: null, checker: 'convergence',
+    found: 'convergence and quiescent-data (2 nodes, A, resource-and-stonith; CI budget run at eea4507): a takeover forced n1 Primary while n0 went on (a split brain); n1\'s disk then failed on a flush and n0 restarted. n0 met n1 as a diskless Primary that named n0\'s generation as missing its writes, and outdated itself though n1\'s lineage had left n0\'s, not followed it. '
+      + 'The operator kept n0: as Outdated with a newer generation it waited for a node holding its data, n1 waited for n0, and n1 stayed UpToDate without n0\'s acknowledged writes. Only a Primary whose history holds our current generation is newer than us now',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
