@@ -215,6 +215,10 @@ export class MemoryLink extends EventEmitter<PeerLinkEvents> implements PeerLink
     });
   }
 
+  probe(): void {
+    if (!this.closed && this.pings.size === 0) this.ping().catch(() => undefined);
+  }
+
   close(reason: string): void {
     if (this.closed) return;
     this.closeReason = reason;

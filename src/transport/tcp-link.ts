@@ -129,6 +129,15 @@ export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
     });
   }
 
+  /**
+   * Liveness now rather than at the next ping interval (a state change asks its peers first). A
+   * ping already in flight has its deadline running: it answers the question, and any number of
+   * probes keeps the pings in flight bounded.
+   */
+  probe(): void {
+    if (!this.closed && this.pings.size === 0) this.ping().catch(() => undefined);
+  }
+
   close(reason: string, sayGoodbye = true): void {
     if (this.closeReason !== null) return;
     this.closeReason = reason;
@@ -194,7 +203,7 @@ export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
   private schedulePing(): void {
     this.pingTimer = this.clock.setTimer(this.timings.pingIntervalMs, () => {
       if (this.closed) return;
-      if (this.pings.size === 0) this.ping().catch(() => undefined);
+      this.probe();
       this.keepDataAlive();
       this.schedulePing();
     });

@@ -52,6 +52,8 @@ export interface PeerLink extends EventEmitter<PeerLinkEvents> {
   resumeData(): void;
   /** round trip of a Ping on the control stream, in milliseconds */
   ping(): Promise<number>;
+  /** liveness now: a Ping whose missed deadline closes the link, unless one is in flight already */
+  probe(): void;
   close(reason: string): void;
   stats(): LinkStats;
 }

@@ -170,6 +170,21 @@ t.test('a stopped peer (SIGSTOP) is declared dead by ping timeout; it comes back
   t.pass('reconnected after the peer resumed');
 });
 
+t.test('probes of a stopped peer: as many as asked, one ping in flight, the link closes by its deadline', async (t) => {
+  // a long ping interval: only the probes ask (a state change probes every peer, maybe often)
+  const { child, links } = await pair(t, { local: { pingIntervalMs: 60_000, pingTimeoutMs: 300 } });
+  await until('link', () => links.length === 1);
+  await child.wait('child link', (e) => e.event === 'link');
+  const closed = once(links[0], 'close');
+  child.signal('SIGSTOP');
+  t.teardown(() => child.signal('SIGCONT'));
+  const stoppedAt = Date.now();
+  for (let i = 0; i < 200; i++) links[0].probe(); // more than the transport's bound on pings in flight
+  const [reason] = await closed;
+  t.match(reason, /ping timeout: no PingAck from node 2 within 300 ms/);
+  t.ok(Date.now() - stoppedAt < 2000, 'closed within the ping timeout of the first probe');
+});
+
 t.test('reconnect after the peer is killed with SIGKILL and restarted', async (t) => {
   const { child, links, spawnChild } = await pair(t);
   await until('link', () => links.length === 1);

@@ -78,7 +78,6 @@ class TcpLinkPort implements PeerLinkPort {
   }
 
   probe(): void {
-    // the transport closes the link itself when the PingAck misses its deadline
-    if (!this.link.closed) this.link.ping().catch(() => undefined);
+    this.link.probe(); // the transport closes the link itself when the PingAck misses its deadline
   }
 }
