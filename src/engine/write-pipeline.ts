@@ -121,9 +121,11 @@ export class WritePipeline {
       try {
         this.checkWritable(); // the role or the disk may have changed while waiting
         if (a.meta !== (this.volume.usable ? this.volume.meta : null)) throw ioError('EIO', `volume ${this.volume.index} of ${this.resource.name} changed its disk while the write waited`);
-        // a peer that began replicating during the flush gets the write, or it would be called
-        // UpToDate without it (seed 20420); its room is checked next
-        if (generation) a.targets = this.targets();
+        // a peer that began replicating while the write waited (the flush of a new generation,
+        // room on another peer's slow link) gets the write, or it would be called UpToDate
+        // without it: its resync ran before these blocks were marked for it (seeds 20420,
+        // 1197483974: a chunk of an 11 MiB write waited 3 s for room); its room is checked next
+        a.targets = this.targets();
       } catch (err) {
         this.unadmit(c, a.range, a.meta, a.meta !== null);
         throw err;
