@@ -130,6 +130,8 @@ export function adoptUnwrittenSince(volume: Volume, peer: Peer, current: bigint)
  */
 export interface OwnData {
   generation: bigint;
+  /** the disk's history then, newest first */
+  history: bigint[];
   peersWithIt: ReadonlySet<number>;
 }
 
@@ -139,7 +141,7 @@ export function ownData(resource: Resource, volume: Volume): OwnData | null {
   if (!meta || !volume.usable) return null;
   const peersWithIt = new Set<number>();
   for (const p of resource.peers.values()) if (holdsOwnData(p, volume, meta)) peersWithIt.add(p.node.id);
-  return { generation: meta.current(), peersWithIt };
+  return { generation: meta.current(), history: meta.history(), peersWithIt };
 }
 
 /**
@@ -168,7 +170,9 @@ function holdsOwnData(peer: Peer, volume: Volume, meta: NonNullable<Volume['meta
  * a peer in an older generation lacks writes only that disk had, and serves nothing.
  */
 export function exposeGeneration(resource: Resource, volume: Volume, fresh: () => bigint, selfMisses: boolean, own: OwnData | null = null): void {
-  volume.exposed = own ? [fresh(), own.generation] : chooseExposedGeneration(resource, volume, fresh, selfMisses);
+  const chosen = own ? { exposed: [fresh(), own.generation], ancestry: own.history } : chooseExposedGeneration(resource, volume, fresh, selfMisses);
+  volume.exposed = chosen.exposed;
+  volume.exposedAncestry = chosen.ancestry;
   // a Primary whose own disk failed under writes: what that disk held, only the peers with it have
   volume.exposedData = volume.exposed.map((_, i) => ({ writers: new Set<number>(), ownDiskWith: own && i === 0 ? own.peersWithIt : null }));
   volume.followers.clear();
@@ -182,14 +186,14 @@ export function exposeGeneration(resource: Resource, volume: Volume, fresh: () =
   resource.generationChanged(volume, { generation: volume.exposed[0], previous: volume.exposed[1], reason: 'a Primary without a local disk writes a new generation' });
 }
 
-function chooseExposedGeneration(resource: Resource, volume: Volume, fresh: () => bigint, selfMisses: boolean): bigint[] {
+function chooseExposedGeneration(resource: Resource, volume: Volume, fresh: () => bigint, selfMisses: boolean): { exposed: bigint[]; ancestry: bigint[] } {
   const views = [...resource.peers.values()].filter((p) => p.connected && p.peerUpToDate(volume.index))
     .map((p) => p.volumes.get(volume.index)?.view).filter((v) => v !== null && v !== undefined);
   const newest = views.find((v) => !views.some((o) => o !== v && o.history.some((h) => sameGeneration(h, v.current))));
-  if (!newest) return [];
+  if (!newest) return { exposed: [], ancestry: [] };
   const everyone = [...resource.peers.values()].filter((p) => p.diskful)
     .every((p) => p.connected && sameGeneration(p.volumes.get(volume.index)?.view?.current ?? 0n, newest.current) && p.peerUpToDate(volume.index));
-  return everyone && !selfMisses ? [newest.current] : [fresh(), newest.current];
+  return { exposed: everyone && !selfMisses ? [newest.current] : [fresh(), newest.current], ancestry: [...newest.history] };
 }
 
 /** Diskful nodes that do not get a write sent to `targets` (this node too, if its disk is detached). */

@@ -409,7 +409,7 @@ function volumeView(peer: Peer, v: Volume): VolumeView {
     sizeBytes: v.sizeBytes,
     current: v.meta?.current() ?? v.exposed[0] ?? 0n, // a diskless Primary tells the generation it writes
     bitmapForReceiver: bitmap?.bitmapGeneration(peer.node.id) ?? disklessBitmapFor(peer, v),
-    history: v.meta?.history() ?? v.exposed.slice(1, 33),
+    history: v.meta?.history() ?? [...v.exposed.slice(1), ...v.exposedAncestry].slice(0, 32),
     flags: {
       crashedPrimary: v.meta?.flags.crashedPrimary ?? false,
       wasUpToDate: v.meta?.flags.wasUpToDate ?? false,

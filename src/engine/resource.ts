@@ -394,7 +394,7 @@ export class Resource {
   private settleFailedDisk(v: Volume, meta: VolumeMeta, own: OwnData | null, secondaryOnlyCopy: boolean): void {
     const missed = new Set(v.failedDiskMissedBy);
     v.failedDiskMissedBy.clear();
-    const held = own && { generation: own.generation, peersWithIt: new Set([...own.peersWithIt].filter((id) => !missed.has(id) && this.peers.get(id)?.connected)) };
+    const held = own && { ...own, peersWithIt: new Set([...own.peersWithIt].filter((id) => !missed.has(id) && this.peers.get(id)?.connected)) };
     const onlyCopy = (held !== null && held.peersWithIt.size === 0) || secondaryOnlyCopy;
     if (!v.failureLostNoWrite) meta.setFlags({ readErrorsOnly: false }); // a claim left by an earlier failure ends
     if (onlyCopy) this.log.error('the failed disk holds the only copy of the newest data: I/O fails until it is attached again', { volume: v.index });

@@ -53,6 +53,12 @@ export class Volume {
    */
   exposed: bigint[] = [];
   /**
+   * With `exposed`: the lineage before its oldest entry (the failed disk's history, or the peer's
+   * whose generation it took), told in our States after `exposed`, so a peer can tell whether it
+   * is behind our generation or has left our lineage (generation-handshake.ts, missedDisklessWrites).
+   */
+  exposedAncestry: bigint[] = [];
+  /**
    * Back from a process crash in the same boot with data that was UpToDate: the disk holds every
    * write it stored, so it holds what it acknowledged in this generation (restart.ts). Set at
    * attach; ends with the generation, a resync as target or a promotion.
@@ -158,6 +164,7 @@ export class Volume {
   /** The local disk serves this Primary's writes (again): no exposed generation, nothing written past the disk. */
   servesOwnDisk(): void {
     this.exposed = [];
+    this.exposedAncestry = [];
     this.followers.clear();
     this.wroteWithoutDisk = false;
     this.exposedData = [];

@@ -722,6 +722,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'replicas-differ, bits-in-sync and quiescent-data (3 nodes, C, resource-and-stonith, shrunk; CI budget run at eea4507): the Primary n0 wrote 11 MiB while n1 was cut off, over a slow link to n2. One chunk, admitted with n2 as its only target, waited 3 s for room on that link; '
       + 'meanwhile n1 came back and was resynced (the chunk\'s blocks were not yet marked for it). The chunk was then sent to n2 alone and marked out of sync for n1, which stayed Established and UpToDate without it. The targets are now taken again after any wait before the sends',
   },
+  {
+    file: 'seed-30263-diskless-primary-history-too-short', seed: 30263, open: null, checker: 'promotion-data',
+    found: 'promotion-data (3 nodes, C, resource-and-stonith; sweep 30000-30999 after the fix of 483220267): the Primary n0 lost its disk for volume 1 and went on diskless; n1, cut off and behind it, came back and was not outdated, since n0\'s State named only its exposed generation and the failed disk\'s, '
+      + 'not the history before them, and the fix of 483220267 counts a peer behind only if our generation is in that lineage; n1 was later promoted without volume 1\'s acknowledged writes. A diskless Primary\'s State now carries the lineage before its exposed generations',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
