@@ -47,6 +47,14 @@ export class Fencing {
   async peerLost(peer: Peer): Promise<void> {
     const r = this.resource;
     if (r.config.fencing === 'dont-care' || r.role !== 'Primary') return;
+    if (!writesWithout(r, peer)) {
+      // Fencing says the peer lacks writes that go on without it. A Primary without a disk that
+      // lost its last server writes nowhere: the peer holds the newest data there is, and
+      // outdated it would leave no disk to promote (seen in sim seed 40250, a diskless Primary
+      // cut off from its four servers one after another; test/recovery/diskless-primary-last-server).
+      r.log.warn('lost the last peer holding this Primary\'s data: no write goes on without it, so it is not fenced', { peer: peer.node.name });
+      return;
+    }
     const freeze = this.freezes;
     // one freeze per lost peer: I/O resumes only once every running handler has answered
     const reason = `fencing ${peer.node.name}`;
@@ -153,6 +161,11 @@ export class Fencing {
     if (result.stderr) r.log.warn(`${name} said`, { output: result.stderr.slice(0, 2000) });
     return result.exitCode;
   }
+}
+
+/** Some volume is still written once `lost` is gone: on the local disk, or through another server. */
+function writesWithout(r: Resource, lost: Peer): boolean {
+  return r.volumes.some((v) => v.usable || [...r.peers.values()].some((p) => p !== lost && isServer(p, v)));
 }
 
 /**
