@@ -702,6 +702,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'resync-per-reconnect, a checker error (3 nodes, B, resource-and-stonith; CI budget run at db8ad20): n2, SyncTarget of the Primary n0 that had just lost power, met n1, which ran an empty resync on n2\'s first State while n2 paused it for n0; n2 dropped that ResyncDone as sent before the pause, and n1\'s real resync followed once n0 was gone. '
       + 'The checker counted the dropped ResyncDone as a first resync; a ResyncDone that reaches a target that paused its source ends nothing and is not counted',
   },
+  {
+    file: 'seed-1752306109-negack-answered-in-shared-generation', seed: 1752306109, open: null, checker: 'promotion-data',
+    found: 'promotion-data (2 nodes, C, resource-only; CI budget run at eea4507, also at db8ad20): n1 was detached as the Primary n0 sent it a write; n1 answered NegAck, and n0 acknowledged the write (made durable by a flush after) before n1\'s State said Diskless, so no new generation recorded n1 as behind. '
+      + 'n0 lost power; back, the crashed-Primary rule took n1, equal in generation and on C, for a peer holding every acknowledged write, and resynced the write away. A NegAck now books the peer\'s disk as lost at once, so the answer waits for the new generation (section 6, step 6)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
