@@ -707,6 +707,12 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data (2 nodes, C, resource-only; CI budget run at eea4507, also at db8ad20): n1 was detached as the Primary n0 sent it a write; n1 answered NegAck, and n0 acknowledged the write (made durable by a flush after) before n1\'s State said Diskless, so no new generation recorded n1 as behind. '
       + 'n0 lost power; back, the crashed-Primary rule took n1, equal in generation and on C, for a peer holding every acknowledged write, and resynced the write away. A NegAck now books the peer\'s disk as lost at once, so the answer waits for the new generation (section 6, step 6)',
   },
+  {
+    file: 'seed-1861461949-copy-lost-before-answer-unnoticed', seed: 1861461949, open: null, checker: 'promotion-data',
+    found: 'promotion-data, a checker error (5 nodes, diskless n3/n4, C, resource-only; CI budget run at eea4507, also at db8ad20): the diskless Primary n0 sent a write to n1 and n2; n1 stored it (WriteAck) and lost power 0.13 ms later, n2\'s disk failed it (ENOSPC, NegAck), and n0 answered: the link to n1 had not closed yet. '
+      + 'The only copy had been in n1\'s volatile cache, never flushed: a write lost with every node that held it, as if the loss had come just after the answer, which nothing the Primary saw could tell apart. The checker counted n1\'s loss only after the answer, and n2 as a holder (it had received the data, and part of it landed before ENOSPC). '
+      + 'Now a holder\'s power loss before the answer counts while the acknowledging node\'s link to it was still open, and a node whose disk refused the write (NegAck) holds no copy of it',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
