@@ -50,8 +50,9 @@
 //   every acknowledged write, except
 //   * protocol A: writes of the previous Primary that never reached the promoted node over an A
 //     connection (they sat in the send buffer: DRBD's "the most recent updates may be lost"; the
-//     data stays a prefix), or reached it and sat in its volatile cache when it lost power (the
-//     answer did not wait for that copy, nor did a FLUSH: it was never part of the promise);
+//     data stays a prefix), or reached it and sat in its volatile cache when it lost power, or
+//     reached it and its disk refused them (NegAck: it failed, or was gone) (the answer did not
+//     wait for that copy, nor did a FLUSH: it was never part of the promise);
 //   * fencing = resource-only: writes acknowledged while the Primary had no link to the promoted
 //     node and no fence constraint forbade promoting it yet (the window resource-only leaves open;
 //     resource-and-stonith closes it by freezing I/O, and quorum by refusing it);
@@ -524,7 +525,9 @@ export class Checkers {
     const w = this.w;
     for (const rec of model.writes.values()) {
       if (rec.state !== 'acked' || rec.kind === 'trim' || rec.node === node.name) continue;
-      const notReceived = this.protocol(rec.node, node.name) === 'A' && !(this.deliveredTo.get(rec.id)?.has(node.name) ?? false);
+      // a delivery its disk refused (NegAck) stored nothing: as if still in the send buffer (seed 2063573663)
+      const stored = (this.deliveredTo.get(rec.id)?.has(node.name) ?? false) && !(this.refusedBy.get(rec.id)?.has(node.name) ?? false);
+      const notReceived = this.protocol(rec.node, node.name) === 'A' && !stored;
       const unfenced = this.ackContext.get(rec.id)?.unprotectedFor.has(node.name) ?? false;
       if (!notReceived && !unfenced) continue;
       const vm = model.volumes[rec.volume];

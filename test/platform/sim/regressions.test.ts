@@ -722,6 +722,12 @@ export const REGRESSIONS: Regression[] = [
       + 'n1 went Inconsistent at the first block and n0 lost power 0.4 ms later: back, n0 (Consistent, crashed Primary) was the source of the Inconsistent n1 and resynced the zeros its cache had lost over n1\'s copy of write 70. The class of seed 872646400. '
       + 'A resync source now flushes its disk before its first block: what it acknowledged is durable here before the target gives its own copy up',
   },
+  {
+    file: 'seed-2063573663-async-write-refused-by-disk', seed: 2063573663, open: null, checker: 'promotion-data',
+    found: 'promotion-data, a checker error (3 nodes, B with every connection of n2 on A, resource-and-stonith, quorum majority; CI budget run at eea4507): the Primary n0 sent write 102 to n2 over A; n2\'s disk failed it (ENOSPC, NegAck) and was detached, n0 went on in a new generation and lost power. '
+      + 'n2, back from a kill with its older data, was the source of the Inconsistent n1 and was promoted without write 102 (and without every later write, which the checker excused as never delivered over A). Protocol A promises a write only on the Primary: '
+      + 'a delivery the peer\'s disk refused stored nothing, as one still in the send buffer; it now counts as not received',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
