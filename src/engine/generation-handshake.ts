@@ -33,12 +33,13 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
   for (const view of views) {
     const pv = peer.volumes.get(view.volume)!;
     const previous = pv.view;
+    const known = pv.peerDiskState; // a NegAck may have booked the disk's loss before this State (Peer.onNegAck)
     pv.view = view;
     if (view.resyncPauses > pv.pausesSeen) { pv.pausesSeen = view.resyncPauses; pausedByPeer = true; } // echoed in our next State
     if (view.diskState === 'UpToDate' || !hasDisk(view.diskState as DiskState)) pv.syncEnding = false;
     pv.peerDiskState = reportedDiskState(pv, view.diskState as DiskState);
     const volume = r.volume(view.volume);
-    if (volume && diskWentAway(previous, view)) {
+    if (volume && diskWentAway(previous, view) && hasDisk(known)) {
       // a resync to a disk that is gone never hears back for what it has in flight: it ends here
       // (those blocks keep their bits), or it would hold the next one off when the disk returns
       peer.stopResync(view.volume);

@@ -281,7 +281,16 @@ export class Peer {
     this.resource.log.warn('peer failed to store a replicated write: its blocks stay out of sync for it', { peer: this.node.name, volume: msg.volume, errno: msg.errno });
     // it missed a write: not UpToDate from this moment, whatever its next State says of its disk
     const pv = this.volumes.get(msg.volume);
-    if (pv?.peerDiskState === 'UpToDate') pv.peerDiskState = 'Inconsistent';
+    const v = this.resource.volume(msg.volume);
+    if (pv && v?.meta && hasDisk(pv.peerDiskState)) {
+      // A NegAck comes only from a disk that failed or is gone, and its State saying so may come
+      // after the write is answered: the loss is booked now, so the answer waits for the new
+      // generation that records the peer as behind (section 6, step 6). Answered in the shared
+      // one, a crash of this node made that peer a safe source of a generation it lacks a write
+      // of (seed 1752306109: detached as the write was sent, it resynced the write away).
+      pv.peerDiskState = 'Failed';
+      this.resource.peerDiskLost(this, v);
+    } else if (pv?.peerDiskState === 'UpToDate') pv.peerDiskState = 'Inconsistent';
     this.transfer.onWriteAck(msg.seq, false);
   }
 

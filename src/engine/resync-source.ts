@@ -53,6 +53,8 @@ export class ResyncSource {
   /** bytes of data sent: what resync-rate limits (equal blocks cost the link a digest only) */
   private readonly linkMeter: RateMeter;
   private throttle: TimerHandle | null = null;
+  /** the local disk is being flushed before the first block goes out (flushFirst) */
+  private flushing = false;
   private lastEvent = -Infinity;
 
   constructor(private readonly peer: Peer, private readonly volume: Volume, private readonly pv: PeerVolume) {
@@ -67,7 +69,39 @@ export class ResyncSource {
     this.totalBytes = this.volume.meta!.outOfSyncBytes(this.peer.node.id);
     this.peer.resource.log.info(resumed ? 'resync resumed as SyncSource' : 'resync started as SyncSource', { peer: this.peer.node.name, volume: this.volume.index, bytes: this.totalBytes, csumsAlg: this.csums ?? 'none' });
     this.peer.sendState(); // lets the target switch to SyncTarget before the data arrives
-    this.pump();
+    // resumed, the target gave its data up when this resync began; an Inconsistent one has none to give
+    if (resumed || !this.targetHoldsData()) { this.pump(); return; }
+    this.flushing = true;
+    void this.flushFirst();
+  }
+
+  /** The target's last State says its disk holds data of its own (it turns Inconsistent at our first block). */
+  private targetHoldsData(): boolean {
+    const state = this.pv.view?.diskState;
+    return state === 'UpToDate' || state === 'Consistent' || state === 'Outdated';
+  }
+
+  /**
+   * The target trusts its own data no more once our first block lands (Inconsistent), and it may
+   * hold acknowledged writes that sit only in this disk's volatile cache here: a power loss of this
+   * node then left no usable copy, and back, its older blocks were resynced over the target's
+   * (seed 1157784795: the Primary resynced its peer's reported ranges on a reconnect in one
+   * generation, with nothing flushed since its last writes; seed 872646400). Flushed first, this
+   * disk holds durably what it acknowledged before the target gives its copy up.
+   */
+  private async flushFirst(): Promise<void> {
+    const volume = this.volume;
+    const disk = volume.disk;
+    const r = this.peer.resource;
+    try {
+      await disk?.flush();
+    } catch (err) {
+      this.stop();
+      if (volume.disk === disk) r.guard(() => r.localDiskFailed(volume, 'flush', err, null));
+      return;
+    }
+    this.flushing = false;
+    r.guard(() => this.pump());
   }
 
   stop(): void {
@@ -78,7 +112,7 @@ export class ResyncSource {
 
   /** Send blocks while the window, the link and the rate limit allow. */
   pump(): void {
-    while (!this.stopped && this.throttle === null && this.inFlight.size < RESYNC_WINDOW && this.peer.canSend) {
+    while (!this.stopped && !this.flushing && this.throttle === null && this.inFlight.size < RESYNC_WINDOW && this.peer.canSend) {
       if (this.overRate()) return;
       const run = this.nextRun();
       if (!run) { this.maybeFinish(); return; }

@@ -50,8 +50,9 @@
 //   every acknowledged write, except
 //   * protocol A: writes of the previous Primary that never reached the promoted node over an A
 //     connection (they sat in the send buffer: DRBD's "the most recent updates may be lost"; the
-//     data stays a prefix), or reached it and sat in its volatile cache when it lost power (the
-//     answer did not wait for that copy, nor did a FLUSH: it was never part of the promise);
+//     data stays a prefix), or reached it and sat in its volatile cache when it lost power, or
+//     reached it and its disk refused them (NegAck: it failed, or was gone) (the answer did not
+//     wait for that copy, nor did a FLUSH: it was never part of the promise);
 //   * fencing = resource-only: writes acknowledged while the Primary had no link to the promoted
 //     node and no fence constraint forbade promoting it yet (the window resource-only leaves open;
 //     resource-and-stonith closes it by freezing I/O, and quorum by refusing it);
@@ -65,7 +66,9 @@
 //     any node that received data for the sector since it was issued; not a node that got it only
 //     in a resync, onto an Inconsistent disk that marks the block for every peer: the write's
 //     promise never rested on it, and any resync into it rewrites that copy) has lost power since it
-//     was acknowledged and got it, and no running node with usable data holds it (the power
+//     was acknowledged and got it, and no running node with usable data holds it (a power loss
+//     after it got the write and before the answer counts too while the acknowledging node's link
+//     to it was still open then: nothing had told it yet, as for a loss right after; the power
 //     losses need not overlap: a survivor that loses power before its copy reached anyone else's
 //     disk had it in a volatile cache too; which node's older data comes back is then the
 //     engine's choice; never-written zeros are no copy of a write-zeroes);
@@ -107,8 +110,14 @@ const MAX_REPORTED = 4;
 
 export class Checkers {
   private readonly ackContext = new Map<number, AckContext>();
+  /** write id → diskful nodes the acknowledging node still had an open link to at the answer */
+  private readonly linkedAtAck = new Map<number, Set<string>>();
   /** write id → nodes some frame of it was delivered to */
   private readonly deliveredTo = new Map<number, Set<string>>();
+  /** `primary>peer:seq` of a Write delivered and not yet answered → its write id (for a NegAck) */
+  private readonly awaitingAnswer = new Map<string, number>();
+  /** write id → nodes whose disk refused it (NegAck): they hold no copy of it */
+  private readonly refusedBy = new Map<number, Set<string>>();
   /** node → volume → per sector, the last time data for it reached that node (any write or resync) */
   private readonly lastReceived = new Map<string, Float64Array[]>();
   private readonly resyncDone = new Map<string, number>();
@@ -141,6 +150,7 @@ export class Checkers {
     // answered requests are trims changed no data, and discarding it is no undetected split brain
     if (rec.kind !== 'trim') this.sideWrites.set(side, (this.sideWrites.get(side) ?? 0) + 1);
     this.checkSinglePrimary(node, `write ${rec.id} acknowledged`);
+    this.linkedAtAck.set(rec.id, new Set(w.nodes.filter((n) => n !== node && n.diskful && w.network.hasLink(node.id, n.id)).map((n) => n.name)));
     if (w.config.fencing === 'resource-only') {
       const unprotectedFor = new Set<string>();
       for (const other of w.nodes) {
@@ -270,8 +280,10 @@ export class Checkers {
         let set = this.deliveredTo.get(c.id);
         if (!set) this.deliveredTo.set(c.id, (set = new Set()));
         set.add(target.name);
+        this.awaitingAnswer.set(`${from}>${to}:${msg.seq}`, c.id);
       }
     }
+    if (msg.type === 'WriteAck' || msg.type === 'NegAck') this.writeAnswered(to, from, msg.seq, msg.type === 'NegAck');
     if (msg.type === 'Write' || msg.type === 'ResyncData') this.noteReceived(target, msg.volume, msg.offset, msg.data.length);
     if (msg.type === 'WriteZeroes' || msg.type === 'Trim') this.noteReceived(target, msg.volume, msg.offset, msg.length);
     if ((msg.type === 'Write' || msg.type === 'WriteZeroes' || msg.type === 'OutOfSync') && msg.missing !== 0) this.newDivergence(msg.volume, msg.missing);
@@ -285,6 +297,22 @@ export class Checkers {
         this.w.violation('resync-per-reconnect', `volume ${msg.volume} was resynced twice from node ${from} to node ${to} over one connection (${linkId})`);
       }
     }
+  }
+
+  /**
+   * A peer answered a Write. A NegAck says its disk did not store it (the disk failed, or was gone):
+   * that peer holds no copy of the write, though its data reached it.
+   */
+  private writeAnswered(primary: number, peer: number, seq: number, refused: boolean): void {
+    const key = `${primary}>${peer}:${seq}`;
+    const id = this.awaitingAnswer.get(key);
+    if (id === undefined) return;
+    this.awaitingAnswer.delete(key);
+    const node = this.w.nodeById(peer);
+    if (!refused || !node) return;
+    let set = this.refusedBy.get(id);
+    if (!set) this.refusedBy.set(id, (set = new Set()));
+    set.add(node.name);
   }
 
   /**
@@ -497,7 +525,9 @@ export class Checkers {
     const w = this.w;
     for (const rec of model.writes.values()) {
       if (rec.state !== 'acked' || rec.kind === 'trim' || rec.node === node.name) continue;
-      const notReceived = this.protocol(rec.node, node.name) === 'A' && !(this.deliveredTo.get(rec.id)?.has(node.name) ?? false);
+      // a delivery its disk refused (NegAck) stored nothing: as if still in the send buffer (seed 2063573663)
+      const stored = (this.deliveredTo.get(rec.id)?.has(node.name) ?? false) && !(this.refusedBy.get(rec.id)?.has(node.name) ?? false);
+      const notReceived = this.protocol(rec.node, node.name) === 'A' && !stored;
       const unfenced = this.ackContext.get(rec.id)?.unprotectedFor.has(node.name) ?? false;
       if (!notReceived && !unfenced) continue;
       const vm = model.volumes[rec.volume];
@@ -589,6 +619,9 @@ export class Checkers {
     const diskful = w.nodes.filter((n) => n.diskful);
     const lostPowerSince = (n: SimNode, t: number): boolean => (this.lastPowerLoss.get(n.name) ?? -1) > t;
     const asyncPeer = (rec: WriteRecord, n: SimNode): boolean => n.name !== rec.node && this.protocol(rec.node, n.name) === 'A';
+    // its disk failed the write (NegAck): what landed of it there is no copy, the range is out of
+    // sync for every peer and resynced over when the disk is back (seed 1861461949)
+    const refused = (rec: WriteRecord, n: SimNode): boolean => this.refusedBy.get(rec.id)?.has(n.name) ?? false;
     const rewrites = new Map<string, ((block: number) => boolean) | null>();
     const rewrittenOn = (n: SimNode, v: number, s: number): boolean => {
       const key = `${n.name}/${v}`;
@@ -597,11 +630,14 @@ export class Checkers {
     };
     const holdersLostPower = (rec: WriteRecord, v: number, s: number): boolean => diskful.every((n) => {
       if (asyncPeer(rec, n)) return true;
+      if (refused(rec, n)) return true;
       const storedIt = n.name === rec.node || (this.deliveredTo.get(rec.id)?.has(n.name) ?? false);
       if (!storedIt && rewrittenOn(n, v, s)) return true;
       const received = this.lastReceived.get(n.name)?.[v]?.[s] ?? -1;
       const got = Math.max(n.name === rec.node ? rec.ackedAt! : -1, received >= rec.issuedAt ? received : -1);
-      return got < 0 || lostPowerSince(n, Math.max(got, rec.ackedAt!));
+      // lost before the answer, after it got the write: unnoticed while the link was open (seed 1861461949)
+      const unnoticed = this.linkedAtAck.get(rec.id)?.has(n.name) ?? false;
+      return got < 0 || lostPowerSince(n, unnoticed ? got : Math.max(got, rec.ackedAt!));
     });
     const models = new Set(diskful.map((n) => w.modelOf(n.name)));
     for (const model of models) {
@@ -610,7 +646,7 @@ export class Checkers {
         for (let s = 0; s < vm.floor.length; s++) {
           if (vm.floor[s] === vm.durable[s]) continue;
           const rec = model.writes.get(vm.floor[s]);
-          if (!rec || rec.ackedAt === null || !holdersLostPower(rec, v, s) || this.someoneRunningHolds(v, s, model, (n) => asyncPeer(rec, n))) continue;
+          if (!rec || rec.ackedAt === null || !holdersLostPower(rec, v, s) || this.someoneRunningHolds(v, s, model, (n) => asyncPeer(rec, n) || refused(rec, n))) continue;
           model.lowerFloor(v, s, vm.durable[s]);
           excused++;
         }
