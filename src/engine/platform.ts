@@ -65,8 +65,11 @@ export interface PeerLinkPort {
   onDrain(handler: () => void): void;
   onClose(handler: (reason: string) => void): void;
   close(reason: string): void;
-  /** a liveness check now: the link closes if the peer does not answer it within ping-timeout */
-  probe(): void;
+  /**
+   * A liveness check now: the link closes if the peer does not answer it within ping-timeout.
+   * Resolves once the peer answered or the link closed.
+   */
+  probe(): Promise<void>;
 }
 
 /** Listens for and dials the peers of one resource; hands over each link once authenticated. */

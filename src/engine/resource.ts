@@ -885,6 +885,7 @@ export class Resource {
     this.reads.failPeer(peer);
     for (const v of this.volumes) v.followers.delete(peer.node.id);
     this.updateQuorum();
+    this.confirmQuorum(peer);
     const primaryLostDisk = this.role === 'Primary' && peer.diskful;
     const generations: Array<Promise<void>> = [];
     if (primaryLostDisk && lost.replicated) {
@@ -1144,6 +1145,27 @@ export class Resource {
 
   hasUpToDatePeer(volume?: number): boolean {
     return [...this.peers.values()].some((p) => p.connected && p.peerUpToDate(volume));
+  }
+
+  /**
+   * A Primary that lost a peer and still counts a quorum counts it on links that may be dead too:
+   * a link looks alive for up to a ping timeout after its peer was cut off, and when this node
+   * is the one cut off, every link goes, one after another. I/O waits until each peer still
+   * connected answered a Ping or lost its link, so no write is answered on a quorum this node no
+   * longer has (sim seed 40423: cut off from all, it lost its diskful peer first, answered a
+   * write on the diskless tie-breakers it still believed up, and that peer, promoted on the
+   * other side's quorum, lacked it). DRBD settles a lost connection with a cluster-wide state
+   * change, which needs the same answers. Only voters that acknowledge no write are in doubt
+   * (diskless, or on protocol A): a write waits for the others' acks anyway, and their loss.
+   */
+  private confirmQuorum(lost: Peer): void {
+    if (this.role !== 'Primary' || this.config.quorum === 'off' || !this.quorate) return;
+    const connected = [...this.peers.values()].filter((p) => p.connected && p.link);
+    if (!connected.some((p) => !p.diskful || p.protocol === 'A')) return;
+    const links = connected.map((p) => p.link!);
+    const reason = `confirming quorum without ${lost.node.name}`;
+    this.suspend(reason);
+    void Promise.all(links.map((l) => l.probe())).then(() => this.guard(() => this.resume(reason)));
   }
 
   /** Frozen I/O waits here (fencing, no quorum with suspend-io). */

@@ -50,7 +50,7 @@ export class StateChanges {
       this.pending.set(transactionId, { waiting: new Set(peers.map((p) => p.node.id)), timer, done: (err) => (err ? reject(err) : resolve()) });
       for (const p of peers) {
         p.sendData({ type: 'StateChangeRequest', transactionId, initiatorNodeId: r.local.id, nodeMask, phase: 'prepare', change, volume: 0 });
-        p.link?.probe(); // a dead or cut-off peer is known within ping-timeout, not at the next ping
+        void p.link?.probe(); // a dead or cut-off peer is known within ping-timeout, not at the next ping
       }
     });
   }

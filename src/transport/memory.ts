@@ -171,6 +171,8 @@ export class MemoryLink extends EventEmitter<PeerLinkEvents> implements PeerLink
     control: { bytesSent: 0, bytesReceived: 0, framesSent: 0, framesReceived: 0 },
   };
   private pingId = 0;
+  /** the ping a probe sent, while it is in flight (probes share it) */
+  private probing: Promise<void> | null = null;
   private readonly pings = new Map<number, { sentAtMs: number; resolve: (rttMs: number) => void; reject: (err: Error) => void }>();
   private lastPingRttMs: number | null = null;
   private readonly connectedAtMs: number;
@@ -215,8 +217,10 @@ export class MemoryLink extends EventEmitter<PeerLinkEvents> implements PeerLink
     });
   }
 
-  probe(): void {
-    if (!this.closed && this.pings.size === 0) this.ping().catch(() => undefined);
+  probe(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.probing ??= this.ping().then(() => undefined, () => undefined).finally(() => { this.probing = null; });
+    return this.probing;
   }
 
   close(reason: string): void {

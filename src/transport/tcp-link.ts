@@ -37,6 +37,8 @@ export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
   private closeReason: string | null = null;
   private drainWanted = false;
   private pingId = 0;
+  /** the ping a probe sent, while it is in flight (probes share it) */
+  private probing: Promise<void> | null = null;
   private readonly pings = new Map<number, { sentAtMs: number; resolve: (rttMs: number) => void; reject: (err: Error) => void; timer: TimerHandle }>();
   private pingTimer: TimerHandle | null = null;
   /** ids of keepalive Pings sent on the data socket and not yet answered */
@@ -134,8 +136,10 @@ export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
    * ping already in flight has its deadline running: it answers the question, and any number of
    * probes keeps the pings in flight bounded.
    */
-  probe(): void {
-    if (!this.closed && this.pings.size === 0) this.ping().catch(() => undefined);
+  probe(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.probing ??= this.ping().then(() => undefined, () => undefined).finally(() => { this.probing = null; });
+    return this.probing;
   }
 
   close(reason: string, sayGoodbye = true): void {
@@ -203,7 +207,7 @@ export class TcpLink extends EventEmitter<PeerLinkEvents> implements PeerLink {
   private schedulePing(): void {
     this.pingTimer = this.clock.setTimer(this.timings.pingIntervalMs, () => {
       if (this.closed) return;
-      this.probe();
+      if (this.pings.size === 0) void this.probe();
       this.keepDataAlive();
       this.schedulePing();
     });

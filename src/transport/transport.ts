@@ -52,8 +52,11 @@ export interface PeerLink extends EventEmitter<PeerLinkEvents> {
   resumeData(): void;
   /** round trip of a Ping on the control stream, in milliseconds */
   ping(): Promise<number>;
-  /** liveness now: a Ping whose missed deadline closes the link, unless one is in flight already */
-  probe(): void;
+  /**
+   * Liveness now: a Ping whose missed deadline closes the link (one in flight already serves).
+   * Resolves once it is answered or the link is closed.
+   */
+  probe(): Promise<void>;
   close(reason: string): void;
   stats(): LinkStats;
 }

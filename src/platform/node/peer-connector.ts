@@ -77,7 +77,7 @@ class TcpLinkPort implements PeerLinkPort {
     if (!this.link.closed) this.link.close(reason);
   }
 
-  probe(): void {
-    this.link.probe(); // the transport closes the link itself when the PingAck misses its deadline
+  probe(): Promise<void> {
+    return this.link.probe(); // the transport closes the link itself when the PingAck misses its deadline
   }
 }

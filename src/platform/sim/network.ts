@@ -195,6 +195,11 @@ export class SimNetwork {
     return this.random.real(lo, hi);
   }
 
+  /** The slowest one-way trip now: bounds a round trip without drawing from the random stream. */
+  private maxLatency(from: number, to: number): number {
+    return (this.profiles.get(dir(from, to))?.latencyMs ?? this.options.latencyMs)[1];
+  }
+
   private connectable(a: number, b: number): boolean {
     const ca = this.connectors.get(a);
     const cb = this.connectors.get(b);
@@ -226,14 +231,26 @@ export class SimNetwork {
   }
 
   /**
-   * A Ping sent now on `side` (PeerLinkPort.probe): unanswered (the link is cut either way, or the
-   * peer's end is gone) it closes this side at its deadline, as the TCP transport's ping() does.
+   * A Ping sent now on `side` (PeerLinkPort.probe): answered after a round trip when the link is
+   * open both ways and the peer's end is there; unanswered, it closes this side at its deadline,
+   * as the TCP transport's ping() does. Resolves either way.
    */
-  probe(side: SimLink): void {
+  probe(side: SimLink): Promise<void> {
     const { pingTimeoutMs } = this.liveness;
-    this.scheduler.after(pingTimeoutMs, side.owner, 'net', `${side.localNodeId}-${side.peerNodeId} probe`, () => {
-      const cut = this.blocked.has(dir(side.localNodeId, side.peerNodeId)) || this.blocked.has(dir(side.peerNodeId, side.localNodeId));
-      if (!side.closed && (cut || side.other === null || side.other.closed)) side.drop(`ping timeout: no PingAck from node ${side.peerNodeId} within ${pingTimeoutMs} ms`);
+    const cut = (): boolean => this.blocked.has(dir(side.localNodeId, side.peerNodeId)) || this.blocked.has(dir(side.peerNodeId, side.localNodeId));
+    const answered = (): boolean => !side.closed && !cut() && side.other !== null && !side.other.closed;
+    // drawn from the random stream, an answer changed the schedule of every seed that probes
+    const roundTrip = this.maxLatency(side.localNodeId, side.peerNodeId) + this.maxLatency(side.peerNodeId, side.localNodeId);
+    return new Promise<void>((resolve) => {
+      if (roundTrip < pingTimeoutMs) {
+        this.scheduler.after(roundTrip, side.owner, 'net', `${side.localNodeId}-${side.peerNodeId} probe answered?`, () => {
+          if (answered() || side.closed) resolve();
+        });
+      }
+      this.scheduler.after(pingTimeoutMs, side.owner, 'net', `${side.localNodeId}-${side.peerNodeId} probe`, () => {
+        if (!side.closed && !answered()) side.drop(`ping timeout: no PingAck from node ${side.peerNodeId} within ${pingTimeoutMs} ms`);
+        resolve();
+      });
     });
   }
 
@@ -419,8 +436,8 @@ export class SimLink implements PeerLinkPort {
     this.stalled.length = 0;
   }
 
-  probe(): void {
-    if (!this.closed) this.network.probe(this);
+  probe(): Promise<void> {
+    return this.closed ? Promise.resolve() : this.network.probe(this);
   }
 
   /** The owning incarnation died: no callbacks, nothing more is sent or received. */
