@@ -919,6 +919,11 @@ export class Resource {
       else void Promise.all(generations).then(() => this.guard(() => this.tellUnconfirmed(peer.node.id, unconfirmed)));
       this.tellUnconfirmedDiskless();
       if (lost.replicated) void this.fencing.peerLost(peer);
+    } else if (peer.diskful && unconfirmed.length > 0) {
+      // Demoted before the loss showed: the writes it sent as Primary and the peer never confirmed
+      // are out of sync in our bitmap only. The others learn them too, or the next Primary, which
+      // kept no bits for them, resyncs the lost peer without them (seed 1336740743).
+      this.tellUnconfirmed(peer.node.id, unconfirmed);
     }
     if (wasPrimary && this.role === 'Secondary') {
       this.fencing.recheckPrimary(peer, lost.reason);
