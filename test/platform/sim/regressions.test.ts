@@ -707,6 +707,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'replicas-differ (4 nodes, diskless n3, A, resource-only; CI budget run at eea4507): n1 lost power unnoticed while the Primary n0 went on writing over A to it and n2 (no missing mask: n0 still saw n1); n0 was demoted before its ping timeout, so the loss of n1 found it a Secondary and only its own bitmap kept those writes. '
       + 'n2, promoted, resynced n1 without them, and n0 later met n1 in one generation and dropped its bits as stale. A node that loses a peer it sent writes to as Primary tells the others which it did not confirm, whatever its role now',
   },
+  {
+    file: 'seed-2093763914-resync-done-crossing-promotion', seed: 2093763914, open: null, checker: 'resync-per-reconnect',
+    found: 'resync-per-reconnect, a checker error (2 nodes, C, resource-and-stonith; CI budget run at eea4507): n1 resynced n0, a crashed Primary back, and its ResyncDone was on its way when n1 was promoted; the promotion resynced n1\'s activity-log extents to n0 (as it reconciles after a lost Primary). '
+      + 'The checker started the count afresh at the promotion and then counted the ResyncDone sent before it as the first of the new epoch. A ResyncDone now counts in the epoch it was sent in',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
