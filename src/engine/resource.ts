@@ -46,6 +46,8 @@ export class Resource {
   readonly reconcileRanges = new Map<number, Array<{ offset: number; length: number }>>();
   /** the Primary whose loss left those ranges (survivors.ts weighs each survivor's link to it) */
   reconcileFrom: number | null = null;
+  /** how far into that Primary's write stream this node got: the seq of the last write it received */
+  reconcileSeq = 0;
   /** the next split brain is resolved by resyncing this node from the peer (connect --discard-my-data) */
   discardMyData = false;
   /** the machine's boot id, read at the first attach (restart.ts); null: unknown */

@@ -712,6 +712,12 @@ export const REGRESSIONS: Regression[] = [
     found: 'resync-per-reconnect, a checker error (2 nodes, C, resource-and-stonith; CI budget run at eea4507): n1 resynced n0, a crashed Primary back, and its ResyncDone was on its way when n1 was promoted; the promotion resynced n1\'s activity-log extents to n0 (as it reconciles after a lost Primary). '
       + 'The checker started the count afresh at the promotion and then counted the ResyncDone sent before it as the first of the new epoch. A ResyncDone now counts in the epoch it was sent in',
   },
+  {
+    file: 'seed-609923646-reconcile-shorter-prefix', seed: 609923646, open: null, checker: 'claim-up-to-date',
+    found: 'claim-up-to-date (5 nodes, C with A and B connections, resource-and-stonith; CI budget run at eea4507): silent partitions cut the Primary n0 from n2 and, 600 ms later, from n4, both on C; n0 noticed neither for a while, and its writes waited for n2. '
+      + 'n2 and n4 each took their loss for the Primary\'s and reconciled, n2 leading by its lower node id: it overwrote n4\'s newer blocks with its shorter prefix. n0 then fenced n2 and answered the writes n4 had stored, reporting n4 UpToDate. '
+      + 'Between survivors on B or C the one further into the Primary\'s write stream leads now (the State tells the seq of the last write received from it, as DRBD\'s dagtag)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
