@@ -580,7 +580,11 @@ function forgetStaleBits(peer: Peer, volume: Volume, view: VolumeView): void {
   if (volume.diskState !== 'UpToDate' || view.diskState !== 'UpToDate' || !sameGeneration(meta.current(), view.current)) return;
   // ranges to reconcile are not stale, ours (marked when we lost our Primary, survivors.ts) or the peer's
   if (peer.resource.role === 'Primary' || view.flags.survivedPrimaryLoss || peer.resource.reconcileRanges.has(volume.index)) return;
+  if (meta.outOfSyncBytes(peer.node.id) === 0) volume.missingPerSource.delete(peer.node.id);
   if (meta.outOfSyncBytes(peer.node.id) === 0 && meta.bitmapGeneration(peer.node.id) === 0n) return;
+  // a source of ours said the peer lacks blocks it sent us: the peer became UpToDate without them
+  // (resynced by a node that did not have them either, seed 1522212895)
+  if (volume.missingPerSource.has(peer.node.id)) return;
   meta.markInSync(peer.node.id, 0, meta.sizeBytes);
   meta.setBitmapGeneration(peer.node.id, 0n);
   peer.resource.log.info('stale out-of-sync bits dropped: same generation, both UpToDate', { peer: peer.node.name, volume: volume.index });

@@ -366,7 +366,9 @@ function markOthersOutOfSync(source: Peer, volume: Volume, offset: number, lengt
     const holdsIt = !reconciling && other.connected && opv?.replicationState === 'Established' && opv.peerDiskState === 'UpToDate' &&
       sourceCurrent !== undefined && opv.view !== null && sameGeneration(opv.view.current, sourceCurrent)
       && ((missing >>> other.node.id) & 1) === 0; // the source keeps it out of sync for that node
-    if (!holdsIt) meta.markOutOfSync(other.node.id, offset, length);
+    if (holdsIt) continue;
+    meta.markOutOfSync(other.node.id, offset, length);
+    if (((missing >>> other.node.id) & 1) === 1) volume.missingPerSource.add(other.node.id);
   }
 }
 

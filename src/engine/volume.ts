@@ -125,6 +125,12 @@ export class Volume {
   failureLostNoWrite = false;
   /** peers that did not store a write the failed disk had taken: they lack data it may hold alone */
   readonly failedDiskMissedBy = new Set<number>();
+  /**
+   * Peers whose bits we set because a resync source said it keeps them out of sync for that peer
+   * (ResyncData's missing mask): evidence newer than the peer's UpToDate, never dropped as stale
+   * (forgetStaleBits) while any is left.
+   */
+  readonly missingPerSource = new Set<number>();
   /** SyncTarget: resync data written, its bits cleared once a flush made it durable */
   readonly resyncDurability: ResyncDurability;
   /** requests using the disk or pinning the AL (a detach waits for them before closing either) */

@@ -718,6 +718,11 @@ export const REGRESSIONS: Regression[] = [
       + 'n2 and n4 each took their loss for the Primary\'s and reconciled, n2 leading by its lower node id: it overwrote n4\'s newer blocks with its shorter prefix. n0 then fenced n2 and answered the writes n4 had stored, reporting n4 UpToDate. '
       + 'Between survivors on B or C the one further into the Primary\'s write stream leads now (the State tells the seq of the last write received from it, as DRBD\'s dagtag)',
   },
+  {
+    file: 'seed-1522212895-source-missing-bits-dropped', seed: 1522212895, open: null, checker: 'bits-in-sync',
+    found: 'bits-in-sync (3 nodes, A, resource-only, quorum majority; CI budget run at eea4507, also at db8ad20): n2, back from a process crash, resynced n1 into its generation; then n0, a crashed Primary back, resynced its activity-log extents to n1 (equal generations, crashed-Primary rule), each block with a missing mask naming n2. '
+      + 'n1 marked them out of sync for n2, and dropped them as stale the moment its resync ended (both UpToDate in one generation), though n2 never got them. Bits set on a source\'s word that the peer lacks the block are kept from that drop',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
