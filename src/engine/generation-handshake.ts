@@ -585,9 +585,35 @@ function forgetStaleBits(peer: Peer, volume: Volume, view: VolumeView): void {
   // a source of ours said the peer lacks blocks it sent us: the peer became UpToDate without them
   // (resynced by a node that did not have them either, seed 1522212895)
   if (volume.missingPerSource.has(peer.node.id)) return;
-  meta.markInSync(peer.node.id, 0, meta.sizeBytes);
-  meta.setBitmapGeneration(peer.node.id, 0n);
-  peer.resource.log.info('stale out-of-sync bits dropped: same generation, both UpToDate', { peer: peer.node.name, volume: volume.index });
+  // what we keep for other peers too, the node that resynced this one may have lacked as well
+  const lackedElsewhere = bitsForOthers(peer, volume);
+  const before = meta.outOfSyncBytes(peer.node.id);
+  const retired = meta.bitmapGeneration(peer.node.id) !== 0n;
+  let from = 0;
+  for (const range of lackedElsewhere) {
+    if (range.offset > from) meta.markInSync(peer.node.id, from, range.offset - from);
+    from = Math.max(from, range.offset + range.length);
+  }
+  if (from < meta.sizeBytes) meta.markInSync(peer.node.id, from, meta.sizeBytes - from);
+  if (!retired && meta.outOfSyncBytes(peer.node.id) === before) return; // all of it kept, as before
+  meta.setBitmapGeneration(peer.node.id, 0n); // what is kept lies in our generation, which the peer shares
+  peer.resource.log.info('stale out-of-sync bits dropped: same generation, both UpToDate', { peer: peer.node.name, volume: volume.index, keptBytes: meta.outOfSyncBytes(peer.node.id) });
+}
+
+/**
+ * Our bits for the other diskful peers, in order. "Another node resynced it" holds only where that
+ * node had the blocks: where we know another peer lacks them too, it may have been the peer's
+ * source and passed on its older data (seed 1832255145: the old Primary knew both Secondaries
+ * missed its last writes, and one resynced the other). Those bits are kept (merged neighbours: a
+ * superset, the safe direction).
+ */
+function bitsForOthers(peer: Peer, volume: Volume): Array<{ offset: number; length: number }> {
+  const meta = volume.meta!;
+  const out: Array<{ offset: number; length: number }> = [];
+  for (const other of peer.resource.peers.values()) {
+    if (other !== peer && other.diskful) out.push(...meta.outOfSyncRanges(other.node.id, 4096));
+  }
+  return out.sort((x, y) => x.offset - y.offset);
 }
 
 /** As Primary (or a source without one): the peer's reported ranges join our bits for it, then resync. */

@@ -723,6 +723,11 @@ export const REGRESSIONS: Regression[] = [
     found: 'bits-in-sync (3 nodes, A, resource-only, quorum majority; CI budget run at eea4507, also at db8ad20): n2, back from a process crash, resynced n1 into its generation; then n0, a crashed Primary back, resynced its activity-log extents to n1 (equal generations, crashed-Primary rule), each block with a missing mask naming n2. '
       + 'n1 marked them out of sync for n2, and dropped them as stale the moment its resync ended (both UpToDate in one generation), though n2 never got them. Bits set on a source\'s word that the peer lacks the block are kept from that drop',
   },
+  {
+    file: 'seed-1832255145-resynced-by-a-peer-that-lacked-it', seed: 1832255145, open: null, checker: 'replicas-differ',
+    found: 'replicas-differ and quiescent-data (3 nodes, A, resource-and-stonith, quorum majority; CI budget run at eea4507): the Primary n0 wrote over A while n1 was cut off unnoticed, and was switched over before it noticed; n2 was down. n0 kept bits for both n1 and n2 there. '
+      + 'n2, back, was resynced by n1, which lacked those writes; n0 then met n2 in one generation and dropped its bits for n2 as stale. Bits for a peer that lie where we keep bits for another peer too are kept from that drop (the node that resynced it may have lacked them)',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
