@@ -606,6 +606,7 @@ export const REGRESSIONS: Regression[] = [
   },
   {
     file: 'seed-81634270-mutual-sync-source', seed: 81634270, checker: 'convergence',
+    blockedBy: 'since bits a resync source said a peer lacks are kept from the stale-bits drop (seed 1522212895), n0, n2 and n4 no longer drop theirs for each other at 3.0 s and n0, promoted at 3.2 s, resyncs n2 and n4 from them: the scenario converges. The power loss and split brain the open finding names are not reached; not analysed whether that was their cause',
     open: 'since the s13-data merge onto the promotion round trip (9623a1c) this stored schedule ends otherwise: n2, Primary, loses power after a new generation; n0, promoted meanwhile from the generation before, meets it as a split brain (shared history, ambiguous ancestry) and the cluster does not converge. Not analysed yet; the whole seed 81634270 and the 30000-30999 sweep pass',
     found: 'false-split-brain, then convergence (5 nodes, C, fencing dont-care; shrunk): n2, a former Primary whose last generation held nothing acknowledged, was an interrupted SyncTarget (Inconsistent, still in that generation) when it met n1, which called it a split brain (fixed with the Inconsistent-side rule above). '
       + 'Then n1 and n4 stayed SyncSource of each other, both UpToDate, each seeing the other Inconsistent with 32 MiB out of sync. A slow link n1->n4 held 8 s of n1\'s States behind resync blocks: n1 reconciled n4 as a survivor (SyncSource), while n4, reading at once the States n1 had sent since, '
