@@ -9,7 +9,7 @@
 // data arrives (secondary.ts), so neither side reports them again: one resync per reconnect.
 import type { MessageOf } from '../wire/messages.js';
 import { hasDisk, type Peer, type PeerVolume } from './peer.js';
-import { adoptUnwrittenSince } from './exposed-generation.js';
+import { adoptUnwrittenSince, isServer } from './exposed-generation.js';
 import { mayHoldAcknowledgedWrites, waitForSynchronousCopy } from './mixed-protocols.js';
 import type { Resource } from './resource.js';
 import { holdsAcknowledgedWrites, intactCrashedPrimary } from './restart.js';
@@ -55,6 +55,7 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
     peer.refuse('both nodes are Primary and their data did not diverge: demote one of them before they connect');
     return;
   }
+  if (r.role === 'Primary') for (const view of views) serverJoined(peer, r.volume(view.volume));
   // --discard-my-data is for one handshake: a later split brain must not discard data again
   if (r.discardMyData && [...peer.volumes.values()].some((pv) => pv.replicationState === 'SyncTarget')) r.discardMyData = false;
   // the peer decided from our last State; if its State changed our side, it needs our new one
@@ -78,6 +79,12 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
  * What the peer says of its disk, except that a SyncTarget of ours is Inconsistent until it has
  * taken everything we sent (its own State may still say what it was before the handshake).
  */
+/** Without a usable disk, as Primary: a peer that is a server now gets our writes still unanswered that missed it. */
+function serverJoined(peer: Peer, volume: Volume | undefined): void {
+  if (!volume || volume.usable || volume.unansweredDiskless.size === 0 || !isServer(peer, volume)) return;
+  for (const write of volume.unansweredDiskless) write.joinedBy(peer);
+}
+
 function reportedDiskState(pv: PeerVolume, reported: DiskState): DiskState {
   if (pv.replicationState === 'SyncSource' && reported === 'UpToDate') return 'Inconsistent';
   return reported;

@@ -730,11 +730,11 @@ export const REGRESSIONS: Regression[] = [
       + 'n2, back, was resynced by n1, which lacked those writes; n0 then met n2 in one generation and dropped its bits for n2 as stale. Bits for a peer that lie where we keep bits for another peer too are kept from that drop (the node that resynced it may have lacked them)',
   },
   {
-    file: 'seed-1964213631-diskless-write-crossing-connect', seed: 1964213631, open: 'a diskless Primary answers a write that missed a peer which connected, UpToDate, while the write was in flight', checker: 'claim-up-to-date',
-    blockedBy: 'since a demoted Primary tells the others what a lost peer did not confirm (seed 1336740743: here n0 does so at 3.5 s), the stored schedule no longer reaches it (the scenario converges; so does the whole seed); the cause is not fixed',
+    file: 'seed-1964213631-diskless-write-crossing-connect', seed: 1964213631, open: null, checker: 'claim-up-to-date',
     found: 'claim-up-to-date (3 nodes, C, resource-only; CI budget run at eea4507): the Primary n0, its disk failed (diskless), wrote through n1 with n2 cut off: each write named n2 missing, and n1 resynced n2 from its own data (resyncForDisklessPrimary), n2 adopting the exposed generation. '
       + 'A write admitted just before n0\'s link to n2 came up went to n1 only; n2\'s State (UpToDate, the exposed generation) arrived, then n1\'s WriteAck, and n0 answered while reporting n2 UpToDate without the write (n1\'s resync of it reached n2 0.3 ms later). '
-      + 'A peer in the exposed generation is taken to hold all of it (missesWrites), but one that got there through another server\'s resync may still lack what that server holds; it also serves reads meanwhile',
+      + 'A diskless Primary\'s unanswered writes that missed a peer now go to it when it becomes a server, and their answer waits for it (unless a newer write of those blocks was answered already). '
+      + 'On this branch the stored schedule also moved (a demoted Primary tells the others what a lost peer did not confirm, at 3.5 s); the fix alone on cb99d57 passes it too, by that late write',
   },
 ];
 
