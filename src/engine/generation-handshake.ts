@@ -36,6 +36,8 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
     pv.view = view;
     if (view.resyncPauses > pv.pausesSeen) { pv.pausesSeen = view.resyncPauses; pausedByPeer = true; } // echoed in our next State
     if (view.diskState === 'UpToDate' || !hasDisk(view.diskState as DiskState)) pv.syncEnding = false;
+    // UpToDate again after a resync: what a source of ours said it lacked may have reached it since
+    if (previous && previous.diskState !== 'UpToDate' && view.diskState === 'UpToDate') r.volume(view.volume)?.missingPerSource.delete(peer.node.id);
     pv.peerDiskState = reportedDiskState(pv, view.diskState as DiskState);
     const volume = r.volume(view.volume);
     if (volume && diskWentAway(previous, view)) {

@@ -132,8 +132,8 @@ export class Volume {
   disklessSent: Array<{ seq: number; offset: number; length: number }> = [];
   /**
    * Peers whose bits we set because a resync source said it keeps them out of sync for that peer
-   * (ResyncData's missing mask): evidence newer than the peer's UpToDate, never dropped as stale
-   * (forgetStaleBits) while any is left.
+   * (ResyncData's missing mask): evidence newer than the peer's UpToDate, not dropped as stale
+   * (forgetStaleBits) while any is left, until the peer becomes UpToDate again (a resync since).
    */
   readonly missingPerSource = new Set<number>();
   /** SyncTarget: resync data written, its bits cleared once a flush made it durable */
