@@ -9,7 +9,7 @@
 // data arrives (secondary.ts), so neither side reports them again: one resync per reconnect.
 import type { MessageOf } from '../wire/messages.js';
 import { hasDisk, type Peer, type PeerVolume } from './peer.js';
-import { adoptUnwrittenSince } from './exposed-generation.js';
+import { adoptUnwrittenSince, isServer } from './exposed-generation.js';
 import { mayHoldAcknowledgedWrites, waitForSynchronousCopy } from './mixed-protocols.js';
 import type { Resource } from './resource.js';
 import { holdsAcknowledgedWrites, intactCrashedPrimary } from './restart.js';
@@ -37,6 +37,8 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
     pv.view = view;
     if (view.resyncPauses > pv.pausesSeen) { pv.pausesSeen = view.resyncPauses; pausedByPeer = true; } // echoed in our next State
     if (view.diskState === 'UpToDate' || !hasDisk(view.diskState as DiskState)) pv.syncEnding = false;
+    // UpToDate again after a resync: what a source of ours said it lacked may have reached it since
+    if (previous && previous.diskState !== 'UpToDate' && view.diskState === 'UpToDate') r.volume(view.volume)?.missingPerSource.delete(peer.node.id);
     pv.peerDiskState = reportedDiskState(pv, view.diskState as DiskState);
     const volume = r.volume(view.volume);
     if (volume && diskWentAway(previous, view) && hasDisk(known)) {
@@ -56,6 +58,7 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
     peer.refuse('both nodes are Primary and their data did not diverge: demote one of them before they connect');
     return;
   }
+  if (r.role === 'Primary') for (const view of views) serverJoined(peer, r.volume(view.volume));
   // --discard-my-data is for one handshake: a later split brain must not discard data again
   if (r.discardMyData && [...peer.volumes.values()].some((pv) => pv.replicationState === 'SyncTarget')) r.discardMyData = false;
   // the peer decided from our last State; if its State changed our side, it needs our new one
@@ -79,6 +82,12 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
  * What the peer says of its disk, except that a SyncTarget of ours is Inconsistent until it has
  * taken everything we sent (its own State may still say what it was before the handshake).
  */
+/** Without a usable disk, as Primary: a peer that is a server now gets our writes still unanswered that missed it. */
+function serverJoined(peer: Peer, volume: Volume | undefined): void {
+  if (!volume || volume.usable || volume.unansweredDiskless.size === 0 || !isServer(peer, volume)) return;
+  for (const write of volume.unansweredDiskless) write.joinedBy(peer);
+}
+
 function reportedDiskState(pv: PeerVolume, reported: DiskState): DiskState {
   if (pv.replicationState === 'SyncSource' && reported === 'UpToDate') return 'Inconsistent';
   return reported;
@@ -581,10 +590,40 @@ function forgetStaleBits(peer: Peer, volume: Volume, view: VolumeView): void {
   if (volume.diskState !== 'UpToDate' || view.diskState !== 'UpToDate' || !sameGeneration(meta.current(), view.current)) return;
   // ranges to reconcile are not stale, ours (marked when we lost our Primary, survivors.ts) or the peer's
   if (peer.resource.role === 'Primary' || view.flags.survivedPrimaryLoss || peer.resource.reconcileRanges.has(volume.index)) return;
+  if (meta.outOfSyncBytes(peer.node.id) === 0) volume.missingPerSource.delete(peer.node.id);
   if (meta.outOfSyncBytes(peer.node.id) === 0 && meta.bitmapGeneration(peer.node.id) === 0n) return;
-  meta.markInSync(peer.node.id, 0, meta.sizeBytes);
-  meta.setBitmapGeneration(peer.node.id, 0n);
-  peer.resource.log.info('stale out-of-sync bits dropped: same generation, both UpToDate', { peer: peer.node.name, volume: volume.index });
+  // a source of ours said the peer lacks blocks it sent us: the peer became UpToDate without them
+  // (resynced by a node that did not have them either, seed 1522212895)
+  if (volume.missingPerSource.has(peer.node.id)) return;
+  // what we keep for other peers too, the node that resynced this one may have lacked as well
+  const lackedElsewhere = bitsForOthers(peer, volume);
+  const before = meta.outOfSyncBytes(peer.node.id);
+  const retired = meta.bitmapGeneration(peer.node.id) !== 0n;
+  let from = 0;
+  for (const range of lackedElsewhere) {
+    if (range.offset > from) meta.markInSync(peer.node.id, from, range.offset - from);
+    from = Math.max(from, range.offset + range.length);
+  }
+  if (from < meta.sizeBytes) meta.markInSync(peer.node.id, from, meta.sizeBytes - from);
+  if (!retired && meta.outOfSyncBytes(peer.node.id) === before) return; // all of it kept, as before
+  meta.setBitmapGeneration(peer.node.id, 0n); // what is kept lies in our generation, which the peer shares
+  peer.resource.log.info('stale out-of-sync bits dropped: same generation, both UpToDate', { peer: peer.node.name, volume: volume.index, keptBytes: meta.outOfSyncBytes(peer.node.id) });
+}
+
+/**
+ * Our bits for the other diskful peers, in order. "Another node resynced it" holds only where that
+ * node had the blocks: where we know another peer lacks them too, it may have been the peer's
+ * source and passed on its older data (seed 1832255145: the old Primary knew both Secondaries
+ * missed its last writes, and one resynced the other). Those bits are kept (merged neighbours: a
+ * superset, the safe direction).
+ */
+function bitsForOthers(peer: Peer, volume: Volume): Array<{ offset: number; length: number }> {
+  const meta = volume.meta!;
+  const out: Array<{ offset: number; length: number }> = [];
+  for (const other of peer.resource.peers.values()) {
+    if (other !== peer && other.diskful) out.push(...meta.outOfSyncRanges(other.node.id, 4096));
+  }
+  return out.sort((x, y) => x.offset - y.offset);
 }
 
 /** As Primary (or a source without one): the peer's reported ranges join our bits for it, then resync. */

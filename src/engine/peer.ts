@@ -62,6 +62,8 @@ export class Peer {
   readonly protocol: Protocol;
   /** the peer was Primary when its link broke: its last writes may differ between survivors */
   lostWhilePrimary = false;
+  /** the seq of the last write received on the current link (its sender's write stream) */
+  lastWriteSeq = 0;
   /** resync request ids, unique across the resyncs on one link: a late answer to a paused or
    *  stopped resync never matches a block of the next one */
   private resyncRequestId = 0;
@@ -113,6 +115,7 @@ export class Peer {
     this.link = link;
     this.connectionState = 'Connected';
     this.lostWhilePrimary = false;
+    this.lastWriteSeq = 0;
     this.saturated = false;
     this.resyncRequestId = 0; // an answer never outlives its link
     const queue = new ApplyQueue(link, (msg, late) => applyMessage(this, msg, late), (msg) => lockedRange(this, msg), (err, msg) => this.resource.onApplyError(this, msg, err));
@@ -269,7 +272,10 @@ export class Peer {
       case 'ReadReply': return this.resource.reads.onReply(this, msg);
       case 'Disconnect': return this.refuse(`peer disconnected: ${msg.reason}`);
       // a Write's RecvAck (protocol B) goes once it is issued to our disk (secondary.ts, storeWrite)
-      case 'Write': case 'WriteZeroes': case 'State': case 'OutOfSync': case 'Flush': case 'ResyncData': case 'ResyncChecksum': case 'ResyncDone': case 'ReadRequest':
+      case 'Write': case 'WriteZeroes':
+        this.lastWriteSeq = msg.seq; // arrived: applied even if the link breaks now (ApplyQueue.abandon)
+        return queue.push(msg);
+      case 'State': case 'OutOfSync': case 'Flush': case 'ResyncData': case 'ResyncChecksum': case 'ResyncDone': case 'ReadRequest':
       case 'StateChangeRequest': case 'StateChangeReply': // answered, and read, behind the States before them
         return queue.push(msg);
       default:
@@ -437,5 +443,6 @@ function volumeView(peer: Peer, v: Volume): VolumeView {
     outOfSyncBits: Math.ceil((bitmap?.outOfSyncBytes(peer.node.id) ?? 0) / 4096),
     unacknowledgedSince: v.meta?.unacknowledgedSince() ?? 0n,
     reconcile: ranges.slice(0, 8192),
+    reconcileSeq: r.reconcileRanges.has(v.index) ? r.reconcileSeq : 0,
   };
 }

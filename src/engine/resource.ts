@@ -46,6 +46,8 @@ export class Resource {
   readonly reconcileRanges = new Map<number, Array<{ offset: number; length: number }>>();
   /** the Primary whose loss left those ranges (survivors.ts weighs each survivor's link to it) */
   reconcileFrom: number | null = null;
+  /** how far into that Primary's write stream this node got: the seq of the last write it received */
+  reconcileSeq = 0;
   /** the next split brain is resolved by resyncing this node from the peer (connect --discard-my-data) */
   discardMyData = false;
   /** the machine's boot id, read at the first attach (restart.ts); null: unknown */
@@ -921,6 +923,11 @@ export class Resource {
       else void Promise.all(generations).then(() => this.guard(() => this.tellUnconfirmed(peer.node.id, unconfirmed)));
       this.tellUnconfirmedDiskless();
       if (lost.replicated) void this.fencing.peerLost(peer);
+    } else if (peer.diskful && unconfirmed.length > 0) {
+      // Demoted before the loss showed: the writes it sent as Primary and the peer never confirmed
+      // are out of sync in our bitmap only. The others learn them too, or the next Primary, which
+      // kept no bits for them, resyncs the lost peer without them (seed 1336740743).
+      this.tellUnconfirmed(peer.node.id, unconfirmed);
     }
     if (wasPrimary && this.role === 'Secondary') {
       this.fencing.recheckPrimary(peer, lost.reason);

@@ -178,8 +178,9 @@ function markMissing(from: Peer, volume: Volume, missing: number, offset: number
   const r = from.resource;
   for (const other of r.peers.values()) {
     if (!other.diskful || (missing & (1 << other.node.id)) === 0) continue;
-    // the generation before the Primary's newest (it starts one when it loses a diskful peer)
-    if (meta.bitmapGeneration(other.node.id) === 0n) meta.setBitmapGeneration(other.node.id, meta.history()[0] ?? meta.current());
+    // the generation before the Primary's newest (it starts one when it loses a diskful peer); a
+    // former Primary telling what it sent before its demotion started none: the lost peer shares ours
+    if (meta.bitmapGeneration(other.node.id) === 0n) meta.setBitmapGeneration(other.node.id, from.peerRole === 'Primary' ? meta.history()[0] ?? meta.current() : meta.current());
     meta.markOutOfSync(other.node.id, offset, length, duringWrite);
     const pv = other.volumes.get(volume.index);
     pv?.resync?.noteDirtied(offset, length);
@@ -365,7 +366,9 @@ function markOthersOutOfSync(source: Peer, volume: Volume, offset: number, lengt
     const holdsIt = !reconciling && other.connected && opv?.replicationState === 'Established' && opv.peerDiskState === 'UpToDate' &&
       sourceCurrent !== undefined && opv.view !== null && sameGeneration(opv.view.current, sourceCurrent)
       && ((missing >>> other.node.id) & 1) === 0; // the source keeps it out of sync for that node
-    if (!holdsIt) meta.markOutOfSync(other.node.id, offset, length);
+    if (holdsIt) continue;
+    meta.markOutOfSync(other.node.id, offset, length);
+    if (((missing >>> other.node.id) & 1) === 1) volume.missingPerSource.add(other.node.id);
   }
 }
 

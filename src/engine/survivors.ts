@@ -19,9 +19,13 @@
 // Who is the source: no one may lose an acknowledged write. A survivor on protocol B or C to the
 // lost Primary holds every write the Primary acknowledged (the answer waited for its ack; a B
 // survivor applies what had arrived); one on protocol A may lack some. So a B/C survivor leads an
-// A survivor, and between two B/C survivors either holds every acknowledged write and the lower
-// node id leads (the result is the leader's prefix of the stream, a state the Primary's disk went
-// through). Between two A survivors neither is known to hold more, and this protocol carries no
+// A survivor. Between two B/C survivors the one further into the Primary's write stream leads
+// (each State tells the seq of the last write received from it, as DRBD's P_PEER_DAGTAG does),
+// then the lower node id: the result is the leader's prefix of the stream, a state the Primary's
+// disk went through. Further, not merely either: a Primary that lost one link long before the
+// other (a silent partition) is not gone, and it answers the writes the later one stored once it
+// has dealt with the earlier loss (fenced that peer): the shorter prefix would overwrite them
+// (seed 609923646). Between two A survivors neither is known to hold more, and this protocol carries no
 // stream position to tell (DRBD's dagtag): they do not reconcile by themselves; their bits for
 // each other stay (honest: the blocks may differ), and whichever is promoted resyncs them
 // (Resource.reconcileAfterPrimaryLoss), as before. One leader per group: a survivor that sees a
@@ -41,6 +45,7 @@ import type { Volume } from './volume.js';
  */
 export function survivedPrimaryLoss(r: Resource, lost: Peer): void {
   r.reconcileFrom = lost.node.id;
+  r.reconcileSeq = lost.lastWriteSeq;
   let kept = false;
   for (const v of r.volumes) {
     // only a disk in sync with that Primary when it vanished holds what it acknowledged: one
@@ -75,11 +80,21 @@ export function lateWriteOfLostPrimary(from: Peer, volume: Volume, offset: numbe
 }
 
 /** Does node a lead node b in reconciling the writes of lost Primary `lost` (see the header)? */
-function leads(r: Resource, lost: number, a: number, b: number): boolean {
+function leads(r: Resource, volume: Volume, lost: number, a: number, b: number): boolean {
   const sa = holdsAcknowledged(r, lost, a);
   const sb = holdsAcknowledged(r, lost, b);
   if (sa !== sb) return sa;
+  const pa = streamPosition(r, volume, a);
+  const pb = streamPosition(r, volume, b);
+  // 0: not told yet (its State saying it lost the Primary may be on its way), or no write received
+  if (pa !== pb && pa > 0 && pb > 0) return pa > pb;
   return a < b;
+}
+
+/** How far into the lost Primary's write stream node `id` got (ours, or as its last State said). */
+function streamPosition(r: Resource, volume: Volume, id: number): number {
+  if (id === r.local.id) return r.reconcileSeq;
+  return r.peers.get(id)?.volumes.get(volume.index)?.view?.reconcileSeq ?? 0;
 }
 
 /** A survivor on protocol B or C to the lost Primary holds every write it acknowledged. */
@@ -116,11 +131,11 @@ export function reconcileSurvivor(peer: Peer, volume: Volume, pv: PeerVolume): b
   if ([...r.peers.values()].some((p) => p.connected && p.peerRole === 'Primary')) return false; // a Primary reconciles (mergeAndResync)
   if ([...r.peers.values()].some((p) => p.connected && p.diskful && !p.volumes.get(volume.index)?.view)) return false; // heard every survivor first
   if (!holdsAcknowledged(r, lost, r.local.id) && !holdsAcknowledged(r, lost, peer.node.id)) return false; // A and A: see the header
-  if (!leads(r, lost, r.local.id, peer.node.id)) return false;
+  if (!leads(r, volume, lost, r.local.id, peer.node.id)) return false;
   // the better one leads, also one whose State saying it lost the Primary too may still be on its
   // way (both noticed at once): two leaders could hand a third node data that differs
   for (const other of r.peers.values()) {
-    if (other !== peer && fellowSecondary(other, volume) && leads(r, lost, other.node.id, r.local.id)) return false;
+    if (other !== peer && fellowSecondary(other, volume) && leads(r, volume, lost, other.node.id, r.local.id)) return false;
   }
   for (const range of own) meta.markOutOfSync(peer.node.id, range.offset, range.length);
   for (const range of pv.view?.reconcile ?? []) meta.markOutOfSync(peer.node.id, range.offset, range.length);

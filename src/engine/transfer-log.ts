@@ -39,6 +39,8 @@ interface Entry extends LoggedWrite {
 
 export class TransferLog {
   private readonly writes = new Map<number, Entry>();
+  /** the seq of the last write added since the link came up (0: none) */
+  newestSeq = 0;
   private readonly flushes = new Map<number, (flushed: boolean) => void>();
   private roomWaiters: Array<() => void> = [];
   private nextFlushId = 1;
@@ -68,6 +70,7 @@ export class TransferLog {
     assert(this.hasRoom(write.length), 'the transfer log has room for what is added (the sender waited)');
     // fields spelled out, not spread: one entry per replicated write, on the hot path
     this.writes.set(seq, { volume: write.volume, offset: write.offset, length: write.length, callbacks, open: true });
+    this.newestSeq = seq;
     this.bytes += write.length;
   }
 
@@ -113,6 +116,7 @@ export class TransferLog {
     const lost = [...this.writes.values()];
     const logs = lost.map(logged); // before settle(), which ends `received`
     this.writes.clear();
+    this.newestSeq = 0;
     this.bytes = 0;
     for (const entry of lost) settle(entry, false);
     for (const done of this.flushes.values()) done(false);

@@ -4,6 +4,7 @@
 import type { VolumeConfig } from '../config/model.js';
 import { assert } from '../lib/assert.js';
 import type { VolumeMeta } from './metadata.js';
+import type { Peer } from './peer.js';
 import type { BlockDevice, ExportPort } from './platform.js';
 import { RangeLock } from './range-lock.js';
 import { ResyncDurability } from './resync-durability.js';
@@ -131,6 +132,16 @@ export class Volume {
   failureLostNoWrite = false;
   /** peers that did not store a write the failed disk had taken: they lack data it may hold alone */
   readonly failedDiskMissedBy = new Set<number>();
+  /** Primary without a usable disk: its writes not answered yet, in order (write-pipeline.ts, joinedBy) */
+  readonly unansweredDiskless = new Set<{ joinedBy(peer: Peer): void }>();
+  /** the diskless writes sent since the oldest of those, answered or not, in order */
+  disklessSent: Array<{ seq: number; offset: number; length: number }> = [];
+  /**
+   * Peers whose bits we set because a resync source said it keeps them out of sync for that peer
+   * (ResyncData's missing mask): evidence newer than the peer's UpToDate, not dropped as stale
+   * (forgetStaleBits) while any is left, until the peer becomes UpToDate again (a resync since).
+   */
+  readonly missingPerSource = new Set<number>();
   /** SyncTarget: resync data written, its bits cleared once a flush made it durable */
   readonly resyncDurability: ResyncDurability;
   /** requests using the disk or pinning the AL (a detach waits for them before closing either) */

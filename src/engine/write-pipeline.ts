@@ -252,7 +252,11 @@ export class WritePipeline {
     if (a.meta) assert(a.meta.isPinned(c.offset, c.length), 'a write sent to peers is covered by a pinned AL extent');
     // Without a local disk a write exists only once a peer has stored it: protocol C's answer,
     // whatever the connection's protocol (A and B rest on the Primary's own copy; seed 20792)
-    const write = new ReplicatedWrite(r, v, c, a, !a.meta);
+    const write = new ReplicatedWrite(r, v, c, a, !a.meta, seq, missing);
+    if (!a.meta) {
+      v.unansweredDiskless.add(write);
+      v.disklessSent.push({ seq, offset: c.offset, length: c.length });
+    }
     if (!a.meta) markTargets(v.exposedData[0], a.targets, write); // they may hold data of the generation it exposes
     if (!a.meta && v.attached) write.trackOffDisk(seq);
     const flags = c.fua ? FUA : NO_FLAGS;
@@ -335,6 +339,9 @@ class ReplicatedWrite {
     private readonly admitted: Admitted,
     /** every peer is held to protocol C (a write without a local disk) */
     private readonly allC: boolean,
+    private readonly seq: number,
+    /** the diskful nodes it was not sent to */
+    private readonly missing: number,
   ) {
     this.unsettled = admitted.targets.length;
     this.clientWaits = 0;
@@ -350,12 +357,14 @@ class ReplicatedWrite {
   }
 
   private fail(err: unknown): void {
+    this.answeredDiskless();
     this.acknowledged = false;
     this.answerOutcome?.answered(false);
     this.reject(err);
   }
 
   private succeed(): void {
+    this.answeredDiskless();
     this.acknowledged = true;
     this.answerOutcome?.answered(true);
     this.resolve();
@@ -398,6 +407,42 @@ class ReplicatedWrite {
 
   sent(): void {
     this.maybeAnswer();
+  }
+
+  /**
+   * Without a local disk: a diskful peer this write missed (not a server when it was sent) became
+   * one before the answer, UpToDate in the generation we write. Answered now, the write would be
+   * acknowledged while we call that peer UpToDate and use it for reads, without it (seed
+   * 1964213631: a link that came up while the write waited for its only other copy). It gets the
+   * write now, behind nothing newer on its link, and the answer waits for it too; the server that
+   * took the `missing` mark resyncs the range all the same. Without room on the link (or with a
+   * newer write there) it is left to that resync, as before.
+   */
+  joinedBy(peer: Peer): void {
+    const c = this.chunk;
+    if (this.answered || this.admitted.meta || this.unsettled === 0 || this.admitted.targets.includes(peer)) return;
+    if (!peer.connected || !peer.canSend || !peer.transfer.hasRoom(c.length) || peer.transfer.newestSeq > this.seq) return;
+    // a newer write of these blocks, answered already, reaches the peer by that resync: ours would land over it
+    if (this.volume.disklessSent.some((w) => w.seq > this.seq && w.offset < c.offset + c.length && c.offset < w.offset + w.length)) return;
+    this.admitted.targets.push(peer);
+    this.unsettled++;
+    this.clientWaits++; // without a local disk every peer counts as on C
+    peer.transfer.add(this.seq, { volume: this.volume.index, offset: c.offset, length: c.length }, this.share(peer));
+    markTargets(this.volume.exposedData[0], [peer], this);
+    const missing = (this.missing & ~(1 << peer.node.id)) >>> 0;
+    const flags = c.fua ? FUA : NO_FLAGS;
+    if (c.data) peer.sendData({ type: 'Write', volume: this.volume.index, seq: this.seq, epoch: 0, offset: c.offset, flags, missing, data: c.data });
+    else peer.sendData({ type: 'WriteZeroes', volume: this.volume.index, seq: this.seq, epoch: 0, offset: c.offset, length: c.length, flags, missing });
+  }
+
+  /** Out of Volume.unansweredDiskless; Volume.disklessSent keeps what the oldest unanswered one needs. */
+  private answeredDiskless(): void {
+    const v = this.volume;
+    if (!v.unansweredDiskless.delete(this)) return;
+    let oldest = Infinity;
+    for (const w of v.unansweredDiskless) { oldest = (w as ReplicatedWrite).seq; break; }
+    const keep = v.disklessSent.findIndex((w) => w.seq >= oldest);
+    v.disklessSent = keep < 0 ? [] : v.disklessSent.slice(keep);
   }
 
   /** Kept (a copy of its data) until every peer settled it: see Volume.writesOffDisk. */

@@ -72,6 +72,9 @@ const volumeState = struct({
    *  generation after it as Primary (0: no such claim; generation-handshake.ts) */
   unacknowledgedSince: u64,
   reconcile: arrayOf(range, { max: RANGES_MAX }),
+  /** with reconcile ranges of a lost Primary: the seq of the last write the sender received from
+   *  it, how far into its write stream the sender got (DRBD's dagtag; 0: none) */
+  reconcileSeq: u32,
   /** how often the sender paused the receiver as its resync source on this link, and the
    *  receiver's count of that the sender last read (see PeerVolume in engine/peer.ts) */
   resyncPauses: u32,

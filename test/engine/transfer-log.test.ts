@@ -93,3 +93,14 @@ t.test('which unconfirmed writes may have been answered: A any, B those received
   t.ok(mayHaveBeenAnswered('B', lost.filter((w) => w.volume === 0)));
   t.notOk(mayHaveBeenAnswered('B', lost.slice(0, 1)));
 });
+
+t.test('newestSeq: the last write added since the link came up (a late write must not pass a newer one)', async (t) => {
+  const log = new TransferLog();
+  t.equal(log.newestSeq, 0, 'none yet');
+  log.add(4, { volume: 0, offset: 0, length: 4096 }, { settled: () => undefined });
+  log.add(9, { volume: 0, offset: 4096, length: 4096 }, { settled: () => undefined });
+  log.onWriteAck(9, true);
+  t.equal(log.newestSeq, 9, 'still the newest sent, acknowledged or not');
+  log.failAll();
+  t.equal(log.newestSeq, 0, 'a lost link starts over');
+});

@@ -120,7 +120,15 @@ export class Checkers {
   private readonly refusedBy = new Map<number, Set<string>>();
   /** node → volume → per sector, the last time data for it reached that node (any write or resync) */
   private readonly lastReceived = new Map<string, Float64Array[]>();
-  private readonly resyncDone = new Map<string, number>();
+  /** link, direction and volume → the epoch of the last ResyncDone over it, and how many it had */
+  private readonly resyncDone = new Map<string, { epoch: number; n: number }>();
+  /**
+   * Moments from which a new resync over some links is no repeat of the one before (an operator's
+   * verb, a new divergence, a promotion, a reconcile), in time order. A ResyncDone belongs to the
+   * epoch it was sent in, not the one it arrives in: one on its way when its source was promoted
+   * ends the resync of before, and the promotion's own may follow (seed 2093763914).
+   */
+  private readonly resyncEpochs: Array<{ at: number; applies: (from: number, to: number, volume: number) => boolean }> = [];
   /** node → time of its last power loss */
   private readonly lastPowerLoss = new Map<string, number>();
   readonly splitBrains: Array<{ node: string; peer: string; time: number }> = [];
@@ -271,7 +279,7 @@ export class Checkers {
   }
 
   /** A message reached an engine (network observer). */
-  delivered(from: number, to: number, msg: WireMessage, _stream: string, linkId: string): void {
+  delivered(from: number, to: number, msg: WireMessage, _stream: string, linkId: string, sentAt: number): void {
     const target = this.w.nodeById(to);
     if (!target) return;
     if (msg.type === 'Write' && msg.data.length >= SECTOR) {
@@ -291,8 +299,10 @@ export class Checkers {
       this.adoptSourceSide(from, to);
       if (this.targetPausedSource(target, from, msg.volume)) return;
       const key = `${linkId}:${from}>${to}:v${msg.volume}`;
-      const n = (this.resyncDone.get(key) ?? 0) + 1;
-      this.resyncDone.set(key, n);
+      const epoch = this.resyncEpochOf(from, to, msg.volume, sentAt);
+      const last = this.resyncDone.get(key);
+      const n = last?.epoch === epoch ? last.n + 1 : 1;
+      this.resyncDone.set(key, { epoch, n });
       if (n === 2) {
         this.w.violation('resync-per-reconnect', `volume ${msg.volume} was resynced twice from node ${from} to node ${to} over one connection (${linkId})`);
       }
@@ -361,11 +371,16 @@ export class Checkers {
    * second resync of the same reconnect.
    */
   operatorActed(node: SimNode): void {
-    for (const key of [...this.resyncDone.keys()]) {
-      const [, dir] = key.split(':');
-      const [from, to] = dir.split('>').map(Number);
-      if (from === node.id || to === node.id) this.resyncDone.delete(key);
+    this.resyncEpochs.push({ at: this.w.now(), applies: (from, to) => from === node.id || to === node.id });
+  }
+
+  /** The last epoch (1-based; 0: none) that began at or before `sentAt` for this link direction and volume. */
+  private resyncEpochOf(from: number, to: number, volume: number, sentAt: number): number {
+    for (let i = this.resyncEpochs.length - 1; i >= 0; i--) {
+      const e = this.resyncEpochs[i];
+      if (e.at <= sentAt && e.applies(from, to, volume)) return i + 1;
     }
+    return 0;
   }
 
   /**
@@ -375,10 +390,7 @@ export class Checkers {
    * themselves while Established: secondary.ts markMissing).
    */
   private newDivergence(volume: number, missing: number): void {
-    for (const key of [...this.resyncDone.keys()]) {
-      const [, dir, v] = key.split(':');
-      if (v === `v${volume}` && (missing & (1 << Number(dir.split('>')[1]))) !== 0) this.resyncDone.delete(key);
-    }
+    this.resyncEpochs.push({ at: this.w.now(), applies: (_from, to, v) => v === volume && (missing & (1 << to)) !== 0 });
   }
 
   /**
@@ -388,10 +400,7 @@ export class Checkers {
    * them the same way), and a forced promotion resyncs everything to peers it now leads.
    */
   private newResyncEpoch(node: SimNode): void {
-    for (const key of [...this.resyncDone.keys()]) {
-      const [, dir] = key.split(':');
-      if (Number(dir.split('>')[0]) === node.id) this.resyncDone.delete(key);
-    }
+    this.resyncEpochs.push({ at: this.w.now(), applies: (from) => from === node.id });
   }
 
   /**
@@ -402,11 +411,7 @@ export class Checkers {
   private reconcileEpoch(node: SimNode, peerName: string): void {
     const peer = this.w.nodes.find((n) => n.name === peerName);
     if (!peer) return;
-    for (const key of [...this.resyncDone.keys()]) {
-      const [, dir] = key.split(':');
-      const [from, to] = dir.split('>').map(Number);
-      if (from === node.id && to === peer.id) this.resyncDone.delete(key);
-    }
+    this.resyncEpochs.push({ at: this.w.now(), applies: (from, to) => from === node.id && to === peer.id });
   }
 
   /**

@@ -43,7 +43,7 @@ export interface DirectionProfile {
 }
 
 /** What the checkers and fault triggers may watch: every message handed to an engine. */
-export type DeliveryObserver = (from: number, to: number, msg: WireMessage, stream: 'data' | 'control', linkId: string) => void;
+export type DeliveryObserver = (from: number, to: number, msg: WireMessage, stream: 'data' | 'control', linkId: string, sentAt: number) => void;
 
 export class SimNetwork {
   private readonly connectors = new Map<number, SimConnector>();
@@ -170,8 +170,8 @@ export class SimNetwork {
     return Math.max(departs + this.random.real(lo, hi), receiver.lastArrival[stream]);
   }
 
-  notify(from: number, to: number, msg: WireMessage, stream: 'data' | 'control', linkId: string): void {
-    for (const o of this.observers) o(from, to, msg, stream, linkId);
+  notify(from: number, to: number, msg: WireMessage, stream: 'data' | 'control', linkId: string, sentAt: number): void {
+    for (const o of this.observers) o(from, to, msg, stream, linkId, sentAt);
   }
 
   /** Is there an open link from a to b (a's end)? */
@@ -347,6 +347,8 @@ export class SimConnector implements PeerConnectorPort {
 interface Queued {
   frame: Buffer;
   stream: 'data' | 'control';
+  /** when the sender handed it to the link */
+  sentAt: number;
 }
 
 export class SimLink implements PeerLinkPort {
@@ -475,10 +477,11 @@ export class SimLink implements PeerLinkPort {
     const frame = Buffer.concat(encodeFrame(msg));
     const receiver = this.other;
     if (!receiver) return 0;
+    const sentAt = this.network.scheduler.now();
     const at = this.network.arrival(this, receiver, frame.length, stream);
     receiver.lastArrival[stream] = at;
     receiver.inTransit++;
-    this.network.scheduler.at(at, receiver.owner, 'net', `${this.peerNodeId}<${this.localNodeId} ${describe(msg)}`, () => receiver.arrive({ frame, stream }));
+    this.network.scheduler.at(at, receiver.owner, 'net', `${this.peerNodeId}<${this.localNodeId} ${describe(msg)}`, () => receiver.arrive({ frame, stream, sentAt }));
     return stream === 'data' ? frame.length : 0;
   }
 
@@ -523,7 +526,7 @@ export class SimLink implements PeerLinkPort {
   private consume(item: Queued, decoded?: WireMessage): void {
     const msg = decoded ?? decodeFrame(item.frame);
     if (item.stream === 'data') this.other?.consumed(item.frame.length);
-    this.network.notify(this.peerNodeId, this.localNodeId, msg, item.stream, this.id);
+    this.network.notify(this.peerNodeId, this.localNodeId, msg, item.stream, this.id, item.sentAt);
     for (const h of this.messageHandlers) {
       h(msg);
       if (this.closed) return;

@@ -84,7 +84,7 @@ export class SimWorld {
       promote: (node, force, why) => this.promote(node, force, why),
     });
     this.checkers = new Checkers(this);
-    this.network.observe((from, to, msg, stream, linkId) => this.checkers.delivered(from, to, msg, stream, linkId));
+    this.network.observe((from, to, msg, stream, linkId, sentAt) => this.checkers.delivered(from, to, msg, stream, linkId, sentAt));
   }
 
   get config(): Scenario['config'] {

@@ -169,16 +169,40 @@ t.test('a detached disk at rest is judged by its metadata, as a down node\'s: a 
 
 t.test('resync-per-reconnect fires on a second resync over one connection, unless a write missed the target in between', (t) => {
   const fired: string[] = [];
-  const world = { nodeById: (id: number) => ({ id, name: `n${id}`, status: () => null }), sideOf: new Map(), violation: (checker: string) => fired.push(checker) } as unknown as SimWorld;
+  let now = 0;
+  const world = { now: () => now, nodeById: (id: number) => ({ id, name: `n${id}`, status: () => null }), sideOf: new Map(), violation: (checker: string) => fired.push(checker) } as unknown as SimWorld;
   const checkers = new Checkers(world);
   const done: WireMessage = { type: 'ResyncDone', volume: 0, current: 7n, history: [], unacknowledgedSince: 0n };
   const missingN2: WireMessage = { type: 'OutOfSync', volume: 0, offset: 0, length: 4096, missing: 1 << 2 };
-  checkers.delivered(0, 2, done, 'data', 'sim-3');
-  checkers.delivered(0, 1, missingN2, 'data', 'sim-1'); // a write n2 did not get: new divergence
-  checkers.delivered(0, 2, done, 'data', 'sim-3');
+  checkers.delivered(0, 2, done, 'data', 'sim-3', (now = 1));
+  now = 2;
+  checkers.delivered(0, 1, missingN2, 'data', 'sim-1', 2); // a write n2 did not get: new divergence
+  now = 3;
+  checkers.delivered(0, 2, done, 'data', 'sim-3', 3);
   t.same(fired, [], 'the second resync carried a new divergence');
-  checkers.delivered(0, 2, done, 'data', 'sim-3');
+  now = 4;
+  checkers.delivered(0, 2, done, 'data', 'sim-3', 4);
   t.same(fired, ['resync-per-reconnect'], 'a third with nothing new in between is a repeat');
+  t.end();
+});
+
+t.test('resync-per-reconnect: a ResyncDone counts in the epoch it was sent in (seed 2093763914)', (t) => {
+  const fired: string[] = [];
+  let now = 0;
+  const world = { now: () => now, nodeById: (id: number) => ({ id, name: `n${id}`, status: () => null }), sideOf: new Map(), violation: (checker: string) => fired.push(checker) } as unknown as SimWorld;
+  const checkers = new Checkers(world);
+  const done: WireMessage = { type: 'ResyncDone', volume: 0, current: 7n, history: [], unacknowledgedSince: 0n };
+  const missingN2: WireMessage = { type: 'OutOfSync', volume: 0, offset: 0, length: 4096, missing: 1 << 2 };
+  now = 2;
+  checkers.delivered(0, 1, missingN2, 'data', 'sim-1', 2); // a new divergence while the first ResyncDone is on its way
+  now = 3;
+  checkers.delivered(0, 2, done, 'data', 'sim-3', 1); // sent at 1: the resync of before
+  now = 5;
+  checkers.delivered(0, 2, done, 'data', 'sim-3', 4); // the resync of the new divergence
+  t.same(fired, [], 'one resync per epoch');
+  now = 7;
+  checkers.delivered(0, 2, done, 'data', 'sim-3', 6);
+  t.same(fired, ['resync-per-reconnect'], 'a third with nothing new since the second is a repeat');
   t.end();
 });
 
@@ -186,14 +210,14 @@ t.test('resync-per-reconnect: a ResyncDone that reaches a target that paused its
   const fired: string[] = [];
   let state = 'PausedSyncT';
   const status = () => ({ connections: [{ nodeId: 1, volumes: [{ volume: 0, replicationState: state }] }] });
-  const world = { nodeById: (id: number) => ({ id, name: `n${id}`, status }), sideOf: new Map(), violation: (checker: string) => fired.push(checker) } as unknown as SimWorld;
+  const world = { now: () => 0, nodeById: (id: number) => ({ id, name: `n${id}`, status }), sideOf: new Map(), violation: (checker: string) => fired.push(checker) } as unknown as SimWorld;
   const checkers = new Checkers(world);
   const done: WireMessage = { type: 'ResyncDone', volume: 0, current: 7n, history: [], unacknowledgedSince: 0n };
-  checkers.delivered(1, 2, done, 'data', 'sim-6'); // sent before n1 read n2's pause: dropped
+  checkers.delivered(1, 2, done, 'data', 'sim-6', 0); // sent before n1 read n2's pause: dropped
   state = 'SyncTarget';
-  checkers.delivered(1, 2, done, 'data', 'sim-6');
+  checkers.delivered(1, 2, done, 'data', 'sim-6', 0);
   t.same(fired, [], 'the one resync n2 took is the first');
-  checkers.delivered(1, 2, done, 'data', 'sim-6');
+  checkers.delivered(1, 2, done, 'data', 'sim-6', 0);
   t.same(fired, ['resync-per-reconnect'], 'another one taken is a repeat');
   t.end();
 });
