@@ -788,6 +788,15 @@ export const REGRESSIONS: Regression[] = [
       + 'A diskless Primary\'s unanswered writes that missed a peer now go to it when it becomes a server, and their answer waits for it (unless a newer write of those blocks was answered already). '
       + 'On this branch the stored schedule also moved (a demoted Primary tells the others what a lost peer did not confirm, at 3.5 s); the fix alone on cb99d57 passes it too, by that late write',
   },
+  {
+    file: 'seed-1906182277-lost-quorum-rule-before-generation', seed: 1906182277, open: 'a Primary that kept quorum only through a diskless tie-breaker acknowledged a write in its new generation, lost quorum, and the lost-quorum rule made the other node its source', checker: 'promotion-data',
+    found: 'promotion-data (3 nodes, diskless n2, C, fencing dont-care; CI budget run at eea4507): n1 was promoted while n0 was down, kept quorum through n2 alone, acknowledged write 99 in its new generation, then lost quorum. The lost-quorum handshake rule assumes a Primary starts a new generation as it loses quorum; '
+      + 'losing only a diskless peer starts none, so the rule weighs descent from the generation before n1\'s, which n0 holds, and n0 became the source: write 99 lost. Using the current generation when there is no claim reports a split brain instead, but then false-split-brain fires: n0 had acknowledged a write of its own that its power loss took from the cache, which the engine cannot know (it would need to track whether anything acknowledged in a generation was ever flushed)',
+  },
+  {
+    file: 'seed-201622315-power-lost-source-confirmed', seed: 201622315, open: 'a node back from a power loss without an acknowledged write is confirmed UpToDate as the source while the peer holding it is only Consistent (the class of seeds 200 and 794144222)', checker: 'promotion-data',
+    found: 'promotion-data (3 nodes, B, fencing dont-care; CI budget run at eea4507): n1 came back from a power loss without write 58 and was confirmed UpToDate as n0\'s sync source; n2, which holds the write, had been heard but is only Consistent, so the rule that waits for unheard peers holding a generation did not hold n1 back',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
