@@ -78,16 +78,16 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
   r.emit('replication', { peer: peer.node.name, role, volumes: [...peer.volumes.entries()].map(([v, pv]) => ({ volume: v, replicationState: pv.replicationState, peerDiskState: pv.peerDiskState })) });
 }
 
-/**
- * What the peer says of its disk, except that a SyncTarget of ours is Inconsistent until it has
- * taken everything we sent (its own State may still say what it was before the handshake).
- */
 /** Without a usable disk, as Primary: a peer that is a server now gets our writes still unanswered that missed it. */
 function serverJoined(peer: Peer, volume: Volume | undefined): void {
   if (!volume || volume.usable || volume.unansweredDiskless.size === 0 || !isServer(peer, volume)) return;
   for (const write of volume.unansweredDiskless) write.joinedBy(peer);
 }
 
+/**
+ * What the peer says of its disk, except that a SyncTarget of ours is Inconsistent until it has
+ * taken everything we sent (its own State may still say what it was before the handshake).
+ */
 function reportedDiskState(pv: PeerVolume, reported: DiskState): DiskState {
   if (pv.replicationState === 'SyncSource' && reported === 'UpToDate') return 'Inconsistent';
   return reported;
