@@ -37,8 +37,6 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
     pv.view = view;
     if (view.resyncPauses > pv.pausesSeen) { pv.pausesSeen = view.resyncPauses; pausedByPeer = true; } // echoed in our next State
     if (view.diskState === 'UpToDate' || !hasDisk(view.diskState as DiskState)) pv.syncEnding = false;
-    // UpToDate again after a resync: what a source of ours said it lacked may have reached it since
-    if (previous && previous.diskState !== 'UpToDate' && view.diskState === 'UpToDate') r.volume(view.volume)?.missingPerSource.delete(peer.node.id);
     pv.peerDiskState = reportedDiskState(pv, view.diskState as DiskState);
     const volume = r.volume(view.volume);
     if (volume && diskWentAway(previous, view) && hasDisk(known)) {
@@ -590,11 +588,7 @@ function forgetStaleBits(peer: Peer, volume: Volume, view: VolumeView): void {
   if (volume.diskState !== 'UpToDate' || view.diskState !== 'UpToDate' || !sameGeneration(meta.current(), view.current)) return;
   // ranges to reconcile are not stale, ours (marked when we lost our Primary, survivors.ts) or the peer's
   if (peer.resource.role === 'Primary' || view.flags.survivedPrimaryLoss || peer.resource.reconcileRanges.has(volume.index)) return;
-  if (meta.outOfSyncBytes(peer.node.id) === 0) volume.missingPerSource.delete(peer.node.id);
   if (meta.outOfSyncBytes(peer.node.id) === 0 && meta.bitmapGeneration(peer.node.id) === 0n) return;
-  // a source of ours said the peer lacks blocks it sent us: the peer became UpToDate without them
-  // (resynced by a node that did not have them either, seed 1522212895)
-  if (volume.missingPerSource.has(peer.node.id)) return;
   // what we keep for other peers too, the node that resynced this one may have lacked as well
   const lackedElsewhere = bitsForOthers(peer, volume);
   const before = meta.outOfSyncBytes(peer.node.id);

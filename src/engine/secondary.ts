@@ -368,7 +368,6 @@ function markOthersOutOfSync(source: Peer, volume: Volume, offset: number, lengt
       && ((missing >>> other.node.id) & 1) === 0; // the source keeps it out of sync for that node
     if (holdsIt) continue;
     meta.markOutOfSync(other.node.id, offset, length);
-    if (((missing >>> other.node.id) & 1) === 1) volume.missingPerSource.add(other.node.id);
   }
 }
 

@@ -136,12 +136,6 @@ export class Volume {
   readonly unansweredDiskless = new Set<{ joinedBy(peer: Peer): void }>();
   /** the diskless writes sent since the oldest of those, answered or not, in order */
   disklessSent: Array<{ seq: number; offset: number; length: number }> = [];
-  /**
-   * Peers whose bits we set because a resync source said it keeps them out of sync for that peer
-   * (ResyncData's missing mask): evidence newer than the peer's UpToDate, not dropped as stale
-   * (forgetStaleBits) while any is left, until the peer becomes UpToDate again (a resync since).
-   */
-  readonly missingPerSource = new Set<number>();
   /** SyncTarget: resync data written, its bits cleared once a flush made it durable */
   readonly resyncDurability: ResyncDurability;
   /** requests using the disk or pinning the AL (a detach waits for them before closing either) */
