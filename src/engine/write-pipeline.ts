@@ -90,7 +90,7 @@ export class WritePipeline {
     let failure: unknown = null;
     for (const chunk of list) {
       try {
-        failures.push((await this.submitWhenRoom(chunk, this.admit(chunk))).done.then(() => null, (err: unknown) => err ?? new Error('write failed')));
+        failures.push((await this.submitWhenRoom(chunk, this.admit(chunk))).done.then(() => null, (err: unknown) => err ?? this.chunkFailed(chunk)));
       } catch (err) {
         failure = err;
         break;
@@ -99,6 +99,11 @@ export class WritePipeline {
     const chunkFailures = await Promise.all(failures);
     if (failure !== null) throw failure;
     for (const err of chunkFailures) if (err !== null) throw err;
+  }
+
+  /** A chunk rejected without a reason (none does: ReplicatedWrite fails with an ioError) still fails the write. */
+  private chunkFailed(c: Chunk): Error {
+    return ioError('EIO', `the write of ${c.length} bytes at ${c.offset} to volume ${this.volume.index} of ${this.resource.name} failed`);
   }
 
   /**

@@ -167,13 +167,18 @@ t.test('a detached disk at rest is judged by its metadata, as a down node\'s: a 
   t.ok(planted.violations.some((v) => v.checker === 'durable-write-lost'), `an Inconsistent detached disk keeps nothing: ${planted.violations.map((v) => v.checker).join(', ')}`);
 });
 
+/** A SimWorld with only what the resync-per-reconnect checker reads: a clock, each node's status, a violation log. */
+function fakeWorld(fired: string[], now: () => number, status: () => unknown = () => null): SimWorld {
+  return { now, nodeById: (id: number) => ({ id, name: `n${id}`, status }), sideOf: new Map(), violation: (checker: string) => fired.push(checker) } as unknown as SimWorld;
+}
+
+const done: WireMessage = { type: 'ResyncDone', volume: 0, current: 7n, history: [], unacknowledgedSince: 0n };
+const missingN2: WireMessage = { type: 'OutOfSync', volume: 0, offset: 0, length: 4096, missing: 1 << 2 };
+
 t.test('resync-per-reconnect fires on a second resync over one connection, unless a write missed the target in between', (t) => {
   const fired: string[] = [];
   let now = 0;
-  const world = { now: () => now, nodeById: (id: number) => ({ id, name: `n${id}`, status: () => null }), sideOf: new Map(), violation: (checker: string) => fired.push(checker) } as unknown as SimWorld;
-  const checkers = new Checkers(world);
-  const done: WireMessage = { type: 'ResyncDone', volume: 0, current: 7n, history: [], unacknowledgedSince: 0n };
-  const missingN2: WireMessage = { type: 'OutOfSync', volume: 0, offset: 0, length: 4096, missing: 1 << 2 };
+  const checkers = new Checkers(fakeWorld(fired, () => now));
   checkers.delivered(0, 2, done, 'data', 'sim-3', (now = 1));
   now = 2;
   checkers.delivered(0, 1, missingN2, 'data', 'sim-1', 2); // a write n2 did not get: new divergence
@@ -189,10 +194,7 @@ t.test('resync-per-reconnect fires on a second resync over one connection, unles
 t.test('resync-per-reconnect: a ResyncDone counts in the epoch it was sent in (seed 2093763914)', (t) => {
   const fired: string[] = [];
   let now = 0;
-  const world = { now: () => now, nodeById: (id: number) => ({ id, name: `n${id}`, status: () => null }), sideOf: new Map(), violation: (checker: string) => fired.push(checker) } as unknown as SimWorld;
-  const checkers = new Checkers(world);
-  const done: WireMessage = { type: 'ResyncDone', volume: 0, current: 7n, history: [], unacknowledgedSince: 0n };
-  const missingN2: WireMessage = { type: 'OutOfSync', volume: 0, offset: 0, length: 4096, missing: 1 << 2 };
+  const checkers = new Checkers(fakeWorld(fired, () => now));
   now = 2;
   checkers.delivered(0, 1, missingN2, 'data', 'sim-1', 2); // a new divergence while the first ResyncDone is on its way
   now = 3;
@@ -210,9 +212,7 @@ t.test('resync-per-reconnect: a ResyncDone that reaches a target that paused its
   const fired: string[] = [];
   let state = 'PausedSyncT';
   const status = () => ({ connections: [{ nodeId: 1, volumes: [{ volume: 0, replicationState: state }] }] });
-  const world = { now: () => 0, nodeById: (id: number) => ({ id, name: `n${id}`, status }), sideOf: new Map(), violation: (checker: string) => fired.push(checker) } as unknown as SimWorld;
-  const checkers = new Checkers(world);
-  const done: WireMessage = { type: 'ResyncDone', volume: 0, current: 7n, history: [], unacknowledgedSince: 0n };
+  const checkers = new Checkers(fakeWorld(fired, () => 0, status));
   checkers.delivered(1, 2, done, 'data', 'sim-6', 0); // sent before n1 read n2's pause: dropped
   state = 'SyncTarget';
   checkers.delivered(1, 2, done, 'data', 'sim-6', 0);
