@@ -790,6 +790,12 @@ export const REGRESSIONS: Regression[] = [
       + 'On this branch the stored schedule also moved (a demoted Primary tells the others what a lost peer did not confirm, at 3.5 s); the fix alone on cb99d57 passes it too, by that late write',
   },
   {
+    file: 'seed-440836674-diskless-node-unfenced-split-generations', seed: 440836674, open: null, checker: 'promotion-data',
+    found: 'promotion-data (4 nodes, diskless n3, C, fencing resource-only; CI budget run at 0281665): the Primary n0, isolated, fenced n1 and n2 (constraint: promotion only on n0) and wrote on. '
+      + 'n3, restarted, adopted the constraint; once n0, n1 and n2 were all connected to it and each said UpToDate (n0 in its newer generation, n1 and n2 in the one before), n3 ran unfence-peer and lifted it. '
+      + 'n0 then lost power and n1 was promoted without n0\'s writes. A node without a usable disk and no exposed generation lifts the constraint only once its diskful peers are in one generation',
+  },
+  {
     file: 'seed-1906182277-lost-quorum-rule-before-generation', seed: 1906182277, open: 'a Primary that kept quorum only through a diskless tie-breaker acknowledged a write in its new generation, lost quorum, and the lost-quorum rule made the other node its source', checker: 'promotion-data',
     found: 'promotion-data (3 nodes, diskless n2, C, fencing dont-care; CI budget run at eea4507): n1 was promoted while n0 was down, kept quorum through n2 alone, acknowledged write 99 in its new generation, then lost quorum. The lost-quorum handshake rule assumes a Primary starts a new generation as it loses quorum; '
       + 'losing only a diskless peer starts none, so the rule weighs descent from the generation before n1\'s, which n0 holds, and n0 became the source: write 99 lost. Using the current generation when there is no claim reports a split brain instead, but then false-split-brain fires: n0 had acknowledged a write of its own that its power loss took from the cache, which the engine cannot know (it would need to track whether anything acknowledged in a generation was ever flushed)',
