@@ -50,7 +50,8 @@
 //   every acknowledged write, except
 //   * protocol A: writes of the previous Primary that never reached the promoted node over an A
 //     connection (they sat in the send buffer: DRBD's "the most recent updates may be lost"; the
-//     data stays a prefix), or reached it and sat in its volatile cache when it lost power, or
+//     data stays a prefix), sector by sector: a large write travels in several frames, and the
+//     send buffer may hold the later ones (a multi-sector write is not atomic across a crash), or reached it and sat in its volatile cache when it lost power, or
 //     reached it and its disk refused them (NegAck: it failed, or was gone) (the answer did not
 //     wait for that copy, nor did a FLUSH: it was never part of the promise);
 //   * fencing = resource-only: writes acknowledged while the Primary had no link to the promoted
@@ -112,8 +113,13 @@ export class Checkers {
   private readonly ackContext = new Map<number, AckContext>();
   /** write id → diskful nodes the acknowledging node still had an open link to at the answer */
   private readonly linkedAtAck = new Map<number, Set<string>>();
-  /** write id → nodes some frame of it was delivered to */
-  private readonly deliveredTo = new Map<number, Set<string>>();
+  /**
+   * write id → node → the sector ranges [start, end) of its frames delivered there. A large write
+   * goes out in several frames, and over protocol A the later ones may still sit in the send
+   * buffer when the Primary dies: only the sectors whose frame arrived were delivered (seed
+   * 1100590304: the first 1 MiB of a 4 MiB write reached n1, the rest never did).
+   */
+  private readonly deliveredTo = new Map<number, Map<string, Array<[number, number]>>>();
   /** `primary>peer:seq` of a Write delivered and not yet answered → its write id (for a NegAck) */
   private readonly awaitingAnswer = new Map<string, number>();
   /** write id → nodes whose disk refused it (NegAck): they hold no copy of it */
@@ -285,9 +291,10 @@ export class Checkers {
     if (msg.type === 'Write' && msg.data.length >= SECTOR) {
       const c = sectorContent(msg.data, 0, msg.offset / SECTOR);
       if (c.kind === 'data') {
-        let set = this.deliveredTo.get(c.id);
-        if (!set) this.deliveredTo.set(c.id, (set = new Set()));
-        set.add(target.name);
+        let byNode = this.deliveredTo.get(c.id);
+        if (!byNode) this.deliveredTo.set(c.id, (byNode = new Map()));
+        const start = msg.offset / SECTOR;
+        byNode.set(target.name, [...(byNode.get(target.name) ?? []), [start, start + Math.ceil(msg.data.length / SECTOR)]]);
         this.awaitingAnswer.set(`${from}>${to}:${msg.seq}`, c.id);
       }
     }
@@ -525,19 +532,26 @@ export class Checkers {
     }
   }
 
+  /** A frame of write `id` holding sector `s` reached `node`. */
+  private deliveredAt(id: number, node: string, s: number): boolean {
+    return this.deliveredTo.get(id)?.get(node)?.some(([start, end]) => s >= start && s < end) ?? false;
+  }
+
   /** The losses the configuration allows at a failover, accepted as the new floor (see the top). */
   private applyExcuses(node: SimNode, model: DataModel): void {
     const w = this.w;
     for (const rec of model.writes.values()) {
       if (rec.state !== 'acked' || rec.kind === 'trim' || rec.node === node.name) continue;
       // a delivery its disk refused (NegAck) stored nothing: as if still in the send buffer (seed 2063573663)
-      const stored = (this.deliveredTo.get(rec.id)?.has(node.name) ?? false) && !(this.refusedBy.get(rec.id)?.has(node.name) ?? false);
-      const notReceived = this.protocol(rec.node, node.name) === 'A' && !stored;
+      const refused = this.refusedBy.get(rec.id)?.has(node.name) ?? false;
+      const async = this.protocol(rec.node, node.name) === 'A';
       const unfenced = this.ackContext.get(rec.id)?.unprotectedFor.has(node.name) ?? false;
-      if (!notReceived && !unfenced) continue;
+      if (!async && !unfenced) continue;
       const vm = model.volumes[rec.volume];
       const disk = node.disk(rec.volume)!;
       forSectors(rec, (s) => {
+        const notReceived = async && (refused || !this.deliveredAt(rec.id, node.name, s));
+        if (!notReceived && !unfenced) return;
         const c = this.contentAt(disk, s);
         // a fork whether or not a power loss excused the write since: its node moved on with it
         // (it may have started a new generation, seed 20280), the promoted one moves on without
@@ -636,7 +650,7 @@ export class Checkers {
     const holdersLostPower = (rec: WriteRecord, v: number, s: number): boolean => diskful.every((n) => {
       if (asyncPeer(rec, n)) return true;
       if (refused(rec, n)) return true;
-      const storedIt = n.name === rec.node || (this.deliveredTo.get(rec.id)?.has(n.name) ?? false);
+      const storedIt = n.name === rec.node || this.deliveredAt(rec.id, n.name, s);
       if (!storedIt && rewrittenOn(n, v, s)) return true;
       const received = this.lastReceived.get(n.name)?.[v]?.[s] ?? -1;
       const got = Math.max(n.name === rec.node ? rec.ackedAt! : -1, received >= rec.issuedAt ? received : -1);

@@ -796,6 +796,11 @@ export const REGRESSIONS: Regression[] = [
       + 'n0 then lost power and n1 was promoted without n0\'s writes. A node without a usable disk and no exposed generation lifts the constraint only once its diskful peers are in one generation',
   },
   {
+    file: 'seed-1100590304-async-write-half-delivered', seed: 1100590304, open: null, checker: 'promotion-data',
+    found: 'promotion-data (3 nodes, diskless n2, A, resource-and-stonith; CI budget run at 0281665): the checker was wrong. n0 acknowledged a 4 MiB write over A on a slow link to n1; it went out in 1 MiB frames, the first reached n1, the others sat in the send buffer when n0 was killed. '
+      + 'The checker counted the write as delivered to n1 whole (by its first frame) and required all of it of n1\'s promotion. Protocol A may lose what is in the send buffer, frame by frame (a multi-sector write is not atomic across a crash): delivery is now tracked per sector',
+  },
+  {
     file: 'seed-1906182277-lost-quorum-rule-before-generation', seed: 1906182277, open: 'a Primary that kept quorum only through a diskless tie-breaker acknowledged a write in its new generation, lost quorum, and the lost-quorum rule made the other node its source', checker: 'promotion-data',
     found: 'promotion-data (3 nodes, diskless n2, C, fencing dont-care; CI budget run at eea4507): n1 was promoted while n0 was down, kept quorum through n2 alone, acknowledged write 99 in its new generation, then lost quorum. The lost-quorum handshake rule assumes a Primary starts a new generation as it loses quorum; '
       + 'losing only a diskless peer starts none, so the rule weighs descent from the generation before n1\'s, which n0 holds, and n0 became the source: write 99 lost. Using the current generation when there is no claim reports a split brain instead, but then false-split-brain fires: n0 had acknowledged a write of its own that its power loss took from the cache, which the engine cannot know (it would need to track whether anything acknowledged in a generation was ever flushed)',
