@@ -51,7 +51,9 @@
 //   * protocol A: writes of the previous Primary that never reached the promoted node over an A
 //     connection (they sat in the send buffer: DRBD's "the most recent updates may be lost"; the
 //     data stays a prefix), sector by sector: a large write travels in several frames, and the
-//     send buffer may hold the later ones (a multi-sector write is not atomic across a crash), or reached it and sat in its volatile cache when it lost power, or
+//     send buffer may hold the later ones (a multi-sector write is not atomic across a crash),
+//     or reached it and a resync from a node it never reached over A replaced that copy (the
+//     promoted node then holds that node's data, which this rule allows of that node), or reached it and sat in its volatile cache when it lost power, or
 //     reached it and its disk refused them (NegAck: it failed, or was gone) (the answer did not
 //     wait for that copy, nor did a FLUSH: it was never part of the promise);
 //   * fencing = resource-only: writes acknowledged while the Primary had no link to the promoted
@@ -299,6 +301,7 @@ export class Checkers {
       }
     }
     if (msg.type === 'WriteAck' || msg.type === 'NegAck') this.writeAnswered(to, from, msg.seq, msg.type === 'NegAck');
+    if (msg.type === 'ResyncData') this.resyncReplacedAsyncCopies(from, target, msg.volume, msg.offset, msg.data);
     if (msg.type === 'Write' || msg.type === 'ResyncData') this.noteReceived(target, msg.volume, msg.offset, msg.data.length);
     if (msg.type === 'WriteZeroes' || msg.type === 'Trim') this.noteReceived(target, msg.volume, msg.offset, msg.length);
     if ((msg.type === 'Write' || msg.type === 'WriteZeroes' || msg.type === 'OutOfSync') && msg.missing !== 0) this.newDivergence(msg.volume, msg.missing);
@@ -535,6 +538,44 @@ export class Checkers {
   /** A frame of write `id` holding sector `s` reached `node`. */
   private deliveredAt(id: number, node: string, s: number): boolean {
     return this.deliveredTo.get(id)?.get(node)?.some(([start, end]) => s >= start && s < end) ?? false;
+  }
+
+  /**
+   * Resync data from `from` replaces the target's copy of a write that reached the target over
+   * protocol A but never reached the source over A (it sat in the send buffer toward the source,
+   * or the source's disk refused it). The target now holds what the source holds, and the
+   * source's loss is one the contract allows: the delivery to the target counts as undone, as if
+   * it too had never received it (seed 148402593: n1, SyncTarget of the Primary n0, got a write
+   * over A that n2 never did; n0 was killed and n1 finished its resync from n2, the only UpToDate
+   * node left, as DRBD does: an Inconsistent disk is never a source). Where the source should
+   * have held the write, the target's delivery stands and the checkers judge the loss.
+   */
+  private resyncReplacedAsyncCopies(from: number, target: SimNode, v: number, offset: number, data: Buffer): void {
+    const source = this.w.nodeById(from);
+    const disk = target.diskful ? target.disk(v) : undefined;
+    if (!source || !disk) return;
+    const model = this.w.modelOf(target.name);
+    const first = offset / SECTOR;
+    for (let i = 0; i < Math.floor(data.length / SECTOR); i++) {
+      const s = first + i;
+      const had = this.contentAt(disk, s);
+      if (had.kind !== 'data') continue;
+      const incoming = sectorContent(data, i * SECTOR, s);
+      if (incoming.kind === 'data' && incoming.id >= had.id) continue;
+      const rec = model.writes.get(had.id);
+      if (!rec || rec.node === source.name || rec.node === target.name || !this.deliveredAt(rec.id, target.name, s)) continue;
+      const sourceHadIt = this.deliveredAt(rec.id, source.name, s) && !(this.refusedBy.get(rec.id)?.has(source.name) ?? false);
+      if (this.protocol(rec.node, source.name) !== 'A' || sourceHadIt) continue;
+      this.forgetDelivery(rec.id, target.name, s);
+    }
+  }
+
+  /** Sector `s` of write `id` no longer counts as delivered to `node`. */
+  private forgetDelivery(id: number, node: string, s: number): void {
+    const byNode = this.deliveredTo.get(id);
+    const ranges = byNode?.get(node);
+    if (!byNode || !ranges) return;
+    byNode.set(node, ranges.flatMap(([a, b]): Array<[number, number]> => (s < a || s >= b ? [[a, b]] : [[a, s], [s + 1, b]])).filter(([a, b]) => a < b));
   }
 
   /** The losses the configuration allows at a failover, accepted as the new floor (see the top). */

@@ -801,6 +801,12 @@ export const REGRESSIONS: Regression[] = [
       + 'The checker counted the write as delivered to n1 whole (by its first frame) and required all of it of n1\'s promotion. Protocol A may lose what is in the send buffer, frame by frame (a multi-sector write is not atomic across a crash): delivery is now tracked per sector',
   },
   {
+    file: 'seed-148402593-async-copy-replaced-by-resync', seed: 148402593, open: null, checker: 'promotion-data',
+    found: 'promotion-data (3 nodes, A, dont-care, auto_resync off; CI budget run at 0281665): the checker was wrong. n0 (Primary) was cut off from n2 one way, unnoticed, and its A writes to n2 were lost; n1, SyncTarget of n0, got write 114 (FUA) over A. '
+      + 'n0 was killed; n1 finished its resync from n2, the only UpToDate node left (an Inconsistent disk is never a source), which replaced n1\'s copy, and n1 was promoted. The promoted data is n2\'s, which the A rule allows of n2: '
+      + 'a resync from a node the write never reached over A now undoes the target\'s delivery of it',
+  },
+  {
     file: 'seed-1906182277-lost-quorum-rule-before-generation', seed: 1906182277, open: 'a Primary that kept quorum only through a diskless tie-breaker acknowledged a write in its new generation, lost quorum, and the lost-quorum rule made the other node its source', checker: 'promotion-data',
     found: 'promotion-data (3 nodes, diskless n2, C, fencing dont-care; CI budget run at eea4507): n1 was promoted while n0 was down, kept quorum through n2 alone, acknowledged write 99 in its new generation, then lost quorum. The lost-quorum handshake rule assumes a Primary starts a new generation as it loses quorum; '
       + 'losing only a diskless peer starts none, so the rule weighs descent from the generation before n1\'s, which n0 holds, and n0 became the source: write 99 lost. Using the current generation when there is no claim reports a split brain instead, but then false-split-brain fires: n0 had acknowledged a write of its own that its power loss took from the cache, which the engine cannot know (it would need to track whether anything acknowledged in a generation was ever flushed)',
