@@ -807,6 +807,12 @@ export const REGRESSIONS: Regression[] = [
       + 'a resync from a node the write never reached over A now undoes the target\'s delivery of it',
   },
   {
+    file: 'seed-1950655883-outdated-node-kept-by-operator', seed: 1950655883, open: null, checker: 'convergence',
+    found: 'convergence (2 nodes; CI budget run at 0281665; seed 1545933801 the same): after a DR takeover on n1, the old Primary n0 was demoted and outdated (tandem outdate); at quiescence the operator resolved the split brain keeping n0 (n1 connect --discard-my-data). '
+      + 'The discard made n0 the source, but the rule for an Outdated disk whose generation differs from the peer\'s turned it into a wait "for a node that holds it", which never came: n0 stayed Outdated, n1 kept its discarded data. '
+      + 'An operator\'s resolution now stands over Outdated, and the kept Outdated node is confirmed UpToDate (its data is the resource\'s, as after primary --force)',
+  },
+  {
     file: 'seed-1906182277-lost-quorum-rule-before-generation', seed: 1906182277, open: 'a Primary that kept quorum only through a diskless tie-breaker acknowledged a write in its new generation, lost quorum, and the lost-quorum rule made the other node its source', checker: 'promotion-data',
     found: 'promotion-data (3 nodes, diskless n2, C, fencing dont-care; CI budget run at eea4507): n1 was promoted while n0 was down, kept quorum through n2 alone, acknowledged write 99 in its new generation, then lost quorum. The lost-quorum handshake rule assumes a Primary starts a new generation as it loses quorum; '
       + 'losing only a diskless peer starts none, so the rule weighs descent from the generation before n1\'s, which n0 holds, and n0 became the source: write 99 lost. Using the current generation when there is no claim reports a split brain instead, but then false-split-brain fires: n0 had acknowledged a write of its own that its power loss took from the cache, which the engine cannot know (it would need to track whether anything acknowledged in a generation was ever flushed)',
