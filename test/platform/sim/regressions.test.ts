@@ -813,6 +813,12 @@ export const REGRESSIONS: Regression[] = [
       + 'An operator\'s resolution now stands over Outdated, and the kept Outdated node is confirmed UpToDate (its data is the resource\'s, as after primary --force)',
   },
   {
+    file: 'seed-2107931414-promotion-reconcile-without-peer-ranges', seed: 2107931414, open: null, checker: 'resync-per-reconnect',
+    found: 'resync-per-reconnect (5 nodes, B with some A links, resource-only; CI budget run at 0281665): n4, back from a crash, was Consistent and reported its activity-log extents (7 x 4 MiB) for n1. '
+      + 'n1, a survivor of the lost Primary n0, was promoted; reconcileAfterPrimaryLoss resynced n4 with n1\'s own ranges and bits only (28 MiB, 3 of n4\'s extents not among them), and the running resync kept the Primary from merging n4\'s ranges. '
+      + 'When it ended, n4\'s State still listed those 3 extents and n1 started a second resync over the link. The promotion\'s reconcile now merges the peer\'s reported ranges first',
+  },
+  {
     file: 'seed-1906182277-lost-quorum-rule-before-generation', seed: 1906182277, open: 'a Primary that kept quorum only through a diskless tie-breaker acknowledged a write in its new generation, lost quorum, and the lost-quorum rule made the other node its source', checker: 'promotion-data',
     found: 'promotion-data (3 nodes, diskless n2, C, fencing dont-care; CI budget run at eea4507): n1 was promoted while n0 was down, kept quorum through n2 alone, acknowledged write 99 in its new generation, then lost quorum. The lost-quorum handshake rule assumes a Primary starts a new generation as it loses quorum; '
       + 'losing only a diskless peer starts none, so the rule weighs descent from the generation before n1\'s, which n0 holds, and n0 became the source: write 99 lost. Using the current generation when there is no claim reports a split brain instead, but then false-split-brain fires: n0 had acknowledged a write of its own that its power loss took from the cache, which the engine cannot know (it would need to track whether anything acknowledged in a generation was ever flushed)',
