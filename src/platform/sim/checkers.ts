@@ -51,11 +51,12 @@
 //   * protocol A: writes of the previous Primary that never reached the promoted node over an A
 //     connection (they sat in the send buffer: DRBD's "the most recent updates may be lost"; the
 //     data stays a prefix), sector by sector: a large write travels in several frames, and the
-//     send buffer may hold the later ones (a multi-sector write is not atomic across a crash),
+//     send buffer may hold the later ones (a multi-sector write is not atomic across a crash);
 //     or reached it and a resync from a node it never reached over A replaced that copy (the
-//     promoted node then holds that node's data, which this rule allows of that node), or reached it and sat in its volatile cache when it lost power, or
-//     reached it and its disk refused them (NegAck: it failed, or was gone) (the answer did not
-//     wait for that copy, nor did a FLUSH: it was never part of the promise);
+//     promoted node then holds that node's data, which this rule allows of that node); or
+//     reached it and sat in its volatile cache when it lost power; or reached it and its disk
+//     refused them (NegAck: it failed, or was gone) (the answer did not wait for that copy, nor
+//     did a FLUSH: it was never part of the promise);
 //   * fencing = resource-only: writes acknowledged while the Primary had no link to the promoted
 //     node and no fence constraint forbade promoting it yet (the window resource-only leaves open;
 //     resource-and-stonith closes it by freezing I/O, and quorum by refusing it);
@@ -585,13 +586,13 @@ export class Checkers {
       if (rec.state !== 'acked' || rec.kind === 'trim' || rec.node === node.name) continue;
       // a delivery its disk refused (NegAck) stored nothing: as if still in the send buffer (seed 2063573663)
       const refused = this.refusedBy.get(rec.id)?.has(node.name) ?? false;
-      const async = this.protocol(rec.node, node.name) === 'A';
+      const overA = this.protocol(rec.node, node.name) === 'A';
       const unfenced = this.ackContext.get(rec.id)?.unprotectedFor.has(node.name) ?? false;
-      if (!async && !unfenced) continue;
+      if (!overA && !unfenced) continue;
       const vm = model.volumes[rec.volume];
       const disk = node.disk(rec.volume)!;
       forSectors(rec, (s) => {
-        const notReceived = async && (refused || !this.deliveredAt(rec.id, node.name, s));
+        const notReceived = overA && (refused || !this.deliveredAt(rec.id, node.name, s));
         if (!notReceived && !unfenced) return;
         const c = this.contentAt(disk, s);
         // a fork whether or not a power loss excused the write since: its node moved on with it
