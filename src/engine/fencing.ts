@@ -17,6 +17,7 @@
 import { isServer } from './exposed-generation.js';
 import type { Peer } from './peer.js';
 import type { Resource } from './resource.js';
+import { sameGeneration } from './sync-decision.js';
 
 export const FENCE_TIMEOUT_MS = 90_000;
 
@@ -111,8 +112,8 @@ export class Fencing {
     const r = this.resource;
     for (const peer of r.peers.values()) if (holdsOurData(r, peer)) r.resume(`fencing ${peer.node.name}`);
     if (this.held.size === 0 || this.running) return;
-    const all = [...r.peers.values()].filter((p) => p.diskful).every((p) => holdsOurData(r, p));
-    if (!all) return;
+    const diskful = [...r.peers.values()].filter((p) => p.diskful);
+    if (!diskful.every((p) => holdsOurData(r, p)) || !agreeWithoutUs(r, diskful)) return;
     this.running = this.runHandler('tandem-unfence-peer', null).then((code) => {
       r.log.info('unfence-peer handler finished', { exitCode: code });
       if (code === 0) {
@@ -161,6 +162,23 @@ export class Fencing {
     if (result.stderr) r.log.warn(`${name} said`, { output: result.stderr.slice(0, 2000) });
     return result.exitCode;
   }
+}
+
+/**
+ * Where this node has no usable disk and writes no generation of its own (a diskless Secondary),
+ * no handshake of its own compared its peers' data: each says UpToDate by its own light, and a
+ * fenced peer that never heard it was outdated still does. They hold the same data only if they
+ * are in one generation. Without this, a diskless node that adopted the constraint lifted it
+ * while the fenced nodes (older generation) and the Primary that wrote past them (newer) were all
+ * connected to it and "UpToDate"; the Primary then lost power and a fenced node was promoted
+ * without its writes (sim seed 440836674).
+ */
+function agreeWithoutUs(r: Resource, diskful: Peer[]): boolean {
+  return r.volumes.every((v) => {
+    if (v.usable || v.exposed.length > 0) return true; // our handshakes, or isServer's exposed generation, vouch for them
+    const currents = diskful.map((p) => p.volumes.get(v.index)?.view?.current ?? null);
+    return currents.every((c) => c !== null && sameGeneration(c, currents[0]!));
+  });
 }
 
 /** Some volume is still written once `lost` is gone: on the local disk, or through another server. */

@@ -260,8 +260,8 @@ function resolveByInconsistentSide(d: SyncDecision, peer: Peer, volume: Volume, 
 function resolveByDiscard(d: SyncDecision, peer: Peer, view: VolumeView): SyncDecision {
   if (d.kind !== 'split-brain') return d;
   const local = peer.resource.discardMyData;
-  if (local && !view.flags.discardMyData) return { kind: 'target', full: false, rule: `${d.rule}; local data discarded (connect --discard-my-data)` };
-  if (view.flags.discardMyData && !local) return { kind: 'source', full: false, rule: `${d.rule}; the peer discards its data (connect --discard-my-data)` };
+  if (local && !view.flags.discardMyData) return { kind: 'target', full: false, byOperator: true, rule: `${d.rule}; local data discarded (connect --discard-my-data)` };
+  if (view.flags.discardMyData && !local) return { kind: 'source', full: false, byOperator: true, rule: `${d.rule}; the peer discards its data (connect --discard-my-data)` };
   return d;
 }
 
@@ -292,6 +292,11 @@ function adjustForDiskStates(d: SyncDecision, volume: Volume, view: VolumeView):
   const remote = view.diskState;
   if (d.kind === 'split-brain' || d.kind === 'unrelated') return d;
   if ((d.kind === 'source' || d.kind === 'target') && d.overOutdated) return d; // the Outdated side holds the generation (sync-decision.ts)
+  // The operator kept one side of a split brain: the two generations are siblings, not one newer
+  // than the other, and no node holds more of the kept side's than the kept node as far as the
+  // operator is concerned. Waiting for "a node that holds it" waited for ever (sim seeds
+  // 1545933801, 1950655883: the kept node had been outdated by 'tandem outdate' before).
+  if ((d.kind === 'source' || d.kind === 'target') && d.byOperator) return d;
   if (local === 'Inconsistent' && remote === 'Inconsistent') return { kind: 'no-sync', rule: 'both Inconsistent: waiting for a primary --force' };
   const newer = !sameGeneration(volume.meta!.current(), view.current) && view.current !== UUID_JUST_CREATED && volume.meta!.current() !== UUID_JUST_CREATED;
   if ((local === 'Inconsistent' || local === 'Outdated') && d.kind === 'source' && newer) {
@@ -362,6 +367,10 @@ function act(peer: Peer, volume: Volume, pv: PeerVolume, d: Decision): void {
         // detached after its Primary was lost, before it noticed: it holds every write of the
         // generation, which the crashed Primary's cache may have lost
         r.confirmUpToDate(volume, `the handshake with ${peer.node.name}, a crashed Primary of this generation, makes this node the SyncSource (${d.rule})`, view.current);
+      } else if (volume.diskState === 'Outdated' && d.byOperator) {
+        // the operator resolved a split brain keeping this node's data: it is the resource's data
+        // now, as after primary --force (an Outdated source would leave no UpToDate node at all)
+        r.confirmUpToDate(volume, `the operator kept this node's data: ${peer.node.name} discards its own (${d.rule})`);
       }
       // The peer takes resync data from another node first: its bits are marked here only when this
       // resync really starts (the handshake after that one ends, or if it is cut short). Marked

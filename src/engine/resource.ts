@@ -819,6 +819,10 @@ export class Resource {
         // a fellow survivor we reconciled on this link holds our ranges already (survivors.ts)
         if (!peer.diskful || peer.volumes.get(v.index)?.reconciled) continue;
         for (const r of own) v.meta.markOutOfSync(peer.node.id, r.offset, r.length);
+        // and the peer's own (blocks it marked since a crash of its own), as a Primary merges them
+        // (mergeAndResync): left out, this resync kept the peer from merging them, and they made a
+        // second resync over the link as soon as it ended (sim seed 2107931414)
+        if (peer.replicatingTo(v.index)) for (const r of peer.volumes.get(v.index)?.view?.reconcile ?? []) v.meta.markOutOfSync(peer.node.id, r.offset, r.length);
         // nothing to send (our AL was empty): an empty resync would only cross the peer's State,
         // whose own ranges start the one resync this link needs (seed 20341)
         if (v.meta.outOfSyncBytes(peer.node.id) === 0) continue;

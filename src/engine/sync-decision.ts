@@ -38,9 +38,11 @@ export interface GenerationView {
 export type SyncDecision =
   | { kind: 'no-sync'; rule: string }
   // local side sends / receives; `overOutdated`: the direction stands even if a side is Outdated
-  // (that side holds every write of the generation: keptItsWrites)
-  | { kind: 'source'; full: boolean; rule: string; overOutdated?: true }
-  | { kind: 'target'; full: boolean; rule: string; overOutdated?: true }
+  // (that side holds every write of the generation: keptItsWrites); `byOperator`: an operator's
+  // split-brain resolution (connect --discard-my-data) chose it, and it stands even if the kept
+  // side is Outdated: its data is the resource's from then on
+  | { kind: 'source'; full: boolean; rule: string; overOutdated?: true; byOperator?: true }
+  | { kind: 'target'; full: boolean; rule: string; overOutdated?: true; byOperator?: true }
   | { kind: 'split-brain'; autoRecoverable: boolean; rule: string }
   | { kind: 'unrelated'; rule: string };
 

@@ -50,9 +50,13 @@
 //   every acknowledged write, except
 //   * protocol A: writes of the previous Primary that never reached the promoted node over an A
 //     connection (they sat in the send buffer: DRBD's "the most recent updates may be lost"; the
-//     data stays a prefix), or reached it and sat in its volatile cache when it lost power, or
-//     reached it and its disk refused them (NegAck: it failed, or was gone) (the answer did not
-//     wait for that copy, nor did a FLUSH: it was never part of the promise);
+//     data stays a prefix), sector by sector: a large write travels in several frames, and the
+//     send buffer may hold the later ones (a multi-sector write is not atomic across a crash);
+//     or reached it and a resync from a node it never reached over A replaced that copy (the
+//     promoted node then holds that node's data, which this rule allows of that node); or
+//     reached it and sat in its volatile cache when it lost power; or reached it and its disk
+//     refused them (NegAck: it failed, or was gone) (the answer did not wait for that copy, nor
+//     did a FLUSH: it was never part of the promise);
 //   * fencing = resource-only: writes acknowledged while the Primary had no link to the promoted
 //     node and no fence constraint forbade promoting it yet (the window resource-only leaves open;
 //     resource-and-stonith closes it by freezing I/O, and quorum by refusing it);
@@ -112,8 +116,13 @@ export class Checkers {
   private readonly ackContext = new Map<number, AckContext>();
   /** write id → diskful nodes the acknowledging node still had an open link to at the answer */
   private readonly linkedAtAck = new Map<number, Set<string>>();
-  /** write id → nodes some frame of it was delivered to */
-  private readonly deliveredTo = new Map<number, Set<string>>();
+  /**
+   * write id → node → the sector ranges [start, end) of its frames delivered there. A large write
+   * goes out in several frames, and over protocol A the later ones may still sit in the send
+   * buffer when the Primary dies: only the sectors whose frame arrived were delivered (seed
+   * 1100590304: the first 1 MiB of a 4 MiB write reached n1, the rest never did).
+   */
+  private readonly deliveredTo = new Map<number, Map<string, Array<[number, number]>>>();
   /** `primary>peer:seq` of a Write delivered and not yet answered → its write id (for a NegAck) */
   private readonly awaitingAnswer = new Map<string, number>();
   /** write id → nodes whose disk refused it (NegAck): they hold no copy of it */
@@ -285,13 +294,15 @@ export class Checkers {
     if (msg.type === 'Write' && msg.data.length >= SECTOR) {
       const c = sectorContent(msg.data, 0, msg.offset / SECTOR);
       if (c.kind === 'data') {
-        let set = this.deliveredTo.get(c.id);
-        if (!set) this.deliveredTo.set(c.id, (set = new Set()));
-        set.add(target.name);
+        let byNode = this.deliveredTo.get(c.id);
+        if (!byNode) this.deliveredTo.set(c.id, (byNode = new Map()));
+        const start = msg.offset / SECTOR;
+        byNode.set(target.name, [...(byNode.get(target.name) ?? []), [start, start + Math.ceil(msg.data.length / SECTOR)]]);
         this.awaitingAnswer.set(`${from}>${to}:${msg.seq}`, c.id);
       }
     }
     if (msg.type === 'WriteAck' || msg.type === 'NegAck') this.writeAnswered(to, from, msg.seq, msg.type === 'NegAck');
+    if (msg.type === 'ResyncData') this.resyncReplacedAsyncCopies(from, target, msg.volume, msg.offset, msg.data);
     if (msg.type === 'Write' || msg.type === 'ResyncData') this.noteReceived(target, msg.volume, msg.offset, msg.data.length);
     if (msg.type === 'WriteZeroes' || msg.type === 'Trim') this.noteReceived(target, msg.volume, msg.offset, msg.length);
     if ((msg.type === 'Write' || msg.type === 'WriteZeroes' || msg.type === 'OutOfSync') && msg.missing !== 0) this.newDivergence(msg.volume, msg.missing);
@@ -525,19 +536,64 @@ export class Checkers {
     }
   }
 
+  /** A frame of write `id` holding sector `s` reached `node`. */
+  private deliveredAt(id: number, node: string, s: number): boolean {
+    return this.deliveredTo.get(id)?.get(node)?.some(([start, end]) => s >= start && s < end) ?? false;
+  }
+
+  /**
+   * Resync data from `from` replaces the target's copy of a write that reached the target over
+   * protocol A but never reached the source over A (it sat in the send buffer toward the source,
+   * or the source's disk refused it). The target now holds what the source holds, and the
+   * source's loss is one the contract allows: the delivery to the target counts as undone, as if
+   * it too had never received it (seed 148402593: n1, SyncTarget of the Primary n0, got a write
+   * over A that n2 never did; n0 was killed and n1 finished its resync from n2, the only UpToDate
+   * node left, as DRBD does: an Inconsistent disk is never a source). Where the source should
+   * have held the write, the target's delivery stands and the checkers judge the loss.
+   */
+  private resyncReplacedAsyncCopies(from: number, target: SimNode, v: number, offset: number, data: Buffer): void {
+    const source = this.w.nodeById(from);
+    const disk = target.diskful ? target.disk(v) : undefined;
+    if (!source || !disk) return;
+    const model = this.w.modelOf(target.name);
+    const first = offset / SECTOR;
+    for (let i = 0; i < Math.floor(data.length / SECTOR); i++) {
+      const s = first + i;
+      const had = this.contentAt(disk, s);
+      if (had.kind !== 'data') continue;
+      const incoming = sectorContent(data, i * SECTOR, s);
+      if (incoming.kind === 'data' && incoming.id >= had.id) continue;
+      const rec = model.writes.get(had.id);
+      if (!rec || rec.node === source.name || rec.node === target.name || !this.deliveredAt(rec.id, target.name, s)) continue;
+      const sourceHadIt = this.deliveredAt(rec.id, source.name, s) && !(this.refusedBy.get(rec.id)?.has(source.name) ?? false);
+      if (this.protocol(rec.node, source.name) !== 'A' || sourceHadIt) continue;
+      this.forgetDelivery(rec.id, target.name, s);
+    }
+  }
+
+  /** Sector `s` of write `id` no longer counts as delivered to `node`. */
+  private forgetDelivery(id: number, node: string, s: number): void {
+    const byNode = this.deliveredTo.get(id);
+    const ranges = byNode?.get(node);
+    if (!byNode || !ranges) return;
+    byNode.set(node, ranges.flatMap(([a, b]): Array<[number, number]> => (s < a || s >= b ? [[a, b]] : [[a, s], [s + 1, b]])).filter(([a, b]) => a < b));
+  }
+
   /** The losses the configuration allows at a failover, accepted as the new floor (see the top). */
   private applyExcuses(node: SimNode, model: DataModel): void {
     const w = this.w;
     for (const rec of model.writes.values()) {
       if (rec.state !== 'acked' || rec.kind === 'trim' || rec.node === node.name) continue;
       // a delivery its disk refused (NegAck) stored nothing: as if still in the send buffer (seed 2063573663)
-      const stored = (this.deliveredTo.get(rec.id)?.has(node.name) ?? false) && !(this.refusedBy.get(rec.id)?.has(node.name) ?? false);
-      const notReceived = this.protocol(rec.node, node.name) === 'A' && !stored;
+      const refused = this.refusedBy.get(rec.id)?.has(node.name) ?? false;
+      const overA = this.protocol(rec.node, node.name) === 'A';
       const unfenced = this.ackContext.get(rec.id)?.unprotectedFor.has(node.name) ?? false;
-      if (!notReceived && !unfenced) continue;
+      if (!overA && !unfenced) continue;
       const vm = model.volumes[rec.volume];
       const disk = node.disk(rec.volume)!;
       forSectors(rec, (s) => {
+        const notReceived = overA && (refused || !this.deliveredAt(rec.id, node.name, s));
+        if (!notReceived && !unfenced) return;
         const c = this.contentAt(disk, s);
         // a fork whether or not a power loss excused the write since: its node moved on with it
         // (it may have started a new generation, seed 20280), the promoted one moves on without
@@ -636,7 +692,7 @@ export class Checkers {
     const holdersLostPower = (rec: WriteRecord, v: number, s: number): boolean => diskful.every((n) => {
       if (asyncPeer(rec, n)) return true;
       if (refused(rec, n)) return true;
-      const storedIt = n.name === rec.node || (this.deliveredTo.get(rec.id)?.has(n.name) ?? false);
+      const storedIt = n.name === rec.node || this.deliveredAt(rec.id, n.name, s);
       if (!storedIt && rewrittenOn(n, v, s)) return true;
       const received = this.lastReceived.get(n.name)?.[v]?.[s] ?? -1;
       const got = Math.max(n.name === rec.node ? rec.ackedAt! : -1, received >= rec.issuedAt ? received : -1);

@@ -790,6 +790,35 @@ export const REGRESSIONS: Regression[] = [
       + 'On this branch the stored schedule also moved (a demoted Primary tells the others what a lost peer did not confirm, at 3.5 s); the fix alone on cb99d57 passes it too, by that late write',
   },
   {
+    file: 'seed-440836674-diskless-node-unfenced-split-generations', seed: 440836674, open: null, checker: 'promotion-data',
+    found: 'promotion-data (4 nodes, diskless n3, C, fencing resource-only; CI budget run at 0281665): the Primary n0, isolated, fenced n1 and n2 (constraint: promotion only on n0) and wrote on. '
+      + 'n3, restarted, adopted the constraint; once n0, n1 and n2 were all connected to it and each said UpToDate (n0 in its newer generation, n1 and n2 in the one before), n3 ran unfence-peer and lifted it. '
+      + 'n0 then lost power and n1 was promoted without n0\'s writes. A node without a usable disk and no exposed generation lifts the constraint only once its diskful peers are in one generation',
+  },
+  {
+    file: 'seed-1100590304-async-write-half-delivered', seed: 1100590304, open: null, checker: 'promotion-data',
+    found: 'promotion-data (3 nodes, diskless n2, A, resource-and-stonith; CI budget run at 0281665): the checker was wrong. n0 acknowledged a 4 MiB write over A on a slow link to n1; it went out in 1 MiB frames, the first reached n1, the others sat in the send buffer when n0 was killed. '
+      + 'The checker counted the write as delivered to n1 whole (by its first frame) and required all of it of n1\'s promotion. Protocol A may lose what is in the send buffer, frame by frame (a multi-sector write is not atomic across a crash): delivery is now tracked per sector',
+  },
+  {
+    file: 'seed-148402593-async-copy-replaced-by-resync', seed: 148402593, open: null, checker: 'promotion-data',
+    found: 'promotion-data (3 nodes, A, dont-care, auto_resync off; CI budget run at 0281665): the checker was wrong. n0 (Primary) was cut off from n2 one way, unnoticed, and its A writes to n2 were lost; n1, SyncTarget of n0, got write 114 (FUA) over A. '
+      + 'n0 was killed; n1 finished its resync from n2, the only UpToDate node left (an Inconsistent disk is never a source), which replaced n1\'s copy, and n1 was promoted. The promoted data is n2\'s, which the A rule allows of n2: '
+      + 'a resync from a node the write never reached over A now undoes the target\'s delivery of it',
+  },
+  {
+    file: 'seed-1950655883-outdated-node-kept-by-operator', seed: 1950655883, open: null, checker: 'convergence',
+    found: 'convergence (2 nodes; CI budget run at 0281665; seed 1545933801 the same): after a DR takeover on n1, the old Primary n0 was demoted and outdated (tandem outdate); at quiescence the operator resolved the split brain keeping n0 (n1 connect --discard-my-data). '
+      + 'The discard made n0 the source, but the rule for an Outdated disk whose generation differs from the peer\'s turned it into a wait "for a node that holds it", which never came: n0 stayed Outdated, n1 kept its discarded data. '
+      + 'An operator\'s resolution now stands over Outdated, and the kept Outdated node is confirmed UpToDate (its data is the resource\'s, as after primary --force)',
+  },
+  {
+    file: 'seed-2107931414-promotion-reconcile-without-peer-ranges', seed: 2107931414, open: null, checker: 'resync-per-reconnect',
+    found: 'resync-per-reconnect (5 nodes, B with some A links, resource-only; CI budget run at 0281665): n4, back from a crash, was Consistent and reported its activity-log extents (7 x 4 MiB) for n1. '
+      + 'n1, a survivor of the lost Primary n0, was promoted; reconcileAfterPrimaryLoss resynced n4 with n1\'s own ranges and bits only (28 MiB, 3 of n4\'s extents not among them), and the running resync kept the Primary from merging n4\'s ranges. '
+      + 'When it ended, n4\'s State still listed those 3 extents and n1 started a second resync over the link. The promotion\'s reconcile now merges the peer\'s reported ranges first',
+  },
+  {
     file: 'seed-1906182277-lost-quorum-rule-before-generation', seed: 1906182277, open: 'a Primary that kept quorum only through a diskless tie-breaker acknowledged a write in its new generation, lost quorum, and the lost-quorum rule made the other node its source', checker: 'promotion-data',
     found: 'promotion-data (3 nodes, diskless n2, C, fencing dont-care; CI budget run at eea4507): n1 was promoted while n0 was down, kept quorum through n2 alone, acknowledged write 99 in its new generation, then lost quorum. The lost-quorum handshake rule assumes a Primary starts a new generation as it loses quorum; '
       + 'losing only a diskless peer starts none, so the rule weighs descent from the generation before n1\'s, which n0 holds, and n0 became the source: write 99 lost. Using the current generation when there is no claim reports a split brain instead, but then false-split-brain fires: n0 had acknowledged a write of its own that its power loss took from the cache, which the engine cannot know (it would need to track whether anything acknowledged in a generation was ever flushed)',
