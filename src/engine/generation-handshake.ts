@@ -57,8 +57,8 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
     return;
   }
   if (r.role === 'Primary') for (const view of views) serverJoined(peer, r.volume(view.volume));
-  // --discard-my-data is for one handshake: a later split brain must not discard data again
-  if (r.discardMyData && [...peer.volumes.values()].some((pv) => pv.replicationState === 'SyncTarget')) r.discardMyData = false;
+  // --discard-my-data is for one handshake of each volume: a later split brain must not discard data again
+  for (const [index, pv] of peer.volumes) if (pv.replicationState === 'SyncTarget') r.discardMyData.delete(index);
   // the peer decided from our last State; if its State changed our side, it needs our new one
   // (and a new Primary must learn what this node may hold differently since the old one vanished)
   const changed = [...peer.volumes.values()].some((pv, i) => pv.replicationState !== before[i]);
@@ -259,7 +259,7 @@ function resolveByInconsistentSide(d: SyncDecision, peer: Peer, volume: Volume, 
 /** A split brain where exactly one side volunteered to discard its data becomes a bitmap resync. */
 function resolveByDiscard(d: SyncDecision, peer: Peer, view: VolumeView): SyncDecision {
   if (d.kind !== 'split-brain') return d;
-  const local = peer.resource.discardMyData;
+  const local = peer.resource.discardMyData.has(view.volume);
   if (local && !view.flags.discardMyData) return { kind: 'target', full: false, rule: `${d.rule}; local data discarded (connect --discard-my-data)` };
   if (view.flags.discardMyData && !local) return { kind: 'source', full: false, rule: `${d.rule}; the peer discards its data (connect --discard-my-data)` };
   return d;

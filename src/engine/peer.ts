@@ -429,7 +429,7 @@ function volumeView(peer: Peer, v: Volume): VolumeView {
       crashedPrimary: v.meta?.flags.crashedPrimary ?? false,
       wasUpToDate: v.meta?.flags.wasUpToDate ?? false,
       consistent: v.meta?.flags.consistent ?? false,
-      discardMyData: r.discardMyData,
+      discardMyData: r.discardMyData.has(v.index),
       newDataGeneration: false,
       survivedPrimaryLoss: holdsAcknowledgedWrites(r, v, peer),
       primaryLostQuorum: v.meta?.flags.primaryLostQuorum ?? false,

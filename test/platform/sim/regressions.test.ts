@@ -798,6 +798,12 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-201622315-power-lost-source-confirmed', seed: 201622315, open: 'a node back from a power loss without an acknowledged write is confirmed UpToDate as the source while the peer holding it is only Consistent (the class of seeds 200 and 794144222)', checker: 'promotion-data',
     found: 'promotion-data (3 nodes, B, fencing dont-care; CI budget run at eea4507): n1 came back from a power loss without write 58 and was confirmed UpToDate as n0\'s sync source; n2, which holds the write, had been heard but is only Consistent, so the rule that waits for unheard peers holding a generation did not hold n1 back',
   },
+  {
+    file: 'seed-623823988-discard-flag-used-by-other-volume', seed: 623823988, open: null, checker: 'convergence',
+    found: 'convergence, replicas-differ, quiescent-data (2 nodes, C, resource-only, 2 volumes; sweep at 0281665): after a DR takeover on n1 the operator resolved the split brain for n0 (n1 secondary, connect --discard-my-data, attach). '
+      + 'n1\'s volume 0 attached before the handshake and became n0\'s SyncTarget, which used up the resource-wide discard flag; volume 1 attached a moment later and its handshake found a split brain with nothing to resolve it, for ever (both UpToDate, different bytes). '
+      + 'The flag is now used up per volume, as DRBD\'s per-device DISCARD_MY_DATA. Stored unshrunk',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
