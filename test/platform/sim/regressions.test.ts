@@ -804,6 +804,13 @@ export const REGRESSIONS: Regression[] = [
       + 'n1\'s volume 0 attached before the handshake and became n0\'s SyncTarget, which used up the resource-wide discard flag; volume 1 attached a moment later and its handshake found a split brain with nothing to resolve it, for ever (both UpToDate, different bytes). '
       + 'The flag is now used up per volume, as DRBD\'s per-device DISCARD_MY_DATA. Stored unshrunk',
   },
+  {
+    file: 'seed-1618674572-claim-dropped-by-unanswered-a-write', seed: 1618674572, open: null, checker: 'false-split-brain',
+    found: 'false-split-brain, convergence, replicas-differ, quiescent-data (5 nodes, C with A and B connections, quorum majority/suspend-io; sweep at 0281665): the Primary n0, isolated, lost its links one by one with writes 105-107 unconfirmed, which waited for its peers on C; '
+      + 'each new generation claimed nothing acknowledged since f9a3, until the last link, on A, was lost: protocol A counted every unconfirmed write as possibly answered, so that generation claimed nothing and dropped the standing claim. '
+      + 'The writes failed at the demotion; n0, back from a power loss, met n1 (promoted by the majority) as a split brain (its lost-quorum flag did not apply: the survivors never held the generation it left). '
+      + 'A write not yet acknowledged when the peer is lost now counts as unanswered on A and B too (its later answer ends the claim itself). Stored unshrunk',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
