@@ -182,7 +182,7 @@ function decideVolume(peer: Peer, index: number, pv: PeerVolume): void {
     return;
   }
   const decided = resolveByInconsistentSide(compared, peer, volume, view);
-  const resolved = resolveByLostQuorum(resolveByUnacknowledged(resolveByDiscard(decided, peer, view), peer, volume, view), volume, view);
+  const resolved = resolveByPeerItWroteThrough(resolveByLostQuorum(resolveByUnacknowledged(resolveByDiscard(decided, peer, view), peer, volume, view), volume, view), peer, volume, view);
   act(peer, volume, pv, owed ? { kind: 'wait', rule: owed } : adjustForDiskStates(resolved, volume, view));
 }
 
@@ -230,6 +230,29 @@ function resolveByLostQuorum(d: SyncDecision, volume: Volume, view: VolumeView):
   if (local && !view.flags.primaryLostQuorum) return { kind: 'target', full: false, rule: `${d.rule}; this node lost quorum as Primary, so nothing it wrote since was acknowledged` };
   if (remote && !meta.flags.primaryLostQuorum) return { kind: 'source', full: false, rule: `${d.rule}; the peer lost quorum as Primary, so nothing it wrote since was acknowledged` };
   return d;
+}
+
+/**
+ * A split brain with a side that crashed as Primary, is not Primary now, and kept no bitmap id for
+ * the other: it never noticed losing that peer, so on B or C every write it acknowledged waited
+ * for that peer's copy (a write a peer missed is answered only in a newer generation that records
+ * the peer as absent: write-pipeline.ts), and the peer's disk, which never lost its cache, holds
+ * them all. What the crashed side changed that the peer lacks was never acknowledged: it becomes
+ * the SyncTarget, in full (its writes in flight at the crash need no bits to be undone). Only if it
+ * descends from the generation the peer last shared with it. Sim seed 8441029: the Primary n0 lost
+ * n3 and started a generation, answered writes n1 (C) had stored, was cut off unnoticed and lost
+ * power; n1, promoted from the older generation, met it as a split brain.
+ */
+function resolveByPeerItWroteThrough(d: SyncDecision, peer: Peer, volume: Volume, view: VolumeView): SyncDecision {
+  if (d.kind !== 'split-brain' || peer.protocol === 'A') return d;
+  const meta = volume.meta!;
+  const local = peer.resource.role !== 'Primary' && meta.flags.crashedPrimary && meta.bitmapGeneration(peer.node.id) === 0n
+    && !view.flags.diskCrashed && descendsFrom(meta.current(), meta.history(), view.bitmapForReceiver);
+  const remote = peer.peerRole !== 'Primary' && view.flags.crashedPrimary && view.bitmapForReceiver === 0n
+    && !meta.crashed && descendsFrom(view.current, view.history, meta.bitmapGeneration(peer.node.id));
+  if (local === remote) return d;
+  const why = local ? 'this node crashed as Primary while it wrote through the peer' : 'the peer crashed as Primary while it wrote through this node';
+  return { kind: local ? 'target' : 'source', full: true, rule: `${d.rule}; ${why}, which holds every write it acknowledged` };
 }
 
 /**
