@@ -28,6 +28,7 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
   }
   peer.peerRole = role;
   const before = [...peer.volumes.values()].map((pv) => pv.replicationState);
+  const awaitedBefore = awaitingPeers(r, peer);
   let diskReturned = false;
   let pausedByPeer = false;
   for (const view of views) {
@@ -72,6 +73,8 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
     if (other === peer || !other.connected) continue;
     for (const [index, opv] of other.volumes) if ((opv.replicationState === 'Off' || opv.replicationState === 'PausedSyncT') && opv.view) handshakeVolume(other, index, opv);
   }
+  // peers told we wait to hear a holder of what our crash lost learn it when that wait ends
+  for (const other of awaitedBefore) if (other.connected && !r.volumes.some((v) => awaitsCrashHolder(other, v))) other.sendState();
   r.fencing.reconcile();
   r.emit('replication', { peer: peer.node.name, role, volumes: [...peer.volumes.entries()].map(([v, pv]) => ({ volume: v, replicationState: pv.replicationState, peerDiskState: pv.peerDiskState })) });
 }
@@ -183,6 +186,10 @@ function decideVolume(peer: Peer, index: number, pv: PeerVolume): void {
   }
   const decided = resolveByInconsistentSide(compared, peer, volume, view);
   const resolved = resolveByPeerItWroteThrough(resolveByLostQuorum(resolveByUnacknowledged(resolveByDiscard(decided, peer, view), peer, volume, view), volume, view), peer, volume, view);
+  if (resolved.kind === 'split-brain' && !owed && (view.flags.awaitsHolder || awaitsCrashHolder(peer, volume))) {
+    act(peer, volume, pv, { kind: 'wait', rule: `${resolved.rule}; ${view.flags.awaitsHolder ? 'the peer waits' : 'waiting'} to hear a peer that may hold writes its crash lost first` });
+    return;
+  }
   act(peer, volume, pv, owed ? { kind: 'wait', rule: owed } : adjustForDiskStates(resolved, volume, view));
 }
 
@@ -481,6 +488,24 @@ function mayHoldWhatTheCrashLost(target: Peer, volume: Volume): Peer | undefined
   if (volume.intactRestart !== null && meta.flags.crashedPrimary && !meta.flags.diskFailed) return undefined;
   return [...target.resource.peers.values()].find((p) => p !== target && p.diskful && meta.bitmapGeneration(p.node.id) === 0n
     && ((mayHoldAcknowledgedWrites(p) && !heardWithDisk(p, volume)) || leftUsConsistent(p, volume)));
+}
+
+/**
+ * Consistent after a crash, this node waits to hear a peer that may hold writes its crash lost
+ * (mayHoldWhatTheCrashLost) before `target` may take its data: a split brain with `target` is not
+ * final before then either. That peer decides first (it may make this node its SyncTarget, and
+ * its generation is then ours), and both sides wait meanwhile instead of refusing (its State tells
+ * `target` so: awaitsHolder). Sim seed 8441029: a crashed Primary met the nodes it had lost, or
+ * wrote to on A, before the one on C it had written through, and reported split brains with them.
+ */
+export function awaitsCrashHolder(target: Peer, volume: Volume): boolean {
+  return !!volume.meta && volume.diskState === 'Consistent' && target.resource.role !== 'Primary' && mayHoldWhatTheCrashLost(target, volume) !== undefined;
+}
+
+/** The connected peers other than `from` whose last State from us may have said awaitsHolder. */
+function awaitingPeers(r: Resource, from: Peer): Peer[] {
+  if (!r.volumes.some((v) => v.diskState === 'Consistent')) return []; // the common case, cheaply
+  return [...r.peers.values()].filter((p) => p !== from && p.connected && r.volumes.some((v) => awaitsCrashHolder(p, v)));
 }
 
 /** The peer's State came since it connected, from an attached disk: a detached peer's data says nothing (seed 20873). */

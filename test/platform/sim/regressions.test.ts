@@ -811,6 +811,12 @@ export const REGRESSIONS: Regression[] = [
       + 'The writes failed at the demotion; n0, back from a power loss, met n1 (promoted by the majority) as a split brain (its lost-quorum flag did not apply: the survivors never held the generation it left). '
       + 'A write not yet acknowledged when the peer is lost now counts as unanswered on A and B too (its later answer ends the claim itself). Stored unshrunk',
   },
+  {
+    file: 'seed-8441029-crashed-primary-wrote-through-peer', seed: 8441029, open: null, checker: 'false-split-brain',
+    found: 'false-split-brain, convergence (4 nodes, C with A connections, resource-only, quorum off; sweep at 0281665): the Primary n0 lost n3 (power) with writes unconfirmed, started a generation, and answered them once n1 (C) and n2 (A) had stored them; it was cut off unnoticed and lost power. '
+      + 'n1, promoted from the older generation, and every other node met n0 back (Consistent, crashed as Primary) as a split brain. n0 kept no bitmap id for n1 (it never noticed losing it), so every write it acknowledged waited for n1\'s copy: '
+      + 'a crashed Primary that kept no bitmap id for a peer on B or C whose disk kept its cache now becomes its full SyncTarget; and a Consistent node that waits to hear such a peer (mayHoldWhatTheCrashLost) waits instead of refusing a split brain with the others, and says so in its State (awaitsHolder). Stored unshrunk',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
