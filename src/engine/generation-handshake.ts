@@ -28,6 +28,7 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
   }
   peer.peerRole = role;
   const before = [...peer.volumes.values()].map((pv) => pv.replicationState);
+  const awaitedBefore = awaitingPeers(r, peer);
   let diskReturned = false;
   let pausedByPeer = false;
   for (const view of views) {
@@ -57,8 +58,8 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
     return;
   }
   if (r.role === 'Primary') for (const view of views) serverJoined(peer, r.volume(view.volume));
-  // --discard-my-data is for one handshake: a later split brain must not discard data again
-  if (r.discardMyData && [...peer.volumes.values()].some((pv) => pv.replicationState === 'SyncTarget')) r.discardMyData = false;
+  // --discard-my-data is for one handshake of each volume: a later split brain must not discard data again
+  for (const [index, pv] of peer.volumes) if (pv.replicationState === 'SyncTarget') r.discardMyData.delete(index);
   // the peer decided from our last State; if its State changed our side, it needs our new one
   // (and a new Primary must learn what this node may hold differently since the old one vanished)
   const changed = [...peer.volumes.values()].some((pv, i) => pv.replicationState !== before[i]);
@@ -72,6 +73,8 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
     if (other === peer || !other.connected) continue;
     for (const [index, opv] of other.volumes) if ((opv.replicationState === 'Off' || opv.replicationState === 'PausedSyncT') && opv.view) handshakeVolume(other, index, opv);
   }
+  // peers told we wait to hear a holder of what our crash lost learn it when that wait ends
+  for (const other of awaitedBefore) if (other.connected && !r.volumes.some((v) => awaitsCrashHolder(other, v))) other.sendState();
   r.fencing.reconcile();
   r.emit('replication', { peer: peer.node.name, role, volumes: [...peer.volumes.entries()].map(([v, pv]) => ({ volume: v, replicationState: pv.replicationState, peerDiskState: pv.peerDiskState })) });
 }
@@ -182,7 +185,11 @@ function decideVolume(peer: Peer, index: number, pv: PeerVolume): void {
     return;
   }
   const decided = resolveByInconsistentSide(compared, peer, volume, view);
-  const resolved = resolveByLostQuorum(resolveByUnacknowledged(resolveByDiscard(decided, peer, view), peer, volume, view), volume, view);
+  const resolved = resolveByPeerItWroteThrough(resolveByLostQuorum(resolveByUnacknowledged(resolveByDiscard(decided, peer, view), peer, volume, view), volume, view), peer, volume, view);
+  if (resolved.kind === 'split-brain' && !owed && (view.flags.awaitsHolder || awaitsCrashHolder(peer, volume))) {
+    act(peer, volume, pv, { kind: 'wait', rule: `${resolved.rule}; ${view.flags.awaitsHolder ? 'the peer waits' : 'waiting'} to hear a peer that may hold writes its crash lost first` });
+    return;
+  }
   act(peer, volume, pv, owed ? { kind: 'wait', rule: owed } : adjustForDiskStates(resolved, volume, view));
 }
 
@@ -233,6 +240,29 @@ function resolveByLostQuorum(d: SyncDecision, volume: Volume, view: VolumeView):
 }
 
 /**
+ * A split brain with a side that crashed as Primary, is not Primary now, and kept no bitmap id for
+ * the other: it never noticed losing that peer, so on B or C every write it acknowledged waited
+ * for that peer's copy (a write a peer missed is answered only in a newer generation that records
+ * the peer as absent: write-pipeline.ts), and the peer's disk, which never lost its cache, holds
+ * them all. What the crashed side changed that the peer lacks was never acknowledged: it becomes
+ * the SyncTarget, in full (its writes in flight at the crash need no bits to be undone). Only if it
+ * descends from the generation the peer last shared with it. Sim seed 8441029: the Primary n0 lost
+ * n3 and started a generation, answered writes n1 (C) had stored, was cut off unnoticed and lost
+ * power; n1, promoted from the older generation, met it as a split brain.
+ */
+function resolveByPeerItWroteThrough(d: SyncDecision, peer: Peer, volume: Volume, view: VolumeView): SyncDecision {
+  if (d.kind !== 'split-brain' || peer.protocol === 'A') return d;
+  const meta = volume.meta!;
+  const local = peer.resource.role !== 'Primary' && meta.flags.crashedPrimary && meta.bitmapGeneration(peer.node.id) === 0n
+    && !view.flags.diskCrashed && descendsFrom(meta.current(), meta.history(), view.bitmapForReceiver);
+  const remote = peer.peerRole !== 'Primary' && view.flags.crashedPrimary && view.bitmapForReceiver === 0n
+    && !meta.crashed && descendsFrom(view.current, view.history, meta.bitmapGeneration(peer.node.id));
+  if (local === remote) return d;
+  const why = local ? 'this node crashed as Primary while it wrote through the peer' : 'the peer crashed as Primary while it wrote through this node';
+  return { kind: local ? 'target' : 'source', full: true, rule: `${d.rule}; ${why}, which holds every write it acknowledged` };
+}
+
+/**
  * The newest generation of a lost-quorum side's lineage that may hold writes it acknowledged:
  * the one before its claim of "nothing acknowledged since" (unacknowledgedSince), or without a
  * claim the one its current replaced (it loses quorum as it starts one: seed 20314 started three
@@ -259,7 +289,7 @@ function resolveByInconsistentSide(d: SyncDecision, peer: Peer, volume: Volume, 
 /** A split brain where exactly one side volunteered to discard its data becomes a bitmap resync. */
 function resolveByDiscard(d: SyncDecision, peer: Peer, view: VolumeView): SyncDecision {
   if (d.kind !== 'split-brain') return d;
-  const local = peer.resource.discardMyData;
+  const local = peer.resource.discardMyData.has(view.volume);
   if (local && !view.flags.discardMyData) return { kind: 'target', full: false, byOperator: true, rule: `${d.rule}; local data discarded (connect --discard-my-data)` };
   if (view.flags.discardMyData && !local) return { kind: 'source', full: false, byOperator: true, rule: `${d.rule}; the peer discards its data (connect --discard-my-data)` };
   return d;
@@ -467,6 +497,24 @@ function mayHoldWhatTheCrashLost(target: Peer, volume: Volume): Peer | undefined
   if (volume.intactRestart !== null && meta.flags.crashedPrimary && !meta.flags.diskFailed) return undefined;
   return [...target.resource.peers.values()].find((p) => p !== target && p.diskful && meta.bitmapGeneration(p.node.id) === 0n
     && ((mayHoldAcknowledgedWrites(p) && !heardWithDisk(p, volume)) || leftUsConsistent(p, volume)));
+}
+
+/**
+ * Consistent after a crash, this node waits to hear a peer that may hold writes its crash lost
+ * (mayHoldWhatTheCrashLost) before `target` may take its data: a split brain with `target` is not
+ * final before then either. That peer decides first (it may make this node its SyncTarget, and
+ * its generation is then ours), and both sides wait meanwhile instead of refusing (its State tells
+ * `target` so: awaitsHolder). Sim seed 8441029: a crashed Primary met the nodes it had lost, or
+ * wrote to on A, before the one on C it had written through, and reported split brains with them.
+ */
+export function awaitsCrashHolder(target: Peer, volume: Volume): boolean {
+  return !!volume.meta && volume.diskState === 'Consistent' && target.resource.role !== 'Primary' && mayHoldWhatTheCrashLost(target, volume) !== undefined;
+}
+
+/** The connected peers other than `from` whose last State from us may have said awaitsHolder. */
+function awaitingPeers(r: Resource, from: Peer): Peer[] {
+  if (!r.volumes.some((v) => v.diskState === 'Consistent')) return []; // the common case, cheaply
+  return [...r.peers.values()].filter((p) => p !== from && p.connected && r.volumes.some((v) => awaitsCrashHolder(p, v)));
 }
 
 /** The peer's State came since it connected, from an attached disk: a detached peer's data says nothing (seed 20873). */

@@ -7,7 +7,7 @@ import type { NodeConfig, Protocol } from '../config/model.js';
 import type { MessageOf, WireMessage } from '../wire/messages.js';
 import { ApplyQueue } from './apply-queue.js';
 import { missesWrites } from './exposed-generation.js';
-import { onPeerState, type VolumeView } from './generation-handshake.js';
+import { awaitsCrashHolder, onPeerState, type VolumeView } from './generation-handshake.js';
 import type { PeerLinkPort, TimerHandle } from './platform.js';
 import type { Resource } from './resource.js';
 import { holdsAcknowledgedWrites, intactCrashedPrimary } from './restart.js';
@@ -429,7 +429,7 @@ function volumeView(peer: Peer, v: Volume): VolumeView {
       crashedPrimary: v.meta?.flags.crashedPrimary ?? false,
       wasUpToDate: v.meta?.flags.wasUpToDate ?? false,
       consistent: v.meta?.flags.consistent ?? false,
-      discardMyData: r.discardMyData,
+      discardMyData: r.discardMyData.has(v.index),
       newDataGeneration: false,
       survivedPrimaryLoss: holdsAcknowledgedWrites(r, v, peer),
       primaryLostQuorum: v.meta?.flags.primaryLostQuorum ?? false,
@@ -437,6 +437,7 @@ function volumeView(peer: Peer, v: Volume): VolumeView {
       diskCrashed: v.meta?.crashed ?? false,
       crashedPrimaryIntact: intactCrashedPrimary(v),
       readErrorsOnly: v.meta?.flags.readErrorsOnly ?? false,
+      awaitsHolder: awaitsCrashHolder(peer, v),
     },
     resyncPauses: peer.volumes.get(v.index)?.pausesSent ?? 0,
     resyncPausesSeen: peer.volumes.get(v.index)?.pausesSeen ?? 0,

@@ -48,8 +48,13 @@ export class Resource {
   reconcileFrom: number | null = null;
   /** how far into that Primary's write stream this node got: the seq of the last write it received */
   reconcileSeq = 0;
-  /** the next split brain is resolved by resyncing this node from the peer (connect --discard-my-data) */
-  discardMyData = false;
+  /**
+   * volumes whose next split brain is resolved by resyncing this node from the peer (connect
+   * --discard-my-data). Used up per volume, as DRBD's per-device flag: a volume whose disk attaches
+   * after the connection's handshake still honours it (seed 623823988: used up by the other
+   * volume's resync, it left this one in a split brain no operator action could resolve).
+   */
+  readonly discardMyData = new Set<number>();
   /** the machine's boot id, read at the first attach (restart.ts); null: unknown */
   bootId: string | null = null;
   /** the invariant that stopped this resource on this node (null while it runs) */
@@ -493,7 +498,7 @@ export class Resource {
         hint: `run 'tandem secondary ${this.name}' first (stop what uses the volume)`,
       });
     }
-    if (discardMyData) this.discardMyData = true;
+    if (discardMyData) for (const v of this.volumes) this.discardMyData.add(v.index);
     this.held = null;
     for (const [id, peer] of this.peers) {
       if (peer.connectionState === 'StandAlone') peer.connectionState = 'Connecting';
@@ -1086,7 +1091,7 @@ export class Resource {
     // its data was discarded for the source's: an operator's connect --discard-my-data is used up
     // (the rule in onPeerState sees a SyncTarget only if a State arrives during the resync; seed
     // 30881: still set, it made this node defer to an Inconsistent peer and outdate itself)
-    this.discardMyData = false;
+    this.discardMyData.delete(volume.index);
     this.emit('disk', { volume: volume.index, diskState: 'UpToDate' });
     this.log.info('resync finished as SyncTarget', { peer: peer.node.name, volume: volume.index });
     for (const other of this.peers.values()) {

@@ -19,6 +19,8 @@ export interface WriteCallbacks {
   settled(stored: boolean): void;
   /** a diskless Primary's write: its answer, still to come or given (exposed-generation.ts) */
   outcome?(): WriteOutcome | null;
+  /** the client has had its success already */
+  acknowledged?(): boolean;
 }
 
 export interface LoggedWrite {
@@ -29,6 +31,8 @@ export interface LoggedWrite {
   outcome?: WriteOutcome | null;
   /** failAll: the peer had said it received the write (RecvAck), so a protocol B answer may have counted it */
   received?: boolean;
+  /** false: not acknowledged yet as the peer is lost (undefined: not known) */
+  acknowledged?: boolean;
 }
 
 interface Entry extends LoggedWrite {
@@ -142,20 +146,24 @@ export class TransferLog {
 /**
  * Writes a peer never confirmed that may have been answered already, to the peer's protocol: on
  * A any (the answer does not wait for the peer), on B those it said it received (its RecvAck
- * counts toward the answer), on C none (the answer waits until it stored them). Any other is
- * answered, if ever, after the peer was lost, and that answer ends the claim of the new
- * generation itself (WritePipeline's beforeAcknowledging). Counted as answered, the new
- * generation claims nothing: a Primary cut off whose writes all failed met the node promoted
- * meanwhile as a split brain (sim seed 840395993: protocol B, isolated, no write answered).
+ * counts toward the answer), on C none (the answer waits until it stored them); and of those
+ * only writes not known to be still unacknowledged (`acknowledged`): on A or B the answer waits
+ * for the peers on C all the same. Any other is answered, if ever, after the peer was lost, and
+ * that answer ends the claim of the new generation itself (WritePipeline's beforeAcknowledging).
+ * Counted as answered, the new generation claims nothing: a Primary cut off whose writes all
+ * failed met the node promoted meanwhile as a split brain (sim seed 840395993: protocol B,
+ * isolated, no write answered; seed 1618674572: its last link, on A, was lost with writes that
+ * waited for peers on C, and the claim its earlier generations made was dropped).
  */
 export function mayHaveBeenAnswered(protocol: 'A' | 'B' | 'C', unconfirmed: readonly LoggedWrite[]): boolean {
-  if (protocol === 'A') return unconfirmed.length > 0;
-  return protocol === 'B' && unconfirmed.some((w) => w.received === true);
+  const answerable = unconfirmed.filter((w) => w.acknowledged !== false);
+  if (protocol === 'A') return answerable.length > 0;
+  return protocol === 'B' && answerable.some((w) => w.received === true);
 }
 
 /** An entry as callers see it: `received` if the peer's RecvAck came (no more may come). */
 function logged(entry: Entry): LoggedWrite {
-  return { volume: entry.volume, offset: entry.offset, length: entry.length, received: !entry.open };
+  return { volume: entry.volume, offset: entry.offset, length: entry.length, received: !entry.open, acknowledged: entry.callbacks.acknowledged?.() };
 }
 
 function received(entry: Entry): void {

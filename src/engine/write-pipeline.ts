@@ -354,6 +354,11 @@ class ReplicatedWrite {
     this.done = new Promise((resolve, reject) => { this.resolve = resolve; this.reject = reject; });
   }
 
+  /** The client has had its success (a write still unanswered, or failed, was acknowledged to nobody). */
+  get wasAcknowledged(): boolean {
+    return this.acknowledged === true;
+  }
+
   /** Without a local disk: the outcome the marks of the peers that may hold it follow. */
   outcome(): WriteOutcome | null {
     if (this.admitted.meta) return null;
@@ -629,6 +634,10 @@ class PeerShare implements WriteCallbacks {
 
   outcome(): WriteOutcome | null {
     return this.write.outcome();
+  }
+
+  acknowledged(): boolean {
+    return this.write.wasAcknowledged;
   }
 }
 

@@ -65,8 +65,9 @@ const volumeState = struct({
    *  resyncPaused: the sender takes resync data from another node first, and the receiver sends it none until this clears;
    *  diskCrashed: the sender's disk was attached after an unclean shutdown (kill, power loss): its cache may have lost writes it had acknowledged;
    *  crashedPrimaryIntact: with crashedPrimary, only the sender's process died (same boot: engine/restart.ts), its disk holds every write it made;
-   *  readErrorsOnly: the sender's disk is back from a detach after read errors alone, on data that held every write it stored: it lost none (engine/sync-decision.ts keptItsWrites) */
-  flags: bitsOf(16, ['crashedPrimary', 'wasUpToDate', 'consistent', 'discardMyData', 'newDataGeneration', 'survivedPrimaryLoss', 'primaryLostQuorum', 'resyncPaused', 'diskCrashed', 'crashedPrimaryIntact', 'readErrorsOnly']),
+   *  readErrorsOnly: the sender's disk is back from a detach after read errors alone, on data that held every write it stored: it lost none (engine/sync-decision.ts keptItsWrites);
+   *  awaitsHolder: the sender, Consistent after a crash, waits to hear another peer that may hold writes its crash lost: a split brain with it is not final yet (engine/generation-handshake.ts) */
+  flags: bitsOf(16, ['crashedPrimary', 'wasUpToDate', 'consistent', 'discardMyData', 'newDataGeneration', 'survivedPrimaryLoss', 'primaryLostQuorum', 'resyncPaused', 'diskCrashed', 'crashedPrimaryIntact', 'readErrorsOnly', 'awaitsHolder']),
   outOfSyncBits: safe,
   /** a generation of the sender's lineage since which it acknowledged no write, having started every
    *  generation after it as Primary (0: no such claim; generation-handshake.ts) */

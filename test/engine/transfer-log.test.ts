@@ -94,6 +94,20 @@ t.test('which unconfirmed writes may have been answered: A any, B those received
   t.notOk(mayHaveBeenAnswered('B', lost.slice(0, 1)));
 });
 
+t.test('a write still unacknowledged as the peer is lost was not answered without it, on A or B either (seed 1618674572)', async (t) => {
+  const log = new TransferLog();
+  let answered = false;
+  log.add(1, { volume: 0, offset: 0, length: 4096 }, { settled: () => undefined, acknowledged: () => answered });
+  log.onRecvAck(1);
+  t.notOk(mayHaveBeenAnswered('A', log.unconfirmedOf(0)), 'A: the answer still waits for peers on C');
+  t.notOk(mayHaveBeenAnswered('B', log.unconfirmedOf(0)), 'B: received, but the answer still waits');
+  answered = true;
+  t.ok(mayHaveBeenAnswered('A', log.unconfirmedOf(0)), 'A: acknowledged without the peer\'s WriteAck');
+  const lost = log.failAll();
+  t.same(lost.map((w) => w.acknowledged), [true], 'a lost link says which were acknowledged');
+  t.ok(mayHaveBeenAnswered('B', lost));
+});
+
 t.test('newestSeq: the last write added since the link came up (a late write must not pass a newer one)', async (t) => {
   const log = new TransferLog();
   t.equal(log.newestSeq, 0, 'none yet');

@@ -235,7 +235,7 @@ t.test('split-brain-discarded fires when a side\'s writes are discarded before t
     return (c: ConstructorParameters<typeof Resource>[0], n: string, p: ConstructorParameters<typeof Resource>[2]) => {
       const r = new Resource(c, n, p);
       starts.set(n, (starts.get(n) ?? 0) + 1);
-      if (n === victim && starts.get(n)! > 1) r.discardMyData = true;
+      if (n === victim && starts.get(n)! > 1) for (const v of r.volumes) r.discardMyData.add(v.index);
       return r;
     };
   };

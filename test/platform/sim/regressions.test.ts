@@ -827,6 +827,25 @@ export const REGRESSIONS: Regression[] = [
     file: 'seed-201622315-power-lost-source-confirmed', seed: 201622315, open: 'a node back from a power loss without an acknowledged write is confirmed UpToDate as the source while the peer holding it is only Consistent (the class of seeds 200 and 794144222)', checker: 'promotion-data',
     found: 'promotion-data (3 nodes, B, fencing dont-care; CI budget run at eea4507): n1 came back from a power loss without write 58 and was confirmed UpToDate as n0\'s sync source; n2, which holds the write, had been heard but is only Consistent, so the rule that waits for unheard peers holding a generation did not hold n1 back',
   },
+  {
+    file: 'seed-623823988-discard-flag-used-by-other-volume', seed: 623823988, open: null, checker: 'convergence',
+    found: 'convergence, replicas-differ, quiescent-data (2 nodes, C, resource-only, 2 volumes; sweep at 0281665): after a DR takeover on n1 the operator resolved the split brain for n0 (n1 secondary, connect --discard-my-data, attach). '
+      + 'n1\'s volume 0 attached before the handshake and became n0\'s SyncTarget, which used up the resource-wide discard flag; volume 1 attached a moment later and its handshake found a split brain with nothing to resolve it, for ever (both UpToDate, different bytes). '
+      + 'The flag is now used up per volume, as DRBD\'s per-device DISCARD_MY_DATA. Stored unshrunk',
+  },
+  {
+    file: 'seed-1618674572-claim-dropped-by-unanswered-a-write', seed: 1618674572, open: null, checker: 'false-split-brain',
+    found: 'false-split-brain, convergence, replicas-differ, quiescent-data (5 nodes, C with A and B connections, quorum majority/suspend-io; sweep at 0281665): the Primary n0, isolated, lost its links one by one with writes 105-107 unconfirmed, which waited for its peers on C; '
+      + 'each new generation claimed nothing acknowledged since f9a3, until the last link, on A, was lost: protocol A counted every unconfirmed write as possibly answered, so that generation claimed nothing and dropped the standing claim. '
+      + 'The writes failed at the demotion; n0, back from a power loss, met n1 (promoted by the majority) as a split brain (its lost-quorum flag did not apply: the survivors never held the generation it left). '
+      + 'A write not yet acknowledged when the peer is lost now counts as unanswered on A and B too (its later answer ends the claim itself). Stored unshrunk',
+  },
+  {
+    file: 'seed-8441029-crashed-primary-wrote-through-peer', seed: 8441029, open: null, checker: 'false-split-brain',
+    found: 'false-split-brain, convergence (4 nodes, C with A connections, resource-only, quorum off; sweep at 0281665): the Primary n0 lost n3 (power) with writes unconfirmed, started a generation, and answered them once n1 (C) and n2 (A) had stored them; it was cut off unnoticed and lost power. '
+      + 'n1, promoted from the older generation, and every other node met n0 back (Consistent, crashed as Primary) as a split brain. n0 kept no bitmap id for n1 (it never noticed losing it), so every write it acknowledged waited for n1\'s copy: '
+      + 'a crashed Primary that kept no bitmap id for a peer on B or C whose disk kept its cache now becomes its full SyncTarget; and a Consistent node that waits to hear such a peer (mayHoldWhatTheCrashLost) waits instead of refusing a split brain with the others, and says so in its State (awaitsHolder). Stored unshrunk',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
