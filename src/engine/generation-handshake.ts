@@ -36,6 +36,7 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
     const previous = pv.view;
     const known = pv.peerDiskState; // a NegAck may have booked the disk's loss before this State (Peer.onNegAck)
     pv.view = view;
+    pv.resyncEndUnapplied = view.diskState === 'UpToDate' && (pv.resyncEndUnapplied || resyncEnded(previous, view));
     if (view.resyncPauses > pv.pausesSeen) { pv.pausesSeen = view.resyncPauses; pausedByPeer = true; } // echoed in our next State
     if (view.diskState === 'UpToDate' || !hasDisk(view.diskState as DiskState)) pv.syncEnding = false;
     pv.peerDiskState = reportedDiskState(pv, view.diskState as DiskState);
@@ -646,8 +647,7 @@ function forgetStaleBits(peer: Peer, volume: Volume, view: VolumeView): void {
   // ranges to reconcile are not stale, ours (marked when we lost our Primary, survivors.ts) or the peer's
   if (peer.resource.role === 'Primary' || view.flags.survivedPrimaryLoss || peer.resource.reconcileRanges.has(volume.index)) return;
   if (meta.outOfSyncBytes(peer.node.id) === 0 && meta.bitmapGeneration(peer.node.id) === 0n) return;
-  // what we keep for other peers too, the node that resynced this one may have lacked as well
-  const lackedElsewhere = bitsForOthers(peer, volume);
+  const lackedElsewhere = bitsItsDataMayLack(peer, volume, view);
   const before = meta.outOfSyncBytes(peer.node.id);
   const retired = meta.bitmapGeneration(peer.node.id) !== 0n;
   let from = 0;
@@ -659,6 +659,34 @@ function forgetStaleBits(peer: Peer, volume: Volume, view: VolumeView): void {
   if (!retired && meta.outOfSyncBytes(peer.node.id) === before) return; // all of it kept, as before
   meta.setBitmapGeneration(peer.node.id, 0n); // what is kept lies in our generation, which the peer shares
   peer.resource.log.info('stale out-of-sync bits dropped: same generation, both UpToDate', { peer: peer.node.name, volume: volume.index, keptBytes: meta.outOfSyncBytes(peer.node.id) });
+}
+
+/**
+ * Where our bits for the peer may be right after all. Once, when we see its resync end: where we
+ * keep bits for the node that resynced it (its data is that node's). Otherwise, or that node not
+ * a diskful peer of ours (us, say: our bits for it were set since), where we keep bits for any
+ * other diskful peer. Knowing the source matters with three or more Secondaries: after an initial
+ * sync each keeps bits for the other two, and by the fallback each of those bits protected the
+ * other for ever (test/recovery/initial-sync-four-nodes: never reported in sync, and the next
+ * Primary would have resynced the whole disk to them).
+ */
+function bitsItsDataMayLack(peer: Peer, volume: Volume, view: VolumeView): Array<{ offset: number; length: number }> {
+  const pv = peer.volumes.get(volume.index)!;
+  const source = view.resyncedFrom - 1;
+  const sourcePeer = [...peer.resource.peers.values()].find((p) => p.node.id === source);
+  if (!pv.resyncEndUnapplied || !sourcePeer?.diskful) return bitsForOthers(peer, volume);
+  pv.resyncEndUnapplied = false;
+  return volume.meta!.outOfSyncRanges(source, 4096);
+}
+
+/**
+ * This State reports the end of the peer's resync: UpToDate now, naming its source, after a State
+ * on this link that said otherwise. Only then: bits marked for the peer since (a write of the
+ * Primary it missed, say) are not stale by its source, and a reconnect's first
+ * State says nothing of when its resync ended.
+ */
+function resyncEnded(previous: VolumeView | null, view: VolumeView): boolean {
+  return previous !== null && view.resyncedFrom !== 0 && (previous.diskState !== 'UpToDate' || previous.resyncedFrom !== view.resyncedFrom);
 }
 
 /**

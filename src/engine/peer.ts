@@ -50,6 +50,11 @@ export interface PeerVolume {
   sourceNotStarted: boolean;
   /** this peer looked newer than us with no Primary around: checked again after a ping timeout */
   behindCheck: TimerHandle | null;
+  /**
+   * We saw this peer's resync end (its State turned UpToDate naming its source, resyncedFrom) and
+   * have not yet dropped our bits for it by that source (generation-handshake.ts, forgetStaleBits)
+   */
+  resyncEndUnapplied: boolean;
 }
 
 export class Peer {
@@ -74,7 +79,7 @@ export class Peer {
 
   constructor(readonly resource: Resource, readonly node: NodeConfig) {
     this.protocol = connectionProtocol(resource.config, resource.local.name, node.name);
-    for (const v of node.volumes) this.volumes.set(v.index, { replicationState: 'Off', peerDiskState: 'DUnknown', view: null, resync: null, syncEnding: false, pausesSent: 0, pausesSeen: 0, resyncWasPaused: false, reconciled: false, sourceNotStarted: false, behindCheck: null });
+    for (const v of node.volumes) this.volumes.set(v.index, { replicationState: 'Off', peerDiskState: 'DUnknown', view: null, resync: null, syncEnding: false, pausesSent: 0, pausesSeen: 0, resyncWasPaused: false, reconciled: false, sourceNotStarted: false, behindCheck: null, resyncEndUnapplied: false });
   }
 
   get connected(): boolean {
@@ -193,6 +198,7 @@ export class Peer {
       pv.sourceNotStarted = false;
       pv.behindCheck?.cancel();
       pv.behindCheck = null;
+      pv.resyncEndUnapplied = false;
     }
     for (const v of this.resource.volumes) if (v.syncSource === this.node.id) v.syncSource = null;
     this.peerRole = 'Unknown';
@@ -441,6 +447,7 @@ function volumeView(peer: Peer, v: Volume): VolumeView {
     },
     resyncPauses: peer.volumes.get(v.index)?.pausesSent ?? 0,
     resyncPausesSeen: peer.volumes.get(v.index)?.pausesSeen ?? 0,
+    resyncedFrom: v.resyncedFrom === null ? 0 : v.resyncedFrom + 1,
     outOfSyncBits: Math.ceil((bitmap?.outOfSyncBytes(peer.node.id) ?? 0) / 4096),
     unacknowledgedSince: v.meta?.unacknowledgedSince() ?? 0n,
     reconcile: ranges.slice(0, 8192),

@@ -1078,6 +1078,7 @@ export class Resource {
     diskVouchedFor(this, volume);
     volume.intactRestart = null; // it holds the source's data now, not what it acknowledged itself
     volume.diskState = 'UpToDate';
+    volume.resyncedFrom = peer.node.id;
     pv.replicationState = 'Established';
     volume.syncSource = null;
     volume.untouchedTarget = null;

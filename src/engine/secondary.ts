@@ -284,6 +284,7 @@ async function endResync(peer: Peer, volume: Volume, msg: MessageOf<'ResyncDone'
 async function applyResyncData(peer: Peer, volume: Volume, msg: MessageOf<'ResyncData'>): Promise<void> {
   const r = peer.resource;
   if (!takesResyncFrom(peer, volume, msg.offset, msg.data.length)) return;
+  volume.resyncedFrom = null; // set again when this resync ends (Resource.finishResyncAsTarget)
   if (volume.untouchedTarget) { // the disk changes from here on (a block found equal by its digest does not change it)
     volume.untouchedTarget = null;
     volume.meta?.setFlags({ consistent: false, wasUpToDate: false });

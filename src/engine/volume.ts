@@ -40,6 +40,11 @@ export interface ExposedData {
 
 export class Volume {
   diskState: DiskState = 'Diskless';
+  /**
+   * The node whose resync last made this disk UpToDate, until resync data from anyone changes it
+   * again (null: none known; not persisted). Peers learn it from our State (resyncedFrom).
+   */
+  resyncedFrom: number | null = null;
   disk: BlockDevice | null = null;
   meta: VolumeMeta | null = null;
   export: ExportPort | null = null;

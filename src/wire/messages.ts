@@ -80,6 +80,10 @@ const volumeState = struct({
    *  receiver's count of that the sender last read (see PeerVolume in engine/peer.ts) */
   resyncPauses: u32,
   resyncPausesSeen: u32,
+  /** node id + 1 of the node whose resync last made the sender UpToDate, since its disk last
+   *  changed otherwise (0: none known); the sender's data equals that node's where the two keep
+   *  no bits for each other (generation-handshake.ts, forgetStaleBits) */
+  resyncedFrom: u8,
 });
 
 const writeFlags = bitsOf(8, ['fua', 'flush']);

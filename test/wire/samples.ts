@@ -18,12 +18,12 @@ export const SAMPLES: { [N in MessageName]: Extract<WireMessage, { type: N }> } 
       {
         volume: 0, diskState: 'UpToDate', sizeBytes: 2 ** 40, current: 0xffff_ffff_ffff_fffen, bitmapForReceiver: 0n,
         history: [1n, 2n, 3n, 4n], flags: { crashedPrimary: true, wasUpToDate: true, consistent: false, discardMyData: false, newDataGeneration: true, survivedPrimaryLoss: false, primaryLostQuorum: false, resyncPaused: false, diskCrashed: true, crashedPrimaryIntact: false, readErrorsOnly: true, awaitsHolder: false },
-        outOfSyncBits: 12345, unacknowledgedSince: 0x9389_4a58_cacc_3fe9n, reconcile: [{ offset: 0, length: 4 << 20 }, { offset: maxSafe, length: 0 }], reconcileSeq: 0xfffffffe, resyncPauses: 7, resyncPausesSeen: 0xffffffff,
+        outOfSyncBits: 12345, unacknowledgedSince: 0x9389_4a58_cacc_3fe9n, reconcile: [{ offset: 0, length: 4 << 20 }, { offset: maxSafe, length: 0 }], reconcileSeq: 0xfffffffe, resyncPauses: 7, resyncPausesSeen: 0xffffffff, resyncedFrom: 255,
       },
       {
         volume: 65535, diskState: 'DUnknown', sizeBytes: 0, current: 4n, bitmapForReceiver: 7n, history: [],
         flags: { crashedPrimary: false, wasUpToDate: false, consistent: false, discardMyData: true, newDataGeneration: false, survivedPrimaryLoss: true, primaryLostQuorum: true, resyncPaused: true, diskCrashed: false, crashedPrimaryIntact: true, readErrorsOnly: false, awaitsHolder: true },
-        outOfSyncBits: 0, unacknowledgedSince: 0n, reconcile: [], reconcileSeq: 0, resyncPauses: 0, resyncPausesSeen: 0,
+        outOfSyncBits: 0, unacknowledgedSince: 0n, reconcile: [], reconcileSeq: 0, resyncPauses: 0, resyncPausesSeen: 0, resyncedFrom: 0,
       },
     ],
   },

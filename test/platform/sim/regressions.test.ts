@@ -846,6 +846,12 @@ export const REGRESSIONS: Regression[] = [
       + 'n1, promoted from the older generation, and every other node met n0 back (Consistent, crashed as Primary) as a split brain. n0 kept no bitmap id for n1 (it never noticed losing it), so every write it acknowledged waited for n1\'s copy: '
       + 'a crashed Primary that kept no bitmap id for a peer on B or C whose disk kept its cache now becomes its full SyncTarget; and a Consistent node that waits to hear such a peer (mayHoldWhatTheCrashLost) waits instead of refusing a split brain with the others, and says so in its State (awaitsHolder). Stored unshrunk',
   },
+  {
+    file: 'seed-700000060-fresh-bits-dropped-as-stale', seed: 700000060, open: 'a Secondary drops as stale the bits a Primary\'s missing mask set for a peer still UpToDate in its generation (the forgetStaleBits weak point, as 1522212895)', checker: 'bits-in-sync',
+    found: 'bits-in-sync (5 nodes, C with A and B connections, resource-and-stonith, quorum majority; random sweep at 5ce59e0 with the resync-source rule of the stale-bits drop): n0, Primary, wrote while n1 was cut off unnoticed and told n4 (OutOfSync, missing n1); '
+      + 'n4 lost another link 0.3 s later and dropped those bits for n1 as stale (both UpToDate, one generation: n0 had not yet started a new one). Before the rule n4 kept bits for n1 by accident: the full bits of the initial sync, which n4 and n1 kept for each other for ever (test/recovery/initial-sync-four-nodes). '
+      + 'Keeping bits a writer marked until the peer\'s resync (tried) broke seed 700001200 (promotion-data); not analysed. Stored unshrunk',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
