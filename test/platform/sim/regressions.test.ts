@@ -846,6 +846,12 @@ export const REGRESSIONS: Regression[] = [
       + 'n1, promoted from the older generation, and every other node met n0 back (Consistent, crashed as Primary) as a split brain. n0 kept no bitmap id for n1 (it never noticed losing it), so every write it acknowledged waited for n1\'s copy: '
       + 'a crashed Primary that kept no bitmap id for a peer on B or C whose disk kept its cache now becomes its full SyncTarget; and a Consistent node that waits to hear such a peer (mayHoldWhatTheCrashLost) waits instead of refusing a split brain with the others, and says so in its State (awaitsHolder). Stored unshrunk',
   },
+  {
+    file: 'seed-700000790-flush-under-rewrite', seed: 700000790, open: null, checker: 'promotion-data',
+    found: 'promotion-data (2 nodes, C, resource-and-stonith; sweep at 5ce59e0): not an engine defect but the simulated disk. On the Primary n0, write 119 sat in the volatile cache; a flush was submitted, and write 132 '
+      + 'rewrote the block before the flush completed. The flush skipped the block (its cache entry had a later stamp), so write 119 never reached the medium; a power loss dropped 132 and the block went back to write 27, '
+      + 'which a real drive cannot do (the flush made 119 durable; the medium holds it or a later write). The disk now keeps the replaced cache entries, and a flush makes the one it covers durable. Stored unshrunk',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
