@@ -852,6 +852,12 @@ export const REGRESSIONS: Regression[] = [
       + 'rewrote the block before the flush completed. The flush skipped the block (its cache entry had a later stamp), so write 119 never reached the medium; a power loss dropped 132 and the block went back to write 27, '
       + 'which a real drive cannot do (the flush made 119 durable; the medium holds it or a later write). The disk now keeps the replaced cache entries, and a flush makes the one it covers durable. Stored unshrunk',
   },
+  {
+    file: 'seed-700000591-failed-disk-answer-after-copy-lost', seed: 700000591, open: null, checker: 'quiescent-data',
+    found: 'quiescent-data (3 nodes, C, resource-and-stonith, quorum majority; sweep at 5ce59e0): the Primary n0\'s disk failed on write 72 (ENOSPC); n2 stored it, n1, silently cut off, never did. n0 lost n2, fence-peer outdated it, then lost n1 and quorum; '
+      + 'the write, held back by the suspension, was answered after the heal on n2\'s copy alone, whose link had been lost (n2 outdated, then resynced from n1 without it). The rule that fails such an answer (seed 1823246734) '
+      + 'looked only at writes admitted without a local disk; a write whose local write failed stands on its peers\' copies just the same, and now fails too. Stored unshrunk',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
