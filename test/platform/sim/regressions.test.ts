@@ -858,6 +858,17 @@ export const REGRESSIONS: Regression[] = [
       + 'the write, held back by the suspension, was answered after the heal on n2\'s copy alone, whose link had been lost (n2 outdated, then resynced from n1 without it). The rule that fails such an answer (seed 1823246734) '
       + 'looked only at writes admitted without a local disk; a write whose local write failed stands on its peers\' copies just the same, and now fails too. Stored unshrunk',
   },
+  {
+    file: 'seed-700001293-diskless-primary-b-write-lost-with-peer-cache', seed: 700001293, open: null, checker: 'quiescent-data',
+    found: 'quiescent-data (2 nodes, B, resource-only; sweep at 5ce59e0): a checker defect. n0, Primary with a failed (Diskless) disk, answered write 88 (write-zeroes) on n1\'s RecvAck; n1 lost power before any flush and the write was gone. '
+      + 'The checker counted n0, the node that took it, as a holder that never lost power, and its detached disk\'s never-written zeros as a copy of the write-zeroes, so it never excused the write. '
+      + 'A node whose disk for the volume is Diskless or Failed at the answer holds no copy of its own (as a peer whose disk refused a write does not). Stored unshrunk',
+  },
+  {
+    file: 'seed-700001112-diskless-primary-b-write-answered-after-peer-power-loss', seed: 700001112, open: null, checker: 'promotion-data',
+    found: 'promotion-data (2 nodes, B, resource-only; sweep at 5ce59e0): a checker defect, as seed 700001293 (a diskless Primary n0, writes stored only in n1\'s cache), and more: write 114\'s RecvAck stalled in a partition, n1 lost power, and the answer came after the heal over the same link. '
+      + 'The rule counts such a loss (after it got the write, before the answer, link open), but it ran only at power losses, when the write was not answered yet; it now runs again when a write issued before a power loss is answered. Stored unshrunk',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
