@@ -264,7 +264,8 @@ export class SimDisk {
   private landInCache(blocks: Map<number, Buffer>): void {
     const stamp = this.stamp++;
     for (const [block, data] of blocks) {
-      this.cache.set(block, { data, stamp, older: this.cache.get(block) });
+      // only a flush in flight can still make the replaced entry durable: any later one covers this
+      this.cache.set(block, { data, stamp, older: this.flushesInFlight > 0 ? this.cache.get(block) : undefined });
       this.completions.push([block, stamp]);
     }
   }
