@@ -869,6 +869,24 @@ export const REGRESSIONS: Regression[] = [
     found: 'promotion-data (2 nodes, B, resource-only; sweep at 5ce59e0): a checker defect, as seed 700001293 (a diskless Primary n0, writes stored only in n1\'s cache), and more: write 114\'s RecvAck stalled in a partition, n1 lost power, and the answer came after the heal over the same link. '
       + 'The rule counts such a loss (after it got the write, before the answer, link open), but it ran only at power losses, when the write was not answered yet; it now runs again when a write issued before a power loss is answered. Stored unshrunk',
   },
+  {
+    file: 'seed-700001406-survivor-lost-power-resynced-from-crashed-primary', seed: 700001406, checker: 'promotion-data',
+    open: 'a survivor that noticed its Primary\'s loss and then lost power claims nothing, though its disk holds every acknowledged write (docs/ARCHITECTURE.md, "Not covered"; wip/s6-survived)',
+    found: 'promotion-data (3 nodes, C, quorum majority; sweep at 5ce59e0): the Primary n0 lost power with write 2 in its cache (n1 and n2 had flushed it). n1 survived it, was killed (claim kept), then lost power (claim dropped, its copy durable); '
+      + 'n0 back, crashed as Primary, met n1 (equal generations) and was made its source, and n2\'s: write 2 gone everywhere. Stored unshrunk',
+  },
+  {
+    file: 'seed-700000890-detached-peer-overwritten-by-power-lost-primary', seed: 700000890, checker: 'promotion-data',
+    open: 'a node back from a power loss without an acknowledged write is confirmed UpToDate as the source while the peer holding it is only Outdated (the class of seeds 200 and 201622315)',
+    found: 'promotion-data (3 nodes, one diskless, C; sweep at 5ce59e0): writes 35 and 38 were stored on the Primary n0 and on n1; n1 was detached by the operator (flushed), then n0 lost power with both in its cache. '
+      + 'n1 attached again Outdated; n0, back, crashed as Primary, became its source (equal generations, local crashed as Primary) and was confirmed UpToDate. Stored unshrunk',
+  },
+  {
+    file: 'seed-700001041-resynced-survivor-overwritten-by-crashed-primary', seed: 700001041, checker: 'promotion-data',
+    open: 'a node made UpToDate by a full resync from a survivor of its Primary does not claim the survivor\'s writes: a crashed Primary back from a power loss becomes its source',
+    found: 'promotion-data (3 nodes, B; sweep at 5ce59e0): the Primary n0 lost power during n1\'s handshake (n1 its SyncTarget) with write 100 in its cache; n2 (which stored it) resynced n1 fully, then lost power. '
+      + 'n1, up all along and UpToDate with write 100, met n0 back (crashed as Primary) and became its SyncTarget (equal generations, peer crashed as Primary). Stored unshrunk',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
