@@ -326,7 +326,7 @@ class ReplicatedWrite {
   private answered = false;
   /** protocol B and C peers that got the data (RecvAck, or stored) */
   private receivedBy = 0;
-  /** without a local disk: the peers that got it, with the link it reached each over */
+  /** without a (working) local disk: the peers that got it, with the link it reached each over */
   private readonly copies: Array<{ peer: Peer; link: PeerLinkPort | null }> = [];
   /** drops this write from Volume.writesOffDisk once every peer settled it */
   private offDisk: (() => void) | null = null;
@@ -405,7 +405,7 @@ class ReplicatedWrite {
     if (share.counted) return;
     share.counted = true;
     if (arrived) this.receivedBy++;
-    if (arrived && !this.admitted.meta) this.copies.push({ peer: share.peer, link: share.peer.link });
+    if (arrived && this.mayStandOnCopies) this.copies.push({ peer: share.peer, link: share.peer.link });
     this.clientStep();
   }
 
@@ -568,7 +568,7 @@ class ReplicatedWrite {
   }
 
   /**
-   * Without a local disk the answer stands on the peers' copies. One held back (a frozen Primary
+   * Without a local disk, or with a local write that failed, the answer stands on the peers' copies. One held back (a frozen Primary
    * waiting for fence-peer) past the loss of the link each copy arrived over may stand on nothing:
    * a peer back from a power loss, or gone, may have lost an unflushed write from its cache, and
    * answered then, the write was acknowledged after every copy had vanished (seed 1823246734: both
@@ -576,7 +576,17 @@ class ReplicatedWrite {
    * fails instead, as a flush does when a peer holding the writes is lost before its FlushAck.
    */
   private copiesLost(): boolean {
-    return this.copies.length > 0 && this.copies.every((c) => c.peer.link !== c.link);
+    return this.mayStandOnCopies && this.copies.length > 0 && this.copies.every((c) => c.peer.link !== c.link);
+  }
+
+  /**
+   * The answer may stand on the peers' copies alone: no local disk, or a local write that failed
+   * or has not completed yet (it may still fail: then the copies are all there is, as with seed
+   * 700000591, where the Primary's disk failed on the write, the answer waited for quorum past
+   * the loss of the one peer that stored it, and that peer was outdated by fence-peer meanwhile).
+   */
+  private get mayStandOnCopies(): boolean {
+    return !this.admitted.meta || this.localPending || this.localError !== null;
   }
 
   /** Some peer is on protocol B or C: without a local disk, the answer needs one of their copies. */

@@ -116,6 +116,8 @@ export class Checkers {
   private readonly ackContext = new Map<number, AckContext>();
   /** write id → diskful nodes the acknowledging node still had an open link to at the answer */
   private readonly linkedAtAck = new Map<number, Set<string>>();
+  /** writes answered by a node whose own disk for the volume was gone (Diskless or Failed) */
+  private readonly answeredWithoutDisk = new Set<number>();
   /**
    * write id → node → the sector ranges [start, end) of its frames delivered there. A large write
    * goes out in several frames, and over protocol A the later ones may still sit in the send
@@ -168,6 +170,8 @@ export class Checkers {
     if (rec.kind !== 'trim') this.sideWrites.set(side, (this.sideWrites.get(side) ?? 0) + 1);
     this.checkSinglePrimary(node, `write ${rec.id} acknowledged`);
     this.linkedAtAck.set(rec.id, new Set(w.nodes.filter((n) => n !== node && n.diskful && w.network.hasLink(node.id, n.id)).map((n) => n.name)));
+    const ownDisk = node.status()?.volumes[rec.volume]?.diskState ?? 'Diskless';
+    if (ownDisk === 'Diskless' || ownDisk === 'Failed') this.answeredWithoutDisk.add(rec.id);
     if (w.config.fencing === 'resource-only') {
       const unprotectedFor = new Set<string>();
       for (const other of w.nodes) {
@@ -177,6 +181,10 @@ export class Checkers {
       if (unprotectedFor.size > 0) this.ackContext.set(rec.id, { unprotectedFor });
     }
     if (rec.kind !== 'trim') this.checkClaims(node, rec);
+    // A holder's power loss after it got the write and before this answer counts (below), but the
+    // pass at that loss saw the write unanswered: a later pass must see it (seed 700001112: the
+    // RecvAck stalled in a partition, the B peer lost power, the answer came after the heal).
+    if (rec.kind !== 'trim' && [...this.lastPowerLoss.values()].some((t) => t > rec.issuedAt)) this.excuseWhereEveryNodeLostPower();
   }
 
   readChecked(node: string, volume: number, offset: number, problems: string[]): void {
@@ -674,6 +682,11 @@ export class Checkers {
    * n0, got the write in a resync block just before n0 lost power, then n2, the B peer that stored
    * it, lost power too). A peer that stored the write itself still counts, Inconsistent or not
    * (seeds 872646400, 794144222, open: the engine may not drop its copy).
+   * The node that took the write holds no copy of its own when its disk for the volume was gone
+   * (Diskless or Failed) at the answer: a diskless Primary writes only to its peers, and a local
+   * write that failed is no copy, as a peer's refused one is not (seeds 700001112, 700001293: a
+   * diskless Primary's write answered on a protocol B peer's RecvAck, and that peer lost power
+   * before any flush; one disk with a volatile cache loses the same write the same way).
    */
   private excuseWhereEveryNodeLostPower(): void {
     const w = this.w;
@@ -692,10 +705,11 @@ export class Checkers {
     const holdersLostPower = (rec: WriteRecord, v: number, s: number): boolean => diskful.every((n) => {
       if (asyncPeer(rec, n)) return true;
       if (refused(rec, n)) return true;
-      const storedIt = n.name === rec.node || this.deliveredAt(rec.id, n.name, s);
+      const tookIt = n.name === rec.node && !this.answeredWithoutDisk.has(rec.id);
+      const storedIt = tookIt || this.deliveredAt(rec.id, n.name, s);
       if (!storedIt && rewrittenOn(n, v, s)) return true;
       const received = this.lastReceived.get(n.name)?.[v]?.[s] ?? -1;
-      const got = Math.max(n.name === rec.node ? rec.ackedAt! : -1, received >= rec.issuedAt ? received : -1);
+      const got = Math.max(tookIt ? rec.ackedAt! : -1, received >= rec.issuedAt ? received : -1);
       // lost before the answer, after it got the write: unnoticed while the link was open (seed 1861461949)
       const unnoticed = this.linkedAtAck.get(rec.id)?.has(n.name) ?? false;
       return got < 0 || lostPowerSince(n, unnoticed ? got : Math.max(got, rec.ackedAt!));
@@ -776,7 +790,8 @@ export class Checkers {
     if (model.check(v, s, c) !== null) return false;
     if (c.kind !== 'zero') return true;
     const rec = model.writes.get(model.volumes[v].floor[s]);
-    if (!rec || rec.node === n.name) return true;
+    // never-written zeros are no copy of a write-zeroes, on the node that took it without a disk too
+    if (!rec || (rec.node === n.name && !this.answeredWithoutDisk.has(rec.id))) return true;
     return (this.lastReceived.get(n.name)?.[v]?.[s] ?? -1) >= rec.issuedAt;
   }
 

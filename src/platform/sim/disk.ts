@@ -40,6 +40,11 @@ interface Cached {
   data: Buffer;
   /** completion stamp: a flush covers the blocks completed before it was submitted */
   stamp: number;
+  /**
+   * the cached write this one replaced: a flush submitted before this one completed still makes
+   * that one durable (the medium then holds it, never what was there before it)
+   */
+  older?: Cached;
 }
 
 interface InFlight {
@@ -232,9 +237,18 @@ export class SimDisk {
     while (this.completionsHead < log.length && log[this.completionsHead][1] < upTo) {
       const [block, stamp] = log[this.completionsHead++];
       const cached = this.cache.get(block);
-      if (cached?.stamp !== stamp) continue; // rewritten since (a later stamp), or already durable
-      this.durable.set(block, cached.data);
-      this.cache.delete(block);
+      if (cached?.stamp === stamp) {
+        this.durable.set(block, cached.data);
+        this.cache.delete(block);
+        continue;
+      }
+      // rewritten since: the flushed version is durable under the newer cached one
+      for (let newer = cached; newer?.older; newer = newer.older) {
+        if (newer.older.stamp !== stamp) continue;
+        this.durable.set(block, newer.older.data);
+        newer.older = undefined;
+        break;
+      }
     }
     if (this.completionsHead > 4096 && this.completionsHead * 2 > log.length) {
       log.splice(0, this.completionsHead);
@@ -250,7 +264,8 @@ export class SimDisk {
   private landInCache(blocks: Map<number, Buffer>): void {
     const stamp = this.stamp++;
     for (const [block, data] of blocks) {
-      this.cache.set(block, { data, stamp });
+      // only a flush in flight can still make the replaced entry durable: any later one covers this
+      this.cache.set(block, { data, stamp, older: this.flushesInFlight > 0 ? this.cache.get(block) : undefined });
       this.completions.push([block, stamp]);
     }
   }

@@ -851,6 +851,45 @@ export const REGRESSIONS: Regression[] = [
     found: 'bits-in-sync (5 nodes, C with A and B connections, resource-and-stonith, quorum majority; random sweep at 5ce59e0 with the resync-source rule of the stale-bits drop): n0, Primary, wrote while n1 was cut off unnoticed and told n4 (OutOfSync, missing n1); '
       + 'n4 lost another link 0.3 s later and dropped those bits for n1 as stale (both UpToDate, one generation: n0 had not yet started a new one). Before the rule n4 kept bits for n1 by accident: the full bits of the initial sync, which n4 and n1 kept for each other for ever (test/recovery/initial-sync-four-nodes). '
       + 'Keeping bits a writer marked until the peer\'s resync (tried) broke seed 700001200 (promotion-data); not analysed. Stored unshrunk',
+    file: 'seed-700000790-flush-under-rewrite', seed: 700000790, open: null, checker: 'promotion-data',
+    found: 'promotion-data (2 nodes, C, resource-and-stonith; sweep at 5ce59e0): not an engine defect but the simulated disk. On the Primary n0, write 119 sat in the volatile cache; a flush was submitted, and write 132 '
+      + 'rewrote the block before the flush completed. The flush skipped the block (its cache entry had a later stamp), so write 119 never reached the medium; a power loss dropped 132 and the block went back to write 27, '
+      + 'which a real drive cannot do (the flush made 119 durable; the medium holds it or a later write). The disk now keeps the replaced cache entries, and a flush makes the one it covers durable. Stored unshrunk',
+  },
+  {
+    file: 'seed-700000591-failed-disk-answer-after-copy-lost', seed: 700000591, open: null, checker: 'quiescent-data',
+    found: 'quiescent-data (3 nodes, C, resource-and-stonith, quorum majority; sweep at 5ce59e0): the Primary n0\'s disk failed on write 72 (ENOSPC); n2 stored it, n1, silently cut off, never did. n0 lost n2, fence-peer outdated it, then lost n1 and quorum; '
+      + 'the write, held back by the suspension, was answered after the heal on n2\'s copy alone, whose link had been lost (n2 outdated, then resynced from n1 without it). The rule that fails such an answer (seed 1823246734) '
+      + 'looked only at writes admitted without a local disk; a write whose local write failed stands on its peers\' copies just the same, and now fails too. Stored unshrunk',
+  },
+  {
+    file: 'seed-700001293-diskless-primary-b-write-lost-with-peer-cache', seed: 700001293, open: null, checker: 'quiescent-data',
+    found: 'quiescent-data (2 nodes, B, resource-only; sweep at 5ce59e0): a checker defect. n0, Primary with a failed (Diskless) disk, answered write 88 (write-zeroes) on n1\'s RecvAck; n1 lost power before any flush and the write was gone. '
+      + 'The checker counted n0, the node that took it, as a holder that never lost power, and its detached disk\'s never-written zeros as a copy of the write-zeroes, so it never excused the write. '
+      + 'A node whose disk for the volume is Diskless or Failed at the answer holds no copy of its own (as a peer whose disk refused a write does not). Stored unshrunk',
+  },
+  {
+    file: 'seed-700001112-diskless-primary-b-write-answered-after-peer-power-loss', seed: 700001112, open: null, checker: 'promotion-data',
+    found: 'promotion-data (2 nodes, B, resource-only; sweep at 5ce59e0): a checker defect, as seed 700001293 (a diskless Primary n0, writes stored only in n1\'s cache), and more: write 114\'s RecvAck stalled in a partition, n1 lost power, and the answer came after the heal over the same link. '
+      + 'The rule counts such a loss (after it got the write, before the answer, link open), but it ran only at power losses, when the write was not answered yet; it now runs again when a write issued before a power loss is answered. Stored unshrunk',
+  },
+  {
+    file: 'seed-700001406-survivor-lost-power-resynced-from-crashed-primary', seed: 700001406, checker: 'promotion-data',
+    open: 'a survivor that noticed its Primary\'s loss and then lost power claims nothing, though its disk holds every acknowledged write (docs/ARCHITECTURE.md, "Not covered"; wip/s6-survived)',
+    found: 'promotion-data (3 nodes, C, quorum majority; sweep at 5ce59e0): the Primary n0 lost power with write 2 in its cache (n1 and n2 had flushed it). n1 survived it, was killed (claim kept), then lost power (claim dropped, its copy durable); '
+      + 'n0 back, crashed as Primary, met n1 (equal generations) and was made its source, and n2\'s: write 2 gone everywhere. Stored unshrunk',
+  },
+  {
+    file: 'seed-700000890-detached-peer-overwritten-by-power-lost-primary', seed: 700000890, checker: 'promotion-data',
+    open: 'a node back from a power loss without an acknowledged write is confirmed UpToDate as the source while the peer holding it is only Outdated (the class of seeds 200 and 201622315)',
+    found: 'promotion-data (3 nodes, one diskless, C; sweep at 5ce59e0): writes 35 and 38 were stored on the Primary n0 and on n1; n1 was detached by the operator (flushed), then n0 lost power with both in its cache. '
+      + 'n1 attached again Outdated; n0, back, crashed as Primary, became its source (equal generations, local crashed as Primary) and was confirmed UpToDate. Stored unshrunk',
+  },
+  {
+    file: 'seed-700001041-resynced-survivor-overwritten-by-crashed-primary', seed: 700001041, checker: 'promotion-data',
+    open: 'a node made UpToDate by a full resync from a survivor of its Primary does not claim the survivor\'s writes: a crashed Primary back from a power loss becomes its source',
+    found: 'promotion-data (3 nodes, B; sweep at 5ce59e0): the Primary n0 lost power during n1\'s handshake (n1 its SyncTarget) with write 100 in its cache; n2 (which stored it) resynced n1 fully, then lost power. '
+      + 'n1, up all along and UpToDate with write 100, met n0 back (crashed as Primary) and became its SyncTarget (equal generations, peer crashed as Primary). Stored unshrunk',
   },
 ];
 
