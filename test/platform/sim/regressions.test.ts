@@ -846,6 +846,12 @@ export const REGRESSIONS: Regression[] = [
       + 'n1, promoted from the older generation, and every other node met n0 back (Consistent, crashed as Primary) as a split brain. n0 kept no bitmap id for n1 (it never noticed losing it), so every write it acknowledged waited for n1\'s copy: '
       + 'a crashed Primary that kept no bitmap id for a peer on B or C whose disk kept its cache now becomes its full SyncTarget; and a Consistent node that waits to hear such a peer (mayHoldWhatTheCrashLost) waits instead of refusing a split brain with the others, and says so in its State (awaitsHolder). Stored unshrunk',
   },
+  {
+    file: 'seed-700000982-takeover-kept-stale-frozen-primary', seed: 700000982, open: null, checker: 'convergence',
+    found: 'convergence, replicas-differ (2 nodes, C, resource-and-stonith; random sweep at 5ce59e0): the Primary n0 was isolated, its fence-peer handler failed, so every later write stayed frozen and it started no generation of its own; a DR takeover made n1 Primary (new generation, its writes frozen by its own fencing too). '
+      + 'At quiescence the operator kept n0 (n1 demoted, connect --discard-my-data), but with no split brain (n0\'s current is n1\'s bitmap id) the discard does not apply, as in DRBD, and n0, still Primary, refused for ever to become n1\'s SyncTarget. '
+      + 'The engine is right; the sim operator now keeps the side that took over when the other acknowledged nothing since the fork (nothing acknowledged is lost). Stored unshrunk',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
