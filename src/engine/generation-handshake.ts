@@ -37,7 +37,10 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
     const known = pv.peerDiskState; // a NegAck may have booked the disk's loss before this State (Peer.onNegAck)
     pv.view = view;
     if (view.resyncPauses > pv.pausesSeen) { pv.pausesSeen = view.resyncPauses; pausedByPeer = true; } // echoed in our next State
-    if (view.diskState === 'UpToDate' || !hasDisk(view.diskState as DiskState)) pv.syncEnding = false;
+    // a SyncTarget says Inconsistent until its State after our ResyncDone; any other disk state is
+    // that State or a later one (UpToDate, or Consistent: it became another node's SyncTarget at
+    // once, and that source went away before sending anything: sim seed 1075860107)
+    if (view.diskState !== 'Inconsistent') pv.syncEnding = false;
     pv.peerDiskState = reportedDiskState(pv, view.diskState as DiskState);
     const volume = r.volume(view.volume);
     if (volume && diskWentAway(previous, view) && hasDisk(known)) {
@@ -715,8 +718,11 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
   if (r.role !== 'Primary' && reconcileSurvivor(peer, volume, pv)) return; // fellow survivors of a lost Primary
   resyncCrashMarked(peer, volume, view, pv);
   if (r.role !== 'Primary' || !hasDisk(view.diskState as DiskState) || pv.replicationState !== 'Established' || pv.resync || pv.syncEnding) return;
-  if (volume.diskState === 'UpToDate' && (view.diskState === 'Inconsistent' || view.diskState === 'Outdated')) {
-    // behind while Established (the first sync after primary --force, say): decide as on a new connection
+  const olderConsistent = view.diskState === 'Consistent' && !sameGeneration(meta.current(), view.current);
+  if (volume.diskState === 'UpToDate' && (view.diskState === 'Inconsistent' || view.diskState === 'Outdated' || olderConsistent)) {
+    // behind while Established (the first sync after primary --force, say; or a SyncTarget of
+    // another node, Consistent again as that source went away before sending anything, whose
+    // generation is older than ours: sim seed 1075860107): decide as on a new connection
     pv.replicationState = 'Off';
     handshakeVolume(peer, volume.index, pv);
     return;

@@ -825,6 +825,7 @@ export const REGRESSIONS: Regression[] = [
   },
   {
     file: 'seed-201622315-power-lost-source-confirmed', seed: 201622315, open: 'a node back from a power loss without an acknowledged write is confirmed UpToDate as the source while the peer holding it is only Consistent (the class of seeds 200 and 794144222)', checker: 'promotion-data',
+    blockedBy: 'since a disk Consistent again after its source left tells every peer (seed 1075860107), n1\'s Consistent State reaches n2, which holds write 58 and resyncs n1\'s crash-marked blocks first: the stored schedule no longer reaches it (the scenario converges); the cause is not fixed',
     found: 'promotion-data (3 nodes, B, fencing dont-care; CI budget run at eea4507): n1 came back from a power loss without write 58 and was confirmed UpToDate as n0\'s sync source; n2, which holds the write, had been heard but is only Consistent, so the rule that waits for unheard peers holding a generation did not hold n1 back',
   },
   {
@@ -851,6 +852,12 @@ export const REGRESSIONS: Regression[] = [
     found: 'convergence, replicas-differ (2 nodes, C, resource-and-stonith; random sweep at 5ce59e0): the Primary n0 was isolated, its fence-peer handler failed, so every later write stayed frozen and it started no generation of its own; a DR takeover made n1 Primary (new generation, its writes frozen by its own fencing too). '
       + 'At quiescence the operator kept n0 (n1 demoted, connect --discard-my-data), but with no split brain (n0\'s current is n1\'s bitmap id) the discard does not apply, as in DRBD, and n0, still Primary, refused for ever to become n1\'s SyncTarget. '
       + 'The engine is right; the sim operator now keeps the side that took over when the other acknowledged nothing since the fork (nothing acknowledged is lost). Stored unshrunk',
+  },
+  {
+    file: 'seed-1075860107-consistent-again-target-left-behind', seed: 1075860107, open: null, checker: 'convergence',
+    found: 'convergence (3 nodes, C, dont-care, quorum majority; found at 5ce59e0): n2 finished its resync from n1 and, in the same step, became n0\'s SyncTarget (Inconsistent), so n1 never saw it UpToDate and kept its resync "ending" for ever; n1 was promoted. '
+      + 'n0 then went Inconsistent before sending anything: n2 was Consistent again (its older generation) but told only n0, and n1 still saw it Established/Inconsistent; n2 paused n0 as it replicates from the Primary. Deadlock. '
+      + 'A State other than Inconsistent now ends the ending resync, Consistent-again is sent to every peer, and a Primary decides again for an Established Consistent peer of an older generation. Stored unshrunk',
   },
 ];
 
