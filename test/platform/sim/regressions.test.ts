@@ -859,6 +859,11 @@ export const REGRESSIONS: Regression[] = [
       + 'n0 then went Inconsistent before sending anything: n2 was Consistent again (its older generation) but told only n0, and n1 still saw it Established/Inconsistent; n2 paused n0 as it replicates from the Primary. Deadlock. '
       + 'A State other than Inconsistent now ends the ending resync, Consistent-again is sent to every peer, and a Primary decides again for an Established Consistent peer of an older generation. Stored unshrunk',
   },
+  {
+    file: 'seed-700001427-second-survival-reconcile-unannounced', seed: 700001427, open: null, checker: 'resync-per-reconnect',
+    found: 'resync-per-reconnect (5 nodes, diskless n3 n4, C, resource-only; random sweep at 5ce59e0): over one n1-n2 connection, n1 reconciled n2 as a survivor of n0\'s first loss (pv.reconciled set). n0 came back, was lost again unnoticed by n2 (half-open link); n1 was promoted and resynced n2; '
+      + 'when n0 reconnected, n2 noticed that loss, survived it and reported its ranges, and n1 resynced them as intended (lateSurvivorReconciled) but, the link already marked reconciled, without the reconcile event that announces a new resync. pv.reconciled now ends when the peer is no longer a survivor. Stored unshrunk',
+  },
 ];
 
 const engine = (config: ConstructorParameters<typeof Resource>[0], node: string, platform: ConstructorParameters<typeof Resource>[2]) => new Resource(config, node, platform);
