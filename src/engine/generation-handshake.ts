@@ -38,7 +38,14 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
     pv.view = view;
     pv.resyncEndUnapplied = view.diskState === 'UpToDate' && (pv.resyncEndUnapplied || resyncEnded(previous, view));
     if (view.resyncPauses > pv.pausesSeen) { pv.pausesSeen = view.resyncPauses; pausedByPeer = true; } // echoed in our next State
-    if (view.diskState === 'UpToDate' || !hasDisk(view.diskState as DiskState)) pv.syncEnding = false;
+    // reconciled once per survival, not per link: a peer no longer a survivor may survive another
+    // Primary's loss on this link, and that loss's ranges are a reconciling of their own (sim seed
+    // 700001427: n2 noticed the second loss of n0 only once the new Primary had resynced it)
+    if (!view.flags.survivedPrimaryLoss) pv.reconciled = false;
+    // a SyncTarget says Inconsistent until its State after our ResyncDone; any other disk state is
+    // that State or a later one (UpToDate, or Consistent: it became another node's SyncTarget at
+    // once, and that source went away before sending anything: sim seed 1075860107)
+    if (view.diskState !== 'Inconsistent') pv.syncEnding = false;
     pv.peerDiskState = reportedDiskState(pv, view.diskState as DiskState);
     const volume = r.volume(view.volume);
     if (volume && diskWentAway(previous, view) && hasDisk(known)) {
@@ -743,8 +750,11 @@ function followPeer(peer: Peer, volume: Volume, view: VolumeView, pv: PeerVolume
   if (r.role !== 'Primary' && reconcileSurvivor(peer, volume, pv)) return; // fellow survivors of a lost Primary
   resyncCrashMarked(peer, volume, view, pv);
   if (r.role !== 'Primary' || !hasDisk(view.diskState as DiskState) || pv.replicationState !== 'Established' || pv.resync || pv.syncEnding) return;
-  if (volume.diskState === 'UpToDate' && (view.diskState === 'Inconsistent' || view.diskState === 'Outdated')) {
-    // behind while Established (the first sync after primary --force, say): decide as on a new connection
+  const olderConsistent = view.diskState === 'Consistent' && !sameGeneration(meta.current(), view.current);
+  if (volume.diskState === 'UpToDate' && (view.diskState === 'Inconsistent' || view.diskState === 'Outdated' || olderConsistent)) {
+    // behind while Established (the first sync after primary --force, say; or a SyncTarget of
+    // another node, Consistent again as that source went away before sending anything, whose
+    // generation is older than ours: sim seed 1075860107): decide as on a new connection
     pv.replicationState = 'Off';
     handshakeVolume(peer, volume.index, pv);
     return;

@@ -1033,6 +1033,9 @@ export class Resource {
     volume.diskState = 'Consistent';
     this.log.info('disk Consistent again: its resync source went away before sending any data', { peer: peer.node.name, volume: volume.index });
     this.emit('disk', { volume: volume.index, diskState: volume.diskState, reason: `${peer.node.name} went away before the resync sent any data` });
+    // every peer learns it, as it learnt the Inconsistent: a Primary that saw us Inconsistent
+    // waits for us to end that resync, and would wait for ever (sim seed 1075860107)
+    for (const p of this.peers.values()) if (p !== peer && p.connected) p.sendState();
   }
 
   /**

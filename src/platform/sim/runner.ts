@@ -144,10 +144,20 @@ async function settleSplit(w: SimWorld): Promise<void> {
     }
   }
   // split-brain resolve r0 --keep <keeper>, on every node
-  // keep the side that did not take over, unless its disk is not usable any more (then the other)
+  // keep the side that did not take over, unless its disk is not usable any more (then the other),
+  // or unless it acknowledged nothing since the fork: then keep the side that took over. Nothing
+  // acknowledged is lost either way, and the takeover's generation (made at its primary --force)
+  // is the newer one: an old Primary that never started a generation of its own (every write
+  // frozen by a fence that failed) has the takeover's ancestor as its current, so the handshake
+  // makes it the SyncTarget, no split brain, and --discard-my-data on the other side cannot make
+  // it the source (DRBD applies it to split brains only); kept, it refused forever to become a
+  // SyncTarget while Primary (seed 700000982)
   const usable = (n: SimNode): boolean => n.diskful && (n.status()?.volumes.every((v) => !['Inconsistent', 'Failed', 'Diskless', 'Attaching'].includes(v.diskState)) ?? false);
-  const keeper = w.nodes.find((n) => usable(n) && w.sideOf.get(n.name) === MAIN_SIDE) ?? w.nodes.find(usable)
-    ?? w.nodes.find((n) => n.diskful && w.sideOf.get(n.name) === MAIN_SIDE) ?? w.nodes.find((n) => n.diskful)!;
+  const wrote = (side: string): boolean => (w.checkers.sideWrites.get(side) ?? 0) > 0;
+  const tookOver = sides.find((s) => s !== MAIN_SIDE && wrote(s)) ?? sides.find((s) => s !== MAIN_SIDE);
+  const preferred = wrote(MAIN_SIDE) || tookOver === undefined ? MAIN_SIDE : tookOver;
+  const keeper = w.nodes.find((n) => usable(n) && w.sideOf.get(n.name) === preferred) ?? w.nodes.find(usable)
+    ?? w.nodes.find((n) => n.diskful && w.sideOf.get(n.name) === preferred) ?? w.nodes.find((n) => n.diskful)!;
   const keep = w.sideOf.get(keeper.name)!;
   w.note(`operator: split-brain resolve --keep ${keeper.name} on every node (and bans the others from promotion meanwhile)`);
   // as an administrator does around a resolution (crm_resource --ban): Pacemaker must not promote
