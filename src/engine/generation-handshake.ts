@@ -38,10 +38,6 @@ export function onPeerState(peer: Peer, role: Role, views: VolumeView[]): void {
     pv.view = view;
     pv.resyncEndUnapplied = view.diskState === 'UpToDate' && (pv.resyncEndUnapplied || resyncEnded(previous, view));
     if (view.resyncPauses > pv.pausesSeen) { pv.pausesSeen = view.resyncPauses; pausedByPeer = true; } // echoed in our next State
-    // reconciled once per survival, not per link: a peer no longer a survivor may survive another
-    // Primary's loss on this link, and that loss's ranges are a reconciling of their own (sim seed
-    // 700001427: n2 noticed the second loss of n0 only once the new Primary had resynced it)
-    if (!view.flags.survivedPrimaryLoss) pv.reconciled = false;
     // a SyncTarget says Inconsistent until its State after our ResyncDone; any other disk state is
     // that State or a later one (UpToDate, or Consistent: it became another node's SyncTarget at
     // once, and that source went away before sending anything: sim seed 1075860107)
